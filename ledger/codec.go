@@ -1,0 +1,200 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/sha3"
+	"encoding/binary"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// SignPrefix starts the sign bytes of every transaction.
+const SignPrefix = "notary/tx/v1"
+
+// Domain-separation prefixes of derived values.
+const (
+	subjectDomain = "notary/subject/v1"
+	saltedDomain  = "notary/salted/v1"
+	consentDomain = "notary/consent/v1"
+	accessDomain  = "notary/access/v1"
+)
+
+var marshalOpts = proto.MarshalOptions{Deterministic: true}
+
+// Encode returns the canonical encoding of a state record or message:
+// deterministic protobuf marshal. Records are only ever stored this way.
+func Encode(m proto.Message) []byte {
+	b, err := marshalOpts.Marshal(m)
+	if err != nil {
+		// Marshal fails only on invalid UTF-8 in a string field, which every
+		// validated message excludes: a failure is a broken invariant.
+		panic(fmt.Sprintf("ledger: encode %T: %v", m, err))
+	}
+	return b
+}
+
+// DecodeCanonical decodes b into m and fails unless b is exactly the canonical
+// encoding of m: no unknown fields anywhere, and re-encoding gives b.
+func DecodeCanonical(b []byte, m proto.Message) error {
+	if err := proto.Unmarshal(b, m); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedTx, err)
+	}
+	if hasUnknown(m.ProtoReflect()) {
+		return fmt.Errorf("%w: unknown fields in %s", ErrNonCanonical, m.ProtoReflect().Descriptor().Name())
+	}
+	re, err := marshalOpts.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedTx, err)
+	}
+	if !bytes.Equal(re, b) {
+		return fmt.Errorf("%w: %s re-encodes differently", ErrNonCanonical, m.ProtoReflect().Descriptor().Name())
+	}
+	return nil
+}
+
+// hasUnknown reports whether m or any message inside it has unknown fields.
+func hasUnknown(m protoreflect.Message) bool {
+	if len(m.GetUnknown()) > 0 {
+		return true
+	}
+	found := false
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len() && !found; i++ {
+				found = hasUnknown(l.Get(i).Message())
+			}
+		case fd.IsMap():
+			found = true // no map fields in the schema; a map is never canonical
+		case fd.Message() != nil:
+			found = hasUnknown(v.Message())
+		}
+		return !found
+	})
+	return found
+}
+
+// SignBytes returns the bytes a transaction signature covers:
+// "notary/tx/v1" || uvarint(len(chainID)) || chainID || body.
+func SignBytes(chainID string, body []byte) []byte {
+	out := make([]byte, 0, len(SignPrefix)+binary.MaxVarintLen64+len(chainID)+len(body))
+	out = append(out, SignPrefix...)
+	out = binary.AppendUvarint(out, uint64(len(chainID)))
+	out = append(out, chainID...)
+	return append(out, body...)
+}
+
+// SignTx builds the canonical bytes of a transaction carrying body, signed
+// with priv for chainID. body.ChainId is set to chainID.
+func SignTx(chainID string, priv ed25519.PrivateKey, body *notaryv1.TxBody) []byte {
+	body.ChainId = chainID
+	bb := Encode(body)
+	sig := ed25519.Sign(priv, SignBytes(chainID, bb))
+	return Encode(&notaryv1.Tx{Body: bb, PubKey: priv.Public().(ed25519.PublicKey), Signature: sig})
+}
+
+// TxHash is the SHA-256 of the transaction bytes (CometBFT's tx hash).
+func TxHash(raw []byte) [32]byte { return sha256.Sum256(raw) }
+
+// Tx is a decoded transaction whose encoding, chain id and signature have been
+// checked. It is immutable and may be cached by its hash.
+type Tx struct {
+	Raw    []byte
+	Hash   [32]byte
+	Signer ed25519.PublicKey
+	Body   *notaryv1.TxBody
+}
+
+// DecodeTx decodes and checks a transaction without looking at the state:
+// size against maxBytes (0: no limit), canonical encoding of the envelope and
+// the body, chain id, public key and signature, and exactly one message.
+func DecodeTx(chainID string, raw []byte, maxBytes uint64) (*Tx, error) {
+	if maxBytes > 0 && uint64(len(raw)) > maxBytes {
+		return nil, wrapf(ErrTxTooLarge, "%d bytes, limit %d", len(raw), maxBytes)
+	}
+	if len(raw) == 0 {
+		return nil, wrapf(ErrMalformedTx, "empty transaction")
+	}
+	var env notaryv1.Tx
+	if err := DecodeCanonical(raw, &env); err != nil {
+		return nil, err
+	}
+	var body notaryv1.TxBody
+	if err := DecodeCanonical(env.Body, &body); err != nil {
+		return nil, err
+	}
+	if body.ChainId != chainID {
+		return nil, wrapf(ErrWrongChain, "transaction for %q, this chain is %q", body.ChainId, chainID)
+	}
+	if len(env.PubKey) != ed25519.PublicKeySize {
+		return nil, wrapf(ErrBadPublicKey, "%d bytes, want %d", len(env.PubKey), ed25519.PublicKeySize)
+	}
+	if len(env.Signature) != ed25519.SignatureSize {
+		return nil, wrapf(ErrBadSignature, "%d bytes, want %d", len(env.Signature), ed25519.SignatureSize)
+	}
+	if !ed25519.Verify(env.PubKey, SignBytes(chainID, env.Body), env.Signature) {
+		return nil, ErrBadSignature
+	}
+	if body.Msg == nil {
+		return nil, ErrNoMessage
+	}
+	return &Tx{Raw: raw, Hash: TxHash(raw), Signer: env.PubKey, Body: &body}, nil
+}
+
+// SubjectID is a citizen's pseudonymous subject id: SHA-256 of a domain tag
+// and the citizen's public key. It reveals nothing about the person.
+func SubjectID(pub []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(subjectDomain))
+	h.Write(pub)
+	return h.Sum(nil)
+}
+
+// HashDocument hashes data with alg; it returns nil for an unknown algorithm.
+func HashDocument(alg HashAlgorithm, data []byte) []byte {
+	switch alg {
+	case notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256:
+		s := sha256.Sum256(data)
+		return s[:]
+	case notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA3_256:
+		s := sha3.Sum256(data)
+		return s[:]
+	}
+	return nil
+}
+
+// SaltedDigest is the commitment anchored for a document when a salt is used:
+// H("notary/salted/v1" || salt || digest), H being alg. It hides guessable
+// documents: without the salt, hashing candidate documents finds nothing.
+func SaltedDigest(alg HashAlgorithm, salt, digest []byte) []byte {
+	return HashDocument(alg, cat([]byte(saltedDomain), salt, digest))
+}
+
+// AlgorithmName returns the receipt name of alg ("sha2-256", "sha3-256").
+func AlgorithmName(alg HashAlgorithm) string {
+	switch alg {
+	case notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256:
+		return "sha2-256"
+	case notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA3_256:
+		return "sha3-256"
+	}
+	return ""
+}
+
+// ParseAlgorithm parses AlgorithmName's output.
+func ParseAlgorithm(name string) (HashAlgorithm, bool) {
+	switch name {
+	case "sha2-256":
+		return notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, true
+	case "sha3-256":
+		return notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA3_256, true
+	}
+	return notaryv1.HashAlgorithm_HASH_ALGORITHM_UNSPECIFIED, false
+}

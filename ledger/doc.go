@@ -1,0 +1,32 @@
+// Package ledger is the notary's deterministic state machine: evidence
+// (anchored digests and their revocations), citizens' consents, legal
+// mandates, data-exchange logs and consortium governance.
+//
+// # Determinism contract
+//
+// Given the same store contents, the same digest index answers and the same
+// inputs, every function of this package makes the same writes in the same
+// order and returns the same results on every machine. To keep that true the
+// package never reads the clock, never draws random numbers, never uses
+// floating point and never lets map iteration order reach a result or a
+// write: block height and time come in as arguments (BlockInfo), and the
+// package imports neither CometBFT, gRPC, IAVL nor goleveldb. A test
+// (TestDependencies) enforces the import rule.
+//
+// # Transactions
+//
+// DecodeTx checks what needs no state: size, canonical encoding, chain id and
+// signature. Exec.Run then applies a transaction to a Store, through a
+// per-transaction write buffer: a transaction that fails leaves nothing behind,
+// not even its sequence number. Exec.End runs governance at the end of a block.
+//
+// # Errors
+//
+// Every error a transaction can fail with is registered in errors.go with a
+// stable code (codespace "notary"). Store failures are StoreErrors: they are
+// never a transaction's fault, and a caller executing a block must stop on one.
+//
+// # Concurrency
+//
+// A Ledger holds no state and may be shared. An Exec is used by one goroutine.
+package ledger

@@ -1,0 +1,197 @@
+package ledger
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// checkDigestList validates concatenated digests: 1..max of them, each
+// DigestSize bytes, no duplicates. max 0 skips the count bound.
+func checkDigestList(digests []byte, max uint32) (int, error) {
+	if len(digests) == 0 {
+		return 0, ErrEmptyBatch
+	}
+	if len(digests)%DigestSize != 0 {
+		return 0, wrapf(ErrBadDigestLength, "%d bytes is not a whole number of %d-byte digests", len(digests), DigestSize)
+	}
+	n := len(digests) / DigestSize
+	if max > 0 && n > int(max) {
+		return 0, wrapf(ErrBatchTooLarge, "%d digests, limit %d", n, max)
+	}
+	seen := make(map[[DigestSize]byte]int, n)
+	for i := 0; i < n; i++ {
+		var k [DigestSize]byte
+		copy(k[:], digests[i*DigestSize:])
+		if j, ok := seen[k]; ok {
+			return 0, wrapf(ErrDuplicateInBatch, "digest %x at positions %d and %d", k, j, i)
+		}
+		seen[k] = i
+	}
+	return n, nil
+}
+
+func digestAt(digests []byte, i int) []byte { return digests[i*DigestSize : (i+1)*DigestSize] }
+
+// ValidateBasic checks what a transaction's message must satisfy whatever the
+// state: the checks ProcessProposal applies to every transaction of a
+// proposed block, so that a block carrying a malformed message is refused.
+func ValidateBasic(tx *Tx) error {
+	switch m := tx.Body.Msg.(type) {
+	case *notaryv1.TxBody_AnchorBatch:
+		if _, err := checkDigestList(m.AnchorBatch.Digests, 0); err != nil {
+			return err
+		}
+		if AlgorithmName(m.AnchorBatch.HashAlgorithm) == "" {
+			return wrapf(ErrUnknownHashAlgorithm, "%s", m.AnchorBatch.HashAlgorithm)
+		}
+		return checkText("label", m.AnchorBatch.Label, maxTextBound)
+	case *notaryv1.TxBody_Revoke:
+		return validateRevoke(m.Revoke, nil)
+	case nil:
+		return ErrNoMessage
+	}
+	return nil
+}
+
+// validateRevoke checks a Revoke message; with params it also applies their bounds.
+func validateRevoke(m *notaryv1.Revoke, p *notaryv1.Params) error {
+	max, maxText := uint32(0), uint32(maxTextBound)
+	if p != nil {
+		max, maxText = p.MaxDigestsPerBatch, p.MaxTextBytes
+		if !algorithmAccepted(p, m.HashAlgorithm) {
+			return wrapf(ErrUnknownHashAlgorithm, "%s", m.HashAlgorithm)
+		}
+	} else if AlgorithmName(m.HashAlgorithm) == "" {
+		return wrapf(ErrUnknownHashAlgorithm, "%s", m.HashAlgorithm)
+	}
+	if _, err := checkDigestList(m.Digests, max); err != nil {
+		return err
+	}
+	if _, ok := notaryv1.RevocationReason_name[int32(m.Reason)]; !ok || m.Reason == notaryv1.RevocationReason_REVOCATION_REASON_UNSPECIFIED {
+		return wrapf(ErrInvalidReason, "%d", m.Reason)
+	}
+	return checkText("reason_text", m.ReasonText, maxText)
+}
+
+func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
+	p := c.e.params
+	if !algorithmAccepted(p, m.HashAlgorithm) {
+		return wrapf(ErrUnknownHashAlgorithm, "%s", m.HashAlgorithm)
+	}
+	n, err := checkDigestList(m.Digests, p.MaxDigestsPerBatch)
+	if err != nil {
+		return err
+	}
+	if err := checkText("label", m.Label, p.MaxLabelBytes); err != nil {
+		return err
+	}
+	height := c.e.block.Height
+	for i := 0; i < n; i++ {
+		d := digestAt(m.Digests, i)
+		loc, found, err := c.e.lookupDigest(m.HashAlgorithm, d)
+		if err != nil {
+			return err
+		}
+		if found {
+			return &DuplicateError{Algorithm: m.HashAlgorithm, Digest: append([]byte(nil), d...), Existing: loc}
+		}
+	}
+	var root []byte
+	if c.e.mode == ModeDeliver {
+		root = MerkleRoot(m.Digests)
+	}
+	batch := &notaryv1.Batch{
+		Height:        height,
+		TxIndex:       c.txIndex,
+		AgencyId:      c.agency.Id,
+		HashAlgorithm: m.HashAlgorithm,
+		Root:          root,
+		Count:         uint32(n),
+		Time:          c.now(),
+		Label:         m.Label,
+		TxHash:        c.tx.Hash[:],
+	}
+	if err := c.st.Set(BatchKey(height, c.txIndex), Encode(batch)); err != nil {
+		return err
+	}
+	if err := c.st.Set(AgencyBatchKey(c.agency.Id, height, c.txIndex), []byte{}); err != nil {
+		return err
+	}
+	c.digests = make([]IndexEntry, n)
+	for i := 0; i < n; i++ {
+		c.digests[i] = IndexEntry{
+			Algorithm: m.HashAlgorithm,
+			Digest:    digestAt(m.Digests, i),
+			Locator:   Locator{Height: height, TxIndex: c.txIndex, Leaf: uint32(i)},
+		}
+	}
+	c.result = &notaryv1.TxResult{Created: &notaryv1.TxResult_Batch{Batch: &notaryv1.DigestLocator{Height: height, TxIndex: c.txIndex}}}
+	c.emit("notary.anchor",
+		"batch", FormatBatchID(height, c.txIndex),
+		"agency", c.agency.Id,
+		"count", strconv.Itoa(n),
+		"root", hex.EncodeToString(root))
+	return nil
+}
+
+func (c *txContext) revoke(m *notaryv1.Revoke) error {
+	return c.revokeDigests(m, c.agency.Id, "agency/"+c.agency.Id)
+}
+
+// revokeDigests revokes every digest of m. If issuer is not empty, each digest
+// must have been anchored by that agency; by names who revoked.
+func (c *txContext) revokeDigests(m *notaryv1.Revoke, issuer, by string) error {
+	if err := validateRevoke(m, c.e.params); err != nil {
+		return err
+	}
+	n := len(m.Digests) / DigestSize
+	for i := 0; i < n; i++ {
+		d := digestAt(m.Digests, i)
+		loc, found, err := c.e.lookupDigest(m.HashAlgorithm, d)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return wrapf(ErrNotAnchored, "%x", d)
+		}
+		batch, err := loadBatch(c.st, loc.Height, loc.TxIndex)
+		if err != nil {
+			return err
+		}
+		if batch == nil {
+			return &StoreError{fmt.Errorf("digest index names batch %s, which is not in the state", loc.BatchID())}
+		}
+		if issuer != "" && batch.AgencyId != issuer {
+			return wrapf(ErrNotIssuer, "%x was anchored by %q", d, batch.AgencyId)
+		}
+		key := RevocationKey(m.HashAlgorithm, d)
+		prev, err := c.st.Get(key)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			return wrapf(ErrAlreadyRevoked, "%x", d)
+		}
+		rev := &notaryv1.Revocation{
+			HashAlgorithm: m.HashAlgorithm,
+			Digest:        append([]byte(nil), d...),
+			BatchHeight:   loc.Height,
+			BatchTxIndex:  loc.TxIndex,
+			LeafIndex:     loc.Leaf,
+			Reason:        m.Reason,
+			ReasonText:    m.ReasonText,
+			Height:        c.e.block.Height,
+			Time:          c.now(),
+			RevokedBy:     by,
+		}
+		if err := c.st.Set(key, Encode(rev)); err != nil {
+			return err
+		}
+		c.emit("notary.revoke", "digest", hex.EncodeToString(d), "batch", loc.BatchID(), "reason", m.Reason.String(), "by", by)
+	}
+	return nil
+}

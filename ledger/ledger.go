@@ -1,0 +1,459 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// Ledger is the notary state machine of one chain. It holds no state of its
+// own: every call reads and writes the Store it is given.
+type Ledger struct {
+	chainID string
+}
+
+// New returns the state machine of chainID.
+func New(chainID string) *Ledger { return &Ledger{chainID: chainID} }
+
+// ChainID returns the chain id.
+func (l *Ledger) ChainID() string { return l.chainID }
+
+// BlockInfo is what the ledger knows of the block being executed. Time is the
+// block's BFT time from its header, never the local clock.
+type BlockInfo struct {
+	Height int64
+	Time   time.Time
+}
+
+// Mode says whether transactions are checked for the mempool or executed in a
+// block.
+type Mode int
+
+const (
+	// ModeDeliver executes transactions of a decided block.
+	ModeDeliver Mode = iota
+	// ModeCheck checks transactions for the mempool against the last
+	// committed state plus the transactions already checked; it skips work
+	// whose result is not needed to accept or refuse (Merkle roots).
+	ModeCheck
+)
+
+// Event is an ABCI-style event emitted by a transaction.
+type Event struct {
+	Type       string
+	Attributes []Attribute
+}
+
+// Attribute is a key/value pair of an Event.
+type Attribute struct {
+	Key, Value string
+}
+
+// Outcome is the deterministic result of one transaction: Err is nil on
+// success; Result names what was created or, for a duplicate, what existed.
+type Outcome struct {
+	Err    error
+	Result *notaryv1.TxResult
+	Events []Event
+}
+
+// IndexEntry is a digest anchored by the block, for the digest index.
+type IndexEntry struct {
+	Algorithm HashAlgorithm
+	Digest    []byte
+	Locator   Locator
+}
+
+// StoreError is a failure of the underlying store or index. It is never a
+// transaction's fault: the caller must stop (in a block) rather than record a
+// result that other nodes would not compute.
+type StoreError struct{ Err error }
+
+// Error implements error.
+func (e *StoreError) Error() string { return "store: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// taggedStore marks the errors of a Store as StoreErrors.
+type taggedStore struct{ s Store }
+
+func wrapStore(s Store) Store {
+	if t, ok := s.(taggedStore); ok {
+		return t
+	}
+	return taggedStore{s}
+}
+
+func tag(err error) error {
+	var se *StoreError
+	if err == nil || errors.As(err, &se) {
+		return err
+	}
+	return &StoreError{err}
+}
+
+func (t taggedStore) Get(k []byte) ([]byte, error) { v, err := t.s.Get(k); return v, tag(err) }
+func (t taggedStore) Set(k, v []byte) error        { return tag(t.s.Set(k, v)) }
+func (t taggedStore) Delete(k []byte) error        { return tag(t.s.Delete(k)) }
+func (t taggedStore) Iterate(a, b []byte, fn func(k, v []byte) bool) error {
+	return tag(t.s.Iterate(a, b, fn))
+}
+
+type digestKey [1 + DigestSize]byte
+
+func makeDigestKey(alg HashAlgorithm, d []byte) (k digestKey) {
+	k[0] = byte(alg)
+	copy(k[1:], d)
+	return k
+}
+
+// Exec executes the transactions of one block (ModeDeliver) or checks
+// mempool transactions (ModeCheck) against a Store. It is not safe for
+// concurrent use.
+type Exec struct {
+	l      *Ledger
+	st     Store
+	idx    DigestIndex
+	block  BlockInfo
+	mode   Mode
+	params *notaryv1.Params
+
+	pending    map[digestKey]Locator
+	newDigests []IndexEntry
+	valChanges []string // ministry ids whose validator changed
+	valUpdates []ValidatorUpdate
+}
+
+// NewExec starts executing a block at b on st, with idx answering for the
+// digests of earlier blocks.
+func (l *Ledger) NewExec(st Store, idx DigestIndex, b BlockInfo, mode Mode) (*Exec, error) {
+	e := &Exec{l: l, st: wrapStore(st), idx: idx, block: b, mode: mode, pending: map[digestKey]Locator{}}
+	p, err := loadParams(e.st)
+	if err != nil {
+		return nil, err
+	}
+	e.params = p
+	return e, nil
+}
+
+// Params returns the parameters in force for this block.
+func (e *Exec) Params() *notaryv1.Params { return e.params }
+
+// Block returns the block being executed.
+func (e *Exec) Block() BlockInfo { return e.block }
+
+// NewDigests returns the digests anchored so far, in anchoring order.
+func (e *Exec) NewDigests() []IndexEntry { return e.newDigests }
+
+// Run executes the transaction at txIndex of the block. The returned error is
+// a StoreError only: any fault of the transaction is in Outcome.Err, and then
+// the transaction changed nothing.
+func (e *Exec) Run(txIndex uint32, tx *Tx) (Outcome, error) {
+	c := &txContext{e: e, cache: newCacheStore(e.st), tx: tx, txIndex: txIndex}
+	c.st = wrapStore(c.cache)
+	err := c.apply()
+	var se *StoreError
+	if errors.As(err, &se) {
+		return Outcome{}, se
+	}
+	if err != nil {
+		out := Outcome{Err: err}
+		var dup *DuplicateError
+		if errors.As(err, &dup) {
+			out.Result = &notaryv1.TxResult{Existing: &notaryv1.ExistingDigest{
+				HashAlgorithm: dup.Algorithm,
+				Digest:        dup.Digest,
+				Locator:       &notaryv1.DigestLocator{Height: dup.Existing.Height, TxIndex: dup.Existing.TxIndex, LeafIndex: dup.Existing.Leaf},
+			}}
+		}
+		return out, nil
+	}
+	if err := c.cache.flush(); err != nil {
+		return Outcome{}, tag(err).(*StoreError)
+	}
+	for _, d := range c.digests {
+		e.pending[makeDigestKey(d.Algorithm, d.Digest)] = d.Locator
+	}
+	e.newDigests = append(e.newDigests, c.digests...)
+	e.valChanges = append(e.valChanges, c.valChanges...)
+	return Outcome{Result: c.result, Events: c.events}, nil
+}
+
+// EndResult is the outcome of the end of a block.
+type EndResult struct {
+	ValidatorUpdates []ValidatorUpdate
+	Events           []Event
+}
+
+// End finishes the block: governance proposals that passed are executed,
+// those past their lifetime expire, and validator updates are returned.
+func (e *Exec) End() (EndResult, error) {
+	var res EndResult
+	if e.mode != ModeDeliver {
+		return res, nil
+	}
+	evs, err := e.endGovernance()
+	if err != nil {
+		return res, err
+	}
+	res.Events = evs
+	res.ValidatorUpdates = e.valUpdates
+	return res, nil
+}
+
+// lookupDigest finds an anchored digest in this block or an earlier one.
+func (e *Exec) lookupDigest(alg HashAlgorithm, d []byte) (Locator, bool, error) {
+	if loc, ok := e.pending[makeDigestKey(alg, d)]; ok {
+		return loc, true, nil
+	}
+	loc, ok, err := e.idx.Lookup(alg, d)
+	return loc, ok, tag(err)
+}
+
+// txContext is the execution of one transaction: its writes go to cache and
+// reach the block's store only if it succeeds.
+type txContext struct {
+	e        *Exec
+	cache    *cacheStore
+	st       Store
+	tx       *Tx
+	txIndex  uint32
+	acct     *notaryv1.Account  // the signer's account, nil for a new citizen key
+	agency   *notaryv1.Agency   // the signer's agency, for agency messages
+	ministry *notaryv1.Ministry // the signer's ministry, for governance messages
+
+	result     *notaryv1.TxResult
+	events     []Event
+	digests    []IndexEntry
+	valChanges []string
+}
+
+func (c *txContext) now() *timestamppb.Timestamp { return timestamppb.New(c.e.block.Time) }
+
+func (c *txContext) emit(typ string, kv ...string) {
+	ev := Event{Type: typ}
+	for i := 0; i+1 < len(kv); i += 2 {
+		ev.Attributes = append(ev.Attributes, Attribute{Key: kv[i], Value: kv[i+1]})
+	}
+	c.events = append(c.events, ev)
+}
+
+// apply runs the checks common to all messages, the message's own rules, and
+// then consumes the signer's sequence.
+func (c *txContext) apply() error {
+	p := c.e.params
+	if uint64(len(c.tx.Raw)) > p.MaxTxBytes {
+		return wrapf(ErrTxTooLarge, "%d bytes, limit %d", len(c.tx.Raw), p.MaxTxBytes)
+	}
+	acct, err := loadAccount(c.st, c.tx.Signer)
+	if err != nil {
+		return err
+	}
+	c.acct = acct
+	if err := c.authorize(); err != nil {
+		return err
+	}
+	if err := c.checkSequence(); err != nil {
+		return err
+	}
+	var err2 error
+	switch m := c.tx.Body.Msg.(type) {
+	case *notaryv1.TxBody_AnchorBatch:
+		err2 = c.anchorBatch(m.AnchorBatch)
+	case *notaryv1.TxBody_Revoke:
+		err2 = c.revoke(m.Revoke)
+	case *notaryv1.TxBody_GrantConsent:
+		err2 = c.grantConsent(m.GrantConsent)
+	case *notaryv1.TxBody_WithdrawConsent:
+		err2 = c.withdrawConsent(m.WithdrawConsent)
+	case *notaryv1.TxBody_RecordExchange:
+		err2 = c.recordExchange(m.RecordExchange)
+	case *notaryv1.TxBody_Propose:
+		err2 = c.propose(m.Propose)
+	case *notaryv1.TxBody_Vote:
+		err2 = c.vote(m.Vote)
+	default:
+		err2 = ErrNoMessage
+	}
+	if err2 != nil {
+		return err2
+	}
+	return c.consumeSequence()
+}
+
+// authorize checks that the signer may send this kind of message, before the
+// sequence and the message's own rules, and keeps the signer's agency or
+// ministry for the handler.
+func (c *txContext) authorize() error {
+	var err error
+	switch m := c.tx.Body.Msg.(type) {
+	case *notaryv1.TxBody_AnchorBatch:
+		c.agency, err = c.requireAgency(m.AnchorBatch.AgencyId, notaryv1.Permission_PERMISSION_ANCHOR)
+	case *notaryv1.TxBody_Revoke:
+		c.agency, err = c.requireAgency("", notaryv1.Permission_PERMISSION_REVOKE)
+	case *notaryv1.TxBody_GrantConsent, *notaryv1.TxBody_WithdrawConsent:
+		err = c.requireCitizen()
+	case *notaryv1.TxBody_RecordExchange:
+		c.agency, err = c.requireAgency(m.RecordExchange.RequesterAgencyId, notaryv1.Permission_PERMISSION_EXCHANGE)
+	case *notaryv1.TxBody_Propose:
+		c.ministry, err = c.requireMinistry(m.Propose.MinistryId)
+	case *notaryv1.TxBody_Vote:
+		c.ministry, err = c.requireMinistry(m.Vote.MinistryId)
+	default:
+		err = ErrNoMessage
+	}
+	return err
+}
+
+func (c *txContext) checkSequence() error {
+	var want uint64
+	if c.acct != nil {
+		want = c.acct.NextSequence
+	}
+	got := c.tx.Body.Sequence
+	switch {
+	case got < want:
+		return wrapf(ErrSequenceReplayed, "sequence %d, next is %d", got, want)
+	case got > want:
+		return wrapf(ErrSequenceSkipped, "sequence %d, next is %d", got, want)
+	}
+	return nil
+}
+
+func (c *txContext) consumeSequence() error {
+	if c.acct == nil {
+		// Only citizen messages accept a key without an account: the key
+		// enrols itself as a citizen.
+		c.acct = &notaryv1.Account{
+			PubKey: c.tx.Signer,
+			Role:   notaryv1.Role_ROLE_CITIZEN,
+			Owner:  fmt.Sprintf("%x", SubjectID(c.tx.Signer)),
+		}
+	}
+	c.acct.NextSequence++
+	return c.st.Set(AccountKey(c.tx.Signer), Encode(c.acct))
+}
+
+// requireAgency returns the signer's active agency, checking that the message
+// names it and that it holds perm.
+func (c *txContext) requireAgency(named string, perm notaryv1.Permission) (*notaryv1.Agency, error) {
+	if c.acct == nil || c.acct.Role != notaryv1.Role_ROLE_AGENCY {
+		return nil, wrapf(ErrUnknownSigner, "key %x is not a registered agency", c.tx.Signer)
+	}
+	if named != "" && named != c.acct.Owner {
+		return nil, wrapf(ErrSignerMismatch, "message names agency %q, signer is %q", named, c.acct.Owner)
+	}
+	a, err := loadAgency(c.st, c.acct.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil || !a.Active {
+		return nil, wrapf(ErrInactive, "agency %q", c.acct.Owner)
+	}
+	if !hasPermission(a, perm) {
+		return nil, wrapf(ErrUnauthorized, "agency %q lacks %s", a.Id, perm)
+	}
+	return a, nil
+}
+
+// requireMinistry returns the signer's active ministry, checking that the
+// message names it.
+func (c *txContext) requireMinistry(named string) (*notaryv1.Ministry, error) {
+	if c.acct == nil || c.acct.Role != notaryv1.Role_ROLE_MINISTRY {
+		return nil, wrapf(ErrNotMinistry, "key %x is not a ministry's governance key", c.tx.Signer)
+	}
+	if named != c.acct.Owner {
+		return nil, wrapf(ErrSignerMismatch, "message names ministry %q, signer is %q", named, c.acct.Owner)
+	}
+	m, err := loadMinistry(c.st, c.acct.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil || !m.Active {
+		return nil, wrapf(ErrInactive, "ministry %q", c.acct.Owner)
+	}
+	return m, nil
+}
+
+// requireCitizen checks that the signer is a citizen key (or a new key).
+func (c *txContext) requireCitizen() error {
+	if c.acct != nil && c.acct.Role != notaryv1.Role_ROLE_CITIZEN {
+		return wrapf(ErrNotCitizen, "key %x belongs to %s %q", c.tx.Signer, c.acct.Role, c.acct.Owner)
+	}
+	return nil
+}
+
+// load decodes the record at key into m; it reports false if there is none.
+// A record that does not decode is a corrupted state: a StoreError.
+func load(st Store, key []byte, m proto.Message) (bool, error) {
+	b, err := st.Get(key)
+	if err != nil || b == nil {
+		return false, err
+	}
+	if err := proto.Unmarshal(b, m); err != nil {
+		return false, &StoreError{fmt.Errorf("decode %T at %q: %w", m, key, err)}
+	}
+	return true, nil
+}
+
+func loadParams(st Store) (*notaryv1.Params, error) {
+	p := &notaryv1.Params{}
+	ok, err := load(st, ParamsKey(), p)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &StoreError{errors.New("no params in state: genesis was not applied")}
+	}
+	return p, nil
+}
+
+func loadMeta(st Store) (*notaryv1.ChainMeta, error) {
+	m := &notaryv1.ChainMeta{}
+	if _, err := load(st, MetaKey(), m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func loadAccount(st Store, pub []byte) (*notaryv1.Account, error) {
+	a := &notaryv1.Account{}
+	ok, err := load(st, AccountKey(pub), a)
+	if !ok {
+		return nil, err
+	}
+	return a, nil
+}
+
+func loadAgency(st Store, id string) (*notaryv1.Agency, error) {
+	a := &notaryv1.Agency{}
+	ok, err := load(st, AgencyKey(id), a)
+	if !ok {
+		return nil, err
+	}
+	return a, nil
+}
+
+func loadMinistry(st Store, id string) (*notaryv1.Ministry, error) {
+	m := &notaryv1.Ministry{}
+	ok, err := load(st, MinistryKey(id), m)
+	if !ok {
+		return nil, err
+	}
+	return m, nil
+}
+
+func loadBatch(st Store, height int64, txIndex uint32) (*notaryv1.Batch, error) {
+	b := &notaryv1.Batch{}
+	ok, err := load(st, BatchKey(height, txIndex), b)
+	if !ok {
+		return nil, err
+	}
+	return b, nil
+}

@@ -1,0 +1,111 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"hash"
+)
+
+// Merkle trees over a batch's digests follow RFC 6962 (section 2.1): a leaf
+// hash is SHA-256(0x00 || digest), an interior node SHA-256(0x01 || left ||
+// right), and a tree of n leaves splits at the largest power of two below n.
+// Built level by level, that is: pair adjacent nodes left to right and carry
+// an odd last node up unchanged. Any RFC 6962 verifier (for instance
+// github.com/transparency-dev/merkle/proof.VerifyInclusion with the rfc6962
+// hasher) checks the paths made here.
+
+const (
+	leafPrefix = 0x00
+	nodePrefix = 0x01
+)
+
+type merkleHasher struct {
+	h   hash.Hash
+	buf [1 + 2*sha256.Size]byte
+	sum [sha256.Size]byte
+}
+
+func newMerkleHasher() *merkleHasher { return &merkleHasher{h: sha256.New()} }
+
+func (m *merkleHasher) leaf(digest []byte) (out [32]byte) {
+	m.h.Reset()
+	m.buf[0] = leafPrefix
+	n := copy(m.buf[1:], digest)
+	m.h.Write(m.buf[:1+n])
+	m.h.Sum(m.sum[:0])
+	return m.sum
+}
+
+func (m *merkleHasher) node(l, r *[32]byte) (out [32]byte) {
+	m.h.Reset()
+	m.buf[0] = nodePrefix
+	copy(m.buf[1:], l[:])
+	copy(m.buf[1+sha256.Size:], r[:])
+	m.h.Write(m.buf[:])
+	m.h.Sum(m.sum[:0])
+	return m.sum
+}
+
+// LeafHash returns the RFC 6962 leaf hash of a digest.
+func LeafHash(digest []byte) []byte {
+	s := newMerkleHasher().leaf(digest)
+	return s[:]
+}
+
+// leafLevel hashes the n = len(digests)/DigestSize leaves.
+func leafLevel(m *merkleHasher, digests []byte) [][32]byte {
+	n := len(digests) / DigestSize
+	level := make([][32]byte, n)
+	for i := 0; i < n; i++ {
+		level[i] = m.leaf(digests[i*DigestSize : (i+1)*DigestSize])
+	}
+	return level
+}
+
+// MerkleRoot returns the RFC 6962 tree hash over concatenated 32-byte digests.
+// The tree of zero leaves has the hash of the empty string.
+func MerkleRoot(digests []byte) []byte {
+	m := newMerkleHasher()
+	level := leafLevel(m, digests)
+	if len(level) == 0 {
+		s := sha256.Sum256(nil)
+		return s[:]
+	}
+	for len(level) > 1 {
+		next := level[:0]
+		for i := 0; i+1 < len(level); i += 2 {
+			next = append(next, m.node(&level[i], &level[i+1]))
+		}
+		if len(level)%2 == 1 {
+			next = append(next, level[len(level)-1])
+		}
+		level = next
+	}
+	return append([]byte(nil), level[0][:]...)
+}
+
+// InclusionPath returns the RFC 6962 inclusion proof (sibling hashes from the
+// leaf up) of leaf index in the tree over concatenated digests.
+func InclusionPath(digests []byte, index uint32) [][]byte {
+	m := newMerkleHasher()
+	level := leafLevel(m, digests)
+	if int(index) >= len(level) {
+		return nil
+	}
+	var path [][]byte
+	i := int(index)
+	for len(level) > 1 {
+		if sib := i ^ 1; sib < len(level) {
+			path = append(path, append([]byte(nil), level[sib][:]...))
+		}
+		next := make([][32]byte, 0, (len(level)+1)/2)
+		for j := 0; j+1 < len(level); j += 2 {
+			next = append(next, m.node(&level[j], &level[j+1]))
+		}
+		if len(level)%2 == 1 {
+			next = append(next, level[len(level)-1])
+		}
+		level = next
+		i /= 2
+	}
+	return path
+}
