@@ -64,18 +64,18 @@ var (
 	ErrInactive       = register(23, "participant is not active")
 
 	// Evidence.
-	ErrEmptyBatch            = register(30, "empty batch")
-	ErrBatchTooLarge         = register(31, "too many digests")
-	ErrUnknownHashAlgorithm  = register(32, "hash algorithm not accepted")
-	ErrBadDigestLength       = register(33, "wrong digest length")
-	ErrDuplicateInBatch      = register(34, "duplicate digest in batch")
-	ErrAlreadyAnchored       = register(35, "digest already anchored")
-	ErrTextTooLong           = register(36, "text too long")
-	ErrNotAnchored           = register(37, "digest not anchored")
-	ErrNotIssuer             = register(38, "digest anchored by another agency")
-	ErrAlreadyRevoked        = register(39, "digest already revoked")
-	ErrInvalidReason         = register(40, "invalid revocation reason")
-	ErrInvalidText           = register(41, "text is not valid UTF-8 or has control characters")
+	ErrEmptyBatch           = register(30, "empty batch")
+	ErrBatchTooLarge        = register(31, "too many digests")
+	ErrUnknownHashAlgorithm = register(32, "hash algorithm not accepted")
+	ErrBadDigestLength      = register(33, "wrong digest length")
+	ErrDuplicateInBatch     = register(34, "duplicate digest in batch")
+	ErrAlreadyAnchored      = register(35, "digest already anchored")
+	ErrTextTooLong          = register(36, "text too long")
+	ErrNotAnchored          = register(37, "digest not anchored")
+	ErrNotIssuer            = register(38, "digest anchored by another agency")
+	ErrAlreadyRevoked       = register(39, "digest already revoked")
+	ErrInvalidReason        = register(40, "invalid revocation reason")
+	ErrInvalidText          = register(41, "text is not valid UTF-8 or has control characters")
 
 	// Consent, mandates and exchanges.
 	ErrUnknownCategory    = register(50, "unknown data category")
@@ -116,6 +116,11 @@ var (
 
 	// Genesis.
 	ErrInvalidGenesis = register(100, "invalid genesis")
+
+	// Queries.
+	ErrHeightUnavailable = register(110, "height not available")
+	ErrUnknownQuery      = register(111, "unknown query path")
+	ErrNotFound          = register(112, "not found")
 )
 
 // CodeOf returns the stable code of err, or CodeInternal if err wraps no

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 

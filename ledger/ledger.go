@@ -23,6 +23,10 @@ func New(chainID string) *Ledger { return &Ledger{chainID: chainID} }
 // ChainID returns the chain id.
 func (l *Ledger) ChainID() string { return l.chainID }
 
+// DecodeTx is DecodeTx for this chain, bounded by the largest size any
+// params allow (the params in force are applied when the transaction runs).
+func (l *Ledger) DecodeTx(raw []byte) (*Tx, error) { return DecodeTx(l.chainID, raw, maxTxBytesBound) }
+
 // BlockInfo is what the ledger knows of the block being executed. Time is the
 // block's BFT time from its header, never the local clock.
 type BlockInfo struct {
@@ -204,7 +208,31 @@ func (e *Exec) End() (EndResult, error) {
 	}
 	res.Events = evs
 	res.ValidatorUpdates = e.valUpdates
+	// Record the block in the state, last: the time lets the mempool judge
+	// validity periods after a restart.
+	meta, err := loadMeta(e.st)
+	if err != nil {
+		return res, err
+	}
+	meta.LastBlockHeight = e.block.Height
+	meta.LastBlockTime = timestamppb.New(e.block.Time)
+	if err := e.st.Set(MetaKey(), Encode(meta)); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+// LastBlock returns the height and time of the last block executed on st.
+func LastBlock(st Store) (BlockInfo, error) {
+	meta, err := loadMeta(wrapStore(st))
+	if err != nil {
+		return BlockInfo{}, err
+	}
+	b := BlockInfo{Height: meta.LastBlockHeight}
+	if meta.LastBlockTime != nil {
+		b.Time = meta.LastBlockTime.AsTime()
+	}
+	return b, nil
 }
 
 // lookupDigest finds an anchored digest in this block or an earlier one.

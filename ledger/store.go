@@ -177,3 +177,7 @@ func (c *cacheStore) flush() error {
 	c.order = nil
 	return nil
 }
+
+// NewOverlay returns a Store that keeps its writes in memory over parent,
+// which it never changes: the mempool's view of pending transactions.
+func NewOverlay(parent Store) Store { return newCacheStore(parent) }

@@ -1764,8 +1764,12 @@ type ChainMeta struct {
 	// last_valset_change_height is the last height whose FinalizeBlock
 	// returned validator updates (0: the genesis set is still in force).
 	LastValsetChangeHeight int64 `protobuf:"varint,3,opt,name=last_valset_change_height,json=lastValsetChangeHeight,proto3" json:"last_valset_change_height,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// last_block_height is the height of the last executed block.
+	LastBlockHeight int64 `protobuf:"varint,4,opt,name=last_block_height,json=lastBlockHeight,proto3" json:"last_block_height,omitempty"`
+	// last_block_time is the time of the last executed block.
+	LastBlockTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_block_time,json=lastBlockTime,proto3" json:"last_block_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChainMeta) Reset() {
@@ -1817,6 +1821,20 @@ func (x *ChainMeta) GetLastValsetChangeHeight() int64 {
 		return x.LastValsetChangeHeight
 	}
 	return 0
+}
+
+func (x *ChainMeta) GetLastBlockHeight() int64 {
+	if x != nil {
+		return x.LastBlockHeight
+	}
+	return 0
+}
+
+func (x *ChainMeta) GetLastBlockTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastBlockTime
+	}
+	return nil
 }
 
 // ValsetChange records a height at which FinalizeBlock returned validator
@@ -2187,11 +2205,13 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\adigests\x18\x02 \x01(\fR\adigests\x123\n" +
 	"\x06reason\x18\x03 \x01(\x0e2\x1b.notary.v1.RevocationReasonR\x06reason\x12\x1f\n" +
 	"\vreason_text\x18\x04 \x01(\tR\n" +
-	"reasonText\"\x8b\x01\n" +
+	"reasonText\"\xfb\x01\n" +
 	"\tChainMeta\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12(\n" +
 	"\x10next_proposal_id\x18\x02 \x01(\x04R\x0enextProposalId\x129\n" +
-	"\x19last_valset_change_height\x18\x03 \x01(\x03R\x16lastValsetChangeHeight\"\x7f\n" +
+	"\x19last_valset_change_height\x18\x03 \x01(\x03R\x16lastValsetChangeHeight\x12*\n" +
+	"\x11last_block_height\x18\x04 \x01(\x03R\x0flastBlockHeight\x12B\n" +
+	"\x0flast_block_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rlastBlockTime\"\x7f\n" +
 	"\fValsetChange\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x124\n" +
 	"\x16previous_change_height\x18\x02 \x01(\x03R\x14previousChangeHeight\x12!\n" +
@@ -2282,15 +2302,16 @@ var file_notary_v1_state_proto_depIdxs = []int32{
 	14, // 26: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
 	19, // 27: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
 	24, // 28: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
-	0,  // 29: notary.v1.GenesisState.params:type_name -> notary.v1.Params
-	3,  // 30: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
-	2,  // 31: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
-	7,  // 32: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	23, // 29: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
+	0,  // 30: notary.v1.GenesisState.params:type_name -> notary.v1.Params
+	3,  // 31: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
+	2,  // 32: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
+	7,  // 33: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_state_proto_init() }

@@ -1,0 +1,581 @@
+package abci
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corestore "cosmossdk.io/core/store"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"github.com/cosmos/iavl"
+	idb "github.com/cosmos/iavl/db"
+	"github.com/syndtr/goleveldb/leveldb/filter"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// AppVersion is the application protocol version reported in Info.
+const AppVersion uint64 = 1
+
+// Options configure an Application.
+type Options struct {
+	// Dir holds application.db (the IAVL state) and digests.db (the digest
+	// index). Required.
+	Dir string
+	// ChainID of the chain, from the genesis document. Required: after a
+	// restart InitChain is not called, but transactions must still be checked
+	// against the chain id.
+	ChainID string
+	// IAVLCacheSize is the number of IAVL nodes kept in memory.
+	IAVLCacheSize int
+	// FlushThreshold bounds the bytes IAVL buffers before writing. It must
+	// exceed the largest version a block can write, so that every version is
+	// written in one atomic, synced batch (docs/DESIGN.md, "Crash safety").
+	FlushThreshold int
+	// TxCacheSize is the number of decoded transactions remembered.
+	TxCacheSize int
+	// Blocks gives the transactions of committed blocks, to rebuild the
+	// digest index when it is behind the state. Optional.
+	Blocks BlockSource
+	// Logger receives the application's logs. Optional.
+	Logger cmtlog.Logger
+}
+
+// BlockSource returns the transactions of a committed block.
+type BlockSource interface {
+	BlockTxs(height int64) ([][]byte, error)
+}
+
+// DefaultOptions returns working defaults for a node whose data is in dir.
+func DefaultOptions(dir, chainID string) Options {
+	return Options{
+		Dir:            dir,
+		ChainID:        chainID,
+		IAVLCacheSize:  200_000,
+		FlushThreshold: 1 << 30,
+		TxCacheSize:    50_000,
+	}
+}
+
+// Application is the notary's ABCI++ application: it translates ABCI calls
+// into ledger calls and owns the IAVL tree's lifecycle. It has no business
+// rules of its own. It is safe for concurrent use by CometBFT's connections
+// (consensus, mempool, query), each of which serialises its own calls.
+type Application struct {
+	abcitypes.BaseApplication
+
+	opts   Options
+	ledger *ledger.Ledger
+	log    cmtlog.Logger
+	txs    *txCache
+
+	// mu guards the working tree and what FinalizeBlock staged for Commit.
+	mu     sync.Mutex
+	db     *idb.GoLevelDB
+	tree   *iavl.MutableTree
+	index  *digestIndex
+	staged *stagedBlock
+
+	committed atomic.Pointer[commitInfo]
+
+	// checkMu guards the mempool's view of the state.
+	checkMu sync.Mutex
+	check   *ledger.Exec
+	checkN  uint32 // transactions accepted into the current mempool view
+}
+
+type stagedBlock struct {
+	height  int64
+	time    time.Time
+	hash    []byte
+	entries []ledger.IndexEntry
+}
+
+// commitInfo is what the last Commit persisted.
+type commitInfo struct {
+	height int64
+	hash   []byte
+	time   time.Time
+}
+
+var _ abcitypes.Application = (*Application)(nil)
+
+// NewApplication opens (or creates) the application's databases in opts.Dir.
+// A last state version that was only partly written is rolled back, so that
+// CometBFT's handshake replays its block.
+func NewApplication(opts Options) (*Application, error) {
+	if opts.Dir == "" || opts.ChainID == "" {
+		return nil, errors.New("abci: Options.Dir and Options.ChainID are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = cmtlog.NewNopLogger()
+	}
+	def := DefaultOptions(opts.Dir, opts.ChainID)
+	if opts.IAVLCacheSize <= 0 {
+		opts.IAVLCacheSize = def.IAVLCacheSize
+	}
+	if opts.FlushThreshold <= 0 {
+		opts.FlushThreshold = def.FlushThreshold
+	}
+	if opts.TxCacheSize <= 0 {
+		opts.TxCacheSize = def.TxCacheSize
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("abci: %w", err)
+	}
+	db, err := idb.NewGoLevelDBWithOpts("application", opts.Dir, &opt.Options{Filter: filter.NewBloomFilter(10)})
+	if err != nil {
+		return nil, fmt.Errorf("abci: open %s: %w", filepath.Join(opts.Dir, "application.db"), err)
+	}
+	index, err := openDigestIndex(opts.Dir)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("abci: %w", err)
+	}
+	a := &Application{
+		opts:   opts,
+		ledger: ledger.New(opts.ChainID),
+		log:    opts.Logger,
+		txs:    newTxCache(opts.TxCacheSize),
+		db:     db,
+		index:  index,
+	}
+	if err := a.load(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// growingBatchDB is the state database as IAVL sees it, except that batches
+// grow as written instead of being allocated at their flush threshold: the
+// threshold is set far above any version's size (so that a version is one
+// atomic batch), and allocating it for every Commit would cost a gigabyte.
+type growingBatchDB struct{ *idb.GoLevelDB }
+
+func (d growingBatchDB) NewBatchWithSize(int) corestore.Batch { return d.GoLevelDB.NewBatch() }
+
+func (a *Application) newTree() *iavl.MutableTree {
+	return iavl.NewMutableTree(growingBatchDB{a.db}, a.opts.IAVLCacheSize, true, iavl.NewNopLogger(),
+		iavl.SyncOption(true), iavl.FlushThresholdOption(a.opts.FlushThreshold))
+}
+
+// load opens the latest complete state version and checks the digest index.
+func (a *Application) load() error {
+	a.tree = a.newTree()
+	version, err := a.tree.Load()
+	if err != nil {
+		// A version written in part (a crash between IAVL's batches) has
+		// nodes but no root: Load fails. Roll back to the version before it.
+		latest, lerr := a.tree.GetLatestVersion()
+		if lerr != nil || latest < 1 {
+			return fmt.Errorf("abci: load state: %w", err)
+		}
+		a.log.Error("last state version is incomplete; rolling it back so that the block is replayed",
+			"version", latest, "err", err)
+		a.tree = a.newTree()
+		if err := a.tree.LoadVersionForOverwriting(latest - 1); err != nil {
+			return fmt.Errorf("abci: roll back incomplete version %d: %w (the state is damaged: restore a backup or resync)", latest, err)
+		}
+		version = a.tree.Version()
+	}
+	info := &commitInfo{height: version, hash: a.tree.Hash()}
+	a.committed.Store(info)
+	if version > 0 {
+		if err := a.checkRoot(version); err != nil {
+			return err
+		}
+		view, err := a.StateAt(version)
+		if err != nil {
+			return err
+		}
+		last, err := ledger.LastBlock(view)
+		if err != nil {
+			return fmt.Errorf("abci: state version %d: %w", version, err)
+		}
+		info.time = last.Time
+	}
+	if err := a.catchUpIndex(version); err != nil {
+		return err
+	}
+	return a.resetCheck()
+}
+
+// checkRoot reads the root of the latest version back from disk and checks
+// that its stored hash verifies, so that a damaged database is refused at
+// start rather than serving proofs that fail.
+func (a *Application) checkRoot(version int64) error {
+	t, err := a.tree.GetImmutable(version)
+	if err != nil {
+		return fmt.Errorf("abci: state version %d is unreadable: %w (the database is damaged: restore a backup or resync)", version, err)
+	}
+	if !bytes.Equal(t.Hash(), a.tree.Hash()) {
+		return fmt.Errorf("abci: state version %d: root hash mismatch (the database is damaged: restore a backup or resync)", version)
+	}
+	return nil
+}
+
+// catchUpIndex makes sure the digest index covers every committed height,
+// rebuilding missing heights from the block store.
+func (a *Application) catchUpIndex(version int64) error {
+	indexed, err := a.index.indexedHeight()
+	if err != nil {
+		return err
+	}
+	if indexed >= version {
+		return nil
+	}
+	if a.opts.Blocks == nil {
+		if indexed == 0 && version > 0 {
+			return fmt.Errorf("abci: the digest index is empty but the state is at height %d; it must be rebuilt from the block store", version)
+		}
+		return fmt.Errorf("abci: the digest index stops at height %d, the state is at %d; it must be rebuilt from the block store", indexed, version)
+	}
+	a.log.Info("rebuilding the digest index from the block store", "from", indexed+1, "to", version)
+	return a.rebuildIndex(indexed+1, version)
+}
+
+// rebuildIndex indexes the batches of heights [from, to] from the block store;
+// a transaction created a batch if and only if its batch record is in the state.
+func (a *Application) rebuildIndex(from, to int64) error {
+	view, err := a.StateAt(to)
+	if err != nil {
+		return err
+	}
+	for h := from; h <= to; h++ {
+		txs, err := a.opts.Blocks.BlockTxs(h)
+		if err != nil {
+			return fmt.Errorf("abci: rebuild digest index at height %d: %w", h, err)
+		}
+		var entries []ledger.IndexEntry
+		for i, raw := range txs {
+			rec, err := view.Get(ledger.BatchKey(h, uint32(i)))
+			if err != nil {
+				return err
+			}
+			if rec == nil {
+				continue
+			}
+			tx, err := a.ledger.DecodeTx(raw)
+			if err != nil {
+				return fmt.Errorf("abci: rebuild digest index: batch %s: %w", ledger.FormatBatchID(h, uint32(i)), err)
+			}
+			m := tx.Body.GetAnchorBatch()
+			if m == nil {
+				return fmt.Errorf("abci: rebuild digest index: batch %s is not an AnchorBatch", ledger.FormatBatchID(h, uint32(i)))
+			}
+			for j := 0; j < len(m.Digests)/ledger.DigestSize; j++ {
+				entries = append(entries, ledger.IndexEntry{
+					Algorithm: m.HashAlgorithm,
+					Digest:    m.Digests[j*ledger.DigestSize : (j+1)*ledger.DigestSize],
+					Locator:   ledger.Locator{Height: h, TxIndex: uint32(i), Leaf: uint32(j)},
+				})
+			}
+		}
+		if err := a.index.save(entries, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the databases.
+func (a *Application) Close() error {
+	var errs []error
+	if a.index != nil {
+		errs = append(errs, a.index.close())
+	}
+	if a.db != nil {
+		errs = append(errs, a.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ledger returns the state machine.
+func (a *Application) Ledger() *ledger.Ledger { return a.ledger }
+
+// LastCommit returns the last committed height, its app hash and block time.
+func (a *Application) LastCommit() (int64, []byte, time.Time) {
+	c := a.committed.Load()
+	return c.height, c.hash, c.time
+}
+
+// StateAt returns the committed state at height (0: the latest).
+func (a *Application) StateAt(height int64) (*StateView, error) {
+	last := a.committed.Load().height
+	if height == 0 {
+		height = last
+	}
+	if height < 1 || height > last {
+		return nil, fmt.Errorf("%w: height %d, committed heights are 1..%d", ledger.ErrHeightUnavailable, height, last)
+	}
+	// GetImmutable reads only committed nodes through IAVL's node database,
+	// which is safe alongside the working tree's writes.
+	t, err := a.tree.GetImmutable(height)
+	if err != nil {
+		return nil, fmt.Errorf("%w: height %d: %v", ledger.ErrHeightUnavailable, height, err)
+	}
+	return &StateView{tree: t, height: height}, nil
+}
+
+// LookupDigest finds a digest anchored at a committed height.
+func (a *Application) LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
+	return a.index.lookup(alg, digest, a.committed.Load().height+1)
+}
+
+// decode returns the checked transaction, from the cache if it was seen.
+func (a *Application) decode(raw []byte) (*ledger.Tx, error) {
+	h := ledger.TxHash(raw)
+	if tx, ok := a.txs.get(h); ok {
+		return tx, nil
+	}
+	tx, err := a.ledger.DecodeTx(raw)
+	if err != nil {
+		return nil, err
+	}
+	a.txs.put(tx)
+	return tx, nil
+}
+
+// decodeValid decodes a transaction and applies the state-independent checks.
+func (a *Application) decodeValid(raw []byte) (*ledger.Tx, error) {
+	tx, err := a.decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := ledger.ValidateBasic(tx); err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+// Info reports the last committed height and app hash.
+func (a *Application) Info(context.Context, *abcitypes.RequestInfo) (*abcitypes.ResponseInfo, error) {
+	c := a.committed.Load()
+	return &abcitypes.ResponseInfo{
+		Data:             "notary",
+		Version:          "1",
+		AppVersion:       AppVersion,
+		LastBlockHeight:  c.height,
+		LastBlockAppHash: c.hash,
+	}, nil
+}
+
+// InitChain writes the genesis state and returns the genesis validators.
+func (a *Application) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*abcitypes.ResponseInitChain, error) {
+	if req.ChainId != a.opts.ChainID {
+		return nil, fmt.Errorf("abci: InitChain for chain %q, the application is configured for %q", req.ChainId, a.opts.ChainID)
+	}
+	var g notaryv1.GenesisState
+	if err := protojson.Unmarshal(req.AppStateBytes, &g); err != nil {
+		return nil, fmt.Errorf("abci: genesis app_state: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if req.InitialHeight > 1 {
+		a.tree.SetInitialVersion(uint64(req.InitialHeight))
+	}
+	vals, err := a.ledger.InitGenesis(workingStore{a.tree}, &g, req.InitialHeight)
+	if err != nil {
+		return nil, fmt.Errorf("abci: genesis: %w", err)
+	}
+	res := &abcitypes.ResponseInitChain{AppHash: a.tree.WorkingHash()}
+	for _, v := range vals {
+		res.Validators = append(res.Validators, abcitypes.Ed25519ValidatorUpdate(v.PubKey, v.Power))
+	}
+	return res, nil
+}
+
+// resetCheck starts a new mempool view on the last committed state.
+func (a *Application) resetCheck() error {
+	c := a.committed.Load()
+	a.checkMu.Lock()
+	defer a.checkMu.Unlock()
+	a.check = nil
+	if c.height == 0 {
+		return nil // no state yet: CheckTx refuses until the first commit
+	}
+	view, err := a.StateAt(c.height)
+	if err != nil {
+		return err
+	}
+	e, err := a.ledger.NewExec(ledger.NewOverlay(view), indexView{a.index, c.height + 1},
+		ledger.BlockInfo{Height: c.height + 1, Time: c.time}, ledger.ModeCheck)
+	if err != nil {
+		return fmt.Errorf("abci: mempool state: %w", err)
+	}
+	a.check, a.checkN = e, 0
+	return nil
+}
+
+// CheckTx checks a transaction against the committed state plus the
+// transactions already accepted into the mempool.
+func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
+	tx, err := a.decodeValid(req.Tx)
+	if err != nil {
+		return checkResult(err, nil), nil
+	}
+	a.checkMu.Lock()
+	defer a.checkMu.Unlock()
+	if a.check == nil {
+		return checkResult(errNotReady, nil), nil
+	}
+	out, err := a.check.Run(a.checkN, tx)
+	if err == nil && out.Err == nil {
+		a.checkN++
+	}
+	if err != nil {
+		a.log.Error("CheckTx: store failure", "err", err)
+		return checkResult(err, nil), nil
+	}
+	return checkResult(out.Err, out.Result), nil
+}
+
+var errNotReady = errors.New("the chain has no committed state yet")
+
+func checkResult(err error, result *notaryv1.TxResult) *abcitypes.ResponseCheckTx {
+	code, space, log := resultOf(err)
+	res := &abcitypes.ResponseCheckTx{Code: code, Codespace: space, Log: log}
+	if result != nil {
+		res.Data = ledger.Encode(result)
+	}
+	return res
+}
+
+// PrepareProposal keeps the mempool's transactions that pass the
+// state-independent checks, up to the block size.
+func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
+	var txs [][]byte
+	var size int64
+	for _, raw := range req.Txs {
+		if size+int64(len(raw)) > req.MaxTxBytes {
+			break
+		}
+		if _, err := a.decodeValid(raw); err != nil {
+			continue
+		}
+		txs = append(txs, raw)
+		size += int64(len(raw))
+	}
+	return &abcitypes.ResponsePrepareProposal{Txs: txs}, nil
+}
+
+// ProcessProposal refuses a block carrying a transaction that fails the
+// state-independent checks: malformed, non-canonical, for another chain,
+// badly signed, or carrying an ill-formed message.
+func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error) {
+	for i, raw := range req.Txs {
+		if _, err := a.decodeValid(raw); err != nil {
+			a.log.Info("rejecting proposal", "height", req.Height, "tx", i, "err", err)
+			return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
+		}
+	}
+	return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_ACCEPT}, nil
+}
+
+// FinalizeBlock executes a decided block on the working tree and returns the
+// working hash. Nothing is persisted before Commit.
+func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if want := a.tree.WorkingVersion(); req.Height != want {
+		return nil, fmt.Errorf("abci: FinalizeBlock for height %d, the state expects %d", req.Height, want)
+	}
+	if a.staged != nil {
+		return nil, fmt.Errorf("abci: FinalizeBlock for height %d twice without Commit", req.Height)
+	}
+	info := ledger.BlockInfo{Height: req.Height, Time: req.Time}
+	e, err := a.ledger.NewExec(workingStore{a.tree}, indexView{a.index, req.Height}, info, ledger.ModeDeliver)
+	if err != nil {
+		return nil, fmt.Errorf("abci: FinalizeBlock %d: %w", req.Height, err)
+	}
+	res := &abcitypes.ResponseFinalizeBlock{TxResults: make([]*abcitypes.ExecTxResult, len(req.Txs))}
+	for i, raw := range req.Txs {
+		r := &abcitypes.ExecTxResult{}
+		res.TxResults[i] = r
+		tx, err := a.decodeValid(raw)
+		if err != nil {
+			r.Code, r.Codespace, r.Log = resultOf(err)
+			continue
+		}
+		out, err := e.Run(uint32(i), tx)
+		if err != nil {
+			// A storage failure: the block cannot be executed here. Stop
+			// rather than record a result other nodes would not compute.
+			return nil, fmt.Errorf("abci: FinalizeBlock %d tx %d: %w", req.Height, i, err)
+		}
+		r.Code, r.Codespace, r.Log = resultOf(out.Err)
+		if out.Result != nil {
+			r.Data = ledger.Encode(out.Result)
+		}
+		r.Events = toEvents(out.Events)
+	}
+	end, err := e.End()
+	if err != nil {
+		return nil, fmt.Errorf("abci: FinalizeBlock %d end: %w", req.Height, err)
+	}
+	res.Events = toEvents(end.Events)
+	for _, v := range end.ValidatorUpdates {
+		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.Ed25519ValidatorUpdate(v.PubKey, v.Power))
+	}
+	res.AppHash = a.tree.WorkingHash()
+	a.staged = &stagedBlock{height: req.Height, time: req.Time, hash: res.AppHash, entries: e.NewDigests()}
+	return res, nil
+}
+
+func toEvents(evs []ledger.Event) []abcitypes.Event {
+	if len(evs) == 0 {
+		return nil
+	}
+	out := make([]abcitypes.Event, len(evs))
+	for i, ev := range evs {
+		out[i].Type = ev.Type
+		for _, at := range ev.Attributes {
+			out[i].Attributes = append(out[i].Attributes, abcitypes.EventAttribute{Key: at.Key, Value: at.Value, Index: true})
+		}
+	}
+	return out
+}
+
+// Commit persists what FinalizeBlock staged: the block's digest index entries,
+// then the state version (one synced batch), before it returns.
+func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
+	a.mu.Lock()
+	s := a.staged
+	if s == nil {
+		a.mu.Unlock()
+		return nil, errors.New("abci: Commit without FinalizeBlock")
+	}
+	if err := a.index.save(s.entries, s.height); err != nil {
+		a.mu.Unlock()
+		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
+	}
+	hash, version, err := a.tree.SaveVersion()
+	if err != nil {
+		a.mu.Unlock()
+		return nil, fmt.Errorf("abci: Commit %d: save state: %w", s.height, err)
+	}
+	if version != s.height || !bytes.Equal(hash, s.hash) {
+		// Broken invariant: the persisted state is not the one whose hash
+		// this node announced in FinalizeBlock.
+		panic(fmt.Sprintf("abci: Commit saved version %d hash %X, FinalizeBlock returned height %d hash %X",
+			version, hash, s.height, s.hash))
+	}
+	a.staged = nil
+	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})
+	a.mu.Unlock()
+	if err := a.resetCheck(); err != nil {
+		return nil, err
+	}
+	return &abcitypes.ResponseCommit{}, nil
+}

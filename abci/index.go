@@ -1,0 +1,110 @@
+package abci
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/filter"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/gobtechlab/notary/ledger"
+)
+
+// digestIndex maps every anchored digest to its batch and leaf (a
+// ledger.Locator). It lives outside the IAVL tree, in its own goleveldb, so
+// that a batch of N digests costs N small index writes instead of N tree
+// leaves (docs/DESIGN.md, "Digest index"). It is never what a proof rests on,
+// and it is rebuilt from the block store when it falls behind the state.
+//
+// Crash consistency: Commit writes a block's entries (and the indexed height)
+// before the state version is saved. An entry whose height is not below the
+// height being executed is ignored, so entries left by a block whose Commit
+// did not finish are invisible, and the replayed block writes them again.
+type digestIndex struct {
+	db *leveldb.DB
+}
+
+var (
+	indexEntryPrefix = []byte{'d'}
+	indexHeightKey   = []byte{'h'}
+)
+
+func openDigestIndex(dir string) (*digestIndex, error) {
+	db, err := leveldb.OpenFile(filepath.Join(dir, "digests.db"), &opt.Options{
+		Filter:             filter.NewBloomFilter(10),
+		BlockCacheCapacity: 32 << 20,
+		WriteBuffer:        32 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open digest index: %w", err)
+	}
+	return &digestIndex{db: db}, nil
+}
+
+func indexKey(alg ledger.HashAlgorithm, digest []byte) []byte {
+	k := make([]byte, 0, 2+len(digest))
+	k = append(k, indexEntryPrefix...)
+	k = append(k, byte(alg))
+	return append(k, digest...)
+}
+
+// lookup returns the locator of a digest anchored below height before.
+func (x *digestIndex) lookup(alg ledger.HashAlgorithm, digest []byte, before int64) (ledger.Locator, bool, error) {
+	v, err := x.db.Get(indexKey(alg, digest), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return ledger.Locator{}, false, nil
+	}
+	if err != nil {
+		return ledger.Locator{}, false, fmt.Errorf("digest index: %w", err)
+	}
+	loc, err := ledger.DecodeLocator(v)
+	if err != nil {
+		return ledger.Locator{}, false, fmt.Errorf("digest index: %w", err)
+	}
+	if loc.Height >= before {
+		return ledger.Locator{}, false, nil
+	}
+	return loc, true, nil
+}
+
+// save writes a block's entries and marks height as indexed, durably.
+func (x *digestIndex) save(entries []ledger.IndexEntry, height int64) error {
+	b := new(leveldb.Batch)
+	for _, e := range entries {
+		b.Put(indexKey(e.Algorithm, e.Digest), e.Locator.Encode())
+	}
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], uint64(height))
+	b.Put(indexHeightKey, h[:])
+	if err := x.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("digest index: save height %d: %w", height, err)
+	}
+	return nil
+}
+
+// indexedHeight is the last height whose entries were saved (0 if none).
+func (x *digestIndex) indexedHeight() (int64, error) {
+	v, err := x.db.Get(indexHeightKey, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil || len(v) != 8 {
+		return 0, fmt.Errorf("digest index: bad indexed height (%v)", err)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+func (x *digestIndex) close() error { return x.db.Close() }
+
+// indexView answers ledger.DigestIndex for the execution of one height.
+type indexView struct {
+	x      *digestIndex
+	height int64
+}
+
+func (v indexView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
+	return v.x.lookup(alg, digest, v.height)
+}
