@@ -1,0 +1,216 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/spf13/viper"
+)
+
+// Home layout. Everything a node needs is under its home directory:
+//
+//	config/config.toml        CometBFT's configuration
+//	config/app.toml           the notary's own configuration (AppConfig)
+//	config/genesis.json       the genesis document
+//	config/node_key.json      the p2p key
+//	config/priv_validator_key.json   the consensus key (validators only)
+//	data/                     CometBFT's stores, application.db, digests.db
+//	tls/                      ca.crt, node.crt, node.key (the gateway's TLS)
+//	identities/<name>/        keys and client certificates of participants
+//	                          (a dev home keeps the dev agency's and citizen's)
+//	trust.json                the trust bundle for verifiers
+const (
+	AppConfigFile = "config/app.toml"
+	TrustFile     = "trust.json"
+	TLSDir        = "tls"
+	IdentitiesDir = "identities"
+)
+
+// AppConfig is config/app.toml.
+type AppConfig struct {
+	Gateway GatewayConfig `toml:"gateway"`
+	State   StateConfig   `toml:"state"`
+}
+
+// GatewayConfig configures the gRPC gateway.
+type GatewayConfig struct {
+	// ListenAddress is host:port; "" disables the gateway.
+	ListenAddress string `toml:"listen_address"`
+	// TLSCert, TLSKey and ClientCA are PEM files relative to the home. With
+	// TLS the gateway requires a client certificate from ClientCA for writes;
+	// reads need none. Empty TLSCert serves plaintext (never outside 127.0.0.1).
+	TLSCert  string `toml:"tls_cert"`
+	TLSKey   string `toml:"tls_key"`
+	ClientCA string `toml:"client_ca"`
+	// MaxRecvMsgBytes bounds a request message.
+	MaxRecvMsgBytes int `toml:"max_recv_msg_bytes"`
+	// MaxSendMsgBytes bounds a response message.
+	MaxSendMsgBytes int `toml:"max_send_msg_bytes"`
+	// MaxDigestsPerRequest bounds the digests of one transaction or request.
+	MaxDigestsPerRequest int `toml:"max_digests_per_request"`
+	// RatePerSecond and RateBurst limit each client identity (a certificate's
+	// subject, or the peer address without one); 0 disables the limit.
+	RatePerSecond float64 `toml:"rate_per_second"`
+	RateBurst     int     `toml:"rate_burst"`
+	// MaxConcurrentStreams bounds streams per connection.
+	MaxConcurrentStreams uint32 `toml:"max_concurrent_streams"`
+	// MaxConnections bounds open connections; more are refused.
+	MaxConnections int `toml:"max_connections"`
+	// KeepaliveMinTime: clients pinging more often are disconnected.
+	KeepaliveMinTime Duration `toml:"keepalive_min_time"`
+	// IdleTimeout closes connections idle for longer.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// SubmitTimeout bounds the wait for a transaction to be committed.
+	SubmitTimeout Duration `toml:"submit_timeout"`
+	// MaxInFlight bounds the transactions one stream keeps in flight.
+	MaxInFlight int `toml:"max_in_flight"`
+}
+
+// StateConfig tunes the application state.
+type StateConfig struct {
+	// IAVLCacheSize is the number of IAVL nodes kept in memory.
+	IAVLCacheSize int `toml:"iavl_cache_size"`
+	// TxCacheSize is the number of decoded transactions remembered.
+	TxCacheSize int `toml:"tx_cache_size"`
+}
+
+// Duration is a time.Duration written as a string ("5s") in TOML.
+type Duration struct{ time.Duration }
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// DefaultAppConfig returns the defaults, with the gateway on 127.0.0.1:9090.
+func DefaultAppConfig() *AppConfig {
+	return &AppConfig{
+		Gateway: GatewayConfig{
+			ListenAddress:        "127.0.0.1:9090",
+			TLSCert:              filepath.Join(TLSDir, "node.crt"),
+			TLSKey:               filepath.Join(TLSDir, "node.key"),
+			ClientCA:             filepath.Join(TLSDir, "ca.crt"),
+			MaxRecvMsgBytes:      2 << 20,
+			MaxSendMsgBytes:      16 << 20,
+			MaxDigestsPerRequest: 10_000,
+			RatePerSecond:        200,
+			RateBurst:            400,
+			MaxConcurrentStreams: 64,
+			MaxConnections:       1000,
+			KeepaliveMinTime:     Duration{10 * time.Second},
+			IdleTimeout:          Duration{5 * time.Minute},
+			SubmitTimeout:        Duration{30 * time.Second},
+			MaxInFlight:          256,
+		},
+		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000},
+	}
+}
+
+// ValidateBasic rejects values a node must not start with.
+func (c *AppConfig) ValidateBasic() error {
+	g := c.Gateway
+	switch {
+	case g.MaxRecvMsgBytes < 1024:
+		return errors.New("gateway.max_recv_msg_bytes must be at least 1024")
+	case g.MaxSendMsgBytes < 1024:
+		return errors.New("gateway.max_send_msg_bytes must be at least 1024")
+	case g.MaxDigestsPerRequest < 1:
+		return errors.New("gateway.max_digests_per_request must be positive")
+	case g.RatePerSecond < 0 || g.RateBurst < 0:
+		return errors.New("gateway.rate_per_second and rate_burst must not be negative")
+	case g.RatePerSecond > 0 && g.RateBurst < 1:
+		return errors.New("gateway.rate_burst must be positive when rate_per_second is set")
+	case g.MaxConcurrentStreams < 1:
+		return errors.New("gateway.max_concurrent_streams must be positive")
+	case g.MaxConnections < 1:
+		return errors.New("gateway.max_connections must be positive")
+	case g.SubmitTimeout.Duration <= 0:
+		return errors.New("gateway.submit_timeout must be positive")
+	case g.MaxInFlight < 1:
+		return errors.New("gateway.max_in_flight must be positive")
+	case (g.TLSCert == "") != (g.TLSKey == ""):
+		return errors.New("gateway.tls_cert and tls_key go together")
+	case c.State.IAVLCacheSize < 0 || c.State.TxCacheSize < 0:
+		return errors.New("state cache sizes must not be negative")
+	}
+	return nil
+}
+
+// Config is a node's whole configuration.
+type Config struct {
+	Home  string
+	Comet *cmtcfg.Config
+	App   *AppConfig
+}
+
+// Path resolves a path relative to the home.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Home, p)
+}
+
+// LoadConfig reads config/config.toml and config/app.toml of home.
+func LoadConfig(home string) (*Config, error) {
+	home, err := filepath.Abs(home)
+	if err != nil {
+		return nil, err
+	}
+	comet := cmtcfg.DefaultConfig()
+	v := viper.New()
+	v.SetConfigFile(filepath.Join(home, "config", "config.toml"))
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("read %s: %w (run 'notaryd init' first)", v.ConfigFileUsed(), err)
+	}
+	if err := v.Unmarshal(comet); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", v.ConfigFileUsed(), err)
+	}
+	comet.SetRoot(home)
+	if err := comet.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("config.toml: %w", err)
+	}
+	appCfg := DefaultAppConfig()
+	md, err := toml.DecodeFile(filepath.Join(home, AppConfigFile), appCfg)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(home, AppConfigFile), err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%s: unknown setting %q", filepath.Join(home, AppConfigFile), und[0].String())
+	}
+	if err := appCfg.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(home, AppConfigFile), err)
+	}
+	return &Config{Home: home, Comet: comet, App: appCfg}, nil
+}
+
+// SaveConfig writes both configuration files of c.Home.
+func SaveConfig(c *Config) error {
+	if err := os.MkdirAll(filepath.Join(c.Home, "config"), 0o700); err != nil {
+		return err
+	}
+	c.Comet.SetRoot(c.Home)
+	cmtcfg.WriteConfigFile(filepath.Join(c.Home, "config", "config.toml"), c.Comet)
+	f, err := os.OpenFile(filepath.Join(c.Home, AppConfigFile), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.WriteString("# GobTechLab Notary: application settings (see docs/operations.md).\n\n"); err != nil {
+		return err
+	}
+	return toml.NewEncoder(f).Encode(c.App)
+}

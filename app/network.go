@@ -1,0 +1,371 @@
+package app
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	cmttypes "github.com/cometbft/cometbft/types"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/internal/pki"
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// MinistrySpec describes a validator ministry of a new network.
+type MinistrySpec struct {
+	ID, Name string
+	Power    int64
+}
+
+// AgencySpec describes an agency of a new network.
+type AgencySpec struct {
+	ID, Name    string
+	Permissions []notaryv1.Permission
+}
+
+// NodeSpec says where a ministry's node runs.
+type NodeSpec struct {
+	// Home is the node's home directory.
+	Home string
+	// Host is the address other nodes reach it at (p2p); "127.0.0.1" on one machine.
+	Host string
+	// P2PPort, RPCPort, GatewayPort and MetricsPort are its ports. RPC and
+	// metrics listen on 127.0.0.1 only.
+	P2PPort, RPCPort, GatewayPort, MetricsPort int
+	// ListenAll makes p2p and the gateway listen on all interfaces (a
+	// multi-host deployment); otherwise they listen on Host.
+	ListenAll bool
+}
+
+// NetworkSpec describes a new network: its genesis and one node per ministry.
+type NetworkSpec struct {
+	ChainID     string
+	GenesisTime time.Time
+	Ministries  []MinistrySpec
+	Nodes       []NodeSpec // one per ministry, same order
+	Agencies    []AgencySpec
+	// Citizens are names of citizen identities to create (dev and tests).
+	Citizens []string
+	// Params of the chain; nil for the defaults.
+	Params *notaryv1.Params
+	// TimeoutCommit is CometBFT's pause after a commit (block interval).
+	TimeoutCommit time.Duration
+	// IdentitiesDir receives agency and citizen identities; by default the
+	// first node's home/identities.
+	IdentitiesDir string
+	// CADir receives the consortium CA certificate and key; by default the
+	// first node's home/tls.
+	CADir string
+}
+
+// Network is what GenerateNetwork wrote.
+type Network struct {
+	ChainID     string
+	GenesisHash string
+	Homes       []string
+	Agencies    map[string]string // agency id -> identity directory
+	Ministries  map[string]string // ministry id -> governance identity directory
+	Citizens    map[string]string // citizen name -> identity directory
+	TrustFiles  []string
+}
+
+// GenerateNetwork creates the homes of a new network: keys, a shared genesis,
+// the consortium CA with node and participant certificates, CometBFT and app
+// configuration with persistent peers, and the trust bundle in every home.
+func GenerateNetwork(spec NetworkSpec) (*Network, error) {
+	if !ledger.ValidID(strings.ToLower(spec.ChainID)) || spec.ChainID != strings.ToLower(spec.ChainID) {
+		return nil, fmt.Errorf("chain id %q: use 1..64 of [a-z0-9-]", spec.ChainID)
+	}
+	if len(spec.Ministries) == 0 || len(spec.Ministries) != len(spec.Nodes) {
+		return nil, errors.New("one node per ministry, at least one")
+	}
+	for _, n := range spec.Nodes {
+		if _, err := os.Stat(filepath.Join(n.Home, "config", "genesis.json")); err == nil {
+			return nil, fmt.Errorf("%s already holds a chain (remove it or use another home)", n.Home)
+		}
+	}
+	if spec.GenesisTime.IsZero() {
+		spec.GenesisTime = time.Now().UTC().Truncate(time.Second)
+	}
+	if spec.Params == nil {
+		spec.Params = ledger.DefaultParams()
+	}
+	if spec.TimeoutCommit == 0 {
+		spec.TimeoutCommit = 500 * time.Millisecond
+	}
+	first := spec.Nodes[0].Home
+	if spec.IdentitiesDir == "" {
+		spec.IdentitiesDir = filepath.Join(first, IdentitiesDir)
+	}
+	if spec.CADir == "" {
+		spec.CADir = filepath.Join(first, TLSDir)
+	}
+	net := &Network{ChainID: spec.ChainID, Agencies: map[string]string{}, Ministries: map[string]string{}, Citizens: map[string]string{}}
+
+	ca, err := pki.NewCA("GobTechLab Notary consortium CA ("+spec.ChainID+")", spec.GenesisTime.Add(-time.Hour), 10*365*24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	if err := ca.Save(spec.CADir); err != nil {
+		return nil, err
+	}
+	certValidity := 2 * 365 * 24 * time.Hour
+	notBefore := spec.GenesisTime.Add(-time.Hour)
+
+	// Keys and genesis.
+	g := &notaryv1.GenesisState{Params: spec.Params}
+	var genVals []cmttypes.GenesisValidator
+	nodeIDs := make([]p2p.ID, len(spec.Nodes))
+	for i, m := range spec.Ministries {
+		home := spec.Nodes[i].Home
+		c := nodeConfig(spec, i)
+		if err := os.MkdirAll(filepath.Join(home, "data"), 0o700); err != nil {
+			return nil, err
+		}
+		cmtcfg.EnsureRoot(home)
+		consKey := cmted25519.GenPrivKey()
+		pv := privval.NewFilePV(consKey, c.Comet.PrivValidatorKeyFile(), c.Comet.PrivValidatorStateFile())
+		pv.Save()
+		nk := &p2p.NodeKey{PrivKey: cmted25519.GenPrivKey()}
+		if err := nk.SaveAs(c.Comet.NodeKeyFile()); err != nil {
+			return nil, err
+		}
+		nodeIDs[i] = nk.ID()
+		gov, err := identity.Generate(identity.RoleMinistry, m.ID, spec.ChainID)
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(home, IdentitiesDir, m.ID)
+		if err := saveParticipant(gov, dir, ca, notBefore, certValidity); err != nil {
+			return nil, err
+		}
+		net.Ministries[m.ID] = dir
+		g.Ministries = append(g.Ministries, &notaryv1.Ministry{
+			Id: m.ID, Name: m.Name, GovPubKey: gov.Public(), ConsensusPubKey: consKey.PubKey().Bytes(), Power: m.Power,
+		})
+		genVals = append(genVals, cmttypes.GenesisValidator{
+			Address: consKey.PubKey().Address(), PubKey: consKey.PubKey(), Power: m.Power, Name: m.Name,
+		})
+	}
+	for _, a := range spec.Agencies {
+		id, err := identity.Generate(identity.RoleAgency, a.ID, spec.ChainID)
+		if err != nil {
+			return nil, err
+		}
+		id.Node = fmt.Sprintf("%s:%d", spec.Nodes[0].Host, spec.Nodes[0].GatewayPort)
+		dir := filepath.Join(spec.IdentitiesDir, a.ID)
+		if err := saveParticipant(id, dir, ca, notBefore, certValidity); err != nil {
+			return nil, err
+		}
+		net.Agencies[a.ID] = dir
+		g.Agencies = append(g.Agencies, &notaryv1.Agency{Id: a.ID, Name: a.Name, PubKey: id.Public(), Permissions: a.Permissions})
+	}
+	for _, name := range spec.Citizens {
+		id, err := identity.Generate(identity.RoleCitizen, "", spec.ChainID)
+		if err != nil {
+			return nil, err
+		}
+		id.Node = fmt.Sprintf("%s:%d", spec.Nodes[0].Host, spec.Nodes[0].GatewayPort)
+		dir := filepath.Join(spec.IdentitiesDir, name)
+		if err := id.Save(dir); err != nil {
+			return nil, err
+		}
+		if err := pki.WriteFile(filepath.Join(dir, identity.CAPEM), ca.PEM, 0o644); err != nil {
+			return nil, err
+		}
+		net.Citizens[name] = dir
+	}
+	if err := ledger.ValidateGenesis(g); err != nil {
+		return nil, err
+	}
+	appState, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(g)
+	if err != nil {
+		return nil, err
+	}
+	cp := cmttypes.DefaultConsensusParams()
+	cp.Block.MaxBytes = 16 << 20
+	doc := &cmttypes.GenesisDoc{
+		GenesisTime:     spec.GenesisTime,
+		ChainID:         spec.ChainID,
+		InitialHeight:   1,
+		ConsensusParams: cp,
+		Validators:      genVals,
+		AppState:        json.RawMessage(appState),
+	}
+	if err := doc.ValidateAndComplete(); err != nil {
+		return nil, err
+	}
+
+	// Per-node files.
+	for i := range spec.Nodes {
+		n := spec.Nodes[i]
+		c := nodeConfig(spec, i)
+		var peers []string
+		for j, o := range spec.Nodes {
+			if j != i {
+				peers = append(peers, fmt.Sprintf("%s@%s:%d", nodeIDs[j], o.Host, o.P2PPort))
+			}
+		}
+		c.Comet.P2P.PersistentPeers = strings.Join(peers, ",")
+		if err := doc.SaveAs(c.Comet.GenesisFile()); err != nil {
+			return nil, err
+		}
+		if err := SaveConfig(c); err != nil {
+			return nil, err
+		}
+		hosts := []string{"127.0.0.1", "localhost", n.Host}
+		srv, err := ca.IssueServer("notary node "+spec.Ministries[i].ID, hosts, notBefore, certValidity)
+		if err != nil {
+			return nil, err
+		}
+		tlsDir := filepath.Join(n.Home, TLSDir)
+		for name, data := range map[string][]byte{"ca.crt": ca.PEM, "node.crt": srv.CertPEM} {
+			if err := pki.WriteFile(filepath.Join(tlsDir, name), data, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		if err := pki.WriteFile(filepath.Join(tlsDir, "node.key"), srv.KeyPEM, 0o600); err != nil {
+			return nil, err
+		}
+		net.Homes = append(net.Homes, n.Home)
+	}
+	genBytes, err := os.ReadFile(filepath.Join(first, "config", "genesis.json"))
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(genBytes)
+	net.GenesisHash = hex.EncodeToString(sum[:])
+	trust, err := TrustBundleFromGenesis(genBytes)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range net.Homes {
+		p := filepath.Join(h, TrustFile)
+		if err := WriteTrustBundle(p, trust); err != nil {
+			return nil, err
+		}
+		net.TrustFiles = append(net.TrustFiles, p)
+	}
+	return net, nil
+}
+
+// saveParticipant saves an identity with a client certificate for it.
+func saveParticipant(id *identity.Identity, dir string, ca *pki.CA, notBefore time.Time, validity time.Duration) error {
+	if err := id.Save(dir); err != nil {
+		return err
+	}
+	cert, err := ca.IssueClient(id.Role, id.ID, notBefore, validity)
+	if err != nil {
+		return err
+	}
+	if err := pki.WriteFile(filepath.Join(dir, identity.CertPEM), cert.CertPEM, 0o644); err != nil {
+		return err
+	}
+	if err := pki.WriteFile(filepath.Join(dir, identity.KeyPEM), cert.KeyPEM, 0o600); err != nil {
+		return err
+	}
+	return pki.WriteFile(filepath.Join(dir, identity.CAPEM), ca.PEM, 0o644)
+}
+
+// nodeConfig returns the configuration of node i of spec.
+func nodeConfig(spec NetworkSpec, i int) *Config {
+	n := spec.Nodes[i]
+	m := spec.Ministries[i]
+	listen := n.Host
+	if n.ListenAll {
+		listen = "0.0.0.0"
+	}
+	c := cmtcfg.DefaultConfig()
+	c.SetRoot(n.Home)
+	c.Moniker = m.ID
+	c.DBBackend = "goleveldb"
+	c.LogLevel = "main:info,state:info,notary:info,p2p:error,*:error"
+	c.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", n.RPCPort)
+	c.RPC.Unsafe = false
+	c.P2P.ListenAddress = fmt.Sprintf("tcp://%s:%d", listen, n.P2PPort)
+	c.P2P.AddrBookStrict = n.Host != "127.0.0.1" && n.Host != "localhost"
+	c.P2P.AllowDuplicateIP = true
+	c.P2P.PexReactor = len(spec.Nodes) > 1
+	c.Consensus.TimeoutCommit = spec.TimeoutCommit
+	c.Consensus.TimeoutPropose = 2 * time.Second
+	c.Mempool.MaxTxBytes = 2 << 20
+	c.Mempool.Size = 10_000
+	c.TxIndex.Indexer = "null"
+	c.Instrumentation.Prometheus = true
+	c.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", n.MetricsPort)
+	ac := DefaultAppConfig()
+	ac.Gateway.ListenAddress = fmt.Sprintf("%s:%d", listen, n.GatewayPort)
+	return &Config{Home: n.Home, Comet: c, App: ac}
+}
+
+// TrustBundleFromGenesis derives the trust bundle of a genesis document: the
+// chain id, the SHA-256 of the genesis file, and the genesis validators with
+// their ministries' names, in CometBFT's validator-set order.
+func TrustBundleFromGenesis(genesisJSON []byte) (*notaryv1.TrustBundle, error) {
+	doc, err := cmttypes.GenesisDocFromJSON(genesisJSON)
+	if err != nil {
+		return nil, err
+	}
+	var g notaryv1.GenesisState
+	if err := protojson.Unmarshal(doc.AppState, &g); err != nil {
+		return nil, fmt.Errorf("genesis app_state: %w", err)
+	}
+	sum := sha256.Sum256(genesisJSON)
+	tb := &notaryv1.TrustBundle{ChainId: doc.ChainID, GenesisHash: hex.EncodeToString(sum[:]), InitialHeight: doc.InitialHeight}
+	for _, m := range g.Ministries {
+		tb.Validators = append(tb.Validators, &notaryv1.TrustedValidator{
+			MinistryId: m.Id, Name: m.Name, PubKey: m.ConsensusPubKey, Power: m.Power,
+		})
+	}
+	SortValidators(tb.Validators)
+	return tb, nil
+}
+
+// SortValidators puts validators in CometBFT's order: voting power
+// descending, then address (first 20 bytes of SHA-256 of the key) ascending.
+func SortValidators(vs []*notaryv1.TrustedValidator) {
+	addr := func(pk []byte) []byte { s := sha256.Sum256(pk); return s[:20] }
+	sort.SliceStable(vs, func(i, j int) bool {
+		if vs[i].Power != vs[j].Power {
+			return vs[i].Power > vs[j].Power
+		}
+		return bytes.Compare(addr(vs[i].PubKey), addr(vs[j].PubKey)) < 0
+	})
+}
+
+// WriteTrustBundle writes a trust bundle as indented JSON.
+func WriteTrustBundle(path string, tb *notaryv1.TrustBundle) error {
+	b, err := protojson.MarshalOptions{UseProtoNames: true, Multiline: true, Indent: "  "}.Marshal(tb)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ExportTrustBundle writes the trust bundle of the home's genesis to path.
+func ExportTrustBundle(home, path string) (*notaryv1.TrustBundle, error) {
+	gen, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
+	if err != nil {
+		return nil, err
+	}
+	tb, err := TrustBundleFromGenesis(gen)
+	if err != nil {
+		return nil, err
+	}
+	return tb, WriteTrustBundle(path, tb)
+}

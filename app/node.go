@@ -1,0 +1,170 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	dbm "github.com/cometbft/cometbft-db"
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/store"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/gobtechlab/notary/abci"
+)
+
+// Node is a running notary node: CometBFT with the notary application
+// in-process, and the services around it.
+type Node struct {
+	Config *Config
+	Comet  *node.Node
+	App    *abci.Application
+	Logger cmtlog.Logger
+
+	services []Service
+}
+
+// Service is something a node runs beside CometBFT (the gRPC gateway).
+type Service interface {
+	Start() error
+	Stop() error
+}
+
+// ServiceFactory builds a service for a node before it starts.
+type ServiceFactory func(n *Node) (Service, error)
+
+// NewNode builds a node from a loaded configuration, with the services the
+// factories build (cmd/notaryd passes the gateway); Start runs it.
+func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*Node, error) {
+	genDoc, err := cmttypes.GenesisDocFromFile(cfg.Comet.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
+	blocks := &blockStoreSource{backend: dbm.BackendType(cfg.Comet.DBBackend), dir: cfg.Comet.DBDir()}
+	app, err := abci.NewApplication(abci.Options{
+		Dir:           filepath.Join(cfg.Comet.DBDir(), "app"),
+		ChainID:       genDoc.ChainID,
+		IAVLCacheSize: cfg.App.State.IAVLCacheSize,
+		TxCacheSize:   cfg.App.State.TxCacheSize,
+		Blocks:        blocks,
+		Logger:        logger.With("module", "notary"),
+	})
+	blocks.close()
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(cfg.Comet.NodeKeyFile())
+	if err != nil {
+		app.Close()
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	pv := privval.LoadOrGenFilePV(cfg.Comet.PrivValidatorKeyFile(), cfg.Comet.PrivValidatorStateFile())
+	comet, err := node.NewNode(cfg.Comet, pv, nodeKey,
+		// Each ABCI connection gets its own mutex: the application is safe
+		// for concurrent use, so queries and CheckTx need not wait for blocks.
+		proxy.NewConnSyncLocalClientCreator(app),
+		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
+		cmtcfg.DefaultDBProvider,
+		node.DefaultMetricsProvider(cfg.Comet.Instrumentation),
+		logger)
+	if err != nil {
+		app.Close()
+		return nil, fmt.Errorf("cometbft: %w", err)
+	}
+	n := &Node{Config: cfg, Comet: comet, App: app, Logger: logger}
+	for _, f := range services {
+		s, err := f(n)
+		if err != nil {
+			app.Close()
+			return nil, err
+		}
+		if s != nil {
+			n.services = append(n.services, s)
+		}
+	}
+	return n, nil
+}
+
+// Start starts CometBFT and then the services.
+func (n *Node) Start() error {
+	if err := n.Comet.Start(); err != nil {
+		return fmt.Errorf("start cometbft: %w", err)
+	}
+	for _, s := range n.services {
+		if err := s.Start(); err != nil {
+			n.Stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops the services, then CometBFT, then closes the application.
+func (n *Node) Stop() error {
+	var errs []error
+	for i := len(n.services) - 1; i >= 0; i-- {
+		errs = append(errs, n.services[i].Stop())
+	}
+	if n.Comet.IsRunning() {
+		errs = append(errs, n.Comet.Stop())
+		n.Comet.Wait()
+	}
+	errs = append(errs, n.App.Close())
+	return errors.Join(errs...)
+}
+
+// NewLogger returns CometBFT's logger writing to stdout at the config's level.
+func NewLogger(cfg *Config) (cmtlog.Logger, error) {
+	logger := cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stdout))
+	if cfg.Comet.LogFormat == "json" {
+		logger = cmtlog.NewTMJSONLogger(cmtlog.NewSyncWriter(os.Stdout))
+	}
+	logger, err := cmtflags.ParseLogLevel(cfg.Comet.LogLevel, logger, cmtcfg.DefaultLogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("log_level: %w", err)
+	}
+	return logger, nil
+}
+
+// blockStoreSource reads committed blocks from CometBFT's block store, for
+// rebuilding the digest index. It opens the store on first use; close must
+// be called before CometBFT opens it.
+type blockStoreSource struct {
+	backend dbm.BackendType
+	dir     string
+	db      dbm.DB
+	bs      *store.BlockStore
+}
+
+func (b *blockStoreSource) BlockTxs(height int64) ([][]byte, error) {
+	if b.bs == nil {
+		db, err := dbm.NewDB("blockstore", b.backend, b.dir)
+		if err != nil {
+			return nil, err
+		}
+		b.db, b.bs = db, store.NewBlockStore(db)
+	}
+	blk := b.bs.LoadBlock(height)
+	if blk == nil {
+		return nil, fmt.Errorf("block %d is not in the block store", height)
+	}
+	out := make([][]byte, len(blk.Txs))
+	for i, tx := range blk.Txs {
+		out[i] = tx
+	}
+	return out, nil
+}
+
+func (b *blockStoreSource) close() {
+	if b.db != nil {
+		b.db.Close()
+		b.db, b.bs = nil, nil
+	}
+}

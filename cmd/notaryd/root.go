@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gobtechlab/notary/cmd/internal/cli"
+)
+
+// FlagHome is the node's home directory.
+const FlagHome = "home"
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "notaryd",
+		Short: "run a gobtechlab notary node",
+		Long: `notaryd runs a node of the GobTechLab Notary consortium chain.
+
+  notaryd dev                      a single-validator dev chain in ~/.notary-dev
+  notaryd init --chain-id ID       create a home for a single-validator chain
+  notaryd start                    run the node of a home
+  notaryd testnet --validators N   generate homes for a multi-validator network
+  notaryd trust export             write the trust bundle for verifiers
+  notaryd status                   show height, peers and app hash of a running node
+
+Every flag can also be set with NOTARY_<FLAG> (for example NOTARY_HOME).`,
+	}
+	cli.AddOutputFlag(root)
+	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newTrustCmd(), newVersionCmd())
+	return root
+}
+
+func defaultHome(name string) string {
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return name
+	}
+	return filepath.Join(h, name)
+}

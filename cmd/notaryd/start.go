@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gobtechlab/notary/app"
+)
+
+func newStartCmd() *cobra.Command {
+	var home string
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "run the node of a home until interrupted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := app.LoadConfig(home)
+			if err != nil {
+				return err
+			}
+			return runNode(cmd.Context(), cfg, nil)
+		},
+	}
+	cmd.Flags().StringVar(&home, FlagHome, defaultHome(".notary"), "home directory of the node")
+	return cmd
+}
+
+// runNode starts a node, calls started (if any) once it runs, and stops it
+// when ctx is done.
+func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error) error {
+	logger, err := app.NewLogger(cfg)
+	if err != nil {
+		return err
+	}
+	n, err := app.NewNode(cfg, logger, nodeServices...)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if started != nil {
+		if err := started(n); err != nil {
+			n.Stop()
+			return err
+		}
+	}
+	<-ctx.Done()
+	logger.Info("stopping")
+	return n.Stop()
+}
+
+// nodeServices are the services every node runs beside CometBFT.
+var nodeServices []app.ServiceFactory
