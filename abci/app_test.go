@@ -94,7 +94,12 @@ func block(t testing.TB, a *Application, height int64, txs ...[]byte) *abcitypes
 
 func initChain(t testing.TB, a *Application) []byte {
 	t.Helper()
-	res, err := a.InitChain(context.Background(), &abcitypes.RequestInitChain{ChainId: testChain, InitialHeight: 1, AppStateBytes: genesisJSON(t), Time: t0})
+	return initChainWith(t, a, genesisJSON(t))
+}
+
+func initChainWith(t testing.TB, a *Application, appState []byte) []byte {
+	t.Helper()
+	res, err := a.InitChain(context.Background(), &abcitypes.RequestInitChain{ChainId: testChain, InitialHeight: 1, AppStateBytes: appState, Time: t0})
 	if err != nil {
 		t.Fatalf("InitChain: %v", err)
 	}

@@ -1,0 +1,264 @@
+// Package harness runs real notaryd processes for tests: it builds the
+// binary once, starts, kills (SIGKILL), stops (SIGTERM) and restarts nodes,
+// waits on their CometBFT RPC, and replays a node's blocks through a fresh
+// application to check its app hashes independently.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	dbm "github.com/cometbft/cometbft-db"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cometbft/cometbft/store"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/gobtechlab/notary/abci"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds cmd/notaryd once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "notaryd-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "notaryd")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/gobtechlab/notary/cmd/notaryd").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build notaryd: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// FreePorts returns n distinct free TCP ports on 127.0.0.1.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// Proc is a notaryd process on a home.
+type Proc struct {
+	t       testing.TB
+	Home    string
+	RPCPort int
+	Args    []string // extra arguments after "start --home H"
+	LogPath string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *os.File
+}
+
+// NewProc prepares a node process; Start runs it.
+func NewProc(t testing.TB, home string, rpcPort int) *Proc {
+	return &Proc{t: t, Home: home, RPCPort: rpcPort, LogPath: filepath.Join(home, "node.log")}
+}
+
+// Start launches the process, appending to its log.
+func (p *Proc) Start() {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	cmd := exec.Command(Binary(p.t), append([]string{"start", "--home", p.Home}, p.Args...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		p.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); f.Close(); close(done) }()
+	p.cmd, p.done, p.log = cmd, done, f
+	p.t.Cleanup(func() { p.Kill() })
+}
+
+// Kill sends SIGKILL and waits for the process to exit.
+func (p *Proc) Kill() { p.signal(syscall.SIGKILL) }
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (p *Proc) Stop() { p.signal(syscall.SIGTERM) }
+
+func (p *Proc) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	select {
+	case <-done:
+		return
+	default:
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Running reports whether the process is alive.
+func (p *Proc) Running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// RPC returns a CometBFT RPC client of the node.
+func (p *Proc) RPC() *rpchttp.HTTP {
+	c, err := rpchttp.New(fmt.Sprintf("tcp://127.0.0.1:%d", p.RPCPort), "/websocket")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return c
+}
+
+// Height returns the node's latest height, or an error if it does not answer.
+func (p *Proc) Height(ctx context.Context) (int64, error) {
+	st, err := p.RPC().Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+// WaitHeight waits until the node reports at least height.
+func (p *Proc) WaitHeight(ctx context.Context, height int64, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		h, err := p.Height(ctx)
+		if err == nil && h >= height {
+			return nil
+		}
+		if !p.Running() {
+			return fmt.Errorf("node %s exited (log: %s)", p.Home, p.LogPath)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node %s: height %d not reached (at %d, %v)", p.Home, height, h, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// BlockStore opens a stopped node's block store (read it, then Close).
+func BlockStore(home string) (*store.BlockStore, func(), error) {
+	db, err := dbm.NewDB("blockstore", dbm.GoLevelDBBackend, filepath.Join(home, "data"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return store.NewBlockStore(db), func() { db.Close() }, nil
+}
+
+// ReplayResult is what an independent replay of a node's blocks computed.
+type ReplayResult struct {
+	Height int64
+	Hashes map[int64][]byte // state version -> app hash
+	App    *abci.Application
+}
+
+// Replay executes every block of a stopped node's block store through a fresh
+// application in dir and checks, at every height h below the last, that the
+// app hash equals the one in the header of h+1 (what the node agreed to).
+func Replay(t testing.TB, home, dir string) *ReplayResult {
+	t.Helper()
+	bs, closeBS, err := BlockStore(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeBS()
+	gen, err := cmttypes.GenesisDocFromFile(filepath.Join(home, "config", "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := abci.NewApplication(abci.DefaultOptions(dir, gen.ChainID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := app.InitChain(ctx, &abcitypes.RequestInitChain{ChainId: gen.ChainID, InitialHeight: gen.InitialHeight, AppStateBytes: gen.AppState, Time: gen.GenesisTime}); err != nil {
+		t.Fatal(err)
+	}
+	res := &ReplayResult{Hashes: map[int64][]byte{}, App: app}
+	last := bs.Height()
+	for h := bs.Base(); h <= last; h++ {
+		blk := bs.LoadBlock(h)
+		if blk == nil {
+			t.Fatalf("block %d missing", h)
+		}
+		txs := make([][]byte, len(blk.Txs))
+		for i, tx := range blk.Txs {
+			txs[i] = tx
+		}
+		fin, err := app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{
+			Txs: txs, Height: h, Time: blk.Time, Hash: blk.Hash(), ProposerAddress: blk.ProposerAddress,
+		})
+		if err != nil {
+			t.Fatalf("replay FinalizeBlock %d: %v", h, err)
+		}
+		if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
+			t.Fatalf("replay Commit %d: %v", h, err)
+		}
+		res.Hashes[h] = fin.AppHash
+		if next := bs.LoadBlockMeta(h + 1); next != nil && string(next.Header.AppHash) != string(fin.AppHash) {
+			t.Fatalf("height %d: replayed app hash %X, header %d says %X", h, fin.AppHash, h+1, next.Header.AppHash)
+		}
+		res.Height = h
+	}
+	t.Cleanup(func() { app.Close() })
+	return res
+}
+
+// ErrStopped is returned by load generators when the test ends.
+var ErrStopped = errors.New("stopped")
