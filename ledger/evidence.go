@@ -50,6 +50,25 @@ func ValidateBasic(tx *Tx) error {
 		return checkText("label", m.AnchorBatch.Label, maxTextBound)
 	case *notaryv1.TxBody_Revoke:
 		return validateRevoke(m.Revoke, nil)
+	case *notaryv1.TxBody_GrantConsent:
+		g := m.GrantConsent
+		if len(g.Subject) != DigestSize {
+			return wrapf(ErrInvalidField, "subject must be %d bytes", DigestSize)
+		}
+		if g.ValidFrom == nil || g.ValidUntil == nil || g.ValidFrom.CheckValid() != nil || g.ValidUntil.CheckValid() != nil {
+			return wrapf(ErrInvalidValidity, "valid_from and valid_until must be valid times")
+		}
+	case *notaryv1.TxBody_RecordExchange:
+		x := m.RecordExchange
+		if len(x.Subject) != DigestSize {
+			return wrapf(ErrInvalidField, "subject must be %d bytes", DigestSize)
+		}
+		if len(x.Reference) != 0 && len(x.Reference) != DigestSize {
+			return wrapf(ErrInvalidField, "reference must be empty or %d bytes", DigestSize)
+		}
+		if x.Basis == nil {
+			return ErrNoBasis
+		}
 	case nil:
 		return ErrNoMessage
 	}

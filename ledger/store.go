@@ -50,7 +50,7 @@ func (s *MemStore) Get(key []byte) ([]byte, error) {
 	if !ok {
 		return nil, nil
 	}
-	return append([]byte(nil), v...), nil
+	return append([]byte{}, v...), nil
 }
 
 // Set implements Store.
@@ -103,7 +103,7 @@ func (c *cacheStore) Get(key []byte) ([]byte, error) {
 		if v == nil {
 			return nil, nil
 		}
-		return append([]byte(nil), v...), nil
+		return append([]byte{}, v...), nil
 	}
 	return c.parent.Get(key)
 }
