@@ -20,6 +20,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gobtechlab/notary/abci/internal/failpoint"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -494,6 +495,7 @@ func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 	if a.staged != nil {
 		return nil, fmt.Errorf("abci: FinalizeBlock for height %d twice without Commit", req.Height)
 	}
+	failpoint.Hit("finalize-before", req.Height)
 	info := ledger.BlockInfo{Height: req.Height, Time: req.Time}
 	e, err := a.ledger.NewExec(workingStore{a.tree}, indexView{a.index, req.Height}, info, ledger.ModeDeliver)
 	if err != nil {
@@ -530,6 +532,7 @@ func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 	}
 	res.AppHash = a.tree.WorkingHash()
 	a.staged = &stagedBlock{height: req.Height, time: req.Time, hash: res.AppHash, entries: e.NewDigests()}
+	failpoint.Hit("finalize-after", req.Height)
 	return res, nil
 }
 
@@ -556,10 +559,12 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 		a.mu.Unlock()
 		return nil, errors.New("abci: Commit without FinalizeBlock")
 	}
+	failpoint.Hit("commit-before-index", s.height)
 	if err := a.index.save(s.entries, s.height); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}
+	failpoint.Hit("commit-before-save", s.height)
 	hash, version, err := a.tree.SaveVersion()
 	if err != nil {
 		a.mu.Unlock()
@@ -571,11 +576,13 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 		panic(fmt.Sprintf("abci: Commit saved version %d hash %X, FinalizeBlock returned height %d hash %X",
 			version, hash, s.height, s.hash))
 	}
+	failpoint.Hit("commit-after-save", s.height)
 	a.staged = nil
 	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})
 	a.mu.Unlock()
 	if err := a.resetCheck(); err != nil {
 		return nil, err
 	}
+	failpoint.Hit("commit-after", s.height)
 	return &abcitypes.ResponseCommit{}, nil
 }

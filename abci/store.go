@@ -56,8 +56,23 @@ func (v *StateView) Height() int64 { return v.height }
 // Hash is the app hash of the view: the one in the header of Height()+1.
 func (v *StateView) Hash() []byte { return v.tree.Hash() }
 
+// ErrDamaged is returned when reading the state fails in a way only a
+// damaged database explains; the node must not serve that height.
+var ErrDamaged = errors.New("state database damaged: restore a backup or resync")
+
+// guard turns a panic inside IAVL (which dereferences nodes it failed to
+// read, e.g. on a corrupted database) into an ErrDamaged error.
+func guard(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w (%v)", ErrDamaged, r)
+	}
+}
+
 // Get returns the value at key, or nil.
-func (v *StateView) Get(key []byte) ([]byte, error) { return v.tree.Get(key) }
+func (v *StateView) Get(key []byte) (value []byte, err error) {
+	defer guard(&err)
+	return v.tree.Get(key)
+}
 
 // Set implements ledger.Store; a view is read-only.
 func (v *StateView) Set([]byte, []byte) error { return ErrReadOnly }
@@ -66,7 +81,8 @@ func (v *StateView) Set([]byte, []byte) error { return ErrReadOnly }
 func (v *StateView) Delete([]byte) error { return ErrReadOnly }
 
 // Iterate implements ledger.Store.
-func (v *StateView) Iterate(start, end []byte, fn func(key, value []byte) bool) error {
+func (v *StateView) Iterate(start, end []byte, fn func(key, value []byte) bool) (err error) {
+	defer guard(&err)
 	it, err := v.tree.Iterator(start, end, true)
 	if err != nil {
 		return err
@@ -81,7 +97,8 @@ func (v *StateView) Iterate(start, end []byte, fn func(key, value []byte) bool) 
 }
 
 // IterateReverse visits keys in [start, end) in descending order.
-func (v *StateView) IterateReverse(start, end []byte, fn func(key, value []byte) bool) error {
+func (v *StateView) IterateReverse(start, end []byte, fn func(key, value []byte) bool) (err error) {
+	defer guard(&err)
 	it, err := v.tree.Iterator(start, end, false)
 	if err != nil {
 		return err
@@ -98,12 +115,12 @@ func (v *StateView) IterateReverse(start, end []byte, fn func(key, value []byte)
 // Prove returns the value at key (nil if absent) and an ICS23 proof: of
 // existence if present, of non-existence if not. Both verify against Hash()
 // with ics23.IavlSpec.
-func (v *StateView) Prove(key []byte) ([]byte, *ics23.CommitmentProof, error) {
-	value, err := v.tree.Get(key)
+func (v *StateView) Prove(key []byte) (value []byte, proof *ics23.CommitmentProof, err error) {
+	defer guard(&err)
+	value, err = v.tree.Get(key)
 	if err != nil {
 		return nil, nil, err
 	}
-	var proof *ics23.CommitmentProof
 	if value != nil {
 		proof, err = v.tree.GetMembershipProof(key)
 	} else {

@@ -212,7 +212,7 @@ func (c *txContext) grantConsent(m *notaryv1.GrantConsent) error {
 	if err := c.st.Set(ConsentKey(id), Encode(cons)); err != nil {
 		return err
 	}
-	if err := c.st.Set(SubjectConsentKey(subject, id), []byte{}); err != nil {
+	if err := c.st.Set(SubjectConsentKey(subject, id), marker()); err != nil {
 		return err
 	}
 	c.result = &notaryv1.TxResult{Created: &notaryv1.TxResult_ConsentId{ConsentId: id}}

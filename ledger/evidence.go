@@ -136,7 +136,7 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 	if err := c.st.Set(BatchKey(height, c.txIndex), Encode(batch)); err != nil {
 		return err
 	}
-	if err := c.st.Set(AgencyBatchKey(c.agency.Id, height, c.txIndex), []byte{}); err != nil {
+	if err := c.st.Set(AgencyBatchKey(c.agency.Id, height, c.txIndex), marker()); err != nil {
 		return err
 	}
 	c.digests = make([]IndexEntry, n)

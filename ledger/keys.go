@@ -38,6 +38,11 @@ var (
 	prefixValsetChg   = []byte("valchg/")   // + be64 height
 )
 
+// marker is the value of index entries whose key says everything (an
+// agency's batch list, a subject's consents, the open proposals). It is not
+// empty because ICS23 cannot prove a key with an empty value.
+func marker() []byte { return []byte{1} }
+
 func cat(parts ...[]byte) []byte {
 	n := 0
 	for _, p := range parts {

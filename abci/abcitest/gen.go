@@ -60,20 +60,20 @@ type Kind string
 
 // Generated kinds.
 const (
-	KindAnchor         Kind = "anchor"
-	KindAnchorDup      Kind = "anchor-duplicate"
-	KindRevoke         Kind = "revoke"
-	KindRevokeForeign  Kind = "revoke-foreign"
-	KindRevokeUnknown  Kind = "revoke-unknown"
-	KindGrant          Kind = "grant-consent"
-	KindBadSequence    Kind = "bad-sequence"
-	KindNoPermission   Kind = "no-permission"
-	KindGarbage        Kind = "garbage"
-	KindNonCanonical   Kind = "non-canonical"
-	KindBadDigestLen   Kind = "bad-digest-length"
-	KindDupInBatch     Kind = "duplicate-in-batch"
-	KindWrongChain     Kind = "wrong-chain"
-	KindBadSignature   Kind = "bad-signature"
+	KindAnchor          Kind = "anchor"
+	KindAnchorDup       Kind = "anchor-duplicate"
+	KindRevoke          Kind = "revoke"
+	KindRevokeForeign   Kind = "revoke-foreign"
+	KindRevokeUnknown   Kind = "revoke-unknown"
+	KindGrant           Kind = "grant-consent"
+	KindBadSequence     Kind = "bad-sequence"
+	KindNoPermission    Kind = "no-permission"
+	KindGarbage         Kind = "garbage"
+	KindNonCanonical    Kind = "non-canonical"
+	KindBadDigestLen    Kind = "bad-digest-length"
+	KindDupInBatch      Kind = "duplicate-in-batch"
+	KindWrongChain      Kind = "wrong-chain"
+	KindBadSignature    Kind = "bad-signature"
 	KindUnknownAlgoritm Kind = "unknown-algorithm"
 )
 
@@ -163,8 +163,8 @@ func (g *Gen) Next() Tx {
 		name := "citizen/" + c
 		body := &notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
 			Subject: ledger.SubjectID(Pub(Key(name))), AgencyId: g.pickAgency(true),
-			Category: ledger.DefaultCategories[g.r.IntN(len(ledger.DefaultCategories))],
-			Purpose:  ledger.DefaultPurposes[g.r.IntN(len(ledger.DefaultPurposes))],
+			Category:  ledger.DefaultCategories[g.r.IntN(len(ledger.DefaultCategories))],
+			Purpose:   ledger.DefaultPurposes[g.r.IntN(len(ledger.DefaultPurposes))],
 			ValidFrom: timestamppb.New(g.now), ValidUntil: timestamppb.New(g.now.AddDate(1, 0, 0)),
 		}}}
 		return Tx{Raw: g.sign(name, body), Kind: KindGrant, Signer: name}
