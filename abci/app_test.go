@@ -11,6 +11,7 @@ import (
 	ics23 "github.com/cosmos/ics23/go"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -62,7 +63,7 @@ func digestsOf(tag string, n int) []byte {
 }
 
 func anchorTx(seq uint64, ds []byte) []byte {
-	return ledger.SignTx(testChain, key("aeat"), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+	return identity.SignTx(testChain, key("aeat"), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
 		AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds,
 	}}})
 }
@@ -227,7 +228,7 @@ func TestProposalWithBadTx(t *testing.T) {
 	bad := [][]byte{
 		{0x0a, 0x03, 0x01}, // malformed
 		append(append([]byte{}, good...), 0x20, 0x01), // unknown field
-		ledger.SignTx("other-chain", key("aeat"), &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: 1, Digests: digestsOf("x", 1)}}}),
+		identity.SignTx("other-chain", key("aeat"), &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: 1, Digests: digestsOf("x", 1)}}}),
 		anchorTx(0, nil), // empty batch
 	}
 	for i, raw := range bad {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gobtechlab/notary/abci/abcitest"
+	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -40,7 +41,7 @@ func BenchmarkFinalizeCommit(b *testing.B) {
 					for j := 0; j < perBatch; j++ {
 						ds = append(ds, ag.Digest()...)
 					}
-					txs[i] = ledger.SignTx(testChain, abcitest.Key("agency/aeat"), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{
+					txs[i] = identity.SignTx(testChain, abcitest.Key("agency/aeat"), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{
 						AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: 1, Digests: ds}}})
 					seq++
 				}

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/sha3"
 	"encoding/binary"
@@ -91,13 +90,14 @@ func SignBytes(chainID string, body []byte) []byte {
 	return append(out, body...)
 }
 
-// SignTx builds the canonical bytes of a transaction carrying body, signed
-// with priv for chainID. body.ChainId is set to chainID.
-func SignTx(chainID string, priv ed25519.PrivateKey, body *notaryv1.TxBody) []byte {
+// EncodeSigned builds the canonical bytes of a transaction carrying body for
+// chainID (body.ChainId is set), signed by pub with sign, which returns the
+// ed25519 signature of the sign bytes it is given. Holders of a private key
+// use identity.SignTx, which supplies sign.
+func EncodeSigned(chainID string, pub []byte, body *notaryv1.TxBody, sign func(signBytes []byte) []byte) []byte {
 	body.ChainId = chainID
 	bb := Encode(body)
-	sig := ed25519.Sign(priv, SignBytes(chainID, bb))
-	return Encode(&notaryv1.Tx{Body: bb, PubKey: priv.Public().(ed25519.PublicKey), Signature: sig})
+	return Encode(&notaryv1.Tx{Body: bb, PubKey: pub, Signature: sign(SignBytes(chainID, bb))})
 }
 
 // TxHash is the SHA-256 of the transaction bytes (CometBFT's tx hash).
@@ -108,7 +108,7 @@ func TxHash(raw []byte) [32]byte { return sha256.Sum256(raw) }
 type Tx struct {
 	Raw    []byte
 	Hash   [32]byte
-	Signer ed25519.PublicKey
+	Signer []byte
 	Body   *notaryv1.TxBody
 }
 
@@ -133,13 +133,13 @@ func DecodeTx(chainID string, raw []byte, maxBytes uint64) (*Tx, error) {
 	if body.ChainId != chainID {
 		return nil, wrapf(ErrWrongChain, "transaction for %q, this chain is %q", body.ChainId, chainID)
 	}
-	if len(env.PubKey) != ed25519.PublicKeySize {
-		return nil, wrapf(ErrBadPublicKey, "%d bytes, want %d", len(env.PubKey), ed25519.PublicKeySize)
+	if len(env.PubKey) != PublicKeySize {
+		return nil, wrapf(ErrBadPublicKey, "%d bytes, want %d", len(env.PubKey), PublicKeySize)
 	}
-	if len(env.Signature) != ed25519.SignatureSize {
-		return nil, wrapf(ErrBadSignature, "%d bytes, want %d", len(env.Signature), ed25519.SignatureSize)
+	if len(env.Signature) != SignatureSize {
+		return nil, wrapf(ErrBadSignature, "%d bytes, want %d", len(env.Signature), SignatureSize)
 	}
-	if !ed25519.Verify(env.PubKey, SignBytes(chainID, env.Body), env.Signature) {
+	if !VerifySignature(env.PubKey, SignBytes(chainID, env.Body), env.Signature) {
 		return nil, ErrBadSignature
 	}
 	if body.Msg == nil {

@@ -86,7 +86,7 @@ func TestBadInput(t *testing.T) {
 		mod(b.GetAnchorBatch())
 		return b
 	}
-	validRaw := SignTx(testChain, aeat, &notaryv1.TxBody{Sequence: 1, Msg: good().Msg})
+	validRaw := signTx(testChain, aeat, &notaryv1.TxBody{Sequence: 1, Msg: good().Msg})
 	tests := []struct {
 		name string
 		raw  func(f *fixture) []byte
@@ -97,7 +97,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown field", func(*fixture) []byte { return append(append([]byte(nil), validRaw...), 0x20, 0x01) }, ErrNonCanonical},
 		{"non-canonical re-encoding", func(*fixture) []byte { return reorder(t, validRaw) }, ErrNonCanonical},
 		{"wrong chain id", func(*fixture) []byte {
-			return SignTx("other-chain", aeat, &notaryv1.TxBody{Sequence: 1, Msg: good().Msg})
+			return signTx("other-chain", aeat, &notaryv1.TxBody{Sequence: 1, Msg: good().Msg})
 		}, ErrWrongChain},
 		{"bad signature", func(*fixture) []byte { return corruptSignature(t, validRaw) }, ErrBadSignature},
 		{"replayed sequence", func(f *fixture) []byte { return f.signSeq(aeat, 0, good()) }, ErrSequenceReplayed},

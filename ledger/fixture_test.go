@@ -22,6 +22,11 @@ func testKey(name string) ed25519.PrivateKey {
 
 func pub(k ed25519.PrivateKey) []byte { return k.Public().(ed25519.PublicKey) }
 
+// signTx signs body with k for chainID.
+func signTx(chainID string, k ed25519.PrivateKey, body *notaryv1.TxBody) []byte {
+	return EncodeSigned(chainID, pub(k), body, func(m []byte) []byte { return ed25519.Sign(k, m) })
+}
+
 // memIndex is a DigestIndex of committed blocks, for tests.
 type memIndex map[digestKey]Locator
 
@@ -88,13 +93,13 @@ func newFixture(t *testing.T, g *notaryv1.GenesisState) *fixture {
 // fixture: it advances only when the caller says the tx succeeded, see block).
 func (f *fixture) sign(key ed25519.PrivateKey, body *notaryv1.TxBody) []byte {
 	body.Sequence = f.seq[string(pub(key))]
-	return SignTx(testChain, key, body)
+	return signTx(testChain, key, body)
 }
 
 // signSeq builds a transaction with an explicit sequence.
 func (f *fixture) signSeq(key ed25519.PrivateKey, seq uint64, body *notaryv1.TxBody) []byte {
 	body.Sequence = seq
-	return SignTx(testChain, key, body)
+	return signTx(testChain, key, body)
 }
 
 // block runs one block of raw transactions and commits its digests to the

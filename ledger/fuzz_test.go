@@ -17,10 +17,10 @@ import (
 // never a store error, and a refused transaction changes nothing.
 func FuzzDecodeTx(f *testing.F) {
 	aeat := agencyKey("aeat")
-	f.Add(SignTx(testChain, aeat, anchorBody("aeat", digests("fuzz", 3))))
-	f.Add(SignTx(testChain, aeat, revokeBody(digests("fuzz", 1))))
-	f.Add(SignTx(testChain, citizenKey("ana"), &notaryv1.TxBody{Msg: &notaryv1.TxBody_WithdrawConsent{WithdrawConsent: &notaryv1.WithdrawConsent{ConsentId: "00"}}}))
-	f.Add(SignTx(testChain, ministryGov("hacienda"), &notaryv1.TxBody{Msg: &notaryv1.TxBody_Vote{Vote: &notaryv1.Vote{MinistryId: "hacienda", ProposalId: 1, Option: 1}}}))
+	f.Add(signTx(testChain, aeat, anchorBody("aeat", digests("fuzz", 3))))
+	f.Add(signTx(testChain, aeat, revokeBody(digests("fuzz", 1))))
+	f.Add(signTx(testChain, citizenKey("ana"), &notaryv1.TxBody{Msg: &notaryv1.TxBody_WithdrawConsent{WithdrawConsent: &notaryv1.WithdrawConsent{ConsentId: "00"}}}))
+	f.Add(signTx(testChain, ministryGov("hacienda"), &notaryv1.TxBody{Msg: &notaryv1.TxBody_Vote{Vote: &notaryv1.Vote{MinistryId: "hacienda", ProposalId: 1, Option: 1}}}))
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x00})
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"sort"
 
@@ -30,7 +29,7 @@ func ValidateGenesis(g *notaryv1.GenesisState) error {
 	}
 	keys := map[string]string{} // every key in use -> who uses it
 	useKey := func(k []byte, who string) error {
-		if len(k) != ed25519.PublicKeySize {
+		if len(k) != PublicKeySize {
 			return wrapf(ErrInvalidGenesis, "%s: key of %d bytes", who, len(k))
 		}
 		if prev, ok := keys[string(k)]; ok {
@@ -92,7 +91,7 @@ func validateMinistry(m *notaryv1.Ministry, p *notaryv1.Params) error {
 	if m.Name == "" {
 		return wrapf(ErrInvalidField, "ministry %s has no name", m.Id)
 	}
-	if len(m.GovPubKey) != ed25519.PublicKeySize || len(m.ConsensusPubKey) != ed25519.PublicKeySize {
+	if len(m.GovPubKey) != PublicKeySize || len(m.ConsensusPubKey) != PublicKeySize {
 		return wrapf(ErrBadPublicKey, "ministry %s: keys must be 32-byte ed25519 keys", m.Id)
 	}
 	if string(m.GovPubKey) == string(m.ConsensusPubKey) {
@@ -114,7 +113,7 @@ func validateAgency(a *notaryv1.Agency, p *notaryv1.Params) error {
 	if err := checkText("agency name", a.Name, p.MaxTextBytes); err != nil {
 		return err
 	}
-	if len(a.PubKey) != ed25519.PublicKeySize {
+	if len(a.PubKey) != PublicKeySize {
 		return wrapf(ErrBadPublicKey, "agency %s: key must be a 32-byte ed25519 key", a.Id)
 	}
 	if !validPermissions(a.Permissions) {

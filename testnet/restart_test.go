@@ -161,7 +161,7 @@ func anchorOnce(c *rpchttp.HTTP, agency *identity.Identity, ds []byte) (ack, boo
 			return ack{}, false
 		}
 	}
-	tx := ledger.SignTx(agency.ChainID, agency.Key(), &notaryv1.TxBody{Sequence: acct.NextSequence, Msg: &notaryv1.TxBody_AnchorBatch{
+	tx := agency.SignTx(&notaryv1.TxBody{Sequence: acct.NextSequence, Msg: &notaryv1.TxBody_AnchorBatch{
 		AnchorBatch: &notaryv1.AnchorBatch{AgencyId: agency.ID, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
 	res, err := c.BroadcastTxCommit(ctx, tx)
 	if err != nil || res.CheckTx.Code != 0 || res.TxResult.Code != 0 {

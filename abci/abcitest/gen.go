@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -121,7 +122,7 @@ func (g *Gen) Digest() []byte {
 
 func (g *Gen) sign(name string, body *notaryv1.TxBody) []byte {
 	body.Sequence = g.seq[name]
-	return ledger.SignTx(g.chainID, Key(name), body)
+	return identity.SignTx(g.chainID, Key(name), body)
 }
 
 func (g *Gen) pickAgency(withPerm bool) string {
@@ -207,7 +208,7 @@ func (g *Gen) invalid() Tx {
 		if g.seq[name] > 0 && g.r.IntN(2) == 0 {
 			body.Sequence = g.seq[name] - 1
 		}
-		return Tx{Raw: ledger.SignTx(g.chainID, Key(name), body), Kind: KindBadSequence, Signer: name}
+		return Tx{Raw: identity.SignTx(g.chainID, Key(name), body), Kind: KindBadSequence, Signer: name}
 	case 4:
 		ro := "agency/ro"
 		return Tx{Raw: g.sign(ro, anchorMsg("ro", 1, g.Digest())), Kind: KindNoPermission, Signer: ro}
@@ -228,7 +229,7 @@ func (g *Gen) invalid() Tx {
 	case 9:
 		body := anchorMsg(a, 1, g.Digest())
 		body.Sequence = g.seq[name]
-		return Tx{Raw: ledger.SignTx(g.chainID+"-other", Key(name), body), Kind: KindWrongChain, Signer: name}
+		return Tx{Raw: identity.SignTx(g.chainID+"-other", Key(name), body), Kind: KindWrongChain, Signer: name}
 	case 10:
 		raw := g.sign(name, anchorMsg(a, 1, g.Digest()))
 		raw[len(raw)-1-g.r.IntN(64)] ^= 0x40

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 
 	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // Roles.
@@ -200,3 +201,14 @@ func ClientTLS(dir string) (*tls.Config, error) {
 	cfg.Certificates = []tls.Certificate{pair}
 	return cfg, nil
 }
+
+// SignTx builds the canonical, signed bytes of a transaction carrying body
+// for chainID with key priv (body.ChainId is set).
+func SignTx(chainID string, priv ed25519.PrivateKey, body *notaryv1.TxBody) []byte {
+	return ledger.EncodeSigned(chainID, priv.Public().(ed25519.PublicKey), body, func(m []byte) []byte {
+		return ed25519.Sign(priv, m)
+	})
+}
+
+// SignTx signs body with the identity's key for its chain.
+func (i *Identity) SignTx(body *notaryv1.TxBody) []byte { return SignTx(i.ChainID, i.priv, body) }

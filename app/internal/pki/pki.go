@@ -91,7 +91,9 @@ type Issued struct {
 }
 
 // TLSCertificate parses the pair.
-func (i *Issued) TLSCertificate() (tls.Certificate, error) { return tls.X509KeyPair(i.CertPEM, i.KeyPEM) }
+func (i *Issued) TLSCertificate() (tls.Certificate, error) {
+	return tls.X509KeyPair(i.CertPEM, i.KeyPEM)
+}
 
 func (ca *CA) issue(tmpl *x509.Certificate) (*Issued, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

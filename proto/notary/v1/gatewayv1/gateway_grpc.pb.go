@@ -4,10 +4,11 @@
 // - protoc             (unknown)
 // source: notary/v1/gateway.proto
 
-package notaryv1
+package gatewayv1
 
 import (
 	context "context"
+	v1 "github.com/gobtechlab/notary/proto/notary/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -51,45 +52,45 @@ const (
 // app hash of that height; GetCheckpoint returns the signed header that carries it.
 type GatewayClient interface {
 	// Submit sends a signed transaction and waits until it is committed.
-	Submit(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*SubmitResponse, error)
+	Submit(ctx context.Context, in *v1.SubmitRequest, opts ...grpc.CallOption) (*v1.SubmitResponse, error)
 	// SubmitStream keeps many transactions in flight on one connection; each
 	// response carries the request_id of its request, in commit order.
-	SubmitStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[SubmitRequest, SubmitResponse], error)
+	SubmitStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[v1.SubmitRequest, v1.SubmitResponse], error)
 	// LookupDigest finds an anchored digest: batch, issuer, time and status.
-	LookupDigest(ctx context.Context, in *LookupDigestRequest, opts ...grpc.CallOption) (*LookupDigestResponse, error)
+	LookupDigest(ctx context.Context, in *v1.LookupDigestRequest, opts ...grpc.CallOption) (*v1.LookupDigestResponse, error)
 	// GetReceipt returns a v1 receipt for an anchored digest.
-	GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error)
+	GetReceipt(ctx context.Context, in *v1.GetReceiptRequest, opts ...grpc.CallOption) (*v1.GetReceiptResponse, error)
 	// ListBatches lists an agency's batches, newest first.
-	ListBatches(ctx context.Context, in *ListBatchesRequest, opts ...grpc.CallOption) (*ListBatchesResponse, error)
+	ListBatches(ctx context.Context, in *v1.ListBatchesRequest, opts ...grpc.CallOption) (*v1.ListBatchesResponse, error)
 	// GetStatus reports the chain and this node.
-	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
+	GetStatus(ctx context.Context, in *v1.GetStatusRequest, opts ...grpc.CallOption) (*v1.GetStatusResponse, error)
 	// GetCheckpoint returns the signed header carrying the app hash of a height,
 	// with the validator transitions from genesis.
-	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*GetCheckpointResponse, error)
+	GetCheckpoint(ctx context.Context, in *v1.GetCheckpointRequest, opts ...grpc.CallOption) (*v1.GetCheckpointResponse, error)
 	// GetAccount returns an account (role and next sequence) by public key.
-	GetAccount(ctx context.Context, in *GetAccountRequest, opts ...grpc.CallOption) (*GetAccountResponse, error)
+	GetAccount(ctx context.Context, in *v1.GetAccountRequest, opts ...grpc.CallOption) (*v1.GetAccountResponse, error)
 	// ListAgencies lists the registered agencies.
-	ListAgencies(ctx context.Context, in *ListAgenciesRequest, opts ...grpc.CallOption) (*ListAgenciesResponse, error)
+	ListAgencies(ctx context.Context, in *v1.ListAgenciesRequest, opts ...grpc.CallOption) (*v1.ListAgenciesResponse, error)
 	// ListMinistries lists the consortium's ministries and their power.
-	ListMinistries(ctx context.Context, in *ListMinistriesRequest, opts ...grpc.CallOption) (*ListMinistriesResponse, error)
+	ListMinistries(ctx context.Context, in *v1.ListMinistriesRequest, opts ...grpc.CallOption) (*v1.ListMinistriesResponse, error)
 	// GetParams returns the chain parameters.
-	GetParams(ctx context.Context, in *GetParamsRequest, opts ...grpc.CallOption) (*GetParamsResponse, error)
+	GetParams(ctx context.Context, in *v1.GetParamsRequest, opts ...grpc.CallOption) (*v1.GetParamsResponse, error)
 	// ListConsents lists a subject's consents.
-	ListConsents(ctx context.Context, in *ListConsentsRequest, opts ...grpc.CallOption) (*ListConsentsResponse, error)
+	ListConsents(ctx context.Context, in *v1.ListConsentsRequest, opts ...grpc.CallOption) (*v1.ListConsentsResponse, error)
 	// GetConsent returns one consent with its proof.
-	GetConsent(ctx context.Context, in *GetConsentRequest, opts ...grpc.CallOption) (*GetConsentResponse, error)
+	GetConsent(ctx context.Context, in *v1.GetConsentRequest, opts ...grpc.CallOption) (*v1.GetConsentResponse, error)
 	// CheckCoverage says whether an exchange would be covered now, and by what.
-	CheckCoverage(ctx context.Context, in *CheckCoverageRequest, opts ...grpc.CallOption) (*CheckCoverageResponse, error)
+	CheckCoverage(ctx context.Context, in *v1.CheckCoverageRequest, opts ...grpc.CallOption) (*v1.CheckCoverageResponse, error)
 	// ListMandates lists the registered legal mandates.
-	ListMandates(ctx context.Context, in *ListMandatesRequest, opts ...grpc.CallOption) (*ListMandatesResponse, error)
+	ListMandates(ctx context.Context, in *v1.ListMandatesRequest, opts ...grpc.CallOption) (*v1.ListMandatesResponse, error)
 	// GetAccessHistory returns a page of a subject's access history with proofs.
-	GetAccessHistory(ctx context.Context, in *GetAccessHistoryRequest, opts ...grpc.CallOption) (*GetAccessHistoryResponse, error)
+	GetAccessHistory(ctx context.Context, in *v1.GetAccessHistoryRequest, opts ...grpc.CallOption) (*v1.GetAccessHistoryResponse, error)
 	// ListProposals lists governance proposals, newest first.
-	ListProposals(ctx context.Context, in *ListProposalsRequest, opts ...grpc.CallOption) (*ListProposalsResponse, error)
+	ListProposals(ctx context.Context, in *v1.ListProposalsRequest, opts ...grpc.CallOption) (*v1.ListProposalsResponse, error)
 	// GetProposal returns a proposal, its votes and proofs.
-	GetProposal(ctx context.Context, in *GetProposalRequest, opts ...grpc.CallOption) (*GetProposalResponse, error)
+	GetProposal(ctx context.Context, in *v1.GetProposalRequest, opts ...grpc.CallOption) (*v1.GetProposalResponse, error)
 	// QueryState returns the value at a state key with its ICS23 proof.
-	QueryState(ctx context.Context, in *QueryStateRequest, opts ...grpc.CallOption) (*QueryStateResponse, error)
+	QueryState(ctx context.Context, in *v1.QueryStateRequest, opts ...grpc.CallOption) (*v1.QueryStateResponse, error)
 }
 
 type gatewayClient struct {
@@ -100,9 +101,9 @@ func NewGatewayClient(cc grpc.ClientConnInterface) GatewayClient {
 	return &gatewayClient{cc}
 }
 
-func (c *gatewayClient) Submit(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*SubmitResponse, error) {
+func (c *gatewayClient) Submit(ctx context.Context, in *v1.SubmitRequest, opts ...grpc.CallOption) (*v1.SubmitResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(SubmitResponse)
+	out := new(v1.SubmitResponse)
 	err := c.cc.Invoke(ctx, Gateway_Submit_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -110,22 +111,22 @@ func (c *gatewayClient) Submit(ctx context.Context, in *SubmitRequest, opts ...g
 	return out, nil
 }
 
-func (c *gatewayClient) SubmitStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[SubmitRequest, SubmitResponse], error) {
+func (c *gatewayClient) SubmitStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[v1.SubmitRequest, v1.SubmitResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &Gateway_ServiceDesc.Streams[0], Gateway_SubmitStream_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[SubmitRequest, SubmitResponse]{ClientStream: stream}
+	x := &grpc.GenericClientStream[v1.SubmitRequest, v1.SubmitResponse]{ClientStream: stream}
 	return x, nil
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Gateway_SubmitStreamClient = grpc.BidiStreamingClient[SubmitRequest, SubmitResponse]
+type Gateway_SubmitStreamClient = grpc.BidiStreamingClient[v1.SubmitRequest, v1.SubmitResponse]
 
-func (c *gatewayClient) LookupDigest(ctx context.Context, in *LookupDigestRequest, opts ...grpc.CallOption) (*LookupDigestResponse, error) {
+func (c *gatewayClient) LookupDigest(ctx context.Context, in *v1.LookupDigestRequest, opts ...grpc.CallOption) (*v1.LookupDigestResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(LookupDigestResponse)
+	out := new(v1.LookupDigestResponse)
 	err := c.cc.Invoke(ctx, Gateway_LookupDigest_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -133,9 +134,9 @@ func (c *gatewayClient) LookupDigest(ctx context.Context, in *LookupDigestReques
 	return out, nil
 }
 
-func (c *gatewayClient) GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error) {
+func (c *gatewayClient) GetReceipt(ctx context.Context, in *v1.GetReceiptRequest, opts ...grpc.CallOption) (*v1.GetReceiptResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetReceiptResponse)
+	out := new(v1.GetReceiptResponse)
 	err := c.cc.Invoke(ctx, Gateway_GetReceipt_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -143,9 +144,9 @@ func (c *gatewayClient) GetReceipt(ctx context.Context, in *GetReceiptRequest, o
 	return out, nil
 }
 
-func (c *gatewayClient) ListBatches(ctx context.Context, in *ListBatchesRequest, opts ...grpc.CallOption) (*ListBatchesResponse, error) {
+func (c *gatewayClient) ListBatches(ctx context.Context, in *v1.ListBatchesRequest, opts ...grpc.CallOption) (*v1.ListBatchesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListBatchesResponse)
+	out := new(v1.ListBatchesResponse)
 	err := c.cc.Invoke(ctx, Gateway_ListBatches_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -153,9 +154,9 @@ func (c *gatewayClient) ListBatches(ctx context.Context, in *ListBatchesRequest,
 	return out, nil
 }
 
-func (c *gatewayClient) GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error) {
+func (c *gatewayClient) GetStatus(ctx context.Context, in *v1.GetStatusRequest, opts ...grpc.CallOption) (*v1.GetStatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetStatusResponse)
+	out := new(v1.GetStatusResponse)
 	err := c.cc.Invoke(ctx, Gateway_GetStatus_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -163,9 +164,9 @@ func (c *gatewayClient) GetStatus(ctx context.Context, in *GetStatusRequest, opt
 	return out, nil
 }
 
-func (c *gatewayClient) GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*GetCheckpointResponse, error) {
+func (c *gatewayClient) GetCheckpoint(ctx context.Context, in *v1.GetCheckpointRequest, opts ...grpc.CallOption) (*v1.GetCheckpointResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetCheckpointResponse)
+	out := new(v1.GetCheckpointResponse)
 	err := c.cc.Invoke(ctx, Gateway_GetCheckpoint_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -173,9 +174,9 @@ func (c *gatewayClient) GetCheckpoint(ctx context.Context, in *GetCheckpointRequ
 	return out, nil
 }
 
-func (c *gatewayClient) GetAccount(ctx context.Context, in *GetAccountRequest, opts ...grpc.CallOption) (*GetAccountResponse, error) {
+func (c *gatewayClient) GetAccount(ctx context.Context, in *v1.GetAccountRequest, opts ...grpc.CallOption) (*v1.GetAccountResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetAccountResponse)
+	out := new(v1.GetAccountResponse)
 	err := c.cc.Invoke(ctx, Gateway_GetAccount_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -183,9 +184,9 @@ func (c *gatewayClient) GetAccount(ctx context.Context, in *GetAccountRequest, o
 	return out, nil
 }
 
-func (c *gatewayClient) ListAgencies(ctx context.Context, in *ListAgenciesRequest, opts ...grpc.CallOption) (*ListAgenciesResponse, error) {
+func (c *gatewayClient) ListAgencies(ctx context.Context, in *v1.ListAgenciesRequest, opts ...grpc.CallOption) (*v1.ListAgenciesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListAgenciesResponse)
+	out := new(v1.ListAgenciesResponse)
 	err := c.cc.Invoke(ctx, Gateway_ListAgencies_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -193,9 +194,9 @@ func (c *gatewayClient) ListAgencies(ctx context.Context, in *ListAgenciesReques
 	return out, nil
 }
 
-func (c *gatewayClient) ListMinistries(ctx context.Context, in *ListMinistriesRequest, opts ...grpc.CallOption) (*ListMinistriesResponse, error) {
+func (c *gatewayClient) ListMinistries(ctx context.Context, in *v1.ListMinistriesRequest, opts ...grpc.CallOption) (*v1.ListMinistriesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListMinistriesResponse)
+	out := new(v1.ListMinistriesResponse)
 	err := c.cc.Invoke(ctx, Gateway_ListMinistries_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -203,9 +204,9 @@ func (c *gatewayClient) ListMinistries(ctx context.Context, in *ListMinistriesRe
 	return out, nil
 }
 
-func (c *gatewayClient) GetParams(ctx context.Context, in *GetParamsRequest, opts ...grpc.CallOption) (*GetParamsResponse, error) {
+func (c *gatewayClient) GetParams(ctx context.Context, in *v1.GetParamsRequest, opts ...grpc.CallOption) (*v1.GetParamsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetParamsResponse)
+	out := new(v1.GetParamsResponse)
 	err := c.cc.Invoke(ctx, Gateway_GetParams_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -213,9 +214,9 @@ func (c *gatewayClient) GetParams(ctx context.Context, in *GetParamsRequest, opt
 	return out, nil
 }
 
-func (c *gatewayClient) ListConsents(ctx context.Context, in *ListConsentsRequest, opts ...grpc.CallOption) (*ListConsentsResponse, error) {
+func (c *gatewayClient) ListConsents(ctx context.Context, in *v1.ListConsentsRequest, opts ...grpc.CallOption) (*v1.ListConsentsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListConsentsResponse)
+	out := new(v1.ListConsentsResponse)
 	err := c.cc.Invoke(ctx, Gateway_ListConsents_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -223,9 +224,9 @@ func (c *gatewayClient) ListConsents(ctx context.Context, in *ListConsentsReques
 	return out, nil
 }
 
-func (c *gatewayClient) GetConsent(ctx context.Context, in *GetConsentRequest, opts ...grpc.CallOption) (*GetConsentResponse, error) {
+func (c *gatewayClient) GetConsent(ctx context.Context, in *v1.GetConsentRequest, opts ...grpc.CallOption) (*v1.GetConsentResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetConsentResponse)
+	out := new(v1.GetConsentResponse)
 	err := c.cc.Invoke(ctx, Gateway_GetConsent_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -233,9 +234,9 @@ func (c *gatewayClient) GetConsent(ctx context.Context, in *GetConsentRequest, o
 	return out, nil
 }
 
-func (c *gatewayClient) CheckCoverage(ctx context.Context, in *CheckCoverageRequest, opts ...grpc.CallOption) (*CheckCoverageResponse, error) {
+func (c *gatewayClient) CheckCoverage(ctx context.Context, in *v1.CheckCoverageRequest, opts ...grpc.CallOption) (*v1.CheckCoverageResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(CheckCoverageResponse)
+	out := new(v1.CheckCoverageResponse)
 	err := c.cc.Invoke(ctx, Gateway_CheckCoverage_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -243,9 +244,9 @@ func (c *gatewayClient) CheckCoverage(ctx context.Context, in *CheckCoverageRequ
 	return out, nil
 }
 
-func (c *gatewayClient) ListMandates(ctx context.Context, in *ListMandatesRequest, opts ...grpc.CallOption) (*ListMandatesResponse, error) {
+func (c *gatewayClient) ListMandates(ctx context.Context, in *v1.ListMandatesRequest, opts ...grpc.CallOption) (*v1.ListMandatesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListMandatesResponse)
+	out := new(v1.ListMandatesResponse)
 	err := c.cc.Invoke(ctx, Gateway_ListMandates_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -253,9 +254,9 @@ func (c *gatewayClient) ListMandates(ctx context.Context, in *ListMandatesReques
 	return out, nil
 }
 
-func (c *gatewayClient) GetAccessHistory(ctx context.Context, in *GetAccessHistoryRequest, opts ...grpc.CallOption) (*GetAccessHistoryResponse, error) {
+func (c *gatewayClient) GetAccessHistory(ctx context.Context, in *v1.GetAccessHistoryRequest, opts ...grpc.CallOption) (*v1.GetAccessHistoryResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetAccessHistoryResponse)
+	out := new(v1.GetAccessHistoryResponse)
 	err := c.cc.Invoke(ctx, Gateway_GetAccessHistory_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -263,9 +264,9 @@ func (c *gatewayClient) GetAccessHistory(ctx context.Context, in *GetAccessHisto
 	return out, nil
 }
 
-func (c *gatewayClient) ListProposals(ctx context.Context, in *ListProposalsRequest, opts ...grpc.CallOption) (*ListProposalsResponse, error) {
+func (c *gatewayClient) ListProposals(ctx context.Context, in *v1.ListProposalsRequest, opts ...grpc.CallOption) (*v1.ListProposalsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListProposalsResponse)
+	out := new(v1.ListProposalsResponse)
 	err := c.cc.Invoke(ctx, Gateway_ListProposals_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -273,9 +274,9 @@ func (c *gatewayClient) ListProposals(ctx context.Context, in *ListProposalsRequ
 	return out, nil
 }
 
-func (c *gatewayClient) GetProposal(ctx context.Context, in *GetProposalRequest, opts ...grpc.CallOption) (*GetProposalResponse, error) {
+func (c *gatewayClient) GetProposal(ctx context.Context, in *v1.GetProposalRequest, opts ...grpc.CallOption) (*v1.GetProposalResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetProposalResponse)
+	out := new(v1.GetProposalResponse)
 	err := c.cc.Invoke(ctx, Gateway_GetProposal_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -283,9 +284,9 @@ func (c *gatewayClient) GetProposal(ctx context.Context, in *GetProposalRequest,
 	return out, nil
 }
 
-func (c *gatewayClient) QueryState(ctx context.Context, in *QueryStateRequest, opts ...grpc.CallOption) (*QueryStateResponse, error) {
+func (c *gatewayClient) QueryState(ctx context.Context, in *v1.QueryStateRequest, opts ...grpc.CallOption) (*v1.QueryStateResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(QueryStateResponse)
+	out := new(v1.QueryStateResponse)
 	err := c.cc.Invoke(ctx, Gateway_QueryState_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -304,45 +305,45 @@ func (c *gatewayClient) QueryState(ctx context.Context, in *QueryStateRequest, o
 // app hash of that height; GetCheckpoint returns the signed header that carries it.
 type GatewayServer interface {
 	// Submit sends a signed transaction and waits until it is committed.
-	Submit(context.Context, *SubmitRequest) (*SubmitResponse, error)
+	Submit(context.Context, *v1.SubmitRequest) (*v1.SubmitResponse, error)
 	// SubmitStream keeps many transactions in flight on one connection; each
 	// response carries the request_id of its request, in commit order.
-	SubmitStream(grpc.BidiStreamingServer[SubmitRequest, SubmitResponse]) error
+	SubmitStream(grpc.BidiStreamingServer[v1.SubmitRequest, v1.SubmitResponse]) error
 	// LookupDigest finds an anchored digest: batch, issuer, time and status.
-	LookupDigest(context.Context, *LookupDigestRequest) (*LookupDigestResponse, error)
+	LookupDigest(context.Context, *v1.LookupDigestRequest) (*v1.LookupDigestResponse, error)
 	// GetReceipt returns a v1 receipt for an anchored digest.
-	GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error)
+	GetReceipt(context.Context, *v1.GetReceiptRequest) (*v1.GetReceiptResponse, error)
 	// ListBatches lists an agency's batches, newest first.
-	ListBatches(context.Context, *ListBatchesRequest) (*ListBatchesResponse, error)
+	ListBatches(context.Context, *v1.ListBatchesRequest) (*v1.ListBatchesResponse, error)
 	// GetStatus reports the chain and this node.
-	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
+	GetStatus(context.Context, *v1.GetStatusRequest) (*v1.GetStatusResponse, error)
 	// GetCheckpoint returns the signed header carrying the app hash of a height,
 	// with the validator transitions from genesis.
-	GetCheckpoint(context.Context, *GetCheckpointRequest) (*GetCheckpointResponse, error)
+	GetCheckpoint(context.Context, *v1.GetCheckpointRequest) (*v1.GetCheckpointResponse, error)
 	// GetAccount returns an account (role and next sequence) by public key.
-	GetAccount(context.Context, *GetAccountRequest) (*GetAccountResponse, error)
+	GetAccount(context.Context, *v1.GetAccountRequest) (*v1.GetAccountResponse, error)
 	// ListAgencies lists the registered agencies.
-	ListAgencies(context.Context, *ListAgenciesRequest) (*ListAgenciesResponse, error)
+	ListAgencies(context.Context, *v1.ListAgenciesRequest) (*v1.ListAgenciesResponse, error)
 	// ListMinistries lists the consortium's ministries and their power.
-	ListMinistries(context.Context, *ListMinistriesRequest) (*ListMinistriesResponse, error)
+	ListMinistries(context.Context, *v1.ListMinistriesRequest) (*v1.ListMinistriesResponse, error)
 	// GetParams returns the chain parameters.
-	GetParams(context.Context, *GetParamsRequest) (*GetParamsResponse, error)
+	GetParams(context.Context, *v1.GetParamsRequest) (*v1.GetParamsResponse, error)
 	// ListConsents lists a subject's consents.
-	ListConsents(context.Context, *ListConsentsRequest) (*ListConsentsResponse, error)
+	ListConsents(context.Context, *v1.ListConsentsRequest) (*v1.ListConsentsResponse, error)
 	// GetConsent returns one consent with its proof.
-	GetConsent(context.Context, *GetConsentRequest) (*GetConsentResponse, error)
+	GetConsent(context.Context, *v1.GetConsentRequest) (*v1.GetConsentResponse, error)
 	// CheckCoverage says whether an exchange would be covered now, and by what.
-	CheckCoverage(context.Context, *CheckCoverageRequest) (*CheckCoverageResponse, error)
+	CheckCoverage(context.Context, *v1.CheckCoverageRequest) (*v1.CheckCoverageResponse, error)
 	// ListMandates lists the registered legal mandates.
-	ListMandates(context.Context, *ListMandatesRequest) (*ListMandatesResponse, error)
+	ListMandates(context.Context, *v1.ListMandatesRequest) (*v1.ListMandatesResponse, error)
 	// GetAccessHistory returns a page of a subject's access history with proofs.
-	GetAccessHistory(context.Context, *GetAccessHistoryRequest) (*GetAccessHistoryResponse, error)
+	GetAccessHistory(context.Context, *v1.GetAccessHistoryRequest) (*v1.GetAccessHistoryResponse, error)
 	// ListProposals lists governance proposals, newest first.
-	ListProposals(context.Context, *ListProposalsRequest) (*ListProposalsResponse, error)
+	ListProposals(context.Context, *v1.ListProposalsRequest) (*v1.ListProposalsResponse, error)
 	// GetProposal returns a proposal, its votes and proofs.
-	GetProposal(context.Context, *GetProposalRequest) (*GetProposalResponse, error)
+	GetProposal(context.Context, *v1.GetProposalRequest) (*v1.GetProposalResponse, error)
 	// QueryState returns the value at a state key with its ICS23 proof.
-	QueryState(context.Context, *QueryStateRequest) (*QueryStateResponse, error)
+	QueryState(context.Context, *v1.QueryStateRequest) (*v1.QueryStateResponse, error)
 	mustEmbedUnimplementedGatewayServer()
 }
 
@@ -353,61 +354,61 @@ type GatewayServer interface {
 // pointer dereference when methods are called.
 type UnimplementedGatewayServer struct{}
 
-func (UnimplementedGatewayServer) Submit(context.Context, *SubmitRequest) (*SubmitResponse, error) {
+func (UnimplementedGatewayServer) Submit(context.Context, *v1.SubmitRequest) (*v1.SubmitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Submit not implemented")
 }
-func (UnimplementedGatewayServer) SubmitStream(grpc.BidiStreamingServer[SubmitRequest, SubmitResponse]) error {
+func (UnimplementedGatewayServer) SubmitStream(grpc.BidiStreamingServer[v1.SubmitRequest, v1.SubmitResponse]) error {
 	return status.Error(codes.Unimplemented, "method SubmitStream not implemented")
 }
-func (UnimplementedGatewayServer) LookupDigest(context.Context, *LookupDigestRequest) (*LookupDigestResponse, error) {
+func (UnimplementedGatewayServer) LookupDigest(context.Context, *v1.LookupDigestRequest) (*v1.LookupDigestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LookupDigest not implemented")
 }
-func (UnimplementedGatewayServer) GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error) {
+func (UnimplementedGatewayServer) GetReceipt(context.Context, *v1.GetReceiptRequest) (*v1.GetReceiptResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReceipt not implemented")
 }
-func (UnimplementedGatewayServer) ListBatches(context.Context, *ListBatchesRequest) (*ListBatchesResponse, error) {
+func (UnimplementedGatewayServer) ListBatches(context.Context, *v1.ListBatchesRequest) (*v1.ListBatchesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListBatches not implemented")
 }
-func (UnimplementedGatewayServer) GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error) {
+func (UnimplementedGatewayServer) GetStatus(context.Context, *v1.GetStatusRequest) (*v1.GetStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
 }
-func (UnimplementedGatewayServer) GetCheckpoint(context.Context, *GetCheckpointRequest) (*GetCheckpointResponse, error) {
+func (UnimplementedGatewayServer) GetCheckpoint(context.Context, *v1.GetCheckpointRequest) (*v1.GetCheckpointResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCheckpoint not implemented")
 }
-func (UnimplementedGatewayServer) GetAccount(context.Context, *GetAccountRequest) (*GetAccountResponse, error) {
+func (UnimplementedGatewayServer) GetAccount(context.Context, *v1.GetAccountRequest) (*v1.GetAccountResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAccount not implemented")
 }
-func (UnimplementedGatewayServer) ListAgencies(context.Context, *ListAgenciesRequest) (*ListAgenciesResponse, error) {
+func (UnimplementedGatewayServer) ListAgencies(context.Context, *v1.ListAgenciesRequest) (*v1.ListAgenciesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAgencies not implemented")
 }
-func (UnimplementedGatewayServer) ListMinistries(context.Context, *ListMinistriesRequest) (*ListMinistriesResponse, error) {
+func (UnimplementedGatewayServer) ListMinistries(context.Context, *v1.ListMinistriesRequest) (*v1.ListMinistriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListMinistries not implemented")
 }
-func (UnimplementedGatewayServer) GetParams(context.Context, *GetParamsRequest) (*GetParamsResponse, error) {
+func (UnimplementedGatewayServer) GetParams(context.Context, *v1.GetParamsRequest) (*v1.GetParamsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetParams not implemented")
 }
-func (UnimplementedGatewayServer) ListConsents(context.Context, *ListConsentsRequest) (*ListConsentsResponse, error) {
+func (UnimplementedGatewayServer) ListConsents(context.Context, *v1.ListConsentsRequest) (*v1.ListConsentsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConsents not implemented")
 }
-func (UnimplementedGatewayServer) GetConsent(context.Context, *GetConsentRequest) (*GetConsentResponse, error) {
+func (UnimplementedGatewayServer) GetConsent(context.Context, *v1.GetConsentRequest) (*v1.GetConsentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConsent not implemented")
 }
-func (UnimplementedGatewayServer) CheckCoverage(context.Context, *CheckCoverageRequest) (*CheckCoverageResponse, error) {
+func (UnimplementedGatewayServer) CheckCoverage(context.Context, *v1.CheckCoverageRequest) (*v1.CheckCoverageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckCoverage not implemented")
 }
-func (UnimplementedGatewayServer) ListMandates(context.Context, *ListMandatesRequest) (*ListMandatesResponse, error) {
+func (UnimplementedGatewayServer) ListMandates(context.Context, *v1.ListMandatesRequest) (*v1.ListMandatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListMandates not implemented")
 }
-func (UnimplementedGatewayServer) GetAccessHistory(context.Context, *GetAccessHistoryRequest) (*GetAccessHistoryResponse, error) {
+func (UnimplementedGatewayServer) GetAccessHistory(context.Context, *v1.GetAccessHistoryRequest) (*v1.GetAccessHistoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAccessHistory not implemented")
 }
-func (UnimplementedGatewayServer) ListProposals(context.Context, *ListProposalsRequest) (*ListProposalsResponse, error) {
+func (UnimplementedGatewayServer) ListProposals(context.Context, *v1.ListProposalsRequest) (*v1.ListProposalsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListProposals not implemented")
 }
-func (UnimplementedGatewayServer) GetProposal(context.Context, *GetProposalRequest) (*GetProposalResponse, error) {
+func (UnimplementedGatewayServer) GetProposal(context.Context, *v1.GetProposalRequest) (*v1.GetProposalResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetProposal not implemented")
 }
-func (UnimplementedGatewayServer) QueryState(context.Context, *QueryStateRequest) (*QueryStateResponse, error) {
+func (UnimplementedGatewayServer) QueryState(context.Context, *v1.QueryStateRequest) (*v1.QueryStateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method QueryState not implemented")
 }
 func (UnimplementedGatewayServer) mustEmbedUnimplementedGatewayServer() {}
@@ -432,7 +433,7 @@ func RegisterGatewayServer(s grpc.ServiceRegistrar, srv GatewayServer) {
 }
 
 func _Gateway_Submit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(SubmitRequest)
+	in := new(v1.SubmitRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -444,20 +445,20 @@ func _Gateway_Submit_Handler(srv interface{}, ctx context.Context, dec func(inte
 		FullMethod: Gateway_Submit_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).Submit(ctx, req.(*SubmitRequest))
+		return srv.(GatewayServer).Submit(ctx, req.(*v1.SubmitRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_SubmitStream_Handler(srv interface{}, stream grpc.ServerStream) error {
-	return srv.(GatewayServer).SubmitStream(&grpc.GenericServerStream[SubmitRequest, SubmitResponse]{ServerStream: stream})
+	return srv.(GatewayServer).SubmitStream(&grpc.GenericServerStream[v1.SubmitRequest, v1.SubmitResponse]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Gateway_SubmitStreamServer = grpc.BidiStreamingServer[SubmitRequest, SubmitResponse]
+type Gateway_SubmitStreamServer = grpc.BidiStreamingServer[v1.SubmitRequest, v1.SubmitResponse]
 
 func _Gateway_LookupDigest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(LookupDigestRequest)
+	in := new(v1.LookupDigestRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -469,13 +470,13 @@ func _Gateway_LookupDigest_Handler(srv interface{}, ctx context.Context, dec fun
 		FullMethod: Gateway_LookupDigest_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).LookupDigest(ctx, req.(*LookupDigestRequest))
+		return srv.(GatewayServer).LookupDigest(ctx, req.(*v1.LookupDigestRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_GetReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetReceiptRequest)
+	in := new(v1.GetReceiptRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -487,13 +488,13 @@ func _Gateway_GetReceipt_Handler(srv interface{}, ctx context.Context, dec func(
 		FullMethod: Gateway_GetReceipt_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).GetReceipt(ctx, req.(*GetReceiptRequest))
+		return srv.(GatewayServer).GetReceipt(ctx, req.(*v1.GetReceiptRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_ListBatches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListBatchesRequest)
+	in := new(v1.ListBatchesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -505,13 +506,13 @@ func _Gateway_ListBatches_Handler(srv interface{}, ctx context.Context, dec func
 		FullMethod: Gateway_ListBatches_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).ListBatches(ctx, req.(*ListBatchesRequest))
+		return srv.(GatewayServer).ListBatches(ctx, req.(*v1.ListBatchesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_GetStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetStatusRequest)
+	in := new(v1.GetStatusRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -523,13 +524,13 @@ func _Gateway_GetStatus_Handler(srv interface{}, ctx context.Context, dec func(i
 		FullMethod: Gateway_GetStatus_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).GetStatus(ctx, req.(*GetStatusRequest))
+		return srv.(GatewayServer).GetStatus(ctx, req.(*v1.GetStatusRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_GetCheckpoint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetCheckpointRequest)
+	in := new(v1.GetCheckpointRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -541,13 +542,13 @@ func _Gateway_GetCheckpoint_Handler(srv interface{}, ctx context.Context, dec fu
 		FullMethod: Gateway_GetCheckpoint_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).GetCheckpoint(ctx, req.(*GetCheckpointRequest))
+		return srv.(GatewayServer).GetCheckpoint(ctx, req.(*v1.GetCheckpointRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_GetAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetAccountRequest)
+	in := new(v1.GetAccountRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -559,13 +560,13 @@ func _Gateway_GetAccount_Handler(srv interface{}, ctx context.Context, dec func(
 		FullMethod: Gateway_GetAccount_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).GetAccount(ctx, req.(*GetAccountRequest))
+		return srv.(GatewayServer).GetAccount(ctx, req.(*v1.GetAccountRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_ListAgencies_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListAgenciesRequest)
+	in := new(v1.ListAgenciesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -577,13 +578,13 @@ func _Gateway_ListAgencies_Handler(srv interface{}, ctx context.Context, dec fun
 		FullMethod: Gateway_ListAgencies_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).ListAgencies(ctx, req.(*ListAgenciesRequest))
+		return srv.(GatewayServer).ListAgencies(ctx, req.(*v1.ListAgenciesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_ListMinistries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListMinistriesRequest)
+	in := new(v1.ListMinistriesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -595,13 +596,13 @@ func _Gateway_ListMinistries_Handler(srv interface{}, ctx context.Context, dec f
 		FullMethod: Gateway_ListMinistries_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).ListMinistries(ctx, req.(*ListMinistriesRequest))
+		return srv.(GatewayServer).ListMinistries(ctx, req.(*v1.ListMinistriesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_GetParams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetParamsRequest)
+	in := new(v1.GetParamsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -613,13 +614,13 @@ func _Gateway_GetParams_Handler(srv interface{}, ctx context.Context, dec func(i
 		FullMethod: Gateway_GetParams_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).GetParams(ctx, req.(*GetParamsRequest))
+		return srv.(GatewayServer).GetParams(ctx, req.(*v1.GetParamsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_ListConsents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListConsentsRequest)
+	in := new(v1.ListConsentsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -631,13 +632,13 @@ func _Gateway_ListConsents_Handler(srv interface{}, ctx context.Context, dec fun
 		FullMethod: Gateway_ListConsents_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).ListConsents(ctx, req.(*ListConsentsRequest))
+		return srv.(GatewayServer).ListConsents(ctx, req.(*v1.ListConsentsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_GetConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetConsentRequest)
+	in := new(v1.GetConsentRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -649,13 +650,13 @@ func _Gateway_GetConsent_Handler(srv interface{}, ctx context.Context, dec func(
 		FullMethod: Gateway_GetConsent_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).GetConsent(ctx, req.(*GetConsentRequest))
+		return srv.(GatewayServer).GetConsent(ctx, req.(*v1.GetConsentRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_CheckCoverage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(CheckCoverageRequest)
+	in := new(v1.CheckCoverageRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -667,13 +668,13 @@ func _Gateway_CheckCoverage_Handler(srv interface{}, ctx context.Context, dec fu
 		FullMethod: Gateway_CheckCoverage_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).CheckCoverage(ctx, req.(*CheckCoverageRequest))
+		return srv.(GatewayServer).CheckCoverage(ctx, req.(*v1.CheckCoverageRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_ListMandates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListMandatesRequest)
+	in := new(v1.ListMandatesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -685,13 +686,13 @@ func _Gateway_ListMandates_Handler(srv interface{}, ctx context.Context, dec fun
 		FullMethod: Gateway_ListMandates_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).ListMandates(ctx, req.(*ListMandatesRequest))
+		return srv.(GatewayServer).ListMandates(ctx, req.(*v1.ListMandatesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_GetAccessHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetAccessHistoryRequest)
+	in := new(v1.GetAccessHistoryRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -703,13 +704,13 @@ func _Gateway_GetAccessHistory_Handler(srv interface{}, ctx context.Context, dec
 		FullMethod: Gateway_GetAccessHistory_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).GetAccessHistory(ctx, req.(*GetAccessHistoryRequest))
+		return srv.(GatewayServer).GetAccessHistory(ctx, req.(*v1.GetAccessHistoryRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_ListProposals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListProposalsRequest)
+	in := new(v1.ListProposalsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -721,13 +722,13 @@ func _Gateway_ListProposals_Handler(srv interface{}, ctx context.Context, dec fu
 		FullMethod: Gateway_ListProposals_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).ListProposals(ctx, req.(*ListProposalsRequest))
+		return srv.(GatewayServer).ListProposals(ctx, req.(*v1.ListProposalsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_GetProposal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetProposalRequest)
+	in := new(v1.GetProposalRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -739,13 +740,13 @@ func _Gateway_GetProposal_Handler(srv interface{}, ctx context.Context, dec func
 		FullMethod: Gateway_GetProposal_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).GetProposal(ctx, req.(*GetProposalRequest))
+		return srv.(GatewayServer).GetProposal(ctx, req.(*v1.GetProposalRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Gateway_QueryState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(QueryStateRequest)
+	in := new(v1.QueryStateRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -757,7 +758,7 @@ func _Gateway_QueryState_Handler(srv interface{}, ctx context.Context, dec func(
 		FullMethod: Gateway_QueryState_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(GatewayServer).QueryState(ctx, req.(*QueryStateRequest))
+		return srv.(GatewayServer).QueryState(ctx, req.(*v1.QueryStateRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
