@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -72,7 +73,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		proxy.NewConnSyncLocalClientCreator(app),
 		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
 		cmtcfg.DefaultDBProvider,
-		node.DefaultMetricsProvider(cfg.Comet.Instrumentation),
+		metricsProvider(cfg, logger),
 		logger)
 	if err != nil {
 		app.Close()
@@ -118,6 +119,25 @@ func (n *Node) Stop() error {
 	}
 	errs = append(errs, n.App.Close())
 	return errors.Join(errs...)
+}
+
+// cometMetricsOnce: CometBFT registers its Prometheus metrics in the
+// process-wide default registry, so only the first node of a process (there
+// is one in production; tests start several) can have them.
+var cometMetricsOnce sync.Once
+
+func metricsProvider(cfg *Config, logger cmtlog.Logger) node.MetricsProvider {
+	if cfg.Comet.Instrumentation.Prometheus {
+		first := false
+		cometMetricsOnce.Do(func() { first = true })
+		if first {
+			return node.DefaultMetricsProvider(cfg.Comet.Instrumentation)
+		}
+		logger.Info("CometBFT metrics are already registered in this process; this node runs without them")
+	}
+	nop := *cfg.Comet.Instrumentation
+	nop.Prometheus = false
+	return node.DefaultMetricsProvider(&nop)
 }
 
 // NewLogger returns CometBFT's logger writing to stdout at the config's level.
