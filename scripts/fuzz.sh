@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every native Go fuzz target of the module for a while and reports the
+# executions of each. Seed corpora (f.Add and testdata/fuzz) also run as
+# plain tests in `go test ./...`; a crasher found here is written by Go to the
+# package's testdata/fuzz/<Target>/ and must be committed as a regression case.
+#
+#   scripts/fuzz.sh [SECONDS]     default 10 seconds per target
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+status=0
+printf '%-60s %12s %10s\n' "target" "execs" "execs/s"
+for pkg in $(go list ./...); do
+  for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+    out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "${secs}s" "$pkg" 2>&1) || { status=1; echo "$out" | tail -20; }
+    line=$(echo "$out" | grep -E 'execs: [0-9]+' | tail -1)
+    execs=$(echo "$line" | sed -E 's/.*execs: ([0-9]+).*/\1/')
+    rate=$(( ${execs:-0} / secs ))
+    printf '%-60s %12s %10s\n' "${pkg#github.com/gobtechlab/notary/}.${target}" "${execs:-?}" "${rate:-?}"
+  done
+done
+exit $status
