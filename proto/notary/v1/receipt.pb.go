@@ -139,9 +139,13 @@ type DocumentBinding struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// hash_algorithm: "sha2-256" or "sha3-256".
 	HashAlgorithm string `protobuf:"bytes,1,opt,name=hash_algorithm,json=hashAlgorithm,proto3" json:"hash_algorithm,omitempty"`
-	// document_digest: hex digest of the document bytes.
+	// document_digest: hex digest of the document bytes, or empty: the
+	// gateway cannot know it (the agency's client fills it in), and a verifier
+	// given the document computes it.
 	DocumentDigest string `protobuf:"bytes,2,opt,name=document_digest,json=documentDigest,proto3" json:"document_digest,omitempty"`
-	// salt: hex, 32 bytes, or empty when the bare digest was anchored.
+	// salt: hex, 32 bytes, or empty when the bare digest was anchored. The
+	// gateway leaves it empty (only the agency knows it); the agency's client
+	// fills it in before handing the receipt out.
 	Salt string `protobuf:"bytes,3,opt,name=salt,proto3" json:"salt,omitempty"`
 	// anchored_digest: hex; equals document_digest without salt, else
 	// H("notary/salted/v1" || salt || document_digest) with H the hash_algorithm.
@@ -420,7 +424,8 @@ type StatusProof struct {
 	Checkpoint *Checkpoint `protobuf:"bytes,1,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	// revocation: canonical notary.v1.Revocation bytes, empty if not revoked.
 	Revocation []byte `protobuf:"bytes,2,opt,name=revocation,proto3" json:"revocation,omitempty"`
-	// proof: ICS23 CommitmentProof, existence of revocation or non-existence of its key.
+	// proof: ICS23 CommitmentProof, existence of revocation or non-existence of
+	// its key (whose key field must be that key: ICS23 verifiers do not check it).
 	Proof         []byte `protobuf:"bytes,3,opt,name=proof,proto3" json:"proof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
