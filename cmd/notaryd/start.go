@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/gateway"
 )
 
 func newStartCmd() *cobra.Command {
@@ -53,4 +54,4 @@ func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error
 }
 
 // nodeServices are the services every node runs beside CometBFT.
-var nodeServices []app.ServiceFactory
+var nodeServices = []app.ServiceFactory{gateway.Factory}

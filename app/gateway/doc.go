@@ -1,0 +1,87 @@
+// Package gateway serves notary.v1.Gateway, the gRPC service every node runs
+// for agencies, ministries, citizens and anyone who verifies (proto/notary/v1/
+// gateway.proto). cmd/notaryd runs it beside CometBFT through Factory.
+//
+// # Reads and writes
+//
+// Reads are public. Every read answers from one committed state version (an
+// abci.StateView), so that the ICS23 proofs it returns verify against the app
+// hash of the height it names: LookupDigest reads the digest index, then the
+// batch record, the issuing agency and the revocation (or its absence) from
+// the same view, and computes the RFC 6962 path from the digests of the
+// AnchorBatch transaction in CometBFT's block store.
+//
+// Writes (Submit, SubmitStream) carry a signed notary.v1.Tx. The gateway
+// decodes and checks it, authorises it (below), hands it to the node's
+// mempool (CheckTx) and waits until it is committed. One subscription to
+// CometBFT's NewBlock events serves every waiter: each committed transaction
+// is dispatched to its waiters by hash, a cancelled subscription is renewed and
+// the blocks it missed are read back from the block and state stores. A
+// transaction refused by CheckTx is answered at once; one not committed within
+// gateway.submit_timeout is answered with DeadlineExceeded (it may still be
+// committed later: resubmitting the same bytes returns its result). Recently
+// committed transactions are remembered, so resubmitting identical bytes is
+// idempotent. SubmitStream keeps up to gateway.max_in_flight transactions of
+// one stream in flight; it checks them in the order received (so that
+// consecutive sequence numbers work) and answers each with its request_id, in
+// commit order. Per-transaction errors go into the response's code and
+// grpc_code; the stream itself ends only on a transport error.
+//
+// # Identity: mutual TLS
+//
+// With TLS configured (the default: tls/node.crt, tls/node.key, tls/ca.crt of
+// the home) the gateway asks for, but does not require, a client certificate
+// (tls.VerifyClientCertIfGiven), verified against the consortium CA: a
+// certificate from another CA or an expired one fails the handshake. Reads
+// need no certificate. A write is refused with PermissionDenied before
+// anything reaches the mempool unless the verified certificate's participant
+// (URI SAN notary:<role>/<id>) is the on-chain owner of the transaction's
+// signing key (an agency for AnchorBatch, Revoke and RecordExchange, which
+// must also hold the message's permission and be active; a ministry for
+// Propose and Vote) and the message names that participant. A citizen's
+// GrantConsent and WithdrawConsent are authorised by the citizen's signature
+// alone and need no certificate. Without TLS (an empty tls_cert, allowed on
+// loopback addresses only) every write except the citizen's is refused.
+//
+// # Limits
+//
+// gateway.max_recv_msg_bytes and max_send_msg_bytes bound messages
+// (ResourceExhausted); max_digests_per_request bounds the digests of one
+// AnchorBatch or Revoke (InvalidArgument); rate_per_second and rate_burst are
+// a token bucket per client identity, the certificate's participant or else
+// the peer's IP address (ResourceExhausted; every unary call and every
+// message of a stream takes a token); max_concurrent_streams bounds the
+// streams of one connection (HTTP/2: further streams wait at the client);
+// max_connections bounds open connections (a connection over the limit gets
+// ResourceExhausted for its calls and is closed); keepalive_min_time is
+// enforced (a client pinging more often is disconnected) and idle_timeout
+// closes idle connections. Every refusal names the setting it enforces.
+//
+// # Errors
+//
+// errors.go is the one place where ledger error codes become gRPC status
+// codes (CodeForLedger). Bad input never yields Internal; an error that is
+// not a registered ledger error is logged and answered as Internal "internal
+// error"; a panic in a handler is recovered, logged with its stack and
+// answered the same way. A duplicate anchoring is AlreadyExists with the
+// SubmitResponse (its result names the existing locator) and the original
+// batch record in the status details.
+//
+// # Ecosystem
+//
+// The server registers gRPC server reflection (grpcurl can list and call
+// every method) and the standard health service (grpc.health.v1, "" and
+// "notary.v1.Gateway"). Prometheus metrics are registered on
+// prometheus.DefaultRegisterer, which CometBFT serves on its metrics
+// endpoint: notary_gateway_requests_total{method,code},
+// notary_gateway_request_duration_seconds{method},
+// notary_gateway_submissions_total{code}, notary_gateway_submit_commit_seconds,
+// notary_gateway_batch_digests, notary_gateway_inflight_submissions,
+// notary_gateway_refused_total{reason} and notary_gateway_checktx_total.
+//
+// # Receipts
+//
+// GetReceipt and GetCheckpoint are answered by a ReceiptBuilder given in
+// Options (the receipt package provides one); without it they return
+// Unimplemented.
+package gateway

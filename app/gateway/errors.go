@@ -1,0 +1,156 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+
+	"github.com/gobtechlab/notary/ledger"
+)
+
+// internalMessage is all a client learns of an internal failure.
+const internalMessage = "internal error"
+
+// ledgerCodes maps registered ledger error codes to gRPC status codes. It is
+// the one place where that mapping is made.
+var ledgerCodes = map[uint32]codes.Code{}
+
+func init() {
+	set := func(c codes.Code, errs ...*ledger.Error) {
+		for _, e := range errs {
+			ledgerCodes[e.Code()] = c
+		}
+	}
+	// The request itself is wrong: retrying it unchanged cannot succeed.
+	set(codes.InvalidArgument,
+		ledger.ErrMalformedTx, ledger.ErrNonCanonical, ledger.ErrTxTooLarge, ledger.ErrWrongChain,
+		ledger.ErrBadSignature, ledger.ErrNoMessage, ledger.ErrInvalidField, ledger.ErrBadPublicKey,
+		ledger.ErrEmptyBatch, ledger.ErrBatchTooLarge, ledger.ErrUnknownHashAlgorithm,
+		ledger.ErrBadDigestLength, ledger.ErrDuplicateInBatch, ledger.ErrTextTooLong,
+		ledger.ErrInvalidReason, ledger.ErrInvalidText, ledger.ErrUnknownCategory,
+		ledger.ErrUnknownPurpose, ledger.ErrInvalidValidity, ledger.ErrInvalidProposal,
+		ledger.ErrInvalidParams, ledger.ErrInvalidVote, ledger.ErrInvalidGenesis,
+		ledger.ErrUnknownQuery, ledger.ErrAccessHistory)
+	// The signer may not do this.
+	set(codes.PermissionDenied,
+		ledger.ErrUnknownSigner, ledger.ErrUnauthorized, ledger.ErrSignerMismatch, ledger.ErrInactive,
+		ledger.ErrNotIssuer, ledger.ErrSubjectMismatch, ledger.ErrNotConsentOwner,
+		ledger.ErrNotMinistry, ledger.ErrNotCitizen)
+	// What the request names does not exist.
+	set(codes.NotFound,
+		ledger.ErrNotAnchored, ledger.ErrConsentNotFound, ledger.ErrMandateNotFound,
+		ledger.ErrUnknownAgency, ledger.ErrProposalNotFound, ledger.ErrMinistryNotFound,
+		ledger.ErrNotFound)
+	// What the request would create exists already.
+	set(codes.AlreadyExists,
+		ledger.ErrAlreadyAnchored, ledger.ErrAlreadyRevoked, ledger.ErrAlreadyVoted,
+		ledger.ErrAgencyExists, ledger.ErrMinistryExists, ledger.ErrMandateExists,
+		ledger.ErrKeyInUse, ledger.ErrConsentExists)
+	// The request is well formed but the state does not allow it now.
+	set(codes.FailedPrecondition,
+		ledger.ErrSequenceReplayed, ledger.ErrSequenceSkipped, ledger.ErrConsentWithdrawn,
+		ledger.ErrConsentExpired, ledger.ErrConsentNotYetValid, ledger.ErrBasisSubject,
+		ledger.ErrBasisRequester, ledger.ErrBasisProvider, ledger.ErrBasisCategory,
+		ledger.ErrBasisPurpose, ledger.ErrMandateExpired, ledger.ErrMandateNotYetValid,
+		ledger.ErrNoBasis, ledger.ErrProposalClosed, ledger.ErrUnsafeValidators)
+	// A height the node does not hold.
+	set(codes.OutOfRange, ledger.ErrHeightUnavailable)
+}
+
+// CodeForLedger returns the gRPC status code of a ledger ABCI code (codespace
+// "notary"): OK for 0, Internal for ledger.CodeInternal and for codes that
+// are not registered. A registered code missing from the table above is a
+// client's fault of some kind, never an internal one: FailedPrecondition.
+func CodeForLedger(code uint32) codes.Code {
+	switch code {
+	case 0:
+		return codes.OK
+	case ledger.CodeInternal:
+		return codes.Internal
+	}
+	if c, ok := ledgerCodes[code]; ok {
+		return c
+	}
+	if _, ok := ledger.ErrorForCode(code); ok {
+		return codes.FailedPrecondition
+	}
+	return codes.Internal
+}
+
+// resultStatus is the status of a transaction result: its code mapped, and
+// its log as the message (redacted when internal).
+func resultStatus(code uint32, codespace, log string) *status.Status {
+	if code == 0 {
+		return status.New(codes.OK, "")
+	}
+	if codespace != ledger.Codespace {
+		// Not ours: CometBFT's own codes do not occur in FinalizeBlock
+		// results of this application; treat as internal.
+		return status.New(codes.Internal, internalMessage)
+	}
+	c := CodeForLedger(code)
+	if c == codes.Internal {
+		return status.New(codes.Internal, internalMessage)
+	}
+	return status.New(c, log)
+}
+
+// toStatus turns an error of a handler into a gRPC status error: a status
+// error passes through; context errors become Canceled or DeadlineExceeded;
+// a registered ledger error gets its mapped code and its message; anything
+// else (store failures, damaged databases, bugs) is logged and redacted.
+func toStatus(log cmtlog.Logger, method string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "request deadline exceeded")
+	}
+	var se *ledger.StoreError
+	code := ledger.CodeOf(err)
+	if errors.As(err, &se) || code == ledger.CodeInternal {
+		log.Error("gateway: internal error", "method", method, "err", err)
+		return status.Error(codes.Internal, internalMessage)
+	}
+	c := CodeForLedger(code)
+	if c == codes.Internal {
+		log.Error("gateway: internal error", "method", method, "err", err)
+		return status.Error(codes.Internal, internalMessage)
+	}
+	return status.Error(c, err.Error())
+}
+
+// withDetails attaches protobuf messages to a status as google.rpc.Status
+// details (nil messages are skipped).
+func withDetails(st *status.Status, msgs ...proto.Message) *status.Status {
+	p := st.Proto()
+	for _, m := range msgs {
+		if m == nil {
+			continue
+		}
+		a, err := anypb.New(m)
+		if err != nil {
+			continue
+		}
+		p.Details = append(p.Details, a)
+	}
+	return status.FromProto(&spb.Status{Code: p.Code, Message: p.Message, Details: p.Details})
+}
+
+// Errorf-style helpers for the gateway's own refusals.
+func invalidArg(format string, args ...any) error {
+	return status.Errorf(codes.InvalidArgument, format, args...)
+}

@@ -1,0 +1,682 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gobtechlab/notary/abci"
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// maxStateKeyBytes bounds QueryState keys (no state key is longer).
+const maxStateKeyBytes = 256
+
+// view returns the committed state at height (0: the latest).
+func (s *Server) view(height int64) (*abci.StateView, error) {
+	if height < 0 {
+		return nil, invalidArg("height %d: use 0 for the latest committed height, or a committed height >= 1", height)
+	}
+	if last, _, _ := s.app.LastCommit(); last == 0 {
+		return nil, status.Error(codes.Unavailable, "the chain has no committed block yet; retry shortly")
+	}
+	return s.app.StateAt(height)
+}
+
+// prove returns the value at key in view and its ICS23 proof bytes.
+func prove(view *abci.StateView, key []byte) ([]byte, []byte, error) {
+	value, p, err := view.Prove(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	bz, err := p.Marshal()
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode proof: %w", err)
+	}
+	return value, bz, nil
+}
+
+// proveRecord proves the record at key and decodes it into m; it reports
+// whether the record exists.
+func proveRecord(view *abci.StateView, key []byte, m proto.Message) (bool, []byte, error) {
+	value, pf, err := prove(view, key)
+	if err != nil {
+		return false, nil, err
+	}
+	if value == nil {
+		return false, pf, nil
+	}
+	if err := proto.Unmarshal(value, m); err != nil {
+		return false, nil, &ledger.StoreError{Err: fmt.Errorf("decode %T at %q: %w", m, key, err)}
+	}
+	return true, pf, nil
+}
+
+// blockTime is the time of the block of view's height.
+func blockTime(view *abci.StateView) (time.Time, error) {
+	b, err := ledger.LastBlock(view)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return b.Time, nil
+}
+
+func checkAlgorithm(alg notaryv1.HashAlgorithm) error {
+	if ledger.AlgorithmName(alg) == "" {
+		return invalidArg("hash_algorithm %s is not a known digest algorithm (use HASH_ALGORITHM_SHA2_256 or HASH_ALGORITHM_SHA3_256)", alg)
+	}
+	return nil
+}
+
+func checkDigest(d []byte) error {
+	if len(d) != ledger.DigestSize {
+		return invalidArg("digest is %d bytes; digests are %d bytes", len(d), ledger.DigestSize)
+	}
+	return nil
+}
+
+func checkSubject(subject []byte) error {
+	if len(subject) != ledger.DigestSize {
+		return invalidArg("subject is %d bytes; a subject id is %d bytes", len(subject), ledger.DigestSize)
+	}
+	return nil
+}
+
+func checkID(field, id string) error {
+	if !ledger.ValidID(id) {
+		return invalidArg("%s %q is not an id (1..64 of [a-z0-9-])", field, id)
+	}
+	return nil
+}
+
+// LookupDigest implements notary.v1.Gateway. Everything it returns is read
+// from one state view, so every proof verifies against the app hash of the
+// height it names.
+func (s *Server) LookupDigest(_ context.Context, req *notaryv1.LookupDigestRequest) (*notaryv1.LookupDigestResponse, error) {
+	if err := checkAlgorithm(req.HashAlgorithm); err != nil {
+		return nil, err
+	}
+	if err := checkDigest(req.Digest); err != nil {
+		return nil, err
+	}
+	view, err := s.view(req.Height)
+	if err != nil {
+		return nil, err
+	}
+	loc, ok, err := s.app.LookupDigest(req.HashAlgorithm, req.Digest)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || loc.Height > view.Height() {
+		return nil, status.Errorf(codes.NotFound, "digest %x (%s) is not anchored at height %d",
+			req.Digest, ledger.AlgorithmName(req.HashAlgorithm), view.Height())
+	}
+	resp := &notaryv1.LookupDigestResponse{Height: view.Height(), LeafIndex: loc.Leaf, Batch: &notaryv1.Batch{}}
+	found, pf, err := proveRecord(view, ledger.BatchKey(loc.Height, loc.TxIndex), resp.Batch)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("the digest index names batch %s, which is not in the state at height %d", loc.BatchID(), view.Height())}
+	}
+	resp.BatchProof = pf
+	path, err := s.merklePath(loc, resp.Batch, req.Digest)
+	if err != nil {
+		return nil, err
+	}
+	resp.MerklePath = path
+	resp.Issuer = &notaryv1.Agency{}
+	found, pf, err = proveRecord(view, ledger.AgencyKey(resp.Batch.AgencyId), resp.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s names agency %q, which is not in the state", loc.BatchID(), resp.Batch.AgencyId)}
+	}
+	resp.IssuerProof = pf
+	rev := &notaryv1.Revocation{}
+	found, pf, err = proveRecord(view, ledger.RevocationKey(req.HashAlgorithm, req.Digest), rev)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		resp.Revocation = rev
+	}
+	resp.StatusProof = pf
+	return resp, nil
+}
+
+// merklePath is the RFC 6962 inclusion path of the digest at loc, from the
+// digests of the AnchorBatch transaction in the block store; it checks that
+// they are the batch's (its root) and that the leaf is the digest.
+func (s *Server) merklePath(loc ledger.Locator, batch *notaryv1.Batch, digest []byte) ([][]byte, error) {
+	digests, err := s.batchDigests(loc.Height, loc.TxIndex)
+	if err != nil {
+		return nil, err
+	}
+	n := len(digests) / ledger.DigestSize
+	if int(loc.Leaf) >= n || uint32(n) != batch.Count ||
+		!bytes.Equal(digests[int(loc.Leaf)*ledger.DigestSize:int(loc.Leaf+1)*ledger.DigestSize], digest) ||
+		!bytes.Equal(ledger.MerkleRoot(digests), batch.Root) {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block's digests do not match the batch record or the digest index", loc.BatchID())}
+	}
+	return ledger.InclusionPath(digests, loc.Leaf), nil
+}
+
+// batchDigests returns the concatenated digests of the AnchorBatch
+// transaction at (height, txIndex), from the block store (cached).
+func (s *Server) batchDigests(height int64, txIndex uint32) (d []byte, err error) {
+	ref := batchRef{height, txIndex}
+	if d, ok := s.batches.Get(ref); ok {
+		return d, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			// The block store panics on a damaged database.
+			err = &ledger.StoreError{Err: fmt.Errorf("%w: block %d: %v", abci.ErrDamaged, height, r)}
+		}
+	}()
+	blk := s.blocks.LoadBlock(height)
+	if blk == nil || int(txIndex) >= len(blk.Txs) {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block or its transaction is not in the block store", ledger.FormatBatchID(height, txIndex))}
+	}
+	var env notaryv1.Tx
+	var body notaryv1.TxBody
+	if err := proto.Unmarshal(blk.Txs[txIndex], &env); err != nil {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
+	}
+	if err := proto.Unmarshal(env.Body, &body); err != nil || body.GetAnchorBatch() == nil {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the transaction is not an AnchorBatch", ledger.FormatBatchID(height, txIndex))}
+	}
+	d = body.GetAnchorBatch().Digests
+	s.batches.Add(ref, d)
+	return d, nil
+}
+
+// ListBatches implements notary.v1.Gateway: an agency's batches, newest
+// first, paged at one height.
+func (s *Server) ListBatches(_ context.Context, req *notaryv1.ListBatchesRequest) (*notaryv1.ListBatchesResponse, error) {
+	if err := checkID("agency_id", req.AgencyId); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(req.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	prefix := ledger.AgencyBatchPrefix(req.AgencyId)
+	last, _, _ := s.app.LastCommit()
+	var tok pageToken
+	if req.PageToken != "" {
+		if tok, err = decodePageToken(prefix, req.PageToken, last); err != nil {
+			return nil, err
+		}
+	}
+	view, err := s.view(tok.height)
+	if err != nil {
+		return nil, err
+	}
+	end := ledger.PrefixEnd(prefix)
+	if tok.key != nil {
+		end = tok.key
+	}
+	var keys [][]byte
+	if err := view.IterateReverse(prefix, end, func(k, _ []byte) bool {
+		keys = append(keys, append([]byte(nil), k...))
+		return len(keys) <= size
+	}); err != nil {
+		return nil, err
+	}
+	resp := &notaryv1.ListBatchesResponse{Height: view.Height()}
+	if len(keys) > size {
+		keys = keys[:size]
+		resp.NextPageToken = encodePageToken(prefix, pageToken{height: view.Height(), key: keys[size-1]})
+	}
+	for _, k := range keys {
+		rest := k[len(prefix):]
+		if len(rest) != 12 {
+			return nil, &ledger.StoreError{Err: fmt.Errorf("agency batch key %q has a bad suffix", k)}
+		}
+		h, i := int64(binary.BigEndian.Uint64(rest[:8])), binary.BigEndian.Uint32(rest[8:])
+		b := &notaryv1.Batch{}
+		ok, err := loadRecord(view, ledger.BatchKey(h, i), b)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &ledger.StoreError{Err: fmt.Errorf("agency %q lists batch %s, which is not in the state", req.AgencyId, ledger.FormatBatchID(h, i))}
+		}
+		resp.Batches = append(resp.Batches, b)
+	}
+	return resp, nil
+}
+
+// GetStatus implements notary.v1.Gateway.
+func (s *Server) GetStatus(context.Context, *notaryv1.GetStatusRequest) (*notaryv1.GetStatusResponse, error) {
+	height, hash, t := s.app.LastCommit()
+	resp := &notaryv1.GetStatusResponse{
+		ChainId:       s.chainID,
+		LatestHeight:  height,
+		LatestAppHash: hash,
+		CatchingUp:    s.node.Comet.ConsensusReactor().WaitSync(),
+		NodeId:        string(s.node.Comet.NodeInfo().ID()),
+		Moniker:       s.node.Config.Comet.Moniker,
+		Version:       s.version,
+	}
+	if height == 0 {
+		return resp, nil
+	}
+	resp.LatestBlockTime = timestamppb.New(t)
+	view, err := s.app.StateAt(height)
+	if err != nil {
+		return nil, err
+	}
+	ministries, err := listRecords(view, ledger.MinistryPrefix(), func() *notaryv1.Ministry { return &notaryv1.Ministry{} })
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]*notaryv1.Ministry{}
+	for _, m := range ministries {
+		byKey[string(m.ConsensusPubKey)] = m
+	}
+	// The validators that sign the next block, in CometBFT's order, with
+	// their ministries.
+	state, err := s.states.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load consensus state: %w", err)
+	}
+	if state.Validators == nil {
+		return resp, nil
+	}
+	for _, v := range state.Validators.Validators {
+		pk := v.PubKey.Bytes()
+		m, ok := byKey[string(pk)]
+		if !ok {
+			m = &notaryv1.Ministry{ConsensusPubKey: pk}
+		} else {
+			m = proto.Clone(m).(*notaryv1.Ministry)
+		}
+		m.Power = v.VotingPower
+		resp.Validators = append(resp.Validators, m)
+	}
+	return resp, nil
+}
+
+// listRecords decodes every record under prefix, in key order.
+func listRecords[T proto.Message](view *abci.StateView, prefix []byte, mk func() T) ([]T, error) {
+	var out []T
+	var derr error
+	err := view.Iterate(prefix, ledger.PrefixEnd(prefix), func(k, v []byte) bool {
+		m := mk()
+		if err := proto.Unmarshal(v, m); err != nil {
+			derr = &ledger.StoreError{Err: fmt.Errorf("decode %T at %q: %w", m, k, err)}
+			return false
+		}
+		out = append(out, m)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, derr
+}
+
+// GetAccount implements notary.v1.Gateway.
+func (s *Server) GetAccount(_ context.Context, req *notaryv1.GetAccountRequest) (*notaryv1.GetAccountResponse, error) {
+	if len(req.PubKey) != ledger.PublicKeySize {
+		return nil, invalidArg("pub_key is %d bytes; an ed25519 public key is %d bytes", len(req.PubKey), ledger.PublicKeySize)
+	}
+	view, err := s.view(0)
+	if err != nil {
+		return nil, err
+	}
+	acct := &notaryv1.Account{}
+	found, pf, err := proveRecord(view, ledger.AccountKey(req.PubKey), acct)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		acct = &notaryv1.Account{PubKey: req.PubKey}
+	}
+	return &notaryv1.GetAccountResponse{Height: view.Height(), Account: acct, Proof: pf}, nil
+}
+
+// ListAgencies implements notary.v1.Gateway.
+func (s *Server) ListAgencies(context.Context, *notaryv1.ListAgenciesRequest) (*notaryv1.ListAgenciesResponse, error) {
+	view, err := s.view(0)
+	if err != nil {
+		return nil, err
+	}
+	as, err := listRecords(view, ledger.AgencyPrefix(), func() *notaryv1.Agency { return &notaryv1.Agency{} })
+	if err != nil {
+		return nil, err
+	}
+	return &notaryv1.ListAgenciesResponse{Height: view.Height(), Agencies: as}, nil
+}
+
+// ListMinistries implements notary.v1.Gateway.
+func (s *Server) ListMinistries(context.Context, *notaryv1.ListMinistriesRequest) (*notaryv1.ListMinistriesResponse, error) {
+	view, err := s.view(0)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := listRecords(view, ledger.MinistryPrefix(), func() *notaryv1.Ministry { return &notaryv1.Ministry{} })
+	if err != nil {
+		return nil, err
+	}
+	return &notaryv1.ListMinistriesResponse{Height: view.Height(), Ministries: ms}, nil
+}
+
+// GetParams implements notary.v1.Gateway.
+func (s *Server) GetParams(context.Context, *notaryv1.GetParamsRequest) (*notaryv1.GetParamsResponse, error) {
+	view, err := s.view(0)
+	if err != nil {
+		return nil, err
+	}
+	p := &notaryv1.Params{}
+	ok, err := loadRecord(view, ledger.ParamsKey(), p)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("no params in the state at height %d", view.Height())}
+	}
+	return &notaryv1.GetParamsResponse{Height: view.Height(), Params: p}, nil
+}
+
+// ListMandates implements notary.v1.Gateway.
+func (s *Server) ListMandates(context.Context, *notaryv1.ListMandatesRequest) (*notaryv1.ListMandatesResponse, error) {
+	view, err := s.view(0)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := listRecords(view, ledger.MandatePrefix(), func() *notaryv1.Mandate { return &notaryv1.Mandate{} })
+	if err != nil {
+		return nil, err
+	}
+	return &notaryv1.ListMandatesResponse{Height: view.Height(), Mandates: ms}, nil
+}
+
+// consentView proves a consent and gives its status at t.
+func consentView(view *abci.StateView, id string, t time.Time) (*notaryv1.ConsentView, bool, error) {
+	c := &notaryv1.Consent{}
+	found, pf, err := proveRecord(view, ledger.ConsentKey(id), c)
+	if err != nil || !found {
+		return nil, found, err
+	}
+	return &notaryv1.ConsentView{Consent: c, Status: ledger.ConsentStatusAt(c, t), Proof: pf}, true, nil
+}
+
+// ListConsents implements notary.v1.Gateway.
+func (s *Server) ListConsents(_ context.Context, req *notaryv1.ListConsentsRequest) (*notaryv1.ListConsentsResponse, error) {
+	if err := checkSubject(req.Subject); err != nil {
+		return nil, err
+	}
+	view, err := s.view(0)
+	if err != nil {
+		return nil, err
+	}
+	t, err := blockTime(view)
+	if err != nil {
+		return nil, err
+	}
+	prefix := ledger.SubjectConsentPrefix(req.Subject)
+	var ids []string
+	if err := view.Iterate(prefix, ledger.PrefixEnd(prefix), func(k, _ []byte) bool {
+		ids = append(ids, string(k[len(prefix):]))
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	resp := &notaryv1.ListConsentsResponse{Height: view.Height(), Time: timestamppb.New(t)}
+	for _, id := range ids {
+		cv, found, err := consentView(view, id, t)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, &ledger.StoreError{Err: fmt.Errorf("the subject's consent list names consent %q, which is not in the state", id)}
+		}
+		resp.Consents = append(resp.Consents, cv)
+	}
+	return resp, nil
+}
+
+// GetConsent implements notary.v1.Gateway.
+func (s *Server) GetConsent(_ context.Context, req *notaryv1.GetConsentRequest) (*notaryv1.GetConsentResponse, error) {
+	if !validConsentID(req.ConsentId) {
+		return nil, invalidArg("consent_id %q is not a consent id (%d lowercase hex characters)", req.ConsentId, ledger.ConsentIDLen)
+	}
+	view, err := s.view(req.Height)
+	if err != nil {
+		return nil, err
+	}
+	t, err := blockTime(view)
+	if err != nil {
+		return nil, err
+	}
+	cv, found, err := consentView(view, req.ConsentId, t)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, status.Errorf(codes.NotFound, "consent %s does not exist at height %d", req.ConsentId, view.Height())
+	}
+	return &notaryv1.GetConsentResponse{Height: view.Height(), Time: timestamppb.New(t), Consent: cv}, nil
+}
+
+func validConsentID(id string) bool {
+	if len(id) != ledger.ConsentIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckCoverage implements notary.v1.Gateway: whether the exchange would be
+// covered at the latest block's time, and by what; a reason if not.
+func (s *Server) CheckCoverage(_ context.Context, req *notaryv1.CheckCoverageRequest) (*notaryv1.CheckCoverageResponse, error) {
+	if err := checkID("requester_agency_id", req.RequesterAgencyId); err != nil {
+		return nil, err
+	}
+	if err := checkID("provider_agency_id", req.ProviderAgencyId); err != nil {
+		return nil, err
+	}
+	if err := checkSubject(req.Subject); err != nil {
+		return nil, err
+	}
+	view, err := s.view(0)
+	if err != nil {
+		return nil, err
+	}
+	t, err := blockTime(view)
+	if err != nil {
+		return nil, err
+	}
+	resp := &notaryv1.CheckCoverageResponse{Height: view.Height()}
+	consentID, mandateID, err := ledger.Coverage(view, t, req.RequesterAgencyId, req.ProviderAgencyId, req.Subject, req.Category, req.Purpose)
+	if err != nil {
+		switch CodeForLedger(ledger.CodeOf(err)) {
+		case codes.InvalidArgument, codes.NotFound, codes.Internal:
+			// A malformed question, an unknown agency or a failure.
+			return nil, err
+		}
+		resp.Reason = err.Error()
+		return resp, nil
+	}
+	resp.Covered, resp.ConsentId, resp.MandateId = true, consentID, mandateID
+	return resp, nil
+}
+
+// GetAccessHistory implements notary.v1.Gateway: the head of a subject's
+// access history and a page of its entries, each with its proof, from one
+// state view.
+func (s *Server) GetAccessHistory(_ context.Context, req *notaryv1.GetAccessHistoryRequest) (*notaryv1.GetAccessHistoryResponse, error) {
+	if err := checkSubject(req.Subject); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(req.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	view, err := s.view(req.Height)
+	if err != nil {
+		return nil, err
+	}
+	headBytes, headProof, err := prove(view, ledger.AccessHeadKey(req.Subject))
+	if err != nil {
+		return nil, err
+	}
+	resp := &notaryv1.GetAccessHistoryResponse{Height: view.Height(), Head: headBytes, HeadProof: headProof}
+	var head notaryv1.AccessHead
+	if headBytes != nil {
+		if err := proto.Unmarshal(headBytes, &head); err != nil {
+			return nil, &ledger.StoreError{Err: fmt.Errorf("decode access head: %w", err)}
+		}
+	}
+	if req.Start > head.Count {
+		return nil, status.Errorf(codes.OutOfRange, "start %d is past the end of the history (%d entries at height %d)", req.Start, head.Count, view.Height())
+	}
+	for i := req.Start; i < head.Count && i < req.Start+uint64(size); i++ {
+		rec, pf, err := prove(view, ledger.ExchangeKey(req.Subject, i))
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil {
+			return nil, &ledger.StoreError{Err: fmt.Errorf("access history entry %d of %d is missing at height %d", i, head.Count, view.Height())}
+		}
+		resp.Entries = append(resp.Entries, &notaryv1.AccessEntry{Record: rec, Proof: pf})
+	}
+	return resp, nil
+}
+
+// ListProposals implements notary.v1.Gateway: proposals newest first, paged
+// at one height.
+func (s *Server) ListProposals(_ context.Context, req *notaryv1.ListProposalsRequest) (*notaryv1.ListProposalsResponse, error) {
+	size, err := pageSize(req.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	prefix := ledger.ProposalPrefix()
+	last, _, _ := s.app.LastCommit()
+	var tok pageToken
+	if req.PageToken != "" {
+		if tok, err = decodePageToken(prefix, req.PageToken, last); err != nil {
+			return nil, err
+		}
+	}
+	view, err := s.view(tok.height)
+	if err != nil {
+		return nil, err
+	}
+	end := ledger.PrefixEnd(prefix)
+	if tok.key != nil {
+		end = tok.key
+	}
+	resp := &notaryv1.ListProposalsResponse{Height: view.Height()}
+	var lastKey []byte
+	var derr error
+	more := false
+	if err := view.IterateReverse(prefix, end, func(k, v []byte) bool {
+		if len(resp.Proposals) == size {
+			more = true
+			return false
+		}
+		p := &notaryv1.Proposal{}
+		if err := proto.Unmarshal(v, p); err != nil {
+			derr = &ledger.StoreError{Err: fmt.Errorf("decode proposal at %q: %w", k, err)}
+			return false
+		}
+		resp.Proposals = append(resp.Proposals, p)
+		lastKey = append(lastKey[:0], k...)
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	if more {
+		resp.NextPageToken = encodePageToken(prefix, pageToken{height: view.Height(), key: lastKey})
+	}
+	return resp, nil
+}
+
+// GetProposal implements notary.v1.Gateway.
+func (s *Server) GetProposal(_ context.Context, req *notaryv1.GetProposalRequest) (*notaryv1.GetProposalResponse, error) {
+	if req.Id == 0 {
+		return nil, invalidArg("id: proposal ids start at 1")
+	}
+	view, err := s.view(req.Height)
+	if err != nil {
+		return nil, err
+	}
+	p := &notaryv1.Proposal{}
+	found, pf, err := proveRecord(view, ledger.ProposalKey(req.Id), p)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, status.Errorf(codes.NotFound, "proposal %d does not exist at height %d", req.Id, view.Height())
+	}
+	votes, err := listRecords(view, ledger.VotePrefix(req.Id), func() *notaryv1.VoteRecord { return &notaryv1.VoteRecord{} })
+	if err != nil {
+		return nil, err
+	}
+	return &notaryv1.GetProposalResponse{Height: view.Height(), Proposal: p, Proof: pf, Votes: votes}, nil
+}
+
+// QueryState implements notary.v1.Gateway.
+func (s *Server) QueryState(_ context.Context, req *notaryv1.QueryStateRequest) (*notaryv1.QueryStateResponse, error) {
+	if len(req.Key) == 0 || len(req.Key) > maxStateKeyBytes {
+		return nil, invalidArg("key is %d bytes; a state key is 1..%d bytes", len(req.Key), maxStateKeyBytes)
+	}
+	view, err := s.view(req.Height)
+	if err != nil {
+		return nil, err
+	}
+	value, pf, err := prove(view, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &notaryv1.QueryStateResponse{Height: view.Height(), Value: value, Proof: pf}, nil
+}
+
+// GetReceipt implements notary.v1.Gateway through the ReceiptBuilder.
+func (s *Server) GetReceipt(ctx context.Context, req *notaryv1.GetReceiptRequest) (*notaryv1.GetReceiptResponse, error) {
+	if err := checkAlgorithm(req.HashAlgorithm); err != nil {
+		return nil, err
+	}
+	if err := checkDigest(req.Digest); err != nil {
+		return nil, err
+	}
+	if req.StatusHeight < 0 {
+		return nil, invalidArg("status_height %d: use 0 for the latest, or a committed height >= 1", req.StatusHeight)
+	}
+	if s.receipts == nil {
+		return nil, status.Error(codes.Unimplemented, "GetReceipt: this node builds no receipts yet; use LookupDigest for the proofs")
+	}
+	return s.receipts.GetReceipt(ctx, req)
+}
+
+// GetCheckpoint implements notary.v1.Gateway through the ReceiptBuilder.
+func (s *Server) GetCheckpoint(ctx context.Context, req *notaryv1.GetCheckpointRequest) (*notaryv1.GetCheckpointResponse, error) {
+	if req.Height < 0 {
+		return nil, invalidArg("height %d: use 0 for the latest, or a committed height >= 1", req.Height)
+	}
+	if s.receipts == nil {
+		return nil, status.Error(codes.Unimplemented, "GetCheckpoint: this node builds no checkpoints yet")
+	}
+	return s.receipts.GetCheckpoint(ctx, req)
+}

@@ -1,0 +1,17 @@
+package gateway
+
+import (
+	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/receipt"
+)
+
+// Receipts is the receipt hook of a node's gateway (Options.Receipts):
+// app/receipt's builder over the node, for verifiers holding the trust
+// bundle of the node's genesis. Factory uses it.
+func Receipts(n *app.Node) (ReceiptBuilder, error) {
+	b, err := receipt.FromNode(n)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}

@@ -1,0 +1,302 @@
+// Package testnode starts a real, in-process, single-validator notary node
+// for tests: CometBFT with the abci application over IAVL in a temporary
+// directory, a short block interval, and the gRPC gateway with mutual TLS on
+// a free loopback port. It is what gateway, client and command tests run
+// against instead of mocks.
+//
+//	n := testnode.Start(t, testnode.Options{})
+//	gw := n.Client(t, n.Agency)            // mTLS as the dev agency
+//	pub := n.Client(t, "")                 // TLS without a client certificate
+//	tx := n.Identity(t, n.Agency).SignTx(&notaryv1.TxBody{...})
+//
+// The node is stopped by t.Cleanup. Its log is kept in memory (Log) and
+// printed if the test fails. Every node of a network made here has the
+// identities of GenerateNetwork: the dev agency (all permissions), the dev
+// citizen and the ministry's governance key, each with a client certificate
+// of the network's CA; Options adds agencies and citizens.
+package testnode
+
+import (
+	"bytes"
+	"crypto/tls"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/gateway"
+	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/internal/pki"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
+)
+
+// Names of the test chain and its participants.
+const (
+	ChainID    = "notary-test"
+	MinistryID = "test-ministry"
+	AgencyID   = "dev-agency"
+	CitizenID  = "dev-citizen"
+)
+
+// AllPermissions are the permissions of the dev agency.
+var AllPermissions = []notaryv1.Permission{
+	notaryv1.Permission_PERMISSION_ANCHOR,
+	notaryv1.Permission_PERMISSION_REVOKE,
+	notaryv1.Permission_PERMISSION_EXCHANGE,
+}
+
+// Options configure a test node; the zero value is a working default.
+type Options struct {
+	// TimeoutCommit is the block interval (CometBFT timeout_commit);
+	// default 50ms.
+	TimeoutCommit time.Duration
+	// Agencies are registered in genesis besides the dev agency.
+	Agencies []app.AgencySpec
+	// Citizens are citizen identities created besides the dev citizen.
+	Citizens []string
+	// Params of the chain; nil for ledger.DefaultParams.
+	Params *notaryv1.Params
+	// Gateway adjusts the gateway's configuration before the node starts.
+	// By default the rate limit is off (tests send many requests from one
+	// address); everything else is app.DefaultAppConfig's.
+	Gateway func(*app.GatewayConfig)
+	// Comet adjusts CometBFT's configuration before the node starts.
+	Comet func(*cmtcfg.Config)
+	// GatewayOptions are passed to gateway.NewFactory.
+	GatewayOptions gateway.Options
+	// NoGateway starts the node without the gateway.
+	NoGateway bool
+}
+
+// Node is a running test node.
+type Node struct {
+	*app.Node
+	// Gateway is the node's gateway server (nil with NoGateway).
+	Gateway *gateway.Server
+	// Network is what GenerateNetwork wrote.
+	Network *app.Network
+	// Home is the node's home directory; ChainID its chain.
+	Home, ChainID string
+	// Addr is the gateway's address (127.0.0.1:port).
+	Addr string
+	// Agency, Citizen and Ministry are the identity directories of the dev
+	// agency, the dev citizen and the ministry's governance key.
+	Agency, Citizen, Ministry string
+	// TLSDir holds the network's CA (ca.crt, ca.key).
+	TLSDir string
+
+	log *logBuffer
+}
+
+// FreePorts returns n distinct free TCP ports on 127.0.0.1.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// Start generates a single-validator network in a temporary directory,
+// starts its node with the gateway and waits for the first committed block.
+func Start(t testing.TB, opts Options) *Node {
+	t.Helper()
+	if opts.TimeoutCommit == 0 {
+		opts.TimeoutCommit = 50 * time.Millisecond
+	}
+	home := filepath.Join(t.TempDir(), "node")
+	ports := FreePorts(t, 4)
+	agencies := append([]app.AgencySpec{{ID: AgencyID, Name: "Agencia de Pruebas", Permissions: AllPermissions}}, opts.Agencies...)
+	net, err := app.GenerateNetwork(app.NetworkSpec{
+		ChainID:    ChainID,
+		Ministries: []app.MinistrySpec{{ID: MinistryID, Name: "Ministerio de Pruebas", Power: 10}},
+		Nodes: []app.NodeSpec{{Home: home, Host: "127.0.0.1",
+			P2PPort: ports[0], RPCPort: ports[1], GatewayPort: ports[2], MetricsPort: ports[3]}},
+		Agencies:      agencies,
+		Citizens:      append([]string{CitizenID}, opts.Citizens...),
+		Params:        opts.Params,
+		TimeoutCommit: opts.TimeoutCommit,
+	})
+	if err != nil {
+		t.Fatalf("testnode: generate network: %v", err)
+	}
+	cfg, err := app.LoadConfig(home)
+	if err != nil {
+		t.Fatalf("testnode: %v", err)
+	}
+	cfg.App.Gateway.RatePerSecond = 0
+	if opts.Gateway != nil {
+		opts.Gateway(&cfg.App.Gateway)
+	}
+	if opts.Comet != nil {
+		opts.Comet(cfg.Comet)
+	}
+	if opts.NoGateway {
+		cfg.App.Gateway.ListenAddress = ""
+	}
+	lb := &logBuffer{}
+	logger, err := cmtflags.ParseLogLevel("main:info,state:error,notary:info,gateway:info,*:error",
+		cmtlog.NewTMLogger(cmtlog.NewSyncWriter(lb)), cmtcfg.DefaultLogLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &Node{Network: net, Home: home, ChainID: ChainID, TLSDir: filepath.Join(home, app.TLSDir), log: lb,
+		Agency: net.Agencies[AgencyID], Citizen: net.Citizens[CitizenID], Ministry: net.Ministries[MinistryID]}
+	factory := func(an *app.Node) (app.Service, error) {
+		s, err := gateway.New(an, opts.GatewayOptions)
+		if err != nil || s == nil {
+			return nil, err
+		}
+		n.Gateway = s
+		return s, nil
+	}
+	an, err := app.NewNode(cfg, logger, factory)
+	if err != nil {
+		t.Fatalf("testnode: new node: %v", err)
+	}
+	n.Node = an
+	if err := an.Start(); err != nil {
+		t.Fatalf("testnode: start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := an.Stop(); err != nil {
+			t.Errorf("testnode: stop: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("node log (last 8 KiB):\n%s", tail(lb.String(), 8<<10))
+		}
+	})
+	if n.Gateway != nil {
+		n.Addr = n.Gateway.Addr()
+	}
+	n.WaitHeight(t, 1)
+	return n
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
+// Log returns everything the node logged so far.
+func (n *Node) Log() string { return n.log.String() }
+
+// Height is the last committed height.
+func (n *Node) Height() int64 {
+	h, _, _ := n.App.LastCommit()
+	return h
+}
+
+// WaitHeight waits until the node has committed height h (at most 30 s).
+func (n *Node) WaitHeight(t testing.TB, h int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for n.Height() < h {
+		if time.Now().After(deadline) {
+			t.Fatalf("testnode: height %d not reached in 30 s (at %d)", h, n.Height())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Identity loads the identity in dir.
+func (n *Node) Identity(t testing.TB, dir string) *identity.Identity {
+	t.Helper()
+	id, err := identity.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// CA loads the network's CA, to issue more certificates in tests.
+func (n *Node) CA(t testing.TB) *pki.CA {
+	t.Helper()
+	ca, err := pki.LoadCA(n.TLSDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// ClientTLS is the TLS configuration of identity directory dir (its client
+// certificate, if it has one, and the network's CA); "" for no client
+// certificate.
+func (n *Node) ClientTLS(t testing.TB, dir string) *tls.Config {
+	t.Helper()
+	if dir == "" {
+		dir = filepath.Join(n.Home, app.TLSDir) // ca.crt only: no tls.crt there
+	}
+	cfg, err := identity.ClientTLS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// Dial connects to the gateway over TLS as the identity in dir ("" for no
+// client certificate); the connection is closed by t.Cleanup.
+func (n *Node) Dial(t testing.TB, dir string, opts ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	return n.DialTLS(t, n.ClientTLS(t, dir), opts...)
+}
+
+// DialTLS connects to the gateway with a given TLS configuration.
+func (n *Node) DialTLS(t testing.TB, cfg *tls.Config, opts ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	cc, err := grpc.NewClient(n.Addr, append([]grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(cfg))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// Client is a Gateway client over Dial(t, dir).
+func (n *Node) Client(t testing.TB, dir string) gatewayv1.GatewayClient {
+	t.Helper()
+	return gatewayv1.NewGatewayClient(n.Dial(t, dir))
+}
+
+// HasPanic reports whether the node's log mentions a panic.
+func (n *Node) HasPanic() bool { return strings.Contains(strings.ToLower(n.Log()), "panic") }
+
+// logBuffer is a goroutine-safe log sink.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
