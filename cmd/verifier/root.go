@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"time"
+	_ "time/tzdata" // local times on machines without a zone database
+
+	"github.com/spf13/cobra"
+
+	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
+)
+
+// FlagLang selects the language of verdicts.
+const FlagLang = "lang"
+
+// rootEnv is what the commands take from the environment; tests set it.
+type rootEnv struct {
+	// locale values in POSIX precedence (LC_ALL, LC_MESSAGES, LANG); nil:
+	// read the process environment.
+	locale []string
+	// location of local times; nil: time.Local.
+	location *time.Location
+}
+
+func (e rootEnv) defaultLang() verify.Lang {
+	if e.locale != nil {
+		return verify.LangFromLocale(e.locale...)
+	}
+	return verify.LangFromLocale(os.Getenv("LC_ALL"), os.Getenv("LC_MESSAGES"), os.Getenv("LANG"))
+}
+
+// lang returns the language of --lang, or the locale's.
+func (e rootEnv) lang(cmd *cobra.Command) (verify.Lang, error) {
+	s, _ := cmd.Flags().GetString(FlagLang)
+	if s == "" {
+		return e.defaultLang(), nil
+	}
+	l, err := verify.ParseLang(s)
+	if err != nil {
+		return "", cli.Usage("--lang: %v", err)
+	}
+	return l, nil
+}
+
+func newRootCmd(env rootEnv) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "verifier",
+		Short: "check a notarized document offline",
+		Long: `verifier checks documents registered on the GobTechLab Notary consortium
+chain, offline: a document, its receipt (*.receipt.json) and the consortium's
+trust bundle (trust.json) are all it needs. It trusts no node, only the
+signatures of more than two thirds of the voting power of validator sets that
+chain back to the trust bundle.
+
+  verifier verify DOCUMENT RECEIPT --trust TRUST   check a document
+  verifier inspect RECEIPT                         show what a receipt claims (unverified)
+
+Exit codes: 0 valid and not revoked, 3 valid but revoked, 1 not valid,
+2 usage error or unreadable file. Texts follow LANG (es or en) unless --lang
+says otherwise. Every flag can also be set with NOTARY_<FLAG>.`,
+	}
+	cli.AddOutputFlag(root)
+	root.PersistentFlags().String(FlagLang, "", "language of the text: es or en (default: from LANG)")
+	root.AddCommand(newVerifyCmd(env), newInspectCmd(env))
+	return root
+}

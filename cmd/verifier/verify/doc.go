@@ -1,0 +1,26 @@
+// Package verify checks notary receipts offline (docs/receipt.md): a
+// document, its receipt and the consortium's trust bundle are all it needs.
+// It trusts no node, only the signatures of more than 2/3 of the voting
+// power of validator sets that chain back to the trust bundle.
+//
+// Verify runs the steps in order, each relying only on what the steps before
+// it established: the receipt's strict form (DecodeReceipt), its chain id,
+// the validator transitions from the trust bundle's set, the two signed
+// checkpoints (anchor and status: header hash, validator-set hash, commit
+// signed by more than 2/3), then against their app hashes the ICS23 proofs
+// of the batch record, the issuing agency and the revocation status, the
+// RFC 6962 path of the anchored digest, and last the document. The Result
+// lists every step, the verdict (valid, revoked, not valid with one
+// Reason), and what was proven; Result.Text phrases it for a citizen in
+// Spanish or English.
+//
+// The package links no networking code and no CometBFT (whose types package
+// brings gRPC and net/http): the CometBFT light-client checks are written
+// here from the wire formats (comet.go) and cross-checked against CometBFT
+// in the tests. ICS23 proofs are checked with the unmodified
+// github.com/cosmos/ics23/go and ics23.IavlSpec, Merkle paths with
+// github.com/transparency-dev/merkle.
+//
+// EncodeReceipt, DecodeReceipt, EncodeTrustBundle and DecodeTrustBundle are
+// the canonical JSON codecs of *.receipt.json and trust.json.
+package verify

@@ -1,0 +1,121 @@
+package verify_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/gobtechlab/notary/app/receipt/receipttest"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+var (
+	sha2 = notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256
+	sha3 = notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA3_256
+)
+
+// fixture is a receipt of a synthetic chain with its document and trust bundle.
+type fixture struct {
+	chain   *receipttest.Chain
+	trust   *notaryv1.TrustBundle
+	doc     []byte
+	receipt *notaryv1.Receipt
+	file    []byte
+}
+
+// fixtureOpts choose what the fixture's receipt exercises.
+type fixtureOpts struct {
+	alg      notaryv1.HashAlgorithm
+	bare     bool // anchor the bare document digest (no salt)
+	governed bool // add a validator and remove another before anchoring
+	revoked  bool // revoke the document after anchoring
+	later    int  // blocks between anchoring and the status height
+	chain    receipttest.Options
+}
+
+// testSalt is the fixture's salt.
+var testSalt = sha256.Sum256([]byte("salt"))
+
+// fixtureDocument is the fixture's document.
+var fixtureDocument = []byte("Certificado de nacimiento\nNombre: Ana Pérez\nFecha: 2001-04-05\n")
+
+// bind fills the document binding the way an agency's client does.
+func bind(r *notaryv1.Receipt, alg notaryv1.HashAlgorithm, doc []byte, salt []byte) {
+	d := ledger.HashDocument(alg, doc)
+	r.Document.DocumentDigest = hex.EncodeToString(d)
+	if salt != nil {
+		r.Document.Salt = hex.EncodeToString(salt)
+	}
+}
+
+func newFixture(t testing.TB, o fixtureOpts) *fixture {
+	t.Helper()
+	if o.alg == 0 {
+		o.alg = sha2
+	}
+	c := receipttest.New(t, o.chain)
+	c.Empty(1)
+	if o.governed {
+		c.AddValidator([]string{"hacienda", "interior", "justicia", "sanidad"}, receipttest.Ministry{ID: "educacion", Name: "Ministerio de Educación", Power: 10})
+		c.Empty(2)
+		c.RemoveValidator([]string{"hacienda", "interior", "justicia", "educacion"}, "sanidad")
+		c.Empty(2)
+	}
+	doc := fixtureDocument
+	d := ledger.HashDocument(o.alg, doc)
+	var salt []byte
+	anchored := d
+	if !o.bare {
+		salt = testSalt[:]
+		anchored = ledger.SaltedDigest(o.alg, salt, d)
+	}
+	c.Anchor(o.alg, "certificados 2025-03", receipttest.Digest("a"), receipttest.Digest("b"), anchored, receipttest.Digest("c"), receipttest.Digest("d"))
+	if o.revoked {
+		c.Empty(1)
+		c.Revoke(o.alg, anchored, notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED, "reemplazado por el certificado 2025-0042")
+	}
+	c.Empty(1 + o.later)
+	r := c.Receipt(o.alg, anchored)
+	bind(r, o.alg, doc, salt)
+	f := &fixture{chain: c, trust: c.TrustBundle(), doc: doc, receipt: r}
+	var err error
+	if f.file, err = verify.EncodeReceiptFile(r); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// check verifies a receipt file with the fixture's trust bundle and document.
+func (f *fixture) check(t testing.TB, file []byte) *verify.Result {
+	t.Helper()
+	return checkWith(t, file, f.trust, f.doc)
+}
+
+// checkWith verifies a receipt file; a nil document is not checked.
+func checkWith(t testing.TB, file []byte, trust *notaryv1.TrustBundle, doc []byte) *verify.Result {
+	t.Helper()
+	in := verify.Input{Receipt: file, Trust: trust}
+	if doc != nil {
+		in.Document = bytes.NewReader(doc)
+	}
+	res, err := verify.Verify(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// encode returns the file of a receipt.
+func encode(t testing.TB, r *notaryv1.Receipt) []byte {
+	t.Helper()
+	b, err := verify.EncodeReceiptFile(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }

@@ -1,0 +1,129 @@
+package verify
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// Claims is what a receipt says, read without verifying anything: for
+// showing a receipt, never for trusting it.
+type Claims struct {
+	// Verified is always false.
+	Verified bool `json:"verified"`
+	// FormError says why the receipt is not in its strict form ("" if it is).
+	FormError string `json:"form_error,omitempty"`
+	Version   uint32 `json:"version"`
+	ChainID   string `json:"chain_id"`
+	Document  struct {
+		HashAlgorithm  string `json:"hash_algorithm"`
+		DocumentDigest string `json:"document_digest,omitempty"`
+		Salt           string `json:"salt,omitempty"`
+		AnchoredDigest string `json:"anchored_digest"`
+	} `json:"document"`
+	Batch          *ClaimedBatch        `json:"batch,omitempty"`
+	Issuer         *AgencyInfo          `json:"issuer,omitempty"`
+	Anchor         *ClaimedCheckpoint   `json:"anchor,omitempty"`
+	Status         *ClaimedCheckpoint   `json:"status,omitempty"`
+	Revocation     *RevocationInfo      `json:"revocation,omitempty"`
+	ValidatorChain []*ClaimedCheckpoint `json:"validator_chain"`
+	// Problems lists the parts that could not be read.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// ClaimedBatch is the batch a receipt names.
+type ClaimedBatch struct {
+	ID        string    `json:"id"`
+	AgencyID  string    `json:"agency_id"`
+	LeafIndex uint32    `json:"leaf_index"`
+	Count     uint32    `json:"count"`
+	Label     string    `json:"label,omitempty"`
+	Time      time.Time `json:"time"`
+}
+
+// ClaimedCheckpoint is a signed header a receipt carries.
+type ClaimedCheckpoint struct {
+	// Height is the state height (checkpoints) or the header height (transitions).
+	Height       int64     `json:"height"`
+	HeaderHeight int64     `json:"header_height"`
+	Time         time.Time `json:"time"`
+	Signatures   int       `json:"signatures"`
+	// Validators is the size of the next set, for transitions.
+	Validators int `json:"next_validators,omitempty"`
+}
+
+// Inspect reads what a receipt file claims. It fails only if the file is not
+// a receipt at all; a receipt that is not in its strict form is read as far
+// as possible, with FormError set.
+func Inspect(b []byte) (*Claims, error) {
+	c := &Claims{ValidatorChain: []*ClaimedCheckpoint{}}
+	r := &notaryv1.Receipt{}
+	if _, err := DecodeReceipt(b); err != nil {
+		c.FormError = err.Error()
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, r); err != nil {
+			return nil, fmt.Errorf("not a receipt: %w", err)
+		}
+	} else if err := protojson.Unmarshal(b, r); err != nil {
+		return nil, err
+	}
+	c.Version, c.ChainID = r.Version, r.ChainId
+	if d := r.Document; d != nil {
+		c.Document.HashAlgorithm, c.Document.DocumentDigest, c.Document.Salt, c.Document.AnchoredDigest = d.HashAlgorithm, d.DocumentDigest, d.Salt, d.AnchoredDigest
+	}
+	if in := r.Inclusion; in != nil {
+		bt := &notaryv1.Batch{}
+		if err := proto.Unmarshal(in.Batch, bt); err != nil {
+			c.Problems = append(c.Problems, "batch record: "+err.Error())
+		} else {
+			c.Batch = &ClaimedBatch{ID: fmt.Sprintf("%d-%d", bt.Height, bt.TxIndex), AgencyID: bt.AgencyId, LeafIndex: in.LeafIndex,
+				Count: bt.Count, Label: bt.Label, Time: bt.Time.AsTime().UTC()}
+		}
+	}
+	if r.Issuer != nil {
+		a := &notaryv1.Agency{}
+		if err := proto.Unmarshal(r.Issuer.Record, a); err != nil {
+			c.Problems = append(c.Problems, "issuer record: "+err.Error())
+		} else {
+			c.Issuer = &AgencyInfo{ID: a.Id, Name: a.Name}
+		}
+	}
+	c.Anchor = c.checkpoint("anchor", r.Anchor)
+	if st := r.Status; st != nil {
+		c.Status = c.checkpoint("status", st.Checkpoint)
+		if len(st.Revocation) > 0 {
+			rv := &notaryv1.Revocation{}
+			if err := proto.Unmarshal(st.Revocation, rv); err != nil {
+				c.Problems = append(c.Problems, "revocation record: "+err.Error())
+			} else {
+				c.Revocation = &RevocationInfo{Reason: reasonCode(rv.Reason), ReasonText: rv.ReasonText, Height: rv.Height,
+					Time: rv.Time.AsTime().UTC(), RevokedBy: rv.RevokedBy}
+			}
+		}
+	}
+	for i, t := range r.ValidatorChain {
+		h := &notaryv1.CometHeader{}
+		if err := proto.Unmarshal(t.Header, h); err != nil {
+			c.Problems = append(c.Problems, fmt.Sprintf("validator_chain[%d] header: %v", i, err))
+			continue
+		}
+		c.ValidatorChain = append(c.ValidatorChain, &ClaimedCheckpoint{Height: h.Height, HeaderHeight: h.Height, Time: h.Time.AsTime().UTC(),
+			Signatures: len(t.GetCommit().GetSignatures()), Validators: len(t.NextValidators)})
+	}
+	return c, nil
+}
+
+func (c *Claims) checkpoint(what string, cp *notaryv1.Checkpoint) *ClaimedCheckpoint {
+	if cp == nil {
+		return nil
+	}
+	h := &notaryv1.CometHeader{}
+	if err := proto.Unmarshal(cp.Header, h); err != nil {
+		c.Problems = append(c.Problems, what+" header: "+err.Error())
+		return nil
+	}
+	return &ClaimedCheckpoint{Height: cp.Height, HeaderHeight: h.Height, Time: h.Time.AsTime().UTC(), Signatures: len(cp.GetCommit().GetSignatures())}
+}

@@ -1,0 +1,285 @@
+package verify
+
+import (
+	"bytes"
+	"fmt"
+
+	ics23 "github.com/cosmos/ics23/go"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// The form of a receipt: what can be checked without the trust bundle. Every
+// embedded protobuf blob is decoded and must re-encode to the same bytes, so
+// that no byte of the receipt goes unexamined (docs/receipt.md).
+
+// Version is the receipt format version this package reads and writes.
+const Version = 1
+
+type parsedReceipt struct {
+	alg            ledger.HashAlgorithm
+	documentDigest []byte // nil if not given
+	salt           []byte // nil if not salted
+	anchored       []byte
+	leafIndex      uint32
+	path           [][]byte
+	batch          *notaryv1.Batch
+	batchRaw       []byte
+	batchProof     *ics23.CommitmentProof
+	issuer         *notaryv1.Agency
+	issuerRaw      []byte
+	issuerProof    *ics23.CommitmentProof
+	anchor         *parsedCheckpoint
+	status         *parsedCheckpoint
+	revocation     *notaryv1.Revocation // nil if not revoked
+	revocationRaw  []byte
+	statusProof    *ics23.CommitmentProof
+	transitions    []*parsedTransition
+}
+
+type parsedCheckpoint struct {
+	height  int64 // state version; the header is at height+1
+	header  *notaryv1.CometHeader
+	hash    []byte
+	commit  *notaryv1.LightCommit
+	signers []*parsedRecord
+}
+
+type parsedTransition struct {
+	header  *notaryv1.CometHeader
+	hash    []byte
+	commit  *notaryv1.LightCommit
+	next    []Validator
+	signers []*parsedRecord
+}
+
+// parsedRecord is a ministry record with its proof.
+type parsedRecord struct {
+	ministry *notaryv1.Ministry
+	raw      []byte
+	proof    *ics23.CommitmentProof
+}
+
+func parseReceipt(r *notaryv1.Receipt) (*parsedReceipt, error) {
+	if r.Version != Version {
+		return nil, fmt.Errorf("version %d; this verifier reads version %d", r.Version, Version)
+	}
+	if r.ChainId == "" {
+		return nil, fmt.Errorf("no chain_id")
+	}
+	p := &parsedReceipt{}
+	d := r.Document
+	if d == nil {
+		return nil, fmt.Errorf("no document binding")
+	}
+	alg, ok := ledger.ParseAlgorithm(d.HashAlgorithm)
+	if !ok {
+		return nil, fmt.Errorf("document.hash_algorithm %q: want sha2-256 or sha3-256", d.HashAlgorithm)
+	}
+	p.alg = alg
+	var err error
+	if p.anchored, err = decodeHex(d.AnchoredDigest, ledger.DigestSize); err != nil {
+		return nil, fmt.Errorf("document.anchored_digest: %w", err)
+	}
+	if d.DocumentDigest != "" {
+		if p.documentDigest, err = decodeHex(d.DocumentDigest, ledger.DigestSize); err != nil {
+			return nil, fmt.Errorf("document.document_digest: %w", err)
+		}
+	}
+	if d.Salt != "" {
+		if p.salt, err = decodeHex(d.Salt, ledger.DigestSize); err != nil {
+			return nil, fmt.Errorf("document.salt: %w", err)
+		}
+	}
+
+	in := r.Inclusion
+	if in == nil {
+		return nil, fmt.Errorf("no inclusion")
+	}
+	p.leafIndex = in.LeafIndex
+	for i, s := range in.MerklePath {
+		h, err := decodeHex(s, hashSize)
+		if err != nil {
+			return nil, fmt.Errorf("inclusion.merkle_path[%d]: %w", i, err)
+		}
+		p.path = append(p.path, h)
+	}
+	p.batch = &notaryv1.Batch{}
+	if err := decodeRecord("inclusion.batch", in.Batch, p.batch); err != nil {
+		return nil, err
+	}
+	p.batchRaw = in.Batch
+	if p.batchProof, err = decodeProof("inclusion.batch_proof", in.BatchProof, true); err != nil {
+		return nil, err
+	}
+
+	if r.Issuer == nil {
+		return nil, fmt.Errorf("no issuer")
+	}
+	p.issuer = &notaryv1.Agency{}
+	if err := decodeRecord("issuer.record", r.Issuer.Record, p.issuer); err != nil {
+		return nil, err
+	}
+	p.issuerRaw = r.Issuer.Record
+	if p.issuerProof, err = decodeProof("issuer.proof", r.Issuer.Proof, true); err != nil {
+		return nil, err
+	}
+
+	if p.anchor, err = parseCheckpoint("anchor", r.Anchor); err != nil {
+		return nil, err
+	}
+	st := r.Status
+	if st == nil {
+		return nil, fmt.Errorf("no status")
+	}
+	if p.status, err = parseCheckpoint("status.checkpoint", st.Checkpoint); err != nil {
+		return nil, err
+	}
+	if len(st.Revocation) > 0 {
+		p.revocation = &notaryv1.Revocation{}
+		if err := decodeRecord("status.revocation", st.Revocation, p.revocation); err != nil {
+			return nil, err
+		}
+		p.revocationRaw = st.Revocation
+	}
+	if p.statusProof, err = decodeProof("status.proof", st.Proof, p.revocation != nil); err != nil {
+		return nil, err
+	}
+
+	for i, t := range r.ValidatorChain {
+		pt, err := parseTransition(fmt.Sprintf("validator_chain[%d]", i), t)
+		if err != nil {
+			return nil, err
+		}
+		p.transitions = append(p.transitions, pt)
+	}
+	return p, nil
+}
+
+func parseCheckpoint(what string, c *notaryv1.Checkpoint) (*parsedCheckpoint, error) {
+	if c == nil {
+		return nil, fmt.Errorf("no %s", what)
+	}
+	if c.Height < 1 {
+		return nil, fmt.Errorf("%s.height %d, want at least 1", what, c.Height)
+	}
+	h, err := DecodeHeader(c.Header)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%w", what, err)
+	}
+	if err := checkCommitForm(what+".commit", c.Commit); err != nil {
+		return nil, err
+	}
+	signers, err := parseSigners(what+".signers", c.Signers)
+	if err != nil {
+		return nil, err
+	}
+	return &parsedCheckpoint{height: c.Height, header: h, hash: HeaderHash(h), commit: c.Commit, signers: signers}, nil
+}
+
+func parseTransition(what string, t *notaryv1.ValidatorTransition) (*parsedTransition, error) {
+	h, err := DecodeHeader(t.Header)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%w", what, err)
+	}
+	if err := checkCommitForm(what+".commit", t.Commit); err != nil {
+		return nil, err
+	}
+	pt := &parsedTransition{header: h, hash: HeaderHash(h), commit: t.Commit}
+	for i, v := range t.NextValidators {
+		if v == nil {
+			return nil, fmt.Errorf("%s.next_validators[%d]: empty", what, i)
+		}
+		pt.next = append(pt.next, Validator{PubKey: v.PubKey, Power: v.Power})
+	}
+	if pt.signers, err = parseSigners(what+".signers", t.Signers); err != nil {
+		return nil, err
+	}
+	return pt, nil
+}
+
+// checkCommitForm checks the parts of a commit that CometBFT always has, so
+// that a commit has one JSON form: a block id with a part set header, and a
+// timestamp on every signature.
+func checkCommitForm(what string, c *notaryv1.LightCommit) error {
+	if c == nil {
+		return fmt.Errorf("no %s", what)
+	}
+	if c.BlockId == nil || c.BlockId.PartSetHeader == nil {
+		return fmt.Errorf("%s: no block_id with a part_set_header", what)
+	}
+	for i, s := range c.Signatures {
+		if s == nil || s.Timestamp == nil {
+			return fmt.Errorf("%s.signatures[%d]: no timestamp", what, i)
+		}
+		if err := s.Timestamp.CheckValid(); err != nil {
+			return fmt.Errorf("%s.signatures[%d]: timestamp: %v", what, i, err)
+		}
+	}
+	return nil
+}
+
+func parseSigners(what string, signers []*notaryv1.StateProof) ([]*parsedRecord, error) {
+	var out []*parsedRecord
+	for i, s := range signers {
+		w := fmt.Sprintf("%s[%d]", what, i)
+		if s == nil {
+			return nil, fmt.Errorf("%s: empty", w)
+		}
+		m := &notaryv1.Ministry{}
+		if err := decodeRecord(w+".record", s.Record, m); err != nil {
+			return nil, err
+		}
+		proof, err := decodeProof(w+".proof", s.Proof, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &parsedRecord{ministry: m, raw: s.Record, proof: proof})
+	}
+	return out, nil
+}
+
+// decodeRecord decodes a state record in its canonical encoding.
+func decodeRecord(what string, b []byte, m proto.Message) error {
+	if len(b) == 0 {
+		return fmt.Errorf("%s: empty", what)
+	}
+	if err := ledger.DecodeCanonical(b, m); err != nil {
+		return fmt.Errorf("%s: %v", what, err)
+	}
+	return nil
+}
+
+// decodeProof decodes an ICS23 CommitmentProof that must re-encode to the
+// same bytes and be a single existence proof (exist) or a single
+// non-existence proof.
+func decodeProof(what string, b []byte, exist bool) (p *ics23.CommitmentProof, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("%s: malformed ICS23 proof (%v)", what, r)
+		}
+	}()
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%s: empty", what)
+	}
+	p = &ics23.CommitmentProof{}
+	if err := p.Unmarshal(b); err != nil {
+		return nil, fmt.Errorf("%s: %v", what, err)
+	}
+	re, err := p.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", what, err)
+	}
+	if !bytes.Equal(re, b) {
+		return nil, fmt.Errorf("%s: ICS23 proof not in its canonical encoding", what)
+	}
+	if exist && p.GetExist() == nil {
+		return nil, fmt.Errorf("%s: want an ICS23 existence proof", what)
+	}
+	if !exist && p.GetNonexist() == nil {
+		return nil, fmt.Errorf("%s: want an ICS23 non-existence proof", what)
+	}
+	return p, nil
+}
