@@ -52,13 +52,26 @@ type NodeSpec struct {
 	ListenAll bool
 }
 
+// FullNodeSpec describes a node that follows the chain without being in the
+// genesis validator set: an observer that joins late, or the node of a
+// ministry that the consortium may vote in as a validator later. It gets a
+// consensus key (unused until governance adds it) and, like every ministry,
+// a governance identity; Ministry.Power is not used.
+type FullNodeSpec struct {
+	Ministry MinistrySpec
+	Node     NodeSpec
+}
+
 // NetworkSpec describes a new network: its genesis and one node per ministry.
 type NetworkSpec struct {
 	ChainID     string
 	GenesisTime time.Time
 	Ministries  []MinistrySpec
 	Nodes       []NodeSpec // one per ministry, same order
-	Agencies    []AgencySpec
+	// FullNodes are non-validator nodes of the same chain; they dial the
+	// validators, which do not list them as peers.
+	FullNodes []FullNodeSpec
+	Agencies  []AgencySpec
 	// Citizens are names of citizen identities to create (dev and tests).
 	Citizens []string
 	// Params of the chain; nil for the defaults.
@@ -82,6 +95,13 @@ type Network struct {
 	Ministries  map[string]string // ministry id -> governance identity directory
 	Citizens    map[string]string // citizen name -> identity directory
 	TrustFiles  []string
+	// FullHomes are the homes of the full nodes, in spec order.
+	FullHomes []string
+	// ConsensusKeys maps every node's ministry id to its ed25519 consensus
+	// public key (validators and full nodes).
+	ConsensusKeys map[string][]byte
+	// NodeIDs maps every node's ministry id to its p2p node id.
+	NodeIDs map[string]string
 }
 
 // GenerateNetwork creates the homes of a new network: keys, a shared genesis,
@@ -94,7 +114,20 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 	if len(spec.Ministries) == 0 || len(spec.Ministries) != len(spec.Nodes) {
 		return nil, errors.New("one node per ministry, at least one")
 	}
-	for _, n := range spec.Nodes {
+	seen := map[string]bool{}
+	for _, m := range spec.Ministries {
+		seen[m.ID] = true
+	}
+	for _, f := range spec.FullNodes {
+		if !ledger.ValidID(f.Ministry.ID) {
+			return nil, fmt.Errorf("full node id %q: use 1..64 of [a-z0-9-]", f.Ministry.ID)
+		}
+		if seen[f.Ministry.ID] {
+			return nil, fmt.Errorf("node id %q is used twice", f.Ministry.ID)
+		}
+		seen[f.Ministry.ID] = true
+	}
+	for _, n := range allNodes(spec) {
 		if _, err := os.Stat(filepath.Join(n.Home, "config", "genesis.json")); err == nil {
 			return nil, fmt.Errorf("%s already holds a chain (remove it or use another home)", n.Home)
 		}
@@ -115,7 +148,8 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 	if spec.CADir == "" {
 		spec.CADir = filepath.Join(first, TLSDir)
 	}
-	net := &Network{ChainID: spec.ChainID, Agencies: map[string]string{}, Ministries: map[string]string{}, Citizens: map[string]string{}}
+	net := &Network{ChainID: spec.ChainID, Agencies: map[string]string{}, Ministries: map[string]string{}, Citizens: map[string]string{},
+		ConsensusKeys: map[string][]byte{}, NodeIDs: map[string]string{}}
 
 	ca, err := pki.NewCA("GobTechLab Notary consortium CA ("+spec.ChainID+")", spec.GenesisTime.Add(-time.Hour), 10*365*24*time.Hour)
 	if err != nil {
@@ -130,14 +164,16 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 	// Keys and genesis.
 	g := &notaryv1.GenesisState{Params: spec.Params}
 	var genVals []cmttypes.GenesisValidator
-	nodeIDs := make([]p2p.ID, len(spec.Nodes))
-	for i, m := range spec.Ministries {
-		home := spec.Nodes[i].Home
-		c := nodeConfig(spec, i)
-		if err := os.MkdirAll(filepath.Join(home, "data"), 0o700); err != nil {
+	// Keys of every node: validators first, then full nodes.
+	nodes, monikers := allNodes(spec), allMonikers(spec)
+	nodeIDs := make([]p2p.ID, len(nodes))
+	for i, n := range nodes {
+		id := monikers[i]
+		c := nodeConfig(spec, n, id)
+		if err := os.MkdirAll(filepath.Join(n.Home, "data"), 0o700); err != nil {
 			return nil, err
 		}
-		cmtcfg.EnsureRoot(home)
+		cmtcfg.EnsureRoot(n.Home)
 		consKey := cmted25519.GenPrivKey()
 		pv := privval.NewFilePV(consKey, c.Comet.PrivValidatorKeyFile(), c.Comet.PrivValidatorStateFile())
 		pv.Save()
@@ -146,15 +182,21 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 			return nil, err
 		}
 		nodeIDs[i] = nk.ID()
-		gov, err := identity.Generate(identity.RoleMinistry, m.ID, spec.ChainID)
+		net.NodeIDs[id] = string(nk.ID())
+		net.ConsensusKeys[id] = consKey.PubKey().Bytes()
+		gov, err := identity.Generate(identity.RoleMinistry, id, spec.ChainID)
 		if err != nil {
 			return nil, err
 		}
-		dir := filepath.Join(home, IdentitiesDir, m.ID)
+		dir := filepath.Join(n.Home, IdentitiesDir, id)
 		if err := saveParticipant(gov, dir, ca, notBefore, certValidity); err != nil {
 			return nil, err
 		}
-		net.Ministries[m.ID] = dir
+		net.Ministries[id] = dir
+		if i >= len(spec.Ministries) {
+			continue
+		}
+		m := spec.Ministries[i]
 		g.Ministries = append(g.Ministries, &notaryv1.Ministry{
 			Id: m.ID, Name: m.Name, GovPubKey: gov.Public(), ConsensusPubKey: consKey.PubKey().Bytes(), Power: m.Power,
 		})
@@ -212,12 +254,13 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 	}
 
 	// Per-node files.
-	for i := range spec.Nodes {
-		n := spec.Nodes[i]
-		c := nodeConfig(spec, i)
+	for i, n := range nodes {
+		c := nodeConfig(spec, n, monikers[i])
+		// Validators peer with the other validators; a full node with every
+		// other node.
 		var peers []string
-		for j, o := range spec.Nodes {
-			if j != i {
+		for j, o := range nodes {
+			if j != i && (j < len(spec.Nodes) || i >= len(spec.Nodes)) {
 				peers = append(peers, fmt.Sprintf("%s@%s:%d", nodeIDs[j], o.Host, o.P2PPort))
 			}
 		}
@@ -229,7 +272,7 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 			return nil, err
 		}
 		hosts := []string{"127.0.0.1", "localhost", n.Host}
-		srv, err := ca.IssueServer("notary node "+spec.Ministries[i].ID, hosts, notBefore, certValidity)
+		srv, err := ca.IssueServer("notary node "+monikers[i], hosts, notBefore, certValidity)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +285,11 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 		if err := pki.WriteFile(filepath.Join(tlsDir, "node.key"), srv.KeyPEM, 0o600); err != nil {
 			return nil, err
 		}
-		net.Homes = append(net.Homes, n.Home)
+		if i < len(spec.Nodes) {
+			net.Homes = append(net.Homes, n.Home)
+		} else {
+			net.FullHomes = append(net.FullHomes, n.Home)
+		}
 	}
 	genBytes, err := os.ReadFile(filepath.Join(first, "config", "genesis.json"))
 	if err != nil {
@@ -254,7 +301,7 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range net.Homes {
+	for _, h := range append(append([]string(nil), net.Homes...), net.FullHomes...) {
 		p := filepath.Join(h, TrustFile)
 		if err := WriteTrustBundle(p, trust); err != nil {
 			return nil, err
@@ -282,17 +329,36 @@ func saveParticipant(id *identity.Identity, dir string, ca *pki.CA, notBefore ti
 	return pki.WriteFile(filepath.Join(dir, identity.CAPEM), ca.PEM, 0o644)
 }
 
-// nodeConfig returns the configuration of node i of spec.
-func nodeConfig(spec NetworkSpec, i int) *Config {
-	n := spec.Nodes[i]
-	m := spec.Ministries[i]
+// allNodes returns the validators' nodes followed by the full nodes.
+func allNodes(spec NetworkSpec) []NodeSpec {
+	out := append([]NodeSpec(nil), spec.Nodes...)
+	for _, f := range spec.FullNodes {
+		out = append(out, f.Node)
+	}
+	return out
+}
+
+// allMonikers returns the ministry ids of allNodes, in the same order.
+func allMonikers(spec NetworkSpec) []string {
+	var out []string
+	for _, m := range spec.Ministries {
+		out = append(out, m.ID)
+	}
+	for _, f := range spec.FullNodes {
+		out = append(out, f.Ministry.ID)
+	}
+	return out
+}
+
+// nodeConfig returns the configuration of node n of spec, named moniker.
+func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
 	listen := n.Host
 	if n.ListenAll {
 		listen = "0.0.0.0"
 	}
 	c := cmtcfg.DefaultConfig()
 	c.SetRoot(n.Home)
-	c.Moniker = m.ID
+	c.Moniker = moniker
 	c.DBBackend = "goleveldb"
 	c.LogLevel = "main:info,state:info,notary:info,p2p:error,*:error"
 	c.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", n.RPCPort)
@@ -300,7 +366,7 @@ func nodeConfig(spec NetworkSpec, i int) *Config {
 	c.P2P.ListenAddress = fmt.Sprintf("tcp://%s:%d", listen, n.P2PPort)
 	c.P2P.AddrBookStrict = n.Host != "127.0.0.1" && n.Host != "localhost"
 	c.P2P.AllowDuplicateIP = true
-	c.P2P.PexReactor = len(spec.Nodes) > 1
+	c.P2P.PexReactor = len(spec.Nodes)+len(spec.FullNodes) > 1
 	c.Consensus.TimeoutCommit = spec.TimeoutCommit
 	c.Consensus.TimeoutPropose = 2 * time.Second
 	c.Mempool.MaxTxBytes = 2 << 20

@@ -28,7 +28,7 @@ func newRootCmd() *cobra.Command {
 Every flag can also be set with NOTARY_<FLAG> (for example NOTARY_HOME).`,
 	}
 	cli.AddOutputFlag(root)
-	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newTrustCmd(), newVersionCmd())
+	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newTestnetCmd(), newTrustCmd(), newStatusCmd(), newVersionCmd())
 	return root
 }
 
