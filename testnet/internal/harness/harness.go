@@ -1,7 +1,3 @@
-// Package harness runs real notaryd processes for tests: it builds the
-// binary once, starts, kills (SIGKILL), stops (SIGTERM) and restarts nodes,
-// waits on their CometBFT RPC, and replays a node's blocks through a fresh
-// application to check its app hashes independently.
 package harness
 
 import (
@@ -9,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,10 +77,14 @@ type Proc struct {
 	Args    []string // extra arguments after "start --home H"
 	LogPath string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *os.File
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{}
+	log    *os.File
+	exit   error // how the last process ended (nil: exit 0)
+	paused bool
+	starts int
+	rpc    *rpchttp.HTTP
 }
 
 // NewProc prepares a node process; Start runs it.
@@ -107,9 +108,67 @@ func (p *Proc) Start() {
 		p.t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); f.Close(); close(done) }()
-	p.cmd, p.done, p.log = cmd, done, f
+	go func() {
+		err := cmd.Wait()
+		f.Close()
+		p.mu.Lock()
+		p.exit = err
+		p.mu.Unlock()
+		close(done)
+	}()
+	p.cmd, p.done, p.log, p.paused, p.rpc = cmd, done, f, false, nil
+	p.starts++
 	p.t.Cleanup(func() { p.Kill() })
+}
+
+// Starts counts the processes started on this home.
+func (p *Proc) Starts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.starts
+}
+
+// ExitErr is how the last process ended: nil for exit status 0.
+func (p *Proc) ExitErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exit
+}
+
+// Pid is the process id of the running process (0 if none).
+func (p *Proc) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// Pause freezes the process with SIGSTOP; Resume continues it with SIGCONT.
+func (p *Proc) Pause() error { return p.freeze(syscall.SIGSTOP, true) }
+
+// Resume continues a paused process (SIGCONT).
+func (p *Proc) Resume() error { return p.freeze(syscall.SIGCONT, false) }
+
+// Paused reports whether the process is frozen by Pause.
+func (p *Proc) Paused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paused
+}
+
+func (p *Proc) freeze(sig syscall.Signal, paused bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return fmt.Errorf("node %s is not running", p.Home)
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("node %s: %v: %w", p.Home, sig, err)
+	}
+	p.paused = paused
+	return nil
 }
 
 // Kill sends SIGKILL and waits for the process to exit.
@@ -131,6 +190,10 @@ func (p *Proc) signal(sig syscall.Signal) {
 	default:
 	}
 	_ = cmd.Process.Signal(sig)
+	if sig != syscall.SIGKILL {
+		// A frozen process only handles SIGTERM once it runs again.
+		_ = cmd.Process.Signal(syscall.SIGCONT)
+	}
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
@@ -154,12 +217,20 @@ func (p *Proc) Running() bool {
 	}
 }
 
-// RPC returns a CometBFT RPC client of the node.
+// RPC returns a CometBFT RPC client of the node, one per process started
+// (so that no connection outlives the process it was made to).
 func (p *Proc) RPC() *rpchttp.HTTP {
-	c, err := rpchttp.New(fmt.Sprintf("tcp://127.0.0.1:%d", p.RPCPort), "/websocket")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rpc != nil {
+		return p.rpc
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 5 * time.Second}}
+	c, err := rpchttp.NewWithClient(fmt.Sprintf("tcp://127.0.0.1:%d", p.RPCPort), "/websocket", hc)
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	p.rpc = c
 	return c
 }
 
