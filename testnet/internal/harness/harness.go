@@ -24,30 +24,54 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	buildMu sync.Mutex
+	builds  = map[string]*build{} // build tags -> the binary built with them
 )
+
+type build struct {
+	once sync.Once
+	path string
+	err  error
+}
 
 // Binary builds cmd/notaryd once per test process and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	return TaggedBinary(t, "")
+}
+
+// TaggedBinary builds cmd/notaryd with the given build tags (comma
+// separated, e.g. "failpoints") once per test process and tag set, and
+// returns its path; "" is the normal build (Binary).
+func TaggedBinary(t testing.TB, tags string) string {
+	t.Helper()
+	buildMu.Lock()
+	b, ok := builds[tags]
+	if !ok {
+		b = &build{}
+		builds[tags] = b
+	}
+	buildMu.Unlock()
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "notaryd-bin")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "notaryd")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/gobtechlab/notary/cmd/notaryd").CombinedOutput()
+		b.path = filepath.Join(dir, "notaryd")
+		args := []string{"build", "-o", b.path}
+		if tags != "" {
+			args = append(args, "-tags", tags)
+		}
+		out, err := exec.Command("go", append(args, "github.com/gobtechlab/notary/cmd/notaryd")...).CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build notaryd: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build notaryd (tags %q): %v\n%s", tags, err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
 
 // FreePorts returns n distinct free TCP ports on 127.0.0.1.
@@ -76,6 +100,11 @@ type Proc struct {
 	RPCPort int
 	Args    []string // extra arguments after "start --home H"
 	LogPath string
+	// Bin is the notaryd binary to run; empty for Binary's.
+	Bin string
+	// Env is added to the test's environment for the next Start (for
+	// example NOTARY_FAILPOINT=commit-before-save@12).
+	Env []string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -101,7 +130,12 @@ func (p *Proc) Start() {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	cmd := exec.Command(Binary(p.t), append([]string{"start", "--home", p.Home}, p.Args...)...)
+	bin := p.Bin
+	if bin == "" {
+		bin = Binary(p.t)
+	}
+	cmd := exec.Command(bin, append([]string{"start", "--home", p.Home}, p.Args...)...)
+	cmd.Env = append(os.Environ(), p.Env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()
