@@ -1,0 +1,140 @@
+package client
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha3"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// Hash algorithms, re-exported for callers.
+const (
+	SHA256  = notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256
+	SHA3256 = notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA3_256
+)
+
+// SaltDomain separates the derivation of per-document salts.
+const SaltDomain = "notary/salt/v1"
+
+// hashBufSize is the read buffer of HashReader.
+const hashBufSize = 1 << 20
+
+// NewHash returns a hash.Hash for alg, or an error for an unknown algorithm.
+func NewHash(alg ledger.HashAlgorithm) (hash.Hash, error) {
+	switch alg {
+	case SHA256:
+		return sha256.New(), nil
+	case SHA3256:
+		return sha3.New256(), nil
+	}
+	return nil, fmt.Errorf("client: unknown hash algorithm %v (use sha2-256 or sha3-256)", alg)
+}
+
+// HashReader hashes everything r yields with alg, streaming.
+func HashReader(alg ledger.HashAlgorithm, r io.Reader) ([]byte, error) {
+	h, err := NewHash(alg)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, hashBufSize)
+	if _, err := io.CopyBuffer(h, r, buf); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+// HashFile hashes the file at path with alg, reading it once, streaming.
+func HashFile(alg ledger.HashAlgorithm, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	d, err := HashReader(alg, f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return d, nil
+}
+
+// DeriveSalt returns the salt of a document digest:
+// HMAC-SHA256(saltKey, "notary/salt/v1" || digest). Without saltKey it cannot
+// be computed, so commitments cannot be tested against guessed documents;
+// with it, the same document always gets the same salt.
+func DeriveSalt(saltKey, digest []byte) []byte {
+	m := hmac.New(sha256.New, saltKey)
+	m.Write([]byte(SaltDomain))
+	m.Write(digest)
+	return m.Sum(nil)
+}
+
+// Document is a document digest and the value anchored for it.
+type Document struct {
+	// Algorithm of the digest and of the commitment.
+	Algorithm ledger.HashAlgorithm
+	// Digest of the document's bytes.
+	Digest []byte
+	// Salt of the commitment; nil when the bare digest is anchored.
+	Salt []byte
+	// Anchored is the value on chain: ledger.SaltedDigest(Algorithm, Salt,
+	// Digest), or Digest when there is no salt.
+	Anchored []byte
+}
+
+// Salted reports whether the document is anchored as a salted commitment.
+func (d Document) Salted() bool { return len(d.Salt) > 0 }
+
+// Binding returns the receipt's document binding of d.
+func (d Document) Binding() *notaryv1.DocumentBinding {
+	b := &notaryv1.DocumentBinding{
+		HashAlgorithm:  ledger.AlgorithmName(d.Algorithm),
+		DocumentDigest: hex.EncodeToString(d.Digest),
+		AnchoredDigest: hex.EncodeToString(d.Anchored),
+	}
+	if d.Salted() {
+		b.Salt = hex.EncodeToString(d.Salt)
+	}
+	return b
+}
+
+// Commit returns the Document of a digest: salted with saltKey, or bare when
+// saltKey is nil.
+func Commit(alg ledger.HashAlgorithm, saltKey, digest []byte) (Document, error) {
+	if ledger.AlgorithmName(alg) == "" {
+		return Document{}, fmt.Errorf("client: unknown hash algorithm %v", alg)
+	}
+	if len(digest) != ledger.DigestSize {
+		return Document{}, fmt.Errorf("client: a %s digest is %d bytes, not %d", ledger.AlgorithmName(alg), ledger.DigestSize, len(digest))
+	}
+	d := Document{Algorithm: alg, Digest: append([]byte(nil), digest...)}
+	if saltKey == nil {
+		d.Anchored = d.Digest
+		return d, nil
+	}
+	d.Salt = DeriveSalt(saltKey, digest)
+	d.Anchored = ledger.SaltedDigest(alg, d.Salt, digest)
+	return d, nil
+}
+
+// ParseDigest parses a hex digest of ledger.DigestSize bytes.
+func ParseDigest(s string) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != ledger.DigestSize {
+		return nil, fmt.Errorf("%q is not a digest: want %d hex characters", s, 2*ledger.DigestSize)
+	}
+	return b, nil
+}

@@ -1,0 +1,979 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
+)
+
+// Pipeline tuning that Options do not expose.
+const (
+	// callTimeout bounds the unary calls the pipeline makes itself.
+	callTimeout = 15 * time.Second
+	// minBackoff and maxBackoff bound the wait after a transient failure.
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+	// lookupWorkers is how many lookups of one batch run at once.
+	lookupWorkers = 8
+	// txOverhead is room left in max_tx_bytes for everything but the
+	// digests of a batch (envelope, signature, agency id, label).
+	txOverhead = 2048
+)
+
+// txResult is the answer to a job that is not an anchor batch.
+type txResult struct {
+	resp *notaryv1.SubmitResponse
+	err  error
+}
+
+// job is one transaction to be: an anchor batch (entries) or a caller's
+// body (Submit, Revoke).
+type job struct {
+	order uint64 // submission order, to keep requeued jobs in order
+
+	// An anchor batch.
+	entries []*entry
+	dups    int // duplicates split out of it so far
+
+	// A caller's transaction.
+	body *notaryv1.TxBody
+	ctx  context.Context
+	done chan txResult // capacity 1
+}
+
+func (j *job) anchor() bool { return j.body == nil }
+
+// sentTx is a signed transaction on the stream, waiting for its answer.
+type sentTx struct {
+	job  *job
+	seq  uint64
+	raw  []byte
+	hash [32]byte
+	id   string // request id of its latest sending
+	// unknown: it was once sent without an answer we could trust (a broken
+	// stream, a transient refusal or a timeout); its sequence may have
+	// been consumed by it.
+	unknown bool
+	resend  bool // to be sent again, identical bytes
+}
+
+// streamMsg is what a stream's reader goroutine reports.
+type streamMsg struct {
+	gen  uint64
+	resp *notaryv1.SubmitResponse
+	err  error
+}
+
+// pipeline collects digests and transactions from many callers, signs them
+// with consecutive sequences and keeps them in flight on one SubmitStream.
+// Its state is owned by the run goroutine, except what mu guards.
+type pipeline struct {
+	c *Client
+
+	mu       sync.Mutex
+	pending  map[string]*entry // entries not yet resolved, by anchored value
+	open     []*entry          // entries not yet in a transaction, oldest first
+	openAt   []time.Time       // when each entry of open arrived
+	calls    []*job            // callers' transactions not yet sent
+	flush    bool              // send the open entries now
+	closing  bool              // no new work; send everything now
+	cut      int               // the batch size, once known
+	orderSeq uint64
+
+	wake    chan struct{}  // something changed under mu
+	events  chan func()    // results of asynchronous work, run by run
+	msgs    chan streamMsg // answers from the stream
+	stopped chan struct{}  // closed when run returns
+	abort   chan struct{}  // closed by close when its context ends
+	once    sync.Once
+
+	batchMu sync.Mutex
+	batches map[[2]int64]*notaryv1.Batch // batch records read, by (height, tx index)
+
+	// Owned by run.
+	params      *notaryv1.Params
+	maxBatch    int
+	stream      gatewayv1.Gateway_SubmitStreamClient
+	streamStop  context.CancelFunc
+	gen         uint64
+	seq         uint64
+	seqKnown    bool
+	resync      bool // stop sending new transactions until the ones in flight are answered, then read the sequence
+	inflight    map[string]*sentTx
+	retry       []*job // jobs to sign again, before anything new
+	async       int    // asynchronous tasks that will post an event
+	nextID      uint64
+	pauseUntil  time.Time
+	backoff     time.Duration
+	lastErr     error
+	progressAt  time.Time
+	wasIdle     bool
+	closeWaiter chan struct{} // closed by run when closing and idle
+}
+
+func newPipeline(c *Client) *pipeline {
+	p := &pipeline{
+		c:           c,
+		pending:     map[string]*entry{},
+		wake:        make(chan struct{}, 1),
+		events:      make(chan func(), 64),
+		msgs:        make(chan streamMsg, 64),
+		stopped:     make(chan struct{}),
+		abort:       make(chan struct{}),
+		batches:     map[[2]int64]*notaryv1.Batch{},
+		inflight:    map[string]*sentTx{},
+		wasIdle:     true,
+		closeWaiter: make(chan struct{}),
+	}
+	go p.run()
+	return p
+}
+
+func (p *pipeline) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue adds a document to the open batch, or joins the entry of the same
+// anchored value if one is pending.
+func (p *pipeline) enqueue(ctx context.Context, doc Document) (*entry, error) {
+	if p.c.id.Role != "agency" {
+		return nil, fmt.Errorf("client: anchor: identity %q is a %s; only an agency anchors", p.c.id.ID, p.c.id.Role)
+	}
+	key := string(doc.Anchored)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return nil, ErrClosed
+	}
+	if e := p.pending[key]; e != nil {
+		e.ctxs = append(e.ctxs, ctx)
+		return e, nil
+	}
+	e := &entry{doc: doc, key: key, ch: make(chan struct{}), ctxs: []context.Context{ctx}, sent: map[[32]byte]bool{}}
+	p.pending[key] = e
+	p.open = append(p.open, e)
+	p.openAt = append(p.openAt, time.Now())
+	if len(p.open) == 1 || len(p.open) == p.cut {
+		p.poke()
+	}
+	return e, nil
+}
+
+// submit queues a caller's transaction and waits for its answer.
+func (p *pipeline) submit(ctx context.Context, body *notaryv1.TxBody) (*notaryv1.SubmitResponse, error) {
+	j := &job{body: body, ctx: ctx, done: make(chan txResult, 1)}
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	p.orderSeq++
+	j.order = p.orderSeq
+	p.calls = append(p.calls, j)
+	p.mu.Unlock()
+	p.poke()
+	select {
+	case r := <-j.done:
+		return r.resp, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// requestFlush makes the open entries go out now.
+func (p *pipeline) requestFlush() {
+	p.mu.Lock()
+	if len(p.open) > 0 {
+		p.flush = true
+	}
+	p.mu.Unlock()
+	p.poke()
+}
+
+// close sends everything still open and waits until all pending work is
+// answered, or ctx ends: then what is left fails with ErrClosed.
+func (p *pipeline) close(ctx context.Context) error {
+	p.mu.Lock()
+	p.closing = true
+	p.mu.Unlock()
+	p.poke()
+	select {
+	case <-p.closeWaiter:
+		<-p.stopped
+		return nil
+	case <-p.stopped:
+		return nil
+	case <-ctx.Done():
+		p.once.Do(func() { close(p.abort) })
+		<-p.stopped
+		return fmt.Errorf("client: close: pending work abandoned: %w", ctx.Err())
+	}
+}
+
+// resolve gives an entry its result (once).
+func (p *pipeline) resolve(e *entry, a *Anchored, err error) {
+	if !e.done.CompareAndSwap(false, true) {
+		return
+	}
+	e.res, e.err = a, err
+	p.mu.Lock()
+	if p.pending[e.key] == e {
+		delete(p.pending, e.key)
+	}
+	p.mu.Unlock()
+	close(e.ch)
+}
+
+// ---- the run loop ----
+
+func (p *pipeline) run() {
+	defer close(p.stopped)
+	defer p.shutdown()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if p.c.ctx.Err() != nil {
+			return
+		}
+		now := time.Now()
+		if p.idle() {
+			p.wasIdle = true
+			p.mu.Lock()
+			closing := p.closing
+			p.mu.Unlock()
+			if closing {
+				close(p.closeWaiter)
+				return
+			}
+		} else if p.wasIdle {
+			p.wasIdle = false
+			p.progressAt = now
+			p.backoff = 0
+		}
+		p.checkTimeout(now)
+		if !now.Before(p.pauseUntil) {
+			p.step()
+		}
+		wait := p.nextWake(time.Now())
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case m := <-p.msgs:
+			p.onMsg(m)
+		case f := <-p.events:
+			p.async--
+			f()
+		case <-p.wake:
+		case <-timer.C:
+		case <-p.c.ctx.Done():
+			return
+		case <-p.abort:
+			return
+		}
+	}
+}
+
+// idle reports whether nothing is pending.
+func (p *pipeline) idle() bool {
+	if len(p.inflight) > 0 || len(p.retry) > 0 || p.async > 0 {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pending) == 0 && len(p.calls) == 0 && len(p.open) == 0
+}
+
+// nextWake is how long run may sleep without missing a batch window, the
+// end of a pause or the retry timeout.
+func (p *pipeline) nextWake(now time.Time) time.Duration {
+	wait := time.Hour
+	if now.Before(p.pauseUntil) {
+		wait = p.pauseUntil.Sub(now)
+	}
+	p.mu.Lock()
+	if len(p.openAt) > 0 {
+		if d := p.openAt[0].Add(p.c.opts.BatchWindow).Sub(now); d < wait {
+			wait = d
+		}
+	}
+	p.mu.Unlock()
+	if p.lastErr != nil && !p.wasIdle {
+		if d := p.progressAt.Add(p.c.opts.RetryTimeout).Sub(now); d < wait {
+			wait = d
+		}
+	}
+	return max(wait, time.Millisecond)
+}
+
+// fault records a transient failure and pauses sending for a backoff.
+func (p *pipeline) fault(err error) {
+	p.lastErr = err
+	if p.backoff == 0 {
+		p.backoff = minBackoff
+	} else {
+		p.backoff = min(2*p.backoff, maxBackoff)
+	}
+	p.pauseUntil = time.Now().Add(p.backoff)
+}
+
+// progress records that the chain answered something for good.
+func (p *pipeline) progress() {
+	p.progressAt = time.Now()
+	p.backoff = 0
+	p.lastErr = nil
+}
+
+// checkTimeout fails all pending work when nothing has progressed for the
+// retry timeout.
+func (p *pipeline) checkTimeout(now time.Time) {
+	if p.lastErr == nil || p.wasIdle || now.Sub(p.progressAt) < p.c.opts.RetryTimeout {
+		return
+	}
+	err := fmt.Errorf("client: no progress for %s: %w", p.c.opts.RetryTimeout, p.lastErr)
+	p.failAll(err)
+	p.progress()
+}
+
+// failAll fails everything pending with err; transactions in flight fail
+// with ErrUnknownOutcome as well, since they may still be committed.
+func (p *pipeline) failAll(err error) {
+	unknown := fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+	for id, s := range p.inflight {
+		p.failJob(s.job, unknown)
+		delete(p.inflight, id)
+	}
+	for _, j := range p.retry {
+		p.failJob(j, err)
+	}
+	p.retry = nil
+	p.mu.Lock()
+	open, calls := p.open, p.calls
+	p.open, p.openAt, p.calls, p.flush = nil, nil, nil, false
+	p.mu.Unlock()
+	for _, e := range open {
+		p.resolve(e, nil, err)
+	}
+	for _, j := range calls {
+		p.failJob(j, err)
+	}
+	// The sequence is unknown now.
+	p.seqKnown, p.resync = false, false
+	p.dropStream()
+}
+
+func (p *pipeline) failJob(j *job, err error) {
+	if j.anchor() {
+		for _, e := range j.entries {
+			p.resolve(e, nil, err)
+		}
+		return
+	}
+	select {
+	case j.done <- txResult{err: err}:
+	default:
+	}
+}
+
+// shutdown fails what is left when run returns.
+func (p *pipeline) shutdown() {
+	p.mu.Lock()
+	p.closing = true
+	p.mu.Unlock()
+	p.failAll(ErrClosed)
+	p.mu.Lock()
+	left := make([]*entry, 0, len(p.pending))
+	for _, e := range p.pending {
+		left = append(left, e)
+	}
+	p.mu.Unlock()
+	for _, e := range left {
+		p.resolve(e, nil, ErrClosed)
+	}
+}
+
+// step prepares what sending needs and sends what it can.
+func (p *pipeline) step() {
+	if p.resync && len(p.inflight) == 0 {
+		p.resync, p.seqKnown = false, false
+	}
+	if !p.hasWork() {
+		return
+	}
+	if p.params == nil {
+		ctx, cancel := context.WithTimeout(p.c.ctx, callTimeout)
+		params, err := p.c.Params(ctx)
+		cancel()
+		if err != nil {
+			p.fault(err)
+			return
+		}
+		p.params = params
+		p.maxBatch = p.c.opts.MaxBatch
+		if n := int(params.GetMaxDigestsPerBatch()); n > 0 && n < p.maxBatch {
+			p.maxBatch = n
+		}
+		if n := (int(params.GetMaxTxBytes()) - txOverhead) / ledger.DigestSize; params.GetMaxTxBytes() > 0 && n > 0 && n < p.maxBatch {
+			p.maxBatch = n
+		}
+		p.mu.Lock()
+		p.cut = p.maxBatch
+		p.mu.Unlock()
+	}
+	if p.stream == nil {
+		if err := p.openStream(); err != nil {
+			p.fault(err)
+			return
+		}
+		for _, s := range p.inflight {
+			s.resend = true
+		}
+	}
+	// Transactions whose fate is unknown go again first, identical.
+	var again []*sentTx
+	for _, s := range p.inflight {
+		if s.resend {
+			again = append(again, s)
+		}
+	}
+	slices.SortFunc(again, func(a, b *sentTx) int { return cmpU64(a.seq, b.seq) })
+	for _, s := range again {
+		s.resend = false
+		if !p.send(s) {
+			return
+		}
+	}
+	if p.resync {
+		return
+	}
+	for len(p.inflight) < p.c.opts.MaxInFlight {
+		j := p.nextJob()
+		if j == nil {
+			return
+		}
+		if !p.seqKnown {
+			ctx, cancel := context.WithTimeout(p.c.ctx, callTimeout)
+			acct, err := p.c.Account(ctx)
+			cancel()
+			if err != nil {
+				p.retry = append([]*job{j}, p.retry...)
+				p.fault(err)
+				return
+			}
+			p.seq, p.seqKnown = acct.NextSequence, true
+		}
+		s := p.sign(j)
+		p.seq++
+		if !p.send(s) {
+			return
+		}
+	}
+}
+
+// hasWork reports whether anything waits to be sent or answered.
+func (p *pipeline) hasWork() bool {
+	if len(p.inflight) > 0 || len(p.retry) > 0 {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.calls) > 0 || len(p.open) > 0
+}
+
+// nextJob returns the next transaction to sign: a requeued one, a caller's,
+// or an anchor batch that is full, past its window or flushed.
+func (p *pipeline) nextJob() *job {
+	if len(p.retry) > 0 {
+		j := p.retry[0]
+		p.retry = p.retry[1:]
+		return j
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.calls) > 0 {
+		j := p.calls[0]
+		p.calls = p.calls[1:]
+		if err := j.ctx.Err(); err != nil {
+			j.done <- txResult{err: err}
+			continue
+		}
+		return j
+	}
+	for len(p.open) > 0 {
+		ready := p.flush || p.closing || len(p.open) >= p.maxBatch ||
+			!time.Now().Before(p.openAt[0].Add(p.c.opts.BatchWindow))
+		if !ready {
+			return nil
+		}
+		n := min(len(p.open), p.maxBatch)
+		var es []*entry
+		var gone []*entry
+		for _, e := range p.open[:n] {
+			if e.wanted() {
+				es = append(es, e)
+			} else {
+				gone = append(gone, e)
+			}
+		}
+		p.open = slices.Delete(p.open, 0, n)
+		p.openAt = slices.Delete(p.openAt, 0, n)
+		if len(p.open) == 0 {
+			p.flush = false
+		}
+		if len(gone) > 0 {
+			p.mu.Unlock()
+			for _, e := range gone {
+				p.resolve(e, nil, context.Canceled)
+			}
+			p.mu.Lock()
+		}
+		if len(es) == 0 {
+			continue
+		}
+		p.orderSeq++
+		return &job{order: p.orderSeq, entries: es}
+	}
+	return nil
+}
+
+// sign signs a job with the next sequence.
+func (p *pipeline) sign(j *job) *sentTx {
+	body := j.body
+	if j.anchor() {
+		ds := make([]byte, 0, len(j.entries)*ledger.DigestSize)
+		for _, e := range j.entries {
+			ds = append(ds, e.doc.Anchored...)
+		}
+		body = &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+			AgencyId: p.c.id.ID, HashAlgorithm: p.c.opts.Algorithm, Digests: ds, Label: p.c.opts.Label}}}
+	}
+	body.Sequence = p.seq
+	raw := p.c.id.SignTx(body)
+	s := &sentTx{job: j, seq: p.seq, raw: raw, hash: ledger.TxHash(raw)}
+	if j.anchor() {
+		p.mu.Lock()
+		for _, e := range j.entries {
+			e.sent[s.hash] = true
+		}
+		p.mu.Unlock()
+	}
+	return s
+}
+
+// send puts s on the stream under a fresh request id; false if the stream
+// broke.
+func (p *pipeline) send(s *sentTx) bool {
+	if s.id != "" {
+		delete(p.inflight, s.id)
+	}
+	p.nextID++
+	s.id = strconv.FormatUint(p.nextID, 10)
+	p.inflight[s.id] = s
+	if err := p.stream.Send(&notaryv1.SubmitRequest{Tx: s.raw, RequestId: s.id}); err != nil {
+		p.broken(err)
+		return false
+	}
+	return true
+}
+
+// openStream opens a SubmitStream and its reader.
+func (p *pipeline) openStream() error {
+	ctx, cancel := context.WithCancel(p.c.ctx)
+	st, err := p.c.gw.SubmitStream(ctx)
+	if err != nil {
+		cancel()
+		return rpcError("submit stream", err)
+	}
+	p.gen++
+	gen := p.gen
+	p.stream, p.streamStop = st, cancel
+	go func() {
+		for {
+			resp, err := st.Recv()
+			select {
+			case p.msgs <- streamMsg{gen: gen, resp: resp, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+func (p *pipeline) dropStream() {
+	if p.stream != nil {
+		p.streamStop()
+		p.stream, p.streamStop = nil, nil
+	}
+}
+
+// broken handles a failed stream: every transaction in flight has an
+// unknown fate and is sent again, identical, on the next stream.
+func (p *pipeline) broken(err error) {
+	p.dropStream()
+	for _, s := range p.inflight {
+		s.unknown, s.resend = true, true
+	}
+	p.fault(rpcError("submit stream", err))
+}
+
+// onMsg handles one answer from the stream.
+func (p *pipeline) onMsg(m streamMsg) {
+	if m.gen != p.gen || p.stream == nil {
+		return // from a stream given up
+	}
+	if m.err != nil {
+		p.broken(m.err)
+		return
+	}
+	s := p.inflight[m.resp.RequestId]
+	if s == nil {
+		return // of a transaction failed meanwhile
+	}
+	p.answer(s, m.resp)
+}
+
+// Ledger codes the pipeline acts on.
+var (
+	codeReplayed = ledger.ErrSequenceReplayed.Code()
+	codeSkipped  = ledger.ErrSequenceSkipped.Code()
+)
+
+// answer handles the answer to a transaction in flight.
+func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
+	code := codes.Code(r.GrpcCode)
+	if code != codes.OK && r.Code == 0 && transient(code) {
+		// Refused or timed out before the chain answered: the same bytes
+		// go again after a pause (the node recognises them if they were
+		// committed or are in its mempool).
+		s.unknown, s.resend = true, true
+		p.fault(txError(r))
+		return
+	}
+	delete(p.inflight, s.id)
+	j := s.job
+	if code == codes.OK && r.Code == 0 {
+		p.progress()
+		if j.anchor() {
+			p.committed(s, r)
+		} else {
+			j.done <- txResult{resp: r}
+		}
+		return
+	}
+	// Refused: the transaction changed nothing, not even its sequence, so
+	// the ones sent after it fail too. Send nothing new until they are
+	// answered, then read the account's sequence again.
+	p.resync = true
+	switch {
+	case r.Code == codeReplayed || r.Code == codeSkipped:
+		if s.unknown && r.Code == codeReplayed {
+			// Its sequence was used: by this very transaction, or by
+			// another one.
+			if j.anchor() {
+				p.lookupFirst(s)
+			} else {
+				p.progress()
+				j.done <- txResult{err: fmt.Errorf("%w: %w", ErrUnknownOutcome, txError(r))}
+			}
+			return
+		}
+		p.lastErr = txError(r)
+		p.requeue(j)
+	case j.anchor() && code == codes.AlreadyExists && r.Result.GetExisting() != nil:
+		p.progress()
+		p.split(j, r.Result.Existing)
+	default:
+		p.progress()
+		p.failJob(j, txError(r))
+	}
+}
+
+// requeue puts a job back to be signed again with a new sequence, keeping
+// the order of submission.
+func (p *pipeline) requeue(j *job) {
+	if j.anchor() {
+		var keep []*entry
+		p.mu.Lock()
+		for _, e := range j.entries {
+			if e.done.Load() {
+				continue
+			}
+			keep = append(keep, e)
+		}
+		p.mu.Unlock()
+		if len(keep) == 0 {
+			return
+		}
+		j.entries = keep
+	}
+	i, _ := slices.BinarySearchFunc(p.retry, j.order, func(a *job, o uint64) int { return cmpU64(a.order, o) })
+	p.retry = slices.Insert(p.retry, i, j)
+}
+
+// later runs f in a goroutine that posts its continuation to run.
+func (p *pipeline) later(f func() func()) {
+	p.async++
+	go func() {
+		next := f()
+		select {
+		case p.events <- next:
+		case <-p.stopped:
+		}
+	}()
+}
+
+// committed resolves the entries of a committed batch.
+func (p *pipeline) committed(s *sentTx, r *notaryv1.SubmitResponse) {
+	loc := r.Result.GetBatch()
+	height, idx := r.Height, uint32(0)
+	if loc != nil {
+		height, idx = loc.Height, loc.TxIndex
+	}
+	entries := s.job.entries
+	p.later(func() func() {
+		b, err := p.record(height, idx)
+		for i, e := range entries {
+			if err != nil {
+				p.resolve(e, nil, fmt.Errorf("client: committed in batch %s, but its record could not be read: %w", ledger.FormatBatchID(height, idx), err))
+				continue
+			}
+			p.resolve(e, anchoredFrom(e.doc, b, uint32(i), false), nil)
+		}
+		return func() {}
+	})
+}
+
+// record reads a batch record, retrying failures (the batch is committed:
+// only reading it may fail, or the node may not serve its height yet) until
+// the retry timeout.
+func (p *pipeline) record(height int64, idx uint32) (*notaryv1.Batch, error) {
+	k := [2]int64{height, int64(idx)}
+	p.batchMu.Lock()
+	b := p.batches[k]
+	p.batchMu.Unlock()
+	if b != nil {
+		return b, nil
+	}
+	deadline := time.Now().Add(p.c.opts.RetryTimeout)
+	wait := minBackoff
+	for {
+		ctx, cancel := context.WithTimeout(p.c.ctx, callTimeout)
+		b, err := p.c.batchRecord(ctx, height, idx)
+		cancel()
+		if err == nil {
+			p.batchMu.Lock()
+			if len(p.batches) > 4096 {
+				clear(p.batches)
+			}
+			p.batches[k] = b
+			p.batchMu.Unlock()
+			return b, nil
+		}
+		if p.c.ctx.Err() != nil {
+			return nil, ErrClosed
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-p.c.ctx.Done():
+			return nil, ErrClosed
+		}
+		wait = min(2*wait, maxBackoff)
+	}
+}
+
+// existing resolves e as already anchored at loc.
+func (p *pipeline) existing(e *entry, loc *notaryv1.DigestLocator) {
+	b, err := p.record(loc.Height, loc.TxIndex)
+	if err != nil {
+		p.resolve(e, nil, fmt.Errorf("client: already anchored in batch %s, but its record could not be read: %w", ledger.FormatBatchID(loc.Height, loc.TxIndex), err))
+		return
+	}
+	p.resolve(e, anchoredFrom(e.doc, b, loc.LeafIndex, !p.ownTx(e, b.TxHash)), nil)
+}
+
+// ownTx reports whether e was sent in the transaction of hash h.
+func (p *pipeline) ownTx(e *entry, h []byte) bool {
+	if len(h) != 32 {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return e.sent[[32]byte(h)]
+}
+
+// find looks an entry's value up: its record if anchored, nil if not.
+func (p *pipeline) find(e *entry) (*Anchored, error) {
+	ctx, cancel := context.WithTimeout(p.c.ctx, callTimeout)
+	defer cancel()
+	r, err := p.c.Lookup(ctx, e.doc.Algorithm, e.doc.Anchored, 0)
+	if status.Code(err) == codes.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.Batch == nil {
+		return nil, fmt.Errorf("client: lookup of %x: no batch record", e.doc.Anchored)
+	}
+	return anchoredFrom(e.doc, r.Batch, r.LeafIndex, !p.ownTx(e, r.Batch.TxHash)), nil
+}
+
+// split handles a batch refused for one duplicate: that value is resolved
+// with its original record, and the others go again. From the second
+// duplicate of the same batch on, the others are looked up first.
+func (p *pipeline) split(j *job, ex *notaryv1.ExistingDigest) {
+	var dup *entry
+	rest := make([]*entry, 0, len(j.entries))
+	for _, e := range j.entries {
+		if dup == nil && string(ex.Digest) == e.key {
+			dup = e
+			continue
+		}
+		rest = append(rest, e)
+	}
+	if dup == nil {
+		// The chain named a value this batch does not carry.
+		p.failJob(j, fmt.Errorf("client: the chain reported duplicate %x, which the batch does not carry", ex.Digest))
+		return
+	}
+	j.dups++
+	j.entries = rest
+	loc := ex.Locator
+	if loc != nil {
+		p.later(func() func() { p.existing(dup, loc); return func() {} })
+	} else {
+		// Anchored by a transaction not yet committed: wait for it.
+		p.later(func() func() {
+			p.awaitAnchored(dup)
+			return func() {}
+		})
+	}
+	if len(rest) == 0 {
+		return
+	}
+	if j.dups < 2 {
+		p.requeue(j)
+		return
+	}
+	p.later(func() func() {
+		p.lookupAll(rest)
+		return func() { p.requeue(j) }
+	})
+}
+
+// awaitAnchored polls for a value another transaction is anchoring, until
+// it is committed or the retry timeout ends.
+func (p *pipeline) awaitAnchored(e *entry) {
+	deadline := time.Now().Add(p.c.opts.RetryTimeout)
+	wait := minBackoff
+	var last error
+	for time.Now().Before(deadline) {
+		a, err := p.find(e)
+		if err == nil && a != nil {
+			p.resolve(e, a, nil)
+			return
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-time.After(wait):
+		case <-p.c.ctx.Done():
+			p.resolve(e, nil, ErrClosed)
+			return
+		}
+		wait = min(2*wait, maxBackoff)
+	}
+	if last == nil {
+		last = errors.New("it is in a transaction that was not committed")
+	}
+	p.resolve(e, nil, fmt.Errorf("client: the chain reported the value as being anchored by another transaction, but it was not found within %s: %w", p.c.opts.RetryTimeout, last))
+}
+
+// lookupAll resolves the entries that are anchored already; the others stay
+// pending.
+func (p *pipeline) lookupAll(es []*entry) {
+	work := make(chan *entry)
+	var wg sync.WaitGroup
+	for range min(lookupWorkers, len(es)) {
+		wg.Go(func() {
+			for e := range work {
+				if a, err := p.find(e); err == nil && a != nil {
+					p.resolve(e, a, nil)
+				}
+			}
+		})
+	}
+	for _, e := range es {
+		work <- e
+	}
+	close(work)
+	wg.Wait()
+}
+
+// lookupFirst learns whether a batch whose fate was unknown was committed:
+// its first value is found in that very transaction, or the batch goes
+// again.
+func (p *pipeline) lookupFirst(s *sentTx) {
+	j := s.job
+	first := j.entries[0]
+	p.later(func() func() {
+		var a *Anchored
+		var err error
+		for range 3 {
+			if a, err = p.find(first); err == nil {
+				break
+			}
+			time.Sleep(minBackoff)
+		}
+		switch {
+		case err != nil:
+			e := fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+			return func() { p.progress(); p.failJob(j, e) }
+		case a != nil && string(a.TxHash) == string(s.hash[:]):
+			// Committed: the batch record is the same for all its values.
+			return func() {
+				p.progress()
+				p.committed(s, &notaryv1.SubmitResponse{Height: a.Height, Result: &notaryv1.TxResult{
+					Created: &notaryv1.TxResult_Batch{Batch: &notaryv1.DigestLocator{Height: a.Height, TxIndex: a.TxIndex}}}})
+			}
+		default:
+			return func() { p.requeue(j) }
+		}
+	})
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,124 @@
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// Submit fills in body's chain id and sequence, signs it with the client's
+// identity, submits it and waits until it is committed. It goes through the
+// same pipeline as anchoring, so it never races the batches for a sequence
+// number; transient failures are retried (a transaction is never applied
+// twice: its sequence guarantees that). A transaction the chain or the
+// gateway refused is a *TxError; one whose fate could not be learned wraps
+// ErrUnknownOutcome. body is not modified.
+func (c *Client) Submit(ctx context.Context, body *notaryv1.TxBody) (*notaryv1.SubmitResponse, error) {
+	if body == nil || body.Msg == nil {
+		return nil, errors.New("client: submit: the transaction body carries no message")
+	}
+	if body.GetAnchorBatch() != nil {
+		if ab := body.GetAnchorBatch(); len(ab.Digests) == 0 || len(ab.Digests)%ledger.DigestSize != 0 {
+			return nil, fmt.Errorf("client: submit: an AnchorBatch carries 1 or more concatenated %d-byte digests, not %d bytes", ledger.DigestSize, len(ab.Digests))
+		}
+	}
+	p, err := c.pipeline()
+	if err != nil {
+		return nil, err
+	}
+	return p.submit(ctx, proto.Clone(body).(*notaryv1.TxBody))
+}
+
+// Revoke revokes anchored values (Document.Anchored: the salted commitments
+// or bare digests as they are on chain, not document digests), all hashed
+// with the client's algorithm, for reason (not UNSPECIFIED) with an
+// optional short text, and waits until the revocation is committed. Only
+// the agency that anchored a value may revoke it; a refusal is a *TxError
+// (NotFound for a value not anchored, AlreadyExists for one already
+// revoked, PermissionDenied for another agency's).
+func (c *Client) Revoke(ctx context.Context, digests [][]byte, reason notaryv1.RevocationReason, text string) (*notaryv1.SubmitResponse, error) {
+	if len(digests) == 0 {
+		return nil, errors.New("client: revoke: no digests")
+	}
+	if _, ok := notaryv1.RevocationReason_name[int32(reason)]; !ok || reason == notaryv1.RevocationReason_REVOCATION_REASON_UNSPECIFIED {
+		return nil, fmt.Errorf("client: revoke: %v is not a revocation reason (superseded, issued in error, fraud, expired, court order or other)", reason)
+	}
+	seen := make(map[string]bool, len(digests))
+	all := make([]byte, 0, len(digests)*ledger.DigestSize)
+	for i, d := range digests {
+		if len(d) != ledger.DigestSize {
+			return nil, fmt.Errorf("client: revoke: digest %d is %d bytes, not %d", i, len(d), ledger.DigestSize)
+		}
+		if seen[string(d)] {
+			return nil, fmt.Errorf("client: revoke: digest %d (%x) is given twice", i, d)
+		}
+		seen[string(d)] = true
+		all = append(all, d...)
+	}
+	return c.Submit(ctx, &notaryv1.TxBody{Msg: &notaryv1.TxBody_Revoke{Revoke: &notaryv1.Revoke{
+		HashAlgorithm: c.opts.Algorithm, Digests: all, Reason: reason, ReasonText: text}}})
+}
+
+// RevokeDocuments revokes Documents (their anchored values); see Revoke.
+func (c *Client) RevokeDocuments(ctx context.Context, docs []Document, reason notaryv1.RevocationReason, text string) (*notaryv1.SubmitResponse, error) {
+	ds := make([][]byte, len(docs))
+	for i, d := range docs {
+		if d.Algorithm != c.opts.Algorithm {
+			return nil, fmt.Errorf("client: revoke: document %d is hashed with %s, the client uses %s", i, ledger.AlgorithmName(d.Algorithm), ledger.AlgorithmName(c.opts.Algorithm))
+		}
+		ds[i] = d.Anchored
+	}
+	return c.Revoke(ctx, ds, reason, text)
+}
+
+// Receipt fetches the v1 receipt of an anchored Document (status at the
+// latest height) and completes its document binding with what only the
+// agency knows: the document digest and, for a salted commitment, the salt.
+// A Document with only Anchored set (Digest nil) gets a receipt whose
+// binding starts at the anchored value. A value not anchored is NotFound.
+func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, error) {
+	if ledger.AlgorithmName(doc.Algorithm) == "" || len(doc.Anchored) != ledger.DigestSize {
+		return nil, fmt.Errorf("client: receipt: a Document needs an algorithm and a %d-byte anchored value (use Client.Document)", ledger.DigestSize)
+	}
+	if len(doc.Digest) != 0 {
+		want := doc.Digest
+		if doc.Salted() {
+			want = ledger.SaltedDigest(doc.Algorithm, doc.Salt, doc.Digest)
+		}
+		if string(want) != string(doc.Anchored) {
+			return nil, errors.New("client: receipt: the Document is inconsistent: its digest and salt do not give its anchored value")
+		}
+	}
+	r, err := c.gw.GetReceipt(ctx, &notaryv1.GetReceiptRequest{HashAlgorithm: doc.Algorithm, Digest: doc.Anchored})
+	if err != nil {
+		return nil, rpcError("receipt", err)
+	}
+	rc := r.GetReceipt()
+	if rc == nil {
+		return nil, errors.New("client: receipt: the gateway answered without a receipt")
+	}
+	b := rc.Document
+	if b == nil {
+		b = &notaryv1.DocumentBinding{}
+		rc.Document = b
+	}
+	if b.AnchoredDigest != "" && b.AnchoredDigest != hex.EncodeToString(doc.Anchored) {
+		return nil, fmt.Errorf("client: receipt: the gateway answered for %s, not %x", b.AnchoredDigest, doc.Anchored)
+	}
+	b.HashAlgorithm = ledger.AlgorithmName(doc.Algorithm)
+	b.AnchoredDigest = hex.EncodeToString(doc.Anchored)
+	if len(doc.Digest) != 0 {
+		b.DocumentDigest = hex.EncodeToString(doc.Digest)
+		b.Salt = ""
+		if doc.Salted() {
+			b.Salt = hex.EncodeToString(doc.Salt)
+		}
+	}
+	return rc, nil
+}
