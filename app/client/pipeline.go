@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
@@ -150,7 +151,7 @@ func (p *pipeline) poke() {
 // enqueue adds a document to the open batch, or joins the entry of the same
 // anchored value if one is pending.
 func (p *pipeline) enqueue(ctx context.Context, doc Document) (*entry, error) {
-	if p.c.id.Role != "agency" {
+	if p.c.id.Role != identity.RoleAgency {
 		return nil, fmt.Errorf("client: anchor: identity %q is a %s; only an agency anchors", p.c.id.ID, p.c.id.Role)
 	}
 	key := string(doc.Anchored)

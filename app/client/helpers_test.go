@@ -1,0 +1,68 @@
+package client_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/app/gateway"
+	"github.com/gobtechlab/notary/app/internal/testnode"
+)
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// startNode starts a test node whose gateway serves receipts.
+func startNode(t testing.TB, opts testnode.Options) *testnode.Node {
+	t.Helper()
+	opts.GatewayOptions.Receipts = gateway.Receipts
+	return testnode.Start(t, opts)
+}
+
+// dial returns a client of n as the identity in dir, closed at cleanup.
+func dial(t testing.TB, n *testnode.Node, dir string, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.Dial(n.Addr, n.Identity(t, dir), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return c
+}
+
+// digest returns a document digest derived from seed and i.
+func digest(seed string, i int) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(i))
+	s := sha256.Sum256(append([]byte(seed+"/"), b[:]...))
+	return s[:]
+}
+
+func digests(seed string, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = digest(seed, i)
+	}
+	return out
+}
+
+// sameRecord fails unless a and b name the same anchoring.
+func sameRecord(t testing.TB, a, b *client.Anchored) {
+	t.Helper()
+	if a.Height != b.Height || a.TxIndex != b.TxIndex || a.Leaf != b.Leaf || !a.Time.Equal(b.Time) ||
+		string(a.TxHash) != string(b.TxHash) || string(a.Anchored) != string(b.Anchored) {
+		t.Fatalf("records differ:\n%+v\n%+v", a, b)
+	}
+}
