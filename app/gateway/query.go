@@ -521,8 +521,9 @@ func (s *Server) CheckCoverage(_ context.Context, req *notaryv1.CheckCoverageReq
 
 // GetAccessHistory implements notary.v1.Gateway: the head of a subject's
 // access history and a page of its entries, each with its proof, from one
-// state view.
-func (s *Server) GetAccessHistory(_ context.Context, req *notaryv1.GetAccessHistoryRequest) (*notaryv1.GetAccessHistoryResponse, error) {
+// state view; with with_checkpoint, at a height with a signed header, and
+// with that checkpoint and the validator chain.
+func (s *Server) GetAccessHistory(ctx context.Context, req *notaryv1.GetAccessHistoryRequest) (*notaryv1.GetAccessHistoryResponse, error) {
 	if err := checkSubject(req.Subject); err != nil {
 		return nil, err
 	}
@@ -530,7 +531,24 @@ func (s *Server) GetAccessHistory(_ context.Context, req *notaryv1.GetAccessHist
 	if err != nil {
 		return nil, err
 	}
-	view, err := s.view(req.Height)
+	height := req.Height
+	var cp *notaryv1.GetCheckpointResponse
+	if req.WithCheckpoint {
+		if req.Height < 0 {
+			return nil, invalidArg("height %d: use 0 for the newest height with a signed header, or a committed height >= 1", req.Height)
+		}
+		if s.receipts == nil {
+			return nil, status.Error(codes.Unimplemented, "GetAccessHistory with_checkpoint: this node builds no checkpoints")
+		}
+		if cp, err = s.receipts.GetCheckpoint(ctx, &notaryv1.GetCheckpointRequest{Height: req.Height}); err != nil {
+			return nil, err
+		}
+		if cp.GetCheckpoint() == nil {
+			return nil, &ledger.StoreError{Err: fmt.Errorf("the checkpoint builder returned no checkpoint for height %d", req.Height)}
+		}
+		height = cp.Checkpoint.Height
+	}
+	view, err := s.view(height)
 	if err != nil {
 		return nil, err
 	}
@@ -538,7 +556,7 @@ func (s *Server) GetAccessHistory(_ context.Context, req *notaryv1.GetAccessHist
 	if err != nil {
 		return nil, err
 	}
-	resp := &notaryv1.GetAccessHistoryResponse{Height: view.Height(), Head: headBytes, HeadProof: headProof}
+	resp := &notaryv1.GetAccessHistoryResponse{Height: view.Height(), Head: headBytes, HeadProof: headProof, Checkpoint: cp}
 	var head notaryv1.AccessHead
 	if headBytes != nil {
 		if err := proto.Unmarshal(headBytes, &head); err != nil {

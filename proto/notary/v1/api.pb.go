@@ -1810,9 +1810,15 @@ type GetAccessHistoryRequest struct {
 	// page_size: 1..1000; 0 = 100.
 	PageSize uint32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// height to answer at; 0 = latest.
-	Height        int64 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Height int64 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	// with_checkpoint asks for the checkpoint (the signed header carrying the
+	// app hash of height, and the validator chain to its signers), so that the
+	// page verifies offline against the trust bundle. The answer is then at a
+	// height with a signed header: height 0 means the newest such height, and
+	// an explicit height must have one.
+	WithCheckpoint bool `protobuf:"varint,5,opt,name=with_checkpoint,json=withCheckpoint,proto3" json:"with_checkpoint,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetAccessHistoryRequest) Reset() {
@@ -1871,6 +1877,13 @@ func (x *GetAccessHistoryRequest) GetHeight() int64 {
 		return x.Height
 	}
 	return 0
+}
+
+func (x *GetAccessHistoryRequest) GetWithCheckpoint() bool {
+	if x != nil {
+		return x.WithCheckpoint
+	}
+	return false
 }
 
 // AccessEntry is one exchange with its proof.
@@ -1939,7 +1952,8 @@ type GetAccessHistoryResponse struct {
 	HeadProof []byte `protobuf:"bytes,3,opt,name=head_proof,json=headProof,proto3" json:"head_proof,omitempty"`
 	// entries from start, in index order.
 	Entries []*AccessEntry `protobuf:"bytes,4,rep,name=entries,proto3" json:"entries,omitempty"`
-	// checkpoint carrying the app hash of height, with the validator chain.
+	// checkpoint carrying the app hash of height, with the validator chain;
+	// set when the request asks for it (with_checkpoint).
 	Checkpoint    *GetCheckpointResponse `protobuf:"bytes,5,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2505,12 +2519,13 @@ const file_notary_v1_api_proto_rawDesc = "" +
 	"\x13ListMandatesRequest\"^\n" +
 	"\x14ListMandatesResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12.\n" +
-	"\bmandates\x18\x02 \x03(\v2\x12.notary.v1.MandateR\bmandates\"~\n" +
+	"\bmandates\x18\x02 \x03(\v2\x12.notary.v1.MandateR\bmandates\"\xa7\x01\n" +
 	"\x17GetAccessHistoryRequest\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\fR\asubject\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\x04R\x05start\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\rR\bpageSize\x12\x16\n" +
-	"\x06height\x18\x04 \x01(\x03R\x06height\";\n" +
+	"\x06height\x18\x04 \x01(\x03R\x06height\x12'\n" +
+	"\x0fwith_checkpoint\x18\x05 \x01(\bR\x0ewithCheckpoint\";\n" +
 	"\vAccessEntry\x12\x16\n" +
 	"\x06record\x18\x01 \x01(\fR\x06record\x12\x14\n" +
 	"\x05proof\x18\x02 \x01(\fR\x05proof\"\xd9\x01\n" +
