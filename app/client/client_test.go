@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gobtechlab/notary/app/client"
-	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -179,6 +178,10 @@ func TestDuplicateSplit(t *testing.T) {
 		}
 	}
 
+	st := client.Stats(c)
+	if st["splits"] < 3 || st["lookups"] == 0 {
+		t.Fatalf("split and look-up paths not taken: %v", st)
+	}
 	// All of them again: everything is Existing, nothing new is anchored.
 	all := append(append([][]byte{}, ds...), old...)
 	h := n.Height()
@@ -227,6 +230,9 @@ func TestSequenceRecovery(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if st := client.Stats(c); st["resyncs"] == 0 || st["refused"] == 0 {
+		t.Fatalf("no sequence recovery happened: %v", st)
+	}
 	after, err := c.Account(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +297,6 @@ func TestSubmitAndRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Submit a body built by hand; its chain id and sequence are filled in.
-	id := n.Identity(t, n.Agency)
 	body := &notaryv1.TxBody{Sequence: 999, Msg: &notaryv1.TxBody_Revoke{Revoke: &notaryv1.Revoke{
 		HashAlgorithm: client.SHA256, Digests: got[2].Anchored, Reason: notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED}}}
 	resp, err = c.Submit(ctx, body)
@@ -310,7 +315,6 @@ func TestSubmitAndRevoke(t *testing.T) {
 	if !errors.As(err, &te) || te.GRPC != codes.PermissionDenied {
 		t.Fatalf("submit for another agency: %v", err)
 	}
-	_ = id
 }
 
 // TestCloseFlushes: Close sends the open batch at once and waits for it.
@@ -512,5 +516,69 @@ func TestBadInput(t *testing.T) {
 	if _, err := c.Anchor(ctx, digest("after", 0)); err != nil {
 		t.Fatal(err)
 	}
-	_ = identity.RoleAgency
+}
+
+// TestReconnect: connections are cut while batches are in flight; the
+// client reconnects, learns the fate of what it had sent, and every caller
+// gets the one true record of its value, none of them anchored twice.
+func TestReconnect(t *testing.T) {
+	n := startNode(t, testnode.Options{})
+	px := newProxy(t, n.Addr)
+	c, err := client.Dial(px.Addr(), n.Identity(t, n.Agency), client.WithBatching(8, 5*time.Millisecond), client.WithMaxInFlight(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	ctx := ctxT(t, 90*time.Second)
+	stop := make(chan struct{})
+	var cutter sync.WaitGroup
+	cutter.Go(func() {
+		for range 6 {
+			select {
+			case <-stop:
+				return
+			case <-time.After(250 * time.Millisecond):
+				px.cut()
+			}
+		}
+	})
+	const callers, each = 8, 30
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var got []*client.Anchored
+	for g := range callers {
+		wg.Go(func() {
+			for i := range each {
+				a, err := c.Anchor(ctx, digest(fmt.Sprintf("reconnect-%d", g), i))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				got = append(got, a)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	cutter.Wait()
+	st := client.Stats(c)
+	t.Logf("stats %v", st)
+	if st["streams"] < 2 {
+		t.Fatalf("the stream was never broken: %v", st)
+	}
+	pub := n.Client(t, "")
+	for _, a := range got {
+		if a.Existing {
+			t.Fatalf("own value reported as Existing after a retry: %+v", a)
+		}
+		r, err := pub.LookupDigest(ctx, &notaryv1.LookupDigestRequest{HashAlgorithm: a.Algorithm, Digest: a.Anchored})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Batch.Height != a.Height || r.Batch.TxIndex != a.TxIndex || r.LeafIndex != a.Leaf {
+			t.Fatalf("result %s/%d, chain %d-%d/%d", a.BatchID(), a.Leaf, r.Batch.Height, r.Batch.TxIndex, r.LeafIndex)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -69,6 +70,11 @@ type sentTx struct {
 	resend  bool // to be sent again, identical bytes
 }
 
+// pipelineStats count what the pipeline did, for tests and diagnostics.
+type pipelineStats struct {
+	sent, resent, committed, refused, splits, lookups, resyncs, streams atomic.Int64
+}
+
 // streamMsg is what a stream's reader goroutine reports.
 type streamMsg struct {
 	gen  uint64
@@ -98,6 +104,8 @@ type pipeline struct {
 	stopped chan struct{}  // closed when run returns
 	abort   chan struct{}  // closed by close when its context ends
 	once    sync.Once
+
+	stats pipelineStats
 
 	batchMu sync.Mutex
 	batches map[[2]int64]*notaryv1.Batch // batch records read, by (height, tx index)
@@ -415,6 +423,7 @@ func (p *pipeline) shutdown() {
 func (p *pipeline) step() {
 	if p.resync && len(p.inflight) == 0 {
 		p.resync, p.seqKnown = false, false
+		p.stats.resyncs.Add(1)
 	}
 	if !p.hasWork() {
 		return
@@ -588,6 +597,11 @@ func (p *pipeline) send(s *sentTx) bool {
 	p.nextID++
 	s.id = strconv.FormatUint(p.nextID, 10)
 	p.inflight[s.id] = s
+	if s.unknown {
+		p.stats.resent.Add(1)
+	} else {
+		p.stats.sent.Add(1)
+	}
 	if err := p.stream.Send(&notaryv1.SubmitRequest{Tx: s.raw, RequestId: s.id}); err != nil {
 		p.broken(err)
 		return false
@@ -605,6 +619,7 @@ func (p *pipeline) openStream() error {
 	}
 	p.gen++
 	gen := p.gen
+	p.stats.streams.Add(1)
 	p.stream, p.streamStop = st, cancel
 	go func() {
 		for {
@@ -675,6 +690,7 @@ func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
 	delete(p.inflight, s.id)
 	j := s.job
 	if code == codes.OK && r.Code == 0 {
+		p.stats.committed.Add(1)
 		p.progress()
 		if j.anchor() {
 			p.committed(s, r)
@@ -686,6 +702,7 @@ func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
 	// Refused: the transaction changed nothing, not even its sequence, so
 	// the ones sent after it fail too. Send nothing new until they are
 	// answered, then read the account's sequence again.
+	p.stats.refused.Add(1)
 	p.resync = true
 	switch {
 	case r.Code == codeReplayed || r.Code == codeSkipped:
@@ -829,6 +846,7 @@ func (p *pipeline) ownTx(e *entry, h []byte) bool {
 
 // find looks an entry's value up: its record if anchored, nil if not.
 func (p *pipeline) find(e *entry) (*Anchored, error) {
+	p.stats.lookups.Add(1)
 	ctx, cancel := context.WithTimeout(p.c.ctx, callTimeout)
 	defer cancel()
 	r, err := p.c.Lookup(ctx, e.doc.Algorithm, e.doc.Anchored, 0)
@@ -864,6 +882,7 @@ func (p *pipeline) split(j *job, ex *notaryv1.ExistingDigest) {
 	}
 	j.dups++
 	j.entries = rest
+	p.stats.splits.Add(1)
 	loc := ex.Locator
 	if loc != nil {
 		p.later(func() func() { p.existing(dup, loc); return func() {} })
