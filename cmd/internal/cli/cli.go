@@ -137,7 +137,11 @@ func BindEnv(cmd *cobra.Command) error {
 
 // Execute runs root with a context cancelled on SIGINT/SIGTERM and returns
 // the process exit code, printing errors to stderr.
-func Execute(root *cobra.Command) int {
+func Execute(root *cobra.Command) int { return ExecuteTo(root, os.Stderr) }
+
+// ExecuteTo is Execute printing errors to stderr instead of the process's
+// standard error (tests run commands in-process and read what they print).
+func ExecuteTo(root *cobra.Command, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root.SilenceErrors = true
@@ -167,7 +171,7 @@ func Execute(root *cobra.Command) int {
 	} else if isUsage(err) {
 		code = ExitUsage
 	}
-	fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
+	fmt.Fprintf(stderr, "%s: %v\n", root.Name(), err)
 	return code
 }
 
@@ -176,5 +180,6 @@ func isUsage(err error) bool {
 	s := err.Error()
 	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "accepts ") ||
 		strings.HasPrefix(s, "requires at least") || strings.HasPrefix(s, "unknown flag") ||
+		strings.HasPrefix(s, "required flag(s)") || strings.HasPrefix(s, "invalid argument") ||
 		strings.Contains(s, "arg(s), received")
 }
