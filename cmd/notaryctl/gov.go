@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+func newGovCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gov",
+		Short: "consortium governance: propose, vote, list (ministries)",
+		Long: `gov is the consortium's governance. A ministry proposes an action with its
+governance identity (--identity, the ministry's directory under identities/);
+ministries vote with their voting power; a proposal passes with more than
+the chain's gov_threshold (2/3 by default) of the total power before it
+expires, and its action runs at the end of that block.`,
+	}
+	cmd.AddCommand(newGovProposeCmd(), newGovVoteCmd(), newGovListCmd())
+	return cmd
+}
+
+// proposalView is a governance proposal.
+type proposalView struct {
+	ID       uint64 `json:"id"`
+	Title    string `json:"title"`
+	Action   string `json:"action"`
+	Target   string `json:"target,omitempty"`
+	Proposer string `json:"proposer_ministry_id"`
+	Status   string `json:"status"`
+	Yes      int64  `json:"yes_power"`
+	No       int64  `json:"no_power"`
+	Abstain  int64  `json:"abstain_power"`
+	Submit   int64  `json:"submit_height"`
+	Expiry   int64  `json:"expiry_height"`
+	Decided  int64  `json:"decided_height,omitempty"`
+	Result   string `json:"result,omitempty"`
+}
+
+func viewProposal(p *notaryv1.Proposal) proposalView {
+	return proposalView{
+		ID: p.GetId(), Title: p.GetTitle(), Action: ledger.ProposalActionName(p.GetAction()), Target: ledger.ProposalActionTarget(p.GetAction()),
+		Proposer: p.GetProposerMinistryId(), Status: ledger.ProposalStatusName(p.GetStatus()),
+		Yes: p.GetYesPower(), No: p.GetNoPower(), Abstain: p.GetAbstainPower(),
+		Submit: p.GetSubmitHeight(), Expiry: p.GetExpiryHeight(), Decided: p.GetDecidedHeight(), Result: p.GetResult(),
+	}
+}
+
+// describe is the proposal's action and target in words.
+func (p proposalView) describe() string {
+	if p.Target == "" {
+		return p.Action
+	}
+	return p.Action + " " + p.Target
+}
+
+// requireMinistry refuses an identity that is not a ministry's.
+func requireMinistry(s *session, what string) error {
+	if s.id.Role != identity.RoleMinistry {
+		return cli.Usage("%s needs a ministry's governance identity (--identity DIR), not a %s's (%s)", what, s.id.Role, s.id.Dir())
+	}
+	return nil
+}
+
+// totalPower is the power of the active validator ministries.
+func totalPower(ctx context.Context, s *session) (int64, error) {
+	st, err := s.c.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, m := range st.GetValidators() {
+		total += m.GetPower()
+	}
+	return total, nil
+}
+
+// share formats part of total as a percentage.
+func share(part, total int64) string {
+	if total <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(total))
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// refreshStatus replaces the status part of an existing receipt (and the
+// validator chain, which must reach the signers of the new status
+// checkpoint) with those of a fresh receipt of the same anchoring. The
+// document binding, inclusion, issuer and anchor checkpoint are kept.
+func refreshStatus(old, fresh *notaryv1.Receipt) (*notaryv1.Receipt, error) {
+	if old.GetChainId() != fresh.GetChainId() {
+		return nil, fmt.Errorf("the receipt is for chain %q, the node is on %q", old.GetChainId(), fresh.GetChainId())
+	}
+	if old.GetDocument().GetAnchoredDigest() != fresh.GetDocument().GetAnchoredDigest() ||
+		old.GetDocument().GetHashAlgorithm() != fresh.GetDocument().GetHashAlgorithm() {
+		return nil, fmt.Errorf("the receipt is for another anchored digest")
+	}
+	if !bytes.Equal(old.GetInclusion().GetBatch(), fresh.GetInclusion().GetBatch()) ||
+		old.GetInclusion().GetLeafIndex() != fresh.GetInclusion().GetLeafIndex() {
+		return nil, fmt.Errorf("the receipt names another batch than the chain's record")
+	}
+	r := proto.Clone(old).(*notaryv1.Receipt)
+	r.Status = fresh.Status
+	r.ValidatorChain = fresh.ValidatorChain
+	return r, nil
+}
+
+// readReceipt reads and strictly decodes a receipt file.
+func readReceipt(path string) (*notaryv1.Receipt, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := verify.DecodeReceipt(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// writeReceipt writes r to path in the receipt file form (canonical JSON,
+// indented), through a temporary file renamed into place so that a reader
+// never sees half a receipt.
+func writeReceipt(path string, r *notaryv1.Receipt) error {
+	b, err := verify.EncodeReceiptFile(r)
+	if err != nil {
+		return fmt.Errorf("receipt %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("receipt %s: %w", path, werr)
+	}
+	return nil
+}
+
+// documentOfReceipt returns the Document a receipt binds (the digest and
+// salt it carries).
+func documentOfReceipt(r *notaryv1.Receipt) (client.Document, error) {
+	b := r.GetDocument()
+	alg, ok := ledger.ParseAlgorithm(b.GetHashAlgorithm())
+	if !ok {
+		return client.Document{}, fmt.Errorf("unknown hash algorithm %q", b.GetHashAlgorithm())
+	}
+	anchored, err := hex.DecodeString(b.GetAnchoredDigest())
+	if err != nil || len(anchored) != ledger.DigestSize {
+		return client.Document{}, fmt.Errorf("bad anchored digest %q", b.GetAnchoredDigest())
+	}
+	doc := client.Document{Algorithm: alg, Anchored: anchored}
+	if doc.Digest, err = hex.DecodeString(b.GetDocumentDigest()); err != nil {
+		return client.Document{}, fmt.Errorf("bad document digest %q", b.GetDocumentDigest())
+	}
+	if doc.Salt, err = hex.DecodeString(b.GetSalt()); err != nil {
+		return client.Document{}, fmt.Errorf("bad salt %q", b.GetSalt())
+	}
+	if len(doc.Salt) == 0 {
+		doc.Salt = nil
+	}
+	return doc, nil
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/cmd/internal/cli"
+)
+
+// Global flags.
+const (
+	flagNode     = "node"
+	flagIdentity = "identity"
+	flagTimeout  = "timeout"
+)
+
+// Exit codes of notaryctl besides cli's (0 ok, 1 failed, 2 usage, 4
+// unavailable).
+const (
+	// exitRevoked: `get` found the document, revoked (as the verifier's 3).
+	exitRevoked = cli.ExitRevoked
+	// exitAlreadyAnchored: `anchor` failed nowhere but found at least one
+	// document anchored before.
+	exitAlreadyAnchored = 5
+)
+
+// devAgency is the agency `notaryd dev` creates, and devHome its default
+// home (under the user's home directory).
+const (
+	devAgency = "dev-agency"
+	devHome   = ".notary-dev"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "notaryctl",
+		Short: "anchor, look up and revoke documents; consent checks, exchanges and governance",
+		Long: `notaryctl is the agencies' and ministries' client of the GobTechLab Notary
+consortium chain. It talks to a node's gateway (--node) as an identity
+(--identity): an agency's or a ministry's key with its client certificate.
+Documents never leave the machine: only their digests (by default salted
+commitments) are anchored.
+
+  notaryctl anchor PATH...                  anchor files (folders: recursively), write receipts
+  notaryctl get FILE|DIGEST                 batch, issuer, block time and status of a document
+  notaryctl revoke FILE|DIGEST...           revoke documents (--reason-code, --reason)
+  notaryctl receipt FILE|DIGEST             fetch a receipt, or refresh the status of one
+  notaryctl status                          chain id, height, validators
+  notaryctl consent check ...               is an exchange covered, and by what
+  notaryctl exchange record ...             record a data exchange
+  notaryctl gov propose ACTION ...          propose a governance action (ministries)
+  notaryctl gov vote ID yes|no|abstain      vote on a proposal (ministries)
+  notaryctl gov list                        list proposals
+
+The default identity is the dev agency of ` + "`notaryd dev`" + `:
+$NOTARY_HOME/identities/dev-agency, else ~/.notary-dev/identities/dev-agency,
+so that on a dev chain ` + "`notaryctl anchor FILE`" + ` works with no flags. The default
+node is the identity's, else 127.0.0.1:9090.
+
+Exit codes:
+  0  ok
+  1  the operation failed or was refused (get: not anchored;
+     consent check: not covered)
+  2  usage error, or unreadable input (missing file, bad digest, bad flag)
+  3  get: the document is anchored but revoked
+  4  the node could not be reached, or is not ready (or --timeout passed)
+  5  anchor: nothing failed, but at least one document was already anchored
+     (its original record is reported and its receipt written)
+
+Every flag can also be set with NOTARY_<FLAG> (for example NOTARY_NODE,
+NOTARY_IDENTITY, NOTARY_OUTPUT).`,
+	}
+	cli.AddOutputFlag(root)
+	pf := root.PersistentFlags()
+	pf.String(flagNode, "", "gateway address host:port (default: the identity's node, else "+client.DefaultNode+")")
+	pf.String(flagIdentity, "", "identity directory (default: the dev agency of `notaryd dev`)")
+	pf.Duration(flagTimeout, 2*time.Minute, "how long the whole command may take")
+	root.AddCommand(newAnchorCmd(), newGetCmd(), newRevokeCmd(), newReceiptCmd(), newStatusCmd(),
+		newConsentCmd(), newExchangeCmd(), newGovCmd())
+	return root
+}
+
+// defaultIdentityDir is the dev agency's identity directory of `notaryd dev`:
+// in $NOTARY_HOME if set (notaryd's --home), else in ~/.notary-dev.
+func defaultIdentityDir() string {
+	home := os.Getenv("NOTARY_HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			h = "."
+		}
+		home = filepath.Join(h, devHome)
+	}
+	return filepath.Join(home, app.IdentitiesDir, devAgency)
+}
+
+// loadIdentity loads --identity (or the default one). A missing or broken
+// identity is a usage error.
+func loadIdentity(cmd *cobra.Command) (*identity.Identity, error) {
+	dir, _ := cmd.Flags().GetString(flagIdentity)
+	given := dir != ""
+	if !given {
+		dir = defaultIdentityDir()
+	}
+	id, err := identity.Load(dir)
+	if err != nil {
+		if !given && errors.Is(err, os.ErrNotExist) {
+			return nil, cli.Usage("no identity given and no dev agency at %s: give --identity DIR (or run `notaryd dev`)", dir)
+		}
+		return nil, cli.Usage("--identity %s: %w", dir, err)
+	}
+	return id, nil
+}
+
+// session is an open connection of a command: its identity, client and
+// deadline.
+type session struct {
+	id  *identity.Identity
+	c   *client.Client
+	ctx context.Context
+
+	cancel context.CancelFunc
+}
+
+// connect loads the identity and dials the node; the caller closes the
+// session. It does not wait for the connection: the first call does.
+func connect(cmd *cobra.Command, opts ...client.Option) (*session, error) {
+	id, err := loadIdentity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	node, _ := cmd.Flags().GetString(flagNode)
+	timeout, _ := cmd.Flags().GetDuration(flagTimeout)
+	if timeout <= 0 {
+		return nil, cli.Usage("--timeout must be positive, not %s", timeout)
+	}
+	c, err := client.Dial(node, id, opts...)
+	if err != nil {
+		return nil, cli.Usage("%w", err)
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+	return &session{id: id, c: c, ctx: ctx, cancel: cancel}, nil
+}
+
+// close flushes and closes the client (waiting at most 10 s for pending
+// work) and ends the session's deadline.
+func (s *session) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.c.Close(ctx)
+	s.cancel()
+}
+
+// fail gives err the exit code it deserves: unchanged if it has one, 4 when
+// the node could not be reached or did not answer in time, else 1.
+func (s *session) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *cli.ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if client.IsUnavailable(err) {
+		return cli.Fail(cli.ExitUnavail, fmt.Errorf("node %s: %w", s.c.Addr(), err))
+	}
+	return cli.Fail(cli.ExitFailure, err)
+}
