@@ -145,12 +145,19 @@ func sortedIDs(m map[string]string) []string {
 }
 
 // FreePortBlock finds a base port such that base..base+n-1 are free on
-// 127.0.0.1 (checked by listening on each), away from the usual defaults.
+// 127.0.0.1 (checked by listening on each), a multiple of 10 outside the
+// kernel's ephemeral port range (PortSpan): a port in that range can be
+// taken by any outgoing connection on the machine while the node that
+// listened on it is down, and the node could not restart.
 func FreePortBlock(t testing.TB, n int) int {
 	t.Helper()
+	lo, hi := PortSpan()
+	if hi-lo < n+10 {
+		t.Fatalf("no room for %d ports outside the ephemeral range", n)
+	}
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	for try := 0; try < 200; try++ {
-		base := 30000 + 10*r.IntN(2500)
+		base := lo + 10*r.IntN((hi-lo-n)/10)
 		var ls []net.Listener
 		ok := true
 		for p := base; p < base+n; p++ {
@@ -170,6 +177,32 @@ func FreePortBlock(t testing.TB, n int) int {
 	}
 	t.Fatalf("no block of %d free ports found", n)
 	return 0
+}
+
+// PortSpan returns the ports [lo, hi) that tests listen on: the larger of
+// the spans below and above the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range, Linux's default 32768..60999),
+// from 10000 up to 65535; 20000..32768 if the range cannot be read.
+func PortSpan() (lo, hi int) {
+	lo, hi = 20000, 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return lo, hi
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return lo, hi
+	}
+	el, err1 := strconv.Atoi(f[0])
+	eh, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil || el > eh {
+		return lo, hi
+	}
+	below, above := max(0, el-10000), max(0, 65535-(eh+1))
+	if below >= above {
+		return 10000, max(10000, el)
+	}
+	return eh + 1, 65535
 }
 
 // Node returns the node of a ministry id.
