@@ -163,7 +163,10 @@ func TestAbuseRateLimit(t *testing.T) {
 	base := &latencies{}
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	go func() { defer close(done); quietClient(t, quiet, quietID.Public(), 50*time.Millisecond, stop, base, &qerrs) }()
+	go func() {
+		defer close(done)
+		quietClient(t, quiet, quietID.Public(), 50*time.Millisecond, stop, base, &qerrs)
+	}()
 	time.Sleep(1500 * time.Millisecond)
 	close(stop)
 	<-done
@@ -172,7 +175,10 @@ func TestAbuseRateLimit(t *testing.T) {
 	during := &latencies{}
 	submits := &latencies{}
 	stop, done = make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); quietClient(t, quiet, quietID.Public(), 50*time.Millisecond, stop, during, &qerrs) }()
+	go func() {
+		defer close(done)
+		quietClient(t, quiet, quietID.Public(), 50*time.Millisecond, stop, during, &qerrs)
+	}()
 	subDone := make(chan struct{})
 	go func() {
 		defer close(subDone)
