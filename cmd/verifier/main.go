@@ -3,8 +3,15 @@
 // bundle: no network, no single node. `verifier inspect` shows what a
 // receipt claims, unverified.
 //
-// Exit codes: 0 valid and not revoked; 3 valid but revoked; 1 not valid; 2
-// usage error or unreadable file.
+// The citizen commands use the citizen's own key and a node's public
+// gateway: `verifier citizen keygen` creates the key, `verifier consent
+// grant|withdraw|list` manage consents, and `verifier accesses` fetches the
+// citizen's access history and verifies it offline against the trust
+// bundle.
+//
+// Exit codes of verify: 0 valid and not revoked; 3 valid but revoked; 1 not
+// valid; 2 usage error or unreadable file. Of the citizen commands: 0 done;
+// 1 refused or not verified; 2 usage error; 4 node unreachable.
 package main
 
 import (

@@ -21,6 +21,9 @@ type rootEnv struct {
 	locale []string
 	// location of local times; nil: time.Local.
 	location *time.Location
+	// home is the directory the default identity and trust bundle are
+	// under (~/.notary-dev/...); "": the user's home directory.
+	home string
 }
 
 func (e rootEnv) defaultLang() verify.Lang {
@@ -46,7 +49,7 @@ func (e rootEnv) lang(cmd *cobra.Command) (verify.Lang, error) {
 func newRootCmd(env rootEnv) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "verifier",
-		Short: "check a notarized document offline",
+		Short: "check a notarized document offline; see and control who uses your data",
 		Long: `verifier checks documents registered on the GobTechLab Notary consortium
 chain, offline: a document, its receipt (*.receipt.json) and the consortium's
 trust bundle (trust.json) are all it needs. It trusts no node, only the
@@ -56,12 +59,22 @@ chain back to the trust bundle.
   verifier verify DOCUMENT RECEIPT --trust TRUST   check a document
   verifier inspect RECEIPT                         show what a receipt claims (unverified)
 
-Exit codes: 0 valid and not revoked, 3 valid but revoked, 1 not valid,
-2 usage error or unreadable file. Texts follow LANG (es or en) unless --lang
-says otherwise. Every flag can also be set with NOTARY_<FLAG>.`,
+As a citizen, with your own key, talking to a node (--node):
+
+  verifier citizen keygen [--out DIR]              create your citizen identity
+  verifier consent grant|withdraw|list             manage your consents
+  verifier accesses --trust TRUST                  who obtained data about you, verified
+
+Exit codes of verify: 0 valid and not revoked, 3 valid but revoked, 1 not
+valid, 2 usage error or unreadable file. Of the citizen commands: 0 done,
+1 refused or not verified, 2 usage error, 4 node unreachable. The citizen
+commands default to the dev chain of notaryd dev (~/.notary-dev: identity
+identities/dev-citizen, trust bundle trust.json). Texts follow LANG (es or
+en) unless --lang says otherwise. Every flag can also be set with
+NOTARY_<FLAG>.`,
 	}
 	cli.AddOutputFlag(root)
 	root.PersistentFlags().String(FlagLang, "", "language of the text: es or en (default: from LANG)")
-	root.AddCommand(newVerifyCmd(env), newInspectCmd(env))
+	root.AddCommand(newVerifyCmd(env), newInspectCmd(env), newCitizenCmd(env), newConsentCmd(env), newAccessesCmd(env))
 	return root
 }
