@@ -27,8 +27,16 @@ type voteResult struct {
 func (r *voteResult) Text(w io.Writer) error {
 	p := r.Proposal
 	fmt.Fprintf(w, "%s voted %s on proposal %d (%s) at height %d\n", r.Ministry, r.Option, r.ProposalID, p.describe(), r.Height)
-	_, err := fmt.Fprintf(w, "  proposal is %s: yes %d (%s), no %d, abstain %d of %d; expires at height %d\n",
-		p.Status, p.Yes, share(p.Yes, r.TotalPower), p.No, p.Abstain, r.TotalPower, p.Expiry)
+	fmt.Fprintf(w, "  proposal is %s: yes %d (%s), no %d, abstain %d of %d", p.Status, p.Yes, share(p.Yes, r.TotalPower), p.No, p.Abstain, r.TotalPower)
+	if p.Decided != 0 {
+		fmt.Fprintf(w, "; decided at height %d", p.Decided)
+		if p.Result != "" {
+			fmt.Fprintf(w, " (%s)", p.Result)
+		}
+		_, err := fmt.Fprintln(w)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "; open until height %d\n", p.Expiry)
 	return err
 }
 
