@@ -331,3 +331,25 @@ func (e *env) goldenBoth(t *testing.T, name string, code int, idDir string, args
 	golden(t, name+".json.golden", normJSON(t, js.stdout, e.dir))
 	return text, js
 }
+
+// TestProgressBar draws the bar on a writer that is not a terminal by
+// building it directly (newProgress only shows it on a terminal).
+func TestProgressBar(t *testing.T) {
+	if newProgress(&bytes.Buffer{}, 1000) != nil || newProgress(os.Stderr, progressMin-1) != nil {
+		t.Fatal("a bar off a terminal or for few files")
+	}
+	var buf bytes.Buffer
+	p := &progress{w: &buf, total: 4}
+	p.start("hashing")
+	for range 4 {
+		p.add(1)
+	}
+	p.finish()
+	var nilBar *progress
+	nilBar.start("x")
+	nilBar.add(1)
+	nilBar.finish()
+	if s := buf.String(); !strings.Contains(s, "hashing   [") || !strings.Contains(s, "4/4 files") || !strings.HasSuffix(s, "\r") {
+		t.Fatalf("bar: %q", s)
+	}
+}
