@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/ledger"
@@ -580,5 +581,25 @@ func TestReconnect(t *testing.T) {
 		if r.Batch.Height != a.Height || r.Batch.TxIndex != a.TxIndex || r.LeafIndex != a.Leaf {
 			t.Fatalf("result %s/%d, chain %d-%d/%d", a.BatchID(), a.Leaf, r.Batch.Height, r.Batch.TxIndex, r.LeafIndex)
 		}
+	}
+}
+
+// TestGatewayDigestLimit: a gateway that takes fewer digests per
+// transaction than the chain makes the client send smaller batches.
+func TestGatewayDigestLimit(t *testing.T) {
+	n := startNode(t, testnode.Options{Gateway: func(g *app.GatewayConfig) { g.MaxDigestsPerRequest = 100 }})
+	c := dial(t, n, n.Agency)
+	ctx := ctxT(t, 60*time.Second)
+	got, err := c.AnchorAll(ctx, digests("limit", 450))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range got {
+		if a.Count > 100 || a.Existing {
+			t.Fatalf("value %d in a batch of %d (existing %v)", i, a.Count, a.Existing)
+		}
+	}
+	if st := client.Stats(c); st["refused"] == 0 {
+		t.Fatalf("the gateway limit was never hit: %v", st)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,11 +59,12 @@ func (j *job) anchor() bool { return j.body == nil }
 
 // sentTx is a signed transaction on the stream, waiting for its answer.
 type sentTx struct {
-	job  *job
-	seq  uint64
-	raw  []byte
-	hash [32]byte
-	id   string // request id of its latest sending
+	job     *job
+	entries []*entry // the values of an anchor batch, in leaf order
+	seq     uint64
+	raw     []byte
+	hash    [32]byte
+	id      string // request id of its latest sending
 	// unknown: it was once sent without an answer we could trust (a broken
 	// stream, a transient refusal or a timeout); its sequence may have
 	// been consumed by it.
@@ -320,7 +322,10 @@ func (p *pipeline) nextWake(now time.Time) time.Duration {
 	}
 	p.mu.Lock()
 	if len(p.openAt) > 0 {
-		if d := p.openAt[0].Add(p.c.opts.BatchWindow).Sub(now); d < wait {
+		// A window already past was handled by the last step; if that
+		// could not send (transactions in flight, a pause), an answer or
+		// the pause's end wakes run.
+		if d := p.openAt[0].Add(p.c.opts.BatchWindow).Sub(now); d > 0 && d < wait {
 			wait = d
 		}
 	}
@@ -511,9 +516,14 @@ func (p *pipeline) hasWork() bool {
 // nextJob returns the next transaction to sign: a requeued one, a caller's,
 // or an anchor batch that is full, past its window or flushed.
 func (p *pipeline) nextJob() *job {
-	if len(p.retry) > 0 {
+	for len(p.retry) > 0 {
 		j := p.retry[0]
 		p.retry = p.retry[1:]
+		if !j.anchor() && j.ctx.Err() != nil {
+			// Refused before; its caller is gone: drop it.
+			j.done <- txResult{err: j.ctx.Err()}
+			continue
+		}
 		return j
 	}
 	p.mu.Lock()
@@ -540,6 +550,7 @@ func (p *pipeline) nextJob() *job {
 			if e.wanted() {
 				es = append(es, e)
 			} else {
+				delete(p.pending, e.key) // nobody may join it now
 				gone = append(gone, e)
 			}
 		}
@@ -577,7 +588,7 @@ func (p *pipeline) sign(j *job) *sentTx {
 	}
 	body.Sequence = p.seq
 	raw := p.c.id.SignTx(body)
-	s := &sentTx{job: j, seq: p.seq, raw: raw, hash: ledger.TxHash(raw)}
+	s := &sentTx{job: j, entries: j.entries, seq: p.seq, raw: raw, hash: ledger.TxHash(raw)}
 	if j.anchor() {
 		p.mu.Lock()
 		for _, e := range j.entries {
@@ -719,6 +730,12 @@ func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
 		}
 		p.lastErr = txError(r)
 		p.requeue(j)
+	case j.anchor() && r.Code == 0 && code == codes.InvalidArgument && len(s.entries) > 1 &&
+		strings.Contains(r.Log, "max_digests_per_request"):
+		// The gateway takes fewer digests per transaction than the chain
+		// does: smaller batches from now on.
+		p.progress()
+		p.shrink(j, len(s.entries)/2)
 	case j.anchor() && code == codes.AlreadyExists && r.Result.GetExisting() != nil:
 		p.progress()
 		p.split(j, r.Result.Existing)
@@ -726,6 +743,24 @@ func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
 		p.progress()
 		p.failJob(j, txError(r))
 	}
+}
+
+// shrink lowers the batch size to n and puts the job's values back at the
+// head of the open batch, ready to go.
+func (p *pipeline) shrink(j *job, n int) {
+	p.maxBatch = max(1, min(p.maxBatch, n))
+	var keep []*entry
+	for _, e := range j.entries {
+		if !e.done.Load() {
+			keep = append(keep, e)
+		}
+	}
+	at := make([]time.Time, len(keep)) // zero times: past their window
+	p.mu.Lock()
+	p.cut = p.maxBatch
+	p.open = append(keep, p.open...)
+	p.openAt = append(at, p.openAt...)
+	p.mu.Unlock()
 }
 
 // requeue puts a job back to be signed again with a new sequence, keeping
@@ -762,19 +797,34 @@ func (p *pipeline) later(f func() func()) {
 	}()
 }
 
-// committed resolves the entries of a committed batch.
+// committed resolves the entries of a committed batch, after checking that
+// the batch record at the position the chain reported is this very
+// transaction's.
 func (p *pipeline) committed(s *sentTx, r *notaryv1.SubmitResponse) {
 	loc := r.Result.GetBatch()
-	height, idx := r.Height, uint32(0)
-	if loc != nil {
-		height, idx = loc.Height, loc.TxIndex
-	}
-	entries := s.job.entries
 	p.later(func() func() {
-		b, err := p.record(height, idx)
-		for i, e := range entries {
+		height, idx := loc.GetHeight(), loc.GetTxIndex()
+		var b *notaryv1.Batch
+		var err error
+		if loc == nil {
+			// No position in the answer: find it by the first value.
+			var a *Anchored
+			if a, err = p.find(s.entries[0]); err == nil && a == nil {
+				err = errors.New("its first value is not found")
+			}
+			if err == nil {
+				height, idx = a.Height, a.TxIndex
+			}
+		}
+		if err == nil {
+			b, err = p.record(height, idx)
+		}
+		if err == nil && (string(b.TxHash) != string(s.hash[:]) || int(b.Count) != len(s.entries)) {
+			err = fmt.Errorf("batch %s is transaction %X of %d values, not this one", ledger.FormatBatchID(height, idx), b.TxHash, b.Count)
+		}
+		for i, e := range s.entries {
 			if err != nil {
-				p.resolve(e, nil, fmt.Errorf("client: committed in batch %s, but its record could not be read: %w", ledger.FormatBatchID(height, idx), err))
+				p.resolve(e, nil, fmt.Errorf("client: transaction %X was committed, but its batch record could not be read: %w", s.hash[:], err))
 				continue
 			}
 			p.resolve(e, anchoredFrom(e.doc, b, uint32(i), false), nil)
@@ -961,7 +1011,7 @@ func (p *pipeline) lookupAll(es []*entry) {
 // again.
 func (p *pipeline) lookupFirst(s *sentTx) {
 	j := s.job
-	first := j.entries[0]
+	first := s.entries[0]
 	p.later(func() func() {
 		var a *Anchored
 		var err error
