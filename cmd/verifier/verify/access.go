@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gobtechlab/notary/ledger"
@@ -210,38 +213,9 @@ func accessHistory(trust *notaryv1.TrustBundle, subject []byte, resp *notaryv1.G
 		return nil, fail(ReasonHistoryIncomplete, "%d entries, but the proven head of height %d counts %d", len(resp.Entries), pc.height, head.Count)
 	}
 	raws := make([][]byte, len(resp.Entries))
-	for i, e := range resp.Entries {
-		what := fmt.Sprintf("entries[%d]", i)
-		if e == nil {
-			return nil, fail(ReasonMalformed, "%s: empty", what)
-		}
-		x := &notaryv1.Exchange{}
-		if err := decodeRecord(what+".record", e.Record, x); err != nil {
-			return nil, fail(ReasonMalformed, "%v", err)
-		}
-		if x.Index != uint64(i) {
-			return nil, fail(ReasonHistoryIncomplete, "entry %d of the history is entry %d: entries are missing or out of order", i, x.Index)
-		}
-		if !bytes.Equal(x.Subject, subject) {
-			return nil, fail(ReasonHistoryIncomplete, "entry %d is about another subject", i)
-		}
-		pf, err := decodeProof(what+".proof", e.Proof, true)
-		if err != nil {
-			return nil, fail(ReasonMalformed, "%v", err)
-		}
-		if !verifyMembership(root, pf, ledger.ExchangeKey(subject, uint64(i)), e.Record) {
-			return nil, fail(ReasonProofInvalid, "the ICS23 proof of history entry %d does not verify against app hash %x of height %d", i, root, pc.height)
-		}
-		if x.Time == nil || x.Height < 1 || x.Height > pc.height {
-			return nil, fail(ReasonProofInvalid, "entry %d has no time or height %d outside 1..%d", i, x.Height, pc.height)
-		}
-		raws[i] = e.Record
-		out.Entries = append(out.Entries, AccessInfo{
-			Index: x.Index, Height: x.Height, Time: x.Time.AsTime().UTC(),
-			Requester: x.RequesterAgencyId, Provider: x.ProviderAgencyId, Category: x.Category, Purpose: x.Purpose,
-			ConsentID: x.GetConsentId(), MandateID: x.GetMandateId(),
-			Reference: hex.EncodeToString(x.Reference), TxHash: hex.EncodeToString(x.TxHash),
-		})
+	out.Entries = make([]AccessInfo, len(resp.Entries))
+	if f := checkEntries(subject, root, pc.height, resp.Entries, raws, out.Entries); f != nil {
+		return nil, f
 	}
 	if err := ledger.VerifyAccessHistory(subject, head, raws); err != nil {
 		return nil, fail(ReasonHistoryIncomplete, "%v", err)
@@ -300,3 +274,74 @@ func verifyRecords(root []byte, height int64, records []Record) (map[string]stri
 	}
 	return agencies, mandates, nil
 }
+
+// checkEntries checks each entry on its own (in its place, about subject,
+// proven against root) and fills raws and infos; the entries are split
+// among the processors, and the failure of the lowest entry is reported, so
+// the result does not depend on the scheduling.
+func checkEntries(subject, root []byte, height int64, entries []*notaryv1.AccessEntry, raws [][]byte, infos []AccessInfo) *Failure {
+	workers := min(runtime.GOMAXPROCS(0), (len(entries)+63)/64)
+	if workers <= 1 {
+		return checkRange(subject, root, height, entries, raws, infos, 0, len(entries))
+	}
+	results := make([]*Failure, workers)
+	var wg sync.WaitGroup
+	per := (len(entries) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*per, min((w+1)*per, len(entries))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[w] = checkRange(subject, root, height, entries, raws, infos, lo, hi)
+		}()
+	}
+	wg.Wait()
+	for _, f := range results { // in entry order: the lowest failure
+		if f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// checkRange checks entries[lo:hi] in order and returns the failure of the
+// first that fails.
+func checkRange(subject, root []byte, height int64, entries []*notaryv1.AccessEntry, raws [][]byte, infos []AccessInfo, lo, hi int) *Failure {
+	for i := lo; i < hi; i++ {
+		e := entries[i]
+		if e == nil {
+			return fail(ReasonMalformed, "entries[%d]: empty", i)
+		}
+		x := &notaryv1.Exchange{}
+		if err := decodeRecord(entryField(i, "record"), e.Record, x); err != nil {
+			return fail(ReasonMalformed, "%v", err)
+		}
+		if x.Index != uint64(i) {
+			return fail(ReasonHistoryIncomplete, "entry %d of the history is entry %d: entries are missing or out of order", i, x.Index)
+		}
+		if !bytes.Equal(x.Subject, subject) {
+			return fail(ReasonHistoryIncomplete, "entry %d is about another subject", i)
+		}
+		pf, err := decodeProof(entryField(i, "proof"), e.Proof, true)
+		if err != nil {
+			return fail(ReasonMalformed, "%v", err)
+		}
+		if !verifyMembership(root, pf, ledger.ExchangeKey(subject, uint64(i)), e.Record) {
+			return fail(ReasonProofInvalid, "the ICS23 proof of history entry %d does not verify against app hash %x of height %d", i, root, height)
+		}
+		if x.Time == nil || x.Height < 1 || x.Height > height {
+			return fail(ReasonProofInvalid, "entry %d has no time or height %d outside 1..%d", i, x.Height, height)
+		}
+		raws[i] = e.Record
+		infos[i] = AccessInfo{
+			Index: x.Index, Height: x.Height, Time: x.Time.AsTime().UTC(),
+			Requester: x.RequesterAgencyId, Provider: x.ProviderAgencyId, Category: x.Category, Purpose: x.Purpose,
+			ConsentID: x.GetConsentId(), MandateID: x.GetMandateId(),
+			Reference: hex.EncodeToString(x.Reference), TxHash: hex.EncodeToString(x.TxHash),
+		}
+	}
+	return nil
+}
+
+// entryField names a field of an entry in messages.
+func entryField(i int, field string) string { return "entries[" + strconv.Itoa(i) + "]." + field }
