@@ -25,40 +25,66 @@
 //
 // # Batching and the submit pipeline
 //
-// Anchor, AnchorAsync and AnchorAll may be called from many goroutines. The
-// pipeline collects their digests into AnchorBatch transactions of up to
-// MaxBatch digests (capped by the chain's max_digests_per_batch), closing a
-// batch when it is full or BatchWindow after its first digest (Flush closes
-// it at once). It signs each batch with the identity's key and the next
-// sequence of its account and keeps up to MaxInFlight transactions in flight
-// on one SubmitStream, with consecutive sequences. Each caller gets its own
-// result: the batch (height and transaction index), its leaf, the block
-// time. Revoke, RecordExchange, Propose and Vote go through the same
-// pipeline, so they never race the batches for a sequence number.
+// Anchor, AnchorAsync and AnchorAll may be called from many goroutines;
+// callers asking for the same value while it is pending share one entry.
+// The pipeline collects their values into AnchorBatch transactions of up to
+// MaxBatch digests (capped by the chain's max_digests_per_batch and
+// max_tx_bytes), closing a batch when it is full or BatchWindow after its
+// first value (Flush and Close close it at once; AnchorAll flushes). A value
+// whose callers have all given up before its batch is cut is dropped. It
+// signs each batch with the identity's key and the next sequence of its
+// account (read with GetAccount) and keeps up to MaxInFlight transactions
+// in flight on one SubmitStream, with consecutive sequences. Each caller
+// gets its own result: the batch (height and transaction index), its leaf,
+// the block time, read from the batch record after checking that the record
+// is this very transaction's. Submit and Revoke (and so any other signed
+// message, such as RecordExchange, Propose or Vote, given to Submit) go
+// through the same pipeline, so they never race the batches for a sequence
+// number.
 //
 // # Retries never anchor twice
 //
-// The chain anchors a digest at most once; the pipeline relies on that and
-// never acknowledges a digest the chain has not committed:
+// The chain anchors a digest at most once and a refused transaction changes
+// nothing, not even its sequence; the pipeline relies on that and never
+// acknowledges a value the chain has not committed:
 //
 //   - a duplicate (AlreadyExists, TxResult.existing) is a success carrying
-//     the original record (Anchored.Existing says whether it predates this
-//     client's own transactions). The chain refuses the whole transaction
-//     for one duplicate digest: the pipeline splits that digest out and
-//     resubmits the others; from the second duplicate in a batch on, it looks
-//     the rest up before resubmitting;
-//   - a sequence error (replayed or skipped: another process used the key,
-//     or an earlier transaction failed) stops sending, waits for the
-//     transactions in flight, reads the account's next sequence (GetAccount)
-//     and re-signs what is still pending;
-//   - a transient failure (Unavailable, DeadlineExceeded, a broken stream)
-//     backs off, reconnects, and checks each transaction whose fate is
-//     unknown: a batch whose sequence was consumed is looked up by its first
-//     digest (found in the same transaction: it was committed); one whose
-//     sequence is still next is resubmitted with identical bytes, which the
-//     gateway and the mempool treat as the same transaction.
+//     the original record (Anchored.Existing is false only if the record is
+//     a transaction this client sent). The chain refuses the whole
+//     transaction for one duplicate: the pipeline splits that value out and
+//     resubmits the others; from the second duplicate in a batch on, it
+//     looks the rest up first and resubmits only those not found. A value
+//     the chain reports as pending in another, uncommitted transaction is
+//     looked up until it is committed (or RetryTimeout ends);
+//   - any refusal means that the transactions sent after it fail too, with a
+//     sequence error; so does another process using the key. The pipeline
+//     then stops sending new transactions, waits for the answers of those
+//     in flight, reads the account's next sequence (GetAccount) and re-signs
+//     what is still pending, in its original order;
+//   - a transient failure (a broken stream; a transaction answered
+//     Unavailable, DeadlineExceeded, ResourceExhausted, Aborted or Canceled
+//     before the chain judged it) makes the fate of the transactions
+//     concerned unknown. The pipeline backs off (100 ms doubling to 5 s),
+//     opens a new stream if needed and resubmits each of them with
+//     identical bytes, in sequence order: the gateway answers identical
+//     bytes with the committed result if it remembers it, waits for them if
+//     they are in the mempool, and otherwise the chain checks them afresh.
+//     Only if the answer is "sequence already used" is the outcome looked
+//     up: a batch by its first value (found in this very transaction: it
+//     was committed; else it is re-signed); any other transaction fails
+//     with ErrUnknownOutcome;
+//   - when nothing has progressed for RetryTimeout during such failures,
+//     all pending work fails with the last error (ErrUnknownOutcome for
+//     what was in flight).
 //
-// Errors that retrying cannot fix (PermissionDenied, InvalidArgument, ...)
-// are returned to the callers as *TxError, which carries the chain's code
-// and maps to its gRPC status.
+// A gateway whose max_digests_per_request is below the batch size makes
+// the pipeline halve its batches until they pass. Errors that retrying
+// cannot fix (PermissionDenied, InvalidArgument, ...) are returned to the
+// callers as *TxError, which carries the chain's code and maps to its gRPC
+// status.
+//
+// # Receipts
+//
+// Receipt fetches a receipt from the gateway and fills in what only the
+// agency knows: the document digest and salt of the document binding.
 package client
