@@ -30,6 +30,7 @@ type TxError struct {
 	TxHash []byte
 }
 
+// Error describes the refusal: where, why, and its codes.
 func (e *TxError) Error() string {
 	where := "refused"
 	if e.Height > 0 {
@@ -111,6 +112,7 @@ type callError struct {
 	err  error
 }
 
+// Error names the call and its status.
 func (e *callError) Error() string {
 	if st, ok := status.FromError(e.err); ok {
 		return fmt.Sprintf("%s: %s (%s)", e.what, st.Message(), st.Code())
@@ -118,8 +120,10 @@ func (e *callError) Error() string {
 	return fmt.Sprintf("%s: %v", e.what, e.err)
 }
 
+// Unwrap returns the gRPC error.
 func (e *callError) Unwrap() error { return e.err }
 
+// GRPCStatus lets status.Code see the call's status.
 func (e *callError) GRPCStatus() *status.Status {
 	st, _ := status.FromError(e.err)
 	return st
