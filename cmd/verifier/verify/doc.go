@@ -21,6 +21,13 @@
 // github.com/cosmos/ics23/go and ics23.IavlSpec, Merkle paths with
 // github.com/transparency-dev/merkle.
 //
+// AccessHistory checks a citizen's access history as a gateway returns it
+// (GetAccessHistory with with_checkpoint; MergeAccessPages joins pages) with
+// the same checkpoint and quorum rules: the head (count and hash chain) and
+// every entry proven by ICS23 against a signed app hash, and the entries
+// exactly those the head commits to, so that an entry left out, added,
+// altered or out of order is caught.
+//
 // EncodeReceipt, DecodeReceipt, EncodeTrustBundle and DecodeTrustBundle are
 // the canonical JSON codecs of *.receipt.json and trust.json.
 package verify
