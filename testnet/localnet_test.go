@@ -44,8 +44,54 @@ func localnetStatus(t *testing.T, dir string) map[string][2]int64 {
 
 func alive(pid int64) bool { return pid > 0 && syscall.Kill(int(pid), 0) == nil }
 
+// cliBinary builds one of our commands (cmd/notaryctl, cmd/verifier) into
+// dir and returns its path.
+func cliBinary(t *testing.T, dir, name string) string {
+	t.Helper()
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", out, "../cmd/"+name)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+// anchorAndVerify anchors a file through the second node's gateway as the
+// agency aeat and verifies its receipt offline, in English and in Spanish,
+// as docs/localnet.md tells a new user to.
+func anchorAndVerify(t *testing.T, dir string, base int) {
+	t.Helper()
+	bin := t.TempDir()
+	notaryctl, verifier := cliBinary(t, bin, "notaryctl"), cliBinary(t, bin, "verifier")
+	doc := filepath.Join(t.TempDir(), "cert.txt")
+	if err := os.WriteFile(doc, []byte("certificado de prueba\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gateway := "127.0.0.1:" + strconv.Itoa(base+12) // interior, the second node
+	out, err := exec.Command(notaryctl, "anchor", doc, "--node", gateway, "--identity", filepath.Join(dir, "identities", "aeat")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("notaryctl anchor: %v\n%s", err, out)
+	}
+	for lang, want := range map[string]string{"en": "VALID. This document was registered by", "es": "VÁLIDO. Este documento fue registrado por"} {
+		out, err := exec.Command(verifier, "verify", doc, doc+".receipt.json", "--trust", filepath.Join(dir, "trust.json"), "--lang", lang).CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), want) {
+			t.Fatalf("verifier verify --lang %s: %v\n%s", lang, err, out)
+		}
+		t.Logf("verdict (%s): %s", lang, strings.TrimSpace(string(out)))
+	}
+	// A changed byte of the document is not valid (exit 1).
+	if err := os.WriteFile(doc, []byte("certificado de prueba!\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = exec.Command(verifier, "verify", doc, doc+".receipt.json", "--trust", filepath.Join(dir, "trust.json")).Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("verify of a changed document: %v, want exit 1", err)
+	}
+}
+
 // TestLocalnetScript drives scripts/localnet.sh as the docs do: init, start
-// (one process per ministry, pids recorded), status, kill one node, start
+// (one process per ministry, pids recorded), status, a file anchored through
+// one gateway and its receipt verified offline, kill one node, start
 // brings it back, restart another, stop all.
 func TestLocalnetScript(t *testing.T) {
 	if testing.Short() {
@@ -112,6 +158,11 @@ func TestLocalnetScript(t *testing.T) {
 		}
 	}
 	st := waitAll(3, nodes...)
+
+	// As docs/localnet.md says: anchor a file through any node's gateway
+	// with notaryctl, then verify the receipt offline with the verifier and
+	// the trust bundle only.
+	anchorAndVerify(t, dir, base)
 
 	// A crash: the other three go on.
 	killed := st["sanidad"][0]
