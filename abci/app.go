@@ -45,6 +45,10 @@ type Options struct {
 	FlushThreshold int
 	// TxCacheSize is the number of decoded transactions remembered.
 	TxCacheSize int
+	// DigestFilterBytes sizes the in-memory filter that answers most digest
+	// lookups without the index (abci/filter.go); 0 means the default,
+	// negative disables it.
+	DigestFilterBytes int
 	// Blocks gives the transactions of committed blocks, to rebuild the
 	// digest index when it is behind the state. Optional.
 	Blocks BlockSource
@@ -57,14 +61,19 @@ type BlockSource interface {
 	BlockTxs(height int64) ([][]byte, error)
 }
 
+// DefaultDigestFilterBytes is the default size of the digest filter: about
+// 50 million digests at a 1 % false-positive rate.
+const DefaultDigestFilterBytes = 64 << 20
+
 // DefaultOptions returns working defaults for a node whose data is in dir.
 func DefaultOptions(dir, chainID string) Options {
 	return Options{
-		Dir:            dir,
-		ChainID:        chainID,
-		IAVLCacheSize:  200_000,
-		FlushThreshold: 1 << 30,
-		TxCacheSize:    50_000,
+		Dir:               dir,
+		ChainID:           chainID,
+		IAVLCacheSize:     200_000,
+		FlushThreshold:    1 << 30,
+		TxCacheSize:       50_000,
+		DigestFilterBytes: DefaultDigestFilterBytes,
 	}
 }
 
@@ -131,6 +140,9 @@ func NewApplication(opts Options) (*Application, error) {
 	if opts.TxCacheSize <= 0 {
 		opts.TxCacheSize = def.TxCacheSize
 	}
+	if opts.DigestFilterBytes == 0 {
+		opts.DigestFilterBytes = def.DigestFilterBytes
+	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("abci: %w", err)
 	}
@@ -138,7 +150,7 @@ func NewApplication(opts Options) (*Application, error) {
 	if err != nil {
 		return nil, fmt.Errorf("abci: open %s: %w", filepath.Join(opts.Dir, "application.db"), err)
 	}
-	index, err := openDigestIndex(opts.Dir)
+	index, err := openDigestIndex(opts.Dir, opts.DigestFilterBytes)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("abci: %w", err)

@@ -1,11 +1,13 @@
 package abci
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path/filepath"
 	"testing"
 
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gobtechlab/notary/abci/abcitest"
@@ -87,4 +89,87 @@ func dirSize(b *testing.B, dir string) int64 {
 		b.Fatal(err)
 	}
 	return n
+}
+
+// BenchmarkCheckTx measures the mempool's check of one AnchorBatch of 10,000
+// digests (decoding, signature, and a digest-index lookup per digest), new
+// and as a recheck after a block, against a state already holding 200,000
+// anchored digests. It reports digests/s.
+func BenchmarkCheckTx(b *testing.B) {
+	const perBatch, prior = 10_000, 20
+	a, ag, seq := benchChain(b, perBatch, prior)
+	defer a.Close()
+	for _, typ := range []abcitypes.CheckTxType{abcitypes.CheckTxType_New, abcitypes.CheckTxType_Recheck} {
+		b.Run(typ.String(), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				// A fresh mempool view each time, so that the sequence and
+				// the digests are new to it.
+				if err := a.resetCheck(); err != nil {
+					b.Fatal(err)
+				}
+				tx := benchAnchor(ag, seq, perBatch)
+				if typ == abcitypes.CheckTxType_Recheck {
+					if _, err := a.decode(tx); err != nil { // decoded when first checked
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				res, err := a.CheckTx(context.Background(), &abcitypes.RequestCheckTx{Tx: tx, Type: typ})
+				if err != nil || res.Code != 0 {
+					b.Fatalf("CheckTx: %v %v", res, err)
+				}
+			}
+			b.ReportMetric(float64(b.N*perBatch)/b.Elapsed().Seconds(), "digests/s")
+		})
+	}
+}
+
+// BenchmarkProveBatch measures the ICS23 existence proof of a batch record
+// (what LookupDigest and every receipt carry) at the last height.
+func BenchmarkProveBatch(b *testing.B) {
+	a, _, _ := benchChain(b, 1_000, 100)
+	defer a.Close()
+	h, _, _ := a.LastCommit()
+	view, err := a.StateAt(h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, p, err := view.Prove(ledger.BatchKey(int64(2+i%int(h-1)), 0))
+		if err != nil || v == nil || p == nil {
+			b.Fatalf("Prove: %v", err)
+		}
+	}
+}
+
+// benchChain commits blocks batches of perBatch digests, one per block, and
+// returns the application, the agency and its next sequence.
+func benchChain(b *testing.B, perBatch, blocks int) (*Application, *abcitest.Gen, uint64) {
+	b.Helper()
+	a := openApp(b, b.TempDir())
+	g := abcitest.Genesis()
+	g.Params.MaxDigestsPerBatch = uint32(perBatch)
+	gen, _ := protojson.Marshal(g)
+	initChainWith(b, a, gen)
+	ag := abcitest.New(1, testChain)
+	var seq uint64
+	for h := int64(1); h <= int64(blocks); h++ {
+		fin := finalizeCommit(b, a, h, [][]byte{benchAnchor(ag, seq, perBatch)})
+		if fin.TxResults[0].Code != 0 {
+			b.Fatalf("block %d: %s", h, fin.TxResults[0].Log)
+		}
+		seq++
+	}
+	return a, ag, seq
+}
+
+func benchAnchor(ag *abcitest.Gen, seq uint64, n int) []byte {
+	ds := make([]byte, 0, n*ledger.DigestSize)
+	for j := 0; j < n; j++ {
+		ds = append(ds, ag.Digest()...)
+	}
+	return identity.SignTx(testChain, abcitest.Key("agency/aeat"), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{
+		AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
 }

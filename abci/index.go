@@ -9,6 +9,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/gobtechlab/notary/ledger"
 )
@@ -24,7 +25,8 @@ import (
 // height being executed is ignored, so entries left by a block whose Commit
 // did not finish are invisible, and the replayed block writes them again.
 type digestIndex struct {
-	db *leveldb.DB
+	db     *leveldb.DB
+	filter *digestFilter // nil: every lookup goes to db
 }
 
 var (
@@ -32,7 +34,9 @@ var (
 	indexHeightKey   = []byte{'h'}
 )
 
-func openDigestIndex(dir string) (*digestIndex, error) {
+// openDigestIndex opens the index in dir, with a digest filter of about
+// filterBytes (none if filterBytes < 64), built from every entry.
+func openDigestIndex(dir string, filterBytes int) (*digestIndex, error) {
 	db, err := leveldb.OpenFile(filepath.Join(dir, "digests.db"), &opt.Options{
 		Filter:             filter.NewBloomFilter(10),
 		BlockCacheCapacity: 32 << 20,
@@ -41,7 +45,21 @@ func openDigestIndex(dir string) (*digestIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open digest index: %w", err)
 	}
-	return &digestIndex{db: db}, nil
+	x := &digestIndex{db: db, filter: newDigestFilter(filterBytes)}
+	if x.filter != nil {
+		it := db.NewIterator(util.BytesPrefix(indexEntryPrefix), nil)
+		for it.Next() {
+			if k := it.Key(); len(k) > 2 {
+				x.filter.add(ledger.HashAlgorithm(k[1]), k[2:])
+			}
+		}
+		it.Release()
+		if err := it.Error(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("digest index: build the filter: %w", err)
+		}
+	}
+	return x, nil
 }
 
 func indexKey(alg ledger.HashAlgorithm, digest []byte) []byte {
@@ -53,6 +71,9 @@ func indexKey(alg ledger.HashAlgorithm, digest []byte) []byte {
 
 // lookup returns the locator of a digest anchored below height before.
 func (x *digestIndex) lookup(alg ledger.HashAlgorithm, digest []byte, before int64) (ledger.Locator, bool, error) {
+	if x.filter != nil && !x.filter.mayContain(alg, digest) {
+		return ledger.Locator{}, false, nil
+	}
 	v, err := x.db.Get(indexKey(alg, digest), nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return ledger.Locator{}, false, nil
@@ -70,10 +91,14 @@ func (x *digestIndex) lookup(alg ledger.HashAlgorithm, digest []byte, before int
 	return loc, true, nil
 }
 
-// save writes a block's entries and marks height as indexed, durably.
+// save writes a block's entries and marks height as indexed, durably. The
+// filter learns the entries first, so that it never lacks one the index has.
 func (x *digestIndex) save(entries []ledger.IndexEntry, height int64) error {
 	b := new(leveldb.Batch)
 	for _, e := range entries {
+		if x.filter != nil {
+			x.filter.add(e.Algorithm, e.Digest)
+		}
 		b.Put(indexKey(e.Algorithm, e.Digest), e.Locator.Encode())
 	}
 	var h [8]byte

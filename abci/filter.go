@@ -1,0 +1,77 @@
+package abci
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"sync/atomic"
+
+	"github.com/gobtechlab/notary/ledger"
+)
+
+// digestFilter is a blocked Bloom filter over every digest in the digest
+// index: it answers "certainly not anchored" without touching goleveldb.
+// Nearly every lookup is for a new digest (the uniqueness rule in CheckTx
+// and FinalizeBlock), and a goleveldb miss costs several microseconds (a
+// skiplist search of the memtable and a filter check per table), which is
+// most of the cost of a batch (docs/performance.md).
+//
+// It is a cache, never an answer: a "maybe" goes to the index, so a false
+// positive costs only the lookup it would have cost anyway, and there are no
+// false negatives because a digest is added before its index entry is
+// written (and every entry of the index is added when the filter is built at
+// start). Its size is fixed; as it fills, false positives rise towards the
+// cost without a filter, never to a wrong answer.
+//
+// Each key sets 8 bits in one 512-bit block (one cache line). Digests are
+// outputs of cryptographic hash functions, so their bytes serve as the
+// filter's hash; the algorithm byte is mixed in so that equal bytes under
+// two algorithms are distinct keys.
+type digestFilter struct {
+	words  []uint64 // len = 8 * blocks
+	blocks uint64
+}
+
+const filterBlockWords = 8 // 512 bits
+
+// newDigestFilter returns a filter of about size bytes, or nil if size < 64.
+func newDigestFilter(size int) *digestFilter {
+	if size < filterBlockWords*8 {
+		return nil
+	}
+	blocks := uint64(size) / (filterBlockWords * 8)
+	return &digestFilter{words: make([]uint64, blocks*filterBlockWords), blocks: blocks}
+}
+
+// positions returns the block's first word and the 8 bit positions of a key.
+func (f *digestFilter) positions(alg ledger.HashAlgorithm, digest []byte) (base uint64, pos [8]uint16) {
+	var d [32]byte
+	copy(d[:], digest)
+	h1 := binary.LittleEndian.Uint64(d[0:8]) ^ uint64(alg)*0x9e3779b97f4a7c15
+	h2 := binary.LittleEndian.Uint64(d[8:16])
+	h3 := binary.LittleEndian.Uint64(d[16:24])
+	blk, _ := bits.Mul64(h1, f.blocks)
+	for i := 0; i < 7; i++ {
+		pos[i] = uint16(h2>>(9*i)) & 511
+	}
+	pos[7] = uint16(h3) & 511
+	return blk * filterBlockWords, pos
+}
+
+// add records a digest. Safe for concurrent use with mayContain.
+func (f *digestFilter) add(alg ledger.HashAlgorithm, digest []byte) {
+	base, pos := f.positions(alg, digest)
+	for _, p := range pos {
+		atomic.OrUint64(&f.words[base+uint64(p>>6)], 1<<(p&63))
+	}
+}
+
+// mayContain reports false only if the digest was never added.
+func (f *digestFilter) mayContain(alg ledger.HashAlgorithm, digest []byte) bool {
+	base, pos := f.positions(alg, digest)
+	for _, p := range pos {
+		if atomic.LoadUint64(&f.words[base+uint64(p>>6)])&(1<<(p&63)) == 0 {
+			return false
+		}
+	}
+	return true
+}
