@@ -50,12 +50,13 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	}
 	blocks := &blockStoreSource{backend: dbm.BackendType(cfg.Comet.DBBackend), dir: cfg.Comet.DBDir()}
 	app, err := abci.NewApplication(abci.Options{
-		Dir:           filepath.Join(cfg.Comet.DBDir(), "app"),
-		ChainID:       genDoc.ChainID,
-		IAVLCacheSize: cfg.App.State.IAVLCacheSize,
-		TxCacheSize:   cfg.App.State.TxCacheSize,
-		Blocks:        blocks,
-		Logger:        logger.With("module", "notary"),
+		Dir:               filepath.Join(cfg.Comet.DBDir(), "app"),
+		ChainID:           genDoc.ChainID,
+		IAVLCacheSize:     cfg.App.State.IAVLCacheSize,
+		TxCacheSize:       cfg.App.State.TxCacheSize,
+		DigestFilterBytes: digestFilterBytes(cfg.App.State.DigestFilterMB),
+		Blocks:            blocks,
+		Logger:            logger.With("module", "notary"),
 	})
 	blocks.close()
 	if err != nil {
@@ -91,6 +92,15 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		}
 	}
 	return n, nil
+}
+
+// digestFilterBytes maps app.toml's digest_filter_mb (0 disables the
+// filter) to abci.Options.DigestFilterBytes (where 0 means the default).
+func digestFilterBytes(mb int) int {
+	if mb <= 0 {
+		return -1
+	}
+	return mb << 20
 }
 
 // Start starts CometBFT and then the services.
