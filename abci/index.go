@@ -1,10 +1,12 @@
 package abci
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/filter"
@@ -102,11 +104,23 @@ func (x *digestIndex) save(entries []ledger.IndexEntry, height int64) error {
 	// a fixed number of records at a time, which copies a block's batch of
 	// hundreds of thousands of entries quadratically.
 	b := leveldb.MakeBatch(len(entries)*indexRecordBytes + 64)
-	for _, e := range entries {
+	// In key order: consecutive inserts into goleveldb's memtable (a
+	// skiplist) then walk nearly the same path, which stays in the CPU's
+	// cache; in random order each insert misses the cache at every level.
+	type rec struct {
+		key []byte
+		i   int
+	}
+	recs := make([]rec, len(entries))
+	for i, e := range entries {
 		if x.filter != nil {
 			x.filter.add(e.Algorithm, e.Digest)
 		}
-		b.Put(indexKey(e.Algorithm, e.Digest), e.Locator.Encode())
+		recs[i] = rec{indexKey(e.Algorithm, e.Digest), i}
+	}
+	slices.SortStableFunc(recs, func(a, b rec) int { return bytes.Compare(a.key, b.key) })
+	for _, r := range recs {
+		b.Put(r.key, entries[r.i].Locator.Encode())
 	}
 	var h [8]byte
 	binary.BigEndian.PutUint64(h[:], uint64(height))
