@@ -1,0 +1,232 @@
+// Command bench measures the notary chain side by side with its baselines on
+// this machine (docs/performance.md):
+//
+//   - the notary: a 4-validator localnet of notaryd processes on 127.0.0.1,
+//     driven through the gateways by K agency clients (one SubmitStream
+//     each, batches of B digests, W transactions in flight), over a steady
+//     window: committed digests/s, submit-to-committed latency, receipt fetch
+//     latency and offline verification of a 1 % sample, CPU seconds per 1,000
+//     digests, state bytes per digest, node RSS;
+//   - CometBFT's kvstore example application on the same 4-node shape, one
+//     digest per transaction;
+//   - Tessera's POSIX log (v1.0.4) driven by its hammer;
+//   - the machine's limits: SHA-256 Merkle node hashes/s and ed25519
+//     verifications/s per core.
+//
+// Run it from the repository:
+//
+//	go run ./scripts/bench --quick          # under a minute once binaries are cached
+//	go run ./scripts/bench --json out.json  # the full run (about 15 minutes)
+//
+// It builds notaryd (and, once, cometbft and Tessera's binaries into
+// ~/.cache/notary-bench), works in a temporary directory it removes at the
+// end (--keep keeps it), and stops every process it started on exit or
+// Ctrl-C.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	quick    bool
+	jsonOut  string
+	keep     bool
+	workDir  string
+	cacheDir string
+
+	agencies  int
+	batch     int
+	inFlight  int
+	warmup    time.Duration
+	duration  time.Duration
+	half      time.Duration
+	receipts  int
+	sample    float64
+	commit    time.Duration
+	pprofOut  string
+	gossip    bool
+	baseWin   time.Duration
+	skipKV    bool
+	skipTess  bool
+	skipLimit bool
+	onlyLimit bool
+}
+
+func main() {
+	o := parseFlags()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		if errors.Is(err, context.Canceled) {
+			os.Exit(130)
+		}
+		os.Exit(1)
+	}
+}
+
+func parseFlags() options {
+	var o options
+	home, _ := os.UserHomeDir()
+	defCache := filepath.Join(home, ".cache", "notary-bench")
+	if d, err := os.UserCacheDir(); err == nil {
+		defCache = filepath.Join(d, "notary-bench")
+	}
+	flag.BoolVar(&o.quick, "quick", false, "short windows (the whole run takes under a minute once the binaries are cached)")
+	flag.StringVar(&o.jsonOut, "json", "", "write the results as JSON to this file")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (homes, logs, data) instead of removing it")
+	flag.StringVar(&o.workDir, "dir", "", "work directory (default: a new temporary directory)")
+	flag.StringVar(&o.cacheDir, "cache", defCache, "where cometbft and Tessera binaries are cached between runs")
+	flag.IntVar(&o.agencies, "agencies", 8, "concurrent agency clients (1..12), spread over the 4 nodes")
+	flag.IntVar(&o.batch, "batch", 10_000, "digests per AnchorBatch transaction (1..10000)")
+	flag.IntVar(&o.inFlight, "inflight", 4, "transactions each agency keeps in flight on its stream")
+	flag.DurationVar(&o.warmup, "warmup", 0, "load before the steady window starts (default 15s, quick 4s)")
+	flag.DurationVar(&o.duration, "duration", 0, "steady window at the peak rate (default 10m, quick 10s)")
+	flag.DurationVar(&o.half, "half", 0, "window at half the peak rate, for latency (default 60s, quick 6s; negative skips)")
+	flag.IntVar(&o.receipts, "receipts", 0, "at most this many sampled receipts are fetched and verified (default 3000, quick 300)")
+	flag.Float64Var(&o.sample, "sample", 0.01, "fraction of committed digests sampled for receipt verification")
+	flag.DurationVar(&o.commit, "timeout-commit", 300*time.Millisecond, "CometBFT timeout_commit of both chains")
+	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes relay mempool transactions (mempool.broadcast = true, CometBFT's default); by default they do not, and each transaction waits for its own node's turn to propose (docs/performance.md)")
+	flag.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of the first notary node, taken during the steady window, to this file")
+	flag.DurationVar(&o.baseWin, "baseline-window", 0, "steady window of the kvstore and Tessera baselines (default 30s, quick 8s)")
+	flag.BoolVar(&o.skipKV, "skip-kvstore", false, "skip the kvstore baseline")
+	flag.BoolVar(&o.skipTess, "skip-tessera", false, "skip the Tessera baseline")
+	flag.BoolVar(&o.skipLimit, "skip-limits", false, "skip the machine limits")
+	flag.BoolVar(&o.onlyLimit, "limits-only", false, "measure only the machine limits")
+	flag.Parse()
+	def := func(d *time.Duration, full, quick time.Duration) {
+		if *d == 0 {
+			*d = full
+			if o.quick {
+				*d = quick
+			}
+		}
+	}
+	def(&o.warmup, 15*time.Second, 4*time.Second)
+	def(&o.duration, 10*time.Minute, 10*time.Second)
+	def(&o.half, time.Minute, 6*time.Second)
+	def(&o.baseWin, 30*time.Second, 8*time.Second)
+	if o.receipts == 0 {
+		o.receipts = 3000
+		if o.quick {
+			o.receipts = 300
+		}
+	}
+	return o
+}
+
+func (o options) validate() error {
+	switch {
+	case o.agencies < 1 || o.agencies > 12:
+		return fmt.Errorf("--agencies must be 1..12 (notaryd testnet registers at most 12), not %d", o.agencies)
+	case o.batch < 1 || o.batch > 10_000:
+		return fmt.Errorf("--batch must be 1..10000 (the chain's max_digests_per_batch), not %d", o.batch)
+	case o.inFlight < 1:
+		return fmt.Errorf("--inflight must be positive")
+	case o.duration <= 0 || o.warmup < 0:
+		return fmt.Errorf("--duration must be positive and --warmup not negative")
+	case o.sample <= 0 || o.sample > 1:
+		return fmt.Errorf("--sample must be in (0, 1]")
+	case o.commit <= 0:
+		return fmt.Errorf("--timeout-commit must be positive")
+	}
+	return nil
+}
+
+func run(ctx context.Context, o options) (err error) {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	started := time.Now()
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	work := o.workDir
+	if work == "" {
+		work, err = os.MkdirTemp("", "notary-bench-")
+		if err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	procs := newProcs()
+	defer func() {
+		procs.stopAll(10 * time.Second)
+		if o.keep || o.workDir != "" {
+			logf("work directory kept: %s", work)
+			return
+		}
+		if rmErr := os.RemoveAll(work); rmErr != nil && err == nil {
+			err = rmErr
+		}
+	}()
+
+	rep := &report{
+		Machine: machineInfo(),
+		Quick:   o.quick,
+		Started: started.UTC().Format(time.RFC3339),
+		Settings: settings{
+			Validators: 4, Agencies: o.agencies, BatchDigests: o.batch, InFlight: o.inFlight,
+			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, Warmup: o.warmup.String(), Window: o.duration.String(),
+			HalfWindow: o.half.String(), BaselineWindow: o.baseWin.String(), SampleFraction: o.sample, ReceiptCap: o.receipts,
+		},
+	}
+	logf("work directory %s; %d cores (GOMAXPROCS %d); load average %s", work, runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage())
+
+	if !o.onlyLimit {
+		bins, err := buildAll(ctx, o, root, work)
+		if err != nil {
+			return err
+		}
+		rep.Notary, err = runNotary(ctx, o, bins, filepath.Join(work, "notary"), procs)
+		if err != nil {
+			return fmt.Errorf("notary: %w", err)
+		}
+		if !o.skipKV {
+			rep.KVStore, err = runKVStore(ctx, o, bins, filepath.Join(work, "kvstore"), procs)
+			if err != nil {
+				return fmt.Errorf("kvstore baseline: %w", err)
+			}
+		}
+		if !o.skipTess {
+			rep.Tessera, err = runTessera(ctx, o, bins, filepath.Join(work, "tessera"), procs)
+			if err != nil {
+				return fmt.Errorf("tessera baseline: %w", err)
+			}
+		}
+	}
+	if !o.skipLimit {
+		d := time.Second
+		if o.quick {
+			d = 400 * time.Millisecond
+		}
+		rep.Limits = measureLimits(d)
+	}
+	rep.finish(time.Since(started))
+	rep.print(os.Stdout)
+	if o.jsonOut != "" {
+		if err := rep.writeJSON(o.jsonOut); err != nil {
+			return err
+		}
+		logf("wrote %s", o.jsonOut)
+	}
+	return nil
+}
+
+// logf prints a progress line on stderr.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,348 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+type report struct {
+	Machine  machine        `json:"machine"`
+	Quick    bool           `json:"quick"`
+	Started  string         `json:"started"`
+	Elapsed  string         `json:"elapsed"`
+	LoadEnd  string         `json:"load_average_after"`
+	Settings settings       `json:"settings"`
+	Notary   *notaryResult  `json:"notary,omitempty"`
+	KVStore  *kvResult      `json:"kvstore,omitempty"`
+	Tessera  *tesseraResult `json:"tessera,omitempty"`
+	Limits   *limitsResult  `json:"limits,omitempty"`
+	Ratios   ratios         `json:"ratios"`
+	Targets  []target       `json:"targets"`
+}
+
+type settings struct {
+	Validators     int     `json:"validators"`
+	Agencies       int     `json:"agencies"`
+	BatchDigests   int     `json:"batch_digests"`
+	InFlight       int     `json:"in_flight_per_agency"`
+	TimeoutCommit  string  `json:"timeout_commit"`
+	MempoolGossip  bool    `json:"mempool_gossip"`
+	Warmup         string  `json:"warmup"`
+	Window         string  `json:"window"`
+	HalfWindow     string  `json:"half_window"`
+	BaselineWindow string  `json:"baseline_window"`
+	SampleFraction float64 `json:"receipt_sample_fraction"`
+	ReceiptCap     int     `json:"receipt_cap"`
+}
+
+type notaryResult struct {
+	Peak                windowResult   `json:"peak"`
+	Half                *windowResult  `json:"half,omitempty"`
+	TotalDigests        int64          `json:"total_digests"`
+	StateBytesPerDigest float64        `json:"state_bytes_per_digest"`
+	DataBytesPerDigest  float64        `json:"data_bytes_per_digest"`
+	Receipts            receiptResult  `json:"receipts"`
+	Errors              map[string]int `json:"errors,omitempty"`
+}
+
+type windowResult struct {
+	Name             string        `json:"name"`
+	Seconds          float64       `json:"seconds"`
+	TargetPerSec     float64       `json:"target_digests_per_sec,omitempty"`
+	Digests          int           `json:"digests"`
+	Txs              int           `json:"txs"`
+	DigestsPerSec    float64       `json:"digests_per_sec"`
+	Blocks           int64         `json:"blocks"`
+	BlockSeconds     float64       `json:"seconds_per_block"`
+	DigestsPerBlock  float64       `json:"digests_per_block"`
+	LatencyMs        latency       `json:"submit_to_commit_ms"`
+	NodeCPUSeconds   float64       `json:"node_cpu_seconds"`
+	ClientCPUSeconds float64       `json:"client_cpu_seconds"`
+	CPUSecPer1k      float64       `json:"node_cpu_seconds_per_1000_digests"`
+	CPUUtilisation   float64       `json:"node_cpu_cores_busy"`
+	RSSStartMiB      []float64     `json:"rss_start_mib"`
+	RSSEndMiB        []float64     `json:"rss_end_mib"`
+	RSSMaxMiB        []float64     `json:"rss_max_mib"`
+	Series           []seriesPoint `json:"series"`
+	Profile          string        `json:"cpu_profile,omitempty"`
+}
+
+type seriesPoint struct {
+	T             float64   `json:"t"`
+	DigestsPerSec float64   `json:"digests_per_sec"`
+	RSSMiB        []float64 `json:"rss_mib"`
+}
+
+type receiptResult struct {
+	SampleOf    int64   `json:"committed_digests"`
+	Candidates  int     `json:"sampled_candidates"`
+	Wanted      int     `json:"wanted"`
+	Checked     int     `json:"checked"`
+	FetchErrors int     `json:"fetch_errors"`
+	Invalid     int     `json:"verify_failures"`
+	FirstError  string  `json:"first_error,omitempty"`
+	FetchMs     latency `json:"fetch_ms"`
+	LiveFetchMs latency `json:"fetch_under_load_ms"`
+	VerifyMs    latency `json:"verify_ms"`
+}
+
+type kvResult struct {
+	Seconds        float64 `json:"seconds"`
+	Blocks         int64   `json:"blocks"`
+	Txs            int64   `json:"txs"`
+	TxsPerSec      float64 `json:"txs_per_sec"`
+	Accepted       int64   `json:"accepted_by_mempool"`
+	Refused        int64   `json:"refused_by_mempool"`
+	NodeCPUSeconds float64 `json:"node_cpu_seconds"`
+	CPUSecPer1k    float64 `json:"node_cpu_seconds_per_1000_txs"`
+	FirstError     string  `json:"first_error,omitempty"`
+}
+
+type tesseraResult struct {
+	Seconds        float64 `json:"seconds"`
+	Writers        int     `json:"hammer_writers"`
+	Leaves         int64   `json:"leaves"`
+	LeavesPerSec   float64 `json:"leaves_per_sec"`
+	TreeSize       int64   `json:"tree_size"`
+	CPUSeconds     float64 `json:"cpu_seconds_log_and_hammer"`
+	LogCPUSeconds  float64 `json:"cpu_seconds_log"`
+	LogCPUSecPer1k float64 `json:"log_cpu_seconds_per_1000_leaves"`
+	BytesPerLeaf   float64 `json:"bytes_per_leaf"`
+}
+
+type limitsResult struct {
+	Cores                   int     `json:"cores"`
+	SHA256NodesPerSecCore   float64 `json:"sha256_node_hashes_per_sec_core"`
+	SHA256NodesPerSecAll    float64 `json:"sha256_node_hashes_per_sec_all_cores"`
+	Ed25519VerifyPerSecCore float64 `json:"ed25519_verify_per_sec_core"`
+	Ed25519VerifyPerSecAll  float64 `json:"ed25519_verify_per_sec_all_cores"`
+	// HashCeiling is the digests/s at which the 4 validators' Merkle hashing
+	// alone (a leaf and an interior node per digest, on each node) would use
+	// every core.
+	HashCeiling float64 `json:"hash_ceiling_digests_per_sec_4_validators"`
+}
+
+type ratios struct {
+	OursOverKVStore     float64 `json:"ours_over_kvstore,omitempty"`
+	OursOverTessera     float64 `json:"ours_over_tessera,omitempty"`
+	OursOverHashCeiling float64 `json:"ours_over_hash_ceiling,omitempty"`
+}
+
+type target struct {
+	Name     string `json:"name"`
+	Measured string `json:"measured"`
+	Met      string `json:"met"` // yes, no, not measured
+}
+
+type latency struct {
+	N    int     `json:"n"`
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+}
+
+func summarize(ds []time.Duration) latency {
+	if len(ds) == 0 {
+		return latency{}
+	}
+	ms := make([]float64, len(ds))
+	var sum float64
+	for i, d := range ds {
+		ms[i] = float64(d) / float64(time.Millisecond)
+		sum += ms[i]
+	}
+	slices.Sort(ms)
+	q := func(p float64) float64 { return ms[min(len(ms)-1, int(p*float64(len(ms))))] }
+	return latency{N: len(ms), Mean: sum / float64(len(ms)), P50: q(0.5), P90: q(0.9), P99: q(0.99), Max: ms[len(ms)-1]}
+}
+
+// finish computes the ratios and the targets.
+func (r *report) finish(elapsed time.Duration) {
+	r.Elapsed = elapsed.Round(time.Second).String()
+	r.LoadEnd = loadAverage()
+	if r.Limits != nil {
+		r.Limits.HashCeiling = r.Limits.SHA256NodesPerSecAll / (2 * 4)
+	}
+	if r.Notary == nil {
+		return
+	}
+	ours := r.Notary.Peak.DigestsPerSec
+	if r.KVStore != nil && r.KVStore.TxsPerSec > 0 {
+		r.Ratios.OursOverKVStore = ours / r.KVStore.TxsPerSec
+	}
+	if r.Tessera != nil && r.Tessera.LeavesPerSec > 0 {
+		r.Ratios.OursOverTessera = ours / r.Tessera.LeavesPerSec
+	}
+	if r.Limits != nil && r.Limits.HashCeiling > 0 {
+		r.Ratios.OursOverHashCeiling = ours / r.Limits.HashCeiling
+	}
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	add := func(name, measured, met string) { r.Targets = append(r.Targets, target{name, measured, met}) }
+	add(">= 100,000 digests/s on 4 validators", fmt.Sprintf("%.0f/s", ours), yes(ours >= 100_000))
+	if r.Ratios.OursOverTessera > 0 {
+		add(">= 10x Tessera POSIX", fmt.Sprintf("%.1fx", r.Ratios.OursOverTessera), yes(r.Ratios.OursOverTessera >= 10))
+	} else {
+		add(">= 10x Tessera POSIX", "-", "not measured")
+	}
+	if r.Ratios.OursOverKVStore > 0 {
+		add(">= 30x kvstore", fmt.Sprintf("%.1fx", r.Ratios.OursOverKVStore), yes(r.Ratios.OursOverKVStore >= 30))
+	} else {
+		add(">= 30x kvstore", "-", "not measured")
+	}
+	if h := r.Notary.Half; h != nil && h.LatencyMs.N > 0 {
+		add("p99 submit-to-commit <= 2 s at half peak", fmt.Sprintf("%.0f ms at %.0f/s", h.LatencyMs.P99, h.DigestsPerSec), yes(h.LatencyMs.P99 <= 2000))
+	} else {
+		add("p99 submit-to-commit <= 2 s at half peak", "-", "not measured")
+	}
+	if v := r.Notary.Receipts.VerifyMs; v.N > 0 {
+		add("offline verify <= 2 ms per receipt (mean)", fmt.Sprintf("%.2f ms mean, p99 %.2f ms", v.Mean, v.P99), yes(v.Mean <= 2))
+	} else {
+		add("offline verify <= 2 ms per receipt (mean)", "-", "not measured")
+	}
+	p := r.Notary.Peak
+	growth := 0.0
+	for i := range p.RSSStartMiB {
+		if p.RSSStartMiB[i] > 0 {
+			growth = max(growth, p.RSSEndMiB[i]/p.RSSStartMiB[i]-1)
+		}
+	}
+	rss := fmt.Sprintf("max growth %+.0f%% over %.0f s", growth*100, p.Seconds)
+	if p.Seconds >= 600 {
+		add("RSS flat within 20% over 10 min at peak", rss, yes(growth <= 0.20))
+	} else {
+		add("RSS flat within 20% over 10 min at peak", rss, "not measured (window < 10 min)")
+	}
+}
+
+func (r *report) print(w io.Writer) {
+	mode := "full"
+	if r.Quick {
+		mode = "quick"
+	}
+	fmt.Fprintf(w, "\nGobTechLab Notary benchmark (%s run, %s): %d cores, %s; load average before %s, after %s\n",
+		mode, r.Elapsed, r.Machine.Cores, r.Machine.CPU, r.Machine.LoadBefore, r.LoadEnd)
+	s := r.Settings
+	fmt.Fprintf(w, "4 validators on 127.0.0.1, %d agency clients x %d in flight x %d digests per tx, timeout_commit %s; windows: peak %s, half %s, baselines %s\n\n",
+		s.Agencies, s.InFlight, s.BatchDigests, s.TimeoutCommit, s.Window, s.HalfWindow, s.BaselineWindow)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(cols ...string) { fmt.Fprintln(tw, strings.Join(cols, "\t")) }
+	row("what", "value", "detail")
+	row("----", "-----", "------")
+	if n := r.Notary; n != nil {
+		p := n.Peak
+		row("notary: committed digests/s (peak)", num(p.DigestsPerSec), fmt.Sprintf("%d digests, %d txs, %d blocks in %.0f s (%.2f s/block, %s digests/block)", p.Digests, p.Txs, p.Blocks, p.Seconds, p.BlockSeconds, num(p.DigestsPerBlock)))
+		row("  submit-to-committed at peak", fmtLat(p.LatencyMs), "")
+		if h := n.Half; h != nil {
+			row("  at half peak: digests/s", num(h.DigestsPerSec), fmt.Sprintf("target %s/s", num(h.TargetPerSec)))
+			row("  submit-to-committed at half peak", fmtLat(h.LatencyMs), "")
+		}
+		rc := n.Receipts
+		row("  receipts checked (1% sample)", fmt.Sprintf("%d", rc.Checked), fmt.Sprintf("of %d wanted (%d sampled of %d committed digests); fetch errors %d, verify failures %d", rc.Wanted, rc.Candidates, rc.SampleOf, rc.FetchErrors, rc.Invalid))
+		row("  receipt fetch (GetReceipt)", fmtLat(rc.FetchMs), "under load: "+fmtLat(rc.LiveFetchMs))
+		row("  offline verify per receipt", fmtLat(rc.VerifyMs), "cmd/verifier/verify, 4 validators, with the document")
+		row("  node CPU s per 1,000 digests", fmt.Sprintf("%.4f", p.CPUSecPer1k), fmt.Sprintf("4 nodes, %.2f cores busy; client %.1f CPU s", p.CPUUtilisation, p.ClientCPUSeconds))
+		row("  state bytes per digest", fmt.Sprintf("%.1f", n.StateBytesPerDigest), fmt.Sprintf("data/app per node; whole data dir (with block store) %.1f", n.DataBytesPerDigest))
+		row("  node RSS MiB start -> end (max)", fmtRSS(p.RSSStartMiB, p.RSSEndMiB, p.RSSMaxMiB), "")
+		if len(n.Errors) > 0 {
+			var es []string
+			for e, c := range n.Errors {
+				es = append(es, fmt.Sprintf("%dx %s", c, truncate(e, 100)))
+			}
+			slices.Sort(es)
+			row("  client errors", fmt.Sprintf("%d kinds", len(es)), strings.Join(es, "; "))
+		}
+		if rc.FirstError != "" {
+			row("  first receipt error", "", truncate(rc.FirstError, 200))
+		}
+	}
+	if k := r.KVStore; k != nil {
+		row("kvstore: committed txs/s (1 digest/tx)", num(k.TxsPerSec), fmt.Sprintf("%d txs in %d blocks in %.0f s; %.3f node CPU s per 1,000 txs; mempool refused %d", k.Txs, k.Blocks, k.Seconds, k.CPUSecPer1k, k.Refused))
+	}
+	if t := r.Tessera; t != nil {
+		row("tessera posix: integrated leaves/s", num(t.LeavesPerSec), fmt.Sprintf("hammer %d writers, %d leaves in %.0f s; log %.3f CPU s per 1,000 leaves; %.0f bytes/leaf", t.Writers, t.Leaves, t.Seconds, t.LogCPUSecPer1k, t.BytesPerLeaf))
+	}
+	if l := r.Limits; l != nil {
+		row("limit: SHA-256 node hashes/s per core", num(l.SHA256NodesPerSecCore), fmt.Sprintf("%s/s on %d cores; 4-validator hashing ceiling %s digests/s", num(l.SHA256NodesPerSecAll), l.Cores, num(l.HashCeiling)))
+		row("limit: ed25519 verifies/s per core", num(l.Ed25519VerifyPerSecCore), fmt.Sprintf("%s/s on %d cores", num(l.Ed25519VerifyPerSecAll), l.Cores))
+	}
+	ra := r.Ratios
+	if ra.OursOverKVStore > 0 {
+		row("ratio ours / kvstore", fmt.Sprintf("%.1fx", ra.OursOverKVStore), "")
+	}
+	if ra.OursOverTessera > 0 {
+		row("ratio ours / tessera", fmt.Sprintf("%.1fx", ra.OursOverTessera), "")
+	}
+	if ra.OursOverHashCeiling > 0 {
+		row("ratio ours / hashing ceiling", fmt.Sprintf("%.1f%%", 100*ra.OursOverHashCeiling), "")
+	}
+	tw.Flush()
+	if len(r.Targets) > 0 {
+		fmt.Fprintln(w, "\ntargets:")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, t := range r.Targets {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Name, t.Measured, t.Met)
+		}
+		tw.Flush()
+	}
+}
+
+func (r *report) writeJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// num formats a number with thousands separators.
+func num(f float64) string {
+	s := fmt.Sprintf("%.0f", f)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func fmtLat(l latency) string {
+	if l.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("p50 %s p99 %s ms (n=%d)", fmtMs(l.P50), fmtMs(l.P99), l.N)
+}
+
+func fmtMs(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func fmtRSS(a, b, m []float64) string {
+	var parts []string
+	for i := range a {
+		parts = append(parts, fmt.Sprintf("%.0f->%.0f(%.0f)", a[i], b[i], m[i]))
+	}
+	return strings.Join(parts, " ")
+}
