@@ -45,6 +45,8 @@ type Options struct {
 	FlushThreshold int
 	// TxCacheSize is the number of decoded transactions remembered.
 	TxCacheSize int
+	// TxCacheBytes bounds their memory; 0 means DefaultTxCacheBytes.
+	TxCacheBytes int
 	// DigestFilterBytes sizes the in-memory filter that answers most digest
 	// lookups without the index (abci/filter.go); 0 means the default,
 	// negative disables it.
@@ -159,7 +161,7 @@ func NewApplication(opts Options) (*Application, error) {
 		opts:   opts,
 		ledger: ledger.New(opts.ChainID),
 		log:    opts.Logger,
-		txs:    newTxCache(opts.TxCacheSize),
+		txs:    newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
 		db:     db,
 		index:  index,
 	}
