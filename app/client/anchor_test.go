@@ -13,8 +13,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/client"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
@@ -41,7 +41,7 @@ func TestAnchor100k(t *testing.T) {
 // every one up, and fetches the receipt of one digest in receiptEvery and
 // of the first digest of every batch.
 func anchorAcceptance(t *testing.T, total, callers, receiptEvery int) {
-	n := startNode(t, testnode.Options{TimeoutCommit: 100 * time.Millisecond})
+	n := startNode(t, apptest.Options{TimeoutCommit: 100 * time.Millisecond})
 	c := dial(t, n, n.Agency, client.WithLabel("acceptance"))
 	ctx := ctxT(t, 25*time.Minute)
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/client"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 )
 
 // BenchmarkAnchorGateway measures anchoring through the client library and
@@ -25,7 +25,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkAnchorGateway -benchtime 2s ./app/client
 func BenchmarkAnchorGateway(b *testing.B) {
-	n := startNode(b, testnode.Options{TimeoutCommit: 300 * time.Millisecond})
+	n := startNode(b, apptest.Options{TimeoutCommit: 300 * time.Millisecond})
 	c := dial(b, n, n.Agency)
 	ctx := ctxT(b, 30*time.Minute)
 	var seq atomic.Int64 // distinct digests across runs

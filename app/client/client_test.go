@@ -16,8 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/client"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -25,7 +25,7 @@ import (
 // TestConcurrentCallers: many goroutines anchoring at once each get the
 // result of their own document, and each result is where a lookup finds it.
 func TestConcurrentCallers(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c := dial(t, n, n.Agency, client.WithBatching(0, 20*time.Millisecond))
 	ctx := ctxT(t, 60*time.Second)
 	const callers, each = 12, 25
@@ -65,7 +65,7 @@ func TestConcurrentCallers(t *testing.T) {
 			if r.Batch.Height != a.Height || r.Batch.TxIndex != a.TxIndex || r.LeafIndex != a.Leaf || !r.Batch.Time.AsTime().Equal(a.Time) {
 				t.Fatalf("lookup %+v != result %+v", r, a)
 			}
-			if a.AgencyID != testnode.AgencyID || a.Count == 0 || len(a.TxHash) != 32 {
+			if a.AgencyID != apptest.AgencyID || a.Count == 0 || len(a.TxHash) != 32 {
 				t.Fatalf("incomplete result %+v", a)
 			}
 		}
@@ -80,7 +80,7 @@ func TestConcurrentCallers(t *testing.T) {
 // the original record, Existing set, height and time unchanged; a file is
 // read and hashed by the client.
 func TestReanchorReturnsOriginal(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c := dial(t, n, n.Agency)
 	ctx := ctxT(t, 60*time.Second)
 	path := filepath.Join(t.TempDir(), "certificado.pdf")
@@ -124,7 +124,7 @@ func TestReanchorReturnsOriginal(t *testing.T) {
 // TestDuplicateSplit: a batch carrying values anchored before is split:
 // the duplicates get their original records, the rest is anchored.
 func TestDuplicateSplit(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c := dial(t, n, n.Agency)
 	ctx := ctxT(t, 60*time.Second)
 	old := digests("old", 3)
@@ -201,7 +201,7 @@ func TestDuplicateSplit(t *testing.T) {
 // sequence numbers the client believed were next; the client reads the
 // account again and re-signs.
 func TestSequenceRecovery(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c := dial(t, n, n.Agency, client.WithBatching(0, 10*time.Millisecond))
 	ctx := ctxT(t, 60*time.Second)
 	if _, err := c.Anchor(ctx, digest("seq", 0)); err != nil {
@@ -261,7 +261,7 @@ func TestSequenceRecovery(t *testing.T) {
 // TestSubmitAndRevoke: Revoke and Submit go through the pipeline; refusals
 // are *TxError with the chain's code.
 func TestSubmitAndRevoke(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c := dial(t, n, n.Agency)
 	ctx := ctxT(t, 60*time.Second)
 	got, err := c.AnchorAll(ctx, digests("revoke", 3))
@@ -320,7 +320,7 @@ func TestSubmitAndRevoke(t *testing.T) {
 
 // TestCloseFlushes: Close sends the open batch at once and waits for it.
 func TestCloseFlushes(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c, err := client.Dial(n.Addr, n.Identity(t, n.Agency), client.WithBatching(0, time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +385,7 @@ func TestCloseFlushes(t *testing.T) {
 // TestCloseDeadline: Close with an expired context abandons pending work
 // with ErrClosed instead of hanging.
 func TestCloseDeadline(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c, err := client.Dial(n.Addr, n.Identity(t, n.Agency), client.WithBatching(0, time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -414,7 +414,7 @@ func TestCloseDeadline(t *testing.T) {
 // TestReceipt: the receipt's document binding carries the document digest
 // and salt that only the agency knows.
 func TestReceipt(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c := dial(t, n, n.Agency)
 	ctx := ctxT(t, 60*time.Second)
 	a, err := c.Anchor(ctx, digest("receipt", 0))
@@ -433,7 +433,7 @@ func TestReceipt(t *testing.T) {
 	if string(ledger.SaltedDigest(client.SHA256, salt, a.Digest)) != string(a.Anchored) {
 		t.Fatal("binding does not recompute")
 	}
-	if rc.ChainId != testnode.ChainID || rc.Inclusion == nil || rc.Anchor == nil || rc.Status == nil || rc.Issuer == nil {
+	if rc.ChainId != apptest.ChainID || rc.Inclusion == nil || rc.Anchor == nil || rc.Status == nil || rc.Issuer == nil {
 		t.Fatalf("receipt parts missing: %+v", rc)
 	}
 	// Only the anchored value known: the binding starts there.
@@ -450,7 +450,7 @@ func TestReceipt(t *testing.T) {
 
 // TestBadInput: wrong input gives clear errors and never reaches the chain.
 func TestBadInput(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	c := dial(t, n, n.Agency)
 	ctx := ctxT(t, 30*time.Second)
 	check := func(what string, err error, want string) {
@@ -523,7 +523,7 @@ func TestBadInput(t *testing.T) {
 // client reconnects, learns the fate of what it had sent, and every caller
 // gets the one true record of its value, none of them anchored twice.
 func TestReconnect(t *testing.T) {
-	n := startNode(t, testnode.Options{})
+	n := startNode(t, apptest.Options{})
 	px := newProxy(t, n.Addr)
 	c, err := client.Dial(px.Addr(), n.Identity(t, n.Agency), client.WithBatching(8, 5*time.Millisecond), client.WithMaxInFlight(4))
 	if err != nil {
@@ -587,7 +587,7 @@ func TestReconnect(t *testing.T) {
 // TestGatewayDigestLimit: a gateway that takes fewer digests per
 // transaction than the chain makes the client send smaller batches.
 func TestGatewayDigestLimit(t *testing.T) {
-	n := startNode(t, testnode.Options{Gateway: func(g *app.GatewayConfig) { g.MaxDigestsPerRequest = 100 }})
+	n := startNode(t, apptest.Options{Gateway: func(g *app.GatewayConfig) { g.MaxDigestsPerRequest = 100 }})
 	c := dial(t, n, n.Agency)
 	ctx := ctxT(t, 60*time.Second)
 	got, err := c.AnchorAll(ctx, digests("limit", 450))

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/app/gateway"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 )
 
 func ctxT(t testing.TB, d time.Duration) context.Context {
@@ -22,14 +22,14 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 }
 
 // startNode starts a test node whose gateway serves receipts.
-func startNode(t testing.TB, opts testnode.Options) *testnode.Node {
+func startNode(t testing.TB, opts apptest.Options) *apptest.Node {
 	t.Helper()
 	opts.GatewayOptions.Receipts = gateway.Receipts
-	return testnode.Start(t, opts)
+	return apptest.Start(t, opts)
 }
 
 // dial returns a client of n as the identity in dir, closed at cleanup.
-func dial(t testing.TB, n *testnode.Node, dir string, opts ...client.Option) *client.Client {
+func dial(t testing.TB, n *apptest.Node, dir string, opts ...client.Option) *client.Client {
 	t.Helper()
 	c, err := client.Dial(n.Addr, n.Identity(t, dir), opts...)
 	if err != nil {

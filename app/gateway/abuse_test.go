@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gobtechlab/notary/app"
-	"github.com/gobtechlab/notary/app/internal/testnode"
+	"github.com/gobtechlab/notary/app/apptest"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -99,7 +99,7 @@ func quietClient(t *testing.T, gw gatewayv1.GatewayClient, pub []byte, every tim
 
 // meanBlockInterval is the mean time between the headers of heights from
 // and to (the block times CometBFT agreed on).
-func meanBlockInterval(t *testing.T, n *testnode.Node, from, to int64) time.Duration {
+func meanBlockInterval(t *testing.T, n *apptest.Node, from, to int64) time.Duration {
 	t.Helper()
 	if to <= from {
 		t.Fatalf("no block between heights %d and %d", from, to)
@@ -142,9 +142,9 @@ func TestAbuseRateLimit(t *testing.T) {
 	if heavyAbuse() {
 		flood, workers = 15*time.Second, 64
 	}
-	n := testnode.Start(t, testnode.Options{
+	n := apptest.Start(t, apptest.Options{
 		TimeoutCommit: 100 * time.Millisecond,
-		Agencies:      []app.AgencySpec{{ID: quietAgency, Name: "Agencia Tranquila", Permissions: testnode.AllPermissions}},
+		Agencies:      []app.AgencySpec{{ID: quietAgency, Name: "Agencia Tranquila", Permissions: apptest.AllPermissions}},
 		Gateway: func(g *app.GatewayConfig) {
 			g.RatePerSecond, g.RateBurst = rps, burst
 		},
@@ -341,9 +341,9 @@ func TestAbuseConnections(t *testing.T) {
 		t.Logf("open files limited to %d: %d idle connections", limit, idle)
 	}
 	const rps, burst = 200, 200
-	n := testnode.Start(t, testnode.Options{
+	n := apptest.Start(t, apptest.Options{
 		TimeoutCommit: 100 * time.Millisecond,
-		Agencies:      []app.AgencySpec{{ID: quietAgency, Name: "Agencia Tranquila", Permissions: testnode.AllPermissions}},
+		Agencies:      []app.AgencySpec{{ID: quietAgency, Name: "Agencia Tranquila", Permissions: apptest.AllPermissions}},
 		Gateway: func(g *app.GatewayConfig) {
 			g.MaxConnections = maxConns
 			g.RatePerSecond, g.RateBurst = rps, burst

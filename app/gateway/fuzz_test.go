@@ -10,8 +10,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -66,7 +66,7 @@ var fuzzMethods = []fuzzMethod{
 // requests of every method against a node holding two anchored batches.
 // Run with `go test -fuzz FuzzGatewayRequests ./app/gateway/`.
 func FuzzGatewayRequests(f *testing.F) {
-	n := testnode.Start(f, testnode.Options{
+	n := apptest.Start(f, apptest.Options{
 		TimeoutCommit:  time.Second,
 		GatewayOptions: gateway.Options{Receipts: gateway.Receipts},
 	})
@@ -77,18 +77,18 @@ func FuzzGatewayRequests(f *testing.F) {
 	ds := digestsOf("fuzz-gateway", 3)
 	var anchoredAt int64
 	for i := 0; i < 2; i++ {
-		r, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(testnode.AgencyID, 0, digestsOf("fuzz-gateway/"+string(rune('a'+i)), 3)))})
+		r, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, digestsOf("fuzz-gateway/"+string(rune('a'+i)), 3)))})
 		if err != nil {
 			f.Fatal(err)
 		}
 		anchoredAt = r.Height
 	}
-	r, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(testnode.AgencyID, 0, ds))})
+	r, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, ds))})
 	if err != nil {
 		f.Fatal(err)
 	}
 	anchoredAt = r.Height
-	page, err := gw.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: testnode.AgencyID, PageSize: 1})
+	page, err := gw.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageSize: 1})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func FuzzGatewayRequests(f *testing.F) {
 	seeds := map[string][]proto.Message{
 		"Submit": {
 			&notaryv1.SubmitRequest{Tx: []byte{0x0a, 0x01, 0x00}, RequestId: "r-1"},
-			&notaryv1.SubmitRequest{Tx: ag.id.SignTx(anchorBody(testnode.AgencyID, 1<<40, digestsOf("seed", 1)))},
+			&notaryv1.SubmitRequest{Tx: ag.id.SignTx(anchorBody(apptest.AgencyID, 1<<40, digestsOf("seed", 1)))},
 		},
 		"LookupDigest": {
 			&notaryv1.LookupDigestRequest{HashAlgorithm: sha2, Digest: digestAt(ds, 1)},
@@ -105,7 +105,7 @@ func FuzzGatewayRequests(f *testing.F) {
 			&notaryv1.LookupDigestRequest{HashAlgorithm: sha2, Digest: digestAt(ds, 0), Height: anchoredAt - 1},
 		},
 		"GetReceipt":     {&notaryv1.GetReceiptRequest{HashAlgorithm: sha2, Digest: digestAt(ds, 2)}},
-		"ListBatches":    {&notaryv1.ListBatchesRequest{AgencyId: testnode.AgencyID, PageSize: 1, PageToken: page.NextPageToken}},
+		"ListBatches":    {&notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageSize: 1, PageToken: page.NextPageToken}},
 		"GetStatus":      {&notaryv1.GetStatusRequest{}},
 		"GetCheckpoint":  {&notaryv1.GetCheckpointRequest{Height: anchoredAt}, &notaryv1.GetCheckpointRequest{}},
 		"GetAccount":     {&notaryv1.GetAccountRequest{PubKey: ag.id.Public()}},
@@ -114,14 +114,14 @@ func FuzzGatewayRequests(f *testing.F) {
 		"GetParams":      {&notaryv1.GetParamsRequest{}},
 		"ListConsents":   {&notaryv1.ListConsentsRequest{Subject: subject}},
 		"GetConsent":     {&notaryv1.GetConsentRequest{ConsentId: "consent-1", Height: anchoredAt}},
-		"CheckCoverage": {&notaryv1.CheckCoverageRequest{RequesterAgencyId: testnode.AgencyID, ProviderAgencyId: "other",
+		"CheckCoverage": {&notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "other",
 			Subject: subject, Category: "tax-records"}},
 		"ListMandates":     {&notaryv1.ListMandatesRequest{}},
 		"GetAccessHistory": {&notaryv1.GetAccessHistoryRequest{Subject: subject, PageSize: 5}},
 		"ListProposals":    {&notaryv1.ListProposalsRequest{}},
 		"GetProposal":      {&notaryv1.GetProposalRequest{}},
 		"QueryState": {
-			&notaryv1.QueryStateRequest{Key: ledger.AgencyKey(testnode.AgencyID)},
+			&notaryv1.QueryStateRequest{Key: ledger.AgencyKey(apptest.AgencyID)},
 			&notaryv1.QueryStateRequest{Key: ledger.RevocationKey(sha2, digestAt(ds, 0)), Height: anchoredAt},
 		},
 	}

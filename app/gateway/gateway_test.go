@@ -20,8 +20,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
@@ -32,7 +32,7 @@ import (
 // proof (ICS23 against the header's app hash, RFC 6962 paths), revokes one
 // and checks the status proof before and after.
 func TestSubmitLookupRevoke(t *testing.T) {
-	n := testnode.Start(t, testnode.Options{})
+	n := apptest.Start(t, apptest.Options{})
 	ctx := ctxT(t)
 	gw := n.Client(t, n.Agency)
 	public := n.Client(t, "")
@@ -40,7 +40,7 @@ func TestSubmitLookupRevoke(t *testing.T) {
 
 	const count = 37
 	ds := digestsOf("lookup", count)
-	resp, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(testnode.AgencyID, 0, ds)), RequestId: "first"})
+	resp, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, ds)), RequestId: "first"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestSubmitLookupRevoke(t *testing.T) {
 	// A duplicate: AlreadyExists, with the response and the original batch
 	// in the details; the sequence is not consumed.
 	dup := append(append([]byte(nil), digestsOf("fresh", 2)...), digestAt(ds, 5)...)
-	_, err = gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(testnode.AgencyID, 0, dup))})
+	_, err = gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, dup))})
 	ag.seq--
 	wantCode(t, err, codes.AlreadyExists, "duplicate digest")
 	st, _ := status.FromError(err)
@@ -75,7 +75,7 @@ func TestSubmitLookupRevoke(t *testing.T) {
 		ex.GetLocator().GetHeight() != loc.Height || ex.GetLocator().GetTxIndex() != loc.TxIndex || ex.GetLocator().GetLeafIndex() != 5 {
 		t.Fatalf("duplicate details: %v", detResp)
 	}
-	if detBatch == nil || detBatch.Height != loc.Height || detBatch.Count != count || detBatch.AgencyId != testnode.AgencyID {
+	if detBatch == nil || detBatch.Height != loc.Height || detBatch.Count != count || detBatch.AgencyId != apptest.AgencyID {
 		t.Fatalf("duplicate's original batch: %v", detBatch)
 	}
 
@@ -91,7 +91,7 @@ func TestSubmitLookupRevoke(t *testing.T) {
 			t.Fatalf("lookup of leaf %d: %v", leaf, lr)
 		}
 		verifyMember(t, root, lr.BatchProof, ledger.BatchKey(loc.Height, loc.TxIndex), ledger.Encode(lr.Batch))
-		verifyMember(t, root, lr.IssuerProof, ledger.AgencyKey(testnode.AgencyID), ledger.Encode(lr.Issuer))
+		verifyMember(t, root, lr.IssuerProof, ledger.AgencyKey(apptest.AgencyID), ledger.Encode(lr.Issuer))
 		verifyAbsent(t, root, lr.StatusProof, ledger.RevocationKey(sha2, d))
 		verifyPath(t, d, lr.LeafIndex, lr.Batch.Count, lr.MerklePath, lr.Batch.Root)
 	}
@@ -194,7 +194,7 @@ func hasLabel(m *dto.Metric, k, v string) bool {
 // valid one is committed, every bad one is answered in its response without
 // ending the stream, and responses come in commit order.
 func TestSubmitStream(t *testing.T) {
-	n := testnode.Start(t, testnode.Options{Gateway: func(g *app.GatewayConfig) { g.MaxInFlight = 32 }})
+	n := apptest.Start(t, apptest.Options{Gateway: func(g *app.GatewayConfig) { g.MaxInFlight = 32 }})
 	ctx := ctxT(t)
 	gw := n.Client(t, n.Agency)
 	ag := &signer{id: n.Identity(t, n.Agency)}
@@ -210,7 +210,7 @@ func TestSubmitStream(t *testing.T) {
 		for i := 0; i < txs; i++ {
 			id := fmt.Sprintf("tx-%d", i)
 			want[id] = codes.OK
-			if err := stream.Send(&notaryv1.SubmitRequest{RequestId: id, Tx: ag.sign(anchorBody(testnode.AgencyID, 0, digestsOf(id, per)))}); err != nil {
+			if err := stream.Send(&notaryv1.SubmitRequest{RequestId: id, Tx: ag.sign(anchorBody(apptest.AgencyID, 0, digestsOf(id, per)))}); err != nil {
 				sendErr <- err
 				return
 			}
@@ -226,7 +226,7 @@ func TestSubmitStream(t *testing.T) {
 				dupID := fmt.Sprintf("dup-%d", i)
 				want[dupID] = codes.AlreadyExists
 				prev := digestAt(digestsOf(fmt.Sprintf("tx-%d", i), per), 3)
-				if err := stream.Send(&notaryv1.SubmitRequest{RequestId: dupID, Tx: ag.sign(anchorBody(testnode.AgencyID, 0, prev))}); err != nil {
+				if err := stream.Send(&notaryv1.SubmitRequest{RequestId: dupID, Tx: ag.sign(anchorBody(apptest.AgencyID, 0, prev))}); err != nil {
 					sendErr <- err
 					return
 				}
@@ -279,7 +279,7 @@ func TestSubmitStream(t *testing.T) {
 	var listed []*notaryv1.Batch
 	token := ""
 	for {
-		page, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: testnode.AgencyID, PageSize: 37, PageToken: token})
+		page, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageSize: 37, PageToken: token})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func TestSubmitStream(t *testing.T) {
 // certificate), an exchange under it, a governance proposal and vote; every
 // proof verifies.
 func TestReads(t *testing.T) {
-	n := testnode.Start(t, testnode.Options{Agencies: []app.AgencySpec{
+	n := apptest.Start(t, apptest.Options{Agencies: []app.AgencySpec{
 		{ID: "registry-agency", Name: "Registro Civil"},
 		{ID: "spare-agency", Name: "Agencia Sobrante", Permissions: []notaryv1.Permission{notaryv1.Permission_PERMISSION_ANCHOR}},
 	}})
@@ -318,17 +318,17 @@ func TestReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ChainId != testnode.ChainID || st.LatestHeight < 1 || len(st.LatestAppHash) != 32 || st.CatchingUp ||
-		len(st.Validators) != 1 || st.Validators[0].Id != testnode.MinistryID || st.Validators[0].Power != 10 || st.NodeId == "" {
+	if st.ChainId != apptest.ChainID || st.LatestHeight < 1 || len(st.LatestAppHash) != 32 || st.CatchingUp ||
+		len(st.Validators) != 1 || st.Validators[0].Id != apptest.MinistryID || st.Validators[0].Power != 10 || st.NodeId == "" {
 		t.Fatalf("status: %v", st)
 	}
 
 	ags, err := public.ListAgencies(ctx, &notaryv1.ListAgenciesRequest{})
-	if err != nil || len(ags.Agencies) != 3 || ags.Agencies[0].Id != testnode.AgencyID {
+	if err != nil || len(ags.Agencies) != 3 || ags.Agencies[0].Id != apptest.AgencyID {
 		t.Fatalf("agencies: %v %v", ags, err)
 	}
 	ms, err := public.ListMinistries(ctx, &notaryv1.ListMinistriesRequest{})
-	if err != nil || len(ms.Ministries) != 1 || ms.Ministries[0].Id != testnode.MinistryID {
+	if err != nil || len(ms.Ministries) != 1 || ms.Ministries[0].Id != apptest.MinistryID {
 		t.Fatalf("ministries: %v %v", ms, err)
 	}
 	ps, err := public.GetParams(ctx, &notaryv1.GetParamsRequest{})
@@ -343,7 +343,7 @@ func TestReads(t *testing.T) {
 	// Accounts, with proofs of existence and of absence.
 	agID := n.Identity(t, n.Agency)
 	acc, err := public.GetAccount(ctx, &notaryv1.GetAccountRequest{PubKey: agID.Public()})
-	if err != nil || acc.Account.Role != notaryv1.Role_ROLE_AGENCY || acc.Account.Owner != testnode.AgencyID {
+	if err != nil || acc.Account.Role != notaryv1.Role_ROLE_AGENCY || acc.Account.Owner != apptest.AgencyID {
 		t.Fatalf("account: %v %v", acc, err)
 	}
 	verifyMember(t, appHashOf(t, n, acc.Height), acc.Proof, ledger.AccountKey(agID.Public()), ledger.Encode(acc.Account))
@@ -358,7 +358,7 @@ func TestReads(t *testing.T) {
 	subject := citizen.Subject()
 	now := time.Now()
 	grant := citizen.SignTx(&notaryv1.TxBody{Sequence: 0, Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
-		Subject: subject, AgencyId: testnode.AgencyID, Category: "tax", Purpose: "eligibility-check",
+		Subject: subject, AgencyId: apptest.AgencyID, Category: "tax", Purpose: "eligibility-check",
 		ValidFrom: timestamppb.New(now.Add(-time.Hour)), ValidUntil: timestamppb.New(now.Add(24 * time.Hour))}}})
 	gr, err := public.Submit(ctx, &notaryv1.SubmitRequest{Tx: grant})
 	if err != nil {
@@ -381,23 +381,23 @@ func TestReads(t *testing.T) {
 	wantCode(t, err, codes.NotFound, "unknown consent")
 
 	// Coverage: covered by the consent; not for another purpose.
-	cov, err := public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: testnode.AgencyID, ProviderAgencyId: "registry-agency",
+	cov, err := public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
 		Subject: subject, Category: "tax", Purpose: "eligibility-check"})
 	if err != nil || !cov.Covered || cov.ConsentId != consentID {
 		t.Fatalf("coverage: %v %v", cov, err)
 	}
-	cov, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: testnode.AgencyID, ProviderAgencyId: "registry-agency",
+	cov, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
 		Subject: subject, Category: "tax", Purpose: "statistics"})
 	if err != nil || cov.Covered || cov.Reason == "" {
 		t.Fatalf("coverage for another purpose: %v %v", cov, err)
 	}
-	_, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: testnode.AgencyID, ProviderAgencyId: "registry-agency",
+	_, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
 		Subject: subject, Category: "horoscope", Purpose: "statistics"})
 	wantCode(t, err, codes.InvalidArgument, "coverage for an unknown category")
 
 	// An exchange under the consent, then the citizen's access history.
 	x := agID.SignTx(&notaryv1.TxBody{Sequence: 0, Msg: &notaryv1.TxBody_RecordExchange{RecordExchange: &notaryv1.RecordExchange{
-		RequesterAgencyId: testnode.AgencyID, ProviderAgencyId: "registry-agency", Subject: subject, Category: "tax",
+		RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency", Subject: subject, Category: "tax",
 		Purpose: "eligibility-check", Basis: &notaryv1.RecordExchange_ConsentId{ConsentId: consentID}}}})
 	if _, err := agency.Submit(ctx, &notaryv1.SubmitRequest{Tx: x}); err != nil {
 		t.Fatal(err)
@@ -428,14 +428,14 @@ func TestReads(t *testing.T) {
 	// Governance: the ministry proposes and votes with its certificate.
 	gov := n.Identity(t, n.Ministry)
 	prop := gov.SignTx(&notaryv1.TxBody{Sequence: 0, Msg: &notaryv1.TxBody_Propose{Propose: &notaryv1.Propose{
-		MinistryId: testnode.MinistryID, Title: "remove the spare agency",
+		MinistryId: apptest.MinistryID, Title: "remove the spare agency",
 		Action: &notaryv1.ProposalAction{Action: &notaryv1.ProposalAction_RemoveAgency{RemoveAgency: "spare-agency"}}}}})
 	pr, err := ministryGW.Submit(ctx, &notaryv1.SubmitRequest{Tx: prop})
 	if err != nil || pr.GetResult().GetProposalId() != 1 {
 		t.Fatalf("propose: %v %v", pr, err)
 	}
 	vote := gov.SignTx(&notaryv1.TxBody{Sequence: 1, Msg: &notaryv1.TxBody_Vote{Vote: &notaryv1.Vote{
-		MinistryId: testnode.MinistryID, ProposalId: 1, Option: notaryv1.VoteOption_VOTE_OPTION_YES}}})
+		MinistryId: apptest.MinistryID, ProposalId: 1, Option: notaryv1.VoteOption_VOTE_OPTION_YES}}})
 	if _, err := ministryGW.Submit(ctx, &notaryv1.SubmitRequest{Tx: vote}); err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +513,7 @@ func (panicky) GetCheckpoint(_ context.Context, req *notaryv1.GetCheckpointReque
 // as Internal "internal error" without a stack trace, is logged, and the
 // node keeps serving.
 func TestReceiptHookAndRecovery(t *testing.T) {
-	n := testnode.Start(t, testnode.Options{GatewayOptions: gateway.Options{
+	n := apptest.Start(t, apptest.Options{GatewayOptions: gateway.Options{
 		Receipts: func(*app.Node) (gateway.ReceiptBuilder, error) { return panicky{}, nil },
 	}})
 	ctx := ctxT(t)

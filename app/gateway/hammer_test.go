@@ -14,8 +14,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/identity"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -32,9 +32,9 @@ const hammerSeed = 20260601
 // valid one must succeed, and the node must log no panic.
 func TestHammer(t *testing.T) {
 	const maxMsg, maxDigests = 64 << 10, 100
-	n := testnode.Start(t, testnode.Options{
+	n := apptest.Start(t, apptest.Options{
 		TimeoutCommit: 20 * time.Millisecond,
-		Agencies:      []app.AgencySpec{{ID: "second-agency", Name: "Segunda", Permissions: testnode.AllPermissions}},
+		Agencies:      []app.AgencySpec{{ID: "second-agency", Name: "Segunda", Permissions: apptest.AllPermissions}},
 		Gateway: func(g *app.GatewayConfig) {
 			g.MaxRecvMsgBytes = maxMsg
 			g.MaxDigestsPerRequest = maxDigests
@@ -57,7 +57,7 @@ func TestHammer(t *testing.T) {
 	agency2Token := ""
 	// signRawBody signs body bytes as given (possibly non-canonical).
 	signRawBody := func(bodyBytes []byte) []byte {
-		sig := ed25519.Sign(ag.id.Key(), ledger.SignBytes(testnode.ChainID, bodyBytes))
+		sig := ed25519.Sign(ag.id.Key(), ledger.SignBytes(apptest.ChainID, bodyBytes))
 		return ledger.Encode(&notaryv1.Tx{Body: bodyBytes, PubKey: ag.id.Public(), Signature: sig})
 	}
 	submit := func(tx []byte) error {
@@ -79,7 +79,7 @@ func TestHammer(t *testing.T) {
 			k := 1 + rng.Intn(40)
 			ds := randomDigests(rng, k)
 			return op{"anchor", codes.OK, func() error {
-				r, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(testnode.AgencyID, 0, ds))})
+				r, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, ds))})
 				if err != nil {
 					ag.seq--
 					return err
@@ -138,7 +138,7 @@ func TestHammer(t *testing.T) {
 				if len(tokens) > 0 && rng.Intn(2) == 0 {
 					tok = tokens[rng.Intn(len(tokens))]
 				}
-				r, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: testnode.AgencyID, PageSize: uint32(1 + rng.Intn(5)), PageToken: tok})
+				r, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageSize: uint32(1 + rng.Intn(5)), PageToken: tok})
 				if err == nil && r.NextPageToken != "" {
 					tokens = append(tokens, r.NextPageToken)
 				}
@@ -200,7 +200,7 @@ func TestHammer(t *testing.T) {
 			ds := randomDigests(rng, 2)
 			ds = ds[:len(ds)-1-rng.Intn(31)]
 			return op{"bad digest length", codes.InvalidArgument, func() error {
-				err := submit(ag.sign(anchorBody(testnode.AgencyID, 0, ds)))
+				err := submit(ag.sign(anchorBody(apptest.AgencyID, 0, ds)))
 				ag.seq--
 				return err
 			}}
@@ -208,7 +208,7 @@ func TestHammer(t *testing.T) {
 		{1, func() op {
 			alg := notaryv1.HashAlgorithm(3 + rng.Intn(100))
 			return op{"unknown algorithm", codes.InvalidArgument, func() error {
-				b := anchorBody(testnode.AgencyID, 0, randomDigests(rng, 1))
+				b := anchorBody(apptest.AgencyID, 0, randomDigests(rng, 1))
 				b.GetAnchorBatch().HashAlgorithm = alg
 				err := submit(ag.sign(b))
 				ag.seq--
@@ -217,7 +217,7 @@ func TestHammer(t *testing.T) {
 		}},
 		{1, func() op {
 			return op{"empty batch", codes.InvalidArgument, func() error {
-				err := submit(ag.sign(anchorBody(testnode.AgencyID, 0, nil)))
+				err := submit(ag.sign(anchorBody(apptest.AgencyID, 0, nil)))
 				ag.seq--
 				return err
 			}}
@@ -225,14 +225,14 @@ func TestHammer(t *testing.T) {
 		{1, func() op {
 			return op{"duplicate digest inside a batch", codes.InvalidArgument, func() error {
 				d := randomDigests(rng, 1)
-				err := submit(ag.sign(anchorBody(testnode.AgencyID, 0, append(append([]byte(nil), d...), d...))))
+				err := submit(ag.sign(anchorBody(apptest.AgencyID, 0, append(append([]byte(nil), d...), d...))))
 				ag.seq--
 				return err
 			}}
 		}},
 		{1, func() op {
 			return op{"too many digests", codes.InvalidArgument, func() error {
-				err := submit(ag.sign(anchorBody(testnode.AgencyID, 0, randomDigests(rng, maxDigests+1+rng.Intn(50)))))
+				err := submit(ag.sign(anchorBody(apptest.AgencyID, 0, randomDigests(rng, maxDigests+1+rng.Intn(50)))))
 				ag.seq--
 				return err
 			}}
@@ -249,7 +249,7 @@ func TestHammer(t *testing.T) {
 				if len(digests) == 0 {
 					return status.Error(codes.AlreadyExists, "skip")
 				}
-				err := submit(ag.sign(anchorBody(testnode.AgencyID, 0, digests[rng.Intn(len(digests))].digest)))
+				err := submit(ag.sign(anchorBody(apptest.AgencyID, 0, digests[rng.Intn(len(digests))].digest)))
 				ag.seq--
 				return err
 			}}
@@ -263,7 +263,7 @@ func TestHammer(t *testing.T) {
 		}},
 		{1, func() op {
 			return op{"unknown field in the envelope", codes.InvalidArgument, func() error {
-				raw := ag.sign(anchorBody(testnode.AgencyID, 0, randomDigests(rng, 1)))
+				raw := ag.sign(anchorBody(apptest.AgencyID, 0, randomDigests(rng, 1)))
 				ag.seq--
 				raw = protowire.AppendVarint(protowire.AppendTag(raw, 99, protowire.VarintType), 1)
 				return submit(raw)
@@ -271,8 +271,8 @@ func TestHammer(t *testing.T) {
 		}},
 		{1, func() op {
 			return op{"unknown field in the body", codes.InvalidArgument, func() error {
-				b := anchorBody(testnode.AgencyID, ag.seq, randomDigests(rng, 1))
-				b.ChainId = testnode.ChainID
+				b := anchorBody(apptest.AgencyID, ag.seq, randomDigests(rng, 1))
+				b.ChainId = apptest.ChainID
 				bb := protowire.AppendBytes(protowire.AppendTag(ledger.Encode(b), 77, protowire.BytesType), []byte("x"))
 				return submit(signRawBody(bb))
 			}}
@@ -286,7 +286,7 @@ func TestHammer(t *testing.T) {
 		}},
 		{1, func() op {
 			return op{"bad signature", codes.InvalidArgument, func() error {
-				raw := ag.sign(anchorBody(testnode.AgencyID, 0, randomDigests(rng, 1)))
+				raw := ag.sign(anchorBody(apptest.AgencyID, 0, randomDigests(rng, 1)))
 				ag.seq--
 				raw[len(raw)-1-rng.Intn(60)] ^= 0x01
 				return submit(raw)
@@ -294,14 +294,14 @@ func TestHammer(t *testing.T) {
 		}},
 		{1, func() op {
 			return op{"wrong chain", codes.InvalidArgument, func() error {
-				b := anchorBody(testnode.AgencyID, ag.seq, randomDigests(rng, 1))
+				b := anchorBody(apptest.AgencyID, ag.seq, randomDigests(rng, 1))
 				return submit(identity.SignTx("another-chain", ag.id.Key(), b))
 			}}
 		}},
 		{1, func() op {
 			skip := uint64(1 + rng.Intn(5))
 			return op{"skipped sequence", codes.FailedPrecondition, func() error {
-				b := anchorBody(testnode.AgencyID, 0, randomDigests(rng, 1))
+				b := anchorBody(apptest.AgencyID, 0, randomDigests(rng, 1))
 				b.Sequence = ag.seq + skip
 				return submit(ag.id.SignTx(b))
 			}}
@@ -311,7 +311,7 @@ func TestHammer(t *testing.T) {
 				if ag.seq == 0 {
 					return status.Error(codes.FailedPrecondition, "skip")
 				}
-				b := anchorBody(testnode.AgencyID, 0, randomDigests(rng, 1))
+				b := anchorBody(apptest.AgencyID, 0, randomDigests(rng, 1))
 				b.Sequence = ag.seq - 1
 				return submit(ag.id.SignTx(b))
 			}}
@@ -374,7 +374,7 @@ func TestHammer(t *testing.T) {
 				tok = "x"
 			}
 			return op{"garbage page token", codes.InvalidArgument, func() error {
-				_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: testnode.AgencyID, PageToken: tok})
+				_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageToken: tok})
 				return err
 			}}
 		}},
@@ -385,7 +385,7 @@ func TestHammer(t *testing.T) {
 				}
 				b, _ := base64.RawURLEncoding.DecodeString(tokens[rng.Intn(len(tokens))])
 				b[rng.Intn(len(b))] ^= byte(1 + rng.Intn(255))
-				_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: testnode.AgencyID, PageToken: base64.RawURLEncoding.EncodeToString(b)})
+				_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageToken: base64.RawURLEncoding.EncodeToString(b)})
 				return err
 			}}
 		}},
@@ -395,7 +395,7 @@ func TestHammer(t *testing.T) {
 					return status.Error(codes.InvalidArgument, "skip")
 				}
 				if agency2Token != "" && rng.Intn(2) == 0 {
-					_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: testnode.AgencyID, PageToken: agency2Token})
+					_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageToken: agency2Token})
 					return err
 				}
 				if rng.Intn(2) == 0 {
@@ -410,7 +410,7 @@ func TestHammer(t *testing.T) {
 			size := uint32(maxPage + 1 + rng.Intn(1<<20))
 			return op{"page size over the limit", codes.InvalidArgument, func() error {
 				if rng.Intn(2) == 0 {
-					_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: testnode.AgencyID, PageSize: size})
+					_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageSize: size})
 					return err
 				}
 				_, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: randomDigests(rng, 1), PageSize: size})
@@ -433,7 +433,7 @@ func TestHammer(t *testing.T) {
 				case 1:
 					_, err = public.GetConsent(ctx, &notaryv1.GetConsentRequest{ConsentId: fmt.Sprintf("%032x", rng.Int63())})
 				case 2:
-					_, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: "no-such-agency", ProviderAgencyId: testnode.AgencyID,
+					_, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: "no-such-agency", ProviderAgencyId: apptest.AgencyID,
 						Subject: randomDigests(rng, 1), Category: "tax", Purpose: "statistics"})
 				}
 				return err

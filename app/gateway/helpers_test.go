@@ -14,8 +14,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/identity"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -79,7 +79,7 @@ func wantCode(t testing.TB, err error, want codes.Code, what string) {
 
 // appHashOf returns the app hash of state version h as the header of h+1
 // carries it, waiting for that block.
-func appHashOf(t testing.TB, n *testnode.Node, h int64) []byte {
+func appHashOf(t testing.TB, n *apptest.Node, h int64) []byte {
 	t.Helper()
 	n.WaitHeight(t, h+1)
 	meta := n.Comet.BlockStore().LoadBlockMeta(h + 1)

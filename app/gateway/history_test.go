@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -23,9 +23,9 @@ import (
 // too); an explicit height without a signed header yet, or a node without a
 // checkpoint builder, is refused with its own code.
 func TestAccessHistoryCheckpoint(t *testing.T) {
-	n := testnode.Start(t, testnode.Options{
+	n := apptest.Start(t, apptest.Options{
 		GatewayOptions: gateway.Options{Receipts: gateway.Receipts},
-		Agencies:       []app.AgencySpec{{ID: "registry-agency", Name: "Registro", Permissions: testnode.AllPermissions}},
+		Agencies:       []app.AgencySpec{{ID: "registry-agency", Name: "Registro", Permissions: apptest.AllPermissions}},
 	})
 	ctx := ctxT(t)
 	public, agency := n.Client(t, ""), n.Client(t, n.Agency)
@@ -42,7 +42,7 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 	subject := citizen.Subject()
 	now := time.Now()
 	gr, err := public.Submit(ctx, &notaryv1.SubmitRequest{Tx: citizen.SignTx(&notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
-		Subject: subject, AgencyId: testnode.AgencyID, Category: "tax", Purpose: "eligibility-check",
+		Subject: subject, AgencyId: apptest.AgencyID, Category: "tax", Purpose: "eligibility-check",
 		ValidFrom: timestamppb.New(now.Add(-time.Hour)), ValidUntil: timestamppb.New(now.Add(24 * time.Hour))}}})})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 	ag := n.Identity(t, n.Agency)
 	for seq := uint64(0); seq < 3; seq++ {
 		if _, err := agency.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.SignTx(&notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_RecordExchange{RecordExchange: &notaryv1.RecordExchange{
-			RequesterAgencyId: testnode.AgencyID, ProviderAgencyId: "registry-agency", Subject: subject, Category: "tax",
+			RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency", Subject: subject, Category: "tax",
 			Purpose: "eligibility-check", Basis: &notaryv1.RecordExchange_ConsentId{ConsentId: gr.GetResult().GetConsentId()}}}})}); err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 // TestAccessHistoryCheckpointUnimplemented: a node without a checkpoint
 // builder says so.
 func TestAccessHistoryCheckpointUnimplemented(t *testing.T) {
-	n := testnode.Start(t, testnode.Options{})
+	n := apptest.Start(t, apptest.Options{})
 	_, err := n.Client(t, "").GetAccessHistory(ctxT(t), &notaryv1.GetAccessHistoryRequest{Subject: ledger.SubjectID([]byte("x")), WithCheckpoint: true})
 	wantCode(t, err, codes.Unimplemented, "with_checkpoint without a builder")
 }

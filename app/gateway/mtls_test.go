@@ -11,8 +11,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/internal/pki"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -26,15 +26,15 @@ import (
 // mempool or the state. Then the correct write succeeds, reads work without a
 // certificate, and a citizen's consent needs none.
 func TestMTLSMatrix(t *testing.T) {
-	n := testnode.Start(t, testnode.Options{Agencies: []app.AgencySpec{
+	n := apptest.Start(t, apptest.Options{Agencies: []app.AgencySpec{
 		{ID: "revoke-only", Name: "Agencia sin anclaje", Permissions: []notaryv1.Permission{notaryv1.Permission_PERMISSION_REVOKE}},
-		{ID: "other-agency", Name: "Otra Agencia", Permissions: testnode.AllPermissions},
+		{ID: "other-agency", Name: "Otra Agencia", Permissions: apptest.AllPermissions},
 	}})
 	ctx := ctxT(t)
 	dev := n.Identity(t, n.Agency)
 	revokeOnly := n.Identity(t, n.Network.Agencies["revoke-only"])
 	ds := digestsOf("mtls", 3)
-	devTx := dev.SignTx(anchorBody(testnode.AgencyID, 0, ds))
+	devTx := dev.SignTx(anchorBody(apptest.AgencyID, 0, ds))
 
 	// TLS configurations with client certificates that must not work.
 	withCert := func(iss *pki.Issued) *tls.Config {
@@ -59,11 +59,11 @@ func TestMTLSMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, err := otherCA.IssueClient("agency", testnode.AgencyID, time.Now().Add(-time.Hour), 24*time.Hour)
+	foreign, err := otherCA.IssueClient("agency", apptest.AgencyID, time.Now().Add(-time.Hour), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired, err := n.CA(t).IssueClient("agency", testnode.AgencyID, time.Now().Add(-48*time.Hour), 24*time.Hour)
+	expired, err := n.CA(t).IssueClient("agency", apptest.AgencyID, time.Now().Add(-48*time.Hour), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestMTLSMatrix(t *testing.T) {
 	citizen := n.Identity(t, n.Citizen)
 	now := time.Now()
 	grant := citizen.SignTx(&notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
-		Subject: citizen.Subject(), AgencyId: testnode.AgencyID, Category: "health", Purpose: "service-provision",
+		Subject: citizen.Subject(), AgencyId: apptest.AgencyID, Category: "health", Purpose: "service-provision",
 		ValidFrom: timestamppb.New(now), ValidUntil: timestamppb.New(now.Add(time.Hour))}}})
 	if _, err := public.Submit(ctx, &notaryv1.SubmitRequest{Tx: grant}); err != nil {
 		t.Fatalf("citizen consent without a certificate: %v", err)

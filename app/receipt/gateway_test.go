@@ -12,8 +12,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
-	"github.com/gobtechlab/notary/app/internal/testnode"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -27,7 +27,7 @@ func TestGatewayReceipt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	n := testnode.Start(t, testnode.Options{GatewayOptions: gateway.Options{Receipts: gateway.Receipts}})
+	n := apptest.Start(t, apptest.Options{GatewayOptions: gateway.Options{Receipts: gateway.Receipts}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	agency := n.Identity(t, n.Agency)
@@ -36,7 +36,7 @@ func TestGatewayReceipt(t *testing.T) {
 	d := ledger.HashDocument(sha2, doc)
 	anchored := ledger.SaltedDigest(sha2, salt, d)
 	tx := agency.SignTx(&notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
-		AgencyId: testnode.AgencyID, HashAlgorithm: sha2, Digests: anchored,
+		AgencyId: apptest.AgencyID, HashAlgorithm: sha2, Digests: anchored,
 	}}})
 	sub, err := n.Client(t, n.Agency).Submit(ctx, &notaryv1.SubmitRequest{Tx: tx})
 	if err != nil || sub.Code != 0 {

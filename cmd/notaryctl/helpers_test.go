@@ -4,25 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	cmtlog "github.com/cometbft/cometbft/libs/log"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
+	cmtcfg "github.com/cometbft/cometbft/config"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
-	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
-	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
-	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -55,134 +49,28 @@ func run(t *testing.T, args ...string) result {
 
 // Names of the test chain and its participants.
 const (
-	testChainID  = "notary-test"
-	testMinistry = "test-ministry"
-	testAgency   = "dev-agency"
-	testCitizen  = "dev-citizen"
+	testChainID = apptest.ChainID
+	testAgency  = apptest.AgencyID
 )
-
-// testNode is a real single-validator node with the gateway (and receipts),
-// in a temporary directory, on free loopback ports. (app/internal/testnode
-// does the same for app's packages; it is not importable from cmd/.)
-type testNode struct {
-	*app.Node
-	// Addr is the gateway's address; Home the node's home.
-	Addr, Home string
-	// Agency, Citizen and Ministry are identity directories.
-	Agency, Citizen, Ministry string
-}
-
-// Height is the last committed height.
-func (n *testNode) Height() int64 {
-	h, _, _ := n.App.LastCommit()
-	return h
-}
-
-// Identity loads the identity in dir.
-func (n *testNode) Identity(t *testing.T, dir string) *identity.Identity {
-	t.Helper()
-	id, err := identity.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// Client is a raw gateway client as the identity in dir ("" for none).
-func (n *testNode) Client(t *testing.T, dir string) gatewayv1.GatewayClient {
-	t.Helper()
-	if dir == "" {
-		dir = filepath.Join(n.Home, app.TLSDir)
-	}
-	cfg, err := identity.ClientTLS(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := grpc.NewClient(n.Addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close() })
-	return gatewayv1.NewGatewayClient(cc)
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
-// allPermissions are the dev agency's.
-var allPermissions = []notaryv1.Permission{
-	notaryv1.Permission_PERMISSION_ANCHOR, notaryv1.Permission_PERMISSION_REVOKE, notaryv1.Permission_PERMISSION_EXCHANGE,
-}
 
 // env is a test node and a scratch folder for documents.
 type env struct {
-	n   *testNode
+	n   *apptest.Node
 	dir string
 }
 
-// startNode starts a test node with the dev agency (all permissions) and
-// the given agencies; it stops when the test ends.
+// startNode starts a test node (with receipts) with the dev agency (all
+// permissions) and the given agencies; it stops when the test ends.
 func startNode(t *testing.T, agencies ...app.AgencySpec) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	home := filepath.Join(t.TempDir(), "node")
-	ports := freePorts(t, 4)
-	nw, err := app.GenerateNetwork(app.NetworkSpec{
-		ChainID:    testChainID,
-		Ministries: []app.MinistrySpec{{ID: testMinistry, Name: "Ministerio de Pruebas", Power: 10}},
-		Nodes: []app.NodeSpec{{Home: home, Host: "127.0.0.1",
-			P2PPort: ports[0], RPCPort: ports[1], GatewayPort: ports[2], MetricsPort: ports[3]}},
-		Agencies:      append([]app.AgencySpec{{ID: testAgency, Name: "Agencia de Pruebas", Permissions: allPermissions}}, agencies...),
-		Citizens:      []string{testCitizen},
-		TimeoutCommit: 50 * time.Millisecond,
+	n := apptest.Start(t, apptest.Options{
+		Agencies:       agencies,
+		GatewayOptions: gateway.Options{Receipts: gateway.Receipts},
+		Comet:          func(c *cmtcfg.Config) { c.Instrumentation.Prometheus = false },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := app.LoadConfig(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.App.Gateway.RatePerSecond = 0
-	cfg.Comet.Instrumentation.Prometheus = false
-	an, err := app.NewNode(cfg, cmtlog.NewNopLogger(), gateway.NewFactory(gateway.Options{Receipts: gateway.Receipts}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := an.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := an.Stop(); err != nil {
-			t.Errorf("stop node: %v", err)
-		}
-	})
-	n := &testNode{Node: an, Addr: cfg.App.Gateway.ListenAddress, Home: home,
-		Agency: nw.Agencies[testAgency], Citizen: nw.Citizens[testCitizen], Ministry: nw.Ministries[testMinistry]}
-	deadline := time.Now().Add(30 * time.Second)
-	for n.Height() < 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the test node committed no block in 30 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	return &env{n: n, dir: t.TempDir()}
 }
 

@@ -5,31 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
-)
 
-func freePorts(t *testing.T, n int) []int {
-	var ports []int
-	var ls []net.Listener
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
+	"github.com/gobtechlab/notary/app/apptest"
+)
 
 // rpcHeight reads the latest height from CometBFT's /status.
 func rpcHeight(port int) (int64, error) {
@@ -99,7 +83,7 @@ func TestDevChain(t *testing.T) {
 		t.Skip("runs a node")
 	}
 	home := filepath.Join(t.TempDir(), "dev")
-	ports := freePorts(t, 4)
+	ports := apptest.FreePorts(t, 4)
 	h1, out := runDev(t, home, ports, 3)
 	var info devInfo
 	if err := json.Unmarshal([]byte(out), &info); err != nil {

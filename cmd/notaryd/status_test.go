@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 )
 
@@ -68,7 +69,7 @@ func TestStatus(t *testing.T) {
 	}
 
 	// Nobody listens on a fresh port.
-	_, err = runCmd(t, "status", "--rpc", "127.0.0.1:"+strconv.Itoa(freePorts(t, 1)[0]), "--timeout", "2s")
+	_, err = runCmd(t, "status", "--rpc", "127.0.0.1:"+strconv.Itoa(apptest.FreePorts(t, 1)[0]), "--timeout", "2s")
 	var ee *cli.ExitError
 	if !errors.As(err, &ee) || ee.Code != cli.ExitUnavail {
 		t.Fatalf("status of no node: %v, want exit %d", err, cli.ExitUnavail)
@@ -83,7 +84,7 @@ func TestStatus(t *testing.T) {
 func freePortBlock(t *testing.T, n int) int {
 	t.Helper()
 	for try := 0; try < 100; try++ {
-		base := freePorts(t, 1)[0]
+		base := apptest.FreePorts(t, 1)[0]
 		if base+n > 65535 {
 			continue
 		}

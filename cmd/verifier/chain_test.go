@@ -3,16 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
-	cmtlog "github.com/cometbft/cometbft/libs/log"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
+	cmtcfg "github.com/cometbft/cometbft/config"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
 	"github.com/gobtechlab/notary/app/identity"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -31,7 +29,7 @@ const (
 
 type testChain struct {
 	t       testing.TB
-	node    *app.Node
+	node    *apptest.Node
 	net     *app.Network
 	addr    string // the gateway
 	trust   string // trust.json
@@ -39,105 +37,37 @@ type testChain struct {
 	citizen string // the dev citizen's identity directory
 }
 
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
 // startChain generates and starts a chain with the given agencies (and the
 // dev citizen); it stops when the test ends.
 func startChain(t testing.TB, block time.Duration, agencies ...app.AgencySpec) *testChain {
 	t.Helper()
-	home := filepath.Join(t.TempDir(), "node")
-	ports := freePorts(t, 4)
-	nw, err := app.GenerateNetwork(app.NetworkSpec{
-		ChainID:    testChainID,
-		Ministries: []app.MinistrySpec{{ID: testMinistry, Name: "Ministerio de Hacienda", Power: 10}},
-		Nodes: []app.NodeSpec{{Home: home, Host: "127.0.0.1",
-			P2PPort: ports[0], RPCPort: ports[1], GatewayPort: ports[2], MetricsPort: ports[3]}},
-		Agencies:      agencies,
-		Citizens:      []string{devCitizen},
-		TimeoutCommit: block,
+	n := apptest.Start(t, apptest.Options{
+		TimeoutCommit:  block,
+		Ministry:       app.MinistrySpec{ID: testMinistry, Name: "Ministerio de Hacienda", Power: 10},
+		NoDevAgency:    true,
+		Agencies:       agencies,
+		GatewayOptions: gateway.Options{Receipts: gateway.Receipts},
+		Comet:          func(c *cmtcfg.Config) { c.Instrumentation.Prometheus = false },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := app.LoadConfig(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.App.Gateway.RatePerSecond = 0
-	cfg.Comet.Instrumentation.Prometheus = false
-	n, err := app.NewNode(cfg, cmtlog.NewNopLogger(), gateway.Factory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := n.Stop(); err != nil {
-			t.Errorf("stop node: %v", err)
-		}
-	})
-	c := &testChain{t: t, node: n, net: nw, addr: cfg.App.Gateway.ListenAddress, trust: nw.TrustFiles[0],
-		ca: filepath.Join(home, app.TLSDir, "ca.crt"), citizen: nw.Citizens[devCitizen]}
-	c.waitHeight(1)
-	return c
-}
-
-func (c *testChain) height() int64 {
-	h, _, _ := c.node.App.LastCommit()
-	return h
+	return &testChain{t: t, node: n, net: n.Network, addr: n.Addr, trust: n.Network.TrustFiles[0],
+		ca: filepath.Join(n.TLSDir, "ca.crt"), citizen: n.Citizen}
 }
 
 func (c *testChain) waitHeight(h int64) {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for c.height() < h {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("height %d not reached (at %d)", h, c.height())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	c.node.WaitHeight(c.t, h)
 }
 
 // client connects to the gateway as the identity in dir (its client
 // certificate if it has one).
 func (c *testChain) client(dir string) gatewayv1.GatewayClient {
 	c.t.Helper()
-	cfg, err := identity.ClientTLS(dir)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	cc, err := grpc.NewClient(c.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.t.Cleanup(func() { cc.Close() })
-	return gatewayv1.NewGatewayClient(cc)
+	return c.node.Client(c.t, dir)
 }
 
 func (c *testChain) identity(dir string) *identity.Identity {
 	c.t.Helper()
-	id, err := identity.Load(dir)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return id
+	return c.node.Identity(c.t, dir)
 }
 
 func testCtx(t testing.TB) context.Context {

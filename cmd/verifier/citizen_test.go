@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/ledger"
@@ -204,7 +205,7 @@ func TestCitizenCommands(t *testing.T) {
 	}
 
 	// Exit codes.
-	closed := freePorts(t, 1)[0]
+	closed := apptest.FreePorts(t, 1)[0]
 	cases := []struct {
 		name string
 		args []string

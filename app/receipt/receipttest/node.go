@@ -3,7 +3,6 @@ package receipttest
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/receipt"
 	"github.com/gobtechlab/notary/ledger"
@@ -48,25 +48,6 @@ var NetworkMinistries = []app.MinistrySpec{
 	{ID: "defensa", Name: "Ministerio de Defensa", Power: 10},
 }
 
-// freePorts returns n free TCP ports of 127.0.0.1.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
 // StartNetwork generates a network of validators nodes (1 to
 // len(NetworkMinistries)) with chain id "notary-dev" and the dev agency, and
 // starts them; they stop when the test ends.
@@ -76,7 +57,7 @@ func StartNetwork(t testing.TB, validators int) *Network {
 		t.Fatalf("StartNetwork: 1..%d validators", len(NetworkMinistries))
 	}
 	dir := t.TempDir()
-	ports := freePorts(t, 4*validators)
+	ports := apptest.FreePorts(t, 4*validators)
 	spec := app.NetworkSpec{
 		ChainID:       "notary-dev",
 		GenesisTime:   time.Now().UTC().Truncate(time.Second),

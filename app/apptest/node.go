@@ -1,20 +1,4 @@
-// Package testnode starts a real, in-process, single-validator notary node
-// for tests: CometBFT with the abci application over IAVL in a temporary
-// directory, a short block interval, and the gRPC gateway with mutual TLS on
-// a free loopback port. It is what gateway, client and command tests run
-// against instead of mocks.
-//
-//	n := testnode.Start(t, testnode.Options{})
-//	gw := n.Client(t, n.Agency)            // mTLS as the dev agency
-//	pub := n.Client(t, "")                 // TLS without a client certificate
-//	tx := n.Identity(t, n.Agency).SignTx(&notaryv1.TxBody{...})
-//
-// The node is stopped by t.Cleanup. Its log is kept in memory (Log) and
-// printed if the test fails. Every node of a network made here has the
-// identities of GenerateNetwork: the dev agency (all permissions), the dev
-// citizen and the ministry's governance key, each with a client certificate
-// of the network's CA; Options adds agencies and citizens.
-package testnode
+package apptest
 
 import (
 	"bytes"
@@ -76,6 +60,12 @@ type Options struct {
 	GatewayOptions gateway.Options
 	// NoGateway starts the node without the gateway.
 	NoGateway bool
+	// Ministry is the validator's ministry; default MinistryID, "Ministerio
+	// de Pruebas", power 10.
+	Ministry app.MinistrySpec
+	// NoDevAgency leaves the dev agency out of genesis (Node.Agency is
+	// then ""): only Agencies are registered.
+	NoDevAgency bool
 }
 
 // Node is a running test node.
@@ -124,12 +114,18 @@ func Start(t testing.TB, opts Options) *Node {
 	if opts.TimeoutCommit == 0 {
 		opts.TimeoutCommit = 50 * time.Millisecond
 	}
+	if opts.Ministry.ID == "" {
+		opts.Ministry = app.MinistrySpec{ID: MinistryID, Name: "Ministerio de Pruebas", Power: 10}
+	}
 	home := filepath.Join(t.TempDir(), "node")
 	ports := FreePorts(t, 4)
-	agencies := append([]app.AgencySpec{{ID: AgencyID, Name: "Agencia de Pruebas", Permissions: AllPermissions}}, opts.Agencies...)
+	agencies := opts.Agencies
+	if !opts.NoDevAgency {
+		agencies = append([]app.AgencySpec{{ID: AgencyID, Name: "Agencia de Pruebas", Permissions: AllPermissions}}, agencies...)
+	}
 	net, err := app.GenerateNetwork(app.NetworkSpec{
 		ChainID:    ChainID,
-		Ministries: []app.MinistrySpec{{ID: MinistryID, Name: "Ministerio de Pruebas", Power: 10}},
+		Ministries: []app.MinistrySpec{opts.Ministry},
 		Nodes: []app.NodeSpec{{Home: home, Host: "127.0.0.1",
 			P2PPort: ports[0], RPCPort: ports[1], GatewayPort: ports[2], MetricsPort: ports[3]}},
 		Agencies:      agencies,
@@ -138,11 +134,11 @@ func Start(t testing.TB, opts Options) *Node {
 		TimeoutCommit: opts.TimeoutCommit,
 	})
 	if err != nil {
-		t.Fatalf("testnode: generate network: %v", err)
+		t.Fatalf("apptest: generate network: %v", err)
 	}
 	cfg, err := app.LoadConfig(home)
 	if err != nil {
-		t.Fatalf("testnode: %v", err)
+		t.Fatalf("apptest: %v", err)
 	}
 	cfg.App.Gateway.RatePerSecond = 0
 	if opts.Gateway != nil {
@@ -161,7 +157,7 @@ func Start(t testing.TB, opts Options) *Node {
 		t.Fatal(err)
 	}
 	n := &Node{Network: net, Home: home, ChainID: ChainID, TLSDir: filepath.Join(home, app.TLSDir), log: lb,
-		Agency: net.Agencies[AgencyID], Citizen: net.Citizens[CitizenID], Ministry: net.Ministries[MinistryID]}
+		Agency: net.Agencies[AgencyID], Citizen: net.Citizens[CitizenID], Ministry: net.Ministries[opts.Ministry.ID]}
 	factory := func(an *app.Node) (app.Service, error) {
 		s, err := gateway.New(an, opts.GatewayOptions)
 		if err != nil || s == nil {
@@ -172,15 +168,15 @@ func Start(t testing.TB, opts Options) *Node {
 	}
 	an, err := app.NewNode(cfg, logger, factory)
 	if err != nil {
-		t.Fatalf("testnode: new node: %v", err)
+		t.Fatalf("apptest: new node: %v", err)
 	}
 	n.Node = an
 	if err := an.Start(); err != nil {
-		t.Fatalf("testnode: start: %v", err)
+		t.Fatalf("apptest: start: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := an.Stop(); err != nil {
-			t.Errorf("testnode: stop: %v", err)
+			t.Errorf("apptest: stop: %v", err)
 		}
 		if t.Failed() {
 			t.Logf("node log (last 8 KiB):\n%s", tail(lb.String(), 8<<10))
@@ -215,7 +211,7 @@ func (n *Node) WaitHeight(t testing.TB, h int64) {
 	deadline := time.Now().Add(30 * time.Second)
 	for n.Height() < h {
 		if time.Now().After(deadline) {
-			t.Fatalf("testnode: height %d not reached in 30 s (at %d)", h, n.Height())
+			t.Fatalf("apptest: height %d not reached in 30 s (at %d)", h, n.Height())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
