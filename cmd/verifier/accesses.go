@@ -234,28 +234,15 @@ error, 4 node unreachable.`,
 			if pageSize < 1 || pageSize > maxHistoryPage {
 				return nil, cli.Usage("--page-size %d: 1..%d", pageSize, maxHistoryPage)
 			}
-			if trustPath == "" {
-				return nil, cli.Usage("--trust is required: the consortium's trust bundle (trust.json)")
-			}
-			tb, err := readFile("trust bundle", trustPath)
+			trust, err := readTrust(trustPath)
 			if err != nil {
 				return nil, err
 			}
-			trust, err := verify.DecodeTrustBundle(tb)
-			if err != nil {
-				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("%s: %w", trustPath, err))
-			}
-			id, err := nf.loadCitizen()
+			id, s, ctx, done, err := nf.connect(cmd)
 			if err != nil {
 				return nil, err
 			}
-			s, err := nf.dial(id)
-			if err != nil {
-				return nil, err
-			}
-			defer s.Close()
-			ctx, cancel := nf.withTimeout(cmd)
-			defer cancel()
+			defer done()
 			resp, records, err := fetchHistory(ctx, s.gw, id.Subject(), height, pageSize)
 			if err != nil {
 				return nil, nodeError(s.addr, "access history", err)

@@ -83,17 +83,11 @@ Exit codes: 0 granted, 1 refused by the chain, 2 usage error, 4 node unreachable
 			if !end.After(start) {
 				return nil, cli.Usage("--until %s is not after --from %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
 			}
-			id, err := nf.loadCitizen()
+			id, s, ctx, done, err := nf.connect(cmd)
 			if err != nil {
 				return nil, err
 			}
-			s, err := nf.dial(id)
-			if err != nil {
-				return nil, err
-			}
-			defer s.Close()
-			ctx, cancel := nf.withTimeout(cmd)
-			defer cancel()
+			defer done()
 			resp, err := submitAsCitizen(ctx, s, id, &notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
 				Subject: id.Subject(), AgencyId: agency, Category: cat, Purpose: purp,
 				ValidFrom: timestamppb.New(start), ValidUntil: timestamppb.New(end),

@@ -76,17 +76,11 @@ Exit codes: 0 listed, 1 refused, 2 usage error, 4 node unreachable.`,
 			if err != nil {
 				return nil, err
 			}
-			id, err := nf.loadCitizen()
+			id, s, ctx, done, err := nf.connect(cmd)
 			if err != nil {
 				return nil, err
 			}
-			s, err := nf.dial(id)
-			if err != nil {
-				return nil, err
-			}
-			defer s.Close()
-			ctx, cancel := nf.withTimeout(cmd)
-			defer cancel()
+			defer done()
 			resp, err := s.gw.ListConsents(ctx, &notaryv1.ListConsentsRequest{Subject: id.Subject()})
 			if err != nil {
 				return nil, nodeError(s.addr, "list consents", err)

@@ -48,17 +48,11 @@ Exit codes: 0 withdrawn, 1 refused by the chain, 2 usage error, 4 node unreachab
 			if !validConsentID(cid) {
 				return nil, cli.Usage("%q is not a consent id (%d lowercase hex characters)", cid, ledger.ConsentIDLen)
 			}
-			id, err := nf.loadCitizen()
+			id, s, ctx, done, err := nf.connect(cmd)
 			if err != nil {
 				return nil, err
 			}
-			s, err := nf.dial(id)
-			if err != nil {
-				return nil, err
-			}
-			defer s.Close()
-			ctx, cancel := nf.withTimeout(cmd)
-			defer cancel()
+			defer done()
 			resp, err := submitAsCitizen(ctx, s, id, &notaryv1.TxBody{Msg: &notaryv1.TxBody_WithdrawConsent{WithdrawConsent: &notaryv1.WithdrawConsent{ConsentId: cid}}})
 			if err != nil {
 				return nil, err

@@ -130,6 +130,20 @@ func (f *nodeFlags) dial(id *identity.Identity) (*session, error) {
 	return &session{gw: gatewayv1.NewGatewayClient(cc), cc: cc, addr: addr}, nil
 }
 
+// connect loads the citizen identity of --identity and dials its node;
+// ctx is the command's context bounded by --timeout. The caller defers
+// done, which releases ctx and closes the connection.
+func (f *nodeFlags) connect(cmd *cobra.Command) (id *identity.Identity, s *session, ctx context.Context, done func(), err error) {
+	if id, err = f.loadCitizen(); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if s, err = f.dial(id); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ctx, cancel := f.withTimeout(cmd)
+	return id, s, ctx, func() { cancel(); s.Close() }, nil
+}
+
 // nodeError turns a gateway error into an exit error: 4 if the node could
 // not be reached or answered too late, 1 if it refused.
 func nodeError(addr, what string, err error) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // verdict is the verify command's result: the verification and how to
@@ -61,6 +62,23 @@ func readFile(what, path string) ([]byte, error) {
 	return b, nil
 }
 
+// readTrust reads and decodes the trust bundle of --trust (path); a missing
+// flag or an unreadable or invalid bundle is a usage error (exit 2).
+func readTrust(path string) (*notaryv1.TrustBundle, error) {
+	if path == "" {
+		return nil, cli.Usage("--trust is required: the consortium's trust bundle (trust.json)")
+	}
+	tb, err := readFile("trust bundle", path)
+	if err != nil {
+		return nil, err
+	}
+	trust, err := verify.DecodeTrustBundle(tb)
+	if err != nil {
+		return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("%s: %w", path, err))
+	}
+	return trust, nil
+}
+
 func newVerifyCmd(env rootEnv) *cobra.Command {
 	var trustPath, tz string
 	cmd := &cobra.Command{
@@ -89,16 +107,9 @@ receipt), 2 usage error or unreadable file.`,
 			} else if loc == nil {
 				loc = time.Local
 			}
-			if trustPath == "" {
-				return nil, cli.Usage("--trust is required: the consortium's trust bundle (trust.json)")
-			}
-			tb, err := readFile("trust bundle", trustPath)
+			trust, err := readTrust(trustPath)
 			if err != nil {
 				return nil, err
-			}
-			trust, err := verify.DecodeTrustBundle(tb)
-			if err != nil {
-				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("%s: %w", trustPath, err))
 			}
 			receipt, err := readFile("receipt", args[1])
 			if err != nil {
