@@ -99,13 +99,9 @@ receipt), 2 usage error or unreadable file.`,
 			if err != nil {
 				return nil, err
 			}
-			loc := env.location
-			if tz != "" {
-				if loc, err = time.LoadLocation(tz); err != nil {
-					return nil, cli.Usage("--tz: %v", err)
-				}
-			} else if loc == nil {
-				loc = time.Local
+			loc, err := env.zone(tz)
+			if err != nil {
+				return nil, err
 			}
 			trust, err := readTrust(trustPath)
 			if err != nil {
