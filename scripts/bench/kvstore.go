@@ -28,7 +28,6 @@ func applyCometTuning(c *cmtcfg.Config) {
 	c.Mempool.Size = 50_000
 	c.Mempool.MaxTxsBytes = 1 << 30
 	c.Mempool.MaxTxBytes = 1 << 20
-	c.Mempool.CacheSize = 100_000
 	c.P2P.SendRate = 200 << 20
 	c.P2P.RecvRate = 200 << 20
 	c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
@@ -126,7 +125,7 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 			if err != nil {
 				return err
 			}
-			if h < 2 {
+			if h < 1 {
 				return fmt.Errorf("height %d", h)
 			}
 			return nil
@@ -164,7 +163,7 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 			}
 		}()
 	}
-	if !sleepCtx(ctx, min(o.warmup, 10*time.Second)) {
+	if !sleepCtx(ctx, baselineWarmup(o)) {
 		return nil, ctx.Err()
 	}
 	logf("kvstore: window of %s", o.baseWin)
@@ -213,6 +212,14 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 	}
 	logf("kvstore: %.0f tx/s (%d txs in %d blocks)", r.TxsPerSec, txs, r.Blocks)
 	return r, nil
+}
+
+// baselineWarmup is the load before a baseline's window.
+func baselineWarmup(o options) time.Duration {
+	if o.quick {
+		return 2 * time.Second
+	}
+	return min(o.warmup, 10*time.Second)
 }
 
 // kvBatch builds a JSON-RPC batch of broadcast_tx_sync calls carrying the

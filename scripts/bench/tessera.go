@@ -107,7 +107,7 @@ func runTessera(ctx context.Context, o options, bins *binaries, dir string, ps *
 	}
 	defer ps.stopGroup([]*proc{ham}, 5*time.Second)
 	logf("tessera: posix log on %s, hammer with %d writers; warming up", addr, writers)
-	if !sleepCtx(ctx, min(o.warmup, 10*time.Second)) {
+	if !sleepCtx(ctx, baselineWarmup(o)) {
 		return nil, ctx.Err()
 	}
 	if ham.exited() {
