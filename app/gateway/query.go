@@ -328,6 +328,17 @@ func listRecords[T proto.Message](view *abci.StateView, prefix []byte, mk func()
 	return out, derr
 }
 
+// listLatest decodes every record under prefix at the latest height, and
+// returns that height.
+func listLatest[T proto.Message](s *Server, prefix []byte, mk func() T) (int64, []T, error) {
+	view, err := s.view(0)
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := listRecords(view, prefix, mk)
+	return view.Height(), out, err
+}
+
 // GetAccount implements notary.v1.Gateway.
 func (s *Server) GetAccount(_ context.Context, req *notaryv1.GetAccountRequest) (*notaryv1.GetAccountResponse, error) {
 	if len(req.PubKey) != ledger.PublicKeySize {
@@ -350,28 +361,20 @@ func (s *Server) GetAccount(_ context.Context, req *notaryv1.GetAccountRequest) 
 
 // ListAgencies implements notary.v1.Gateway.
 func (s *Server) ListAgencies(context.Context, *notaryv1.ListAgenciesRequest) (*notaryv1.ListAgenciesResponse, error) {
-	view, err := s.view(0)
+	h, as, err := listLatest(s, ledger.AgencyPrefix(), func() *notaryv1.Agency { return &notaryv1.Agency{} })
 	if err != nil {
 		return nil, err
 	}
-	as, err := listRecords(view, ledger.AgencyPrefix(), func() *notaryv1.Agency { return &notaryv1.Agency{} })
-	if err != nil {
-		return nil, err
-	}
-	return &notaryv1.ListAgenciesResponse{Height: view.Height(), Agencies: as}, nil
+	return &notaryv1.ListAgenciesResponse{Height: h, Agencies: as}, nil
 }
 
 // ListMinistries implements notary.v1.Gateway.
 func (s *Server) ListMinistries(context.Context, *notaryv1.ListMinistriesRequest) (*notaryv1.ListMinistriesResponse, error) {
-	view, err := s.view(0)
+	h, ms, err := listLatest(s, ledger.MinistryPrefix(), func() *notaryv1.Ministry { return &notaryv1.Ministry{} })
 	if err != nil {
 		return nil, err
 	}
-	ms, err := listRecords(view, ledger.MinistryPrefix(), func() *notaryv1.Ministry { return &notaryv1.Ministry{} })
-	if err != nil {
-		return nil, err
-	}
-	return &notaryv1.ListMinistriesResponse{Height: view.Height(), Ministries: ms}, nil
+	return &notaryv1.ListMinistriesResponse{Height: h, Ministries: ms}, nil
 }
 
 // GetParams implements notary.v1.Gateway.
@@ -393,15 +396,11 @@ func (s *Server) GetParams(context.Context, *notaryv1.GetParamsRequest) (*notary
 
 // ListMandates implements notary.v1.Gateway.
 func (s *Server) ListMandates(context.Context, *notaryv1.ListMandatesRequest) (*notaryv1.ListMandatesResponse, error) {
-	view, err := s.view(0)
+	h, ms, err := listLatest(s, ledger.MandatePrefix(), func() *notaryv1.Mandate { return &notaryv1.Mandate{} })
 	if err != nil {
 		return nil, err
 	}
-	ms, err := listRecords(view, ledger.MandatePrefix(), func() *notaryv1.Mandate { return &notaryv1.Mandate{} })
-	if err != nil {
-		return nil, err
-	}
-	return &notaryv1.ListMandatesResponse{Height: view.Height(), Mandates: ms}, nil
+	return &notaryv1.ListMandatesResponse{Height: h, Mandates: ms}, nil
 }
 
 // consentView proves a consent and gives its status at t.
