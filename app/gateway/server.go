@@ -328,37 +328,30 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	return h(srv, ss)
 }
 
-func (s *Server) observe(method string, start time.Time, err *error, panicked bool) {
+// observe counts a call and its latency by method and code (Internal for a
+// panic, which it passes on). The metrics interceptors defer it directly, so
+// that its recover sees the handler's panic.
+func (s *Server) observe(method string, start time.Time, err *error) {
+	r := recover()
 	code := status.Code(*err)
-	if panicked {
+	if r != nil {
 		code = codes.Internal
 	}
 	name := methodName(method)
 	s.m.requests.WithLabelValues(name, code.String()).Inc()
 	s.m.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	if r != nil {
+		panic(r)
+	}
 }
 
 func (s *Server) metricsUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
-	start := time.Now()
-	defer func() {
-		r := recover()
-		s.observe(info.FullMethod, start, &err, r != nil)
-		if r != nil {
-			panic(r)
-		}
-	}()
+	defer s.observe(info.FullMethod, time.Now(), &err)
 	return h(ctx, req)
 }
 
 func (s *Server) metricsStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
-	start := time.Now()
-	defer func() {
-		r := recover()
-		s.observe(info.FullMethod, start, &err, r != nil)
-		if r != nil {
-			panic(r)
-		}
-	}()
+	defer s.observe(info.FullMethod, time.Now(), &err)
 	return h(srv, ss)
 }
 
