@@ -41,8 +41,9 @@ func ConsentID(subject []byte, sequence uint64) string {
 	return hex.EncodeToString(h.Sum(nil)[:ConsentIDLen/2])
 }
 
-// validConsentID reports whether id has the form of a consent id.
-func validConsentID(id string) bool {
+// ValidConsentID reports whether id has the form of a consent id
+// (ConsentIDLen lowercase hex characters).
+func ValidConsentID(id string) bool {
 	if len(id) != ConsentIDLen {
 		return false
 	}
@@ -225,7 +226,7 @@ func (c *txContext) grantConsent(m *notaryv1.GrantConsent) error {
 }
 
 func (c *txContext) withdrawConsent(m *notaryv1.WithdrawConsent) error {
-	if !validConsentID(m.ConsentId) {
+	if !ValidConsentID(m.ConsentId) {
 		return wrapf(ErrConsentNotFound, "%q is not a consent id", m.ConsentId)
 	}
 	cons, err := loadConsent(c.st, m.ConsentId)
@@ -325,7 +326,7 @@ func consentBasis(st Store, id string, t time.Time, s exchangeScope) error {
 	if id == "" {
 		return wrapf(ErrNoBasis, "empty consent id")
 	}
-	if !validConsentID(id) {
+	if !ValidConsentID(id) {
 		return wrapf(ErrConsentNotFound, "%q is not a consent id", id)
 	}
 	cons, err := loadConsent(st, id)

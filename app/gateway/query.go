@@ -450,7 +450,7 @@ func (s *Server) ListConsents(_ context.Context, req *notaryv1.ListConsentsReque
 
 // GetConsent implements notary.v1.Gateway.
 func (s *Server) GetConsent(_ context.Context, req *notaryv1.GetConsentRequest) (*notaryv1.GetConsentResponse, error) {
-	if !validConsentID(req.ConsentId) {
+	if !ledger.ValidConsentID(req.ConsentId) {
 		return nil, invalidArg("consent_id %q is not a consent id (%d lowercase hex characters)", req.ConsentId, ledger.ConsentIDLen)
 	}
 	view, err := s.view(req.Height)
@@ -469,18 +469,6 @@ func (s *Server) GetConsent(_ context.Context, req *notaryv1.GetConsentRequest) 
 		return nil, status.Errorf(codes.NotFound, "consent %s does not exist at height %d", req.ConsentId, view.Height())
 	}
 	return &notaryv1.GetConsentResponse{Height: view.Height(), Time: timestamppb.New(t), Consent: cv}, nil
-}
-
-func validConsentID(id string) bool {
-	if len(id) != ledger.ConsentIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // CheckCoverage implements notary.v1.Gateway: whether the exchange would be

@@ -45,7 +45,7 @@ Exit codes: 0 withdrawn, 1 refused by the chain, 2 usage error, 4 node unreachab
 				return nil, err
 			}
 			cid := args[0]
-			if !validConsentID(cid) {
+			if !ledger.ValidConsentID(cid) {
 				return nil, cli.Usage("%q is not a consent id (%d lowercase hex characters)", cid, ledger.ConsentIDLen)
 			}
 			id, s, ctx, done, err := nf.connect(cmd)
@@ -62,16 +62,4 @@ Exit codes: 0 withdrawn, 1 refused by the chain, 2 usage error, 4 node unreachab
 	}
 	nf.register(cmd, env)
 	return cmd
-}
-
-func validConsentID(id string) bool {
-	if len(id) != ledger.ConsentIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
