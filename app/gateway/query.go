@@ -31,6 +31,29 @@ func (s *Server) view(height int64) (*abci.StateView, error) {
 	return s.app.StateAt(height)
 }
 
+// openPage starts a page of a reverse listing of prefix: the state view at
+// the page token's height (the latest for the first page, token "") and the
+// key the page iterates back from, exclusive.
+func (s *Server) openPage(prefix []byte, token string) (*abci.StateView, []byte, error) {
+	var tok pageToken
+	if token != "" {
+		last, _, _ := s.app.LastCommit()
+		var err error
+		if tok, err = decodePageToken(prefix, token, last); err != nil {
+			return nil, nil, err
+		}
+	}
+	view, err := s.view(tok.height)
+	if err != nil {
+		return nil, nil, err
+	}
+	end := ledger.PrefixEnd(prefix)
+	if tok.key != nil {
+		end = tok.key
+	}
+	return view, end, nil
+}
+
 // prove returns the value at key in view and its ICS23 proof bytes.
 func prove(view *abci.StateView, key []byte) ([]byte, []byte, error) {
 	value, p, err := view.Prove(key)
@@ -212,20 +235,9 @@ func (s *Server) ListBatches(_ context.Context, req *notaryv1.ListBatchesRequest
 		return nil, err
 	}
 	prefix := ledger.AgencyBatchPrefix(req.AgencyId)
-	last, _, _ := s.app.LastCommit()
-	var tok pageToken
-	if req.PageToken != "" {
-		if tok, err = decodePageToken(prefix, req.PageToken, last); err != nil {
-			return nil, err
-		}
-	}
-	view, err := s.view(tok.height)
+	view, end, err := s.openPage(prefix, req.PageToken)
 	if err != nil {
 		return nil, err
-	}
-	end := ledger.PrefixEnd(prefix)
-	if tok.key != nil {
-		end = tok.key
 	}
 	var keys [][]byte
 	if err := view.IterateReverse(prefix, end, func(k, _ []byte) bool {
@@ -574,20 +586,9 @@ func (s *Server) ListProposals(_ context.Context, req *notaryv1.ListProposalsReq
 		return nil, err
 	}
 	prefix := ledger.ProposalPrefix()
-	last, _, _ := s.app.LastCommit()
-	var tok pageToken
-	if req.PageToken != "" {
-		if tok, err = decodePageToken(prefix, req.PageToken, last); err != nil {
-			return nil, err
-		}
-	}
-	view, err := s.view(tok.height)
+	view, end, err := s.openPage(prefix, req.PageToken)
 	if err != nil {
 		return nil, err
-	}
-	end := ledger.PrefixEnd(prefix)
-	if tok.key != nil {
-		end = tok.key
 	}
 	resp := &notaryv1.ListProposalsResponse{Height: view.Height()}
 	var lastKey []byte
