@@ -73,7 +73,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		// for concurrent use, so queries and CheckTx need not wait for blocks.
 		proxy.NewConnSyncLocalClientCreator(app),
 		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
-		cmtcfg.DefaultDBProvider,
+		stopSafeDBProvider,
 		metricsProvider(cfg, logger),
 		logger)
 	if err != nil {
@@ -197,4 +197,51 @@ func (b *blockStoreSource) close() {
 		b.db.Close()
 		b.db, b.bs = nil, nil
 	}
+}
+
+// stopSafeDBProvider opens CometBFT's databases like cmtcfg.DefaultDBProvider,
+// wrapped so that a read after Close finds nothing instead of failing.
+// CometBFT v0.38 closes its block store while a consensus reactor routine
+// may still read it (queryMaj23Routine checks that the reactor runs, sleeps,
+// then loads a commit), and the block store panics on a read error: a
+// stopping node (several run in one test process) then took the process
+// down with "leveldb: closed". Nothing reads after Close while a node runs.
+func stopSafeDBProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+	db, err := cmtcfg.DefaultDBProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &stopSafeDB{DB: db}, nil
+}
+
+// stopSafeDB is a dbm.DB whose Get and Has answer "absent" once it is closed.
+type stopSafeDB struct {
+	dbm.DB
+	mu     sync.RWMutex // Close waits for the reads in progress
+	closed bool
+}
+
+func (d *stopSafeDB) Get(key []byte) ([]byte, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return nil, nil
+	}
+	return d.DB.Get(key)
+}
+
+func (d *stopSafeDB) Has(key []byte) (bool, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return false, nil
+	}
+	return d.DB.Has(key)
+}
+
+func (d *stopSafeDB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	return d.DB.Close()
 }
