@@ -52,6 +52,11 @@ type Builder struct {
 	Poll time.Duration
 	// MaxWait bounds that wait (also when the request has no deadline).
 	MaxWait time.Duration
+	// StatusWait bounds the wait, for a status at the newest state (status
+	// height 0), for the block that signs the newest committed state: a
+	// receipt fetched right after a revocation is committed shows it. When
+	// it runs out (a halted chain), the status is the newest provable one.
+	StatusWait time.Duration
 
 	mu          sync.Mutex
 	transitions map[int64]*notaryv1.ValidatorTransition // by change height; immutable
@@ -61,7 +66,7 @@ type Builder struct {
 // signing validator outside the trust bundle gets its ministry record proven
 // in the receipt.
 func NewBuilder(src Source, trust *notaryv1.TrustBundle) *Builder {
-	b := &Builder{src: src, trusted: map[string]bool{}, Poll: 20 * time.Millisecond, MaxWait: 30 * time.Second, transitions: map[int64]*notaryv1.ValidatorTransition{}}
+	b := &Builder{src: src, trusted: map[string]bool{}, Poll: 20 * time.Millisecond, MaxWait: 30 * time.Second, StatusWait: 3 * time.Second, transitions: map[int64]*notaryv1.ValidatorTransition{}}
 	for _, v := range trust.GetValidators() {
 		b.trusted[string(v.PubKey)] = true
 	}
@@ -96,8 +101,13 @@ func (b *Builder) Receipt(ctx context.Context, alg ledger.HashAlgorithm, digest 
 		return nil, fmt.Errorf("%w: digest %x (%s) is not anchored", ledger.ErrNotFound, digest, name)
 	}
 	anchorHeight := loc.Height
-	if err := b.waitFor(ctx, anchorHeight+1); err != nil {
+	if err := b.waitFor(ctx, anchorHeight+1, b.MaxWait); err != nil {
 		return nil, err
+	}
+	if statusHeight == 0 {
+		if err := b.waitFor(ctx, b.src.Height()+1, b.StatusWait); err != nil && ctx.Err() != nil {
+			return nil, err
+		}
 	}
 	statusHeight, err = b.provable(statusHeight)
 	if err != nil {
@@ -193,22 +203,25 @@ func (b *Builder) provable(height int64) (int64, error) {
 	return height, nil
 }
 
-// waitFor waits until the block at height is stored, at most MaxWait.
-func (b *Builder) waitFor(ctx context.Context, height int64) error {
+// waitFor waits until the block at height is stored, at most max.
+func (b *Builder) waitFor(ctx context.Context, height int64, max time.Duration) error {
 	if b.src.Height() >= height {
 		return nil
 	}
-	deadline := time.NewTimer(b.MaxWait)
+	if max <= 0 {
+		return fmt.Errorf("%w: block %d, which signs the state, is not committed yet", ledger.ErrHeightUnavailable, height)
+	}
+	deadline := time.NewTimer(max)
 	defer deadline.Stop()
 	tick := time.NewTicker(b.Poll)
 	defer tick.Stop()
 	for b.src.Height() < height {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for block %d, which signs the anchoring state: %w", height, ctx.Err())
+			return fmt.Errorf("waiting for block %d, which signs the state: %w", height, ctx.Err())
 		case <-deadline.C:
-			return fmt.Errorf("%w: block %d, which signs the anchoring state, is not committed after %s; retry later",
-				ledger.ErrHeightUnavailable, height, b.MaxWait)
+			return fmt.Errorf("%w: block %d, which signs the state, is not committed after %s; retry later",
+				ledger.ErrHeightUnavailable, height, max)
 		case <-tick.C:
 		}
 	}
