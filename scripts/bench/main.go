@@ -91,10 +91,10 @@ func parseFlags() options {
 	flag.IntVar(&o.agencies, "agencies", 8, "concurrent agency clients (1..12), spread over the 4 nodes")
 	flag.IntVar(&o.batch, "batch", 10_000, "digests per AnchorBatch transaction (1..10000)")
 	flag.IntVar(&o.inFlight, "inflight", 4, "transactions each agency keeps in flight on its stream")
-	flag.DurationVar(&o.warmup, "warmup", 0, "load before the steady window starts (default 15s, quick 3s)")
-	flag.DurationVar(&o.duration, "duration", 0, "steady window at the peak rate (default 10m, quick 8s)")
-	flag.DurationVar(&o.half, "half", 0, "window at half the peak rate, for latency (default 60s, quick 5s; negative skips)")
-	flag.IntVar(&o.receipts, "receipts", 0, "at most this many sampled receipts are fetched and verified (default 3000, quick 200)")
+	flag.DurationVar(&o.warmup, "warmup", 0, "load before the steady window starts (default 15s, quick 2s)")
+	flag.DurationVar(&o.duration, "duration", 0, "steady window at the peak rate (default 10m, quick 6s)")
+	flag.DurationVar(&o.half, "half", 0, "window at half the peak rate, for latency (default 60s, quick 4s; negative skips)")
+	flag.IntVar(&o.receipts, "receipts", 0, "at most this many sampled receipts are fetched and verified (default 3000, quick 100)")
 	flag.Float64Var(&o.sample, "sample", 0.01, "fraction of committed digests sampled for receipt verification")
 	flag.DurationVar(&o.commit, "timeout-commit", 300*time.Millisecond, "CometBFT timeout_commit of both chains")
 	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes relay mempool transactions (mempool.broadcast = true, CometBFT's default); by default they do not, and each transaction waits for its own node's turn to propose (docs/performance.md)")
@@ -113,14 +113,14 @@ func parseFlags() options {
 			}
 		}
 	}
-	def(&o.warmup, 15*time.Second, 3*time.Second)
-	def(&o.duration, 10*time.Minute, 8*time.Second)
-	def(&o.half, time.Minute, 5*time.Second)
+	def(&o.warmup, 15*time.Second, 2*time.Second)
+	def(&o.duration, 10*time.Minute, 6*time.Second)
+	def(&o.half, time.Minute, 4*time.Second)
 	def(&o.baseWin, 30*time.Second, 5*time.Second)
 	if o.receipts == 0 {
 		o.receipts = 3000
 		if o.quick {
-			o.receipts = 200
+			o.receipts = 100
 		}
 	}
 	return o

@@ -451,7 +451,7 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 		// (A quick run settles for a few seconds only.)
 		settle := min(max(o.half/4, 2*time.Second, time.Duration(peak.LatencyMs.P99*1.5)*time.Millisecond), 30*time.Second)
 		if o.quick {
-			settle = min(settle, 4*time.Second)
+			settle = min(settle, 3*time.Second)
 		}
 		logf("notary: half rate (%.0f digests/s), settling %s", peak.DigestsPerSec/2, settle)
 		if !sleepCtx(ctx, settle) {

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -58,6 +61,12 @@ func (rv *receiptVerifier) check(ctx context.Context, c candidate, live bool) {
 	fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	t := time.Now()
 	resp, err := gw.GetReceipt(fctx, &notaryv1.GetReceiptRequest{HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digest: d[:]})
+	// The node asked may be a block or two behind the one that answered the
+	// submission: NotFound is retried while it catches up, and the fetch
+	// time counts from the first try.
+	for tries := 0; status.Code(err) == codes.NotFound && tries < 20 && sleepCtx(fctx, 500*time.Millisecond); tries++ {
+		resp, err = gw.GetReceipt(fctx, &notaryv1.GetReceiptRequest{HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digest: d[:]})
+	}
 	fetch := time.Since(t)
 	cancel()
 	if err != nil {
@@ -134,7 +143,7 @@ func (rv *receiptVerifier) finish(ctx context.Context, st *loadStats, want int) 
 	defer cancel()
 	work := make(chan candidate)
 	var wg sync.WaitGroup
-	for range 2 {
+	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

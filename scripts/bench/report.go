@@ -220,6 +220,25 @@ func (r *report) finish(elapsed time.Duration) {
 		}
 	}
 	rss := fmt.Sprintf("max growth %+.0f%% over %.0f s", growth*100, p.Seconds)
+	// The same from the first sample a minute or more into the window, once
+	// caches, memtables and the Go heap have grown to their working size.
+	var from []float64
+	for _, pt := range p.Series {
+		if pt.T >= 60 {
+			from = pt.RSSMiB
+			break
+		}
+	}
+	if from != nil && len(p.Series) > 0 {
+		last := p.Series[len(p.Series)-1].RSSMiB
+		g := 0.0
+		for i := range from {
+			if from[i] > 0 && i < len(last) {
+				g = max(g, last[i]/from[i]-1)
+			}
+		}
+		rss += fmt.Sprintf(" (%+.0f%% after the first minute)", g*100)
+	}
 	if p.Seconds >= 600 {
 		add("RSS flat within 20% over 10 min at peak", rss, yes(growth <= 0.20))
 	} else {
