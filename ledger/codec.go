@@ -6,6 +6,7 @@ import (
 	"crypto/sha3"
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -110,6 +111,12 @@ type Tx struct {
 	Hash   [32]byte
 	Signer []byte
 	Body   *notaryv1.TxBody
+
+	// digestsOK records that the AnchorBatch's digest list is well formed
+	// and free of duplicates, a property of the bytes alone: a cached
+	// transaction checked by CheckTx, its rechecks, ProcessProposal and
+	// FinalizeBlock searches its digests for duplicates once.
+	digestsOK atomic.Bool
 }
 
 // DecodeTx decodes and checks a transaction without looking at the state:

@@ -1,8 +1,10 @@
 package ledger
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -21,16 +23,56 @@ func checkDigestList(digests []byte, max uint32) (int, error) {
 	if max > 0 && n > int(max) {
 		return 0, wrapf(ErrBatchTooLarge, "%d digests, limit %d", n, max)
 	}
+	if j, i, ok := findDuplicate(digests, n); ok {
+		return 0, wrapf(ErrDuplicateInBatch, "digest %x at positions %d and %d", digestAt(digests, i), j, i)
+	}
+	return n, nil
+}
+
+// findDuplicate returns the positions j < i of the first digest that repeats
+// an earlier one. It sorts the digests' first 8 bytes, and compares whole
+// digests only if two of those are equal (never, for distinct hash outputs,
+// unless made so on purpose): a sort of integers instead of a map insert
+// per digest.
+func findDuplicate(digests []byte, n int) (int, int, bool) {
+	ps := make([]uint64, n)
+	for i := range ps {
+		ps[i] = binary.BigEndian.Uint64(digests[i*DigestSize:])
+	}
+	slices.Sort(ps)
+	clash := false
+	for i := 1; i < n && !clash; i++ {
+		clash = ps[i] == ps[i-1]
+	}
+	if !clash {
+		return 0, 0, false
+	}
 	seen := make(map[[DigestSize]byte]int, n)
 	for i := 0; i < n; i++ {
-		var k [DigestSize]byte
-		copy(k[:], digests[i*DigestSize:])
+		k := [DigestSize]byte(digestAt(digests, i))
 		if j, ok := seen[k]; ok {
-			return 0, wrapf(ErrDuplicateInBatch, "digest %x at positions %d and %d", k, j, i)
+			return j, i, true
 		}
 		seen[k] = i
 	}
-	return n, nil
+	return 0, 0, false
+}
+
+// checkDigests is checkDigestList for a transaction's AnchorBatch, which
+// searches for duplicates once per decoded transaction.
+func (t *Tx) checkDigests(digests []byte, max uint32) (int, error) {
+	if t.digestsOK.Load() {
+		n := len(digests) / DigestSize
+		if max > 0 && n > int(max) {
+			return 0, wrapf(ErrBatchTooLarge, "%d digests, limit %d", n, max)
+		}
+		return n, nil
+	}
+	n, err := checkDigestList(digests, max)
+	if err == nil {
+		t.digestsOK.Store(true)
+	}
+	return n, err
 }
 
 func digestAt(digests []byte, i int) []byte { return digests[i*DigestSize : (i+1)*DigestSize] }
@@ -41,7 +83,7 @@ func digestAt(digests []byte, i int) []byte { return digests[i*DigestSize : (i+1
 func ValidateBasic(tx *Tx) error {
 	switch m := tx.Body.Msg.(type) {
 	case *notaryv1.TxBody_AnchorBatch:
-		if _, err := checkDigestList(m.AnchorBatch.Digests, 0); err != nil {
+		if _, err := tx.checkDigests(m.AnchorBatch.Digests, 0); err != nil {
 			return err
 		}
 		if AlgorithmName(m.AnchorBatch.HashAlgorithm) == "" {
@@ -100,7 +142,7 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 	if !algorithmAccepted(p, m.HashAlgorithm) {
 		return wrapf(ErrUnknownHashAlgorithm, "%s", m.HashAlgorithm)
 	}
-	n, err := checkDigestList(m.Digests, p.MaxDigestsPerBatch)
+	n, err := c.tx.checkDigests(m.Digests, p.MaxDigestsPerBatch)
 	if err != nil {
 		return err
 	}

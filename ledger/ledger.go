@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -117,6 +119,62 @@ func makeDigestKey(alg HashAlgorithm, d []byte) (k digestKey) {
 	return k
 }
 
+// pendingDigests are the digests anchored by the block so far (or by the
+// mempool's transactions, in ModeCheck). Most digests are told apart by
+// their first 8 bytes, a map key that costs a fraction of a whole digest's;
+// digests that share them are kept whole in shared.
+type pendingDigests struct {
+	byPrefix map[uint64]int32 // prefix -> index in entries, or -1: see shared
+	shared   map[digestKey]Locator
+	entries  []IndexEntry
+}
+
+func digestPrefix(alg HashAlgorithm, d []byte) uint64 {
+	return binary.BigEndian.Uint64(d[:8]) ^ uint64(uint8(alg))<<56
+}
+
+func (p *pendingDigests) add(es []IndexEntry) {
+	if p.byPrefix == nil {
+		p.byPrefix = make(map[uint64]int32, len(es))
+	}
+	for _, e := range es {
+		k := digestPrefix(e.Algorithm, e.Digest)
+		i, ok := p.byPrefix[k]
+		switch {
+		case !ok:
+			p.byPrefix[k] = int32(len(p.entries))
+		case i >= 0:
+			if p.shared == nil {
+				p.shared = map[digestKey]Locator{}
+			}
+			old := p.entries[i]
+			p.shared[makeDigestKey(old.Algorithm, old.Digest)] = old.Locator
+			p.byPrefix[k] = -1
+			fallthrough
+		default:
+			p.shared[makeDigestKey(e.Algorithm, e.Digest)] = e.Locator
+		}
+		p.entries = append(p.entries, e)
+	}
+}
+
+func (p *pendingDigests) lookup(alg HashAlgorithm, d []byte) (Locator, bool) {
+	i, ok := p.byPrefix[digestPrefix(alg, d)]
+	switch {
+	case !ok:
+		return Locator{}, false
+	case i >= 0:
+		e := p.entries[i]
+		if e.Algorithm == alg && bytes.Equal(e.Digest, d) {
+			return e.Locator, true
+		}
+		return Locator{}, false
+	default:
+		loc, ok := p.shared[makeDigestKey(alg, d)]
+		return loc, ok
+	}
+}
+
 // Exec executes the transactions of one block (ModeDeliver) or checks
 // mempool transactions (ModeCheck) against a Store. It is not safe for
 // concurrent use.
@@ -128,8 +186,7 @@ type Exec struct {
 	mode   Mode
 	params *notaryv1.Params
 
-	pending    map[digestKey]Locator
-	newDigests []IndexEntry
+	pending    pendingDigests
 	valChanges []string // ministry ids whose validator changed
 	valUpdates []ValidatorUpdate
 }
@@ -137,7 +194,7 @@ type Exec struct {
 // NewExec starts executing a block at b on st, with idx answering for the
 // digests of earlier blocks.
 func (l *Ledger) NewExec(st Store, idx DigestIndex, b BlockInfo, mode Mode) (*Exec, error) {
-	e := &Exec{l: l, st: wrapStore(st), idx: idx, block: b, mode: mode, pending: map[digestKey]Locator{}}
+	e := &Exec{l: l, st: wrapStore(st), idx: idx, block: b, mode: mode}
 	p, err := loadParams(e.st)
 	if err != nil {
 		return nil, err
@@ -153,7 +210,7 @@ func (e *Exec) Params() *notaryv1.Params { return e.params }
 func (e *Exec) Block() BlockInfo { return e.block }
 
 // NewDigests returns the digests anchored so far, in anchoring order.
-func (e *Exec) NewDigests() []IndexEntry { return e.newDigests }
+func (e *Exec) NewDigests() []IndexEntry { return e.pending.entries }
 
 // Run executes the transaction at txIndex of the block. The returned error is
 // a StoreError only: any fault of the transaction is in Outcome.Err, and then
@@ -181,10 +238,7 @@ func (e *Exec) Run(txIndex uint32, tx *Tx) (Outcome, error) {
 	if err := c.cache.flush(); err != nil {
 		return Outcome{}, tag(err).(*StoreError)
 	}
-	for _, d := range c.digests {
-		e.pending[makeDigestKey(d.Algorithm, d.Digest)] = d.Locator
-	}
-	e.newDigests = append(e.newDigests, c.digests...)
+	e.pending.add(c.digests)
 	e.valChanges = append(e.valChanges, c.valChanges...)
 	return Outcome{Result: c.result, Events: c.events}, nil
 }
@@ -237,7 +291,7 @@ func LastBlock(st Store) (BlockInfo, error) {
 
 // lookupDigest finds an anchored digest in this block or an earlier one.
 func (e *Exec) lookupDigest(alg HashAlgorithm, d []byte) (Locator, bool, error) {
-	if loc, ok := e.pending[makeDigestKey(alg, d)]; ok {
+	if loc, ok := e.pending.lookup(alg, d); ok {
 		return loc, true, nil
 	}
 	loc, ok, err := e.idx.Lookup(alg, d)
