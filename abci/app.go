@@ -30,7 +30,7 @@ const AppVersion uint64 = 1
 
 // Options configure an Application.
 type Options struct {
-	// Dir holds application.db (the IAVL state) and digests.db (the digest
+	// Dir holds application.db (the IAVL state) and digests/ (the digest
 	// index). Required.
 	Dir string
 	// ChainID of the chain, from the genesis document. Required: after a
@@ -101,9 +101,10 @@ type Application struct {
 	committed atomic.Pointer[commitInfo]
 
 	// checkMu guards the mempool's view of the state.
-	checkMu sync.Mutex
-	check   *ledger.Exec
-	checkN  uint32 // transactions accepted into the current mempool view
+	checkMu   sync.Mutex
+	check     *ledger.Exec
+	checkView *checkView
+	checkN    uint32 // transactions accepted into the current mempool view
 }
 
 type stagedBlock struct {
@@ -152,7 +153,7 @@ func NewApplication(opts Options) (*Application, error) {
 	if err != nil {
 		return nil, fmt.Errorf("abci: open %s: %w", filepath.Join(opts.Dir, "application.db"), err)
 	}
-	index, err := openDigestIndex(opts.Dir, opts.DigestFilterBytes)
+	index, err := openDigestIndex(opts.Dir, opts.DigestFilterBytes, opts.Logger)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("abci: %w", err)
@@ -424,12 +425,13 @@ func (a *Application) resetCheck() error {
 	if err != nil {
 		return err
 	}
-	e, err := a.ledger.NewExec(ledger.NewOverlay(view), indexView{a.index, c.height + 1},
+	cv := newCheckView(a.index, c.height+1)
+	e, err := a.ledger.NewExec(ledger.NewOverlay(view), cv,
 		ledger.BlockInfo{Height: c.height + 1, Time: c.time}, ledger.ModeCheck)
 	if err != nil {
 		return fmt.Errorf("abci: mempool state: %w", err)
 	}
-	a.check, a.checkN = e, 0
+	a.check, a.checkView, a.checkN = e, cv, 0
 	return nil
 }
 
@@ -445,6 +447,7 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 	if a.check == nil {
 		return checkResult(errNotReady, nil), nil
 	}
+	a.checkView.recheck = req.Type == abcitypes.CheckTxType_Recheck
 	out, err := a.check.Run(a.checkN, tx)
 	if err == nil && out.Err == nil {
 		a.checkN++

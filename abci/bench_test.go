@@ -19,7 +19,7 @@ import (
 // BenchmarkFinalizeCommit measures FinalizeBlock + Commit of blocks carrying
 // 1, 10 and 100 batches of 10,000 digests, on real IAVL and goleveldb in a
 // temp dir. It reports digests/s and the state's bytes on disk per digest
-// (application.db plus digests.db, after the run).
+// (application.db plus digests/, after the run).
 func BenchmarkFinalizeCommit(b *testing.B) {
 	for _, batches := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("batches=%d", batches), func(b *testing.B) {

@@ -57,7 +57,7 @@ func TestDigestFilter(t *testing.T) {
 // after a reopen that rebuilds the filter from the index.
 func TestDigestIndexFilter(t *testing.T) {
 	dir := t.TempDir()
-	x, err := openDigestIndex(dir, 1<<16)
+	x, err := openDigestIndex(dir, 1<<16, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestDigestIndexFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, size := range []int{1 << 16, -1} {
-		y, err := openDigestIndex(dir, size)
+		y, err := openDigestIndex(dir, size, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,145 +5,476 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
+	"math/bits"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/filter"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 
 	"github.com/gobtechlab/notary/ledger"
 )
 
 // digestIndex maps every anchored digest to its batch and leaf (a
-// ledger.Locator). It lives outside the IAVL tree, in its own goleveldb, so
-// that a batch of N digests costs N small index writes instead of N tree
-// leaves (docs/DESIGN.md, "Digest index"). It is never what a proof rests on,
-// and it is rebuilt from the block store when it falls behind the state.
+// ledger.Locator). It lives outside the IAVL tree so that a batch of N
+// digests costs N index records instead of N tree leaves (docs/DESIGN.md,
+// "Digest index"). It is never what a proof rests on, and it is rebuilt from
+// the block store when it falls behind the state.
 //
-// Crash consistency: Commit writes a block's entries (and the indexed height)
-// before the state version is saved. An entry whose height is not below the
-// height being executed is ignored, so entries left by a block whose Commit
-// did not finish are invisible, and the replayed block writes them again.
+// It is a small log-structured index of fixed-size records, made for what
+// it stores: keys are digests (uniformly spread, written once, never
+// changed or deleted) and nearly every lookup is for an absent one, which
+// the digest filter answers in memory. Each committed block with digests
+// becomes one sorted run file (run.go); a background goroutine merges the
+// newest runs when eight of a size class accumulate, so a lookup that the
+// filter lets through reads one page of each of a few dozen runs at most.
+// Writing a block costs a sort and a sequential write, and each record is
+// rewritten once per size class (a factor of eight) by merges: a fraction of
+// what a general-purpose LSM store spends per key (docs/performance.md).
+//
+// Crash consistency: Commit saves a block's run, then the indexed height
+// (the file HEIGHT), before the state version is saved. At open, runs above
+// the indexed height (a Commit that did not finish) are removed, as are runs
+// contained in a merged run (a merge that did not finish removing its
+// inputs) and temporary files. An entry whose height is not below the height
+// being executed is ignored, and saving a height already indexed does
+// nothing (the replayed block's entries are the same).
 type digestIndex struct {
-	db     *leveldb.DB
-	filter *digestFilter // nil: every lookup goes to db
+	dir    string
+	filter *digestFilter // nil: every lookup reads the runs
+	log    cmtlog.Logger
+
+	mu     sync.RWMutex
+	runs   []*run // by height, oldest first; they do not overlap
+	height int64  // every height up to this one is indexed
+	// The sorted key prefixes of the entries of the last height saved
+	// (recent), for rechecks of the mempool (checkView).
+	recentHeight int64
+	recent       []uint64
+
+	wake      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	merges    int // merges done (tests)
 }
 
-var (
-	indexEntryPrefix = []byte{'d'}
-	indexHeightKey   = []byte{'h'}
+const (
+	indexDirName = "digests"
+	heightFile   = "HEIGHT"
+	mergeFanIn   = 8
 )
 
-// openDigestIndex opens the index in dir, with a digest filter of about
-// filterBytes (none if filterBytes < 64), built from every entry.
-func openDigestIndex(dir string, filterBytes int) (*digestIndex, error) {
-	db, err := leveldb.OpenFile(filepath.Join(dir, "digests.db"), &opt.Options{
-		Filter:             filter.NewBloomFilter(10),
-		BlockCacheCapacity: 32 << 20,
-		WriteBuffer:        32 << 20,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open digest index: %w", err)
+// openDigestIndex opens the index in dir/digests, with a digest filter of
+// about filterBytes (none if filterBytes < 64), built from every entry.
+func openDigestIndex(dir string, filterBytes int, log cmtlog.Logger) (*digestIndex, error) {
+	if log == nil {
+		log = cmtlog.NewNopLogger()
 	}
-	x := &digestIndex{db: db, filter: newDigestFilter(filterBytes)}
-	if x.filter != nil {
-		it := db.NewIterator(util.BytesPrefix(indexEntryPrefix), nil)
-		for it.Next() {
-			if k := it.Key(); len(k) > 2 {
-				x.filter.add(ledger.HashAlgorithm(k[1]), k[2:])
-			}
-		}
-		it.Release()
-		if err := it.Error(); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("digest index: build the filter: %w", err)
-		}
+	x := &digestIndex{
+		dir: filepath.Join(dir, indexDirName), filter: newDigestFilter(filterBytes), log: log,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	if err := x.load(); err != nil {
+		x.closeRuns()
+		return nil, fmt.Errorf("open digest index: %w (remove %s to rebuild it from the block store)", err, x.dir)
+	}
+	go x.mergeLoop()
+	x.poke()
 	return x, nil
 }
 
-// indexRecordBytes bounds the bytes of one entry in a goleveldb batch: a
-// type byte, two length varints, the key and the encoded locator.
-const indexRecordBytes = 1 + 2 + 2 + ledger.DigestSize + 2 + 20
-
-func indexKey(alg ledger.HashAlgorithm, digest []byte) []byte {
-	k := make([]byte, 0, 2+len(digest))
-	k = append(k, indexEntryPrefix...)
-	k = append(k, byte(alg))
-	return append(k, digest...)
-}
-
-// lookup returns the locator of a digest anchored below height before.
-func (x *digestIndex) lookup(alg ledger.HashAlgorithm, digest []byte, before int64) (ledger.Locator, bool, error) {
-	if x.filter != nil && !x.filter.mayContain(alg, digest) {
-		return ledger.Locator{}, false, nil
+func (x *digestIndex) load() error {
+	if err := os.MkdirAll(x.dir, 0o700); err != nil {
+		return err
 	}
-	v, err := x.db.Get(indexKey(alg, digest), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
-		return ledger.Locator{}, false, nil
-	}
+	h, err := readHeight(x.dir)
 	if err != nil {
-		return ledger.Locator{}, false, fmt.Errorf("digest index: %w", err)
+		return err
 	}
-	loc, err := ledger.DecodeLocator(v)
+	x.height = h
+	names, err := os.ReadDir(x.dir)
 	if err != nil {
-		return ledger.Locator{}, false, fmt.Errorf("digest index: %w", err)
+		return err
 	}
-	if loc.Height >= before {
-		return ledger.Locator{}, false, nil
-	}
-	return loc, true, nil
-}
-
-// save writes a block's entries and marks height as indexed, durably. The
-// filter learns the entries first, so that it never lacks one the index has.
-func (x *digestIndex) save(entries []ledger.IndexEntry, height int64) error {
-	// Sized up front: goleveldb grows a batch of more than 3,000 records by
-	// a fixed number of records at a time, which copies a block's batch of
-	// hundreds of thousands of entries quadratically.
-	b := leveldb.MakeBatch(len(entries)*indexRecordBytes + 64)
-	// In key order: consecutive inserts into goleveldb's memtable (a
-	// skiplist) then walk nearly the same path, which stays in the CPU's
-	// cache; in random order each insert misses the cache at every level.
-	type rec struct {
-		key []byte
-		i   int
-	}
-	recs := make([]rec, len(entries))
-	for i, e := range entries {
-		if x.filter != nil {
-			x.filter.add(e.Algorithm, e.Digest)
+	type span struct{ lo, hi int64 }
+	var spans []span
+	for _, e := range names {
+		name := e.Name()
+		if strings.HasSuffix(name, ".tmp") {
+			if err := os.Remove(filepath.Join(x.dir, name)); err != nil {
+				return err
+			}
+			continue
 		}
-		recs[i] = rec{indexKey(e.Algorithm, e.Digest), i}
+		if lo, hi, ok := parseRunName(name); ok {
+			spans = append(spans, span{lo, hi})
+		}
 	}
-	slices.SortStableFunc(recs, func(a, b rec) int { return bytes.Compare(a.key, b.key) })
-	for _, r := range recs {
-		b.Put(r.key, entries[r.i].Locator.Encode())
-	}
-	var h [8]byte
-	binary.BigEndian.PutUint64(h[:], uint64(height))
-	b.Put(indexHeightKey, h[:])
-	if err := x.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
-		return fmt.Errorf("digest index: save height %d: %w", height, err)
+	// Oldest first, and the widest first among runs that start together.
+	slices.SortFunc(spans, func(a, b span) int {
+		if a.lo != b.lo {
+			return cmpInt64(a.lo, b.lo)
+		}
+		return cmpInt64(b.hi, a.hi)
+	})
+	var covered int64
+	for _, s := range spans {
+		if s.hi > x.height || s.hi <= covered {
+			// Above the indexed height, or inside a merged run.
+			if err := os.Remove(filepath.Join(x.dir, runName(s.lo, s.hi))); err != nil {
+				return err
+			}
+			continue
+		}
+		if s.lo <= covered {
+			return fmt.Errorf("%w: runs overlap at height %d", errDamaged, s.lo)
+		}
+		var each func([]byte)
+		if x.filter != nil {
+			each = func(k []byte) { x.filter.add(ledger.HashAlgorithm(k[0]), k[1:]) }
+		}
+		r, err := openRun(filepath.Join(x.dir, runName(s.lo, s.hi)), s.lo, s.hi, each)
+		if err != nil {
+			return err
+		}
+		x.runs = append(x.runs, r)
+		covered = s.hi
 	}
 	return nil
 }
 
-// indexedHeight is the last height whose entries were saved (0 if none).
-func (x *digestIndex) indexedHeight() (int64, error) {
-	v, err := x.db.Get(indexHeightKey, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
-		return 0, nil
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
 	}
-	if err != nil || len(v) != 8 {
-		return 0, fmt.Errorf("digest index: bad indexed height (%v)", err)
-	}
-	return int64(binary.BigEndian.Uint64(v)), nil
+	return 0
 }
 
-func (x *digestIndex) close() error { return x.db.Close() }
+// readHeight reads the indexed height: 8 bytes big-endian and their CRC-32C.
+func readHeight(dir string) (int64, error) {
+	b, err := os.ReadFile(filepath.Join(dir, heightFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(b) != 12 || crc32.Checksum(b[:8], crcTable) != binary.BigEndian.Uint32(b[8:]) {
+		return 0, fmt.Errorf("%s is %w", filepath.Join(dir, heightFile), errDamaged)
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
+}
+
+func writeHeight(dir string, h int64) error {
+	b := binary.BigEndian.AppendUint64(nil, uint64(h))
+	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+	tmp := filepath.Join(dir, heightFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, heightFile)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func indexKey(alg ledger.HashAlgorithm, digest []byte) ([recKeySize]byte, bool) {
+	var k [recKeySize]byte
+	if alg < 0 || alg > 255 || len(digest) != ledger.DigestSize {
+		return k, false
+	}
+	k[0] = byte(alg)
+	copy(k[1:], digest)
+	return k, true
+}
+
+// lookup returns the locator of a digest anchored below height before.
+func (x *digestIndex) lookup(alg ledger.HashAlgorithm, digest []byte, before int64) (ledger.Locator, bool, error) {
+	key, ok := indexKey(alg, digest)
+	if !ok {
+		return ledger.Locator{}, false, nil
+	}
+	if x.filter != nil && !x.filter.mayContain(alg, digest) {
+		return ledger.Locator{}, false, nil
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for i := len(x.runs) - 1; i >= 0; i-- {
+		r := x.runs[i]
+		if r.lo >= before {
+			continue
+		}
+		loc, found, err := r.find(key[:])
+		if err != nil || found {
+			// A digest is anchored once: found at or above before means
+			// not anchored below it.
+			return loc, found && loc.Height < before, err
+		}
+	}
+	return ledger.Locator{}, false, nil
+}
+
+// save writes a block's entries and marks height as indexed, durably. The
+// filter learns the entries first, so that it never lacks one the index has.
+// A height already indexed is not written again.
+func (x *digestIndex) save(entries []ledger.IndexEntry, height int64) error {
+	x.mu.RLock()
+	indexed := x.height
+	x.mu.RUnlock()
+	if height <= indexed {
+		return nil
+	}
+	var r *run
+	var prefixes []uint64
+	if len(entries) > 0 {
+		var err error
+		if r, prefixes, err = x.writeBlockRun(entries, height); err != nil {
+			return fmt.Errorf("digest index: save height %d: %w", height, err)
+		}
+	}
+	if err := writeHeight(x.dir, height); err != nil {
+		if r != nil {
+			r.f.Close()
+		}
+		return fmt.Errorf("digest index: save height %d: %w", height, err)
+	}
+	x.mu.Lock()
+	if r != nil {
+		x.runs = append(x.runs, r)
+	}
+	x.height = height
+	x.recentHeight, x.recent = height, prefixes
+	x.mu.Unlock()
+	if r != nil {
+		x.poke()
+	}
+	return nil
+}
+
+// recentPrefixes returns the sorted key prefixes of the digests anchored at
+// height, if height is the last one saved since the index was opened.
+func (x *digestIndex) recentPrefixes(height int64) ([]uint64, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.recentHeight != height || height == 0 {
+		return nil, false
+	}
+	return x.recent, true
+}
+
+// writeBlockRun sorts a block's entries by key and writes them as a run; it
+// also returns the sorted key prefixes.
+func (x *digestIndex) writeBlockRun(entries []ledger.IndexEntry, height int64) (*run, []uint64, error) {
+	type sortKey struct {
+		p uint64
+		i int32
+	}
+	recs := make([]byte, len(entries)*recSize)
+	keys := make([]sortKey, len(entries))
+	for i, e := range entries {
+		if e.Algorithm < 0 || e.Algorithm > 255 || len(e.Digest) != ledger.DigestSize || e.Locator.Height != height {
+			return nil, nil, fmt.Errorf("bad index entry %d (algorithm %d, %d-byte digest, height %d)", i, e.Algorithm, len(e.Digest), e.Locator.Height)
+		}
+		if x.filter != nil {
+			x.filter.add(e.Algorithm, e.Digest)
+		}
+		rec := recs[i*recSize : (i+1)*recSize]
+		putRecord(rec, e)
+		keys[i] = sortKey{prefix(rec), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.p != b.p {
+			if a.p < b.p {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(recs[int(a.i)*recSize:int(a.i)*recSize+recKeySize], recs[int(b.i)*recSize:int(b.i)*recSize+recKeySize])
+	})
+	w, err := newRunWriter(x.dir, height, height)
+	if err != nil {
+		return nil, nil, err
+	}
+	prefixes := make([]uint64, len(keys))
+	for i, k := range keys {
+		if err := w.add(recs[int(k.i)*recSize : (int(k.i)+1)*recSize]); err != nil {
+			return nil, nil, w.fail(err)
+		}
+		prefixes[i] = k.p
+	}
+	r, err := w.finish(height, height)
+	return r, prefixes, err
+}
+
+// indexedHeight is the last height whose entries were saved (0 if none).
+func (x *digestIndex) indexedHeight() (int64, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.height, nil
+}
+
+// sizeClass groups runs by size, in factors of eight.
+func sizeClass(n int) int { return bits.Len(uint(n)) / 3 }
+
+// nextMerge picks the runs to merge: the longest tail of runs no larger in
+// class than the newest, if it holds at least mergeFanIn of them. Merging
+// it lifts the newest runs a class, so a record is rewritten about once per
+// class and there are at most mergeFanIn-1 runs per class.
+func (x *digestIndex) nextMerge() (first int, merge []*run) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if len(x.runs) < mergeFanIn {
+		return 0, nil
+	}
+	c := sizeClass(x.runs[len(x.runs)-1].n)
+	first = len(x.runs) - 1
+	for first > 0 && sizeClass(x.runs[first-1].n) <= c {
+		first--
+	}
+	if len(x.runs)-first < mergeFanIn {
+		return 0, nil
+	}
+	return first, slices.Clone(x.runs[first:])
+}
+
+func (x *digestIndex) poke() {
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (x *digestIndex) mergeLoop() {
+	defer close(x.done)
+	for {
+		select {
+		case <-x.stop:
+			return
+		case <-x.wake:
+		}
+		for {
+			first, in := x.nextMerge()
+			if in == nil {
+				break
+			}
+			out, err := x.merge(in)
+			if errors.Is(err, errStopped) {
+				return
+			}
+			if err != nil {
+				// The inputs are untouched: lookups still find every
+				// entry, only in more runs. Retried after the next block.
+				x.log.Error("digest index: merge failed", "from", in[0].lo, "to", in[len(in)-1].hi, "err", err)
+				break
+			}
+			x.mu.Lock()
+			x.runs = slices.Replace(x.runs, first, first+len(in), out)
+			x.merges++
+			x.mu.Unlock()
+			for _, r := range in {
+				r.f.Close()
+				if err := os.Remove(r.path); err != nil {
+					x.log.Error("digest index: remove merged run", "path", r.path, "err", err)
+				}
+			}
+		}
+	}
+}
+
+var errStopped = errors.New("digest index closed")
+
+// merge writes the union of consecutive runs as one run.
+func (x *digestIndex) merge(in []*run) (*run, error) {
+	lo, hi := in[0].lo, in[len(in)-1].hi
+	w, err := newRunWriter(x.dir, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	type head struct {
+		rd  io.Reader
+		rec [recSize]byte
+		ok  bool
+	}
+	heads := make([]head, len(in))
+	next := func(h *head) error {
+		_, err := io.ReadFull(h.rd, h.rec[:])
+		if err == io.EOF {
+			h.ok = false
+			return nil
+		}
+		h.ok = err == nil
+		return err
+	}
+	for i, r := range in {
+		heads[i].rd = r.reader()
+		if err := next(&heads[i]); err != nil {
+			return nil, w.fail(err)
+		}
+	}
+	for done := 0; ; done++ {
+		if done%65536 == 0 {
+			select {
+			case <-x.stop:
+				return nil, w.fail(errStopped)
+			default:
+			}
+		}
+		min := -1
+		for i := range heads {
+			if heads[i].ok && (min < 0 || bytes.Compare(heads[i].rec[:recKeySize], heads[min].rec[:recKeySize]) < 0) {
+				min = i
+			}
+		}
+		if min < 0 {
+			break
+		}
+		if err := w.add(heads[min].rec[:]); err != nil {
+			return nil, w.fail(err)
+		}
+		if err := next(&heads[min]); err != nil {
+			return nil, w.fail(err)
+		}
+	}
+	return w.finish(lo, hi)
+}
+
+func (x *digestIndex) closeRuns() {
+	for _, r := range x.runs {
+		r.f.Close()
+	}
+	x.runs = nil
+}
+
+// close stops merging (an unfinished merge leaves only a temporary file) and
+// closes the runs.
+func (x *digestIndex) close() error {
+	x.closeOnce.Do(func() { close(x.stop) })
+	<-x.done
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.closeRuns()
+	return nil
+}
 
 // indexView answers ledger.DigestIndex for the execution of one height.
 type indexView struct {
@@ -153,4 +484,38 @@ type indexView struct {
 
 func (v indexView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
 	return v.x.lookup(alg, digest, v.height)
+}
+
+// checkView answers ledger.DigestIndex for the mempool's checks on the state
+// committed at height-1. A recheck (CometBFT re-runs CheckTx on every
+// transaction left in the mempool after each block) asks about a transaction
+// that passed a check on the state before that block, so its digests were
+// not anchored then: only the block just committed can have anchored them.
+// The recheck then looks among that block's digests (a binary search of
+// their sorted prefixes, in memory) and reads the index only on a match,
+// instead of asking the index, and its filter, about every digest again.
+type checkView struct {
+	indexView
+	recent     []uint64
+	haveRecent bool
+	recheck    bool // set per CheckTx call, under the application's checkMu
+}
+
+func newCheckView(x *digestIndex, height int64) *checkView {
+	v := &checkView{indexView: indexView{x, height}}
+	v.recent, v.haveRecent = x.recentPrefixes(height - 1)
+	return v
+}
+
+func (v *checkView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
+	if v.recheck && v.haveRecent {
+		key, ok := indexKey(alg, digest)
+		if !ok {
+			return ledger.Locator{}, false, nil
+		}
+		if _, found := slices.BinarySearch(v.recent, prefix(key[:])); !found {
+			return ledger.Locator{}, false, nil
+		}
+	}
+	return v.indexView.Lookup(alg, digest)
 }

@@ -19,7 +19,7 @@ import (
 //	config/genesis.json       the genesis document
 //	config/node_key.json      the p2p key
 //	config/priv_validator_key.json   the consensus key (validators only)
-//	data/                     CometBFT's stores, application.db, digests.db
+//	data/                     CometBFT's stores, application.db, digests/
 //	tls/                      ca.crt, node.crt, node.key (the gateway's TLS)
 //	identities/<name>/        keys and client certificates of participants
 //	                          (a dev home keeps the dev agency's and citizen's)

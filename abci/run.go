@@ -1,0 +1,269 @@
+package abci
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/gobtechlab/notary/ledger"
+)
+
+// A run is one file of the digest index: the index entries of the heights
+// [lo, hi], as fixed-size records sorted by key, strictly increasing, then a
+// footer.
+//
+//	record  algorithm (1) | digest (32) | height (8) | tx index (4) | leaf (4), integers big-endian
+//	footer  magic "NTRYRUN1" (8) | lo (8) | hi (8) | records (8) | CRC-32C of the records (4) | CRC-32C of the footer before it (4)
+//
+// A run is written once (to a temporary name, synced, then renamed) and never
+// changed; merging runs writes a new run that covers all their heights and
+// then removes them.
+type run struct {
+	lo, hi int64
+	n      int
+	path   string
+	f      *os.File
+	fences []uint64 // the first 8 key bytes of the first record of each page
+}
+
+const (
+	recKeySize  = 1 + ledger.DigestSize
+	recSize     = recKeySize + 8 + 4 + 4
+	pageRecs    = 128 // records per page: a lookup reads one page per run
+	pageBytes   = pageRecs * recSize
+	footerSize  = 8 + 8 + 8 + 8 + 4 + 4
+	ioBufferLen = 1 << 20
+)
+
+var (
+	runMagic = []byte("NTRYRUN1")
+	crcTable = crc32.MakeTable(crc32.Castagnoli)
+	pagePool = sync.Pool{New: func() any { return new([pageBytes]byte) }}
+
+	errDamaged = errors.New("damaged")
+)
+
+func runName(lo, hi int64) string { return fmt.Sprintf("run-%020d-%020d.idx", lo, hi) }
+
+func parseRunName(name string) (lo, hi int64, ok bool) {
+	if len(name) != len(runName(0, 0)) {
+		return 0, 0, false
+	}
+	if _, err := fmt.Sscanf(name, "run-%020d-%020d.idx", &lo, &hi); err != nil || lo < 1 || hi < lo {
+		return 0, 0, false
+	}
+	return lo, hi, runName(lo, hi) == name
+}
+
+func prefix(key []byte) uint64 { return binary.BigEndian.Uint64(key[:8]) }
+
+// putRecord encodes an index entry into rec (recSize bytes).
+func putRecord(rec []byte, e ledger.IndexEntry) {
+	rec[0] = byte(e.Algorithm)
+	copy(rec[1:recKeySize], e.Digest)
+	binary.BigEndian.PutUint64(rec[recKeySize:], uint64(e.Locator.Height))
+	binary.BigEndian.PutUint32(rec[recKeySize+8:], e.Locator.TxIndex)
+	binary.BigEndian.PutUint32(rec[recKeySize+12:], e.Locator.Leaf)
+}
+
+func recordLocator(rec []byte) ledger.Locator {
+	return ledger.Locator{
+		Height:  int64(binary.BigEndian.Uint64(rec[recKeySize:])),
+		TxIndex: binary.BigEndian.Uint32(rec[recKeySize+8:]),
+		Leaf:    binary.BigEndian.Uint32(rec[recKeySize+12:]),
+	}
+}
+
+// runWriter writes a run's records in key order.
+type runWriter struct {
+	dir    string
+	tmp    string
+	f      *os.File
+	w      *bufio.Writer
+	crc    hash.Hash32
+	n      int
+	last   [recKeySize]byte
+	fences []uint64
+}
+
+func newRunWriter(dir string, lo, hi int64) (*runWriter, error) {
+	tmp := filepath.Join(dir, runName(lo, hi)+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &runWriter{dir: dir, tmp: tmp, f: f, w: bufio.NewWriterSize(f, ioBufferLen), crc: crc32.New(crcTable)}, nil
+}
+
+// add appends a record; keys must come in strictly increasing order.
+func (rw *runWriter) add(rec []byte) error {
+	if rw.n > 0 && bytes.Compare(rec[:recKeySize], rw.last[:]) <= 0 {
+		return fmt.Errorf("digest index: key %x out of order or repeated", rec[:recKeySize])
+	}
+	copy(rw.last[:], rec[:recKeySize])
+	if rw.n%pageRecs == 0 {
+		rw.fences = append(rw.fences, prefix(rec))
+	}
+	rw.n++
+	rw.crc.Write(rec)
+	_, err := rw.w.Write(rec)
+	return err
+}
+
+// finish writes the footer, syncs and renames the file, and returns the run
+// open for reading.
+func (rw *runWriter) finish(lo, hi int64) (*run, error) {
+	footer := make([]byte, 0, footerSize)
+	footer = append(footer, runMagic...)
+	footer = binary.BigEndian.AppendUint64(footer, uint64(lo))
+	footer = binary.BigEndian.AppendUint64(footer, uint64(hi))
+	footer = binary.BigEndian.AppendUint64(footer, uint64(rw.n))
+	footer = binary.BigEndian.AppendUint32(footer, rw.crc.Sum32())
+	footer = binary.BigEndian.AppendUint32(footer, crc32.Checksum(footer, crcTable))
+	if _, err := rw.w.Write(footer); err != nil {
+		return nil, rw.fail(err)
+	}
+	if err := rw.w.Flush(); err != nil {
+		return nil, rw.fail(err)
+	}
+	if err := rw.f.Sync(); err != nil {
+		return nil, rw.fail(err)
+	}
+	if err := rw.f.Close(); err != nil {
+		return nil, rw.fail(err)
+	}
+	path := filepath.Join(rw.dir, runName(lo, hi))
+	if err := os.Rename(rw.tmp, path); err != nil {
+		return nil, rw.fail(err)
+	}
+	if err := syncDir(rw.dir); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &run{lo: lo, hi: hi, n: rw.n, path: path, f: f, fences: rw.fences}, nil
+}
+
+// fail abandons the file.
+func (rw *runWriter) fail(err error) error {
+	rw.f.Close()
+	os.Remove(rw.tmp)
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// openRun opens a run file and checks it whole: footer, checksum and key
+// order. Each key is passed to each (the digest filter is built this way).
+func openRun(path string, lo, hi int64, each func(key []byte)) (*run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := readRun(f, path, lo, hi, each)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func readRun(f *os.File, path string, lo, hi int64, each func(key []byte)) (*run, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("digest index file %s is %w: %s", path, errDamaged, fmt.Sprintf(format, a...))
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size < footerSize || (size-footerSize)%recSize != 0 {
+		return nil, bad("size %d", size)
+	}
+	footer := make([]byte, footerSize)
+	if _, err := f.ReadAt(footer, size-footerSize); err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(footer[:8], runMagic) || crc32.Checksum(footer[:footerSize-4], crcTable) != binary.BigEndian.Uint32(footer[footerSize-4:]) {
+		return nil, bad("bad footer")
+	}
+	n := (size - footerSize) / recSize
+	if int64(binary.BigEndian.Uint64(footer[8:])) != lo || int64(binary.BigEndian.Uint64(footer[16:])) != hi || int64(binary.BigEndian.Uint64(footer[24:])) != n {
+		return nil, bad("footer does not match the name or size")
+	}
+	r := &run{lo: lo, hi: hi, n: int(n), path: path, f: f, fences: make([]uint64, 0, (n+pageRecs-1)/pageRecs)}
+	crc := crc32.New(crcTable)
+	br := bufio.NewReaderSize(io.NewSectionReader(f, 0, n*recSize), ioBufferLen)
+	var rec, last [recSize]byte
+	for i := 0; i < int(n); i++ {
+		if _, err := io.ReadFull(br, rec[:]); err != nil {
+			return nil, err
+		}
+		if i > 0 && bytes.Compare(rec[:recKeySize], last[:recKeySize]) <= 0 {
+			return nil, bad("record %d out of order", i)
+		}
+		if h := int64(binary.BigEndian.Uint64(rec[recKeySize:])); h < lo || h > hi {
+			return nil, bad("record %d has height %d", i, h)
+		}
+		if i%pageRecs == 0 {
+			r.fences = append(r.fences, prefix(rec[:]))
+		}
+		crc.Write(rec[:])
+		if each != nil {
+			each(rec[:recKeySize])
+		}
+		last = rec
+	}
+	if crc.Sum32() != binary.BigEndian.Uint32(footer[32:]) {
+		return nil, bad("checksum mismatch")
+	}
+	return r, nil
+}
+
+// find looks a key up: the page whose first key is the last not above it,
+// and the pages before it while they start with the same 8 bytes.
+func (r *run) find(key []byte) (ledger.Locator, bool, error) {
+	p := prefix(key)
+	page := sort.Search(len(r.fences), func(i int) bool { return r.fences[i] > p }) - 1
+	buf := pagePool.Get().(*[pageBytes]byte)
+	defer pagePool.Put(buf)
+	for ; page >= 0; page-- {
+		first := page * pageRecs
+		cnt := min(pageRecs, r.n-first)
+		b := buf[:cnt*recSize]
+		if _, err := r.f.ReadAt(b, int64(first)*recSize); err != nil {
+			return ledger.Locator{}, false, fmt.Errorf("digest index: read %s: %w", r.path, err)
+		}
+		i := sort.Search(cnt, func(i int) bool { return bytes.Compare(b[i*recSize:i*recSize+recKeySize], key) >= 0 })
+		if i < cnt && bytes.Equal(b[i*recSize:i*recSize+recKeySize], key) {
+			return recordLocator(b[i*recSize:]), true, nil
+		}
+		if i > 0 || r.fences[page] != p {
+			break
+		}
+	}
+	return ledger.Locator{}, false, nil
+}
+
+// reader streams a run's records in order.
+func (r *run) reader() *bufio.Reader {
+	return bufio.NewReaderSize(io.NewSectionReader(r.f, 0, int64(r.n)*recSize), ioBufferLen)
+}
