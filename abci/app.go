@@ -514,10 +514,15 @@ func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 	}
 	failpoint.Hit("finalize-before", req.Height)
 	info := ledger.BlockInfo{Height: req.Height, Time: req.Time}
-	e, err := a.ledger.NewExec(workingStore{a.tree}, indexView{a.index, req.Height}, info, ledger.ModeDeliver)
+	e, err := a.ledger.NewExec(workingStore{a.tree}, indexView{x: a.index, height: req.Height, mark: true}, info, ledger.ModeDeliver)
 	if err != nil {
 		return nil, fmt.Errorf("abci: FinalizeBlock %d: %w", req.Height, err)
 	}
+	var size int
+	for _, raw := range req.Txs {
+		size += len(raw)
+	}
+	e.Reserve(size / ledger.DigestSize) // at most this many digests
 	res := &abcitypes.ResponseFinalizeBlock{TxResults: make([]*abcitypes.ExecTxResult, len(req.Txs))}
 	for i, raw := range req.Txs {
 		r := &abcitypes.ExecTxResult{}
@@ -577,7 +582,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 		return nil, errors.New("abci: Commit without FinalizeBlock")
 	}
 	failpoint.Hit("commit-before-index", s.height)
-	if err := a.index.save(s.entries, s.height); err != nil {
+	if err := a.index.saveBlock(s.entries, s.height, true); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}

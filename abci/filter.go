@@ -75,3 +75,22 @@ func (f *digestFilter) mayContain(alg ledger.HashAlgorithm, digest []byte) bool 
 	}
 	return true
 }
+
+// mayContainAdd is mayContain, then add: the block's cache line is touched
+// once. FinalizeBlock looks up every digest it anchors, so its lookups add
+// them here, and Commit does not fetch each line again; a digest added for a
+// transaction that then fails is a false positive, which costs a lookup and
+// never changes an answer.
+func (f *digestFilter) mayContainAdd(alg ledger.HashAlgorithm, digest []byte) bool {
+	base, pos := f.positions(alg, digest)
+	all := true
+	for _, p := range pos {
+		w := &f.words[base+uint64(p>>6)]
+		bit := uint64(1) << (p & 63)
+		if atomic.LoadUint64(w)&bit == 0 {
+			all = false
+			atomic.OrUint64(w, bit)
+		}
+	}
+	return all
+}

@@ -102,3 +102,42 @@ func TestDigestIndexFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitLeavesDigestsInFilter: Commit no longer adds a block's digests
+// to the filter (FinalizeBlock's lookups did); every anchored digest must
+// still be in it, also after a reopen.
+func TestCommitLeavesDigestsInFilter(t *testing.T) {
+	dir := t.TempDir()
+	a := newChain(t, dir)
+	blocks := chainBlocks(4, 300)
+	var entries [][]byte
+	for i, txs := range blocks {
+		finalizeCommit(t, a, int64(i+1), txs)
+		for _, raw := range txs {
+			tx, err := a.ledger.DecodeTx(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := tx.Body.GetAnchorBatch(); m != nil {
+				for j := 0; j < len(m.Digests); j += ledger.DigestSize {
+					entries = append(entries, m.Digests[j:j+ledger.DigestSize])
+				}
+			}
+		}
+	}
+	if len(entries) == 0 {
+		t.Fatal("no digests anchored")
+	}
+	check := func(x *digestIndex, what string) {
+		for _, d := range entries {
+			if !x.filter.mayContain(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, d) {
+				t.Fatalf("%s: anchored digest %x not in the filter", what, d)
+			}
+		}
+	}
+	check(a.index, "after commit")
+	a.Close()
+	b := openApp(t, dir)
+	defer b.Close()
+	check(b.index, "after reopen")
+}

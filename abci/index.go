@@ -210,12 +210,26 @@ func indexKey(alg ledger.HashAlgorithm, digest []byte) ([recKeySize]byte, bool) 
 
 // lookup returns the locator of a digest anchored below height before.
 func (x *digestIndex) lookup(alg ledger.HashAlgorithm, digest []byte, before int64) (ledger.Locator, bool, error) {
+	return x.lookupMark(alg, digest, before, false)
+}
+
+// lookupMark is lookup; with mark, the digest is also added to the filter
+// (digestFilter.mayContainAdd).
+func (x *digestIndex) lookupMark(alg ledger.HashAlgorithm, digest []byte, before int64, mark bool) (ledger.Locator, bool, error) {
 	key, ok := indexKey(alg, digest)
 	if !ok {
 		return ledger.Locator{}, false, nil
 	}
-	if x.filter != nil && !x.filter.mayContain(alg, digest) {
-		return ledger.Locator{}, false, nil
+	if x.filter != nil {
+		var maybe bool
+		if mark {
+			maybe = x.filter.mayContainAdd(alg, digest)
+		} else {
+			maybe = x.filter.mayContain(alg, digest)
+		}
+		if !maybe {
+			return ledger.Locator{}, false, nil
+		}
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -238,6 +252,12 @@ func (x *digestIndex) lookup(alg ledger.HashAlgorithm, digest []byte, before int
 // filter learns the entries first, so that it never lacks one the index has.
 // A height already indexed is not written again.
 func (x *digestIndex) save(entries []ledger.IndexEntry, height int64) error {
+	return x.saveBlock(entries, height, false)
+}
+
+// saveBlock is save; with marked, the entries were looked up with mark (by
+// FinalizeBlock) and are in the filter already.
+func (x *digestIndex) saveBlock(entries []ledger.IndexEntry, height int64, marked bool) error {
 	x.mu.RLock()
 	indexed := x.height
 	x.mu.RUnlock()
@@ -248,7 +268,7 @@ func (x *digestIndex) save(entries []ledger.IndexEntry, height int64) error {
 	var prefixes []uint64
 	if len(entries) > 0 {
 		var err error
-		if r, prefixes, err = x.writeBlockRun(entries, height); err != nil {
+		if r, prefixes, err = x.writeBlockRun(entries, height, !marked); err != nil {
 			return fmt.Errorf("digest index: save height %d: %w", height, err)
 		}
 	}
@@ -284,25 +304,21 @@ func (x *digestIndex) recentPrefixes(height int64) ([]uint64, bool) {
 
 // writeBlockRun sorts a block's entries by key and writes them as a run; it
 // also returns the sorted key prefixes.
-func (x *digestIndex) writeBlockRun(entries []ledger.IndexEntry, height int64) (*run, []uint64, error) {
-	type sortKey struct {
-		p uint64
-		i int32
-	}
+func (x *digestIndex) writeBlockRun(entries []ledger.IndexEntry, height int64, filter bool) (*run, []uint64, error) {
 	recs := make([]byte, len(entries)*recSize)
 	keys := make([]sortKey, len(entries))
 	for i, e := range entries {
 		if e.Algorithm < 0 || e.Algorithm > 255 || len(e.Digest) != ledger.DigestSize || e.Locator.Height != height {
 			return nil, nil, fmt.Errorf("bad index entry %d (algorithm %d, %d-byte digest, height %d)", i, e.Algorithm, len(e.Digest), e.Locator.Height)
 		}
-		if x.filter != nil {
+		if filter && x.filter != nil {
 			x.filter.add(e.Algorithm, e.Digest)
 		}
 		rec := recs[i*recSize : (i+1)*recSize]
 		putRecord(rec, e)
 		keys[i] = sortKey{prefix(rec), int32(i)}
 	}
-	slices.SortFunc(keys, func(a, b sortKey) int {
+	keys = sortKeys(keys, func(a, b sortKey) int {
 		if a.p != b.p {
 			if a.p < b.p {
 				return -1
@@ -324,6 +340,48 @@ func (x *digestIndex) writeBlockRun(entries []ledger.IndexEntry, height int64) (
 	}
 	r, err := w.finish(height, height)
 	return r, prefixes, err
+}
+
+// sortKey is a record's key prefix and its position.
+type sortKey struct {
+	p uint64
+	i int32
+}
+
+// sortKeys sorts by cmp, which orders by p first. A large block's keys of
+// one algorithm (p's top byte) are spread by the next 16 bits of p (digests
+// are uniform) and each bucket is sorted on its own: two passes instead of a
+// comparison sort's log n.
+func sortKeys(keys []sortKey, cmp func(a, b sortKey) int) []sortKey {
+	oneAlg := true
+	for _, k := range keys {
+		oneAlg = oneAlg && k.p>>56 == keys[0].p>>56
+	}
+	if len(keys) < 1<<12 || !oneAlg {
+		slices.SortFunc(keys, cmp)
+		return keys
+	}
+	bucket := func(p uint64) uint64 { return p >> 40 & 0xffff }
+	start := make([]int32, 1<<16+1)
+	for _, k := range keys {
+		start[bucket(k.p)+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]sortKey, len(keys))
+	next := slices.Clone(start[:1<<16])
+	for _, k := range keys {
+		b := bucket(k.p)
+		out[next[b]] = k
+		next[b]++
+	}
+	for b := 0; b < 1<<16; b++ {
+		if bucket := out[start[b]:start[b+1]]; len(bucket) > 1 {
+			slices.SortFunc(bucket, cmp)
+		}
+	}
+	return out
 }
 
 // indexedHeight is the last height whose entries were saved (0 if none).
@@ -476,14 +534,16 @@ func (x *digestIndex) close() error {
 	return nil
 }
 
-// indexView answers ledger.DigestIndex for the execution of one height.
+// indexView answers ledger.DigestIndex for the execution of one height;
+// with mark (FinalizeBlock), lookups add the digests to the filter.
 type indexView struct {
 	x      *digestIndex
 	height int64
+	mark   bool
 }
 
 func (v indexView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
-	return v.x.lookup(alg, digest, v.height)
+	return v.x.lookupMark(alg, digest, v.height, v.mark)
 }
 
 // checkView answers ledger.DigestIndex for the mempool's checks on the state
@@ -502,7 +562,7 @@ type checkView struct {
 }
 
 func newCheckView(x *digestIndex, height int64) *checkView {
-	v := &checkView{indexView: indexView{x, height}}
+	v := &checkView{indexView: indexView{x: x, height: height}}
 	v.recent, v.haveRecent = x.recentPrefixes(height - 1)
 	return v
 }

@@ -122,49 +122,64 @@ func makeDigestKey(alg HashAlgorithm, d []byte) (k digestKey) {
 // pendingDigests are the digests anchored by the block so far (or by the
 // mempool's transactions, in ModeCheck). Most digests are told apart by
 // their first 8 bytes, a map key that costs a fraction of a whole digest's;
-// digests that share them are kept whole in shared.
+// digests that share them are kept whole in shared. Entries are kept in the
+// slices the transactions made (chunks), not copied into one.
 type pendingDigests struct {
-	byPrefix map[uint64]int32 // prefix -> index in entries, or -1: see shared
+	byPrefix map[uint64]int64 // prefix -> chunk<<32 | position, or -1: see shared
 	shared   map[digestKey]Locator
-	entries  []IndexEntry
+	chunks   [][]IndexEntry
+	n        int
 }
 
 func digestPrefix(alg HashAlgorithm, d []byte) uint64 {
 	return binary.BigEndian.Uint64(d[:8]) ^ uint64(uint8(alg))<<56
 }
 
-func (p *pendingDigests) add(es []IndexEntry) {
-	if p.byPrefix == nil {
-		p.byPrefix = make(map[uint64]int32, len(es))
+func (p *pendingDigests) reserve(n int) {
+	if p.byPrefix == nil && n > 0 {
+		p.byPrefix = make(map[uint64]int64, n)
 	}
-	for _, e := range es {
+}
+
+func (p *pendingDigests) add(es []IndexEntry) {
+	if len(es) == 0 {
+		return
+	}
+	if p.byPrefix == nil {
+		p.byPrefix = make(map[uint64]int64, len(es))
+	}
+	c := int64(len(p.chunks)) << 32
+	p.chunks = append(p.chunks, es)
+	p.n += len(es)
+	for j, e := range es {
 		k := digestPrefix(e.Algorithm, e.Digest)
-		i, ok := p.byPrefix[k]
+		v, ok := p.byPrefix[k]
 		switch {
 		case !ok:
-			p.byPrefix[k] = int32(len(p.entries))
-		case i >= 0:
+			p.byPrefix[k] = c | int64(j)
+		case v >= 0:
 			if p.shared == nil {
 				p.shared = map[digestKey]Locator{}
 			}
-			old := p.entries[i]
+			old := p.at(v)
 			p.shared[makeDigestKey(old.Algorithm, old.Digest)] = old.Locator
 			p.byPrefix[k] = -1
 			fallthrough
 		default:
 			p.shared[makeDigestKey(e.Algorithm, e.Digest)] = e.Locator
 		}
-		p.entries = append(p.entries, e)
 	}
 }
 
+func (p *pendingDigests) at(v int64) IndexEntry { return p.chunks[v>>32][v&0xffffffff] }
+
 func (p *pendingDigests) lookup(alg HashAlgorithm, d []byte) (Locator, bool) {
-	i, ok := p.byPrefix[digestPrefix(alg, d)]
+	v, ok := p.byPrefix[digestPrefix(alg, d)]
 	switch {
 	case !ok:
 		return Locator{}, false
-	case i >= 0:
-		e := p.entries[i]
+	case v >= 0:
+		e := p.at(v)
 		if e.Algorithm == alg && bytes.Equal(e.Digest, d) {
 			return e.Locator, true
 		}
@@ -173,6 +188,15 @@ func (p *pendingDigests) lookup(alg HashAlgorithm, d []byte) (Locator, bool) {
 		loc, ok := p.shared[makeDigestKey(alg, d)]
 		return loc, ok
 	}
+}
+
+// entries returns every entry, in anchoring order.
+func (p *pendingDigests) entries() []IndexEntry {
+	out := make([]IndexEntry, 0, p.n)
+	for _, c := range p.chunks {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // Exec executes the transactions of one block (ModeDeliver) or checks
@@ -210,7 +234,10 @@ func (e *Exec) Params() *notaryv1.Params { return e.params }
 func (e *Exec) Block() BlockInfo { return e.block }
 
 // NewDigests returns the digests anchored so far, in anchoring order.
-func (e *Exec) NewDigests() []IndexEntry { return e.pending.entries }
+func (e *Exec) NewDigests() []IndexEntry { return e.pending.entries() }
+
+// Reserve prepares for about n digests anchored by the block (a hint).
+func (e *Exec) Reserve(n int) { e.pending.reserve(n) }
 
 // Run executes the transaction at txIndex of the block. The returned error is
 // a StoreError only: any fault of the transaction is in Outcome.Err, and then
