@@ -14,11 +14,11 @@ import (
 	"github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
-	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/abci"
+	"github.com/gobtechlab/notary/app/internal/asynccheck"
 )
 
 // Node is a running notary node: CometBFT with the notary application
@@ -50,13 +50,14 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	}
 	blocks := &blockStoreSource{backend: dbm.BackendType(cfg.Comet.DBBackend), dir: cfg.Comet.DBDir()}
 	app, err := abci.NewApplication(abci.Options{
-		Dir:               filepath.Join(cfg.Comet.DBDir(), "app"),
-		ChainID:           genDoc.ChainID,
-		IAVLCacheSize:     cfg.App.State.IAVLCacheSize,
-		TxCacheSize:       cfg.App.State.TxCacheSize,
-		DigestFilterBytes: digestFilterBytes(cfg.App.State.DigestFilterMB),
-		Blocks:            blocks,
-		Logger:            logger.With("module", "notary"),
+		Dir:                filepath.Join(cfg.Comet.DBDir(), "app"),
+		ChainID:            genDoc.ChainID,
+		IAVLCacheSize:      cfg.App.State.IAVLCacheSize,
+		TxCacheSize:        cfg.App.State.TxCacheSize,
+		DigestFilterBytes:  digestFilterBytes(cfg.App.State.DigestFilterMB),
+		LightRelayedChecks: cfg.App.State.LightRelayedChecks,
+		Blocks:             blocks,
+		Logger:             logger.With("module", "notary"),
 	})
 	blocks.close()
 	if err != nil {
@@ -71,7 +72,9 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	comet, err := node.NewNode(cfg.Comet, pv, nodeKey,
 		// Each ABCI connection gets its own mutex: the application is safe
 		// for concurrent use, so queries and CheckTx need not wait for blocks.
-		proxy.NewConnSyncLocalClientCreator(app),
+		// CheckTx is answered on its own goroutine, not in the p2p routine
+		// of the peer that relayed the transaction (asynccheck).
+		asynccheck.NewClientCreator(app),
 		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
 		stopSafeDBProvider,
 		metricsProvider(cfg, logger),
