@@ -51,6 +51,13 @@ type Options struct {
 	// lookups without the index (abci/filter.go); 0 means the default,
 	// negative disables it.
 	DigestFilterBytes int
+	// LightRelayedChecks checks a transaction this node did not receive
+	// from its sender (one relayed by a peer's mempool) with
+	// ledger.Exec.RunRelayed: everything but each digest's novelty, which
+	// the node that received it checked and the block decides. A
+	// transaction is this node's own when MarkLocal named it (the gateway
+	// does). Off, every CheckTx checks in full.
+	LightRelayedChecks bool
 	// Blocks gives the transactions of committed blocks, to rebuild the
 	// digest index when it is behind the state. Optional.
 	Blocks BlockSource
@@ -105,6 +112,8 @@ type Application struct {
 	check     *ledger.Exec
 	checkView *checkView
 	checkN    uint32 // transactions accepted into the current mempool view
+
+	local localTxs // transactions this node received from their senders
 }
 
 type stagedBlock struct {
@@ -344,10 +353,54 @@ func (a *Application) StateAt(height int64) (*StateView, error) {
 	return &StateView{tree: t, height: height}, nil
 }
 
+// MarkLocal names a transaction this node received from its sender, before
+// it is handed to the mempool: its CheckTx and rechecks are full ones (see
+// Options.LightRelayedChecks).
+func (a *Application) MarkLocal(hash [32]byte) { a.local.add(hash) }
+
+// localTxs is a bounded set of transaction hashes, oldest forgotten first.
+type localTxs struct {
+	mu    sync.Mutex
+	set   map[[32]byte]struct{}
+	order [][32]byte
+}
+
+// maxLocalTxs bounds localTxs: far more than a mempool holds of one node's
+// own large transactions.
+const maxLocalTxs = 1 << 14
+
+func (l *localTxs) add(h [32]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.set == nil {
+		l.set = make(map[[32]byte]struct{})
+	}
+	if _, ok := l.set[h]; ok {
+		return
+	}
+	l.set[h] = struct{}{}
+	l.order = append(l.order, h)
+	if len(l.order) > maxLocalTxs {
+		delete(l.set, l.order[0])
+		l.order = l.order[1:]
+	}
+}
+
+func (l *localTxs) has(h [32]byte) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.set[h]
+	return ok
+}
+
 // LookupDigest finds a digest anchored at a committed height.
 func (a *Application) LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
 	return a.index.lookup(alg, digest, a.committed.Load().height+1)
 }
+
+// DecodeTx decodes and checks a transaction as the ledger does, through the
+// application's cache: the gateway's decoding is then the one CheckTx uses.
+func (a *Application) DecodeTx(raw []byte) (*ledger.Tx, error) { return a.decode(raw) }
 
 // decode returns the checked transaction, from the cache if it was seen.
 func (a *Application) decode(raw []byte) (*ledger.Tx, error) {
@@ -448,7 +501,11 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 		return checkResult(errNotReady, nil), nil
 	}
 	a.checkView.recheck = req.Type == abcitypes.CheckTxType_Recheck
-	out, err := a.check.Run(a.checkN, tx)
+	run := a.check.Run
+	if a.opts.LightRelayedChecks && !a.local.has(tx.Hash) {
+		run = a.check.RunRelayed
+	}
+	out, err := run(a.checkN, tx)
 	if err == nil && out.Err == nil {
 		a.checkN++
 	}

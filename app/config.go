@@ -82,6 +82,11 @@ type StateConfig struct {
 	// MB at a 1 % false-positive rate; a fuller filter is slower, never
 	// wrong); 0 disables it.
 	DigestFilterMB int `toml:"digest_filter_mb"`
+	// LightRelayedChecks: a transaction relayed by a peer's mempool is
+	// checked in full except for the novelty of each digest, which the node
+	// that received it from the agency checked and the block decides
+	// (abci.Options.LightRelayedChecks; docs/performance.md).
+	LightRelayedChecks bool `toml:"light_relayed_checks"`
 }
 
 // Duration is a time.Duration written as a string ("5s") in TOML.
@@ -120,7 +125,7 @@ func DefaultAppConfig() *AppConfig {
 			SubmitTimeout:        Duration{30 * time.Second},
 			MaxInFlight:          256,
 		},
-		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 64},
+		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 64, LightRelayedChecks: true},
 	}
 }
 

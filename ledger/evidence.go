@@ -150,7 +150,7 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		return err
 	}
 	height := c.e.block.Height
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && !c.relayed; i++ {
 		d := digestAt(m.Digests, i)
 		loc, found, err := c.e.lookupDigest(m.HashAlgorithm, d)
 		if err != nil {
@@ -181,8 +181,10 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 	if err := c.st.Set(AgencyBatchKey(c.agency.Id, height, c.txIndex), marker()); err != nil {
 		return err
 	}
-	c.digests = make([]IndexEntry, n)
-	for i := 0; i < n; i++ {
+	if !c.relayed {
+		c.digests = make([]IndexEntry, n)
+	}
+	for i := range c.digests {
 		c.digests[i] = IndexEntry{
 			Algorithm: m.HashAlgorithm,
 			Digest:    digestAt(m.Digests, i),

@@ -243,7 +243,23 @@ func (e *Exec) Reserve(n int) { e.pending.reserve(n) }
 // a StoreError only: any fault of the transaction is in Outcome.Err, and then
 // the transaction changed nothing.
 func (e *Exec) Run(txIndex uint32, tx *Tx) (Outcome, error) {
-	c := &txContext{e: e, cache: newCacheStore(e.st), tx: tx, txIndex: txIndex}
+	return e.run(txIndex, tx, false)
+}
+
+// RunRelayed is Run for the mempool (ModeCheck) of a transaction that
+// another node received from its sender, checked in full and relayed: it
+// checks everything but that each digest it anchors is new (and does not
+// remember its digests for the mempool's later checks). That rule costs a
+// lookup per digest and is decided by the block that includes the
+// transaction, where a repeated digest fails the transaction with its
+// original record; the mempool only holds transactions for proposers. In
+// ModeDeliver it is Run.
+func (e *Exec) RunRelayed(txIndex uint32, tx *Tx) (Outcome, error) {
+	return e.run(txIndex, tx, e.mode == ModeCheck)
+}
+
+func (e *Exec) run(txIndex uint32, tx *Tx, relayed bool) (Outcome, error) {
+	c := &txContext{e: e, cache: newCacheStore(e.st), tx: tx, txIndex: txIndex, relayed: relayed}
 	c.st = wrapStore(c.cache)
 	err := c.apply()
 	var se *StoreError
@@ -333,6 +349,7 @@ type txContext struct {
 	st       Store
 	tx       *Tx
 	txIndex  uint32
+	relayed  bool               // RunRelayed: digests are not looked up
 	acct     *notaryv1.Account  // the signer's account, nil for a new citizen key
 	agency   *notaryv1.Agency   // the signer's agency, for agency messages
 	ministry *notaryv1.Ministry // the signer's ministry, for governance messages

@@ -200,6 +200,7 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 		return true
 	}
 
+	s.app.MarkLocal(h)
 	res, err := s.checkTx(ctx, req.Tx)
 	switch {
 	case errors.Is(err, mempl.ErrTxInCache):
@@ -232,7 +233,7 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 // (as CheckTx would), max_digests_per_request, the node being in sync, and
 // the caller's authorisation.
 func (s *Server) precheck(raw []byte, c caller) (*ledger.Tx, error) {
-	tx, err := s.app.Ledger().DecodeTx(raw)
+	tx, err := s.app.DecodeTx(raw)
 	if err != nil {
 		return nil, toStatus(s.log, "Submit", err)
 	}
