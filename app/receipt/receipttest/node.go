@@ -86,6 +86,9 @@ func StartNetwork(t testing.TB, validators int) *Network {
 		}
 		cfg.Comet.Instrumentation.Prometheus = false
 		cfg.Comet.Consensus.TimeoutPropose = 500 * time.Millisecond
+		// The peers are persistent; without PEX no address book is saved
+		// by a goroutine that may outlive Stop (and race t.TempDir's removal).
+		cfg.Comet.P2P.PexReactor = false
 		n, err := app.NewNode(cfg, cmtlog.NewNopLogger())
 		if err != nil {
 			t.Fatal(err)
