@@ -29,9 +29,9 @@ import (
 // it stores: keys are digests (uniformly spread, written once, never
 // changed or deleted) and nearly every lookup is for an absent one, which
 // the digest filter answers in memory. Each committed block with digests
-// becomes one sorted run file (run.go); a background goroutine merges the
-// newest runs when eight of a size class accumulate, so a lookup that the
-// filter lets through reads one page of each of a few dozen runs at most.
+// becomes one sorted run file (run.go); a background goroutine merges runs
+// when eight of a size class accumulate in a row, so a lookup that the
+// filter lets through reads one page of each of a few dozen runs.
 // Writing a block costs a sort and a sequential write, and each record is
 // rewritten once per size class (a factor of eight) by merges: a fraction of
 // what a general-purpose LSM store spends per key (docs/performance.md).
@@ -394,25 +394,27 @@ func (x *digestIndex) indexedHeight() (int64, error) {
 // sizeClass groups runs by size, in factors of eight.
 func sizeClass(n int) int { return bits.Len(uint(n)) / 3 }
 
-// nextMerge picks the runs to merge: the longest tail of runs no larger in
-// class than the newest, if it holds at least mergeFanIn of them. Merging
-// it lifts the newest runs a class, so a record is rewritten about once per
-// class and there are at most mergeFanIn-1 runs per class.
+// nextMerge picks the runs to merge: going from the newest run to the
+// oldest, the first run j whose window (j and the runs just older than it
+// whose size class is not above j's) holds at least mergeFanIn runs; the
+// window is merged. Merging lifts a window a class, so a record is
+// rewritten about once per class and each class keeps fewer than
+// mergeFanIn runs in a row. A window need not end at the newest run: a
+// merge that finishes after newer blocks were saved still cascades.
 func (x *digestIndex) nextMerge() (first int, merge []*run) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	if len(x.runs) < mergeFanIn {
-		return 0, nil
+	for j := len(x.runs) - 1; j >= mergeFanIn-1; j-- {
+		c := sizeClass(x.runs[j].n)
+		i := j
+		for i > 0 && sizeClass(x.runs[i-1].n) <= c {
+			i--
+		}
+		if j+1-i >= mergeFanIn {
+			return i, slices.Clone(x.runs[i : j+1])
+		}
 	}
-	c := sizeClass(x.runs[len(x.runs)-1].n)
-	first = len(x.runs) - 1
-	for first > 0 && sizeClass(x.runs[first-1].n) <= c {
-		first--
-	}
-	if len(x.runs)-first < mergeFanIn {
-		return 0, nil
-	}
-	return first, slices.Clone(x.runs[first:])
+	return 0, nil
 }
 
 func (x *digestIndex) poke() {
