@@ -94,3 +94,13 @@ func (f *digestFilter) mayContainAdd(alg ledger.HashAlgorithm, digest []byte) bo
 	}
 	return all
 }
+
+// mayContainAddBatch is mayContainAdd for each digest of a concatenated list,
+// setting absent[i] when digest i was certainly not in the filter. Its loop
+// does nothing else, so that the processor overlaps the cache misses of
+// consecutive digests instead of taking them one at a time.
+func (f *digestFilter) mayContainAddBatch(alg ledger.HashAlgorithm, digests []byte, absent []bool) {
+	for i := range absent {
+		absent[i] = !f.mayContainAdd(alg, digests[i*ledger.DigestSize:(i+1)*ledger.DigestSize])
+	}
+}

@@ -3,8 +3,13 @@ package abci
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"slices"
 	"testing"
 
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/gobtechlab/notary/abci/abcitest"
+	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -140,4 +145,45 @@ func TestCommitLeavesDigestsInFilter(t *testing.T) {
 	b := openApp(t, dir)
 	defer b.Close()
 	check(b.index, "after reopen")
+}
+
+// TestIntraBlockDuplicates: FinalizeBlock rules most digests out with the
+// filter in bulk (ledger.DigestPrefilter) and looks a digest up among the
+// block's own only when the filter may hold it. A digest anchored by an
+// earlier transaction of the same block is still refused; the digests of a
+// transaction that failed are not anchored, so a later one may anchor them.
+func TestIntraBlockDuplicates(t *testing.T) {
+	a := newChain(t, t.TempDir())
+	defer a.Close()
+	agency := abcitest.Agencies[0]
+	signer := "agency/" + agency
+	seq := uint64(0)
+	anchor := func(ds []byte) []byte {
+		raw := identity.SignTx(testChain, abcitest.Key(signer), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+			AgencyId: agency, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
+		seq++
+		return raw
+	}
+	first := digestsOf("intra-a", 50)
+	other := digestsOf("intra-b", 50)
+	txs := [][]byte{
+		anchor(first), // ok
+		anchor(append(slices.Clone(other[:64]), first[32*7:32*8]...)), // repeats a digest of tx 0: refused
+	}
+	seq--                            // the refused transaction did not use its sequence
+	txs = append(txs, anchor(other)) // the refused one's digests: ok
+	res := finalizeCommit(t, a, 1, txs)
+	want := []uint32{abcitypes.CodeTypeOK, 35, abcitypes.CodeTypeOK}
+	for i, r := range res.TxResults {
+		if r.Code != want[i] {
+			t.Fatalf("tx %d: code %d (%s), want %d", i, r.Code, r.Log, want[i])
+		}
+	}
+	for i := 0; i < 50; i++ {
+		for _, ds := range [][]byte{first, other} {
+			if _, ok, err := a.LookupDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, ds[i*32:(i+1)*32]); !ok || err != nil {
+				t.Fatalf("digest %d not anchored: %v", i, err)
+			}
+		}
+	}
 }

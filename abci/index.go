@@ -548,6 +548,16 @@ func (v indexView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Locat
 	return v.x.lookupMark(alg, digest, v.height, v.mark)
 }
 
+// Prefilter implements ledger.DigestPrefilter for a marking view: its filter
+// holds every digest of the index and every digest looked up through it.
+// Other views rule nothing out.
+func (v indexView) Prefilter(alg ledger.HashAlgorithm, digests []byte, absent []bool) {
+	if !v.mark || v.x.filter == nil || alg < 0 || alg > 255 || len(digests) != len(absent)*ledger.DigestSize {
+		return
+	}
+	v.x.filter.mayContainAddBatch(alg, digests, absent)
+}
+
 // checkView answers ledger.DigestIndex for the mempool's checks on the state
 // committed at height-1. A recheck (CometBFT re-runs CheckTx on every
 // transaction left in the mempool after each block) asks about a transaction

@@ -129,6 +129,7 @@ type pendingDigests struct {
 	shared   map[digestKey]Locator
 	chunks   [][]IndexEntry
 	n        int
+	hint     int // expected entries (Exec.Reserve)
 }
 
 func digestPrefix(alg HashAlgorithm, d []byte) uint64 {
@@ -136,27 +137,33 @@ func digestPrefix(alg HashAlgorithm, d []byte) uint64 {
 }
 
 func (p *pendingDigests) reserve(n int) {
-	if p.byPrefix == nil && n > 0 {
-		p.byPrefix = make(map[uint64]int64, n)
+	if n > 0 {
+		p.hint = n
 	}
 }
 
+// add records a transaction's entries. The map is built on the first
+// lookup and kept up to date from then on: with a DigestPrefilter most
+// blocks never look a pending digest up.
 func (p *pendingDigests) add(es []IndexEntry) {
 	if len(es) == 0 {
 		return
 	}
-	if p.byPrefix == nil {
-		p.byPrefix = make(map[uint64]int64, len(es))
-	}
-	c := int64(len(p.chunks)) << 32
 	p.chunks = append(p.chunks, es)
 	p.n += len(es)
-	for j, e := range es {
+	if p.byPrefix != nil {
+		p.index(len(p.chunks) - 1)
+	}
+}
+
+// index adds chunk c to the map.
+func (p *pendingDigests) index(c int) {
+	for j, e := range p.chunks[c] {
 		k := digestPrefix(e.Algorithm, e.Digest)
 		v, ok := p.byPrefix[k]
 		switch {
 		case !ok:
-			p.byPrefix[k] = c | int64(j)
+			p.byPrefix[k] = int64(c)<<32 | int64(j)
 		case v >= 0:
 			if p.shared == nil {
 				p.shared = map[digestKey]Locator{}
@@ -174,6 +181,15 @@ func (p *pendingDigests) add(es []IndexEntry) {
 func (p *pendingDigests) at(v int64) IndexEntry { return p.chunks[v>>32][v&0xffffffff] }
 
 func (p *pendingDigests) lookup(alg HashAlgorithm, d []byte) (Locator, bool) {
+	if p.byPrefix == nil {
+		if p.n == 0 {
+			return Locator{}, false
+		}
+		p.byPrefix = make(map[uint64]int64, max(p.hint, p.n))
+		for c := range p.chunks {
+			p.index(c)
+		}
+	}
 	v, ok := p.byPrefix[digestPrefix(alg, d)]
 	switch {
 	case !ok:

@@ -31,6 +31,7 @@ func applyCometTuning(c *cmtcfg.Config) {
 	c.P2P.SendRate = 200 << 20
 	c.P2P.RecvRate = 200 << 20
 	c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
+	c.P2P.MaxPacketMsgPayloadSize = 64 << 10
 	c.TxIndex.Indexer = "null"
 }
 
