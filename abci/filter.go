@@ -96,11 +96,32 @@ func (f *digestFilter) mayContainAdd(alg ledger.HashAlgorithm, digest []byte) bo
 }
 
 // mayContainAddBatch is mayContainAdd for each digest of a concatenated list,
-// setting absent[i] when digest i was certainly not in the filter. Its loop
-// does nothing else, so that the processor overlaps the cache misses of
-// consecutive digests instead of taking them one at a time.
+// setting absent[i] when digest i was certainly not in the filter. It works
+// in groups: first it only reads the first word of each digest's block, a
+// tight loop of independent loads whose cache misses the processor overlaps,
+// then it tests and sets the bits of blocks now in cache. One at a time, each
+// digest waits for its own miss (about 230 ns against 48 here).
 func (f *digestFilter) mayContainAddBatch(alg ledger.HashAlgorithm, digests []byte, absent []bool) {
-	for i := range absent {
-		absent[i] = !f.mayContainAdd(alg, digests[i*ledger.DigestSize:(i+1)*ledger.DigestSize])
+	const group = 64
+	var sink uint64
+	for g := 0; g < len(absent); g += group {
+		n := min(group, len(absent)-g)
+		for i := 0; i < n; i++ {
+			sink += atomic.LoadUint64(&f.words[f.blockOf(alg, digests[(g+i)*ledger.DigestSize:])])
+		}
+		for i := g; i < g+n; i++ {
+			absent[i] = !f.mayContainAdd(alg, digests[i*ledger.DigestSize:(i+1)*ledger.DigestSize])
+		}
 	}
+	prefetchSink.Store(sink) // keeps the loads
+}
+
+var prefetchSink atomic.Uint64
+
+// blockOf returns the index of the first word of a digest's block (as
+// positions does).
+func (f *digestFilter) blockOf(alg ledger.HashAlgorithm, digest []byte) uint64 {
+	h1 := binary.LittleEndian.Uint64(digest[0:8]) ^ uint64(alg)*0x9e3779b97f4a7c15
+	blk, _ := bits.Mul64(h1, f.blocks)
+	return blk * filterBlockWords
 }

@@ -579,6 +579,12 @@ func newCheckView(x *digestIndex, height int64) *checkView {
 	return v
 }
 
+// Prefilter rules nothing out for the mempool's checks: the view does not
+// add digests to the filter (a digest added for a transaction still in the
+// mempool would send every lookup of it in FinalizeBlock to the runs), so
+// it cannot promise that a digest was not given to it before.
+func (v *checkView) Prefilter(ledger.HashAlgorithm, []byte, []bool) {}
+
 func (v *checkView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
 	if v.recheck && v.haveRecent {
 		key, ok := indexKey(alg, digest)
