@@ -19,6 +19,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/internal/asynccheck"
+	"github.com/gobtechlab/notary/app/internal/forward"
 )
 
 // Node is a running notary node: CometBFT with the notary application
@@ -30,6 +31,16 @@ type Node struct {
 	Logger cmtlog.Logger
 
 	services []Service
+	forward  *forward.Reactor // nil while the mempool gossips
+}
+
+// Forward sends a transaction this node received from its sender (and
+// accepted into its mempool) to the next proposers, when the node does not
+// gossip its mempool (app/internal/forward); otherwise gossip carries it.
+func (n *Node) Forward(tx []byte) {
+	if n.forward != nil {
+		n.forward.Forward(tx)
+	}
 }
 
 // Service is something a node runs beside CometBFT (the gRPC gateway).
@@ -69,6 +80,12 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		return nil, fmt.Errorf("node key: %w", err)
 	}
 	pv := privval.LoadOrGenFilePV(cfg.Comet.PrivValidatorKeyFile(), cfg.Comet.PrivValidatorStateFile())
+	var opts []node.Option
+	var fwd *forward.Reactor
+	if !cfg.Comet.Mempool.Broadcast {
+		fwd = forward.New(pv.Key.PubKey.Address(), cfg.Comet.Mempool.MaxTxBytes, logger.With("module", "forward"))
+		opts = append(opts, node.CustomReactors(map[string]p2p.Reactor{"FORWARD": fwd}))
+	}
 	comet, err := node.NewNode(cfg.Comet, pv, nodeKey,
 		// Each ABCI connection gets its own mutex: the application is safe
 		// for concurrent use, so queries and CheckTx need not wait for blocks.
@@ -78,12 +95,20 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
 		stopSafeDBProvider,
 		metricsProvider(cfg, logger),
-		logger)
+		logger, opts...)
 	if err != nil {
 		app.Close()
 		return nil, fmt.Errorf("cometbft: %w", err)
 	}
-	n := &Node{Config: cfg, Comet: comet, App: app, Logger: logger}
+	n := &Node{Config: cfg, Comet: comet, App: app, Logger: logger, forward: fwd}
+	if fwd != nil {
+		env, err := comet.ConfigureRPC()
+		if err != nil {
+			app.Close()
+			return nil, fmt.Errorf("cometbft: %w", err)
+		}
+		fwd.Attach(comet.Mempool(), env.ConsensusState)
+	}
 	for _, f := range services {
 		s, err := f(n)
 		if err != nil {

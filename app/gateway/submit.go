@@ -225,6 +225,7 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 		}
 		return nil
 	}
+	s.node.Forward(req.Tx)
 	return nil
 }
 

@@ -97,7 +97,7 @@ func parseFlags() options {
 	flag.IntVar(&o.receipts, "receipts", 0, "at most this many sampled receipts are fetched and verified (default 3000, quick 100)")
 	flag.Float64Var(&o.sample, "sample", 0.01, "fraction of committed digests sampled for receipt verification")
 	flag.DurationVar(&o.commit, "timeout-commit", 300*time.Millisecond, "CometBFT timeout_commit of both chains")
-	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes relay mempool transactions (mempool.broadcast = true, CometBFT's default); by default they do not, and each transaction waits for its own node's turn to propose (docs/performance.md)")
+	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes gossip their mempools (mempool.broadcast = true, CometBFT's default); by default they do not, and each node forwards the transactions its gateway accepts to the next proposers (app/internal/forward, docs/performance.md)")
 	flag.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of the first notary node, taken during the steady window, to this file")
 	flag.DurationVar(&o.baseWin, "baseline-window", 0, "steady window of the kvstore and Tessera baselines (default 30s, quick 5s)")
 	flag.BoolVar(&o.skipKV, "skip-kvstore", false, "skip the kvstore baseline")

@@ -254,8 +254,12 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nGobTechLab Notary benchmark (%s run, %s): %d cores, %s; load average before %s, after %s\n",
 		mode, r.Elapsed, r.Machine.Cores, r.Machine.CPU, r.Machine.LoadBefore, r.LoadEnd)
 	s := r.Settings
-	fmt.Fprintf(w, "4 validators on 127.0.0.1, %d agency clients x %d in flight x %d digests per tx, timeout_commit %s; windows: peak %s, half %s, baselines %s\n\n",
-		s.Agencies, s.InFlight, s.BatchDigests, s.TimeoutCommit, s.Window, s.HalfWindow, s.BaselineWindow)
+	mempool := "transactions forwarded to the next proposers"
+	if s.MempoolGossip {
+		mempool = "mempool gossip"
+	}
+	fmt.Fprintf(w, "4 validators on 127.0.0.1, %d agency clients x %d in flight x %d digests per tx, timeout_commit %s, %s; windows: peak %s, half %s, baselines %s\n\n",
+		s.Agencies, s.InFlight, s.BatchDigests, s.TimeoutCommit, mempool, s.Window, s.HalfWindow, s.BaselineWindow)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(cols ...string) { fmt.Fprintln(tw, strings.Join(cols, "\t")) }
 	row("what", "value", "detail")

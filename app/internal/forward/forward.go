@@ -1,0 +1,178 @@
+// Package forward is a CometBFT p2p reactor that sends a transaction this
+// node received from its sender to the validators that will propose the
+// next blocks, for a node that does not gossip its mempool
+// (mempool.broadcast = false).
+//
+// With gossip, every node receives every transaction from each of its peers
+// that has it (duplicates included) and then again inside the block: on the
+// 4-validator bench most of a node's network work. Without it, a transaction
+// waits in its node's mempool until that node proposes, one block in N.
+// Forwarding sends it once to the proposers of the next two heights, the
+// only nodes that need it early: one of them proposes it, and the origin
+// still holds it if neither does.
+//
+// Peers learn each other's validator address with a hello on their own
+// channel when they connect. A wrong hello only misroutes transactions
+// (their origin proposes them on its turn); what a forwarded transaction is
+// worth is decided by the receiver's CheckTx and by the block.
+package forward
+
+import (
+	"sync"
+
+	cmtcrypto "github.com/cometbft/cometbft/crypto"
+	"github.com/cometbft/cometbft/libs/log"
+	mempl "github.com/cometbft/cometbft/mempool"
+	"github.com/cometbft/cometbft/p2p"
+	protomem "github.com/cometbft/cometbft/proto/tendermint/mempool"
+	sm "github.com/cometbft/cometbft/state"
+)
+
+const (
+	// TxChannel carries forwarded transactions (a mempool Txs message).
+	TxChannel = byte(0x70)
+	// HelloChannel carries a peer's validator address, once.
+	HelloChannel = byte(0x71)
+	// Ahead is how many upcoming proposers a transaction is sent to.
+	Ahead = 3
+)
+
+// Consensus gives the latest consensus state (CometBFT's consensus state
+// implements it).
+type Consensus interface {
+	GetState() sm.State
+}
+
+// Reactor forwards transactions to upcoming proposers and hands forwarded
+// ones to the mempool.
+type Reactor struct {
+	p2p.BaseReactor
+
+	self       cmtcrypto.Address
+	maxTxBytes int
+
+	mu      sync.RWMutex
+	mempool mempl.Mempool
+	cons    Consensus
+	byVal   map[string]p2p.ID // validator address -> peer
+}
+
+// New returns a reactor for a node whose validator address is self (any
+// address for a node that does not validate).
+func New(self cmtcrypto.Address, maxTxBytes int, logger log.Logger) *Reactor {
+	r := &Reactor{self: self, maxTxBytes: maxTxBytes, byVal: map[string]p2p.ID{}}
+	r.BaseReactor = *p2p.NewBaseReactor("Forward", r)
+	r.SetLogger(logger)
+	return r
+}
+
+// Attach gives the reactor the node's mempool and consensus state; until
+// then it forwards nothing and drops what it receives.
+func (r *Reactor) Attach(mp mempl.Mempool, cons Consensus) {
+	r.mu.Lock()
+	r.mempool, r.cons = mp, cons
+	r.mu.Unlock()
+}
+
+// GetChannels implements p2p.Reactor.
+func (r *Reactor) GetChannels() []*p2p.ChannelDescriptor {
+	largest := protomem.Message{Sum: &protomem.Message_Txs{Txs: &protomem.Txs{Txs: [][]byte{make([]byte, r.maxTxBytes)}}}}
+	return []*p2p.ChannelDescriptor{
+		{ID: TxChannel, Priority: 5, SendQueueCapacity: 64, RecvMessageCapacity: largest.Size(), MessageType: &protomem.Message{}},
+		{ID: HelloChannel, Priority: 1, SendQueueCapacity: 2, RecvMessageCapacity: 256, MessageType: &protomem.Message{}},
+	}
+}
+
+// AddPeer implements p2p.Reactor: it tells the peer our validator address.
+func (r *Reactor) AddPeer(peer p2p.Peer) {
+	peer.Send(p2p.Envelope{ChannelID: HelloChannel, Message: &protomem.Txs{Txs: [][]byte{r.self}}})
+}
+
+// RemovePeer implements p2p.Reactor.
+func (r *Reactor) RemovePeer(peer p2p.Peer, _ interface{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for v, id := range r.byVal {
+		if id == peer.ID() {
+			delete(r.byVal, v)
+		}
+	}
+}
+
+// Receive implements p2p.Reactor.
+func (r *Reactor) Receive(e p2p.Envelope) {
+	msg, ok := e.Message.(*protomem.Txs)
+	if !ok {
+		r.Switch.StopPeerForError(e.Src, errUnexpected)
+		return
+	}
+	switch e.ChannelID {
+	case HelloChannel:
+		if len(msg.Txs) != 1 || len(msg.Txs[0]) != cmtcrypto.AddressSize {
+			r.Switch.StopPeerForError(e.Src, errBadHello)
+			return
+		}
+		r.mu.Lock()
+		r.byVal[string(msg.Txs[0])] = e.Src.ID()
+		r.mu.Unlock()
+	case TxChannel:
+		r.mu.RLock()
+		mp := r.mempool
+		r.mu.RUnlock()
+		if mp == nil {
+			return
+		}
+		for _, tx := range msg.Txs {
+			// The mempool answers asynchronously (app/internal/asynccheck);
+			// a refusal or a duplicate is the sender's loss only.
+			if err := mp.CheckTx(tx, nil, mempl.TxInfo{SenderP2PID: e.Src.ID()}); err != nil {
+				r.Logger.Debug("forwarded transaction not taken", "peer", e.Src.ID(), "err", err)
+			}
+		}
+	}
+}
+
+// Forward sends tx to the proposers of the next Ahead heights other than
+// this node, if they are connected; it never blocks (a full send queue
+// drops it: the transaction is in this node's mempool anyway).
+func (r *Reactor) Forward(tx []byte) {
+	r.mu.RLock()
+	cons := r.cons
+	r.mu.RUnlock()
+	if cons == nil || r.Switch == nil {
+		return
+	}
+	vals := cons.GetState().Validators
+	if vals == nil || vals.Size() == 0 {
+		return
+	}
+	sent := map[p2p.ID]bool{}
+	for k := 0; k < Ahead; k++ {
+		v := vals
+		if k > 0 {
+			v = vals.CopyIncrementProposerPriority(int32(k))
+		}
+		p := v.GetProposer()
+		if p == nil || string(p.Address) == string(r.self) {
+			continue
+		}
+		r.mu.RLock()
+		id, ok := r.byVal[string(p.Address)]
+		r.mu.RUnlock()
+		if !ok || sent[id] {
+			continue
+		}
+		if peer := r.Switch.Peers().Get(id); peer != nil {
+			sent[id] = peer.TrySend(p2p.Envelope{ChannelID: TxChannel, Message: &protomem.Txs{Txs: [][]byte{tx}}})
+		}
+	}
+}
+
+type reactorError string
+
+func (e reactorError) Error() string { return string(e) }
+
+const (
+	errUnexpected = reactorError("forward: unexpected message")
+	errBadHello   = reactorError("forward: hello must carry one validator address")
+)
