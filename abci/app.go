@@ -404,8 +404,7 @@ func (a *Application) DecodeTx(raw []byte) (*ledger.Tx, error) { return a.decode
 
 // decode returns the checked transaction, from the cache if it was seen.
 func (a *Application) decode(raw []byte) (*ledger.Tx, error) {
-	h := ledger.TxHash(raw)
-	if tx, ok := a.txs.get(h); ok {
+	if tx, ok := a.txs.get(raw); ok {
 		return tx, nil
 	}
 	tx, err := a.ledger.DecodeTx(raw)
