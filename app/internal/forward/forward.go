@@ -7,9 +7,9 @@
 // that has it (duplicates included) and then again inside the block: on the
 // 4-validator bench most of a node's network work. Without it, a transaction
 // waits in its node's mempool until that node proposes, one block in N.
-// Forwarding sends it once to the proposers of the next two heights, the
-// only nodes that need it early: one of them proposes it, and the origin
-// still holds it if neither does.
+// Forwarding sends it once to the proposers of the next three heights (the
+// one in progress and the two after it), the only nodes that need it early:
+// one of them proposes it, and the origin still holds it if none does.
 //
 // Peers learn each other's validator address with a hello on their own
 // channel when they connect. A wrong hello only misroutes transactions
@@ -19,6 +19,8 @@ package forward
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	cmtcrypto "github.com/cometbft/cometbft/crypto"
 	"github.com/cometbft/cometbft/libs/log"
@@ -55,12 +57,23 @@ type Reactor struct {
 	mempool mempl.Mempool
 	cons    Consensus
 	byVal   map[string]p2p.ID // validator address -> peer
+	byPeer  map[p2p.ID]string // peer -> validator address (one each)
+
+	// proposers are the addresses of the next Ahead proposers, refreshed
+	// from the consensus state by a goroutine: Forward never waits for the
+	// consensus lock, which is held while a block executes.
+	proposers atomic.Pointer[[]string]
+	quit      chan struct{}
 }
+
+// refreshEvery is how often the upcoming proposers are recomputed; a block
+// takes longer.
+const refreshEvery = 50 * time.Millisecond
 
 // New returns a reactor for a node whose validator address is self (any
 // address for a node that does not validate).
 func New(self cmtcrypto.Address, maxTxBytes int, logger log.Logger) *Reactor {
-	r := &Reactor{self: self, maxTxBytes: maxTxBytes, byVal: map[string]p2p.ID{}}
+	r := &Reactor{self: self, maxTxBytes: maxTxBytes, byVal: map[string]p2p.ID{}, byPeer: map[p2p.ID]string{}, quit: make(chan struct{})}
 	r.BaseReactor = *p2p.NewBaseReactor("Forward", r)
 	r.SetLogger(logger)
 	return r
@@ -72,6 +85,57 @@ func (r *Reactor) Attach(mp mempl.Mempool, cons Consensus) {
 	r.mu.Lock()
 	r.mempool, r.cons = mp, cons
 	r.mu.Unlock()
+}
+
+// OnStart implements service.Service: it starts following the proposers.
+func (r *Reactor) OnStart() error {
+	go r.follow()
+	return nil
+}
+
+// OnStop implements service.Service.
+func (r *Reactor) OnStop() { close(r.quit) }
+
+func (r *Reactor) follow() {
+	t := time.NewTicker(refreshEvery)
+	defer t.Stop()
+	for {
+		r.refresh()
+		select {
+		case <-r.quit:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// refresh computes the proposers of the height in progress (the state's
+// Validators) and of the next ones (its NextValidators, advanced).
+func (r *Reactor) refresh() {
+	r.mu.RLock()
+	cons := r.cons
+	r.mu.RUnlock()
+	if cons == nil {
+		return
+	}
+	st := cons.GetState()
+	if st.Validators == nil || st.Validators.Size() == 0 || st.NextValidators == nil || st.NextValidators.Size() == 0 {
+		return
+	}
+	out := make([]string, 0, Ahead)
+	for k := 0; k < Ahead; k++ {
+		v := st.Validators
+		switch {
+		case k == 1:
+			v = st.NextValidators
+		case k > 1:
+			v = st.NextValidators.CopyIncrementProposerPriority(int32(k - 1))
+		}
+		if p := v.GetProposer(); p != nil {
+			out = append(out, string(p.Address))
+		}
+	}
+	r.proposers.Store(&out)
 }
 
 // GetChannels implements p2p.Reactor.
@@ -92,11 +156,10 @@ func (r *Reactor) AddPeer(peer p2p.Peer) {
 func (r *Reactor) RemovePeer(peer p2p.Peer, _ interface{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for v, id := range r.byVal {
-		if id == peer.ID() {
-			delete(r.byVal, v)
-		}
+	if v, ok := r.byPeer[peer.ID()]; ok && r.byVal[v] == peer.ID() {
+		delete(r.byVal, v)
 	}
+	delete(r.byPeer, peer.ID())
 }
 
 // Receive implements p2p.Reactor.
@@ -112,7 +175,13 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 			r.Switch.StopPeerForError(e.Src, errBadHello)
 			return
 		}
+		// One address per peer: a repeated hello replaces the peer's
+		// previous one.
 		r.mu.Lock()
+		if old, ok := r.byPeer[e.Src.ID()]; ok && r.byVal[old] == e.Src.ID() {
+			delete(r.byVal, old)
+		}
+		r.byPeer[e.Src.ID()] = string(msg.Txs[0])
 		r.byVal[string(msg.Txs[0])] = e.Src.ID()
 		r.mu.Unlock()
 	case TxChannel:
@@ -132,32 +201,21 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 	}
 }
 
-// Forward sends tx to the proposers of the next Ahead heights other than
-// this node, if they are connected; it never blocks (a full send queue
-// drops it: the transaction is in this node's mempool anyway).
+// Forward sends tx to the upcoming proposers other than this node, if they
+// are connected; it never blocks (a full send queue drops it: the
+// transaction is in this node's mempool anyway).
 func (r *Reactor) Forward(tx []byte) {
-	r.mu.RLock()
-	cons := r.cons
-	r.mu.RUnlock()
-	if cons == nil || r.Switch == nil {
-		return
-	}
-	vals := cons.GetState().Validators
-	if vals == nil || vals.Size() == 0 {
+	ps := r.proposers.Load()
+	if ps == nil || r.Switch == nil {
 		return
 	}
 	sent := map[p2p.ID]bool{}
-	for k := 0; k < Ahead; k++ {
-		v := vals
-		if k > 0 {
-			v = vals.CopyIncrementProposerPriority(int32(k))
-		}
-		p := v.GetProposer()
-		if p == nil || string(p.Address) == string(r.self) {
+	for _, addr := range *ps {
+		if addr == string(r.self) {
 			continue
 		}
 		r.mu.RLock()
-		id, ok := r.byVal[string(p.Address)]
+		id, ok := r.byVal[addr]
 		r.mu.RUnlock()
 		if !ok || sent[id] {
 			continue
