@@ -95,6 +95,10 @@ type runWriter struct {
 	fences []uint64
 }
 
+// writebackEvery is how many records a writer writes between requests to
+// start writing them back (16 MB).
+const writebackEvery = (16 << 20) / recSize
+
 func newRunWriter(dir string, lo, hi int64) (*runWriter, error) {
 	tmp := filepath.Join(dir, runName(lo, hi)+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -116,6 +120,9 @@ func (rw *runWriter) add(rec []byte) error {
 	rw.n++
 	rw.crc.Write(rec)
 	_, err := rw.w.Write(rec)
+	if rw.n%writebackEvery == 0 {
+		startWriteback(rw.f)
+	}
 	return err
 }
 

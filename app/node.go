@@ -16,6 +16,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/internal/asynccheck"
@@ -235,11 +236,37 @@ func (b *blockStoreSource) close() {
 // stopping node (several run in one test process) then took the process
 // down with "leveldb: closed". Nothing reads after Close while a node runs.
 func stopSafeDBProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
-	db, err := cmtcfg.DefaultDBProvider(ctx)
+	var db dbm.DB
+	var err error
+	if ctx.ID == "blockstore" && dbm.BackendType(ctx.Config.DBBackend) == dbm.GoLevelDBBackend {
+		db, err = dbm.NewGoLevelDBWithOpts(ctx.ID, ctx.Config.DBDir(), blockStoreOptions())
+	} else {
+		db, err = cmtcfg.DefaultDBProvider(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &stopSafeDB{DB: db}, nil
+}
+
+// blockStoreOptions tune goleveldb for CometBFT's block store, which takes
+// every block (megabytes of digests a second under load) and never deletes:
+// with goleveldb's defaults (4 MB memtables, 2 MB tables, a 10 MB first
+// level) each block is rewritten by compactions level after level, which
+// grew to the largest cost of a node and stalled writes (L0 slowdown) in a
+// 10-minute run (docs/performance.md). Larger memtables, tables and levels
+// rewrite it fewer times; digests do not compress, so snappy is off.
+func blockStoreOptions() *opt.Options {
+	return &opt.Options{
+		WriteBuffer:            16 << 20,
+		CompactionTableSize:    16 << 20,
+		CompactionTotalSize:    128 << 20,
+		CompactionL0Trigger:    8,
+		WriteL0SlowdownTrigger: 24,
+		WriteL0PauseTrigger:    36,
+		Compression:            opt.NoCompression,
+		DisableSeeksCompaction: true,
+	}
 }
 
 // stopSafeDB is a dbm.DB whose Get and Has answer "absent" once it is closed.
