@@ -2,6 +2,7 @@ package abci
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"sync"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"golang.org/x/time/rate"
 
 	"github.com/gobtechlab/notary/ledger"
 )
@@ -30,10 +32,10 @@ import (
 // changed or deleted) and nearly every lookup is for an absent one, which
 // the digest filter answers in memory. Each committed block with digests
 // becomes one sorted run file (run.go); a background goroutine merges runs
-// when eight of a size class accumulate in a row, so a lookup that the
+// when sixteen of a size class accumulate in a row, so a lookup that the
 // filter lets through reads one page of each of a few dozen runs.
 // Writing a block costs a sort and a sequential write, and each record is
-// rewritten once per size class (a factor of eight) by merges: a fraction of
+// rewritten once per size class (a factor of sixteen) by merges: a fraction of
 // what a general-purpose LSM store spends per key (docs/performance.md).
 //
 // Crash consistency: Commit saves a block's run, then the indexed height
@@ -61,12 +63,22 @@ type digestIndex struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	merges    int // merges done (tests)
+
+	mergeOnce sync.Once
+	mergeRate *rate.Limiter
+	mergeCtx  context.Context
 }
 
 const (
 	indexDirName = "digests"
 	heightFile   = "HEIGHT"
-	mergeFanIn   = 8
+	mergeFanIn   = 16
+	// mergeBytesPerSecond paces merges' writes. A merge runs in the
+	// background and may take its time; unpaced, the large ones wrote (and
+	// synced) hundreds of megabytes at once on every node together, and the
+	// Commits' own synced writes waited behind them (docs/performance.md).
+	// Steady anchoring at 120,000 digests a second needs about a third of it.
+	mergeBytesPerSecond = 32 << 20
 )
 
 // openDigestIndex opens the index in dir/digests, with a digest filter of
@@ -391,8 +403,8 @@ func (x *digestIndex) indexedHeight() (int64, error) {
 	return x.height, nil
 }
 
-// sizeClass groups runs by size, in factors of eight.
-func sizeClass(n int) int { return bits.Len(uint(n)) / 3 }
+// sizeClass groups runs by size, in factors of sixteen (mergeFanIn).
+func sizeClass(n int) int { return bits.Len(uint(n)) / 4 }
 
 // nextMerge picks the runs to merge: going from the newest run to the
 // oldest, the first run j whose window (j and the runs just older than it
@@ -463,6 +475,20 @@ func (x *digestIndex) mergeLoop() {
 
 var errStopped = errors.New("digest index closed")
 
+// paceMerge waits until a merge may write n more bytes.
+func (x *digestIndex) paceMerge(n int) error {
+	x.mergeOnce.Do(func() {
+		x.mergeRate = rate.NewLimiter(rate.Limit(mergeBytesPerSecond), writebackEvery*recSize)
+		ctx, cancel := context.WithCancel(context.Background())
+		x.mergeCtx = ctx
+		go func() { <-x.stop; cancel() }()
+	})
+	if err := x.mergeRate.WaitN(x.mergeCtx, n); err != nil {
+		return errStopped
+	}
+	return nil
+}
+
 // merge writes the union of consecutive runs as one run.
 func (x *digestIndex) merge(in []*run) (*run, error) {
 	lo, hi := in[0].lo, in[len(in)-1].hi
@@ -470,6 +496,7 @@ func (x *digestIndex) merge(in []*run) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.throttle = x.paceMerge
 	type head struct {
 		rd  io.Reader
 		rec [recSize]byte

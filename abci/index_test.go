@@ -611,7 +611,8 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 	m := newIdxModel(7)
 	x := openIdx(t, dir, 1<<16)
 	copies := map[int64][]byte{}
-	for h := int64(1); h <= 11; h++ {
+	last := int64(mergeFanIn + 3) // heights 1..F merge; F+1..F+3 stay
+	for h := int64(1); h <= last; h++ {
 		m.save(t, x, m.nextHeight(100, 0, func(add func(ledger.HashAlgorithm, []byte, bool)) {
 			for i := 0; i < 30; i++ {
 				add(idxSHA2, m.digestWith(m.p8[:]), true)
@@ -627,7 +628,7 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 		}
 	}
 	spans := settleIdx(t, x)
-	if want := [][2]int64{{1, 8}, {9, 9}, {10, 10}, {11, 11}}; !slices.Equal(spans, want) {
+	if want := [][2]int64{{1, mergeFanIn}, {mergeFanIn + 1, mergeFanIn + 1}, {mergeFanIn + 2, mergeFanIn + 2}, {last, last}}; !slices.Equal(spans, want) {
 		t.Fatalf("runs %v, want %v", spans, want)
 	}
 	m.check(t, x, -1, "before the crash")
@@ -641,12 +642,12 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A Commit that renamed height 11's run but did not write HEIGHT.
-	if err := writeHeight(xdir, 10); err != nil {
+	// A Commit that renamed the last height's run but did not write HEIGHT.
+	if err := writeHeight(xdir, last-1); err != nil {
 		t.Fatal(err)
 	}
 	// Temporary files of an unfinished run, merge and HEIGHT.
-	for _, name := range []string{runName(12, 12) + ".tmp", runName(9, 16) + ".tmp", heightFile + ".tmp"} {
+	for _, name := range []string{runName(last+1, last+1) + ".tmp", runName(mergeFanIn+1, 2*mergeFanIn) + ".tmp", heightFile + ".tmp"} {
 		if err := os.WriteFile(filepath.Join(xdir, name), []byte("partial"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -654,14 +655,14 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 
 	x = openIdx(t, dir, 1<<16)
 	defer func() { x.close() }()
-	if h, _ := x.indexedHeight(); h != 10 {
-		t.Fatalf("indexed height %d, want 10", h)
+	if h, _ := x.indexedHeight(); h != last-1 {
+		t.Fatalf("indexed height %d, want %d", h, last-1)
 	}
 	spans = settleIdx(t, x) // also: no file but the runs and HEIGHT
-	if want := [][2]int64{{1, 8}, {9, 9}, {10, 10}}; !slices.Equal(spans, want) {
+	if want := [][2]int64{{1, mergeFanIn}, {mergeFanIn + 1, mergeFanIn + 1}, {mergeFanIn + 2, mergeFanIn + 2}}; !slices.Equal(spans, want) {
 		t.Fatalf("runs %v, want %v", spans, want)
 	}
-	// Height 11 is not indexed any more; the rest is.
+	// The last height is not indexed any more; the rest is.
 	var h11 []ledger.IndexEntry
 	for _, k := range m.keys {
 		loc := m.locs[k]
@@ -669,9 +670,9 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if loc.Height == 11 {
+		if loc.Height == last {
 			if ok {
-				t.Fatalf("%x of height 11 found after its run was dropped", k.digest())
+				t.Fatalf("%x of height %d found after its run was dropped", k.digest(), last)
 			}
 			h11 = append(h11, ledger.IndexEntry{Algorithm: k.alg(), Digest: slices.Clone(k.digest()), Locator: loc})
 			continue
@@ -681,13 +682,13 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 		}
 	}
 	if len(h11) != 130 {
-		t.Fatalf("%d entries at height 11", len(h11))
+		t.Fatalf("%d entries at height %d", len(h11), last)
 	}
-	// The block is replayed: height 11 is saved again.
-	if err := x.save(h11, 11); err != nil {
-		t.Fatalf("save replayed height 11: %v", err)
+	// The block is replayed: the last height is saved again.
+	if err := x.save(h11, last); err != nil {
+		t.Fatalf("save replayed height %d: %v", last, err)
 	}
-	m.check(t, x, -1, "after replaying height 11")
+	m.check(t, x, -1, "after replaying the last height")
 	closeIdx(t, x)
 	x = openIdx(t, dir, -1)
 	m.check(t, x, -1, "reopened")

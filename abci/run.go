@@ -93,6 +93,10 @@ type runWriter struct {
 	n      int
 	last   [recKeySize]byte
 	fences []uint64
+
+	// throttle, if set, paces the writer (merges): it waits for each
+	// writebackEvery records' bytes.
+	throttle func(bytes int) error
 }
 
 // writebackEvery is how many records a writer writes between requests to
@@ -120,8 +124,11 @@ func (rw *runWriter) add(rec []byte) error {
 	rw.n++
 	rw.crc.Write(rec)
 	_, err := rw.w.Write(rec)
-	if rw.n%writebackEvery == 0 {
+	if err == nil && rw.n%writebackEvery == 0 {
 		startWriteback(rw.f)
+		if rw.throttle != nil {
+			err = rw.throttle(writebackEvery * recSize)
+		}
 	}
 	return err
 }
