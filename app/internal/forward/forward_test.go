@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,14 +19,14 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app"
-	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/internal/forward"
+	"github.com/gobtechlab/notary/app/receipt/receipttest"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-const agencyID = "dev-agency"
+const agencyID = receipttest.NetworkAgency
 
 var sha2 = notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256
 
@@ -44,55 +43,13 @@ type network struct {
 
 func startNetwork(t *testing.T, validators int) *network {
 	t.Helper()
-	dir := t.TempDir()
-	ports := apptest.FreePorts(t, 4*validators)
-	spec := app.NetworkSpec{
-		ChainID:       "notary-forward",
-		GenesisTime:   time.Now().UTC().Truncate(time.Second),
-		Agencies:      []app.AgencySpec{{ID: agencyID, Name: "Agencia de Desarrollo (dev)", Permissions: []notaryv1.Permission{notaryv1.Permission_PERMISSION_ANCHOR}}},
-		TimeoutCommit: 150 * time.Millisecond,
-	}
-	for i := 0; i < validators; i++ {
-		spec.Ministries = append(spec.Ministries, app.MinistrySpec{ID: fmt.Sprintf("ministry-%d", i), Name: fmt.Sprintf("Ministerio %d", i), Power: 10})
-		spec.Nodes = append(spec.Nodes, app.NodeSpec{
-			Home: filepath.Join(dir, fmt.Sprintf("node%d", i)), Host: "127.0.0.1",
-			P2PPort: ports[4*i], RPCPort: ports[4*i+1], GatewayPort: ports[4*i+2], MetricsPort: ports[4*i+3],
-		})
-	}
-	gen, err := app.GenerateNetwork(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nw := &network{t: t}
-	if nw.agency, err = identity.Load(gen.Agencies[agencyID]); err != nil {
-		t.Fatal(err)
-	}
-	for _, home := range gen.Homes {
-		cfg, err := app.LoadConfig(home)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Comet.Mempool.Broadcast = false
-		cfg.Comet.Instrumentation.Prometheus = false
-		cfg.Comet.Consensus.TimeoutCommit = 150 * time.Millisecond
-		cfg.Comet.Consensus.TimeoutPropose = 500 * time.Millisecond
-		// The peers are persistent; without PEX no address book is saved
-		// by a goroutine that may outlive Stop.
-		cfg.Comet.P2P.PexReactor = false
-		n, err := app.NewNode(cfg, cmtlog.NewNopLogger())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(); err != nil {
-			n.App.Close()
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Stop() })
+	rn := receipttest.StartNetworkWith(t, validators, func(c *app.Config) { c.Comet.Mempool.Broadcast = false })
+	nw := &network{t: t, nodes: rn.Nodes, agency: rn.Agency}
+	for _, n := range rn.Nodes {
 		pub, err := n.Comet.PrivValidator().GetPubKey()
 		if err != nil {
 			t.Fatal(err)
 		}
-		nw.nodes = append(nw.nodes, n)
 		nw.vals = append(nw.vals, pub.Address())
 	}
 	return nw

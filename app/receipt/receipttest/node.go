@@ -53,6 +53,13 @@ var NetworkMinistries = []app.MinistrySpec{
 // starts them; they stop when the test ends.
 func StartNetwork(t testing.TB, validators int) *Network {
 	t.Helper()
+	return StartNetworkWith(t, validators, nil)
+}
+
+// StartNetworkWith is StartNetwork with tune, if not nil, applied to each
+// node's configuration before the node starts.
+func StartNetworkWith(t testing.TB, validators int, tune func(*app.Config)) *Network {
+	t.Helper()
 	if validators < 1 || validators > len(NetworkMinistries) {
 		t.Fatalf("StartNetwork: 1..%d validators", len(NetworkMinistries))
 	}
@@ -89,6 +96,9 @@ func StartNetwork(t testing.TB, validators int) *Network {
 		// The peers are persistent; without PEX no address book is saved
 		// by a goroutine that may outlive Stop (and race t.TempDir's removal).
 		cfg.Comet.P2P.PexReactor = false
+		if tune != nil {
+			tune(cfg)
+		}
 		n, err := app.NewNode(cfg, cmtlog.NewNopLogger())
 		if err != nil {
 			t.Fatal(err)
