@@ -2,6 +2,7 @@ package abci
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -130,9 +131,9 @@ func (x *digestIndex) load() error {
 	// Oldest first, and the widest first among runs that start together.
 	slices.SortFunc(spans, func(a, b span) int {
 		if a.lo != b.lo {
-			return cmpInt64(a.lo, b.lo)
+			return cmp.Compare(a.lo, b.lo)
 		}
-		return cmpInt64(b.hi, a.hi)
+		return cmp.Compare(b.hi, a.hi)
 	})
 	var covered int64
 	for _, s := range spans {
@@ -158,16 +159,6 @@ func (x *digestIndex) load() error {
 		covered = s.hi
 	}
 	return nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // readHeight reads the indexed height: 8 bytes big-endian and their CRC-32C.
@@ -331,11 +322,8 @@ func (x *digestIndex) writeBlockRun(entries []ledger.IndexEntry, height int64, f
 		keys[i] = sortKey{prefix(rec), int32(i)}
 	}
 	keys = sortKeys(keys, func(a, b sortKey) int {
-		if a.p != b.p {
-			if a.p < b.p {
-				return -1
-			}
-			return 1
+		if c := cmp.Compare(a.p, b.p); c != 0 {
+			return c
 		}
 		return bytes.Compare(recs[int(a.i)*recSize:int(a.i)*recSize+recKeySize], recs[int(b.i)*recSize:int(b.i)*recSize+recKeySize])
 	})

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -469,7 +470,7 @@ func (p *pipeline) step() {
 			again = append(again, s)
 		}
 	}
-	slices.SortFunc(again, func(a, b *sentTx) int { return cmpU64(a.seq, b.seq) })
+	slices.SortFunc(again, func(a, b *sentTx) int { return cmp.Compare(a.seq, b.seq) })
 	for _, s := range again {
 		s.resend = false
 		if !p.send(s) {
@@ -781,7 +782,7 @@ func (p *pipeline) requeue(j *job) {
 		}
 		j.entries = keep
 	}
-	i, _ := slices.BinarySearchFunc(p.retry, j.order, func(a *job, o uint64) int { return cmpU64(a.order, o) })
+	i, _ := slices.BinarySearchFunc(p.retry, j.order, func(a *job, o uint64) int { return cmp.Compare(a.order, o) })
 	p.retry = slices.Insert(p.retry, i, j)
 }
 
@@ -1036,14 +1037,4 @@ func (p *pipeline) lookupFirst(s *sentTx) {
 			return func() { p.requeue(j) }
 		}
 	})
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

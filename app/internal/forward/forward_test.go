@@ -16,13 +16,11 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	protomem "github.com/cometbft/cometbft/proto/tendermint/mempool"
 	cmttypes "github.com/cometbft/cometbft/types"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/internal/forward"
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
-	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
@@ -34,6 +32,7 @@ var sha2 = notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256
 // gossip their mempools (mempool.broadcast = false), so that each node's
 // forward reactor is wired (app.NewNode).
 type network struct {
+	rn     *receipttest.Network
 	t      *testing.T
 	nodes  []*app.Node
 	vals   [][]byte // validator address of each node
@@ -44,7 +43,7 @@ type network struct {
 func startNetwork(t *testing.T, validators int) *network {
 	t.Helper()
 	rn := receipttest.StartNetworkWith(t, validators, func(c *app.Config) { c.Comet.Mempool.Broadcast = false })
-	nw := &network{t: t, nodes: rn.Nodes, agency: rn.Agency}
+	nw := &network{t: t, rn: rn, nodes: rn.Nodes, agency: rn.Agency}
 	for _, n := range rn.Nodes {
 		pub, err := n.Comet.PrivValidator().GetPubKey()
 		if err != nil {
@@ -73,24 +72,6 @@ func (nw *network) waitHeight(height int64) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-}
-
-// nextSequence reads the agency's next sequence on node 0.
-func (nw *network) nextSequence() uint64 {
-	nw.t.Helper()
-	view, err := nw.nodes[0].App.StateAt(0)
-	if err != nil {
-		nw.t.Fatal(err)
-	}
-	acct := &notaryv1.Account{}
-	if raw, err := view.Get(ledger.AccountKey(nw.agency.Public())); err != nil {
-		nw.t.Fatal(err)
-	} else if raw != nil {
-		if err := proto.Unmarshal(raw, acct); err != nil {
-			nw.t.Fatal(err)
-		}
-	}
-	return acct.NextSequence
 }
 
 // anchorTx is a signed AnchorBatch of one fresh digest with the agency's
@@ -182,7 +163,7 @@ func TestForwardReachesNextProposers(t *testing.T) {
 	nw := startNetwork(t, 4)
 	nw.waitHeight(3)
 	t.Logf("network up at height %d after %v", nw.height(0), time.Since(start).Round(time.Millisecond))
-	nw.seq = nw.nextSequence()
+	nw.seq = nw.rn.NextSequence()
 
 	// Forwarded: one transaction a height, each committed before the next,
 	// so they are submitted at every point of the proposer rotation.

@@ -143,12 +143,10 @@ func (nw *Network) Submit(tx []byte) {
 	}
 }
 
-// Anchor anchors digests in one batch of the dev agency, signed with
-// identity.SignTx, and waits until every node has it.
-func (nw *Network) Anchor(alg ledger.HashAlgorithm, label string, digests ...[]byte) ledger.Locator {
+// NextSequence reads the dev agency's next sequence on the first node.
+func (nw *Network) NextSequence() uint64 {
 	nw.t.Helper()
-	n := nw.Nodes[0]
-	view, err := n.App.StateAt(0)
+	view, err := nw.Nodes[0].App.StateAt(0)
 	if err != nil {
 		nw.t.Fatal(err)
 	}
@@ -160,11 +158,18 @@ func (nw *Network) Anchor(alg ledger.HashAlgorithm, label string, digests ...[]b
 			nw.t.Fatal(err)
 		}
 	}
+	return acct.NextSequence
+}
+
+// Anchor anchors digests in one batch of the dev agency, signed with
+// identity.SignTx, and waits until every node has it.
+func (nw *Network) Anchor(alg ledger.HashAlgorithm, label string, digests ...[]byte) ledger.Locator {
+	nw.t.Helper()
 	var all []byte
 	for _, d := range digests {
 		all = append(all, d...)
 	}
-	nw.Submit(nw.Agency.SignTx(&notaryv1.TxBody{Sequence: acct.NextSequence, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+	nw.Submit(nw.Agency.SignTx(&notaryv1.TxBody{Sequence: nw.NextSequence(), Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
 		AgencyId: NetworkAgency, HashAlgorithm: alg, Digests: all, Label: label,
 	}}}))
 	deadline := time.Now().Add(60 * time.Second)
