@@ -42,6 +42,16 @@ func newDigestFilter(size int) *digestFilter {
 	return &digestFilter{words: make([]uint64, blocks*filterBlockWords), blocks: blocks}
 }
 
+// filterBitsPerKey is the load a filter is sized for: at 16 bits per digest
+// about 0.1 % of absent digests pass (filter_test.go), each costing a page
+// read from every run of the index.
+const filterBitsPerKey = 16
+
+// capacity is the number of digests the filter is sized for.
+func (f *digestFilter) capacity() int {
+	return int(f.blocks * filterBlockWords * 64 / filterBitsPerKey)
+}
+
 // positions returns the block's first word and the 8 bit positions of a key.
 func (f *digestFilter) positions(alg ledger.HashAlgorithm, digest []byte) (base uint64, pos [8]uint16) {
 	var d [32]byte

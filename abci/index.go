@@ -51,9 +51,11 @@ type digestIndex struct {
 	filter *digestFilter // nil: every lookup reads the runs
 	log    cmtlog.Logger
 
-	mu     sync.RWMutex
-	runs   []*run // by height, oldest first; they do not overlap
-	height int64  // every height up to this one is indexed
+	mu      sync.RWMutex
+	runs    []*run // by height, oldest first; they do not overlap
+	height  int64  // every height up to this one is indexed
+	entries int    // records in the runs
+	full    bool   // the filter holds more than its capacity (logged once)
 	// The sorted key prefixes of the entries of the last height saved
 	// (recent), for rechecks of the mempool (checkView).
 	recentHeight int64
@@ -156,9 +158,23 @@ func (x *digestIndex) load() error {
 			return err
 		}
 		x.runs = append(x.runs, r)
+		x.entries += r.n
 		covered = s.hi
 	}
+	x.checkFilterLoad()
 	return nil
+}
+
+// checkFilterLoad logs, once, that the index holds more digests than its
+// filter was sized for: lookups of new digests then read the runs more
+// often (slower, never wrong). Called with x.mu held or before x is shared.
+func (x *digestIndex) checkFilterLoad() {
+	if x.filter == nil || x.full || x.entries <= x.filter.capacity() {
+		return
+	}
+	x.full = true
+	x.log.Error("digest filter is full: lookups of new digests read the index's files more often; raise state.digest_filter_mb (2 bytes per digest)",
+		"digests", x.entries, "capacity", x.filter.capacity())
 }
 
 // readHeight reads the indexed height: 8 bytes big-endian and their CRC-32C.
@@ -284,6 +300,8 @@ func (x *digestIndex) saveBlock(entries []ledger.IndexEntry, height int64, marke
 	x.mu.Lock()
 	if r != nil {
 		x.runs = append(x.runs, r)
+		x.entries += r.n
+		x.checkFilterLoad()
 	}
 	x.height = height
 	x.recentHeight, x.recent = height, prefixes

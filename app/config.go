@@ -78,9 +78,10 @@ type StateConfig struct {
 	// TxCacheSize is the number of decoded transactions remembered.
 	TxCacheSize int `toml:"tx_cache_size"`
 	// DigestFilterMB sizes the in-memory filter that answers most digest
-	// lookups without reading the digest index (about 800,000 digests per
-	// MB at a 1 % false-positive rate; a fuller filter is slower, never
-	// wrong); 0 disables it.
+	// lookups without reading the digest index: two bytes per digest the
+	// node will hold, 500,000 digests per MB (a fuller filter lets more
+	// lookups through to the index's files, slower, never wrong; the node
+	// logs when it is full); 0 disables it.
 	DigestFilterMB int `toml:"digest_filter_mb"`
 	// LightRelayedChecks: a transaction relayed by a peer's mempool is
 	// checked in full except for the novelty of each digest, which the node
@@ -125,7 +126,7 @@ func DefaultAppConfig() *AppConfig {
 			SubmitTimeout:        Duration{30 * time.Second},
 			MaxInFlight:          256,
 		},
-		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 64, LightRelayedChecks: true},
+		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 256, LightRelayedChecks: true},
 	}
 }
 
