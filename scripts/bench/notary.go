@@ -515,6 +515,7 @@ func measureWindow(ctx context.Context, name string, o options, st *loadStats, n
 	}
 	self0 := selfCPU()
 	rss0 := rssAll(nodes)
+	read0, written0 := sumIO(nodes)
 	t0 := time.Now()
 	logf("notary: %s window of %s", name, d)
 	var prof chan error
@@ -530,6 +531,7 @@ func measureWindow(ctx context.Context, name string, o options, st *loadStats, n
 	}
 	end := t0.Add(d)
 	last := t0
+	lastRead, lastWritten := read0, written0
 	maxRSS := make([]float64, len(nodes))
 	copy(maxRSS, rss0)
 	for time.Now().Before(end) {
@@ -542,9 +544,13 @@ func measureWindow(ctx context.Context, name string, o options, st *loadStats, n
 		for i := range rss {
 			maxRSS[i] = max(maxRSS[i], rss[i])
 		}
-		w.Series = append(w.Series, seriesPoint{T: now.Sub(t0).Seconds(), DigestsPerSec: float64(dg) / now.Sub(last).Seconds(), RSSMiB: rss})
-		logf("notary: %s %5.0fs  %8.0f digests/s  rss %s MiB", name, now.Sub(t0).Seconds(), float64(dg)/now.Sub(last).Seconds(), fmtList(rss))
-		last = now
+		read, written := sumIO(nodes)
+		el := now.Sub(last).Seconds()
+		p := seriesPoint{T: now.Sub(t0).Seconds(), DigestsPerSec: float64(dg) / el, RSSMiB: rss,
+			ReadMBps: float64(read-lastRead) / el / 1e6, WrittenMBps: float64(written-lastWritten) / el / 1e6}
+		w.Series = append(w.Series, p)
+		logf("notary: %s %5.0fs  %8.0f digests/s  rss %s MiB  disk read %.0f, written %.0f MB/s", name, p.T, p.DigestsPerSec, fmtList(rss), p.ReadMBps, p.WrittenMBps)
+		last, lastRead, lastWritten = now, read, written
 	}
 	t1 := time.Now()
 	cpu1, err := sumCPU(nodes)
@@ -571,6 +577,10 @@ func measureWindow(ctx context.Context, name string, o options, st *loadStats, n
 		w.CPUSecPer1k = w.NodeCPUSeconds / (float64(digests) / 1000)
 	}
 	w.CPUUtilisation = w.NodeCPUSeconds / secs
+	if read1, written1 := sumIO(nodes); digests > 0 {
+		per := float64(digests) * float64(len(nodes))
+		w.DiskReadPer, w.DiskWrittenPer = float64(read1-read0)/per, float64(written1-written0)/per
+	}
 	w.RSSStartMiB, w.RSSEndMiB, w.RSSMaxMiB = rss0, rssAll(nodes), maxRSS
 	if prof != nil {
 		if err := <-prof; err != nil {

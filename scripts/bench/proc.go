@@ -173,6 +173,45 @@ func selfCPU() float64 {
 	return s
 }
 
+// ioBytes returns the bytes a process read from and wrote to storage
+// (read_bytes and write_bytes of /proc/<pid>/io: what reached the block
+// layer or will, not what the page cache served).
+func ioBytes(pid int) (read, written int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/io: %w", pid, err)
+		}
+		switch k {
+		case "read_bytes":
+			read = n
+		case "write_bytes":
+			written = n
+		}
+	}
+	return read, written, nil
+}
+
+// sumIO sums ioBytes over processes; a process it cannot read counts 0.
+func sumIO(ps []*proc) (read, written int64) {
+	for _, p := range ps {
+		r, w, err := ioBytes(p.pid())
+		if err == nil {
+			read += r
+			written += w
+		}
+	}
+	return read, written
+}
+
 // rssMiB returns VmRSS of a process in MiB.
 func rssMiB(pid int) (float64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))

@@ -66,6 +66,8 @@ type windowResult struct {
 	ClientCPUSeconds float64       `json:"client_cpu_seconds"`
 	CPUSecPer1k      float64       `json:"node_cpu_seconds_per_1000_digests"`
 	CPUUtilisation   float64       `json:"node_cpu_cores_busy"`
+	DiskReadPer      float64       `json:"disk_read_bytes_per_digest_per_node"`
+	DiskWrittenPer   float64       `json:"disk_written_bytes_per_digest_per_node"`
 	RSSStartMiB      []float64     `json:"rss_start_mib"`
 	RSSEndMiB        []float64     `json:"rss_end_mib"`
 	RSSMaxMiB        []float64     `json:"rss_max_mib"`
@@ -77,6 +79,8 @@ type seriesPoint struct {
 	T             float64   `json:"t"`
 	DigestsPerSec float64   `json:"digests_per_sec"`
 	RSSMiB        []float64 `json:"rss_mib"`
+	ReadMBps      float64   `json:"disk_read_mb_per_sec"`
+	WrittenMBps   float64   `json:"disk_written_mb_per_sec"`
 }
 
 type receiptResult struct {
@@ -277,6 +281,7 @@ func (r *report) print(w io.Writer) {
 		row("  receipt fetch (GetReceipt)", fmtLat(rc.FetchMs), "under load: "+fmtLat(rc.LiveFetchMs))
 		row("  offline verify per receipt", fmtLat(rc.VerifyMs), "cmd/verifier/verify, 4 validators, with the document")
 		row("  node CPU s per 1,000 digests", fmt.Sprintf("%.4f", p.CPUSecPer1k), fmt.Sprintf("4 nodes, %.2f cores busy; client %.1f CPU s", p.CPUUtilisation, p.ClientCPUSeconds))
+		row("  disk bytes written per digest", fmt.Sprintf("%.0f", p.DiskWrittenPer), fmt.Sprintf("per node (/proc/<pid>/io); read %.0f", p.DiskReadPer))
 		row("  state bytes per digest", fmt.Sprintf("%.1f", n.StateBytesPerDigest), fmt.Sprintf("data/app per node; whole data dir (with block store) %.1f", n.DataBytesPerDigest))
 		row("  node RSS MiB start -> end (max)", fmtRSS(p.RSSStartMiB, p.RSSEndMiB, p.RSSMaxMiB), "")
 		if len(n.Errors) > 0 {
