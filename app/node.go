@@ -250,18 +250,24 @@ func stopSafeDBProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 }
 
 // blockStoreOptions tune goleveldb for CometBFT's block store, which takes
-// every block (megabytes of digests a second under load) and never deletes:
-// with goleveldb's defaults (4 MB memtables, 2 MB tables, a 10 MB first
-// level) each block is rewritten by compactions level after level, which
-// grew to the largest cost of a node and stalled writes (L0 slowdown) in a
-// 10-minute run (docs/performance.md). Larger memtables, tables and levels
-// rewrite it fewer times; digests do not compress, so snappy is off.
+// every block (megabytes of digests a second under load) and never deletes.
+// Its keys mix kinds ("BH:<hash>", "C:<height>", "H:<height>",
+// "P:<height>:<part>"), so every table flushed from memory spans nearly the
+// whole key space, and goleveldb compacts level 0 into all of level 1 that
+// the range covers: with a large level 1 each flush rewrote up to a gigabyte.
+// Here level 1 is kept small (20 MB; each level ten times the one before)
+// and tables and memtables large, so data moves down in large, mostly
+// non-overlapping tables. A synthetic block-store load of 7 GB (64 kB parts,
+// synced batches) wrote 11.1 times its data with the previous options
+// (16 MB memtables and tables, 1.28 GB level 1), 3.8 times with these; the
+// 10-minute bench wrote 533 bytes per digest per node before (figures in
+// docs/performance.md). Digests do not compress, so snappy is off.
 func blockStoreOptions() *opt.Options {
 	return &opt.Options{
-		WriteBuffer:            16 << 20,
-		CompactionTableSize:    16 << 20,
-		CompactionTotalSize:    128 << 20,
-		CompactionL0Trigger:    8,
+		WriteBuffer:            64 << 20,
+		CompactionTableSize:    64 << 20,
+		CompactionTotalSize:    2 << 20,
+		CompactionL0Trigger:    4,
 		WriteL0SlowdownTrigger: 24,
 		WriteL0PauseTrigger:    36,
 		Compression:            opt.NoCompression,
