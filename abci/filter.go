@@ -3,6 +3,7 @@ package abci
 import (
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/gobtechlab/notary/ledger"
@@ -34,12 +35,22 @@ type digestFilter struct {
 const filterBlockWords = 8 // 512 bits
 
 // newDigestFilter returns a filter of about size bytes, or nil if size < 64.
+// Its words are outside the Go heap where the system allows (allocWords),
+// released when the filter is garbage: every method that reads them keeps
+// the filter alive until it returns (runtime.KeepAlive).
 func newDigestFilter(size int) *digestFilter {
 	if size < filterBlockWords*8 {
 		return nil
 	}
 	blocks := uint64(size) / (filterBlockWords * 8)
-	return &digestFilter{words: make([]uint64, blocks*filterBlockWords), blocks: blocks}
+	n := int(blocks * filterBlockWords)
+	words, free, ok := allocWords(n)
+	if !ok {
+		return &digestFilter{words: make([]uint64, n), blocks: blocks}
+	}
+	f := &digestFilter{words: words, blocks: blocks}
+	runtime.SetFinalizer(f, func(*digestFilter) { free() })
+	return f
 }
 
 // filterBitsPerKey is the load a filter is sized for: at 16 bits per digest
@@ -73,11 +84,13 @@ func (f *digestFilter) add(alg ledger.HashAlgorithm, digest []byte) {
 	for _, p := range pos {
 		atomic.OrUint64(&f.words[base+uint64(p>>6)], 1<<(p&63))
 	}
+	runtime.KeepAlive(f)
 }
 
 // mayContain reports false only if the digest was never added.
 func (f *digestFilter) mayContain(alg ledger.HashAlgorithm, digest []byte) bool {
 	base, pos := f.positions(alg, digest)
+	defer runtime.KeepAlive(f)
 	for _, p := range pos {
 		if atomic.LoadUint64(&f.words[base+uint64(p>>6)])&(1<<(p&63)) == 0 {
 			return false
@@ -102,6 +115,7 @@ func (f *digestFilter) mayContainAdd(alg ledger.HashAlgorithm, digest []byte) bo
 			atomic.OrUint64(w, bit)
 		}
 	}
+	runtime.KeepAlive(f)
 	return all
 }
 
@@ -124,6 +138,7 @@ func (f *digestFilter) mayContainAddBatch(alg ledger.HashAlgorithm, digests []by
 		}
 	}
 	prefetchSink.Store(sink) // keeps the loads
+	runtime.KeepAlive(f)
 }
 
 var prefetchSink atomic.Uint64

@@ -3,6 +3,7 @@ package abci
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -208,6 +209,26 @@ func TestIntraBlockDuplicates(t *testing.T) {
 			if _, ok, err := a.LookupDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, ds[i*32:(i+1)*32]); !ok || err != nil {
 				t.Fatalf("digest %d not anchored: %v", i, err)
 			}
+		}
+	}
+}
+
+// TestDigestFilterReleased: filters outside the Go heap are released when
+// garbage, and one in use is not (it would fault).
+func TestDigestFilterReleased(t *testing.T) {
+	keep := newDigestFilter(1 << 20)
+	for i := 0; i < 64; i++ {
+		f := newDigestFilter(16 << 20)
+		f.add(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, filterDigest('a', i))
+		keep.add(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, filterDigest('k', i))
+		if !f.mayContain(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, filterDigest('a', i)) {
+			t.Fatal("false negative")
+		}
+		runtime.GC()
+	}
+	for i := 0; i < 64; i++ {
+		if !keep.mayContain(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, filterDigest('k', i)) {
+			t.Fatalf("false negative for digest %d after collections", i)
 		}
 	}
 }
