@@ -357,7 +357,11 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 	}
 	var nodes []*proc
 	for _, n := range man.Nodes {
-		p, err := ps.start("notaryd "+n.ID, exec.Command(bins.notaryd, "start", "--home", n.Home), filepath.Join(n.Home, "notaryd.log"))
+		cmd := exec.Command(bins.notaryd, "start", "--home", n.Home)
+		if o.memLimit != "" {
+			cmd.Env = append(os.Environ(), "GOMEMLIMIT="+o.memLimit, "GOGC=off")
+		}
+		p, err := ps.start("notaryd "+n.ID, cmd, filepath.Join(n.Home, "notaryd.log"))
 		if err != nil {
 			return nil, err
 		}

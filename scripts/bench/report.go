@@ -27,18 +27,19 @@ type report struct {
 }
 
 type settings struct {
-	Validators     int     `json:"validators"`
-	Agencies       int     `json:"agencies"`
-	BatchDigests   int     `json:"batch_digests"`
-	InFlight       int     `json:"in_flight_per_agency"`
-	TimeoutCommit  string  `json:"timeout_commit"`
-	MempoolGossip  bool    `json:"mempool_gossip"`
-	Warmup         string  `json:"warmup"`
-	Window         string  `json:"window"`
-	HalfWindow     string  `json:"half_window"`
-	BaselineWindow string  `json:"baseline_window"`
-	SampleFraction float64 `json:"receipt_sample_fraction"`
-	ReceiptCap     int     `json:"receipt_cap"`
+	Validators      int     `json:"validators"`
+	Agencies        int     `json:"agencies"`
+	BatchDigests    int     `json:"batch_digests"`
+	InFlight        int     `json:"in_flight_per_agency"`
+	TimeoutCommit   string  `json:"timeout_commit"`
+	MempoolGossip   bool    `json:"mempool_gossip"`
+	NodeMemoryLimit string  `json:"node_memory_limit,omitempty"`
+	Warmup          string  `json:"warmup"`
+	Window          string  `json:"window"`
+	HalfWindow      string  `json:"half_window"`
+	BaselineWindow  string  `json:"baseline_window"`
+	SampleFraction  float64 `json:"receipt_sample_fraction"`
+	ReceiptCap      int     `json:"receipt_cap"`
 }
 
 type notaryResult struct {
@@ -261,6 +262,9 @@ func (r *report) print(w io.Writer) {
 	mempool := "transactions forwarded to the next proposers"
 	if s.MempoolGossip {
 		mempool = "mempool gossip"
+	}
+	if s.NodeMemoryLimit != "" {
+		mempool += ", GOMEMLIMIT " + s.NodeMemoryLimit + " with GOGC=off"
 	}
 	fmt.Fprintf(w, "4 validators on 127.0.0.1, %d agency clients x %d in flight x %d digests per tx, timeout_commit %s, %s; windows: peak %s, half %s, baselines %s\n\n",
 		s.Agencies, s.InFlight, s.BatchDigests, s.TimeoutCommit, mempool, s.Window, s.HalfWindow, s.BaselineWindow)
