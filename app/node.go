@@ -260,8 +260,8 @@ func stopSafeDBProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 // non-overlapping tables. A synthetic block-store load of 7 GB (64 kB parts,
 // synced batches) wrote 11.1 times its data with the previous options
 // (16 MB memtables and tables, 1.28 GB level 1), 3.8 times with these; the
-// 10-minute bench wrote 533 bytes per digest per node before (figures in
-// docs/performance.md). Digests do not compress, so snappy is off.
+// 10-minute bench, 533 and 390 bytes per digest per node (docs/performance.md,
+// finding 15). Digests do not compress, so snappy is off.
 func blockStoreOptions() *opt.Options {
 	return &opt.Options{
 		WriteBuffer:            64 << 20,
