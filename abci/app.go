@@ -72,8 +72,8 @@ type BlockSource interface {
 
 // DefaultDigestFilterBytes is the default size of the digest filter: 128
 // million digests at two bytes each (false positives about 0.1 %; measured
-// in docs/performance.md). Its memory becomes resident only as digests fill
-// it, so a small chain does not pay for it.
+// in docs/performance.md). Its memory becomes resident as digests touch its
+// pages (2 MB each where huge pages are available).
 const DefaultDigestFilterBytes = 256 << 20
 
 // DefaultOptions returns working defaults for a node whose data is in dir.

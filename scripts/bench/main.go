@@ -99,7 +99,7 @@ func parseFlags() options {
 	flag.Float64Var(&o.sample, "sample", 0.01, "fraction of committed digests sampled for receipt verification")
 	flag.DurationVar(&o.commit, "timeout-commit", 300*time.Millisecond, "CometBFT timeout_commit of both chains")
 	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes gossip their mempools (mempool.broadcast = true, CometBFT's default); by default they do not, and each node forwards the transactions its gateway accepts to the next proposers (app/internal/forward, docs/performance.md)")
-	flag.StringVar(&o.memLimit, "node-memory-limit", "1GiB", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); empty keeps Go's defaults")
+	flag.StringVar(&o.memLimit, "node-memory-limit", "1GiB", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); empty keeps Go's defaults, as --quick does unless this flag is given (a new node's heap first grows to the budget, a page fault per page, which costs a 6-second window half its rate)")
 	flag.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of the first notary node, taken during the steady window, to this file")
 	flag.DurationVar(&o.baseWin, "baseline-window", 0, "steady window of the kvstore and Tessera baselines (default 30s, quick 5s)")
 	flag.BoolVar(&o.skipKV, "skip-kvstore", false, "skip the kvstore baseline")
@@ -113,6 +113,13 @@ func parseFlags() options {
 			if o.quick {
 				*d = quick
 			}
+		}
+	}
+	if o.quick {
+		set := false
+		flag.Visit(func(f *flag.Flag) { set = set || f.Name == "node-memory-limit" })
+		if !set {
+			o.memLimit = ""
 		}
 	}
 	def(&o.warmup, 15*time.Second, 2*time.Second)
