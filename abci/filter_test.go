@@ -1,6 +1,7 @@
 package abci
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"runtime"
@@ -211,6 +212,40 @@ func TestIntraBlockDuplicates(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMempoolDuplicates: the mempool's check rules digests out of the index
+// with the filter in bulk (ledger.IndexPrefilter) but still refuses a digest
+// that a transaction checked earlier, and not yet committed, carries; and one
+// the index holds.
+func TestMempoolDuplicates(t *testing.T) {
+	a := newChain(t, t.TempDir())
+	defer a.Close()
+	signer := "agency/" + abcitest.Agencies[0]
+	seq := uint64(0)
+	anchor := func(ds []byte) []byte {
+		raw := identity.SignTx(testChain, abcitest.Key(signer), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+			AgencyId: abcitest.Agencies[0], HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
+		seq++
+		return raw
+	}
+	check := func(name string, tx []byte, want uint32) {
+		t.Helper()
+		a.MarkLocal(ledger.TxHash(tx)) // as a gateway does: checked in full
+		res, err := a.CheckTx(context.Background(), &abcitypes.RequestCheckTx{Tx: tx, Type: abcitypes.CheckTxType_New})
+		if err != nil || res.Code != want {
+			t.Fatalf("%s: code %d (%s) %v, want %d", name, res.GetCode(), res.GetLog(), err, want)
+		}
+	}
+	committed := digestsOf("mempool-a", 40)
+	finalizeCommit(t, a, 1, [][]byte{anchor(committed)})
+	pending := digestsOf("mempool-b", 40)
+	check("new digests", anchor(pending), abcitypes.CodeTypeOK)
+	check("a pending digest", anchor(append(digestsOf("mempool-c", 3), pending[32*5:32*6]...)), 35)
+	seq--
+	check("a committed digest", anchor(append(digestsOf("mempool-d", 3), committed[32*9:32*10]...)), 35)
+	seq--
+	check("new digests again", anchor(digestsOf("mempool-e", 40)), abcitypes.CodeTypeOK)
 }
 
 // TestDigestFilterReleased: filters outside the Go heap are released when

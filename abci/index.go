@@ -600,23 +600,40 @@ func (v indexView) Prefilter(alg ledger.HashAlgorithm, digests []byte, absent []
 // their sorted prefixes, in memory) and reads the index only on a match,
 // instead of asking the index, and its filter, about every digest again.
 type checkView struct {
-	indexView
+	view       indexView // not embedded: its Prefilter promises too much here
 	recent     []uint64
 	haveRecent bool
 	recheck    bool // set per CheckTx call, under the application's checkMu
 }
 
 func newCheckView(x *digestIndex, height int64) *checkView {
-	v := &checkView{indexView: indexView{x: x, height: height}}
+	v := &checkView{view: indexView{x: x, height: height}}
 	v.recent, v.haveRecent = x.recentPrefixes(height - 1)
 	return v
 }
 
-// Prefilter rules nothing out for the mempool's checks: the view does not
-// add digests to the filter (a digest added for a transaction still in the
-// mempool would send every lookup of it in FinalizeBlock to the runs), so
-// it cannot promise that a digest was not given to it before.
-func (v *checkView) Prefilter(ledger.HashAlgorithm, []byte, []bool) {}
+// NotIndexed implements ledger.IndexPrefilter: the view does not add
+// digests to the filter (a digest added for a transaction still in the
+// mempool would send every lookup of it in FinalizeBlock to the runs), so it
+// only rules digests out of the index, and the ledger still looks for them
+// among its pending digests. A recheck rules out what the block just
+// committed does not hold; a first check asks the filter, in bulk.
+func (v *checkView) NotIndexed(alg ledger.HashAlgorithm, digests []byte, absent []bool) {
+	if alg < 0 || alg > 255 || len(digests) != len(absent)*ledger.DigestSize {
+		return
+	}
+	if v.recheck && v.haveRecent {
+		for i := range absent {
+			key, ok := indexKey(alg, digests[i*ledger.DigestSize:(i+1)*ledger.DigestSize])
+			_, found := slices.BinarySearch(v.recent, prefix(key[:]))
+			absent[i] = ok && !found
+		}
+		return
+	}
+	if f := v.view.x.filter; f != nil {
+		f.mayContainBatch(alg, digests, absent)
+	}
+}
 
 func (v *checkView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
 	if v.recheck && v.haveRecent {
@@ -628,5 +645,5 @@ func (v *checkView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Loca
 			return ledger.Locator{}, false, nil
 		}
 	}
-	return v.indexView.Lookup(alg, digest)
+	return v.view.Lookup(alg, digest)
 }

@@ -919,6 +919,17 @@ func TestCheckViewRecheck(t *testing.T) {
 				t.Fatalf("recheck %v: absent %x found", recheck, k.digest())
 			}
 		}
+		// NotIndexed never rules out a digest Lookup finds.
+		for _, e := range append(slices.Clone(e1), e2...) {
+			out := []bool{false}
+			v.NotIndexed(e.Algorithm, e.Digest, out)
+			if _, ok := lookup(v, e); ok && out[0] {
+				t.Fatalf("recheck %v: %x ruled out but found", recheck, e.Digest)
+			}
+		}
+	}
+	if _, ok := any(v).(ledger.DigestPrefilter); ok {
+		t.Fatal("the mempool's view promises to rule out pending digests")
 	}
 	// A recheck of a digest of an earlier block whose key prefix (algorithm
 	// and 7 bytes) is one of the last block's reads the index: it may then

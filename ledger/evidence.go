@@ -150,20 +150,35 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		return err
 	}
 	height := c.e.block.Height
-	var absent []bool
-	if pf, ok := c.e.idx.(DigestPrefilter); ok && !c.relayed {
-		// Every digest anchored earlier in this execution was given to
-		// the index (here or by lookupDigest), so a digest ruled out is
-		// neither anchored before nor pending.
-		absent = make([]bool, n)
-		pf.Prefilter(m.HashAlgorithm, m.Digests, absent)
+	var absent, notIndexed []bool
+	if !c.relayed {
+		switch pf := c.e.idx.(type) {
+		case DigestPrefilter:
+			// Every digest anchored earlier in this execution was given to
+			// the index (here or by lookupDigest), so a digest ruled out is
+			// neither anchored before nor pending.
+			absent = make([]bool, n)
+			pf.Prefilter(m.HashAlgorithm, m.Digests, absent)
+		case IndexPrefilter:
+			notIndexed = make([]bool, n)
+			pf.NotIndexed(m.HashAlgorithm, m.Digests, notIndexed)
+		}
 	}
 	for i := 0; i < n && !c.relayed; i++ {
 		if absent != nil && absent[i] {
 			continue
 		}
 		d := digestAt(m.Digests, i)
-		loc, found, err := c.e.lookupDigest(m.HashAlgorithm, d)
+		var (
+			loc   Locator
+			found bool
+			err   error
+		)
+		if notIndexed != nil && notIndexed[i] {
+			loc, found = c.e.pending.lookup(m.HashAlgorithm, d)
+		} else {
+			loc, found, err = c.e.lookupDigest(m.HashAlgorithm, d)
+		}
 		if err != nil {
 			return err
 		}

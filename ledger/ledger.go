@@ -97,8 +97,11 @@ func wrapStore(s Store) Store {
 }
 
 func tag(err error) error {
+	if err == nil {
+		return nil // before se, which escapes: no allocation per store call
+	}
 	var se *StoreError
-	if err == nil || errors.As(err, &se) {
+	if errors.As(err, &se) {
 		return err
 	}
 	return &StoreError{err}

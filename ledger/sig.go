@@ -24,6 +24,11 @@ const (
 // machine's dependencies. TestVerifySignatureMatchesStdlib and
 // FuzzVerifySignature check the two agree.
 func VerifySignature(pub, msg, sig []byte) bool {
+	return verifySignatureParts(pub, sig, msg)
+}
+
+// verifySignatureParts is VerifySignature of the concatenation of msg.
+func verifySignatureParts(pub, sig []byte, msg ...[]byte) bool {
 	if len(pub) != PublicKeySize || len(sig) != SignatureSize || sig[63]&224 != 0 {
 		return false
 	}
@@ -34,7 +39,9 @@ func VerifySignature(pub, msg, sig []byte) bool {
 	h := sha512.New()
 	h.Write(sig[:32])
 	h.Write(pub)
-	h.Write(msg)
+	for _, m := range msg {
+		h.Write(m)
+	}
 	k, err := new(edwards25519.Scalar).SetUniformBytes(h.Sum(nil))
 	if err != nil {
 		return false

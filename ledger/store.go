@@ -44,6 +44,16 @@ type DigestPrefilter interface {
 	Prefilter(alg HashAlgorithm, digests []byte, absent []bool)
 }
 
+// IndexPrefilter is implemented by a DigestIndex that can rule digests out
+// of the index in bulk but does not track the digests given to it (the
+// mempool's view): digests it rules out are still looked for among the
+// execution's pending digests.
+type IndexPrefilter interface {
+	// NotIndexed sets absent[i] for each digest i of the concatenated list
+	// that is certainly not in the index; it may leave any absent[i] false.
+	NotIndexed(alg HashAlgorithm, digests []byte, absent []bool)
+}
+
 // NoIndex is a DigestIndex with nothing in it (a fresh chain).
 type NoIndex struct{}
 
