@@ -16,10 +16,10 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
-	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/internal/asynccheck"
+	"github.com/gobtechlab/notary/app/internal/blockdb"
 	"github.com/gobtechlab/notary/app/internal/forward"
 )
 
@@ -204,7 +204,7 @@ type blockStoreSource struct {
 
 func (b *blockStoreSource) BlockTxs(height int64) ([][]byte, error) {
 	if b.bs == nil {
-		db, err := dbm.NewDB("blockstore", b.backend, b.dir)
+		db, err := OpenBlockStore(b.backend, b.dir)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +239,7 @@ func stopSafeDBProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	var db dbm.DB
 	var err error
 	if ctx.ID == "blockstore" && dbm.BackendType(ctx.Config.DBBackend) == dbm.GoLevelDBBackend {
-		db, err = dbm.NewGoLevelDBWithOpts(ctx.ID, ctx.Config.DBDir(), blockStoreOptions())
+		db, err = OpenBlockStore(dbm.GoLevelDBBackend, ctx.Config.DBDir())
 	} else {
 		db, err = cmtcfg.DefaultDBProvider(ctx)
 	}
@@ -249,30 +249,18 @@ func stopSafeDBProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	return &stopSafeDB{DB: db}, nil
 }
 
-// blockStoreOptions tune goleveldb for CometBFT's block store, which takes
-// every block (megabytes of digests a second under load) and never deletes.
-// Its keys mix kinds ("BH:<hash>", "C:<height>", "H:<height>",
-// "P:<height>:<part>"), so every table flushed from memory spans nearly the
-// whole key space, and goleveldb compacts level 0 into all of level 1 that
-// the range covers: with a large level 1 each flush rewrote up to a gigabyte.
-// Here level 1 is kept small (20 MB; each level ten times the one before)
-// and tables and memtables large, so data moves down in large, mostly
-// non-overlapping tables. A synthetic block-store load of 7 GB (64 kB parts,
-// synced batches) wrote 11.1 times its data with the previous options
-// (16 MB memtables and tables, 1.28 GB level 1), 3.8 times with these; the
-// 10-minute bench, 533 and 390 bytes per digest per node (docs/performance.md,
-// finding 15). Digests do not compress, so snappy is off.
-func blockStoreOptions() *opt.Options {
-	return &opt.Options{
-		WriteBuffer:            64 << 20,
-		CompactionTableSize:    64 << 20,
-		CompactionTotalSize:    2 << 20,
-		CompactionL0Trigger:    4,
-		WriteL0SlowdownTrigger: 24,
-		WriteL0PauseTrigger:    36,
-		Compression:            opt.NoCompression,
-		DisableSeeksCompaction: true,
+// OpenBlockStore opens CometBFT's block store in dataDir as a node does:
+// with goleveldb, split into a database of the keys with a height, in height
+// order, and one of the others (app/internal/blockdb); with another backend,
+// as CometBFT does. A tool that reads a node's block store must open it so.
+// A block store created before the split is opened as it was, one goleveldb
+// database.
+func OpenBlockStore(backend dbm.BackendType, dataDir string) (dbm.DB, error) {
+	if backend != dbm.GoLevelDBBackend {
+		return dbm.NewDB("blockstore", backend, dataDir)
 	}
+	db, _, err := blockdb.Open(dataDir)
+	return db, err
 }
 
 // stopSafeDB is a dbm.DB whose Get and Has answer "absent" once it is closed.

@@ -20,6 +20,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/abci"
+	"github.com/gobtechlab/notary/app"
 )
 
 var (
@@ -292,7 +293,7 @@ func (p *Proc) WaitHeight(ctx context.Context, height int64, timeout time.Durati
 
 // BlockStore opens a stopped node's block store (read it, then Close).
 func BlockStore(home string) (*store.BlockStore, func(), error) {
-	db, err := dbm.NewDB("blockstore", dbm.GoLevelDBBackend, filepath.Join(home, "data"))
+	db, err := app.OpenBlockStore(dbm.GoLevelDBBackend, filepath.Join(home, "data"))
 	if err != nil {
 		return nil, nil, err
 	}
