@@ -88,7 +88,7 @@ type runWriter struct {
 	dir    string
 	tmp    string
 	f      *os.File
-	w      *bufio.Writer
+	buf    []byte // records not yet written; the checksum covers what was
 	crc    hash.Hash32
 	n      int
 	last   [recKeySize]byte
@@ -109,33 +109,56 @@ func newRunWriter(dir string, lo, hi int64) (*runWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runWriter{dir: dir, tmp: tmp, f: f, w: bufio.NewWriterSize(f, ioBufferLen), crc: crc32.New(crcTable)}, nil
+	return &runWriter{dir: dir, tmp: tmp, f: f, buf: make([]byte, 0, ioBufferLen/recSize*recSize), crc: crc32.New(crcTable)}, nil
 }
 
-// add appends a record; keys must come in strictly increasing order.
+// add appends a record; keys must come in strictly increasing order. It
+// compares the keys' first 8 bytes as a number first: merges add millions
+// of records a second.
 func (rw *runWriter) add(rec []byte) error {
-	if rw.n > 0 && bytes.Compare(rec[:recKeySize], rw.last[:]) <= 0 {
-		return fmt.Errorf("digest index: key %x out of order or repeated", rec[:recKeySize])
+	p := prefix(rec)
+	if rw.n > 0 {
+		if last := prefix(rw.last[:]); p < last || (p == last && bytes.Compare(rec[:recKeySize], rw.last[:]) <= 0) {
+			return fmt.Errorf("digest index: key %x out of order or repeated", rec[:recKeySize])
+		}
 	}
 	copy(rw.last[:], rec[:recKeySize])
 	if rw.n%pageRecs == 0 {
-		rw.fences = append(rw.fences, prefix(rec))
+		rw.fences = append(rw.fences, p)
 	}
 	rw.n++
-	rw.crc.Write(rec)
-	_, err := rw.w.Write(rec)
-	if err == nil && rw.n%writebackEvery == 0 {
-		startWriteback(rw.f)
-		if rw.throttle != nil {
-			err = rw.throttle(writebackEvery * recSize)
+	rw.buf = append(rw.buf, rec[:recSize]...)
+	if len(rw.buf) == cap(rw.buf) {
+		if err := rw.flush(); err != nil {
+			return err
 		}
 	}
+	if rw.n%writebackEvery == 0 {
+		if err := rw.flush(); err != nil {
+			return err
+		}
+		startWriteback(rw.f)
+		if rw.throttle != nil {
+			return rw.throttle(writebackEvery * recSize)
+		}
+	}
+	return nil
+}
+
+// flush writes the buffered records.
+func (rw *runWriter) flush() error {
+	rw.crc.Write(rw.buf)
+	_, err := rw.f.Write(rw.buf)
+	rw.buf = rw.buf[:0]
 	return err
 }
 
 // finish writes the footer, syncs and renames the file, and returns the run
 // open for reading.
 func (rw *runWriter) finish(lo, hi int64) (*run, error) {
+	if err := rw.flush(); err != nil { // before the checksum is read
+		return nil, rw.fail(err)
+	}
 	footer := make([]byte, 0, footerSize)
 	footer = append(footer, runMagic...)
 	footer = binary.BigEndian.AppendUint64(footer, uint64(lo))
@@ -143,10 +166,7 @@ func (rw *runWriter) finish(lo, hi int64) (*run, error) {
 	footer = binary.BigEndian.AppendUint64(footer, uint64(rw.n))
 	footer = binary.BigEndian.AppendUint32(footer, rw.crc.Sum32())
 	footer = binary.BigEndian.AppendUint32(footer, crc32.Checksum(footer, crcTable))
-	if _, err := rw.w.Write(footer); err != nil {
-		return nil, rw.fail(err)
-	}
-	if err := rw.w.Flush(); err != nil {
+	if _, err := rw.f.Write(footer); err != nil {
 		return nil, rw.fail(err)
 	}
 	if err := rw.f.Sync(); err != nil {
@@ -280,4 +300,35 @@ func (r *run) find(key []byte) (ledger.Locator, bool, error) {
 // reader streams a run's records in order.
 func (r *run) reader() *bufio.Reader {
 	return bufio.NewReaderSize(io.NewSectionReader(r.f, 0, int64(r.n)*recSize), ioBufferLen)
+}
+
+// runReader reads a run's records in order, a buffer at a time (merges).
+type runReader struct {
+	f        *os.File
+	off, end int64
+	buf      []byte
+	pos      int
+}
+
+func (r *run) records(bufBytes int) *runReader {
+	return &runReader{f: r.f, end: int64(r.n) * recSize, buf: make([]byte, 0, max(1, bufBytes/recSize)*recSize)}
+}
+
+// next returns the next record, valid until the following call, or nil
+// after the last.
+func (rr *runReader) next() ([]byte, error) {
+	if rr.pos == len(rr.buf) {
+		if rr.off == rr.end {
+			return nil, nil
+		}
+		rr.buf = rr.buf[:min(int64(cap(rr.buf)), rr.end-rr.off)]
+		if _, err := rr.f.ReadAt(rr.buf, rr.off); err != nil {
+			return nil, err
+		}
+		rr.off += int64(len(rr.buf))
+		rr.pos = 0
+	}
+	rec := rr.buf[rr.pos : rr.pos+recSize : rr.pos+recSize]
+	rr.pos += recSize
+	return rec, nil
 }
