@@ -53,13 +53,16 @@ var (
 	stateKey    = []byte("blockStore") // CometBFT's block store state
 )
 
-// Options are the goleveldb options of the heights database: large tables
-// and memtables, written once and moved down the levels. Digests do not
-// compress, so snappy is off.
+// Options are the goleveldb options of the heights database, whose tables
+// are written once and moved down the levels. Memtables of 16 MB: with
+// 64 MB, a node spent about 6 % of its CPU filling and zeroing fresh ones
+// (goleveldb keeps one spare and drops it every 30 seconds, and a 64 MB one
+// filled every 15), and the 60-second bench ran at 121,700 digests/s
+// against 129,800. Digests do not compress, so snappy is off.
 func Options() *opt.Options {
 	return &opt.Options{
-		WriteBuffer:            64 << 20,
-		CompactionTableSize:    64 << 20,
+		WriteBuffer:            16 << 20,
+		CompactionTableSize:    16 << 20,
 		Compression:            opt.NoCompression,
 		DisableSeeksCompaction: true,
 	}
