@@ -21,6 +21,7 @@ import (
 	"github.com/gobtechlab/notary/app/internal/asynccheck"
 	"github.com/gobtechlab/notary/app/internal/blockdb"
 	"github.com/gobtechlab/notary/app/internal/forward"
+	"github.com/gobtechlab/notary/app/internal/pagecache"
 )
 
 // Node is a running notary node: CometBFT with the notary application
@@ -110,6 +111,12 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		}
 		fwd.Attach(comet.Mempool(), env.ConsensusState)
 	}
+	// The block store's tables and the consensus log's old files are not
+	// read in normal operation: out of the page cache with them, which then
+	// holds the digest index (app/internal/pagecache).
+	n.services = append(n.services, pagecache.New(logger.With("module", "pagecache"),
+		filepath.Join(cfg.Comet.DBDir(), blockdb.HeightsName+".db", "*.ldb"),
+		cfg.Comet.Consensus.WalFile()+".*"))
 	for _, f := range services {
 		s, err := f(n)
 		if err != nil {

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package pagecache
+
+func dropCache(string) error { return nil }
