@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math/bits"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"golang.org/x/time/rate"
@@ -83,6 +85,9 @@ const (
 	mergeBytesPerSecond = 32 << 20
 	// mergeReadBytes is each input's read buffer in a merge.
 	mergeReadBytes = 256 << 10
+	// staggerFrom and staggerMax: see mergeDelay.
+	staggerFrom = 256 << 20
+	staggerMax  = time.Minute
 )
 
 // openDigestIndex opens the index in dir/digests, with a digest filter of
@@ -456,6 +461,13 @@ func (x *digestIndex) mergeLoop() {
 			if in == nil {
 				break
 			}
+			if d := mergeDelay(in); d > 0 {
+				select {
+				case <-x.stop:
+					return
+				case <-time.After(d):
+				}
+			}
 			out, err := x.merge(in)
 			if errors.Is(err, errStopped) {
 				return
@@ -481,6 +493,24 @@ func (x *digestIndex) mergeLoop() {
 }
 
 var errStopped = errors.New("digest index closed")
+
+// mergeDelay is how long a merge of in waits before it starts: a random
+// time up to staggerMax for one of at least staggerFrom bytes, none for
+// smaller ones. Validators' indexes grow in lockstep (the same blocks), so
+// their large merges fall due at the same height; on the bench's shared
+// disk, four nodes writing their largest merge together slowed every block
+// (docs/performance.md, finding 22), and a chain needs only two thirds of
+// its validators at full speed.
+func mergeDelay(in []*run) time.Duration {
+	n := 0
+	for _, r := range in {
+		n += r.n
+	}
+	if n*recSize < staggerFrom {
+		return 0
+	}
+	return rand.N(staggerMax)
+}
 
 // paceMerge waits until a merge may write n more bytes.
 func (x *digestIndex) paceMerge(n int) error {
