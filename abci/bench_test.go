@@ -1,7 +1,6 @@
 package abci
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -195,19 +193,7 @@ func BenchmarkMerge(b *testing.B) {
 				binary.BigEndian.PutUint64(keys[j][k:], rng.Uint64())
 			}
 		}
-		slices.SortFunc(keys, func(a, b [recSize]byte) int { return bytes.Compare(a[:recKeySize], b[:recKeySize]) })
-		w, err := newRunWriter(dir, int64(i), int64(i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for j := range keys {
-			if err := w.add(keys[j][:]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if in[i], err = w.finish(int64(i), int64(i)); err != nil {
-			b.Fatal(err)
-		}
+		in[i], _ = writeRun(b, dir, int64(i), keys)
 	}
 	x := &digestIndex{dir: dir, stop: make(chan struct{})}
 	x.mergeOnce.Do(func() {

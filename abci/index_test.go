@@ -1100,21 +1100,7 @@ func TestMergeRuns(t *testing.T) {
 				copy(recs[j][:8], recs[j-1][:8])
 			}
 		}
-		slices.SortFunc(recs, func(a, b [recSize]byte) int { return bytes.Compare(a[:recKeySize], b[:recKeySize]) })
-		recs = slices.CompactFunc(recs, func(a, b [recSize]byte) bool { return bytes.Equal(a[:recKeySize], b[:recKeySize]) })
-		w, err := newRunWriter(dir, int64(i), int64(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j := range recs {
-			if err := w.add(recs[j][:]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		r, err := w.finish(int64(i), int64(i))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, recs := writeRun(t, dir, int64(i), recs)
 		in = append(in, r)
 		want = append(want, recs...)
 	}
@@ -1143,4 +1129,26 @@ func TestMergeRuns(t *testing.T) {
 	if rec, err := rd.next(); rec != nil || err != nil {
 		t.Fatalf("after the last: %x %v", rec, err)
 	}
+}
+
+// writeRun sorts recs by key, drops repeated keys, and writes them as the
+// run of height h; it returns the run and the records written.
+func writeRun(tb testing.TB, dir string, h int64, recs [][recSize]byte) (*run, [][recSize]byte) {
+	tb.Helper()
+	slices.SortFunc(recs, func(a, b [recSize]byte) int { return bytes.Compare(a[:recKeySize], b[:recKeySize]) })
+	recs = slices.CompactFunc(recs, func(a, b [recSize]byte) bool { return bytes.Equal(a[:recKeySize], b[:recKeySize]) })
+	w, err := newRunWriter(dir, h, h)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for j := range recs {
+		if err := w.add(recs[j][:]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	r, err := w.finish(h, h)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r, recs
 }
