@@ -96,7 +96,7 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 		c.RPC.MaxBodyBytes = 16 << 20
 		c.RPC.MaxOpenConnections = 2000
 		c.Consensus.TimeoutCommit = o.commit
-		c.Consensus.TimeoutPropose = 2 * time.Second
+		c.Consensus.TimeoutPropose = 3 * time.Second
 		applyCometTuning(c)
 		// Blocks of tens of thousands of transactions stall the kvstore
 		// chain (a block of 50,000 took several seconds here); 10,000 a
