@@ -91,7 +91,7 @@ func parseFlags() options {
 	flag.StringVar(&o.cacheDir, "cache", defCache, "where cometbft and Tessera binaries are cached between runs")
 	flag.IntVar(&o.agencies, "agencies", 8, "concurrent agency clients (1..12), spread over the 4 nodes")
 	flag.IntVar(&o.batch, "batch", 10_000, "digests per AnchorBatch transaction (1..10000)")
-	flag.IntVar(&o.inFlight, "inflight", 8, "transactions each agency keeps in flight on its stream")
+	flag.IntVar(&o.inFlight, "inflight", 4, "transactions each agency keeps in flight on its stream")
 	flag.DurationVar(&o.warmup, "warmup", 0, "load before the steady window starts (default 15s, quick 2s)")
 	flag.DurationVar(&o.duration, "duration", 0, "steady window at the peak rate (default 10m, quick 6s)")
 	flag.DurationVar(&o.half, "half", 0, "window at half the peak rate, for latency (default 60s, quick 4s; negative skips)")
