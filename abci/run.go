@@ -102,9 +102,8 @@ type runWriter struct {
 // writebackEvery is how many records a writer writes between requests to
 // start writing them back (1 MB), which is also the step of a merge's
 // pacing. Small steps keep little of a merge queued at the disk at any time:
-// with 16 MB, four nodes put 64 MB at once in front of every Commit's synced
-// writes, and the half-peak latency of a full run with the largest merge
-// under way went to a p99 of 4.1 s (docs/performance.md, finding 25).
+// with 16 MB, four nodes could put 64 MB at once in front of every Commit's
+// synced writes (docs/performance.md, finding 25).
 const writebackEvery = (1 << 20) / recSize
 
 func newRunWriter(dir string, lo, hi int64) (*runWriter, error) {
