@@ -34,11 +34,13 @@ import (
 // changed or deleted) and nearly every lookup is for an absent one, which
 // the digest filter answers in memory. Each committed block with digests
 // becomes one sorted run file (run.go); a background goroutine merges runs
-// when sixteen of a size class accumulate in a row, so a lookup that the
-// filter lets through reads one page of each of a few dozen runs.
+// when sixteen of a size class accumulate in a row, up to runs of half a
+// million to 8 million records (finalClass), which are kept as they are;
+// a lookup that the filter lets through reads one page of each run.
 // Writing a block costs a sort and a sequential write, and each record is
-// rewritten once per size class (a factor of sixteen) by merges: a fraction of
-// what a general-purpose LSM store spends per key (docs/performance.md).
+// rewritten once per size class below finalClass (a factor of sixteen) by
+// merges: a fraction of what a general-purpose LSM store spends per key
+// (docs/performance.md).
 //
 // Crash consistency: Commit saves a block's run, then the indexed height
 // (the file HEIGHT), before the state version is saved. At open, runs above
@@ -418,18 +420,33 @@ func (x *digestIndex) indexedHeight() (int64, error) {
 // sizeClass groups runs by size, in factors of sixteen (mergeFanIn).
 func sizeClass(n int) int { return bits.Len(uint(n)) / 4 }
 
+// finalClass is the size class of runs that are no longer merged: 2^19 to
+// 2^23 records (25 to 411 MB), so no merge writes more than 411 MB. Merging them too would rewrite the whole
+// index once more per factor of sixteen, in merges as large as the index
+// (3.9 GB a node after 80 million digests on the bench, read back from disk
+// while every Commit waited behind it: docs/performance.md, finding 27).
+// What it costs instead: a lookup of an anchored digest (a receipt, a
+// revocation, a digest anchored twice) reads one page of each final run,
+// about 250 runs per billion digests when blocks hold a thousand digests
+// (1,900 at most); absent digests, nearly every lookup, are answered by
+// the filter.
+const finalClass = 5
+
 // nextMerge picks the runs to merge: going from the newest run to the
-// oldest, the first run j whose window (j and the runs just older than it
-// whose size class is not above j's) holds at least mergeFanIn runs; the
-// window is merged. Merging lifts a window a class, so a record is
-// rewritten about once per class and each class keeps fewer than
-// mergeFanIn runs in a row. A window need not end at the newest run: a
+// oldest, the first run j below finalClass whose window (j and the runs
+// just older than it whose size class is not above j's) holds at least
+// mergeFanIn runs; the window is merged. Merging lifts a window a class, so
+// a record is rewritten about once per class below finalClass and each
+// such class keeps fewer than mergeFanIn runs in a row. A window need not end at the newest run: a
 // merge that finishes after newer blocks were saved still cascades.
 func (x *digestIndex) nextMerge() (first int, merge []*run) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for j := len(x.runs) - 1; j >= mergeFanIn-1; j-- {
 		c := sizeClass(x.runs[j].n)
+		if c >= finalClass {
+			continue
+		}
 		i := j
 		for i > 0 && sizeClass(x.runs[i-1].n) <= c {
 			i--

@@ -983,15 +983,17 @@ func TestCheckViewRecheck(t *testing.T) {
 // million records a second (merge measured 8 million a second here, from the
 // page cache), a merge asked for again as soon as one ends, as mergeLoop
 // does. Merges that end after newer blocks were saved must still cascade:
-// the runs stay a few dozen at the end, and while one large merge runs the
-// blocks saved meanwhile add at most its duration's worth.
+// the runs below finalClass stay a few dozen at the end, and while one
+// merge runs the blocks saved meanwhile add at most its duration's worth;
+// the runs of finalClass hold 2^19 to 2^23 records each (2.56 million here:
+// sixteen runs of sixteen blocks).
 func TestDigestIndexMergeBacklog(t *testing.T) {
 	const (
 		blocks = 50_000
 		per    = 10_000
 		rate   = 5e6 // records merged a second
-		bound  = 100 // runs at any time
-		final  = 40  // runs at the end
+		bound  = 100 // runs below finalClass at any time
+		final  = 40  // runs below finalClass at the end
 	)
 	x := &digestIndex{}
 	var (
@@ -1025,16 +1027,32 @@ func TestDigestIndexMergeBacklog(t *testing.T) {
 		if in == nil {
 			start(now)
 		}
-		most = max(most, len(x.runs))
+		most = max(most, len(x.runs)-finalRuns(x.runs))
 	}
 	classes := map[int]int{}
+	largest := 0
 	for _, r := range x.runs {
 		classes[sizeClass(r.n)]++
+		largest = max(largest, r.n)
 	}
-	if most > bound || len(x.runs) > final {
-		t.Fatalf("%d runs after %d blocks (at most %d; by size class %v): merges slower than a block do not cascade", len(x.runs), blocks, most, classes)
+	open, done := len(x.runs)-finalRuns(x.runs), finalRuns(x.runs)
+	if most > bound || open > final {
+		t.Fatalf("%d runs below the final class after %d blocks (at most %d; by size class %v): merges slower than a block do not cascade", open, blocks, most, classes)
 	}
-	t.Logf("%d runs (at most %d), by size class %v", len(x.runs), most, classes)
+	if done > blocks*per/(1<<19) || largest >= 1<<23 {
+		t.Fatalf("%d final runs, the largest of %d records (by size class %v): want 2^19 to 2^23 records each", done, largest, classes)
+	}
+	t.Logf("%d runs below the final class (at most %d), %d final; by size class %v", open, most, done, classes)
+}
+
+func finalRuns(runs []*run) int {
+	n := 0
+	for _, r := range runs {
+		if sizeClass(r.n) >= finalClass {
+			n++
+		}
+	}
+	return n
 }
 
 // BenchmarkDigestIndexLookup: lookups of absent and present digests in an
@@ -1151,4 +1169,31 @@ func writeRun(tb testing.TB, dir string, h int64, recs [][recSize]byte) (*run, [
 		tb.Fatal(err)
 	}
 	return r, recs
+}
+
+// TestNextMergeFinalClass: runs of finalClass are never merged, and the
+// runs newer than them still are.
+func TestNextMergeFinalClass(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		sizes     []int
+		wantFirst int
+		wantLen   int
+	}{
+		{"final runs stay", slices.Repeat([]int{1 << 20}, 2*mergeFanIn), 0, 0},
+		{"largest merged class", slices.Repeat([]int{1<<19 - 1}, mergeFanIn), 0, mergeFanIn},
+		{"newer runs merge", append(slices.Repeat([]int{1 << 22}, 3), slices.Repeat([]int{1000}, mergeFanIn)...), 3, mergeFanIn},
+		{"window stops at a final run", append(append(slices.Repeat([]int{1000}, 5), 1<<22), slices.Repeat([]int{1000}, mergeFanIn-1)...), 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := &digestIndex{}
+			for i, n := range tc.sizes {
+				x.runs = append(x.runs, &run{lo: int64(i + 1), hi: int64(i + 1), n: n})
+			}
+			first, in := x.nextMerge()
+			if len(in) != tc.wantLen || (in != nil && first != tc.wantFirst) {
+				t.Fatalf("nextMerge: first %d, %d runs; want %d, %d", first, len(in), tc.wantFirst, tc.wantLen)
+			}
+		})
+	}
 }
