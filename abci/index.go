@@ -421,10 +421,11 @@ func (x *digestIndex) indexedHeight() (int64, error) {
 func sizeClass(n int) int { return bits.Len(uint(n)) / 4 }
 
 // finalClass is the size class of runs that are no longer merged: 2^19 to
-// 2^23 records (25 to 411 MB), so no merge writes more than 411 MB. Merging them too would rewrite the whole
-// index once more per factor of sixteen, in merges as large as the index
-// (3.9 GB a node after 80 million digests on the bench, read back from disk
-// while every Commit waited behind it: docs/performance.md, finding 27).
+// 2^23 records (25 to 411 MB), so no merge writes more than 411 MB.
+// Merging them too would rewrite the whole index once more per factor of
+// sixteen, in merges as large as the index (3.9 GB a node after 80 million
+// digests on the bench, read back from disk while every Commit waited
+// behind it: docs/performance.md, finding 27).
 // What it costs instead: a lookup of an anchored digest (a receipt, a
 // revocation, a digest anchored twice) reads one page of each final run,
 // about 250 runs per billion digests when blocks hold a thousand digests
@@ -437,8 +438,9 @@ const finalClass = 5
 // just older than it whose size class is not above j's) holds at least
 // mergeFanIn runs; the window is merged. Merging lifts a window a class, so
 // a record is rewritten about once per class below finalClass and each
-// such class keeps fewer than mergeFanIn runs in a row. A window need not end at the newest run: a
-// merge that finishes after newer blocks were saved still cascades.
+// such class keeps fewer than mergeFanIn runs in a row. A window need not
+// end at the newest run: a merge that finishes after newer blocks were
+// saved still cascades.
 func (x *digestIndex) nextMerge() (first int, merge []*run) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
