@@ -10,6 +10,8 @@ import (
 	"github.com/BurntSushi/toml"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
+
+	"github.com/gobtechlab/notary/app/internal/partrelay"
 )
 
 // Home layout. Everything a node needs is under its home directory:
@@ -35,6 +37,16 @@ const (
 type AppConfig struct {
 	Gateway GatewayConfig `toml:"gateway"`
 	State   StateConfig   `toml:"state"`
+	P2P     P2PConfig     `toml:"p2p"`
+}
+
+// P2PConfig configures what the node adds to CometBFT's p2p layer.
+type P2PConfig struct {
+	// BlockPartHold: a node that did not propose a block waits this long
+	// before relaying a part of it to a peer, and longer while the peer
+	// announces parts it receives from others (app/internal/partrelay); 0
+	// relays at once, as CometBFT does.
+	BlockPartHold Duration `toml:"block_part_hold"`
 }
 
 // GatewayConfig configures the gRPC gateway.
@@ -127,6 +139,7 @@ func DefaultAppConfig() *AppConfig {
 			MaxInFlight:          256,
 		},
 		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 256, LightRelayedChecks: true},
+		P2P:   P2PConfig{BlockPartHold: Duration{partrelay.DefaultHold}},
 	}
 }
 
@@ -134,6 +147,8 @@ func DefaultAppConfig() *AppConfig {
 func (c *AppConfig) ValidateBasic() error {
 	g := c.Gateway
 	switch {
+	case c.P2P.BlockPartHold.Duration < 0:
+		return errors.New("p2p.block_part_hold must not be negative")
 	case g.MaxRecvMsgBytes < 1024:
 		return errors.New("gateway.max_recv_msg_bytes must be at least 1024")
 	case g.MaxSendMsgBytes < 1024:

@@ -22,6 +22,7 @@ import (
 	"github.com/gobtechlab/notary/app/internal/blockdb"
 	"github.com/gobtechlab/notary/app/internal/forward"
 	"github.com/gobtechlab/notary/app/internal/pagecache"
+	"github.com/gobtechlab/notary/app/internal/partrelay"
 )
 
 // Node is a running notary node: CometBFT with the notary application
@@ -84,6 +85,10 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	pv := privval.LoadOrGenFilePV(cfg.Comet.PrivValidatorKeyFile(), cfg.Comet.PrivValidatorStateFile())
 	var opts []node.Option
 	var fwd *forward.Reactor
+	// CometBFT's consensus reactor, relaying proposal parts only to peers
+	// that do not receive them from elsewhere (app/internal/partrelay).
+	relay := partrelay.New(pv.Key.PubKey.Address(), cfg.App.P2P.BlockPartHold.Duration)
+	opts = append(opts, func(n *node.Node) { relay.Wrap(n.ConsensusReactor()) }, node.CustomReactors(map[string]p2p.Reactor{"CONSENSUS": relay}))
 	if !cfg.Comet.Mempool.Broadcast {
 		fwd = forward.New(pv.Key.PubKey.Address(), cfg.Comet.Mempool.MaxTxBytes, logger.With("module", "forward"))
 		opts = append(opts, node.CustomReactors(map[string]p2p.Reactor{"FORWARD": fwd}))
@@ -103,12 +108,18 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		return nil, fmt.Errorf("cometbft: %w", err)
 	}
 	n := &Node{Config: cfg, Comet: comet, App: app, Logger: logger, forward: fwd}
+	env, err := comet.ConfigureRPC()
+	if err != nil {
+		app.Close()
+		return nil, fmt.Errorf("cometbft: %w", err)
+	}
+	cons, ok := env.ConsensusState.(partrelay.Consensus)
+	if !ok {
+		app.Close()
+		return nil, fmt.Errorf("cometbft: consensus state %T gives no round state", env.ConsensusState)
+	}
+	relay.Attach(cons)
 	if fwd != nil {
-		env, err := comet.ConfigureRPC()
-		if err != nil {
-			app.Close()
-			return nil, fmt.Errorf("cometbft: %w", err)
-		}
 		fwd.Attach(comet.Mempool(), env.ConsensusState)
 	}
 	// The block store's tables and the consensus log's old files are not
