@@ -17,15 +17,16 @@
 //     when that grows and every announceEvery; a peer marks them as had.
 //   - A node that received a part of the proposal of a height and round
 //     from a peer (it did not propose it) holds back relaying a part to a
-//     peer for Hold after the first part it received, and while that peer
-//     announced a new part within the last Hold: the peer is receiving the
-//     proposal from another node, most likely the proposer.
+//     peer for the hold after the first part it received, and while that
+//     peer announced a new part within the last hold: the peer is
+//     receiving the proposal from another node, most likely the proposer.
 //
 // Once a peer stops receiving, parts flow to it as before, so a node
 // reached through others (a validator behind sentries) still gets the whole
-// proposal, Hold later per hop. A peer without the channel is never held
-// back. An announcement only concerns its sender: a peer that announces a
-// part it lacks only keeps that part from being sent to itself.
+// proposal, a hold later per hop. A peer without the channel announces
+// nothing and is held back only for the first hold. An announcement only
+// concerns its sender: a peer that announces a part it lacks only keeps
+// that part from being sent to itself.
 package partrelay
 
 import (
