@@ -272,12 +272,17 @@ func TestVerifyCommitAgreesWithCometBFT(t *testing.T) {
 	}
 }
 
-func runCommitCase(t *testing.T, r *rand.Rand, tc commitCase) {
+// testChainID is the chain of the commits these tests sign.
+const testChainID = "notary-test"
+
+// signCommit signs a commit to a random header by a set of the given powers,
+// the validators at absent not signing.
+func signCommit(t *testing.T, r *rand.Rand, powers []int64, absentAt []int) (*cmttypes.ValidatorSet, *cmttypes.Header, *cmttypes.Commit) {
 	t.Helper()
-	const chainID = "notary-test"
+	const chainID = testChainID
 	var vals []*cmttypes.Validator
 	pvs := map[string]cmttypes.MockPV{}
-	for i, p := range tc.powers {
+	for i, p := range powers {
 		pv := receipttest.PrivValidator(fmt.Sprintf("commit/%d/%d", r.IntN(1<<30), i))
 		vals = append(vals, cmttypes.NewValidator(pv.PrivKey.PubKey(), p))
 		pvs[string(pv.PrivKey.PubKey().Address())] = pv
@@ -288,7 +293,7 @@ func runCommitCase(t *testing.T, r *rand.Rand, tc commitCase) {
 	header.ValidatorsHash = vs.Hash()
 	blockID := cmttypes.BlockID{Hash: header.Hash(), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: randBytes(r, 32)}}
 	absent := map[string]bool{}
-	for _, i := range tc.absent {
+	for _, i := range absentAt {
 		absent[string(vals[i].Address)] = true
 	}
 	commit := &cmttypes.Commit{Height: header.Height, Round: int32(r.IntN(2)), BlockID: blockID}
@@ -304,6 +309,34 @@ func runCommitCase(t *testing.T, r *rand.Rand, tc commitCase) {
 		}
 		commit.Signatures = append(commit.Signatures, vote.CommitSig())
 	}
+	return vs, header, commit
+}
+
+// TestVerifyCommitNamesBadSignature checks that the batch verification
+// names the first signature that does not verify, wherever it is, and that
+// the refusal is not taken for missing power.
+func TestVerifyCommitNamesBadSignature(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, bad := range [][]int{{0}, {1}, {3}, {2, 3}, {0, 1, 2, 3}} {
+		t.Run(fmt.Sprint(bad), func(t *testing.T) {
+			vs, header, commit := signCommit(t, r, []int64{10, 10, 10, 10}, nil)
+			for _, i := range bad {
+				commit.Signatures[i].Signature[5] ^= 0x40
+			}
+			_, err := verify.VerifyCommit(testChainID, lightSet(vs), vs.TotalVotingPower(), commit.BlockID.Hash, header.Height, receipt.LightCommit(commit))
+			want := fmt.Sprintf("signature %d of validator %d (key %x) does not verify", bad[0], bad[0], vs.Validators[bad[0]].PubKey.Bytes())
+			if err == nil || err.Error() != want {
+				t.Fatalf("got %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+func runCommitCase(t *testing.T, r *rand.Rand, tc commitCase) {
+	t.Helper()
+	const chainID = testChainID
+	vs, header, commit := signCommit(t, r, tc.powers, tc.absent)
+	blockID := commit.BlockID
 	if tc.corrupt != nil {
 		tc.corrupt(commit, vs)
 	}
