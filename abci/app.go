@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,12 @@ type Options struct {
 	// transaction is this node's own when MarkLocal named it (the gateway
 	// does). Off, every CheckTx checks in full.
 	LightRelayedChecks bool
+	// OptimisticExecution executes a proposed block when ProcessProposal
+	// accepts it, while the validators vote, and FinalizeBlock returns that
+	// result if the decided block is the same (its hash); otherwise the work
+	// is rolled back and the decided block executed. Nothing is persisted
+	// before Commit either way. The Cosmos SDK's baseapp does the same.
+	OptimisticExecution bool
 	// Blocks gives the transactions of committed blocks, to rebuild the
 	// digest index when it is behind the state. Optional.
 	Blocks BlockSource
@@ -79,12 +86,13 @@ const DefaultDigestFilterBytes = 256 << 20
 // DefaultOptions returns working defaults for a node whose data is in dir.
 func DefaultOptions(dir, chainID string) Options {
 	return Options{
-		Dir:               dir,
-		ChainID:           chainID,
-		IAVLCacheSize:     200_000,
-		FlushThreshold:    1 << 30,
-		TxCacheSize:       50_000,
-		DigestFilterBytes: DefaultDigestFilterBytes,
+		Dir:                 dir,
+		ChainID:             chainID,
+		IAVLCacheSize:       200_000,
+		FlushThreshold:      1 << 30,
+		TxCacheSize:         50_000,
+		DigestFilterBytes:   DefaultDigestFilterBytes,
+		OptimisticExecution: true,
 	}
 }
 
@@ -116,6 +124,25 @@ type Application struct {
 	checkN    uint32 // transactions accepted into the current mempool view
 
 	local localTxs // transactions this node received from their senders
+
+	// oeMu guards oe, the block executing ahead of FinalizeBlock.
+	oeMu sync.Mutex
+	oe   *optimistic
+}
+
+// optimistic is a proposed block executed on the working tree ahead of
+// FinalizeBlock (Options.OptimisticExecution). Its fields are written before
+// done is closed.
+type optimistic struct {
+	height int64
+	hash   []byte // the block's header hash
+	time   time.Time
+	txs    [][]byte
+	stop   atomic.Bool // set to end the execution early, between transactions
+	done   chan struct{}
+	res    *abcitypes.ResponseFinalizeBlock
+	staged *stagedBlock
+	err    error
 }
 
 type stagedBlock struct {
@@ -318,6 +345,7 @@ func (a *Application) rebuildIndex(from, to int64) error {
 
 // Close closes the databases.
 func (a *Application) Close() error {
+	a.abortOptimistic()
 	var errs []error
 	if a.index != nil {
 		errs = append(errs, a.index.close())
@@ -556,33 +584,144 @@ func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 			return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
 		}
 	}
+	a.startOptimistic(req)
 	return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_ACCEPT}, nil
 }
 
-// FinalizeBlock executes a decided block on the working tree and returns the
-// working hash. Nothing is persisted before Commit.
-func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+// startOptimistic starts executing an accepted proposal
+// (Options.OptimisticExecution), after discarding the execution of an
+// earlier round's proposal. It does not start on the chain's first block,
+// whose working tree also holds InitChain's unsaved writes, which a
+// rollback would lose.
+func (a *Application) startOptimistic(req *abcitypes.RequestProcessProposal) {
+	if !a.opts.OptimisticExecution {
+		return
+	}
+	a.abortOptimistic()
+	if c := a.committed.Load(); c.height == 0 || req.Height != c.height+1 {
+		return
+	}
+	o := &optimistic{height: req.Height, hash: req.Hash, time: req.Time, txs: req.Txs, done: make(chan struct{})}
+	a.oeMu.Lock()
+	a.oe = o
+	a.oeMu.Unlock()
+	go func() {
+		defer close(o.done)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		o.res, o.staged, o.err = a.execute(o.height, o.time, o.txs, &o.stop)
+	}()
+}
+
+// takeOptimistic returns the optimistic execution's result if it executed
+// the decided block; otherwise it rolls the execution back. The header hash
+// commits to the height, time and transactions; they are compared too, so
+// that the result is never taken for other inputs, whatever the caller
+// passes as the hash.
+func (a *Application) takeOptimistic(req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, bool) {
+	a.oeMu.Lock()
+	o := a.oe
+	a.oe = nil
+	a.oeMu.Unlock()
+	if o == nil {
+		return nil, false
+	}
+	same := o.height == req.Height && bytes.Equal(o.hash, req.Hash) && o.time.Equal(req.Time) &&
+		slices.EqualFunc(o.txs, req.Txs, bytes.Equal)
+	if !same {
+		o.stop.Store(true)
+	}
+	<-o.done
+	if same && o.err == nil {
+		a.mu.Lock()
+		a.staged = o.staged
+		a.mu.Unlock()
+		return o.res, true
+	}
+	a.rollbackOptimistic(o)
+	return nil, false
+}
+
+// abortOptimistic waits for an optimistic execution and rolls it back.
+func (a *Application) abortOptimistic() {
+	a.oeMu.Lock()
+	o := a.oe
+	a.oe = nil
+	a.oeMu.Unlock()
+	if o != nil {
+		o.stop.Store(true)
+		<-o.done
+		a.rollbackOptimistic(o)
+	}
+}
+
+// rollbackOptimistic discards what an optimistic execution wrote to the
+// working tree. Digests it added to the digest filter stay there: the
+// filter may hold digests that are not anchored (abci/filter.go).
+func (a *Application) rollbackOptimistic(o *optimistic) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if want := a.tree.WorkingVersion(); req.Height != want {
-		return nil, fmt.Errorf("abci: FinalizeBlock for height %d, the state expects %d", req.Height, want)
+	if a.staged != nil {
+		// A finalized block holds the working tree: the execution was
+		// refused before it wrote anything.
+		return
+	}
+	a.tree.Rollback()
+	a.log.Info("optimistic execution discarded", "height", o.height, "hash", fmt.Sprintf("%X", o.hash), "err", o.err)
+}
+
+// FinalizeBlock executes a decided block on the working tree and returns the
+// working hash, or takes the result of its optimistic execution. Nothing is
+// persisted before Commit.
+func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+	failpoint.Hit("finalize-before", req.Height)
+	res, ok := a.takeOptimistic(req)
+	if !ok {
+		a.mu.Lock()
+		var s *stagedBlock
+		var err error
+		res, s, err = a.execute(req.Height, req.Time, req.Txs, nil)
+		if err == nil {
+			a.staged = s
+		}
+		a.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	failpoint.Hit("finalize-after", req.Height)
+	return res, nil
+}
+
+// errExecutionStopped ends an optimistic execution whose block was not
+// decided.
+var errExecutionStopped = errors.New("abci: execution stopped: another block was decided")
+
+// execute runs a block's transactions on the working tree (a.mu held) and
+// returns FinalizeBlock's response and what Commit is to persist. A non-nil
+// stop, once set, ends it between transactions with errExecutionStopped.
+func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *atomic.Bool) (*abcitypes.ResponseFinalizeBlock, *stagedBlock, error) {
+	if want := a.tree.WorkingVersion(); height != want {
+		return nil, nil, fmt.Errorf("abci: FinalizeBlock for height %d, the state expects %d", height, want)
 	}
 	if a.staged != nil {
-		return nil, fmt.Errorf("abci: FinalizeBlock for height %d twice without Commit", req.Height)
+		return nil, nil, fmt.Errorf("abci: FinalizeBlock for height %d twice without Commit", height)
 	}
-	failpoint.Hit("finalize-before", req.Height)
-	info := ledger.BlockInfo{Height: req.Height, Time: req.Time}
-	e, err := a.ledger.NewExec(workingStore{a.tree}, indexView{x: a.index, height: req.Height, mark: true}, info, ledger.ModeDeliver)
+	info := ledger.BlockInfo{Height: height, Time: t}
+	e, err := a.ledger.NewExec(workingStore{a.tree}, indexView{x: a.index, height: height, mark: true}, info, ledger.ModeDeliver)
 	if err != nil {
-		return nil, fmt.Errorf("abci: FinalizeBlock %d: %w", req.Height, err)
+		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: %w", height, err)
 	}
 	var size int
-	for _, raw := range req.Txs {
+	for _, raw := range txs {
 		size += len(raw)
 	}
 	e.Reserve(size / ledger.DigestSize) // at most this many digests
-	res := &abcitypes.ResponseFinalizeBlock{TxResults: make([]*abcitypes.ExecTxResult, len(req.Txs))}
-	for i, raw := range req.Txs {
+	res := &abcitypes.ResponseFinalizeBlock{TxResults: make([]*abcitypes.ExecTxResult, len(txs))}
+	for i, raw := range txs {
+		if stop != nil && stop.Load() {
+			return nil, nil, errExecutionStopped
+		}
 		r := &abcitypes.ExecTxResult{}
 		res.TxResults[i] = r
 		tx, err := a.decodeValid(raw)
@@ -594,7 +733,7 @@ func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 		if err != nil {
 			// A storage failure: the block cannot be executed here. Stop
 			// rather than record a result other nodes would not compute.
-			return nil, fmt.Errorf("abci: FinalizeBlock %d tx %d: %w", req.Height, i, err)
+			return nil, nil, fmt.Errorf("abci: FinalizeBlock %d tx %d: %w", height, i, err)
 		}
 		r.Code, r.Codespace, r.Log = resultOf(out.Err)
 		if out.Result != nil {
@@ -604,16 +743,14 @@ func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 	}
 	end, err := e.End()
 	if err != nil {
-		return nil, fmt.Errorf("abci: FinalizeBlock %d end: %w", req.Height, err)
+		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d end: %w", height, err)
 	}
 	res.Events = toEvents(end.Events)
 	for _, v := range end.ValidatorUpdates {
 		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.Ed25519ValidatorUpdate(v.PubKey, v.Power))
 	}
 	res.AppHash = a.tree.WorkingHash()
-	a.staged = &stagedBlock{height: req.Height, time: req.Time, hash: res.AppHash, entries: e.NewDigests()}
-	failpoint.Hit("finalize-after", req.Height)
-	return res, nil
+	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, entries: e.NewDigests()}, nil
 }
 
 func toEvents(evs []ledger.Event) []abcitypes.Event {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,11 +80,12 @@ func block(t testing.TB, a *Application, height int64, txs ...[]byte) *abcitypes
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc, err := a.ProcessProposal(ctx, &abcitypes.RequestProcessProposal{Txs: prep.Txs, Height: height})
+	tm, hash := t0.Add(time.Duration(height)*time.Second), []byte(fmt.Sprintf("block %d", height))
+	proc, err := a.ProcessProposal(ctx, &abcitypes.RequestProcessProposal{Txs: prep.Txs, Height: height, Time: tm, Hash: hash})
 	if err != nil || proc.Status != abcitypes.ResponseProcessProposal_ACCEPT {
 		t.Fatalf("ProcessProposal: %v %v", proc, err)
 	}
-	fin, err := a.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Txs: prep.Txs, Height: height, Time: t0.Add(time.Duration(height) * time.Second)})
+	fin, err := a.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Txs: prep.Txs, Height: height, Time: tm, Hash: hash})
 	if err != nil {
 		t.Fatalf("FinalizeBlock: %v", err)
 	}

@@ -100,6 +100,10 @@ type StateConfig struct {
 	// that received it from the agency checked and the block decides
 	// (abci.Options.LightRelayedChecks; docs/performance.md).
 	LightRelayedChecks bool `toml:"light_relayed_checks"`
+	// OptimisticExecution executes a proposed block while the validators
+	// vote on it, and uses the result when that block is decided
+	// (abci.Options.OptimisticExecution; docs/performance.md).
+	OptimisticExecution bool `toml:"optimistic_execution"`
 }
 
 // Duration is a time.Duration written as a string ("5s") in TOML.
@@ -138,7 +142,7 @@ func DefaultAppConfig() *AppConfig {
 			SubmitTimeout:        Duration{30 * time.Second},
 			MaxInFlight:          256,
 		},
-		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 256, LightRelayedChecks: true},
+		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 256, LightRelayedChecks: true, OptimisticExecution: true},
 		P2P:   P2PConfig{BlockPartHold: Duration{partrelay.DefaultHold}},
 	}
 }

@@ -64,14 +64,15 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	}
 	blocks := &blockStoreSource{backend: dbm.BackendType(cfg.Comet.DBBackend), dir: cfg.Comet.DBDir()}
 	app, err := abci.NewApplication(abci.Options{
-		Dir:                filepath.Join(cfg.Comet.DBDir(), "app"),
-		ChainID:            genDoc.ChainID,
-		IAVLCacheSize:      cfg.App.State.IAVLCacheSize,
-		TxCacheSize:        cfg.App.State.TxCacheSize,
-		DigestFilterBytes:  digestFilterBytes(cfg.App.State.DigestFilterMB),
-		LightRelayedChecks: cfg.App.State.LightRelayedChecks,
-		Blocks:             blocks,
-		Logger:             logger.With("module", "notary"),
+		Dir:                 filepath.Join(cfg.Comet.DBDir(), "app"),
+		ChainID:             genDoc.ChainID,
+		IAVLCacheSize:       cfg.App.State.IAVLCacheSize,
+		TxCacheSize:         cfg.App.State.TxCacheSize,
+		DigestFilterBytes:   digestFilterBytes(cfg.App.State.DigestFilterMB),
+		LightRelayedChecks:  cfg.App.State.LightRelayedChecks,
+		OptimisticExecution: cfg.App.State.OptimisticExecution,
+		Blocks:              blocks,
+		Logger:              logger.With("module", "notary"),
 	})
 	blocks.close()
 	if err != nil {

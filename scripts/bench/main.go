@@ -55,6 +55,7 @@ type options struct {
 	commit    time.Duration
 	pprofOut  string
 	gossip    bool
+	noOE      bool
 	memLimit  string
 	baseWin   time.Duration
 	skipKV    bool
@@ -98,6 +99,7 @@ func parseFlags() options {
 	flag.IntVar(&o.receipts, "receipts", 0, "at most this many sampled receipts are fetched and verified (default 3000, quick 100)")
 	flag.Float64Var(&o.sample, "sample", 0.01, "fraction of committed digests sampled for receipt verification")
 	flag.DurationVar(&o.commit, "timeout-commit", 300*time.Millisecond, "CometBFT timeout_commit of both chains")
+	flag.BoolVar(&o.noOE, "no-optimistic", false, "notary nodes execute each block only when it is decided (state.optimistic_execution = false); by default they execute a proposal while the validators vote on it (docs/performance.md)")
 	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes gossip their mempools (mempool.broadcast = true, CometBFT's default); by default they do not, and each node forwards the transactions its gateway accepts to the next proposers (app/internal/forward, docs/performance.md)")
 	flag.StringVar(&o.memLimit, "node-memory-limit", "1GiB", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); empty keeps Go's defaults, as --quick does unless this flag is given (a new node's heap first grows to the budget, a page fault per page, which costs a 6-second window half its rate)")
 	flag.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of the first notary node, taken during the steady window, to this file")
@@ -189,7 +191,7 @@ func run(ctx context.Context, o options) (err error) {
 		Started: started.UTC().Format(time.RFC3339),
 		Settings: settings{
 			Validators: 4, Agencies: o.agencies, BatchDigests: o.batch, InFlight: o.inFlight,
-			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, NodeMemoryLimit: o.memLimit, Warmup: o.warmup.String(), Window: o.duration.String(),
+			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, NodeMemoryLimit: o.memLimit, Warmup: o.warmup.String(), Window: o.duration.String(),
 			HalfWindow: o.half.String(), BaselineWindow: o.baseWin.String(), SampleFraction: o.sample, ReceiptCap: o.receipts,
 		},
 	}

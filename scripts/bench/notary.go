@@ -56,6 +56,7 @@ func tuneNotary(home string, o options, pprofAddr string) error {
 	c.LogLevel = "state:info,*:error"
 	c.Mempool.Broadcast = o.gossip
 	c.RPC.PprofListenAddress = pprofAddr
+	cfg.App.State.OptimisticExecution = !o.noOE
 	g := &cfg.App.Gateway
 	g.MaxInFlight = max(g.MaxInFlight, 4*o.inFlight)
 	return app.SaveConfig(cfg)

@@ -27,19 +27,20 @@ type report struct {
 }
 
 type settings struct {
-	Validators      int     `json:"validators"`
-	Agencies        int     `json:"agencies"`
-	BatchDigests    int     `json:"batch_digests"`
-	InFlight        int     `json:"in_flight_per_agency"`
-	TimeoutCommit   string  `json:"timeout_commit"`
-	MempoolGossip   bool    `json:"mempool_gossip"`
-	NodeMemoryLimit string  `json:"node_memory_limit,omitempty"`
-	Warmup          string  `json:"warmup"`
-	Window          string  `json:"window"`
-	HalfWindow      string  `json:"half_window"`
-	BaselineWindow  string  `json:"baseline_window"`
-	SampleFraction  float64 `json:"receipt_sample_fraction"`
-	ReceiptCap      int     `json:"receipt_cap"`
+	Validators          int     `json:"validators"`
+	Agencies            int     `json:"agencies"`
+	BatchDigests        int     `json:"batch_digests"`
+	InFlight            int     `json:"in_flight_per_agency"`
+	TimeoutCommit       string  `json:"timeout_commit"`
+	MempoolGossip       bool    `json:"mempool_gossip"`
+	OptimisticExecution bool    `json:"optimistic_execution"`
+	NodeMemoryLimit     string  `json:"node_memory_limit,omitempty"`
+	Warmup              string  `json:"warmup"`
+	Window              string  `json:"window"`
+	HalfWindow          string  `json:"half_window"`
+	BaselineWindow      string  `json:"baseline_window"`
+	SampleFraction      float64 `json:"receipt_sample_fraction"`
+	ReceiptCap          int     `json:"receipt_cap"`
 }
 
 type notaryResult struct {
@@ -262,6 +263,9 @@ func (r *report) print(w io.Writer) {
 	mempool := "transactions forwarded to the next proposers"
 	if s.MempoolGossip {
 		mempool = "mempool gossip"
+	}
+	if !s.OptimisticExecution {
+		mempool += ", no optimistic execution"
 	}
 	if s.NodeMemoryLimit != "" {
 		mempool += ", GOMEMLIMIT " + s.NodeMemoryLimit + " with GOGC=off"
