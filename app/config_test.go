@@ -57,3 +57,45 @@ func TestLoadConfigBlockPartHold(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadConfigOptimisticExecution: state.optimistic_execution is written
+// on, stays on when absent (an app.toml of an older release), and can be
+// turned off.
+func TestLoadConfigOptimisticExecution(t *testing.T) {
+	cases := []struct {
+		name    string
+		setting string // replaces the saved line; "" removes it
+		want    bool
+	}{
+		{name: "default", setting: "optimistic_execution = true", want: true},
+		{name: "absent", setting: "", want: true},
+		{name: "off", setting: "optimistic_execution = false", want: false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			if err := SaveConfig(&Config{Home: home, Comet: cmtcfg.DefaultConfig(), App: DefaultAppConfig()}); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(home, AppConfigFile)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const saved = "optimistic_execution = true"
+			if !strings.Contains(string(b), saved) {
+				t.Fatalf("app.toml lacks %s:\n%s", saved, b)
+			}
+			if err := os.WriteFile(path, []byte(strings.Replace(string(b), saved, tc.setting, 1)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := LoadConfig(home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.App.State.OptimisticExecution; got != tc.want {
+				t.Fatalf("optimistic_execution = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
