@@ -25,23 +25,7 @@ func TestLoadConfigBlockPartHold(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			home := t.TempDir()
-			if err := SaveConfig(&Config{Home: home, Comet: cmtcfg.DefaultConfig(), App: DefaultAppConfig()}); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(home, AppConfigFile)
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const saved = `block_part_hold = "200ms"`
-			if !strings.Contains(string(b), saved) {
-				t.Fatalf("app.toml lacks %s:\n%s", saved, b)
-			}
-			if err := os.WriteFile(path, []byte(strings.Replace(string(b), saved, tc.setting, 1)), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			c, err := LoadConfig(home)
+			c, err := loadWithSetting(t, `block_part_hold = "200ms"`, tc.setting)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("LoadConfig error = %v, want one with %q", err, tc.wantErr)
@@ -73,23 +57,7 @@ func TestLoadConfigOptimisticExecution(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			home := t.TempDir()
-			if err := SaveConfig(&Config{Home: home, Comet: cmtcfg.DefaultConfig(), App: DefaultAppConfig()}); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(home, AppConfigFile)
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const saved = "optimistic_execution = true"
-			if !strings.Contains(string(b), saved) {
-				t.Fatalf("app.toml lacks %s:\n%s", saved, b)
-			}
-			if err := os.WriteFile(path, []byte(strings.Replace(string(b), saved, tc.setting, 1)), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			c, err := LoadConfig(home)
+			c, err := loadWithSetting(t, "optimistic_execution = true", tc.setting)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,4 +66,27 @@ func TestLoadConfigOptimisticExecution(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadWithSetting saves the default configuration into a new home, checks
+// that app.toml holds the line saved, replaces it with setting ("" removes
+// it) and loads the configuration again.
+func loadWithSetting(t *testing.T, saved, setting string) (*Config, error) {
+	t.Helper()
+	home := t.TempDir()
+	if err := SaveConfig(&Config{Home: home, Comet: cmtcfg.DefaultConfig(), App: DefaultAppConfig()}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(home, AppConfigFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), saved) {
+		t.Fatalf("app.toml lacks %s:\n%s", saved, b)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), saved, setting, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return LoadConfig(home)
 }
