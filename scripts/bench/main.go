@@ -206,16 +206,18 @@ func run(ctx context.Context, o options) (err error) {
 		if err != nil {
 			return fmt.Errorf("notary: %w", err)
 		}
+		// A baseline that fails is reported as such: the figures measured
+		// before it are kept, and the run still ends with an error.
 		if !o.skipKV {
 			rep.KVStore, err = runKVStore(ctx, o, bins, filepath.Join(work, "kvstore"), procs)
 			if err != nil {
-				return fmt.Errorf("kvstore baseline: %w", err)
+				rep.baselineFailed("kvstore", err)
 			}
 		}
-		if !o.skipTess {
+		if !o.skipTess && ctx.Err() == nil {
 			rep.Tessera, err = runTessera(ctx, o, bins, filepath.Join(work, "tessera"), procs)
 			if err != nil {
-				return fmt.Errorf("tessera baseline: %w", err)
+				rep.baselineFailed("tessera", err)
 			}
 		}
 	}
@@ -234,7 +236,19 @@ func run(ctx context.Context, o options) (err error) {
 		}
 		logf("wrote %s", o.jsonOut)
 	}
-	return nil
+	if len(rep.BaselineErrors) > 0 {
+		return fmt.Errorf("baselines failed: %v", rep.BaselineErrors)
+	}
+	return ctx.Err()
+}
+
+// baselineFailed records why a baseline has no figures.
+func (r *report) baselineFailed(name string, err error) {
+	logf("%s baseline failed: %v", name, err)
+	if r.BaselineErrors == nil {
+		r.BaselineErrors = map[string]string{}
+	}
+	r.BaselineErrors[name] = err.Error()
 }
 
 // logf prints a progress line on stderr.

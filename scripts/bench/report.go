@@ -22,8 +22,11 @@ type report struct {
 	KVStore  *kvResult      `json:"kvstore,omitempty"`
 	Tessera  *tesseraResult `json:"tessera,omitempty"`
 	Limits   *limitsResult  `json:"limits,omitempty"`
-	Ratios   ratios         `json:"ratios"`
-	Targets  []target       `json:"targets"`
+	// BaselineErrors says why a baseline has no figures (its system failed
+	// in this run); the run's other figures are still reported.
+	BaselineErrors map[string]string `json:"baseline_errors,omitempty"`
+	Ratios         ratios            `json:"ratios"`
+	Targets        []target          `json:"targets"`
 }
 
 type settings struct {
@@ -201,12 +204,12 @@ func (r *report) finish(elapsed time.Duration) {
 	if r.Ratios.OursOverTessera > 0 {
 		add(">= 10x Tessera POSIX", fmt.Sprintf("%.1fx", r.Ratios.OursOverTessera), yes(r.Ratios.OursOverTessera >= 10))
 	} else {
-		add(">= 10x Tessera POSIX", "-", "not measured")
+		add(">= 10x Tessera POSIX", "-", r.notMeasured("tessera"))
 	}
 	if r.Ratios.OursOverKVStore > 0 {
 		add(">= 30x kvstore", fmt.Sprintf("%.1fx", r.Ratios.OursOverKVStore), yes(r.Ratios.OursOverKVStore >= 30))
 	} else {
-		add(">= 30x kvstore", "-", "not measured")
+		add(">= 30x kvstore", "-", r.notMeasured("kvstore"))
 	}
 	if h := r.Notary.Half; h != nil && h.LatencyMs.N > 0 {
 		add("p99 submit-to-commit <= 2 s at half peak", fmt.Sprintf("%.0f ms at %.0f/s", h.LatencyMs.P99, h.DigestsPerSec), yes(h.LatencyMs.P99 <= 2000))
@@ -314,6 +317,11 @@ func (r *report) print(w io.Writer) {
 		row("limit: SHA-256 node hashes/s per core", num(l.SHA256NodesPerSecCore), fmt.Sprintf("%s/s on %d cores; 4-validator hashing ceiling %s digests/s", num(l.SHA256NodesPerSecAll), l.Cores, num(l.HashCeiling)))
 		row("limit: ed25519 verifies/s per core", num(l.Ed25519VerifyPerSecCore), fmt.Sprintf("%s/s on %d cores", num(l.Ed25519VerifyPerSecAll), l.Cores))
 	}
+	for _, name := range []string{"kvstore", "tessera"} {
+		if e, ok := r.BaselineErrors[name]; ok {
+			row(name+": failed", "-", truncate(e, 200))
+		}
+	}
 	ra := r.Ratios
 	if ra.OursOverKVStore > 0 {
 		row("ratio ours / kvstore", fmt.Sprintf("%.1fx", ra.OursOverKVStore), "")
@@ -381,4 +389,12 @@ func fmtRSS(a, b, m []float64) string {
 		parts = append(parts, fmt.Sprintf("%.0f->%.0f(%.0f)", a[i], b[i], m[i]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// notMeasured is the verdict of a ratio target whose baseline has no figures.
+func (r *report) notMeasured(baseline string) string {
+	if _, ok := r.BaselineErrors[baseline]; ok {
+		return "not measured (the baseline failed)"
+	}
+	return "not measured"
 }
