@@ -196,6 +196,7 @@ func run(ctx context.Context, o options) (err error) {
 		},
 	}
 	logf("work directory %s; %d cores (GOMAXPROCS %d); load average %s", work, runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage())
+	checkDiskSpace(work, o.warmup+o.duration+o.half)
 
 	if !o.onlyLimit {
 		bins, err := buildAll(ctx, o, root, work)
@@ -240,6 +241,26 @@ func run(ctx context.Context, o options) (err error) {
 		return fmt.Errorf("baselines failed: %v", rep.BaselineErrors)
 	}
 	return ctx.Err()
+}
+
+// diskBytesPerSecond is what the notary's four nodes keep on disk per second
+// of load at the rates of docs/performance.md: 92 bytes a digest a node
+// (block store included) at up to 200,000 digests/s.
+const diskBytesPerSecond = 4 * 92 * 200_000
+
+// checkDiskSpace warns when the work directory's file system may fill up
+// during the load: a full disk halts the chain (every node's writes fail).
+func checkDiskSpace(dir string, load time.Duration) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		logf("cannot tell the free disk space of %s: %v", dir, err)
+		return
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	need := uint64(load.Seconds() * diskBytesPerSecond)
+	if free < need {
+		logf("WARNING: %s has %.1f GB free; the notary's nodes may write up to %.1f GB in %s of load, and a full disk halts the chain", dir, float64(free)/1e9, float64(need)/1e9, load)
+	}
 }
 
 // baselineFailed records why a baseline has no figures.
