@@ -619,10 +619,7 @@ func (a *Application) startOptimistic(req *abcitypes.RequestProcessProposal) {
 // that the result is never taken for other inputs, whatever the caller
 // passes as the hash.
 func (a *Application) takeOptimistic(req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, bool) {
-	a.oeMu.Lock()
-	o := a.oe
-	a.oe = nil
-	a.oeMu.Unlock()
+	o := a.detachOptimistic()
 	if o == nil {
 		return nil, false
 	}
@@ -644,15 +641,20 @@ func (a *Application) takeOptimistic(req *abcitypes.RequestFinalizeBlock) (*abci
 
 // abortOptimistic waits for an optimistic execution and rolls it back.
 func (a *Application) abortOptimistic() {
-	a.oeMu.Lock()
-	o := a.oe
-	a.oe = nil
-	a.oeMu.Unlock()
-	if o != nil {
+	if o := a.detachOptimistic(); o != nil {
 		o.stop.Store(true)
 		<-o.done
 		a.rollbackOptimistic(o)
 	}
+}
+
+// detachOptimistic returns the optimistic execution, if any, and forgets it.
+func (a *Application) detachOptimistic() *optimistic {
+	a.oeMu.Lock()
+	defer a.oeMu.Unlock()
+	o := a.oe
+	a.oe = nil
+	return o
 }
 
 // rollbackOptimistic discards what an optimistic execution wrote to the
