@@ -136,6 +136,19 @@ func (s *loadStats) fail(msg string) {
 	s.mu.Unlock()
 }
 
+// batches returns the batches committed in [from, to).
+func (s *loadStats) batches(from, to time.Time) []committedBatch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []committedBatch
+	for _, b := range s.committed {
+		if !b.at.Before(from) && b.at.Before(to) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // window sums the batches committed in [from, to).
 func (s *loadStats) window(from, to time.Time) (digests int, txs int, lat []time.Duration) {
 	s.mu.Lock()
@@ -441,7 +454,7 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 	if !sleepCtx(ctx, o.warmup) {
 		return nil, ctx.Err()
 	}
-	peak, err := measureWindow(ctx, "peak", o, st, nodes, pprofAddr, clients[0].gw)
+	peak, err := measureWindow(ctx, "peak", o, st, nodes, pprofAddr, clients[0].gw, man.Nodes[0].RPC)
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +475,7 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 		if !sleepCtx(ctx, settle) {
 			return nil, ctx.Err()
 		}
-		half, err := measureWindow(ctx, "half", o, st, nodes, "", clients[0].gw)
+		half, err := measureWindow(ctx, "half", o, st, nodes, "", clients[0].gw, man.Nodes[0].RPC)
 		if err != nil {
 			return nil, err
 		}
@@ -507,7 +520,7 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 
 // measureWindow measures one steady window: committed digests/s, latency,
 // CPU and RSS of the node processes, sampled over time.
-func measureWindow(ctx context.Context, name string, o options, st *loadStats, nodes []*proc, pprofAddr string, gw gatewayv1.GatewayClient) (*windowResult, error) {
+func measureWindow(ctx context.Context, name string, o options, st *loadStats, nodes []*proc, pprofAddr string, gw gatewayv1.GatewayClient, rpcAddr string) (*windowResult, error) {
 	d := o.duration
 	if name == "half" {
 		d = o.half
@@ -587,6 +600,11 @@ func measureWindow(ctx context.Context, name string, o options, st *loadStats, n
 		w.DiskReadPer, w.DiskWrittenPer = float64(read1-read0)/per, float64(written1-written0)/per
 	}
 	w.RSSStartMiB, w.RSSEndMiB, w.RSSMaxMiB = rss0, rssAll(nodes), maxRSS
+	if hw, err := measureHeightWaits(ctx, rpcAddr, st.batches(t0, t1)); err != nil {
+		logf("notary: %s heights waited: %v", name, err)
+	} else {
+		w.Waits = hw
+	}
 	if prof != nil {
 		if err := <-prof; err != nil {
 			logf("notary: pprof: %v", err)

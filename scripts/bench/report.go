@@ -78,6 +78,7 @@ type windowResult struct {
 	RSSMaxMiB        []float64     `json:"rss_max_mib"`
 	Series           []seriesPoint `json:"series"`
 	Profile          string        `json:"cpu_profile,omitempty"`
+	Waits            *heightWaits  `json:"heights,omitempty"`
 }
 
 type seriesPoint struct {
@@ -286,6 +287,10 @@ func (r *report) print(w io.Writer) {
 		if h := n.Half; h != nil {
 			row("  at half peak: digests/s", num(h.DigestsPerSec), fmt.Sprintf("target %s/s", num(h.TargetPerSec)))
 			row("  submit-to-committed at half peak", fmtLat(h.LatencyMs), "")
+			if hw := h.Waits; hw != nil {
+				row("  at half peak: heights waited", fmtWaited(hw.Waited), fmt.Sprintf("slowest 1%%: %s; %d heights (%d above round 0), p50 %s p99 %s ms long", fmtWaited(hw.TailWaited), hw.Heights, hw.Rounds, fmtMs(hw.HeightMs.P50), fmtMs(hw.HeightMs.P99)))
+				row("  at half peak: decided to answered", fmtLat(hw.AnswerMs), "slowest 1%: "+fmtLat(hw.TailAnsMs)+"; their heights "+fmtLat(hw.TailHeightMs))
+			}
 		}
 		rc := n.Receipts
 		row("  receipts checked (1% sample)", fmt.Sprintf("%d", rc.Checked), fmt.Sprintf("of %d wanted (%d sampled of %d committed digests); fetch errors %d, verify failures %d", rc.Wanted, rc.Candidates, rc.SampleOf, rc.FetchErrors, rc.Invalid))
