@@ -55,9 +55,11 @@ type Options struct {
 	// LightRelayedChecks checks a transaction this node did not receive
 	// from its sender (one relayed by a peer's mempool) with
 	// ledger.Exec.RunRelayed: everything but each digest's novelty, which
-	// the node that received it checked and the block decides. A
+	// the node that received it checked and the block decides; one whose
+	// sequence is ahead of its signer's next is held (ledger.Outcome.Held)
+	// until PrepareProposal can place it after the one before it. A
 	// transaction is this node's own when MarkLocal named it (the gateway
-	// does). Off, every CheckTx checks in full.
+	// does). Off, every CheckTx checks in full and holds nothing.
 	LightRelayedChecks bool
 	// OptimisticExecution executes a proposed block when ProcessProposal
 	// accepts it, while the validators vote, and FinalizeBlock returns that
@@ -116,6 +118,9 @@ type Application struct {
 	staged *stagedBlock
 
 	committed atomic.Pointer[commitInfo]
+	// proposed is the greatest height whose proposal this node has seen
+	// (ProposedHeight).
+	proposed atomic.Int64
 
 	// checkMu guards the mempool's view of the state.
 	checkMu   sync.Mutex
@@ -535,7 +540,7 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 		run = a.check.RunRelayed
 	}
 	out, err := run(a.checkN, tx)
-	if err == nil && out.Err == nil {
+	if err == nil && out.Err == nil && !out.Held {
 		a.checkN++
 	}
 	if err != nil {
@@ -557,16 +562,27 @@ func checkResult(err error, result *notaryv1.TxResult) *abcitypes.ResponseCheckT
 }
 
 // PrepareProposal keeps the mempool's transactions that pass the
-// state-independent checks, up to the block size.
+// state-independent checks, in the order ledger.ProposalOrder gives against
+// the committed state (a held transaction after the one before it), up to
+// the block size.
 func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
+	a.sawProposal(req.Height)
+	valid := make([]*ledger.Tx, 0, len(req.Txs))
+	for _, raw := range req.Txs {
+		if tx, err := a.decodeValid(raw); err == nil {
+			valid = append(valid, tx)
+		}
+	}
+	order, err := a.proposalOrder(valid)
+	if err != nil {
+		return nil, err
+	}
 	var txs [][]byte
 	var size int64
-	for _, raw := range req.Txs {
+	for _, i := range order {
+		raw := valid[i].Raw
 		if size+int64(len(raw)) > req.MaxTxBytes {
 			break
-		}
-		if _, err := a.decodeValid(raw); err != nil {
-			continue
 		}
 		txs = append(txs, raw)
 		size += int64(len(raw))
@@ -574,10 +590,45 @@ func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestP
 	return &abcitypes.ResponsePrepareProposal{Txs: txs}, nil
 }
 
+// ProposedHeight is the greatest height whose proposal this node has seen:
+// built it (PrepareProposal) or received it (ProcessProposal).
+func (a *Application) ProposedHeight() int64 { return a.proposed.Load() }
+
+func (a *Application) sawProposal(height int64) {
+	for {
+		p := a.proposed.Load()
+		if height <= p || a.proposed.CompareAndSwap(p, height) {
+			return
+		}
+	}
+}
+
+// proposalOrder is ledger.ProposalOrder against the last committed state;
+// before the first commit, the mempool's order.
+func (a *Application) proposalOrder(txs []*ledger.Tx) ([]int, error) {
+	if a.committed.Load().height == 0 {
+		order := make([]int, len(txs))
+		for i := range order {
+			order[i] = i
+		}
+		return order, nil
+	}
+	view, err := a.StateAt(0)
+	if err != nil {
+		return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
+	}
+	order, err := ledger.ProposalOrder(view, txs)
+	if err != nil {
+		return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
+	}
+	return order, nil
+}
+
 // ProcessProposal refuses a block carrying a transaction that fails the
 // state-independent checks: malformed, non-canonical, for another chain,
 // badly signed, or carrying an ill-formed message.
 func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error) {
+	a.sawProposal(req.Height)
 	for i, raw := range req.Txs {
 		if _, err := a.decodeValid(raw); err != nil {
 			a.log.Info("rejecting proposal", "height", req.Height, "tx", i, "err", err)

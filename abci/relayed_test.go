@@ -1,7 +1,9 @@
 package abci
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -72,5 +74,67 @@ func TestLightRelayedChecks(t *testing.T) {
 				t.Fatalf("FinalizeBlock: code %d (%s), want %d", r.Code, r.Log, dupCode)
 			}
 		})
+	}
+}
+
+// TestHeldRelayedTransactions: a relayed transaction ahead of its signer's
+// next sequence enters the mempool (held), one from the sender's own node
+// does not, PrepareProposal puts the held one after the transaction before
+// it (or leaves it out without it), and the block commits both.
+func TestHeldRelayedTransactions(t *testing.T) {
+	ctx := context.Background()
+	agency := abcitest.Agencies[0]
+	anchor := func(seq uint64) []byte {
+		return identity.SignTx(testChain, abcitest.Key("agency/"+agency), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+			AgencyId: agency, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: digestsOf(fmt.Sprint("held", seq), 3)}}})
+	}
+	opts := DefaultOptions(t.TempDir(), testChain)
+	opts.LightRelayedChecks = true
+	a, err := NewApplication(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	gen, _ := protojson.Marshal(abcitest.Genesis())
+	initChainWith(t, a, gen)
+	finalizeCommit(t, a, 1, nil)
+	first, second, local := anchor(0), anchor(1), anchor(2)
+	check := func(tx []byte) uint32 {
+		t.Helper()
+		res, err := a.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: tx, Type: abcitypes.CheckTxType_New})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Code
+	}
+	if c := check(second); c != abcitypes.CodeTypeOK {
+		t.Fatalf("relayed sequence 1 before 0: code %d, want it held", c)
+	}
+	a.MarkLocal(ledger.TxHash(local))
+	if c := check(local); c != ledger.ErrSequenceSkipped.Code() {
+		t.Fatalf("local sequence 2 before 0: code %d, want %d", c, ledger.ErrSequenceSkipped.Code())
+	}
+	if c := check(first); c != abcitypes.CodeTypeOK {
+		t.Fatalf("relayed sequence 0: code %d", c)
+	}
+	prepare := func(txs ...[]byte) [][]byte {
+		t.Helper()
+		prep, err := a.PrepareProposal(ctx, &abcitypes.RequestPrepareProposal{Txs: txs, MaxTxBytes: 22 << 20, Height: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prep.Txs
+	}
+	if got := prepare(second); len(got) != 0 {
+		t.Fatalf("proposal of sequence 1 alone: %d transactions, want none", len(got))
+	}
+	got := prepare(second, first)
+	if len(got) != 2 || !bytes.Equal(got[0], first) || !bytes.Equal(got[1], second) {
+		t.Fatalf("proposal of sequences 1, 0: %d transactions, not 0 then 1", len(got))
+	}
+	for i, r := range finalizeCommit(t, a, 2, got).TxResults {
+		if r.Code != abcitypes.CodeTypeOK {
+			t.Fatalf("transaction %d: code %d (%s)", i, r.Code, r.Log)
+		}
 	}
 }

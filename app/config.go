@@ -97,8 +97,9 @@ type StateConfig struct {
 	DigestFilterMB int `toml:"digest_filter_mb"`
 	// LightRelayedChecks: a transaction relayed by a peer's mempool is
 	// checked in full except for the novelty of each digest, which the node
-	// that received it from the agency checked and the block decides
-	// (abci.Options.LightRelayedChecks; docs/performance.md).
+	// that received it from the agency checked and the block decides, and
+	// one whose sequence is ahead is held until the one before it is
+	// proposed (abci.Options.LightRelayedChecks; docs/performance.md).
 	LightRelayedChecks bool `toml:"light_relayed_checks"`
 	// OptimisticExecution executes a proposed block while the validators
 	// vote on it, and uses the result when that block is decided

@@ -66,7 +66,24 @@ type Outcome struct {
 	Err    error
 	Result *notaryv1.TxResult
 	Events []Event
+	// Held is set by RunRelayed for a transaction whose sequence is ahead
+	// of its signer's next one by at most MaxSequenceAhead: the mempool
+	// holds it, unchecked beyond its signer's authorization and unapplied,
+	// until the transactions before it are committed (Err is nil).
+	Held bool
 }
+
+// MaxSequenceAhead is how far ahead of its signer's next sequence a relayed
+// transaction may be and still be held by a mempool (Outcome.Held).
+// Consecutive transactions of one sender are forwarded to different
+// proposers when a height ends between them; a proposer that refused the
+// later one for want of the earlier left it to the sender's own node, one
+// proposer in four (docs/performance.md, finding 31). A sender's gateway
+// keeps at most max_in_flight transactions outstanding, 16 by default.
+const MaxSequenceAhead = 64
+
+// errHeld ends the checks of a relayed transaction that is ahead.
+var errHeld = errors.New("sequence ahead: held")
 
 // IndexEntry is a digest anchored by the block, for the digest index.
 type IndexEntry struct {
@@ -271,8 +288,11 @@ func (e *Exec) Run(txIndex uint32, tx *Tx) (Outcome, error) {
 // remember its digests for the mempool's later checks). That rule costs a
 // lookup per digest and is decided by the block that includes the
 // transaction, where a repeated digest fails the transaction with its
-// original record; the mempool only holds transactions for proposers. In
-// ModeDeliver it is Run.
+// original record; the mempool only holds transactions for proposers.
+// A transaction whose sequence is ahead (at most MaxSequenceAhead) is held
+// (Outcome.Held) after its signer's authorization is checked: the
+// transactions before it reached other proposers, and ProposalOrder keeps
+// it out of a block until they are committed. In ModeDeliver it is Run.
 func (e *Exec) RunRelayed(txIndex uint32, tx *Tx) (Outcome, error) {
 	return e.run(txIndex, tx, e.mode == ModeCheck)
 }
@@ -284,6 +304,9 @@ func (e *Exec) run(txIndex uint32, tx *Tx, relayed bool) (Outcome, error) {
 	var se *StoreError
 	if errors.As(err, &se) {
 		return Outcome{}, se
+	}
+	if errors.Is(err, errHeld) {
+		return Outcome{Held: true}, nil
 	}
 	if err != nil {
 		out := Outcome{Err: err}
@@ -465,6 +488,8 @@ func (c *txContext) checkSequence() error {
 	switch {
 	case got < want:
 		return wrapf(ErrSequenceReplayed, "sequence %d, next is %d", got, want)
+	case got > want && c.relayed && got-want <= MaxSequenceAhead:
+		return errHeld
 	case got > want:
 		return wrapf(ErrSequenceSkipped, "sequence %d, next is %d", got, want)
 	}
