@@ -121,7 +121,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	}
 	relay.Attach(cons)
 	if fwd != nil {
-		fwd.Attach(comet.Mempool(), env.ConsensusState)
+		fwd.Attach(comet.Mempool(), env.ConsensusState, app.ProposedHeight)
 	}
 	// The block store's tables and the consensus log's old files are not
 	// read in normal operation: out of the page cache with them, which then

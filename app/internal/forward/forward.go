@@ -7,9 +7,11 @@
 // that has it (duplicates included) and then again inside the block: on the
 // 4-validator bench most of a node's network work. Without it, a transaction
 // waits in its node's mempool until that node proposes, one block in N.
-// Forwarding sends it once to the proposers of the next two heights (the
-// one in progress and the one after it), the only nodes that need it early:
-// one of them proposes it, and the origin still holds it if none does.
+// Forwarding sends it once to the proposers of the next two heights not yet
+// proposed (the one in progress and the one after it, or, once this node
+// has the proposal of the height in progress, the two after it), the only
+// nodes that need it early: one of them proposes it, and the origin still
+// holds it if none does.
 //
 // Peers learn each other's validator address with a hello on their own
 // channel when they connect. A wrong hello only misroutes transactions
@@ -61,11 +63,31 @@ type Reactor struct {
 	byVal   map[string]p2p.ID // validator address -> peer
 	byPeer  map[p2p.ID]string // peer -> validator address (one each)
 
-	// proposers are the addresses of the next Ahead proposers, refreshed
-	// from the consensus state by a goroutine: Forward never waits for the
-	// consensus lock, which is held while a block executes.
-	proposers atomic.Pointer[[]string]
-	quit      chan struct{}
+	// proposers are the addresses of the proposers of the height in
+	// progress and the Ahead+1 after it, refreshed from the consensus state
+	// by a goroutine: Forward never waits for the consensus lock, which is
+	// held while a block executes.
+	proposers atomic.Pointer[upcoming]
+	// proposed gives the greatest height this node has seen a proposal of
+	// (nil: unknown).
+	proposed func() int64
+	quit     chan struct{}
+}
+
+// upcoming is the proposers of heights base, base+1, ...
+type upcoming struct {
+	base  int64
+	addrs []string
+}
+
+// targets are the proposers of the first Ahead heights after the height of
+// the last proposal seen, proposed (0: none), and not before base.
+func (u *upcoming) targets(proposed int64) []string {
+	start := 0
+	if proposed >= u.base {
+		start = int(min(proposed-u.base+1, int64(len(u.addrs))))
+	}
+	return u.addrs[start:min(start+Ahead, len(u.addrs))]
 }
 
 // refreshEvery is how often the upcoming proposers are recomputed; a block
@@ -82,10 +104,18 @@ func New(self cmtcrypto.Address, maxTxBytes int, logger log.Logger) *Reactor {
 }
 
 // Attach gives the reactor the node's mempool and consensus state; until
-// then it forwards nothing and drops what it receives.
-func (r *Reactor) Attach(mp mempl.Mempool, cons Consensus) {
+// then it forwards nothing and drops what it receives. proposed, if not
+// nil, gives the greatest height whose proposal this node has seen (its
+// application's PrepareProposal or ProcessProposal): from then on that
+// height's proposer is skipped. The consensus state alone says only which
+// height is in progress, and is not read while a block executes; without
+// it, a transaction that arrived after the proposal went to that proposer,
+// which no longer needed it, and to one other, and waited for the origin's
+// turn when that one had proposed before it arrived (docs/performance.md,
+// finding 31).
+func (r *Reactor) Attach(mp mempl.Mempool, cons Consensus, proposed func() int64) {
 	r.mu.Lock()
-	r.mempool, r.cons = mp, cons
+	r.mempool, r.cons, r.proposed = mp, cons, proposed
 	r.mu.Unlock()
 }
 
@@ -112,7 +142,8 @@ func (r *Reactor) follow() {
 }
 
 // refresh computes the proposers of the height in progress (the state's
-// Validators) and of the next ones (its NextValidators, advanced).
+// Validators) and of the next ones (its NextValidators, advanced), at
+// round 0.
 func (r *Reactor) refresh() {
 	r.mu.RLock()
 	cons := r.cons
@@ -124,8 +155,8 @@ func (r *Reactor) refresh() {
 	if st.Validators == nil || st.Validators.Size() == 0 || st.NextValidators == nil || st.NextValidators.Size() == 0 {
 		return
 	}
-	out := make([]string, 0, Ahead)
-	for k := 0; k < Ahead; k++ {
+	out := make([]string, 0, Ahead+2)
+	for k := 0; k < Ahead+2; k++ {
 		v := st.Validators
 		switch {
 		case k == 1:
@@ -137,7 +168,7 @@ func (r *Reactor) refresh() {
 			out = append(out, string(p.Address))
 		}
 	}
-	r.proposers.Store(&out)
+	r.proposers.Store(&upcoming{base: st.LastBlockHeight + 1, addrs: out})
 }
 
 // GetChannels implements p2p.Reactor.
@@ -211,8 +242,15 @@ func (r *Reactor) Forward(tx []byte) {
 	if ps == nil || r.Switch == nil {
 		return
 	}
+	r.mu.RLock()
+	proposed := r.proposed
+	r.mu.RUnlock()
+	p := int64(0)
+	if proposed != nil {
+		p = proposed()
+	}
 	sent := map[p2p.ID]bool{}
-	for _, addr := range *ps {
+	for _, addr := range ps.targets(p) {
 		if addr == string(r.self) {
 			continue
 		}
