@@ -42,23 +42,33 @@ import (
 // merges: a fraction of what a general-purpose LSM store spends per key
 // (docs/performance.md).
 //
-// Crash consistency: Commit saves a block's run, then the indexed height
-// (the file HEIGHT), before the state version is saved. At open, runs above
-// the indexed height (a Commit that did not finish) are removed, as are runs
-// contained in a merged run (a merge that did not finish removing its
-// inputs) and temporary files. An entry whose height is not below the height
-// being executed is ignored, and saving a height already indexed does
-// nothing (the replayed block's entries are the same).
+// Crash consistency: Commit writes a block's run without waiting for the
+// disk; a background goroutine syncs the runs written and then saves the
+// indexed height (the file HEIGHT), so HEIGHT never names a height whose
+// run may not be on disk, and may lag the state by a few heights. At open,
+// runs above HEIGHT (not known to be synced, or a Commit that did not
+// finish) are removed, as are runs contained in a merged run (a merge that
+// did not finish removing its inputs) and temporary files; the heights
+// between HEIGHT and the state's are indexed again from the block store
+// (Options.Blocks). An entry whose height is not below the height being
+// executed is ignored, and saving a height already indexed does nothing
+// (the replayed block's entries are the same). Close syncs everything.
 type digestIndex struct {
 	dir    string
 	filter *digestFilter // nil: every lookup reads the runs
 	log    cmtlog.Logger
 
-	mu      sync.RWMutex
-	runs    []*run // by height, oldest first; they do not overlap
-	height  int64  // every height up to this one is indexed
-	entries int    // records in the runs
-	full    bool   // the filter holds more than its capacity (logged once)
+	mu     sync.RWMutex
+	runs   []*run // by height, oldest first; they do not overlap
+	height int64  // every height up to this one is indexed
+	// durable is the height HEIGHT holds (guarded by heightMu, which
+	// orders its writes).
+	heightMu sync.Mutex
+	durable  int64
+	syncWake chan struct{}
+	syncDone chan struct{}
+	entries  int  // records in the runs
+	full     bool // the filter holds more than its capacity (logged once)
 	// The sorted key prefixes of the entries of the last height saved
 	// (recent), for rechecks of the mempool (checkView).
 	recentHeight int64
@@ -101,12 +111,14 @@ func openDigestIndex(dir string, filterBytes int, log cmtlog.Logger) (*digestInd
 	x := &digestIndex{
 		dir: filepath.Join(dir, indexDirName), filter: newDigestFilter(filterBytes), log: log,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		syncWake: make(chan struct{}, 1), syncDone: make(chan struct{}),
 	}
 	if err := x.load(); err != nil {
 		x.closeRuns()
 		return nil, fmt.Errorf("open digest index: %w (remove %s to rebuild it from the block store)", err, x.dir)
 	}
 	go x.mergeLoop()
+	go x.syncLoop()
 	x.poke()
 	return x, nil
 }
@@ -119,7 +131,7 @@ func (x *digestIndex) load() error {
 	if err != nil {
 		return err
 	}
-	x.height = h
+	x.height, x.durable = h, h
 	names, err := os.ReadDir(x.dir)
 	if err != nil {
 		return err
@@ -165,6 +177,7 @@ func (x *digestIndex) load() error {
 		if err != nil {
 			return err
 		}
+		r.synced = true // at or below HEIGHT
 		x.runs = append(x.runs, r)
 		x.entries += r.n
 		covered = s.hi
@@ -299,12 +312,6 @@ func (x *digestIndex) saveBlock(entries []ledger.IndexEntry, height int64, marke
 			return fmt.Errorf("digest index: save height %d: %w", height, err)
 		}
 	}
-	if err := writeHeight(x.dir, height); err != nil {
-		if r != nil {
-			r.f.Close()
-		}
-		return fmt.Errorf("digest index: save height %d: %w", height, err)
-	}
 	x.mu.Lock()
 	if r != nil {
 		x.runs = append(x.runs, r)
@@ -313,10 +320,89 @@ func (x *digestIndex) saveBlock(entries []ledger.IndexEntry, height int64, marke
 	}
 	x.height = height
 	x.recentHeight, x.recent = height, prefixes
+	unsynced := slices.ContainsFunc(x.runs, func(r *run) bool { return !r.synced })
 	x.mu.Unlock()
 	if r != nil {
 		x.poke()
 	}
+	if unsynced {
+		select {
+		case x.syncWake <- struct{}{}:
+		default:
+		}
+		return nil
+	}
+	// Nothing waits for the disk: the height is saved now.
+	if err := x.saveHeight(height); err != nil {
+		return fmt.Errorf("digest index: save height %d: %w", height, err)
+	}
+	return nil
+}
+
+// syncLoop syncs the blocks' runs in the background (syncRuns).
+func (x *digestIndex) syncLoop() {
+	defer close(x.syncDone)
+	for {
+		select {
+		case <-x.stop:
+			return
+		case <-x.syncWake:
+		}
+		if err := x.syncRuns(); err != nil {
+			// HEIGHT stays where it was: a restart indexes the heights
+			// after it again. Retried after the next block.
+			x.log.Error("digest index: sync runs", "err", err)
+		}
+	}
+}
+
+// syncRuns syncs the runs not yet synced and their names, then saves the
+// indexed height they reach in HEIGHT.
+func (x *digestIndex) syncRuns() error {
+	x.mu.RLock()
+	h := x.height
+	var todo []*run
+	for _, r := range x.runs {
+		if !r.synced {
+			todo = append(todo, r)
+		}
+	}
+	x.mu.RUnlock()
+	for _, r := range todo {
+		if err := r.f.Sync(); err != nil {
+			x.mu.RLock()
+			replaced := !slices.Contains(x.runs, r)
+			x.mu.RUnlock()
+			if !replaced {
+				return fmt.Errorf("sync %s: %w", r.path, err)
+			}
+			// A merge replaced it with a synced run (and closed it).
+		}
+	}
+	if len(todo) > 0 {
+		if err := syncDir(x.dir); err != nil {
+			return err
+		}
+	}
+	x.mu.Lock()
+	for _, r := range todo {
+		r.synced = true
+	}
+	x.mu.Unlock()
+	return x.saveHeight(h)
+}
+
+// saveHeight writes h to HEIGHT unless it holds h or more.
+func (x *digestIndex) saveHeight(h int64) error {
+	x.heightMu.Lock()
+	defer x.heightMu.Unlock()
+	if h <= x.durable {
+		return nil
+	}
+	if err := writeHeight(x.dir, h); err != nil {
+		return err
+	}
+	x.durable = h
 	return nil
 }
 
@@ -364,7 +450,7 @@ func (x *digestIndex) writeBlockRun(entries []ledger.IndexEntry, height int64, f
 		}
 		prefixes[i] = k.p
 	}
-	r, err := w.finish(height, height)
+	r, err := w.finish(height, height, false)
 	return r, prefixes, err
 }
 
@@ -619,7 +705,7 @@ func (x *digestIndex) merge(in []*run) (*run, error) {
 		}
 		down(0)
 	}
-	return w.finish(lo, hi)
+	return w.finish(lo, hi, true)
 }
 
 func (x *digestIndex) closeRuns() {
@@ -629,14 +715,22 @@ func (x *digestIndex) closeRuns() {
 	x.runs = nil
 }
 
-// close stops merging (an unfinished merge leaves only a temporary file) and
-// closes the runs.
+// close stops merging (an unfinished merge leaves only a temporary file),
+// syncs the runs and saves HEIGHT, and closes the runs.
 func (x *digestIndex) close() error {
-	x.closeOnce.Do(func() { close(x.stop) })
-	<-x.done
+	var err error
+	x.closeOnce.Do(func() {
+		close(x.stop)
+		<-x.done
+		<-x.syncDone
+		err = x.syncRuns()
+	})
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.closeRuns()
+	if err != nil {
+		return fmt.Errorf("digest index: close: %w", err)
+	}
 	return nil
 }
 

@@ -777,7 +777,7 @@ func TestDigestIndexDamaged(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r, err := w.finish(lo, hi)
+			r, err := w.finish(lo, hi, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1169,7 +1169,7 @@ func writeRun(tb testing.TB, dir string, h int64, recs [][recSize]byte) (*run, [
 			tb.Fatal(err)
 		}
 	}
-	r, err := w.finish(h, h)
+	r, err := w.finish(h, h, true)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -24,15 +24,20 @@ import (
 //	record  algorithm (1) | digest (32) | height (8) | tx index (4) | leaf (4), integers big-endian
 //	footer  magic "NTRYRUN1" (8) | lo (8) | hi (8) | records (8) | CRC-32C of the records (4) | CRC-32C of the footer before it (4)
 //
-// A run is written once (to a temporary name, synced, then renamed) and never
+// A run is written once (to a temporary name, then renamed) and never
 // changed; merging runs writes a new run that covers all their heights and
-// then removes them.
+// then removes them. A merged run is synced before it is renamed; a block's
+// run is synced after, in the background (digestIndex.syncRuns).
 type run struct {
 	lo, hi int64
 	n      int
 	path   string
 	f      *os.File
 	fences []uint64 // the first 8 key bytes of the first record of each page
+	// synced: the file and its name are on disk (a block's run is written
+	// without waiting for the disk and synced in the background; guarded
+	// by the index's mu).
+	synced bool
 }
 
 const (
@@ -156,9 +161,9 @@ func (rw *runWriter) flush() error {
 	return err
 }
 
-// finish writes the footer, syncs and renames the file, and returns the run
-// open for reading.
-func (rw *runWriter) finish(lo, hi int64) (*run, error) {
+// finish writes the footer, syncs (if sync) and renames the file, and
+// returns the run open for reading.
+func (rw *runWriter) finish(lo, hi int64, sync bool) (*run, error) {
 	if err := rw.flush(); err != nil { // before the checksum is read
 		return nil, rw.fail(err)
 	}
@@ -172,8 +177,10 @@ func (rw *runWriter) finish(lo, hi int64) (*run, error) {
 	if _, err := rw.f.Write(footer); err != nil {
 		return nil, rw.fail(err)
 	}
-	if err := rw.f.Sync(); err != nil {
-		return nil, rw.fail(err)
+	if sync {
+		if err := rw.f.Sync(); err != nil {
+			return nil, rw.fail(err)
+		}
 	}
 	if err := rw.f.Close(); err != nil {
 		return nil, rw.fail(err)
@@ -182,14 +189,16 @@ func (rw *runWriter) finish(lo, hi int64) (*run, error) {
 	if err := os.Rename(rw.tmp, path); err != nil {
 		return nil, rw.fail(err)
 	}
-	if err := syncDir(rw.dir); err != nil {
-		return nil, err
+	if sync {
+		if err := syncDir(rw.dir); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return &run{lo: lo, hi: hi, n: rw.n, path: path, f: f, fences: rw.fences}, nil
+	return &run{lo: lo, hi: hi, n: rw.n, path: path, f: f, fences: rw.fences, synced: sync}, nil
 }
 
 // fail abandons the file.
