@@ -98,7 +98,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.half, "half", 0, "window at half the peak rate, for latency (default 60s, quick 4s; negative skips)")
 	flag.IntVar(&o.receipts, "receipts", 0, "at most this many sampled receipts are fetched and verified (default 3000, quick 100)")
 	flag.Float64Var(&o.sample, "sample", 0.01, "fraction of committed digests sampled for receipt verification")
-	flag.DurationVar(&o.commit, "timeout-commit", 300*time.Millisecond, "CometBFT timeout_commit of both chains")
+	flag.DurationVar(&o.commit, "timeout-commit", 100*time.Millisecond, "CometBFT timeout_commit of both chains")
 	flag.BoolVar(&o.noOE, "no-optimistic", false, "notary nodes execute each block only when it is decided (state.optimistic_execution = false); by default they execute a proposal while the validators vote on it (docs/performance.md)")
 	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes gossip their mempools (mempool.broadcast = true, CometBFT's default); by default they do not, and each node forwards the transactions its gateway accepts to the next proposers (app/internal/forward, docs/performance.md)")
 	flag.StringVar(&o.memLimit, "node-memory-limit", "1GiB", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); empty keeps Go's defaults, as --quick does unless this flag is given (a new node's heap first grows to the budget, a page fault per page, which costs a 6-second window half its rate)")
