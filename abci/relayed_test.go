@@ -43,15 +43,7 @@ func TestLightRelayedChecks(t *testing.T) {
 		{"full, relayed", false, false, dupCode},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := DefaultOptions(t.TempDir(), testChain)
-			opts.LightRelayedChecks = tc.light
-			a, err := NewApplication(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			gen, _ := protojson.Marshal(abcitest.Genesis())
-			initChainWith(t, a, gen)
+			a := relayedApp(t, tc.light)
 			if res := finalizeCommit(t, a, 1, [][]byte{first}); res.TxResults[0].Code != abcitypes.CodeTypeOK {
 				t.Fatalf("first anchoring: %d %s", res.TxResults[0].Code, res.TxResults[0].Log)
 			}
@@ -77,6 +69,22 @@ func TestLightRelayedChecks(t *testing.T) {
 	}
 }
 
+// relayedApp is an application with the abcitest genesis, closed when the
+// test ends.
+func relayedApp(t *testing.T, light bool) *Application {
+	t.Helper()
+	opts := DefaultOptions(t.TempDir(), testChain)
+	opts.LightRelayedChecks = light
+	a, err := NewApplication(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	gen, _ := protojson.Marshal(abcitest.Genesis())
+	initChainWith(t, a, gen)
+	return a
+}
+
 // TestHeldRelayedTransactions: a relayed transaction ahead of its signer's
 // next sequence enters the mempool (held), one from the sender's own node
 // does not, PrepareProposal puts the held one after the transaction before
@@ -88,15 +96,7 @@ func TestHeldRelayedTransactions(t *testing.T) {
 		return identity.SignTx(testChain, abcitest.Key("agency/"+agency), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
 			AgencyId: agency, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: digestsOf(fmt.Sprint("held", seq), 3)}}})
 	}
-	opts := DefaultOptions(t.TempDir(), testChain)
-	opts.LightRelayedChecks = true
-	a, err := NewApplication(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	gen, _ := protojson.Marshal(abcitest.Genesis())
-	initChainWith(t, a, gen)
+	a := relayedApp(t, true)
 	finalizeCommit(t, a, 1, nil)
 	first, second, local := anchor(0), anchor(1), anchor(2)
 	check := func(tx []byte) uint32 {
