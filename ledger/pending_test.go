@@ -445,3 +445,54 @@ func TestPendingDigestsRandom(t *testing.T) {
 		})
 	}
 }
+
+// TestEqualPrefixes compares equalPrefixes with a sort of the whole list on
+// lists long enough to be bucketed: uniform values, with and without one
+// repeated value, values sharing their top bits (one bucket), and values
+// that differ only in their top bits.
+func TestEqualPrefixes(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 34))
+	ref := func(ps []uint64) bool {
+		s := slices.Clone(ps)
+		slices.Sort(s)
+		return len(slices.Compact(s)) != len(ps)
+	}
+	for iter := 0; iter < 200; iter++ {
+		n := 1 + r.IntN(20000)
+		ps := make([]uint64, n)
+		for i := range ps {
+			switch iter % 4 {
+			case 0, 1:
+				ps[i] = r.Uint64()
+			case 2:
+				ps[i] = 0xabcd<<48 | r.Uint64()>>16 // one bucket
+			case 3:
+				ps[i] = r.Uint64() &^ (1<<50 - 1) // top bits only: many equal
+			}
+		}
+		if iter%4 == 1 && n > 1 {
+			ps[r.IntN(n)] = ps[r.IntN(n)]
+		}
+		want := ref(ps)
+		if got := equalPrefixes(slices.Clone(ps)); got != want {
+			t.Fatalf("iteration %d (n %d): equalPrefixes = %v, want %v", iter, n, got, want)
+		}
+	}
+}
+
+// BenchmarkFindDuplicate is the duplicate search of a full batch of 10,000
+// distinct digests, which each node does once per transaction.
+func BenchmarkFindDuplicate(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const n = 10000
+	ds := make([]byte, n*DigestSize)
+	for i := range ds {
+		ds[i] = byte(r.Uint32())
+	}
+	b.SetBytes(int64(len(ds)))
+	for b.Loop() {
+		if _, _, dup := findDuplicate(ds, n); dup {
+			b.Fatal("duplicate")
+		}
+	}
+}
