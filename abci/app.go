@@ -151,10 +151,10 @@ type optimistic struct {
 }
 
 type stagedBlock struct {
-	height  int64
-	time    time.Time
-	hash    []byte
-	entries []ledger.IndexEntry
+	height int64
+	time   time.Time
+	hash   []byte
+	run    *blockRun // the block's digest index entries, encoded
 }
 
 // commitInfo is what the last Commit persisted.
@@ -803,7 +803,11 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.Ed25519ValidatorUpdate(v.PubKey, v.Power))
 	}
 	res.AppHash = a.tree.WorkingHash()
-	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, entries: e.NewDigests()}, nil
+	run, err := encodeBlockRun(e.NewDigests(), height)
+	if err != nil {
+		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: digest index: %w", height, err)
+	}
+	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run}, nil
 }
 
 func toEvents(evs []ledger.Event) []abcitypes.Event {
@@ -830,7 +834,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 		return nil, errors.New("abci: Commit without FinalizeBlock")
 	}
 	failpoint.Hit("commit-before-index", s.height)
-	if err := a.index.saveBlock(s.entries, s.height, true); err != nil {
+	if err := a.index.saveEncoded(s.run, s.height); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}

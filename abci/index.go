@@ -304,13 +304,39 @@ func (x *digestIndex) saveBlock(entries []ledger.IndexEntry, height int64, marke
 	if height <= indexed {
 		return nil
 	}
+	b, err := encodeBlockRun(entries, height)
+	if err != nil {
+		return fmt.Errorf("digest index: save height %d: %w", height, err)
+	}
+	if !marked && x.filter != nil {
+		for _, e := range entries {
+			x.filter.add(e.Algorithm, e.Digest)
+		}
+	}
+	return x.saveEncoded(b, height)
+}
+
+// saveEncoded writes a block's run encoded by encodeBlockRun (nil: the block
+// anchored nothing), whose digests are in the filter, and marks height as
+// indexed.
+func (x *digestIndex) saveEncoded(b *blockRun, height int64) error {
+	x.mu.RLock()
+	indexed := x.height
+	x.mu.RUnlock()
+	if height <= indexed {
+		return nil
+	}
 	var r *run
 	var prefixes []uint64
-	if len(entries) > 0 {
+	if b != nil {
+		if b.height != height {
+			return fmt.Errorf("digest index: save height %d: the run is height %d's", height, b.height)
+		}
 		var err error
-		if r, prefixes, err = x.writeBlockRun(entries, height, !marked); err != nil {
+		if r, err = x.writeBlockRun(b); err != nil {
 			return fmt.Errorf("digest index: save height %d: %w", height, err)
 		}
+		prefixes = b.prefixes
 	}
 	x.mu.Lock()
 	if r != nil {
@@ -417,41 +443,58 @@ func (x *digestIndex) recentPrefixes(height int64) ([]uint64, bool) {
 	return x.recent, true
 }
 
-// writeBlockRun sorts a block's entries by key and writes them as a run; it
-// also returns the sorted key prefixes.
-func (x *digestIndex) writeBlockRun(entries []ledger.IndexEntry, height int64, filter bool) (*run, []uint64, error) {
-	recs := make([]byte, len(entries)*recSize)
+// blockRun is a block's index entries encoded as a run's records, sorted by
+// key, and the records' key prefixes. FinalizeBlock encodes it (during the
+// optimistic execution, while the votes are exchanged), so that Commit only
+// writes it.
+type blockRun struct {
+	height   int64
+	recs     []byte
+	prefixes []uint64
+}
+
+// encodeBlockRun sorts a block's entries by key into a blockRun; nil if
+// there are none. Entries must be of height and have distinct keys.
+func encodeBlockRun(entries []ledger.IndexEntry, height int64) (*blockRun, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
 	keys := make([]sortKey, len(entries))
 	for i, e := range entries {
 		if e.Algorithm < 0 || e.Algorithm > 255 || len(e.Digest) != ledger.DigestSize || e.Locator.Height != height {
-			return nil, nil, fmt.Errorf("bad index entry %d (algorithm %d, %d-byte digest, height %d)", i, e.Algorithm, len(e.Digest), e.Locator.Height)
+			return nil, fmt.Errorf("bad index entry %d (algorithm %d, %d-byte digest, height %d)", i, e.Algorithm, len(e.Digest), e.Locator.Height)
 		}
-		if filter && x.filter != nil {
-			x.filter.add(e.Algorithm, e.Digest)
-		}
-		rec := recs[i*recSize : (i+1)*recSize]
-		putRecord(rec, e)
-		keys[i] = sortKey{prefix(rec), int32(i)}
+		// A record's key is the algorithm byte and the digest: its first
+		// 8 bytes are the algorithm and the digest's first 7.
+		keys[i] = sortKey{uint64(e.Algorithm)<<56 | binary.BigEndian.Uint64(e.Digest)>>8, int32(i)}
 	}
 	keys = sortKeys(keys, func(a, b sortKey) int {
 		if c := cmp.Compare(a.p, b.p); c != 0 {
 			return c
 		}
-		return bytes.Compare(recs[int(a.i)*recSize:int(a.i)*recSize+recKeySize], recs[int(b.i)*recSize:int(b.i)*recSize+recKeySize])
+		return bytes.Compare(entries[a.i].Digest[7:], entries[b.i].Digest[7:])
 	})
-	w, err := newRunWriter(x.dir, height, height)
-	if err != nil {
-		return nil, nil, err
-	}
-	prefixes := make([]uint64, len(keys))
+	b := &blockRun{height: height, recs: make([]byte, len(entries)*recSize), prefixes: make([]uint64, len(keys))}
 	for i, k := range keys {
-		if err := w.add(recs[int(k.i)*recSize : (int(k.i)+1)*recSize]); err != nil {
-			return nil, nil, w.fail(err)
+		if i > 0 && k.p == keys[i-1].p && bytes.Equal(entries[k.i].Digest, entries[keys[i-1].i].Digest) {
+			return nil, fmt.Errorf("digest index: key %x repeated", b.recs[(i-1)*recSize:(i-1)*recSize+recKeySize])
 		}
-		prefixes[i] = k.p
+		putRecord(b.recs[i*recSize:(i+1)*recSize], entries[k.i])
+		b.prefixes[i] = k.p
 	}
-	r, err := w.finish(height, height, false)
-	return r, prefixes, err
+	return b, nil
+}
+
+// writeBlockRun writes an encoded block's records as a run.
+func (x *digestIndex) writeBlockRun(b *blockRun) (*run, error) {
+	w, err := newRunWriter(x.dir, b.height, b.height)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.addSorted(b.recs); err != nil {
+		return nil, w.fail(err)
+	}
+	return w.finish(b.height, b.height, false)
 }
 
 // sortKey is a record's key prefix and its position.
@@ -634,7 +677,7 @@ func (x *digestIndex) paceMerge(n int) error {
 // merge writes the union of consecutive runs as one run.
 func (x *digestIndex) merge(in []*run) (*run, error) {
 	lo, hi := in[0].lo, in[len(in)-1].hi
-	w, err := newRunWriter(x.dir, lo, hi)
+	w, err := newDirectRunWriter(x.dir, lo, hi)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,13 @@
 
 package abci
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // startWriteback does nothing where sync_file_range is not available.
 func startWriteback(*os.File) {}
+
+// openDirect reports that writing around the page cache is not available.
+func openDirect(string) (*os.File, error) { return nil, errors.ErrUnsupported }
