@@ -295,7 +295,7 @@ func (r *report) print(w io.Writer) {
 		rc := n.Receipts
 		row("  receipts checked (1% sample)", fmt.Sprintf("%d", rc.Checked), fmt.Sprintf("of %d wanted (%d sampled of %d committed digests); fetch errors %d, verify failures %d", rc.Wanted, rc.Candidates, rc.SampleOf, rc.FetchErrors, rc.Invalid))
 		row("  receipt fetch (GetReceipt)", fmtLat(rc.FetchMs), "under load: "+fmtLat(rc.LiveFetchMs))
-		row("  offline verify per receipt", fmtLat(rc.VerifyMs), "cmd/verifier/verify, 4 validators, with the document")
+		row("  offline verify per receipt", fmtLat(rc.VerifyMs), "cmd/verifier/verify, 4 validators, with the document, one at a time after the fetches")
 		row("  node CPU s per 1,000 digests", fmt.Sprintf("%.4f", p.CPUSecPer1k), fmt.Sprintf("4 nodes, %.2f cores busy; client %.1f CPU s", p.CPUUtilisation, p.ClientCPUSeconds))
 		row("  disk bytes written per digest", fmt.Sprintf("%.0f", p.DiskWrittenPer), fmt.Sprintf("per node (/proc/<pid>/io); read %.0f", p.DiskReadPer))
 		row("  state bytes per digest", fmt.Sprintf("%.1f", n.StateBytesPerDigest), fmt.Sprintf("data/app per node; whole data dir (with block store) %.1f", n.DataBytesPerDigest))
