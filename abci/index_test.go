@@ -620,6 +620,7 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 		}))
 		if h == 1 || h == 3 {
 			// Before any merge: there are fewer than mergeFanIn runs.
+			settleIdx(t, x) // written in the background
 			b, err := os.ReadFile(idxRunPath(x, h, h))
 			if err != nil {
 				t.Fatal(err)
@@ -1023,12 +1024,12 @@ func TestDigestIndexMergeBacklog(t *testing.T) {
 			for _, r := range in {
 				n += r.n
 			}
-			out := &run{lo: in[0].lo, hi: in[len(in)-1].hi, n: n}
+			out := &run{lo: in[0].lo, hi: in[len(in)-1].hi, n: n, synced: true}
 			x.runs = slices.Replace(x.runs, first, first+len(in), out)
 			in = nil
 			start(busyUntil)
 		}
-		x.runs = append(x.runs, &run{lo: h, hi: h, n: per})
+		x.runs = append(x.runs, &run{lo: h, hi: h, n: per, synced: true})
 		if in == nil {
 			start(now)
 		}
@@ -1177,23 +1178,27 @@ func writeRun(tb testing.TB, dir string, h int64, recs [][recSize]byte) (*run, [
 }
 
 // TestNextMergeFinalClass: runs of finalClass are never merged, and the
-// runs newer than them still are.
+// runs newer than them still are; runs held in memory (not yet synced) are
+// merged once written.
 func TestNextMergeFinalClass(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		sizes     []int
 		wantFirst int
 		wantLen   int
+		inMemory  int // the newest runs not yet written
 	}{
-		{"final runs stay", slices.Repeat([]int{1 << 20}, 2*mergeFanIn), 0, 0},
-		{"largest merged class", slices.Repeat([]int{1<<19 - 1}, mergeFanIn), 0, mergeFanIn},
-		{"newer runs merge", append(slices.Repeat([]int{1 << 22}, 3), slices.Repeat([]int{1000}, mergeFanIn)...), 3, mergeFanIn},
-		{"window stops at a final run", append(append(slices.Repeat([]int{1000}, 5), 1<<22), slices.Repeat([]int{1000}, mergeFanIn-1)...), 0, 0},
+		{"a run in memory waits", slices.Repeat([]int{1000}, mergeFanIn), 0, 0, 1},
+		{"the written runs before it merge", slices.Repeat([]int{1000}, mergeFanIn+2), 0, mergeFanIn, 2},
+		{"final runs stay", slices.Repeat([]int{1 << 20}, 2*mergeFanIn), 0, 0, 0},
+		{"largest merged class", slices.Repeat([]int{1<<19 - 1}, mergeFanIn), 0, mergeFanIn, 0},
+		{"newer runs merge", append(slices.Repeat([]int{1 << 22}, 3), slices.Repeat([]int{1000}, mergeFanIn)...), 3, mergeFanIn, 0},
+		{"window stops at a final run", append(append(slices.Repeat([]int{1000}, 5), 1<<22), slices.Repeat([]int{1000}, mergeFanIn-1)...), 0, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := &digestIndex{}
 			for i, n := range tc.sizes {
-				x.runs = append(x.runs, &run{lo: int64(i + 1), hi: int64(i + 1), n: n})
+				x.runs = append(x.runs, &run{lo: int64(i + 1), hi: int64(i + 1), n: n, synced: i < len(tc.sizes)-tc.inMemory})
 			}
 			first, in := x.nextMerge()
 			if len(in) != tc.wantLen || (in != nil && first != tc.wantFirst) {

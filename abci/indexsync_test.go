@@ -18,18 +18,17 @@ import (
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// TestDigestIndexSyncsInBackground: a block's run is on disk under its own
-// name when saveBlock returns, HEIGHT follows once the background sync has
-// run, and close leaves HEIGHT at the last height saved.
+// TestDigestIndexSyncsInBackground: a block's run answers lookups when
+// saveBlock returns (from memory until it is written), its file is written
+// under its own name and HEIGHT follows once the background sync has run,
+// and close leaves HEIGHT at the last height saved.
 func TestDigestIndexSyncsInBackground(t *testing.T) {
 	dir := t.TempDir()
 	m := newIdxModel(11)
 	x := openIdx(t, dir, 1<<16)
 	for h := int64(1); h <= 3; h++ {
 		m.save(t, x, m.nextHeight(500, idxSHA2, nil))
-		if _, err := os.Stat(idxRunPath(x, h, h)); err != nil {
-			t.Fatalf("height %d: %v", h, err)
-		}
+		m.check(t, x, -1, fmt.Sprintf("height %d saved", h))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -38,6 +37,11 @@ func TestDigestIndexSyncsInBackground(t *testing.T) {
 			t.Fatal(err)
 		}
 		if h == 3 {
+			for h := int64(1); h <= 3; h++ {
+				if _, err := os.Stat(idxRunPath(x, h, h)); err != nil {
+					t.Fatalf("height %d's run after HEIGHT names it: %v", h, err)
+				}
+			}
 			break
 		}
 		if time.Now().After(deadline) {

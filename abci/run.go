@@ -28,17 +28,19 @@ import (
 // A run is written once (to a temporary name, then renamed) and never
 // changed; merging runs writes a new run that covers all their heights and
 // then removes them. A merged run is synced before it is renamed; a block's
-// run is synced after, in the background (digestIndex.syncRuns).
+// run is held in memory and written and synced in the background
+// (digestIndex.syncRuns).
 type run struct {
 	lo, hi int64
 	n      int
 	path   string
 	f      *os.File
 	fences []uint64 // the first 8 key bytes of the first record of each page
-	// synced: the file and its name are on disk (a block's run is written
-	// without waiting for the disk and synced in the background; guarded
-	// by the index's mu).
+	// synced: the file and its name are on disk. A block's run is held in
+	// mem, without a file, until the index's sync goroutine writes it;
+	// only runs on disk are merged. Both are guarded by the index's mu.
 	synced bool
+	mem    []byte
 }
 
 const (
@@ -191,9 +193,9 @@ func (rw *runWriter) add(rec []byte) error {
 
 // addSorted adds the records of an empty writer at once: recs are whole
 // records in strictly increasing key order (encodeBlockRun sorted and
-// checked them), written with one call instead of copied one by one.
+// checked them), not compared again one by one.
 func (rw *runWriter) addSorted(recs []byte) error {
-	if rw.n > 0 || len(rw.buf) > 0 || rw.direct || len(recs)%recSize != 0 {
+	if rw.n > 0 || len(rw.buf) > 0 || len(recs)%recSize != 0 {
 		return fmt.Errorf("digest index: %d bytes of sorted records for a writer of %d records", len(recs), rw.n)
 	}
 	n := len(recs) / recSize
@@ -203,14 +205,15 @@ func (rw *runWriter) addSorted(recs []byte) error {
 	for i := 0; i < n; i += pageRecs {
 		rw.fences = append(rw.fences, prefix(recs[i*recSize:]))
 	}
-	rw.crc.Write(recs)
-	if _, err := rw.f.Write(recs); err != nil {
-		return err
-	}
-	rw.off += int64(len(recs))
 	rw.n = n
 	copy(rw.last[:], recs[(n-1)*recSize:])
-	return nil
+	if rw.direct {
+		return rw.put(recs) // through the aligned buffer
+	}
+	rw.crc.Write(recs)
+	_, err := rw.f.Write(recs)
+	rw.off += int64(len(recs))
+	return err
 }
 
 // put appends b to the buffer, writing the buffer each time it fills.
@@ -378,6 +381,13 @@ func readRun(f *os.File, path string, lo, hi int64, each func(key []byte)) (*run
 // find looks a key up: the page whose first key is the last not above it,
 // and the pages before it while they start with the same 8 bytes.
 func (r *run) find(key []byte) (ledger.Locator, bool, error) {
+	if r.mem != nil {
+		i := sort.Search(r.n, func(i int) bool { return bytes.Compare(r.mem[i*recSize:i*recSize+recKeySize], key) >= 0 })
+		if i < r.n && bytes.Equal(r.mem[i*recSize:i*recSize+recKeySize], key) {
+			return recordLocator(r.mem[i*recSize:]), true, nil
+		}
+		return ledger.Locator{}, false, nil
+	}
 	p := prefix(key)
 	page := sort.Search(len(r.fences), func(i int) bool { return r.fences[i] > p }) - 1
 	buf := pagePool.Get().(*[pageBytes]byte)
