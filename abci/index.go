@@ -426,9 +426,11 @@ func (x *digestIndex) syncRuns() error {
 			return err
 		}
 		x.mu.Lock()
-		x.unwritten -= len(r.mem)
+		mem := r.mem
+		x.unwritten -= len(mem)
 		r.f, r.mem, r.synced = f, nil, true
 		x.mu.Unlock()
+		putRecBuffer(mem) // no lookup holds it: they read it under mu
 	}
 	x.mu.Lock()
 	x.syncErr = nil
@@ -480,30 +482,140 @@ func encodeBlockRun(entries []ledger.IndexEntry, height int64) (*blockRun, error
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	keys := make([]sortKey, len(entries))
+	oneAlg := true
 	for i, e := range entries {
 		if e.Algorithm < 0 || e.Algorithm > 255 || len(e.Digest) != ledger.DigestSize || e.Locator.Height != height {
 			return nil, fmt.Errorf("bad index entry %d (algorithm %d, %d-byte digest, height %d)", i, e.Algorithm, len(e.Digest), e.Locator.Height)
 		}
-		// A record's key is the algorithm byte and the digest: its first
-		// 8 bytes are the algorithm and the digest's first 7.
-		keys[i] = sortKey{uint64(e.Algorithm)<<56 | binary.BigEndian.Uint64(e.Digest)>>8, int32(i)}
+		oneAlg = oneAlg && e.Algorithm == entries[0].Algorithm
 	}
-	keys = sortKeys(keys, func(a, b sortKey) int {
-		if c := cmp.Compare(a.p, b.p); c != 0 {
-			return c
+	b := &blockRun{height: height, recs: getRecBuffer(len(entries) * recSize), prefixes: make([]uint64, len(entries))}
+	if oneAlg && len(entries) >= 1<<12 {
+		scatterRecords(b.recs, entries)
+	} else {
+		keys := make([]sortKey, len(entries))
+		for i, e := range entries {
+			// A record's key is the algorithm byte and the digest: its
+			// first 8 bytes are the algorithm and the digest's first 7.
+			keys[i] = sortKey{uint64(e.Algorithm)<<56 | binary.BigEndian.Uint64(e.Digest)>>8, int32(i)}
 		}
-		return bytes.Compare(entries[a.i].Digest[7:], entries[b.i].Digest[7:])
-	})
-	b := &blockRun{height: height, recs: make([]byte, len(entries)*recSize), prefixes: make([]uint64, len(keys))}
-	for i, k := range keys {
-		if i > 0 && k.p == keys[i-1].p && bytes.Equal(entries[k.i].Digest, entries[keys[i-1].i].Digest) {
-			return nil, fmt.Errorf("digest index: key %x repeated", b.recs[(i-1)*recSize:(i-1)*recSize+recKeySize])
+		slices.SortFunc(keys, func(a, b sortKey) int {
+			if c := cmp.Compare(a.p, b.p); c != 0 {
+				return c
+			}
+			return bytes.Compare(entries[a.i].Digest[7:], entries[b.i].Digest[7:])
+		})
+		for i, k := range keys {
+			putRecord(b.recs[i*recSize:(i+1)*recSize], entries[k.i])
 		}
-		putRecord(b.recs[i*recSize:(i+1)*recSize], entries[k.i])
-		b.prefixes[i] = k.p
+	}
+	for i := range b.prefixes {
+		rec := b.recs[i*recSize : (i+1)*recSize]
+		b.prefixes[i] = prefix(rec)
+		if i > 0 && b.prefixes[i] == b.prefixes[i-1] && bytes.Equal(rec[:recKeySize], b.recs[(i-1)*recSize:(i-1)*recSize+recKeySize]) {
+			return nil, fmt.Errorf("digest index: key %x repeated", rec[:recKeySize])
+		}
 	}
 	return b, nil
+}
+
+// scatterRecords encodes entries of one algorithm into recs in key order,
+// by the digests' first two bytes (digests are uniform) then a sort of each
+// bucket of a few records. The first byte scatters the records into a
+// scratch buffer, reading the entries in their order; the second scatters
+// each first-byte bucket, which fits in the processor's cache, into recs.
+// Putting the records in key order one by one read the entries' digests in
+// random order, a cache miss each, and so did one scatter into 65,536
+// buckets, written at as many places at once (7.6 % of a node's CPU at the
+// bench's peak; docs/performance.md, finding 35). Digests that share their
+// first bytes on purpose fill one bucket, which is sorted through an
+// index, never one record at a time.
+func scatterRecords(recs []byte, entries []ledger.IndexEntry) {
+	scratch := getRecBuffer(len(recs))
+	defer putRecBuffer(scratch)
+	var start1 [257]int32
+	for _, e := range entries {
+		start1[int(e.Digest[0])+1]++
+	}
+	for i := 1; i < len(start1); i++ {
+		start1[i] += start1[i-1]
+	}
+	next := start1
+	for _, e := range entries {
+		k := e.Digest[0]
+		putRecord(scratch[int(next[k])*recSize:(int(next[k])+1)*recSize], e)
+		next[k]++
+	}
+	for k1 := 0; k1 < 256; k1++ {
+		lo1, hi1 := int(start1[k1]), int(start1[k1+1])
+		var start2 [257]int32
+		for i := lo1; i < hi1; i++ {
+			start2[int(scratch[i*recSize+2])+1]++ // the digest's second byte
+		}
+		for i := 1; i < len(start2); i++ {
+			start2[i] += start2[i-1]
+		}
+		next := start2
+		for i := lo1; i < hi1; i++ {
+			k := scratch[i*recSize+2]
+			at := lo1 + int(next[k])
+			copy(recs[at*recSize:(at+1)*recSize], scratch[i*recSize:(i+1)*recSize])
+			next[k]++
+		}
+		for k2 := 0; k2 < 256; k2++ {
+			sortRecords(recs, lo1+int(start2[k2]), lo1+int(start2[k2+1]))
+		}
+	}
+}
+
+// recBuffers holds record buffers for reuse: a new buffer of a block's
+// records, megabytes, is pages the kernel maps and zeroes one by one, which
+// cost as much as sorting into it on the bench's machines.
+var recBuffers sync.Pool
+
+// getRecBuffer returns a buffer of n bytes, not zeroed.
+func getRecBuffer(n int) []byte {
+	if p, ok := recBuffers.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n, n+n/4)
+}
+
+func putRecBuffer(b []byte) {
+	recBuffers.Put(&b)
+}
+
+// sortRecords sorts the records [lo, hi) of recs by key, in place.
+func sortRecords(recs []byte, lo, hi int) {
+	key := func(i int) []byte { return recs[i*recSize : i*recSize+recKeySize] }
+	switch {
+	case hi-lo < 2:
+	case hi-lo <= 32:
+		// Insertion sort.
+		var tmp [recSize]byte
+		for i := lo + 1; i < hi; i++ {
+			j := i
+			for j > lo && bytes.Compare(key(j-1), key(i)) > 0 {
+				j--
+			}
+			if j < i {
+				copy(tmp[:], recs[i*recSize:(i+1)*recSize])
+				copy(recs[(j+1)*recSize:(i+1)*recSize], recs[j*recSize:i*recSize])
+				copy(recs[j*recSize:(j+1)*recSize], tmp[:])
+			}
+		}
+	default:
+		order := make([]int, hi-lo)
+		for i := range order {
+			order[i] = lo + i
+		}
+		slices.SortFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
+		sorted := make([]byte, 0, (hi-lo)*recSize)
+		for _, i := range order {
+			sorted = append(sorted, recs[i*recSize:(i+1)*recSize]...)
+		}
+		copy(recs[lo*recSize:hi*recSize], sorted)
+	}
 }
 
 // memRun returns the encoded block as a run held in memory, until syncRuns
@@ -541,42 +653,6 @@ func writeMemRun(dir string, r *run) (*os.File, error) {
 type sortKey struct {
 	p uint64
 	i int32
-}
-
-// sortKeys sorts by cmp, which orders by p first. A large block's keys of
-// one algorithm (p's top byte) are spread by the next 16 bits of p (digests
-// are uniform) and each bucket is sorted on its own: two passes instead of a
-// comparison sort's log n.
-func sortKeys(keys []sortKey, cmp func(a, b sortKey) int) []sortKey {
-	oneAlg := true
-	for _, k := range keys {
-		oneAlg = oneAlg && k.p>>56 == keys[0].p>>56
-	}
-	if len(keys) < 1<<12 || !oneAlg {
-		slices.SortFunc(keys, cmp)
-		return keys
-	}
-	bucket := func(p uint64) uint64 { return p >> 40 & 0xffff }
-	start := make([]int32, 1<<16+1)
-	for _, k := range keys {
-		start[bucket(k.p)+1]++
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	out := make([]sortKey, len(keys))
-	next := slices.Clone(start[:1<<16])
-	for _, k := range keys {
-		b := bucket(k.p)
-		out[next[b]] = k
-		next[b]++
-	}
-	for b := 0; b < 1<<16; b++ {
-		if bucket := out[start[b]:start[b+1]]; len(bucket) > 1 {
-			slices.SortFunc(bucket, cmp)
-		}
-	}
-	return out
 }
 
 // indexedHeight is the last height whose entries were saved (0 if none).
