@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
@@ -65,8 +66,11 @@ type digestIndex struct {
 	// orders its writes).
 	heightMu sync.Mutex
 	durable  int64
-	syncWake chan struct{}
-	syncDone chan struct{}
+	// durableAt is durable, for nextMerge: a merge takes only runs at or
+	// below HEIGHT, since at open a run above it is removed whole.
+	durableAt atomic.Int64
+	syncWake  chan struct{}
+	syncDone  chan struct{}
 	// unwritten is the bytes of the runs held in memory, and syncErr the
 	// last failure to write one (both guarded by mu): Commit fails rather
 	// than hold more than maxUnwritten.
@@ -141,6 +145,7 @@ func (x *digestIndex) load() error {
 		return err
 	}
 	x.height, x.durable = h, h
+	x.durableAt.Store(h)
 	names, err := os.ReadDir(x.dir)
 	if err != nil {
 		return err
@@ -344,22 +349,23 @@ func (x *digestIndex) saveEncoded(b *blockRun, height int64) error {
 		r = b.memRun(x.dir)
 		prefixes = b.prefixes
 	}
+	// If the background sync failed, or the runs it has not written yet
+	// would pass maxUnwritten (a slow disk, a rebuild), they are written
+	// now: this Commit waits for the disk, as it did when it wrote its run
+	// itself, and a disk that still refuses stops the chain here.
+	x.mu.RLock()
+	failed, backlog := x.syncErr != nil, x.unwritten
+	x.mu.RUnlock()
+	if failed || (r != nil && backlog+cap(r.mem) > maxUnwritten) {
+		if err := x.syncRuns(); err != nil {
+			return fmt.Errorf("digest index: save height %d: %w", height, err)
+		}
+	}
 	x.mu.Lock()
-	if x.syncErr != nil {
-		// The disk refused the last run written: stop here, as a Commit
-		// that wrote it itself would have.
-		err := x.syncErr
-		x.mu.Unlock()
-		return fmt.Errorf("digest index: save height %d: %w", height, err)
-	}
-	if r != nil && x.unwritten+len(r.mem) > maxUnwritten {
-		x.mu.Unlock()
-		return fmt.Errorf("digest index: save height %d: %d MB of blocks' runs are not yet written to the disk", height, x.unwritten>>20)
-	}
 	if r != nil {
 		x.runs = append(x.runs, r)
 		x.entries += r.n
-		x.unwritten += len(r.mem)
+		x.unwritten += cap(r.mem)
 		x.checkFilterLoad()
 	}
 	x.height = height
@@ -394,7 +400,8 @@ func (x *digestIndex) syncLoop() {
 		}
 		if err := x.syncRuns(); err != nil {
 			// HEIGHT stays where it was: a restart indexes the heights
-			// after it again. Retried after the next block.
+			// after it again. The next save retries, and fails with the
+			// error if the disk still refuses (saveEncoded).
 			x.log.Error("digest index: sync runs", "err", err)
 		}
 	}
@@ -407,6 +414,14 @@ func (x *digestIndex) syncLoop() {
 func (x *digestIndex) syncRuns() error {
 	x.syncMu.Lock()
 	defer x.syncMu.Unlock()
+	err := x.writeRuns()
+	x.mu.Lock()
+	x.syncErr = err
+	x.mu.Unlock()
+	return err
+}
+
+func (x *digestIndex) writeRuns() error {
 	x.mu.RLock()
 	h := x.height
 	var todo []*run
@@ -419,26 +434,22 @@ func (x *digestIndex) syncRuns() error {
 	for _, r := range todo {
 		f, err := writeMemRun(x.dir, r)
 		if err != nil {
-			err = fmt.Errorf("write %s: %w", r.path, err)
-			x.mu.Lock()
-			x.syncErr = err
-			x.mu.Unlock()
-			return err
+			return fmt.Errorf("write %s: %w", r.path, err)
 		}
 		x.mu.Lock()
 		mem := r.mem
-		x.unwritten -= len(mem)
+		x.unwritten -= cap(mem)
 		r.f, r.mem, r.synced = f, nil, true
 		x.mu.Unlock()
 		putRecBuffer(mem) // no lookup holds it: they read it under mu
 	}
-	x.mu.Lock()
-	x.syncErr = nil
-	x.mu.Unlock()
-	if len(todo) > 0 {
-		x.poke() // the runs written may now be merged
+	if err := x.saveHeight(h); err != nil {
+		return err
 	}
-	return x.saveHeight(h)
+	if len(todo) > 0 {
+		x.poke() // the runs written, now at or below HEIGHT, may be merged
+	}
+	return nil
 }
 
 // saveHeight writes h to HEIGHT unless it holds h or more.
@@ -452,6 +463,7 @@ func (x *digestIndex) saveHeight(h int64) error {
 		return err
 	}
 	x.durable = h
+	x.durableAt.Store(h)
 	return nil
 }
 
@@ -685,13 +697,16 @@ const finalClass = 5
 // a record is rewritten about once per class below finalClass and each
 // such class keeps fewer than mergeFanIn runs in a row. A window need not
 // end at the newest run: a merge that finishes after newer blocks were
-// saved still cascades.
+// saved still cascades. Only runs on disk and at or below HEIGHT are
+// merged: at open a run above HEIGHT is removed whole, and a merged run
+// that took one would take the heights below it along.
 func (x *digestIndex) nextMerge() (first int, merge []*run) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	durable := x.durableAt.Load()
 	for j := len(x.runs) - 1; j >= mergeFanIn-1; j-- {
 		c := sizeClass(x.runs[j].n)
-		if c >= finalClass || !x.runs[j].synced {
+		if c >= finalClass || !x.runs[j].synced || x.runs[j].hi > durable {
 			continue
 		}
 		i := j

@@ -1002,6 +1002,7 @@ func TestDigestIndexMergeBacklog(t *testing.T) {
 		final  = 40  // runs below finalClass at the end
 	)
 	x := &digestIndex{}
+	x.durableAt.Store(blocks) // HEIGHT is not the question here
 	var (
 		first     int
 		in        []*run
@@ -1178,8 +1179,8 @@ func writeRun(tb testing.TB, dir string, h int64, recs [][recSize]byte) (*run, [
 }
 
 // TestNextMergeFinalClass: runs of finalClass are never merged, and the
-// runs newer than them still are; runs held in memory (not yet synced) are
-// merged once written.
+// runs newer than them still are; runs held in memory (not yet synced), and
+// runs above HEIGHT, are merged once written and named by HEIGHT.
 func TestNextMergeFinalClass(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -1187,16 +1188,20 @@ func TestNextMergeFinalClass(t *testing.T) {
 		wantFirst int
 		wantLen   int
 		inMemory  int // the newest runs not yet written
+		above     int // the newest runs above HEIGHT
 	}{
-		{"a run in memory waits", slices.Repeat([]int{1000}, mergeFanIn), 0, 0, 1},
-		{"the written runs before it merge", slices.Repeat([]int{1000}, mergeFanIn+2), 0, mergeFanIn, 2},
-		{"final runs stay", slices.Repeat([]int{1 << 20}, 2*mergeFanIn), 0, 0, 0},
-		{"largest merged class", slices.Repeat([]int{1<<19 - 1}, mergeFanIn), 0, mergeFanIn, 0},
-		{"newer runs merge", append(slices.Repeat([]int{1 << 22}, 3), slices.Repeat([]int{1000}, mergeFanIn)...), 3, mergeFanIn, 0},
-		{"window stops at a final run", append(append(slices.Repeat([]int{1000}, 5), 1<<22), slices.Repeat([]int{1000}, mergeFanIn-1)...), 0, 0, 0},
+		{"a run in memory waits", slices.Repeat([]int{1000}, mergeFanIn), 0, 0, 1, 1},
+		{"the written runs before it merge", slices.Repeat([]int{1000}, mergeFanIn+2), 0, mergeFanIn, 2, 2},
+		{"a run above HEIGHT waits", slices.Repeat([]int{1000}, mergeFanIn), 0, 0, 0, 1},
+		{"the runs below HEIGHT merge", slices.Repeat([]int{1000}, mergeFanIn+1), 0, mergeFanIn, 0, 1},
+		{"final runs stay", slices.Repeat([]int{1 << 20}, 2*mergeFanIn), 0, 0, 0, 0},
+		{"largest merged class", slices.Repeat([]int{1<<19 - 1}, mergeFanIn), 0, mergeFanIn, 0, 0},
+		{"newer runs merge", append(slices.Repeat([]int{1 << 22}, 3), slices.Repeat([]int{1000}, mergeFanIn)...), 3, mergeFanIn, 0, 0},
+		{"window stops at a final run", append(append(slices.Repeat([]int{1000}, 5), 1<<22), slices.Repeat([]int{1000}, mergeFanIn-1)...), 0, 0, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := &digestIndex{}
+			x.durableAt.Store(int64(len(tc.sizes) - tc.above))
 			for i, n := range tc.sizes {
 				x.runs = append(x.runs, &run{lo: int64(i + 1), hi: int64(i + 1), n: n, synced: i < len(tc.sizes)-tc.inMemory})
 			}

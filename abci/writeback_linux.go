@@ -18,3 +18,9 @@ func startWriteback(f *os.File) {
 func openDirect(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|unix.O_DIRECT, 0o600)
 }
+
+// willNeed asks the kernel to read f into the page cache now, without
+// waiting.
+func willNeed(f *os.File) {
+	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_WILLNEED)
+}

@@ -12,3 +12,6 @@ func startWriteback(*os.File) {}
 
 // openDirect reports that writing around the page cache is not available.
 func openDirect(string) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+// willNeed does nothing where posix_fadvise is not available.
+func willNeed(*os.File) {}

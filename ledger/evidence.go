@@ -54,7 +54,8 @@ func findDuplicate(digests []byte, n int) (int, int, bool) {
 	return 0, 0, false
 }
 
-// equalPrefixes reports whether two values of ps are equal; it reorders ps.
+// equalPrefixes reports whether two values of ps are equal; it may reorder
+// ps.
 // A long list is spread over about len(ps) buckets by its values' top bits
 // (digests are uniform) and each bucket is sorted on its own: two passes
 // and tiny sorts instead of a sort of the whole list (a quarter of the time
