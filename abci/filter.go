@@ -53,10 +53,12 @@ func newDigestFilter(size int) *digestFilter {
 	return f
 }
 
-// filterBitsPerKey is the load a filter is sized for: at 16 bits per digest
-// about 0.1 % of absent digests pass (filter_test.go), each costing a page
-// read from every run of the index.
-const filterBitsPerKey = 16
+// filterBitsPerKey is the load a filter is sized for. Filled to capacity,
+// at 32 bits per digest about 1.5e-5 of absent digests pass; at 16, 9e-4
+// (filter_test.go, docs/performance.md finding 38). Each that passes costs a
+// page read from every kept run of the index, about 40 a node after a
+// 10-minute bench, on the critical path of the block that looks it up.
+const filterBitsPerKey = 32
 
 // capacity is the number of digests the filter is sized for.
 func (f *digestFilter) capacity() int {

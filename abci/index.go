@@ -208,7 +208,7 @@ func (x *digestIndex) checkFilterLoad() {
 		return
 	}
 	x.full = true
-	x.log.Info("digest filter is full: lookups of new digests read the index's files more often; raise state.digest_filter_mb (2 bytes per digest)",
+	x.log.Info("digest filter is full: lookups of new digests read the index's files more often; raise state.digest_filter_mb (4 bytes per digest)",
 		"digests", x.entries, "capacity", x.filter.capacity())
 }
 

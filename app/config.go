@@ -90,8 +90,8 @@ type StateConfig struct {
 	// TxCacheSize is the number of decoded transactions remembered.
 	TxCacheSize int `toml:"tx_cache_size"`
 	// DigestFilterMB sizes the in-memory filter that answers most digest
-	// lookups without reading the digest index: two bytes per digest the
-	// node will hold, 500,000 digests per MB (a fuller filter lets more
+	// lookups without reading the digest index: four bytes per digest the
+	// node will hold, 250,000 digests per MB (a fuller filter lets more
 	// lookups through to the index's files, slower, never wrong; the node
 	// logs when it is full); 0 disables it.
 	DigestFilterMB int `toml:"digest_filter_mb"`
@@ -143,7 +143,7 @@ func DefaultAppConfig() *AppConfig {
 			SubmitTimeout:        Duration{30 * time.Second},
 			MaxInFlight:          256,
 		},
-		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 256, LightRelayedChecks: true, OptimisticExecution: true},
+		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true},
 		P2P:   P2PConfig{BlockPartHold: Duration{partrelay.DefaultHold}},
 	}
 }

@@ -55,6 +55,13 @@ func tuneNotary(home string, o options, pprofAddr string) error {
 	applyCometTuning(c)
 	c.LogLevel = "state:info,*:error"
 	c.Mempool.Broadcast = o.gossip
+	if !o.gossip {
+		// Without gossip a node gets each transaction once, from its gateway
+		// or forwarded; CometBFT's cache of seen transactions would only hash
+		// each one again, in CheckTx and at every block. A replay is refused
+		// by its sequence number either way.
+		c.Mempool.CacheSize = 0
+	}
 	c.RPC.PprofListenAddress = pprofAddr
 	cfg.App.State.OptimisticExecution = !o.noOE
 	g := &cfg.App.Gateway
