@@ -504,6 +504,7 @@ func (a *Application) resetCheck() error {
 	c := a.committed.Load()
 	a.checkMu.Lock()
 	defer a.checkMu.Unlock()
+	prev := a.check
 	a.check = nil
 	if c.height == 0 {
 		return nil // no state yet: CheckTx refuses until the first commit
@@ -517,6 +518,12 @@ func (a *Application) resetCheck() error {
 		ledger.BlockInfo{Height: c.height + 1, Time: c.time}, ledger.ModeCheck)
 	if err != nil {
 		return fmt.Errorf("abci: mempool state: %w", err)
+	}
+	// The rechecks refill the view with about as many digests as the last
+	// one held: its map of pending digests is made that size at once rather
+	// than grown (rehashed) by doubling.
+	if prev != nil {
+		e.Reserve(prev.Pending())
 	}
 	a.check, a.checkView, a.checkN = e, cv, 0
 	return nil

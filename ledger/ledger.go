@@ -275,6 +275,9 @@ func (e *Exec) NewDigests() []IndexEntry { return e.pending.entries() }
 // Reserve prepares for about n digests anchored by the block (a hint).
 func (e *Exec) Reserve(n int) { e.pending.reserve(n) }
 
+// Pending is the number of digests anchored by the transactions run so far.
+func (e *Exec) Pending() int { return e.pending.n }
+
 // Run executes the transaction at txIndex of the block. The returned error is
 // a StoreError only: any fault of the transaction is in Outcome.Err, and then
 // the transaction changed nothing.

@@ -294,6 +294,9 @@ func TestCheckDigestsMemoInBlock(t *testing.T) {
 	if got := len(e.NewDigests()); got != 5 {
 		t.Fatalf("%d new digests", got)
 	}
+	if got := e.Pending(); got != 5 {
+		t.Fatalf("Pending %d, want 5", got)
+	}
 }
 
 type pendingCase struct {
