@@ -81,8 +81,9 @@ type BlockSource interface {
 
 // DefaultDigestFilterBytes is the default size of the digest filter: 128
 // million digests at four bytes each (false positives about 1.5e-5 when
-// full; measured in docs/performance.md, finding 38). Its memory becomes resident as digests touch its
-// pages (2 MB each where huge pages are available).
+// full; measured in docs/performance.md, finding 38). Its memory becomes
+// resident as digests touch its pages (2 MB each where huge pages are
+// available).
 const DefaultDigestFilterBytes = 512 << 20
 
 // DefaultOptions returns working defaults for a node whose data is in dir.
