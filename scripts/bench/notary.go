@@ -53,7 +53,7 @@ func tuneNotary(home string, o options, pprofAddr string) error {
 	c := cfg.Comet
 	c.Consensus.TimeoutCommit = o.commit
 	applyCometTuning(c)
-	c.LogLevel = "state:info,*:error"
+	c.LogLevel = o.logLevel
 	c.Mempool.Broadcast = o.gossip
 	if !o.gossip {
 		// Without gossip a node gets each transaction once, from its gateway
