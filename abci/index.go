@@ -937,19 +937,21 @@ func (v indexView) Prefilter(alg ledger.HashAlgorithm, digests []byte, absent []
 // transaction left in the mempool after each block) asks about a transaction
 // that passed a check on the state before that block, so its digests were
 // not anchored then: only the block just committed can have anchored them.
-// The recheck then looks among that block's digests (a binary search of
-// their sorted prefixes, in memory) and reads the index only on a match,
+// The recheck then looks among that block's digests (their sorted
+// prefixes, in memory: prefixSet) and reads the index only on a match,
 // instead of asking the index, and its filter, about every digest again.
 type checkView struct {
 	view       indexView // not embedded: its Prefilter promises too much here
-	recent     []uint64
+	recent     *prefixSet
 	haveRecent bool
 	recheck    bool // set per CheckTx call, under the application's checkMu
 }
 
 func newCheckView(x *digestIndex, height int64) *checkView {
 	v := &checkView{view: indexView{x: x, height: height}}
-	v.recent, v.haveRecent = x.recentPrefixes(height - 1)
+	var recent []uint64
+	recent, v.haveRecent = x.recentPrefixes(height - 1)
+	v.recent = newPrefixSet(recent)
 	return v
 }
 
@@ -966,8 +968,7 @@ func (v *checkView) NotIndexed(alg ledger.HashAlgorithm, digests []byte, absent 
 	if v.recheck && v.haveRecent {
 		for i := range absent {
 			key, ok := indexKey(alg, digests[i*ledger.DigestSize:(i+1)*ledger.DigestSize])
-			_, found := slices.BinarySearch(v.recent, prefix(key[:]))
-			absent[i] = ok && !found
+			absent[i] = ok && !v.recent.contains(prefix(key[:]))
 		}
 		return
 	}
@@ -982,7 +983,7 @@ func (v *checkView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Loca
 		if !ok {
 			return ledger.Locator{}, false, nil
 		}
-		if _, found := slices.BinarySearch(v.recent, prefix(key[:])); !found {
+		if !v.recent.contains(prefix(key[:])) {
 			return ledger.Locator{}, false, nil
 		}
 	}
