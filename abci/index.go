@@ -966,9 +966,14 @@ func (v *checkView) NotIndexed(alg ledger.HashAlgorithm, digests []byte, absent 
 		return
 	}
 	if v.recheck && v.haveRecent {
+		ps := make([]uint64, len(absent))
 		for i := range absent {
-			key, ok := indexKey(alg, digests[i*ledger.DigestSize:(i+1)*ledger.DigestSize])
-			absent[i] = ok && !v.recent.contains(prefix(key[:]))
+			key, _ := indexKey(alg, digests[i*ledger.DigestSize:(i+1)*ledger.DigestSize])
+			ps[i] = prefix(key[:])
+		}
+		v.recent.containsBatch(ps, absent)
+		for i := range absent {
+			absent[i] = !absent[i]
 		}
 		return
 	}

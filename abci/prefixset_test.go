@@ -44,10 +44,15 @@ func TestPrefixSet(t *testing.T) {
 				probes = append(probes, rng.Uint64(), 1<<56|rng.Uint64()&(1<<56-1))
 			}
 			probes = append(probes, 0, 1<<64-1)
-			for _, p := range probes {
+			batch := make([]bool, len(probes))
+			s.containsBatch(probes, batch)
+			for i, p := range probes {
 				_, want := slices.BinarySearch(c.sorted, p)
 				if got := s.contains(p); got != want {
 					t.Fatalf("contains(%#x) = %v, want %v", p, got, want)
+				}
+				if batch[i] != want {
+					t.Fatalf("containsBatch: %#x %v, want %v", p, batch[i], want)
 				}
 			}
 		})
@@ -55,7 +60,9 @@ func TestPrefixSet(t *testing.T) {
 }
 
 // BenchmarkRecheckPrefixes: a recheck's test of 10,000 digests against a
-// block of 160,000, by binary search and by prefixSet.
+// block of 160,000, by binary search and by prefixSet, one at a time and in
+// a batch (here the table and the prefixes stay in cache, as they do not in
+// a loaded node).
 func BenchmarkRecheckPrefixes(b *testing.B) {
 	rng := rand.New(rand.NewSource(41))
 	block := make([]uint64, 160_000)
@@ -85,6 +92,13 @@ func BenchmarkRecheckPrefixes(b *testing.B) {
 					found++
 				}
 			}
+		}
+	})
+	b.Run("prefix-set-batch", func(b *testing.B) {
+		s := newPrefixSet(block)
+		out := make([]bool, len(probes))
+		for b.Loop() {
+			s.containsBatch(probes, out)
 		}
 	})
 	if found != 0 {
