@@ -67,6 +67,10 @@ type Options struct {
 	// is rolled back and the decided block executed. Nothing is persisted
 	// before Commit either way. The Cosmos SDK's baseapp does the same.
 	OptimisticExecution bool
+	// BatchRefs makes PrepareProposal name each transaction of
+	// BatchRefMinBytes or more by reference (batchref.go). Blocks with
+	// references are executed whatever it says.
+	BatchRefs bool
 	// Blocks gives the transactions of committed blocks, to rebuild the
 	// digest index when it is behind the state. Optional.
 	Blocks BlockSource
@@ -96,6 +100,7 @@ func DefaultOptions(dir, chainID string) Options {
 		TxCacheSize:         50_000,
 		DigestFilterBytes:   DefaultDigestFilterBytes,
 		OptimisticExecution: true,
+		BatchRefs:           true,
 	}
 }
 
@@ -110,6 +115,10 @@ type Application struct {
 	ledger *ledger.Ledger
 	log    cmtlog.Logger
 	txs    *txCache
+	// batches holds the transactions blocks name by reference
+	// (batchref.go); fetch asks peers for one (SetFetcher).
+	batches *batchStore
+	fetch   atomic.Pointer[func(h [32]byte)]
 
 	// mu guards the working tree and what FinalizeBlock staged for Commit.
 	mu     sync.Mutex
@@ -143,7 +152,8 @@ type optimistic struct {
 	height int64
 	hash   []byte // the block's header hash
 	time   time.Time
-	txs    [][]byte
+	txs    [][]byte    // references resolved
+	refs   [][32]byte  // what the block's references name
 	stop   atomic.Bool // set to end the execution early, between transactions
 	done   chan struct{}
 	res    *abcitypes.ResponseFinalizeBlock
@@ -155,7 +165,8 @@ type stagedBlock struct {
 	height int64
 	time   time.Time
 	hash   []byte
-	run    *blockRun // the block's digest index entries, encoded
+	run    *blockRun  // the block's digest index entries, encoded
+	refs   [][32]byte // what the block's references name
 }
 
 // commitInfo is what the last Commit persisted.
@@ -202,13 +213,20 @@ func NewApplication(opts Options) (*Application, error) {
 		db.Close()
 		return nil, fmt.Errorf("abci: %w", err)
 	}
+	batches, err := openBatchStore(filepath.Join(opts.Dir, "batches"))
+	if err != nil {
+		db.Close()
+		index.close()
+		return nil, fmt.Errorf("abci: %w", err)
+	}
 	a := &Application{
-		opts:   opts,
-		ledger: ledger.New(opts.ChainID),
-		log:    opts.Logger,
-		txs:    newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
-		db:     db,
-		index:  index,
+		opts:    opts,
+		ledger:  ledger.New(opts.ChainID),
+		log:     opts.Logger,
+		txs:     newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
+		db:      db,
+		index:   index,
+		batches: batches,
 	}
 	if err := a.load(); err != nil {
 		a.Close()
@@ -314,6 +332,9 @@ func (a *Application) rebuildIndex(from, to int64) error {
 	}
 	for h := from; h <= to; h++ {
 		txs, err := a.opts.Blocks.BlockTxs(h)
+		if err == nil {
+			txs, err = a.ResolveTxs(txs)
+		}
 		if err != nil {
 			return fmt.Errorf("abci: rebuild digest index at height %d: %w", h, err)
 		}
@@ -355,6 +376,9 @@ func (a *Application) Close() error {
 	var errs []error
 	if a.index != nil {
 		errs = append(errs, a.index.close())
+	}
+	if a.batches != nil {
+		errs = append(errs, a.batches.Close())
 	}
 	if a.db != nil {
 		errs = append(errs, a.db.Close())
@@ -537,6 +561,13 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 	if err != nil {
 		return checkResult(err, nil), nil
 	}
+	if len(req.Tx) >= BatchRefMinBytes && req.Type != abcitypes.CheckTxType_Recheck {
+		// Kept whatever this check says: a block may name it by reference.
+		if _, err := a.batches.Put(tx.Hash, req.Tx); err != nil {
+			a.log.Error("CheckTx: batch store failure", "err", err)
+			return checkResult(err, nil), nil
+		}
+	}
 	a.checkMu.Lock()
 	defer a.checkMu.Unlock()
 	if a.check == nil {
@@ -572,7 +603,8 @@ func checkResult(err error, result *notaryv1.TxResult) *abcitypes.ResponseCheckT
 // PrepareProposal keeps the mempool's transactions that pass the
 // state-independent checks, in the order ledger.ProposalOrder gives against
 // the committed state (a held transaction after the one before it), up to
-// the block size.
+// the block size; with Options.BatchRefs, a large transaction is named by
+// reference (batchref.go), its bytes stored and synced first.
 func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
 	a.sawProposal(req.Height)
 	valid := make([]*ledger.Tx, 0, len(req.Txs))
@@ -592,8 +624,18 @@ func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestP
 		if size+int64(len(raw)) > req.MaxTxBytes {
 			break
 		}
-		txs = append(txs, raw)
 		size += int64(len(raw))
+		if !a.opts.BatchRefs || len(raw) < BatchRefMinBytes {
+			txs = append(txs, raw)
+			continue
+		}
+		if _, err := a.batches.Put(valid[i].Hash, raw); err != nil {
+			return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
+		}
+		txs = append(txs, EncodeBatchRef(valid[i].Hash))
+	}
+	if err := a.batches.Sync(); err != nil {
+		return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
 	}
 	return &abcitypes.ResponsePrepareProposal{Txs: txs}, nil
 }
@@ -634,16 +676,31 @@ func (a *Application) proposalOrder(txs []*ledger.Tx) ([]int, error) {
 
 // ProcessProposal refuses a block carrying a transaction that fails the
 // state-independent checks: malformed, non-canonical, for another chain,
-// badly signed, or carrying an ill-formed message.
+// badly signed, or carrying an ill-formed message; and a block naming by
+// reference a transaction whose bytes do not arrive within
+// proposalBatchWait. The referenced bytes are synced to disk before the
+// block is accepted, so that a block this node voted for can be executed
+// after a crash.
 func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error) {
 	a.sawProposal(req.Height)
-	for i, raw := range req.Txs {
+	txs, err := a.resolve(req.Txs, proposalBatchWait)
+	if err != nil {
+		if !errors.Is(err, ErrBatchUnavailable) {
+			return nil, fmt.Errorf("abci: ProcessProposal: %w", err)
+		}
+		a.log.Info("rejecting proposal", "height", req.Height, "err", err)
+		return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
+	}
+	if err := a.batches.Sync(); err != nil {
+		return nil, fmt.Errorf("abci: ProcessProposal: %w", err)
+	}
+	for i, raw := range txs {
 		if _, err := a.decodeValid(raw); err != nil {
 			a.log.Info("rejecting proposal", "height", req.Height, "tx", i, "err", err)
 			return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
 		}
 	}
-	a.startOptimistic(req)
+	a.startOptimistic(req, txs)
 	return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_ACCEPT}, nil
 }
 
@@ -652,7 +709,7 @@ func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 // earlier round's proposal. It does not start on the chain's first block,
 // whose working tree also holds InitChain's unsaved writes, which a
 // rollback would lose.
-func (a *Application) startOptimistic(req *abcitypes.RequestProcessProposal) {
+func (a *Application) startOptimistic(req *abcitypes.RequestProcessProposal, txs [][]byte) {
 	if !a.opts.OptimisticExecution {
 		return
 	}
@@ -660,7 +717,7 @@ func (a *Application) startOptimistic(req *abcitypes.RequestProcessProposal) {
 	if c := a.committed.Load(); c.height == 0 || req.Height != c.height+1 {
 		return
 	}
-	o := &optimistic{height: req.Height, hash: req.Hash, time: req.Time, txs: req.Txs, done: make(chan struct{})}
+	o := &optimistic{height: req.Height, hash: req.Hash, time: req.Time, txs: txs, refs: refsOf(req.Txs), done: make(chan struct{})}
 	a.oeMu.Lock()
 	a.oe = o
 	a.oeMu.Unlock()
@@ -676,14 +733,14 @@ func (a *Application) startOptimistic(req *abcitypes.RequestProcessProposal) {
 // the decided block; otherwise it rolls the execution back. The header hash
 // commits to the height, time and transactions; they are compared too, so
 // that the result is never taken for other inputs, whatever the caller
-// passes as the hash.
-func (a *Application) takeOptimistic(req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, bool) {
+// passes as the hash. txs are the block's, references resolved.
+func (a *Application) takeOptimistic(req *abcitypes.RequestFinalizeBlock, txs [][]byte) (*abcitypes.ResponseFinalizeBlock, bool) {
 	o := a.detachOptimistic()
 	if o == nil {
 		return nil, false
 	}
 	same := o.height == req.Height && bytes.Equal(o.hash, req.Hash) && o.time.Equal(req.Time) &&
-		slices.EqualFunc(o.txs, req.Txs, bytes.Equal)
+		slices.EqualFunc(o.txs, txs, bytes.Equal)
 	if !same {
 		o.stop.Store(true)
 	}
@@ -691,6 +748,7 @@ func (a *Application) takeOptimistic(req *abcitypes.RequestFinalizeBlock) (*abci
 	if same && o.err == nil {
 		a.mu.Lock()
 		a.staged = o.staged
+		a.staged.refs = o.refs
 		a.mu.Unlock()
 		return o.res, true
 	}
@@ -736,13 +794,18 @@ func (a *Application) rollbackOptimistic(o *optimistic) {
 // persisted before Commit.
 func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	failpoint.Hit("finalize-before", req.Height)
-	res, ok := a.takeOptimistic(req)
+	txs, err := a.resolve(req.Txs, decidedBatchWait)
+	if err != nil {
+		return nil, fmt.Errorf("abci: FinalizeBlock %d: %w", req.Height, err)
+	}
+	res, ok := a.takeOptimistic(req, txs)
 	if !ok {
 		a.mu.Lock()
 		var s *stagedBlock
 		var err error
-		res, s, err = a.execute(req.Height, req.Time, req.Txs, nil)
+		res, s, err = a.execute(req.Height, req.Time, txs, nil)
 		if err == nil {
+			s.refs = refsOf(req.Txs)
 			a.staged = s
 		}
 		a.mu.Unlock()
@@ -841,6 +904,13 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 		a.mu.Unlock()
 		return nil, errors.New("abci: Commit without FinalizeBlock")
 	}
+	// The referenced bytes are durable before the state that depends on
+	// them (a block fetched while catching up was not synced by
+	// ProcessProposal).
+	if err := a.batches.Sync(); err != nil {
+		a.mu.Unlock()
+		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
+	}
 	failpoint.Hit("commit-before-index", s.height)
 	if err := a.index.saveEncoded(s.run, s.height); err != nil {
 		a.mu.Unlock()
@@ -862,6 +932,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	a.staged = nil
 	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})
 	a.mu.Unlock()
+	a.batches.Forget(s.refs)
 	if err := a.resetCheck(); err != nil {
 		return nil, err
 	}

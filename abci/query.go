@@ -18,9 +18,15 @@ import (
 //	/digest  data = hash algorithm (1 byte) || digest; the value is the
 //	         16-byte ledger.Locator of the digest if it is anchored (the
 //	         digest index is not proven: prove the batch record with /store).
+//	/batch   data = the SHA-256 of a transaction that blocks name by
+//	         reference (EncodeBatchRef); the value is its bytes, if this
+//	         node holds them. Nodes fetch from each other what they lack
+//	         this way (app/internal/batchfetch); the bytes are what the
+//	         blocks carried before references, and are public the same way.
 const (
 	QueryStore  = "/store"
 	QueryDigest = "/digest"
+	QueryBatch  = "/batch"
 )
 
 // ProofOpICS23 is the ProofOp type of an ICS23 CommitmentProof over the IAVL
@@ -84,6 +90,18 @@ func (a *Application) query(req *abcitypes.RequestQuery) (*abcitypes.ResponseQue
 		}
 		res.Value = loc.Encode()
 		return res, nil
+	case QueryBatch:
+		if len(req.Data) != 32 {
+			return nil, fmt.Errorf("%w: data must be a 32-byte transaction hash", ledger.ErrInvalidField)
+		}
+		raw, ok, err := a.batches.Get([32]byte(req.Data))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: transaction %X", ledger.ErrNotFound, req.Data)
+		}
+		return &abcitypes.ResponseQuery{Key: req.Data, Value: raw}, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ledger.ErrUnknownQuery, req.Path)
 }
