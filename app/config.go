@@ -105,6 +105,12 @@ type StateConfig struct {
 	// vote on it, and uses the result when that block is decided
 	// (abci.Options.OptimisticExecution; docs/performance.md).
 	OptimisticExecution bool `toml:"optimistic_execution"`
+	// BatchReferences: a block proposed by this node names each large
+	// transaction by its hash, and every validator receives the
+	// transaction's bytes from the node that accepted it, once, before the
+	// block (abci.Options.BatchRefs; docs/DESIGN.md, "Batch references").
+	// Blocks with references are executed whatever it says.
+	BatchReferences bool `toml:"batch_references"`
 }
 
 // Duration is a time.Duration written as a string ("5s") in TOML.
@@ -143,7 +149,7 @@ func DefaultAppConfig() *AppConfig {
 			SubmitTimeout:        Duration{30 * time.Second},
 			MaxInFlight:          256,
 		},
-		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true},
+		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true, BatchReferences: true},
 		P2P:   P2PConfig{BlockPartHold: Duration{partrelay.DefaultHold}},
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/internal/asynccheck"
+	"github.com/gobtechlab/notary/app/internal/batchfetch"
 	"github.com/gobtechlab/notary/app/internal/blockdb"
 	"github.com/gobtechlab/notary/app/internal/forward"
 	"github.com/gobtechlab/notary/app/internal/pagecache"
@@ -71,11 +72,16 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		DigestFilterBytes:   digestFilterBytes(cfg.App.State.DigestFilterMB),
 		LightRelayedChecks:  cfg.App.State.LightRelayedChecks,
 		OptimisticExecution: cfg.App.State.OptimisticExecution,
+		BatchRefs:           cfg.App.State.BatchReferences,
 		Blocks:              blocks,
 		Logger:              logger.With("module", "notary"),
 	})
 	blocks.close()
 	if err != nil {
+		return nil, err
+	}
+	if _, err := dropUnexecutableBlock(dbm.BackendType(cfg.Comet.DBBackend), cfg.Comet.DBDir(), app, logger); err != nil {
+		app.Close()
 		return nil, err
 	}
 	nodeKey, err := p2p.LoadNodeKey(cfg.Comet.NodeKeyFile())
@@ -91,7 +97,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	relay := partrelay.New(pv.Key.PubKey.Address(), cfg.App.P2P.BlockPartHold.Duration)
 	opts = append(opts, func(n *node.Node) { relay.Wrap(n.ConsensusReactor()) }, node.CustomReactors(map[string]p2p.Reactor{"CONSENSUS": relay}))
 	if !cfg.Comet.Mempool.Broadcast {
-		fwd = forward.New(pv.Key.PubKey.Address(), cfg.Comet.Mempool.MaxTxBytes, logger.With("module", "forward"))
+		fwd = forward.New(pv.Key.PubKey.Address(), cfg.Comet.Mempool.MaxTxBytes, cfg.App.State.BatchReferences, logger.With("module", "forward"))
 		opts = append(opts, node.CustomReactors(map[string]p2p.Reactor{"FORWARD": fwd}))
 	}
 	comet, err := node.NewNode(cfg.Comet, pv, nodeKey,
@@ -120,6 +126,9 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		return nil, fmt.Errorf("cometbft: consensus state %T gives no round state", env.ConsensusState)
 	}
 	relay.Attach(cons)
+	// A transaction a block names by reference and this node lacks is
+	// fetched from its peers (app/internal/batchfetch).
+	app.SetFetcher(batchfetch.New(comet.Switch().Peers().List, abci.QueryBatch, app.PutBatch, logger.With("module", "batchfetch")).Fetch)
 	if fwd != nil {
 		fwd.Attach(comet.Mempool(), env.ConsensusState, app.ProposedHeight)
 	}

@@ -14,7 +14,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
-	"github.com/gobtechlab/notary/ledger"
+	"github.com/gobtechlab/notary/abci"
 )
 
 // committedTx is the result of a committed transaction.
@@ -144,7 +144,7 @@ func (t *commitTracker) deliver(height int64, txs cmttypes.Txs, results []*abcit
 	var hits []hit
 	t.mu.Lock()
 	for i, tx := range txs {
-		h := ledger.TxHash(tx)
+		h := abci.BlockTxHash(tx)
 		r := committedTx{height: height, index: uint32(i)}
 		if i < len(results) && results[i] != nil {
 			res := results[i]

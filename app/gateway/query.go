@@ -211,9 +211,13 @@ func (s *Server) batchDigests(height int64, txIndex uint32) (d []byte, err error
 	if blk == nil || int(txIndex) >= len(blk.Txs) {
 		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block or its transaction is not in the block store", ledger.FormatBatchID(height, txIndex))}
 	}
+	raw, err := s.app.ResolveTxs([][]byte{blk.Txs[txIndex]})
+	if err != nil {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
+	}
 	var env notaryv1.Tx
 	var body notaryv1.TxBody
-	if err := proto.Unmarshal(blk.Txs[txIndex], &env); err != nil {
+	if err := proto.Unmarshal(raw[0], &env); err != nil {
 		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
 	}
 	if err := proto.Unmarshal(env.Body, &body); err != nil || body.GetAnchorBatch() == nil {

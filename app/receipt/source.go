@@ -80,7 +80,7 @@ func (s *nodeSource) BlockTxs(height int64) (txs [][]byte, err error) {
 	for _, tx := range blk.Txs {
 		txs = append(txs, tx)
 	}
-	return txs, nil
+	return s.app.ResolveTxs(txs)
 }
 
 func (s *nodeSource) Header(height int64) (h *cmttypes.Header, err error) {

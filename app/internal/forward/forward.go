@@ -13,6 +13,10 @@
 // nodes that need it early: one of them proposes it, and the origin still
 // holds it if none does.
 //
+// When blocks name large transactions by reference (abci.EncodeBatchRef),
+// every validator needs each transaction's bytes to execute the block, so
+// a transaction is sent once to every connected node instead (New's all).
+//
 // Peers learn each other's validator address with a hello on their own
 // channel when they connect. A wrong hello only misroutes transactions
 // (their origin proposes them on its turn); what a forwarded transaction is
@@ -56,6 +60,7 @@ type Reactor struct {
 
 	self       cmtcrypto.Address
 	maxTxBytes int
+	all        bool // send to every connected node, not only the next proposers
 
 	mu      sync.RWMutex
 	mempool mempl.Mempool
@@ -95,9 +100,10 @@ func (u *upcoming) targets(proposed int64) []string {
 const refreshEvery = 50 * time.Millisecond
 
 // New returns a reactor for a node whose validator address is self (any
-// address for a node that does not validate).
-func New(self cmtcrypto.Address, maxTxBytes int, logger log.Logger) *Reactor {
-	r := &Reactor{self: self, maxTxBytes: maxTxBytes, byVal: map[string]p2p.ID{}, byPeer: map[p2p.ID]string{}, quit: make(chan struct{})}
+// address for a node that does not validate). With all, a transaction goes
+// to every node this node is connected to.
+func New(self cmtcrypto.Address, maxTxBytes int, all bool, logger log.Logger) *Reactor {
+	r := &Reactor{self: self, maxTxBytes: maxTxBytes, all: all, byVal: map[string]p2p.ID{}, byPeer: map[p2p.ID]string{}, quit: make(chan struct{})}
 	r.BaseReactor = *p2p.NewBaseReactor("Forward", r)
 	r.SetLogger(logger)
 	return r
@@ -234,10 +240,16 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 	}
 }
 
-// Forward sends tx to the upcoming proposers other than this node, if they
-// are connected; it never blocks (a full send queue drops it: the
-// transaction is in this node's mempool anyway).
+// Forward sends tx to the upcoming proposers other than this node (every
+// connected node, with New's all), if they are connected; it never blocks (a
+// full send queue drops it: the transaction is in this node's mempool
+// anyway, and a validator that lacks it when a block names it asks for it,
+// app/internal/batchfetch).
 func (r *Reactor) Forward(tx []byte) {
+	if r.all {
+		r.forwardAll(tx)
+		return
+	}
 	ps := r.proposers.Load()
 	if ps == nil || r.Switch == nil {
 		return
@@ -262,6 +274,26 @@ func (r *Reactor) Forward(tx []byte) {
 		}
 		if peer := r.Switch.Peers().Get(id); peer != nil {
 			sent[id] = peer.TrySend(p2p.Envelope{ChannelID: TxChannel, Message: &protomem.Txs{Txs: [][]byte{tx}}})
+		}
+	}
+}
+
+func (r *Reactor) forwardAll(tx []byte) {
+	if r.Switch == nil {
+		return
+	}
+	r.mu.RLock()
+	ids := make([]p2p.ID, 0, len(r.byVal))
+	for addr, id := range r.byVal {
+		if addr != string(r.self) {
+			ids = append(ids, id)
+		}
+	}
+	r.mu.RUnlock()
+	msg := &protomem.Txs{Txs: [][]byte{tx}}
+	for _, id := range ids {
+		if peer := r.Switch.Peers().Get(id); peer != nil {
+			peer.TrySend(p2p.Envelope{ChannelID: TxChannel, Message: msg})
 		}
 	}
 }

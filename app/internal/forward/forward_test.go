@@ -245,7 +245,7 @@ func switches(t *testing.T, self0, self1 []byte) (*p2p.Switch, *p2p.Switch) {
 	var sws []*p2p.Switch
 	for i := range 2 {
 		sw := p2p.MakeSwitch(cfg, i, func(i int, sw *p2p.Switch) *p2p.Switch {
-			sw.AddReactor("FORWARD", forward.New(selves[i], 1024, cmtlog.NewNopLogger()))
+			sw.AddReactor("FORWARD", forward.New(selves[i], 1024, false, cmtlog.NewNopLogger()))
 			return sw
 		})
 		sw.SetLogger(cmtlog.NewNopLogger())
