@@ -63,6 +63,7 @@ type report struct {
 	recovered       int // acknowledged through AlreadyExists on a retry
 	receipts        int // receipts fetched from the gateways that verified offline
 	receiptNote     string
+	fetched         int // referenced transactions a node asked its peers for
 }
 
 func (r *report) String() string {
@@ -89,6 +90,7 @@ func (r *report) String() string {
 		fmt.Fprintf(&b, "  late full node            joined at height %d, caught up in %v, %d proofs identical\n", r.lateJoinHeight, r.lateCatchUp.Round(10*time.Millisecond), r.proofsCompared)
 	}
 	fmt.Fprintf(&b, "  replayed independently    %d blocks, app hash equal at every height\n", r.replayed)
+	fmt.Fprintf(&b, "  fetched from peers        %d referenced transactions a node lacked when a block named them\n", r.fetched)
 	if r.loadErrors != "" {
 		fmt.Fprintf(&b, "  unacknowledged submissions (expected while nodes are down): %s\n", r.loadErrors)
 	}
@@ -268,6 +270,7 @@ func runConsortium(t *testing.T, p plan) *report {
 	r.foundStored = findStored(t, net.ChainID, running, acks)
 	replay := harness.Replay(t, vals[0].Home, t.TempDir())
 	r.replayed = replay.Height
+	r.fetched = net.CountLogLines("asking peers for a referenced transaction")
 	if problems := net.LogProblems(); len(problems) > 0 {
 		t.Fatalf("node logs:\n%s", strings.Join(problems, "\n"))
 	}

@@ -30,7 +30,7 @@ func TestKillLoop(t *testing.T) {
 	r := runConsortium(t, plan{
 		seed:     9,
 		agencies: 4,
-		batch:    16,
+		batch:    48, // 1.7 kB transactions: blocks name them by reference
 		kills:    kills,
 	})
 	if r.kills != kills {

@@ -17,7 +17,7 @@ func TestConsortiumLong(t *testing.T) {
 	runConsortium(t, plan{
 		seed:       2026,
 		agencies:   4,
-		batch:      16,
+		batch:      48, // 1.7 kB transactions: blocks name them by reference
 		kills:      20,
 		termEach:   true,
 		pause:      10 * time.Second,

@@ -19,7 +19,7 @@ func TestConsortiumShort(t *testing.T) {
 	runConsortium(t, plan{
 		seed:      1,
 		agencies:  3,
-		batch:     16,
+		batch:     48, // 1.7 kB transactions: blocks name them by reference
 		kills:     3,
 		termEach:  true,
 		pause:     10 * time.Second,

@@ -321,6 +321,11 @@ func Replay(t testing.TB, home, dir string) *ReplayResult {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The blocks name large transactions by reference: their bytes come
+	// from the node's batch store, copied.
+	if err := os.CopyFS(filepath.Join(dir, "batches"), os.DirFS(filepath.Join(home, "data", "app", "batches"))); err != nil {
+		t.Fatal(err)
+	}
 	app, err := abci.NewApplication(abci.DefaultOptions(dir, gen.ChainID))
 	if err != nil {
 		t.Fatal(err)

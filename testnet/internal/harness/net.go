@@ -292,6 +292,19 @@ func (n *Net) LogProblems() []string {
 	return out
 }
 
+// CountLogLines counts the lines of every node's log that contain substr.
+func (n *Net) CountLogLines(substr string) int {
+	count := 0
+	for _, x := range n.Nodes {
+		b, err := os.ReadFile(x.LogPath)
+		if err != nil {
+			continue
+		}
+		count += strings.Count(string(b), substr)
+	}
+	return count
+}
+
 var keepMu sync.Mutex
 
 // keepLogsOnFailure copies the nodes' logs out of the temporary directory
