@@ -37,6 +37,7 @@ type settings struct {
 	TimeoutCommit       string  `json:"timeout_commit"`
 	MempoolGossip       bool    `json:"mempool_gossip"`
 	OptimisticExecution bool    `json:"optimistic_execution"`
+	BatchReferences     bool    `json:"batch_references"`
 	NodeMemoryLimit     string  `json:"node_memory_limit,omitempty"`
 	Warmup              string  `json:"warmup"`
 	Window              string  `json:"window"`
@@ -264,9 +265,14 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nGobTechLab Notary benchmark (%s run, %s): %d cores, %s; load average before %s, after %s\n",
 		mode, r.Elapsed, r.Machine.Cores, r.Machine.CPU, r.Machine.LoadBefore, r.LoadEnd)
 	s := r.Settings
-	mempool := "transactions forwarded to the next proposers"
-	if s.MempoolGossip {
-		mempool = "mempool gossip"
+	mempool := "transactions forwarded to every node, blocks naming them by hash"
+	switch {
+	case s.MempoolGossip && s.BatchReferences:
+		mempool = "mempool gossip, blocks naming transactions by hash"
+	case s.MempoolGossip:
+		mempool = "mempool gossip, transactions in the blocks"
+	case !s.BatchReferences:
+		mempool = "transactions forwarded to the next proposers and carried in the blocks"
 	}
 	if !s.OptimisticExecution {
 		mempool += ", no optimistic execution"
