@@ -72,7 +72,7 @@ const (
 var ErrBatchUnavailable = errors.New("abci: referenced transaction not available")
 
 // SetFetcher sets what asks the node's peers for a referenced transaction
-// this node does not hold (app/internal/batchfetch); the answer comes back
+// this node does not hold (app/internal/batchsync); the answer comes back
 // through PutBatch. Without one (before the node's p2p layer runs), only
 // held transactions resolve.
 func (a *Application) SetFetcher(fetch func(h [32]byte)) { a.fetch.Store(&fetch) }

@@ -277,7 +277,7 @@ func TestBatchRefsLifecycle(t *testing.T) {
 	if _, err := other.ResolveTxs(prep.Txs); !errors.Is(err, ErrBatchUnavailable) {
 		t.Fatalf("ResolveTxs of a batch not held: %v", err)
 	}
-	// A peer answers the request (app/internal/batchfetch does this).
+	// A peer answers the request (app/internal/batchsync does this).
 	asked := 0
 	other.SetFetcher(func(h [32]byte) {
 		asked++

@@ -20,9 +20,8 @@ import (
 //	         digest index is not proven: prove the batch record with /store).
 //	/batch   data = the SHA-256 of a transaction that blocks name by
 //	         reference (EncodeBatchRef); the value is its bytes, if this
-//	         node holds them. Nodes fetch from each other what they lack
-//	         this way (app/internal/batchfetch); the bytes are what the
-//	         blocks carried before references, and are public the same way.
+//	         node holds them (what a block read from the RPC does not
+//	         show).
 const (
 	QueryStore  = "/store"
 	QueryDigest = "/digest"

@@ -19,7 +19,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/internal/asynccheck"
-	"github.com/gobtechlab/notary/app/internal/batchfetch"
+	"github.com/gobtechlab/notary/app/internal/batchsync"
 	"github.com/gobtechlab/notary/app/internal/blockdb"
 	"github.com/gobtechlab/notary/app/internal/forward"
 	"github.com/gobtechlab/notary/app/internal/pagecache"
@@ -96,6 +96,10 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	// that do not receive them from elsewhere (app/internal/partrelay).
 	relay := partrelay.New(pv.Key.PubKey.Address(), cfg.App.P2P.BlockPartHold.Duration)
 	opts = append(opts, func(n *node.Node) { relay.Wrap(n.ConsensusReactor()) }, node.CustomReactors(map[string]p2p.Reactor{"CONSENSUS": relay}))
+	// A transaction a block names by reference and this node lacks is
+	// fetched from its peers (app/internal/batchsync).
+	bsync := batchsync.New(app, cfg.Comet.Mempool.MaxTxBytes, logger.With("module", "batchsync"))
+	opts = append(opts, node.CustomReactors(map[string]p2p.Reactor{"BATCHSYNC": bsync}))
 	if !cfg.Comet.Mempool.Broadcast {
 		fwd = forward.New(pv.Key.PubKey.Address(), cfg.Comet.Mempool.MaxTxBytes, cfg.App.State.BatchReferences, logger.With("module", "forward"))
 		opts = append(opts, node.CustomReactors(map[string]p2p.Reactor{"FORWARD": fwd}))
@@ -126,9 +130,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		return nil, fmt.Errorf("cometbft: consensus state %T gives no round state", env.ConsensusState)
 	}
 	relay.Attach(cons)
-	// A transaction a block names by reference and this node lacks is
-	// fetched from its peers (app/internal/batchfetch).
-	app.SetFetcher(batchfetch.New(comet.Switch().Peers().List, abci.QueryBatch, app.PutBatch, logger.With("module", "batchfetch")).Fetch)
+	app.SetFetcher(bsync.Fetch)
 	if fwd != nil {
 		fwd.Attach(comet.Mempool(), env.ConsensusState, app.ProposedHeight)
 	}

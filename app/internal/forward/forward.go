@@ -244,7 +244,7 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 // connected node, with New's all), if they are connected; it never blocks (a
 // full send queue drops it: the transaction is in this node's mempool
 // anyway, and a validator that lacks it when a block names it asks for it,
-// app/internal/batchfetch).
+// app/internal/batchsync).
 func (r *Reactor) Forward(tx []byte) {
 	if r.all {
 		r.forwardAll(tx)

@@ -21,6 +21,17 @@
 //     peer announced a new part within the last hold: the peer is
 //     receiving the proposal from another node, most likely the proposer.
 //
+// It also hands each peer's consensus messages to CometBFT's reactor from
+// a queue of the peer's own (inboxSize messages), in the order they
+// arrived, instead of in the peer connection's receive routine. The
+// reactor's handling of most messages waits for the consensus lock, which
+// is held while a block is checked or executed; in the receive routine
+// that wait stalled every other channel of the connection, so a node
+// executing a block could not receive what the execution waited for (the
+// bytes of a transaction the block names by reference, asked of the peers
+// through app/internal/batchsync), nor forwarded transactions. A full
+// queue waits, as the routine did.
+//
 // Once a peer stops receiving, parts flow to it as before, so a node
 // reached through others (a validator behind sentries) still gets the whole
 // proposal, a hold later per hop. A peer without the channel announces
@@ -59,6 +70,9 @@ const (
 	pause = 5 * time.Millisecond
 	// keep is how many heights of relaying state are kept.
 	keep = 3
+	// inboxSize is how many of a peer's consensus messages wait for the
+	// consensus reactor before the peer's connection waits.
+	inboxSize = 1024
 )
 
 // Consensus gives the consensus state's round state (CometBFT's consensus
@@ -93,12 +107,13 @@ type Reactor struct {
 	received map[heightRound]time.Time // first part received from a peer
 	own      map[heightRound]bool      // proposals this node made
 	peers    map[p2p.ID]announced
+	inboxes  map[p2p.Peer]chan p2p.Envelope // each peer's consensus messages, in order
 }
 
 // New returns a reactor for the node whose validator address is self that
 // holds relays for hold (0: never).
 func New(self []byte, hold time.Duration) *Reactor {
-	return &Reactor{self: self, hold: hold, now: time.Now, received: map[heightRound]time.Time{}, own: map[heightRound]bool{}, peers: map[p2p.ID]announced{}}
+	return &Reactor{self: self, hold: hold, now: time.Now, received: map[heightRound]time.Time{}, own: map[heightRound]bool{}, peers: map[p2p.ID]announced{}, inboxes: map[p2p.Peer]chan p2p.Envelope{}}
 }
 
 // Wrap gives the reactor the consensus reactor it wraps, before the switch
@@ -129,6 +144,7 @@ func (r *Reactor) AddPeer(peer p2p.Peer) {
 func (r *Reactor) RemovePeer(peer p2p.Peer, reason interface{}) {
 	r.mu.Lock()
 	delete(r.peers, peer.ID())
+	delete(r.inboxes, peer)
 	r.mu.Unlock()
 	r.Reactor.RemovePeer(peer, reason)
 }
@@ -139,7 +155,10 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 		if part, ok := e.Message.(*cmtcons.BlockPart); ok && e.ChannelID == cs.DataChannel {
 			r.noteReceived(heightRound{part.Height, part.Round})
 		}
-		r.Reactor.Receive(e)
+		select {
+		case r.inbox(e.Src) <- e:
+		case <-e.Src.Quit():
+		}
 		return
 	}
 	msg, ok := e.Message.(*cmtcons.VoteSetBits)
@@ -170,6 +189,29 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 		r.peers[e.Src.ID()] = announced{hr: hr, count: count, grew: r.now()}
 	}
 	r.mu.Unlock()
+}
+
+// inbox returns the queue of a peer's consensus messages, and starts the
+// goroutine that hands them to the consensus reactor until the peer stops.
+func (r *Reactor) inbox(peer p2p.Peer) chan<- p2p.Envelope {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch, ok := r.inboxes[peer]
+	if !ok {
+		ch = make(chan p2p.Envelope, inboxSize)
+		r.inboxes[peer] = ch
+		go func() {
+			for {
+				select {
+				case e := <-ch:
+					r.Reactor.Receive(e)
+				case <-peer.Quit():
+					return
+				}
+			}
+		}()
+	}
+	return ch
 }
 
 func (r *Reactor) noteReceived(hr heightRound) {

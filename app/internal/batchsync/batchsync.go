@@ -1,0 +1,151 @@
+// Package batchsync is a CometBFT p2p reactor through which a node asks
+// its peers for the bytes of a transaction a block names by reference
+// (abci.EncodeBatchRef) and that it does not hold: a proposal whose
+// transaction has not reached it, or a block it executes while catching
+// up. A peer that holds the bytes sends them; the asker keeps them only if
+// it asked for them and their hash is the one asked for (what they are
+// worth is decided by the block).
+//
+// The asking happens while the node's consensus holds its lock (checking
+// or executing the block); the answer can arrive then because the node's
+// consensus messages wait in queues of their own rather than in the
+// connections' receive routines (app/internal/partrelay).
+package batchsync
+
+import (
+	"crypto/sha256"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/p2p"
+	protomem "github.com/cometbft/cometbft/proto/tendermint/mempool"
+)
+
+const (
+	// WantChannel carries requests: a Txs message of hashes.
+	WantChannel = byte(0x74)
+	// BatchChannel carries answers: a Txs message of one transaction.
+	BatchChannel = byte(0x75)
+	// maxWant is the most hashes one request may carry.
+	maxWant = 64
+	// askedFor is how long an answer to a request is accepted.
+	askedFor = time.Minute
+)
+
+// Store is where the batches are: the node's application.
+type Store interface {
+	// Batch returns the bytes of the transaction whose hash is h.
+	Batch(h [32]byte) ([]byte, bool, error)
+	// PutBatch stores bytes a peer sent.
+	PutBatch(raw []byte) (bool, error)
+}
+
+// Reactor asks peers for batches and answers their requests.
+type Reactor struct {
+	p2p.BaseReactor
+
+	store      Store
+	maxTxBytes int
+
+	mu    sync.Mutex
+	asked map[[32]byte]time.Time // outstanding requests, and when they were made
+}
+
+// New returns a reactor serving and storing batches through store, whose
+// transactions are at most maxTxBytes.
+func New(store Store, maxTxBytes int, logger log.Logger) *Reactor {
+	r := &Reactor{store: store, maxTxBytes: maxTxBytes, asked: map[[32]byte]time.Time{}}
+	r.BaseReactor = *p2p.NewBaseReactor("BatchSync", r)
+	r.SetLogger(logger)
+	return r
+}
+
+// GetChannels implements p2p.Reactor.
+func (r *Reactor) GetChannels() []*p2p.ChannelDescriptor {
+	hashes := make([][]byte, maxWant)
+	for i := range hashes {
+		hashes[i] = make([]byte, sha256.Size)
+	}
+	want := protomem.Message{Sum: &protomem.Message_Txs{Txs: &protomem.Txs{Txs: hashes}}}
+	batch := protomem.Message{Sum: &protomem.Message_Txs{Txs: &protomem.Txs{Txs: [][]byte{make([]byte, r.maxTxBytes)}}}}
+	return []*p2p.ChannelDescriptor{
+		{ID: WantChannel, Priority: 5, SendQueueCapacity: 16, RecvMessageCapacity: want.Size(), MessageType: &protomem.Message{}},
+		{ID: BatchChannel, Priority: 5, SendQueueCapacity: 16, RecvMessageCapacity: batch.Size(), MessageType: &protomem.Message{}},
+	}
+}
+
+// Fetch asks every connected peer for the transaction whose hash is h; it
+// never blocks. The answer is stored through Store.PutBatch.
+func (r *Reactor) Fetch(h [32]byte) {
+	if r.Switch == nil {
+		return
+	}
+	now := time.Now()
+	r.mu.Lock()
+	r.asked[h] = now
+	for k, t := range r.asked {
+		if now.Sub(t) > askedFor {
+			delete(r.asked, k)
+		}
+	}
+	r.mu.Unlock()
+	msg := &protomem.Txs{Txs: [][]byte{h[:]}}
+	for _, peer := range r.Switch.Peers().List() {
+		peer.TrySend(p2p.Envelope{ChannelID: WantChannel, Message: msg})
+	}
+}
+
+// Receive implements p2p.Reactor.
+func (r *Reactor) Receive(e p2p.Envelope) {
+	msg, ok := e.Message.(*protomem.Txs)
+	if !ok {
+		r.Switch.StopPeerForError(e.Src, errUnexpected)
+		return
+	}
+	switch e.ChannelID {
+	case WantChannel:
+		if len(msg.Txs) > maxWant {
+			r.Switch.StopPeerForError(e.Src, errTooMany)
+			return
+		}
+		for _, hb := range msg.Txs {
+			if len(hb) != sha256.Size {
+				r.Switch.StopPeerForError(e.Src, errBadHash)
+				return
+			}
+			raw, ok, err := r.store.Batch([32]byte(hb))
+			if err != nil {
+				r.Logger.Error("reading a transaction a peer asked for", "peer", e.Src.ID(), "err", err)
+				continue
+			}
+			if ok {
+				e.Src.TrySend(p2p.Envelope{ChannelID: BatchChannel, Message: &protomem.Txs{Txs: [][]byte{raw}}})
+			}
+		}
+	case BatchChannel:
+		for _, raw := range msg.Txs {
+			h := sha256.Sum256(raw)
+			r.mu.Lock()
+			_, wanted := r.asked[h]
+			delete(r.asked, h)
+			r.mu.Unlock()
+			if !wanted {
+				continue // an answer already taken from another peer, or never asked for
+			}
+			if _, err := r.store.PutBatch(raw); err != nil {
+				r.Logger.Error("storing a transaction a peer sent", "peer", e.Src.ID(), "err", err)
+			}
+		}
+	}
+}
+
+type reactorError string
+
+func (e reactorError) Error() string { return string(e) }
+
+const (
+	errUnexpected = reactorError("batchsync: unexpected message")
+	errTooMany    = reactorError("batchsync: too many hashes in one request")
+	errBadHash    = reactorError("batchsync: a hash must be 32 bytes")
+)
