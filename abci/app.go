@@ -119,6 +119,9 @@ type Application struct {
 	// (batchref.go); fetch asks peers for one (SetFetcher).
 	batches *batchStore
 	fetch   atomic.Pointer[func(h [32]byte)]
+	// committedHook is told what a committed block named by reference
+	// (SetCommitted).
+	committedHook atomic.Pointer[func(hashes [][32]byte)]
 
 	// mu guards the working tree and what FinalizeBlock staged for Commit.
 	mu     sync.Mutex
@@ -933,6 +936,9 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})
 	a.mu.Unlock()
 	a.batches.Forget(s.refs)
+	if f := a.committedHook.Load(); f != nil && len(s.refs) > 0 {
+		(*f)(s.refs)
+	}
 	if err := a.resetCheck(); err != nil {
 		return nil, err
 	}

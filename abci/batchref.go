@@ -77,6 +77,15 @@ var ErrBatchUnavailable = errors.New("abci: referenced transaction not available
 // held transactions resolve.
 func (a *Application) SetFetcher(fetch func(h [32]byte)) { a.fetch.Store(&fetch) }
 
+// SetCommitted sets what Commit calls with the hashes of the transactions
+// a committed block named by reference, once the state is saved. CometBFT
+// removes a committed transaction from its mempool by the hash of the bytes
+// in the block, which for a reference is the reference's, so the node
+// removes the referenced ones itself (app.NewNode); otherwise each would be
+// rechecked and refused after every block, on every node. Commit is called
+// with the mempool locked, which is what removing from it needs.
+func (a *Application) SetCommitted(f func(hashes [][32]byte)) { a.committedHook.Store(&f) }
+
 // PutBatch stores the bytes of a referenced transaction a peer sent, and
 // reports whether they were new. Its hash is computed here; what the bytes
 // are worth is decided by the block that names them.
@@ -97,6 +106,16 @@ func (a *Application) ResolveTxs(txs [][]byte) ([][]byte, error) {
 // resolve replaces references by their bytes, asking the peers for those
 // not held and waiting for them up to wait.
 func (a *Application) resolve(txs [][]byte, wait time.Duration) ([][]byte, error) {
+	if f := a.fetch.Load(); f != nil && wait > 0 {
+		// Ask for every missing one at once, not one after another.
+		for _, tx := range txs {
+			if h, ok := DecodeBatchRef(tx); ok {
+				if held, err := a.batches.Has(h); err == nil && !held {
+					(*f)(h)
+				}
+			}
+		}
+	}
 	var out [][]byte
 	for i, tx := range txs {
 		h, ok := DecodeBatchRef(tx)

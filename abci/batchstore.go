@@ -271,6 +271,17 @@ func (s *batchStore) remember(h [32]byte, raw []byte) {
 			delete(s.mem, old)
 		}
 	}
+	// Forget leaves its batches in the queue: drop them once they are most
+	// of it, so that it stays the size of what is held.
+	if len(s.memFIFO) > 2*len(s.mem)+1024 {
+		kept := s.memFIFO[:0]
+		for _, h := range s.memFIFO {
+			if _, ok := s.mem[h]; ok {
+				kept = append(kept, h)
+			}
+		}
+		s.memFIFO = kept
+	}
 }
 
 // Forget drops batches from memory (they stay on disk): a committed
@@ -283,9 +294,6 @@ func (s *batchStore) Forget(hs [][32]byte) {
 			s.memSize -= len(b)
 			delete(s.mem, h)
 		}
-	}
-	if len(s.mem) == 0 {
-		s.memFIFO = s.memFIFO[:0]
 	}
 }
 

@@ -131,6 +131,12 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	}
 	relay.Attach(cons)
 	app.SetFetcher(bsync.Fetch)
+	mp := comet.Mempool()
+	app.SetCommitted(func(hashes [][32]byte) {
+		for _, h := range hashes {
+			_ = mp.RemoveTxByKey(cmttypes.TxKey(h)) // absent: another node's, or already gone
+		}
+	})
 	if fwd != nil {
 		fwd.Attach(comet.Mempool(), env.ConsensusState, app.ProposedHeight)
 	}

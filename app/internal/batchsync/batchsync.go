@@ -50,6 +50,7 @@ type Reactor struct {
 
 	mu    sync.Mutex
 	asked map[[32]byte]time.Time // outstanding requests, and when they were made
+	next  int                    // the peer a first request goes to, in turn
 }
 
 // New returns a reactor serving and storing batches through store, whose
@@ -75,23 +76,32 @@ func (r *Reactor) GetChannels() []*p2p.ChannelDescriptor {
 	}
 }
 
-// Fetch asks every connected peer for the transaction whose hash is h; it
-// never blocks. The answer is stored through Store.PutBatch.
+// Fetch asks a peer for the transaction whose hash is h, and every
+// connected peer if it was asked for already (the caller asks again when
+// no answer came); it never blocks. The answer is stored through
+// Store.PutBatch.
 func (r *Reactor) Fetch(h [32]byte) {
 	if r.Switch == nil {
 		return
 	}
 	now := time.Now()
 	r.mu.Lock()
+	_, again := r.asked[h]
 	r.asked[h] = now
 	for k, t := range r.asked {
 		if now.Sub(t) > askedFor {
 			delete(r.asked, k)
 		}
 	}
+	r.next++
+	next := r.next
 	r.mu.Unlock()
 	msg := &protomem.Txs{Txs: [][]byte{h[:]}}
-	for _, peer := range r.Switch.Peers().List() {
+	peers := r.Switch.Peers().List()
+	if !again && len(peers) > 0 {
+		peers = peers[next%len(peers) : next%len(peers)+1]
+	}
+	for _, peer := range peers {
 		peer.TrySend(p2p.Envelope{ChannelID: WantChannel, Message: msg})
 	}
 }
