@@ -248,9 +248,9 @@ func run(ctx context.Context, o options) (err error) {
 }
 
 // diskBytesPerSecond is what the notary's four nodes keep on disk per second
-// of load at the rates of docs/performance.md: 92 bytes a digest a node
-// (block store included) at up to 200,000 digests/s.
-const diskBytesPerSecond = 4 * 92 * 200_000
+// of load at the rates of docs/performance.md: 81 bytes a digest a node
+// (the batch store and the digest index) at up to 250,000 digests/s.
+const diskBytesPerSecond = 4 * 81 * 250_000
 
 // checkDiskSpace warns when the work directory's file system may fill up
 // during the load: a full disk halts the chain (every node's writes fail).
