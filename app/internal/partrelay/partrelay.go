@@ -41,6 +41,7 @@
 package partrelay
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -204,7 +205,9 @@ func (r *Reactor) inbox(peer p2p.Peer) chan<- p2p.Envelope {
 			for {
 				select {
 				case e := <-ch:
-					r.Reactor.Receive(e)
+					if !r.deliver(e) {
+						return
+					}
 				case <-peer.Quit():
 					return
 				}
@@ -212,6 +215,20 @@ func (r *Reactor) inbox(peer p2p.Peer) chan<- p2p.Envelope {
 		}()
 	}
 	return ch
+}
+
+// deliver hands a message to the consensus reactor. A panic there, which
+// the connection's receive routine would have recovered from by dropping
+// the peer, drops the peer here too; deliver then reports false.
+func (r *Reactor) deliver(e p2p.Envelope) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok = false
+			r.Switch.StopPeerForError(e.Src, fmt.Errorf("consensus reactor: %v", v))
+		}
+	}()
+	r.Reactor.Receive(e)
+	return true
 }
 
 func (r *Reactor) noteReceived(hr heightRound) {
