@@ -335,3 +335,40 @@ func TestBatchRefsLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestQueryBatch: abci_query /batch answers a held transaction's bytes,
+// and refuses a hash not held or of the wrong length with a code.
+func TestQueryBatch(t *testing.T) {
+	a := openApp(t, t.TempDir())
+	defer a.Close()
+	raw := batchOf(3)
+	if _, err := a.PutBatch(raw); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(raw)
+	absent := sha256.Sum256([]byte("absent"))
+	cases := []struct {
+		name     string
+		data     []byte
+		wantCode bool // a non-zero code
+	}{
+		{"held", h[:], false},
+		{"not held", absent[:], true},
+		{"short hash", h[:31], true},
+		{"empty", nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := a.Query(context.Background(), &abcitypes.RequestQuery{Path: QueryBatch, Data: tc.data})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (res.Code != 0) != tc.wantCode {
+				t.Fatalf("code %d (%s)", res.Code, res.Log)
+			}
+			if !tc.wantCode && !bytes.Equal(res.Value, raw) {
+				t.Fatal("the answer is not the transaction's bytes")
+			}
+		})
+	}
+}
