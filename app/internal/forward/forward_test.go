@@ -8,312 +8,174 @@ import (
 	"testing"
 	"time"
 
-	abcitypes "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/abci/example/kvstore"
 	cmtcfg "github.com/cometbft/cometbft/config"
-	cmtcrypto "github.com/cometbft/cometbft/crypto"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
-	"github.com/cometbft/cometbft/mempool"
+	mempl "github.com/cometbft/cometbft/mempool"
 	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
 	protomem "github.com/cometbft/cometbft/proto/tendermint/mempool"
-	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/cometbft/cometbft/proxy"
 
 	"github.com/gobtechlab/notary/app"
-	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/internal/channels"
 	"github.com/gobtechlab/notary/app/internal/forward"
+	"github.com/gobtechlab/notary/app/internal/peerqueue"
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-const agencyID = receipttest.NetworkAgency
-
-var sha2 = notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256
-
-// network is a real 4-validator in-process network whose nodes do not
-// gossip their mempools (mempool.broadcast = false), so that each node's
-// forward reactor is wired (app.NewNode).
-type network struct {
-	rn     *receipttest.Network
-	t      *testing.T
-	nodes  []*app.Node
-	vals   [][]byte // validator address of each node
-	agency *identity.Identity
-	seq    uint64 // the agency's next sequence
-}
-
-func startNetwork(t *testing.T, validators int) *network {
+// kvMempool is CometBFT's mempool over its kvstore example application
+// (which accepts "key=value" transactions).
+func kvMempool(t *testing.T) *mempl.CListMempool {
 	t.Helper()
-	rn := receipttest.StartNetworkWith(t, validators, func(c *app.Config) { c.Comet.Mempool.Broadcast = false })
-	nw := &network{t: t, rn: rn, nodes: rn.Nodes, agency: rn.Agency}
-	for _, n := range rn.Nodes {
-		pub, err := n.Comet.PrivValidator().GetPubKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		nw.vals = append(nw.vals, pub.Address())
+	conns := proxy.NewAppConns(proxy.NewLocalClientCreator(kvstore.NewInMemoryApplication()), proxy.NopMetrics())
+	if err := conns.Start(); err != nil {
+		t.Fatal(err)
 	}
-	return nw
+	t.Cleanup(func() { _ = conns.Stop() })
+	return mempl.NewCListMempool(cmtcfg.TestMempoolConfig(), conns.Mempool(), 0)
 }
 
-// height is the height node i has committed.
-func (nw *network) height(i int) int64 {
-	h, _, _ := nw.nodes[i].App.LastCommit()
-	return h
-}
-
-// waitHeight waits until every node has committed height.
-func (nw *network) waitHeight(height int64) {
-	nw.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for i := range nw.nodes {
-		for nw.height(i) < height {
-			if time.Now().After(deadline) {
-				nw.t.Fatalf("node %d: height %d not reached (at %d)", i, height, nw.height(i))
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-}
-
-// anchorTx is a signed AnchorBatch of one fresh digest with the agency's
-// next sequence.
-func (nw *network) anchorTx(label string) (tx, digest []byte) {
-	nw.t.Helper()
-	var seed [32]byte
-	if _, err := rand.Read(seed[:]); err != nil {
-		nw.t.Fatal(err)
-	}
-	d := sha256.Sum256(seed[:])
-	tx = nw.agency.SignTx(&notaryv1.TxBody{Sequence: nw.seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
-		AgencyId: agencyID, HashAlgorithm: sha2, Digests: d[:], Label: label,
-	}}})
-	nw.seq++
-	return tx, d[:]
-}
-
-// checkTx hands tx to node 0's mempool as the gateway does and waits for
-// the application's answer; it fails the test unless the tx is accepted.
-func (nw *network) checkTx(tx []byte) {
-	nw.t.Helper()
-	res := make(chan *abcitypes.ResponseCheckTx, 1)
-	if err := nw.nodes[0].Comet.Mempool().CheckTx(cmttypes.Tx(tx), func(r *abcitypes.ResponseCheckTx) { res <- r }, mempool.TxInfo{}); err != nil {
-		nw.t.Fatal(err)
-	}
-	select {
-	case r := <-res:
-		if r.Code != abcitypes.CodeTypeOK {
-			nw.t.Fatalf("CheckTx: code %d: %s", r.Code, r.Log)
-		}
-	case <-time.After(10 * time.Second):
-		nw.t.Fatal("CheckTx did not answer")
-	}
-}
-
-// committed waits until node 1 has committed the digest and returns the
-// height of its block, checking that the block store holds tx there.
-func (nw *network) committed(tx, digest []byte) int64 {
-	nw.t.Helper()
-	n := nw.nodes[1]
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		loc, ok, err := n.App.LookupDigest(sha2, digest)
-		if err != nil {
-			nw.t.Fatal(err)
-		}
-		if ok {
-			blk := n.Comet.BlockStore().LoadBlock(loc.Height)
-			if blk == nil || int(loc.TxIndex) >= len(blk.Txs) || !bytes.Equal(blk.Txs[loc.TxIndex], tx) {
-				nw.t.Fatalf("the block store of node 1 does not hold the transaction at %d-%d", loc.Height, loc.TxIndex)
-			}
-			return loc.Height
-		}
-		if time.Now().After(deadline) {
-			nw.t.Fatalf("a transaction was not committed (node 1 at height %d)", nw.height(1))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// proposer returns the index of the node that proposed block height (read
-// from node 1's block store).
-func (nw *network) proposer(height int64) int {
-	nw.t.Helper()
-	blk := nw.nodes[1].Comet.BlockStore().LoadBlock(height)
-	if blk == nil {
-		nw.t.Fatalf("block %d is not in node 1's block store", height)
-	}
-	for i, v := range nw.vals {
-		if bytes.Equal(v, blk.ProposerAddress) {
-			return i
-		}
-	}
-	nw.t.Fatalf("block %d: unknown proposer %X", height, blk.ProposerAddress)
-	return -1
-}
-
-// TestForwardReachesNextProposers runs four validators that do not gossip
-// their mempools. Transactions that node 0 accepts and forwards are
-// committed in blocks other validators propose, which only forwarding can
-// bring about; transactions it accepts and does not forward wait for node
-// 0's own turn.
-func TestForwardReachesNextProposers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a 4-validator network")
-	}
-	start := time.Now()
-	nw := startNetwork(t, 4)
-	nw.waitHeight(3)
-	t.Logf("network up at height %d after %v", nw.height(0), time.Since(start).Round(time.Millisecond))
-	nw.seq = nw.rn.NextSequence()
-
-	// Forwarded: one transaction a height, each committed before the next,
-	// so they are submitted at every point of the proposer rotation.
-	const forwarded = 12
-	byProposer := make([]int, len(nw.nodes))
-	var slowest time.Duration
-	for i := 0; i < forwarded; i++ {
-		tx, d := nw.anchorTx(fmt.Sprintf("forwarded-%d", i))
-		nw.checkTx(tx)
-		t0 := time.Now()
-		nw.nodes[0].Forward(tx)
-		slowest = max(slowest, time.Since(t0))
-		h := nw.committed(tx, d)
-		byProposer[nw.proposer(h)]++
-	}
-	t.Logf("forwarded transactions by proposer of their block: %v (slowest Forward call %v)", byProposer, slowest)
-	others := 0
-	for i := 1; i < len(nw.nodes); i++ {
-		if byProposer[i] > 0 {
-			others++
-		}
-	}
-	// Without gossip, a transaction in node 0's mempool only reaches a block
-	// another validator proposes through Forward.
-	if byProposer[0] == forwarded {
-		t.Fatalf("every forwarded transaction was committed in a block node 0 proposed: %v", byProposer)
-	}
-	// The reactor learned every peer's validator address: with one
-	// transaction a height, the rotation brings each other validator's
-	// turn while a forwarded transaction waits.
-	if others != len(nw.nodes)-1 {
-		t.Errorf("forwarded transactions reached blocks of %d other proposer(s), want %d: %v", others, len(nw.nodes)-1, byProposer)
-	}
-
-	// Control: the same node, the same network, no Forward call. Each
-	// transaction is submitted a height after the previous one; all of them
-	// wait in node 0's mempool for node 0's turn.
-	const control = 4
-	type sent struct {
-		tx, digest []byte
-		at         int64 // node 0's committed height when CheckTx accepted it
-	}
-	var ctl []sent
-	for i := 0; i < control; i++ {
-		tx, d := nw.anchorTx(fmt.Sprintf("control-%d", i))
-		nw.checkTx(tx)
-		at := nw.height(0)
-		ctl = append(ctl, sent{tx, d, at})
-		if i < control-1 {
-			nw.waitHeight(at + 1)
-		}
-	}
-	skipped := 0 // blocks other validators proposed while a control tx waited
-	for _, s := range ctl {
-		h := nw.committed(s.tx, s.digest)
-		if p := nw.proposer(h); p != 0 {
-			t.Errorf("a transaction node 0 did not forward was committed at height %d, proposed by node %d", h, p)
-		}
-		// Block at+1 may have been proposed before CheckTx accepted it;
-		// blocks at+2..h-1 were proposed after.
-		for b := s.at + 2; b < h; b++ {
-			if nw.proposer(b) != 0 {
-				skipped++
-			}
-		}
-	}
-	if skipped == 0 {
-		t.Errorf("no block of another proposer was made while a control transaction waited: the control shows nothing")
-	}
-	t.Logf("control: %d blocks of other proposers left out the unforwarded transactions; total %v", skipped, time.Since(start).Round(time.Millisecond))
-}
-
-// switches starts two p2p switches connected in memory, each with a forward
-// reactor whose validator address is the given one.
-func switches(t *testing.T, self0, self1 []byte) (*p2p.Switch, *p2p.Switch) {
+// pair starts two connected p2p switches, each with a forward reactor
+// (wrapped in its per-peer queue, as a node registers it) over its own
+// mempool.
+func pair(t *testing.T) (rs [2]*forward.Reactor, mps [2]*mempl.CListMempool, sws [2]*p2p.Switch) {
 	t.Helper()
 	cfg := cmtcfg.DefaultP2PConfig()
-	selves := [][]byte{self0, self1}
-	var sws []*p2p.Switch
 	for i := range 2 {
-		sw := p2p.MakeSwitch(cfg, i, func(i int, sw *p2p.Switch) *p2p.Switch {
-			sw.AddReactor("FORWARD", forward.New(selves[i], 1024, false, cmtlog.NewNopLogger()))
+		mps[i] = kvMempool(t)
+		rs[i] = forward.New(mps[i], 1<<16, cmtlog.NewNopLogger())
+		sws[i] = p2p.MakeSwitch(cfg, i, func(_ int, sw *p2p.Switch) *p2p.Switch {
+			sw.AddReactor("FORWARD", peerqueue.Wrap(rs[i], 0))
 			return sw
 		})
-		sw.SetLogger(cmtlog.NewNopLogger())
-		sws = append(sws, sw)
+		sws[i].SetLogger(cmtlog.NewNopLogger())
 	}
-	if err := p2p.StartSwitches(sws); err != nil {
+	if err := p2p.StartSwitches(sws[:]); err != nil {
 		t.Fatal(err)
 	}
 	for _, sw := range sws {
-		t.Cleanup(func() { sw.Stop() })
+		t.Cleanup(func() { _ = sw.Stop() })
 	}
-	p2p.Connect2Switches(sws, 0, 1)
-	return sws[0], sws[1]
+	p2p.Connect2Switches(sws[:], 0, 1)
+	waitFor(t, "connected", func() bool { return sws[0].Peers().Size() == 1 && sws[1].Peers().Size() == 1 })
+	return rs, mps, sws
 }
 
-// waitPeers waits until sw has n peers.
-func waitPeers(t *testing.T, sw *p2p.Switch, n int, within time.Duration) bool {
+func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for sw.Peers().Size() != n {
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
 		if time.Now().After(deadline) {
-			return false
+			t.Fatalf("%s: not within 20 s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return true
 }
 
-// TestHelloValidation: a peer whose hello does not carry exactly one
-// validator address is disconnected; a good hello keeps the connection.
-func TestHelloValidation(t *testing.T) {
-	good := cmtcrypto.CRandBytes(cmtcrypto.AddressSize)
-	other := cmtcrypto.CRandBytes(cmtcrypto.AddressSize)
+// TestForward: a forwarded transaction reaches the peer's mempool, once,
+// marked as the peer's; one the peer's application refuses does not, and
+// the peer stays connected.
+func TestForward(t *testing.T) {
+	rs, mps, sws := pair(t)
+	rs[0].Forward([]byte("document=anchored"))
+	waitFor(t, "forwarded", func() bool { return mps[1].Size() == 1 })
+	if got := mps[1].ReapMaxTxs(-1); len(got) != 1 || string(got[0]) != "document=anchored" {
+		t.Fatalf("peer's mempool holds %q", got)
+	}
+	if mps[0].Size() != 0 {
+		t.Fatal("forwarding put the transaction into the sender's own mempool")
+	}
+	// The kvstore refuses a transaction with two '='.
+	rs[0].Forward([]byte("a=b=c"))
+	rs[0].Forward([]byte("next=one"))
+	waitFor(t, "second forwarded", func() bool { return mps[1].Size() == 2 })
+	if sws[1].Peers().Size() != 1 {
+		t.Fatal("a refused transaction disconnected its sender")
+	}
+}
 
-	t.Run("good hello", func(t *testing.T) {
-		sw0, sw1 := switches(t, good, other)
-		time.Sleep(300 * time.Millisecond) // both hellos are delivered
-		if sw0.Peers().Size() != 1 || sw1.Peers().Size() != 1 {
-			t.Fatalf("peers after good hellos: %d and %d, want 1 and 1", sw0.Peers().Size(), sw1.Peers().Size())
-		}
-	})
+// TestBadMessage: a peer that sends anything but one transaction is
+// disconnected.
+func TestBadMessage(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		self []byte
+		txs  [][]byte
 	}{
-		{"short address", good[:5]},
-		{"long address", append(append([]byte{}, good...), 0)},
-		{"empty address", nil},
+		{"two transactions", [][]byte{[]byte("a=1"), []byte("b=2")}},
+		{"none", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, sw1 := switches(t, tc.self, other)
-			if !waitPeers(t, sw1, 0, 5*time.Second) {
-				t.Fatalf("the receiver kept a peer whose hello carried a %d-byte address", len(tc.self))
+			_, mps, sws := pair(t)
+			peer := sws[0].Peers().List()[0]
+			if !peer.Send(p2p.Envelope{ChannelID: channels.Forward, Message: &protomem.Txs{Txs: tc.txs}}) {
+				t.Fatal("send failed")
+			}
+			waitFor(t, "disconnected", func() bool { return sws[1].Peers().Size() == 0 })
+			if mps[1].Size() != 0 {
+				t.Fatal("a bad message reached the mempool")
 			}
 		})
 	}
-	t.Run("two addresses", func(t *testing.T) {
-		sw0, sw1 := switches(t, good, other)
-		time.Sleep(100 * time.Millisecond)
-		if sw1.Peers().Size() != 1 {
-			t.Fatal("the good hello was refused")
+}
+
+// TestForwardNetwork runs four validators that do not gossip their
+// mempools. Transactions node 0 accepts are committed in blocks the other
+// validators propose, which only forwarding brings about: a proposer puts
+// only what its own mempool holds into its block.
+func TestForwardNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 4-validator network")
+	}
+	rn := receipttest.StartNetworkWith(t, 4, func(c *app.Config) { c.Comet.Mempool.Broadcast = false })
+	var vals [][]byte
+	for _, n := range rn.Nodes {
+		pv := privval.LoadFilePVEmptyState(n.Config.Comet.PrivValidatorKeyFile(), "")
+		vals = append(vals, pv.Key.PubKey.Address())
+	}
+	rn.WaitHeight(3)
+	seq := rn.NextSequence()
+	chain := rn.Nodes[1].Chain()
+	byProposer := make([]int, len(rn.Nodes))
+	const txs = 12
+	for i := range txs {
+		// Forty digests: over 1 kB, so that blocks name it by hash.
+		digests := make([]byte, 40*32)
+		if _, err := rand.Read(digests); err != nil {
+			t.Fatal(err)
 		}
-		peer := sw0.Peers().List()[0]
-		if !peer.Send(p2p.Envelope{ChannelID: forward.HelloChannel, Message: &protomem.Txs{Txs: [][]byte{good, other}}}) {
-			t.Fatal("send failed")
+		tx := rn.Agency.SignTx(&notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+			AgencyId: receipttest.NetworkAgency, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: digests, Label: fmt.Sprint("forwarded-", i),
+		}}})
+		seq++
+		rn.Submit(tx)
+		h := sha256.Sum256(tx)
+		// Every other node holds the bytes.
+		for j, n := range rn.Nodes[1:] {
+			waitFor(t, fmt.Sprintf("node %d holds transaction %d", j+1, i), func() bool {
+				raw, ok, err := n.App.StoredTx(h)
+				return err == nil && ok && bytes.Equal(raw, tx)
+			})
 		}
-		if !waitPeers(t, sw1, 0, 5*time.Second) {
-			t.Fatal("the receiver kept a peer whose hello carried two addresses")
+		var height int64
+		waitFor(t, "committed", func() bool {
+			loc, ok, err := rn.Nodes[1].App.LookupDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, digests[:32])
+			height = loc.Height
+			return err == nil && ok
+		})
+		header, err := chain.Header(height)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
+		for v, addr := range vals {
+			if bytes.Equal(addr, header.ProposerAddress) {
+				byProposer[v]++
+			}
+		}
+	}
+	t.Logf("transactions submitted to node 0, by proposer of their block: %v", byProposer)
+	if byProposer[0] == txs {
+		t.Fatalf("every transaction was committed in a block node 0 proposed: %v", byProposer)
+	}
 }

@@ -1,6 +1,6 @@
-// Package batchsync is a CometBFT p2p reactor through which a node asks
-// its peers for the bytes of a transaction a block names by reference
-// (abci.EncodeBatchRef) and that it does not hold: a proposal whose
+// Package txsync is a CometBFT p2p reactor through which a node asks its
+// peers for the bytes of a transaction a block names by reference
+// (abci.EncodeTxRef) and that it does not hold: a proposal whose
 // transaction has not reached it, or a block it executes while catching
 // up. A peer that holds the bytes sends them; the asker keeps them only if
 // it asked for them and their hash is the one asked for (what they are
@@ -9,8 +9,8 @@
 // The asking happens while the node's consensus holds its lock (checking
 // or executing the block); the answer can arrive then because the node's
 // consensus messages wait in queues of their own rather than in the
-// connections' receive routines (app/internal/partrelay).
-package batchsync
+// connections' receive routines (app/internal/peerqueue).
+package txsync
 
 import (
 	"crypto/sha256"
@@ -20,28 +20,26 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/p2p"
 	protomem "github.com/cometbft/cometbft/proto/tendermint/mempool"
+
+	"github.com/gobtechlab/notary/app/internal/channels"
 )
 
 const (
-	// WantChannel carries requests: a Txs message of hashes.
-	WantChannel = byte(0x74)
-	// BatchChannel carries answers: a Txs message of one transaction.
-	BatchChannel = byte(0x75)
 	// maxWant is the most hashes one request may carry.
 	maxWant = 64
 	// askedFor is how long an answer to a request is accepted.
 	askedFor = time.Minute
 )
 
-// Store is where the batches are: the node's application.
+// Store is where the transactions are: the node's application.
 type Store interface {
-	// Batch returns the bytes of the transaction whose hash is h.
-	Batch(h [32]byte) ([]byte, bool, error)
-	// PutBatch stores bytes a peer sent.
-	PutBatch(raw []byte) (bool, error)
+	// StoredTx returns the bytes of the transaction whose hash is h.
+	StoredTx(h [32]byte) ([]byte, bool, error)
+	// StoreTx stores bytes a peer sent.
+	StoreTx(raw []byte) (bool, error)
 }
 
-// Reactor asks peers for batches and answers their requests.
+// Reactor asks peers for transactions and answers their requests.
 type Reactor struct {
 	p2p.BaseReactor
 
@@ -53,11 +51,11 @@ type Reactor struct {
 	next  int                    // the peer a first request goes to, in turn
 }
 
-// New returns a reactor serving and storing batches through store, whose
+// New returns a reactor serving and storing transactions through store, whose
 // transactions are at most maxTxBytes.
 func New(store Store, maxTxBytes int, logger log.Logger) *Reactor {
 	r := &Reactor{store: store, maxTxBytes: maxTxBytes, asked: map[[32]byte]time.Time{}}
-	r.BaseReactor = *p2p.NewBaseReactor("BatchSync", r)
+	r.BaseReactor = *p2p.NewBaseReactor("TxSync", r)
 	r.SetLogger(logger)
 	return r
 }
@@ -69,17 +67,17 @@ func (r *Reactor) GetChannels() []*p2p.ChannelDescriptor {
 		hashes[i] = make([]byte, sha256.Size)
 	}
 	want := protomem.Message{Sum: &protomem.Message_Txs{Txs: &protomem.Txs{Txs: hashes}}}
-	batch := protomem.Message{Sum: &protomem.Message_Txs{Txs: &protomem.Txs{Txs: [][]byte{make([]byte, r.maxTxBytes)}}}}
+	answer := protomem.Message{Sum: &protomem.Message_Txs{Txs: &protomem.Txs{Txs: [][]byte{make([]byte, r.maxTxBytes)}}}}
 	return []*p2p.ChannelDescriptor{
-		{ID: WantChannel, Priority: 5, SendQueueCapacity: 16, RecvMessageCapacity: want.Size(), MessageType: &protomem.Message{}},
-		{ID: BatchChannel, Priority: 5, SendQueueCapacity: 16, RecvMessageCapacity: batch.Size(), MessageType: &protomem.Message{}},
+		{ID: channels.TxWant, Priority: 5, SendQueueCapacity: 16, RecvMessageCapacity: want.Size(), MessageType: &protomem.Message{}},
+		{ID: channels.Tx, Priority: 5, SendQueueCapacity: 16, RecvMessageCapacity: answer.Size(), MessageType: &protomem.Message{}},
 	}
 }
 
 // Fetch asks a peer for the transaction whose hash is h, and every
 // connected peer if it was asked for already (the caller asks again when
 // no answer came); it never blocks. The answer is stored through
-// Store.PutBatch.
+// Store.StoreTx.
 func (r *Reactor) Fetch(h [32]byte) {
 	if r.Switch == nil {
 		return
@@ -102,7 +100,7 @@ func (r *Reactor) Fetch(h [32]byte) {
 		peers = peers[next%len(peers) : next%len(peers)+1]
 	}
 	for _, peer := range peers {
-		peer.TrySend(p2p.Envelope{ChannelID: WantChannel, Message: msg})
+		peer.TrySend(p2p.Envelope{ChannelID: channels.TxWant, Message: msg})
 	}
 }
 
@@ -114,7 +112,7 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 		return
 	}
 	switch e.ChannelID {
-	case WantChannel:
+	case channels.TxWant:
 		if len(msg.Txs) > maxWant {
 			r.Switch.StopPeerForError(e.Src, errTooMany)
 			return
@@ -124,16 +122,16 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 				r.Switch.StopPeerForError(e.Src, errBadHash)
 				return
 			}
-			raw, ok, err := r.store.Batch([32]byte(hb))
+			raw, ok, err := r.store.StoredTx([32]byte(hb))
 			if err != nil {
 				r.Logger.Error("reading a transaction a peer asked for", "peer", e.Src.ID(), "err", err)
 				continue
 			}
 			if ok {
-				e.Src.TrySend(p2p.Envelope{ChannelID: BatchChannel, Message: &protomem.Txs{Txs: [][]byte{raw}}})
+				e.Src.TrySend(p2p.Envelope{ChannelID: channels.Tx, Message: &protomem.Txs{Txs: [][]byte{raw}}})
 			}
 		}
-	case BatchChannel:
+	case channels.Tx:
 		for _, raw := range msg.Txs {
 			h := sha256.Sum256(raw)
 			r.mu.Lock()
@@ -143,7 +141,7 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 			if !wanted {
 				continue // an answer already taken from another peer, or never asked for
 			}
-			if _, err := r.store.PutBatch(raw); err != nil {
+			if _, err := r.store.StoreTx(raw); err != nil {
 				r.Logger.Error("storing a transaction a peer sent", "peer", e.Src.ID(), "err", err)
 			}
 		}
@@ -155,7 +153,7 @@ type reactorError string
 func (e reactorError) Error() string { return string(e) }
 
 const (
-	errUnexpected = reactorError("batchsync: unexpected message")
-	errTooMany    = reactorError("batchsync: too many hashes in one request")
-	errBadHash    = reactorError("batchsync: a hash must be 32 bytes")
+	errUnexpected = reactorError("txsync: unexpected message")
+	errTooMany    = reactorError("txsync: too many hashes in one request")
+	errBadHash    = reactorError("txsync: a hash must be 32 bytes")
 )
