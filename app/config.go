@@ -1,17 +1,17 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
-
-	"github.com/gobtechlab/notary/app/internal/partrelay"
 )
 
 // Home layout. Everything a node needs is under its home directory:
@@ -37,16 +37,6 @@ const (
 type AppConfig struct {
 	Gateway GatewayConfig `toml:"gateway"`
 	State   StateConfig   `toml:"state"`
-	P2P     P2PConfig     `toml:"p2p"`
-}
-
-// P2PConfig configures what the node adds to CometBFT's p2p layer.
-type P2PConfig struct {
-	// BlockPartHold: a node that did not propose a block waits this long
-	// before relaying a part of it to a peer, and longer while the peer
-	// announces parts it receives from others (app/internal/partrelay); 0
-	// relays at once, as CometBFT does.
-	BlockPartHold Duration `toml:"block_part_hold"`
 }
 
 // GatewayConfig configures the gRPC gateway.
@@ -105,12 +95,6 @@ type StateConfig struct {
 	// vote on it, and uses the result when that block is decided
 	// (abci.Options.OptimisticExecution; docs/performance.md).
 	OptimisticExecution bool `toml:"optimistic_execution"`
-	// BatchReferences: a block proposed by this node names each large
-	// transaction by its hash, and every validator receives the
-	// transaction's bytes from the node that accepted it, once, before the
-	// block (abci.Options.BatchRefs; docs/DESIGN.md, "Batch references").
-	// Blocks with references are executed whatever it says.
-	BatchReferences bool `toml:"batch_references"`
 }
 
 // Duration is a time.Duration written as a string ("5s") in TOML.
@@ -149,8 +133,7 @@ func DefaultAppConfig() *AppConfig {
 			SubmitTimeout:        Duration{30 * time.Second},
 			MaxInFlight:          256,
 		},
-		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true, BatchReferences: true},
-		P2P:   P2PConfig{BlockPartHold: Duration{partrelay.DefaultHold}},
+		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true},
 	}
 }
 
@@ -158,8 +141,6 @@ func DefaultAppConfig() *AppConfig {
 func (c *AppConfig) ValidateBasic() error {
 	g := c.Gateway
 	switch {
-	case c.P2P.BlockPartHold.Duration < 0:
-		return errors.New("p2p.block_part_hold must not be negative")
 	case g.MaxRecvMsgBytes < 1024:
 		return errors.New("gateway.max_recv_msg_bytes must be at least 1024")
 	case g.MaxSendMsgBytes < 1024:
@@ -220,18 +201,65 @@ func LoadConfig(home string) (*Config, error) {
 	if err := comet.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("config.toml: %w", err)
 	}
-	appCfg := DefaultAppConfig()
-	md, err := toml.DecodeFile(filepath.Join(home, AppConfigFile), appCfg)
+	appCfg, err := loadAppConfig(filepath.Join(home, AppConfigFile))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(home, AppConfigFile), err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("%s: unknown setting %q", filepath.Join(home, AppConfigFile), und[0].String())
+		return nil, err
 	}
 	if err := appCfg.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(home, AppConfigFile), err)
 	}
 	return &Config{Home: home, Comet: comet, App: appCfg}, nil
+}
+
+// removedSettings are app.toml settings of earlier releases that a node
+// still accepts, and ignores, with the value that meant what the node now
+// always does; another value is refused with the reason.
+var removedSettings = map[string]struct {
+	same any
+	why  string
+}{
+	"state.batch_references": {true, "blocks always name transactions of 1 kB or more by hash (docs/DESIGN.md, \"Batch references\"); remove the setting"},
+	"p2p.block_part_hold":    {nil, "blocks are a few hundred bytes and their parts are relayed as CometBFT does; remove the setting"},
+}
+
+// loadAppConfig reads app.toml over the defaults. Unknown settings are
+// refused; settings of earlier releases are ignored (removedSettings).
+func loadAppConfig(path string) (*AppConfig, error) {
+	var raw map[string]any
+	if _, err := toml.DecodeFile(path, &raw); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	for key, r := range removedSettings {
+		table, name, _ := strings.Cut(key, ".")
+		t, ok := raw[table].(map[string]any)
+		if !ok {
+			continue
+		}
+		v, ok := t[name]
+		if !ok {
+			continue
+		}
+		if r.same != nil && v != r.same {
+			return nil, fmt.Errorf("%s: %s = %v is no longer supported: %s", path, key, v, r.why)
+		}
+		delete(t, name)
+		if len(t) == 0 {
+			delete(raw, table)
+		}
+	}
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(raw); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	cfg := DefaultAppConfig()
+	md, err := toml.NewDecoder(&buf).Decode(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%s: unknown setting %q", path, und[0].String())
+	}
+	return cfg, nil
 }
 
 // SaveConfig writes both configuration files of c.Home.

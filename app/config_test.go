@@ -5,27 +5,33 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 )
 
-func TestLoadConfigBlockPartHold(t *testing.T) {
+// TestLoadConfigRemovedSettings: an app.toml of an earlier release, with
+// settings since removed, loads when they say what the node now always
+// does, and is refused with the reason when they do not; an unknown
+// setting is still refused.
+func TestLoadConfigRemovedSettings(t *testing.T) {
+	const oe = "optimistic_execution = true"
 	cases := []struct {
 		name    string
-		setting string // replaces the saved block_part_hold line; "" removes it
-		want    time.Duration
+		setting string // replaces the optimistic_execution line, in [state]
+		tail    string // appended to app.toml
 		wantErr string
 	}{
-		{name: "default", setting: `block_part_hold = "200ms"`, want: 200 * time.Millisecond},
-		{name: "absent", setting: "", want: 200 * time.Millisecond},
-		{name: "off", setting: `block_part_hold = "0s"`, want: 0},
-		{name: "negative", setting: `block_part_hold = "-1s"`, wantErr: "p2p.block_part_hold must not be negative"},
-		{name: "not a duration", setting: `block_part_hold = "soon"`, wantErr: "invalid duration"},
+		{name: "batch references on", setting: oe + "\nbatch_references = true"},
+		{name: "part hold", setting: oe, tail: "\n[p2p]\nblock_part_hold = \"200ms\"\n"},
+		{name: "part hold off", setting: oe, tail: "\n[p2p]\nblock_part_hold = \"0s\"\n"},
+		{name: "both", setting: oe + "\nbatch_references = true", tail: "\n[p2p]\nblock_part_hold = \"200ms\"\n"},
+		{name: "batch references off", setting: oe + "\nbatch_references = false", wantErr: "state.batch_references = false is no longer supported"},
+		{name: "unknown", setting: oe + "\nbatch_refs = true", wantErr: `unknown setting "state.batch_refs"`},
+		{name: "unknown in p2p", setting: oe, tail: "\n[p2p]\nblock_part_hold = \"0s\"\nsend_rate = 5\n", wantErr: `unknown setting "p2p`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := loadWithSetting(t, `block_part_hold = "200ms"`, tc.setting)
+			c, err := loadWithSetting(t, oe, tc.setting+tc.tail)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("LoadConfig error = %v, want one with %q", err, tc.wantErr)
@@ -35,8 +41,8 @@ func TestLoadConfigBlockPartHold(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := c.App.P2P.BlockPartHold.Duration; got != tc.want {
-				t.Fatalf("block_part_hold = %v, want %v", got, tc.want)
+			if !c.App.State.OptimisticExecution || c.App.Gateway.MaxInFlight != DefaultAppConfig().Gateway.MaxInFlight {
+				t.Fatalf("settings lost: %+v", c.App)
 			}
 		})
 	}

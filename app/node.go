@@ -9,43 +9,39 @@ import (
 
 	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
+	cs "github.com/cometbft/cometbft/consensus"
 	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	sm "github.com/cometbft/cometbft/state"
 	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/abci"
-	"github.com/gobtechlab/notary/app/internal/asynccheck"
-	"github.com/gobtechlab/notary/app/internal/batchsync"
 	"github.com/gobtechlab/notary/app/internal/blockdb"
 	"github.com/gobtechlab/notary/app/internal/forward"
-	"github.com/gobtechlab/notary/app/internal/pagecache"
-	"github.com/gobtechlab/notary/app/internal/partrelay"
+	"github.com/gobtechlab/notary/app/internal/peerqueue"
+	"github.com/gobtechlab/notary/app/internal/txsync"
 )
 
 // Node is a running notary node: CometBFT with the notary application
-// in-process, and the services around it.
+// in-process, and the services around it. It is the one place that builds
+// CometBFT; everything else reaches it through Chain.
 type Node struct {
 	Config *Config
-	Comet  *node.Node
 	App    *abci.Application
 	Logger cmtlog.Logger
 
+	comet    *node.Node
+	chain    *cometChain
 	services []Service
-	forward  *forward.Reactor // nil while the mempool gossips
 }
 
-// Forward sends a transaction this node received from its sender (and
-// accepted into its mempool) to the next proposers, when the node does not
-// gossip its mempool (app/internal/forward); otherwise gossip carries it.
-func (n *Node) Forward(tx []byte) {
-	if n.forward != nil {
-		n.forward.Forward(tx)
-	}
-}
+// Chain returns what the node's services see of CometBFT.
+func (n *Node) Chain() Chain { return n.chain }
 
 // Service is something a node runs beside CometBFT (the gRPC gateway).
 type Service interface {
@@ -58,12 +54,30 @@ type ServiceFactory func(n *Node) (Service, error)
 
 // NewNode builds a node from a loaded configuration, with the services the
 // factories build (cmd/notaryd passes the gateway); Start runs it.
+//
+// What the node changes in CometBFT, and why, is in docs/DESIGN.md ("What
+// we change in CometBFT"): a transaction the gateway accepts is forwarded
+// to every peer (app/internal/forward), a referenced transaction a node
+// lacks is fetched from its peers (app/internal/txsync), and the consensus
+// and forward reactors receive each peer's messages from a queue of the
+// peer's own (app/internal/peerqueue). The p2p channels are listed in
+// app/internal/channels.
 func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*Node, error) {
 	genDoc, err := cmttypes.GenesisDocFromFile(cfg.Comet.GenesisFile())
 	if err != nil {
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
-	blocks := &blockStoreSource{backend: dbm.BackendType(cfg.Comet.DBBackend), dir: cfg.Comet.DBDir()}
+	backend := dbm.BackendType(cfg.Comet.DBBackend)
+	if backend == dbm.GoLevelDBBackend {
+		migrated, err := blockdb.Migrate(cfg.Comet.DBDir())
+		if err != nil {
+			return nil, err
+		}
+		if migrated {
+			logger.Info("block store converted to CometBFT's layout", "dir", cfg.Comet.DBDir())
+		}
+	}
+	blocks := &blockStoreSource{backend: backend, dir: cfg.Comet.DBDir()}
 	app, err := abci.NewApplication(abci.Options{
 		Dir:                 filepath.Join(cfg.Comet.DBDir(), "app"),
 		ChainID:             genDoc.ChainID,
@@ -72,7 +86,6 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		DigestFilterBytes:   digestFilterBytes(cfg.App.State.DigestFilterMB),
 		LightRelayedChecks:  cfg.App.State.LightRelayedChecks,
 		OptimisticExecution: cfg.App.State.OptimisticExecution,
-		BatchRefs:           cfg.App.State.BatchReferences,
 		Blocks:              blocks,
 		Logger:              logger.With("module", "notary"),
 	})
@@ -80,7 +93,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dropUnexecutableBlock(dbm.BackendType(cfg.Comet.DBBackend), cfg.Comet.DBDir(), app, logger); err != nil {
+	if _, err := dropUnexecutableBlock(backend, cfg.Comet.DBDir(), app, logger); err != nil {
 		app.Close()
 		return nil, err
 	}
@@ -90,62 +103,47 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		return nil, fmt.Errorf("node key: %w", err)
 	}
 	pv := privval.LoadOrGenFilePV(cfg.Comet.PrivValidatorKeyFile(), cfg.Comet.PrivValidatorStateFile())
-	var opts []node.Option
+	sync := txsync.New(app, cfg.Comet.Mempool.MaxTxBytes, logger.With("module", "txsync"))
 	var fwd *forward.Reactor
-	// CometBFT's consensus reactor, relaying proposal parts only to peers
-	// that do not receive them from elsewhere (app/internal/partrelay).
-	relay := partrelay.New(pv.Key.PubKey.Address(), cfg.App.P2P.BlockPartHold.Duration)
-	opts = append(opts, func(n *node.Node) { relay.Wrap(n.ConsensusReactor()) }, node.CustomReactors(map[string]p2p.Reactor{"CONSENSUS": relay}))
-	// A transaction a block names by reference and this node lacks is
-	// fetched from its peers (app/internal/batchsync).
-	bsync := batchsync.New(app, cfg.Comet.Mempool.MaxTxBytes, logger.With("module", "batchsync"))
-	opts = append(opts, node.CustomReactors(map[string]p2p.Reactor{"BATCHSYNC": bsync}))
-	if !cfg.Comet.Mempool.Broadcast {
-		fwd = forward.New(pv.Key.PubKey.Address(), cfg.Comet.Mempool.MaxTxBytes, cfg.App.State.BatchReferences, logger.With("module", "forward"))
-		opts = append(opts, node.CustomReactors(map[string]p2p.Reactor{"FORWARD": fwd}))
+	reactors := func(cn *node.Node) {
+		custom := map[string]p2p.Reactor{
+			// CometBFT's own consensus reactor, fed from per-peer queues so
+			// that a block's check or execution, holding the consensus lock,
+			// does not stall a peer's other channels (txsync's answers).
+			"CONSENSUS": consensusQueue{peerqueue.Wrap(cn.ConsensusReactor(), 0), cn.ConsensusReactor()},
+			"TXSYNC":    sync,
+		}
+		if !cfg.Comet.Mempool.Broadcast {
+			fwd = forward.New(cn.Mempool(), cfg.Comet.Mempool.MaxTxBytes, logger.With("module", "forward"))
+			custom["FORWARD"] = peerqueue.Wrap(fwd, 0)
+		}
+		node.CustomReactors(custom)(cn)
 	}
 	comet, err := node.NewNode(cfg.Comet, pv, nodeKey,
-		// Each ABCI connection gets its own mutex: the application is safe
-		// for concurrent use, so queries and CheckTx need not wait for blocks.
-		// CheckTx is answered on its own goroutine, not in the p2p routine
-		// of the peer that relayed the transaction (asynccheck).
-		asynccheck.NewClientCreator(app),
+		// One mutex per ABCI connection: the application is safe for
+		// concurrent use, so queries and CheckTx need not wait for blocks.
+		proxy.NewConnSyncLocalClientCreator(app),
 		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
 		stopSafeDBProvider,
 		metricsProvider(cfg, logger),
-		logger, opts...)
+		logger, reactors)
 	if err != nil {
 		app.Close()
 		return nil, fmt.Errorf("cometbft: %w", err)
 	}
-	n := &Node{Config: cfg, Comet: comet, App: app, Logger: logger, forward: fwd}
-	env, err := comet.ConfigureRPC()
+	chain, err := newCometChain(comet, fwd, cfg.Comet.Moniker)
 	if err != nil {
 		app.Close()
-		return nil, fmt.Errorf("cometbft: %w", err)
+		return nil, err
 	}
-	cons, ok := env.ConsensusState.(partrelay.Consensus)
-	if !ok {
-		app.Close()
-		return nil, fmt.Errorf("cometbft: consensus state %T gives no round state", env.ConsensusState)
-	}
-	relay.Attach(cons)
-	app.SetFetcher(bsync.Fetch)
+	n := &Node{Config: cfg, App: app, Logger: logger, comet: comet, chain: chain}
+	app.SetFetcher(sync.Fetch)
 	mp := comet.Mempool()
 	app.SetCommitted(func(hashes [][32]byte) {
 		for _, h := range hashes {
 			_ = mp.RemoveTxByKey(cmttypes.TxKey(h)) // absent: another node's, or already gone
 		}
 	})
-	if fwd != nil {
-		fwd.Attach(comet.Mempool(), env.ConsensusState, app.ProposedHeight)
-	}
-	// The block store's tables and the consensus log's old files are not
-	// read in normal operation: out of the page cache with them, which then
-	// holds the digest index (app/internal/pagecache).
-	n.services = append(n.services, pagecache.New(logger.With("module", "pagecache"),
-		filepath.Join(cfg.Comet.DBDir(), blockdb.HeightsName+".db", "*.ldb"),
-		cfg.Comet.Consensus.WalFile()+".*"))
 	for _, f := range services {
 		s, err := f(n)
 		if err != nil {
@@ -159,6 +157,19 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	return n, nil
 }
 
+// consensusQueue is CometBFT's consensus reactor fed from per-peer queues.
+// Block sync hands over to consensus by calling SwitchToConsensus on the
+// reactor registered as "CONSENSUS", so the wrapper passes it on.
+type consensusQueue struct {
+	*peerqueue.Reactor
+	inner *cs.Reactor
+}
+
+// SwitchToConsensus is called by block sync once the node has caught up.
+func (q consensusQueue) SwitchToConsensus(state sm.State, skipWAL bool) {
+	q.inner.SwitchToConsensus(state, skipWAL)
+}
+
 // digestFilterBytes maps app.toml's digest_filter_mb (0 disables the
 // filter) to abci.Options.DigestFilterBytes (where 0 means the default).
 func digestFilterBytes(mb int) int {
@@ -170,7 +181,7 @@ func digestFilterBytes(mb int) int {
 
 // Start starts CometBFT and then the services.
 func (n *Node) Start() error {
-	if err := n.Comet.Start(); err != nil {
+	if err := n.comet.Start(); err != nil {
 		return fmt.Errorf("start cometbft: %w", err)
 	}
 	for _, s := range n.services {
@@ -188,9 +199,9 @@ func (n *Node) Stop() error {
 	for i := len(n.services) - 1; i >= 0; i-- {
 		errs = append(errs, n.services[i].Stop())
 	}
-	if n.Comet.IsRunning() {
-		errs = append(errs, n.Comet.Stop())
-		n.Comet.Wait()
+	if n.comet.IsRunning() {
+		errs = append(errs, n.comet.Stop())
+		n.comet.Wait()
 	}
 	errs = append(errs, n.App.Close())
 	return errors.Join(errs...)
@@ -272,31 +283,17 @@ func (b *blockStoreSource) close() {
 // stopping node (several run in one test process) then took the process
 // down with "leveldb: closed". Nothing reads after Close while a node runs.
 func stopSafeDBProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
-	var db dbm.DB
-	var err error
-	if ctx.ID == "blockstore" && dbm.BackendType(ctx.Config.DBBackend) == dbm.GoLevelDBBackend {
-		db, err = OpenBlockStore(dbm.GoLevelDBBackend, ctx.Config.DBDir())
-	} else {
-		db, err = cmtcfg.DefaultDBProvider(ctx)
-	}
+	db, err := cmtcfg.DefaultDBProvider(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &stopSafeDB{DB: db}, nil
 }
 
-// OpenBlockStore opens CometBFT's block store in dataDir as a node does:
-// with goleveldb, split into a database of the keys with a height, in height
-// order, and one of the others (app/internal/blockdb); with another backend,
-// as CometBFT does. A tool that reads a node's block store must open it so.
-// A block store created before the split is opened as it was, one goleveldb
-// database.
+// OpenBlockStore opens CometBFT's block store in dataDir, as a node and
+// CometBFT's own tools do.
 func OpenBlockStore(backend dbm.BackendType, dataDir string) (dbm.DB, error) {
-	if backend != dbm.GoLevelDBBackend {
-		return dbm.NewDB("blockstore", backend, dataDir)
-	}
-	db, _, err := blockdb.Open(dataDir)
-	return db, err
+	return dbm.NewDB("blockstore", backend, dataDir)
 }
 
 // stopSafeDB is a dbm.DB whose Get and Has answer "absent" once it is closed.

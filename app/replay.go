@@ -22,7 +22,7 @@ import (
 // Without the block, the state, the application and the block store agree
 // on the height before it; the node gets the block again from its
 // consensus log or its peers, and fetches the transaction then
-// (app/internal/batchsync). It reports whether it removed a block.
+// (app/internal/txsync). It reports whether it removed a block.
 func dropUnexecutableBlock(backend dbm.BackendType, dataDir string, app *abci.Application, logger cmtlog.Logger) (bool, error) {
 	appHeight, _, _ := app.LastCommit()
 	db, err := OpenBlockStore(backend, dataDir)

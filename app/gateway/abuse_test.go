@@ -104,12 +104,15 @@ func meanBlockInterval(t *testing.T, n *apptest.Node, from, to int64) time.Durat
 	if to <= from {
 		t.Fatalf("no block between heights %d and %d", from, to)
 	}
-	bs := n.Comet.BlockStore()
-	a, b := bs.LoadBlockMeta(from), bs.LoadBlockMeta(to)
-	if a == nil || b == nil {
-		t.Fatalf("block meta %d or %d missing", from, to)
+	a, err := n.Chain().Header(from)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.Header.Time.Sub(a.Header.Time) / time.Duration(to-from)
+	b, err := n.Chain().Header(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Time.Sub(a.Time) / time.Duration(to-from)
 }
 
 // checkBlocks fails the test if blocks came markedly slower during the

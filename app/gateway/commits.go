@@ -9,12 +9,10 @@ import (
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
-	sm "github.com/cometbft/cometbft/state"
-	"github.com/cometbft/cometbft/store"
-	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/gobtechlab/notary/abci"
+	"github.com/gobtechlab/notary/app"
 )
 
 // committedTx is the result of a committed transaction.
@@ -136,7 +134,7 @@ func (t *commitTracker) cancel(h [32]byte, w *waiter) {
 
 // deliver records the transactions of a committed block and fires their
 // waiters, in block order.
-func (t *commitTracker) deliver(height int64, txs cmttypes.Txs, results []*abcitypes.ExecTxResult) {
+func (t *commitTracker) deliver(height int64, txs [][]byte, results []*abcitypes.ExecTxResult) {
 	type hit struct {
 		ws []*waiter
 		r  committedTx
@@ -185,14 +183,11 @@ func (t *commitTracker) waiters() int {
 	return len(t.waiting)
 }
 
-// dispatcher follows committed blocks through one subscription to CometBFT's
-// NewBlock events and hands each block's results to the tracker. Blocks it
-// did not receive (a cancelled subscription) are read back from the block
-// store and the state store.
+// dispatcher follows committed blocks through the chain's subscription and
+// hands each block's results to the tracker. Blocks it did not receive (a
+// dropped subscription) are read back by height.
 type dispatcher struct {
-	bus     *cmttypes.EventBus
-	blocks  *store.BlockStore
-	states  sm.Store
+	chain   app.Chain
 	tracker *commitTracker
 	log     cmtlog.Logger
 	// committed returns the application's last committed height.
@@ -201,16 +196,11 @@ type dispatcher struct {
 	last int64 // last height delivered; only the run goroutine touches it
 }
 
-const (
-	subscriber      = "notary-gateway"
-	subscriptionCap = 256
-)
-
 // run follows blocks until ctx ends.
 func (d *dispatcher) run(ctx context.Context) {
 	d.last = d.committed()
 	for ctx.Err() == nil {
-		sub, err := d.bus.Subscribe(ctx, subscriber, cmttypes.EventQueryNewBlock, subscriptionCap)
+		blocks, err := d.chain.Subscribe(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -221,45 +211,34 @@ func (d *dispatcher) run(ctx context.Context) {
 		}
 		// Blocks committed while there was no subscription.
 		d.catchUp(d.committed())
-		cancelled := d.follow(ctx, sub)
-		_ = d.bus.Unsubscribe(context.Background(), subscriber, cmttypes.EventQueryNewBlock)
-		if !cancelled {
-			return
+		d.follow(blocks)
+		if ctx.Err() == nil {
+			d.log.Info("gateway: block subscription was dropped; subscribing again")
 		}
-		d.log.Info("gateway: block subscription was cancelled; subscribing again", "err", sub.Err())
 	}
 }
 
-// follow delivers blocks from sub; it reports true if the subscription was
-// cancelled, false if ctx ended.
-func (d *dispatcher) follow(ctx context.Context, sub cmttypes.Subscription) bool {
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-sub.Canceled():
-			return true
-		case msg := <-sub.Out():
-			ev, ok := msg.Data().(cmttypes.EventDataNewBlock)
-			if !ok || ev.Block == nil {
-				continue
-			}
-			h := ev.Block.Height
-			if h <= d.last {
-				continue
-			}
-			d.catchUp(h - 1)
-			d.tracker.deliver(h, ev.Block.Txs, ev.ResultFinalizeBlock.TxResults)
-			d.last = h
+// follow delivers blocks until the subscription ends.
+func (d *dispatcher) follow(blocks <-chan app.NewBlock) {
+	for b := range blocks {
+		if b.Height <= d.last {
+			continue
 		}
+		d.catchUp(b.Height - 1)
+		d.tracker.deliver(b.Height, b.Txs, b.Results)
+		d.last = b.Height
 	}
 }
 
 // catchUp delivers the blocks after the last one delivered up to height to,
-// from the stores.
+// read by height.
 func (d *dispatcher) catchUp(to int64) {
 	for h := d.last + 1; h <= to; h++ {
-		txs, results, err := d.load(h)
+		txs, err := d.chain.BlockTxs(h)
+		var results []*abcitypes.ExecTxResult
+		if err == nil {
+			results, err = d.chain.TxResults(h)
+		}
 		if err != nil {
 			// Its waiters time out; they can look their transaction up.
 			d.log.Error("gateway: cannot read the results of a missed block", "height", h, "err", err)
@@ -268,23 +247,6 @@ func (d *dispatcher) catchUp(to int64) {
 		}
 		d.last = h
 	}
-}
-
-func (d *dispatcher) load(h int64) (txs cmttypes.Txs, results []*abcitypes.ExecTxResult, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("block store: %v", r)
-		}
-	}()
-	blk := d.blocks.LoadBlock(h)
-	if blk == nil {
-		return nil, nil, fmt.Errorf("block %d is not in the block store", h)
-	}
-	res, err := d.states.LoadFinalizeBlockResponse(h)
-	if err != nil {
-		return nil, nil, err
-	}
-	return blk.Txs, res.TxResults, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -82,11 +82,11 @@ func wantCode(t testing.TB, err error, want codes.Code, what string) {
 func appHashOf(t testing.TB, n *apptest.Node, h int64) []byte {
 	t.Helper()
 	n.WaitHeight(t, h+1)
-	meta := n.Comet.BlockStore().LoadBlockMeta(h + 1)
-	if meta == nil {
-		t.Fatalf("no block meta for height %d", h+1)
+	header, err := n.Chain().Header(h + 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return meta.Header.AppHash
+	return header.AppHash
 }
 
 func decodeProof(t testing.TB, bz []byte) *ics23.CommitmentProof {

@@ -201,17 +201,11 @@ func (s *Server) batchDigests(height int64, txIndex uint32) (d []byte, err error
 	if d, ok := s.batches.Get(ref); ok {
 		return d, nil
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			// The block store panics on a damaged database.
-			err = &ledger.StoreError{Err: fmt.Errorf("%w: block %d: %v", abci.ErrDamaged, height, r)}
-		}
-	}()
-	blk := s.blocks.LoadBlock(height)
-	if blk == nil || int(txIndex) >= len(blk.Txs) {
-		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block or its transaction is not in the block store", ledger.FormatBatchID(height, txIndex))}
+	txs, err := s.chain.BlockTxs(height)
+	if err != nil || int(txIndex) >= len(txs) {
+		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block or its transaction is not in the block store (%v)", ledger.FormatBatchID(height, txIndex), err)}
 	}
-	raw, err := s.app.ResolveTxs([][]byte{blk.Txs[txIndex]})
+	raw, err := s.app.ResolveTxs([][]byte{txs[txIndex]})
 	if err != nil {
 		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
 	}
@@ -281,9 +275,9 @@ func (s *Server) GetStatus(context.Context, *notaryv1.GetStatusRequest) (*notary
 		ChainId:       s.chainID,
 		LatestHeight:  height,
 		LatestAppHash: hash,
-		CatchingUp:    s.node.Comet.ConsensusReactor().WaitSync(),
-		NodeId:        string(s.node.Comet.NodeInfo().ID()),
-		Moniker:       s.node.Config.Comet.Moniker,
+		CatchingUp:    s.chain.CatchingUp(),
+		NodeId:        s.chain.NodeID(),
+		Moniker:       s.chain.Moniker(),
 		Version:       s.version,
 	}
 	if height == 0 {
@@ -304,14 +298,11 @@ func (s *Server) GetStatus(context.Context, *notaryv1.GetStatusRequest) (*notary
 	}
 	// The validators that sign the next block, in CometBFT's order, with
 	// their ministries.
-	state, err := s.states.Load()
+	vals, err := s.chain.Validators(height + 1)
 	if err != nil {
-		return nil, fmt.Errorf("load consensus state: %w", err)
+		return nil, fmt.Errorf("validators of height %d: %w", height+1, err)
 	}
-	if state.Validators == nil {
-		return resp, nil
-	}
-	for _, v := range state.Validators.Validators {
+	for _, v := range vals.Validators {
 		pk := v.PubKey.Bytes()
 		m, ok := byKey[string(pk)]
 		if !ok {

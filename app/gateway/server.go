@@ -12,8 +12,6 @@ import (
 	"time"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
-	sm "github.com/cometbft/cometbft/state"
-	"github.com/cometbft/cometbft/store"
 	cmtversion "github.com/cometbft/cometbft/version"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/grpc"
@@ -79,8 +77,7 @@ type Server struct {
 	m        *metrics
 	receipts ReceiptBuilder
 
-	blocks *store.BlockStore
-	states sm.Store
+	chain app.Chain
 
 	grpc    *grpc.Server
 	health  *health.Server
@@ -92,7 +89,8 @@ type Server struct {
 	checkTxCalls atomic.Int64
 	refusals     atomic.Int64
 
-	quit     chan struct{}
+	stopping context.Context // done once Stop begins
+	stop     context.CancelFunc
 	cancel   context.CancelFunc
 	done     sync.WaitGroup
 	stopOnce sync.Once
@@ -127,10 +125,6 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		}
 		creds = insecure.NewCredentials()
 	}
-	env, err := n.Comet.ConfigureRPC()
-	if err != nil {
-		return nil, fmt.Errorf("gateway: cometbft stores: %w", err)
-	}
 	batches, err := lru.New[batchRef, []byte](64)
 	if err != nil {
 		return nil, err
@@ -143,18 +137,17 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		node:    n,
 		app:     n.App,
 		cfg:     cfg,
-		chainID: n.Comet.GenesisDoc().ChainID,
+		chainID: n.Chain().ChainID(),
 		version: opts.Version,
 		log:     n.Logger.With("module", "gateway"),
 		m:       gatewayMetrics(),
-		blocks:  n.Comet.BlockStore(),
-		states:  env.StateStore,
+		chain:   n.Chain(),
 		health:  health.NewServer(),
 		limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
 		tracker: newCommitTracker(remember),
 		batches: batches,
-		quit:    make(chan struct{}),
 	}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	if s.version == "" {
 		s.version = buildVersion()
 	}
@@ -220,9 +213,7 @@ func (s *Server) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	d := &dispatcher{
-		bus:     s.node.Comet.EventBus(),
-		blocks:  s.blocks,
-		states:  s.states,
+		chain:   s.chain,
 		tracker: s.tracker,
 		log:     s.log,
 		committed: func() int64 {
@@ -249,7 +240,7 @@ func (s *Server) Start() error {
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		s.health.Shutdown()
-		close(s.quit)
+		s.stop()
 		s.tracker.close(status.Error(codes.Unavailable, "the node is stopping; the transaction may still be committed: look it up or resubmit the same bytes"))
 		stopped := make(chan struct{})
 		go func() { s.grpc.GracefulStop(); close(stopped) }()

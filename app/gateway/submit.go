@@ -109,7 +109,7 @@ func (s *Server) SubmitStream(stream grpc.BidiStreamingServer[notaryv1.SubmitReq
 		case slots <- struct{}{}:
 		case <-ctx.Done():
 			return finish(status.FromContextError(ctx.Err()).Err())
-		case <-s.quit:
+		case <-s.stopping.Done():
 			return finish(status.Error(codes.Unavailable, "the node is stopping"))
 		}
 		if !s.limiter.allow(c.identity()) {
@@ -225,7 +225,6 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 		}
 		return nil
 	}
-	s.node.Forward(req.Tx)
 	return nil
 }
 
@@ -270,29 +269,31 @@ func (s *Server) ready() error {
 	if h, _, _ := s.app.LastCommit(); h == 0 {
 		return status.Error(codes.Unavailable, "the chain has no committed block yet; retry shortly")
 	}
-	if s.node.Comet.ConsensusReactor().WaitSync() {
+	if s.chain.CatchingUp() {
 		return status.Error(codes.Unavailable, "the node is catching up with the chain; retry later or use another node")
 	}
 	return nil
 }
 
-// checkTx hands raw to the mempool and waits for the application's CheckTx.
+// checkTx hands raw to the mempool and waits for the application's
+// CheckTx; the chain forwards an accepted transaction to the node's peers.
 func (s *Server) checkTx(ctx context.Context, raw []byte) (*abcitypes.ResponseCheckTx, error) {
 	s.checkTxCalls.Add(1)
 	s.m.checkTx.Inc()
-	ch := make(chan *abcitypes.ResponseCheckTx, 1)
-	err := s.node.Comet.Mempool().CheckTx(raw, func(r *abcitypes.ResponseCheckTx) { ch <- r }, mempl.TxInfo{})
-	if err != nil {
-		return nil, mempoolError(err)
-	}
-	select {
-	case r := <-ch:
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.stopping, cancel)()
+	r, err := s.chain.CheckTx(ctx, raw)
+	switch {
+	case err == nil:
 		return r, nil
-	case <-ctx.Done():
+	case ctx.Err() != nil:
+		if s.stopping.Err() != nil {
+			return nil, status.Error(codes.Unavailable, "the node is stopping")
+		}
 		return nil, status.FromContextError(ctx.Err()).Err()
-	case <-s.quit:
-		return nil, status.Error(codes.Unavailable, "the node is stopping")
 	}
+	return nil, mempoolError(err)
 }
 
 // mempoolError maps the mempool's refusals.

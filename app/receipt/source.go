@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 
-	sm "github.com/cometbft/cometbft/state"
-	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/abci"
@@ -31,34 +29,20 @@ func FromNode(n *app.Node) (*Builder, error) {
 	return NewBuilder(src, tb), nil
 }
 
-// NodeSource reads a node's application, block store and state store.
+// NodeSource reads a node's application and its chain.
 func NodeSource(n *app.Node) (Source, error) {
-	env, err := n.Comet.ConfigureRPC()
-	if err != nil {
-		return nil, fmt.Errorf("receipt: cometbft stores: %w", err)
-	}
-	return &nodeSource{app: n.App, blocks: n.Comet.BlockStore(), states: env.StateStore, chainID: n.Comet.GenesisDoc().ChainID}, nil
+	return &nodeSource{app: n.App, chain: n.Chain()}, nil
 }
 
 type nodeSource struct {
-	app     *abci.Application
-	blocks  *store.BlockStore
-	states  sm.Store
-	chainID string
+	app   *abci.Application
+	chain app.Chain
 }
 
-// guard turns a panic of CometBFT's stores (which panic on a damaged
-// database) into an error.
-func guard(what string, err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("%s: %w (%v)", what, abci.ErrDamaged, r)
-	}
-}
-
-func (s *nodeSource) ChainID() string { return s.chainID }
+func (s *nodeSource) ChainID() string { return s.chain.ChainID() }
 
 func (s *nodeSource) Height() int64 {
-	h := s.blocks.Height()
+	h := s.chain.Height()
 	if committed, _, _ := s.app.LastCommit(); committed+1 < h {
 		h = committed + 1
 	}
@@ -71,46 +55,18 @@ func (s *nodeSource) LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledg
 	return s.app.LookupDigest(alg, digest)
 }
 
-func (s *nodeSource) BlockTxs(height int64) (txs [][]byte, err error) {
-	defer guard("block store", &err)
-	blk := s.blocks.LoadBlock(height)
-	if blk == nil {
-		return nil, fmt.Errorf("%w: block %d is not in the block store", ledger.ErrHeightUnavailable, height)
-	}
-	for _, tx := range blk.Txs {
-		txs = append(txs, tx)
+func (s *nodeSource) BlockTxs(height int64) ([][]byte, error) {
+	txs, err := s.chain.BlockTxs(height)
+	if err != nil {
+		return nil, err
 	}
 	return s.app.ResolveTxs(txs)
 }
 
-func (s *nodeSource) Header(height int64) (h *cmttypes.Header, err error) {
-	defer guard("block store", &err)
-	meta := s.blocks.LoadBlockMeta(height)
-	if meta == nil {
-		return nil, fmt.Errorf("%w: block %d is not in the block store", ledger.ErrHeightUnavailable, height)
-	}
-	return &meta.Header, nil
-}
+func (s *nodeSource) Header(height int64) (*cmttypes.Header, error) { return s.chain.Header(height) }
 
-func (s *nodeSource) Commit(height int64) (c *cmttypes.Commit, err error) {
-	defer guard("block store", &err)
-	if height < s.blocks.Height() {
-		c = s.blocks.LoadBlockCommit(height)
-	}
-	if c == nil {
-		c = s.blocks.LoadSeenCommit(height)
-	}
-	if c == nil {
-		return nil, fmt.Errorf("%w: no commit for block %d", ledger.ErrHeightUnavailable, height)
-	}
-	return c, nil
-}
+func (s *nodeSource) Commit(height int64) (*cmttypes.Commit, error) { return s.chain.Commit(height) }
 
-func (s *nodeSource) Validators(height int64) (v *cmttypes.ValidatorSet, err error) {
-	defer guard("state store", &err)
-	v, err = s.states.LoadValidators(height)
-	if err != nil {
-		return nil, fmt.Errorf("%w: validators of height %d: %v", ledger.ErrHeightUnavailable, height, err)
-	}
-	return v, nil
+func (s *nodeSource) Validators(height int64) (*cmttypes.ValidatorSet, error) {
+	return s.chain.Validators(height)
 }

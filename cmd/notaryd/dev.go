@@ -104,7 +104,7 @@ the trust bundle trust.json. Later runs resume it; --reset starts over.`,
 				ids := filepath.Join(home, app.IdentitiesDir)
 				return cli.Print(cmd.OutOrStdout(), format, devInfo{
 					Home:        home,
-					ChainID:     n.Comet.GenesisDoc().ChainID,
+					ChainID:     n.Chain().ChainID(),
 					RPC:         "http://" + trimScheme(cfg.Comet.RPC.ListenAddress),
 					P2P:         trimScheme(cfg.Comet.P2P.ListenAddress),
 					Gateway:     cfg.App.Gateway.ListenAddress,

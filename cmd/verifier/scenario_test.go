@@ -451,11 +451,11 @@ func privacyCheck(t *testing.T, s *scenario) {
 	if keys < 1000 {
 		t.Fatalf("the state dump has %d keys", keys)
 	}
-	bs := s.c.node.Comet.BlockStore()
+	chain := s.c.node.Chain()
 	txs := 0
-	for h := bs.Base(); h <= bs.Height(); h++ {
-		if b := bs.LoadBlock(h); b != nil {
-			for _, tx := range b.Txs {
+	for h := int64(1); h <= chain.Height(); h++ {
+		if b, err := chain.BlockTxs(h); err == nil {
+			for _, tx := range b {
 				dump.Write(tx)
 				dump.WriteByte(0)
 				txs++

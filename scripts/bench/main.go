@@ -57,7 +57,6 @@ type options struct {
 	logLevel  string
 	gossip    bool
 	noOE      bool
-	noRefs    bool
 	memLimit  string
 	baseWin   time.Duration
 	skipKV    bool
@@ -102,8 +101,7 @@ func parseFlags() options {
 	flag.Float64Var(&o.sample, "sample", 0.01, "fraction of committed digests sampled for receipt verification")
 	flag.DurationVar(&o.commit, "timeout-commit", 100*time.Millisecond, "CometBFT timeout_commit of both chains")
 	flag.BoolVar(&o.noOE, "no-optimistic", false, "notary nodes execute each block only when it is decided (state.optimistic_execution = false); by default they execute a proposal while the validators vote on it (docs/performance.md)")
-	flag.BoolVar(&o.noRefs, "no-batch-refs", false, "notary blocks carry their transactions' bytes (state.batch_references = false), and each node forwards a transaction to the next proposers only; by default blocks name each batch by its hash and every node receives its bytes once, before the block (docs/DESIGN.md, \"Batch references\")")
-	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes gossip their mempools (mempool.broadcast = true, CometBFT's default); by default they do not, and each node forwards the transactions its gateway accepts to the next proposers (app/internal/forward, docs/performance.md)")
+	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes gossip their mempools (mempool.broadcast = true, CometBFT's default); by default they do not, and each node forwards the transactions its gateway accepts to every other node (app/internal/forward, docs/performance.md)")
 	flag.StringVar(&o.logLevel, "node-log-level", "state:info,*:error", "CometBFT log_level of the notary nodes (their notaryd.log, kept with --keep); \"state:info,consensus:info,*:error\" adds each height's proposal, parts and votes")
 	flag.StringVar(&o.memLimit, "node-memory-limit", "1GiB", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); empty keeps Go's defaults, as --quick does unless this flag is given (a new node's heap first grows to the budget, a page fault per page, which costs a 6-second window half its rate)")
 	flag.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of the first notary node, taken during the steady window, to this file")
@@ -195,7 +193,7 @@ func run(ctx context.Context, o options) (err error) {
 		Started: started.UTC().Format(time.RFC3339),
 		Settings: settings{
 			Validators: 4, Agencies: o.agencies, BatchDigests: o.batch, InFlight: o.inFlight,
-			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, BatchReferences: !o.noRefs, NodeMemoryLimit: o.memLimit, Warmup: o.warmup.String(), Window: o.duration.String(),
+			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, NodeMemoryLimit: o.memLimit, Warmup: o.warmup.String(), Window: o.duration.String(),
 			HalfWindow: o.half.String(), BaselineWindow: o.baseWin.String(), SampleFraction: o.sample, ReceiptCap: o.receipts,
 		},
 	}

@@ -64,7 +64,6 @@ func tuneNotary(home string, o options, pprofAddr string) error {
 	}
 	c.RPC.PprofListenAddress = pprofAddr
 	cfg.App.State.OptimisticExecution = !o.noOE
-	cfg.App.State.BatchReferences = !o.noRefs
 	g := &cfg.App.Gateway
 	g.MaxInFlight = max(g.MaxInFlight, 4*o.inFlight)
 	return app.SaveConfig(cfg)

@@ -37,7 +37,6 @@ type settings struct {
 	TimeoutCommit       string  `json:"timeout_commit"`
 	MempoolGossip       bool    `json:"mempool_gossip"`
 	OptimisticExecution bool    `json:"optimistic_execution"`
-	BatchReferences     bool    `json:"batch_references"`
 	NodeMemoryLimit     string  `json:"node_memory_limit,omitempty"`
 	Warmup              string  `json:"warmup"`
 	Window              string  `json:"window"`
@@ -266,13 +265,8 @@ func (r *report) print(w io.Writer) {
 		mode, r.Elapsed, r.Machine.Cores, r.Machine.CPU, r.Machine.LoadBefore, r.LoadEnd)
 	s := r.Settings
 	mempool := "transactions forwarded to every node, blocks naming them by hash"
-	switch {
-	case s.MempoolGossip && s.BatchReferences:
+	if s.MempoolGossip {
 		mempool = "mempool gossip, blocks naming transactions by hash"
-	case s.MempoolGossip:
-		mempool = "mempool gossip, transactions in the blocks"
-	case !s.BatchReferences:
-		mempool = "transactions forwarded to the next proposers and carried in the blocks"
 	}
 	if !s.OptimisticExecution {
 		mempool += ", no optimistic execution"

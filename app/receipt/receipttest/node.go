@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	abcitypes "github.com/cometbft/cometbft/abci/types"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
-	"github.com/cometbft/cometbft/mempool"
-	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app"
@@ -134,11 +131,13 @@ func (nw *Network) WaitHeight(height int64) {
 // the test if CheckTx refuses it.
 func (nw *Network) Submit(tx []byte) {
 	nw.t.Helper()
-	res := make(chan *abcitypes.ResponseCheckTx, 1)
-	if err := nw.Nodes[0].Comet.Mempool().CheckTx(cmttypes.Tx(tx), func(r *abcitypes.ResponseCheckTx) { res <- r }, mempool.TxInfo{}); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := nw.Nodes[0].Chain().CheckTx(ctx, tx)
+	if err != nil {
 		nw.t.Fatal(err)
 	}
-	if r := <-res; r.Code != 0 {
+	if r.Code != 0 {
 		nw.t.Fatalf("CheckTx: code %d: %s", r.Code, r.Log)
 	}
 }

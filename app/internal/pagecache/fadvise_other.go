@@ -1,5 +1,0 @@
-//go:build !linux
-
-package pagecache
-
-func dropCache(string) error { return nil }
