@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/layout"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 )
 
@@ -100,7 +100,7 @@ func defaultIdentityDir() string {
 		}
 		home = filepath.Join(h, devHome)
 	}
-	return filepath.Join(home, app.IdentitiesDir, devAgency)
+	return filepath.Join(home, layout.IdentitiesDir, devAgency)
 }
 
 // loadIdentity loads --identity (or the default one). A missing or broken
