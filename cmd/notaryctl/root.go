@@ -60,6 +60,7 @@ commitments) are anchored.
   notaryctl gov propose ACTION ...          propose a governance action (ministries)
   notaryctl gov vote ID yes|no|abstain      vote on a proposal (ministries)
   notaryctl gov list                        list proposals
+  notaryctl version                         release, commit and CometBFT version
 
 The default identity is the dev agency of ` + "`notaryd dev`" + `:
 $NOTARY_HOME/identities/dev-agency, else ~/.notary-dev/identities/dev-agency,
@@ -85,7 +86,7 @@ NOTARY_IDENTITY, NOTARY_OUTPUT).`,
 	pf.String(flagIdentity, "", "identity directory (default: the dev agency of `notaryd dev`)")
 	pf.Duration(flagTimeout, 2*time.Minute, "how long the whole command may take")
 	root.AddCommand(newAnchorCmd(), newGetCmd(), newRevokeCmd(), newReceiptCmd(), newStatusCmd(),
-		newConsentCmd(), newExchangeCmd(), newGovCmd())
+		newConsentCmd(), newExchangeCmd(), newGovCmd(), newVersionCmd())
 	return root
 }
 
