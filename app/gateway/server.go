@@ -14,7 +14,6 @@ import (
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	sm "github.com/cometbft/cometbft/state"
 	"github.com/cometbft/cometbft/store"
-	cmtversion "github.com/cometbft/cometbft/version"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/version"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -201,13 +201,7 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func buildVersion() string {
-	v := "devel"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		v = bi.Main.Version
-	}
-	return v + " (cometbft " + cmtversion.TMCoreSemVer + ")"
-}
+func buildVersion() string { return version.Get().String() }
 
 // Start listens and serves; it follows committed blocks for Submit.
 func (s *Server) Start() error {
