@@ -21,6 +21,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gobtechlab/notary/abci/digestindex"
 	"github.com/gobtechlab/notary/abci/internal/failpoint"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -28,6 +29,9 @@ import (
 
 // AppVersion is the application protocol version reported in Info.
 const AppVersion uint64 = 1
+
+// digestsDir is the digest index's directory in Options.Dir.
+const digestsDir = "digests"
 
 // Options configure an Application.
 type Options struct {
@@ -49,8 +53,8 @@ type Options struct {
 	// TxCacheBytes bounds their memory; 0 means DefaultTxCacheBytes.
 	TxCacheBytes int
 	// DigestFilterBytes sizes the in-memory filter that answers most digest
-	// lookups without the index (abci/filter.go); 0 means the default,
-	// negative disables it.
+	// lookups without reading the index's files (digestindex.Open); 0 means
+	// the default, negative disables it.
 	DigestFilterBytes int
 	// LightRelayedChecks checks a transaction this node did not receive
 	// from its sender (one relayed by a peer's mempool) with
@@ -84,10 +88,9 @@ type BlockSource interface {
 }
 
 // DefaultDigestFilterBytes is the default size of the digest filter: 128
-// million digests at four bytes each (false positives about 1.5e-5 when
-// full; measured in docs/performance.md, finding 38). Its memory becomes
-// resident as digests touch its pages (2 MB each where huge pages are
-// available).
+// million digests at four bytes each, at which it lets through at most
+// 1e-4 of new digests. Its memory becomes resident as digests touch its
+// pages (2 MB each where huge pages are available).
 const DefaultDigestFilterBytes = 512 << 20
 
 // DefaultOptions returns working defaults for a node whose data is in dir.
@@ -127,7 +130,7 @@ type Application struct {
 	mu     sync.Mutex
 	db     *idb.GoLevelDB
 	tree   *iavl.MutableTree
-	index  *digestIndex
+	index  *digestindex.Index
 	staged *stagedBlock
 
 	committed atomic.Pointer[commitInfo]
@@ -138,7 +141,7 @@ type Application struct {
 	// checkMu guards the mempool's view of the state.
 	checkMu   sync.Mutex
 	check     *ledger.Exec
-	checkView *checkView
+	checkView *digestindex.CheckView
 	checkN    uint32 // transactions accepted into the current mempool view
 
 	local localTxs // transactions this node received from their senders
@@ -168,8 +171,8 @@ type stagedBlock struct {
 	height int64
 	time   time.Time
 	hash   []byte
-	run    *blockRun  // the block's digest index entries, encoded
-	refs   [][32]byte // what the block's references name
+	run    *digestindex.BlockRun // the block's digest index entries, encoded
+	refs   [][32]byte            // what the block's references name
 }
 
 // commitInfo is what the last Commit persisted.
@@ -211,7 +214,7 @@ func NewApplication(opts Options) (*Application, error) {
 	if err != nil {
 		return nil, fmt.Errorf("abci: open %s: %w", filepath.Join(opts.Dir, "application.db"), err)
 	}
-	index, err := openDigestIndex(opts.Dir, opts.DigestFilterBytes, opts.Logger)
+	index, err := digestindex.Open(filepath.Join(opts.Dir, digestsDir), opts.DigestFilterBytes, opts.Logger)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("abci: %w", err)
@@ -219,7 +222,7 @@ func NewApplication(opts Options) (*Application, error) {
 	batches, err := openBatchStore(filepath.Join(opts.Dir, "batches"))
 	if err != nil {
 		db.Close()
-		index.close()
+		index.Close()
 		return nil, fmt.Errorf("abci: %w", err)
 	}
 	a := &Application{
@@ -309,10 +312,7 @@ func (a *Application) checkRoot(version int64) error {
 // catchUpIndex makes sure the digest index covers every committed height,
 // rebuilding missing heights from the block store.
 func (a *Application) catchUpIndex(version int64) error {
-	indexed, err := a.index.indexedHeight()
-	if err != nil {
-		return err
-	}
+	indexed := a.index.IndexedHeight()
 	if indexed >= version {
 		return nil
 	}
@@ -366,7 +366,7 @@ func (a *Application) rebuildIndex(from, to int64) error {
 				})
 			}
 		}
-		if err := a.index.save(entries, h); err != nil {
+		if err := a.index.Save(entries, h); err != nil {
 			return err
 		}
 	}
@@ -378,7 +378,7 @@ func (a *Application) Close() error {
 	a.abortOptimistic()
 	var errs []error
 	if a.index != nil {
-		errs = append(errs, a.index.close())
+		errs = append(errs, a.index.Close())
 	}
 	if a.batches != nil {
 		errs = append(errs, a.batches.Close())
@@ -458,7 +458,7 @@ func (l *localTxs) has(h [32]byte) bool {
 
 // LookupDigest finds a digest anchored at a committed height.
 func (a *Application) LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
-	return a.index.lookup(alg, digest, a.committed.Load().height+1)
+	return a.index.Lookup(alg, digest, a.committed.Load().height+1)
 }
 
 // DecodeTx decodes and checks a transaction as the ledger does, through the
@@ -541,7 +541,7 @@ func (a *Application) resetCheck() error {
 	if err != nil {
 		return err
 	}
-	cv := newCheckView(a.index, c.height+1)
+	cv := a.index.CheckView(c.height + 1)
 	e, err := a.ledger.NewExec(ledger.NewOverlay(view), cv,
 		ledger.BlockInfo{Height: c.height + 1, Time: c.time}, ledger.ModeCheck)
 	if err != nil {
@@ -576,7 +576,7 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 	if a.check == nil {
 		return checkResult(errNotReady, nil), nil
 	}
-	a.checkView.recheck = req.Type == abcitypes.CheckTxType_Recheck
+	a.checkView.SetRecheck(req.Type == abcitypes.CheckTxType_Recheck)
 	run := a.check.Run
 	if a.opts.LightRelayedChecks && !a.local.has(tx.Hash) {
 		run = a.check.RunRelayed
@@ -779,7 +779,7 @@ func (a *Application) detachOptimistic() *optimistic {
 
 // rollbackOptimistic discards what an optimistic execution wrote to the
 // working tree. Digests it added to the digest filter stay there: the
-// filter may hold digests that are not anchored (abci/filter.go).
+// filter may hold digests that are not anchored (digestindex.ExecView).
 func (a *Application) rollbackOptimistic(o *optimistic) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -835,7 +835,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock for height %d twice without Commit", height)
 	}
 	info := ledger.BlockInfo{Height: height, Time: t}
-	e, err := a.ledger.NewExec(workingStore{a.tree}, indexView{x: a.index, height: height, mark: true}, info, ledger.ModeDeliver)
+	e, err := a.ledger.NewExec(workingStore{a.tree}, a.index.ExecView(height), info, ledger.ModeDeliver)
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: %w", height, err)
 	}
@@ -877,7 +877,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.Ed25519ValidatorUpdate(v.PubKey, v.Power))
 	}
 	res.AppHash = a.tree.WorkingHash()
-	run, err := encodeBlockRun(e.NewDigests(), height)
+	run, err := digestindex.EncodeRun(e.NewDigests(), height)
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: digest index: %w", height, err)
 	}
@@ -915,7 +915,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}
 	failpoint.Hit("commit-before-index", s.height)
-	if err := a.index.saveEncoded(s.run, s.height); err != nil {
+	if err := a.index.SaveRun(s.run, s.height); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}
