@@ -23,6 +23,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci/digestindex"
 	"github.com/gobtechlab/notary/abci/internal/failpoint"
+	"github.com/gobtechlab/notary/abci/txstore"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -30,13 +31,20 @@ import (
 // AppVersion is the application protocol version reported in Info.
 const AppVersion uint64 = 1
 
-// digestsDir is the digest index's directory in Options.Dir.
-const digestsDir = "digests"
+// The storage engines' directories in Options.Dir: the digest index's, the
+// transaction store's, and the transaction store's former name, which
+// NewApplication renames.
+const (
+	digestsDir = "digests"
+	txsDir     = "txs"
+	oldTxsDir  = "batches"
+)
 
 // Options configure an Application.
 type Options struct {
-	// Dir holds application.db (the IAVL state) and digests/ (the digest
-	// index). Required.
+	// Dir holds application.db (the IAVL state), digests/ (the digest
+	// index, abci/digestindex) and txs/ (the transaction store,
+	// abci/txstore). Required.
 	Dir string
 	// ChainID of the chain, from the genesis document. Required: after a
 	// restart InitChain is not called, but transactions must still be checked
@@ -118,10 +126,10 @@ type Application struct {
 	ledger *ledger.Ledger
 	log    cmtlog.Logger
 	txs    *txCache
-	// batches holds the transactions blocks name by reference
-	// (batchref.go); fetch asks peers for one (SetFetcher).
-	batches *batchStore
-	fetch   atomic.Pointer[func(h [32]byte)]
+	// stored holds the transactions blocks name by hash (txref.go); fetch
+	// asks peers for one (SetFetcher).
+	stored *txstore.Store
+	fetch  atomic.Pointer[func(h [32]byte)]
 	// committedHook is told what a committed block named by reference
 	// (SetCommitted).
 	committedHook atomic.Pointer[func(hashes [][32]byte)]
@@ -219,26 +227,45 @@ func NewApplication(opts Options) (*Application, error) {
 		db.Close()
 		return nil, fmt.Errorf("abci: %w", err)
 	}
-	batches, err := openBatchStore(filepath.Join(opts.Dir, "batches"))
+	stored, err := openTxStore(opts.Dir)
 	if err != nil {
 		db.Close()
 		index.Close()
-		return nil, fmt.Errorf("abci: %w", err)
+		return nil, err
 	}
 	a := &Application{
-		opts:    opts,
-		ledger:  ledger.New(opts.ChainID),
-		log:     opts.Logger,
-		txs:     newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
-		db:      db,
-		index:   index,
-		batches: batches,
+		opts:   opts,
+		ledger: ledger.New(opts.ChainID),
+		log:    opts.Logger,
+		txs:    newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
+		db:     db,
+		index:  index,
+		stored: stored,
 	}
 	if err := a.load(); err != nil {
 		a.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// openTxStore opens the transaction store in dir/txs. A store from before
+// the directory's rename (dir/batches) is renamed first, if dir/txs does not
+// exist yet.
+func openTxStore(dir string) (*txstore.Store, error) {
+	path, old := filepath.Join(dir, txsDir), filepath.Join(dir, oldTxsDir)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(old); err == nil {
+			if err := os.Rename(old, path); err != nil {
+				return nil, fmt.Errorf("abci: rename %s to %s: %w", old, path, err)
+			}
+		}
+	}
+	s, err := txstore.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("abci: %w", err)
+	}
+	return s, nil
 }
 
 // growingBatchDB is the state database as IAVL sees it, except that batches
@@ -380,8 +407,8 @@ func (a *Application) Close() error {
 	if a.index != nil {
 		errs = append(errs, a.index.Close())
 	}
-	if a.batches != nil {
-		errs = append(errs, a.batches.Close())
+	if a.stored != nil {
+		errs = append(errs, a.stored.Close())
 	}
 	if a.db != nil {
 		errs = append(errs, a.db.Close())
@@ -566,8 +593,8 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 	}
 	if len(req.Tx) >= BatchRefMinBytes && req.Type != abcitypes.CheckTxType_Recheck {
 		// Kept whatever this check says: a block may name it by reference.
-		if _, err := a.batches.Put(tx.Hash, req.Tx); err != nil {
-			a.log.Error("CheckTx: batch store failure", "err", err)
+		if _, err := a.stored.Put(tx.Hash, req.Tx); err != nil {
+			a.log.Error("CheckTx: transaction store failure", "err", err)
 			return checkResult(err, nil), nil
 		}
 	}
@@ -632,12 +659,12 @@ func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestP
 			txs = append(txs, raw)
 			continue
 		}
-		if _, err := a.batches.Put(valid[i].Hash, raw); err != nil {
+		if _, err := a.stored.Put(valid[i].Hash, raw); err != nil {
 			return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
 		}
 		txs = append(txs, EncodeBatchRef(valid[i].Hash))
 	}
-	if err := a.batches.Sync(); err != nil {
+	if err := a.stored.Sync(); err != nil {
 		return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
 	}
 	return &abcitypes.ResponsePrepareProposal{Txs: txs}, nil
@@ -694,7 +721,7 @@ func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 		a.log.Info("rejecting proposal", "height", req.Height, "err", err)
 		return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
 	}
-	if err := a.batches.Sync(); err != nil {
+	if err := a.stored.Sync(); err != nil {
 		return nil, fmt.Errorf("abci: ProcessProposal: %w", err)
 	}
 	for i, raw := range txs {
@@ -910,7 +937,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	// The referenced bytes are durable before the state that depends on
 	// them (a block fetched while catching up was not synced by
 	// ProcessProposal).
-	if err := a.batches.Sync(); err != nil {
+	if err := a.stored.Sync(); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}
@@ -935,7 +962,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	a.staged = nil
 	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})
 	a.mu.Unlock()
-	a.batches.Forget(s.refs)
+	a.stored.Forget(s.refs)
 	if f := a.committedHook.Load(); f != nil && len(s.refs) > 0 {
 		(*f)(s.refs)
 	}

@@ -12,7 +12,7 @@ import (
 // by the SHA-256 of the transaction's bytes (ledger.TxHash), BatchRefSize
 // bytes in all. The bytes travel to every validator once, before the block
 // (the node's forwarding or its mempool's gossip), and are kept in the
-// batch store (batchStore); the block carries only the reference, so that
+// transaction store (txstore); the block carries only the reference, so that
 // the consensus engine's gossip, log and block store handle a few bytes per
 // transaction instead of hundreds of kilobytes (docs/DESIGN.md, "Batch
 // references"; docs/performance.md, finding 42). A transaction's encoding
@@ -90,15 +90,15 @@ func (a *Application) SetCommitted(f func(hashes [][32]byte)) { a.committedHook.
 // reports whether they were new. Its hash is computed here; what the bytes
 // are worth is decided by the block that names them.
 func (a *Application) PutBatch(raw []byte) (bool, error) {
-	return a.batches.Put(ledger.TxHash(raw), raw)
+	return a.stored.Put(ledger.TxHash(raw), raw)
 }
 
 // Batch returns the stored bytes of the transaction whose hash is h, for a
 // peer that asks.
-func (a *Application) Batch(h [32]byte) ([]byte, bool, error) { return a.batches.Get(h) }
+func (a *Application) Batch(h [32]byte) ([]byte, bool, error) { return a.stored.Get(h) }
 
 // ResolveTxs returns a stored block's transactions with the referenced
-// bytes in place of references, from this node's batch store.
+// bytes in place of references, from this node's transaction store.
 func (a *Application) ResolveTxs(txs [][]byte) ([][]byte, error) {
 	return a.resolve(txs, 0)
 }
@@ -110,7 +110,7 @@ func (a *Application) resolve(txs [][]byte, wait time.Duration) ([][]byte, error
 		// Ask for every missing one at once, not one after another.
 		for _, tx := range txs {
 			if h, ok := DecodeBatchRef(tx); ok {
-				if held, err := a.batches.Has(h); err == nil && !held {
+				if held, err := a.stored.Has(h); err == nil && !held {
 					(*f)(h)
 				}
 			}
@@ -144,8 +144,8 @@ func (a *Application) resolve(txs [][]byte, wait time.Duration) ([][]byte, error
 func (a *Application) awaitBatch(h [32]byte, wait time.Duration) ([]byte, error) {
 	deadline := time.Now().Add(wait)
 	for asked := 0; ; asked++ {
-		arrived, cancel := a.batches.Await(h)
-		raw, ok, err := a.batches.Get(h)
+		arrived, cancel := a.stored.Await(h)
+		raw, ok, err := a.stored.Get(h)
 		if err != nil || ok {
 			cancel()
 			return raw, err

@@ -12,188 +12,11 @@ import (
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/gobtechlab/notary/abci/txstore"
 	"github.com/gobtechlab/notary/ledger"
 )
 
 func batchOf(i int) []byte { return bytes.Repeat([]byte{byte(i), byte(i >> 8), 0x5a}, 700+i) }
-
-// TestBatchStoreRecover: what a store holds after it is reopened, after a
-// clean close, a crash before Sync, a record cut by the crash, and a
-// record damaged on disk.
-func TestBatchStoreRecover(t *testing.T) {
-	cases := []struct {
-		name  string
-		crash func(t *testing.T, s *batchStore, dir string) // ends the first life
-		want  []int                                         // batches held after reopening
-		bad   []int                                         // batches whose Get fails
-	}{
-		{"clean close", func(t *testing.T, s *batchStore, _ string) {
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-		}, []int{0, 1, 2, 3}, nil},
-		{"crash after Sync of two, the rest written", func(t *testing.T, s *batchStore, _ string) {
-			crash(s)
-		}, []int{0, 1, 2, 3}, nil},
-		{"crash cut the last record", func(t *testing.T, s *batchStore, dir string) {
-			crash(s)
-			seg := segmentName(dir, 0)
-			st, err := os.Stat(seg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Truncate(seg, st.Size()-10); err != nil {
-				t.Fatal(err)
-			}
-		}, []int{0, 1, 2}, nil},
-		{"a byte of an unsynced record damaged", func(t *testing.T, s *batchStore, dir string) {
-			loc := s.pend[sha256.Sum256(batchOf(2))]
-			crash(s)
-			flipByte(t, segmentName(dir, 0), loc.off+5)
-		}, []int{0, 1}, nil},
-		{"a byte of an indexed record damaged", func(t *testing.T, s *batchStore, dir string) {
-			loc, _, _ := s.locate(sha256.Sum256(batchOf(0)))
-			crash(s)
-			flipByte(t, segmentName(dir, 0), loc.off+5)
-		}, []int{1, 2, 3}, []int{0}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			s, err := openBatchStore(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 4 {
-				if added, err := s.Put(sha256.Sum256(batchOf(i)), batchOf(i)); err != nil || !added {
-					t.Fatalf("Put %d: %v %v", i, added, err)
-				}
-				if i == 1 {
-					if err := s.Sync(); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			tc.crash(t, s, dir)
-			s, err = openBatchStore(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			for i := range 4 {
-				h := sha256.Sum256(batchOf(i))
-				raw, ok, err := s.Get(h)
-				switch {
-				case contains(tc.bad, i):
-					if err == nil {
-						t.Errorf("batch %d: damaged on disk, but Get gave %v", i, ok)
-					}
-				case contains(tc.want, i):
-					if err != nil || !ok || !bytes.Equal(raw, batchOf(i)) {
-						t.Errorf("batch %d: Get = %v %v, want its bytes", i, ok, err)
-					}
-				default:
-					if ok || err != nil {
-						t.Errorf("batch %d: Get = %v %v, want not held", i, ok, err)
-					}
-				}
-			}
-			// The store goes on: a batch lost in the crash is stored again
-			// after the records that survived, and survives a reopen.
-			for i := range 5 {
-				if _, err := s.Put(sha256.Sum256(batchOf(i)), batchOf(i)); err != nil && !contains(tc.bad, i) {
-					t.Fatalf("Put %d after reopen: %v", i, err)
-				}
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			s, err = openBatchStore(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 5 {
-				if contains(tc.bad, i) {
-					continue
-				}
-				if raw, ok, err := s.Get(sha256.Sum256(batchOf(i))); err != nil || !ok || !bytes.Equal(raw, batchOf(i)) {
-					t.Errorf("batch %d after the second reopen: %v %v", i, ok, err)
-				}
-			}
-		})
-	}
-}
-
-// crash ends a store's life without its final Sync: what was written is in
-// the files, the index holds what the last Sync wrote.
-func crash(s *batchStore) {
-	s.closeSegments()
-	s.index.Close()
-}
-
-func flipByte(t *testing.T, path string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0xff
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func contains(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
-// TestBatchStoreSegments: a store that fills a segment goes on in the next.
-func TestBatchStoreSegments(t *testing.T) {
-	defer func(n int64) { maxSegmentBytes = n }(maxSegmentBytes)
-	maxSegmentBytes = 3 << 20
-	dir := t.TempDir()
-	s, err := openBatchStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	big := bytes.Repeat([]byte{7}, int(maxSegmentBytes/3))
-	var hs [][32]byte
-	for i := range 4 {
-		b := append([]byte{byte(i)}, big...)
-		h := sha256.Sum256(b)
-		hs = append(hs, h)
-		if _, err := s.Put(h, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Forget(hs)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(segmentName(dir, 1)); err != nil {
-		t.Fatalf("second segment: %v", err)
-	}
-	s, err = openBatchStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for i, h := range hs {
-		if raw, ok, err := s.Get(h); err != nil || !ok || raw[0] != byte(i) || len(raw) != len(big)+1 {
-			t.Errorf("batch %d: %v %v", i, ok, err)
-		}
-	}
-}
 
 // TestBatchRefEncoding: a reference is recognised only in its one form,
 // and is never a transaction.
@@ -331,7 +154,7 @@ func TestBatchRefsLifecycle(t *testing.T) {
 	if err != nil || !bytes.Equal(got[0], big) || !bytes.Equal(got[1], small) {
 		t.Fatalf("after a restart, ResolveTxs: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "batches", "index")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "txs", "index")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -371,4 +194,59 @@ func TestQueryBatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTxStoreDirRenamed: a transaction store in the directory's former
+// name, batches/, is renamed txs/ at open and its transactions are held; if
+// txs/ exists already, neither directory is touched.
+func TestTxStoreDirRenamed(t *testing.T) {
+	put := func(t *testing.T, dir string, raws ...[]byte) {
+		t.Helper()
+		s, err := txstore.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range raws {
+			if _, err := s.Put(sha256.Sum256(raw), raw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := func(t *testing.T, a *Application, raw []byte) bool {
+		t.Helper()
+		got, ok, err := a.Batch(sha256.Sum256(raw))
+		if err != nil || (ok && !bytes.Equal(got, raw)) {
+			t.Fatalf("stored transaction: %v %v", ok, err)
+		}
+		return ok
+	}
+	exists := func(path string) bool { _, err := os.Stat(path); return err == nil }
+	t.Run("only batches", func(t *testing.T) {
+		dir := t.TempDir()
+		put(t, filepath.Join(dir, oldTxsDir), batchOf(1))
+		a := openApp(t, dir)
+		defer a.Close()
+		if !held(t, a, batchOf(1)) {
+			t.Fatal("the transaction of batches/ is not held")
+		}
+		if exists(filepath.Join(dir, oldTxsDir)) || !exists(filepath.Join(dir, txsDir, "index")) {
+			t.Fatal("batches/ was not renamed txs/")
+		}
+	})
+	t.Run("both", func(t *testing.T) {
+		dir := t.TempDir()
+		put(t, filepath.Join(dir, oldTxsDir), batchOf(1))
+		put(t, filepath.Join(dir, txsDir), batchOf(2))
+		a := openApp(t, dir)
+		defer a.Close()
+		if held(t, a, batchOf(1)) || !held(t, a, batchOf(2)) {
+			t.Fatal("txs/ is not the store opened")
+		}
+		if !exists(filepath.Join(dir, oldTxsDir)) {
+			t.Fatal("batches/ was removed although txs/ existed")
+		}
+	})
 }

@@ -93,7 +93,7 @@ func (a *Application) query(req *abcitypes.RequestQuery) (*abcitypes.ResponseQue
 		if len(req.Data) != 32 {
 			return nil, fmt.Errorf("%w: data must be a 32-byte transaction hash", ledger.ErrInvalidField)
 		}
-		raw, ok, err := a.batches.Get([32]byte(req.Data))
+		raw, ok, err := a.stored.Get([32]byte(req.Data))
 		if err != nil {
 			return nil, err
 		}
