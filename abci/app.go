@@ -78,10 +78,6 @@ type Options struct {
 	// is rolled back and the decided block executed. Nothing is persisted
 	// before Commit either way. The Cosmos SDK's baseapp does the same.
 	OptimisticExecution bool
-	// BatchRefs makes PrepareProposal name each transaction of
-	// BatchRefMinBytes or more by reference (batchref.go). Blocks with
-	// references are executed whatever it says.
-	BatchRefs bool
 	// Blocks gives the transactions of committed blocks, to rebuild the
 	// digest index when it is behind the state. Optional.
 	Blocks BlockSource
@@ -110,7 +106,6 @@ func DefaultOptions(dir, chainID string) Options {
 		TxCacheSize:         50_000,
 		DigestFilterBytes:   DefaultDigestFilterBytes,
 		OptimisticExecution: true,
-		BatchRefs:           true,
 	}
 }
 
@@ -574,7 +569,7 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 	if err != nil {
 		return checkResult(err, nil), nil
 	}
-	if len(req.Tx) >= BatchRefMinBytes && req.Type != abcitypes.CheckTxType_Recheck {
+	if len(req.Tx) >= TxRefMinBytes && req.Type != abcitypes.CheckTxType_Recheck {
 		// Kept whatever this check says: a block may name it by reference.
 		if _, err := a.stored.Put(tx.Hash, req.Tx); err != nil {
 			a.log.Error("CheckTx: transaction store failure", "err", err)
@@ -616,8 +611,8 @@ func checkResult(err error, result *notaryv1.TxResult) *abcitypes.ResponseCheckT
 // PrepareProposal keeps the mempool's transactions that pass the
 // state-independent checks, in the order ledger.ProposalOrder gives against
 // the committed state (a held transaction after the one before it), up to
-// the block size; with Options.BatchRefs, a large transaction is named by
-// reference (batchref.go), its bytes stored and synced first.
+// the block size. Each transaction of TxRefMinBytes or more is named by its
+// hash (txref.go), its bytes stored and synced first.
 func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
 	a.sawProposal(req.Height)
 	valid := make([]*ledger.Tx, 0, len(req.Txs))
@@ -638,14 +633,14 @@ func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestP
 			break
 		}
 		size += int64(len(raw))
-		if !a.opts.BatchRefs || len(raw) < BatchRefMinBytes {
+		if len(raw) < TxRefMinBytes {
 			txs = append(txs, raw)
 			continue
 		}
 		if _, err := a.stored.Put(valid[i].Hash, raw); err != nil {
 			return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
 		}
-		txs = append(txs, EncodeBatchRef(valid[i].Hash))
+		txs = append(txs, EncodeTxRef(valid[i].Hash))
 	}
 	if err := a.stored.Sync(); err != nil {
 		return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
@@ -691,14 +686,14 @@ func (a *Application) proposalOrder(txs []*ledger.Tx) ([]int, error) {
 // state-independent checks: malformed, non-canonical, for another chain,
 // badly signed, or carrying an ill-formed message; and a block naming by
 // reference a transaction whose bytes do not arrive within
-// proposalBatchWait. The referenced bytes are synced to disk before the
+// proposalTxWait. The referenced bytes are synced to disk before the
 // block is accepted, so that a block this node voted for can be executed
 // after a crash.
 func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error) {
 	a.sawProposal(req.Height)
-	txs, err := a.resolve(req.Txs, proposalBatchWait)
+	txs, err := a.resolve(req.Txs, proposalTxWait)
 	if err != nil {
-		if !errors.Is(err, ErrBatchUnavailable) {
+		if !errors.Is(err, ErrTxUnavailable) {
 			return nil, fmt.Errorf("abci: ProcessProposal: %w", err)
 		}
 		a.log.Info("rejecting proposal", "height", req.Height, "err", err)
@@ -722,7 +717,7 @@ func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 // persisted before Commit.
 func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	failpoint.Hit("finalize-before", req.Height)
-	txs, err := a.resolve(req.Txs, decidedBatchWait)
+	txs, err := a.resolve(req.Txs, decidedTxWait)
 	if err != nil {
 		return nil, fmt.Errorf("abci: FinalizeBlock %d: %w", req.Height, err)
 	}

@@ -16,15 +16,16 @@ import (
 	"github.com/gobtechlab/notary/ledger"
 )
 
-func batchOf(i int) []byte { return bytes.Repeat([]byte{byte(i), byte(i >> 8), 0x5a}, 700+i) }
+// storedTx is the bytes of transaction i, which the store does not decode.
+func storedTx(i int) []byte { return bytes.Repeat([]byte{byte(i), byte(i >> 8), 0x5a}, 700+i) }
 
-// TestBatchRefEncoding: a reference is recognised only in its one form,
+// TestTxRefEncoding: a reference is recognised only in its one form,
 // and is never a transaction.
-func TestBatchRefEncoding(t *testing.T) {
+func TestTxRefEncoding(t *testing.T) {
 	h := sha256.Sum256([]byte("tx"))
-	ref := EncodeBatchRef(h)
-	if got, ok := DecodeBatchRef(ref); !ok || got != h || len(ref) != BatchRefSize {
-		t.Fatalf("DecodeBatchRef(EncodeBatchRef) = %X %v", got, ok)
+	ref := EncodeTxRef(h)
+	if got, ok := DecodeTxRef(ref); !ok || got != h || len(ref) != TxRefSize {
+		t.Fatalf("DecodeTxRef(EncodeTxRef) = %X %v", got, ok)
 	}
 	if BlockTxHash(ref) != h {
 		t.Fatal("BlockTxHash of a reference is not the referenced hash")
@@ -35,7 +36,7 @@ func TestBatchRefEncoding(t *testing.T) {
 		"other prefix": append([]byte("\x00NBS"), h[:]...),
 		"empty":        nil,
 	} {
-		if _, ok := DecodeBatchRef(tx); ok {
+		if _, ok := DecodeTxRef(tx); ok {
 			t.Errorf("%s: taken for a reference", name)
 		}
 	}
@@ -44,11 +45,11 @@ func TestBatchRefEncoding(t *testing.T) {
 	}
 }
 
-// TestBatchRefsLifecycle: a proposal names its large transaction by
+// TestTxRefsLifecycle: a proposal names its large transaction by
 // reference; a validator that does not hold the bytes refuses it unless a
 // peer sends them, and then computes the same state; the bytes survive a
 // restart and resolve for receipts.
-func TestBatchRefsLifecycle(t *testing.T) {
+func TestTxRefsLifecycle(t *testing.T) {
 	ctx := context.Background()
 	proposer := openApp(t, t.TempDir())
 	defer proposer.Close()
@@ -60,8 +61,8 @@ func TestBatchRefsLifecycle(t *testing.T) {
 	}
 	big := anchorTx(0, digestsOf("refs", 100))
 	small := anchorTx(1, digestsOf("inline", 1))
-	if len(small) >= BatchRefMinBytes || len(big) < BatchRefMinBytes {
-		t.Fatalf("sizes %d and %d do not straddle %d", len(small), len(big), BatchRefMinBytes)
+	if len(small) >= TxRefMinBytes || len(big) < TxRefMinBytes {
+		t.Fatalf("sizes %d and %d do not straddle %d", len(small), len(big), TxRefMinBytes)
 	}
 	for _, tx := range [][]byte{big, small} {
 		if res, err := proposer.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: tx}); err != nil || res.Code != 0 {
@@ -73,7 +74,7 @@ func TestBatchRefsLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	bigHash := ledger.TxHash(big)
-	if len(prep.Txs) != 2 || !bytes.Equal(prep.Txs[0], EncodeBatchRef(bigHash)) || !bytes.Equal(prep.Txs[1], small) {
+	if len(prep.Txs) != 2 || !bytes.Equal(prep.Txs[0], EncodeTxRef(bigHash)) || !bytes.Equal(prep.Txs[1], small) {
 		t.Fatalf("proposal %q: want the large transaction by reference and the small one inline", prep.Txs)
 	}
 	tm := t0.Add(2 * time.Second)
@@ -86,33 +87,33 @@ func TestBatchRefsLifecycle(t *testing.T) {
 		return res.Status
 	}
 	if st := proc(other); st != abcitypes.ResponseProcessProposal_REJECT {
-		t.Fatalf("a proposal whose batch is not held, without a way to fetch it: %v, want REJECT", st)
+		t.Fatalf("a proposal whose transaction is not held, without a way to fetch it: %v, want REJECT", st)
 	}
 	// A peer that does not answer: refused after the wait.
 	other.SetFetcher(func([32]byte) {})
 	start := time.Now()
 	if st := proc(other); st != abcitypes.ResponseProcessProposal_REJECT {
-		t.Fatalf("a proposal whose batch is not held and not sent: %v, want REJECT", st)
+		t.Fatalf("a proposal whose transaction is not held and not sent: %v, want REJECT", st)
 	}
-	if d := time.Since(start); d < proposalBatchWait {
-		t.Fatalf("refused after %v, before the %v wait", d, proposalBatchWait)
+	if d := time.Since(start); d < proposalTxWait {
+		t.Fatalf("refused after %v, before the %v wait", d, proposalTxWait)
 	}
-	if _, err := other.ResolveTxs(prep.Txs); !errors.Is(err, ErrBatchUnavailable) {
-		t.Fatalf("ResolveTxs of a batch not held: %v", err)
+	if _, err := other.ResolveTxs(prep.Txs); !errors.Is(err, ErrTxUnavailable) {
+		t.Fatalf("ResolveTxs of a transaction not held: %v", err)
 	}
 	// A peer answers the request (app/internal/batchsync does this).
 	asked := 0
 	other.SetFetcher(func(h [32]byte) {
 		asked++
-		raw, ok, err := proposer.Batch(h)
+		raw, ok, err := proposer.StoredTx(h)
 		if err != nil || !ok {
 			t.Errorf("the proposer does not hold %X: %v", h, err)
 			return
 		}
-		go other.PutBatch(raw)
+		go other.StoreTx(raw)
 	})
 	if st := proc(other); st != abcitypes.ResponseProcessProposal_ACCEPT || asked == 0 {
-		t.Fatalf("with a peer sending the batch: %v after %d requests, want ACCEPT", st, asked)
+		t.Fatalf("with a peer sending the transaction: %v after %d requests, want ACCEPT", st, asked)
 	}
 	if st := proc(proposer); st != abcitypes.ResponseProcessProposal_ACCEPT {
 		t.Fatalf("the proposer's own proposal: %v", st)
@@ -159,13 +160,14 @@ func TestBatchRefsLifecycle(t *testing.T) {
 	}
 }
 
-// TestQueryBatch: abci_query /batch answers a held transaction's bytes,
-// and refuses a hash not held or of the wrong length with a code.
-func TestQueryBatch(t *testing.T) {
+// TestQueryTx: abci_query /tx, and /batch (its first name), answer a held
+// transaction's bytes, and refuse a hash not held or of the wrong length
+// with a code.
+func TestQueryTx(t *testing.T) {
 	a := openApp(t, t.TempDir())
 	defer a.Close()
-	raw := batchOf(3)
-	if _, err := a.PutBatch(raw); err != nil {
+	raw := storedTx(3)
+	if _, err := a.StoreTx(raw); err != nil {
 		t.Fatal(err)
 	}
 	h := sha256.Sum256(raw)
@@ -180,19 +182,21 @@ func TestQueryBatch(t *testing.T) {
 		{"short hash", h[:31], true},
 		{"empty", nil, true},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			res, err := a.Query(context.Background(), &abcitypes.RequestQuery{Path: QueryBatch, Data: tc.data})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if (res.Code != 0) != tc.wantCode {
-				t.Fatalf("code %d (%s)", res.Code, res.Log)
-			}
-			if !tc.wantCode && !bytes.Equal(res.Value, raw) {
-				t.Fatal("the answer is not the transaction's bytes")
-			}
-		})
+	for _, path := range []string{QueryTx, QueryBatch} {
+		for _, tc := range cases {
+			t.Run(path+" "+tc.name, func(t *testing.T) {
+				res, err := a.Query(context.Background(), &abcitypes.RequestQuery{Path: path, Data: tc.data})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (res.Code != 0) != tc.wantCode {
+					t.Fatalf("code %d (%s)", res.Code, res.Log)
+				}
+				if !tc.wantCode && !bytes.Equal(res.Value, raw) {
+					t.Fatal("the answer is not the transaction's bytes")
+				}
+			})
+		}
 	}
 }
 
@@ -217,7 +221,7 @@ func TestTxStoreDirRenamed(t *testing.T) {
 	}
 	held := func(t *testing.T, a *Application, raw []byte) bool {
 		t.Helper()
-		got, ok, err := a.Batch(sha256.Sum256(raw))
+		got, ok, err := a.StoredTx(sha256.Sum256(raw))
 		if err != nil || (ok && !bytes.Equal(got, raw)) {
 			t.Fatalf("stored transaction: %v %v", ok, err)
 		}
@@ -226,10 +230,10 @@ func TestTxStoreDirRenamed(t *testing.T) {
 	exists := func(path string) bool { _, err := os.Stat(path); return err == nil }
 	t.Run("only batches", func(t *testing.T) {
 		dir := t.TempDir()
-		put(t, filepath.Join(dir, oldTxsDir), batchOf(1))
+		put(t, filepath.Join(dir, oldTxsDir), storedTx(1))
 		a := openApp(t, dir)
 		defer a.Close()
-		if !held(t, a, batchOf(1)) {
+		if !held(t, a, storedTx(1)) {
 			t.Fatal("the transaction of batches/ is not held")
 		}
 		if exists(filepath.Join(dir, oldTxsDir)) || !exists(filepath.Join(dir, txsDir, "index")) {
@@ -238,11 +242,11 @@ func TestTxStoreDirRenamed(t *testing.T) {
 	})
 	t.Run("both", func(t *testing.T) {
 		dir := t.TempDir()
-		put(t, filepath.Join(dir, oldTxsDir), batchOf(1))
-		put(t, filepath.Join(dir, txsDir), batchOf(2))
+		put(t, filepath.Join(dir, oldTxsDir), storedTx(1))
+		put(t, filepath.Join(dir, txsDir), storedTx(2))
 		a := openApp(t, dir)
 		defer a.Close()
-		if held(t, a, batchOf(1)) || !held(t, a, batchOf(2)) {
+		if held(t, a, storedTx(1)) || !held(t, a, storedTx(2)) {
 			t.Fatal("txs/ is not the store opened")
 		}
 		if !exists(filepath.Join(dir, oldTxsDir)) {
