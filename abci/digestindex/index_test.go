@@ -988,8 +988,8 @@ func TestCheckViewRecheck(t *testing.T) {
 
 // TestDigestIndexMergeBacklog runs the merge policy (nextMerge) on a
 // simulated clock: a block of 10,000 digests a second, merges writing 5
-// million records a second (merge measured 8 million a second here, from the
-// page cache), a merge asked for again as soon as one ends, as mergeLoop
+// million records a second (below what a merge does from the page cache),
+// a merge asked for again as soon as one ends, as mergeLoop
 // does. Merges that end after newer blocks were saved must still cascade:
 // the runs below finalClass stay a few dozen at the end, and while one
 // merge runs the blocks saved meanwhile add at most its duration's worth;
