@@ -72,7 +72,6 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		DigestFilterBytes:   digestFilterBytes(cfg.App.State.DigestFilterMB),
 		LightRelayedChecks:  cfg.App.State.LightRelayedChecks,
 		OptimisticExecution: cfg.App.State.OptimisticExecution,
-		BatchRefs:           cfg.App.State.BatchReferences,
 		Blocks:              blocks,
 		Logger:              logger.With("module", "notary"),
 	})

@@ -1,6 +1,6 @@
 // Package batchsync is a CometBFT p2p reactor through which a node asks
 // its peers for the bytes of a transaction a block names by reference
-// (abci.EncodeBatchRef) and that it does not hold: a proposal whose
+// (abci.EncodeTxRef) and that it does not hold: a proposal whose
 // transaction has not reached it, or a block it executes while catching
 // up. A peer that holds the bytes sends them; the asker keeps them only if
 // it asked for them and their hash is the one asked for (what they are
@@ -35,10 +35,10 @@ const (
 
 // Store is where the batches are: the node's application.
 type Store interface {
-	// Batch returns the bytes of the transaction whose hash is h.
-	Batch(h [32]byte) ([]byte, bool, error)
-	// PutBatch stores bytes a peer sent.
-	PutBatch(raw []byte) (bool, error)
+	// StoredTx returns the bytes of the transaction whose hash is h.
+	StoredTx(h [32]byte) ([]byte, bool, error)
+	// StoreTx stores bytes a peer sent.
+	StoreTx(raw []byte) (bool, error)
 }
 
 // Reactor asks peers for batches and answers their requests.
@@ -79,7 +79,7 @@ func (r *Reactor) GetChannels() []*p2p.ChannelDescriptor {
 // Fetch asks a peer for the transaction whose hash is h, and every
 // connected peer if it was asked for already (the caller asks again when
 // no answer came); it never blocks. The answer is stored through
-// Store.PutBatch.
+// Store.StoreTx.
 func (r *Reactor) Fetch(h [32]byte) {
 	if r.Switch == nil {
 		return
@@ -124,7 +124,7 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 				r.Switch.StopPeerForError(e.Src, errBadHash)
 				return
 			}
-			raw, ok, err := r.store.Batch([32]byte(hb))
+			raw, ok, err := r.store.StoredTx([32]byte(hb))
 			if err != nil {
 				r.Logger.Error("reading a transaction a peer asked for", "peer", e.Src.ID(), "err", err)
 				continue
@@ -143,7 +143,7 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 			if !wanted {
 				continue // an answer already taken from another peer, or never asked for
 			}
-			if _, err := r.store.PutBatch(raw); err != nil {
+			if _, err := r.store.StoreTx(raw); err != nil {
 				r.Logger.Error("storing a transaction a peer sent", "peer", e.Src.ID(), "err", err)
 			}
 		}

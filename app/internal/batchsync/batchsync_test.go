@@ -63,12 +63,12 @@ func TestFetch(t *testing.T) {
 	waitFor(t, "connected", func() bool { return sws[0].Peers().Size() == 1 && sws[1].Peers().Size() == 1 })
 	raw := bytes.Repeat([]byte("batch"), 1000)
 	h := sha256.Sum256(raw)
-	if _, err := apps[0].PutBatch(raw); err != nil {
+	if _, err := apps[0].StoreTx(raw); err != nil {
 		t.Fatal(err)
 	}
 	rs[1].Fetch(h)
 	waitFor(t, "fetched", func() bool {
-		got, ok, err := apps[1].Batch(h)
+		got, ok, err := apps[1].StoredTx(h)
 		return err == nil && ok && bytes.Equal(got, raw)
 	})
 
@@ -87,15 +87,15 @@ func TestFetch(t *testing.T) {
 	}
 	// A later fetch over the same connection shows the earlier messages were handled.
 	second := bytes.Repeat([]byte("second"), 1000)
-	if _, err := apps[0].PutBatch(second); err != nil {
+	if _, err := apps[0].StoreTx(second); err != nil {
 		t.Fatal(err)
 	}
 	rs[1].Fetch(sha256.Sum256(second))
-	waitFor(t, "second fetched", func() bool { _, ok, _ := apps[1].Batch(sha256.Sum256(second)); return ok })
-	if _, ok, _ := apps[1].Batch(sha256.Sum256(other)); ok {
+	waitFor(t, "second fetched", func() bool { _, ok, _ := apps[1].StoredTx(sha256.Sum256(second)); return ok })
+	if _, ok, _ := apps[1].StoredTx(sha256.Sum256(other)); ok {
 		t.Fatal("kept a transaction it did not ask for")
 	}
-	if _, ok, _ := apps[1].Batch(asked); ok {
+	if _, ok, _ := apps[1].StoredTx(asked); ok {
 		t.Fatal("holds a transaction no one has")
 	}
 }

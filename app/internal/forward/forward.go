@@ -13,7 +13,7 @@
 // nodes that need it early: one of them proposes it, and the origin still
 // holds it if none does.
 //
-// When blocks name large transactions by reference (abci.EncodeBatchRef),
+// When blocks name large transactions by reference (abci.EncodeTxRef),
 // every validator needs each transaction's bytes to execute the block, so
 // a transaction is sent once to every connected node instead (New's all).
 //

@@ -1,4 +1,4 @@
-package abci
+package digestindex
 
 import (
 	"encoding/binary"
@@ -10,11 +10,10 @@ import (
 )
 
 // digestFilter is a blocked Bloom filter over every digest in the digest
-// index: it answers "certainly not anchored" without touching goleveldb.
+// index: it answers "certainly not anchored" without reading the runs.
 // Nearly every lookup is for a new digest (the uniqueness rule in CheckTx
-// and FinalizeBlock), and a goleveldb miss costs several microseconds (a
-// skiplist search of the memtable and a filter check per table), which is
-// most of the cost of a batch (docs/performance.md).
+// and FinalizeBlock), and without the filter each would read a page of
+// every run.
 //
 // It is a cache, never an answer: a "maybe" goes to the index, so a false
 // positive costs only the lookup it would have cost anyway, and there are no
@@ -53,11 +52,11 @@ func newDigestFilter(size int) *digestFilter {
 	return f
 }
 
-// filterBitsPerKey is the load a filter is sized for. Filled to capacity,
-// at 32 bits per digest about 1.5e-5 of absent digests pass; at 16, 9e-4
-// (filter_test.go, docs/performance.md finding 38). Each that passes costs a
-// page read from every kept run of the index, about 40 a node after a
-// 10-minute bench, on the critical path of the block that looks it up.
+// filterBitsPerKey is the load a filter is sized for: 32 bits per digest,
+// filled to capacity, let through at most 1e-4 of absent digests
+// (TestDigestFilterCapacity); fewer bits per digest let through many more.
+// Each that passes costs a page read from every kept run of the index, on
+// the critical path of the block that looks it up.
 const filterBitsPerKey = 32
 
 // capacity is the number of digests the filter is sized for.
@@ -126,7 +125,7 @@ func (f *digestFilter) mayContainAdd(alg ledger.HashAlgorithm, digest []byte) bo
 // in groups: first it only reads the first word of each digest's block, a
 // tight loop of independent loads whose cache misses the processor overlaps,
 // then it tests and sets the bits of blocks now in cache. One at a time, each
-// digest waits for its own miss (about 230 ns against 48 here).
+// digest would wait for its own miss.
 func (f *digestFilter) mayContainAddBatch(alg ledger.HashAlgorithm, digests []byte, absent []bool) {
 	f.batch(alg, digests, absent, true)
 }

@@ -1,4 +1,4 @@
-package abci
+package txstore
 
 import (
 	"crypto/sha256"
@@ -14,58 +14,42 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
 
-// batchStore keeps the bytes of the transactions that blocks name by
-// reference (BatchRef): every one this node has received whose signature
-// checks, whether or not a block has included it yet, so that proposals
-// and blocks can be executed, receipts built and peers served
-// (docs/DESIGN.md, "Batch references").
-//
-// The bytes are appended to segment files (batches/NNNNNNNN.seg) as
-// records of a header (the length and the SHA-256 of the bytes) and the
-// bytes, never rewritten; a goleveldb database beside them (batches/index)
-// maps a hash to its record. Sync makes every record appended so far
-// durable: it syncs the segment, then writes the index entries of the
-// records it covered and the end of the synced log, without waiting for
-// the index's own sync. At open, the records past the recorded end are
-// read again and indexed, up to the first that is incomplete or whose hash
-// does not match (a write the crash cut), where the segment is truncated.
-// An index entry is therefore never written for bytes that are not on
-// disk, and every record on disk is indexed once the store is open.
-//
-// Recent batches are also held in memory (up to memBytes), so that a block
-// is executed without reading them back.
-type batchStore struct {
+// Store keeps the bytes of transactions by their SHA-256. See the package
+// documentation for its files and crash rules. It is safe for concurrent
+// use.
+type Store struct {
 	dir string
 
 	mu      sync.Mutex
-	pend    map[[32]byte]batchLoc // records appended since the last Sync, not yet indexed
-	pending []batchEntry          // the same, in order
-	segs    map[uint32]*os.File   // open segments (the last is written)
-	seg     uint32                // the segment being written
-	off     int64                 // its length
-	mem     map[[32]byte][]byte   // recent batches' bytes
+	pend    map[[32]byte]recordLoc // records appended since the last Sync, not yet indexed
+	pending []pendingEntry         // the same, in order
+	segs    map[uint32]*os.File    // open segments (the last is written)
+	seg     uint32                 // the segment being written
+	off     int64                  // its length
+	mem     map[[32]byte][]byte    // recent transactions' bytes
 	memFIFO [][32]byte
 	memSize int
-	waiters map[[32]byte][]chan struct{} // closed when the batch is Put
+	waiters map[[32]byte][]chan struct{} // closed when the transaction is Put
 
 	syncMu sync.Mutex // one Sync at a time
 	index  *leveldb.DB
 }
 
-type batchLoc struct {
+type recordLoc struct {
 	seg uint32
 	off int64 // of the record's bytes, after its header
 	n   uint32
 }
 
-type batchEntry struct {
+type pendingEntry struct {
 	hash [32]byte
-	loc  batchLoc
+	loc  recordLoc
 }
 
 const (
-	batchHeaderSize = 4 + 32
-	// memBytes bounds the batches held in memory; the oldest leave first.
+	headerSize = 4 + 32
+	// memBytes bounds the transactions held in memory; the oldest leave
+	// first.
 	memBytes = 256 << 20
 )
 
@@ -79,17 +63,17 @@ func segmentName(dir string, seg uint32) string {
 	return filepath.Join(dir, fmt.Sprintf("%08d.seg", seg))
 }
 
-// openBatchStore opens (or creates) the store in dir and indexes the
-// records a crash left unindexed.
-func openBatchStore(dir string) (*batchStore, error) {
+// Open opens (or creates) the store in dir, indexes the records a crash
+// left unindexed and truncates a record the crash cut.
+func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("batch store: %w", err)
+		return nil, fmt.Errorf("transaction store: %w", err)
 	}
 	index, err := leveldb.OpenFile(filepath.Join(dir, "index"), &opt.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("batch store: open index: %w", err)
+		return nil, fmt.Errorf("transaction store: open index: %w", err)
 	}
-	s := &batchStore{dir: dir, index: index, pend: map[[32]byte]batchLoc{}, segs: map[uint32]*os.File{}, mem: map[[32]byte][]byte{}}
+	s := &Store{dir: dir, index: index, pend: map[[32]byte]recordLoc{}, segs: map[uint32]*os.File{}, mem: map[[32]byte][]byte{}}
 	s.waiters = map[[32]byte][]chan struct{}{}
 	if err := s.recover(); err != nil {
 		index.Close()
@@ -101,18 +85,18 @@ func openBatchStore(dir string) (*batchStore, error) {
 
 // recover indexes the records after the recorded end, truncates a cut
 // record and opens the segment to write.
-func (s *batchStore) recover() error {
+func (s *Store) recover() error {
 	var seg uint32
 	var off int64
 	if v, err := s.index.Get(endKey, nil); err == nil && len(v) == 12 {
 		seg, off = binary.BigEndian.Uint32(v), int64(binary.BigEndian.Uint64(v[4:]))
 	} else if err != nil && !errors.Is(err, leveldb.ErrNotFound) {
-		return fmt.Errorf("batch store: read index: %w", err)
+		return fmt.Errorf("transaction store: read index: %w", err)
 	}
 	for {
 		f, err := os.OpenFile(segmentName(s.dir, seg), os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
-			return fmt.Errorf("batch store: %w", err)
+			return fmt.Errorf("transaction store: %w", err)
 		}
 		s.segs[seg] = f
 		end, err := s.scan(f, seg, off)
@@ -123,7 +107,7 @@ func (s *batchStore) recover() error {
 		if _, err := os.Stat(segmentName(s.dir, seg+1)); err != nil {
 			if st, err := f.Stat(); err == nil && st.Size() > end {
 				if err := f.Truncate(end); err != nil {
-					return fmt.Errorf("batch store: truncate a cut record: %w", err)
+					return fmt.Errorf("transaction store: truncate a cut record: %w", err)
 				}
 			}
 			break
@@ -135,37 +119,37 @@ func (s *batchStore) recover() error {
 
 // scan indexes (as pending) the complete records of f from off and
 // returns where they end.
-func (s *batchStore) scan(f *os.File, seg uint32, off int64) (int64, error) {
-	var hdr [batchHeaderSize]byte
+func (s *Store) scan(f *os.File, seg uint32, off int64) (int64, error) {
+	var hdr [headerSize]byte
 	for {
 		if _, err := f.ReadAt(hdr[:], off); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return off, nil
 			}
-			return 0, fmt.Errorf("batch store: %w", err)
+			return 0, fmt.Errorf("transaction store: %w", err)
 		}
 		n := binary.BigEndian.Uint32(hdr[:4])
 		b := make([]byte, n)
-		if _, err := f.ReadAt(b, off+batchHeaderSize); err != nil {
+		if _, err := f.ReadAt(b, off+headerSize); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return off, nil
 			}
-			return 0, fmt.Errorf("batch store: %w", err)
+			return 0, fmt.Errorf("transaction store: %w", err)
 		}
 		var h [32]byte
 		copy(h[:], hdr[4:])
 		if sha256.Sum256(b) != h {
 			return off, nil
 		}
-		loc := batchLoc{seg: seg, off: off + batchHeaderSize, n: n}
+		loc := recordLoc{seg: seg, off: off + headerSize, n: n}
 		s.pend[h] = loc
-		s.pending = append(s.pending, batchEntry{h, loc})
-		off += batchHeaderSize + int64(n)
+		s.pending = append(s.pending, pendingEntry{h, loc})
+		off += headerSize + int64(n)
 	}
 }
 
-// Has reports whether the store holds the batch with hash h.
-func (s *batchStore) Has(h [32]byte) (bool, error) {
+// Has reports whether the store holds the transaction whose hash is h.
+func (s *Store) Has(h [32]byte) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, ok, err := s.locate(h)
@@ -173,26 +157,27 @@ func (s *batchStore) Has(h [32]byte) (bool, error) {
 }
 
 // locate finds the record of h (s.mu held).
-func (s *batchStore) locate(h [32]byte) (batchLoc, bool, error) {
+func (s *Store) locate(h [32]byte) (recordLoc, bool, error) {
 	if loc, ok := s.pend[h]; ok {
 		return loc, true, nil
 	}
 	v, err := s.index.Get(h[:], nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
-		return batchLoc{}, false, nil
+		return recordLoc{}, false, nil
 	}
 	if err != nil {
-		return batchLoc{}, false, fmt.Errorf("batch store: read index: %w", err)
+		return recordLoc{}, false, fmt.Errorf("transaction store: read index: %w", err)
 	}
 	if len(v) != 16 {
-		return batchLoc{}, false, fmt.Errorf("batch store: index entry of %X has %d bytes", h[:8], len(v))
+		return recordLoc{}, false, fmt.Errorf("transaction store: index entry of %X has %d bytes", h[:8], len(v))
 	}
-	return batchLoc{seg: binary.BigEndian.Uint32(v), off: int64(binary.BigEndian.Uint64(v[4:])), n: binary.BigEndian.Uint32(v[12:])}, true, nil
+	return recordLoc{seg: binary.BigEndian.Uint32(v), off: int64(binary.BigEndian.Uint64(v[4:])), n: binary.BigEndian.Uint32(v[12:])}, true, nil
 }
 
-// Put adds the bytes of a batch whose hash is h (the caller computed it)
-// and reports whether they were new. They are durable after the next Sync.
-func (s *batchStore) Put(h [32]byte, raw []byte) (bool, error) {
+// Put adds the bytes of a transaction whose SHA-256 is h (the caller
+// computed it) and reports whether they were new. They are readable at
+// once, and durable after the next Sync.
+func (s *Store) Put(h [32]byte, raw []byte) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.mem[h]; ok {
@@ -201,28 +186,28 @@ func (s *batchStore) Put(h [32]byte, raw []byte) (bool, error) {
 	if _, ok, err := s.locate(h); ok || err != nil {
 		return false, err
 	}
-	if s.off+batchHeaderSize+int64(len(raw)) > maxSegmentBytes && s.off > 0 {
+	if s.off+headerSize+int64(len(raw)) > maxSegmentBytes && s.off > 0 {
 		if err := s.segs[s.seg].Sync(); err != nil {
-			return false, fmt.Errorf("batch store: %w", err)
+			return false, fmt.Errorf("transaction store: %w", err)
 		}
 		f, err := os.OpenFile(segmentName(s.dir, s.seg+1), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
-			return false, fmt.Errorf("batch store: %w", err)
+			return false, fmt.Errorf("transaction store: %w", err)
 		}
 		s.seg, s.off = s.seg+1, 0
 		s.segs[s.seg] = f
 	}
-	rec := make([]byte, batchHeaderSize, batchHeaderSize+len(raw))
+	rec := make([]byte, headerSize, headerSize+len(raw))
 	binary.BigEndian.PutUint32(rec, uint32(len(raw)))
 	copy(rec[4:], h[:])
 	rec = append(rec, raw...)
 	if _, err := s.segs[s.seg].WriteAt(rec, s.off); err != nil {
-		return false, fmt.Errorf("batch store: %w", err)
+		return false, fmt.Errorf("transaction store: %w", err)
 	}
-	loc := batchLoc{seg: s.seg, off: s.off + batchHeaderSize, n: uint32(len(raw))}
+	loc := recordLoc{seg: s.seg, off: s.off + headerSize, n: uint32(len(raw))}
 	s.off += int64(len(rec))
 	s.pend[h] = loc
-	s.pending = append(s.pending, batchEntry{h, loc})
+	s.pending = append(s.pending, pendingEntry{h, loc})
 	s.remember(h, raw)
 	for _, ch := range s.waiters[h] {
 		close(ch)
@@ -231,10 +216,10 @@ func (s *batchStore) Put(h [32]byte, raw []byte) (bool, error) {
 	return true, nil
 }
 
-// Await returns a channel closed when the batch with hash h is Put, and a
-// function that stops waiting. Check Get after Await, not before, so that
-// a batch Put between the two is not missed.
-func (s *batchStore) Await(h [32]byte) (<-chan struct{}, func()) {
+// Await returns a channel closed when the transaction whose hash is h is
+// Put, and a function that stops waiting. Check Get after Await, not
+// before, so that a transaction Put between the two is not missed.
+func (s *Store) Await(h [32]byte) (<-chan struct{}, func()) {
 	ch := make(chan struct{})
 	s.mu.Lock()
 	s.waiters[h] = append(s.waiters[h], ch)
@@ -257,9 +242,9 @@ func (s *batchStore) Await(h [32]byte) (<-chan struct{}, func()) {
 	}
 }
 
-// remember holds raw in memory (s.mu held), forgetting the oldest batches
+// remember holds raw in memory (s.mu held), forgetting the oldest ones
 // beyond memBytes.
-func (s *batchStore) remember(h [32]byte, raw []byte) {
+func (s *Store) remember(h [32]byte, raw []byte) {
 	s.mem[h] = raw
 	s.memFIFO = append(s.memFIFO, h)
 	s.memSize += len(raw)
@@ -271,7 +256,7 @@ func (s *batchStore) remember(h [32]byte, raw []byte) {
 			delete(s.mem, old)
 		}
 	}
-	// Forget leaves its batches in the queue: drop them once they are most
+	// Forget leaves its hashes in the queue: drop them once they are most
 	// of it, so that it stays the size of what is held.
 	if len(s.memFIFO) > 2*len(s.mem)+1024 {
 		kept := s.memFIFO[:0]
@@ -284,9 +269,9 @@ func (s *batchStore) remember(h [32]byte, raw []byte) {
 	}
 }
 
-// Forget drops batches from memory (they stay on disk): a committed
-// block's, which are read again only for receipts.
-func (s *batchStore) Forget(hs [][32]byte) {
+// Forget drops transactions from memory (they stay on disk): a committed
+// block's, which are read again only for receipts and peers.
+func (s *Store) Forget(hs [][32]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, h := range hs {
@@ -297,9 +282,10 @@ func (s *batchStore) Forget(hs [][32]byte) {
 	}
 }
 
-// Get returns the bytes of the batch with hash h, or ok false if the store
-// does not hold it.
-func (s *batchStore) Get(h [32]byte) (raw []byte, ok bool, err error) {
+// Get returns the bytes of the transaction whose hash is h, or ok false if
+// the store does not hold it. A record damaged on disk (its bytes do not
+// hash to h) is an error naming the segment.
+func (s *Store) Get(h [32]byte) (raw []byte, ok bool, err error) {
 	s.mu.Lock()
 	if b, ok := s.mem[h]; ok {
 		s.mu.Unlock()
@@ -317,29 +303,32 @@ func (s *batchStore) Get(h [32]byte) (raw []byte, ok bool, err error) {
 	}
 	b := make([]byte, loc.n)
 	if _, err := f.ReadAt(b, loc.off); err != nil {
-		return nil, false, fmt.Errorf("batch store: read batch %X: %w", h[:8], err)
+		return nil, false, fmt.Errorf("transaction store: read transaction %X: %w", h[:8], err)
 	}
 	if sha256.Sum256(b) != h {
-		return nil, false, fmt.Errorf("batch store: batch %X is damaged on disk (%s)", h[:8], segmentName(s.dir, loc.seg))
+		return nil, false, fmt.Errorf("transaction store: transaction %X is damaged on disk (%s)", h[:8], segmentName(s.dir, loc.seg))
 	}
 	return b, true, nil
 }
 
 // segment returns an open segment file (s.mu held).
-func (s *batchStore) segment(seg uint32) (*os.File, error) {
+func (s *Store) segment(seg uint32) (*os.File, error) {
 	if f, ok := s.segs[seg]; ok {
 		return f, nil
 	}
 	f, err := os.Open(segmentName(s.dir, seg))
 	if err != nil {
-		return nil, fmt.Errorf("batch store: %w", err)
+		return nil, fmt.Errorf("transaction store: %w", err)
 	}
 	s.segs[seg] = f
 	return f, nil
 }
 
-// Sync makes every batch Put so far durable and indexed.
-func (s *batchStore) Sync() error {
+// Sync makes every transaction Put so far durable and indexed: it syncs the
+// segment, then writes the records' index entries and the end of the synced
+// log in one goleveldb batch (not synced itself: Open recovers from the
+// segment what it lacks).
+func (s *Store) Sync() error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	s.mu.Lock()
@@ -353,7 +342,7 @@ func (s *batchStore) Sync() error {
 	}
 	if err := f.Sync(); err != nil {
 		s.requeue(entries)
-		return fmt.Errorf("batch store: sync: %w", err)
+		return fmt.Errorf("transaction store: sync: %w", err)
 	}
 	var b leveldb.Batch
 	for _, e := range entries {
@@ -369,7 +358,7 @@ func (s *batchStore) Sync() error {
 	b.Put(endKey, v[:])
 	if err := s.index.Write(&b, nil); err != nil {
 		s.requeue(entries)
-		return fmt.Errorf("batch store: write index: %w", err)
+		return fmt.Errorf("transaction store: write index: %w", err)
 	}
 	s.mu.Lock()
 	for _, e := range entries {
@@ -379,20 +368,20 @@ func (s *batchStore) Sync() error {
 	return nil
 }
 
-func (s *batchStore) requeue(entries []batchEntry) {
+func (s *Store) requeue(entries []pendingEntry) {
 	s.mu.Lock()
 	s.pending = append(entries, s.pending...)
 	s.mu.Unlock()
 }
 
-func (s *batchStore) closeSegments() {
+func (s *Store) closeSegments() {
 	for _, f := range s.segs {
 		f.Close()
 	}
 }
 
 // Close syncs and closes the store.
-func (s *batchStore) Close() error {
+func (s *Store) Close() error {
 	err := s.Sync()
 	s.mu.Lock()
 	s.closeSegments()

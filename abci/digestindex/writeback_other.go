@@ -1,6 +1,6 @@
 //go:build !linux
 
-package abci
+package digestindex
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package abci
+package digestindex
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func TestRunWritersAgree(t *testing.T) {
 				}
 				entries[i] = ledger.IndexEntry{Algorithm: idxSHA2, Digest: d, Locator: ledger.Locator{Height: 7, TxIndex: uint32(i / 100), Leaf: uint32(i % 100)}}
 			}
-			b, err := encodeBlockRun(entries, 7)
+			b, err := EncodeRun(entries, 7)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +125,7 @@ func paddedRunWriter(dir string, lo, hi int64) (*runWriter, error) {
 // TestEncodeBlockRun checks the encoded block: records in key order, their
 // prefixes, and the refusals (an entry of another height, a repeated key).
 func TestEncodeBlockRun(t *testing.T) {
-	if b, err := encodeBlockRun(nil, 3); b != nil || err != nil {
+	if b, err := EncodeRun(nil, 3); b != nil || err != nil {
 		t.Fatalf("no entries: %v, %v; want nil, nil", b, err)
 	}
 	r := rand.New(rand.NewPCG(9, 9))
@@ -136,7 +136,7 @@ func TestEncodeBlockRun(t *testing.T) {
 		d[31] = byte(i)
 		entries = append(entries, ledger.IndexEntry{Algorithm: idxSHA2, Digest: d, Locator: ledger.Locator{Height: 3, Leaf: uint32(i)}})
 	}
-	b, err := encodeBlockRun(entries, 3)
+	b, err := EncodeRun(entries, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,10 +155,10 @@ func TestEncodeBlockRun(t *testing.T) {
 			t.Fatalf("prefix %d = %x, want %x", i, b.prefixes[i], prefix(rec))
 		}
 	}
-	if _, err := encodeBlockRun(append(slices.Clone(entries), ledger.IndexEntry{Algorithm: idxSHA2, Digest: entries[9].Digest, Locator: ledger.Locator{Height: 4}}), 3); err == nil {
+	if _, err := EncodeRun(append(slices.Clone(entries), ledger.IndexEntry{Algorithm: idxSHA2, Digest: entries[9].Digest, Locator: ledger.Locator{Height: 4}}), 3); err == nil {
 		t.Fatal("an entry of another height was encoded")
 	}
-	if _, err := encodeBlockRun(append(slices.Clone(entries), entries[17]), 3); err == nil {
+	if _, err := EncodeRun(append(slices.Clone(entries), entries[17]), 3); err == nil {
 		t.Fatal("a repeated key was encoded")
 	}
 }

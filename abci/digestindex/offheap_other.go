@@ -1,6 +1,6 @@
 //go:build !unix
 
-package abci
+package digestindex
 
 // allocWords: without anonymous mappings the words live in the Go heap.
 func allocWords(n int) (words []uint64, free func(), ok bool) {

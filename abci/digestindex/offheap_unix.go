@@ -1,6 +1,6 @@
 //go:build unix
 
-package abci
+package digestindex
 
 import (
 	"unsafe"
@@ -12,8 +12,8 @@ import (
 // mapping) and the function that releases them, or ok false if the system
 // refused the mapping. Memory the garbage collector does not own does not
 // count towards its heap goal: a filter of hundreds of megabytes in the heap
-// let the heap grow by as much again between collections, which showed as
-// node RSS swinging by 40 % under load (docs/performance.md).
+// would let the heap grow by as much again between collections, and the
+// node's resident memory swing with it under load.
 //
 // Madvise's error is ignored: without huge pages the filter works the same.
 func allocWords(n int) (words []uint64, free func(), ok bool) {
@@ -23,8 +23,8 @@ func allocWords(n int) (words []uint64, free func(), ok bool) {
 	}
 	// Huge pages where the system allows them: digests land on random
 	// pages, so the first hundred thousand fault in nearly every 4 kB page
-	// of the mapping one by one, which took seconds of the first blocks of
-	// a new node (four nodes, two cores); 2 MB pages fault 512 times fewer.
+	// of the mapping one by one, on the critical path of a new node's
+	// first blocks; 2 MB pages fault 512 times fewer.
 	_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
 	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), n), func() { _ = unix.Munmap(b) }, true
 }

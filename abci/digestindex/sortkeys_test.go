@@ -1,4 +1,4 @@
-package abci
+package digestindex
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"github.com/gobtechlab/notary/ledger"
 )
 
-// TestEncodeBlockRunOrder: encodeBlockRun's records are the entries in key
+// TestEncodeBlockRunOrder: EncodeRun's records are the entries in key
 // order, whichever way it sorts them (scattered into buckets for a large
 // block of one algorithm, a comparison sort otherwise), for small and large
 // blocks, one or two algorithms, digests sharing their first bytes (a
@@ -52,7 +52,7 @@ func TestEncodeBlockRunOrder(t *testing.T) {
 			if tc.share == 31 {
 				entries[0].Digest[31], entries[0].Digest[30] = 0xff, 0xff
 			}
-			b, err := encodeBlockRun(entries, 9)
+			b, err := EncodeRun(entries, 9)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,8 +69,8 @@ func TestEncodeBlockRunOrder(t *testing.T) {
 	}
 }
 
-// BenchmarkEncodeBlockRun is the encoding of a block of 320,000 digests,
-// the bench's largest blocks.
+// BenchmarkEncodeBlockRun is the encoding of a block of 320,000 digests, a
+// large block of 32 batches of 10,000.
 func BenchmarkEncodeBlockRun(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	entries := make([]ledger.IndexEntry, 320000)
@@ -82,7 +82,7 @@ func BenchmarkEncodeBlockRun(b *testing.B) {
 		entries[i] = ledger.IndexEntry{Algorithm: idxSHA2, Digest: digests[i*ledger.DigestSize : (i+1)*ledger.DigestSize], Locator: ledger.Locator{Height: 1, Leaf: uint32(i)}}
 	}
 	for b.Loop() {
-		if _, err := encodeBlockRun(entries, 1); err != nil {
+		if _, err := EncodeRun(entries, 1); err != nil {
 			b.Fatal(err)
 		}
 	}

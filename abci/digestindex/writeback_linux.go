@@ -1,4 +1,4 @@
-package abci
+package digestindex
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package abci
+package digestindex
 
 import (
 	"bufio"
@@ -30,7 +30,7 @@ import (
 // changed; merging runs writes a new run that covers all their heights and
 // then removes them. A merged run is synced before it is renamed; a block's
 // run is held in memory and written and synced in the background
-// (digestIndex.syncRuns).
+// (Index.syncRuns).
 type run struct {
 	lo, hi int64
 	n      int
@@ -118,9 +118,9 @@ type runWriter struct {
 
 // writebackEvery is how many records a writer writes between requests to
 // start writing them back (1 MB), which is also the step of a merge's
-// pacing. Small steps keep little of a merge queued at the disk at any time:
-// with 16 MB, four nodes could put 64 MB at once in front of every Commit's
-// synced writes (docs/performance.md, finding 25).
+// pacing. Small steps keep little of a merge queued at the disk at any time,
+// in front of every Commit's synced writes (nodes that share a disk add
+// theirs up).
 const writebackEvery = (1 << 20) / recSize
 
 func newRunWriter(dir string, lo, hi int64) (*runWriter, error) {
@@ -134,9 +134,8 @@ func newRunWriter(dir string, lo, hi int64) (*runWriter, error) {
 
 // newDirectRunWriter is newRunWriter for a merge: where the system allows
 // it, the file is written around the page cache (O_DIRECT). Copying a
-// merge's output into the page cache took 6.6 % of a node's CPU at the
-// bench's peak, against 0.65 % for reading as much back
-// (docs/performance.md, finding 34); a merged run is read only by lookups
+// merge's output into the page cache costs the processor about ten times
+// what reading as much back does, and a merged run is read only by lookups
 // of anchored digests, one page each. Where O_DIRECT is refused (tmpfs,
 // say) the run is written as newRunWriter writes it.
 func newDirectRunWriter(dir string, lo, hi int64) (*runWriter, error) {
@@ -193,7 +192,7 @@ func (rw *runWriter) add(rec []byte) error {
 }
 
 // addSorted adds the records of an empty writer at once: recs are whole
-// records in strictly increasing key order (encodeBlockRun sorted and
+// records in strictly increasing key order (EncodeRun sorted and
 // checked them), not compared again one by one.
 func (rw *runWriter) addSorted(recs []byte) error {
 	if rw.n > 0 || len(rw.buf) > 0 || len(recs)%recSize != 0 {
@@ -319,10 +318,9 @@ func (rw *runWriter) finish(lo, hi int64, sync bool) (*run, error) {
 	if rw.direct {
 		// Lookups and merges read it back: the disk loads it into the page
 		// cache, which costs the processor little, where a write through
-		// the cache had the processor copy every byte (finding 34). Read
-		// from the disk one page at a time instead, the lookups of the
-		// digests the filter passes slowed every block as the runs grew
-		// in number (finding 37).
+		// the cache has the processor copy every byte. Read from the disk
+		// one page at a time instead, the lookups of the digests the
+		// filter passes would slow every block as the runs grow in number.
 		willNeed(f)
 	}
 	return &run{lo: lo, hi: hi, n: rw.n, path: path, f: f, fences: rw.fences, synced: sync}, nil

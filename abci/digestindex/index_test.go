@@ -1,7 +1,8 @@
-package abci
+package digestindex
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"golang.org/x/time/rate"
 
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -128,9 +130,9 @@ func (m *idxModel) saved(entries []ledger.IndexEntry) {
 	}
 }
 
-func (m *idxModel) save(t testing.TB, x *digestIndex, entries []ledger.IndexEntry) {
+func (m *idxModel) save(t testing.TB, x *Index, entries []ledger.IndexEntry) {
 	t.Helper()
-	if err := x.save(entries, m.height+1); err != nil {
+	if err := x.Save(entries, m.height+1); err != nil {
 		t.Fatalf("save height %d (%d entries): %v", m.height+1, len(entries), err)
 	}
 	m.saved(entries)
@@ -139,10 +141,10 @@ func (m *idxModel) save(t testing.TB, x *digestIndex, entries []ledger.IndexEntr
 // saveMarked saves as FinalizeBlock and Commit do: each entry is first
 // looked up with mark (not found: it is new), which adds it to the filter,
 // then the height is saved with marked.
-func (m *idxModel) saveMarked(t testing.TB, x *digestIndex, entries []ledger.IndexEntry) {
+func (m *idxModel) saveMarked(t testing.TB, x *Index, entries []ledger.IndexEntry) {
 	t.Helper()
 	h := m.height + 1
-	v := indexView{x: x, height: h, mark: true}
+	v := x.ExecView(h)
 	for _, e := range entries {
 		if loc, ok, err := v.Lookup(e.Algorithm, e.Digest); ok || err != nil {
 			t.Fatalf("height %d: new digest %x found: %+v %v", h, e.Digest, loc, err)
@@ -198,10 +200,10 @@ func (m *idxModel) absent(n int) []idxKey {
 // ones (every key if sample < 0) are found with their locator below
 // any height above theirs and not below their own; absent keys are not
 // found.
-func (m *idxModel) check(t *testing.T, x *digestIndex, sample int, what string) {
+func (m *idxModel) check(t *testing.T, x *Index, sample int, what string) {
 	t.Helper()
-	if h, err := x.indexedHeight(); err != nil || h != m.height {
-		t.Fatalf("%s: indexed height %d (%v), want %d", what, h, err, m.height)
+	if h := x.IndexedHeight(); h != m.height {
+		t.Fatalf("%s: indexed height %d, want %d", what, h, m.height)
 	}
 	keys := m.keys
 	if sample >= 0 && sample < len(keys) {
@@ -226,7 +228,7 @@ func (m *idxModel) check(t *testing.T, x *digestIndex, sample int, what string) 
 			befores = append(befores, want.Height+1+m.r.Int64N(top-want.Height))
 		}
 		for _, before := range befores {
-			loc, ok, err := x.lookup(k.alg(), k.digest(), before)
+			loc, ok, err := x.Lookup(k.alg(), k.digest(), before)
 			if err != nil || !ok || loc != want {
 				t.Fatalf("%s: %d/%x before %d: got %+v %v %v, want %+v", what, k.alg(), k.digest(), before, loc, ok, err, want)
 			}
@@ -236,20 +238,20 @@ func (m *idxModel) check(t *testing.T, x *digestIndex, sample int, what string) 
 			nots = append(nots, m.r.Int64N(want.Height+1))
 		}
 		for _, before := range nots {
-			if loc, ok, err := x.lookup(k.alg(), k.digest(), before); err != nil || ok {
+			if loc, ok, err := x.Lookup(k.alg(), k.digest(), before); err != nil || ok {
 				t.Fatalf("%s: %d/%x (height %d) found before %d: %+v %v", what, k.alg(), k.digest(), want.Height, before, loc, err)
 			}
 		}
 	}
 	for _, k := range m.absent(500) {
-		if loc, ok, err := x.lookup(k.alg(), k.digest(), top+10); err != nil || ok {
+		if loc, ok, err := x.Lookup(k.alg(), k.digest(), top+10); err != nil || ok {
 			t.Fatalf("%s: %d/%x never saved, found: %+v %v", what, k.alg(), k.digest(), loc, err)
 		}
 	}
 }
 
 // idxSpans returns the heights of the index's runs.
-func idxSpans(x *digestIndex) [][2]int64 {
+func idxSpans(x *Index) [][2]int64 {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var s [][2]int64
@@ -259,14 +261,14 @@ func idxSpans(x *digestIndex) [][2]int64 {
 	return s
 }
 
-func idxMerges(x *digestIndex) int {
+func idxMerges(x *Index) int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.merges
 }
 
 // idxFiles lists the files of the index directory.
-func idxFiles(t testing.TB, x *digestIndex) []string {
+func idxFiles(t testing.TB, x *Index) []string {
 	t.Helper()
 	es, err := os.ReadDir(x.dir)
 	if err != nil {
@@ -283,7 +285,7 @@ func idxFiles(t testing.TB, x *digestIndex) []string {
 // runs (and HEIGHT): merged runs' inputs are removed after the merge is
 // published. It checks that the runs are ordered, disjoint and not above the
 // indexed height.
-func settleIdx(t testing.TB, x *digestIndex) [][2]int64 {
+func settleIdx(t testing.TB, x *Index) [][2]int64 {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -293,7 +295,7 @@ func settleIdx(t testing.TB, x *digestIndex) [][2]int64 {
 		for _, s := range spans {
 			want = append(want, runName(s[0], s[1]))
 		}
-		h, _ := x.indexedHeight()
+		h := x.IndexedHeight()
 		if h > 0 {
 			want = append(want, heightFile)
 		}
@@ -325,18 +327,18 @@ func (l idxLog) Error(msg string, kv ...any) {
 }
 func (l idxLog) With(...any) cmtlog.Logger { return l }
 
-func openIdx(t testing.TB, dir string, filterBytes int) *digestIndex {
+func openIdx(t testing.TB, dir string, filterBytes int) *Index {
 	t.Helper()
-	x, err := openDigestIndex(dir, filterBytes, idxLog{t})
+	x, err := Open(dir, filterBytes, idxLog{t})
 	if err != nil {
 		t.Fatalf("open digest index: %v", err)
 	}
 	return x
 }
 
-func closeIdx(t testing.TB, x *digestIndex) {
+func closeIdx(t testing.TB, x *Index) {
 	t.Helper()
-	if err := x.close(); err != nil {
+	if err := x.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
 }
@@ -360,7 +362,7 @@ func TestDigestIndexModel(t *testing.T) {
 			dir := t.TempDir()
 			filterBytes := []int{1 << 16, -1, 1 << 20}[seed%3]
 			x := openIdx(t, dir, filterBytes)
-			defer func() { x.close() }()
+			defer func() { x.Close() }()
 			rd := startIdxReader(t, x, seed)
 			defer rd.close()
 			bigShared := int64(3 + m.r.IntN(10))
@@ -464,23 +466,23 @@ func TestDigestIndexModel(t *testing.T) {
 			for i := range stale {
 				stale[i].Locator.Height = m.height
 			}
-			if err := x.save(stale, m.height); err != nil {
+			if err := x.Save(stale, m.height); err != nil {
 				t.Fatalf("save of an indexed height: %v", err)
 			}
 			bad := m.nextHeight(3, 0, nil)
 			bad[1].Locator.Height = m.height
-			if err := x.save(bad, m.height+1); err == nil {
+			if err := x.Save(bad, m.height+1); err == nil {
 				t.Fatal("entry of another height saved")
 			}
 			for _, e := range append(stale, bad...) {
-				if _, ok, _ := x.lookup(e.Algorithm, e.Digest, m.height+10); ok {
+				if _, ok, _ := x.Lookup(e.Algorithm, e.Digest, m.height+10); ok {
 					t.Fatalf("%x refused or ignored, found", e.Digest)
 				}
 			}
-			if _, ok, err := x.lookup(idxSHA2, m.randDigest()[:31], m.height+1); ok || err != nil {
+			if _, ok, err := x.Lookup(idxSHA2, m.randDigest()[:31], m.height+1); ok || err != nil {
 				t.Fatalf("31-byte digest: %v %v", ok, err)
 			}
-			if _, ok, err := x.lookup(300, m.randDigest(), m.height+1); ok || err != nil {
+			if _, ok, err := x.Lookup(300, m.randDigest(), m.height+1); ok || err != nil {
 				t.Fatalf("algorithm 300: %v %v", ok, err)
 			}
 
@@ -517,14 +519,14 @@ func TestDigestIndexModel(t *testing.T) {
 // saves more and runs merge: answers must not change under it.
 type idxReader struct {
 	mu   sync.RWMutex // the test holds it to reopen x
-	x    *digestIndex
+	x    *Index
 	add  chan []ledger.IndexEntry // entries saved
 	stop chan struct{}
 	done chan struct{}
 	n    int
 }
 
-func startIdxReader(t *testing.T, x *digestIndex, seed uint64) *idxReader {
+func startIdxReader(t *testing.T, x *Index, seed uint64) *idxReader {
 	rd := &idxReader{x: x, add: make(chan []ledger.IndexEntry, 100), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(rd.done)
@@ -552,16 +554,16 @@ func startIdxReader(t *testing.T, x *digestIndex, seed uint64) *idxReader {
 			for i := 0; i < 10; i++ {
 				e := saved[r.IntN(len(saved))]
 				before := e.Locator.Height + 1 + r.Int64N(height+5-e.Locator.Height)
-				if loc, ok, err := rd.x.lookup(e.Algorithm, e.Digest, before); !ok || err != nil || loc != e.Locator {
+				if loc, ok, err := rd.x.Lookup(e.Algorithm, e.Digest, before); !ok || err != nil || loc != e.Locator {
 					t.Errorf("concurrent lookup of %x before %d: %+v %v %v, want %+v", e.Digest, before, loc, ok, err, e.Locator)
 				}
-				if loc, ok, err := rd.x.lookup(e.Algorithm, e.Digest, e.Locator.Height); ok || err != nil {
+				if loc, ok, err := rd.x.Lookup(e.Algorithm, e.Digest, e.Locator.Height); ok || err != nil {
 					t.Errorf("concurrent lookup of %x before %d: %+v %v", e.Digest, e.Locator.Height, loc, err)
 				}
 				for j := 0; j < len(absent); j += 8 {
 					binary.BigEndian.PutUint64(absent[j:], r.Uint64())
 				}
-				if loc, ok, err := rd.x.lookup(idxSHA2, absent, height+5); ok || err != nil {
+				if loc, ok, err := rd.x.Lookup(idxSHA2, absent, height+5); ok || err != nil {
 					t.Errorf("concurrent lookup of new %x: %+v %v", absent, loc, err)
 				}
 				rd.n++
@@ -601,7 +603,7 @@ func raceEnabled() bool {
 	return false
 }
 
-func idxRunPath(x *digestIndex, lo, hi int64) string { return filepath.Join(x.dir, runName(lo, hi)) }
+func idxRunPath(x *Index, lo, hi int64) string { return filepath.Join(x.dir, runName(lo, hi)) }
 
 // TestDigestIndexCrashLeftovers: what a crash can leave behind (temporary
 // files, a run saved above the indexed height, runs already merged) is
@@ -660,8 +662,8 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 	}
 
 	x = openIdx(t, dir, 1<<16)
-	defer func() { x.close() }()
-	if h, _ := x.indexedHeight(); h != last-1 {
+	defer func() { x.Close() }()
+	if h := x.IndexedHeight(); h != last-1 {
 		t.Fatalf("indexed height %d, want %d", h, last-1)
 	}
 	spans = settleIdx(t, x) // also: no file but the runs and HEIGHT
@@ -672,7 +674,7 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 	var h11 []ledger.IndexEntry
 	for _, k := range m.keys {
 		loc := m.locs[k]
-		found, ok, err := x.lookup(k.alg(), k.digest(), 100)
+		found, ok, err := x.Lookup(k.alg(), k.digest(), 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -691,7 +693,7 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 		t.Fatalf("%d entries at height %d", len(h11), last)
 	}
 	// The block is replayed: the last height is saved again.
-	if err := x.save(h11, last); err != nil {
+	if err := x.Save(h11, last); err != nil {
 		t.Fatalf("save replayed height %d: %v", last, err)
 	}
 	m.check(t, x, -1, "after replaying the last height")
@@ -840,10 +842,10 @@ func TestDigestIndexDamaged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			buildIdx(t, dir, 3, 200, 11)
-			tc.damage(t, filepath.Join(dir, indexDirName))
-			x, err := openDigestIndex(dir, 1<<16, nil)
+			tc.damage(t, dir)
+			x, err := Open(dir, 1<<16, nil)
 			if err == nil {
-				x.close()
+				x.Close()
 				t.Fatal("damaged index opened")
 			}
 			if x != nil {
@@ -858,13 +860,13 @@ func TestDigestIndexDamaged(t *testing.T) {
 	t.Run("damaged run above HEIGHT", func(t *testing.T) {
 		dir := t.TempDir()
 		m := buildIdx(t, dir, 3, 200, 11)
-		d := filepath.Join(dir, indexDirName)
+		d := dir
 		if err := writeHeight(d, 2); err != nil {
 			t.Fatal(err)
 		}
 		truncate(func(d string) string { return filepath.Join(d, runName(3, 3)) }, at(100))(t, d)
 		x := openIdx(t, dir, 1<<16)
-		defer x.close()
+		defer x.Close()
 		var keep []idxKey
 		for _, k := range m.keys {
 			if m.locs[k].Height <= 2 {
@@ -886,13 +888,13 @@ func TestCheckViewRecheck(t *testing.T) {
 	dir := t.TempDir()
 	m := newIdxModel(5)
 	x := openIdx(t, dir, 1<<16)
-	defer func() { x.close() }()
+	defer func() { x.Close() }()
 	e1 := m.nextHeight(300, 0, nil)
 	m.save(t, x, e1)
 	e2 := m.nextHeight(300, 0, nil)
 	m.save(t, x, e2)
 
-	lookup := func(v *checkView, e ledger.IndexEntry) (ledger.Locator, bool) {
+	lookup := func(v *CheckView, e ledger.IndexEntry) (ledger.Locator, bool) {
 		t.Helper()
 		loc, ok, err := v.Lookup(e.Algorithm, e.Digest)
 		if err != nil {
@@ -903,7 +905,7 @@ func TestCheckViewRecheck(t *testing.T) {
 		}
 		return loc, ok
 	}
-	v := newCheckView(x, 3)
+	v := x.CheckView(3)
 	if !v.haveRecent {
 		t.Fatal("no recent digests for height 2")
 	}
@@ -944,7 +946,7 @@ func TestCheckViewRecheck(t *testing.T) {
 	d := m.digestWith(p[1:8])
 	e3 := ledger.IndexEntry{Algorithm: e2[0].Algorithm, Digest: d, Locator: ledger.Locator{Height: 3, Leaf: 9}}
 	m.save(t, x, []ledger.IndexEntry{e3})
-	v = newCheckView(x, 4)
+	v = x.CheckView(4)
 	v.recheck = true
 	for _, e := range e2 {
 		lookup(v, e)
@@ -954,11 +956,11 @@ func TestCheckViewRecheck(t *testing.T) {
 	}
 	// A view of a height other than the one after the last saved, or
 	// after an empty block.
-	if v := newCheckView(x, 3); v.haveRecent {
+	if v := x.CheckView(3); v.haveRecent {
 		t.Fatal("recent digests of height 2 after height 3 was saved")
 	}
 	m.save(t, x, nil)
-	v = newCheckView(x, 5)
+	v = x.CheckView(5)
 	v.recheck = true
 	if !v.haveRecent {
 		t.Fatal("no recent digests after an empty block")
@@ -972,7 +974,7 @@ func TestCheckViewRecheck(t *testing.T) {
 	// the index.
 	closeIdx(t, x)
 	x = openIdx(t, dir, 1<<16)
-	v = newCheckView(x, 5)
+	v = x.CheckView(5)
 	v.recheck = true
 	if v.haveRecent {
 		t.Fatal("recent digests after reopening")
@@ -986,8 +988,8 @@ func TestCheckViewRecheck(t *testing.T) {
 
 // TestDigestIndexMergeBacklog runs the merge policy (nextMerge) on a
 // simulated clock: a block of 10,000 digests a second, merges writing 5
-// million records a second (merge measured 8 million a second here, from the
-// page cache), a merge asked for again as soon as one ends, as mergeLoop
+// million records a second (below what a merge does from the page cache),
+// a merge asked for again as soon as one ends, as mergeLoop
 // does. Merges that end after newer blocks were saved must still cascade:
 // the runs below finalClass stay a few dozen at the end, and while one
 // merge runs the blocks saved meanwhile add at most its duration's worth;
@@ -1001,7 +1003,7 @@ func TestDigestIndexMergeBacklog(t *testing.T) {
 		bound  = 100 // runs below finalClass at any time
 		final  = 40  // runs below finalClass at the end
 	)
-	x := &digestIndex{}
+	x := &Index{}
 	x.durableAt.Store(blocks) // HEIGHT is not the question here
 	var (
 		first     int
@@ -1090,12 +1092,12 @@ func BenchmarkDigestIndexLookup(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			x := openIdx(b, dir, bc.filter)
-			defer x.close()
+			defer x.Close()
 			i := 0
 			for b.Loop() {
 				k := bc.keys[i%len(bc.keys)]
 				i++
-				if _, ok, err := x.lookup(k.alg(), k.digest(), heights+1); ok != bc.found || err != nil {
+				if _, ok, err := x.Lookup(k.alg(), k.digest(), heights+1); ok != bc.found || err != nil {
 					b.Fatalf("%x: %v %v", k.digest(), ok, err)
 				}
 			}
@@ -1130,7 +1132,7 @@ func TestMergeRuns(t *testing.T) {
 		want = append(want, recs...)
 	}
 	slices.SortFunc(want, func(a, b [recSize]byte) int { return bytes.Compare(a[:recKeySize], b[:recKeySize]) })
-	x := &digestIndex{dir: dir, stop: make(chan struct{})}
+	x := &Index{dir: dir, stop: make(chan struct{})}
 	out, err := x.merge(in)
 	if err != nil {
 		t.Fatal(err)
@@ -1200,7 +1202,7 @@ func TestNextMergeFinalClass(t *testing.T) {
 		{"window stops at a final run", append(append(slices.Repeat([]int{1000}, 5), 1<<22), slices.Repeat([]int{1000}, mergeFanIn-1)...), 0, 0, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x := &digestIndex{}
+			x := &Index{}
 			x.durableAt.Store(int64(len(tc.sizes) - tc.above))
 			for i, n := range tc.sizes {
 				x.runs = append(x.runs, &run{lo: int64(i + 1), hi: int64(i + 1), n: n, synced: i < len(tc.sizes)-tc.inMemory})
@@ -1211,4 +1213,41 @@ func TestNextMergeFinalClass(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkMerge merges 16 runs of 100,000 random records each (78 MB), the
+// digest index's background work: every record is merged once per size
+// class. Unpaced here; nodes pace merges' writes (mergeBytesPerSecond).
+func BenchmarkMerge(b *testing.B) {
+	dir := b.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const runs, per = mergeFanIn, 100_000
+	in := make([]*run, runs)
+	for i := range in {
+		keys := make([][recSize]byte, per)
+		for j := range keys {
+			for k := 1; k < recKeySize; k += 8 {
+				binary.BigEndian.PutUint64(keys[j][k:], rng.Uint64())
+			}
+		}
+		in[i], _ = writeRun(b, dir, int64(i), keys)
+	}
+	x := &Index{dir: dir, stop: make(chan struct{})}
+	x.mergeOnce.Do(func() {
+		x.mergeRate, x.mergeCtx = rate.NewLimiter(rate.Inf, 0), context.Background()
+	})
+	b.SetBytes(runs * per * recSize)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, err := x.merge(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out.n != runs*per {
+			b.Fatalf("%d records, want %d", out.n, runs*per)
+		}
+		out.f.Close()
+		os.Remove(out.path)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*runs*per), "ns/record")
 }
