@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +20,9 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gobtechlab/notary/abci/digestindex"
 	"github.com/gobtechlab/notary/abci/internal/failpoint"
+	"github.com/gobtechlab/notary/abci/txstore"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -29,10 +30,20 @@ import (
 // AppVersion is the application protocol version reported in Info.
 const AppVersion uint64 = 1
 
+// The storage engines' directories in Options.Dir: the digest index's, the
+// transaction store's, and the transaction store's former name, which
+// NewApplication renames.
+const (
+	digestsDir = "digests"
+	txsDir     = "txs"
+	oldTxsDir  = "batches"
+)
+
 // Options configure an Application.
 type Options struct {
-	// Dir holds application.db (the IAVL state) and digests/ (the digest
-	// index). Required.
+	// Dir holds application.db (the IAVL state), digests/ (the digest
+	// index, abci/digestindex) and txs/ (the transaction store,
+	// abci/txstore). Required.
 	Dir string
 	// ChainID of the chain, from the genesis document. Required: after a
 	// restart InitChain is not called, but transactions must still be checked
@@ -49,8 +60,8 @@ type Options struct {
 	// TxCacheBytes bounds their memory; 0 means DefaultTxCacheBytes.
 	TxCacheBytes int
 	// DigestFilterBytes sizes the in-memory filter that answers most digest
-	// lookups without the index (abci/filter.go); 0 means the default,
-	// negative disables it.
+	// lookups without reading the index's files (digestindex.Open); 0 means
+	// the default, negative disables it.
 	DigestFilterBytes int
 	// LightRelayedChecks checks a transaction this node did not receive
 	// from its sender (one relayed by a peer's mempool) with
@@ -67,10 +78,6 @@ type Options struct {
 	// is rolled back and the decided block executed. Nothing is persisted
 	// before Commit either way. The Cosmos SDK's baseapp does the same.
 	OptimisticExecution bool
-	// BatchRefs makes PrepareProposal name each transaction of
-	// BatchRefMinBytes or more by reference (batchref.go). Blocks with
-	// references are executed whatever it says.
-	BatchRefs bool
 	// Blocks gives the transactions of committed blocks, to rebuild the
 	// digest index when it is behind the state. Optional.
 	Blocks BlockSource
@@ -84,10 +91,9 @@ type BlockSource interface {
 }
 
 // DefaultDigestFilterBytes is the default size of the digest filter: 128
-// million digests at four bytes each (false positives about 1.5e-5 when
-// full; measured in docs/performance.md, finding 38). Its memory becomes
-// resident as digests touch its pages (2 MB each where huge pages are
-// available).
+// million digests at four bytes each, at which it lets through at most
+// 1e-4 of new digests. Its memory becomes resident as digests touch its
+// pages (2 MB each where huge pages are available).
 const DefaultDigestFilterBytes = 512 << 20
 
 // DefaultOptions returns working defaults for a node whose data is in dir.
@@ -100,7 +106,6 @@ func DefaultOptions(dir, chainID string) Options {
 		TxCacheSize:         50_000,
 		DigestFilterBytes:   DefaultDigestFilterBytes,
 		OptimisticExecution: true,
-		BatchRefs:           true,
 	}
 }
 
@@ -115,10 +120,10 @@ type Application struct {
 	ledger *ledger.Ledger
 	log    cmtlog.Logger
 	txs    *txCache
-	// batches holds the transactions blocks name by reference
-	// (batchref.go); fetch asks peers for one (SetFetcher).
-	batches *batchStore
-	fetch   atomic.Pointer[func(h [32]byte)]
+	// stored holds the transactions blocks name by hash (txref.go); fetch
+	// asks peers for one (SetFetcher).
+	stored *txstore.Store
+	fetch  atomic.Pointer[func(h [32]byte)]
 	// committedHook is told what a committed block named by reference
 	// (SetCommitted).
 	committedHook atomic.Pointer[func(hashes [][32]byte)]
@@ -127,7 +132,7 @@ type Application struct {
 	mu     sync.Mutex
 	db     *idb.GoLevelDB
 	tree   *iavl.MutableTree
-	index  *digestIndex
+	index  *digestindex.Index
 	staged *stagedBlock
 
 	committed atomic.Pointer[commitInfo]
@@ -138,7 +143,7 @@ type Application struct {
 	// checkMu guards the mempool's view of the state.
 	checkMu   sync.Mutex
 	check     *ledger.Exec
-	checkView *checkView
+	checkView *digestindex.CheckView
 	checkN    uint32 // transactions accepted into the current mempool view
 
 	local localTxs // transactions this node received from their senders
@@ -148,28 +153,12 @@ type Application struct {
 	oe   *optimistic
 }
 
-// optimistic is a proposed block executed on the working tree ahead of
-// FinalizeBlock (Options.OptimisticExecution). Its fields are written before
-// done is closed.
-type optimistic struct {
-	height int64
-	hash   []byte // the block's header hash
-	time   time.Time
-	txs    [][]byte    // references resolved
-	refs   [][32]byte  // what the block's references name
-	stop   atomic.Bool // set to end the execution early, between transactions
-	done   chan struct{}
-	res    *abcitypes.ResponseFinalizeBlock
-	staged *stagedBlock
-	err    error
-}
-
 type stagedBlock struct {
 	height int64
 	time   time.Time
 	hash   []byte
-	run    *blockRun  // the block's digest index entries, encoded
-	refs   [][32]byte // what the block's references name
+	run    *digestindex.BlockRun // the block's digest index entries, encoded
+	refs   [][32]byte            // what the block's references name
 }
 
 // commitInfo is what the last Commit persisted.
@@ -211,31 +200,50 @@ func NewApplication(opts Options) (*Application, error) {
 	if err != nil {
 		return nil, fmt.Errorf("abci: open %s: %w", filepath.Join(opts.Dir, "application.db"), err)
 	}
-	index, err := openDigestIndex(opts.Dir, opts.DigestFilterBytes, opts.Logger)
+	index, err := digestindex.Open(filepath.Join(opts.Dir, digestsDir), opts.DigestFilterBytes, opts.Logger)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("abci: %w", err)
 	}
-	batches, err := openBatchStore(filepath.Join(opts.Dir, "batches"))
+	stored, err := openTxStore(opts.Dir)
 	if err != nil {
 		db.Close()
-		index.close()
-		return nil, fmt.Errorf("abci: %w", err)
+		index.Close()
+		return nil, err
 	}
 	a := &Application{
-		opts:    opts,
-		ledger:  ledger.New(opts.ChainID),
-		log:     opts.Logger,
-		txs:     newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
-		db:      db,
-		index:   index,
-		batches: batches,
+		opts:   opts,
+		ledger: ledger.New(opts.ChainID),
+		log:    opts.Logger,
+		txs:    newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
+		db:     db,
+		index:  index,
+		stored: stored,
 	}
 	if err := a.load(); err != nil {
 		a.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// openTxStore opens the transaction store in dir/txs. A store from before
+// the directory's rename (dir/batches) is renamed first, if dir/txs does not
+// exist yet.
+func openTxStore(dir string) (*txstore.Store, error) {
+	path, old := filepath.Join(dir, txsDir), filepath.Join(dir, oldTxsDir)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(old); err == nil {
+			if err := os.Rename(old, path); err != nil {
+				return nil, fmt.Errorf("abci: rename %s to %s: %w", old, path, err)
+			}
+		}
+	}
+	s, err := txstore.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("abci: %w", err)
+	}
+	return s, nil
 }
 
 // growingBatchDB is the state database as IAVL sees it, except that batches
@@ -309,10 +317,7 @@ func (a *Application) checkRoot(version int64) error {
 // catchUpIndex makes sure the digest index covers every committed height,
 // rebuilding missing heights from the block store.
 func (a *Application) catchUpIndex(version int64) error {
-	indexed, err := a.index.indexedHeight()
-	if err != nil {
-		return err
-	}
+	indexed := a.index.IndexedHeight()
 	if indexed >= version {
 		return nil
 	}
@@ -366,7 +371,7 @@ func (a *Application) rebuildIndex(from, to int64) error {
 				})
 			}
 		}
-		if err := a.index.save(entries, h); err != nil {
+		if err := a.index.Save(entries, h); err != nil {
 			return err
 		}
 	}
@@ -378,10 +383,10 @@ func (a *Application) Close() error {
 	a.abortOptimistic()
 	var errs []error
 	if a.index != nil {
-		errs = append(errs, a.index.close())
+		errs = append(errs, a.index.Close())
 	}
-	if a.batches != nil {
-		errs = append(errs, a.batches.Close())
+	if a.stored != nil {
+		errs = append(errs, a.stored.Close())
 	}
 	if a.db != nil {
 		errs = append(errs, a.db.Close())
@@ -458,7 +463,7 @@ func (l *localTxs) has(h [32]byte) bool {
 
 // LookupDigest finds a digest anchored at a committed height.
 func (a *Application) LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
-	return a.index.lookup(alg, digest, a.committed.Load().height+1)
+	return a.index.Lookup(alg, digest, a.committed.Load().height+1)
 }
 
 // DecodeTx decodes and checks a transaction as the ledger does, through the
@@ -541,7 +546,7 @@ func (a *Application) resetCheck() error {
 	if err != nil {
 		return err
 	}
-	cv := newCheckView(a.index, c.height+1)
+	cv := a.index.CheckView(c.height + 1)
 	e, err := a.ledger.NewExec(ledger.NewOverlay(view), cv,
 		ledger.BlockInfo{Height: c.height + 1, Time: c.time}, ledger.ModeCheck)
 	if err != nil {
@@ -564,10 +569,10 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 	if err != nil {
 		return checkResult(err, nil), nil
 	}
-	if len(req.Tx) >= BatchRefMinBytes && req.Type != abcitypes.CheckTxType_Recheck {
+	if len(req.Tx) >= TxRefMinBytes && req.Type != abcitypes.CheckTxType_Recheck {
 		// Kept whatever this check says: a block may name it by reference.
-		if _, err := a.batches.Put(tx.Hash, req.Tx); err != nil {
-			a.log.Error("CheckTx: batch store failure", "err", err)
+		if _, err := a.stored.Put(tx.Hash, req.Tx); err != nil {
+			a.log.Error("CheckTx: transaction store failure", "err", err)
 			return checkResult(err, nil), nil
 		}
 	}
@@ -576,7 +581,7 @@ func (a *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) 
 	if a.check == nil {
 		return checkResult(errNotReady, nil), nil
 	}
-	a.checkView.recheck = req.Type == abcitypes.CheckTxType_Recheck
+	a.checkView.SetRecheck(req.Type == abcitypes.CheckTxType_Recheck)
 	run := a.check.Run
 	if a.opts.LightRelayedChecks && !a.local.has(tx.Hash) {
 		run = a.check.RunRelayed
@@ -606,8 +611,8 @@ func checkResult(err error, result *notaryv1.TxResult) *abcitypes.ResponseCheckT
 // PrepareProposal keeps the mempool's transactions that pass the
 // state-independent checks, in the order ledger.ProposalOrder gives against
 // the committed state (a held transaction after the one before it), up to
-// the block size; with Options.BatchRefs, a large transaction is named by
-// reference (batchref.go), its bytes stored and synced first.
+// the block size. Each transaction of TxRefMinBytes or more is named by its
+// hash (txref.go), its bytes stored and synced first.
 func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
 	a.sawProposal(req.Height)
 	valid := make([]*ledger.Tx, 0, len(req.Txs))
@@ -628,16 +633,16 @@ func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestP
 			break
 		}
 		size += int64(len(raw))
-		if !a.opts.BatchRefs || len(raw) < BatchRefMinBytes {
+		if len(raw) < TxRefMinBytes {
 			txs = append(txs, raw)
 			continue
 		}
-		if _, err := a.batches.Put(valid[i].Hash, raw); err != nil {
+		if _, err := a.stored.Put(valid[i].Hash, raw); err != nil {
 			return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
 		}
-		txs = append(txs, EncodeBatchRef(valid[i].Hash))
+		txs = append(txs, EncodeTxRef(valid[i].Hash))
 	}
-	if err := a.batches.Sync(); err != nil {
+	if err := a.stored.Sync(); err != nil {
 		return nil, fmt.Errorf("abci: PrepareProposal: %w", err)
 	}
 	return &abcitypes.ResponsePrepareProposal{Txs: txs}, nil
@@ -681,20 +686,20 @@ func (a *Application) proposalOrder(txs []*ledger.Tx) ([]int, error) {
 // state-independent checks: malformed, non-canonical, for another chain,
 // badly signed, or carrying an ill-formed message; and a block naming by
 // reference a transaction whose bytes do not arrive within
-// proposalBatchWait. The referenced bytes are synced to disk before the
+// proposalTxWait. The referenced bytes are synced to disk before the
 // block is accepted, so that a block this node voted for can be executed
 // after a crash.
 func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error) {
 	a.sawProposal(req.Height)
-	txs, err := a.resolve(req.Txs, proposalBatchWait)
+	txs, err := a.resolve(req.Txs, proposalTxWait)
 	if err != nil {
-		if !errors.Is(err, ErrBatchUnavailable) {
+		if !errors.Is(err, ErrTxUnavailable) {
 			return nil, fmt.Errorf("abci: ProcessProposal: %w", err)
 		}
 		a.log.Info("rejecting proposal", "height", req.Height, "err", err)
 		return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
 	}
-	if err := a.batches.Sync(); err != nil {
+	if err := a.stored.Sync(); err != nil {
 		return nil, fmt.Errorf("abci: ProcessProposal: %w", err)
 	}
 	for i, raw := range txs {
@@ -707,97 +712,12 @@ func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 	return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_ACCEPT}, nil
 }
 
-// startOptimistic starts executing an accepted proposal
-// (Options.OptimisticExecution), after discarding the execution of an
-// earlier round's proposal. It does not start on the chain's first block,
-// whose working tree also holds InitChain's unsaved writes, which a
-// rollback would lose.
-func (a *Application) startOptimistic(req *abcitypes.RequestProcessProposal, txs [][]byte) {
-	if !a.opts.OptimisticExecution {
-		return
-	}
-	a.abortOptimistic()
-	if c := a.committed.Load(); c.height == 0 || req.Height != c.height+1 {
-		return
-	}
-	o := &optimistic{height: req.Height, hash: req.Hash, time: req.Time, txs: txs, refs: refsOf(req.Txs), done: make(chan struct{})}
-	a.oeMu.Lock()
-	a.oe = o
-	a.oeMu.Unlock()
-	go func() {
-		defer close(o.done)
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		o.res, o.staged, o.err = a.execute(o.height, o.time, o.txs, &o.stop)
-	}()
-}
-
-// takeOptimistic returns the optimistic execution's result if it executed
-// the decided block; otherwise it rolls the execution back. The header hash
-// commits to the height, time and transactions; they are compared too, so
-// that the result is never taken for other inputs, whatever the caller
-// passes as the hash. txs are the block's, references resolved.
-func (a *Application) takeOptimistic(req *abcitypes.RequestFinalizeBlock, txs [][]byte) (*abcitypes.ResponseFinalizeBlock, bool) {
-	o := a.detachOptimistic()
-	if o == nil {
-		return nil, false
-	}
-	same := o.height == req.Height && bytes.Equal(o.hash, req.Hash) && o.time.Equal(req.Time) &&
-		slices.EqualFunc(o.txs, txs, bytes.Equal)
-	if !same {
-		o.stop.Store(true)
-	}
-	<-o.done
-	if same && o.err == nil {
-		a.mu.Lock()
-		a.staged = o.staged
-		a.staged.refs = o.refs
-		a.mu.Unlock()
-		return o.res, true
-	}
-	a.rollbackOptimistic(o)
-	return nil, false
-}
-
-// abortOptimistic waits for an optimistic execution and rolls it back.
-func (a *Application) abortOptimistic() {
-	if o := a.detachOptimistic(); o != nil {
-		o.stop.Store(true)
-		<-o.done
-		a.rollbackOptimistic(o)
-	}
-}
-
-// detachOptimistic returns the optimistic execution, if any, and forgets it.
-func (a *Application) detachOptimistic() *optimistic {
-	a.oeMu.Lock()
-	defer a.oeMu.Unlock()
-	o := a.oe
-	a.oe = nil
-	return o
-}
-
-// rollbackOptimistic discards what an optimistic execution wrote to the
-// working tree. Digests it added to the digest filter stay there: the
-// filter may hold digests that are not anchored (abci/filter.go).
-func (a *Application) rollbackOptimistic(o *optimistic) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.staged != nil {
-		// A finalized block holds the working tree: the execution was
-		// refused before it wrote anything.
-		return
-	}
-	a.tree.Rollback()
-	a.log.Info("optimistic execution discarded", "height", o.height, "hash", fmt.Sprintf("%X", o.hash), "err", o.err)
-}
-
 // FinalizeBlock executes a decided block on the working tree and returns the
 // working hash, or takes the result of its optimistic execution. Nothing is
 // persisted before Commit.
 func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	failpoint.Hit("finalize-before", req.Height)
-	txs, err := a.resolve(req.Txs, decidedBatchWait)
+	txs, err := a.resolve(req.Txs, decidedTxWait)
 	if err != nil {
 		return nil, fmt.Errorf("abci: FinalizeBlock %d: %w", req.Height, err)
 	}
@@ -820,10 +740,6 @@ func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 	return res, nil
 }
 
-// errExecutionStopped ends an optimistic execution whose block was not
-// decided.
-var errExecutionStopped = errors.New("abci: execution stopped: another block was decided")
-
 // execute runs a block's transactions on the working tree (a.mu held) and
 // returns FinalizeBlock's response and what Commit is to persist. A non-nil
 // stop, once set, ends it between transactions with errExecutionStopped.
@@ -835,7 +751,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock for height %d twice without Commit", height)
 	}
 	info := ledger.BlockInfo{Height: height, Time: t}
-	e, err := a.ledger.NewExec(workingStore{a.tree}, indexView{x: a.index, height: height, mark: true}, info, ledger.ModeDeliver)
+	e, err := a.ledger.NewExec(workingStore{a.tree}, a.index.ExecView(height), info, ledger.ModeDeliver)
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: %w", height, err)
 	}
@@ -877,7 +793,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.Ed25519ValidatorUpdate(v.PubKey, v.Power))
 	}
 	res.AppHash = a.tree.WorkingHash()
-	run, err := encodeBlockRun(e.NewDigests(), height)
+	run, err := digestindex.EncodeRun(e.NewDigests(), height)
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: digest index: %w", height, err)
 	}
@@ -910,12 +826,12 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	// The referenced bytes are durable before the state that depends on
 	// them (a block fetched while catching up was not synced by
 	// ProcessProposal).
-	if err := a.batches.Sync(); err != nil {
+	if err := a.stored.Sync(); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}
 	failpoint.Hit("commit-before-index", s.height)
-	if err := a.index.saveEncoded(s.run, s.height); err != nil {
+	if err := a.index.SaveRun(s.run, s.height); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}
@@ -935,7 +851,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	a.staged = nil
 	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})
 	a.mu.Unlock()
-	a.batches.Forget(s.refs)
+	a.stored.Forget(s.refs)
 	if f := a.committedHook.Load(); f != nil && len(s.refs) > 0 {
 		(*f)(s.refs)
 	}

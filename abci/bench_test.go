@@ -2,16 +2,12 @@ package abci
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
-	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gobtechlab/notary/abci/abcitest"
@@ -176,41 +172,4 @@ func benchAnchor(ag *abcitest.Gen, seq uint64, n int) []byte {
 	}
 	return identity.SignTx(testChain, abcitest.Key("agency/aeat"), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{
 		AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
-}
-
-// BenchmarkMerge merges 16 runs of 100,000 random records each (78 MB), the
-// digest index's background work: every record is merged once per size
-// class. Unpaced here; nodes pace merges' writes (mergeBytesPerSecond).
-func BenchmarkMerge(b *testing.B) {
-	dir := b.TempDir()
-	rng := rand.New(rand.NewPCG(1, 2))
-	const runs, per = mergeFanIn, 100_000
-	in := make([]*run, runs)
-	for i := range in {
-		keys := make([][recSize]byte, per)
-		for j := range keys {
-			for k := 1; k < recKeySize; k += 8 {
-				binary.BigEndian.PutUint64(keys[j][k:], rng.Uint64())
-			}
-		}
-		in[i], _ = writeRun(b, dir, int64(i), keys)
-	}
-	x := &digestIndex{dir: dir, stop: make(chan struct{})}
-	x.mergeOnce.Do(func() {
-		x.mergeRate, x.mergeCtx = rate.NewLimiter(rate.Inf, 0), context.Background()
-	})
-	b.SetBytes(runs * per * recSize)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		out, err := x.merge(in)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if out.n != runs*per {
-			b.Fatalf("%d records, want %d", out.n, runs*per)
-		}
-		out.f.Close()
-		os.Remove(out.path)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*runs*per), "ns/record")
 }

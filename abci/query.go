@@ -18,13 +18,14 @@ import (
 //	/digest  data = hash algorithm (1 byte) || digest; the value is the
 //	         16-byte ledger.Locator of the digest if it is anchored (the
 //	         digest index is not proven: prove the batch record with /store).
-//	/batch   data = the SHA-256 of a transaction that blocks name by
-//	         reference (EncodeBatchRef); the value is its bytes, if this
-//	         node holds them (what a block read from the RPC does not
-//	         show).
+//	/tx      data = the SHA-256 of a transaction that blocks name by
+//	         hash (EncodeTxRef); the value is its bytes, if this node
+//	         holds them (what a block read from the RPC does not show).
+//	/batch   the same as /tx (its first name).
 const (
 	QueryStore  = "/store"
 	QueryDigest = "/digest"
+	QueryTx     = "/tx"
 	QueryBatch  = "/batch"
 )
 
@@ -89,11 +90,11 @@ func (a *Application) query(req *abcitypes.RequestQuery) (*abcitypes.ResponseQue
 		}
 		res.Value = loc.Encode()
 		return res, nil
-	case QueryBatch:
+	case QueryTx, QueryBatch:
 		if len(req.Data) != 32 {
 			return nil, fmt.Errorf("%w: data must be a 32-byte transaction hash", ledger.ErrInvalidField)
 		}
-		raw, ok, err := a.batches.Get([32]byte(req.Data))
+		raw, ok, err := a.stored.Get([32]byte(req.Data))
 		if err != nil {
 			return nil, err
 		}

@@ -224,7 +224,7 @@ func TestDiskFull(t *testing.T) {
 		}
 		// The block's index run is written in the background; write it
 		// now, so that the next Commit reports the disk's refusal.
-		_ = a.index.syncRuns()
+		_ = a.index.Sync()
 	}
 	if failedAt == 0 {
 		t.Fatal("the disk never filled")

@@ -12,6 +12,8 @@ import (
 	"github.com/BurntSushi/toml"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
+
+	"github.com/gobtechlab/notary/app/layout"
 )
 
 // Home layout. Everything a node needs is under its home directory:
@@ -28,9 +30,9 @@ import (
 //	trust.json                the trust bundle for verifiers
 const (
 	AppConfigFile = "config/app.toml"
-	TrustFile     = "trust.json"
-	TLSDir        = "tls"
-	IdentitiesDir = "identities"
+	TrustFile     = layout.TrustFile // the names clients need are in package layout
+	TLSDir        = layout.TLSDir
+	IdentitiesDir = layout.IdentitiesDir
 )
 
 // AppConfig is config/app.toml.

@@ -5,5 +5,7 @@
 // around it, such as the gRPC gateway (NewNode).
 //
 // Subpackages: identity (participants' keys and client certificates),
-// gateway (the gRPC service), client (the agencies' client library).
+// gateway (the gRPC service), client (the agencies' client library),
+// layout (the home's names that clients share) and version (the build's
+// release, commit and CometBFT version).
 package app

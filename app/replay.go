@@ -44,7 +44,7 @@ func dropUnexecutableBlock(backend dbm.BackendType, dataDir string, app *abci.Ap
 	}
 	if _, err := app.ResolveTxs(txs); err == nil {
 		return false, nil
-	} else if !errors.Is(err, abci.ErrBatchUnavailable) {
+	} else if !errors.Is(err, abci.ErrTxUnavailable) {
 		return false, err
 	}
 	stateDB, err := dbm.NewDB("state", backend, dataDir)

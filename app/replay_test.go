@@ -33,10 +33,10 @@ func TestDropUnexecutableBlock(t *testing.T) {
 		wantDrop   bool
 		wantHeight int64 // the block store's height after
 	}{
-		{"a transaction not held", abci.EncodeBatchRef(sha256.Sum256([]byte("never seen"))), 1, true, 1},
-		{"a transaction held", abci.EncodeBatchRef(sha256.Sum256(held)), 1, false, 2},
+		{"a transaction not held", abci.EncodeTxRef(sha256.Sum256([]byte("never seen"))), 1, true, 1},
+		{"a transaction held", abci.EncodeTxRef(sha256.Sum256(held)), 1, false, 2},
 		{"an inline transaction", []byte("inline"), 1, false, 2},
-		{"the state store already past it", abci.EncodeBatchRef(sha256.Sum256([]byte("never seen"))), 2, false, 2},
+		{"the state store already past it", abci.EncodeTxRef(sha256.Sum256([]byte("never seen"))), 2, false, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,7 +62,7 @@ func TestDropUnexecutableBlock(t *testing.T) {
 			if _, err := a.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := a.PutBatch(held); err != nil {
+			if _, err := a.StoreTx(held); err != nil {
 				t.Fatal(err)
 			}
 

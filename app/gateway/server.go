@@ -12,7 +12,6 @@ import (
 	"time"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
-	cmtversion "github.com/cometbft/cometbft/version"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/version"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -194,13 +194,7 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func buildVersion() string {
-	v := "devel"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		v = bi.Main.Version
-	}
-	return v + " (cometbft " + cmtversion.TMCoreSemVer + ")"
-}
+func buildVersion() string { return version.Get().String() }
 
 // Start listens and serves; it follows committed blocks for Submit.
 func (s *Server) Start() error {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/layout"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 )
 
@@ -60,6 +60,7 @@ commitments) are anchored.
   notaryctl gov propose ACTION ...          propose a governance action (ministries)
   notaryctl gov vote ID yes|no|abstain      vote on a proposal (ministries)
   notaryctl gov list                        list proposals
+  notaryctl version                         release, commit and CometBFT version
 
 The default identity is the dev agency of ` + "`notaryd dev`" + `:
 $NOTARY_HOME/identities/dev-agency, else ~/.notary-dev/identities/dev-agency,
@@ -85,7 +86,7 @@ NOTARY_IDENTITY, NOTARY_OUTPUT).`,
 	pf.String(flagIdentity, "", "identity directory (default: the dev agency of `notaryd dev`)")
 	pf.Duration(flagTimeout, 2*time.Minute, "how long the whole command may take")
 	root.AddCommand(newAnchorCmd(), newGetCmd(), newRevokeCmd(), newReceiptCmd(), newStatusCmd(),
-		newConsentCmd(), newExchangeCmd(), newGovCmd())
+		newConsentCmd(), newExchangeCmd(), newGovCmd(), newVersionCmd())
 	return root
 }
 
@@ -100,7 +101,7 @@ func defaultIdentityDir() string {
 		}
 		home = filepath.Join(h, devHome)
 	}
-	return filepath.Join(home, app.IdentitiesDir, devAgency)
+	return filepath.Join(home, layout.IdentitiesDir, devAgency)
 }
 
 // loadIdentity loads --identity (or the default one). A missing or broken

@@ -24,6 +24,7 @@ func newRootCmd() *cobra.Command {
   notaryd testnet --validators N   generate homes for a multi-validator network
   notaryd trust export             write the trust bundle for verifiers
   notaryd status                   show height, peers and app hash of a running node
+  notaryd version                  release, commit and CometBFT version
 
 Every flag can also be set with NOTARY_<FLAG> (for example NOTARY_HOME).`,
 	}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/layout"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
@@ -46,11 +47,11 @@ func (e rootEnv) homeDir() string {
 
 // defaultIdentity is the dev chain's citizen identity.
 func (e rootEnv) defaultIdentity() string {
-	return filepath.Join(e.homeDir(), devHome, "identities", devCitizen)
+	return filepath.Join(e.homeDir(), devHome, layout.IdentitiesDir, devCitizen)
 }
 
 // defaultTrust is the dev chain's trust bundle.
-func (e rootEnv) defaultTrust() string { return filepath.Join(e.homeDir(), devHome, "trust.json") }
+func (e rootEnv) defaultTrust() string { return filepath.Join(e.homeDir(), devHome, layout.TrustFile) }
 
 // nodeFlags are the flags of commands that reach a node as a citizen.
 type nodeFlags struct {

@@ -58,6 +58,7 @@ chain back to the trust bundle.
 
   verifier verify DOCUMENT RECEIPT --trust TRUST   check a document
   verifier inspect RECEIPT                         show what a receipt claims (unverified)
+  verifier version                                 release, commit and CometBFT version
 
 As a citizen, with your own key, talking to a node (--node):
 
@@ -75,6 +76,6 @@ NOTARY_<FLAG>.`,
 	}
 	cli.AddOutputFlag(root)
 	root.PersistentFlags().String(FlagLang, "", "language of the text: es or en (default: from LANG)")
-	root.AddCommand(newVerifyCmd(env), newInspectCmd(env), newCitizenCmd(env), newConsentCmd(env), newAccessesCmd(env))
+	root.AddCommand(newVerifyCmd(env), newInspectCmd(env), newCitizenCmd(env), newConsentCmd(env), newAccessesCmd(env), newVersionCmd())
 	return root
 }

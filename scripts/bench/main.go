@@ -247,7 +247,7 @@ func run(ctx context.Context, o options) (err error) {
 
 // diskBytesPerSecond is what the notary's four nodes keep on disk per second
 // of load at the rates of docs/performance.md: 81 bytes a digest a node
-// (the batch store and the digest index) at up to 250,000 digests/s.
+// (the transaction store and the digest index) at up to 250,000 digests/s.
 const diskBytesPerSecond = 4 * 81 * 250_000
 
 // checkDiskSpace warns when the work directory's file system may fill up

@@ -321,9 +321,9 @@ func Replay(t testing.TB, home, dir string) *ReplayResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The blocks name large transactions by reference: their bytes come
-	// from the node's batch store, copied.
-	if err := os.CopyFS(filepath.Join(dir, "batches"), os.DirFS(filepath.Join(home, "data", "app", "batches"))); err != nil {
+	// The blocks name large transactions by hash: their bytes come from
+	// the node's transaction store, copied.
+	if err := os.CopyFS(filepath.Join(dir, "txs"), os.DirFS(filepath.Join(home, "data", "app", "txs"))); err != nil {
 		t.Fatal(err)
 	}
 	app, err := abci.NewApplication(abci.DefaultOptions(dir, gen.ChainID))
