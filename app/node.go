@@ -38,6 +38,8 @@ type Node struct {
 	comet    *node.Node
 	chain    *cometChain
 	services []Service
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Chain returns what the node's services see of CometBFT.
@@ -193,8 +195,14 @@ func (n *Node) Start() error {
 	return nil
 }
 
-// Stop stops the services, then CometBFT, then closes the application.
+// Stop stops the services, then CometBFT, then closes the application. A
+// second call returns the first one's result.
 func (n *Node) Stop() error {
+	n.stopOnce.Do(func() { n.stopErr = n.stop() })
+	return n.stopErr
+}
+
+func (n *Node) stop() error {
 	var errs []error
 	for i := len(n.services) - 1; i >= 0; i-- {
 		errs = append(errs, n.services[i].Stop())
