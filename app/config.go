@@ -91,11 +91,13 @@ type StateConfig struct {
 	// checked in full except for the novelty of each digest, which the node
 	// that received it from the agency checked and the block decides, and
 	// one whose sequence is ahead is held until the one before it is
-	// proposed (abci.Options.LightRelayedChecks; docs/performance.md).
+	// proposed (abci.Options.LightRelayedChecks;
+	// docs/adr/0010-relayed-transactions.md).
 	LightRelayedChecks bool `toml:"light_relayed_checks"`
 	// OptimisticExecution executes a proposed block while the validators
 	// vote on it, and uses the result when that block is decided
-	// (abci.Options.OptimisticExecution; docs/performance.md).
+	// (abci.Options.OptimisticExecution;
+	// docs/adr/0009-optimistic-execution.md).
 	OptimisticExecution bool `toml:"optimistic_execution"`
 }
 

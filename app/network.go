@@ -368,9 +368,8 @@ func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
 	c.P2P.AllowDuplicateIP = true
 	c.P2P.PexReactor = len(spec.Nodes)+len(spec.FullNodes) > 1
 	c.Consensus.TimeoutCommit = spec.TimeoutCommit
-	// CometBFT's default: the proposal of a full 16 MB block reached the
-	// validators of the 4-node bench in 0.2 to 2.5 s, and with 2 s one run
-	// took 25 rounds for 19 heights (docs/performance.md, finding 23).
+	// CometBFT's default; a shorter one costs rounds when a loaded
+	// proposer is late (docs/adr/0013-consensus-and-p2p-settings.md).
 	c.Consensus.TimeoutPropose = 3 * time.Second
 	c.Mempool.MaxTxBytes = 2 << 20
 	c.Mempool.Size = 10_000

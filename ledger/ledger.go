@@ -75,11 +75,12 @@ type Outcome struct {
 
 // MaxSequenceAhead is how far ahead of its signer's next sequence a relayed
 // transaction may be and still be held by a mempool (Outcome.Held).
-// Consecutive transactions of one sender are forwarded to different
-// proposers when a height ends between them; a proposer that refused the
-// later one for want of the earlier left it to the sender's own node, one
-// proposer in four (docs/performance.md, finding 31). A sender's gateway
-// keeps at most max_in_flight transactions outstanding, 16 by default.
+// Consecutive transactions of one sender can reach a node out of order
+// (sent through different nodes, or one fetched for a block before the
+// other arrives); a node that refused the later one for want of the
+// earlier would leave it to the sender's own node to propose
+// (docs/adr/0010-relayed-transactions.md). A sender's gateway keeps at
+// most max_in_flight transactions outstanding.
 const MaxSequenceAhead = 64
 
 // errHeld ends the checks of a relayed transaction that is ahead.

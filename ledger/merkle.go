@@ -20,10 +20,10 @@ const (
 )
 
 // merkleHasher hashes leaves and interior nodes. It uses
-// github.com/minio/sha256-simd, whose one-shot Sum256 costs about 180 ns for
-// a leaf and a node together against 220 for crypto/sha256 (SHA extensions
-// on both; the difference is per-call overhead, which is most of a 33- or
-// 65-byte hash), and falls back to crypto/sha256 without them.
+// github.com/minio/sha256-simd, whose one-shot Sum256 has less per-call
+// overhead than crypto/sha256's, which is most of the cost of a 33- or
+// 65-byte hash (docs/adr/0015-sha256-simd-merkle-hashing.md), and falls
+// back to crypto/sha256 without SHA extensions.
 type merkleHasher struct {
 	buf [1 + 2*sha256.Size]byte
 }

@@ -109,8 +109,7 @@ func (rv *receiptVerifier) check(ctx context.Context, c candidate, live bool) {
 // verifyAll verifies the fetched receipts offline with their documents, one
 // at a time after every fetch, as a citizen's verifier does on their own
 // machine: verifications beside the loaded nodes, or four at a time on two
-// cores, measured the machine's contention rather than the verifier
-// (docs/performance.md, finding 36).
+// cores, would measure the machine's contention rather than the verifier.
 func (rv *receiptVerifier) verifyAll() {
 	for _, f := range rv.fetched {
 		d := digestOf(uint64(f.c.agency), f.c.doc)
