@@ -136,9 +136,6 @@ type Application struct {
 	staged *stagedBlock
 
 	committed atomic.Pointer[commitInfo]
-	// proposed is the greatest height whose proposal this node has seen
-	// (ProposedHeight).
-	proposed atomic.Int64
 
 	// checkMu guards the mempool's view of the state.
 	checkMu   sync.Mutex
@@ -614,7 +611,6 @@ func checkResult(err error, result *notaryv1.TxResult) *abcitypes.ResponseCheckT
 // the block size. Each transaction of TxRefMinBytes or more is named by its
 // hash (txref.go), its bytes stored and synced first.
 func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
-	a.sawProposal(req.Height)
 	valid := make([]*ledger.Tx, 0, len(req.Txs))
 	for _, raw := range req.Txs {
 		if tx, err := a.decodeValid(raw); err == nil {
@@ -648,19 +644,6 @@ func (a *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestP
 	return &abcitypes.ResponsePrepareProposal{Txs: txs}, nil
 }
 
-// ProposedHeight is the greatest height whose proposal this node has seen:
-// built it (PrepareProposal) or received it (ProcessProposal).
-func (a *Application) ProposedHeight() int64 { return a.proposed.Load() }
-
-func (a *Application) sawProposal(height int64) {
-	for {
-		p := a.proposed.Load()
-		if height <= p || a.proposed.CompareAndSwap(p, height) {
-			return
-		}
-	}
-}
-
 // proposalOrder is ledger.ProposalOrder against the last committed state;
 // before the first commit, the mempool's order.
 func (a *Application) proposalOrder(txs []*ledger.Tx) ([]int, error) {
@@ -690,7 +673,6 @@ func (a *Application) proposalOrder(txs []*ledger.Tx) ([]int, error) {
 // block is accepted, so that a block this node voted for can be executed
 // after a crash.
 func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error) {
-	a.sawProposal(req.Height)
 	txs, err := a.resolve(req.Txs, proposalTxWait)
 	if err != nil {
 		if !errors.Is(err, ErrTxUnavailable) {
