@@ -199,13 +199,13 @@ func NewApplication(opts Options) (*Application, error) {
 	}
 	index, err := digestindex.Open(filepath.Join(opts.Dir, digestsDir), opts.DigestFilterBytes, opts.Logger)
 	if err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("abci: %w", err)
 	}
 	stored, err := openTxStore(opts.Dir)
 	if err != nil {
-		db.Close()
-		index.Close()
+		_ = db.Close()
+		_ = index.Close()
 		return nil, err
 	}
 	a := &Application{
@@ -218,7 +218,7 @@ func NewApplication(opts Options) (*Application, error) {
 		stored: stored,
 	}
 	if err := a.load(); err != nil {
-		a.Close()
+		_ = a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -249,7 +249,7 @@ func openTxStore(dir string) (*txstore.Store, error) {
 // atomic batch), and allocating it for every Commit would cost a gigabyte.
 type growingBatchDB struct{ *idb.GoLevelDB }
 
-func (d growingBatchDB) NewBatchWithSize(int) corestore.Batch { return d.GoLevelDB.NewBatch() }
+func (d growingBatchDB) NewBatchWithSize(int) corestore.Batch { return d.NewBatch() }
 
 func (a *Application) newTree() *iavl.MutableTree {
 	return iavl.NewMutableTree(growingBatchDB{a.db}, a.opts.IAVLCacheSize, true, iavl.NewNopLogger(),

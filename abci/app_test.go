@@ -201,7 +201,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	a = openApp(t, dir)
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	info, _ = a.Info(ctx, &abcitypes.RequestInfo{})
 	if info.LastBlockHeight != 2 || string(info.LastBlockAppHash) != string(fin.AppHash) {
 		t.Fatalf("after restart Info %d %X", info.LastBlockHeight, info.LastBlockAppHash)
@@ -223,7 +223,7 @@ func TestLifecycle(t *testing.T) {
 func TestProposalWithBadTx(t *testing.T) {
 	ctx := context.Background()
 	a := openApp(t, t.TempDir())
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	initChain(t, a)
 	block(t, a, 1)
 	good := anchorTx(0, digestsOf("good", 1))
@@ -268,7 +268,7 @@ func TestProposalWithBadTx(t *testing.T) {
 func TestQueryBadInput(t *testing.T) {
 	ctx := context.Background()
 	a := openApp(t, t.TempDir())
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	initChain(t, a)
 	block(t, a, 1)
 	for _, tc := range []struct {

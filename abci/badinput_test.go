@@ -58,8 +58,8 @@ func revokeBy(agency string, seq uint64, ds []byte) []byte {
 func TestBadInputEverywhere(t *testing.T) {
 	ctx := context.Background()
 	bad, clean := openApp(t, t.TempDir()), openApp(t, t.TempDir())
-	defer bad.Close()
-	defer clean.Close()
+	defer func() { _ = bad.Close() }()
+	defer func() { _ = clean.Close() }()
 	gen := badInputGenesis(t)
 	initChainWith(t, bad, gen)
 	initChainWith(t, clean, gen)

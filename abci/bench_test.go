@@ -26,7 +26,7 @@ func BenchmarkFinalizeCommit(b *testing.B) {
 			const perBatch = 10_000
 			dir := b.TempDir()
 			a := openApp(b, dir)
-			defer a.Close()
+			defer func() { _ = a.Close() }()
 			g := abcitest.Genesis()
 			p := g.Params
 			p.MaxDigestsPerBatch = perBatch
@@ -98,7 +98,7 @@ func dirSize(b *testing.B, dir string) int64 {
 func BenchmarkCheckTx(b *testing.B) {
 	const perBatch, prior = 10_000, 20
 	a, ag, seq := benchChain(b, perBatch, prior)
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	for _, typ := range []abcitypes.CheckTxType{abcitypes.CheckTxType_New, abcitypes.CheckTxType_Recheck} {
 		b.Run(typ.String(), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
@@ -129,7 +129,7 @@ func BenchmarkCheckTx(b *testing.B) {
 // (what LookupDigest and every receipt carry) at the last height.
 func BenchmarkProveBatch(b *testing.B) {
 	a, _, _ := benchChain(b, 1_000, 100)
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	h, _, _ := a.LastCommit()
 	view, err := a.StateAt(h)
 	if err != nil {

@@ -26,7 +26,7 @@ func runSeed(t *testing.T, seed uint64, blocks int) []recorded {
 	t.Helper()
 	g := abcitest.New(seed, testChain)
 	a := openApp(t, t.TempDir())
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	gen, _ := protojson.Marshal(abcitest.Genesis())
 	initChainWith(t, a, gen)
 	var out []recorded
@@ -74,7 +74,7 @@ func replay(t *testing.T, blocks []recorded, restartAt int64) {
 	for i, b := range blocks {
 		h := int64(i + 1)
 		if h == restartAt {
-			a.Close()
+			_ = a.Close()
 			a = openApp(t, dir)
 		}
 		fin := finalizeCommit(t, a, h, b.txs)
@@ -87,7 +87,7 @@ func replay(t *testing.T, blocks []recorded, restartAt int64) {
 			}
 		}
 	}
-	a.Close()
+	_ = a.Close()
 }
 
 // TestDeterminism: the same seeded transaction sequence through fresh

@@ -57,9 +57,9 @@ func TestCommitLeavesDigestsInFilter(t *testing.T) {
 		}
 	}
 	check(a, "after commit")
-	a.Close()
+	_ = a.Close()
 	b := openApp(t, dir)
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	check(b, "after reopen")
 }
 
@@ -70,7 +70,7 @@ func TestCommitLeavesDigestsInFilter(t *testing.T) {
 // transaction that failed are not anchored, so a later one may anchor them.
 func TestIntraBlockDuplicates(t *testing.T) {
 	a := newChain(t, t.TempDir())
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	agency := abcitest.Agencies[0]
 	signer := "agency/" + agency
 	seq := uint64(0)
@@ -110,7 +110,7 @@ func TestIntraBlockDuplicates(t *testing.T) {
 // the index holds.
 func TestMempoolDuplicates(t *testing.T) {
 	a := newChain(t, t.TempDir())
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	signer := "agency/" + abcitest.Agencies[0]
 	seq := uint64(0)
 	anchor := func(ds []byte) []byte {
@@ -192,7 +192,7 @@ func TestIndexRebuiltAfterUnsyncedRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	for i, ds := range anchored {
 		loc, ok, err := a.LookupDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, ds[:ledger.DigestSize])
 		if err != nil || !ok || loc.Height != int64(i+1) {

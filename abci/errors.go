@@ -1,8 +1,6 @@
 package abci
 
 import (
-	"errors"
-
 	"github.com/gobtechlab/notary/ledger"
 )
 
@@ -22,11 +20,4 @@ func resultOf(err error) (code uint32, codespace, log string) {
 		return code, ledger.Codespace, internalLog
 	}
 	return code, ledger.Codespace, err.Error()
-}
-
-// isStoreError reports whether err is a storage failure rather than a fault of
-// the transaction.
-func isStoreError(err error) bool {
-	var se *ledger.StoreError
-	return errors.As(err, &se)
 }

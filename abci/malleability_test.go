@@ -78,7 +78,7 @@ func signNonCanonical(body []byte) []byte {
 func TestMalleability(t *testing.T) {
 	ctx := context.Background()
 	a := openApp(t, t.TempDir())
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	initChain(t, a)
 	block(t, a, 1)
 

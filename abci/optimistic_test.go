@@ -19,8 +19,8 @@ func TestOptimisticExecution(t *testing.T) {
 	ctx := context.Background()
 	oe := openAppOE(t, t.TempDir(), true)
 	ref := openAppOE(t, t.TempDir(), false)
-	defer oe.Close()
-	defer ref.Close()
+	defer func() { _ = oe.Close() }()
+	defer func() { _ = ref.Close() }()
 	for _, a := range []*Application{oe, ref} {
 		initChain(t, a)
 		block(t, a, 1)
@@ -115,7 +115,7 @@ func TestOptimisticExecutionClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	a = openAppOE(t, dir, true)
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	info, _ := a.Info(ctx, &abcitypes.RequestInfo{})
 	if info.LastBlockHeight != 2 || !bytes.Equal(info.LastBlockAppHash, fin1.AppHash) {
 		t.Fatalf("reopened at %d %X, want 2 %X", info.LastBlockHeight, info.LastBlockAppHash, fin1.AppHash)
@@ -131,7 +131,7 @@ func TestOptimisticExecutionClose(t *testing.T) {
 func TestOptimisticExecutionFirstBlock(t *testing.T) {
 	ctx := context.Background()
 	a := openAppOE(t, t.TempDir(), true)
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	initChain(t, a)
 	tm := t0.Add(time.Second)
 	if _, err := a.ProcessProposal(ctx, &abcitypes.RequestProcessProposal{Txs: [][]byte{anchorTx(0, digestsOf("first-x", 3))}, Height: 1, Time: tm, Hash: []byte("x")}); err != nil {

@@ -79,7 +79,7 @@ func relayedApp(t *testing.T, light bool) *Application {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Close() })
+	t.Cleanup(func() { _ = a.Close() })
 	gen, _ := protojson.Marshal(abcitest.Genesis())
 	initChainWith(t, a, gen)
 	return a

@@ -65,10 +65,10 @@ func TestPartialVersionRolledBack(t *testing.T) {
 	if err := a.db.Delete(root); err != nil {
 		t.Fatal(err)
 	}
-	a.Close()
+	_ = a.Close()
 
 	a = openApp(t, dir)
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	info, _ := a.Info(context.Background(), &abcitypes.RequestInfo{})
 	if info.LastBlockHeight != int64(len(blocks)-1) || !bytes.Equal(info.LastBlockAppHash, hashes[len(blocks)-2]) {
 		t.Fatalf("after rollback: height %d hash %X, want %d %X", info.LastBlockHeight, info.LastBlockAppHash, len(blocks)-1, hashes[len(blocks)-2])
@@ -111,7 +111,7 @@ func TestCorruptedDatabase(t *testing.T) {
 	if err := a.db.RawDB().CompactRange(util.Range{}); err != nil {
 		t.Fatal(err)
 	}
-	a.Close()
+	_ = a.Close()
 
 	r := rand.New(rand.NewPCG(17, 71))
 	refused, served := 0, 0
@@ -146,7 +146,7 @@ func TestCorruptedDatabase(t *testing.T) {
 		v, err := c.StateAt(0)
 		if err != nil {
 			refused++
-			c.Close()
+			_ = c.Close()
 			continue
 		}
 		for _, k := range keys {
@@ -160,7 +160,7 @@ func TestCorruptedDatabase(t *testing.T) {
 			}
 			served++
 		}
-		c.Close()
+		_ = c.Close()
 	}
 	t.Logf("corrupted reads refused: %d, proofs served and verified: %d", refused, served)
 }
@@ -189,7 +189,7 @@ func TestDiskFull(t *testing.T) {
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
 	blocks := chainBlocks(8, 2000)
 
 	// Reference run with space.
@@ -198,7 +198,7 @@ func TestDiskFull(t *testing.T) {
 	for i, txs := range blocks {
 		want = append(want, finalizeCommit(t, ref, int64(i+1), txs).AppHash)
 	}
-	ref.Close()
+	_ = ref.Close()
 
 	dir := filepath.Join(mnt, "app")
 	a := newChain(t, dir)
@@ -229,7 +229,7 @@ func TestDiskFull(t *testing.T) {
 	if failedAt == 0 {
 		t.Fatal("the disk never filled")
 	}
-	a.Close()
+	_ = a.Close()
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	info, _ := a.Info(ctx, &abcitypes.RequestInfo{})
 	if info.LastBlockHeight != failedAt-1 || !bytes.Equal(info.LastBlockAppHash, want[failedAt-2]) {
 		t.Fatalf("after disk full at %d: height %d hash %X, want %d %X", failedAt, info.LastBlockHeight, info.LastBlockAppHash, failedAt-1, want[failedAt-2])
@@ -269,7 +269,7 @@ func fill(t *testing.T, path string) {
 			break
 		}
 	}
-	f.Close()
+	_ = f.Close()
 	st, _ := os.Stat(path)
 	if err := os.Truncate(path, st.Size()-256<<10); err != nil {
 		t.Fatal(err)

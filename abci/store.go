@@ -34,7 +34,7 @@ func (s workingStore) Iterate(start, end []byte, fn func(key, value []byte) bool
 	if err != nil {
 		return err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	for ; it.Valid(); it.Next() {
 		if !fn(it.Key(), it.Value()) {
 			break
@@ -87,7 +87,7 @@ func (v *StateView) Iterate(start, end []byte, fn func(key, value []byte) bool) 
 	if err != nil {
 		return err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	for ; it.Valid(); it.Next() {
 		if !fn(it.Key(), it.Value()) {
 			break
@@ -103,7 +103,7 @@ func (v *StateView) IterateReverse(start, end []byte, fn func(key, value []byte)
 	if err != nil {
 		return err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	for ; it.Valid(); it.Next() {
 		if !fn(it.Key(), it.Value()) {
 			break

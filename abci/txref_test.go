@@ -52,7 +52,7 @@ func TestTxRefEncoding(t *testing.T) {
 func TestTxRefsLifecycle(t *testing.T) {
 	ctx := context.Background()
 	proposer := openApp(t, t.TempDir())
-	defer proposer.Close()
+	defer func() { _ = proposer.Close() }()
 	dir := t.TempDir()
 	other := openApp(t, dir)
 	for _, a := range []*Application{proposer, other} {
@@ -110,7 +110,7 @@ func TestTxRefsLifecycle(t *testing.T) {
 			t.Errorf("the proposer does not hold %X: %v", h, err)
 			return
 		}
-		go other.StoreTx(raw)
+		go func() { _, _ = other.StoreTx(raw) }()
 	})
 	if st := proc(other); st != abcitypes.ResponseProcessProposal_ACCEPT || asked == 0 {
 		t.Fatalf("with a peer sending the transaction: %v after %d requests, want ACCEPT", st, asked)
@@ -139,7 +139,7 @@ func TestTxRefsLifecycle(t *testing.T) {
 	}
 	// The same block with the transaction inline computes the same state.
 	inline := openApp(t, t.TempDir())
-	defer inline.Close()
+	defer func() { _ = inline.Close() }()
 	initChain(t, inline)
 	block(t, inline, 1)
 	fin, err := inline.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Txs: [][]byte{big, small}, Height: 2, Time: tm, Hash: []byte("h2")})
@@ -150,7 +150,7 @@ func TestTxRefsLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	other = openApp(t, dir)
-	defer other.Close()
+	defer func() { _ = other.Close() }()
 	got, err := other.ResolveTxs(prep.Txs)
 	if err != nil || !bytes.Equal(got[0], big) || !bytes.Equal(got[1], small) {
 		t.Fatalf("after a restart, ResolveTxs: %v", err)
@@ -165,7 +165,7 @@ func TestTxRefsLifecycle(t *testing.T) {
 // with a code.
 func TestQueryTx(t *testing.T) {
 	a := openApp(t, t.TempDir())
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	raw := storedTx(3)
 	if _, err := a.StoreTx(raw); err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestTxStoreDirRenamed(t *testing.T) {
 		dir := t.TempDir()
 		put(t, filepath.Join(dir, oldTxsDir), storedTx(1))
 		a := openApp(t, dir)
-		defer a.Close()
+		defer func() { _ = a.Close() }()
 		if !held(t, a, storedTx(1)) {
 			t.Fatal("the transaction of batches/ is not held")
 		}
@@ -245,7 +245,7 @@ func TestTxStoreDirRenamed(t *testing.T) {
 		put(t, filepath.Join(dir, oldTxsDir), storedTx(1))
 		put(t, filepath.Join(dir, txsDir), storedTx(2))
 		a := openApp(t, dir)
-		defer a.Close()
+		defer func() { _ = a.Close() }()
 		if held(t, a, storedTx(1)) || !held(t, a, storedTx(2)) {
 			t.Fatal("txs/ is not the store opened")
 		}

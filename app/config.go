@@ -277,9 +277,12 @@ func SaveConfig(c *Config) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	if _, err := f.WriteString("# GobTechLab Notary: application settings (see docs/operations.md).\n\n"); err != nil {
-		return err
+	_, err = f.WriteString("# GobTechLab Notary: application settings (see docs/operations.md).\n\n")
+	if err == nil {
+		err = toml.NewEncoder(f).Encode(c.App)
 	}
-	return toml.NewEncoder(f).Encode(c.App)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -31,7 +31,7 @@ func TestInspectHome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close(context.Background())
+	defer func() { _ = c.Close(context.Background()) }()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	digests := make([][]byte, 40) // over 1 kB: the block names it by hash
@@ -63,7 +63,9 @@ func TestInspectHome(t *testing.T) {
 	go func() { done <- ins.Run(ictx) }()
 	defer func() {
 		stop()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("inspector: %v", err)
+		}
 	}()
 	rpc := "http://" + strings.TrimPrefix(cfg.Comet.RPC.ListenAddress, "tcp://")
 
@@ -122,7 +124,7 @@ func get(t *testing.T, url string, v any) {
 		resp, err := http.Get(url)
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				if err := json.Unmarshal(body, v); err != nil {
 					t.Fatalf("%s: %v: %s", url, err, body)

@@ -96,12 +96,12 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		return nil, err
 	}
 	if _, err := dropUnexecutableBlock(backend, cfg.Comet.DBDir(), app, logger); err != nil {
-		app.Close()
+		_ = app.Close()
 		return nil, err
 	}
 	nodeKey, err := p2p.LoadNodeKey(cfg.Comet.NodeKeyFile())
 	if err != nil {
-		app.Close()
+		_ = app.Close()
 		return nil, fmt.Errorf("node key: %w", err)
 	}
 	pv := privval.LoadOrGenFilePV(cfg.Comet.PrivValidatorKeyFile(), cfg.Comet.PrivValidatorStateFile())
@@ -130,12 +130,12 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		metricsProvider(cfg, logger),
 		logger, reactors)
 	if err != nil {
-		app.Close()
+		_ = app.Close()
 		return nil, fmt.Errorf("cometbft: %w", err)
 	}
 	chain, err := newCometChain(comet, fwd, cfg.Comet.Moniker)
 	if err != nil {
-		app.Close()
+		_ = app.Close()
 		return nil, err
 	}
 	n := &Node{Config: cfg, App: app, Logger: logger, comet: comet, chain: chain}
@@ -149,7 +149,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	for _, f := range services {
 		s, err := f(n)
 		if err != nil {
-			app.Close()
+			_ = app.Close()
 			return nil, err
 		}
 		if s != nil {
@@ -188,7 +188,7 @@ func (n *Node) Start() error {
 	}
 	for _, s := range n.services {
 		if err := s.Start(); err != nil {
-			n.Stop()
+			_ = n.Stop()
 			return err
 		}
 	}
@@ -278,7 +278,7 @@ func (b *blockStoreSource) BlockTxs(height int64) ([][]byte, error) {
 
 func (b *blockStoreSource) close() {
 	if b.db != nil {
-		b.db.Close()
+		_ = b.db.Close()
 		b.db, b.bs = nil, nil
 	}
 }

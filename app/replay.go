@@ -29,7 +29,7 @@ func dropUnexecutableBlock(backend dbm.BackendType, dataDir string, app *abci.Ap
 	if err != nil {
 		return false, err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	bs := store.NewBlockStore(db)
 	if bs.Height() != appHeight+1 {
 		return false, nil
@@ -51,7 +51,7 @@ func dropUnexecutableBlock(backend dbm.BackendType, dataDir string, app *abci.Ap
 	if err != nil {
 		return false, err
 	}
-	defer stateDB.Close()
+	defer func() { _ = stateDB.Close() }()
 	st, err := sm.NewStore(stateDB, sm.StoreOptions{}).Load()
 	if err != nil {
 		return false, fmt.Errorf("state store: %w", err)

@@ -46,7 +46,7 @@ func TestDropUnexecutableBlock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer a.Close()
+			defer func() { _ = a.Close() }()
 			appState, err := protojson.Marshal(abcitest.Genesis())
 			if err != nil {
 				t.Fatal(err)
@@ -88,7 +88,7 @@ func TestDropUnexecutableBlock(t *testing.T) {
 				last.Signatures = []cmttypes.CommitSig{{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: pv.PubKey().Address(), Timestamp: t0, Signature: sig}}
 				bs.SaveBlock(blk, parts, last)
 			}
-			db.Close()
+			_ = db.Close()
 
 			gen := &cmttypes.GenesisDoc{ChainID: chainID, GenesisTime: t0, InitialHeight: 1,
 				Validators: []cmttypes.GenesisValidator{{PubKey: pv.PubKey(), Power: 10}}}
@@ -107,7 +107,7 @@ func TestDropUnexecutableBlock(t *testing.T) {
 			if err := sm.NewStore(stateDB, sm.StoreOptions{}).Save(st); err != nil {
 				t.Fatal(err)
 			}
-			stateDB.Close()
+			_ = stateDB.Close()
 
 			dropped, err := dropUnexecutableBlock(dbm.GoLevelDBBackend, dir, a, cmtlog.NewNopLogger())
 			if err != nil || dropped != tc.wantDrop {
@@ -117,7 +117,7 @@ func TestDropUnexecutableBlock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
+			defer func() { _ = db.Close() }()
 			if h := store.NewBlockStore(db).Height(); h != tc.wantHeight {
 				t.Fatalf("block store height %d, want %d", h, tc.wantHeight)
 			}

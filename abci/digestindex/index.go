@@ -208,11 +208,11 @@ func writeHeight(dir string, h int64) error {
 		return err
 	}
 	if _, err := f.Write(b); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -470,7 +470,7 @@ func (x *Index) IndexedHeight() int64 {
 func (x *Index) closeRuns() {
 	for _, r := range x.runs {
 		if r.f != nil {
-			r.f.Close()
+			_ = r.f.Close()
 		}
 	}
 	x.runs = nil

@@ -362,7 +362,7 @@ func TestDigestIndexModel(t *testing.T) {
 			dir := t.TempDir()
 			filterBytes := []int{1 << 16, -1, 1 << 20}[seed%3]
 			x := openIdx(t, dir, filterBytes)
-			defer func() { x.Close() }()
+			defer func() { _ = x.Close() }()
 			rd := startIdxReader(t, x, seed)
 			defer rd.close()
 			bigShared := int64(3 + m.r.IntN(10))
@@ -662,7 +662,7 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 	}
 
 	x = openIdx(t, dir, 1<<16)
-	defer func() { x.Close() }()
+	defer func() { _ = x.Close() }()
 	if h := x.IndexedHeight(); h != last-1 {
 		t.Fatalf("indexed height %d, want %d", h, last-1)
 	}
@@ -784,7 +784,7 @@ func TestDigestIndexDamaged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.f.Close()
+			_ = r.f.Close()
 		}
 	}
 	both := func(fs ...func(t *testing.T, d string)) func(t *testing.T, d string) {
@@ -845,7 +845,7 @@ func TestDigestIndexDamaged(t *testing.T) {
 			tc.damage(t, dir)
 			x, err := Open(dir, 1<<16, nil)
 			if err == nil {
-				x.Close()
+				_ = x.Close()
 				t.Fatal("damaged index opened")
 			}
 			if x != nil {
@@ -866,7 +866,7 @@ func TestDigestIndexDamaged(t *testing.T) {
 		}
 		truncate(func(d string) string { return filepath.Join(d, runName(3, 3)) }, at(100))(t, d)
 		x := openIdx(t, dir, 1<<16)
-		defer x.Close()
+		defer func() { _ = x.Close() }()
 		var keep []idxKey
 		for _, k := range m.keys {
 			if m.locs[k].Height <= 2 {
@@ -888,7 +888,7 @@ func TestCheckViewRecheck(t *testing.T) {
 	dir := t.TempDir()
 	m := newIdxModel(5)
 	x := openIdx(t, dir, 1<<16)
-	defer func() { x.Close() }()
+	defer func() { _ = x.Close() }()
 	e1 := m.nextHeight(300, 0, nil)
 	m.save(t, x, e1)
 	e2 := m.nextHeight(300, 0, nil)
@@ -1092,7 +1092,7 @@ func BenchmarkDigestIndexLookup(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			x := openIdx(b, dir, bc.filter)
-			defer x.Close()
+			defer func() { _ = x.Close() }()
 			i := 0
 			for b.Loop() {
 				k := bc.keys[i%len(bc.keys)]
@@ -1137,12 +1137,12 @@ func TestMergeRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out.f.Close()
+	_ = out.f.Close()
 	r, err := openRun(out.path, 0, int64(len(sizes)-1), nil)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
-	defer r.f.Close()
+	defer func() { _ = r.f.Close() }()
 	if r.n != len(want) {
 		t.Fatalf("%d records, want %d", r.n, len(want))
 	}
@@ -1246,8 +1246,8 @@ func BenchmarkMerge(b *testing.B) {
 		if out.n != runs*per {
 			b.Fatalf("%d records, want %d", out.n, runs*per)
 		}
-		out.f.Close()
-		os.Remove(out.path)
+		_ = out.f.Close()
+		_ = os.Remove(out.path)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*runs*per), "ns/record")
 }

@@ -100,7 +100,7 @@ func (x *Index) mergeLoop() {
 			x.merges++
 			x.mu.Unlock()
 			for _, r := range in {
-				r.f.Close()
+				_ = r.f.Close()
 				if err := os.Remove(r.path); err != nil {
 					x.log.Error("digest index: remove merged run", "path", r.path, "err", err)
 				}

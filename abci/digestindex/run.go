@@ -262,10 +262,10 @@ func (rw *runWriter) reopenBuffered() error {
 		return err
 	}
 	if _, err := f.Seek(rw.off, io.SeekStart); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
-	rw.f.Close()
+	_ = rw.f.Close()
 	rw.f, rw.direct = f, false
 	return nil
 }
@@ -328,8 +328,8 @@ func (rw *runWriter) finish(lo, hi int64, sync bool) (*run, error) {
 
 // fail abandons the file.
 func (rw *runWriter) fail(err error) error {
-	rw.f.Close()
-	os.Remove(rw.tmp)
+	_ = rw.f.Close()
+	_ = os.Remove(rw.tmp)
 	return err
 }
 
@@ -338,7 +338,7 @@ func syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }()
 	return d.Sync()
 }
 
@@ -351,7 +351,7 @@ func openRun(path string, lo, hi int64, each func(key []byte)) (*run, error) {
 	}
 	r, err := readRun(f, path, lo, hi, each)
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 	return r, nil
@@ -439,11 +439,6 @@ func (r *run) find(key []byte) (ledger.Locator, bool, error) {
 		}
 	}
 	return ledger.Locator{}, false, nil
-}
-
-// reader streams a run's records in order.
-func (r *run) reader() *bufio.Reader {
-	return bufio.NewReaderSize(io.NewSectionReader(r.f, 0, int64(r.n)*recSize), ioBufferLen)
 }
 
 // runReader reads a run's records in order, a buffer at a time (merges).

@@ -55,7 +55,7 @@ func TestRunWritersAgree(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rn.f.Close()
+				_ = rn.f.Close()
 				data, err := os.ReadFile(rn.path)
 				if err != nil {
 					t.Fatal(err)
@@ -71,7 +71,7 @@ func TestRunWritersAgree(t *testing.T) {
 					if !w.direct {
 						t.Log("O_DIRECT is refused here: the merge's writer fell back to the page cache")
 					}
-					w.fail(nil)
+					_ = w.fail(nil)
 				}
 			}
 			direct, got := write(newDirectRunWriter, false)
@@ -99,7 +99,7 @@ func TestRunWritersAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer rn.f.Close()
+			defer func() { _ = rn.f.Close() }()
 			for _, e := range entries {
 				key, _ := indexKey(e.Algorithm, e.Digest)
 				loc, ok, err := rn.find(key[:])

@@ -76,7 +76,7 @@ func Open(dir string) (*Store, error) {
 	s := &Store{dir: dir, index: index, pend: map[[32]byte]recordLoc{}, segs: map[uint32]*os.File{}, mem: map[[32]byte][]byte{}}
 	s.waiters = map[[32]byte][]chan struct{}{}
 	if err := s.recover(); err != nil {
-		index.Close()
+		_ = index.Close()
 		s.closeSegments()
 		return nil, err
 	}
@@ -376,7 +376,7 @@ func (s *Store) requeue(entries []pendingEntry) {
 
 func (s *Store) closeSegments() {
 	for _, f := range s.segs {
-		f.Close()
+		_ = f.Close()
 	}
 }
 

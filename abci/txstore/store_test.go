@@ -72,7 +72,7 @@ func TestStoreRecover(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer s.Close()
+			defer func() { _ = s.Close() }()
 			for i := range 4 {
 				h := sha256.Sum256(txOf(i))
 				raw, ok, err := s.Get(h)
@@ -121,7 +121,7 @@ func TestStoreRecover(t *testing.T) {
 // the files, the index holds what the last Sync wrote.
 func crash(s *Store) {
 	s.closeSegments()
-	s.index.Close()
+	_ = s.index.Close()
 }
 
 func flipByte(t *testing.T, path string, off int64) {
@@ -130,7 +130,7 @@ func flipByte(t *testing.T, path string, off int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	b := make([]byte, 1)
 	if _, err := f.ReadAt(b, off); err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestStoreSegments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	for i, h := range hs {
 		if raw, ok, err := s.Get(h); err != nil || !ok || raw[0] != byte(i) || len(raw) != len(big)+1 {
 			t.Errorf("transaction %d: %v %v", i, ok, err)
@@ -196,7 +196,7 @@ func TestStoreAwait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	h := sha256.Sum256(txOf(1))
 	arrived, cancel := s.Await(h)
 	defer cancel()

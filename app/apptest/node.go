@@ -102,7 +102,7 @@ func FreePorts(t testing.TB, n int) []int {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	for _, l := range ls {
-		l.Close()
+		_ = l.Close()
 	}
 	return ports
 }
@@ -266,7 +266,7 @@ func (n *Node) DialTLS(t testing.TB, cfg *tls.Config, opts ...grpc.DialOption) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cc.Close() })
+	t.Cleanup(func() { _ = cc.Close() })
 	return cc
 }
 

@@ -374,7 +374,7 @@ func TestAbuseConnections(t *testing.T) {
 	conns, err := dialIdle(n.Addr, idle)
 	t.Cleanup(func() {
 		for _, c := range conns {
-			c.Close()
+			_ = c.Close()
 		}
 	})
 	if err != nil {
@@ -406,7 +406,7 @@ func TestAbuseConnections(t *testing.T) {
 	checkBlocks(t, "idle connections", before, meanBlockInterval(t, n, h2, h3))
 	checkLatency(t, "idle connections", lat)
 	for _, c := range conns {
-		c.Close()
+		_ = c.Close()
 	}
 	conns = nil
 	// The gateway takes new connections again.

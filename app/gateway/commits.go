@@ -176,13 +176,6 @@ func (t *commitTracker) close(err error) {
 	}
 }
 
-// waiters is the number of transactions waited for.
-func (t *commitTracker) waiters() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.waiting)
-}
-
 // dispatcher follows committed blocks through the chain's subscription and
 // hands each block's results to the tracker. Blocks it did not receive (a
 // dropped subscription) are read back by height.

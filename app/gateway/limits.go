@@ -99,7 +99,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		key := c.RemoteAddr().String()
 		l.over.Store(key, struct{}{})
 		oc := &trackedConn{Conn: c, release: func() { l.over.Delete(key) }}
-		time.AfterFunc(l.grace, func() { oc.Close() })
+		time.AfterFunc(l.grace, func() { _ = oc.Close() })
 		return oc, nil
 	}
 	return &trackedConn{Conn: c, release: func() { l.active.Add(-1) }}, nil

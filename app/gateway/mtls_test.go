@@ -103,7 +103,7 @@ func TestMTLSMatrix(t *testing.T) {
 		cfg.ServerName = "127.0.0.1"
 		conn, err := tls.Dial("tcp", n.Addr, cfg)
 		if err == nil {
-			conn.Close()
+			_ = conn.Close()
 			t.Fatalf("%s: the TLS handshake succeeded", name)
 		}
 		if !strings.Contains(err.Error(), "certificate") {
@@ -124,7 +124,7 @@ func TestMTLSMatrix(t *testing.T) {
 			t.Fatalf("stream refusal %d: %v %v", i, r, err)
 		}
 	}
-	stream.CloseSend()
+	_ = stream.CloseSend()
 
 	if got := n.Gateway.CheckTxCalls(); got != before {
 		t.Fatalf("refused writes reached CheckTx %d times", got-before)

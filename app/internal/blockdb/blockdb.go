@@ -63,7 +63,7 @@ func Migrate(dataDir string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("blockdb: open %s: %w", storeName, err)
 	}
-	defer store.Close()
+	defer func() { _ = store.Close() }()
 	mark, err := store.Get(layoutKey, nil)
 	switch {
 	case err == leveldb.ErrNotFound:

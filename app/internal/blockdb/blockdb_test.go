@@ -76,8 +76,8 @@ func writeSplit(t *testing.T, dataDir string, kv map[string]string) {
 	if err := store.Put(layoutKey, []byte("split-v1"), nil); err != nil {
 		t.Fatal(err)
 	}
-	store.Close()
-	heights.Close()
+	_ = store.Close()
+	_ = heights.Close()
 }
 
 // contents reads every key of the block store in dataDir.
@@ -87,7 +87,7 @@ func contents(t *testing.T, dataDir string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	out := map[string]string{}
 	it := db.NewIterator(nil, nil)
 	defer it.Release()
@@ -149,8 +149,8 @@ func TestMigrateResumes(t *testing.T) {
 		if err := copyKeys(heights, store); err != nil {
 			t.Fatal(err)
 		}
-		heights.Close()
-		store.Close()
+		_ = heights.Close()
+		_ = store.Close()
 		if done, err := Migrate(dir); err != nil || !done {
 			t.Fatalf("Migrate: %v, %v", done, err)
 		}
@@ -183,7 +183,7 @@ func TestMigrateResumes(t *testing.T) {
 		writeSplit(t, dir, want)
 		store, _ := leveldb.OpenFile(filepath.Join(dir, storeName), nil)
 		_ = store.Put(layoutKey, []byte("split-v9"), nil)
-		store.Close()
+		_ = store.Close()
 		if _, err := Migrate(dir); err == nil || !strings.Contains(err.Error(), "split-v9") {
 			t.Fatalf("Migrate of an unknown layout: %v", err)
 		}

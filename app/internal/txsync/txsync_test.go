@@ -26,7 +26,7 @@ func pair(t *testing.T) (apps [2]*abci.Application, rs [2]*txsync.Reactor, sws [
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { a.Close() })
+		t.Cleanup(func() { _ = a.Close() })
 		apps[i] = a
 		rs[i] = txsync.New(a, 1<<20, cmtlog.NewNopLogger())
 		sws[i] = p2p.MakeSwitch(cfg, i, func(_ int, sw *p2p.Switch) *p2p.Switch {
@@ -39,7 +39,7 @@ func pair(t *testing.T) (apps [2]*abci.Application, rs [2]*txsync.Reactor, sws [
 		t.Fatal(err)
 	}
 	for _, sw := range sws {
-		t.Cleanup(func() { sw.Stop() })
+		t.Cleanup(func() { _ = sw.Stop() })
 	}
 	p2p.Connect2Switches(sws[:], 0, 1)
 	return apps, rs, sws

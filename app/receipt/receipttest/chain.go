@@ -117,7 +117,7 @@ func New(t testing.TB, opts Options) *Chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Close() })
+	t.Cleanup(func() { _ = a.Close() })
 	c := &Chain{
 		t: t, opts: opts, App: a,
 		pvs: map[string]cmttypes.MockPV{}, seq: map[string]uint64{},

@@ -103,7 +103,7 @@ func StartNetworkWith(t testing.TB, validators int, tune func(*app.Config)) *Net
 		if err := n.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { n.Stop() })
+		t.Cleanup(func() { _ = n.Stop() })
 		nw.Nodes = append(nw.Nodes, n)
 	}
 	nw.WaitHeight(1)
