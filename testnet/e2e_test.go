@@ -448,7 +448,7 @@ func findStored(t *testing.T, chainID string, nodes []*harness.Node, acks []harn
 		h, _, _ := a.LastCommit()
 		view, err := a.StateAt(h)
 		if err != nil {
-			a.Close()
+			closeApp(t, a)
 			t.Fatalf("%s: state at %d: %v", n.ID, h, err)
 		}
 		for i, ak := range acks {
@@ -468,7 +468,7 @@ func findStored(t *testing.T, chainID string, nodes []*harness.Node, acks []harn
 				}
 			}
 		}
-		a.Close()
+		closeApp(t, a)
 	}
 	found := 0
 	for _, m := range missing {

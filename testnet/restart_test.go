@@ -121,7 +121,7 @@ func TestKillRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nodeApp.Close()
+	defer closeApp(t, nodeApp)
 	info, _ := nodeApp.Info(ctx, &abcitypes.RequestInfo{})
 	if want := replay.Hashes[info.LastBlockHeight]; string(info.LastBlockAppHash) != string(want) {
 		t.Fatalf("node state at %d: %X, replay %X", info.LastBlockHeight, info.LastBlockAppHash, want)
@@ -172,4 +172,12 @@ func anchorOnce(c *rpchttp.HTTP, agency *identity.Identity, ds []byte) (ack, boo
 		return ack{}, false
 	}
 	return ack{digests: ds, loc: ledger.Locator{Height: r.GetBatch().Height, TxIndex: r.GetBatch().TxIndex}}, true
+}
+
+// closeApp closes an application state opened by the test.
+func closeApp(t *testing.T, a *abci.Application) {
+	t.Helper()
+	if err := a.Close(); err != nil {
+		t.Errorf("close the application state: %v", err)
+	}
 }

@@ -169,7 +169,7 @@ func FreePortBlock(t testing.TB, n int) int {
 			ls = append(ls, l)
 		}
 		for _, l := range ls {
-			l.Close()
+			_ = l.Close()
 		}
 		if ok {
 			return base
