@@ -105,14 +105,26 @@ func TestKillRestart(t *testing.T) {
 			t.Fatalf("after kill %d: %v", i+1, err)
 		}
 	}
-	time.Sleep(time.Second)
+	// The load goes on until it has landed minAcks batches: between kills
+	// a busy machine may have acknowledged fewer.
+	const minAcks = 5
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acks)
+		mu.Unlock()
+		if n >= minAcks || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	close(stop)
 	<-loadDone
 	p.Stop()
 
 	mu.Lock()
 	defer mu.Unlock()
-	if len(acks) < 5 {
+	if len(acks) < minAcks {
 		t.Fatalf("only %d batches acknowledged", len(acks))
 	}
 	// The node's own state, reopened, against a replay that was never killed.
