@@ -335,7 +335,7 @@ func (n *Node) DialTLS(t testing.TB, cfg *tls.Config, opts ...grpc.DialOption) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cc.Close() })
+	t.Cleanup(func() { _ = cc.Close() })
 	return cc
 }
 
