@@ -18,7 +18,12 @@ grpcurl=$tools/grpcurl
 if [ ! -x "$grpcurl" ]; then
   echo "installing grpcurl $version into $tools"
   mkdir -p "$tools"
-  (cd "$(mktemp -d)" && GOBIN=$tools GOFLAGS=-mod=mod go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$version")
+  # Built aside and renamed into place: a run beside this one never sees,
+  # nor runs, a half-written binary.
+  tmp=$(mktemp -d "$tools/.install.XXXXXX")
+  (cd "$tmp" && GOBIN=$tmp GOFLAGS=-mod=mod go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$version")
+  mv -f "$tmp/grpcurl" "$grpcurl"
+  rm -rf "$tmp"
 fi
 
 work=$(mktemp -d)
@@ -29,22 +34,51 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Free ports outside the ephemeral range, so that nothing else holds them.
-base=$(( 21000 + (RANDOM % 400) * 10 ))
-gw=$((base + 2))
 go build -o "$work/notaryd" ./cmd/notaryd
-"$work/notaryd" dev --home "$work/home" --p2p-port "$base" --rpc-port $((base + 1)) \
-  --gateway-port "$gw" --metrics-port $((base + 3)) > "$work/node.log" 2>&1 &
-pid=$!
 
-addr=127.0.0.1:$gw
-ca=$work/home/tls/ca.crt
-agency=$work/home/identities/dev-agency
-for _ in $(seq 1 120); do
-  if [ -f "$ca" ] && "$grpcurl" -cacert "$ca" -max-time 2 "$addr" list > /dev/null 2>&1; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then echo "the dev node exited:"; cat "$work/node.log"; exit 1; fi
-  sleep 0.5
+# listening PORT: something accepts connections on 127.0.0.1:PORT.
+listening() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
+
+# The dev node gets four ports outside the kernel's ephemeral range, so that
+# no outgoing connection holds one; a block where something listens is
+# passed over, and a block the node cannot bind (a test beside this one
+# holds a port of it) is replaced by another, in a fresh home. The node
+# answers within NODE_WAIT seconds (default 300), however busy the machine.
+wait_s=${NODE_WAIT:-300}
+started=""
+for attempt in 1 2 3 4 5; do
+  base=$(( 21000 + (RANDOM % 400) * 10 ))
+  if listening "$base" || listening $((base + 1)) || listening $((base + 2)) || listening $((base + 3)); then
+    continue
+  fi
+  home=$work/home$attempt
+  "$work/notaryd" dev --home "$home" --p2p-port "$base" --rpc-port $((base + 1)) \
+    --gateway-port $((base + 2)) --metrics-port $((base + 3)) > "$work/node.log" 2>&1 &
+  pid=$!
+  addr=127.0.0.1:$((base + 2))
+  ca=$home/tls/ca.crt
+  agency=$home/identities/dev-agency
+  deadline=$((SECONDS + wait_s))
+  while [ $SECONDS -lt $deadline ]; do
+    if [ -f "$ca" ] && "$grpcurl" -cacert "$ca" -max-time 5 "$addr" list > /dev/null 2>&1; then
+      started=1
+      break
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  [ -z "$started" ] || break
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "the dev node does not answer after $wait_s s:"; tail -20 "$work/node.log"; exit 1
+  fi
+  wait "$pid" 2>/dev/null || true
+  pid=""
+  if ! grep -q 'address already in use' "$work/node.log"; then
+    echo "the dev node exited:"; cat "$work/node.log"; exit 1
+  fi
+  echo "ports $base-$((base + 3)) taken; another block"
 done
+if [ -z "$started" ]; then echo "no free block of ports for the dev node"; exit 1; fi
 
 fail() { echo "FAIL: $*"; echo "--- node log (tail)"; tail -20 "$work/node.log"; exit 1; }
 

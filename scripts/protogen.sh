@@ -15,7 +15,13 @@ mkdir -p "$tools"
 install() { # binary, package@version
   if [ ! -x "$tools/$1" ]; then
     echo "installing $2" >&2
-    GOBIN="$tools" GOFLAGS=-mod=mod go install "$2"
+    # Built aside and renamed into place: a run beside this one never
+    # sees, nor runs, a half-written binary.
+    local tmp
+    tmp=$(mktemp -d "$tools/.install.XXXXXX")
+    GOBIN="$tmp" GOFLAGS=-mod=mod go install "$2"
+    mv -f "$tmp/$1" "$tools/$1"
+    rm -rf "$tmp"
   fi
 }
 install buf github.com/bufbuild/buf/cmd/buf@$BUF_VERSION

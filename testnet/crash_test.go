@@ -197,7 +197,7 @@ func TestCrashSweep(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reopen the node's state: %v", err)
 	}
-	defer nodeApp.Close()
+	defer closeApp(t, nodeApp)
 	last, _, _ := nodeApp.LastCommit()
 	if last < replay.Height-1 || last > replay.Height {
 		t.Fatalf("node state at height %d, block store at %d", last, replay.Height)

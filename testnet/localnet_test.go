@@ -116,7 +116,9 @@ func TestLocalnetScript(t *testing.T) {
 	base := harness.FreePortBlock(t, 40)
 	localnet(t, "init", dir, "--base-port", strconv.Itoa(base), "--block-interval", "300ms")
 	t.Cleanup(func() {
-		exec.Command("bash", "../scripts/localnet.sh", "stop", dir).Run()
+		if out, err := exec.Command("bash", "../scripts/localnet.sh", "stop", dir).CombinedOutput(); err != nil {
+			t.Errorf("localnet.sh stop: %v\n%s", err, out)
+		}
 		if t.Failed() {
 			for _, n := range []string{"hacienda", "interior", "sanidad", "trabajo"} {
 				b, _ := os.ReadFile(filepath.Join(dir, n, "notaryd.log"))

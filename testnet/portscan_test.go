@@ -132,7 +132,7 @@ func portScan(t *testing.T, host, ext string) {
 		for p := base; p < base+10*nodes; p++ {
 			c, err := net.DialTimeout("tcp", net.JoinHostPort(ext, strconv.Itoa(p)), time.Second)
 			if err == nil {
-				c.Close()
+				_ = c.Close()
 				open = append(open, strconv.Itoa(p))
 			}
 		}

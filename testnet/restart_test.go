@@ -105,14 +105,26 @@ func TestKillRestart(t *testing.T) {
 			t.Fatalf("after kill %d: %v", i+1, err)
 		}
 	}
-	time.Sleep(time.Second)
+	// The load goes on until it has landed minAcks batches: between kills
+	// a busy machine may have acknowledged fewer.
+	const minAcks = 5
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acks)
+		mu.Unlock()
+		if n >= minAcks || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	close(stop)
 	<-loadDone
 	p.Stop()
 
 	mu.Lock()
 	defer mu.Unlock()
-	if len(acks) < 5 {
+	if len(acks) < minAcks {
 		t.Fatalf("only %d batches acknowledged", len(acks))
 	}
 	// The node's own state, reopened, against a replay that was never killed.
@@ -121,7 +133,7 @@ func TestKillRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nodeApp.Close()
+	defer closeApp(t, nodeApp)
 	info, _ := nodeApp.Info(ctx, &abcitypes.RequestInfo{})
 	if want := replay.Hashes[info.LastBlockHeight]; string(info.LastBlockAppHash) != string(want) {
 		t.Fatalf("node state at %d: %X, replay %X", info.LastBlockHeight, info.LastBlockAppHash, want)
@@ -172,4 +184,12 @@ func anchorOnce(c *rpchttp.HTTP, agency *identity.Identity, ds []byte) (ack, boo
 		return ack{}, false
 	}
 	return ack{digests: ds, loc: ledger.Locator{Height: r.GetBatch().Height, TxIndex: r.GetBatch().TxIndex}}, true
+}
+
+// closeApp closes an application state opened by the test.
+func closeApp(t *testing.T, a *abci.Application) {
+	t.Helper()
+	if err := a.Close(); err != nil {
+		t.Errorf("close the application state: %v", err)
+	}
 }

@@ -3,10 +3,15 @@ package apptest
 import (
 	"bytes"
 	"crypto/tls"
+	"errors"
+	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,27 +93,68 @@ type Node struct {
 	log *logBuffer
 }
 
-// FreePorts returns n distinct free TCP ports on 127.0.0.1.
+// FreePorts returns n distinct free TCP ports on 127.0.0.1, outside the
+// kernel's ephemeral port range (PortSpan): a port in that range can be
+// taken, between this call and the listen of whoever uses it, by any
+// outgoing connection or any listener on port 0 of the machine. A port is
+// free if it can be listened on; the listeners are held until all n are
+// found.
 func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
+	lo, hi := PortSpan()
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
 	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for try := 0; len(ports) < n; try++ {
+		if try == 100*n {
+			t.Fatalf("apptest: %d free ports not found in %d..%d", n, lo, hi-1)
+		}
+		p := lo + r.IntN(hi-lo)
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
 		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
+		ports = append(ports, p)
 	}
 	return ports
 }
 
+// PortSpan returns the ports [lo, hi) that FreePorts picks from: the larger
+// of the spans below and above the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range, Linux's default 32768..60999),
+// from 10000 up to 65535; 20000..32768 if the range cannot be read.
+func PortSpan() (lo, hi int) {
+	lo, hi = 20000, 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return lo, hi
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return lo, hi
+	}
+	el, err1 := strconv.Atoi(f[0])
+	eh, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil || el > eh {
+		return lo, hi
+	}
+	below, above := max(0, el-10000), max(0, 65535-(eh+1))
+	if below >= above {
+		return 10000, max(10000, el)
+	}
+	return eh + 1, 65535
+}
+
 // Start generates a single-validator network in a temporary directory,
 // starts its node with the gateway and waits for the first committed block.
+// A node that cannot listen on a port of FreePorts (another process took it
+// meanwhile) is started again, on other ports in a new directory.
 func Start(t testing.TB, opts Options) *Node {
 	t.Helper()
 	if opts.TimeoutCommit == 0 {
@@ -117,6 +163,30 @@ func Start(t testing.TB, opts Options) *Node {
 	if opts.Ministry.ID == "" {
 		opts.Ministry = app.MinistrySpec{ID: MinistryID, Name: "Ministerio de Pruebas", Power: 10}
 	}
+	const attempts = 5
+	for i := 1; ; i++ {
+		n, err := start(t, opts)
+		if err == nil {
+			n.WaitHeight(t, 1)
+			return n
+		}
+		if i == attempts || !addrInUse(err) {
+			t.Fatalf("apptest: start: %v", err)
+		}
+		t.Logf("apptest: start: %v; again on other ports", err)
+	}
+}
+
+// addrInUse reports whether err is a listen on a port already taken
+// (CometBFT's RPC server reports it as text only).
+func addrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
+}
+
+// start generates the network and starts its node; an error is the node's
+// failure to start.
+func start(t testing.TB, opts Options) (*Node, error) {
+	t.Helper()
 	home := filepath.Join(t.TempDir(), "node")
 	ports := FreePorts(t, 4)
 	agencies := opts.Agencies
@@ -172,7 +242,7 @@ func Start(t testing.TB, opts Options) *Node {
 	}
 	n.Node = an
 	if err := an.Start(); err != nil {
-		t.Fatalf("apptest: start: %v", err)
+		return nil, err
 	}
 	t.Cleanup(func() {
 		if err := an.Stop(); err != nil {
@@ -185,8 +255,7 @@ func Start(t testing.TB, opts Options) *Node {
 	if n.Gateway != nil {
 		n.Addr = n.Gateway.Addr()
 	}
-	n.WaitHeight(t, 1)
-	return n
+	return n, nil
 }
 
 func tail(s string, n int) string {

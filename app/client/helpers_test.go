@@ -86,7 +86,7 @@ func newProxy(t testing.TB, target string) *proxy {
 		t.Fatal(err)
 	}
 	p := &proxy{l: l, target: target}
-	t.Cleanup(func() { l.Close(); p.cut() })
+	t.Cleanup(func() { _ = l.Close(); p.cut() })
 	go p.serve()
 	return p
 }
@@ -101,14 +101,14 @@ func (p *proxy) serve() {
 		}
 		out, err := net.Dial("tcp", p.target)
 		if err != nil {
-			in.Close()
+			_ = in.Close()
 			continue
 		}
 		p.mu.Lock()
 		p.conns = append(p.conns, in, out)
 		p.mu.Unlock()
-		go func() { io.Copy(out, in); out.Close() }()
-		go func() { io.Copy(in, out); in.Close() }()
+		go func() { _, _ = io.Copy(out, in); _ = out.Close() }()
+		go func() { _, _ = io.Copy(in, out); _ = in.Close() }()
 	}
 }
 
@@ -117,7 +117,7 @@ func (p *proxy) cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range p.conns {
-		c.Close()
+		_ = c.Close()
 	}
 	p.conns = nil
 }

@@ -34,8 +34,7 @@ func run(t *testing.T, args ...string) result {
 	t.Helper()
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "NOTARY_") && k != "NOTARY_HOME" {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
+			unsetenv(t, k)
 		}
 	}
 	root := newRootCmd()
@@ -45,6 +44,15 @@ func run(t *testing.T, args ...string) result {
 	root.SetArgs(args)
 	code := cli.ExecuteTo(root, &errb)
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// unsetenv removes k from the environment until the test ends.
+func unsetenv(t *testing.T, k string) {
+	t.Helper()
+	t.Setenv(k, "") // restores the value at the end
+	if err := os.Unsetenv(k); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Names of the test chain and its participants.

@@ -41,7 +41,7 @@ func (e *env) verifyReceipt(t *testing.T, doc, receipt string) *verify.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	res, err := verify.Verify(verify.Input{Receipt: rb, Trust: trust, Document: f})
 	if err != nil {
 		t.Fatal(err)
@@ -349,8 +349,7 @@ func TestUnreachableAndDefaultIdentity(t *testing.T) {
 
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	t.Setenv("NOTARY_HOME", "")
-	os.Unsetenv("NOTARY_HOME")
+	unsetenv(t, "NOTARY_HOME")
 	r = run(t, "status").want(t, cli.ExitUsage)
 	if !strings.Contains(r.stderr, filepath.Join(home, ".notary-dev", "identities", "dev-agency")) {
 		t.Fatalf("no dev agency: %q", r.stderr)
@@ -364,7 +363,9 @@ func TestUnreachableAndDefaultIdentity(t *testing.T) {
 	// NOTARY_HOME, as notaryd's --home, moves the default.
 	other := t.TempDir()
 	copyDir(t, e.n.Agency, filepath.Join(other, "identities", "dev-agency"))
-	os.RemoveAll(filepath.Join(home, ".notary-dev"))
+	if err := os.RemoveAll(filepath.Join(home, ".notary-dev")); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("NOTARY_HOME", other)
 	run(t, "get", doc).want(t, cli.ExitOK)
 }

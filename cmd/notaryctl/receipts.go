@@ -78,7 +78,7 @@ func writeReceipt(path string, r *notaryv1.Receipt) error {
 		werr = os.Rename(tmp, path)
 	}
 	if werr != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp) // the error returned is werr's
 		return fmt.Errorf("receipt %s: %w", path, werr)
 	}
 	return nil

@@ -24,7 +24,7 @@ func rpcHeight(port int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var st struct {
 		Result struct {
 			SyncInfo struct {

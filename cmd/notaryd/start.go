@@ -44,7 +44,7 @@ func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error
 	}
 	if started != nil {
 		if err := started(n); err != nil {
-			n.Stop()
+			_ = n.Stop() // the error returned is started's
 			return err
 		}
 	}

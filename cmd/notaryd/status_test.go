@@ -99,7 +99,7 @@ func freePortBlock(t *testing.T, n int) int {
 			ls = append(ls, l)
 		}
 		for _, l := range ls {
-			l.Close()
+			_ = l.Close()
 		}
 		if ok {
 			return base

@@ -142,7 +142,7 @@ func (f *nodeFlags) connect(cmd *cobra.Command) (id *identity.Identity, s *sessi
 		return nil, nil, nil, nil, err
 	}
 	ctx, cancel := f.withTimeout(cmd)
-	return id, s, ctx, func() { cancel(); s.Close() }, nil
+	return id, s, ctx, func() { cancel(); _ = s.Close() }, nil
 }
 
 // nodeError turns a gateway error into an exit error: 4 if the node could

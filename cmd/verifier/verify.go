@@ -53,7 +53,7 @@ func readFile(what, path string) ([]byte, error) {
 	if err != nil {
 		return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("%s: %w", what, err))
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	// One byte more than the limit, so that decoding sees an oversize file.
 	b, err := io.ReadAll(io.LimitReader(f, verify.MaxFileSize+1))
 	if err != nil {
@@ -115,7 +115,7 @@ receipt), 2 usage error or unreadable file.`,
 			if err != nil {
 				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("document: %w", err))
 			}
-			defer doc.Close()
+			defer func() { _ = doc.Close() }() // read only
 			res, err := verify.Verify(verify.Input{Receipt: receipt, Trust: trust, Document: doc})
 			if err != nil {
 				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("document %s: %w", args[0], err))

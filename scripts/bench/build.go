@@ -72,7 +72,7 @@ func buildAll(ctx context.Context, o options, root, work string) (*binaries, err
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(tmp)
+			defer func() { _ = os.RemoveAll(tmp) }()
 			return goCmd(ctx, tmp, []string{"GOBIN=" + tessDir, "GOFLAGS=-mod=mod", "GO111MODULE=on"}, "install",
 				"github.com/transparency-dev/tessera/cmd/conformance/posix@"+tesseraVersion,
 				"github.com/transparency-dev/tessera/internal/hammer@"+tesseraVersion)

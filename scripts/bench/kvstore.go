@@ -262,7 +262,7 @@ func kvSend(ctx context.Context, hc *http.Client, url string, body []byte) (ok, 
 	if err != nil {
 		return 0, 0, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return 0, 0, err
@@ -296,7 +296,7 @@ func kvGet(ctx context.Context, hc *http.Client, url string, into any) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	return json.NewDecoder(resp.Body).Decode(into)
 }
 

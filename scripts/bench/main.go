@@ -232,7 +232,9 @@ func run(ctx context.Context, o options) (err error) {
 		rep.Limits = measureLimits(d)
 	}
 	rep.finish(time.Since(started))
-	rep.print(os.Stdout)
+	if err := rep.print(os.Stdout); err != nil {
+		return err
+	}
 	if o.jsonOut != "" {
 		if err := rep.writeJSON(o.jsonOut); err != nil {
 			return err

@@ -407,7 +407,7 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 		if err != nil {
 			return nil, err
 		}
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		clients = append(clients, &agencyClient{idx: i, id: id, node: node.ID, gw: gatewayv1.NewGatewayClient(conn), conn: conn, batch: o.batch, window: o.inFlight})
 	}
 	for i, n := range man.Nodes {
@@ -665,7 +665,7 @@ func fetchProfile(ctx context.Context, addr string, secs int, path string) error
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("pprof: %s", resp.Status)
 	}

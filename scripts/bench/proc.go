@@ -44,13 +44,13 @@ func (p *procs) start(name string, cmd *exec.Cmd, logPath string) (*proc, error)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	pr := &proc{name: name, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		pr.err = cmd.Wait()
-		f.Close()
+		_ = f.Close()
 		close(pr.done)
 	}()
 	p.mu.Lock()
@@ -218,7 +218,7 @@ func rssMiB(pid int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
@@ -310,7 +310,7 @@ func freeBase(start, span int) (int, error) {
 				ok = false
 				break
 			}
-			l.Close()
+			_ = l.Close()
 		}
 		if ok {
 			return base, nil

@@ -256,7 +256,8 @@ func (r *report) finish(elapsed time.Duration) {
 	}
 }
 
-func (r *report) print(w io.Writer) {
+// print writes the report as text tables.
+func (r *report) print(w io.Writer) error {
 	mode := "full"
 	if r.Quick {
 		mode = "quick"
@@ -337,15 +338,18 @@ func (r *report) print(w io.Writer) {
 	if ra.OursOverHashCeiling > 0 {
 		row("ratio ours / hashing ceiling", fmt.Sprintf("%.1f%%", 100*ra.OursOverHashCeiling), "")
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	if len(r.Targets) > 0 {
 		fmt.Fprintln(w, "\ntargets:")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, t := range r.Targets {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Name, t.Measured, t.Met)
 		}
-		tw.Flush()
+		return tw.Flush()
 	}
+	return nil
 }
 
 func (r *report) writeJSON(path string) error {

@@ -86,7 +86,7 @@ func runTessera(ctx context.Context, o options, bins *binaries, dir string, ps *
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("GET /checkpoint: %s", resp.Status)
 		}

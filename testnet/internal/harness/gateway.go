@@ -83,7 +83,7 @@ func (n *Net) closeGateways() {
 	n.gw.mu.Lock()
 	defer n.gw.mu.Unlock()
 	for _, c := range n.gw.conns {
-		c.Close()
+		_ = c.Close()
 	}
 	n.gw.conns = nil
 }

@@ -132,13 +132,13 @@ func (p *Proc) Start() {
 	cmd.Env = append(os.Environ(), p.Env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
-		f.Close()
+		_ = f.Close()
 		p.t.Fatal(err)
 	}
 	done := make(chan struct{})
 	go func() {
 		err := cmd.Wait()
-		f.Close()
+		_ = f.Close()
 		p.mu.Lock()
 		p.exit = err
 		p.mu.Unlock()
@@ -297,7 +297,7 @@ func BlockStore(home string) (*store.BlockStore, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return store.NewBlockStore(db), func() { db.Close() }, nil
+	return store.NewBlockStore(db), func() { _ = db.Close() }, nil
 }
 
 // ReplayResult is what an independent replay of a node's blocks computed.
@@ -360,7 +360,11 @@ func Replay(t testing.TB, home, dir string) *ReplayResult {
 		}
 		res.Height = h
 	}
-	t.Cleanup(func() { app.Close() })
+	t.Cleanup(func() {
+		if err := app.Close(); err != nil {
+			t.Errorf("close the replayed state: %v", err)
+		}
+	})
 	return res
 }
 
