@@ -75,19 +75,16 @@ func FuzzGatewayRequests(f *testing.F) {
 	gw := n.Client(f, n.Agency)
 	ag := &signer{id: n.Identity(f, n.Agency)}
 	ds := digestsOf("fuzz-gateway", 3)
-	var anchoredAt int64
 	for i := 0; i < 2; i++ {
-		r, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, digestsOf("fuzz-gateway/"+string(rune('a'+i)), 3)))})
-		if err != nil {
+		if _, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, digestsOf("fuzz-gateway/"+string(rune('a'+i)), 3)))}); err != nil {
 			f.Fatal(err)
 		}
-		anchoredAt = r.Height
 	}
 	r, err := gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, ds))})
 	if err != nil {
 		f.Fatal(err)
 	}
-	anchoredAt = r.Height
+	anchoredAt := r.Height
 	page, err := gw.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageSize: 1})
 	if err != nil {
 		f.Fatal(err)

@@ -497,7 +497,7 @@ type panicky struct{}
 
 func (panicky) GetReceipt(context.Context, *notaryv1.GetReceiptRequest) (*notaryv1.GetReceiptResponse, error) {
 	var m map[string]int
-	m["boom"] = 1 // nil map write: a real runtime panic
+	m["boom"] = 1 //nolint:staticcheck // a nil map write on purpose: a real runtime panic
 	return nil, nil
 }
 
