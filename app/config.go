@@ -57,17 +57,43 @@ type GatewayConfig struct {
 	MaxSendMsgBytes int `toml:"max_send_msg_bytes"`
 	// MaxDigestsPerRequest bounds the digests of one transaction or request.
 	MaxDigestsPerRequest int `toml:"max_digests_per_request"`
-	// RatePerSecond and RateBurst limit each client identity (a certificate's
-	// subject, or the peer address without one); 0 disables the limit.
+	// RatePerSecond and RateBurst limit each caller: a member of the
+	// consortium the chain lists (an active agency or ministry named by the
+	// verified client certificate) has its own token bucket, which no other
+	// traffic touches; any other caller shares one with its address (an IPv4
+	// address, an IPv6 /64). 0 disables the limit.
 	RatePerSecond float64 `toml:"rate_per_second"`
 	RateBurst     int     `toml:"rate_burst"`
+	// RateTableSize bounds the addresses whose token buckets are kept: a new
+	// address replaces the one used least recently (which starts with a
+	// full bucket if it comes back); a caller is never refused because the
+	// table is full.
+	RateTableSize int `toml:"rate_table_size"`
 	// MaxConcurrentStreams bounds streams per connection.
 	MaxConcurrentStreams uint32 `toml:"max_concurrent_streams"`
-	// MaxConnections bounds open connections; more are refused.
+	// MaxConnections bounds the authenticated connections: those whose
+	// verified client certificate names a member the chain lists, or that
+	// carried a request signed by a registered citizen. Only they use this
+	// capacity; once it is full, further ones count as unauthenticated.
 	MaxConnections int `toml:"max_connections"`
+	// MaxUnauthenticatedConnections bounds the other connections, including
+	// every connection until its TLS handshake completes. When it is full, a
+	// new connection closes the oldest unauthenticated one: a flood of
+	// connections churns itself and never keeps a new client out.
+	MaxUnauthenticatedConnections int `toml:"max_unauthenticated_connections"`
+	// MaxConnectionsPerAddress bounds the unauthenticated connections from
+	// one address (an IPv4 address, an IPv6 /64); a connection over it is
+	// closed at once.
+	MaxConnectionsPerAddress int `toml:"max_connections_per_address"`
+	// TLSHandshakeTimeout bounds a connection's TLS handshake, and then its
+	// HTTP/2 preface; a connection that takes longer is closed.
+	TLSHandshakeTimeout Duration `toml:"tls_handshake_timeout"`
+	// UnauthenticatedIdleTimeout closes an unauthenticated connection that
+	// has no request in progress for longer.
+	UnauthenticatedIdleTimeout Duration `toml:"unauthenticated_idle_timeout"`
 	// KeepaliveMinTime: clients pinging more often are disconnected.
 	KeepaliveMinTime Duration `toml:"keepalive_min_time"`
-	// IdleTimeout closes connections idle for longer.
+	// IdleTimeout closes authenticated connections idle for longer.
 	IdleTimeout Duration `toml:"idle_timeout"`
 	// SubmitTimeout bounds the wait for a transaction to be committed.
 	SubmitTimeout Duration `toml:"submit_timeout"`
@@ -130,12 +156,18 @@ func DefaultAppConfig() *AppConfig {
 			MaxDigestsPerRequest: 10_000,
 			RatePerSecond:        200,
 			RateBurst:            400,
+			RateTableSize:        65_536,
 			MaxConcurrentStreams: 64,
 			MaxConnections:       1000,
 			KeepaliveMinTime:     Duration{10 * time.Second},
 			IdleTimeout:          Duration{5 * time.Minute},
 			SubmitTimeout:        Duration{30 * time.Second},
 			MaxInFlight:          256,
+
+			MaxUnauthenticatedConnections: 512,
+			MaxConnectionsPerAddress:      16,
+			TLSHandshakeTimeout:           Duration{5 * time.Second},
+			UnauthenticatedIdleTimeout:    Duration{20 * time.Second},
 		},
 		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true},
 	}
@@ -157,8 +189,18 @@ func (c *AppConfig) ValidateBasic() error {
 		return errors.New("gateway.rate_burst must be positive when rate_per_second is set")
 	case g.MaxConcurrentStreams < 1:
 		return errors.New("gateway.max_concurrent_streams must be positive")
+	case g.RatePerSecond > 0 && g.RateTableSize < 1:
+		return errors.New("gateway.rate_table_size must be positive when rate_per_second is set")
 	case g.MaxConnections < 1:
 		return errors.New("gateway.max_connections must be positive")
+	case g.MaxUnauthenticatedConnections < 1:
+		return errors.New("gateway.max_unauthenticated_connections must be positive")
+	case g.MaxConnectionsPerAddress < 1:
+		return errors.New("gateway.max_connections_per_address must be positive")
+	case g.TLSHandshakeTimeout.Duration <= 0:
+		return errors.New("gateway.tls_handshake_timeout must be positive")
+	case g.UnauthenticatedIdleTimeout.Duration <= 0:
+		return errors.New("gateway.unauthenticated_idle_timeout must be positive")
 	case g.SubmitTimeout.Duration <= 0:
 		return errors.New("gateway.submit_timeout must be positive")
 	case g.MaxInFlight < 1:

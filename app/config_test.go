@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 )
@@ -95,4 +96,38 @@ func loadWithSetting(t *testing.T, saved, setting string) (*Config, error) {
 		t.Fatal(err)
 	}
 	return LoadConfig(home)
+}
+
+// TestValidateGatewayLimits: each connection and rate-table limit must be
+// positive; the error names the setting.
+func TestValidateGatewayLimits(t *testing.T) {
+	cases := []struct {
+		setting string
+		set     func(*GatewayConfig)
+	}{
+		{"gateway.max_connections", func(g *GatewayConfig) { g.MaxConnections = 0 }},
+		{"gateway.max_unauthenticated_connections", func(g *GatewayConfig) { g.MaxUnauthenticatedConnections = 0 }},
+		{"gateway.max_connections_per_address", func(g *GatewayConfig) { g.MaxConnectionsPerAddress = -1 }},
+		{"gateway.tls_handshake_timeout", func(g *GatewayConfig) { g.TLSHandshakeTimeout = Duration{} }},
+		{"gateway.unauthenticated_idle_timeout", func(g *GatewayConfig) { g.UnauthenticatedIdleTimeout = Duration{-time.Second} }},
+		{"gateway.rate_table_size", func(g *GatewayConfig) { g.RateTableSize = 0 }},
+	}
+	if err := DefaultAppConfig().ValidateBasic(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.setting, func(t *testing.T) {
+			c := DefaultAppConfig()
+			tc.set(&c.Gateway)
+			if err := c.ValidateBasic(); err == nil || !strings.Contains(err.Error(), tc.setting) {
+				t.Fatalf("ValidateBasic = %v, want an error naming %s", err, tc.setting)
+			}
+		})
+	}
+	// Without a rate limit the table size does not matter.
+	c := DefaultAppConfig()
+	c.Gateway.RatePerSecond, c.Gateway.RateTableSize = 0, 0
+	if err := c.ValidateBasic(); err != nil {
+		t.Fatal(err)
+	}
 }

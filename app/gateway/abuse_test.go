@@ -25,16 +25,18 @@ import (
 
 // The abuse tests run a real node with the gateway over mutual TLS and
 // attack it from the same process: a flooding agency against the
-// per-identity rate limit, thousands of idle TCP connections against
-// max_connections, and a flood of streams and stream messages. Each checks
-// that the abuse is shed with ResourceExhausted, that another agency is
-// served meanwhile within bounds (its p50 and p99 latency are logged), and
-// that blocks keep coming at the configured interval. A handler panic is
-// covered by TestReceiptHookAndRecovery.
+// per-identity rate limit, thousands of idle TCP connections against the
+// connection limits, and a flood of streams and stream messages. Each
+// checks that the abuse is shed, that another agency is served meanwhile
+// within bounds (its p50 and p99 latency are logged, and compared with a
+// baseline taken in the same test: the machine may be busy), and that
+// blocks keep coming at the configured interval. A handler panic is
+// covered by TestReceiptHookAndRecovery; attacks from many addresses and
+// without a certificate by hostile_test.go.
 //
 // NOTARY_ABUSE_HEAVY=1 runs the heavy variants: 10,000 idle connections
 // (or as many as the file descriptor limit allows) against the default
-// max_connections of 1000, and longer floods.
+// limits, and longer floods.
 
 // heavyAbuse reports whether the heavy variants were asked for.
 func heavyAbuse() bool { return os.Getenv("NOTARY_ABUSE_HEAVY") != "" }
@@ -120,17 +122,18 @@ func meanBlockInterval(t *testing.T, n *apptest.Node, from, to int64) time.Durat
 func checkBlocks(t *testing.T, what string, before, during time.Duration) {
 	t.Helper()
 	t.Logf("%s: block interval %v before, %v during", what, before.Round(time.Millisecond), during.Round(time.Millisecond))
-	if during > 2*before+150*time.Millisecond {
+	if during > 3*before+250*time.Millisecond {
 		t.Errorf("%s slowed block production: mean interval %v before, %v during", what, before, during)
 	}
 }
 
 // checkLatency fails the test if the agency that is not abusing anything
-// waited too long.
-func checkLatency(t *testing.T, what string, l *latencies) {
+// waited much longer during the abuse than before it. The bounds are
+// generous: two shared cores run the attack and the node.
+func checkLatency(t *testing.T, what string, base, l *latencies) {
 	t.Helper()
-	if p99 := l.pct(99); p99 > 300*time.Millisecond {
-		t.Errorf("%s: the agency connected before waited up to %v (p99)", what, p99)
+	if p99, bound := l.pct(99), max(500*time.Millisecond, 10*base.pct(99)); p99 > bound {
+		t.Errorf("%s: the agency connected before waited up to %v (p99), %v before the abuse", what, p99, base.pct(99))
 	}
 }
 
@@ -223,6 +226,10 @@ func TestAbuseRateLimit(t *testing.T) {
 					ok.Add(1)
 				case status.Code(err) == codes.ResourceExhausted && strings.Contains(status.Convert(err).Message(), "rate_per_second"):
 					limited.Add(1)
+					if msg := status.Convert(err).Message(); !strings.Contains(msg, `exceeded for agency "`+apptest.AgencyID+`"; retry in `) {
+						other.Add(1)
+						otherErr.Store(fmt.Errorf("the refusal does not name the agency: %q", msg))
+					}
 				default:
 					other.Add(1)
 					otherErr.Store(err)
@@ -283,8 +290,9 @@ func raiseFileLimit(t *testing.T) uint64 {
 }
 
 // dialIdle opens up to n plain TCP connections to addr that never send a
-// byte, with a few dialers at once, and returns them.
-func dialIdle(addr string, n int) ([]net.Conn, error) {
+// byte, perAddr of them from each loopback address hostileAddr(first),
+// hostileAddr(first+1), ..., with a few dialers at once, and returns them.
+func dialIdle(addr string, n, perAddr, first int) ([]net.Conn, error) {
 	conns := make([]net.Conn, n)
 	var next atomic.Int64
 	var firstErr atomic.Value
@@ -298,7 +306,8 @@ func dialIdle(addr string, n int) ([]net.Conn, error) {
 				if i >= n {
 					return
 				}
-				c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: hostileAddr(first + i/perAddr)}, Timeout: 10 * time.Second}
+				c, err := d.Dial("tcp", addr)
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
@@ -320,27 +329,50 @@ func dialIdle(addr string, n int) ([]net.Conn, error) {
 	return out, nil
 }
 
-// TestAbuseConnections holds thousands of idle TCP connections on the
-// gateway (1000 against max_connections 200; 10,000 against the default
-// 1000 with NOTARY_ABUSE_HEAVY, as far as the file descriptor limit
-// allows), then floods it with streams (more than max_concurrent_streams per
-// connection, each sending garbage at 100 messages per second). Throughout: open
-// connections never exceed max_connections, a new connection over the limit
-// is answered ResourceExhausted naming the limit, an agency connected
-// before keeps being served, blocks keep their interval, and the gateway
-// accepts new connections again once the idle ones are gone. Stream
-// messages beyond the agency's rate limit are answered ResourceExhausted on
-// the stream.
+// closedByGateway counts the connections of conns the gateway closed by
+// deadline.
+func closedByGateway(conns []net.Conn, deadline time.Time) int {
+	var closed atomic.Int64
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.SetReadDeadline(deadline)
+			if _, err := c.Read(make([]byte, 1)); err != nil && !os.IsTimeout(err) {
+				closed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(closed.Load())
+}
+
+// TestAbuseConnections holds a thousand idle TCP connections on the
+// gateway, from 125 loopback addresses (10,000 from 1,250 with
+// NOTARY_ABUSE_HEAVY, as far as the file descriptor limit allows), against
+// max_unauthenticated_connections of 200 (the default with
+// NOTARY_ABUSE_HEAVY), and 40 from a single address, then floods it with
+// streams (more than max_concurrent_streams per connection, each sending
+// garbage at 100 messages per second). Throughout: the gateway holds at most
+// max_connections_per_address connections of one address and
+// max_unauthenticated_connections in all, closing the oldest to admit new
+// ones; new clients, an agency and a caller without a certificate, get in
+// at once; an agency connected before keeps being served; blocks keep their
+// interval; the idle connections are gone after the handshake deadline.
+// Stream messages beyond the agency's rate limit are answered
+// ResourceExhausted on the stream.
 func TestAbuseConnections(t *testing.T) {
-	idle, maxConns := 1000, 200
+	idle, maxUnauth := 1000, 200
 	streamFlood := 2 * time.Second
 	if heavyAbuse() {
-		idle, maxConns, streamFlood = 10_000, app.DefaultAppConfig().Gateway.MaxConnections, 10*time.Second
+		idle, maxUnauth, streamFlood = 10_000, app.DefaultAppConfig().Gateway.MaxUnauthenticatedConnections, 10*time.Second
 	}
-	// Both ends of every connection are in this process, and the gateway
-	// briefly holds connections over the limit too.
-	if limit := raiseFileLimit(t); uint64(2*idle+2000) > limit {
-		idle = int(limit-2000) / 2
+	const perAddr, oneAddr = 8, 40
+	defaults := app.DefaultAppConfig().Gateway
+	// The client ends of every connection are in this process.
+	if limit := raiseFileLimit(t); uint64(idle+oneAddr+maxUnauth+2000) > limit {
+		idle = int(limit) - oneAddr - maxUnauth - 2000
 		t.Logf("open files limited to %d: %d idle connections", limit, idle)
 	}
 	const rps, burst = 200, 200
@@ -348,7 +380,7 @@ func TestAbuseConnections(t *testing.T) {
 		TimeoutCommit: 100 * time.Millisecond,
 		Agencies:      []app.AgencySpec{{ID: quietAgency, Name: "Agencia Tranquila", Permissions: apptest.AllPermissions}},
 		Gateway: func(g *app.GatewayConfig) {
-			g.MaxConnections = maxConns
+			g.MaxUnauthenticatedConnections = maxUnauth
 			g.RatePerSecond, g.RateBurst = rps, burst
 		},
 	})
@@ -358,20 +390,38 @@ func TestAbuseConnections(t *testing.T) {
 	if _, err := quiet.GetStatus(ctxT(t), &notaryv1.GetStatusRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	// Blocks before any abuse.
+	// Blocks and the quiet agency's reads before any abuse.
+	var qerrs atomic.Int64
+	base := &latencies{}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { defer close(done); quietClient(t, quiet, quietPub, 20*time.Millisecond, stop, base, &qerrs) }()
 	h0 := n.Height()
 	time.Sleep(1500 * time.Millisecond)
 	h1 := n.Height()
+	close(stop)
+	<-done
 	before := meanBlockInterval(t, n, h0, h1)
 
-	// Idle connections.
-	var qerrs atomic.Int64
+	// Idle connections: first from one address, then from many.
 	lat := &latencies{}
-	stop := make(chan struct{})
-	done := make(chan struct{})
+	stop, done = make(chan struct{}), make(chan struct{})
 	go func() { defer close(done); quietClient(t, quiet, quietPub, 20*time.Millisecond, stop, lat, &qerrs) }()
 	t0 := time.Now()
-	conns, err := dialIdle(n.Addr, idle)
+	single, err := dialIdle(n.Addr, oneAddr, oneAddr, 0)
+	t.Cleanup(func() {
+		for _, c := range single {
+			_ = c.Close()
+		}
+	})
+	if err != nil {
+		t.Fatalf("%d connections from one address: %v", len(single), err)
+	}
+	if closed := closedByGateway(single, time.Now().Add(time.Second)); closed != oneAddr-defaults.MaxConnectionsPerAddress {
+		t.Fatalf("%d of %d connections from one address closed, want %d (max_connections_per_address %d)",
+			closed, oneAddr, oneAddr-defaults.MaxConnectionsPerAddress, defaults.MaxConnectionsPerAddress)
+	}
+	conns, err := dialIdle(n.Addr, idle, perAddr, 1)
 	t.Cleanup(func() {
 		for _, c := range conns {
 			_ = c.Close()
@@ -380,19 +430,24 @@ func TestAbuseConnections(t *testing.T) {
 	if err != nil {
 		t.Logf("dialing stopped at %d connections: %v", len(conns), err)
 	}
-	if len(conns) < maxConns {
+	if len(conns) < maxUnauth {
 		t.Fatalf("only %d idle connections opened: %v", len(conns), err)
 	}
 	opened := time.Since(t0)
 	h2 := n.Height()
-	// A new client now: over the limit while the idle connections hold it.
-	fresh := gatewayv1.NewGatewayClient(n.Dial(t, n.Agency))
-	_, ferr := fresh.GetStatus(ctxT(t), &notaryv1.GetStatusRequest{})
-	if status.Code(ferr) != codes.ResourceExhausted || !strings.Contains(status.Convert(ferr).Message(), "max_connections") {
-		t.Fatalf("a new connection with %d idle ones open: %v, want ResourceExhausted naming max_connections", len(conns), ferr)
+	held := n.Gateway.Connections()
+	if held.Unauthenticated > maxUnauth {
+		t.Fatalf("%d unauthenticated connections held, over max_unauthenticated_connections %d", held.Unauthenticated, maxUnauth)
 	}
-	if c := n.Gateway.Connections(); c > int64(maxConns) {
-		t.Fatalf("%d connections within the limit of %d", c, maxConns)
+	// New clients get in at once: an agency, and a caller without a
+	// certificate (which evicts the oldest idle connection).
+	for _, who := range []struct{ name, dir string }{{"a new agency connection", n.Agency}, {"a new connection without a certificate", ""}} {
+		cc := n.Dial(t, who.dir)
+		_, err := gatewayv1.NewGatewayClient(cc).GetStatus(ctxT(t), &notaryv1.GetStatusRequest{})
+		_ = cc.Close()
+		if err != nil {
+			t.Fatalf("%s with %d idle ones open: %v", who.name, len(conns), err)
+		}
 	}
 	time.Sleep(1500 * time.Millisecond)
 	h3 := n.Height()
@@ -401,28 +456,25 @@ func TestAbuseConnections(t *testing.T) {
 	if qerrs.Load() > 0 {
 		t.Fatalf("the agency connected before was refused %d times", qerrs.Load())
 	}
-	t.Logf("%d idle connections opened in %v against max_connections %d: %d held, a new connection refused (%s); the agency connected before: %v",
-		len(conns), opened.Round(time.Millisecond), maxConns, n.Gateway.Connections(), status.Code(ferr), lat)
+	t.Logf("%d idle connections opened in %v (%d from one address, %d from %d others) against max_unauthenticated_connections %d: %d unauthenticated held, %d authenticated; new clients got in; the agency connected before: %v, before the abuse %v",
+		len(single)+len(conns), opened.Round(time.Millisecond), len(single), len(conns), (len(conns)+perAddr-1)/perAddr, maxUnauth,
+		held.Unauthenticated, held.Authenticated, lat, base)
 	checkBlocks(t, "idle connections", before, meanBlockInterval(t, n, h2, h3))
-	checkLatency(t, "idle connections", lat)
-	for _, c := range conns {
+	checkLatency(t, "idle connections", base, lat)
+	// Connections that never start their handshake are closed once
+	// tls_handshake_timeout passes.
+	if closed := closedByGateway(conns, time.Now().Add(defaults.TLSHandshakeTimeout.Duration+5*time.Second)); closed != len(conns) {
+		t.Fatalf("%d of %d idle connections still open after the handshake deadline", len(conns)-closed, len(conns))
+	}
+	for deadline := time.Now().Add(5 * time.Second); n.Gateway.Connections().Unauthenticated > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d unauthenticated connections left after the handshake deadline", n.Gateway.Connections().Unauthenticated)
+		}
+	}
+	for _, c := range append(single, conns...) {
 		_ = c.Close()
 	}
-	conns = nil
-	// The gateway takes new connections again.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		again := gatewayv1.NewGatewayClient(n.Dial(t, quietDir))
-		_, err := again.GetStatus(ctxT(t), &notaryv1.GetStatusRequest{})
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no new connection accepted 15 s after the idle ones closed (%d open): %v", n.Gateway.Connections(), err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-
+	single, conns = nil, nil
 	// A stream flood as the dev agency: 4 connections with 100 streams
 	// each (max_concurrent_streams is 64: the rest wait on the client),
 	// each stream sending a garbage transaction every streamPace: 256
@@ -514,7 +566,7 @@ func TestAbuseConnections(t *testing.T) {
 		t.Fatalf("the quiet agency was refused %d times", qerrs.Load())
 	}
 	checkBlocks(t, "stream flood", before, meanBlockInterval(t, n, h4, h5))
-	checkLatency(t, "stream flood", lat2)
+	checkLatency(t, "stream flood", base, lat2)
 	if n.HasPanic() {
 		t.Fatalf("the node logged a panic:\n%s", n.Log())
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 
 	"google.golang.org/grpc/codes"
@@ -50,11 +49,9 @@ func serverTLS(certFile, keyFile, clientCA string) (*tls.Config, error) {
 }
 
 // caller is who sent a request: the participant named by a verified client
-// certificate, if any, and the peer's address.
+// certificate, if any.
 type caller struct {
 	role, id string // from the certificate; empty without one
-	addr     string // the peer's address (host:port)
-	ip       string // the peer's host
 }
 
 // callerFrom reads the caller of a request from its context.
@@ -64,32 +61,28 @@ func callerFrom(ctx context.Context) caller {
 	if !ok {
 		return c
 	}
-	if p.Addr != nil {
-		c.addr = p.Addr.String()
-		c.ip = c.addr
-		if h, _, err := net.SplitHostPort(c.addr); err == nil {
-			c.ip = h
-		}
-	}
-	if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
-		// Only a certificate whose chain was verified counts: with
-		// VerifyClientCertIfGiven an unverifiable one never gets here,
-		// but a configuration without a client CA must not trust one.
-		if len(ti.State.VerifiedChains) > 0 && len(ti.State.VerifiedChains[0]) > 0 {
-			if role, id, err := pki.ParseIdentity(ti.State.VerifiedChains[0][0]); err == nil {
-				c.role, c.id = role, id
-			}
-		}
-	}
+	c.role, c.id = certIdentity(p.AuthInfo)
 	return c
 }
 
-// identity is the key the caller is rate limited under.
-func (c caller) identity() string {
-	if c.role != "" {
-		return c.role + "/" + c.id
+// certIdentity returns the participant named by the verified client
+// certificate of a connection; empty strings without one.
+func certIdentity(info credentials.AuthInfo) (role, id string) {
+	ti, ok := info.(credentials.TLSInfo)
+	if !ok {
+		return "", ""
 	}
-	return "ip:" + c.ip
+	// Only a certificate whose chain was verified counts: with
+	// VerifyClientCertIfGiven an unverifiable one never gets here, but a
+	// configuration without a client CA must not trust one.
+	if len(ti.State.VerifiedChains) == 0 || len(ti.State.VerifiedChains[0]) == 0 {
+		return "", ""
+	}
+	role, id, err := pki.ParseIdentity(ti.State.VerifiedChains[0][0])
+	if err != nil {
+		return "", ""
+	}
+	return role, id
 }
 
 func (c caller) describe() string {

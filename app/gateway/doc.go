@@ -47,15 +47,33 @@
 //
 // gateway.max_recv_msg_bytes and max_send_msg_bytes bound messages
 // (ResourceExhausted); max_digests_per_request bounds the digests of one
-// AnchorBatch or Revoke (InvalidArgument); rate_per_second and rate_burst are
-// a token bucket per client identity, the certificate's participant or else
-// the peer's IP address (ResourceExhausted; every unary call and every
-// message of a stream takes a token); max_concurrent_streams bounds the
+// AnchorBatch or Revoke (InvalidArgument); max_concurrent_streams bounds the
 // streams of one connection (HTTP/2: further streams wait at the client);
-// max_connections bounds open connections (a connection over the limit gets
-// ResourceExhausted for its calls and is closed); keepalive_min_time is
-// enforced (a client pinging more often is disconnected) and idle_timeout
-// closes idle connections. Every refusal names the setting it enforces.
+// keepalive_min_time is enforced (a client pinging more often is
+// disconnected). Every refusal names the setting it enforces.
+//
+// Connections (conns.go). Every connection starts unauthenticated, within
+// max_connections_per_address (per IPv4 address or IPv6 /64; over it the
+// connection is closed at once) and max_unauthenticated_connections (when
+// full, the oldest unauthenticated connection is closed to admit the new
+// one: a flood of connections churns itself and never keeps a new client
+// out). The TLS handshake, and then the HTTP/2 preface, must each complete
+// within tls_handshake_timeout. A connection whose verified client
+// certificate names an agency or ministry that the latest committed state
+// lists as active is promoted to the authenticated pool, max_connections,
+// which only such connections (and those that carried a request signed by a
+// registered citizen) use: no caller without a certificate can take the
+// capacity of the consortium's members. An unauthenticated connection with
+// no request in progress for unauthenticated_idle_timeout is closed;
+// idle_timeout closes idle authenticated ones.
+//
+// Rates (limits.go). rate_per_second and rate_burst are a token bucket per
+// caller (ResourceExhausted naming the limit, the caller and when to retry;
+// every unary call and every message of a stream takes a token): a listed
+// member has its own bucket, in a table that no other traffic touches;
+// every other caller shares the bucket of its address (IPv4, IPv6 /64), in
+// a table of rate_table_size buckets where a new address evicts the least
+// recently used one, so that nobody is refused because the table is full.
 //
 // # Errors
 //
@@ -77,7 +95,10 @@
 // notary_gateway_request_duration_seconds{method},
 // notary_gateway_submissions_total{code}, notary_gateway_submit_commit_seconds,
 // notary_gateway_batch_digests, notary_gateway_inflight_submissions,
-// notary_gateway_refused_total{reason} and notary_gateway_checktx_total.
+// notary_gateway_refused_total{reason}, notary_gateway_checktx_total,
+// notary_gateway_connections{pool},
+// notary_gateway_connections_closed_total{reason} and
+// notary_gateway_rate_table_evictions_total.
 //
 // # Receipts
 //

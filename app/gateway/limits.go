@@ -1,25 +1,53 @@
 package gateway
 
 import (
+	"fmt"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
 )
 
-// rateLimiter keeps a token bucket per client identity. Buckets idle for
-// longer than idleAfter are dropped, so that the map stays bounded by the
-// identities active recently; at maxKeys it refuses new identities until a
-// sweep frees room.
+// rateKey is what a caller is rate limited under: a member of the
+// consortium the chain lists (role and id), or else an address prefix.
+type rateKey struct {
+	role, id string // a listed member; empty otherwise
+	prefix   string // the address prefix (addrPrefix) otherwise
+}
+
+func (k rateKey) member() bool { return k.role != "" }
+
+// describe names the caller in messages.
+func (k rateKey) describe() string {
+	if k.member() {
+		return fmt.Sprintf("%s %q", k.role, k.id)
+	}
+	what := "address " + k.prefix
+	if len(k.prefix) > 3 && k.prefix[len(k.prefix)-3:] == "/64" {
+		what = "addresses " + k.prefix
+	}
+	return what + " (callers without the client certificate of a listed member are limited per address)"
+}
+
+// rateLimiter keeps a token bucket per caller, in two tables. Members the
+// chain lists have their own table, which nothing else touches: it is
+// bounded by the membership (a bucket idle for rateIdleAfter is dropped, so
+// members that left do not stay). Every other caller is limited by its
+// address prefix in a table of fixed size: a new prefix replaces the one
+// used least recently, so that the table never refuses anyone for being
+// full; a flood from many addresses only churns that table, and an evicted
+// address that comes back starts with a full bucket.
 type rateLimiter struct {
 	limit rate.Limit
 	burst int
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	members map[string]*bucket
 	swept   time.Time
+	addrs   *simplelru.LRU[string, *rate.Limiter]
+	evicted func() // called for each address evicted from the table
 }
 
 type bucket struct {
@@ -27,104 +55,98 @@ type bucket struct {
 	last time.Time
 }
 
-const (
-	rateIdleAfter = 5 * time.Minute
-	rateMaxKeys   = 100_000
-)
+// rateIdleAfter is how long a member's bucket is kept unused.
+const rateIdleAfter = 5 * time.Minute
 
-func newRateLimiter(perSecond float64, burst int) *rateLimiter {
+// newRateLimiter returns a limiter of perSecond requests per second with
+// burst, keeping at most tableSize address buckets; nil if perSecond is not
+// positive (no limit). evicted, if not nil, is called for each address
+// bucket evicted.
+func newRateLimiter(perSecond float64, burst, tableSize int, evicted func()) (*rateLimiter, error) {
 	if perSecond <= 0 {
-		return nil
+		return nil, nil
 	}
-	return &rateLimiter{limit: rate.Limit(perSecond), burst: burst, buckets: map[string]*bucket{}, swept: time.Now()}
+	r := &rateLimiter{limit: rate.Limit(perSecond), burst: burst, members: map[string]*bucket{}, swept: time.Now(), evicted: evicted}
+	addrs, err := simplelru.NewLRU(tableSize, func(string, *rate.Limiter) {
+		if r.evicted != nil {
+			r.evicted()
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: rate table: %w", err)
+	}
+	r.addrs = addrs
+	return r, nil
 }
 
-// allow takes a token from key's bucket; it reports false if there is none
-// (or no room for a new identity).
-func (r *rateLimiter) allow(key string) bool {
+// allow takes a token from k's bucket. Without one it reports false and
+// how long until the next token.
+func (r *rateLimiter) allow(k rateKey) (bool, time.Duration) {
 	if r == nil {
-		return true
+		return true, 0
 	}
 	now := time.Now()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	b, ok := r.buckets[key]
+	lim := r.limiterLocked(k, now)
+	r.mu.Unlock()
+	if lim.AllowN(now, 1) {
+		return true, 0
+	}
+	missing := 1 - lim.TokensAt(now)
+	return false, time.Duration(missing / float64(r.limit) * float64(time.Second))
+}
+
+func (r *rateLimiter) limiterLocked(k rateKey, now time.Time) *rate.Limiter {
+	if !k.member() {
+		lim, ok := r.addrs.Get(k.prefix)
+		if !ok {
+			lim = rate.NewLimiter(r.limit, r.burst)
+			r.addrs.Add(k.prefix, lim)
+		}
+		return lim
+	}
+	if now.Sub(r.swept) > rateIdleAfter {
+		for key, b := range r.members {
+			if now.Sub(b.last) > rateIdleAfter {
+				delete(r.members, key)
+			}
+		}
+		r.swept = now
+	}
+	key := k.role + "/" + k.id
+	b, ok := r.members[key]
 	if !ok {
-		if len(r.buckets) >= rateMaxKeys || now.Sub(r.swept) > rateIdleAfter {
-			r.sweepLocked(now)
-		}
-		if len(r.buckets) >= rateMaxKeys {
-			return false
-		}
 		b = &bucket{lim: rate.NewLimiter(r.limit, r.burst)}
-		r.buckets[key] = b
+		r.members[key] = b
 	}
 	b.last = now
-	return b.lim.AllowN(now, 1)
+	return b.lim
 }
 
-func (r *rateLimiter) sweepLocked(now time.Time) {
-	for k, b := range r.buckets {
-		if now.Sub(b.last) > rateIdleAfter {
-			delete(r.buckets, k)
+// addrPrefix is the prefix a connection's remote address is limited under:
+// an IPv4 address, or the /64 of an IPv6 address ("2001:db8::/64"); the
+// address as a string for anything else.
+func addrPrefix(a net.Addr) string {
+	var ip net.IP
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		ip = v.IP
+	case nil:
+		return ""
+	default:
+		host, _, err := net.SplitHostPort(a.String())
+		if err != nil {
+			return a.String()
+		}
+		if ip = net.ParseIP(host); ip == nil {
+			return host
 		}
 	}
-	r.swept = now
-}
-
-// limitListener bounds the open connections. A connection accepted over the
-// limit is not dropped silently: it is marked, every call on it is refused
-// with ResourceExhausted naming the limit, and it is closed after a grace
-// period.
-type limitListener struct {
-	net.Listener
-	max    int64
-	grace  time.Duration
-	active atomic.Int64
-	over   sync.Map // remote address -> struct{}
-}
-
-func newLimitListener(l net.Listener, max int, grace time.Duration) *limitListener {
-	return &limitListener{Listener: l, max: int64(max), grace: grace}
-}
-
-// Accept implements net.Listener.
-func (l *limitListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	if ip4 := ip.To4(); ip4 != nil {
+		return ip4.String()
 	}
-	if l.active.Add(1) > l.max {
-		l.active.Add(-1)
-		key := c.RemoteAddr().String()
-		l.over.Store(key, struct{}{})
-		oc := &trackedConn{Conn: c, release: func() { l.over.Delete(key) }}
-		time.AfterFunc(l.grace, func() { _ = oc.Close() })
-		return oc, nil
+	if len(ip) == net.IPv6len {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 	}
-	return &trackedConn{Conn: c, release: func() { l.active.Add(-1) }}, nil
-}
-
-// isOver reports whether the connection from addr was accepted over the limit.
-func (l *limitListener) isOver(addr string) bool {
-	if l == nil {
-		return false
-	}
-	_, ok := l.over.Load(addr)
-	return ok
-}
-
-// Active is the number of connections within the limit.
-func (l *limitListener) Active() int64 { return l.active.Load() }
-
-type trackedConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *trackedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
+	return ip.String()
 }

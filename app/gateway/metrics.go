@@ -19,7 +19,16 @@ type metrics struct {
 	inFlight      prometheus.Gauge         // submissions waiting for commit
 	refused       *prometheus.CounterVec   // refusals before CheckTx, by reason
 	checkTx       prometheus.Counter       // transactions handed to CheckTx
+	conns         *prometheus.GaugeVec     // open connections by pool
+	connsClosed   *prometheus.CounterVec   // connections closed by a limit, by reason
+	rateEvictions prometheus.Counter       // addresses evicted from the rate table
 }
+
+// Connection pools (the label of notary_gateway_connections).
+const (
+	poolAuth   = "authenticated"
+	poolUnauth = "unauthenticated"
+)
 
 var (
 	metricsOnce sync.Once
@@ -66,6 +75,18 @@ func gatewayMetrics() *metrics {
 				Namespace: namespace, Subsystem: subsystem, Name: "checktx_total",
 				Help: "Transactions the gateway handed to the mempool (CheckTx).",
 			}),
+			conns: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+				Namespace: namespace, Subsystem: subsystem, Name: "connections",
+				Help: "Open connections by pool: authenticated (members the chain lists, promoted citizens) and unauthenticated.",
+			}, []string{"pool"}),
+			connsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+				Namespace: namespace, Subsystem: subsystem, Name: "connections_closed_total",
+				Help: "Connections the gateway closed to enforce a limit, by reason: unauthenticated_pool_full (the oldest unauthenticated connection, evicted for a new one), per_address_limit, unauthenticated_idle, tls_handshake_timeout.",
+			}, []string{"reason"}),
+			rateEvictions: prometheus.NewCounter(prometheus.CounterOpts{
+				Namespace: namespace, Subsystem: subsystem, Name: "rate_table_evictions_total",
+				Help: "Addresses evicted from the rate limiter's table (rate_table_size) to make room for new ones.",
+			}),
 		}
 		m.requests = register(m.requests).(*prometheus.CounterVec)
 		m.latency = register(m.latency).(*prometheus.HistogramVec)
@@ -75,6 +96,9 @@ func gatewayMetrics() *metrics {
 		m.inFlight = register(m.inFlight).(prometheus.Gauge)
 		m.refused = register(m.refused).(*prometheus.CounterVec)
 		m.checkTx = register(m.checkTx).(prometheus.Counter)
+		m.conns = register(m.conns).(*prometheus.GaugeVec)
+		m.connsClosed = register(m.connsClosed).(*prometheus.CounterVec)
+		m.rateEvictions = register(m.rateEvictions).(prometheus.Counter)
 		gm = m
 	})
 	return gm

@@ -27,6 +27,7 @@ import (
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/version"
+	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -81,7 +82,7 @@ type Server struct {
 
 	grpc    *grpc.Server
 	health  *health.Server
-	lis     *limitListener
+	pool    atomic.Pointer[connPool] // the listener, once started
 	limiter *rateLimiter
 	tracker *commitTracker
 	batches *lru.Cache[batchRef, []byte] // digests of recently read batches
@@ -133,6 +134,11 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	if remember < 10_000 {
 		remember = 10_000
 	}
+	m := gatewayMetrics()
+	limiter, err := newRateLimiter(cfg.RatePerSecond, cfg.RateBurst, cfg.RateTableSize, m.rateEvictions.Inc)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		node:    n,
 		app:     n.App,
@@ -140,10 +146,10 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		chainID: n.Chain().ChainID(),
 		version: opts.Version,
 		log:     n.Logger.With("module", "gateway"),
-		m:       gatewayMetrics(),
+		m:       m,
 		chain:   n.Chain(),
 		health:  health.NewServer(),
-		limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
+		limiter: limiter,
 		tracker: newCommitTracker(remember),
 		batches: batches,
 	}
@@ -159,11 +165,12 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		s.receipts = rb
 	}
 	s.grpc = grpc.NewServer(
-		grpc.Creds(creds),
+		grpc.Creds(&handshakeCreds{TransportCredentials: creds, timeout: cfg.TLSHandshakeTimeout.Duration, onHandshake: s.authenticate, m: m}),
+		grpc.StatsHandler(connStats{pool: s.pool.Load}),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
-		grpc.ConnectionTimeout(10*time.Second),
+		grpc.ConnectionTimeout(2*cfg.TLSHandshakeTimeout.Duration),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             cfg.KeepaliveMinTime.Duration,
 			PermitWithoutStream: true,
@@ -203,7 +210,9 @@ func (s *Server) Start() error {
 		return fmt.Errorf("gateway: listen on %s: %w", s.cfg.ListenAddress, err)
 	}
 	s.addr.Store(l.Addr().String())
-	s.lis = newLimitListener(l, s.cfg.MaxConnections, 2*time.Second)
+	pool := newConnPool(l, s.cfg.MaxConnections, s.cfg.MaxUnauthenticatedConnections, s.cfg.MaxConnectionsPerAddress,
+		s.cfg.UnauthenticatedIdleTimeout.Duration, s.m)
+	s.pool.Store(pool)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	d := &dispatcher{
@@ -219,7 +228,7 @@ func (s *Server) Start() error {
 	go func() { defer s.done.Done(); d.run(ctx) }()
 	go func() {
 		defer s.done.Done()
-		if err := s.grpc.Serve(s.lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		if err := s.grpc.Serve(pool); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			s.log.Error("gateway: serve", "err", err)
 		}
 	}()
@@ -266,12 +275,79 @@ func (s *Server) CheckTxCalls() int64 { return s.checkTxCalls.Load() }
 // (limits and authorisation) since start.
 func (s *Server) Refusals() int64 { return s.refusals.Load() }
 
-// Connections is the number of open connections within max_connections.
-func (s *Server) Connections() int64 {
-	if s.lis == nil {
-		return 0
+// ConnectionCounts are the connections a gateway holds open.
+type ConnectionCounts struct {
+	// Authenticated connections are those of members the chain lists and
+	// of promoted citizens (within max_connections).
+	Authenticated int
+	// Unauthenticated are the others (within
+	// max_unauthenticated_connections).
+	Unauthenticated int
+}
+
+// Connections returns the connections open now.
+func (s *Server) Connections() ConnectionCounts {
+	p := s.pool.Load()
+	if p == nil {
+		return ConnectionCounts{}
 	}
-	return s.lis.Active()
+	a, u := p.counts()
+	return ConnectionCounts{Authenticated: a, Unauthenticated: u}
+}
+
+// authenticate runs after a connection's TLS handshake: a connection whose
+// verified client certificate names a member the chain lists is rate
+// limited as that member and promoted to the authenticated pool.
+func (s *Server) authenticate(pc *poolConn, info credentials.AuthInfo) {
+	role, id := certIdentity(info)
+	if role == "" || !s.listed(role, id) {
+		return
+	}
+	pc.setMember(rateKey{role: role, id: id})
+	if !pc.pool.promote(pc) {
+		s.log.Debug("gateway: max_connections reached: a member's connection stays unauthenticated", "member", role+"/"+id)
+	}
+}
+
+// listed reports whether the latest committed state lists role/id as an
+// active member: an active agency or ministry.
+func (s *Server) listed(role, id string) bool {
+	view, err := s.app.StateAt(0)
+	if err != nil {
+		return false
+	}
+	var (
+		ok     bool
+		active bool
+	)
+	switch role {
+	case "agency":
+		a := &notaryv1.Agency{}
+		ok, err = loadRecord(view, ledger.AgencyKey(id), a)
+		active = a.Active
+	case "ministry":
+		m := &notaryv1.Ministry{}
+		ok, err = loadRecord(view, ledger.MinistryKey(id), m)
+		active = m.Active
+	default:
+		return false
+	}
+	if err != nil {
+		s.log.Error("gateway: read a member's record", "member", role+"/"+id, "err", err)
+		return false
+	}
+	return ok && active
+}
+
+// promoteConn moves the connection a request came on to the authenticated
+// pool (within max_connections): the request carried a signature of a
+// registered citizen. The connection is then no longer subject to the
+// limits of unauthenticated connections; its requests are still rate
+// limited by address.
+func (s *Server) promoteConn(ctx context.Context) {
+	if pc := connFrom(ctx); pc != nil {
+		pc.pool.promote(pc)
+	}
 }
 
 func (s *Server) refuse(reason string, err error) error {
@@ -340,26 +416,41 @@ func (s *Server) metricsStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	return h(srv, ss)
 }
 
-// admit applies the connection and rate limits to a call.
+// admit applies the rate limit to a call.
 func (s *Server) admit(ctx context.Context, method string) error {
 	if strings.HasPrefix(method, "/grpc.health.v1.Health/") {
 		return nil
 	}
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil && s.lis.isOver(p.Addr.String()) {
-		return s.refuse("max_connections", status.Errorf(codes.ResourceExhausted,
-			"gateway limit max_connections (%d) reached: this connection is closed; retry later", s.cfg.MaxConnections))
-	}
-	c := callerFrom(ctx)
-	if !s.limiter.allow(c.identity()) {
-		return s.refuse("rate", s.rateError(c))
-	}
-	return nil
+	return s.allowRate(ctx)
 }
 
-func (s *Server) rateError(c caller) error {
-	return status.Errorf(codes.ResourceExhausted,
-		"gateway limit rate_per_second (%g/s, rate_burst %d) exceeded for %s; slow down and retry",
-		s.cfg.RatePerSecond, s.cfg.RateBurst, c.identity())
+// allowRate takes a token from the bucket of the caller of ctx: the listed
+// member its connection authenticated, or else its address. The refusal
+// names the limit, the caller and when to retry.
+func (s *Server) allowRate(ctx context.Context) error {
+	if s.limiter == nil {
+		return nil
+	}
+	k := rateKeyOf(ctx)
+	ok, retry := s.limiter.allow(k)
+	if ok {
+		return nil
+	}
+	retry = (retry + time.Millisecond - 1).Truncate(time.Millisecond)
+	return s.refuse("rate", status.Errorf(codes.ResourceExhausted,
+		"gateway limit rate_per_second (%g requests/s, rate_burst %d) exceeded for %s; retry in %v",
+		s.cfg.RatePerSecond, s.cfg.RateBurst, k.describe(), retry))
+}
+
+// rateKeyOf is what the caller of ctx is rate limited under.
+func rateKeyOf(ctx context.Context) rateKey {
+	if pc := connFrom(ctx); pc != nil {
+		return pc.rateKey()
+	}
+	if p, ok := peer.FromContext(ctx); ok {
+		return rateKey{prefix: addrPrefix(p.Addr)}
+	}
+	return rateKey{}
 }
 
 func (s *Server) limitUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {

@@ -112,9 +112,9 @@ func (s *Server) SubmitStream(stream grpc.BidiStreamingServer[notaryv1.SubmitReq
 		case <-s.stopping.Done():
 			return finish(status.Error(codes.Unavailable, "the node is stopping"))
 		}
-		if !s.limiter.allow(c.identity()) {
+		if err := s.allowRate(ctx); err != nil {
 			resp := &notaryv1.SubmitResponse{RequestId: truncateID(req.RequestId)}
-			out <- refusedOutcome(resp, s.refuse("rate", s.rateError(c))).resp
+			out <- refusedOutcome(resp, err).resp
 			continue
 		}
 		pending.Add(1)
