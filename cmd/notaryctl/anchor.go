@@ -158,10 +158,10 @@ func anchorFiles(s *session, files []inputFile, bar *progress) (*anchorResult, e
 	docs := make([]client.Document, len(files))
 	bar.start("hashing")
 	for i, f := range files {
-		d, err := client.HashFile(alg, f.Path)
+		d, err := hashFile(s.ctx, alg, f.Path)
 		if err != nil {
 			bar.finish()
-			return nil, cli.Usage("%w", err)
+			return nil, err
 		}
 		if docs[i], err = s.c.Document(d); err != nil {
 			bar.finish()

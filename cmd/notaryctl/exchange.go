@@ -89,7 +89,7 @@ permission); 2 usage error; 4 node unreachable.`,
 				if t.Path == "" {
 					return nil, cli.Usage("--reference %s: no such file", refFile)
 				}
-				if refDigest, err = t.document(client.SHA256); err != nil {
+				if refDigest, err = t.document(cmd.Context(), client.SHA256); err != nil {
 					return nil, err
 				}
 			}

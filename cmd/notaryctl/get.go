@@ -87,7 +87,7 @@ anchored; 2 usage error (missing file, bad digest); 4 node unreachable.`,
 			if err != nil {
 				return nil, err
 			}
-			digest, err := t.document(alg)
+			digest, err := t.document(cmd.Context(), alg)
 			if err != nil {
 				return nil, err
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -178,7 +179,7 @@ func parsePubKey(flag, s string) ([]byte, error) {
 
 // validatorKeyFile reads the public key of a CometBFT priv_validator_key.json.
 func validatorKeyFile(flag, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path)
 	if err != nil {
 		return nil, cli.Usage("--%s: %w", flag, err)
 	}

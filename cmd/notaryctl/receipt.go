@@ -103,7 +103,7 @@ another document); 2 usage error or unreadable input; 4 node unreachable.`,
 			case !errors.Is(err, fs.ErrNotExist):
 				return nil, cli.Usage("existing receipt %w", err)
 			}
-			if _, err := t.document(alg); err != nil {
+			if _, err := t.document(cmd.Context(), alg); err != nil {
 				return nil, err
 			}
 			s, err := connect(cmd, client.WithAlgorithm(alg))
@@ -152,7 +152,7 @@ func refreshReceipt(cmd *cobra.Command, t target, path string, old *notaryv1.Rec
 	if err != nil {
 		return nil, cli.Usage("existing receipt %s: %w", path, err)
 	}
-	digest, err := t.document(doc.Algorithm)
+	digest, err := t.document(cmd.Context(), doc.Algorithm)
 	if err != nil {
 		return nil, err
 	}

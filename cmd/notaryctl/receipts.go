@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -39,7 +40,7 @@ func refreshStatus(old, fresh *notaryv1.Receipt) (*notaryv1.Receipt, error) {
 
 // readReceipt reads and strictly decodes a receipt file.
 func readReceipt(path string) (*notaryv1.Receipt, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

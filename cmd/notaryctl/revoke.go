@@ -72,7 +72,7 @@ another agency, no revoke permission); 2 usage error; 4 node unreachable.`,
 				if targets[i], err = parseTarget(a); err != nil {
 					return nil, err
 				}
-				if _, err := targets[i].document(alg); err != nil {
+				if _, err := targets[i].document(cmd.Context(), alg); err != nil {
 					return nil, err
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 )
@@ -80,7 +81,7 @@ the other commands authenticate the node without --ca.`,
 			}
 			var caPEM []byte
 			if ca != "" {
-				if caPEM, err = os.ReadFile(ca); err != nil {
+				if caPEM, err = inputfile.ReadFile(ca); err != nil {
 					return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("--ca: %w", err))
 				}
 			}
