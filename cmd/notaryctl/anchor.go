@@ -111,8 +111,10 @@ itself.
 
 A file anchored before is reported with its original record (height and
 time, unchanged) and its receipt is written again with a fresh status.
-Every input is read before anything is anchored: a missing or unreadable
-file stops the command (exit 2) with nothing anchored. On a terminal, a
+Every input is read, and every receipt's folder checked (created if
+missing, writable, the receipt's path not a folder), before anything is
+anchored: a missing or unreadable file or a receipt that could not be
+written stops the command (exit 2) with nothing anchored. On a terminal, a
 progress bar on stderr shows the work for many files.
 
 Exit codes: 0 every file newly anchored; 5 none failed but some were already
@@ -127,6 +129,13 @@ anchored; 1 some failed (4 if only because the node was unreachable);
 			files, err := collectFiles(args, out)
 			if err != nil {
 				return nil, err
+			}
+			receipts := make([]string, len(files))
+			for i, f := range files {
+				receipts[i] = f.Receipt
+			}
+			if err := checkReceiptPaths(receipts); err != nil {
+				return nil, fmt.Errorf("%w; nothing was anchored", err)
 			}
 			opts := []client.Option{client.WithAlgorithm(alg)}
 			if bare {

@@ -97,11 +97,14 @@ another document); 2 usage error or unreadable input; 4 node unreachable.`,
 				path = defaultReceiptPath(t, out)
 			}
 			old, err := readReceipt(path)
-			switch {
-			case err == nil:
-				return refreshReceipt(cmd, t, path, old)
-			case !errors.Is(err, fs.ErrNotExist):
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, cli.Usage("existing receipt %w", err)
+			}
+			if err := checkReceiptPaths([]string{path}); err != nil {
+				return nil, err
+			}
+			if old != nil {
+				return refreshReceipt(cmd, t, path, old)
 			}
 			if _, err := t.document(cmd.Context(), alg); err != nil {
 				return nil, err

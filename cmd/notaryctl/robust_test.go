@@ -175,3 +175,41 @@ func TestTimeoutBoundsCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiptPathsChecked: anchor checks, before anchoring anything, that
+// every receipt can be written: --out naming a file, or a folder where a
+// receipt goes, stops it (exit 2) with nothing anchored. receipt checks
+// its receipt path before asking the node.
+func TestReceiptPathsChecked(t *testing.T) {
+	e := startNode(t)
+	doc := e.file(t, "informe.txt", "informe\n")
+	notAFolder := e.file(t, "not-a-folder", "")
+	r := e.agency(t, "anchor", doc, "--out", notAFolder).want(t, cli.ExitUsage)
+	if !strings.Contains(r.stderr, notAFolder) || !strings.Contains(r.stderr, "nothing was anchored") {
+		t.Fatalf("--out a file: %q", r.stderr)
+	}
+	r = e.agency(t, "anchor", doc, "--out", filepath.Join(notAFolder, "sub")).want(t, cli.ExitUsage)
+	if !strings.Contains(r.stderr, "nothing was anchored") {
+		t.Fatalf("--out under a file: %q", r.stderr)
+	}
+	// A folder where the receipt beside the file would go.
+	if err := os.Mkdir(doc+receiptSuffix, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = e.agency(t, "anchor", doc).want(t, cli.ExitUsage)
+	if !strings.Contains(r.stderr, doc+receiptSuffix+" is a directory") {
+		t.Fatalf("receipt path a folder: %q", r.stderr)
+	}
+	e.agency(t, "get", doc).want(t, cli.ExitFailure) // not anchored
+	e.agency(t, "receipt", doc, "--receipt", filepath.Join(notAFolder, "r.json")).want(t, cli.ExitUsage)
+
+	// Once the way is clear, it anchors and writes the receipts.
+	out := filepath.Join(e.dir, "recibos")
+	e.agency(t, "anchor", doc, "--out", out).want(t, cli.ExitOK)
+	if _, err := os.Stat(filepath.Join(out, "informe.txt"+receiptSuffix)); err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := os.ReadDir(out); err != nil || len(ents) != 1 {
+		t.Fatalf("--out holds %v (%v), want the receipt alone", ents, err)
+	}
+}
