@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 )
 
 // Outcomes of one file in anchor's result.
@@ -65,14 +66,14 @@ func (r *anchorResult) Text(w io.Writer) error {
 	for _, f := range r.Files {
 		switch f.Outcome {
 		case outcomeFailed:
-			fmt.Fprintf(tw, "failed\t%s\t%s\n", f.Path, f.Error)
+			fmt.Fprintf(tw, "failed\t%s\t%s\n", safe(f.Path), safetext.Escape(f.Error))
 		default:
 			what := "anchored"
 			if f.Outcome == outcomeExisting {
 				what = "already anchored"
 			}
 			fmt.Fprintf(tw, "%s\t%s\theight %d, %s, batch %s leaf %d\treceipt %s\n",
-				what, f.Path, f.Batch.Height, stamp(f.Batch.Time), f.Batch.ID, f.Batch.Leaf, f.Receipt)
+				what, safe(f.Path), f.Batch.Height, stamp(f.Batch.Time), safe(f.Batch.ID), f.Batch.Leaf, safe(f.Receipt))
 		}
 	}
 	if err := tw.Flush(); err != nil {

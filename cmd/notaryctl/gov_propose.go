@@ -31,9 +31,9 @@ type proposeResult struct {
 
 func (r *proposeResult) Text(w io.Writer) error {
 	p := r.Proposal
-	fmt.Fprintf(w, "proposal %d submitted at height %d by %s: %s\n", p.ID, r.Height, p.Proposer, p.describe())
-	fmt.Fprintf(w, "  title    %s\n", p.Title)
-	_, err := fmt.Fprintf(w, "  status   %s until height %d; ministries vote with `notaryctl gov vote %d yes`\n", p.Status, p.Expiry, p.ID)
+	fmt.Fprintf(w, "proposal %d submitted at height %d by %s: %s\n", p.ID, r.Height, safe(p.Proposer), p.describe())
+	fmt.Fprintf(w, "  title    %s\n", safe(p.Title))
+	_, err := fmt.Fprintf(w, "  status   %s until height %d; ministries vote with `notaryctl gov vote %d yes`\n", safe(p.Status), p.Expiry, p.ID)
 	return err
 }
 

@@ -47,16 +47,16 @@ type receiptResult struct {
 }
 
 func (r *receiptResult) Text(w io.Writer) error {
-	fmt.Fprintf(w, "receipt %s: %s\n", r.Action, r.Receipt)
+	fmt.Fprintf(w, "receipt %s: %s\n", r.Action, safe(r.Receipt))
 	anchoring := "salted commitment"
 	if !r.Document.Salted {
 		anchoring = "bare digest"
 	}
-	fmt.Fprintf(w, "  document   %s %s (%s)\n", r.Document.HashAlgorithm, r.Document.DocumentDigest, anchoring)
-	fmt.Fprintf(w, "  anchored   height %d, %s, batch %s leaf %d, by %s\n", r.Batch.Height, stamp(r.Batch.Time), r.Batch.ID, r.Batch.Leaf, r.Batch.Agency)
+	fmt.Fprintf(w, "  document   %s %s (%s)\n", safe(r.Document.HashAlgorithm), safe(r.Document.DocumentDigest), anchoring)
+	fmt.Fprintf(w, "  anchored   height %d, %s, batch %s leaf %d, by %s\n", r.Batch.Height, stamp(r.Batch.Time), safe(r.Batch.ID), r.Batch.Leaf, safe(r.Batch.Agency))
 	st := "not revoked"
 	if rv := r.Revocation; rv != nil {
-		st = fmt.Sprintf("REVOKED at height %d, %s: %s", rv.Height, stamp(rv.Time), rv.Reason)
+		st = fmt.Sprintf("REVOKED at height %d, %s: %s", rv.Height, stamp(rv.Time), safe(rv.Reason))
 	}
 	fmt.Fprintf(w, "  status     %s, as of height %d", st, r.StatusHeight)
 	if r.PreviousStatusHeight != 0 {

@@ -213,3 +213,43 @@ func TestReceiptPathsChecked(t *testing.T) {
 		t.Fatalf("--out holds %v (%v), want the receipt alone", ents, err)
 	}
 }
+
+// TestControlCharactersEscaped: a file name with a newline, a carriage
+// return and an ANSI escape cannot forge a line of the text output (it is
+// shown quoted, escaped); JSON keeps the name exact; an error naming such
+// a file stays on one line.
+func TestControlCharactersEscaped(t *testing.T) {
+	e := startNode(t)
+	const forged = "x\nanchored  /srv/forged.pdf  height 1, ok\r\x1b[2K.txt"
+	dir := filepath.Join(e.dir, "carpeta")
+	e.file(t, filepath.Join("carpeta", "normal.txt"), "normal\n")
+	bad := e.file(t, filepath.Join("carpeta", forged), "forged\n")
+	check := func(what, out string, lines int) {
+		t.Helper()
+		if strings.ContainsAny(out, "\r\x1b") || strings.Count(out, "\n") != lines || strings.Contains(out, "\nanchored  /srv") ||
+			!strings.Contains(out, `x\nanchored  /srv/forged.pdf  height 1, ok\r\x1b[2K.txt`) {
+			t.Fatalf("%s: the name reaches the text unescaped:\n%s", what, out)
+		}
+	}
+	r := e.agency(t, "anchor", dir).want(t, cli.ExitOK)
+	check("anchor", r.stdout, 3)
+	r = e.agency(t, "anchor", dir, "-o", "json").want(t, exitAlreadyAnchored)
+	a := decode[anchorResult](t, r)
+	found := false
+	for _, f := range a.Files {
+		found = found || f.Path == bad
+	}
+	if !found {
+		t.Fatalf("JSON paths %+v, want %q among them", a.Files, bad)
+	}
+	r = e.agency(t, "get", bad).want(t, cli.ExitOK)
+	check("get", r.stdout, 8)
+	r = e.agency(t, "receipt", bad).want(t, cli.ExitOK)
+	check("receipt", r.stdout, 4)
+	r = e.agency(t, "revoke", bad, "--reason-code", "other").want(t, cli.ExitOK)
+	check("revoke", r.stdout, 2)
+	r = e.agency(t, "get", bad+".missing").want(t, cli.ExitUsage)
+	if strings.Count(r.stderr, "\n") != 1 || strings.ContainsAny(r.stderr, "\r\x1b") {
+		t.Fatalf("error naming the file: %q", r.stderr)
+	}
+}
