@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/internal/clitest"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
 )
 
 func TestMain(m *testing.M) {
@@ -155,5 +157,52 @@ func TestInterrupt(t *testing.T) {
 				t.Fatalf("stderr %q", p.Stderr())
 			}
 		})
+	}
+}
+
+// TestControlCharactersEscaped: strings a receipt carries are printed with
+// their control characters escaped, so that a forged receipt cannot add
+// lines, move the cursor or colour the terminal; JSON keeps them exact.
+func TestControlCharactersEscaped(t *testing.T) {
+	rec := filepath.Join(vectors, "revoked", "receipt.json")
+	b, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const forged = "notary-test\n  status:                not revoked\x1b[0m\r"
+	js, err := json.Marshal(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(b), `"chain_id": "notary-test"`, `"chain_id": `+string(js), 1)
+	bad = strings.Replace(bad, `"hash_algorithm": "sha2-256"`, `"hash_algorithm": "sha2-256\u202e\u0007"`, 1)
+	path := filepath.Join(t.TempDir(), "forged.receipt.json")
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	orig, code := run(t, rootEnv{locale: []string{"C"}}, "inspect", rec)
+	if code != cli.ExitOK {
+		t.Fatalf("inspect: exit %d\n%s", code, orig)
+	}
+	for _, lang := range []string{"en", "es"} {
+		out, code := run(t, rootEnv{}, "inspect", path, "--lang", lang)
+		if code != cli.ExitOK {
+			t.Fatalf("inspect forged: exit %d\n%s", code, out)
+		}
+		if strings.ContainsAny(out, "\x1b\r\a\u202e") || strings.Count(out, "\n") != strings.Count(orig, "\n") ||
+			!strings.Contains(out, `"notary-test\n  status:                not revoked\x1b[0m\r"`) {
+			t.Fatalf("forged strings reach the text:\n%s", out)
+		}
+	}
+	out, code := run(t, rootEnv{}, "inspect", path, "--output", "json")
+	var c verify.Claims
+	if err := json.Unmarshal([]byte(out), &c); err != nil || code != cli.ExitOK || c.ChainID != forged {
+		t.Fatalf("json: %v %d chain %q", err, code, c.ChainID)
+	}
+	// An error naming a file escapes its name too, on one line.
+	name := filepath.Join(t.TempDir(), "missing\n\x1b[32mVALID.")
+	_, stderr, code := runErr(t, rootEnv{}, "inspect", name)
+	if code != cli.ExitUsage || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "\x1b") || !strings.Contains(stderr, `missing\n\x1b[32mVALID.`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
