@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +53,10 @@ type NodeSpec struct {
 	// multi-host deployment); otherwise they listen on Host.
 	ListenAll bool
 }
+
+// gatewayAddr is where participants reach the node's gateway: the default
+// node of the identities that use it.
+func (n NodeSpec) gatewayAddr() string { return net.JoinHostPort(n.Host, strconv.Itoa(n.GatewayPort)) }
 
 // FullNodeSpec describes a node that follows the chain without being in the
 // genesis validator set: an observer that joins late, or the node of a
@@ -188,6 +194,7 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 		if err != nil {
 			return nil, err
 		}
+		gov.Node = n.gatewayAddr()
 		dir := filepath.Join(n.Home, IdentitiesDir, id)
 		if err := saveParticipant(gov, dir, ca, notBefore, certValidity); err != nil {
 			return nil, err
@@ -209,7 +216,7 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 		if err != nil {
 			return nil, err
 		}
-		id.Node = fmt.Sprintf("%s:%d", spec.Nodes[0].Host, spec.Nodes[0].GatewayPort)
+		id.Node = spec.Nodes[0].gatewayAddr()
 		dir := filepath.Join(spec.IdentitiesDir, a.ID)
 		if err := saveParticipant(id, dir, ca, notBefore, certValidity); err != nil {
 			return nil, err
@@ -222,7 +229,7 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 		if err != nil {
 			return nil, err
 		}
-		id.Node = fmt.Sprintf("%s:%d", spec.Nodes[0].Host, spec.Nodes[0].GatewayPort)
+		id.Node = spec.Nodes[0].gatewayAddr()
 		dir := filepath.Join(spec.IdentitiesDir, name)
 		if err := id.Save(dir); err != nil {
 			return nil, err

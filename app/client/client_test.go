@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -407,6 +409,71 @@ func TestCloseDeadline(t *testing.T) {
 			t.Fatalf("acknowledged but not found: %v", err)
 		}
 	} else if !errors.Is(err, client.ErrClosed) && !errors.Is(err, client.ErrUnknownOutcome) {
+		t.Fatalf("abandoned work: %v", err)
+	}
+}
+
+// TestCloseDeadlineSilentNode: against a node that accepts connections and
+// never answers, Close returns as soon as its context ends, even while the
+// client waits in a call of its own (the chain parameters).
+func TestCloseDeadlineSilentNode(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	accepted := make(chan struct{}, 1)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	id, err := identity.Generate(identity.RoleAgency, "silent-test", apptest.ChainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(ln.Addr().String(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := c.Document(digest("silent", 0))
+	p, err := c.AnchorAsync(context.Background(), doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Flush()
+	<-accepted
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := c.Close(ctx); err == nil {
+		t.Fatal("close reported no abandoned work")
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("close took %s with a 500ms context", took)
+	}
+	if _, err := p.Wait(context.Background()); !errors.Is(err, client.ErrClosed) {
 		t.Fatalf("abandoned work: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha3"
@@ -8,8 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -50,25 +51,41 @@ func HashReader(alg ledger.HashAlgorithm, r io.Reader) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
-// HashFile hashes the file at path with alg, reading it once, streaming.
+// HashFile hashes the regular file at path with alg, reading it once,
+// streaming. Anything else (a named pipe, a device, a directory) is refused
+// without being read (see package inputfile).
 func HashFile(alg ledger.HashAlgorithm, path string) ([]byte, error) {
-	f, err := os.Open(path)
+	return HashFileContext(context.Background(), alg, path)
+}
+
+// HashFileContext is HashFile stopping with ctx's error when ctx ends.
+func HashFileContext(ctx context.Context, alg ledger.HashAlgorithm, path string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := inputfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }() // read only
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	d, err := HashReader(alg, f)
+	d, err := HashReader(alg, ctxReader{ctx: ctx, r: f})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return d, nil
+}
+
+// ctxReader reads r until ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // DeriveSalt returns the salt of a document digest:

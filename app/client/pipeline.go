@@ -231,6 +231,8 @@ func (p *pipeline) close(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		p.once.Do(func() { close(p.abort) })
+		// A call the run loop is making ends now, not at its own timeout.
+		p.c.cancel()
 		<-p.stopped
 		return fmt.Errorf("client: close: pending work abandoned: %w", ctx.Err())
 	}

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -129,8 +130,13 @@ func (i *Identity) Save(dir string) error {
 }
 
 // Load reads the identity in dir and checks that its keys belong together.
+// Its files must be regular files: a named pipe or a device in their place
+// is refused without being read (see package inputfile).
 func Load(dir string) (*Identity, error) {
-	b, err := os.ReadFile(filepath.Join(dir, File))
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("identity: %s is %s, not a directory", dir, inputfile.Kind(st.Mode()))
+	}
+	b, err := inputfile.ReadFile(filepath.Join(dir, File))
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
@@ -168,13 +174,14 @@ func (i *Identity) ClientTLS() (*tls.Config, error) {
 }
 
 // ClientTLS builds a client TLS configuration from the files in dir: ca.crt
-// to authenticate the server, and tls.crt/tls.key if present.
+// to authenticate the server, and tls.crt/tls.key if present (regular files
+// only, as for Load).
 func ClientTLS(dir string) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if dir == "" {
 		return cfg, nil
 	}
-	if ca, err := os.ReadFile(filepath.Join(dir, CAPEM)); err == nil {
+	if ca, err := inputfile.ReadFile(filepath.Join(dir, CAPEM)); err == nil {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(ca) {
 			return nil, fmt.Errorf("identity: %s: no certificate in %s", dir, CAPEM)
@@ -183,14 +190,14 @@ func ClientTLS(dir string) (*tls.Config, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	crt, err := os.ReadFile(filepath.Join(dir, CertPEM))
+	crt, err := inputfile.ReadFile(filepath.Join(dir, CertPEM))
 	if errors.Is(err, os.ErrNotExist) {
 		return cfg, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	key, err := os.ReadFile(filepath.Join(dir, KeyPEM))
+	key, err := inputfile.ReadFile(filepath.Join(dir, KeyPEM))
 	if err != nil {
 		return nil, err
 	}

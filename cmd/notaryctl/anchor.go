@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 )
 
 // Outcomes of one file in anchor's result.
@@ -65,14 +66,14 @@ func (r *anchorResult) Text(w io.Writer) error {
 	for _, f := range r.Files {
 		switch f.Outcome {
 		case outcomeFailed:
-			fmt.Fprintf(tw, "failed\t%s\t%s\n", f.Path, f.Error)
+			fmt.Fprintf(tw, "failed\t%s\t%s\n", safe(f.Path), safetext.Escape(f.Error))
 		default:
 			what := "anchored"
 			if f.Outcome == outcomeExisting {
 				what = "already anchored"
 			}
 			fmt.Fprintf(tw, "%s\t%s\theight %d, %s, batch %s leaf %d\treceipt %s\n",
-				what, f.Path, f.Batch.Height, stamp(f.Batch.Time), f.Batch.ID, f.Batch.Leaf, f.Receipt)
+				what, safe(f.Path), f.Batch.Height, stamp(f.Batch.Time), safe(f.Batch.ID), f.Batch.Leaf, safe(f.Receipt))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -111,8 +112,10 @@ itself.
 
 A file anchored before is reported with its original record (height and
 time, unchanged) and its receipt is written again with a fresh status.
-Every input is read before anything is anchored: a missing or unreadable
-file stops the command (exit 2) with nothing anchored. On a terminal, a
+Every input is read, and every receipt's folder checked (created if
+missing, writable, the receipt's path not a folder), before anything is
+anchored: a missing or unreadable file or a receipt that could not be
+written stops the command (exit 2) with nothing anchored. On a terminal, a
 progress bar on stderr shows the work for many files.
 
 Exit codes: 0 every file newly anchored; 5 none failed but some were already
@@ -127,6 +130,13 @@ anchored; 1 some failed (4 if only because the node was unreachable);
 			files, err := collectFiles(args, out)
 			if err != nil {
 				return nil, err
+			}
+			receipts := make([]string, len(files))
+			for i, f := range files {
+				receipts[i] = f.Receipt
+			}
+			if err := checkReceiptPaths(receipts); err != nil {
+				return nil, fmt.Errorf("%w; nothing was anchored", err)
 			}
 			opts := []client.Option{client.WithAlgorithm(alg)}
 			if bare {
@@ -158,10 +168,10 @@ func anchorFiles(s *session, files []inputFile, bar *progress) (*anchorResult, e
 	docs := make([]client.Document, len(files))
 	bar.start("hashing")
 	for i, f := range files {
-		d, err := client.HashFile(alg, f.Path)
+		d, err := hashFile(s.ctx, alg, f.Path)
 		if err != nil {
 			bar.finish()
-			return nil, cli.Usage("%w", err)
+			return nil, err
 		}
 		if docs[i], err = s.c.Document(d); err != nil {
 			bar.finish()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -102,18 +103,18 @@ func (r *coverageResult) ExitCode() int {
 }
 
 func (r *coverageResult) Text(w io.Writer) error {
-	what := fmt.Sprintf("%s from %s about subject %s: %s for %s", r.Requester, r.Provider, r.Subject, r.Category, r.Purpose)
+	what := fmt.Sprintf("%s from %s about subject %s: %s for %s", safe(r.Requester), safe(r.Provider), safe(r.Subject), safe(r.Category), safe(r.Purpose))
 	switch {
 	case r.ConsentID != "":
-		fmt.Fprintf(w, "COVERED by the citizen's consent %s (valid until %s), as of height %d\n", r.ConsentID, stamp(r.ValidUntil), r.Height)
+		fmt.Fprintf(w, "COVERED by the citizen's consent %s (valid until %s), as of height %d\n", safe(r.ConsentID), stamp(r.ValidUntil), r.Height)
 	case r.MandateID != "":
-		fmt.Fprintf(w, "COVERED by the legal mandate %s", r.MandateID)
+		fmt.Fprintf(w, "COVERED by the legal mandate %s", safe(r.MandateID))
 		if r.LegalReference != "" {
-			fmt.Fprintf(w, " (%s)", r.LegalReference)
+			fmt.Fprintf(w, " (%s)", safe(r.LegalReference))
 		}
 		fmt.Fprintf(w, ", valid until %s, as of height %d\n", stamp(r.ValidUntil), r.Height)
 	default:
-		fmt.Fprintf(w, "NOT COVERED: %s (as of height %d)\n", r.Reason, r.Height)
+		fmt.Fprintf(w, "NOT COVERED: %s (as of height %d)\n", safetext.Escape(r.Reason), r.Height)
 	}
 	_, err := fmt.Fprintf(w, "  exchange  %s\n", what)
 	return err

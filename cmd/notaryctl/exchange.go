@@ -31,16 +31,16 @@ type exchangeResult struct {
 }
 
 func (r *exchangeResult) Text(w io.Writer) error {
-	basis := "consent " + r.ConsentID
+	basis := "consent " + safe(r.ConsentID)
 	if r.MandateID != "" {
-		basis = "mandate " + r.MandateID
+		basis = "mandate " + safe(r.MandateID)
 	}
-	fmt.Fprintf(w, "exchange recorded at height %d: entry %d of subject %s's access history\n", r.Height, r.Index, r.Subject)
-	fmt.Fprintf(w, "  %s from %s: %s for %s, under %s\n", r.Requester, r.Provider, r.Category, r.Purpose, basis)
+	fmt.Fprintf(w, "exchange recorded at height %d: entry %d of subject %s's access history\n", r.Height, r.Index, safe(r.Subject))
+	fmt.Fprintf(w, "  %s from %s: %s for %s, under %s\n", safe(r.Requester), safe(r.Provider), safe(r.Category), safe(r.Purpose), basis)
 	if r.Reference != "" {
-		fmt.Fprintf(w, "  reference  %s\n", r.Reference)
+		fmt.Fprintf(w, "  reference  %s\n", safe(r.Reference))
 	}
-	_, err := fmt.Fprintf(w, "  tx         %s\n", r.TxHash)
+	_, err := fmt.Fprintf(w, "  tx         %s\n", safe(r.TxHash))
 	return err
 }
 
@@ -89,7 +89,7 @@ permission); 2 usage error; 4 node unreachable.`,
 				if t.Path == "" {
 					return nil, cli.Usage("--reference %s: no such file", refFile)
 				}
-				if refDigest, err = t.document(client.SHA256); err != nil {
+				if refDigest, err = t.document(cmd.Context(), client.SHA256); err != nil {
 					return nil, err
 				}
 			}

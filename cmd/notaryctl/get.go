@@ -35,26 +35,26 @@ func (r *lookupResult) ExitCode() int {
 }
 
 func (r *lookupResult) Text(w io.Writer) error {
-	issuer := r.Batch.Agency
+	issuer := safe(r.Batch.Agency)
 	if r.Issuer != nil {
-		issuer = fmt.Sprintf("%s (%s)", r.Issuer.Name, r.Issuer.ID)
+		issuer = fmt.Sprintf("%s (%s)", safe(r.Issuer.Name), safe(r.Issuer.ID))
 	}
 	anchoring := "salted commitment"
 	if !r.Document.Salted {
 		anchoring = "bare digest"
 	}
-	fmt.Fprintf(w, "%s: anchored\n", r.Input)
-	fmt.Fprintf(w, "  document   %s %s\n", r.Document.HashAlgorithm, r.Document.DocumentDigest)
-	fmt.Fprintf(w, "  anchored   %s (%s)\n", r.Document.AnchoredDigest, anchoring)
+	fmt.Fprintf(w, "%s: anchored\n", safe(r.Input))
+	fmt.Fprintf(w, "  document   %s %s\n", safe(r.Document.HashAlgorithm), safe(r.Document.DocumentDigest))
+	fmt.Fprintf(w, "  anchored   %s (%s)\n", safe(r.Document.AnchoredDigest), anchoring)
 	fmt.Fprintf(w, "  issuer     %s\n", issuer)
-	fmt.Fprintf(w, "  batch      %s, leaf %d of %d", r.Batch.ID, r.Batch.Leaf, r.Batch.Count)
+	fmt.Fprintf(w, "  batch      %s, leaf %d of %d", safe(r.Batch.ID), r.Batch.Leaf, r.Batch.Count)
 	if r.Batch.Label != "" {
 		fmt.Fprintf(w, ", label %q", r.Batch.Label)
 	}
 	fmt.Fprintf(w, "\n  block      height %d, %s\n", r.Batch.Height, stamp(r.Batch.Time))
-	fmt.Fprintf(w, "  tx         %s\n", r.Batch.TxHash)
+	fmt.Fprintf(w, "  tx         %s\n", safe(r.Batch.TxHash))
 	if rv := r.Revocation; rv != nil {
-		fmt.Fprintf(w, "  status     REVOKED at height %d, %s, by %s: %s", rv.Height, stamp(rv.Time), rv.RevokedBy, rv.Reason)
+		fmt.Fprintf(w, "  status     REVOKED at height %d, %s, by %s: %s", rv.Height, stamp(rv.Time), safe(rv.RevokedBy), safe(rv.Reason))
 		if rv.ReasonText != "" {
 			fmt.Fprintf(w, " (%q)", rv.ReasonText)
 		}
@@ -87,7 +87,7 @@ anchored; 2 usage error (missing file, bad digest); 4 node unreachable.`,
 			if err != nil {
 				return nil, err
 			}
-			digest, err := t.document(alg)
+			digest, err := t.document(cmd.Context(), alg)
 			if err != nil {
 				return nil, err
 			}

@@ -56,9 +56,9 @@ func viewProposal(p *notaryv1.Proposal) proposalView {
 // describe is the proposal's action and target in words.
 func (p proposalView) describe() string {
 	if p.Target == "" {
-		return p.Action
+		return safe(p.Action)
 	}
-	return p.Action + " " + p.Target
+	return safe(p.Action) + " " + safe(p.Target)
 }
 
 // requireMinistry refuses an identity that is not a ministry's.

@@ -28,7 +28,7 @@ func (r *govListResult) Text(w io.Writer) error {
 	fmt.Fprintf(tw, "ID\tSTATUS\tACTION\tYES\tNO\tEXPIRES\tPROPOSER\tTITLE\n")
 	for _, p := range r.Proposals {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d (%s)\t%d\t%d\t%s\t%s\n",
-			p.ID, p.Status, p.describe(), p.Yes, share(p.Yes, r.TotalPower), p.No, p.Expiry, p.Proposer, p.Title)
+			p.ID, safe(p.Status), p.describe(), p.Yes, share(p.Yes, r.TotalPower), p.No, p.Expiry, safe(p.Proposer), safe(p.Title))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

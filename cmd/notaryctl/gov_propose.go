@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -30,9 +31,9 @@ type proposeResult struct {
 
 func (r *proposeResult) Text(w io.Writer) error {
 	p := r.Proposal
-	fmt.Fprintf(w, "proposal %d submitted at height %d by %s: %s\n", p.ID, r.Height, p.Proposer, p.describe())
-	fmt.Fprintf(w, "  title    %s\n", p.Title)
-	_, err := fmt.Fprintf(w, "  status   %s until height %d; ministries vote with `notaryctl gov vote %d yes`\n", p.Status, p.Expiry, p.ID)
+	fmt.Fprintf(w, "proposal %d submitted at height %d by %s: %s\n", p.ID, r.Height, safe(p.Proposer), p.describe())
+	fmt.Fprintf(w, "  title    %s\n", safe(p.Title))
+	_, err := fmt.Fprintf(w, "  status   %s until height %d; ministries vote with `notaryctl gov vote %d yes`\n", safe(p.Status), p.Expiry, p.ID)
 	return err
 }
 
@@ -178,7 +179,7 @@ func parsePubKey(flag, s string) ([]byte, error) {
 
 // validatorKeyFile reads the public key of a CometBFT priv_validator_key.json.
 func validatorKeyFile(flag, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path)
 	if err != nil {
 		return nil, cli.Usage("--%s: %w", flag, err)
 	}

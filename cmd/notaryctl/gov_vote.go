@@ -26,12 +26,12 @@ type voteResult struct {
 
 func (r *voteResult) Text(w io.Writer) error {
 	p := r.Proposal
-	fmt.Fprintf(w, "%s voted %s on proposal %d (%s) at height %d\n", r.Ministry, r.Option, r.ProposalID, p.describe(), r.Height)
-	fmt.Fprintf(w, "  proposal is %s: yes %d (%s), no %d, abstain %d of %d", p.Status, p.Yes, share(p.Yes, r.TotalPower), p.No, p.Abstain, r.TotalPower)
+	fmt.Fprintf(w, "%s voted %s on proposal %d (%s) at height %d\n", safe(r.Ministry), safe(r.Option), r.ProposalID, p.describe(), r.Height)
+	fmt.Fprintf(w, "  proposal is %s: yes %d (%s), no %d, abstain %d of %d", safe(p.Status), p.Yes, share(p.Yes, r.TotalPower), p.No, p.Abstain, r.TotalPower)
 	if p.Decided != 0 {
 		fmt.Fprintf(w, "; decided at height %d", p.Decided)
 		if p.Result != "" {
-			fmt.Fprintf(w, " (%s)", p.Result)
+			fmt.Fprintf(w, " (%s)", safe(p.Result))
 		}
 		_, err := fmt.Fprintln(w)
 		return err

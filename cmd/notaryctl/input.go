@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/ledger"
 )
@@ -57,11 +59,8 @@ func parseTarget(arg string) (target, error) {
 	if arg == "" {
 		return target{}, cli.Usage("empty FILE|DIGEST argument")
 	}
-	st, err := os.Stat(arg)
+	err := inputfile.Check(arg)
 	if err == nil {
-		if !st.Mode().IsRegular() {
-			return target{}, cli.Usage("%s: not a regular file", arg)
-		}
 		return target{Arg: arg, Path: arg}, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -94,20 +93,35 @@ func looksHex(s string) bool {
 	return len(s) > 0
 }
 
-// document returns the target's digest, hashing the file if it is one; an
-// unreadable file is a usage error.
-func (t *target) document(alg ledger.HashAlgorithm) ([]byte, error) {
+// document returns the target's digest, hashing the file if it is one
+// (until ctx ends); an unreadable file is a usage error.
+func (t *target) document(ctx context.Context, alg ledger.HashAlgorithm) ([]byte, error) {
 	if t.Path == "" {
 		return t.Digest, nil
 	}
 	if t.Digest == nil {
-		d, err := client.HashFile(alg, t.Path)
+		d, err := hashFile(ctx, alg, t.Path)
 		if err != nil {
-			return nil, cli.Usage("%w", err)
+			return nil, err
 		}
 		t.Digest = d
 	}
 	return t.Digest, nil
+}
+
+// hashFile hashes a file to anchor or look up. A file that cannot be read
+// is a usage error; --timeout passing first, exit 4.
+func hashFile(ctx context.Context, alg ledger.HashAlgorithm, path string) ([]byte, error) {
+	d, err := client.HashFileContext(ctx, alg, path)
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, cli.Fail(cli.ExitUnavail, fmt.Errorf("--timeout passed while hashing %s", path))
+	case errors.Is(err, context.Canceled):
+		return nil, err
+	}
+	return nil, cli.Usage("%w", err)
 }
 
 // inputFile is a file to anchor and where its receipt goes.
@@ -184,7 +198,7 @@ func collectFiles(args []string, out string) ([]inputFile, error) {
 				return nil, err
 			}
 		default:
-			return nil, cli.Usage("%s: not a file or folder", arg)
+			return nil, cli.Usage("%s is %s, not a file or folder", arg, inputfile.Kind(st.Mode()))
 		}
 	}
 	if len(files) == 0 {

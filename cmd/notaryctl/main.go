@@ -14,7 +14,7 @@
 // input; 3 (`get`) anchored but revoked; 4 the node could not be reached or
 // is not ready; 5 (`anchor`) nothing failed but at least one document was
 // already anchored (its original record is reported and its receipt
-// written).
+// written); 130 interrupted by SIGINT or SIGTERM.
 package main
 
 import (

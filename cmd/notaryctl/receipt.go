@@ -47,16 +47,16 @@ type receiptResult struct {
 }
 
 func (r *receiptResult) Text(w io.Writer) error {
-	fmt.Fprintf(w, "receipt %s: %s\n", r.Action, r.Receipt)
+	fmt.Fprintf(w, "receipt %s: %s\n", r.Action, safe(r.Receipt))
 	anchoring := "salted commitment"
 	if !r.Document.Salted {
 		anchoring = "bare digest"
 	}
-	fmt.Fprintf(w, "  document   %s %s (%s)\n", r.Document.HashAlgorithm, r.Document.DocumentDigest, anchoring)
-	fmt.Fprintf(w, "  anchored   height %d, %s, batch %s leaf %d, by %s\n", r.Batch.Height, stamp(r.Batch.Time), r.Batch.ID, r.Batch.Leaf, r.Batch.Agency)
+	fmt.Fprintf(w, "  document   %s %s (%s)\n", safe(r.Document.HashAlgorithm), safe(r.Document.DocumentDigest), anchoring)
+	fmt.Fprintf(w, "  anchored   height %d, %s, batch %s leaf %d, by %s\n", r.Batch.Height, stamp(r.Batch.Time), safe(r.Batch.ID), r.Batch.Leaf, safe(r.Batch.Agency))
 	st := "not revoked"
 	if rv := r.Revocation; rv != nil {
-		st = fmt.Sprintf("REVOKED at height %d, %s: %s", rv.Height, stamp(rv.Time), rv.Reason)
+		st = fmt.Sprintf("REVOKED at height %d, %s: %s", rv.Height, stamp(rv.Time), safe(rv.Reason))
 	}
 	fmt.Fprintf(w, "  status     %s, as of height %d", st, r.StatusHeight)
 	if r.PreviousStatusHeight != 0 {
@@ -97,13 +97,16 @@ another document); 2 usage error or unreadable input; 4 node unreachable.`,
 				path = defaultReceiptPath(t, out)
 			}
 			old, err := readReceipt(path)
-			switch {
-			case err == nil:
-				return refreshReceipt(cmd, t, path, old)
-			case !errors.Is(err, fs.ErrNotExist):
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, cli.Usage("existing receipt %w", err)
 			}
-			if _, err := t.document(alg); err != nil {
+			if err := checkReceiptPaths([]string{path}); err != nil {
+				return nil, err
+			}
+			if old != nil {
+				return refreshReceipt(cmd, t, path, old)
+			}
+			if _, err := t.document(cmd.Context(), alg); err != nil {
 				return nil, err
 			}
 			s, err := connect(cmd, client.WithAlgorithm(alg))
@@ -152,7 +155,7 @@ func refreshReceipt(cmd *cobra.Command, t target, path string, old *notaryv1.Rec
 	if err != nil {
 		return nil, cli.Usage("existing receipt %s: %w", path, err)
 	}
-	digest, err := t.document(doc.Algorithm)
+	digest, err := t.document(cmd.Context(), doc.Algorithm)
 	if err != nil {
 		return nil, err
 	}

@@ -3,13 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/app/inputfile"
+	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -39,7 +45,7 @@ func refreshStatus(old, fresh *notaryv1.Receipt) (*notaryv1.Receipt, error) {
 
 // readReceipt reads and strictly decodes a receipt file.
 func readReceipt(path string) (*notaryv1.Receipt, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +54,39 @@ func readReceipt(path string) (*notaryv1.Receipt, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return r, nil
+}
+
+// checkReceiptPaths checks, before anything is anchored or asked, that a
+// receipt can be written at each of paths: its folder exists (it is
+// created if missing, as writeReceipt would), a file can be created in
+// it, and the path itself is not a folder. A failure is a usage error.
+func checkReceiptPaths(paths []string) error {
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		st, err := os.Lstat(p)
+		switch {
+		case err == nil && st.IsDir():
+			return cli.Usage("receipt %s is a directory: move it, or write the receipts elsewhere with --out", p)
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return cli.Usage("receipt %w", err)
+		}
+		dirs[filepath.Dir(p)] = true
+	}
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return cli.Usage("receipts cannot be written in %s: %w", dir, err)
+		}
+		f, err := os.CreateTemp(dir, ".notaryctl-check-*")
+		if err != nil {
+			return cli.Usage("receipts cannot be written in %s: %w", dir, err)
+		}
+		name := f.Name()
+		f.Close()
+		if err := os.Remove(name); err != nil {
+			return cli.Usage("receipts folder %s: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // writeReceipt writes r to path in the receipt file form (canonical JSON,

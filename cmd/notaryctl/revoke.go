@@ -32,14 +32,14 @@ type revokeResult struct {
 func (r *revokeResult) Text(w io.Writer) error {
 	for _, d := range r.Documents {
 		rv := d.Revocation
-		fmt.Fprintf(w, "revoked  %s  at height %d, %s: %s", d.Input, rv.Height, stamp(rv.Time), rv.Reason)
+		fmt.Fprintf(w, "revoked  %s  at height %d, %s: %s", safe(d.Input), rv.Height, stamp(rv.Time), safe(rv.Reason))
 		if rv.ReasonText != "" {
 			fmt.Fprintf(w, " (%q)", rv.ReasonText)
 		}
 		fmt.Fprintln(w)
 	}
 	_, err := fmt.Fprintf(w, "%d %s revoked in transaction %s at height %d\n",
-		len(r.Documents), plural(len(r.Documents), "document", "documents"), r.TxHash, r.Height)
+		len(r.Documents), plural(len(r.Documents), "document", "documents"), safe(r.TxHash), r.Height)
 	return err
 }
 
@@ -72,7 +72,7 @@ another agency, no revoke permission); 2 usage error; 4 node unreachable.`,
 				if targets[i], err = parseTarget(a); err != nil {
 					return nil, err
 				}
-				if _, err := targets[i].document(alg); err != nil {
+				if _, err := targets[i].document(cmd.Context(), alg); err != nil {
 					return nil, err
 				}
 			}

@@ -68,17 +68,32 @@ so that on a dev chain ` + "`notaryctl anchor FILE`" + ` works with no flags. Th
 node is the identity's, else 127.0.0.1:9090.
 
 Exit codes:
-  0  ok
-  1  the operation failed or was refused (get: not anchored;
-     consent check: not covered)
-  2  usage error, or unreadable input (missing file, bad digest, bad flag)
-  3  get: the document is anchored but revoked
-  4  the node could not be reached, or is not ready (or --timeout passed)
-  5  anchor: nothing failed, but at least one document was already anchored
-     (its original record is reported and its receipt written)
+  0    ok
+  1    the operation failed or was refused (get: not anchored;
+       consent check: not covered)
+  2    usage error, or unreadable input (missing file, bad digest, bad flag)
+  3    get: the document is anchored but revoked
+  4    the node could not be reached, or is not ready (or --timeout passed)
+  5    anchor: nothing failed, but at least one document was already
+       anchored (its original record is reported and its receipt written)
+  130  interrupted by SIGINT (Ctrl-C) or SIGTERM: the command stopped at
+       once (documents already anchored stay anchored; anchor them again
+       to get their receipts)
+
+--timeout bounds the whole command, hashing included. Inputs (documents,
+receipts, identity files) must be regular files: a named pipe, a device or
+a directory in their place is refused (exit 2).
 
 Every flag can also be set with NOTARY_<FLAG> (for example NOTARY_NODE,
 NOTARY_IDENTITY, NOTARY_OUTPUT).`,
+	}
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		timeout, _ := cmd.Flags().GetDuration(flagTimeout)
+		if timeout <= 0 {
+			return cli.Usage("--timeout must be positive, not %s", timeout)
+		}
+		cli.SetTimeout(cmd, timeout)
+		return nil
 	}
 	cli.AddOutputFlag(root)
 	pf := root.PersistentFlags()
@@ -123,13 +138,11 @@ func loadIdentity(cmd *cobra.Command) (*identity.Identity, error) {
 }
 
 // session is an open connection of a command: its identity, client and
-// deadline.
+// context (the command's, which ends at --timeout or on SIGINT/SIGTERM).
 type session struct {
 	id  *identity.Identity
 	c   *client.Client
 	ctx context.Context
-
-	cancel context.CancelFunc
 }
 
 // connect loads the identity and dials the node; the caller closes the
@@ -140,26 +153,17 @@ func connect(cmd *cobra.Command, opts ...client.Option) (*session, error) {
 		return nil, err
 	}
 	node, _ := cmd.Flags().GetString(flagNode)
-	timeout, _ := cmd.Flags().GetDuration(flagTimeout)
-	if timeout <= 0 {
-		return nil, cli.Usage("--timeout must be positive, not %s", timeout)
-	}
 	c, err := client.Dial(node, id, opts...)
 	if err != nil {
 		return nil, cli.Usage("%w", err)
 	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-	return &session{id: id, c: c, ctx: ctx, cancel: cancel}, nil
+	return &session{id: id, c: c, ctx: cmd.Context()}, nil
 }
 
-// close flushes and closes the client (waiting at most 10 s for pending
-// work) and ends the session's deadline.
-func (s *session) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = s.c.Close(ctx)
-	s.cancel()
-}
+// close flushes and closes the client, waiting for pending work only as
+// long as the command's context lasts: a command ends at --timeout
+// however much is left.
+func (s *session) close() { _ = s.c.Close(s.ctx) }
 
 // fail gives err the exit code it deserves: unchanged if it has one, 4 when
 // the node could not be reached or did not answer in time, else 1.

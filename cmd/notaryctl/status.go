@@ -40,14 +40,14 @@ func (r *statusResult) Text(w io.Writer) error {
 	if r.CatchingUp {
 		sync = "yes (its answers may be behind the chain)"
 	}
-	fmt.Fprintf(w, "chain %s at height %d (%s)\n", r.ChainID, r.Height, stamp(r.BlockTime))
-	fmt.Fprintf(w, "  app hash     %s\n", r.AppHash)
-	fmt.Fprintf(w, "  node         %s (%s), version %s\n", r.Moniker, r.NodeID, r.Version)
+	fmt.Fprintf(w, "chain %s at height %d (%s)\n", safe(r.ChainID), r.Height, stamp(r.BlockTime))
+	fmt.Fprintf(w, "  app hash     %s\n", safe(r.AppHash))
+	fmt.Fprintf(w, "  node         %s (%s), version %s\n", safe(r.Moniker), safe(r.NodeID), safe(r.Version))
 	fmt.Fprintf(w, "  catching up  %s\n", sync)
 	fmt.Fprintf(w, "  validators   %d, total power %d\n", len(r.Validators), r.TotalPower)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, v := range r.Validators {
-		fmt.Fprintf(tw, "    %s\t%s\tpower %d\t%.1f%%\n", v.MinistryID, v.Name, v.Power, 100*v.Share)
+		fmt.Fprintf(tw, "    %s\t%s\tpower %d\t%.1f%%\n", safe(v.MinistryID), safe(v.Name), v.Power, 100*v.Share)
 	}
 	return tw.Flush()
 }

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -104,6 +105,12 @@ func utc(ts *timestamppb.Timestamp) time.Time {
 	}
 	return ts.AsTime().UTC()
 }
+
+// safe is an untrusted string (a file name, a name or text from the chain,
+// a node's message) as text output shows it: unchanged if printable, else
+// quoted with its control characters escaped, so that it cannot forge a
+// line or drive the terminal.
+func safe(s string) string { return safetext.Quote(s) }
 
 // stamp formats a time for text output.
 func stamp(t time.Time) string {

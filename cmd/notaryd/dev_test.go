@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gobtechlab/notary/app/apptest"
+	"github.com/gobtechlab/notary/app/identity"
 )
 
 // rpcHeight reads the latest height from CometBFT's /status.
@@ -95,6 +96,16 @@ func TestDevChain(t *testing.T) {
 	for _, p := range []string{info.TrustBundle, filepath.Join(info.Agency, "identity.json"), filepath.Join(info.Citizen, "identity.json"), filepath.Join(info.Agency, "tls.crt")} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("missing %s: %v", p, err)
+		}
+	}
+	// Every dev identity, the ministry's too, names the dev gateway.
+	for _, dir := range []string{info.Agency, info.Citizen, info.Ministry} {
+		id, err := identity.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id.Node != info.Gateway {
+			t.Errorf("%s: node %q, want the gateway %s", dir, id.Node, info.Gateway)
 		}
 	}
 	h2, out := runDev(t, home, ports, h1+2)

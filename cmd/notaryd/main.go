@@ -9,4 +9,4 @@ import (
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 )
 
-func main() { os.Exit(cli.Execute(newRootCmd())) }
+func main() { os.Exit(cli.ExecuteService(newRootCmd())) }

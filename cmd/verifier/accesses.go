@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -146,20 +147,20 @@ func (r accessesResult) Text(w io.Writer) error {
 			why = tr(l, p[0], p[1])
 		}
 		_, err := fmt.Fprintf(w, "%s %s (%s).\n",
-			tr(l, "NOT VERIFIED. The access history from node "+r.node+" cannot be trusted:", "NO VERIFICADO. El historial de accesos del nodo "+r.node+" no es fiable:"),
-			why, r.failure.Detail)
+			tr(l, "NOT VERIFIED. The access history from node "+safe(r.node)+" cannot be trusted:", "NO VERIFICADO. El historial de accesos del nodo "+safe(r.node)+" no es fiable:"),
+			why, safetext.Escape(r.failure.Detail))
 		return err
 	}
 	h := r.h
 	var signers []string
 	for _, s := range h.Checkpoint.Signers {
-		signers = append(signers, s.Name)
+		signers = append(signers, safe(s.Name))
 	}
 	fmt.Fprintf(w, tr(l,
 		"VERIFIED. Access history of your data (subject id %s): %d %s, complete up to %s (state %d).\nConfirmed by %s, holding %d of %d of the voting power, against the trust bundle of chain %s.\n",
 		"VERIFICADO. Historial de accesos a sus datos (identificador %s): %d %s, completo hasta %s (estado %d).\nLo confirman %s, con %d de %d del poder de voto, según el paquete de confianza de la cadena %s.\n"),
-		h.Subject, h.Count, plural(l, h.Count), when(h.AsOf, r.loc), h.Height,
-		strings.Join(signers, ", "), h.Checkpoint.SignedPower, h.Checkpoint.TotalPower, h.ChainID)
+		safe(h.Subject), h.Count, plural(l, h.Count), when(h.AsOf, r.loc), h.Height,
+		strings.Join(signers, ", "), h.Checkpoint.SignedPower, h.Checkpoint.TotalPower, safe(h.ChainID))
 	if len(h.Entries) == 0 {
 		_, err := fmt.Fprintln(w, tr(l, "\nNo agency has recorded obtaining data about you.", "\nNinguna agencia ha registrado haber obtenido datos sobre usted."))
 		return err
@@ -184,18 +185,18 @@ func plural(l verify.Lang, n uint64) string {
 
 func agencyName(id, name string) string {
 	if name == "" {
-		return id
+		return safe(id)
 	}
-	return name + " (" + id + ")"
+	return safe(name) + " (" + safe(id) + ")"
 }
 
 func basis(l verify.Lang, e verify.AccessInfo) string {
 	if e.ConsentID != "" {
-		return tr(l, "your consent ", "su consentimiento ") + e.ConsentID
+		return tr(l, "your consent ", "su consentimiento ") + safe(e.ConsentID)
 	}
-	law := e.MandateID
+	law := safe(e.MandateID)
 	if e.LegalReference != "" {
-		law = e.LegalReference + " [" + e.MandateID + "]"
+		law = safe(e.LegalReference) + " [" + safe(e.MandateID) + "]"
 	}
 	return tr(l, "law: ", "ley: ") + law
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 )
@@ -31,10 +32,10 @@ func (r keygenResult) Text(w io.Writer) error {
 	l := r.lang
 	_, err := fmt.Fprintf(w, "%s\n  %-18s %s\n  %-18s %s\n  %-18s %s\n  %-18s %s\n%s\n",
 		tr(l, "New citizen identity.", "Nueva identidad de ciudadano."),
-		tr(l, "directory", "directorio"), r.Dir,
+		tr(l, "directory", "directorio"), safe(r.Dir),
 		tr(l, "subject id", "identificador"), r.Subject,
 		tr(l, "public key", "clave pública"), r.PublicKey,
-		tr(l, "chain", "cadena"), r.ChainID,
+		tr(l, "chain", "cadena"), safe(r.ChainID),
 		tr(l, "Your subject id is a hash of your public key: it says nothing about who you are.\nKeep the directory private: its key grants and withdraws your consents.",
 			"Su identificador es un resumen de su clave pública: no dice nada de quién es usted.\nGuarde el directorio en privado: su clave otorga y retira sus consentimientos."))
 	return err
@@ -80,7 +81,7 @@ the other commands authenticate the node without --ca.`,
 			}
 			var caPEM []byte
 			if ca != "" {
-				if caPEM, err = os.ReadFile(ca); err != nil {
+				if caPEM, err = inputfile.ReadFile(ca); err != nil {
 					return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("--ca: %w", err))
 				}
 			}

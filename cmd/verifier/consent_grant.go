@@ -33,8 +33,8 @@ func (r grantResult) Text(w io.Writer) error {
 	_, err := fmt.Fprintf(w, tr(l,
 		"Consent %s granted: agency %s may use your %s data for %s, from %s until %s (recorded at height %d).\nWithdraw it with: verifier consent withdraw %s\n",
 		"Consentimiento %s otorgado: la agencia %s puede usar sus datos de %s para %s, desde %s hasta %s (registrado en la altura %d).\nRetírelo con: verifier consent withdraw %s\n"),
-		r.ConsentID, r.Agency, category(l, r.Category), purpose(l, r.Purpose),
-		when(r.ValidFrom, r.loc), when(r.ValidUntil, r.loc), r.Height, r.ConsentID)
+		safe(r.ConsentID), safe(r.Agency), category(l, r.Category), purpose(l, r.Purpose),
+		when(r.ValidFrom, r.loc), when(r.ValidUntil, r.loc), r.Height, safe(r.ConsentID))
 	return err
 }
 

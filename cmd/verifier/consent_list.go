@@ -42,15 +42,15 @@ type consentItem struct {
 func (c consentList) Text(w io.Writer) error {
 	l := c.lang
 	if len(c.Consents) == 0 {
-		_, err := fmt.Fprintf(w, tr(l, "You have granted no consent (node %s, height %d).\n", "No ha otorgado ningún consentimiento (nodo %s, altura %d).\n"), c.Node, c.Height)
+		_, err := fmt.Fprintf(w, tr(l, "You have granted no consent (node %s, height %d).\n", "No ha otorgado ningún consentimiento (nodo %s, altura %d).\n"), safe(c.Node), c.Height)
 		return err
 	}
 	fmt.Fprintf(w, tr(l, "Your consents, as node %s reports them at height %d (%s):\n\n", "Sus consentimientos, según el nodo %s en la altura %d (%s):\n\n"),
-		c.Node, c.Height, when(c.Time, c.loc))
+		safe(c.Node), c.Height, when(c.Time, c.loc))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, tr(l, "CONSENT\tAGENCY\tCATEGORY\tPURPOSE\tFROM\tUNTIL\tSTATUS", "CONSENTIMIENTO\tAGENCIA\tCATEGORÍA\tFINALIDAD\tDESDE\tHASTA\tESTADO"))
 	for _, x := range c.Consents {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.Agency, category(l, x.Category), purpose(l, x.Purpose),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safe(x.ID), safe(x.Agency), category(l, x.Category), purpose(l, x.Purpose),
 			when(x.ValidFrom, c.loc), when(x.ValidUntil, c.loc), consentStatus(l, x.status))
 	}
 	return tw.Flush()

@@ -24,7 +24,7 @@ func (r withdrawResult) Text(w io.Writer) error {
 	_, err := fmt.Fprintf(w, tr(r.lang,
 		"Consent %s withdrawn at height %d: no exchange can rely on it from now on.\n",
 		"Consentimiento %s retirado en la altura %d: ningún intercambio puede ampararse en él desde ahora.\n"),
-		r.ConsentID, r.Height)
+		safe(r.ConsentID), r.Height)
 	return err
 }
 

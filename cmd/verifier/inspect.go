@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 )
 
@@ -80,30 +81,30 @@ func (c claims) Text(w io.Writer) error {
 	}
 	fmt.Fprintln(w, m["head"])
 	if c.FormError != "" {
-		line(m["form"], m["notStrict"], c.FormError)
+		line(m["form"], m["notStrict"], safetext.Escape(c.FormError))
 	} else {
 		line(m["form"], m["strict"], c.Version)
 	}
-	line(m["chain"], "%s", c.ChainID)
+	line(m["chain"], "%s", safe(c.ChainID))
 	d := c.Document
 	salt := m["bare"]
 	if d.Salt != "" {
-		salt = fmt.Sprintf(m["salted"], d.Salt)
+		salt = fmt.Sprintf(m["salted"], safe(d.Salt))
 	}
-	line(m["document"], "%s, %s", d.HashAlgorithm, salt)
+	line(m["document"], "%s, %s", safe(d.HashAlgorithm), salt)
 	if d.DocumentDigest != "" {
-		line(m["docDigest"], "%s", d.DocumentDigest)
+		line(m["docDigest"], "%s", safe(d.DocumentDigest))
 	}
-	line(m["anchored"], "%s", d.AnchoredDigest)
+	line(m["anchored"], "%s", safe(d.AnchoredDigest))
 	if b := c.Batch; b != nil {
-		s := fmt.Sprintf(m["batchLine"], b.ID, b.LeafIndex, b.Count, b.AgencyID, ts(b.Time))
+		s := fmt.Sprintf(m["batchLine"], safe(b.ID), b.LeafIndex, b.Count, safe(b.AgencyID), ts(b.Time))
 		if b.Label != "" {
 			s += ", " + fmt.Sprintf(m["label"], b.Label)
 		}
 		line(m["batch"], "%s", s)
 	}
 	if i := c.Issuer; i != nil {
-		line(m["issuer"], "%s (%s)", i.Name, i.ID)
+		line(m["issuer"], "%s (%s)", safe(i.Name), safe(i.ID))
 	}
 	if a := c.Anchor; a != nil {
 		line(m["anchor"], m["cpLine"], a.Height, a.HeaderHeight, ts(a.Time), a.Signatures)
@@ -111,7 +112,7 @@ func (c claims) Text(w io.Writer) error {
 	if s := c.Status; s != nil {
 		st := m["notRevoked"]
 		if r := c.Revocation; r != nil {
-			st = fmt.Sprintf(m["revoked"], r.Height, ts(r.Time), r.Reason, r.RevokedBy)
+			st = fmt.Sprintf(m["revoked"], r.Height, ts(r.Time), safe(r.Reason), safe(r.RevokedBy))
 		}
 		line(m["status"], m["cpLine"]+"; %s", s.Height, s.HeaderHeight, ts(s.Time), s.Signatures, st)
 	}
@@ -125,7 +126,7 @@ func (c claims) Text(w io.Writer) error {
 		line(m["chainLbl"], m["transitions"], len(c.ValidatorChain), strings.Join(hs, ", "))
 	}
 	for _, p := range c.Problems {
-		line(m["problems"], "%s", p)
+		line(m["problems"], "%s", safetext.Escape(p))
 	}
 	return nil
 }

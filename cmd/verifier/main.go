@@ -11,7 +11,8 @@
 //
 // Exit codes of verify: 0 valid and not revoked; 3 valid but revoked; 1 not
 // valid; 2 usage error or unreadable file. Of the citizen commands: 0 done;
-// 1 refused or not verified; 2 usage error; 4 node unreachable.
+// 1 refused or not verified; 2 usage error; 4 node unreachable. Any
+// command interrupted by SIGINT or SIGTERM exits 130.
 package main
 
 import (

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/app/layout"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -107,7 +108,7 @@ func (f *nodeFlags) dial(id *identity.Identity) (*session, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	switch {
 	case f.ca != "":
-		pem, err := os.ReadFile(f.ca)
+		pem, err := inputfile.ReadFile(f.ca)
 		if err != nil {
 			return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("--ca: %w", err))
 		}

@@ -68,7 +68,10 @@ As a citizen, with your own key, talking to a node (--node):
 
 Exit codes of verify: 0 valid and not revoked, 3 valid but revoked, 1 not
 valid, 2 usage error or unreadable file. Of the citizen commands: 0 done,
-1 refused or not verified, 2 usage error, 4 node unreachable. The citizen
+1 refused or not verified, 2 usage error, 4 node unreachable. Any command
+interrupted by SIGINT (Ctrl-C) or SIGTERM stops at once with exit 130.
+Inputs (documents, receipts, trust bundles, identity files) must be regular
+files: a named pipe, a device or a directory is refused (exit 2). The citizen
 commands default to the dev chain of notaryd dev (~/.notary-dev: identity
 identities/dev-citizen, trust bundle trust.json). Texts follow LANG (es or
 en) unless --lang says otherwise. Every flag can also be set with

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -47,9 +48,10 @@ func (v verdict) MarshalJSON() ([]byte, error) {
 	}{v.res, v.ExitCode(), v.res.Text(v.lang, v.loc)})
 }
 
-// readFile reads a named input; a failure is a usage error (exit 2).
+// readFile reads a named input, a regular file; a failure is a usage error
+// (exit 2).
 func readFile(what, path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path)
 	if err != nil {
 		return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("%s: %w", what, err))
 	}
@@ -60,6 +62,20 @@ func readFile(what, path string) ([]byte, error) {
 		return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("%s: %w", what, err))
 	}
 	return b, nil
+}
+
+// ctxReader reads r until ctx ends (a large document is hashed as it is
+// read).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // readTrust reads and decodes the trust bundle of --trust (path); a missing
@@ -111,13 +127,16 @@ receipt), 2 usage error or unreadable file.`,
 			if err != nil {
 				return nil, err
 			}
-			doc, err := os.Open(args[0])
+			doc, err := inputfile.Open(args[0])
 			if err != nil {
 				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("document: %w", err))
 			}
 			defer func() { _ = doc.Close() }() // read only
-			res, err := verify.Verify(verify.Input{Receipt: receipt, Trust: trust, Document: doc})
+			res, err := verify.Verify(verify.Input{Receipt: receipt, Trust: trust, Document: ctxReader{ctx: cmd.Context(), r: doc}})
 			if err != nil {
+				if cerr := cmd.Context().Err(); cerr != nil {
+					return nil, cerr
+				}
 				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("document %s: %w", args[0], err))
 			}
 			return verdict{res: res, lang: lang, loc: loc}, nil

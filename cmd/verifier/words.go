@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -59,8 +60,14 @@ func word(m map[string]string, code string) string {
 	if w, ok := m[code]; ok {
 		return w
 	}
-	return code
+	return safe(code)
 }
+
+// safe is an untrusted string (a file name, what a receipt or a node says)
+// as text output shows it: unchanged if printable, else quoted with its
+// control characters escaped, so that it cannot forge a line or drive the
+// terminal.
+func safe(s string) string { return safetext.Quote(s) }
 
 // tr picks the English or Spanish text.
 func tr(l verify.Lang, en, es string) string {

@@ -13,10 +13,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 )
 
 // Exit codes shared by the tools.
@@ -26,6 +30,8 @@ const (
 	ExitUsage   = 2 // bad arguments, unreadable input
 	ExitRevoked = 3 // verifier: valid but revoked
 	ExitUnavail = 4 // the node could not be reached or is not ready
+
+	ExitInterrupted = 130 // SIGINT or SIGTERM ended the command
 )
 
 // FlagOutput selects the output format.
@@ -135,15 +141,38 @@ func BindEnv(cmd *cobra.Command) error {
 	return errors.Join(errs...)
 }
 
-// Execute runs root with a context cancelled on SIGINT/SIGTERM and returns
-// the process exit code, printing errors to stderr.
+// interruptGrace is how long a command has to return after SIGINT or
+// SIGTERM cancelled its context; then the process exits anyway (a system
+// call such as opening a named pipe cannot be cancelled).
+const interruptGrace = time.Second
+
+// Execute runs a client tool's root (notaryctl, the verifier) and returns
+// the process exit code, printing errors to stderr. SIGINT and SIGTERM end
+// the command at once: its context is cancelled, and once it has returned
+// (at most a second later) the exit code is ExitInterrupted; a second
+// signal ends the process without waiting.
 func Execute(root *cobra.Command) int { return ExecuteTo(root, os.Stderr) }
 
 // ExecuteTo is Execute printing errors to stderr instead of the process's
 // standard error (tests run commands in-process and read what they print).
-func ExecuteTo(root *cobra.Command, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func ExecuteTo(root *cobra.Command, stderr io.Writer) int { return execute(root, stderr, true) }
+
+// ExecuteService runs the root of a tool whose commands stop by themselves
+// on SIGINT and SIGTERM (notaryd: a node shuts down cleanly, however long
+// that takes): the signal cancels the command's context, and the command's
+// result gives the exit code.
+func ExecuteService(root *cobra.Command) int { return execute(root, os.Stderr, false) }
+
+func execute(root *cobra.Command, stderr io.Writer, interrupt bool) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var rel releases
+	defer rel.run()
+	ctx = context.WithValue(ctx, releasesKey{}, &rel)
+
 	root.SilenceErrors = true
 	root.SilenceUsage = true
 	prev := root.PersistentPreRunE
@@ -157,7 +186,28 @@ func ExecuteTo(root *cobra.Command, stderr io.Writer) int {
 		return nil
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return Usage("%v", err) })
-	err := root.ExecuteContext(ctx)
+
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case sig := <-sigs:
+		cancel()
+		if !interrupt {
+			err = <-done
+			break
+		}
+		// From now on a signal has its default effect: a second one ends
+		// the process at once.
+		signal.Stop(sigs)
+		select {
+		case <-done:
+		case <-time.After(interruptGrace):
+		}
+		fmt.Fprintf(stderr, "%s: interrupted by %s\n", root.Name(), signalName(sig))
+		return ExitInterrupted
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -171,8 +221,59 @@ func ExecuteTo(root *cobra.Command, stderr io.Writer) int {
 	} else if isUsage(err) {
 		code = ExitUsage
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", root.Name(), err)
+	fmt.Fprintf(stderr, "%s: %s\n", root.Name(), safetext.Escape(err.Error()))
 	return code
+}
+
+// signalName is SIGINT or SIGTERM.
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// releases are functions run when the command has returned.
+type releases struct {
+	mu sync.Mutex
+	fs []func()
+}
+
+type releasesKey struct{}
+
+func (r *releases) add(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fs = append(r.fs, f)
+}
+
+func (r *releases) run() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range r.fs {
+		f()
+	}
+	r.fs = nil
+}
+
+// SetTimeout bounds the rest of cmd's run by d: cmd's context gets a
+// deadline d from now. The deadline's resources are released when the
+// command returns (by Execute).
+func SetTimeout(cmd *cobra.Command, d time.Duration) {
+	parent := cmd.Context()
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, d)
+	if rel, ok := parent.Value(releasesKey{}).(*releases); ok {
+		rel.add(cancel)
+	} else {
+		context.AfterFunc(ctx, cancel)
+	}
+	cmd.SetContext(ctx)
 }
 
 // isUsage recognises cobra's own argument errors.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gobtechlab/notary/cmd/internal/safetext"
 )
 
 // Lang is the language of a verdict text.
@@ -48,6 +50,8 @@ const maxNames = 10
 
 // Text is the verdict for a citizen: one short paragraph, in lang, with
 // times in UTC and in loc (nil: UTC only). Every statement in it was proven.
+// Names and codes that are not printable text are shown quoted with their
+// control characters escaped, so that none can forge a line of the verdict.
 func (r *Result) Text(lang Lang, loc *time.Location) string {
 	w := words[lang]
 	if w == nil {
@@ -70,10 +74,10 @@ func (r *Result) Text(lang Lang, loc *time.Location) string {
 	}
 	signers := make([]string, len(p.Anchor.Signers))
 	for i, s := range p.Anchor.Signers {
-		signers[i] = s.Name
+		signers[i] = safetext.Quote(s.Name)
 	}
 	share := w.percent(p.Anchor.SignedPower, p.Anchor.TotalPower)
-	fmt.Fprintf(&b, w.registered, p.Issuer.Name, w.when(p.RegisteredAt, loc))
+	fmt.Fprintf(&b, w.registered, safetext.Quote(p.Issuer.Name), w.when(p.RegisteredAt, loc))
 	b.WriteString(" ")
 	fmt.Fprintf(&b, w.confirmed, w.list(signers), share)
 	b.WriteString(" ")
@@ -81,7 +85,7 @@ func (r *Result) Text(lang Lang, loc *time.Location) string {
 		by := w.revoker(rv.RevokedBy, p.Issuer)
 		reason := w.revocationReasons[rv.Reason]
 		if reason == "" {
-			reason = rv.Reason
+			reason = safetext.Quote(rv.Reason)
 		}
 		if rv.ReasonText != "" {
 			reason += " (" + strconv.Quote(rv.ReasonText) + ")"
@@ -264,12 +268,12 @@ func (w *vocabulary) list(names []string) string {
 func (w *vocabulary) revoker(by string, issuer AgencyInfo) string {
 	if id, ok := strings.CutPrefix(by, "agency/"); ok {
 		if id == issuer.ID {
-			return issuer.Name
+			return safetext.Quote(issuer.Name)
 		}
-		return fmt.Sprintf(w.agency, id)
+		return fmt.Sprintf(w.agency, safetext.Quote(id))
 	}
 	if id, ok := strings.CutPrefix(by, "governance/"); ok {
-		return fmt.Sprintf(w.governance, id)
+		return fmt.Sprintf(w.governance, safetext.Quote(id))
 	}
-	return by
+	return safetext.Quote(by)
 }
