@@ -442,11 +442,11 @@ func TestCloseDeadlineSilentNode(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() {
-		ln.Close()
+		_ = ln.Close()
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
-			c.Close()
+			_ = c.Close()
 		}
 	})
 	id, err := identity.Generate(identity.RoleAgency, "silent-test", apptest.ChainID)

@@ -246,7 +246,7 @@ func TestHandshakeDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	r := <-got
 	if r.pc != pc || r.role != "agency" || r.id != "an-agency" {
 		t.Fatalf("handed on %+v", r)

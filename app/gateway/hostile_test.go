@@ -403,7 +403,7 @@ func TestAbuseHostileConnections(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					defer cc.Close()
+					defer func() { _ = cc.Close() }()
 					gw := gatewayv1.NewGatewayClient(cc)
 					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 					defer cancel()
@@ -546,7 +546,7 @@ func TestAbuseRateTable(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					defer cc.Close()
+					defer func() { _ = cc.Close() }()
 					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 					defer cancel()
 					_, err = gatewayv1.NewGatewayClient(cc).GetStatus(ctx, &notaryv1.GetStatusRequest{})

@@ -20,7 +20,7 @@ func TestOpenNonblocking(t *testing.T) {
 	go func() {
 		f, err := openNonblocking(fifo)
 		if err == nil {
-			f.Close()
+			_ = f.Close()
 		}
 		done <- err
 	}()
@@ -32,7 +32,7 @@ func TestOpenNonblocking(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		// Release the blocked open.
 		if fd, err := syscall.Open(fifo, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			syscall.Close(fd)
+			_ = syscall.Close(fd)
 		}
 		t.Fatal("opening a named pipe blocked")
 	}

@@ -81,7 +81,7 @@ func checkReceiptPaths(paths []string) error {
 			return cli.Usage("receipts cannot be written in %s: %w", dir, err)
 		}
 		name := f.Name()
-		f.Close()
+		_ = f.Close()
 		if err := os.Remove(name); err != nil {
 			return cli.Usage("receipts folder %s: %w", dir, err)
 		}

@@ -53,7 +53,7 @@ func TestNonRegularInputs(t *testing.T) {
 	for _, f := range []string{identity.File, identity.CAPEM, identity.CertPEM} {
 		d := newIdentity(t, identity.RoleAgency, testAgency)
 		if f == identity.File {
-			os.Remove(filepath.Join(d, f))
+			_ = os.Remove(filepath.Join(d, f))
 		}
 		if f == identity.CertPEM {
 			if err := os.WriteFile(filepath.Join(d, identity.KeyPEM), nil, 0o600); err != nil {
@@ -64,7 +64,7 @@ func TestNonRegularInputs(t *testing.T) {
 		piped[f] = d
 	}
 	citizen := newIdentity(t, identity.RoleCitizen, "")
-	os.Remove(filepath.Join(citizen, identity.File))
+	_ = os.Remove(filepath.Join(citizen, identity.File))
 	release = append(release, clitest.Fifo(t, filepath.Join(citizen, identity.File)))
 
 	const (

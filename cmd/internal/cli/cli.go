@@ -202,7 +202,8 @@ func execute(root *cobra.Command, stderr io.Writer, interrupt bool) int {
 		// the process at once.
 		signal.Stop(sigs)
 		select {
-		case <-done:
+		case moot := <-done:
+			_ = moot // the command was interrupted: its own error is moot
 		case <-time.After(interruptGrace):
 		}
 		fmt.Fprintf(stderr, "%s: interrupted by %s\n", root.Name(), signalName(sig))

@@ -143,11 +143,11 @@ func SilentPeer(t testing.TB) (addr string, accepted <-chan struct{}) {
 		}
 	}()
 	t.Cleanup(func() {
-		ln.Close()
+		_ = ln.Close()
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
-			c.Close()
+			_ = c.Close()
 		}
 	})
 	return ln.Addr().String(), ch
@@ -170,7 +170,7 @@ func Fifo(t testing.TB, path string) string {
 func Release(path string) {
 	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
 	if err == nil {
-		syscall.Close(fd)
+		_ = syscall.Close(fd)
 	}
 }
 
@@ -181,7 +181,7 @@ func SparseFile(t testing.TB, path string, size int64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if err := f.Truncate(size); err != nil {
 		t.Fatal(err)
 	}
