@@ -198,6 +198,14 @@ func (c *txContext) grantConsent(m *notaryv1.GrantConsent) error {
 	if prev != nil {
 		return wrapf(ErrConsentExists, "%s", id)
 	}
+	if max := c.e.params.MaxActiveConsentsPerSubject; max > 0 {
+		if err := c.checkConsentLimit(subject, max); err != nil {
+			return err
+		}
+		if err := c.st.Set(ActiveConsentKey(subject, id), marker()); err != nil {
+			return err
+		}
+	}
 	cons := &notaryv1.Consent{
 		Id:            id,
 		Subject:       subject,
@@ -248,11 +256,90 @@ func (c *txContext) withdrawConsent(m *notaryv1.WithdrawConsent) error {
 	if err := c.st.Set(ConsentKey(cons.Id), Encode(cons)); err != nil {
 		return err
 	}
+	// A consent granted under a limit leaves the active-consent index.
+	ak := ActiveConsentKey(cons.Subject, cons.Id)
+	if v, err := c.st.Get(ak); err != nil {
+		return err
+	} else if v != nil {
+		if err := c.st.Delete(ak); err != nil {
+			return err
+		}
+	}
 	c.emit("notary.consent.withdraw",
 		"id", cons.Id,
 		"agency", cons.AgencyId,
 		"category", cons.Category,
 		"purpose", cons.Purpose)
+	return nil
+}
+
+// checkConsentLimit refuses a new consent of subject if the subject already
+// has max active consents: not withdrawn and valid_until after the block
+// time (a consent not yet in force counts). It counts the subject's
+// active-consent index, in which every consent granted while a limit is in
+// force is entered and which a withdrawal leaves; entries of consents that
+// expired are removed here. A consent granted while no limit was in force
+// is not in the index and does not count.
+func (c *txContext) checkConsentLimit(subject []byte, max uint32) error {
+	prefix := ActiveConsentPrefix(subject)
+	var ids []string
+	if err := c.st.Iterate(prefix, PrefixEnd(prefix), func(k, _ []byte) bool {
+		ids = append(ids, string(k[len(prefix):]))
+		return true
+	}); err != nil {
+		return err
+	}
+	now := c.e.block.Time
+	var active uint32
+	for _, id := range ids {
+		cons, err := loadConsent(c.st, id)
+		if err != nil {
+			return err
+		}
+		if cons == nil {
+			return &StoreError{fmt.Errorf("active-consent index names consent %q, which is not in the state", id)}
+		}
+		if cons.Status == notaryv1.ConsentStatus_CONSENT_STATUS_GIVEN && now.Before(cons.ValidUntil.AsTime()) {
+			active++
+			continue
+		}
+		if err := c.st.Delete(ActiveConsentKey(subject, id)); err != nil {
+			return err
+		}
+	}
+	if active >= max {
+		return wrapf(ErrConsentLimit, "subject %x has %d active consents, the limit (max_active_consents_per_subject) is %d: withdraw one, or wait until one expires",
+			subject, active, max)
+	}
+	return nil
+}
+
+// enrollCitizen creates the citizen account of a key on behalf of c.agency,
+// which holds PERMISSION_ENROLL.
+func (c *txContext) enrollCitizen(m *notaryv1.EnrollCitizen) error {
+	if m.AgencyId == "" {
+		return wrapf(ErrInvalidField, "agency_id is required")
+	}
+	if !ValidPublicKey(m.PubKey) {
+		return wrapf(ErrBadPublicKey, "pub_key: %d bytes, not a 32-byte ed25519 public key", len(m.PubKey))
+	}
+	who, err := keyUser(c.st, m.PubKey)
+	if err != nil {
+		return err
+	}
+	if who != "" {
+		return wrapf(ErrKeyInUse, "key %x is used by %s", m.PubKey, who)
+	}
+	acct := &notaryv1.Account{
+		PubKey:     m.PubKey,
+		Role:       notaryv1.Role_ROLE_CITIZEN,
+		Owner:      fmt.Sprintf("%x", SubjectID(m.PubKey)),
+		EnrolledBy: c.agency.Id,
+	}
+	if err := c.st.Set(AccountKey(m.PubKey), Encode(acct)); err != nil {
+		return err
+	}
+	c.emit("notary.citizen.enroll", "agency", c.agency.Id)
 	return nil
 }
 

@@ -121,6 +121,10 @@ var (
 	ErrHeightUnavailable = register(110, "height not available")
 	ErrUnknownQuery      = register(111, "unknown query path")
 	ErrNotFound          = register(112, "not found")
+
+	// Bounded writes by citizens.
+	ErrNotEnrolled  = register(120, "citizen key is not enrolled")
+	ErrConsentLimit = register(121, "too many active consents for the subject")
 )
 
 // CodeOf returns the stable code of err, or CodeInternal if err wraps no

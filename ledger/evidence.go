@@ -149,6 +149,10 @@ func ValidateBasic(tx *Tx) error {
 		if x.Basis == nil {
 			return ErrNoBasis
 		}
+	case *notaryv1.TxBody_EnrollCitizen:
+		if len(m.EnrollCitizen.PubKey) != PublicKeySize {
+			return wrapf(ErrBadPublicKey, "pub_key must be %d bytes", PublicKeySize)
+		}
 	case nil:
 		return ErrNoMessage
 	}

@@ -36,6 +36,7 @@ var (
 	prefixVote        = []byte("vote/")     // + be64 proposal id + ministry id
 	prefixOpen        = []byte("popen/")    // + be64 proposal id (open proposals)
 	prefixValsetChg   = []byte("valchg/")   // + be64 height
+	prefixActive      = []byte("sactive/")  // + subject (32) + consent id (active consents, with a limit)
 )
 
 // marker is the value of index entries whose key says everything (an
@@ -117,6 +118,16 @@ func SubjectConsentPrefix(subject []byte) []byte { return cat(prefixSubjConsent,
 // SubjectConsentKey is the key of one entry of a subject's consent list.
 func SubjectConsentKey(subject []byte, id string) []byte {
 	return cat(prefixSubjConsent, subject, []byte(id))
+}
+
+// ActiveConsentPrefix is the prefix of a subject's active-consent index,
+// kept while params.max_active_consents_per_subject is set.
+func ActiveConsentPrefix(subject []byte) []byte { return cat(prefixActive, subject) }
+
+// ActiveConsentKey is the key of one entry of a subject's active-consent
+// index.
+func ActiveConsentKey(subject []byte, id string) []byte {
+	return cat(prefixActive, subject, []byte(id))
 }
 
 // MandateKey is the key of a legal mandate.
