@@ -343,6 +343,39 @@ func (c *txContext) enrollCitizen(m *notaryv1.EnrollCitizen) error {
 	return nil
 }
 
+// checkConfirmation checks the providing agency's confirmation of exchange
+// m and marks it used: the key must be the registered signing key of the
+// active agency m names as provider, the signature must verify over
+// ConfirmSignBytes, and the confirmation must not have been used before.
+func (c *txContext) checkConfirmation(m *notaryv1.RecordExchange) error {
+	pc := m.ProviderConfirmation
+	if len(pc.PubKey) != PublicKeySize || len(pc.Signature) != SignatureSize {
+		return wrapf(ErrBadConfirmation, "want a %d-byte key and a %d-byte signature, got %d and %d bytes",
+			PublicKeySize, SignatureSize, len(pc.PubKey), len(pc.Signature))
+	}
+	acct, err := loadAccount(c.st, pc.PubKey)
+	if err != nil {
+		return err
+	}
+	if acct == nil || acct.Role != notaryv1.Role_ROLE_AGENCY || acct.Owner != m.ProviderAgencyId {
+		return wrapf(ErrBadConfirmation, "key %x is not the signing key of agency %q, the provider", pc.PubKey, m.ProviderAgencyId)
+	}
+	msg := ConfirmSignBytes(c.e.l.chainID, m)
+	if !VerifySignature(pc.PubKey, msg, pc.Signature) {
+		return wrapf(ErrBadConfirmation, "the signature of agency %q does not verify over this exchange on chain %q", m.ProviderAgencyId, c.e.l.chainID)
+	}
+	h := sha256.Sum256(msg)
+	key := ConfirmationKey(h[:])
+	prev, err := c.st.Get(key)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		return wrapf(ErrConfirmationUsed, "agency %q confirmed these exact bytes for an exchange recorded before; exchanges that are alike differ by their reference", m.ProviderAgencyId)
+	}
+	return c.st.Set(key, marker())
+}
+
 // exchangeScope is what a basis must cover for an exchange.
 type exchangeScope struct {
 	subject                                []byte
@@ -499,6 +532,12 @@ func (c *txContext) recordExchange(m *notaryv1.RecordExchange) error {
 	default:
 		return wrapf(ErrNoBasis, "set consent_id or mandate_id")
 	}
+	if m.ProviderConfirmation != nil {
+		if err := c.checkConfirmation(m); err != nil {
+			return err
+		}
+		entry.ProviderConfirmed = true
+	}
 
 	head := &notaryv1.AccessHead{}
 	found, err := load(c.st, AccessHeadKey(m.Subject), head)
@@ -526,6 +565,7 @@ func (c *txContext) recordExchange(m *notaryv1.RecordExchange) error {
 		"purpose", entry.Purpose,
 		"basis_type", basisType,
 		"basis_id", basisID,
+		"provider_confirmed", strconv.FormatBool(entry.ProviderConfirmed),
 		"index", strconv.FormatUint(entry.Index, 10))
 	return nil
 }

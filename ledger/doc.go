@@ -26,7 +26,8 @@
 // (EnrollCitizen), from genesis, or, while params.citizen_enrollment is OPEN
 // (or unset, as on chains created before it), from its own first consent.
 // params.max_active_consents_per_subject bounds a subject's active consents
-// (0: no bound).
+// (0: no bound). An exchange is marked provider_confirmed only when the
+// providing agency's key co-signed it (ConfirmSignBytes).
 //
 // # Errors
 //

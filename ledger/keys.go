@@ -37,6 +37,7 @@ var (
 	prefixOpen        = []byte("popen/")    // + be64 proposal id (open proposals)
 	prefixValsetChg   = []byte("valchg/")   // + be64 height
 	prefixActive      = []byte("sactive/")  // + subject (32) + consent id (active consents, with a limit)
+	prefixConfirm     = []byte("xconf/")    // + SHA-256 of a provider confirmation's signed bytes
 )
 
 // marker is the value of index entries whose key says everything (an
@@ -143,6 +144,12 @@ func ExchangeKey(subject []byte, index uint64) []byte {
 
 // AccessHeadKey is the key of a subject's access history head.
 func AccessHeadKey(subject []byte) []byte { return cat(prefixAccessHead, subject) }
+
+// ConfirmationKey is the key that marks a provider confirmation as used:
+// confirmSignBytesHash is SHA-256 of the bytes it signs (ConfirmSignBytes).
+func ConfirmationKey(confirmSignBytesHash []byte) []byte {
+	return cat(prefixConfirm, confirmSignBytesHash)
+}
 
 // ProposalKey is the key of a proposal.
 func ProposalKey(id uint64) []byte { return cat(prefixProposal, be64(id)) }
