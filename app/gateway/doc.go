@@ -36,11 +36,13 @@
 // need no certificate. A write is refused with PermissionDenied before
 // anything reaches the mempool unless the verified certificate's participant
 // (URI SAN notary:<role>/<id>) is the on-chain owner of the transaction's
-// signing key (an agency for AnchorBatch, Revoke and RecordExchange, which
-// must also hold the message's permission and be active; a ministry for
-// Propose and Vote) and the message names that participant. A citizen's
-// GrantConsent and WithdrawConsent are authorised by the citizen's signature
-// alone and need no certificate. Without TLS (an empty tls_cert, allowed on
+// signing key (an agency for AnchorBatch, Revoke, RecordExchange and
+// EnrollCitizen, which must also hold the message's permission and be
+// active; a ministry for Propose and Vote) and the message names that
+// participant. A citizen's GrantConsent and WithdrawConsent are authorised
+// by the citizen's signature alone and need no certificate; the chain
+// refuses them from a key no accredited agency enrolled (PermissionDenied)
+// unless its citizen enrolment is open. Without TLS (an empty tls_cert, allowed on
 // loopback addresses only) every write except the citizen's is refused.
 //
 // # Limits
@@ -55,7 +57,11 @@
 // max_connections bounds open connections (a connection over the limit gets
 // ResourceExhausted for its calls and is closed); keepalive_min_time is
 // enforced (a client pinging more often is disconnected) and idle_timeout
-// closes idle connections. Every refusal names the setting it enforces.
+// closes idle connections. citizen_tx_rate_per_second and citizen_tx_burst
+// are one token bucket for all the citizens' transactions the node relays
+// (ResourceExhausted): whatever the per-address limit lets through from many
+// addresses without a certificate meets it. Every refusal names the setting
+// it enforces.
 //
 // # Errors
 //

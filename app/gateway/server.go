@@ -83,6 +83,7 @@ type Server struct {
 	health  *health.Server
 	lis     *limitListener
 	limiter *rateLimiter
+	citizen *citizenRate
 	tracker *commitTracker
 	batches *lru.Cache[batchRef, []byte] // digests of recently read batches
 
@@ -144,6 +145,7 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		chain:   n.Chain(),
 		health:  health.NewServer(),
 		limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
+		citizen: newCitizenRate(cfg.CitizenTxRatePerSecond, cfg.CitizenTxBurst),
 		tracker: newCommitTracker(remember),
 		batches: batches,
 	}
