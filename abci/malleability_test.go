@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto/ed25519"
 	"testing"
+	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gobtechlab/notary/abci/abcitest"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -159,4 +163,120 @@ func reverse(fs []field) []field {
 		out[len(fs)-1-i] = f
 	}
 	return out
+}
+
+// rewrap replaces, inside the encoded message b, the length-delimited field
+// num with what mod makes of its content's fields.
+func rewrap(t *testing.T, b []byte, num protowire.Number, mod func([]field) []byte) []byte {
+	t.Helper()
+	return join(fieldsWith(t, fields(t, b), num, mod))
+}
+
+// TestMalleabilityConfirmation: a RecordExchange carrying the provider's
+// confirmation has one accepted encoding too. Re-encodings of the
+// confirmation inside it (re-signed by the requester) are refused by CheckTx
+// and make ProcessProposal reject the block; a confirmation whose
+// signature is re-encoded (S+L) is refused by the state rules. Decided
+// anyway, none records a second entry.
+func TestMalleabilityConfirmation(t *testing.T) {
+	ctx := context.Background()
+	a := openApp(t, t.TempDir())
+	defer func() { _ = a.Close() }()
+	gen, _ := protojson.Marshal(abcitest.Genesis())
+	initChainWith(t, a, gen)
+	ana, aeat, sepe := abcitest.Key("citizen/ana"), abcitest.Key("agency/aeat"), abcitest.Key("agency/sepe")
+	sub := ledger.SubjectID(abcitest.Pub(ana))
+	grant := identity.SignTx(testChain, ana, &notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
+		Subject: sub, AgencyId: "aeat", Category: "tax", Purpose: "statistics",
+		ValidFrom: timestamppb.New(t0), ValidUntil: timestamppb.New(t0.Add(24 * time.Hour)),
+	}}})
+	if fin := block(t, a, 1, grant); fin.TxResults[0].Code != 0 {
+		t.Fatalf("grant: %s", fin.TxResults[0].Log)
+	}
+
+	m := &notaryv1.RecordExchange{RequesterAgencyId: "aeat", ProviderAgencyId: "sepe", Subject: sub, Category: "tax", Purpose: "statistics",
+		Basis: &notaryv1.RecordExchange_ConsentId{ConsentId: ledger.ConsentID(sub, 0)}}
+	m.ProviderConfirmation = ledger.EncodeConfirmation(testChain, abcitest.Pub(sepe), m, func(b []byte) []byte { return ed25519.Sign(sepe, b) })
+	body := ledger.Encode(&notaryv1.TxBody{ChainId: testChain, Msg: &notaryv1.TxBody_RecordExchange{RecordExchange: m}})
+	sign := func(b []byte) []byte {
+		return ledger.Encode(&notaryv1.Tx{Body: b, PubKey: abcitest.Pub(aeat), Signature: ed25519.Sign(aeat, ledger.SignBytes(testChain, b))})
+	}
+	good := sign(body)
+	// inConf rewrites the confirmation's fields inside the body.
+	inConf := func(mod func([]field) []byte) []byte {
+		return sign(rewrap(t, body, 14, func(x []field) []byte { return join(fieldsWith(t, x, 9, mod)) }))
+	}
+	sPlusL := func(fs []field) []byte {
+		sig, _ := protowire.ConsumeBytes(fs[1].raw)
+		s := append([]byte{}, sig...)
+		l := []byte{0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}
+		var carry uint16
+		for i := 0; i < 32; i++ {
+			v := uint16(s[32+i]) + uint16(l[i]) + carry
+			s[32+i], carry = byte(v), v>>8
+		}
+		return join([]field{fs[0], {fs[1].num, fs[1].typ, protowire.AppendBytes(nil, s)}})
+	}
+	nonCanonical := map[string][]byte{
+		"confirmation fields reordered": inConf(func(fs []field) []byte { return join(reverse(fs)) }),
+		"confirmation unknown field": inConf(func(fs []field) []byte {
+			return protowire.AppendVarint(protowire.AppendTag(join(fs), 7, protowire.VarintType), 1)
+		}),
+		"confirmation non-minimal length":    inConf(func(fs []field) []byte { return join([]field{nonMinimalLength(fs[0]), fs[1]}) }),
+		"confirmation signature given twice": inConf(func(fs []field) []byte { return join([]field{fs[0], fs[1], fs[1]}) }),
+	}
+	for name, raw := range nonCanonical {
+		chk, _ := a.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: raw})
+		if chk.Code == 0 {
+			t.Errorf("%s: accepted by CheckTx", name)
+		}
+		proc, _ := a.ProcessProposal(ctx, &abcitypes.RequestProcessProposal{Txs: [][]byte{raw}, Height: 2})
+		if proc.Status != abcitypes.ResponseProcessProposal_REJECT {
+			t.Errorf("%s: ProcessProposal accepted the block", name)
+		}
+	}
+	stateRefused := inConf(sPlusL)
+	if chk, _ := a.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: stateRefused}); chk.Code != ledger.ErrBadConfirmation.Code() {
+		t.Errorf("confirmation signature S+L: CheckTx code %d (%s), want %d", chk.Code, chk.Log, ledger.ErrBadConfirmation.Code())
+	}
+	txs := [][]byte{good, stateRefused}
+	for _, raw := range nonCanonical {
+		txs = append(txs, raw)
+	}
+	fin := finalizeCommit(t, a, 2, txs)
+	if fin.TxResults[0].Code != 0 {
+		t.Fatalf("original refused: %s", fin.TxResults[0].Log)
+	}
+	for i, r := range fin.TxResults[1:] {
+		if r.Code == 0 {
+			t.Fatalf("variant %d recorded a second entry", i)
+		}
+	}
+	view, _ := a.StateAt(0)
+	n := 0
+	p := append([]byte("xchg/"), sub...)
+	_ = view.Iterate(p, ledger.PrefixEnd(p), func(k, v []byte) bool { n++; return true })
+	if n != 1 {
+		t.Fatalf("%d history entries, want 1", n)
+	}
+}
+
+// fieldsWith returns fs with the length-delimited field num's content
+// replaced by mod of its fields.
+func fieldsWith(t *testing.T, fs []field, num protowire.Number, mod func([]field) []byte) []field {
+	t.Helper()
+	out := append([]field(nil), fs...)
+	for i, f := range out {
+		if f.num == num {
+			inner, n := protowire.ConsumeBytes(f.raw)
+			if n < 0 {
+				t.Fatal(protowire.ParseError(n))
+			}
+			out[i].raw = protowire.AppendBytes(nil, mod(fields(t, inner)))
+			return out
+		}
+	}
+	t.Fatalf("no field %d", num)
+	return nil
 }

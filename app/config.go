@@ -99,6 +99,11 @@ type GatewayConfig struct {
 	SubmitTimeout Duration `toml:"submit_timeout"`
 	// MaxInFlight bounds the transactions one stream keeps in flight.
 	MaxInFlight int `toml:"max_in_flight"`
+	// CitizenTxRatePerSecond and CitizenTxBurst bound the citizens'
+	// transactions (GrantConsent, WithdrawConsent: signed, no certificate)
+	// this node relays, all citizens together; 0 disables the limit.
+	CitizenTxRatePerSecond float64 `toml:"citizen_tx_rate_per_second"`
+	CitizenTxBurst         int     `toml:"citizen_tx_burst"`
 }
 
 // StateConfig tunes the application state.
@@ -168,6 +173,9 @@ func DefaultAppConfig() *AppConfig {
 			MaxConnectionsPerAddress:      16,
 			TLSHandshakeTimeout:           Duration{5 * time.Second},
 			UnauthenticatedIdleTimeout:    Duration{20 * time.Second},
+			// Citizens' transactions this node relays, all citizens together.
+			CitizenTxRatePerSecond: 50,
+			CitizenTxBurst:         100,
 		},
 		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true},
 	}
@@ -205,6 +213,10 @@ func (c *AppConfig) ValidateBasic() error {
 		return errors.New("gateway.submit_timeout must be positive")
 	case g.MaxInFlight < 1:
 		return errors.New("gateway.max_in_flight must be positive")
+	case g.CitizenTxRatePerSecond < 0 || g.CitizenTxBurst < 0:
+		return errors.New("gateway.citizen_tx_rate_per_second and citizen_tx_burst must not be negative")
+	case g.CitizenTxRatePerSecond > 0 && g.CitizenTxBurst < 1:
+		return errors.New("gateway.citizen_tx_burst must be positive when citizen_tx_rate_per_second is set")
 	case (g.TLSCert == "") != (g.TLSKey == ""):
 		return errors.New("gateway.tls_cert and tls_key go together")
 	case c.State.IAVLCacheSize < 0 || c.State.TxCacheSize < 0 || c.State.DigestFilterMB < 0:

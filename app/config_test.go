@@ -131,3 +131,41 @@ func TestValidateGatewayLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLoadConfigCitizenTxRate: gateway.citizen_tx_rate_per_second and
+// citizen_tx_burst are written with their defaults, default when absent
+// (an app.toml of an older release), can be turned off, and are refused
+// when negative or with a rate but no burst.
+func TestLoadConfigCitizenTxRate(t *testing.T) {
+	const rate, burst = "citizen_tx_rate_per_second = 50.0", "citizen_tx_burst = 100"
+	cases := []struct {
+		name           string
+		saved, setting string // the saved line, and what replaces it ("" removes it)
+		wantRate       float64
+		wantBurst      int
+		wantErr        string
+	}{
+		{name: "default", saved: rate, setting: rate, wantRate: 50, wantBurst: 100},
+		{name: "absent", saved: rate, setting: "", wantRate: 50, wantBurst: 100},
+		{name: "off", saved: rate, setting: "citizen_tx_rate_per_second = 0.0", wantRate: 0, wantBurst: 100},
+		{name: "negative", saved: rate, setting: "citizen_tx_rate_per_second = -1.0", wantErr: "must not be negative"},
+		{name: "no burst", saved: burst, setting: "citizen_tx_burst = 0", wantErr: "citizen_tx_burst must be positive"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadWithSetting(t, tc.saved, tc.setting)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("LoadConfig error = %v, want one with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := c.App.Gateway; g.CitizenTxRatePerSecond != tc.wantRate || g.CitizenTxBurst != tc.wantBurst {
+				t.Fatalf("citizen rate %g burst %d, want %g and %d", g.CitizenTxRatePerSecond, g.CitizenTxBurst, tc.wantRate, tc.wantBurst)
+			}
+		})
+	}
+}

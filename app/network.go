@@ -78,7 +78,8 @@ type NetworkSpec struct {
 	// validators, which do not list them as peers.
 	FullNodes []FullNodeSpec
 	Agencies  []AgencySpec
-	// Citizens are names of citizen identities to create (dev and tests).
+	// Citizens are names of citizen identities to create (dev and tests);
+	// genesis enrols their keys.
 	Citizens []string
 	// Params of the chain; nil for the defaults.
 	Params *notaryv1.Params
@@ -238,6 +239,7 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 			return nil, err
 		}
 		net.Citizens[name] = dir
+		g.Citizens = append(g.Citizens, id.Public())
 	}
 	if err := ledger.ValidateGenesis(g); err != nil {
 		return nil, err

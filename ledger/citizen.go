@@ -198,6 +198,14 @@ func (c *txContext) grantConsent(m *notaryv1.GrantConsent) error {
 	if prev != nil {
 		return wrapf(ErrConsentExists, "%s", id)
 	}
+	if max := c.e.params.MaxActiveConsentsPerSubject; max > 0 {
+		if err := c.checkConsentLimit(subject, max); err != nil {
+			return err
+		}
+		if err := c.st.Set(ActiveConsentKey(subject, id), marker()); err != nil {
+			return err
+		}
+	}
 	cons := &notaryv1.Consent{
 		Id:            id,
 		Subject:       subject,
@@ -248,12 +256,124 @@ func (c *txContext) withdrawConsent(m *notaryv1.WithdrawConsent) error {
 	if err := c.st.Set(ConsentKey(cons.Id), Encode(cons)); err != nil {
 		return err
 	}
+	// A consent granted under a limit leaves the active-consent index.
+	ak := ActiveConsentKey(cons.Subject, cons.Id)
+	if v, err := c.st.Get(ak); err != nil {
+		return err
+	} else if v != nil {
+		if err := c.st.Delete(ak); err != nil {
+			return err
+		}
+	}
 	c.emit("notary.consent.withdraw",
 		"id", cons.Id,
 		"agency", cons.AgencyId,
 		"category", cons.Category,
 		"purpose", cons.Purpose)
 	return nil
+}
+
+// checkConsentLimit refuses a new consent of subject if the subject already
+// has max active consents: not withdrawn and valid_until after the block
+// time (a consent not yet in force counts). It counts the subject's
+// active-consent index, in which every consent granted while a limit is in
+// force is entered and which a withdrawal leaves; entries of consents that
+// expired are removed here. A consent granted while no limit was in force
+// is not in the index and does not count.
+func (c *txContext) checkConsentLimit(subject []byte, max uint32) error {
+	prefix := ActiveConsentPrefix(subject)
+	var ids []string
+	if err := c.st.Iterate(prefix, PrefixEnd(prefix), func(k, _ []byte) bool {
+		ids = append(ids, string(k[len(prefix):]))
+		return true
+	}); err != nil {
+		return err
+	}
+	now := c.e.block.Time
+	var active uint32
+	for _, id := range ids {
+		cons, err := loadConsent(c.st, id)
+		if err != nil {
+			return err
+		}
+		if cons == nil {
+			return &StoreError{fmt.Errorf("active-consent index names consent %q, which is not in the state", id)}
+		}
+		if cons.Status == notaryv1.ConsentStatus_CONSENT_STATUS_GIVEN && now.Before(cons.ValidUntil.AsTime()) {
+			active++
+			continue
+		}
+		if err := c.st.Delete(ActiveConsentKey(subject, id)); err != nil {
+			return err
+		}
+	}
+	if active >= max {
+		return wrapf(ErrConsentLimit, "subject %x has %d active consents, the limit (max_active_consents_per_subject) is %d: withdraw one, or wait until one expires",
+			subject, active, max)
+	}
+	return nil
+}
+
+// enrollCitizen creates the citizen account of a key on behalf of c.agency,
+// which holds PERMISSION_ENROLL.
+func (c *txContext) enrollCitizen(m *notaryv1.EnrollCitizen) error {
+	if m.AgencyId == "" {
+		return wrapf(ErrInvalidField, "agency_id is required")
+	}
+	if !ValidPublicKey(m.PubKey) {
+		return wrapf(ErrBadPublicKey, "pub_key: %d bytes, not a 32-byte ed25519 public key", len(m.PubKey))
+	}
+	who, err := keyUser(c.st, m.PubKey)
+	if err != nil {
+		return err
+	}
+	if who != "" {
+		return wrapf(ErrKeyInUse, "key %x is used by %s", m.PubKey, who)
+	}
+	acct := &notaryv1.Account{
+		PubKey:     m.PubKey,
+		Role:       notaryv1.Role_ROLE_CITIZEN,
+		Owner:      fmt.Sprintf("%x", SubjectID(m.PubKey)),
+		EnrolledBy: c.agency.Id,
+	}
+	if err := c.st.Set(AccountKey(m.PubKey), Encode(acct)); err != nil {
+		return err
+	}
+	c.emit("notary.citizen.enroll", "agency", c.agency.Id)
+	return nil
+}
+
+// checkConfirmation checks the providing agency's confirmation of exchange
+// m and marks it used: the key must be the registered signing key of the
+// active agency m names as provider, the signature must verify over
+// ConfirmSignBytes, and the confirmation must not have been used before.
+func (c *txContext) checkConfirmation(m *notaryv1.RecordExchange) error {
+	pc := m.ProviderConfirmation
+	if len(pc.PubKey) != PublicKeySize || len(pc.Signature) != SignatureSize {
+		return wrapf(ErrBadConfirmation, "want a %d-byte key and a %d-byte signature, got %d and %d bytes",
+			PublicKeySize, SignatureSize, len(pc.PubKey), len(pc.Signature))
+	}
+	acct, err := loadAccount(c.st, pc.PubKey)
+	if err != nil {
+		return err
+	}
+	if acct == nil || acct.Role != notaryv1.Role_ROLE_AGENCY || acct.Owner != m.ProviderAgencyId {
+		return wrapf(ErrBadConfirmation, "key %x is not the signing key of agency %q, the provider", pc.PubKey, m.ProviderAgencyId)
+	}
+	msg := ConfirmSignBytes(c.e.l.chainID, m)
+	if !VerifySignature(pc.PubKey, msg, pc.Signature) {
+		return wrapf(ErrBadConfirmation, "the signature of agency %q does not verify over this exchange on chain %q", m.ProviderAgencyId, c.e.l.chainID)
+	}
+	h := sha256.Sum256(msg)
+	key := ConfirmationKey(h[:])
+	prev, err := c.st.Get(key)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		return wrapf(ErrConfirmationUsed, "agency %q confirmed these exact bytes for an exchange recorded before; exchanges that are alike differ by their reference", m.ProviderAgencyId)
+	}
+	return c.st.Set(key, marker())
 }
 
 // exchangeScope is what a basis must cover for an exchange.
@@ -412,6 +532,12 @@ func (c *txContext) recordExchange(m *notaryv1.RecordExchange) error {
 	default:
 		return wrapf(ErrNoBasis, "set consent_id or mandate_id")
 	}
+	if m.ProviderConfirmation != nil {
+		if err := c.checkConfirmation(m); err != nil {
+			return err
+		}
+		entry.ProviderConfirmed = true
+	}
 
 	head := &notaryv1.AccessHead{}
 	found, err := load(c.st, AccessHeadKey(m.Subject), head)
@@ -439,6 +565,7 @@ func (c *txContext) recordExchange(m *notaryv1.RecordExchange) error {
 		"purpose", entry.Purpose,
 		"basis_type", basisType,
 		"basis_id", basisID,
+		"provider_confirmed", strconv.FormatBool(entry.ProviderConfirmed),
 		"index", strconv.FormatUint(entry.Index, 10))
 	return nil
 }

@@ -171,9 +171,12 @@ func TestCitizenRules(t *testing.T) {
 		{"consent granted by a key other than the subject's", func() []byte {
 			return f.sign(w.bea, grantMsg(w.anaSub, "aeat", "tax", "eligibility-check", g, g.Add(24*time.Hour)))
 		}, ErrSubjectMismatch},
-		{"consent granted by a new key for another subject", func() []byte {
+		{"consent granted by a key that is not enrolled", func() []byte {
+			return f.sign(stranger, grantMsg(SubjectID(pub(stranger)), "aeat", "tax", "eligibility-check", g, g.Add(24*time.Hour)))
+		}, ErrNotEnrolled},
+		{"consent granted by a key that is not enrolled, for another subject", func() []byte {
 			return f.sign(stranger, grantMsg(w.anaSub, "aeat", "tax", "eligibility-check", g, g.Add(24*time.Hour)))
-		}, ErrSubjectMismatch},
+		}, ErrNotEnrolled},
 		{"grant without subject", func() []byte {
 			return f.sign(w.ana, grantWith(func(m *notaryv1.GrantConsent) { m.Subject = nil }))
 		}, ErrSubjectMismatch},
@@ -221,7 +224,7 @@ func TestCitizenRules(t *testing.T) {
 
 		// Withdrawals.
 		{"withdrawal by another citizen", func() []byte { return f.sign(w.bea, withdrawMsg(w.good)) }, ErrNotConsentOwner},
-		{"withdrawal by a new key", func() []byte { return f.sign(stranger, withdrawMsg(w.good)) }, ErrNotConsentOwner},
+		{"withdrawal by a key that is not enrolled", func() []byte { return f.sign(stranger, withdrawMsg(w.good)) }, ErrNotEnrolled},
 		{"withdrawal by an agency key", func() []byte { return f.sign(aeat, withdrawMsg(w.good)) }, ErrNotCitizen},
 		{"double withdrawal", func() []byte { return f.sign(w.ana, withdrawMsg(w.gone)) }, ErrConsentWithdrawn},
 		{"withdrawal of an unknown consent", func() []byte { return f.sign(w.ana, withdrawMsg(ConsentID(w.anaSub, 99))) }, ErrConsentNotFound},
@@ -359,14 +362,16 @@ func TestCitizenRules(t *testing.T) {
 	}
 }
 
+// TestGrantAndWithdraw runs on a chain whose citizen enrolment is open, as
+// on chains created before the parameter.
 func TestGrantAndWithdraw(t *testing.T) {
-	f := newFixture(t, testGenesis())
+	f := newFixture(t, openGenesis())
 	k := citizenKey("carmen")
 	sub := SubjectID(pub(k))
 	from, until := genesisTime.Add(time.Hour), genesisTime.Add(30*24*time.Hour)
 
 	// A new key grants: the consent is stored, listed for the subject, and
-	// the key is enrolled as a citizen.
+	// the key enrols itself as a citizen.
 	out := f.one(f.sign(k, grantMsg(sub, "sepe", "employment", "service-provision", from, until)))
 	mustOK(t, out)
 	id := out.Result.GetConsentId()
@@ -785,8 +790,10 @@ func TestPrivacy(t *testing.T) {
 		return out
 	}
 	for i, p := range people {
-		// The key is the citizen's own; nothing of the person goes into it.
+		// The key is the citizen's own; nothing of the person goes into it,
+		// nor into its enrolment by the identity agency.
 		k := citizenKey(p.name)
+		run(f.sign(aeat, enrollBody("aeat", pub(k))))
 		sub := SubjectID(pub(k))
 		d := sha256.Sum256(cat([]byte("notary/subject/v1"), pub(k)))
 		if !bytes.Equal(sub, d[:]) {

@@ -18,6 +18,10 @@ import (
 // SignPrefix starts the sign bytes of every transaction.
 const SignPrefix = "notary/tx/v1"
 
+// ConfirmPrefix starts the bytes a providing agency signs to confirm an
+// exchange (ConfirmSignBytes).
+const ConfirmPrefix = "notary/exchange-confirm/v1"
+
 // Domain-separation prefixes of derived values.
 const (
 	subjectDomain = "notary/subject/v1"
@@ -117,6 +121,32 @@ func EncodeSigned(chainID string, pub []byte, body *notaryv1.TxBody, sign func(s
 	body.ChainId = chainID
 	bb := Encode(body)
 	return Encode(&notaryv1.Tx{Body: bb, PubKey: pub, Signature: sign(SignBytes(chainID, bb))})
+}
+
+// ConfirmSignBytes returns the bytes a providing agency signs to confirm
+// exchange m on chainID:
+// "notary/exchange-confirm/v1" || uvarint(len(chainID)) || chainID ||
+// the canonical bytes of m with provider_confirmation unset. m is not
+// modified.
+func ConfirmSignBytes(chainID string, m *notaryv1.RecordExchange) []byte {
+	if m.ProviderConfirmation != nil {
+		m = proto.Clone(m).(*notaryv1.RecordExchange)
+		m.ProviderConfirmation = nil
+	}
+	body := Encode(m)
+	out := make([]byte, 0, len(ConfirmPrefix)+binary.MaxVarintLen64+len(chainID)+len(body))
+	out = append(out, ConfirmPrefix...)
+	out = binary.AppendUvarint(out, uint64(len(chainID)))
+	out = append(out, chainID...)
+	return append(out, body...)
+}
+
+// EncodeConfirmation builds the providing agency's confirmation of exchange
+// m on chainID by pub with sign, which returns the ed25519 signature of the
+// bytes it is given. Holders of a private key use identity.ConfirmExchange,
+// which supplies sign.
+func EncodeConfirmation(chainID string, pub []byte, m *notaryv1.RecordExchange, sign func(msg []byte) []byte) *notaryv1.ProviderConfirmation {
+	return &notaryv1.ProviderConfirmation{PubKey: pub, Signature: sign(ConfirmSignBytes(chainID, m))}
 }
 
 // TxHash is the SHA-256 of the transaction bytes (CometBFT's tx hash).

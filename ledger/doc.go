@@ -20,6 +20,15 @@
 // per-transaction write buffer: a transaction that fails leaves nothing behind,
 // not even its sequence number. Exec.End runs governance at the end of a block.
 //
+// # Citizens and exchanges
+//
+// A citizen key gets its account from an agency holding PERMISSION_ENROLL
+// (EnrollCitizen), from genesis, or, while params.citizen_enrollment is OPEN
+// (or unset, as on chains created before it), from its own first consent.
+// params.max_active_consents_per_subject bounds a subject's active consents
+// (0: no bound). An exchange is marked provider_confirmed only when the
+// providing agency's key co-signed it (ConfirmSignBytes).
+//
 // # Errors
 //
 // Every error a transaction can fail with is registered in errors.go with a

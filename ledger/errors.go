@@ -121,6 +121,12 @@ var (
 	ErrHeightUnavailable = register(110, "height not available")
 	ErrUnknownQuery      = register(111, "unknown query path")
 	ErrNotFound          = register(112, "not found")
+
+	// Bounded writes by citizens, two-sided exchanges.
+	ErrNotEnrolled      = register(120, "citizen key is not enrolled")
+	ErrConsentLimit     = register(121, "too many active consents for the subject")
+	ErrBadConfirmation  = register(122, "bad provider confirmation")
+	ErrConfirmationUsed = register(123, "provider confirmation already used")
 )
 
 // CodeOf returns the stable code of err, or CodeInternal if err wraps no

@@ -149,6 +149,13 @@ func ValidateBasic(tx *Tx) error {
 		if x.Basis == nil {
 			return ErrNoBasis
 		}
+		if pc := x.ProviderConfirmation; pc != nil && (len(pc.PubKey) != PublicKeySize || len(pc.Signature) != SignatureSize) {
+			return wrapf(ErrBadConfirmation, "want a %d-byte key and a %d-byte signature", PublicKeySize, SignatureSize)
+		}
+	case *notaryv1.TxBody_EnrollCitizen:
+		if len(m.EnrollCitizen.PubKey) != PublicKeySize {
+			return wrapf(ErrBadPublicKey, "pub_key must be %d bytes", PublicKeySize)
+		}
 	case nil:
 		return ErrNoMessage
 	}

@@ -59,10 +59,16 @@ var allPerms = []notaryv1.Permission{
 	notaryv1.Permission_PERMISSION_ANCHOR,
 	notaryv1.Permission_PERMISSION_REVOKE,
 	notaryv1.Permission_PERMISSION_EXCHANGE,
+	notaryv1.Permission_PERMISSION_ENROLL,
 }
 
-// testGenesis has four ministries of power 10 and three agencies: "aeat"
-// (all permissions), "sepe" (all permissions) and "readonly" (none).
+// genesisCitizens are the citizens enrolled in testGenesis.
+var genesisCitizens = []string{"ana", "bea", "dora"}
+
+// testGenesis has four ministries of power 10, three agencies: "aeat"
+// (all permissions), "sepe" (all permissions) and "readonly" (none), and the
+// citizens of genesisCitizens. Its params are DefaultParams: citizen
+// enrolment ACCREDITED.
 func testGenesis() *notaryv1.GenesisState {
 	g := &notaryv1.GenesisState{Params: DefaultParams()}
 	for _, id := range []string{"hacienda", "interior", "sanidad", "trabajo"} {
@@ -77,7 +83,32 @@ func testGenesis() *notaryv1.GenesisState {
 	}{{"aeat", allPerms}, {"sepe", allPerms}, {"readonly", nil}} {
 		g.Agencies = append(g.Agencies, &notaryv1.Agency{Id: a.id, Name: "Agencia " + a.id, PubKey: pub(agencyKey(a.id)), Permissions: a.perms})
 	}
+	for _, name := range genesisCitizens {
+		g.Citizens = append(g.Citizens, pub(citizenKey(name)))
+	}
 	return g
+}
+
+// openGenesis is testGenesis as a chain created before citizen enrolment
+// and the consent limit: its params leave both unset.
+func openGenesis() *notaryv1.GenesisState {
+	g := testGenesis()
+	g.Params.CitizenEnrollment = notaryv1.CitizenEnrollment_CITIZEN_ENROLLMENT_UNSPECIFIED
+	g.Params.MaxActiveConsentsPerSubject = 0
+	g.Citizens = nil
+	return g
+}
+
+func enrollBody(agency string, key []byte) *notaryv1.TxBody {
+	return &notaryv1.TxBody{Msg: &notaryv1.TxBody_EnrollCitizen{EnrollCitizen: &notaryv1.EnrollCitizen{AgencyId: agency, PubKey: key}}}
+}
+
+// enroll has agency "aeat" enrol the citizen keys of names.
+func (f *fixture) enroll(names ...string) {
+	f.t.Helper()
+	for _, n := range names {
+		mustOK(f.t, f.one(f.sign(agencyKey("aeat"), enrollBody("aeat", pub(citizenKey(n))))))
+	}
 }
 
 func newFixture(t *testing.T, g *notaryv1.GenesisState) *fixture {

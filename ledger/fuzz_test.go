@@ -21,6 +21,9 @@ func FuzzDecodeTx(f *testing.F) {
 	f.Add(signTx(testChain, aeat, revokeBody(digests("fuzz", 1))))
 	f.Add(signTx(testChain, citizenKey("ana"), &notaryv1.TxBody{Msg: &notaryv1.TxBody_WithdrawConsent{WithdrawConsent: &notaryv1.WithdrawConsent{ConsentId: "00"}}}))
 	f.Add(signTx(testChain, ministryGov("hacienda"), &notaryv1.TxBody{Msg: &notaryv1.TxBody_Vote{Vote: &notaryv1.Vote{MinistryId: "hacienda", ProposalId: 1, Option: 1}}}))
+	f.Add(signTx(testChain, aeat, enrollBody("aeat", pub(citizenKey("fuzz")))))
+	x := xchg{requester: "aeat", provider: "sepe", subject: SubjectID(pub(citizenKey("ana"))), category: "tax", purpose: "statistics", mandate: "ley"}
+	f.Add(signTx(testChain, aeat, confirmed(x.body(), agencyKey("sepe"), testChain)))
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x00})
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 
@@ -67,6 +68,15 @@ func ValidateGenesis(g *notaryv1.GenesisState) error {
 		ids["a/"+a.Id] = true
 		if err := useKey(a.PubKey, "agency "+a.Id); err != nil {
 			return err
+		}
+	}
+	for i, k := range g.Citizens {
+		who := fmt.Sprintf("citizen %d", i)
+		if err := useKey(k, who); err != nil {
+			return err
+		}
+		if !ValidPublicKey(k) {
+			return wrapf(ErrInvalidGenesis, "%s: not an ed25519 public key", who)
 		}
 	}
 	for _, md := range g.Mandates {
@@ -181,6 +191,8 @@ func (l *Ledger) InitGenesis(st Store, g *notaryv1.GenesisState, height int64) (
 	sort.Slice(as, func(i, j int) bool { return as[i].Id < as[j].Id })
 	ds := g.Mandates
 	sort.Slice(ds, func(i, j int) bool { return ds[i].Id < ds[j].Id })
+	cs := g.Citizens
+	sort.Slice(cs, func(i, j int) bool { return bytes.Compare(cs[i], cs[j]) < 0 })
 
 	s := wrapStore(st)
 	if err := s.Set(ParamsKey(), Encode(g.Params)); err != nil {
@@ -208,6 +220,12 @@ func (l *Ledger) InitGenesis(st Store, g *notaryv1.GenesisState, height int64) (
 		}
 		acct := &notaryv1.Account{PubKey: a.PubKey, Role: notaryv1.Role_ROLE_AGENCY, Owner: a.Id}
 		if err := s.Set(AccountKey(a.PubKey), Encode(acct)); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range cs {
+		acct := &notaryv1.Account{PubKey: k, Role: notaryv1.Role_ROLE_CITIZEN, Owner: fmt.Sprintf("%x", SubjectID(k))}
+		if err := s.Set(AccountKey(k), Encode(acct)); err != nil {
 			return nil, err
 		}
 	}

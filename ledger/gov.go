@@ -629,28 +629,7 @@ func (r *actionRun) height() int64 { return r.ctx.e.block.Height }
 
 // keyUser names who already uses key (any account, or a ministry's consensus
 // or governance key), or returns "" if nobody does.
-func (r *actionRun) keyUser(key []byte) (string, error) {
-	acct, err := loadAccount(r.ctx.st, key)
-	if err != nil {
-		return "", err
-	}
-	if acct != nil {
-		if acct.Role == notaryv1.Role_ROLE_CITIZEN {
-			return "a citizen account", nil
-		}
-		return fmt.Sprintf("%s %q", strings.ToLower(strings.TrimPrefix(acct.Role.String(), "ROLE_")), acct.Owner), nil
-	}
-	ms, err := allMinistries(r.ctx.st)
-	if err != nil {
-		return "", err
-	}
-	for _, m := range ms {
-		if bytes.Equal(m.ConsensusPubKey, key) || bytes.Equal(m.GovPubKey, key) {
-			return fmt.Sprintf("ministry %q", m.Id), nil
-		}
-	}
-	return "", nil
-}
+func (r *actionRun) keyUser(key []byte) (string, error) { return keyUser(r.ctx.st, key) }
 
 func (r *actionRun) requireUnusedKey(key []byte) error {
 	who, err := r.keyUser(key)
@@ -929,6 +908,31 @@ func (r *actionRun) changeParams(p *notaryv1.Params) error {
 		return wrapf(ErrInvalidParams, "min_validators %d exceeds the %d active validators", p.MinValidators, active)
 	}
 	return r.ctx.st.Set(ParamsKey(), Encode(p))
+}
+
+// keyUser names who already uses key in st (any account, or a ministry's
+// consensus or governance key), or returns "" if nobody does.
+func keyUser(st Store, key []byte) (string, error) {
+	acct, err := loadAccount(st, key)
+	if err != nil {
+		return "", err
+	}
+	if acct != nil {
+		if acct.Role == notaryv1.Role_ROLE_CITIZEN {
+			return "a citizen account", nil
+		}
+		return fmt.Sprintf("%s %q", strings.ToLower(strings.TrimPrefix(acct.Role.String(), "ROLE_")), acct.Owner), nil
+	}
+	ms, err := allMinistries(st)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if bytes.Equal(m.ConsensusPubKey, key) || bytes.Equal(m.GovPubKey, key) {
+			return fmt.Sprintf("ministry %q", m.Id), nil
+		}
+	}
+	return "", nil
 }
 
 // loadProposal returns proposal id, or nil if there is none.

@@ -36,6 +36,8 @@ var (
 	prefixVote        = []byte("vote/")     // + be64 proposal id + ministry id
 	prefixOpen        = []byte("popen/")    // + be64 proposal id (open proposals)
 	prefixValsetChg   = []byte("valchg/")   // + be64 height
+	prefixActive      = []byte("sactive/")  // + subject (32) + consent id (active consents, with a limit)
+	prefixConfirm     = []byte("xconf/")    // + SHA-256 of a provider confirmation's signed bytes
 )
 
 // marker is the value of index entries whose key says everything (an
@@ -119,6 +121,16 @@ func SubjectConsentKey(subject []byte, id string) []byte {
 	return cat(prefixSubjConsent, subject, []byte(id))
 }
 
+// ActiveConsentPrefix is the prefix of a subject's active-consent index,
+// kept while params.max_active_consents_per_subject is set.
+func ActiveConsentPrefix(subject []byte) []byte { return cat(prefixActive, subject) }
+
+// ActiveConsentKey is the key of one entry of a subject's active-consent
+// index.
+func ActiveConsentKey(subject []byte, id string) []byte {
+	return cat(prefixActive, subject, []byte(id))
+}
+
 // MandateKey is the key of a legal mandate.
 func MandateKey(id string) []byte { return cat(prefixMandate, []byte(id)) }
 
@@ -132,6 +144,12 @@ func ExchangeKey(subject []byte, index uint64) []byte {
 
 // AccessHeadKey is the key of a subject's access history head.
 func AccessHeadKey(subject []byte) []byte { return cat(prefixAccessHead, subject) }
+
+// ConfirmationKey is the key that marks a provider confirmation as used:
+// confirmSignBytesHash is SHA-256 of the bytes it signs (ConfirmSignBytes).
+func ConfirmationKey(confirmSignBytesHash []byte) []byte {
+	return cat(prefixConfirm, confirmSignBytesHash)
+}
 
 // ProposalKey is the key of a proposal.
 func ProposalKey(id uint64) []byte { return cat(prefixProposal, be64(id)) }

@@ -450,6 +450,8 @@ func (c *txContext) apply() error {
 		err2 = c.propose(m.Propose)
 	case *notaryv1.TxBody_Vote:
 		err2 = c.vote(m.Vote)
+	case *notaryv1.TxBody_EnrollCitizen:
+		err2 = c.enrollCitizen(m.EnrollCitizen)
 	default:
 		err2 = ErrNoMessage
 	}
@@ -477,6 +479,8 @@ func (c *txContext) authorize() error {
 		c.ministry, err = c.requireMinistry(m.Propose.MinistryId)
 	case *notaryv1.TxBody_Vote:
 		c.ministry, err = c.requireMinistry(m.Vote.MinistryId)
+	case *notaryv1.TxBody_EnrollCitizen:
+		c.agency, err = c.requireAgency(m.EnrollCitizen.AgencyId, notaryv1.Permission_PERMISSION_ENROLL)
 	default:
 		err = ErrNoMessage
 	}
@@ -502,8 +506,8 @@ func (c *txContext) checkSequence() error {
 
 func (c *txContext) consumeSequence() error {
 	if c.acct == nil {
-		// Only citizen messages accept a key without an account: the key
-		// enrols itself as a citizen.
+		// Only citizen messages accept a key without an account, and only
+		// while citizen enrolment is open: the key enrols itself.
 		c.acct = &notaryv1.Account{
 			PubKey: c.tx.Signer,
 			Role:   notaryv1.Role_ROLE_CITIZEN,
@@ -555,9 +559,16 @@ func (c *txContext) requireMinistry(named string) (*notaryv1.Ministry, error) {
 	return m, nil
 }
 
-// requireCitizen checks that the signer is a citizen key (or a new key).
+// requireCitizen checks that the signer is a citizen key, or a new key
+// while citizen enrolment is open.
 func (c *txContext) requireCitizen() error {
-	if c.acct != nil && c.acct.Role != notaryv1.Role_ROLE_CITIZEN {
+	if c.acct == nil {
+		if EnrollmentOpen(c.e.params) {
+			return nil
+		}
+		return wrapf(ErrNotEnrolled, "key %x has no citizen account: citizen keys are enrolled by an accredited agency (citizen_enrollment ACCREDITED)", c.tx.Signer)
+	}
+	if c.acct.Role != notaryv1.Role_ROLE_CITIZEN {
 		return wrapf(ErrNotCitizen, "key %x belongs to %s %q", c.tx.Signer, c.acct.Role, c.acct.Owner)
 	}
 	return nil

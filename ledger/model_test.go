@@ -28,6 +28,8 @@ type model struct {
 	anchored map[string]modelDigest
 	revoked  map[string]bool
 	consents int
+	active   map[string]int // citizen key name -> active consents
+	enrolled int            // citizens enrolled by EnrollCitizen
 }
 
 type modelDigest struct {
@@ -67,7 +69,7 @@ func runModel(t *testing.T, seed uint64, blocks int) {
 	}
 	g := abcitest.New(seed, modelChain)
 	idx := index{}
-	m := &model{seq: map[string]uint64{}, anchored: map[string]modelDigest{}, revoked: map[string]bool{}}
+	m := &model{seq: map[string]uint64{}, anchored: map[string]modelDigest{}, revoked: map[string]bool{}, active: map[string]int{}}
 	kinds := map[abcitest.Kind]int{}
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for h := int64(1); h <= int64(blocks); h++ {
@@ -110,7 +112,8 @@ func runModel(t *testing.T, seed uint64, blocks int) {
 		m.check(t, st, idx)
 		now = now.Add(time.Second)
 	}
-	for _, k := range []abcitest.Kind{abcitest.KindAnchor, abcitest.KindRevoke, abcitest.KindGrant, abcitest.KindAnchorDup, abcitest.KindGarbage} {
+	for _, k := range []abcitest.Kind{abcitest.KindAnchor, abcitest.KindRevoke, abcitest.KindGrant, abcitest.KindAnchorDup, abcitest.KindGarbage,
+		abcitest.KindEnroll, abcitest.KindNotEnrolled} {
 		if kinds[k] == 0 {
 			t.Fatalf("seed %d never generated %s", seed, k)
 		}
@@ -130,6 +133,8 @@ func (m *model) predict(tx abcitest.Tx, at ledger.Locator, pending map[string]mo
 		return ledger.ErrBadSignature
 	case abcitest.KindNoPermission:
 		return ledger.ErrUnauthorized
+	case abcitest.KindNotEnrolled:
+		return ledger.ErrNotEnrolled
 	}
 	pub := hex.EncodeToString(abcitest.Pub(abcitest.Key(tx.Signer)))
 	dec, err := ledger.DecodeTx(modelChain, tx.Raw, 0)
@@ -178,7 +183,14 @@ func (m *model) predict(tx abcitest.Tx, at ledger.Locator, pending map[string]mo
 		}
 		return nil
 	case abcitest.KindGrant:
+		if m.active[tx.Signer] >= abcitest.MaxActiveConsents {
+			return ledger.ErrConsentLimit
+		}
 		return nil
+	case abcitest.KindEnroll:
+		return nil
+	case abcitest.KindEnrollTwice:
+		return ledger.ErrKeyInUse
 	}
 	return fmt.Errorf("model: unknown kind %s", tx.Kind)
 }
@@ -200,6 +212,9 @@ func (m *model) commit(tx abcitest.Tx, at ledger.Locator, pending map[string]mod
 		m.revoked[dkey(1, tx.Digests)] = true
 	case abcitest.KindGrant:
 		m.consents++
+		m.active[tx.Signer]++
+	case abcitest.KindEnroll:
+		m.enrolled++
 	}
 }
 
@@ -236,5 +251,16 @@ func (m *model) check(t *testing.T, st *ledger.MemStore, idx index) {
 	_ = st.Iterate([]byte("consent/"), ledger.PrefixEnd([]byte("consent/")), func(k, v []byte) bool { consents++; return true })
 	if consents != m.consents {
 		t.Fatalf("state has %d consents, model %d", consents, m.consents)
+	}
+	enrolled := 0
+	_ = st.Iterate([]byte("acct/"), ledger.PrefixEnd([]byte("acct/")), func(k, v []byte) bool {
+		var a notaryv1.Account
+		if ledger.DecodeCanonical(v, &a) == nil && a.EnrolledBy != "" {
+			enrolled++
+		}
+		return true
+	})
+	if enrolled != m.enrolled {
+		t.Fatalf("state has %d enrolled citizens, model %d", enrolled, m.enrolled)
 	}
 }

@@ -32,14 +32,27 @@ func DefaultParams() *notaryv1.Params {
 			notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256,
 			notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA3_256,
 		},
-		GovThreshold:           &notaryv1.Fraction{Numerator: 2, Denominator: 3},
-		ProposalLifetimeBlocks: 20_000,
-		MaxLabelBytes:          256,
-		MaxTextBytes:           512,
-		DataCategories:         append([]string(nil), DefaultCategories...),
-		Purposes:               append([]string(nil), DefaultPurposes...),
-		MinValidators:          1,
+		GovThreshold:                &notaryv1.Fraction{Numerator: 2, Denominator: 3},
+		ProposalLifetimeBlocks:      20_000,
+		MaxLabelBytes:               256,
+		MaxTextBytes:                512,
+		DataCategories:              append([]string(nil), DefaultCategories...),
+		Purposes:                    append([]string(nil), DefaultPurposes...),
+		MinValidators:               1,
+		CitizenEnrollment:           notaryv1.CitizenEnrollment_CITIZEN_ENROLLMENT_ACCREDITED,
+		MaxActiveConsentsPerSubject: DefaultMaxActiveConsents,
 	}
+}
+
+// DefaultMaxActiveConsents is the default bound on one subject's active
+// consents.
+const DefaultMaxActiveConsents = 64
+
+// EnrollmentOpen reports whether params let a new citizen key enrol itself:
+// CITIZEN_ENROLLMENT_OPEN, or UNSPECIFIED, which is what the params of a
+// chain created before the parameter decode to.
+func EnrollmentOpen(p *notaryv1.Params) bool {
+	return p.GetCitizenEnrollment() != notaryv1.CitizenEnrollment_CITIZEN_ENROLLMENT_ACCREDITED
 }
 
 // ValidateParams checks a parameter set.
@@ -82,6 +95,9 @@ func ValidateParams(p *notaryv1.Params) error {
 	}
 	if p.MinValidators < 1 {
 		return wrapf(ErrInvalidParams, "min_validators must be at least 1")
+	}
+	if _, ok := notaryv1.CitizenEnrollment_name[int32(p.CitizenEnrollment)]; !ok {
+		return wrapf(ErrInvalidParams, "citizen_enrollment %d is not OPEN or ACCREDITED", p.CitizenEnrollment)
 	}
 	return nil
 }
@@ -152,7 +168,7 @@ func algorithmAccepted(p *notaryv1.Params, alg HashAlgorithm) bool {
 // validPermissions checks that perms are known, ascending and unique.
 func validPermissions(perms []notaryv1.Permission) bool {
 	for i, p := range perms {
-		if p <= notaryv1.Permission_PERMISSION_UNSPECIFIED || p > notaryv1.Permission_PERMISSION_EXCHANGE {
+		if p <= notaryv1.Permission_PERMISSION_UNSPECIFIED || p > notaryv1.Permission_PERMISSION_ENROLL {
 			return false
 		}
 		if i > 0 && p <= perms[i-1] {

@@ -27,6 +27,17 @@ func VerifySignature(pub, msg, sig []byte) bool {
 	return verifySignatureParts(pub, sig, msg)
 }
 
+// ValidPublicKey reports whether pub is a 32-byte encoding of a point of
+// the curve, the first check VerifySignature makes: a key that fails it can
+// sign nothing.
+func ValidPublicKey(pub []byte) bool {
+	if len(pub) != PublicKeySize {
+		return false
+	}
+	_, err := new(edwards25519.Point).SetBytes(pub)
+	return err == nil
+}
+
 // verifySignatureParts is VerifySignature of the concatenation of msg.
 func verifySignatureParts(pub, sig []byte, msg ...[]byte) bool {
 	if len(pub) != PublicKeySize || len(sig) != SignatureSize || sig[63]&224 != 0 {

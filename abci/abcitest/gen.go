@@ -28,18 +28,24 @@ func Key(name string) ed25519.PrivateKey {
 // Pub returns the public key of k.
 func Pub(k ed25519.PrivateKey) []byte { return k.Public().(ed25519.PublicKey) }
 
-// Agencies of the generated genesis: the first three may anchor and revoke,
-// "ro" may do nothing.
+// Agencies of the generated genesis: the first three may anchor, revoke,
+// record exchanges and enrol citizens, "ro" may do nothing.
 var Agencies = []string{"aeat", "sepe", "dgt", "ro"}
 
-// Citizens of the generated scenarios.
+// Citizens of the generated scenarios, enrolled in genesis.
 var Citizens = []string{"ana", "luis", "marta"}
 
+// MaxActiveConsents is the generated genesis' limit on a subject's active
+// consents: low, so that the generated grants reach it.
+const MaxActiveConsents = 4
+
 // Genesis returns the genesis state the generator's transactions are for:
-// one ministry (key "gov/hacienda", consensus key "cons/hacienda") and the
-// agencies above (key "agency/<id>").
+// one ministry (key "gov/hacienda", consensus key "cons/hacienda"), the
+// agencies above (key "agency/<id>") and the citizens above (key
+// "citizen/<name>"); citizen enrolment is ACCREDITED.
 func Genesis() *notaryv1.GenesisState {
 	g := &notaryv1.GenesisState{Params: ledger.DefaultParams()}
+	g.Params.MaxActiveConsentsPerSubject = MaxActiveConsents
 	g.Ministries = []*notaryv1.Ministry{{
 		Id: "hacienda", Name: "Ministerio de Hacienda",
 		GovPubKey: Pub(Key("gov/hacienda")), ConsensusPubKey: Pub(Key("cons/hacienda")), Power: 10,
@@ -49,9 +55,13 @@ func Genesis() *notaryv1.GenesisState {
 		if id != "ro" {
 			a.Permissions = []notaryv1.Permission{
 				notaryv1.Permission_PERMISSION_ANCHOR, notaryv1.Permission_PERMISSION_REVOKE, notaryv1.Permission_PERMISSION_EXCHANGE,
+				notaryv1.Permission_PERMISSION_ENROLL,
 			}
 		}
 		g.Agencies = append(g.Agencies, a)
+	}
+	for _, c := range Citizens {
+		g.Citizens = append(g.Citizens, Pub(Key("citizen/"+c)))
 	}
 	return g
 }
@@ -76,6 +86,9 @@ const (
 	KindWrongChain      Kind = "wrong-chain"
 	KindBadSignature    Kind = "bad-signature"
 	KindUnknownAlgoritm Kind = "unknown-algorithm"
+	KindEnroll          Kind = "enroll-citizen"
+	KindEnrollTwice     Kind = "enroll-twice"
+	KindNotEnrolled     Kind = "not-enrolled"
 )
 
 // Tx is a generated transaction.
@@ -85,6 +98,8 @@ type Tx struct {
 	Signer string // key name, "" for garbage
 	// Digests anchored or revoked by the transaction (concatenated).
 	Digests []byte
+	// Citizen is the key name of the citizen an EnrollCitizen enrols.
+	Citizen string
 }
 
 // Gen generates transactions. It tracks each key's next sequence and the
@@ -94,6 +109,8 @@ type Gen struct {
 	chainID  string
 	seq      map[string]uint64
 	anchored map[string][][]byte // agency -> digests anchored (observed)
+	citizens []string            // key names of enrolled citizens (observed)
+	fresh    uint64              // citizen keys made
 	counter  uint64
 	// MaxBatch bounds the digests of a generated batch (default 8).
 	MaxBatch int
@@ -107,7 +124,8 @@ func New(seed uint64, chainID string) *Gen {
 	return &Gen{
 		r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), chainID: chainID,
 		seq: map[string]uint64{}, anchored: map[string][][]byte{}, MaxBatch: 8, Invalid: 30,
-		now: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+		citizens: citizenNames(),
+		now:      time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
 	}
 }
 
@@ -118,6 +136,24 @@ func (g *Gen) Digest() []byte {
 	binary.BigEndian.PutUint64(b[:], g.counter)
 	d := sha256.Sum256(append([]byte(g.chainID+"/digest/"), b[:]...))
 	return d[:]
+}
+
+func citizenNames() []string {
+	out := make([]string, len(Citizens))
+	for i, c := range Citizens {
+		out[i] = "citizen/" + c
+	}
+	return out
+}
+
+// newCitizen returns the key name of a citizen never used before.
+func (g *Gen) newCitizen() string {
+	g.fresh++
+	return fmt.Sprintf("citizen/new-%d", g.fresh)
+}
+
+func enrollMsg(agency string, key []byte) *notaryv1.TxBody {
+	return &notaryv1.TxBody{Msg: &notaryv1.TxBody_EnrollCitizen{EnrollCitizen: &notaryv1.EnrollCitizen{AgencyId: agency, PubKey: key}}}
 }
 
 func (g *Gen) sign(name string, body *notaryv1.TxBody) []byte {
@@ -159,17 +195,24 @@ func (g *Gen) Next() Tx {
 			return Tx{Raw: g.sign(name, revokeMsg(d)), Kind: KindRevoke, Signer: name, Digests: d}
 		}
 		return g.Anchor(a, 1)
+	case n < 9 || g.r.IntN(3) > 0:
+		return g.grant(g.citizens[g.r.IntN(len(g.citizens))], KindGrant)
 	default:
-		c := Citizens[g.r.IntN(len(Citizens))]
-		name := "citizen/" + c
-		body := &notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
-			Subject: ledger.SubjectID(Pub(Key(name))), AgencyId: g.pickAgency(true),
-			Category:  ledger.DefaultCategories[g.r.IntN(len(ledger.DefaultCategories))],
-			Purpose:   ledger.DefaultPurposes[g.r.IntN(len(ledger.DefaultPurposes))],
-			ValidFrom: timestamppb.New(g.now), ValidUntil: timestamppb.New(g.now.AddDate(1, 0, 0)),
-		}}}
-		return Tx{Raw: g.sign(name, body), Kind: KindGrant, Signer: name}
+		a := g.pickAgency(true)
+		name, c := "agency/"+a, g.newCitizen()
+		return Tx{Raw: g.sign(name, enrollMsg(a, Pub(Key(c)))), Kind: KindEnroll, Signer: name, Citizen: c}
 	}
+}
+
+// grant returns a GrantConsent signed by the citizen key name.
+func (g *Gen) grant(name string, kind Kind) Tx {
+	body := &notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
+		Subject: ledger.SubjectID(Pub(Key(name))), AgencyId: g.pickAgency(true),
+		Category:  ledger.DefaultCategories[g.r.IntN(len(ledger.DefaultCategories))],
+		Purpose:   ledger.DefaultPurposes[g.r.IntN(len(ledger.DefaultPurposes))],
+		ValidFrom: timestamppb.New(g.now), ValidUntil: timestamppb.New(g.now.AddDate(1, 0, 0)),
+	}}}
+	return Tx{Raw: g.sign(name, body), Kind: kind, Signer: name}
 }
 
 // Anchor returns a valid AnchorBatch of n fresh digests by agency.
@@ -185,7 +228,12 @@ func (g *Gen) Anchor(agency string, n int) Tx {
 func (g *Gen) invalid() Tx {
 	a := g.pickAgency(true)
 	name := "agency/" + a
-	switch g.r.IntN(12) {
+	switch g.r.IntN(14) {
+	case 12:
+		return g.grant(g.newCitizen(), KindNotEnrolled)
+	case 13:
+		c := g.citizens[g.r.IntN(len(g.citizens))]
+		return Tx{Raw: g.sign(name, enrollMsg(a, Pub(Key(c)))), Kind: KindEnrollTwice, Signer: name, Citizen: c}
 	case 0:
 		if ds := g.anchored[a]; len(ds) > 0 {
 			d := ds[g.r.IntN(len(ds))]
@@ -246,6 +294,9 @@ func (g *Gen) Observe(tx Tx, ok bool) {
 		return
 	}
 	g.seq[tx.Signer]++
+	if tx.Kind == KindEnroll {
+		g.citizens = append(g.citizens, tx.Citizen)
+	}
 	if tx.Kind == KindAnchor {
 		agency := tx.Signer[len("agency/"):]
 		for i := 0; i+ledger.DigestSize <= len(tx.Digests); i += ledger.DigestSize {

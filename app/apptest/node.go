@@ -42,6 +42,7 @@ var AllPermissions = []notaryv1.Permission{
 	notaryv1.Permission_PERMISSION_ANCHOR,
 	notaryv1.Permission_PERMISSION_REVOKE,
 	notaryv1.Permission_PERMISSION_EXCHANGE,
+	notaryv1.Permission_PERMISSION_ENROLL,
 }
 
 // Options configure a test node; the zero value is a working default.
@@ -57,7 +58,8 @@ type Options struct {
 	Params *notaryv1.Params
 	// Gateway adjusts the gateway's configuration before the node starts.
 	// By default the rate limit is off (tests send many requests from one
-	// address); everything else is app.DefaultAppConfig's.
+	// address), and so is the limit on citizens' transactions; everything
+	// else is app.DefaultAppConfig's.
 	Gateway func(*app.GatewayConfig)
 	// Comet adjusts CometBFT's configuration before the node starts.
 	Comet func(*cmtcfg.Config)
@@ -211,6 +213,7 @@ func start(t testing.TB, opts Options) (*Node, error) {
 		t.Fatalf("apptest: %v", err)
 	}
 	cfg.App.Gateway.RatePerSecond = 0
+	cfg.App.Gateway.CitizenTxRatePerSecond = 0
 	if opts.Gateway != nil {
 		opts.Gateway(&cfg.App.Gateway)
 	}

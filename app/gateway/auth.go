@@ -113,12 +113,14 @@ func msgName(tx *ledger.Tx) string {
 		return "Propose"
 	case *notaryv1.TxBody_Vote:
 		return "Vote"
+	case *notaryv1.TxBody_EnrollCitizen:
+		return "EnrollCitizen"
 	}
 	return "an unknown message"
 }
 
 // authorize decides whether c may submit tx, from the committed state view:
-// agency messages need the client certificate of the agency that owns the
+// agency messages (EnrollCitizen among them) need the client certificate of the agency that owns the
 // signing key, holds the message's permission and is active, and the message
 // must name that agency; governance messages likewise for a ministry; a
 // citizen's consent messages are authorised by their signature alone.
@@ -141,6 +143,8 @@ func authorize(view *abci.StateView, tx *ledger.Tx, c caller) error {
 		role, named = notaryv1.Role_ROLE_MINISTRY, m.Propose.MinistryId
 	case *notaryv1.TxBody_Vote:
 		role, named = notaryv1.Role_ROLE_MINISTRY, m.Vote.MinistryId
+	case *notaryv1.TxBody_EnrollCitizen:
+		role, perm, named = notaryv1.Role_ROLE_AGENCY, notaryv1.Permission_PERMISSION_ENROLL, m.EnrollCitizen.AgencyId
 	default:
 		return invalidArg("the transaction carries no known message")
 	}

@@ -36,11 +36,13 @@
 // need no certificate. A write is refused with PermissionDenied before
 // anything reaches the mempool unless the verified certificate's participant
 // (URI SAN notary:<role>/<id>) is the on-chain owner of the transaction's
-// signing key (an agency for AnchorBatch, Revoke and RecordExchange, which
-// must also hold the message's permission and be active; a ministry for
-// Propose and Vote) and the message names that participant. A citizen's
-// GrantConsent and WithdrawConsent are authorised by the citizen's signature
-// alone and need no certificate. Without TLS (an empty tls_cert, allowed on
+// signing key (an agency for AnchorBatch, Revoke, RecordExchange and
+// EnrollCitizen, which must also hold the message's permission and be
+// active; a ministry for Propose and Vote) and the message names that
+// participant. A citizen's GrantConsent and WithdrawConsent are authorised
+// by the citizen's signature alone and need no certificate; the chain
+// refuses them from a key no accredited agency enrolled (PermissionDenied)
+// unless its citizen enrolment is open. Without TLS (an empty tls_cert, allowed on
 // loopback addresses only) every write except the citizen's is refused.
 //
 // # Limits
@@ -74,6 +76,11 @@
 // every other caller shares the bucket of its address (IPv4, IPv6 /64), in
 // a table of rate_table_size buckets where a new address evicts the least
 // recently used one, so that nobody is refused because the table is full.
+//
+// citizen_tx_rate_per_second and citizen_tx_burst are one token bucket for
+// all the citizens' transactions the node relays (ResourceExhausted):
+// whatever the per-address limit lets through from many addresses without
+// a certificate meets it.
 //
 // # Errors
 //

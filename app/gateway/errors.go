@@ -37,12 +37,12 @@ func init() {
 		ledger.ErrInvalidReason, ledger.ErrInvalidText, ledger.ErrUnknownCategory,
 		ledger.ErrUnknownPurpose, ledger.ErrInvalidValidity, ledger.ErrInvalidProposal,
 		ledger.ErrInvalidParams, ledger.ErrInvalidVote, ledger.ErrInvalidGenesis,
-		ledger.ErrUnknownQuery, ledger.ErrAccessHistory)
+		ledger.ErrUnknownQuery, ledger.ErrAccessHistory, ledger.ErrBadConfirmation)
 	// The signer may not do this.
 	set(codes.PermissionDenied,
 		ledger.ErrUnknownSigner, ledger.ErrUnauthorized, ledger.ErrSignerMismatch, ledger.ErrInactive,
 		ledger.ErrNotIssuer, ledger.ErrSubjectMismatch, ledger.ErrNotConsentOwner,
-		ledger.ErrNotMinistry, ledger.ErrNotCitizen)
+		ledger.ErrNotMinistry, ledger.ErrNotCitizen, ledger.ErrNotEnrolled)
 	// What the request names does not exist.
 	set(codes.NotFound,
 		ledger.ErrNotAnchored, ledger.ErrConsentNotFound, ledger.ErrMandateNotFound,
@@ -52,14 +52,14 @@ func init() {
 	set(codes.AlreadyExists,
 		ledger.ErrAlreadyAnchored, ledger.ErrAlreadyRevoked, ledger.ErrAlreadyVoted,
 		ledger.ErrAgencyExists, ledger.ErrMinistryExists, ledger.ErrMandateExists,
-		ledger.ErrKeyInUse, ledger.ErrConsentExists)
+		ledger.ErrKeyInUse, ledger.ErrConsentExists, ledger.ErrConfirmationUsed)
 	// The request is well formed but the state does not allow it now.
 	set(codes.FailedPrecondition,
 		ledger.ErrSequenceReplayed, ledger.ErrSequenceSkipped, ledger.ErrConsentWithdrawn,
 		ledger.ErrConsentExpired, ledger.ErrConsentNotYetValid, ledger.ErrBasisSubject,
 		ledger.ErrBasisRequester, ledger.ErrBasisProvider, ledger.ErrBasisCategory,
 		ledger.ErrBasisPurpose, ledger.ErrMandateExpired, ledger.ErrMandateNotYetValid,
-		ledger.ErrNoBasis, ledger.ErrProposalClosed, ledger.ErrUnsafeValidators)
+		ledger.ErrNoBasis, ledger.ErrProposalClosed, ledger.ErrUnsafeValidators, ledger.ErrConsentLimit)
 	// A height the node does not hold.
 	set(codes.OutOfRange, ledger.ErrHeightUnavailable)
 }

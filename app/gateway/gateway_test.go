@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
+	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
@@ -349,10 +351,19 @@ func TestReads(t *testing.T) {
 	verifyMember(t, appHashOf(t, n, acc.Height), acc.Proof, ledger.AccountKey(agID.Public()), ledger.Encode(acc.Account))
 	citizen := n.Identity(t, n.Citizen)
 	acc, err = public.GetAccount(ctx, &notaryv1.GetAccountRequest{PubKey: citizen.Public()})
+	if err != nil || acc.Account.Role != notaryv1.Role_ROLE_CITIZEN || acc.Account.Owner != hex.EncodeToString(citizen.Subject()) || acc.Account.NextSequence != 0 {
+		t.Fatalf("the genesis citizen's account: %v %v", acc, err)
+	}
+	verifyMember(t, appHashOf(t, n, acc.Height), acc.Proof, ledger.AccountKey(citizen.Public()), ledger.Encode(acc.Account))
+	fresh, err := identity.Generate(identity.RoleCitizen, "", apptest.ChainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err = public.GetAccount(ctx, &notaryv1.GetAccountRequest{PubKey: fresh.Public()})
 	if err != nil || acc.Account.Role != notaryv1.Role_ROLE_UNSPECIFIED || acc.Account.NextSequence != 0 {
 		t.Fatalf("new key's account: %v %v", acc, err)
 	}
-	verifyAbsent(t, appHashOf(t, n, acc.Height), acc.Proof, ledger.AccountKey(citizen.Public()))
+	verifyAbsent(t, appHashOf(t, n, acc.Height), acc.Proof, ledger.AccountKey(fresh.Public()))
 
 	// A citizen grants consent without a client certificate.
 	subject := citizen.Subject()

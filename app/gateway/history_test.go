@@ -48,10 +48,15 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	ag := n.Identity(t, n.Agency)
+	provider := n.Identity(t, n.Network.Agencies["registry-agency"])
 	for seq := uint64(0); seq < 3; seq++ {
-		if _, err := agency.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.SignTx(&notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_RecordExchange{RecordExchange: &notaryv1.RecordExchange{
+		x := &notaryv1.RecordExchange{
 			RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency", Subject: subject, Category: "tax",
-			Purpose: "eligibility-check", Basis: &notaryv1.RecordExchange_ConsentId{ConsentId: gr.GetResult().GetConsentId()}}}})}); err != nil {
+			Purpose: "eligibility-check", Basis: &notaryv1.RecordExchange_ConsentId{ConsentId: gr.GetResult().GetConsentId()}}
+		if seq == 1 {
+			x.ProviderConfirmation = provider.ConfirmExchange(x) // the second, confirmed by the provider
+		}
+		if _, err := agency.Submit(ctx, &notaryv1.SubmitRequest{Tx: ag.SignTx(&notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_RecordExchange{RecordExchange: x}})}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,6 +73,11 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 	h, err := verify.AccessHistory(trust, subject, resp)
 	if err != nil || h.Count != 3 || h.Height != resp.Height {
 		t.Fatalf("verify: %v %+v", err, h)
+	}
+	for i, e := range h.Entries {
+		if e.ProviderConfirmed != (i == 1) {
+			t.Fatalf("entry %d: provider confirmed %v", i, e.ProviderConfirmed)
+		}
 	}
 	// Pages at the height of the first one, without the checkpoint.
 	p1, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true, Height: resp.Height, PageSize: 2})

@@ -84,6 +84,7 @@ type Server struct {
 	health  *health.Server
 	pool    atomic.Pointer[connPool] // the listener, once started
 	limiter *rateLimiter
+	citizen *citizenRate
 	tracker *commitTracker
 	batches *lru.Cache[batchRef, []byte] // digests of recently read batches
 
@@ -150,6 +151,7 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		chain:   n.Chain(),
 		health:  health.NewServer(),
 		limiter: limiter,
+		citizen: newCitizenRate(cfg.CitizenTxRatePerSecond, cfg.CitizenTxBurst),
 		tracker: newCommitTracker(remember),
 		batches: batches,
 	}

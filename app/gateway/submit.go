@@ -261,6 +261,11 @@ func (s *Server) precheck(raw []byte, c caller) (*ledger.Tx, error) {
 		}
 		return nil, toStatus(s.log, "Submit", err)
 	}
+	if citizenSigned(tx) {
+		if err := s.citizen.admit(); err != nil {
+			return nil, s.refuse("citizen_tx_rate", err)
+		}
+	}
 	return tx, nil
 }
 

@@ -219,3 +219,18 @@ func SignTx(chainID string, priv ed25519.PrivateKey, body *notaryv1.TxBody) []by
 
 // SignTx signs body with the identity's key for its chain.
 func (i *Identity) SignTx(body *notaryv1.TxBody) []byte { return SignTx(i.ChainID, i.priv, body) }
+
+// ConfirmExchange returns the providing agency's confirmation of exchange m
+// on chainID, signed with key priv (ledger.ConfirmSignBytes). m is not
+// modified.
+func ConfirmExchange(chainID string, priv ed25519.PrivateKey, m *notaryv1.RecordExchange) *notaryv1.ProviderConfirmation {
+	return ledger.EncodeConfirmation(chainID, priv.Public().(ed25519.PublicKey), m, func(b []byte) []byte {
+		return ed25519.Sign(priv, b)
+	})
+}
+
+// ConfirmExchange confirms exchange m with the identity's key for its chain,
+// as the providing agency.
+func (i *Identity) ConfirmExchange(m *notaryv1.RecordExchange) *notaryv1.ProviderConfirmation {
+	return ConfirmExchange(i.ChainID, i.priv, m)
+}

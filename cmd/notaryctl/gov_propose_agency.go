@@ -13,7 +13,7 @@ import (
 func newProposeAddAgencyCmd() *cobra.Command {
 	var id, name, key, perms string
 	cmd := &cobra.Command{
-		Use:   "add-agency --id ID --name NAME --pub-key KEY --permissions anchor,revoke,exchange",
+		Use:   "add-agency --id ID --name NAME --pub-key KEY --permissions anchor,revoke,exchange,enroll",
 		Short: "propose registering an agency",
 		Args:  cobra.NoArgs,
 	}
@@ -37,7 +37,7 @@ func newProposeAddAgencyCmd() *cobra.Command {
 	f.StringVar(&id, "id", "", "agency id, 1..64 of [a-z0-9-]")
 	f.StringVar(&name, "name", "", "agency name")
 	f.StringVar(&key, "pub-key", "", "the agency's ed25519 key: hex, base64 or its identity directory")
-	f.StringVar(&perms, "permissions", "", "comma-separated: anchor, revoke, exchange")
+	f.StringVar(&perms, "permissions", "", "comma-separated: anchor, revoke, exchange, enroll")
 	return cmd
 }
 
@@ -96,7 +96,7 @@ kept as the chain has it now.`,
 	f.StringVar(&id, "id", "", "agency id")
 	f.StringVar(&name, "name", "", "new name")
 	f.StringVar(&key, "pub-key", "", "new ed25519 key: hex, base64 or an identity directory")
-	f.StringVar(&perms, "permissions", "", "new permissions, comma-separated: anchor, revoke, exchange")
+	f.StringVar(&perms, "permissions", "", "new permissions, comma-separated: anchor, revoke, exchange, enroll")
 	return cmd
 }
 

@@ -88,6 +88,19 @@ var paramFlags = []paramFlag{
 		p.MinValidators = uint32(n)
 		return err
 	}},
+	{"citizen-enrollment", "which citizen keys may sign consents: open (any key, enrolled by its first consent) or accredited (keys enrolled by an agency with PERMISSION_ENROLL)", func(p *notaryv1.Params, v string) error {
+		e, names, ok := parseEnum(v, "CITIZEN_ENROLLMENT_", notaryv1.CitizenEnrollment_name)
+		if !ok {
+			return fmt.Errorf("want %s, not %q", strings.Join(names, " or "), v)
+		}
+		p.CitizenEnrollment = notaryv1.CitizenEnrollment(e)
+		return nil
+	}},
+	{"max-active-consents-per-subject", "most consents in force or pending one citizen may have (0: no limit)", func(p *notaryv1.Params, v string) error {
+		n, err := uintParam(v, 32)
+		p.MaxActiveConsentsPerSubject = uint32(n)
+		return err
+	}},
 }
 
 func newProposeChangeParamsCmd() *cobra.Command {

@@ -325,6 +325,15 @@ func TestBadInput(t *testing.T) {
 		{"bad subject", []string{"consent", "check", "--subject", "juan", "--provider", "b", "--category", "tax", "--purpose", "statistics"}, cli.ExitUsage, "subject"},
 		{"no basis", []string{"exchange", "record", "--subject", strings.Repeat("ab", 32), "--provider", "b", "--category", "tax", "--purpose", "statistics"}, cli.ExitUsage, "exactly one basis"},
 		{"folder of nothing", []string{"anchor", t.TempDir()}, cli.ExitUsage, "no files"},
+		{"confirm without requester", []string{"exchange", "confirm", "--subject", strings.Repeat("ab", 32), "--category", "tax", "--purpose", "statistics", "--consent", "x", "--out", filepath.Join(dir, "c.json")}, cli.ExitUsage, "--requester is required"},
+		{"confirm without out", []string{"exchange", "confirm", "--requester", "a", "--subject", strings.Repeat("ab", 32), "--category", "tax", "--purpose", "statistics", "--consent", "x"}, cli.ExitUsage, "--out FILE is required"},
+		{"confirm over a file", []string{"exchange", "confirm", "--requester", "a", "--subject", strings.Repeat("ab", 32), "--category", "tax", "--purpose", "statistics", "--consent", "x", "--out", doc}, cli.ExitUsage, "exists"},
+		{"two references", []string{"exchange", "record", "--subject", strings.Repeat("ab", 32), "--provider", "b", "--category", "tax", "--purpose", "statistics", "--consent", "x", "--reference", doc, "--reference-digest", strings.Repeat("cd", 32)}, cli.ExitUsage, "not both"},
+		{"short reference digest", []string{"exchange", "record", "--subject", strings.Repeat("ab", 32), "--provider", "b", "--category", "tax", "--purpose", "statistics", "--consent", "x", "--reference-digest", "abcd"}, cli.ExitUsage, "--reference-digest"},
+		{"confirmation not a file", []string{"exchange", "record", "--subject", strings.Repeat("ab", 32), "--provider", "b", "--category", "tax", "--purpose", "statistics", "--consent", "x", "--confirmation", dir}, cli.ExitUsage, "not a regular file"},
+		{"confirmation not json", []string{"exchange", "record", "--subject", strings.Repeat("ab", 32), "--provider", "b", "--category", "tax", "--purpose", "statistics", "--consent", "x", "--confirmation", doc}, cli.ExitUsage, "not a confirmation file"},
+		{"enroll a bad key", []string{"citizen", "enroll", "abcd"}, cli.ExitUsage, "ed25519 public key"},
+		{"enroll nothing", []string{"citizen", "enroll"}, cli.ExitUsage, "requires at least 1 arg"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -388,5 +397,100 @@ func copyDir(t *testing.T, from, to string) {
 		if err := os.WriteFile(filepath.Join(to, ent.Name()), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestExchangeConfirmAndEnroll: the providing agency writes a confirmation
+// of an exchange, the requester records the exchange with it (confirmed)
+// and without (declared alone); a confirmation of another exchange, or used
+// twice, is refused. An agency with PERMISSION_ENROLL enrols a citizen key,
+// which then grants; a second enrolment of the key, or one by an agency
+// without the permission, is refused. Governance proposes the new params.
+func TestExchangeConfirmAndEnroll(t *testing.T) {
+	e := startNode(t, app.AgencySpec{ID: "registro-civil", Name: "Registro Civil"})
+	registro := e.n.Network.Agencies["registro-civil"]
+	citizen := e.n.Identity(t, e.n.Citizen)
+	now := time.Now()
+	grant := citizen.SignTx(&notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
+		Subject: citizen.Subject(), AgencyId: testAgency, Category: "tax", Purpose: "eligibility-check",
+		ValidFrom: timestamppb.New(now.Add(-time.Hour)), ValidUntil: timestamppb.New(now.Add(24 * time.Hour))}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	gr, err := e.n.Client(t, "").Submit(ctx, &notaryv1.SubmitRequest{Tx: grant})
+	if err != nil {
+		t.Fatalf("grant: %v", err)
+	}
+	consentID := gr.GetResult().GetConsentId()
+	subject := hex.EncodeToString(citizen.Subject())
+	exchange := []string{"--subject", subject, "--category", "tax", "--purpose", "eligibility-check", "--consent", consentID}
+
+	// The provider confirms; the requester records with the confirmation.
+	conf := filepath.Join(e.dir, "confirmacion.json")
+	e.as(t, registro, append([]string{"exchange", "confirm", "--requester", testAgency, "--out", conf}, exchange...)...).want(t, cli.ExitOK)
+	e.as(t, registro, append([]string{"exchange", "confirm", "--requester", testAgency, "--out", conf}, exchange...)...).want(t, cli.ExitUsage)
+	record := append([]string{"exchange", "record", "--provider", "registro-civil"}, exchange...)
+	x := decode[exchangeResult](t, e.agency(t, append(record, "--confirmation", conf, "-o", "json")...).want(t, cli.ExitOK))
+	if !x.ProviderConfirmed || x.Height == 0 {
+		t.Fatalf("confirmed exchange: %+v", x)
+	}
+	r := e.agency(t, append(record, "--confirmation", conf)...).want(t, cli.ExitFailure)
+	if !strings.Contains(r.stderr, "already used") {
+		t.Fatalf("a confirmation used twice: %q", r.stderr)
+	}
+	r = e.agency(t, record...).want(t, cli.ExitOK)
+	if !strings.Contains(r.stdout, "declared by "+testAgency+" alone: not confirmed by registro-civil") {
+		t.Fatalf("an exchange without confirmation:\n%s", r.stdout)
+	}
+	// A confirmation of another exchange is refused before anything is sent.
+	other := append([]string{"exchange", "record", "--provider", "registro-civil", "--subject", subject, "--category", "tax",
+		"--purpose", "statistics", "--consent", consentID}, "--confirmation", conf)
+	if r := e.agency(t, other...).want(t, cli.ExitUsage); !strings.Contains(r.stderr, "confirms another exchange") {
+		t.Fatalf("a confirmation of another exchange: %q", r.stderr)
+	}
+
+	// With a reference: the requester's dry run gives the value the
+	// provider confirms.
+	caseFile := e.file(t, "expediente-7.txt", "expediente 7\n")
+	dry := decode[exchangeResult](t, e.agency(t, append(record, "--reference", caseFile, "--dry-run", "-o", "json")...).want(t, cli.ExitOK))
+	if !dry.DryRun || len(dry.Reference) != 64 || dry.Height != 0 {
+		t.Fatalf("dry run: %+v", dry)
+	}
+	conf2 := filepath.Join(e.dir, "confirmacion-7.json")
+	e.as(t, registro, append([]string{"exchange", "confirm", "--requester", testAgency, "--out", conf2, "--reference-digest", dry.Reference}, exchange...)...).want(t, cli.ExitOK)
+	x = decode[exchangeResult](t, e.agency(t, append(record, "--reference", caseFile, "--confirmation", conf2, "-o", "json")...).want(t, cli.ExitOK))
+	if !x.ProviderConfirmed || x.Reference != dry.Reference {
+		t.Fatalf("confirmed exchange with a reference: %+v", x)
+	}
+
+	// Enrolment.
+	ana, err := identity.Generate(identity.RoleCitizen, "", testChainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anaDir := filepath.Join(e.dir, "ana")
+	if err := ana.Save(anaDir); err != nil {
+		t.Fatal(err)
+	}
+	en := decode[enrollResult](t, e.agency(t, "citizen", "enroll", anaDir, "-o", "json").want(t, cli.ExitOK))
+	if en.Agency != testAgency || len(en.Enrolled) != 1 || en.Enrolled[0].Subject != hex.EncodeToString(ana.Subject()) {
+		t.Fatalf("enrol: %+v", en)
+	}
+	if _, err := e.n.Client(t, "").Submit(ctx, &notaryv1.SubmitRequest{Tx: ana.SignTx(&notaryv1.TxBody{Msg: &notaryv1.TxBody_GrantConsent{GrantConsent: &notaryv1.GrantConsent{
+		Subject: ana.Subject(), AgencyId: testAgency, Category: "tax", Purpose: "statistics",
+		ValidFrom: timestamppb.New(now), ValidUntil: timestamppb.New(now.Add(time.Hour))}}})}); err != nil {
+		t.Fatalf("the enrolled key's consent: %v", err)
+	}
+	if r := e.agency(t, "citizen", "enroll", hex.EncodeToString(ana.Public())).want(t, cli.ExitFailure); !strings.Contains(r.stderr, "in use") {
+		t.Fatalf("a second enrolment: %q", r.stderr)
+	}
+	if r := e.as(t, registro, "citizen", "enroll", e.n.Citizen).want(t, cli.ExitFailure); !strings.Contains(r.stderr, "PERMISSION_ENROLL") {
+		t.Fatalf("an enrolment without the permission: %q", r.stderr)
+	}
+
+	// Governance proposes the new params.
+	e.as(t, e.n.Ministry, "gov", "propose", "change-params", "--citizen-enrollment", "open", "--max-active-consents-per-subject", "10",
+		"--title", "Alta abierta").want(t, cli.ExitOK)
+	if r := e.as(t, e.n.Ministry, "gov", "propose", "change-params", "--citizen-enrollment", "closed", "--title", "x").want(t, cli.ExitUsage); !strings.Contains(r.stderr, "open or accredited") {
+		t.Fatalf("a bad enrolment mode: %q", r.stderr)
 	}
 }

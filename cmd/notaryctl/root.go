@@ -56,7 +56,9 @@ commitments) are anchored.
   notaryctl receipt FILE|DIGEST             fetch a receipt, or refresh the status of one
   notaryctl status                          chain id, height, validators
   notaryctl consent check ...               is an exchange covered, and by what
-  notaryctl exchange record ...             record a data exchange
+  notaryctl exchange record ...             record a data exchange (--confirmation FILE)
+  notaryctl exchange confirm ...            confirm, as the provider, an exchange another agency records
+  notaryctl citizen enroll KEY...           enrol citizen keys (identity agencies)
   notaryctl gov propose ACTION ...          propose a governance action (ministries)
   notaryctl gov vote ID yes|no|abstain      vote on a proposal (ministries)
   notaryctl gov list                        list proposals
@@ -101,7 +103,7 @@ NOTARY_IDENTITY, NOTARY_OUTPUT).`,
 	pf.String(flagIdentity, "", "identity directory (default: the dev agency of `notaryd dev`)")
 	pf.Duration(flagTimeout, 2*time.Minute, "how long the whole command may take")
 	root.AddCommand(newAnchorCmd(), newGetCmd(), newRevokeCmd(), newReceiptCmd(), newStatusCmd(),
-		newConsentCmd(), newExchangeCmd(), newGovCmd(), newVersionCmd())
+		newConsentCmd(), newExchangeCmd(), newCitizenCmd(), newGovCmd(), newVersionCmd())
 	return root
 }
 

@@ -67,8 +67,9 @@ func newDevCmd() *cobra.Command {
 		Short: "run a single-validator dev chain, created on first run",
 		Long: `dev runs a single-validator development chain in its home (default
 ~/.notary-dev). On first run it creates the chain with one ministry, one
-agency (dev-agency, all permissions) and one citizen key (dev-citizen), and
-the trust bundle trust.json. Later runs resume it; --reset starts over.`,
+agency (dev-agency, all permissions, enrolment of citizens included), one
+citizen key enrolled in genesis (dev-citizen), and the trust bundle
+trust.json. Later runs resume it; --reset starts over.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			abs, err := filepath.Abs(home)

@@ -118,5 +118,6 @@ func allPermissions() []notaryv1.Permission {
 		notaryv1.Permission_PERMISSION_ANCHOR,
 		notaryv1.Permission_PERMISSION_REVOKE,
 		notaryv1.Permission_PERMISSION_EXCHANGE,
+		notaryv1.Permission_PERMISSION_ENROLL,
 	}
 }

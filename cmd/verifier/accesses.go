@@ -167,13 +167,33 @@ func (r accessesResult) Text(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, tr(l, "#\tWHEN\tAGENCY\tFROM AGENCY\tCATEGORY\tPURPOSE\tUNDER", "#\tCUÁNDO\tAGENCIA\tDE LA AGENCIA\tCATEGORÍA\tFINALIDAD\tAMPARO"))
+	fmt.Fprintln(tw, tr(l, "#\tWHEN\tAGENCY\tFROM AGENCY\tCATEGORY\tPURPOSE\tUNDER\tPROVIDER'S CONFIRMATION",
+		"#\tCUÁNDO\tAGENCIA\tDE LA AGENCIA\tCATEGORÍA\tFINALIDAD\tAMPARO\tCONFIRMACIÓN DEL PROVEEDOR"))
+	unconfirmed := false
 	for _, e := range h.Entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Index, when(e.Time, r.loc),
+		unconfirmed = unconfirmed || !e.ProviderConfirmed
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Index, when(e.Time, r.loc),
 			agencyName(e.Requester, e.RequesterName), agencyName(e.Provider, e.ProviderName),
-			category(l, e.Category), purpose(l, e.Purpose), basis(l, e))
+			category(l, e.Category), purpose(l, e.Purpose), basis(l, e), confirmation(l, e))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if unconfirmed {
+		_, err := fmt.Fprintln(w, tr(l,
+			"\nAn exchange not confirmed by the agency it names as the provider was declared by the requesting agency alone: nothing proves that the providing agency took part.",
+			"\nUn intercambio que la agencia citada como proveedora no confirmó lo declaró solo la agencia solicitante: nada prueba que la agencia proveedora participara."))
+		return err
+	}
+	return nil
+}
+
+// confirmation says whether the providing agency co-signed an exchange.
+func confirmation(l verify.Lang, e verify.AccessInfo) string {
+	if e.ProviderConfirmed {
+		return tr(l, "confirmed by ", "confirmado por ") + e.Provider
+	}
+	return tr(l, "declared by "+e.Requester+", not confirmed by "+e.Provider, "declarado por "+e.Requester+", no confirmado por "+e.Provider)
 }
 
 func plural(l verify.Lang, n uint64) string {
@@ -211,7 +231,9 @@ func newAccessesCmd(env rootEnv) *cobra.Command {
 		Short: "who obtained data about you, verified against the trust bundle",
 		Long: `accesses fetches your access history from a node (every exchange of data
 about you that an agency recorded: when, which agency, from which agency,
-what category, for what purpose, under which consent or law) and verifies it
+what category, for what purpose, under which consent or law, and whether
+the providing agency confirmed it or the requesting agency alone declared
+it) and verifies it
 offline against the consortium's trust bundle: each entry and the history's
 head are proven against a header signed by more than two thirds of the
 voting power, and the head's count and hash chain show that no entry was

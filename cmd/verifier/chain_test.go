@@ -138,6 +138,35 @@ func exchange(requester, provider string, subject []byte, cat, purp, consent, ma
 	return &notaryv1.TxBody{Msg: &notaryv1.TxBody_RecordExchange{RecordExchange: m}}
 }
 
+// enroll has the agency in dir (which holds PERMISSION_ENROLL) enrol the
+// citizen keys.
+func (c *testChain) enroll(ctx context.Context, dir string, keys ...[]byte) {
+	c.t.Helper()
+	var bodies []*notaryv1.TxBody
+	for _, k := range keys {
+		bodies = append(bodies, &notaryv1.TxBody{Msg: &notaryv1.TxBody_EnrollCitizen{EnrollCitizen: &notaryv1.EnrollCitizen{
+			AgencyId: filepath.Base(dir), PubKey: k}}})
+	}
+	rs, err := c.streamExchanges(ctx, dir, bodies)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Code != 0 {
+			c.t.Fatalf("enrolment refused: %v", r)
+		}
+	}
+}
+
+// confirmedBy attaches to the RecordExchange in body the confirmation of
+// the providing agency in dir.
+func (c *testChain) confirmedBy(dir string, body *notaryv1.TxBody) *notaryv1.TxBody {
+	c.t.Helper()
+	m := body.GetRecordExchange()
+	m.ProviderConfirmation = c.identity(dir).ConfirmExchange(m)
+	return body
+}
+
 // streamExchanges submits bodies signed by the agency in dir with
 // consecutive sequences over one SubmitStream, and returns the responses in
 // request order.

@@ -36,8 +36,8 @@ func (r keygenResult) Text(w io.Writer) error {
 		tr(l, "subject id", "identificador"), r.Subject,
 		tr(l, "public key", "clave pública"), r.PublicKey,
 		tr(l, "chain", "cadena"), safe(r.ChainID),
-		tr(l, "Your subject id is a hash of your public key: it says nothing about who you are.\nKeep the directory private: its key grants and withdraws your consents.",
-			"Su identificador es un resumen de su clave pública: no dice nada de quién es usted.\nGuarde el directorio en privado: su clave otorga y retira sus consentimientos."))
+		tr(l, "Your subject id is a hash of your public key: it says nothing about who you are.\nKeep the directory private: its key grants and withdraws your consents.\nAn identity agency enrols your public key before your first consent.",
+			"Su identificador es un resumen de su clave pública: no dice nada de quién es usted.\nGuarde el directorio en privado: su clave otorga y retira sus consentimientos.\nUna agencia de identidad da de alta su clave pública antes de su primer consentimiento."))
 	return err
 }
 
@@ -58,7 +58,9 @@ func newKeygenCmd(env rootEnv) *cobra.Command {
 		Long: `keygen creates a citizen identity: a new ed25519 key in DIR/identity.json
 (readable only by you). Your subject id on the chain is SHA-256 of a fixed
 prefix and your public key: a pseudonym, not derived from any name or
-national id. The first consent you grant enrols the key.
+national id. Before the key can grant consents, an identity agency of the
+consortium enrols it (give it your public key; nothing about you goes on
+chain); on a chain whose enrolment is open, your first consent enrols it.
 
 With --ca the consortium CA certificate is copied into DIR (ca.crt), so that
 the other commands authenticate the node without --ca.`,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,9 +63,14 @@ func testMandate() *notaryv1.Mandate {
 
 var exchangePerms = []notaryv1.Permission{notaryv1.Permission_PERMISSION_EXCHANGE}
 
+// enrollPerms let an agency record exchanges and enrol citizens.
+var enrollPerms = []notaryv1.Permission{notaryv1.Permission_PERMISSION_EXCHANGE, notaryv1.Permission_PERMISSION_ENROLL}
+
 // TestCitizenCommands runs the citizen's commands against a real node: a new
-// identity, a consent granted, an exchange recorded by an agency under it and
-// one under a law registered by governance, the access history fetched and
+// identity enrolled by an agency, a consent granted, an exchange recorded by
+// an agency under it (confirmed by the provider) and one under a law
+// registered by governance (declared by the requester alone), the access
+// history fetched and
 // verified (golden tables in es and en, and JSON), the consent listed and
 // withdrawn; then the defaults of the dev chain and the exit codes of usage
 // errors, refusals and an unreachable node.
@@ -73,7 +79,7 @@ func TestCitizenCommands(t *testing.T) {
 		t.Skip("starts a node")
 	}
 	c := startChain(t, 50*time.Millisecond,
-		app.AgencySpec{ID: "aeat", Name: "Agencia Estatal de Administración Tributaria", Permissions: exchangePerms},
+		app.AgencySpec{ID: "aeat", Name: "Agencia Estatal de Administración Tributaria", Permissions: enrollPerms},
 		app.AgencySpec{ID: "sepe", Name: "Servicio Público de Empleo Estatal", Permissions: exchangePerms})
 	ctx := testCtx(t)
 	env := rootEnv{locale: []string{"C"}, location: time.UTC, home: t.TempDir()}
@@ -99,9 +105,20 @@ func TestCitizenCommands(t *testing.T) {
 		t.Fatalf("keygen in Spanish: exit %d\n%s", code, out)
 	}
 
-	// grant.
+	// Until an agency enrols the key, the chain refuses its consents.
 	grant := []string{"consent", "grant", "--identity", dir, "--agency", "aeat", "--category", "tax", "--purpose", "eligibility-check",
 		"--from", "2025-01-01", "--until", "2099-12-31"}
+	root := newRootCmd(env)
+	var stderr bytes.Buffer
+	root.SetOut(io.Discard)
+	root.SetArgs(grant)
+	if code := cli.ExecuteTo(root, &stderr); code != cli.ExitFailure || !strings.Contains(stderr.String(), "not enrolled") ||
+		!strings.Contains(stderr.String(), ana.PublicKey) {
+		t.Fatalf("grant before enrolment: exit %d\n%s", code, stderr.String())
+	}
+	c.enroll(ctx, c.net.Agencies["aeat"], ana.Public())
+
+	// grant.
 	out, code = run(t, env, append(grant, "--output", "json")...)
 	if code != cli.ExitOK {
 		t.Fatalf("grant: exit %d\n%s", code, out)
@@ -122,12 +139,13 @@ func TestCitizenCommands(t *testing.T) {
 		}
 	}
 
-	// The agency records two exchanges: under the consent, and under a law.
+	// The agency records two exchanges: under the consent, confirmed by
+	// the provider, and under a law, declared by the requester alone.
 	c.registerMandate(ctx, testMandate())
 	aeatDir := c.net.Agencies["aeat"]
 	ref := ledger.SaltedDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, bytes.Repeat([]byte{7}, 32), []byte("expediente 2025/118"))
 	rs, err := c.streamExchanges(ctx, aeatDir, []*notaryv1.TxBody{
-		exchange("aeat", "sepe", ana.Subject(), "tax", "eligibility-check", g.ConsentID, "", ref),
+		c.confirmedBy(c.net.Agencies["sepe"], exchange("aeat", "sepe", ana.Subject(), "tax", "eligibility-check", g.ConsentID, "", ref)),
 		exchange("aeat", "sepe", ana.Subject(), "employment", "eligibility-check", "", testMandate().Id, nil),
 	})
 	if err != nil {
@@ -157,13 +175,15 @@ func TestCitizenCommands(t *testing.T) {
 		Verified bool
 		Count    uint64
 		Entries  []struct {
-			ConsentID      string `json:"consent_id"`
-			LegalReference string `json:"legal_reference"`
-			RequesterName  string `json:"requester_name"`
-			Reference      string `json:"reference"`
+			ConsentID         string `json:"consent_id"`
+			LegalReference    string `json:"legal_reference"`
+			RequesterName     string `json:"requester_name"`
+			Reference         string `json:"reference"`
+			ProviderConfirmed *bool  `json:"provider_confirmed"`
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &h); err != nil || !h.Verified || h.Count != 2 || h.Entries[0].ConsentID != g.ConsentID ||
+		h.Entries[0].ProviderConfirmed == nil || !*h.Entries[0].ProviderConfirmed || h.Entries[1].ProviderConfirmed == nil || *h.Entries[1].ProviderConfirmed ||
 		h.Entries[1].LegalReference != testMandate().LegalReference || h.Entries[0].RequesterName != "Agencia Estatal de Administración Tributaria" ||
 		h.Entries[0].Reference != hex.EncodeToString(ref) {
 		t.Fatalf("accesses json: %v %+v\n%s", err, h, out)

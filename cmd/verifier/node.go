@@ -19,6 +19,7 @@ import (
 	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/app/layout"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -174,12 +175,27 @@ func submitAsCitizen(ctx context.Context, s *session, id *identity.Identity, bod
 	body.Sequence = acct.GetAccount().GetNextSequence()
 	resp, err := s.gw.Submit(ctx, &notaryv1.SubmitRequest{Tx: id.SignTx(body)})
 	if err != nil {
+		if refusedCode(err) == ledger.ErrNotEnrolled.Code() {
+			return nil, cli.Fail(cli.ExitFailure, fmt.Errorf("your key is not enrolled on chain %s: an identity agency enrols it (give it your public key %s); refused by node %s: %s",
+				id.ChainID, id.PublicKey, s.addr, status.Convert(err).Message()))
+		}
 		return nil, nodeError(s.addr, "submit", err)
 	}
 	if resp.Code != 0 {
 		return nil, cli.Fail(cli.ExitFailure, fmt.Errorf("refused by the chain (code %d): %s", resp.Code, resp.Log))
 	}
 	return resp, nil
+}
+
+// refusedCode is the chain's code of a refused submission (the
+// SubmitResponse in the status details), or 0.
+func refusedCode(err error) uint32 {
+	for _, d := range status.Convert(err).Details() {
+		if r, ok := d.(*notaryv1.SubmitResponse); ok {
+			return r.Code
+		}
+	}
+	return 0
 }
 
 // withTimeout is the command's context bounded by --timeout.

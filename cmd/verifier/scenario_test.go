@@ -35,7 +35,7 @@ import (
 
 // scenarioAgencies are the agencies of the scenario (names are public).
 var scenarioAgencies = []app.AgencySpec{
-	{ID: "aeat", Name: "Agencia Estatal de Administración Tributaria", Permissions: exchangePerms},
+	{ID: "aeat", Name: "Agencia Estatal de Administración Tributaria", Permissions: enrollPerms},
 	{ID: "dgt", Name: "Dirección General de Tráfico", Permissions: exchangePerms},
 	{ID: "inss", Name: "Instituto Nacional de la Seguridad Social", Permissions: exchangePerms},
 	{ID: "sas", Name: "Servicio Andaluz de Salud", Permissions: exchangePerms},
@@ -120,17 +120,23 @@ func runScenario(t *testing.T, n int) *scenario {
 		laws[m.Id] = m.LegalReference
 	}
 
-	// Citizens grant their consents (each with their own key, no
-	// certificate); the third withdraws one.
-	var wg sync.WaitGroup
-	errs := make(chan error, len(scenarioPeople))
+	// An identity agency enrols the citizens' keys; they grant their
+	// consents (each with their own key, no certificate); the third
+	// withdraws one.
+	var keys [][]byte
 	for _, sp := range scenarioPeople {
 		id, err := identity.Generate(identity.RoleCitizen, "", testChainID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := &person{name: sp.name, nationalID: sp.nationalID, caseFile: sp.caseFile, key: id, consents: map[string]string{}}
-		s.people = append(s.people, p)
+		s.people = append(s.people, &person{name: sp.name, nationalID: sp.nationalID, caseFile: sp.caseFile, key: id, consents: map[string]string{}})
+		keys = append(keys, id.Public())
+	}
+	c.enroll(ctx, c.net.Agencies["aeat"], keys...)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(scenarioPeople))
+	for _, p := range s.people {
+		id := p.key
 		s.model[hex.EncodeToString(id.Subject())] = map[uint64]modelEntry{}
 		wg.Add(1)
 		go func() {

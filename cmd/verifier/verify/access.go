@@ -66,8 +66,12 @@ type AccessInfo struct {
 	RequesterName string    `json:"requester_name,omitempty"`
 	Provider      string    `json:"provider_agency_id"`
 	ProviderName  string    `json:"provider_name,omitempty"`
-	Category      string    `json:"category"`
-	Purpose       string    `json:"purpose"`
+	// ProviderConfirmed says whether the providing agency co-signed the
+	// exchange; when false the requesting agency alone declared it, and
+	// nothing proves the provider took part.
+	ProviderConfirmed bool   `json:"provider_confirmed"`
+	Category          string `json:"category"`
+	Purpose           string `json:"purpose"`
 	// ConsentID or MandateID is the basis.
 	ConsentID      string `json:"consent_id,omitempty"`
 	MandateID      string `json:"mandate_id,omitempty"`
@@ -335,7 +339,8 @@ func checkRange(subject, root []byte, height int64, entries []*notaryv1.AccessEn
 		raws[i] = e.Record
 		infos[i] = AccessInfo{
 			Index: x.Index, Height: x.Height, Time: x.Time.AsTime().UTC(),
-			Requester: x.RequesterAgencyId, Provider: x.ProviderAgencyId, Category: x.Category, Purpose: x.Purpose,
+			Requester: x.RequesterAgencyId, Provider: x.ProviderAgencyId, ProviderConfirmed: x.ProviderConfirmed,
+			Category: x.Category, Purpose: x.Purpose,
 			ConsentID: x.GetConsentId(), MandateID: x.GetMandateId(),
 			Reference: hex.EncodeToString(x.Reference), TxHash: hex.EncodeToString(x.TxHash),
 		}

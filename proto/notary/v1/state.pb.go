@@ -45,8 +45,16 @@ type Params struct {
 	Purposes []string `protobuf:"bytes,9,rep,name=purposes,proto3" json:"purposes,omitempty"`
 	// min_validators: governance never leaves fewer validators than this.
 	MinValidators uint32 `protobuf:"varint,10,opt,name=min_validators,json=minValidators,proto3" json:"min_validators,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// citizen_enrollment: whether new citizen keys enrol themselves (OPEN;
+	// UNSPECIFIED, the value of chains created before it, means OPEN too) or
+	// must be enrolled by an accredited agency (ACCREDITED).
+	CitizenEnrollment CitizenEnrollment `protobuf:"varint,11,opt,name=citizen_enrollment,json=citizenEnrollment,proto3,enum=notary.v1.CitizenEnrollment" json:"citizen_enrollment,omitempty"`
+	// max_active_consents_per_subject bounds the consents of one subject that
+	// are active (not withdrawn, valid_until after the block time): a grant
+	// over it is refused. 0 means no limit (chains created before it).
+	MaxActiveConsentsPerSubject uint32 `protobuf:"varint,12,opt,name=max_active_consents_per_subject,json=maxActiveConsentsPerSubject,proto3" json:"max_active_consents_per_subject,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
 }
 
 func (x *Params) Reset() {
@@ -149,6 +157,20 @@ func (x *Params) GetMinValidators() uint32 {
 	return 0
 }
 
+func (x *Params) GetCitizenEnrollment() CitizenEnrollment {
+	if x != nil {
+		return x.CitizenEnrollment
+	}
+	return CitizenEnrollment_CITIZEN_ENROLLMENT_UNSPECIFIED
+}
+
+func (x *Params) GetMaxActiveConsentsPerSubject() uint32 {
+	if x != nil {
+		return x.MaxActiveConsentsPerSubject
+	}
+	return 0
+}
+
 // Account is the on-chain identity behind an ed25519 public key.
 type Account struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -159,7 +181,11 @@ type Account struct {
 	// owner is the agency id or ministry id; for a citizen, the hex subject id.
 	Owner string `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
 	// next_sequence is the sequence the next transaction signed by pub_key must carry.
-	NextSequence  uint64 `protobuf:"varint,4,opt,name=next_sequence,json=nextSequence,proto3" json:"next_sequence,omitempty"`
+	NextSequence uint64 `protobuf:"varint,4,opt,name=next_sequence,json=nextSequence,proto3" json:"next_sequence,omitempty"`
+	// enrolled_by is, for a citizen key enrolled by EnrollCitizen, the id of
+	// the agency that enrolled it; empty for a key listed in genesis or
+	// self-enrolled.
+	EnrolledBy    string `protobuf:"bytes,5,opt,name=enrolled_by,json=enrolledBy,proto3" json:"enrolled_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -220,6 +246,13 @@ func (x *Account) GetNextSequence() uint64 {
 		return x.NextSequence
 	}
 	return 0
+}
+
+func (x *Account) GetEnrolledBy() string {
+	if x != nil {
+		return x.EnrolledBy
+	}
+	return ""
 }
 
 // Agency is a public administration body registered by the consortium.
@@ -971,9 +1004,13 @@ type Exchange struct {
 	// time of that block.
 	Time *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=time,proto3" json:"time,omitempty"`
 	// tx_hash is SHA-256 of the transaction bytes.
-	TxHash        []byte `protobuf:"bytes,12,opt,name=tx_hash,json=txHash,proto3" json:"tx_hash,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TxHash []byte `protobuf:"bytes,12,opt,name=tx_hash,json=txHash,proto3" json:"tx_hash,omitempty"`
+	// provider_confirmed is true when the providing agency's signing key
+	// co-signed the exchange (RecordExchange.provider_confirmation); false
+	// when only the requesting agency declared it.
+	ProviderConfirmed bool `protobuf:"varint,13,opt,name=provider_confirmed,json=providerConfirmed,proto3" json:"provider_confirmed,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Exchange) Reset() {
@@ -1099,6 +1136,13 @@ func (x *Exchange) GetTxHash() []byte {
 		return x.TxHash
 	}
 	return nil
+}
+
+func (x *Exchange) GetProviderConfirmed() bool {
+	if x != nil {
+		return x.ProviderConfirmed
+	}
+	return false
 }
 
 type isExchange_Basis interface {
@@ -1977,7 +2021,10 @@ type GenesisState struct {
 	// agencies registered at genesis.
 	Agencies []*Agency `protobuf:"bytes,3,rep,name=agencies,proto3" json:"agencies,omitempty"`
 	// mandates registered at genesis.
-	Mandates      []*Mandate `protobuf:"bytes,4,rep,name=mandates,proto3" json:"mandates,omitempty"`
+	Mandates []*Mandate `protobuf:"bytes,4,rep,name=mandates,proto3" json:"mandates,omitempty"`
+	// citizens are the ed25519 public keys (32 bytes each) of citizen
+	// accounts created at genesis (dev and test networks), distinct.
+	Citizens      [][]byte `protobuf:"bytes,5,rep,name=citizens,proto3" json:"citizens,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2040,11 +2087,18 @@ func (x *GenesisState) GetMandates() []*Mandate {
 	return nil
 }
 
+func (x *GenesisState) GetCitizens() [][]byte {
+	if x != nil {
+		return x.Citizens
+	}
+	return nil
+}
+
 var File_notary_v1_state_proto protoreflect.FileDescriptor
 
 const file_notary_v1_state_proto_rawDesc = "" +
 	"\n" +
-	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\xce\x03\n" +
+	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\xe1\x04\n" +
 	"\x06Params\x121\n" +
 	"\x15max_digests_per_batch\x18\x01 \x01(\rR\x12maxDigestsPerBatch\x12 \n" +
 	"\fmax_tx_bytes\x18\x02 \x01(\x04R\n" +
@@ -2057,12 +2111,16 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x0fdata_categories\x18\b \x03(\tR\x0edataCategories\x12\x1a\n" +
 	"\bpurposes\x18\t \x03(\tR\bpurposes\x12%\n" +
 	"\x0emin_validators\x18\n" +
-	" \x01(\rR\rminValidators\"\x82\x01\n" +
+	" \x01(\rR\rminValidators\x12K\n" +
+	"\x12citizen_enrollment\x18\v \x01(\x0e2\x1c.notary.v1.CitizenEnrollmentR\x11citizenEnrollment\x12D\n" +
+	"\x1fmax_active_consents_per_subject\x18\f \x01(\rR\x1bmaxActiveConsentsPerSubject\"\xa3\x01\n" +
 	"\aAccount\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.notary.v1.RoleR\x04role\x12\x14\n" +
 	"\x05owner\x18\x03 \x01(\tR\x05owner\x12#\n" +
-	"\rnext_sequence\x18\x04 \x01(\x04R\fnextSequence\"\xb9\x01\n" +
+	"\rnext_sequence\x18\x04 \x01(\x04R\fnextSequence\x12\x1f\n" +
+	"\venrolled_by\x18\x05 \x01(\tR\n" +
+	"enrolledBy\"\xb9\x01\n" +
 	"\x06Agency\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x17\n" +
@@ -2137,7 +2195,7 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"proposalId\x12+\n" +
 	"\x11registered_height\x18\n" +
 	" \x01(\x03R\x10registeredHeight\x12%\n" +
-	"\x0eexpired_height\x18\v \x01(\x03R\rexpiredHeight\"\x98\x03\n" +
+	"\x0eexpired_height\x18\v \x01(\x03R\rexpiredHeight\"\xc7\x03\n" +
 	"\bExchange\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\fR\asubject\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x04R\x05index\x12.\n" +
@@ -2153,7 +2211,8 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x06height\x18\n" +
 	" \x01(\x03R\x06height\x12.\n" +
 	"\x04time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x17\n" +
-	"\atx_hash\x18\f \x01(\fR\x06txHashB\a\n" +
+	"\atx_hash\x18\f \x01(\fR\x06txHash\x12-\n" +
+	"\x12provider_confirmed\x18\r \x01(\bR\x11providerConfirmedB\a\n" +
 	"\x05basis\"8\n" +
 	"\n" +
 	"AccessHead\x12\x14\n" +
@@ -2220,14 +2279,15 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12\x19\n" +
 	"\btx_index\x18\x02 \x01(\rR\atxIndex\x12\x1d\n" +
 	"\n" +
-	"leaf_index\x18\x03 \x01(\rR\tleafIndex\"\xcd\x01\n" +
+	"leaf_index\x18\x03 \x01(\rR\tleafIndex\"\xe9\x01\n" +
 	"\fGenesisState\x12)\n" +
 	"\x06params\x18\x01 \x01(\v2\x11.notary.v1.ParamsR\x06params\x123\n" +
 	"\n" +
 	"ministries\x18\x02 \x03(\v2\x13.notary.v1.MinistryR\n" +
 	"ministries\x12-\n" +
 	"\bagencies\x18\x03 \x03(\v2\x11.notary.v1.AgencyR\bagencies\x12.\n" +
-	"\bmandates\x18\x04 \x03(\v2\x12.notary.v1.MandateR\bmandatesB7Z5github.com/gobtechlab/notary/proto/notary/v1;notaryv1b\x06proto3"
+	"\bmandates\x18\x04 \x03(\v2\x12.notary.v1.MandateR\bmandates\x12\x1a\n" +
+	"\bcitizens\x18\x05 \x03(\fR\bcitizensB7Z5github.com/gobtechlab/notary/proto/notary/v1;notaryv1b\x06proto3"
 
 var (
 	file_notary_v1_state_proto_rawDescOnce sync.Once
@@ -2264,54 +2324,56 @@ var file_notary_v1_state_proto_goTypes = []any{
 	(*GenesisState)(nil),          // 18: notary.v1.GenesisState
 	(HashAlgorithm)(0),            // 19: notary.v1.HashAlgorithm
 	(*Fraction)(nil),              // 20: notary.v1.Fraction
-	(Role)(0),                     // 21: notary.v1.Role
-	(Permission)(0),               // 22: notary.v1.Permission
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
-	(RevocationReason)(0),         // 24: notary.v1.RevocationReason
-	(ConsentStatus)(0),            // 25: notary.v1.ConsentStatus
-	(ProposalStatus)(0),           // 26: notary.v1.ProposalStatus
-	(VoteOption)(0),               // 27: notary.v1.VoteOption
+	(CitizenEnrollment)(0),        // 21: notary.v1.CitizenEnrollment
+	(Role)(0),                     // 22: notary.v1.Role
+	(Permission)(0),               // 23: notary.v1.Permission
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(RevocationReason)(0),         // 25: notary.v1.RevocationReason
+	(ConsentStatus)(0),            // 26: notary.v1.ConsentStatus
+	(ProposalStatus)(0),           // 27: notary.v1.ProposalStatus
+	(VoteOption)(0),               // 28: notary.v1.VoteOption
 }
 var file_notary_v1_state_proto_depIdxs = []int32{
 	19, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
 	20, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
-	21, // 2: notary.v1.Account.role:type_name -> notary.v1.Role
-	22, // 3: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
-	19, // 4: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	23, // 5: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
-	19, // 6: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	24, // 7: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
-	23, // 8: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
-	23, // 9: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
-	23, // 10: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
-	25, // 11: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
-	23, // 12: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
-	23, // 13: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
-	23, // 14: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
-	23, // 15: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
-	23, // 16: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
-	12, // 17: notary.v1.Proposal.action:type_name -> notary.v1.ProposalAction
-	26, // 18: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
-	27, // 19: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
-	2,  // 20: notary.v1.ProposalAction.add_agency:type_name -> notary.v1.Agency
-	2,  // 21: notary.v1.ProposalAction.update_agency:type_name -> notary.v1.Agency
-	3,  // 22: notary.v1.ProposalAction.add_validator:type_name -> notary.v1.Ministry
-	13, // 23: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
-	7,  // 24: notary.v1.ProposalAction.register_mandate:type_name -> notary.v1.Mandate
-	0,  // 25: notary.v1.ProposalAction.change_params:type_name -> notary.v1.Params
-	14, // 26: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
-	19, // 27: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	24, // 28: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
-	23, // 29: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
-	0,  // 30: notary.v1.GenesisState.params:type_name -> notary.v1.Params
-	3,  // 31: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
-	2,  // 32: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
-	7,  // 33: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	21, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
+	22, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
+	23, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
+	19, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	24, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
+	19, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	25, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
+	24, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
+	24, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
+	24, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
+	26, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
+	24, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
+	24, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
+	24, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
+	24, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
+	24, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
+	12, // 18: notary.v1.Proposal.action:type_name -> notary.v1.ProposalAction
+	27, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
+	28, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
+	2,  // 21: notary.v1.ProposalAction.add_agency:type_name -> notary.v1.Agency
+	2,  // 22: notary.v1.ProposalAction.update_agency:type_name -> notary.v1.Agency
+	3,  // 23: notary.v1.ProposalAction.add_validator:type_name -> notary.v1.Ministry
+	13, // 24: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
+	7,  // 25: notary.v1.ProposalAction.register_mandate:type_name -> notary.v1.Mandate
+	0,  // 26: notary.v1.ProposalAction.change_params:type_name -> notary.v1.Params
+	14, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
+	19, // 28: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	25, // 29: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
+	24, // 30: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
+	0,  // 31: notary.v1.GenesisState.params:type_name -> notary.v1.Params
+	3,  // 32: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
+	2,  // 33: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
+	7,  // 34: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_state_proto_init() }

@@ -112,6 +112,7 @@ type TxBody struct {
 	//	*TxBody_RecordExchange
 	//	*TxBody_Propose
 	//	*TxBody_Vote
+	//	*TxBody_EnrollCitizen
 	Msg           isTxBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -231,6 +232,15 @@ func (x *TxBody) GetVote() *Vote {
 	return nil
 }
 
+func (x *TxBody) GetEnrollCitizen() *EnrollCitizen {
+	if x != nil {
+		if x, ok := x.Msg.(*TxBody_EnrollCitizen); ok {
+			return x.EnrollCitizen
+		}
+	}
+	return nil
+}
+
 type isTxBody_Msg interface {
 	isTxBody_Msg()
 }
@@ -270,6 +280,11 @@ type TxBody_Vote struct {
 	Vote *Vote `protobuf:"bytes,16,opt,name=vote,proto3,oneof"`
 }
 
+type TxBody_EnrollCitizen struct {
+	// enroll_citizen is signed by an agency with PERMISSION_ENROLL.
+	EnrollCitizen *EnrollCitizen `protobuf:"bytes,17,opt,name=enroll_citizen,json=enrollCitizen,proto3,oneof"`
+}
+
 func (*TxBody_AnchorBatch) isTxBody_Msg() {}
 
 func (*TxBody_Revoke) isTxBody_Msg() {}
@@ -283,6 +298,8 @@ func (*TxBody_RecordExchange) isTxBody_Msg() {}
 func (*TxBody_Propose) isTxBody_Msg() {}
 
 func (*TxBody_Vote) isTxBody_Msg() {}
+
+func (*TxBody_EnrollCitizen) isTxBody_Msg() {}
 
 // AnchorBatch anchors 1..max_digests_per_batch digests in one batch.
 type AnchorBatch struct {
@@ -517,9 +534,13 @@ type RecordExchange struct {
 	//	*RecordExchange_MandateId
 	Basis isRecordExchange_Basis `protobuf_oneof:"basis"`
 	// reference: optional 32-byte salted digest of the agency's case file.
-	Reference     []byte `protobuf:"bytes,8,opt,name=reference,proto3" json:"reference,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reference []byte `protobuf:"bytes,8,opt,name=reference,proto3" json:"reference,omitempty"`
+	// provider_confirmation: optional co-signature of the providing agency.
+	// Without it the exchange is recorded as declared by the requester alone
+	// (Exchange.provider_confirmed false).
+	ProviderConfirmation *ProviderConfirmation `protobuf:"bytes,9,opt,name=provider_confirmation,json=providerConfirmation,proto3" json:"provider_confirmation,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *RecordExchange) Reset() {
@@ -619,6 +640,13 @@ func (x *RecordExchange) GetReference() []byte {
 	return nil
 }
 
+func (x *RecordExchange) GetProviderConfirmation() *ProviderConfirmation {
+	if x != nil {
+		return x.ProviderConfirmation
+	}
+	return nil
+}
+
 type isRecordExchange_Basis interface {
 	isRecordExchange_Basis()
 }
@@ -637,6 +665,126 @@ func (*RecordExchange_ConsentId) isRecordExchange_Basis() {}
 
 func (*RecordExchange_MandateId) isRecordExchange_Basis() {}
 
+// ProviderConfirmation is the providing agency's signature of an exchange:
+// an ed25519 signature by the agency's registered signing key over
+//
+//	"notary/exchange-confirm/v1" || uvarint(len(chain_id)) || chain_id ||
+//	canonical bytes of the RecordExchange with provider_confirmation unset
+//
+// A confirmation is used once: a second exchange with the same signed
+// bytes is refused (identical exchanges differ by their reference).
+type ProviderConfirmation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// pub_key is the providing agency's signing key (32 bytes).
+	PubKey []byte `protobuf:"bytes,1,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"`
+	// signature is the 64-byte ed25519 signature.
+	Signature     []byte `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProviderConfirmation) Reset() {
+	*x = ProviderConfirmation{}
+	mi := &file_notary_v1_tx_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProviderConfirmation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProviderConfirmation) ProtoMessage() {}
+
+func (x *ProviderConfirmation) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_tx_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProviderConfirmation.ProtoReflect.Descriptor instead.
+func (*ProviderConfirmation) Descriptor() ([]byte, []int) {
+	return file_notary_v1_tx_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ProviderConfirmation) GetPubKey() []byte {
+	if x != nil {
+		return x.PubKey
+	}
+	return nil
+}
+
+func (x *ProviderConfirmation) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// EnrollCitizen creates the citizen account of a public key. The agency
+// vouches that it identified the key's holder as a citizen; nothing about
+// the person goes on chain.
+type EnrollCitizen struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// agency_id must be the signer's agency, which holds PERMISSION_ENROLL.
+	AgencyId string `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	// pub_key is the citizen's ed25519 public key (32 bytes), not yet used by
+	// any account.
+	PubKey        []byte `protobuf:"bytes,2,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnrollCitizen) Reset() {
+	*x = EnrollCitizen{}
+	mi := &file_notary_v1_tx_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrollCitizen) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrollCitizen) ProtoMessage() {}
+
+func (x *EnrollCitizen) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_tx_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrollCitizen.ProtoReflect.Descriptor instead.
+func (*EnrollCitizen) Descriptor() ([]byte, []int) {
+	return file_notary_v1_tx_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *EnrollCitizen) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+func (x *EnrollCitizen) GetPubKey() []byte {
+	if x != nil {
+		return x.PubKey
+	}
+	return nil
+}
+
 // Propose submits a governance proposal.
 type Propose struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -652,7 +800,7 @@ type Propose struct {
 
 func (x *Propose) Reset() {
 	*x = Propose{}
-	mi := &file_notary_v1_tx_proto_msgTypes[6]
+	mi := &file_notary_v1_tx_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +812,7 @@ func (x *Propose) String() string {
 func (*Propose) ProtoMessage() {}
 
 func (x *Propose) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_tx_proto_msgTypes[6]
+	mi := &file_notary_v1_tx_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +825,7 @@ func (x *Propose) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Propose.ProtoReflect.Descriptor instead.
 func (*Propose) Descriptor() ([]byte, []int) {
-	return file_notary_v1_tx_proto_rawDescGZIP(), []int{6}
+	return file_notary_v1_tx_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Propose) GetMinistryId() string {
@@ -716,7 +864,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_notary_v1_tx_proto_msgTypes[7]
+	mi := &file_notary_v1_tx_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +876,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_tx_proto_msgTypes[7]
+	mi := &file_notary_v1_tx_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +889,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_notary_v1_tx_proto_rawDescGZIP(), []int{7}
+	return file_notary_v1_tx_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Vote) GetMinistryId() string {
@@ -785,7 +933,7 @@ type TxResult struct {
 
 func (x *TxResult) Reset() {
 	*x = TxResult{}
-	mi := &file_notary_v1_tx_proto_msgTypes[8]
+	mi := &file_notary_v1_tx_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +945,7 @@ func (x *TxResult) String() string {
 func (*TxResult) ProtoMessage() {}
 
 func (x *TxResult) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_tx_proto_msgTypes[8]
+	mi := &file_notary_v1_tx_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +958,7 @@ func (x *TxResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxResult.ProtoReflect.Descriptor instead.
 func (*TxResult) Descriptor() ([]byte, []int) {
-	return file_notary_v1_tx_proto_rawDescGZIP(), []int{8}
+	return file_notary_v1_tx_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TxResult) GetCreated() isTxResult_Created {
@@ -910,7 +1058,7 @@ type ExistingDigest struct {
 
 func (x *ExistingDigest) Reset() {
 	*x = ExistingDigest{}
-	mi := &file_notary_v1_tx_proto_msgTypes[9]
+	mi := &file_notary_v1_tx_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1070,7 @@ func (x *ExistingDigest) String() string {
 func (*ExistingDigest) ProtoMessage() {}
 
 func (x *ExistingDigest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_tx_proto_msgTypes[9]
+	mi := &file_notary_v1_tx_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1083,7 @@ func (x *ExistingDigest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExistingDigest.ProtoReflect.Descriptor instead.
 func (*ExistingDigest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_tx_proto_rawDescGZIP(), []int{9}
+	return file_notary_v1_tx_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExistingDigest) GetHashAlgorithm() HashAlgorithm {
@@ -967,7 +1115,7 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\x02Tx\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x17\n" +
 	"\apub_key\x18\x02 \x01(\fR\x06pubKey\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature\"\xd6\x03\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\x99\x04\n" +
 	"\x06TxBody\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12;\n" +
@@ -978,7 +1126,8 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\x10withdraw_consent\x18\r \x01(\v2\x1a.notary.v1.WithdrawConsentH\x00R\x0fwithdrawConsent\x12D\n" +
 	"\x0frecord_exchange\x18\x0e \x01(\v2\x19.notary.v1.RecordExchangeH\x00R\x0erecordExchange\x12.\n" +
 	"\apropose\x18\x0f \x01(\v2\x12.notary.v1.ProposeH\x00R\apropose\x12%\n" +
-	"\x04vote\x18\x10 \x01(\v2\x0f.notary.v1.VoteH\x00R\x04voteB\x05\n" +
+	"\x04vote\x18\x10 \x01(\v2\x0f.notary.v1.VoteH\x00R\x04vote\x12A\n" +
+	"\x0eenroll_citizen\x18\x11 \x01(\v2\x18.notary.v1.EnrollCitizenH\x00R\renrollCitizenB\x05\n" +
 	"\x03msg\"\x9b\x01\n" +
 	"\vAnchorBatch\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12?\n" +
@@ -996,7 +1145,7 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"validUntil\"0\n" +
 	"\x0fWithdrawConsent\x12\x1d\n" +
 	"\n" +
-	"consent_id\x18\x01 \x01(\tR\tconsentId\"\xa7\x02\n" +
+	"consent_id\x18\x01 \x01(\tR\tconsentId\"\xfd\x02\n" +
 	"\x0eRecordExchange\x12.\n" +
 	"\x13requester_agency_id\x18\x01 \x01(\tR\x11requesterAgencyId\x12,\n" +
 	"\x12provider_agency_id\x18\x02 \x01(\tR\x10providerAgencyId\x12\x18\n" +
@@ -1007,8 +1156,15 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"consent_id\x18\x06 \x01(\tH\x00R\tconsentId\x12\x1f\n" +
 	"\n" +
 	"mandate_id\x18\a \x01(\tH\x00R\tmandateId\x12\x1c\n" +
-	"\treference\x18\b \x01(\fR\treferenceB\a\n" +
-	"\x05basis\"s\n" +
+	"\treference\x18\b \x01(\fR\treference\x12T\n" +
+	"\x15provider_confirmation\x18\t \x01(\v2\x1f.notary.v1.ProviderConfirmationR\x14providerConfirmationB\a\n" +
+	"\x05basis\"M\n" +
+	"\x14ProviderConfirmation\x12\x17\n" +
+	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"E\n" +
+	"\rEnrollCitizen\x12\x1b\n" +
+	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x17\n" +
+	"\apub_key\x18\x02 \x01(\fR\x06pubKey\"s\n" +
 	"\aPropose\x12\x1f\n" +
 	"\vministry_id\x18\x01 \x01(\tR\n" +
 	"ministryId\x12\x14\n" +
@@ -1047,7 +1203,7 @@ func file_notary_v1_tx_proto_rawDescGZIP() []byte {
 	return file_notary_v1_tx_proto_rawDescData
 }
 
-var file_notary_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_notary_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_notary_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                    // 0: notary.v1.Tx
 	(*TxBody)(nil),                // 1: notary.v1.TxBody
@@ -1055,39 +1211,43 @@ var file_notary_v1_tx_proto_goTypes = []any{
 	(*GrantConsent)(nil),          // 3: notary.v1.GrantConsent
 	(*WithdrawConsent)(nil),       // 4: notary.v1.WithdrawConsent
 	(*RecordExchange)(nil),        // 5: notary.v1.RecordExchange
-	(*Propose)(nil),               // 6: notary.v1.Propose
-	(*Vote)(nil),                  // 7: notary.v1.Vote
-	(*TxResult)(nil),              // 8: notary.v1.TxResult
-	(*ExistingDigest)(nil),        // 9: notary.v1.ExistingDigest
-	(*Revoke)(nil),                // 10: notary.v1.Revoke
-	(HashAlgorithm)(0),            // 11: notary.v1.HashAlgorithm
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*ProposalAction)(nil),        // 13: notary.v1.ProposalAction
-	(VoteOption)(0),               // 14: notary.v1.VoteOption
-	(*DigestLocator)(nil),         // 15: notary.v1.DigestLocator
+	(*ProviderConfirmation)(nil),  // 6: notary.v1.ProviderConfirmation
+	(*EnrollCitizen)(nil),         // 7: notary.v1.EnrollCitizen
+	(*Propose)(nil),               // 8: notary.v1.Propose
+	(*Vote)(nil),                  // 9: notary.v1.Vote
+	(*TxResult)(nil),              // 10: notary.v1.TxResult
+	(*ExistingDigest)(nil),        // 11: notary.v1.ExistingDigest
+	(*Revoke)(nil),                // 12: notary.v1.Revoke
+	(HashAlgorithm)(0),            // 13: notary.v1.HashAlgorithm
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*ProposalAction)(nil),        // 15: notary.v1.ProposalAction
+	(VoteOption)(0),               // 16: notary.v1.VoteOption
+	(*DigestLocator)(nil),         // 17: notary.v1.DigestLocator
 }
 var file_notary_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: notary.v1.TxBody.anchor_batch:type_name -> notary.v1.AnchorBatch
-	10, // 1: notary.v1.TxBody.revoke:type_name -> notary.v1.Revoke
+	12, // 1: notary.v1.TxBody.revoke:type_name -> notary.v1.Revoke
 	3,  // 2: notary.v1.TxBody.grant_consent:type_name -> notary.v1.GrantConsent
 	4,  // 3: notary.v1.TxBody.withdraw_consent:type_name -> notary.v1.WithdrawConsent
 	5,  // 4: notary.v1.TxBody.record_exchange:type_name -> notary.v1.RecordExchange
-	6,  // 5: notary.v1.TxBody.propose:type_name -> notary.v1.Propose
-	7,  // 6: notary.v1.TxBody.vote:type_name -> notary.v1.Vote
-	11, // 7: notary.v1.AnchorBatch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	12, // 8: notary.v1.GrantConsent.valid_from:type_name -> google.protobuf.Timestamp
-	12, // 9: notary.v1.GrantConsent.valid_until:type_name -> google.protobuf.Timestamp
-	13, // 10: notary.v1.Propose.action:type_name -> notary.v1.ProposalAction
-	14, // 11: notary.v1.Vote.option:type_name -> notary.v1.VoteOption
-	15, // 12: notary.v1.TxResult.batch:type_name -> notary.v1.DigestLocator
-	9,  // 13: notary.v1.TxResult.existing:type_name -> notary.v1.ExistingDigest
-	11, // 14: notary.v1.ExistingDigest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	15, // 15: notary.v1.ExistingDigest.locator:type_name -> notary.v1.DigestLocator
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	8,  // 5: notary.v1.TxBody.propose:type_name -> notary.v1.Propose
+	9,  // 6: notary.v1.TxBody.vote:type_name -> notary.v1.Vote
+	7,  // 7: notary.v1.TxBody.enroll_citizen:type_name -> notary.v1.EnrollCitizen
+	13, // 8: notary.v1.AnchorBatch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	14, // 9: notary.v1.GrantConsent.valid_from:type_name -> google.protobuf.Timestamp
+	14, // 10: notary.v1.GrantConsent.valid_until:type_name -> google.protobuf.Timestamp
+	6,  // 11: notary.v1.RecordExchange.provider_confirmation:type_name -> notary.v1.ProviderConfirmation
+	15, // 12: notary.v1.Propose.action:type_name -> notary.v1.ProposalAction
+	16, // 13: notary.v1.Vote.option:type_name -> notary.v1.VoteOption
+	17, // 14: notary.v1.TxResult.batch:type_name -> notary.v1.DigestLocator
+	11, // 15: notary.v1.TxResult.existing:type_name -> notary.v1.ExistingDigest
+	13, // 16: notary.v1.ExistingDigest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	17, // 17: notary.v1.ExistingDigest.locator:type_name -> notary.v1.DigestLocator
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_tx_proto_init() }
@@ -1105,12 +1265,13 @@ func file_notary_v1_tx_proto_init() {
 		(*TxBody_RecordExchange)(nil),
 		(*TxBody_Propose)(nil),
 		(*TxBody_Vote)(nil),
+		(*TxBody_EnrollCitizen)(nil),
 	}
 	file_notary_v1_tx_proto_msgTypes[5].OneofWrappers = []any{
 		(*RecordExchange_ConsentId)(nil),
 		(*RecordExchange_MandateId)(nil),
 	}
-	file_notary_v1_tx_proto_msgTypes[8].OneofWrappers = []any{
+	file_notary_v1_tx_proto_msgTypes[10].OneofWrappers = []any{
 		(*TxResult_Batch)(nil),
 		(*TxResult_ConsentId)(nil),
 		(*TxResult_ProposalId)(nil),
@@ -1122,7 +1283,7 @@ func file_notary_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_tx_proto_rawDesc), len(file_notary_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

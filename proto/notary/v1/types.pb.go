@@ -87,6 +87,10 @@ const (
 	Permission_PERMISSION_REVOKE Permission = 2
 	// PERMISSION_EXCHANGE allows RecordExchange as the requesting agency.
 	Permission_PERMISSION_EXCHANGE Permission = 3
+	// PERMISSION_ENROLL allows EnrollCitizen: the agency vouches that a key is
+	// held by a citizen it identified (an identity agency, such as the
+	// national e-ID provider), without putting anything personal on chain.
+	Permission_PERMISSION_ENROLL Permission = 4
 )
 
 // Enum value maps for Permission.
@@ -96,12 +100,14 @@ var (
 		1: "PERMISSION_ANCHOR",
 		2: "PERMISSION_REVOKE",
 		3: "PERMISSION_EXCHANGE",
+		4: "PERMISSION_ENROLL",
 	}
 	Permission_value = map[string]int32{
 		"PERMISSION_UNSPECIFIED": 0,
 		"PERMISSION_ANCHOR":      1,
 		"PERMISSION_REVOKE":      2,
 		"PERMISSION_EXCHANGE":    3,
+		"PERMISSION_ENROLL":      4,
 	}
 )
 
@@ -142,7 +148,9 @@ const (
 	Role_ROLE_MINISTRY Role = 1
 	// ROLE_AGENCY is a registered agency.
 	Role_ROLE_AGENCY Role = 2
-	// ROLE_CITIZEN is a self-enrolled citizen key.
+	// ROLE_CITIZEN is a citizen key: enrolled by an agency with
+	// PERMISSION_ENROLL, listed in genesis, or (citizen_enrollment OPEN)
+	// self-enrolled by its first transaction.
 	Role_ROLE_CITIZEN Role = 3
 )
 
@@ -187,6 +195,63 @@ func (x Role) Number() protoreflect.EnumNumber {
 // Deprecated: Use Role.Descriptor instead.
 func (Role) EnumDescriptor() ([]byte, []int) {
 	return file_notary_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+// CitizenEnrollment says which keys may sign citizens' transactions.
+type CitizenEnrollment int32
+
+const (
+	// CITIZEN_ENROLLMENT_UNSPECIFIED is what the params of a chain created
+	// before this parameter decode to: it means OPEN.
+	CitizenEnrollment_CITIZEN_ENROLLMENT_UNSPECIFIED CitizenEnrollment = 0
+	// CITIZEN_ENROLLMENT_OPEN: a new key enrols itself with its first
+	// consent.
+	CitizenEnrollment_CITIZEN_ENROLLMENT_OPEN CitizenEnrollment = 1
+	// CITIZEN_ENROLLMENT_ACCREDITED: only keys with a citizen account (enrolled
+	// by an agency with PERMISSION_ENROLL, or in genesis) may sign citizens'
+	// transactions; any other key is refused (ErrNotEnrolled).
+	CitizenEnrollment_CITIZEN_ENROLLMENT_ACCREDITED CitizenEnrollment = 2
+)
+
+// Enum value maps for CitizenEnrollment.
+var (
+	CitizenEnrollment_name = map[int32]string{
+		0: "CITIZEN_ENROLLMENT_UNSPECIFIED",
+		1: "CITIZEN_ENROLLMENT_OPEN",
+		2: "CITIZEN_ENROLLMENT_ACCREDITED",
+	}
+	CitizenEnrollment_value = map[string]int32{
+		"CITIZEN_ENROLLMENT_UNSPECIFIED": 0,
+		"CITIZEN_ENROLLMENT_OPEN":        1,
+		"CITIZEN_ENROLLMENT_ACCREDITED":  2,
+	}
+)
+
+func (x CitizenEnrollment) Enum() *CitizenEnrollment {
+	p := new(CitizenEnrollment)
+	*p = x
+	return p
+}
+
+func (x CitizenEnrollment) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CitizenEnrollment) Descriptor() protoreflect.EnumDescriptor {
+	return file_notary_v1_types_proto_enumTypes[3].Descriptor()
+}
+
+func (CitizenEnrollment) Type() protoreflect.EnumType {
+	return &file_notary_v1_types_proto_enumTypes[3]
+}
+
+func (x CitizenEnrollment) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CitizenEnrollment.Descriptor instead.
+func (CitizenEnrollment) EnumDescriptor() ([]byte, []int) {
+	return file_notary_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 // RevocationReason is a stable, translatable reason for a revocation.
@@ -242,11 +307,11 @@ func (x RevocationReason) String() string {
 }
 
 func (RevocationReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_notary_v1_types_proto_enumTypes[3].Descriptor()
+	return file_notary_v1_types_proto_enumTypes[4].Descriptor()
 }
 
 func (RevocationReason) Type() protoreflect.EnumType {
-	return &file_notary_v1_types_proto_enumTypes[3]
+	return &file_notary_v1_types_proto_enumTypes[4]
 }
 
 func (x RevocationReason) Number() protoreflect.EnumNumber {
@@ -255,7 +320,7 @@ func (x RevocationReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RevocationReason.Descriptor instead.
 func (RevocationReason) EnumDescriptor() ([]byte, []int) {
-	return file_notary_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_notary_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 // ConsentStatus follows ISO/IEC TS 27560 and W3C DPV. EXPIRED is never
@@ -304,11 +369,11 @@ func (x ConsentStatus) String() string {
 }
 
 func (ConsentStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_notary_v1_types_proto_enumTypes[4].Descriptor()
+	return file_notary_v1_types_proto_enumTypes[5].Descriptor()
 }
 
 func (ConsentStatus) Type() protoreflect.EnumType {
-	return &file_notary_v1_types_proto_enumTypes[4]
+	return &file_notary_v1_types_proto_enumTypes[5]
 }
 
 func (x ConsentStatus) Number() protoreflect.EnumNumber {
@@ -317,7 +382,7 @@ func (x ConsentStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConsentStatus.Descriptor instead.
 func (ConsentStatus) EnumDescriptor() ([]byte, []int) {
-	return file_notary_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_notary_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 // VoteOption is a ministry's vote on a proposal.
@@ -361,11 +426,11 @@ func (x VoteOption) String() string {
 }
 
 func (VoteOption) Descriptor() protoreflect.EnumDescriptor {
-	return file_notary_v1_types_proto_enumTypes[5].Descriptor()
+	return file_notary_v1_types_proto_enumTypes[6].Descriptor()
 }
 
 func (VoteOption) Type() protoreflect.EnumType {
-	return &file_notary_v1_types_proto_enumTypes[5]
+	return &file_notary_v1_types_proto_enumTypes[6]
 }
 
 func (x VoteOption) Number() protoreflect.EnumNumber {
@@ -374,7 +439,7 @@ func (x VoteOption) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use VoteOption.Descriptor instead.
 func (VoteOption) EnumDescriptor() ([]byte, []int) {
-	return file_notary_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_notary_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 // ProposalStatus is where a proposal is in its life.
@@ -427,11 +492,11 @@ func (x ProposalStatus) String() string {
 }
 
 func (ProposalStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_notary_v1_types_proto_enumTypes[6].Descriptor()
+	return file_notary_v1_types_proto_enumTypes[7].Descriptor()
 }
 
 func (ProposalStatus) Type() protoreflect.EnumType {
-	return &file_notary_v1_types_proto_enumTypes[6]
+	return &file_notary_v1_types_proto_enumTypes[7]
 }
 
 func (x ProposalStatus) Number() protoreflect.EnumNumber {
@@ -440,7 +505,7 @@ func (x ProposalStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ProposalStatus.Descriptor instead.
 func (ProposalStatus) EnumDescriptor() ([]byte, []int) {
-	return file_notary_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_notary_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 // Fraction is an exact rational number; a threshold passes when
@@ -510,18 +575,23 @@ const file_notary_v1_types_proto_rawDesc = "" +
 	"\rHashAlgorithm\x12\x1e\n" +
 	"\x1aHASH_ALGORITHM_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17HASH_ALGORITHM_SHA2_256\x10\x01\x12\x1b\n" +
-	"\x17HASH_ALGORITHM_SHA3_256\x10\x02*o\n" +
+	"\x17HASH_ALGORITHM_SHA3_256\x10\x02*\x86\x01\n" +
 	"\n" +
 	"Permission\x12\x1a\n" +
 	"\x16PERMISSION_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11PERMISSION_ANCHOR\x10\x01\x12\x15\n" +
 	"\x11PERMISSION_REVOKE\x10\x02\x12\x17\n" +
-	"\x13PERMISSION_EXCHANGE\x10\x03*R\n" +
+	"\x13PERMISSION_EXCHANGE\x10\x03\x12\x15\n" +
+	"\x11PERMISSION_ENROLL\x10\x04*R\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rROLE_MINISTRY\x10\x01\x12\x0f\n" +
 	"\vROLE_AGENCY\x10\x02\x12\x10\n" +
-	"\fROLE_CITIZEN\x10\x03*\xfa\x01\n" +
+	"\fROLE_CITIZEN\x10\x03*w\n" +
+	"\x11CitizenEnrollment\x12\"\n" +
+	"\x1eCITIZEN_ENROLLMENT_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17CITIZEN_ENROLLMENT_OPEN\x10\x01\x12!\n" +
+	"\x1dCITIZEN_ENROLLMENT_ACCREDITED\x10\x02*\xfa\x01\n" +
 	"\x10RevocationReason\x12!\n" +
 	"\x1dREVOCATION_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cREVOCATION_REASON_SUPERSEDED\x10\x01\x12%\n" +
@@ -562,17 +632,18 @@ func file_notary_v1_types_proto_rawDescGZIP() []byte {
 	return file_notary_v1_types_proto_rawDescData
 }
 
-var file_notary_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_notary_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
 var file_notary_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_notary_v1_types_proto_goTypes = []any{
-	(HashAlgorithm)(0),    // 0: notary.v1.HashAlgorithm
-	(Permission)(0),       // 1: notary.v1.Permission
-	(Role)(0),             // 2: notary.v1.Role
-	(RevocationReason)(0), // 3: notary.v1.RevocationReason
-	(ConsentStatus)(0),    // 4: notary.v1.ConsentStatus
-	(VoteOption)(0),       // 5: notary.v1.VoteOption
-	(ProposalStatus)(0),   // 6: notary.v1.ProposalStatus
-	(*Fraction)(nil),      // 7: notary.v1.Fraction
+	(HashAlgorithm)(0),     // 0: notary.v1.HashAlgorithm
+	(Permission)(0),        // 1: notary.v1.Permission
+	(Role)(0),              // 2: notary.v1.Role
+	(CitizenEnrollment)(0), // 3: notary.v1.CitizenEnrollment
+	(RevocationReason)(0),  // 4: notary.v1.RevocationReason
+	(ConsentStatus)(0),     // 5: notary.v1.ConsentStatus
+	(VoteOption)(0),        // 6: notary.v1.VoteOption
+	(ProposalStatus)(0),    // 7: notary.v1.ProposalStatus
+	(*Fraction)(nil),       // 8: notary.v1.Fraction
 }
 var file_notary_v1_types_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -592,7 +663,7 @@ func file_notary_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_types_proto_rawDesc), len(file_notary_v1_types_proto_rawDesc)),
-			NumEnums:      7,
+			NumEnums:      8,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
