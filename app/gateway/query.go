@@ -115,7 +115,19 @@ func checkSubject(subject []byte) error {
 
 func checkID(field, id string) error {
 	if !ledger.ValidID(id) {
-		return invalidArg("%s %q is not an id (1..64 of [a-z0-9-])", field, id)
+		return invalidArg("%s %s is not an id (1..64 of [a-z0-9-])", field, quote(id))
+	}
+	return nil
+}
+
+// maxVocabularyWord bounds the category and purpose of a question; the
+// chain's vocabulary (params.data_categories, params.purposes) decides which
+// words exist.
+const maxVocabularyWord = 64
+
+func checkVocabularyWord(field, w string) error {
+	if len(w) > maxVocabularyWord {
+		return invalidArg("%s %s is longer than any word of the chain's vocabulary (at most %d bytes; GetParams lists them)", field, quote(w), maxVocabularyWord)
 	}
 	return nil
 }
@@ -458,7 +470,7 @@ func (s *Server) ListConsents(_ context.Context, req *notaryv1.ListConsentsReque
 // GetConsent implements notary.v1.Gateway.
 func (s *Server) GetConsent(_ context.Context, req *notaryv1.GetConsentRequest) (*notaryv1.GetConsentResponse, error) {
 	if !ledger.ValidConsentID(req.ConsentId) {
-		return nil, invalidArg("consent_id %q is not a consent id (%d lowercase hex characters)", req.ConsentId, ledger.ConsentIDLen)
+		return nil, invalidArg("consent_id %s is not a consent id (%d lowercase hex characters)", quote(req.ConsentId), ledger.ConsentIDLen)
 	}
 	view, err := s.view(req.Height)
 	if err != nil {
@@ -490,6 +502,12 @@ func (s *Server) CheckCoverage(_ context.Context, req *notaryv1.CheckCoverageReq
 	if err := checkSubject(req.Subject); err != nil {
 		return nil, err
 	}
+	if err := checkVocabularyWord("category", req.Category); err != nil {
+		return nil, err
+	}
+	if err := checkVocabularyWord("purpose", req.Purpose); err != nil {
+		return nil, err
+	}
 	view, err := s.view(0)
 	if err != nil {
 		return nil, err
@@ -506,7 +524,7 @@ func (s *Server) CheckCoverage(_ context.Context, req *notaryv1.CheckCoverageReq
 			// A malformed question, an unknown agency or a failure.
 			return nil, err
 		}
-		resp.Reason = err.Error()
+		resp.Reason = clip(err.Error())
 		return resp, nil
 	}
 	resp.Covered, resp.ConsentId, resp.MandateId = true, consentID, mandateID

@@ -38,7 +38,7 @@ func (o *outcome) err() error {
 }
 
 func refusedOutcome(resp *notaryv1.SubmitResponse, err error) *outcome {
-	st, _ := status.FromError(err)
+	st, _ := status.FromError(clipStatus(err))
 	resp.GrpcCode = uint32(st.Code())
 	resp.Log = st.Message()
 	return &outcome{resp: resp, st: st}
