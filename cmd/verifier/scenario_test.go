@@ -281,7 +281,7 @@ func TestAccessScenario(t *testing.T) {
 	var longest *person
 	for _, p := range s.people {
 		sub := p.key.Subject()
-		resp, records, err := fetchHistory(ctx, s.public, sub, 0, 64)
+		resp, records, err := fetchHistory(ctx, s.public, p.key, 0, 64)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -404,7 +404,7 @@ func tamperCases(t *testing.T, s *scenario, p *person) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			gw := tamperingGateway{GatewayClient: s.public, alter: tc.alter}
-			resp, records, err := fetchHistory(ctx, gw, sub, 0, 64)
+			resp, records, err := fetchHistory(ctx, gw, p.key, 0, 64)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -419,7 +419,7 @@ func tamperCases(t *testing.T, s *scenario, p *person) {
 		})
 	}
 	// The untampered history through the same path verifies.
-	resp, records, err := fetchHistory(ctx, tamperingGateway{GatewayClient: s.public, alter: func(*notaryv1.GetAccessHistoryResponse) {}}, sub, 0, 64)
+	resp, records, err := fetchHistory(ctx, tamperingGateway{GatewayClient: s.public, alter: func(*notaryv1.GetAccessHistoryResponse) {}}, p.key, 0, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,7 +514,7 @@ func privacyCheck(t *testing.T, s *scenario) {
 func flipCases(t *testing.T, s *scenario, p *person) {
 	ctx := testCtx(t)
 	sub := p.key.Subject()
-	resp, records, err := fetchHistory(ctx, s.public, sub, 0, maxHistoryPage)
+	resp, records, err := fetchHistory(ctx, s.public, p.key, 0, maxHistoryPage)
 	if err != nil {
 		t.Fatal(err)
 	}
