@@ -151,6 +151,10 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 	if err != nil {
 		return refusedOutcome(resp, err)
 	}
+	switch tx.Body.Msg.(type) {
+	case *notaryv1.TxBody_GrantConsent, *notaryv1.TxBody_WithdrawConsent:
+		s.citizenAuthenticated(ctx, tx.Signer)
+	}
 	if ab := tx.Body.GetAnchorBatch(); ab != nil {
 		s.m.batchDigests.Observe(float64(len(ab.Digests) / ledger.DigestSize))
 	}
