@@ -156,7 +156,7 @@ func FuzzGatewayRequests(f *testing.F) {
 		m := fuzzMethods[int(which)%len(fuzzMethods)]
 		req := m.req()
 		if err := proto.Unmarshal(msg, req); err != nil {
-			return // gRPC refuses it before any handler
+			return // the gateway refuses it before any handler (TestMalformedRequests)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()

@@ -84,6 +84,7 @@ type Server struct {
 	lis     *limitListener
 	limiter *rateLimiter
 	tracker *commitTracker
+	codec   *decodeCodec
 	batches *lru.Cache[batchRef, []byte] // digests of recently read batches
 
 	checkTxCalls atomic.Int64
@@ -145,6 +146,7 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		health:  health.NewServer(),
 		limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
 		tracker: newCommitTracker(remember),
+		codec:   newDecodeCodec(),
 		batches: batches,
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
@@ -160,6 +162,7 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	}
 	s.grpc = grpc.NewServer(
 		grpc.Creds(creds),
+		grpc.ForceServerCodecV2(s.codec),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
@@ -288,7 +291,8 @@ func methodName(full string) string {
 	return full
 }
 
-// Interceptors, outermost first: recovery, metrics, limits.
+// Interceptors, outermost first: recovery, metrics, limits (which also
+// answer requests that do not decode, once counted and rate limited).
 
 func (s *Server) recovered(method string, r any) error {
 	s.log.Error("gateway: handler panic recovered", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -363,8 +367,12 @@ func (s *Server) rateError(c caller) error {
 }
 
 func (s *Server) limitUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	bad := decodeError(req)
 	if err := s.admit(ctx, info.FullMethod); err != nil {
 		return nil, err
+	}
+	if bad != nil {
+		return nil, s.refuse("malformed", malformed(req, bad))
 	}
 	resp, err := h(ctx, req)
 	return resp, toStatus(s.log, info.FullMethod, err)
@@ -374,5 +382,5 @@ func (s *Server) limitStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	if err := s.admit(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
-	return toStatus(s.log, info.FullMethod, h(srv, ss))
+	return toStatus(s.log, info.FullMethod, h(srv, &checkedStream{ServerStream: ss}))
 }
