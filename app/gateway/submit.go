@@ -209,8 +209,13 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 	switch {
 	case errors.Is(err, mempl.ErrTxInCache):
 		// The same bytes are in the mempool (then the waiter gets their
-		// result) or were committed (then the tracker may know it).
-		if r, ok := s.tracker.recentResult(h); ok && abandon() {
+		// result) or were committed (then the tracker or the state
+		// knows it).
+		r, ok := s.tracker.recentResult(h)
+		if !ok {
+			r, ok = s.committedResult(tx)
+		}
+		if ok && abandon() {
 			return s.committedOutcome(resp, r)
 		}
 		return nil
@@ -222,6 +227,14 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 		}
 		return nil
 	case res.Code != abcitypes.CodeTypeOK:
+		if res.Codespace == ledger.Codespace && res.Code == ledger.ErrSequenceReplayed.Code() {
+			// Committed identical bytes used this sequence: their
+			// result, as the tracker gives it while it remembers them
+			// (the node may have restarted since, or forgotten).
+			if r, ok := s.committedResult(tx); ok && abandon() {
+				return s.committedOutcome(resp, r)
+			}
+		}
 		if abandon() {
 			o := s.resultOutcome(resp, res.Code, res.Codespace, res.Log, res.Data)
 			s.m.submissions.WithLabelValues(o.st.Code().String()).Inc()
