@@ -196,4 +196,29 @@ func TestSignedReads(t *testing.T) {
 	if _, err := public.QueryState(ctx, &notaryv1.QueryStateRequest{Key: ledger.AgencyKey(apptest.AgencyID)}); err != nil {
 		t.Fatalf("QueryState of an agency: %v", err)
 	}
+
+	// Another agency cannot learn a consent through the refusal of an
+	// exchange resting on it: a consent given to another agency and one
+	// that does not exist get the same answer, before CheckTx.
+	o := &signer{id: n.Identity(t, n.Network.Agencies["other-agency"])}
+	probe := func(consent string) string {
+		t.Helper()
+		_, err := other.Submit(ctx, &notaryv1.SubmitRequest{Tx: o.sign(&notaryv1.TxBody{Msg: &notaryv1.TxBody_RecordExchange{RecordExchange: &notaryv1.RecordExchange{
+			RequesterAgencyId: "other-agency", ProviderAgencyId: "registry-agency", Subject: subject, Category: "health",
+			Purpose: "statistics", Basis: &notaryv1.RecordExchange_ConsentId{ConsentId: consent}}}})})
+		o.seq-- // refused: the sequence is not used
+		wantCode(t, err, codes.NotFound, "exchange on a consent not given to the agency")
+		return strings.ReplaceAll(status.Convert(err).Message(), consent, "ID")
+	}
+	checks := n.Gateway.CheckTxCalls()
+	given, absent := probe(consentID), probe(ledger.ConsentID(subject, 99))
+	if given != absent {
+		t.Fatalf("another agency's consent: %q; no consent: %q", given, absent)
+	}
+	if strings.Contains(given, apptest.AgencyID) || strings.Contains(given, "tax") {
+		t.Fatalf("the refusal tells about the consent: %q", given)
+	}
+	if n.Gateway.CheckTxCalls() != checks {
+		t.Fatal("a probing exchange reached CheckTx")
+	}
 }

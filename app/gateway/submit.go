@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -278,7 +280,34 @@ func (s *Server) precheck(raw []byte, c caller) (*ledger.Tx, error) {
 		}
 		return nil, toStatus(s.log, "Submit", err)
 	}
+	if m := tx.Body.GetRecordExchange(); m != nil && ledger.ValidConsentID(m.GetConsentId()) {
+		if err := requesterConsent(view, m); err != nil {
+			if status.Code(err) == codes.NotFound {
+				return nil, s.refuse("permission", err)
+			}
+			return nil, toStatus(s.log, "Submit", err)
+		}
+	}
 	return tx, nil
+}
+
+// requesterConsent refuses an exchange resting on a consent that the
+// exchange's subject did not give to its requesting agency, or that does
+// not exist, with one answer for both: the ledger's refusals would say to
+// which agency and in what state another agency's consent is, and whether
+// a consent id exists, which GetConsent tells only the consent's subject and
+// agency.
+func requesterConsent(view *abci.StateView, m *notaryv1.RecordExchange) error {
+	c := &notaryv1.Consent{}
+	ok, err := loadRecord(view, ledger.ConsentKey(m.GetConsentId()), c)
+	if err != nil {
+		return err
+	}
+	if ok && c.AgencyId == m.RequesterAgencyId && bytes.Equal(c.Subject, m.Subject) {
+		return nil
+	}
+	return status.Errorf(codes.NotFound, "RecordExchange: the exchange's subject gave agency %q no consent %s (an exchange rests on a consent of its subject to the requesting agency, or on a mandate)",
+		m.RequesterAgencyId, m.GetConsentId())
 }
 
 // ready reports Unavailable while the node cannot take transactions.
