@@ -517,7 +517,9 @@ func (s *Server) GetConsent(ctx context.Context, req *notaryv1.GetConsentRequest
 
 // CheckCoverage implements notary.v1.Gateway: whether the exchange would be
 // covered at the latest block's time, and by what; a reason if not. It
-// answers the requesting and the providing agency, and the subject.
+// answers the requesting and the providing agency, and the subject; the
+// providing agency alone gets no reason that would describe the subject's
+// consents.
 func (s *Server) CheckCoverage(ctx context.Context, req *notaryv1.CheckCoverageRequest) (*notaryv1.CheckCoverageResponse, error) {
 	if err := checkID("requester_agency_id", req.RequesterAgencyId); err != nil {
 		return nil, err
@@ -565,6 +567,11 @@ func (s *Server) CheckCoverage(ctx context.Context, req *notaryv1.CheckCoverageR
 			return nil, err
 		}
 		resp.Reason = clip(err.Error())
+		if !r.agency(req.RequesterAgencyId) && !r.signedBy(req.Subject) {
+			// The providing agency learns that the exchange is not
+			// covered, not what the subject consented to.
+			resp.Reason = fmt.Sprintf("no consent of the subject to agency %q and no mandate covers this exchange now (the reason goes to the requesting agency and to the subject)", req.RequesterAgencyId)
+		}
 		return resp, nil
 	}
 	resp.Covered, resp.ConsentId, resp.MandateId = true, consentID, mandateID

@@ -197,6 +197,23 @@ func TestSignedReads(t *testing.T) {
 		t.Fatalf("QueryState of an agency: %v", err)
 	}
 
+	// The providing agency learns that an exchange is not covered, not
+	// what the subject consented to; the requesting agency learns why.
+	other2 := cover()
+	other2.Purpose = "statistics"
+	for _, c := range []struct {
+		gw     gatewayv1.GatewayClient
+		detail bool
+	}{{agency, true}, {registry, false}} {
+		r, err := c.gw.CheckCoverage(ctx, other2)
+		if err != nil || r.Covered {
+			t.Fatalf("coverage for another purpose: %v %v", r, err)
+		}
+		if got := strings.Contains(r.Reason, consentID); got != c.detail {
+			t.Fatalf("the reason %q names the consent: %v, want %v", r.Reason, got, c.detail)
+		}
+	}
+
 	// Another agency cannot learn a consent through the refusal of an
 	// exchange resting on it: a consent given to another agency and one
 	// that does not exist get the same answer, before CheckTx.
