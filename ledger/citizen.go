@@ -331,10 +331,11 @@ func (c *txContext) enrollCitizen(m *notaryv1.EnrollCitizen) error {
 		return wrapf(ErrKeyInUse, "key %x is used by %s", m.PubKey, who)
 	}
 	acct := &notaryv1.Account{
-		PubKey:     m.PubKey,
-		Role:       notaryv1.Role_ROLE_CITIZEN,
-		Owner:      fmt.Sprintf("%x", SubjectID(m.PubKey)),
-		EnrolledBy: c.agency.Id,
+		PubKey:         m.PubKey,
+		Role:           notaryv1.Role_ROLE_CITIZEN,
+		Owner:          fmt.Sprintf("%x", SubjectID(m.PubKey)),
+		EnrolledBy:     c.agency.Id,
+		EnrolledHeight: c.e.block.Height,
 	}
 	if err := c.st.Set(AccountKey(m.PubKey), Encode(acct)); err != nil {
 		return err

@@ -92,7 +92,10 @@ type Node struct {
 	// TLSDir holds the network's CA (ca.crt, ca.key).
 	TLSDir string
 
-	log *logBuffer
+	log     *logBuffer
+	cfg     *app.Config
+	logger  cmtlog.Logger
+	factory app.ServiceFactory
 }
 
 // FreePorts returns n distinct free TCP ports on 127.0.0.1, outside the
@@ -230,8 +233,9 @@ func start(t testing.TB, opts Options) (*Node, error) {
 		t.Fatal(err)
 	}
 	n := &Node{Network: net, Home: home, ChainID: ChainID, TLSDir: filepath.Join(home, app.TLSDir), log: lb,
-		Agency: net.Agencies[AgencyID], Citizen: net.Citizens[CitizenID], Ministry: net.Ministries[opts.Ministry.ID]}
-	factory := func(an *app.Node) (app.Service, error) {
+		Agency: net.Agencies[AgencyID], Citizen: net.Citizens[CitizenID], Ministry: net.Ministries[opts.Ministry.ID],
+		cfg: cfg, logger: logger}
+	n.factory = func(an *app.Node) (app.Service, error) {
 		s, err := gateway.New(an, opts.GatewayOptions)
 		if err != nil || s == nil {
 			return nil, err
@@ -239,26 +243,53 @@ func start(t testing.TB, opts Options) (*Node, error) {
 		n.Gateway = s
 		return s, nil
 	}
-	an, err := app.NewNode(cfg, logger, factory)
-	if err != nil {
-		t.Fatalf("apptest: new node: %v", err)
-	}
-	n.Node = an
-	if err := an.Start(); err != nil {
+	if err := n.run(t); err != nil {
 		return nil, err
 	}
 	t.Cleanup(func() {
-		if err := an.Stop(); err != nil {
+		if err := n.Node.Stop(); err != nil {
 			t.Errorf("apptest: stop: %v", err)
 		}
 		if t.Failed() {
 			t.Logf("node log (last 8 KiB):\n%s", tail(lb.String(), 8<<10))
 		}
 	})
+	return n, nil
+}
+
+// run builds and starts the node from its home; an error is the node's
+// failure to start.
+func (n *Node) run(t testing.TB) error {
+	t.Helper()
+	an, err := app.NewNode(n.cfg, n.logger, n.factory)
+	if err != nil {
+		t.Fatalf("apptest: new node: %v", err)
+	}
+	n.Node = an
+	if err := an.Start(); err != nil {
+		return err
+	}
 	if n.Gateway != nil {
 		n.Addr = n.Gateway.Addr()
 	}
-	return n, nil
+	return nil
+}
+
+// Restart stops the node and starts it again from its home, as a restarted
+// process would (nothing kept in memory), and waits until it commits a
+// block past the height it stopped at. The gateway listens on the same
+// address; connections to it must be dialled again.
+func (n *Node) Restart(t testing.TB) {
+	t.Helper()
+	h := n.Height()
+	if err := n.Node.Stop(); err != nil {
+		t.Fatalf("apptest: stop for restart: %v", err)
+	}
+	n.Gateway = nil
+	if err := n.run(t); err != nil {
+		t.Fatalf("apptest: restart: %v", err)
+	}
+	n.WaitHeight(t, h+1)
 }
 
 func tail(s string, n int) string {

@@ -171,7 +171,7 @@ func authorize(view *abci.StateView, tx *ledger.Tx, c caller) error {
 		return denied("%s is signed by the key of %s %q, but the request presents %s", msg, want, acct.Owner, c.describe())
 	}
 	if named != "" && named != c.id {
-		return denied("%s names %s %q, but the request presents %s", msg, want, named, c.describe())
+		return denied("%s names %s %s, but the request presents %s", msg, want, quote(named), c.describe())
 	}
 	if role == notaryv1.Role_ROLE_MINISTRY {
 		m := &notaryv1.Ministry{}

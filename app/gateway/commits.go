@@ -92,26 +92,30 @@ func newCommitTracker(remember int) *commitTracker {
 }
 
 // register adds w as a waiter of hash h. If the transaction was committed
-// recently, it returns its result and true instead (w is not added). After
-// close, it returns the closing error.
+// recently and succeeded, it returns its result and true instead (w is not
+// added). A transaction that failed in its block changed nothing, not even
+// its sequence: identical bytes are judged again, as they are by a node that
+// never saw them. After close, it returns the closing error.
 func (t *commitTracker) register(h [32]byte, w *waiter) (committedTx, bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed != nil {
 		return committedTx{}, false, t.closed
 	}
-	if r, ok := t.recent.Get(h); ok {
+	if r, ok := t.recent.Get(h); ok && r.code == 0 {
 		return r, true, nil
 	}
 	t.waiting[h] = append(t.waiting[h], w)
 	return committedTx{}, false, nil
 }
 
-// recentResult returns the result of a recently committed transaction.
+// recentResult returns the result of a recently committed transaction that
+// succeeded.
 func (t *commitTracker) recentResult(h [32]byte) (committedTx, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.recent.Get(h)
+	r, ok := t.recent.Get(h)
+	return r, ok && r.code == 0
 }
 
 // cancel removes w from the waiters of h.

@@ -4,7 +4,8 @@
 //
 // # Reads and writes
 //
-// Reads are public. Every read answers from one committed state version (an
+// Reads are public, except a citizen's records (below). Every read answers
+// from one committed state version (an
 // abci.StateView), so that the ICS23 proofs it returns verify against the app
 // hash of the height it names: LookupDigest reads the digest index, then the
 // batch record, the issuing agency and the revocation (or its absence) from
@@ -19,9 +20,14 @@
 // the blocks it missed are read back from the block and state stores. A
 // transaction refused by CheckTx is answered at once; one not committed within
 // gateway.submit_timeout is answered with DeadlineExceeded (it may still be
-// committed later: resubmitting the same bytes returns its result). Recently
-// committed transactions are remembered, so resubmitting identical bytes is
-// idempotent. SubmitStream keeps up to gateway.max_in_flight transactions of
+// committed later: resubmitting the same bytes returns its result).
+// Resubmitting identical bytes is idempotent: recently committed transactions
+// are remembered, and when the ledger answers that a transaction's sequence
+// is used, the gateway looks for the committed transaction through the
+// records it made (lookup.go) and answers its committed result, so the
+// answer does not depend on the node's memory or on a restart. A transaction
+// that failed in its block changed nothing, not even its sequence: identical
+// bytes are judged again. SubmitStream keeps up to gateway.max_in_flight transactions of
 // one stream in flight; it checks them in the order received (so that
 // consecutive sequence numbers work) and answers each with its request_id, in
 // commit order. Per-transaction errors go into the response's code and
@@ -33,7 +39,8 @@
 // the home) the gateway asks for, but does not require, a client certificate
 // (tls.VerifyClientCertIfGiven), verified against the consortium CA: a
 // certificate from another CA or an expired one fails the handshake. Reads
-// need no certificate. A write is refused with PermissionDenied before
+// need no certificate (an agency's reads of a citizen's records excepted,
+// below). A write is refused with PermissionDenied before
 // anything reaches the mempool unless the verified certificate's participant
 // (URI SAN notary:<role>/<id>) is the on-chain owner of the transaction's
 // signing key (an agency for AnchorBatch, Revoke, RecordExchange and
@@ -44,6 +51,20 @@
 // refuses them from a key no accredited agency enrolled (PermissionDenied)
 // unless its citizen enrolment is open. Without TLS (an empty tls_cert, allowed on
 // loopback addresses only) every write except the citizen's is refused.
+//
+// # A citizen's records: signed reads
+//
+// ListConsents and GetAccessHistory answer only the subject: the request
+// must carry a read_auth (notary.v1.ReadAuth), the subject's ed25519
+// signature of the chain id, the method, the request and a time within
+// MaxReadSkew of the node's clock (ledger.ReadSignBytes; docs/DESIGN.md,
+// section 9). GetConsent answers the consent's subject and the agency it is
+// given to (its client certificate); CheckCoverage the requesting and the
+// providing agency of the exchange and its subject. A request with no
+// credential is refused with Unauthenticated, as is an invalid or stale
+// read_auth; valid credentials of someone else with PermissionDenied.
+// QueryState refuses the keys under the prefixes of citizens' records
+// (ledger.SubjectPrefixes).
 //
 // # Limits
 //
@@ -85,7 +106,11 @@
 // # Errors
 //
 // errors.go is the one place where ledger error codes become gRPC status
-// codes (CodeForLedger). Bad input never yields Internal; an error that is
+// codes (CodeForLedger). Bad input never yields Internal: a request that does
+// not decode is answered InvalidArgument by the interceptors (codec.go), after
+// it was counted in the metrics and rate limited like any other call. Error
+// messages quote at most 64 bytes of an input, with its length, and no
+// message is longer than 1 KiB. An error that is
 // not a registered ledger error is logged and answered as Internal "internal
 // error"; a panic in a handler is recovered, logged with its stack and
 // answered the same way. A duplicate anchoring is AlreadyExists with the

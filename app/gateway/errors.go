@@ -3,6 +3,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"google.golang.org/grpc/codes"
@@ -99,11 +102,11 @@ func resultStatus(code uint32, codespace, log string) *status.Status {
 	if c == codes.Internal {
 		return status.New(codes.Internal, internalMessage)
 	}
-	return status.New(c, log)
+	return status.New(c, clip(log))
 }
 
 // toStatus turns an error of a handler into a gRPC status error: a status
-// error passes through; context errors become Canceled or DeadlineExceeded;
+// error passes through (its message clipped); context errors become Canceled or DeadlineExceeded;
 // a registered ledger error gets its mapped code and its message; anything
 // else (store failures, damaged databases, bugs) is logged and redacted.
 func toStatus(log cmtlog.Logger, method string, err error) error {
@@ -111,7 +114,7 @@ func toStatus(log cmtlog.Logger, method string, err error) error {
 		return nil
 	}
 	if _, ok := status.FromError(err); ok {
-		return err
+		return clipStatus(err)
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -130,7 +133,7 @@ func toStatus(log cmtlog.Logger, method string, err error) error {
 		log.Error("gateway: internal error", "method", method, "err", err)
 		return status.Error(codes.Internal, internalMessage)
 	}
-	return status.Error(c, err.Error())
+	return status.Error(c, clip(err.Error()))
 }
 
 // withDetails attaches protobuf messages to a status as google.rpc.Status
@@ -153,4 +156,45 @@ func withDetails(st *status.Status, msgs ...proto.Message) *status.Status {
 // Errorf-style helpers for the gateway's own refusals.
 func invalidArg(format string, args ...any) error {
 	return status.Errorf(codes.InvalidArgument, format, args...)
+}
+
+// maxQuoted is the most of one input an error message quotes.
+const maxQuoted = 64
+
+// quote quotes s for an error message (Go syntax): at most its first
+// maxQuoted bytes, then an ellipsis and its length.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(s[:maxQuoted]), len(s))
+}
+
+// maxMessageBytes bounds the message of every status the gateway returns
+// and of every SubmitResponse.log: messages quote inputs (the gateway's at
+// most maxQuoted bytes of each; the ledger's are cut here).
+const maxMessageBytes = 1024
+
+// clip cuts a message longer than maxMessageBytes, at a rune boundary, and
+// says so.
+func clip(msg string) string {
+	if len(msg) <= maxMessageBytes {
+		return msg
+	}
+	cut := maxMessageBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (message cut at %d of %d bytes)", msg[:cut], cut, len(msg))
+}
+
+// clipStatus returns err with its status message clipped (code and details
+// kept).
+func clipStatus(err error) error {
+	st, ok := status.FromError(err)
+	if !ok || len(st.Message()) <= maxMessageBytes {
+		return err
+	}
+	p := st.Proto()
+	return status.FromProto(&spb.Status{Code: p.Code, Message: clip(p.Message), Details: p.Details}).Err()
 }

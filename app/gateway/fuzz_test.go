@@ -109,17 +109,30 @@ func FuzzGatewayRequests(f *testing.F) {
 		"ListAgencies":   {&notaryv1.ListAgenciesRequest{}},
 		"ListMinistries": {&notaryv1.ListMinistriesRequest{}},
 		"GetParams":      {&notaryv1.GetParamsRequest{}},
-		"ListConsents":   {&notaryv1.ListConsentsRequest{Subject: subject}},
-		"GetConsent":     {&notaryv1.GetConsentRequest{ConsentId: "consent-1", Height: anchoredAt}},
-		"CheckCoverage": {&notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "other",
-			Subject: subject, Category: "tax-records"}},
-		"ListMandates":     {&notaryv1.ListMandatesRequest{}},
-		"GetAccessHistory": {&notaryv1.GetAccessHistoryRequest{Subject: subject, PageSize: 5}},
-		"ListProposals":    {&notaryv1.ListProposalsRequest{}},
-		"GetProposal":      {&notaryv1.GetProposalRequest{}},
+		"ListConsents": {
+			&notaryv1.ListConsentsRequest{Subject: subject},
+			signedRead(f, citizen, &notaryv1.ListConsentsRequest{Subject: subject}),
+		},
+		"GetConsent": {
+			&notaryv1.GetConsentRequest{ConsentId: "consent-1", Height: anchoredAt},
+			signedRead(f, citizen, &notaryv1.GetConsentRequest{ConsentId: ledger.ConsentID(subject, 0)}),
+		},
+		"CheckCoverage": {
+			&notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "other", Subject: subject, Category: "tax-records"},
+			signedRead(f, citizen, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: apptest.AgencyID,
+				Subject: subject, Category: "tax", Purpose: "statistics"}),
+		},
+		"ListMandates": {&notaryv1.ListMandatesRequest{}},
+		"GetAccessHistory": {
+			&notaryv1.GetAccessHistoryRequest{Subject: subject, PageSize: 5},
+			signedRead(f, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject, PageSize: 5}),
+		},
+		"ListProposals": {&notaryv1.ListProposalsRequest{}},
+		"GetProposal":   {&notaryv1.GetProposalRequest{}},
 		"QueryState": {
 			&notaryv1.QueryStateRequest{Key: ledger.AgencyKey(apptest.AgencyID)},
 			&notaryv1.QueryStateRequest{Key: ledger.RevocationKey(sha2, digestAt(ds, 0)), Height: anchoredAt},
+			&notaryv1.QueryStateRequest{Key: ledger.ConsentKey(ledger.ConsentID(subject, 0))},
 		},
 	}
 	for i, m := range fuzzMethods {
@@ -140,7 +153,7 @@ func FuzzGatewayRequests(f *testing.F) {
 		m := fuzzMethods[int(which)%len(fuzzMethods)]
 		req := m.req()
 		if err := proto.Unmarshal(msg, req); err != nil {
-			return // gRPC refuses it before any handler
+			return // the gateway refuses it before any handler (TestMalformedRequests)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()

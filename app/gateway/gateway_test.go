@@ -310,7 +310,7 @@ func TestReads(t *testing.T) {
 	n := apptest.Start(t, apptest.Options{Agencies: []app.AgencySpec{
 		{ID: "registry-agency", Name: "Registro Civil"},
 		{ID: "spare-agency", Name: "Agencia Sobrante", Permissions: []notaryv1.Permission{notaryv1.Permission_PERMISSION_ANCHOR}},
-	}})
+	}, Citizens: []string{"nobody"}})
 	ctx := ctxT(t)
 	public := n.Client(t, "")
 	agency := n.Client(t, n.Agency)
@@ -379,30 +379,34 @@ func TestReads(t *testing.T) {
 	if consentID == "" {
 		t.Fatalf("grant: %v", gr)
 	}
-	cl, err := public.ListConsents(ctx, &notaryv1.ListConsentsRequest{Subject: subject})
+	cl, err := public.ListConsents(ctx, signedRead(t, citizen, &notaryv1.ListConsentsRequest{Subject: subject}))
 	if err != nil || len(cl.Consents) != 1 || cl.Consents[0].Status != notaryv1.ConsentStatus_CONSENT_STATUS_GIVEN {
 		t.Fatalf("consents: %v %v", cl, err)
 	}
 	verifyMember(t, appHashOf(t, n, cl.Height), cl.Consents[0].Proof, ledger.ConsentKey(consentID), ledger.Encode(cl.Consents[0].Consent))
-	gc, err := public.GetConsent(ctx, &notaryv1.GetConsentRequest{ConsentId: consentID})
+	gc, err := public.GetConsent(ctx, signedRead(t, citizen, &notaryv1.GetConsentRequest{ConsentId: consentID}))
 	if err != nil || gc.Consent.Consent.Id != consentID {
 		t.Fatalf("consent: %v %v", gc, err)
 	}
-	_, err = public.GetConsent(ctx, &notaryv1.GetConsentRequest{ConsentId: strings.Repeat("0", 32)})
+	gc, err = agency.GetConsent(ctx, &notaryv1.GetConsentRequest{ConsentId: consentID})
+	if err != nil || gc.Consent.Consent.Id != consentID {
+		t.Fatalf("consent, to the agency it is given to: %v %v", gc, err)
+	}
+	_, err = public.GetConsent(ctx, signedRead(t, citizen, &notaryv1.GetConsentRequest{ConsentId: strings.Repeat("0", 32)}))
 	wantCode(t, err, codes.NotFound, "unknown consent")
 
 	// Coverage: covered by the consent; not for another purpose.
-	cov, err := public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
+	cov, err := agency.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
 		Subject: subject, Category: "tax", Purpose: "eligibility-check"})
 	if err != nil || !cov.Covered || cov.ConsentId != consentID {
 		t.Fatalf("coverage: %v %v", cov, err)
 	}
-	cov, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
+	cov, err = agency.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
 		Subject: subject, Category: "tax", Purpose: "statistics"})
 	if err != nil || cov.Covered || cov.Reason == "" {
 		t.Fatalf("coverage for another purpose: %v %v", cov, err)
 	}
-	_, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
+	_, err = agency.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: apptest.AgencyID, ProviderAgencyId: "registry-agency",
 		Subject: subject, Category: "horoscope", Purpose: "statistics"})
 	wantCode(t, err, codes.InvalidArgument, "coverage for an unknown category")
 
@@ -413,7 +417,7 @@ func TestReads(t *testing.T) {
 	if _, err := agency.Submit(ctx, &notaryv1.SubmitRequest{Tx: x}); err != nil {
 		t.Fatal(err)
 	}
-	hist, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject})
+	hist, err := public.GetAccessHistory(ctx, signedRead(t, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject}))
 	if err != nil || len(hist.Entries) != 1 {
 		t.Fatalf("history: %v %v", hist, err)
 	}
@@ -427,10 +431,11 @@ func TestReads(t *testing.T) {
 	if err := ledger.VerifyAccessHistory(subject, &head, [][]byte{hist.Entries[0].Record}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, Start: 5})
+	_, err = public.GetAccessHistory(ctx, signedRead(t, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject, Start: 5}))
 	wantCode(t, err, codes.OutOfRange, "history start past the end")
-	other := ledger.SubjectID([]byte("nobody"))
-	empty, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: other})
+	nobody := n.Identity(t, n.Network.Citizens["nobody"])
+	other := nobody.Subject()
+	empty, err := public.GetAccessHistory(ctx, signedRead(t, nobody, &notaryv1.GetAccessHistoryRequest{Subject: other}))
 	if err != nil || len(empty.Entries) != 0 || len(empty.Head) != 0 {
 		t.Fatalf("empty history: %v %v", empty, err)
 	}

@@ -45,6 +45,7 @@ func TestHammer(t *testing.T) {
 	gw := n.Client(t, n.Agency)
 	second := n.Client(t, n.Network.Agencies["second-agency"])
 	public := n.Client(t, "")
+	reader := newCitizen(t, apptest.ChainID) // signs reads of its own (empty) records
 	ag := &signer{id: n.Identity(t, n.Agency)}
 	ag2 := &signer{id: n.Identity(t, n.Network.Agencies["second-agency"])}
 
@@ -353,7 +354,7 @@ func TestHammer(t *testing.T) {
 					_, err := public.QueryState(ctx, &notaryv1.QueryStateRequest{Key: ledger.ParamsKey(), Height: h})
 					return err
 				}
-				_, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: randomDigests(rng, 1), Height: h})
+				_, err := public.GetAccessHistory(ctx, signedRead(t, reader, &notaryv1.GetAccessHistoryRequest{Subject: reader.Subject(), Height: h}))
 				return err
 			}}
 		}},
@@ -413,7 +414,7 @@ func TestHammer(t *testing.T) {
 					_, err := public.ListBatches(ctx, &notaryv1.ListBatchesRequest{AgencyId: apptest.AgencyID, PageSize: size})
 					return err
 				}
-				_, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: randomDigests(rng, 1), PageSize: size})
+				_, err := public.GetAccessHistory(ctx, signedRead(t, reader, &notaryv1.GetAccessHistoryRequest{Subject: reader.Subject(), PageSize: size}))
 				return err
 			}}
 		}},
@@ -431,9 +432,9 @@ func TestHammer(t *testing.T) {
 				case 0:
 					_, err = public.GetProposal(ctx, &notaryv1.GetProposalRequest{Id: uint64(1 + rng.Intn(1000))})
 				case 1:
-					_, err = public.GetConsent(ctx, &notaryv1.GetConsentRequest{ConsentId: fmt.Sprintf("%032x", rng.Int63())})
+					_, err = public.GetConsent(ctx, signedRead(t, reader, &notaryv1.GetConsentRequest{ConsentId: fmt.Sprintf("%032x", rng.Int63())}))
 				case 2:
-					_, err = public.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: "no-such-agency", ProviderAgencyId: apptest.AgencyID,
+					_, err = gw.CheckCoverage(ctx, &notaryv1.CheckCoverageRequest{RequesterAgencyId: "no-such-agency", ProviderAgencyId: apptest.AgencyID,
 						Subject: randomDigests(rng, 1), Category: "tax", Purpose: "statistics"})
 				}
 				return err

@@ -13,8 +13,10 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app/apptest"
+	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -120,4 +122,24 @@ func verifyPath(t testing.TB, digest []byte, leaf, size uint32, path [][]byte, r
 	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(leaf), uint64(size), rfc6962.DefaultHasher.HashLeaf(digest), path, root); err != nil {
 		t.Fatalf("merkle path of leaf %d/%d: %v", leaf, size, err)
 	}
+}
+
+// signedRead signs req with the citizen's key (client.SignRead) and
+// returns it.
+func signedRead[R proto.Message](t testing.TB, id *identity.Identity, req R) R {
+	t.Helper()
+	if err := client.SignRead(id, req); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// newCitizen returns a fresh citizen identity of chain chainID.
+func newCitizen(t testing.TB, chainID string) *identity.Identity {
+	t.Helper()
+	id, err := identity.Generate(identity.RoleCitizen, "citizen", chainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

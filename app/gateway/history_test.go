@@ -13,7 +13,6 @@ import (
 	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
-	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
@@ -63,7 +62,7 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 	committed := n.Height()
 	n.WaitHeight(t, committed+2)
 
-	resp, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true})
+	resp, err := public.GetAccessHistory(ctx, signedRead(t, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +79,11 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 		}
 	}
 	// Pages at the height of the first one, without the checkpoint.
-	p1, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true, Height: resp.Height, PageSize: 2})
+	p1, err := public.GetAccessHistory(ctx, signedRead(t, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true, Height: resp.Height, PageSize: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, Height: resp.Height, Start: 2})
+	p2, err := public.GetAccessHistory(ctx, signedRead(t, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject, Height: resp.Height, Start: 2}))
 	if err != nil || p2.Checkpoint != nil {
 		t.Fatalf("second page: %v %v", p2, err)
 	}
@@ -97,8 +96,9 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 	}
 
 	// An empty history verifies by the proven absence of its head.
-	other := ledger.SubjectID([]byte("nobody"))
-	empty, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: other, WithCheckpoint: true})
+	nobody := newCitizen(t, apptest.ChainID)
+	other := nobody.Subject()
+	empty, err := public.GetAccessHistory(ctx, signedRead(t, nobody, &notaryv1.GetAccessHistoryRequest{Subject: other, WithCheckpoint: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,18 +113,18 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 
 	// Without a checkpoint the answer does not verify; a height beyond the
 	// newest signed one is unavailable.
-	plain, err := public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject})
+	plain, err := public.GetAccessHistory(ctx, signedRead(t, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject}))
 	if err != nil || plain.Checkpoint != nil {
 		t.Fatalf("plain history: %v", err)
 	}
 	if _, err := verify.AccessHistory(trust, subject, plain); !errors.As(err, &f) || f.Reason != verify.ReasonMalformed {
 		t.Fatalf("history without checkpoint: %v", err)
 	}
-	_, err = public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true, Height: n.Height() + 1000})
+	_, err = public.GetAccessHistory(ctx, signedRead(t, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true, Height: n.Height() + 1000}))
 	if err == nil {
 		t.Fatal("a height without a signed header was answered")
 	}
-	_, err = public.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true, Height: -1})
+	_, err = public.GetAccessHistory(ctx, signedRead(t, citizen, &notaryv1.GetAccessHistoryRequest{Subject: subject, WithCheckpoint: true, Height: -1}))
 	wantCode(t, err, codes.InvalidArgument, "negative height")
 }
 
@@ -132,6 +132,7 @@ func TestAccessHistoryCheckpoint(t *testing.T) {
 // builder says so.
 func TestAccessHistoryCheckpointUnimplemented(t *testing.T) {
 	n := apptest.Start(t, apptest.Options{})
-	_, err := n.Client(t, "").GetAccessHistory(ctxT(t), &notaryv1.GetAccessHistoryRequest{Subject: ledger.SubjectID([]byte("x")), WithCheckpoint: true})
+	c := newCitizen(t, apptest.ChainID)
+	_, err := n.Client(t, "").GetAccessHistory(ctxT(t), signedRead(t, c, &notaryv1.GetAccessHistoryRequest{Subject: c.Subject(), WithCheckpoint: true}))
 	wantCode(t, err, codes.Unimplemented, "with_checkpoint without a builder")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
 
 // maxStateKeyBytes bounds QueryState keys (no state key is longer).
@@ -115,7 +116,19 @@ func checkSubject(subject []byte) error {
 
 func checkID(field, id string) error {
 	if !ledger.ValidID(id) {
-		return invalidArg("%s %q is not an id (1..64 of [a-z0-9-])", field, id)
+		return invalidArg("%s %s is not an id (1..64 of [a-z0-9-])", field, quote(id))
+	}
+	return nil
+}
+
+// maxVocabularyWord bounds the category and purpose of a question; the
+// chain's vocabulary (params.data_categories, params.purposes) decides which
+// words exist.
+const maxVocabularyWord = 64
+
+func checkVocabularyWord(field, w string) error {
+	if len(w) > maxVocabularyWord {
+		return invalidArg("%s %s is longer than any word of the chain's vocabulary (at most %d bytes; GetParams lists them)", field, quote(w), maxVocabularyWord)
 	}
 	return nil
 }
@@ -420,9 +433,18 @@ func consentView(view *abci.StateView, id string, t time.Time) (*notaryv1.Consen
 	return &notaryv1.ConsentView{Consent: c, Status: ledger.ConsentStatusAt(c, t), Proof: pf}, true, nil
 }
 
-// ListConsents implements notary.v1.Gateway.
-func (s *Server) ListConsents(_ context.Context, req *notaryv1.ListConsentsRequest) (*notaryv1.ListConsentsResponse, error) {
+// ListConsents implements notary.v1.Gateway: a subject's consents, to the
+// subject.
+func (s *Server) ListConsents(ctx context.Context, req *notaryv1.ListConsentsRequest) (*notaryv1.ListConsentsResponse, error) {
 	if err := checkSubject(req.Subject); err != nil {
+		return nil, err
+	}
+	const method = gatewayv1.Gateway_ListConsents_FullMethodName
+	r, err := s.readerOf(ctx, method, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ownSubject(r, method, "a subject's consents", req.Subject); err != nil {
 		return nil, err
 	}
 	view, err := s.view(0)
@@ -455,10 +477,22 @@ func (s *Server) ListConsents(_ context.Context, req *notaryv1.ListConsentsReque
 	return resp, nil
 }
 
-// GetConsent implements notary.v1.Gateway.
-func (s *Server) GetConsent(_ context.Context, req *notaryv1.GetConsentRequest) (*notaryv1.GetConsentResponse, error) {
+// GetConsent implements notary.v1.Gateway: a consent, to its subject and
+// to the agency it is given to.
+func (s *Server) GetConsent(ctx context.Context, req *notaryv1.GetConsentRequest) (*notaryv1.GetConsentResponse, error) {
 	if !ledger.ValidConsentID(req.ConsentId) {
-		return nil, invalidArg("consent_id %q is not a consent id (%d lowercase hex characters)", req.ConsentId, ledger.ConsentIDLen)
+		return nil, invalidArg("consent_id %s is not a consent id (%d lowercase hex characters)", quote(req.ConsentId), ledger.ConsentIDLen)
+	}
+	const method = gatewayv1.Gateway_GetConsent_FullMethodName
+	r, err := s.readerOf(ctx, method, req)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.anonymous():
+		return nil, s.unauthenticated("GetConsent returns a consent only to its subject (a request signed with the subject's key: read_auth, see notary.v1.ReadAuth) and to the agency it is given to (its client certificate); the request has neither")
+	case r.subject == nil && r.role != "agency":
+		return nil, s.forbidden("GetConsent returns a consent only to its subject and to the agency it is given to; the request presents %s", r.describe())
 	}
 	view, err := s.view(req.Height)
 	if err != nil {
@@ -475,12 +509,18 @@ func (s *Server) GetConsent(_ context.Context, req *notaryv1.GetConsentRequest) 
 	if !found {
 		return nil, status.Errorf(codes.NotFound, "consent %s does not exist at height %d", req.ConsentId, view.Height())
 	}
+	if !r.signedBy(cv.Consent.Subject) && !r.agency(cv.Consent.AgencyId) {
+		return nil, s.forbidden("GetConsent returns consent %s only to its subject and to the agency it is given to; the request presents %s", req.ConsentId, r.describe())
+	}
 	return &notaryv1.GetConsentResponse{Height: view.Height(), Time: timestamppb.New(t), Consent: cv}, nil
 }
 
 // CheckCoverage implements notary.v1.Gateway: whether the exchange would be
-// covered at the latest block's time, and by what; a reason if not.
-func (s *Server) CheckCoverage(_ context.Context, req *notaryv1.CheckCoverageRequest) (*notaryv1.CheckCoverageResponse, error) {
+// covered at the latest block's time, and by what; a reason if not. It
+// answers the requesting and the providing agency, and the subject; the
+// providing agency alone gets no reason that would describe the subject's
+// consents.
+func (s *Server) CheckCoverage(ctx context.Context, req *notaryv1.CheckCoverageRequest) (*notaryv1.CheckCoverageResponse, error) {
 	if err := checkID("requester_agency_id", req.RequesterAgencyId); err != nil {
 		return nil, err
 	}
@@ -489,6 +529,26 @@ func (s *Server) CheckCoverage(_ context.Context, req *notaryv1.CheckCoverageReq
 	}
 	if err := checkSubject(req.Subject); err != nil {
 		return nil, err
+	}
+	if err := checkVocabularyWord("category", req.Category); err != nil {
+		return nil, err
+	}
+	if err := checkVocabularyWord("purpose", req.Purpose); err != nil {
+		return nil, err
+	}
+	const method = gatewayv1.Gateway_CheckCoverage_FullMethodName
+	r, err := s.readerOf(ctx, method, req)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.agency(req.RequesterAgencyId) || r.agency(req.ProviderAgencyId) || r.signedBy(req.Subject):
+	case r.anonymous():
+		return nil, s.unauthenticated("CheckCoverage answers only the agencies of the exchange (the client certificate of the requesting or the providing agency) and its subject (a request signed with the subject's key: read_auth, see notary.v1.ReadAuth); the request has neither")
+	case r.role == "agency":
+		return nil, s.forbidden("CheckCoverage answers an agency only about exchanges it takes part in: the request presents %s and asks about requester %q and provider %q", r.describe(), req.RequesterAgencyId, req.ProviderAgencyId)
+	default:
+		return nil, s.forbidden("CheckCoverage answers only the agencies of the exchange and its subject; the request presents %s", r.describe())
 	}
 	view, err := s.view(0)
 	if err != nil {
@@ -506,7 +566,12 @@ func (s *Server) CheckCoverage(_ context.Context, req *notaryv1.CheckCoverageReq
 			// A malformed question, an unknown agency or a failure.
 			return nil, err
 		}
-		resp.Reason = err.Error()
+		resp.Reason = clip(err.Error())
+		if !r.agency(req.RequesterAgencyId) && !r.signedBy(req.Subject) {
+			// The providing agency learns that the exchange is not
+			// covered, not what the subject consented to.
+			resp.Reason = fmt.Sprintf("no consent of the subject to agency %q and no mandate covers this exchange now (the reason goes to the requesting agency and to the subject)", req.RequesterAgencyId)
+		}
 		return resp, nil
 	}
 	resp.Covered, resp.ConsentId, resp.MandateId = true, consentID, mandateID
@@ -516,9 +581,17 @@ func (s *Server) CheckCoverage(_ context.Context, req *notaryv1.CheckCoverageReq
 // GetAccessHistory implements notary.v1.Gateway: the head of a subject's
 // access history and a page of its entries, each with its proof, from one
 // state view; with with_checkpoint, at a height with a signed header, and
-// with that checkpoint and the validator chain.
+// with that checkpoint and the validator chain. It answers the subject only.
 func (s *Server) GetAccessHistory(ctx context.Context, req *notaryv1.GetAccessHistoryRequest) (*notaryv1.GetAccessHistoryResponse, error) {
 	if err := checkSubject(req.Subject); err != nil {
+		return nil, err
+	}
+	const method = gatewayv1.Gateway_GetAccessHistory_FullMethodName
+	r, err := s.readerOf(ctx, method, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ownSubject(r, method, "a subject's access history", req.Subject); err != nil {
 		return nil, err
 	}
 	size, err := pageSize(req.PageSize)
@@ -638,10 +711,16 @@ func (s *Server) GetProposal(_ context.Context, req *notaryv1.GetProposalRequest
 	return &notaryv1.GetProposalResponse{Height: view.Height(), Proposal: p, Proof: pf, Votes: votes}, nil
 }
 
-// QueryState implements notary.v1.Gateway.
+// QueryState implements notary.v1.Gateway. It refuses the keys of
+// citizens' records, which the signed reads return to whom they belong.
 func (s *Server) QueryState(_ context.Context, req *notaryv1.QueryStateRequest) (*notaryv1.QueryStateResponse, error) {
 	if len(req.Key) == 0 || len(req.Key) > maxStateKeyBytes {
 		return nil, invalidArg("key is %d bytes; a state key is 1..%d bytes", len(req.Key), maxStateKeyBytes)
+	}
+	for _, p := range ledger.SubjectPrefixes() {
+		if bytes.HasPrefix(req.Key, p) {
+			return nil, s.forbidden("QueryState does not return keys under %q, a citizen's records: ListConsents, GetConsent and GetAccessHistory return them, with their proofs, to the citizen (a request signed with the citizen's key)", p)
+		}
 	}
 	view, err := s.view(req.Height)
 	if err != nil {

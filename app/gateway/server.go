@@ -86,6 +86,7 @@ type Server struct {
 	limiter *rateLimiter
 	citizen *citizenRate
 	tracker *commitTracker
+	codec   *decodeCodec
 	batches *lru.Cache[batchRef, []byte] // digests of recently read batches
 
 	checkTxCalls atomic.Int64
@@ -153,6 +154,7 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		limiter: limiter,
 		citizen: newCitizenRate(cfg.CitizenTxRatePerSecond, cfg.CitizenTxBurst),
 		tracker: newCommitTracker(remember),
+		codec:   newDecodeCodec(),
 		batches: batches,
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
@@ -169,6 +171,7 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	s.grpc = grpc.NewServer(
 		grpc.Creds(&handshakeCreds{TransportCredentials: creds, timeout: cfg.TLSHandshakeTimeout.Duration, onHandshake: s.authenticate, m: m}),
 		grpc.StatsHandler(connStats{pool: s.pool.Load}),
+		grpc.ForceServerCodecV2(s.codec),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
@@ -366,7 +369,8 @@ func methodName(full string) string {
 	return full
 }
 
-// Interceptors, outermost first: recovery, metrics, limits.
+// Interceptors, outermost first: recovery, metrics, limits (which also
+// answer requests that do not decode, once counted and rate limited).
 
 func (s *Server) recovered(method string, r any) error {
 	s.log.Error("gateway: handler panic recovered", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -456,8 +460,12 @@ func rateKeyOf(ctx context.Context) rateKey {
 }
 
 func (s *Server) limitUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	bad := decodeError(req)
 	if err := s.admit(ctx, info.FullMethod); err != nil {
 		return nil, err
+	}
+	if bad != nil {
+		return nil, s.refuse("malformed", malformed(req, bad))
 	}
 	resp, err := h(ctx, req)
 	return resp, toStatus(s.log, info.FullMethod, err)
@@ -467,5 +475,5 @@ func (s *Server) limitStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	if err := s.admit(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
-	return toStatus(s.log, info.FullMethod, h(srv, ss))
+	return toStatus(s.log, info.FullMethod, h(srv, &checkedStream{ServerStream: ss}))
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -38,7 +40,7 @@ func (o *outcome) err() error {
 }
 
 func refusedOutcome(resp *notaryv1.SubmitResponse, err error) *outcome {
-	st, _ := status.FromError(err)
+	st, _ := status.FromError(clipStatus(err))
 	resp.GrpcCode = uint32(st.Code())
 	resp.Log = st.Message()
 	return &outcome{resp: resp, st: st}
@@ -151,6 +153,10 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 	if err != nil {
 		return refusedOutcome(resp, err)
 	}
+	switch tx.Body.Msg.(type) {
+	case *notaryv1.TxBody_GrantConsent, *notaryv1.TxBody_WithdrawConsent:
+		s.citizenAuthenticated(ctx, tx.Signer)
+	}
 	if ab := tx.Body.GetAnchorBatch(); ab != nil {
 		s.m.batchDigests.Observe(float64(len(ab.Digests) / ledger.DigestSize))
 	}
@@ -205,8 +211,13 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 	switch {
 	case errors.Is(err, mempl.ErrTxInCache):
 		// The same bytes are in the mempool (then the waiter gets their
-		// result) or were committed (then the tracker may know it).
-		if r, ok := s.tracker.recentResult(h); ok && abandon() {
+		// result) or were committed (then the tracker or the state
+		// knows it).
+		r, ok := s.tracker.recentResult(h)
+		if !ok {
+			r, ok = s.committedResult(tx)
+		}
+		if ok && abandon() {
 			return s.committedOutcome(resp, r)
 		}
 		return nil
@@ -218,6 +229,14 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 		}
 		return nil
 	case res.Code != abcitypes.CodeTypeOK:
+		if res.Codespace == ledger.Codespace && res.Code == ledger.ErrSequenceReplayed.Code() {
+			// Committed identical bytes used this sequence: their
+			// result, as the tracker gives it while it remembers them
+			// (the node may have restarted since, or forgotten).
+			if r, ok := s.committedResult(tx); ok && abandon() {
+				return s.committedOutcome(resp, r)
+			}
+		}
 		if abandon() {
 			o := s.resultOutcome(resp, res.Code, res.Codespace, res.Log, res.Data)
 			s.m.submissions.WithLabelValues(o.st.Code().String()).Inc()
@@ -266,7 +285,34 @@ func (s *Server) precheck(raw []byte, c caller) (*ledger.Tx, error) {
 			return nil, s.refuse("citizen_tx_rate", err)
 		}
 	}
+	if m := tx.Body.GetRecordExchange(); m != nil && ledger.ValidConsentID(m.GetConsentId()) {
+		if err := requesterConsent(view, m); err != nil {
+			if status.Code(err) == codes.NotFound {
+				return nil, s.refuse("permission", err)
+			}
+			return nil, toStatus(s.log, "Submit", err)
+		}
+	}
 	return tx, nil
+}
+
+// requesterConsent refuses an exchange resting on a consent that the
+// exchange's subject did not give to its requesting agency, or that does
+// not exist, with one answer for both: the ledger's refusals would say to
+// which agency and in what state another agency's consent is, and whether
+// a consent id exists, which GetConsent tells only the consent's subject and
+// agency.
+func requesterConsent(view *abci.StateView, m *notaryv1.RecordExchange) error {
+	c := &notaryv1.Consent{}
+	ok, err := loadRecord(view, ledger.ConsentKey(m.GetConsentId()), c)
+	if err != nil {
+		return err
+	}
+	if ok && c.AgencyId == m.RequesterAgencyId && bytes.Equal(c.Subject, m.Subject) {
+		return nil
+	}
+	return status.Errorf(codes.NotFound, "RecordExchange: the exchange's subject gave agency %q no consent %s (an exchange rests on a consent of its subject to the requesting agency, or on a mandate)",
+		m.RequesterAgencyId, m.GetConsentId())
 }
 
 // ready reports Unavailable while the node cannot take transactions.

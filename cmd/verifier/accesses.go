@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/internal/safetext"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
@@ -24,13 +26,22 @@ import (
 // maxHistoryPage is the gateway's largest page.
 const maxHistoryPage = 1000
 
-// fetchHistory reads a subject's whole access history from a gateway: the
+// fetchHistory reads the citizen's whole access history from a gateway: the
 // first page with its checkpoint (at height, 0 for the newest height with a
 // signed header), the next pages at the same height, and the agency and
 // mandate records the entries name, each with its proof at that height.
-// Nothing is verified here: verify.AccessHistory does it.
-func fetchHistory(ctx context.Context, gw gatewayv1.GatewayClient, subject []byte, height int64, pageSize uint32) (*notaryv1.GetAccessHistoryResponse, []verify.Record, error) {
-	first, err := gw.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, PageSize: pageSize, Height: height, WithCheckpoint: true})
+// Each page is asked for with a request signed by the citizen's key (the
+// gateway returns a history only to its subject). Nothing is verified here:
+// verify.AccessHistory does it.
+func fetchHistory(ctx context.Context, gw gatewayv1.GatewayClient, id *identity.Identity, height int64, pageSize uint32) (*notaryv1.GetAccessHistoryResponse, []verify.Record, error) {
+	subject := id.Subject()
+	page := func(req *notaryv1.GetAccessHistoryRequest) (*notaryv1.GetAccessHistoryResponse, error) {
+		if err := client.SignRead(id, req); err != nil {
+			return nil, err
+		}
+		return gw.GetAccessHistory(ctx, req)
+	}
+	first, err := page(&notaryv1.GetAccessHistoryRequest{Subject: subject, PageSize: pageSize, Height: height, WithCheckpoint: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,7 +54,7 @@ func fetchHistory(ctx context.Context, gw gatewayv1.GatewayClient, subject []byt
 	pages := []*notaryv1.GetAccessHistoryResponse{first}
 	got := uint64(len(first.Entries))
 	for got < head.Count {
-		p, err := gw.GetAccessHistory(ctx, &notaryv1.GetAccessHistoryRequest{Subject: subject, PageSize: pageSize, Height: first.Height, Start: got})
+		p, err := page(&notaryv1.GetAccessHistoryRequest{Subject: subject, PageSize: pageSize, Height: first.Height, Start: got})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -266,7 +277,7 @@ error, 4 node unreachable.`,
 				return nil, err
 			}
 			defer done()
-			resp, records, err := fetchHistory(ctx, s.gw, id.Subject(), height, pageSize)
+			resp, records, err := fetchHistory(ctx, s.gw, id, height, pageSize)
 			if err != nil {
 				return nil, nodeError(s.addr, "access history", err)
 			}

@@ -51,7 +51,7 @@ func BenchmarkAccessHistory(b *testing.B) {
 		b.Fatal(err)
 	}
 	gw := c.client(c.citizen)
-	resp, records, err := fetchHistory(ctx, gw, sub, 0, maxHistoryPage)
+	resp, records, err := fetchHistory(ctx, gw, citizen, 0, maxHistoryPage)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func BenchmarkAccessHistory(b *testing.B) {
 
 	b.Run("fetch+verify", func(b *testing.B) {
 		for b.Loop() {
-			resp, records, err := fetchHistory(ctx, gw, sub, 0, maxHistoryPage)
+			resp, records, err := fetchHistory(ctx, gw, citizen, 0, maxHistoryPage)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -63,7 +64,8 @@ func newConsentListCmd(env rootEnv) *cobra.Command {
 		Use:   "list",
 		Short: "list your consents and their status",
 		Long: `list shows every consent you granted, with its status now (given,
-withdrawn, expired, not yet in force), as the node reports it.
+withdrawn, expired, not yet in force), as the node reports it. The request
+is signed with your key: the node returns your consents to you only.
 
 Exit codes: 0 listed, 1 refused, 2 usage error, 4 node unreachable.`,
 		Args: cobra.NoArgs,
@@ -81,7 +83,11 @@ Exit codes: 0 listed, 1 refused, 2 usage error, 4 node unreachable.`,
 				return nil, err
 			}
 			defer done()
-			resp, err := s.gw.ListConsents(ctx, &notaryv1.ListConsentsRequest{Subject: id.Subject()})
+			req := &notaryv1.ListConsentsRequest{Subject: id.Subject()}
+			if err := client.SignRead(id, req); err != nil {
+				return nil, cli.Fail(cli.ExitUsage, err)
+			}
+			resp, err := s.gw.ListConsents(ctx, req)
 			if err != nil {
 				return nil, nodeError(s.addr, "list consents", err)
 			}

@@ -1251,18 +1251,107 @@ func (x *GetParamsResponse) GetParams() *Params {
 	return nil
 }
 
-// ListConsentsRequest names a subject.
+// ReadAuth signs a read of a citizen's data with the citizen's key: the
+// gateway returns a subject's consents and access history only to a request
+// signed by that subject's key (or, for GetConsent and CheckCoverage, to the
+// client certificate of an agency the consent or the question names).
+//
+// signature is the ed25519 signature by pub_key of these sign bytes:
+//
+//	"notary/read/v1"                 (14 ASCII bytes)
+//	|| uvarint(len(chain_id)) || chain_id
+//	|| uvarint(len(method)) || method
+//	|| request
+//	|| be64(time)
+//
+// where uvarint is the unsigned LEB128 varint of protobuf, chain_id is the
+// chain's id (GetStatusResponse.chain_id), method is the full gRPC method
+// name (e.g. "/notary.v1.Gateway/ListConsents"), request is the request
+// message encoded with read_auth unset in canonical form (fields in
+// field-number order, fields holding their default value omitted, no unknown
+// fields: what the deterministic serialisation of any protobuf library gives
+// for these messages, which have no map fields), and be64(time) is time as
+// 8 bytes, big-endian, two's complement. The gateway refuses a time more than
+// 5 minutes from its own clock. docs/DESIGN.md gives a worked example.
+type ReadAuth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// pub_key: the citizen's ed25519 public key, 32 bytes; its subject id
+	// (SHA-256("notary/subject/v1" || pub_key)) must be the subject read.
+	PubKey []byte `protobuf:"bytes,1,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"`
+	// time the request was signed, in Unix seconds.
+	Time int64 `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
+	// signature: ed25519 over the sign bytes above, 64 bytes.
+	Signature     []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadAuth) Reset() {
+	*x = ReadAuth{}
+	mi := &file_notary_v1_api_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadAuth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadAuth) ProtoMessage() {}
+
+func (x *ReadAuth) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_api_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadAuth.ProtoReflect.Descriptor instead.
+func (*ReadAuth) Descriptor() ([]byte, []int) {
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReadAuth) GetPubKey() []byte {
+	if x != nil {
+		return x.PubKey
+	}
+	return nil
+}
+
+func (x *ReadAuth) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *ReadAuth) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// ListConsentsRequest names a subject. Only the subject reads its consents:
+// the request must carry read_auth signed by the subject's key.
 type ListConsentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// subject id, 32 bytes.
-	Subject       []byte `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	Subject []byte `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// read_auth: the subject's signature of this request (see ReadAuth).
+	ReadAuth      *ReadAuth `protobuf:"bytes,15,opt,name=read_auth,json=readAuth,proto3" json:"read_auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListConsentsRequest) Reset() {
 	*x = ListConsentsRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[20]
+	mi := &file_notary_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1274,7 +1363,7 @@ func (x *ListConsentsRequest) String() string {
 func (*ListConsentsRequest) ProtoMessage() {}
 
 func (x *ListConsentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[20]
+	mi := &file_notary_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1287,12 +1376,19 @@ func (x *ListConsentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentsRequest.ProtoReflect.Descriptor instead.
 func (*ListConsentsRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListConsentsRequest) GetSubject() []byte {
 	if x != nil {
 		return x.Subject
+	}
+	return nil
+}
+
+func (x *ListConsentsRequest) GetReadAuth() *ReadAuth {
+	if x != nil {
+		return x.ReadAuth
 	}
 	return nil
 }
@@ -1312,7 +1408,7 @@ type ConsentView struct {
 
 func (x *ConsentView) Reset() {
 	*x = ConsentView{}
-	mi := &file_notary_v1_api_proto_msgTypes[21]
+	mi := &file_notary_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1420,7 @@ func (x *ConsentView) String() string {
 func (*ConsentView) ProtoMessage() {}
 
 func (x *ConsentView) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[21]
+	mi := &file_notary_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1433,7 @@ func (x *ConsentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentView.ProtoReflect.Descriptor instead.
 func (*ConsentView) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ConsentView) GetConsent() *Consent {
@@ -1376,7 +1472,7 @@ type ListConsentsResponse struct {
 
 func (x *ListConsentsResponse) Reset() {
 	*x = ListConsentsResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[22]
+	mi := &file_notary_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1388,7 +1484,7 @@ func (x *ListConsentsResponse) String() string {
 func (*ListConsentsResponse) ProtoMessage() {}
 
 func (x *ListConsentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[22]
+	mi := &file_notary_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1401,7 +1497,7 @@ func (x *ListConsentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentsResponse.ProtoReflect.Descriptor instead.
 func (*ListConsentsResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListConsentsResponse) GetHeight() int64 {
@@ -1425,20 +1521,25 @@ func (x *ListConsentsResponse) GetConsents() []*ConsentView {
 	return nil
 }
 
-// GetConsentRequest names a consent.
+// GetConsentRequest names a consent. It is answered to the consent's
+// subject (read_auth signed by the subject's key) and to the client
+// certificate (mutual TLS) of the agency the consent is given to.
 type GetConsentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// consent_id to fetch.
 	ConsentId string `protobuf:"bytes,1,opt,name=consent_id,json=consentId,proto3" json:"consent_id,omitempty"`
 	// height to answer at; 0 = latest.
-	Height        int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	Height int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// read_auth: the subject's signature of this request (see ReadAuth);
+	// unset for an agency's request.
+	ReadAuth      *ReadAuth `protobuf:"bytes,15,opt,name=read_auth,json=readAuth,proto3" json:"read_auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetConsentRequest) Reset() {
 	*x = GetConsentRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[23]
+	mi := &file_notary_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1450,7 +1551,7 @@ func (x *GetConsentRequest) String() string {
 func (*GetConsentRequest) ProtoMessage() {}
 
 func (x *GetConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[23]
+	mi := &file_notary_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1463,7 +1564,7 @@ func (x *GetConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsentRequest.ProtoReflect.Descriptor instead.
 func (*GetConsentRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetConsentRequest) GetConsentId() string {
@@ -1478,6 +1579,13 @@ func (x *GetConsentRequest) GetHeight() int64 {
 		return x.Height
 	}
 	return 0
+}
+
+func (x *GetConsentRequest) GetReadAuth() *ReadAuth {
+	if x != nil {
+		return x.ReadAuth
+	}
+	return nil
 }
 
 // GetConsentResponse returns a consent.
@@ -1495,7 +1603,7 @@ type GetConsentResponse struct {
 
 func (x *GetConsentResponse) Reset() {
 	*x = GetConsentResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[24]
+	mi := &file_notary_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1615,7 @@ func (x *GetConsentResponse) String() string {
 func (*GetConsentResponse) ProtoMessage() {}
 
 func (x *GetConsentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[24]
+	mi := &file_notary_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1628,7 @@ func (x *GetConsentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsentResponse.ProtoReflect.Descriptor instead.
 func (*GetConsentResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetConsentResponse) GetHeight() int64 {
@@ -1544,7 +1652,10 @@ func (x *GetConsentResponse) GetConsent() *ConsentView {
 	return nil
 }
 
-// CheckCoverageRequest describes an exchange an agency is about to make.
+// CheckCoverageRequest describes an exchange an agency is about to make. It
+// is answered to the client certificate (mutual TLS) of the requesting or
+// the providing agency, and to the subject (read_auth signed by the
+// subject's key).
 type CheckCoverageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// requester_agency_id that would obtain the data.
@@ -1556,14 +1667,17 @@ type CheckCoverageRequest struct {
 	// category of data.
 	Category string `protobuf:"bytes,4,opt,name=category,proto3" json:"category,omitempty"`
 	// purpose of processing.
-	Purpose       string `protobuf:"bytes,5,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	Purpose string `protobuf:"bytes,5,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// read_auth: the subject's signature of this request (see ReadAuth);
+	// unset for an agency's request.
+	ReadAuth      *ReadAuth `protobuf:"bytes,15,opt,name=read_auth,json=readAuth,proto3" json:"read_auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CheckCoverageRequest) Reset() {
 	*x = CheckCoverageRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[25]
+	mi := &file_notary_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +1689,7 @@ func (x *CheckCoverageRequest) String() string {
 func (*CheckCoverageRequest) ProtoMessage() {}
 
 func (x *CheckCoverageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[25]
+	mi := &file_notary_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +1702,7 @@ func (x *CheckCoverageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCoverageRequest.ProtoReflect.Descriptor instead.
 func (*CheckCoverageRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CheckCoverageRequest) GetRequesterAgencyId() string {
@@ -1626,6 +1740,13 @@ func (x *CheckCoverageRequest) GetPurpose() string {
 	return ""
 }
 
+func (x *CheckCoverageRequest) GetReadAuth() *ReadAuth {
+	if x != nil {
+		return x.ReadAuth
+	}
+	return nil
+}
+
 // CheckCoverageResponse says what covers the exchange, if anything.
 type CheckCoverageResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1645,7 +1766,7 @@ type CheckCoverageResponse struct {
 
 func (x *CheckCoverageResponse) Reset() {
 	*x = CheckCoverageResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[26]
+	mi := &file_notary_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +1778,7 @@ func (x *CheckCoverageResponse) String() string {
 func (*CheckCoverageResponse) ProtoMessage() {}
 
 func (x *CheckCoverageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[26]
+	mi := &file_notary_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +1791,7 @@ func (x *CheckCoverageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCoverageResponse.ProtoReflect.Descriptor instead.
 func (*CheckCoverageResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CheckCoverageResponse) GetHeight() int64 {
@@ -1717,7 +1838,7 @@ type ListMandatesRequest struct {
 
 func (x *ListMandatesRequest) Reset() {
 	*x = ListMandatesRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[27]
+	mi := &file_notary_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1729,7 +1850,7 @@ func (x *ListMandatesRequest) String() string {
 func (*ListMandatesRequest) ProtoMessage() {}
 
 func (x *ListMandatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[27]
+	mi := &file_notary_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1742,7 +1863,7 @@ func (x *ListMandatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMandatesRequest.ProtoReflect.Descriptor instead.
 func (*ListMandatesRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 // ListMandatesResponse lists mandates by id.
@@ -1758,7 +1879,7 @@ type ListMandatesResponse struct {
 
 func (x *ListMandatesResponse) Reset() {
 	*x = ListMandatesResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[28]
+	mi := &file_notary_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +1891,7 @@ func (x *ListMandatesResponse) String() string {
 func (*ListMandatesResponse) ProtoMessage() {}
 
 func (x *ListMandatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[28]
+	mi := &file_notary_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +1904,7 @@ func (x *ListMandatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMandatesResponse.ProtoReflect.Descriptor instead.
 func (*ListMandatesResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListMandatesResponse) GetHeight() int64 {
@@ -1800,7 +1921,9 @@ func (x *ListMandatesResponse) GetMandates() []*Mandate {
 	return nil
 }
 
-// GetAccessHistoryRequest pages through a subject's access history.
+// GetAccessHistoryRequest pages through a subject's access history. Only the
+// subject reads it: each request must carry read_auth signed by the
+// subject's key.
 type GetAccessHistoryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// subject id, 32 bytes.
@@ -1817,13 +1940,15 @@ type GetAccessHistoryRequest struct {
 	// height with a signed header: height 0 means the newest such height, and
 	// an explicit height must have one.
 	WithCheckpoint bool `protobuf:"varint,5,opt,name=with_checkpoint,json=withCheckpoint,proto3" json:"with_checkpoint,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// read_auth: the subject's signature of this request (see ReadAuth).
+	ReadAuth      *ReadAuth `protobuf:"bytes,15,opt,name=read_auth,json=readAuth,proto3" json:"read_auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetAccessHistoryRequest) Reset() {
 	*x = GetAccessHistoryRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[29]
+	mi := &file_notary_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1835,7 +1960,7 @@ func (x *GetAccessHistoryRequest) String() string {
 func (*GetAccessHistoryRequest) ProtoMessage() {}
 
 func (x *GetAccessHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[29]
+	mi := &file_notary_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1848,7 +1973,7 @@ func (x *GetAccessHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetAccessHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetAccessHistoryRequest) GetSubject() []byte {
@@ -1886,6 +2011,13 @@ func (x *GetAccessHistoryRequest) GetWithCheckpoint() bool {
 	return false
 }
 
+func (x *GetAccessHistoryRequest) GetReadAuth() *ReadAuth {
+	if x != nil {
+		return x.ReadAuth
+	}
+	return nil
+}
+
 // AccessEntry is one exchange with its proof.
 type AccessEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1899,7 +2031,7 @@ type AccessEntry struct {
 
 func (x *AccessEntry) Reset() {
 	*x = AccessEntry{}
-	mi := &file_notary_v1_api_proto_msgTypes[30]
+	mi := &file_notary_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1911,7 +2043,7 @@ func (x *AccessEntry) String() string {
 func (*AccessEntry) ProtoMessage() {}
 
 func (x *AccessEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[30]
+	mi := &file_notary_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1924,7 +2056,7 @@ func (x *AccessEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessEntry.ProtoReflect.Descriptor instead.
 func (*AccessEntry) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AccessEntry) GetRecord() []byte {
@@ -1961,7 +2093,7 @@ type GetAccessHistoryResponse struct {
 
 func (x *GetAccessHistoryResponse) Reset() {
 	*x = GetAccessHistoryResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[31]
+	mi := &file_notary_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2105,7 @@ func (x *GetAccessHistoryResponse) String() string {
 func (*GetAccessHistoryResponse) ProtoMessage() {}
 
 func (x *GetAccessHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[31]
+	mi := &file_notary_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2118,7 @@ func (x *GetAccessHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetAccessHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetAccessHistoryResponse) GetHeight() int64 {
@@ -2037,7 +2169,7 @@ type ListProposalsRequest struct {
 
 func (x *ListProposalsRequest) Reset() {
 	*x = ListProposalsRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[32]
+	mi := &file_notary_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2181,7 @@ func (x *ListProposalsRequest) String() string {
 func (*ListProposalsRequest) ProtoMessage() {}
 
 func (x *ListProposalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[32]
+	mi := &file_notary_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2194,7 @@ func (x *ListProposalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProposalsRequest.ProtoReflect.Descriptor instead.
 func (*ListProposalsRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListProposalsRequest) GetPageSize() uint32 {
@@ -2094,7 +2226,7 @@ type ListProposalsResponse struct {
 
 func (x *ListProposalsResponse) Reset() {
 	*x = ListProposalsResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[33]
+	mi := &file_notary_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2106,7 +2238,7 @@ func (x *ListProposalsResponse) String() string {
 func (*ListProposalsResponse) ProtoMessage() {}
 
 func (x *ListProposalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[33]
+	mi := &file_notary_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2119,7 +2251,7 @@ func (x *ListProposalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProposalsResponse.ProtoReflect.Descriptor instead.
 func (*ListProposalsResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListProposalsResponse) GetHeight() int64 {
@@ -2156,7 +2288,7 @@ type GetProposalRequest struct {
 
 func (x *GetProposalRequest) Reset() {
 	*x = GetProposalRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[34]
+	mi := &file_notary_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2300,7 @@ func (x *GetProposalRequest) String() string {
 func (*GetProposalRequest) ProtoMessage() {}
 
 func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[34]
+	mi := &file_notary_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2181,7 +2313,7 @@ func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProposalRequest.ProtoReflect.Descriptor instead.
 func (*GetProposalRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetProposalRequest) GetId() uint64 {
@@ -2215,7 +2347,7 @@ type GetProposalResponse struct {
 
 func (x *GetProposalResponse) Reset() {
 	*x = GetProposalResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[35]
+	mi := &file_notary_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2227,7 +2359,7 @@ func (x *GetProposalResponse) String() string {
 func (*GetProposalResponse) ProtoMessage() {}
 
 func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[35]
+	mi := &file_notary_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2240,7 +2372,7 @@ func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProposalResponse.ProtoReflect.Descriptor instead.
 func (*GetProposalResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetProposalResponse) GetHeight() int64 {
@@ -2271,7 +2403,10 @@ func (x *GetProposalResponse) GetVotes() []*VoteRecord {
 	return nil
 }
 
-// QueryStateRequest names a state key.
+// QueryStateRequest names a state key. Keys under the prefixes of citizens'
+// records (consent/, sconsent/, xchg/, xhead/) are refused: ListConsents,
+// GetConsent and GetAccessHistory return them, with their proofs, to whom
+// they belong.
 type QueryStateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// key in the state tree.
@@ -2284,7 +2419,7 @@ type QueryStateRequest struct {
 
 func (x *QueryStateRequest) Reset() {
 	*x = QueryStateRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[36]
+	mi := &file_notary_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2296,7 +2431,7 @@ func (x *QueryStateRequest) String() string {
 func (*QueryStateRequest) ProtoMessage() {}
 
 func (x *QueryStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[36]
+	mi := &file_notary_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2309,7 +2444,7 @@ func (x *QueryStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryStateRequest.ProtoReflect.Descriptor instead.
 func (*QueryStateRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *QueryStateRequest) GetKey() []byte {
@@ -2341,7 +2476,7 @@ type QueryStateResponse struct {
 
 func (x *QueryStateResponse) Reset() {
 	*x = QueryStateResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[37]
+	mi := &file_notary_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2353,7 +2488,7 @@ func (x *QueryStateResponse) String() string {
 func (*QueryStateResponse) ProtoMessage() {}
 
 func (x *QueryStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[37]
+	mi := &file_notary_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2366,7 +2501,7 @@ func (x *QueryStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryStateResponse.ProtoReflect.Descriptor instead.
 func (*QueryStateResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *QueryStateResponse) GetHeight() int64 {
@@ -2483,9 +2618,14 @@ const file_notary_v1_api_proto_rawDesc = "" +
 	"\x10GetParamsRequest\"V\n" +
 	"\x11GetParamsResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12)\n" +
-	"\x06params\x18\x02 \x01(\v2\x11.notary.v1.ParamsR\x06params\"/\n" +
+	"\x06params\x18\x02 \x01(\v2\x11.notary.v1.ParamsR\x06params\"U\n" +
+	"\bReadAuth\x12\x17\n" +
+	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12\x12\n" +
+	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"a\n" +
 	"\x13ListConsentsRequest\x12\x18\n" +
-	"\asubject\x18\x01 \x01(\fR\asubject\"\x83\x01\n" +
+	"\asubject\x18\x01 \x01(\fR\asubject\x120\n" +
+	"\tread_auth\x18\x0f \x01(\v2\x13.notary.v1.ReadAuthR\breadAuth\"\x83\x01\n" +
 	"\vConsentView\x12,\n" +
 	"\aconsent\x18\x01 \x01(\v2\x12.notary.v1.ConsentR\aconsent\x120\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x18.notary.v1.ConsentStatusR\x06status\x12\x14\n" +
@@ -2493,21 +2633,23 @@ const file_notary_v1_api_proto_rawDesc = "" +
 	"\x14ListConsentsResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x122\n" +
-	"\bconsents\x18\x03 \x03(\v2\x16.notary.v1.ConsentViewR\bconsents\"J\n" +
+	"\bconsents\x18\x03 \x03(\v2\x16.notary.v1.ConsentViewR\bconsents\"|\n" +
 	"\x11GetConsentRequest\x12\x1d\n" +
 	"\n" +
 	"consent_id\x18\x01 \x01(\tR\tconsentId\x12\x16\n" +
-	"\x06height\x18\x02 \x01(\x03R\x06height\"\x8e\x01\n" +
+	"\x06height\x18\x02 \x01(\x03R\x06height\x120\n" +
+	"\tread_auth\x18\x0f \x01(\v2\x13.notary.v1.ReadAuthR\breadAuth\"\x8e\x01\n" +
 	"\x12GetConsentResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x120\n" +
-	"\aconsent\x18\x03 \x01(\v2\x16.notary.v1.ConsentViewR\aconsent\"\xc4\x01\n" +
+	"\aconsent\x18\x03 \x01(\v2\x16.notary.v1.ConsentViewR\aconsent\"\xf6\x01\n" +
 	"\x14CheckCoverageRequest\x12.\n" +
 	"\x13requester_agency_id\x18\x01 \x01(\tR\x11requesterAgencyId\x12,\n" +
 	"\x12provider_agency_id\x18\x02 \x01(\tR\x10providerAgencyId\x12\x18\n" +
 	"\asubject\x18\x03 \x01(\fR\asubject\x12\x1a\n" +
 	"\bcategory\x18\x04 \x01(\tR\bcategory\x12\x18\n" +
-	"\apurpose\x18\x05 \x01(\tR\apurpose\"\x9f\x01\n" +
+	"\apurpose\x18\x05 \x01(\tR\apurpose\x120\n" +
+	"\tread_auth\x18\x0f \x01(\v2\x13.notary.v1.ReadAuthR\breadAuth\"\x9f\x01\n" +
 	"\x15CheckCoverageResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12\x18\n" +
 	"\acovered\x18\x02 \x01(\bR\acovered\x12\x1d\n" +
@@ -2519,13 +2661,14 @@ const file_notary_v1_api_proto_rawDesc = "" +
 	"\x13ListMandatesRequest\"^\n" +
 	"\x14ListMandatesResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12.\n" +
-	"\bmandates\x18\x02 \x03(\v2\x12.notary.v1.MandateR\bmandates\"\xa7\x01\n" +
+	"\bmandates\x18\x02 \x03(\v2\x12.notary.v1.MandateR\bmandates\"\xd9\x01\n" +
 	"\x17GetAccessHistoryRequest\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\fR\asubject\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\x04R\x05start\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\rR\bpageSize\x12\x16\n" +
 	"\x06height\x18\x04 \x01(\x03R\x06height\x12'\n" +
-	"\x0fwith_checkpoint\x18\x05 \x01(\bR\x0ewithCheckpoint\";\n" +
+	"\x0fwith_checkpoint\x18\x05 \x01(\bR\x0ewithCheckpoint\x120\n" +
+	"\tread_auth\x18\x0f \x01(\v2\x13.notary.v1.ReadAuthR\breadAuth\";\n" +
 	"\vAccessEntry\x12\x16\n" +
 	"\x06record\x18\x01 \x01(\fR\x06record\x12\x14\n" +
 	"\x05proof\x18\x02 \x01(\fR\x05proof\"\xd9\x01\n" +
@@ -2574,7 +2717,7 @@ func file_notary_v1_api_proto_rawDescGZIP() []byte {
 	return file_notary_v1_api_proto_rawDescData
 }
 
-var file_notary_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_notary_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_notary_v1_api_proto_goTypes = []any{
 	(*SubmitRequest)(nil),            // 0: notary.v1.SubmitRequest
 	(*SubmitResponse)(nil),           // 1: notary.v1.SubmitResponse
@@ -2596,76 +2739,81 @@ var file_notary_v1_api_proto_goTypes = []any{
 	(*ListMinistriesResponse)(nil),   // 17: notary.v1.ListMinistriesResponse
 	(*GetParamsRequest)(nil),         // 18: notary.v1.GetParamsRequest
 	(*GetParamsResponse)(nil),        // 19: notary.v1.GetParamsResponse
-	(*ListConsentsRequest)(nil),      // 20: notary.v1.ListConsentsRequest
-	(*ConsentView)(nil),              // 21: notary.v1.ConsentView
-	(*ListConsentsResponse)(nil),     // 22: notary.v1.ListConsentsResponse
-	(*GetConsentRequest)(nil),        // 23: notary.v1.GetConsentRequest
-	(*GetConsentResponse)(nil),       // 24: notary.v1.GetConsentResponse
-	(*CheckCoverageRequest)(nil),     // 25: notary.v1.CheckCoverageRequest
-	(*CheckCoverageResponse)(nil),    // 26: notary.v1.CheckCoverageResponse
-	(*ListMandatesRequest)(nil),      // 27: notary.v1.ListMandatesRequest
-	(*ListMandatesResponse)(nil),     // 28: notary.v1.ListMandatesResponse
-	(*GetAccessHistoryRequest)(nil),  // 29: notary.v1.GetAccessHistoryRequest
-	(*AccessEntry)(nil),              // 30: notary.v1.AccessEntry
-	(*GetAccessHistoryResponse)(nil), // 31: notary.v1.GetAccessHistoryResponse
-	(*ListProposalsRequest)(nil),     // 32: notary.v1.ListProposalsRequest
-	(*ListProposalsResponse)(nil),    // 33: notary.v1.ListProposalsResponse
-	(*GetProposalRequest)(nil),       // 34: notary.v1.GetProposalRequest
-	(*GetProposalResponse)(nil),      // 35: notary.v1.GetProposalResponse
-	(*QueryStateRequest)(nil),        // 36: notary.v1.QueryStateRequest
-	(*QueryStateResponse)(nil),       // 37: notary.v1.QueryStateResponse
-	(*TxResult)(nil),                 // 38: notary.v1.TxResult
-	(HashAlgorithm)(0),               // 39: notary.v1.HashAlgorithm
-	(*Batch)(nil),                    // 40: notary.v1.Batch
-	(*Agency)(nil),                   // 41: notary.v1.Agency
-	(*Revocation)(nil),               // 42: notary.v1.Revocation
-	(*Receipt)(nil),                  // 43: notary.v1.Receipt
-	(*timestamppb.Timestamp)(nil),    // 44: google.protobuf.Timestamp
-	(*Ministry)(nil),                 // 45: notary.v1.Ministry
-	(*Checkpoint)(nil),               // 46: notary.v1.Checkpoint
-	(*ValidatorTransition)(nil),      // 47: notary.v1.ValidatorTransition
-	(*Account)(nil),                  // 48: notary.v1.Account
-	(*Params)(nil),                   // 49: notary.v1.Params
-	(*Consent)(nil),                  // 50: notary.v1.Consent
-	(ConsentStatus)(0),               // 51: notary.v1.ConsentStatus
-	(*Mandate)(nil),                  // 52: notary.v1.Mandate
-	(*Proposal)(nil),                 // 53: notary.v1.Proposal
-	(*VoteRecord)(nil),               // 54: notary.v1.VoteRecord
+	(*ReadAuth)(nil),                 // 20: notary.v1.ReadAuth
+	(*ListConsentsRequest)(nil),      // 21: notary.v1.ListConsentsRequest
+	(*ConsentView)(nil),              // 22: notary.v1.ConsentView
+	(*ListConsentsResponse)(nil),     // 23: notary.v1.ListConsentsResponse
+	(*GetConsentRequest)(nil),        // 24: notary.v1.GetConsentRequest
+	(*GetConsentResponse)(nil),       // 25: notary.v1.GetConsentResponse
+	(*CheckCoverageRequest)(nil),     // 26: notary.v1.CheckCoverageRequest
+	(*CheckCoverageResponse)(nil),    // 27: notary.v1.CheckCoverageResponse
+	(*ListMandatesRequest)(nil),      // 28: notary.v1.ListMandatesRequest
+	(*ListMandatesResponse)(nil),     // 29: notary.v1.ListMandatesResponse
+	(*GetAccessHistoryRequest)(nil),  // 30: notary.v1.GetAccessHistoryRequest
+	(*AccessEntry)(nil),              // 31: notary.v1.AccessEntry
+	(*GetAccessHistoryResponse)(nil), // 32: notary.v1.GetAccessHistoryResponse
+	(*ListProposalsRequest)(nil),     // 33: notary.v1.ListProposalsRequest
+	(*ListProposalsResponse)(nil),    // 34: notary.v1.ListProposalsResponse
+	(*GetProposalRequest)(nil),       // 35: notary.v1.GetProposalRequest
+	(*GetProposalResponse)(nil),      // 36: notary.v1.GetProposalResponse
+	(*QueryStateRequest)(nil),        // 37: notary.v1.QueryStateRequest
+	(*QueryStateResponse)(nil),       // 38: notary.v1.QueryStateResponse
+	(*TxResult)(nil),                 // 39: notary.v1.TxResult
+	(HashAlgorithm)(0),               // 40: notary.v1.HashAlgorithm
+	(*Batch)(nil),                    // 41: notary.v1.Batch
+	(*Agency)(nil),                   // 42: notary.v1.Agency
+	(*Revocation)(nil),               // 43: notary.v1.Revocation
+	(*Receipt)(nil),                  // 44: notary.v1.Receipt
+	(*timestamppb.Timestamp)(nil),    // 45: google.protobuf.Timestamp
+	(*Ministry)(nil),                 // 46: notary.v1.Ministry
+	(*Checkpoint)(nil),               // 47: notary.v1.Checkpoint
+	(*ValidatorTransition)(nil),      // 48: notary.v1.ValidatorTransition
+	(*Account)(nil),                  // 49: notary.v1.Account
+	(*Params)(nil),                   // 50: notary.v1.Params
+	(*Consent)(nil),                  // 51: notary.v1.Consent
+	(ConsentStatus)(0),               // 52: notary.v1.ConsentStatus
+	(*Mandate)(nil),                  // 53: notary.v1.Mandate
+	(*Proposal)(nil),                 // 54: notary.v1.Proposal
+	(*VoteRecord)(nil),               // 55: notary.v1.VoteRecord
 }
 var file_notary_v1_api_proto_depIdxs = []int32{
-	38, // 0: notary.v1.SubmitResponse.result:type_name -> notary.v1.TxResult
-	39, // 1: notary.v1.LookupDigestRequest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	40, // 2: notary.v1.LookupDigestResponse.batch:type_name -> notary.v1.Batch
-	41, // 3: notary.v1.LookupDigestResponse.issuer:type_name -> notary.v1.Agency
-	42, // 4: notary.v1.LookupDigestResponse.revocation:type_name -> notary.v1.Revocation
-	39, // 5: notary.v1.GetReceiptRequest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	43, // 6: notary.v1.GetReceiptResponse.receipt:type_name -> notary.v1.Receipt
-	40, // 7: notary.v1.ListBatchesResponse.batches:type_name -> notary.v1.Batch
-	44, // 8: notary.v1.GetStatusResponse.latest_block_time:type_name -> google.protobuf.Timestamp
-	45, // 9: notary.v1.GetStatusResponse.validators:type_name -> notary.v1.Ministry
-	46, // 10: notary.v1.GetCheckpointResponse.checkpoint:type_name -> notary.v1.Checkpoint
-	47, // 11: notary.v1.GetCheckpointResponse.validator_chain:type_name -> notary.v1.ValidatorTransition
-	48, // 12: notary.v1.GetAccountResponse.account:type_name -> notary.v1.Account
-	41, // 13: notary.v1.ListAgenciesResponse.agencies:type_name -> notary.v1.Agency
-	45, // 14: notary.v1.ListMinistriesResponse.ministries:type_name -> notary.v1.Ministry
-	49, // 15: notary.v1.GetParamsResponse.params:type_name -> notary.v1.Params
-	50, // 16: notary.v1.ConsentView.consent:type_name -> notary.v1.Consent
-	51, // 17: notary.v1.ConsentView.status:type_name -> notary.v1.ConsentStatus
-	44, // 18: notary.v1.ListConsentsResponse.time:type_name -> google.protobuf.Timestamp
-	21, // 19: notary.v1.ListConsentsResponse.consents:type_name -> notary.v1.ConsentView
-	44, // 20: notary.v1.GetConsentResponse.time:type_name -> google.protobuf.Timestamp
-	21, // 21: notary.v1.GetConsentResponse.consent:type_name -> notary.v1.ConsentView
-	52, // 22: notary.v1.ListMandatesResponse.mandates:type_name -> notary.v1.Mandate
-	30, // 23: notary.v1.GetAccessHistoryResponse.entries:type_name -> notary.v1.AccessEntry
-	11, // 24: notary.v1.GetAccessHistoryResponse.checkpoint:type_name -> notary.v1.GetCheckpointResponse
-	53, // 25: notary.v1.ListProposalsResponse.proposals:type_name -> notary.v1.Proposal
-	53, // 26: notary.v1.GetProposalResponse.proposal:type_name -> notary.v1.Proposal
-	54, // 27: notary.v1.GetProposalResponse.votes:type_name -> notary.v1.VoteRecord
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	39, // 0: notary.v1.SubmitResponse.result:type_name -> notary.v1.TxResult
+	40, // 1: notary.v1.LookupDigestRequest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	41, // 2: notary.v1.LookupDigestResponse.batch:type_name -> notary.v1.Batch
+	42, // 3: notary.v1.LookupDigestResponse.issuer:type_name -> notary.v1.Agency
+	43, // 4: notary.v1.LookupDigestResponse.revocation:type_name -> notary.v1.Revocation
+	40, // 5: notary.v1.GetReceiptRequest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	44, // 6: notary.v1.GetReceiptResponse.receipt:type_name -> notary.v1.Receipt
+	41, // 7: notary.v1.ListBatchesResponse.batches:type_name -> notary.v1.Batch
+	45, // 8: notary.v1.GetStatusResponse.latest_block_time:type_name -> google.protobuf.Timestamp
+	46, // 9: notary.v1.GetStatusResponse.validators:type_name -> notary.v1.Ministry
+	47, // 10: notary.v1.GetCheckpointResponse.checkpoint:type_name -> notary.v1.Checkpoint
+	48, // 11: notary.v1.GetCheckpointResponse.validator_chain:type_name -> notary.v1.ValidatorTransition
+	49, // 12: notary.v1.GetAccountResponse.account:type_name -> notary.v1.Account
+	42, // 13: notary.v1.ListAgenciesResponse.agencies:type_name -> notary.v1.Agency
+	46, // 14: notary.v1.ListMinistriesResponse.ministries:type_name -> notary.v1.Ministry
+	50, // 15: notary.v1.GetParamsResponse.params:type_name -> notary.v1.Params
+	20, // 16: notary.v1.ListConsentsRequest.read_auth:type_name -> notary.v1.ReadAuth
+	51, // 17: notary.v1.ConsentView.consent:type_name -> notary.v1.Consent
+	52, // 18: notary.v1.ConsentView.status:type_name -> notary.v1.ConsentStatus
+	45, // 19: notary.v1.ListConsentsResponse.time:type_name -> google.protobuf.Timestamp
+	22, // 20: notary.v1.ListConsentsResponse.consents:type_name -> notary.v1.ConsentView
+	20, // 21: notary.v1.GetConsentRequest.read_auth:type_name -> notary.v1.ReadAuth
+	45, // 22: notary.v1.GetConsentResponse.time:type_name -> google.protobuf.Timestamp
+	22, // 23: notary.v1.GetConsentResponse.consent:type_name -> notary.v1.ConsentView
+	20, // 24: notary.v1.CheckCoverageRequest.read_auth:type_name -> notary.v1.ReadAuth
+	53, // 25: notary.v1.ListMandatesResponse.mandates:type_name -> notary.v1.Mandate
+	20, // 26: notary.v1.GetAccessHistoryRequest.read_auth:type_name -> notary.v1.ReadAuth
+	31, // 27: notary.v1.GetAccessHistoryResponse.entries:type_name -> notary.v1.AccessEntry
+	11, // 28: notary.v1.GetAccessHistoryResponse.checkpoint:type_name -> notary.v1.GetCheckpointResponse
+	54, // 29: notary.v1.ListProposalsResponse.proposals:type_name -> notary.v1.Proposal
+	54, // 30: notary.v1.GetProposalResponse.proposal:type_name -> notary.v1.Proposal
+	55, // 31: notary.v1.GetProposalResponse.votes:type_name -> notary.v1.VoteRecord
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_api_proto_init() }
@@ -2683,7 +2831,7 @@ func file_notary_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_api_proto_rawDesc), len(file_notary_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -185,9 +185,12 @@ type Account struct {
 	// enrolled_by is, for a citizen key enrolled by EnrollCitizen, the id of
 	// the agency that enrolled it; empty for a key listed in genesis or
 	// self-enrolled.
-	EnrolledBy    string `protobuf:"bytes,5,opt,name=enrolled_by,json=enrolledBy,proto3" json:"enrolled_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EnrolledBy string `protobuf:"bytes,5,opt,name=enrolled_by,json=enrolledBy,proto3" json:"enrolled_by,omitempty"`
+	// enrolled_height is the height of the block whose EnrollCitizen created
+	// the account; 0 for other accounts.
+	EnrolledHeight int64 `protobuf:"varint,6,opt,name=enrolled_height,json=enrolledHeight,proto3" json:"enrolled_height,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Account) Reset() {
@@ -253,6 +256,13 @@ func (x *Account) GetEnrolledBy() string {
 		return x.EnrolledBy
 	}
 	return ""
+}
+
+func (x *Account) GetEnrolledHeight() int64 {
+	if x != nil {
+		return x.EnrolledHeight
+	}
+	return 0
 }
 
 // Agency is a public administration body registered by the consortium.
@@ -2113,14 +2123,15 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x0emin_validators\x18\n" +
 	" \x01(\rR\rminValidators\x12K\n" +
 	"\x12citizen_enrollment\x18\v \x01(\x0e2\x1c.notary.v1.CitizenEnrollmentR\x11citizenEnrollment\x12D\n" +
-	"\x1fmax_active_consents_per_subject\x18\f \x01(\rR\x1bmaxActiveConsentsPerSubject\"\xa3\x01\n" +
+	"\x1fmax_active_consents_per_subject\x18\f \x01(\rR\x1bmaxActiveConsentsPerSubject\"\xcc\x01\n" +
 	"\aAccount\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.notary.v1.RoleR\x04role\x12\x14\n" +
 	"\x05owner\x18\x03 \x01(\tR\x05owner\x12#\n" +
 	"\rnext_sequence\x18\x04 \x01(\x04R\fnextSequence\x12\x1f\n" +
 	"\venrolled_by\x18\x05 \x01(\tR\n" +
-	"enrolledBy\"\xb9\x01\n" +
+	"enrolledBy\x12'\n" +
+	"\x0fenrolled_height\x18\x06 \x01(\x03R\x0eenrolledHeight\"\xb9\x01\n" +
 	"\x06Agency\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x17\n" +

@@ -45,9 +45,13 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Gateway is served by every node. Reads are public; Submit and SubmitStream
-// need an agency or ministry client certificate (mutual TLS), except for the
-// citizen's own consent transactions, which are authorised by their signature.
+// Gateway is served by every node. Reads are public, except a citizen's
+// records: consents and access history are returned only to the citizen (a
+// request signed with the citizen's key, ReadAuth) and, for GetConsent and
+// CheckCoverage, to the agencies concerned (their client certificate).
+// Submit and SubmitStream need an agency or ministry client certificate
+// (mutual TLS), except for the citizen's own consent transactions, which are
+// authorised by their signature.
 // Every read answers at a committed height and carries ICS23 proofs against the
 // app hash of that height; GetCheckpoint returns the signed header that carries it.
 type GatewayClient interface {
@@ -75,21 +79,26 @@ type GatewayClient interface {
 	ListMinistries(ctx context.Context, in *v1.ListMinistriesRequest, opts ...grpc.CallOption) (*v1.ListMinistriesResponse, error)
 	// GetParams returns the chain parameters.
 	GetParams(ctx context.Context, in *v1.GetParamsRequest, opts ...grpc.CallOption) (*v1.GetParamsResponse, error)
-	// ListConsents lists a subject's consents.
+	// ListConsents lists a subject's consents, to the subject (read_auth).
 	ListConsents(ctx context.Context, in *v1.ListConsentsRequest, opts ...grpc.CallOption) (*v1.ListConsentsResponse, error)
-	// GetConsent returns one consent with its proof.
+	// GetConsent returns one consent with its proof, to its subject (read_auth)
+	// or to the agency it is given to (client certificate).
 	GetConsent(ctx context.Context, in *v1.GetConsentRequest, opts ...grpc.CallOption) (*v1.GetConsentResponse, error)
-	// CheckCoverage says whether an exchange would be covered now, and by what.
+	// CheckCoverage says whether an exchange would be covered now, and by what,
+	// to the requesting or providing agency (client certificate) or to the
+	// subject (read_auth).
 	CheckCoverage(ctx context.Context, in *v1.CheckCoverageRequest, opts ...grpc.CallOption) (*v1.CheckCoverageResponse, error)
 	// ListMandates lists the registered legal mandates.
 	ListMandates(ctx context.Context, in *v1.ListMandatesRequest, opts ...grpc.CallOption) (*v1.ListMandatesResponse, error)
-	// GetAccessHistory returns a page of a subject's access history with proofs.
+	// GetAccessHistory returns a page of a subject's access history with proofs,
+	// to the subject (read_auth).
 	GetAccessHistory(ctx context.Context, in *v1.GetAccessHistoryRequest, opts ...grpc.CallOption) (*v1.GetAccessHistoryResponse, error)
 	// ListProposals lists governance proposals, newest first.
 	ListProposals(ctx context.Context, in *v1.ListProposalsRequest, opts ...grpc.CallOption) (*v1.ListProposalsResponse, error)
 	// GetProposal returns a proposal, its votes and proofs.
 	GetProposal(ctx context.Context, in *v1.GetProposalRequest, opts ...grpc.CallOption) (*v1.GetProposalResponse, error)
-	// QueryState returns the value at a state key with its ICS23 proof.
+	// QueryState returns the value at a state key with its ICS23 proof; keys of
+	// citizens' records are refused (PermissionDenied).
 	QueryState(ctx context.Context, in *v1.QueryStateRequest, opts ...grpc.CallOption) (*v1.QueryStateResponse, error)
 }
 
@@ -298,9 +307,13 @@ func (c *gatewayClient) QueryState(ctx context.Context, in *v1.QueryStateRequest
 // All implementations must embed UnimplementedGatewayServer
 // for forward compatibility.
 //
-// Gateway is served by every node. Reads are public; Submit and SubmitStream
-// need an agency or ministry client certificate (mutual TLS), except for the
-// citizen's own consent transactions, which are authorised by their signature.
+// Gateway is served by every node. Reads are public, except a citizen's
+// records: consents and access history are returned only to the citizen (a
+// request signed with the citizen's key, ReadAuth) and, for GetConsent and
+// CheckCoverage, to the agencies concerned (their client certificate).
+// Submit and SubmitStream need an agency or ministry client certificate
+// (mutual TLS), except for the citizen's own consent transactions, which are
+// authorised by their signature.
 // Every read answers at a committed height and carries ICS23 proofs against the
 // app hash of that height; GetCheckpoint returns the signed header that carries it.
 type GatewayServer interface {
@@ -328,21 +341,26 @@ type GatewayServer interface {
 	ListMinistries(context.Context, *v1.ListMinistriesRequest) (*v1.ListMinistriesResponse, error)
 	// GetParams returns the chain parameters.
 	GetParams(context.Context, *v1.GetParamsRequest) (*v1.GetParamsResponse, error)
-	// ListConsents lists a subject's consents.
+	// ListConsents lists a subject's consents, to the subject (read_auth).
 	ListConsents(context.Context, *v1.ListConsentsRequest) (*v1.ListConsentsResponse, error)
-	// GetConsent returns one consent with its proof.
+	// GetConsent returns one consent with its proof, to its subject (read_auth)
+	// or to the agency it is given to (client certificate).
 	GetConsent(context.Context, *v1.GetConsentRequest) (*v1.GetConsentResponse, error)
-	// CheckCoverage says whether an exchange would be covered now, and by what.
+	// CheckCoverage says whether an exchange would be covered now, and by what,
+	// to the requesting or providing agency (client certificate) or to the
+	// subject (read_auth).
 	CheckCoverage(context.Context, *v1.CheckCoverageRequest) (*v1.CheckCoverageResponse, error)
 	// ListMandates lists the registered legal mandates.
 	ListMandates(context.Context, *v1.ListMandatesRequest) (*v1.ListMandatesResponse, error)
-	// GetAccessHistory returns a page of a subject's access history with proofs.
+	// GetAccessHistory returns a page of a subject's access history with proofs,
+	// to the subject (read_auth).
 	GetAccessHistory(context.Context, *v1.GetAccessHistoryRequest) (*v1.GetAccessHistoryResponse, error)
 	// ListProposals lists governance proposals, newest first.
 	ListProposals(context.Context, *v1.ListProposalsRequest) (*v1.ListProposalsResponse, error)
 	// GetProposal returns a proposal, its votes and proofs.
 	GetProposal(context.Context, *v1.GetProposalRequest) (*v1.GetProposalResponse, error)
-	// QueryState returns the value at a state key with its ICS23 proof.
+	// QueryState returns the value at a state key with its ICS23 proof; keys of
+	// citizens' records are refused (PermissionDenied).
 	QueryState(context.Context, *v1.QueryStateRequest) (*v1.QueryStateResponse, error)
 	mustEmbedUnimplementedGatewayServer()
 }
