@@ -102,7 +102,7 @@ func TestEnrollCitizen(t *testing.T) {
 			closed := &notaryv1.Agency{Id: "cerrada", Name: "Agencia cerrada", PubKey: pub(agencyKey("cerrada")), Permissions: allPerms}
 			_ = f.st.Set(AgencyKey(closed.Id), Encode(closed))
 			_ = f.st.Set(AccountKey(closed.PubKey), Encode(&notaryv1.Account{PubKey: closed.PubKey, Role: notaryv1.Role_ROLE_AGENCY, Owner: closed.Id}))
-			before := snapshot(f.st)
+			before, height := snapshot(f.st), f.height
 			out := f.one(f.sign(tc.signer, tc.body))
 			if tc.want != nil {
 				mustFail(t, out, tc.want)
@@ -114,7 +114,7 @@ func TestEnrollCitizen(t *testing.T) {
 			mustOK(t, out)
 			acct, err := loadAccount(f.st, pub(carmen))
 			want := &notaryv1.Account{PubKey: pub(carmen), Role: notaryv1.Role_ROLE_CITIZEN,
-				Owner: hex.EncodeToString(SubjectID(pub(carmen))), EnrolledBy: "aeat"}
+				Owner: hex.EncodeToString(SubjectID(pub(carmen))), EnrolledBy: "aeat", EnrolledHeight: height}
 			if err != nil || !proto.Equal(acct, want) {
 				t.Fatalf("account %v (%v), want %v", acct, err, want)
 			}

@@ -103,14 +103,6 @@ func enrollBody(agency string, key []byte) *notaryv1.TxBody {
 	return &notaryv1.TxBody{Msg: &notaryv1.TxBody_EnrollCitizen{EnrollCitizen: &notaryv1.EnrollCitizen{AgencyId: agency, PubKey: key}}}
 }
 
-// enroll has agency "aeat" enrol the citizen keys of names.
-func (f *fixture) enroll(names ...string) {
-	f.t.Helper()
-	for _, n := range names {
-		mustOK(f.t, f.one(f.sign(agencyKey("aeat"), enrollBody("aeat", pub(citizenKey(n))))))
-	}
-}
-
 func newFixture(t *testing.T, g *notaryv1.GenesisState) *fixture {
 	t.Helper()
 	f := &fixture{t: t, l: New(testChain), st: NewMemStore(), idx: memIndex{}, height: 1, time: genesisTime, seq: map[string]uint64{}}

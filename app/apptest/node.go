@@ -247,7 +247,7 @@ func start(t testing.TB, opts Options) (*Node, error) {
 		return nil, err
 	}
 	t.Cleanup(func() {
-		if err := n.Node.Stop(); err != nil {
+		if err := n.Stop(); err != nil {
 			t.Errorf("apptest: stop: %v", err)
 		}
 		if t.Failed() {
@@ -282,7 +282,7 @@ func (n *Node) run(t testing.TB) error {
 func (n *Node) Restart(t testing.TB) {
 	t.Helper()
 	h := n.Height()
-	if err := n.Node.Stop(); err != nil {
+	if err := n.Stop(); err != nil {
 		t.Fatalf("apptest: stop for restart: %v", err)
 	}
 	n.Gateway = nil
