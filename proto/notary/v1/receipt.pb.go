@@ -566,9 +566,13 @@ type TrustBundle struct {
 	// initial_height of the chain.
 	InitialHeight int64 `protobuf:"varint,3,opt,name=initial_height,json=initialHeight,proto3" json:"initial_height,omitempty"`
 	// validators of the genesis, in CometBFT order.
-	Validators    []*TrustedValidator `protobuf:"bytes,4,rep,name=validators,proto3" json:"validators,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Validators []*TrustedValidator `protobuf:"bytes,4,rep,name=validators,proto3" json:"validators,omitempty"`
+	// public_endpoints: base URLs (https://host[:port], or http:// on a
+	// loopback address) of the consortium's public status endpoints, which a
+	// verifier may ask for the current status of an anchored digest.
+	PublicEndpoints []string `protobuf:"bytes,5,rep,name=public_endpoints,json=publicEndpoints,proto3" json:"public_endpoints,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *TrustBundle) Reset() {
@@ -629,6 +633,119 @@ func (x *TrustBundle) GetValidators() []*TrustedValidator {
 	return nil
 }
 
+func (x *TrustBundle) GetPublicEndpoints() []string {
+	if x != nil {
+		return x.PublicEndpoints
+	}
+	return nil
+}
+
+// LiveStatus is a node's answer on its public endpoint
+// (GET <endpoint>/v1/status/<hash_algorithm>/<anchored_digest>): the
+// revocation status of an anchored digest at the newest state this node can
+// prove, with the validator transitions that lead to the set that signed it.
+// A verifier checks it exactly as a receipt's status part (docs/receipt.md).
+// Written as canonical JSON.
+type LiveStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version is 1.
+	Version uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// chain_id of the chain; equals the trust bundle's.
+	ChainId string `protobuf:"bytes,2,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	// hash_algorithm of the anchored digest: "sha2-256" or "sha3-256".
+	HashAlgorithm string `protobuf:"bytes,3,opt,name=hash_algorithm,json=hashAlgorithm,proto3" json:"hash_algorithm,omitempty"`
+	// anchored_digest: hex, the value the status is for.
+	AnchoredDigest string `protobuf:"bytes,4,opt,name=anchored_digest,json=anchoredDigest,proto3" json:"anchored_digest,omitempty"`
+	// anchor_height: the state height at which the digest was anchored.
+	AnchorHeight int64 `protobuf:"varint,5,opt,name=anchor_height,json=anchorHeight,proto3" json:"anchor_height,omitempty"`
+	// status at status.checkpoint.height (the newest state with a signed header).
+	Status *StatusProof `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	// validator_chain leads from the trust bundle's validator set to the set
+	// that signed status.checkpoint, in height order.
+	ValidatorChain []*ValidatorTransition `protobuf:"bytes,7,rep,name=validator_chain,json=validatorChain,proto3" json:"validator_chain,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LiveStatus) Reset() {
+	*x = LiveStatus{}
+	mi := &file_notary_v1_receipt_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiveStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiveStatus) ProtoMessage() {}
+
+func (x *LiveStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_receipt_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiveStatus.ProtoReflect.Descriptor instead.
+func (*LiveStatus) Descriptor() ([]byte, []int) {
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LiveStatus) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *LiveStatus) GetChainId() string {
+	if x != nil {
+		return x.ChainId
+	}
+	return ""
+}
+
+func (x *LiveStatus) GetHashAlgorithm() string {
+	if x != nil {
+		return x.HashAlgorithm
+	}
+	return ""
+}
+
+func (x *LiveStatus) GetAnchoredDigest() string {
+	if x != nil {
+		return x.AnchoredDigest
+	}
+	return ""
+}
+
+func (x *LiveStatus) GetAnchorHeight() int64 {
+	if x != nil {
+		return x.AnchorHeight
+	}
+	return 0
+}
+
+func (x *LiveStatus) GetStatus() *StatusProof {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *LiveStatus) GetValidatorChain() []*ValidatorTransition {
+	if x != nil {
+		return x.ValidatorChain
+	}
+	return nil
+}
+
 // TrustedValidator is a genesis validator with its ministry.
 type TrustedValidator struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -646,7 +763,7 @@ type TrustedValidator struct {
 
 func (x *TrustedValidator) Reset() {
 	*x = TrustedValidator{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[8]
+	mi := &file_notary_v1_receipt_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -658,7 +775,7 @@ func (x *TrustedValidator) String() string {
 func (*TrustedValidator) ProtoMessage() {}
 
 func (x *TrustedValidator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[8]
+	mi := &file_notary_v1_receipt_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -671,7 +788,7 @@ func (x *TrustedValidator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrustedValidator.ProtoReflect.Descriptor instead.
 func (*TrustedValidator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{8}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TrustedValidator) GetMinistryId() string {
@@ -751,14 +868,24 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\fR\x06header\x12.\n" +
 	"\x06commit\x18\x02 \x01(\v2\x16.notary.v1.LightCommitR\x06commit\x12B\n" +
 	"\x0fnext_validators\x18\x03 \x03(\v2\x19.notary.v1.LightValidatorR\x0enextValidators\x12/\n" +
-	"\asigners\x18\x04 \x03(\v2\x15.notary.v1.StateProofR\asigners\"\xaf\x01\n" +
+	"\asigners\x18\x04 \x03(\v2\x15.notary.v1.StateProofR\asigners\"\xda\x01\n" +
 	"\vTrustBundle\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12!\n" +
 	"\fgenesis_hash\x18\x02 \x01(\tR\vgenesisHash\x12%\n" +
 	"\x0einitial_height\x18\x03 \x01(\x03R\rinitialHeight\x12;\n" +
 	"\n" +
 	"validators\x18\x04 \x03(\v2\x1b.notary.v1.TrustedValidatorR\n" +
-	"validators\"v\n" +
+	"validators\x12)\n" +
+	"\x10public_endpoints\x18\x05 \x03(\tR\x0fpublicEndpoints\"\xaf\x02\n" +
+	"\n" +
+	"LiveStatus\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x19\n" +
+	"\bchain_id\x18\x02 \x01(\tR\achainId\x12%\n" +
+	"\x0ehash_algorithm\x18\x03 \x01(\tR\rhashAlgorithm\x12'\n" +
+	"\x0fanchored_digest\x18\x04 \x01(\tR\x0eanchoredDigest\x12#\n" +
+	"\ranchor_height\x18\x05 \x01(\x03R\fanchorHeight\x12.\n" +
+	"\x06status\x18\x06 \x01(\v2\x16.notary.v1.StatusProofR\x06status\x12G\n" +
+	"\x0fvalidator_chain\x18\a \x03(\v2\x1e.notary.v1.ValidatorTransitionR\x0evalidatorChain\"v\n" +
 	"\x10TrustedValidator\x12\x1f\n" +
 	"\vministry_id\x18\x01 \x01(\tR\n" +
 	"ministryId\x12\x12\n" +
@@ -778,7 +905,7 @@ func file_notary_v1_receipt_proto_rawDescGZIP() []byte {
 	return file_notary_v1_receipt_proto_rawDescData
 }
 
-var file_notary_v1_receipt_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_notary_v1_receipt_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_notary_v1_receipt_proto_goTypes = []any{
 	(*Receipt)(nil),             // 0: notary.v1.Receipt
 	(*DocumentBinding)(nil),     // 1: notary.v1.DocumentBinding
@@ -788,9 +915,10 @@ var file_notary_v1_receipt_proto_goTypes = []any{
 	(*StatusProof)(nil),         // 5: notary.v1.StatusProof
 	(*ValidatorTransition)(nil), // 6: notary.v1.ValidatorTransition
 	(*TrustBundle)(nil),         // 7: notary.v1.TrustBundle
-	(*TrustedValidator)(nil),    // 8: notary.v1.TrustedValidator
-	(*LightCommit)(nil),         // 9: notary.v1.LightCommit
-	(*LightValidator)(nil),      // 10: notary.v1.LightValidator
+	(*LiveStatus)(nil),          // 8: notary.v1.LiveStatus
+	(*TrustedValidator)(nil),    // 9: notary.v1.TrustedValidator
+	(*LightCommit)(nil),         // 10: notary.v1.LightCommit
+	(*LightValidator)(nil),      // 11: notary.v1.LightValidator
 }
 var file_notary_v1_receipt_proto_depIdxs = []int32{
 	1,  // 0: notary.v1.Receipt.document:type_name -> notary.v1.DocumentBinding
@@ -799,18 +927,20 @@ var file_notary_v1_receipt_proto_depIdxs = []int32{
 	4,  // 3: notary.v1.Receipt.anchor:type_name -> notary.v1.Checkpoint
 	5,  // 4: notary.v1.Receipt.status:type_name -> notary.v1.StatusProof
 	6,  // 5: notary.v1.Receipt.validator_chain:type_name -> notary.v1.ValidatorTransition
-	9,  // 6: notary.v1.Checkpoint.commit:type_name -> notary.v1.LightCommit
+	10, // 6: notary.v1.Checkpoint.commit:type_name -> notary.v1.LightCommit
 	3,  // 7: notary.v1.Checkpoint.signers:type_name -> notary.v1.StateProof
 	4,  // 8: notary.v1.StatusProof.checkpoint:type_name -> notary.v1.Checkpoint
-	9,  // 9: notary.v1.ValidatorTransition.commit:type_name -> notary.v1.LightCommit
-	10, // 10: notary.v1.ValidatorTransition.next_validators:type_name -> notary.v1.LightValidator
+	10, // 9: notary.v1.ValidatorTransition.commit:type_name -> notary.v1.LightCommit
+	11, // 10: notary.v1.ValidatorTransition.next_validators:type_name -> notary.v1.LightValidator
 	3,  // 11: notary.v1.ValidatorTransition.signers:type_name -> notary.v1.StateProof
-	8,  // 12: notary.v1.TrustBundle.validators:type_name -> notary.v1.TrustedValidator
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	9,  // 12: notary.v1.TrustBundle.validators:type_name -> notary.v1.TrustedValidator
+	5,  // 13: notary.v1.LiveStatus.status:type_name -> notary.v1.StatusProof
+	6,  // 14: notary.v1.LiveStatus.validator_chain:type_name -> notary.v1.ValidatorTransition
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_receipt_proto_init() }
@@ -825,7 +955,7 @@ func file_notary_v1_receipt_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_receipt_proto_rawDesc), len(file_notary_v1_receipt_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
