@@ -100,7 +100,17 @@ type TxBody struct {
 	// chain_id must equal the chain's id (it is also part of the sign bytes).
 	ChainId string `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
 	// sequence must equal the signer account's next_sequence (0 for a new key).
+	// It must be 0 in an unordered transaction (nonce set).
 	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// nonce, when set (16 to 32 bytes, chosen at random by the sender), makes
+	// the transaction unordered: it is accepted once whatever the signer's
+	// sequence, until valid_until_height; the chain keeps the spent nonce until
+	// then. Any number of processes holding one key submit concurrently.
+	Nonce []byte `protobuf:"bytes,3,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	// valid_until_height: the last height at which an unordered transaction
+	// may be included; at most params.max_unordered_window heights ahead.
+	// Must be 0 without a nonce.
+	ValidUntilHeight int64 `protobuf:"varint,4,opt,name=valid_until_height,json=validUntilHeight,proto3" json:"valid_until_height,omitempty"`
 	// msg, exactly one.
 	//
 	// Types that are valid to be assigned to Msg:
@@ -158,6 +168,20 @@ func (x *TxBody) GetChainId() string {
 func (x *TxBody) GetSequence() uint64 {
 	if x != nil {
 		return x.Sequence
+	}
+	return 0
+}
+
+func (x *TxBody) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+func (x *TxBody) GetValidUntilHeight() int64 {
+	if x != nil {
+		return x.ValidUntilHeight
 	}
 	return 0
 }
@@ -1115,10 +1139,12 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\x02Tx\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x17\n" +
 	"\apub_key\x18\x02 \x01(\fR\x06pubKey\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature\"\x99\x04\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\xdd\x04\n" +
 	"\x06TxBody\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12;\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x14\n" +
+	"\x05nonce\x18\x03 \x01(\fR\x05nonce\x12,\n" +
+	"\x12valid_until_height\x18\x04 \x01(\x03R\x10validUntilHeight\x12;\n" +
 	"\fanchor_batch\x18\n" +
 	" \x01(\v2\x16.notary.v1.AnchorBatchH\x00R\vanchorBatch\x12+\n" +
 	"\x06revoke\x18\v \x01(\v2\x11.notary.v1.RevokeH\x00R\x06revoke\x12>\n" +
