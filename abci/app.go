@@ -132,6 +132,11 @@ type Application struct {
 	mu     sync.Mutex
 	db     *idb.GoLevelDB
 	tree   *iavl.MutableTree
+	// reader reads committed versions (StateAt) through a node database
+	// and cache of its own: the working tree's Set clears child pointers of
+	// the cached nodes it copies, which readers of the same nodes would race
+	// with.
+	reader *iavl.MutableTree
 	index  *digestindex.Index
 	staged *stagedBlock
 
@@ -256,6 +261,11 @@ func (a *Application) newTree() *iavl.MutableTree {
 		iavl.SyncOption(true), iavl.FlushThresholdOption(a.opts.FlushThreshold))
 }
 
+// readerCacheSize is the number of IAVL nodes the reader of committed
+// versions keeps in memory: the upper levels of the tree, which every proof
+// reads.
+const readerCacheSize = 50_000
+
 // load opens the latest complete state version and checks the digest index.
 func (a *Application) load() error {
 	a.tree = a.newTree()
@@ -275,6 +285,7 @@ func (a *Application) load() error {
 		}
 		version = a.tree.Version()
 	}
+	a.reader = iavl.NewMutableTree(a.db, readerCacheSize, true, iavl.NewNopLogger())
 	info := &commitInfo{height: version, hash: a.tree.Hash()}
 	a.committed.Store(info)
 	if version > 0 {
@@ -409,9 +420,9 @@ func (a *Application) StateAt(height int64) (*StateView, error) {
 	if height < 1 || height > last {
 		return nil, fmt.Errorf("%w: height %d, committed heights are 1..%d", ledger.ErrHeightUnavailable, height, last)
 	}
-	// GetImmutable reads only committed nodes through IAVL's node database,
-	// which is safe alongside the working tree's writes.
-	t, err := a.tree.GetImmutable(height)
+	// Committed nodes are read through the reader's own node database,
+	// never through the working tree's.
+	t, err := a.reader.GetImmutable(height)
 	if err != nil {
 		return nil, fmt.Errorf("%w: height %d: %v", ledger.ErrHeightUnavailable, height, err)
 	}
