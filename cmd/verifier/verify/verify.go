@@ -97,10 +97,16 @@ type Result struct {
 	// Reason and Detail say why, for NotValid.
 	Reason Reason `json:"reason,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// TrustFingerprint names the trust bundle checked against
+	// (TrustFingerprint of its canonical bytes).
+	TrustFingerprint string `json:"trust_fingerprint"`
 	// DocumentChecked is false when no document was given.
 	DocumentChecked bool    `json:"document_checked"`
 	Steps           []Step  `json:"steps"`
 	Proven          *Proven `json:"proven,omitempty"`
+	// Live is what the nodes asked for the current status said (Combine);
+	// nil when Combine was not called.
+	Live *LiveInfo `json:"live,omitempty"`
 }
 
 // Proven is what a verified receipt proves. Every value here was checked
@@ -225,10 +231,11 @@ func Verify(in Input) (*Result, error) {
 	if in.Trust == nil {
 		return nil, fmt.Errorf("no trust bundle")
 	}
-	if err := CheckTrustBundle(in.Trust); err != nil {
+	fp, err := checkTrust(in.Trust)
+	if err != nil {
 		return nil, err
 	}
-	run := newRun(in.Trust, in.Document)
+	run := newRun(in.Trust, fp, in.Document)
 	r, p, err := decodeReceipt(in.Receipt)
 	if err != nil {
 		run.finish(StepReceiptFormat, fail(ReasonMalformed, "%v", err))
@@ -245,10 +252,11 @@ func VerifyReceipt(r *notaryv1.Receipt, trust *notaryv1.TrustBundle, document io
 	if trust == nil {
 		return nil, fmt.Errorf("no trust bundle")
 	}
-	if err := CheckTrustBundle(trust); err != nil {
+	fp, err := checkTrust(trust)
+	if err != nil {
 		return nil, err
 	}
-	run := newRun(trust, document)
+	run := newRun(trust, fp, document)
 	p, err := parseReceipt(r)
 	if err != nil {
 		run.finish(StepReceiptFormat, fail(ReasonMalformed, "receipt: %v", err))
@@ -256,6 +264,14 @@ func VerifyReceipt(r *notaryv1.Receipt, trust *notaryv1.TrustBundle, document io
 	}
 	run.ok(StepReceiptFormat, fmt.Sprintf("receipt v%d", r.Version))
 	return run.verify(r, p)
+}
+
+// checkTrust checks a trust bundle and returns its fingerprint.
+func checkTrust(tb *notaryv1.TrustBundle) (string, error) {
+	if err := CheckTrustBundle(tb); err != nil {
+		return "", err
+	}
+	return trustFingerprintOf(tb)
 }
 
 // epoch is a validator set and the first header height it signs.
@@ -275,8 +291,8 @@ type run struct {
 	proven  *Proven
 }
 
-func newRun(tb *notaryv1.TrustBundle, doc io.Reader) *run {
-	v := &run{tb: tb, doc: doc, trusted: map[string]*notaryv1.TrustedValidator{}, res: &Result{DocumentChecked: doc != nil}}
+func newRun(tb *notaryv1.TrustBundle, fingerprint string, doc io.Reader) *run {
+	v := &run{tb: tb, doc: doc, trusted: map[string]*notaryv1.TrustedValidator{}, res: &Result{DocumentChecked: doc != nil, TrustFingerprint: fingerprint}}
 	vals := make([]Validator, len(tb.Validators))
 	var total int64
 	for i, tv := range tb.Validators {

@@ -1,16 +1,17 @@
 package msg
 
-// ca is Catalan.
+// ca is Catalan. Dates carry their article (Date): "l'1 de març", "el 2 de
+// març".
 var ca = map[string]string{
 	"verdict.valid":          "VÀLID.",
 	"verdict.revoked":        "REVOCAT.",
 	"verdict.not_valid":      "NO VÀLID.",
 	"verdict.no_document":    "(S'ha comprovat el rebut sense el document.)",
-	"verdict.registered":     "Aquest document el va registrar {issuer} el {when}.",
+	"verdict.registered":     "Aquest document el va registrar {issuer} {when}.",
 	"verdict.confirmed":      "Van confirmar el registre {signers}, amb el {share} del poder de vot.",
-	"verdict.not_revoked":    "No constava com a revocat en data de {when}.",
-	"verdict.revoked_on":     "Va ser revocat el {when} per {by}: {reason}.",
-	"verdict.status_as_of":   "Estat en data de {when}.",
+	"verdict.not_revoked":    "No constava com a revocat {when}.",
+	"verdict.revoked_on":     "Va ser revocat {when} per {by}: {reason}.",
+	"verdict.status_as_of":   "Estat vigent {when}.",
 	"verdict.live_checked":   "Estat comprovat en directe amb {checked} de {tried} nodes.",
 	"verdict.live_unchecked": "No s'ha pogut comprovar si va ser revocat després d'aquesta data.",
 	"verdict.live_disagree":  "Atenció: els nodes no coincideixen: segons {revoking} està revocat, i segons {other} no ho està, amb un estat igual o posterior.",
@@ -58,6 +59,7 @@ var ca = map[string]string{
 	"revocation.court-order":     "per ordre judicial",
 	"revocation.other":           "un altre motiu",
 
+	"live.receipt":         "el mateix rebut",
 	"live.node":            "{node} ({error})",
 	"live.err.timeout":     "no ha respost en {seconds} s",
 	"live.err.unreachable": "no s'hi ha pogut connectar",

@@ -6,14 +6,22 @@ import (
 )
 
 // Date writes the day of t (in t's location) in lang: "1 de marzo de 2025",
-// "1 March 2025", "1 de març de 2025", "1 de marzo de 2025", "2025eko
-// martxoaren 1ean" (Basque: the year with its -(e)ko ending, the day in the
-// inessive, "on").
+// "1 March 2025", "l'1 de març de 2025" (Catalan: with the article, elided
+// or not), "1 de marzo de 2025", "2025eko martxoaren 1ean" (Basque: the
+// year with its -(e)ko ending, the day in the inessive, "on").
 func Date(lang Lang, t time.Time) string {
 	day, year := strconv.Itoa(t.Day()), strconv.Itoa(t.Year())
-	if lang == Basque {
+	switch lang {
+	case Basque:
 		year += basqueSuffix(t.Year(), "ko", "eko")
 		day += basqueInessive(t.Day())
+	case Catalan:
+		// The article, elided before u (1) and onze (11).
+		if t.Day() == 1 || t.Day() == 11 {
+			day = "l'" + day
+		} else {
+			day = "el " + day
+		}
 	}
 	return T(lang, "time.date", "day", day, "month", Get(lang, "time.month."+strconv.Itoa(int(t.Month())), nil), "year", year)
 }

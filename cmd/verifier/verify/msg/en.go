@@ -58,6 +58,7 @@ var en = map[string]string{
 	"revocation.court-order":     "by court order",
 	"revocation.other":           "other reason",
 
+	"live.receipt":         "the receipt itself",
 	"live.node":            "{node} ({error})",
 	"live.err.timeout":     "did not answer within {seconds} s",
 	"live.err.unreachable": "could not be reached",

@@ -58,6 +58,7 @@ var es = map[string]string{
 	"revocation.court-order":     "por orden judicial",
 	"revocation.other":           "otro motivo",
 
+	"live.receipt":         "el propio recibo",
 	"live.node":            "{node} ({error})",
 	"live.err.timeout":     "no respondió en {seconds} s",
 	"live.err.unreachable": "no se pudo conectar",

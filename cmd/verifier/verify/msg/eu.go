@@ -60,6 +60,7 @@ var eu = map[string]string{
 	"revocation.court-order":     "epaitegiaren aginduz",
 	"revocation.other":           "beste arrazoi bat",
 
+	"live.receipt":         "hartu-agiria bera",
 	"live.node":            "{node} ({error})",
 	"live.err.timeout":     "ez du erantzun {seconds} segundotan",
 	"live.err.unreachable": "ezin izan da konektatu",

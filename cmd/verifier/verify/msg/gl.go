@@ -58,6 +58,7 @@ var gl = map[string]string{
 	"revocation.court-order":     "por orde xudicial",
 	"revocation.other":           "outro motivo",
 
+	"live.receipt":         "o propio recibo",
 	"live.node":            "{node} ({error})",
 	"live.err.timeout":     "non respondeu en {seconds} s",
 	"live.err.unreachable": "non se puido conectar",

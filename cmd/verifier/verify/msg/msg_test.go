@@ -90,8 +90,9 @@ func TestDate(t *testing.T) {
 	}{
 		{Spanish, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), "1 de marzo de 2025"},
 		{English, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), "1 March 2025"},
-		{Catalan, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), "1 d'abril de 2025"},
-		{Catalan, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), "1 de març de 2025"},
+		{Catalan, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), "l'1 d'abril de 2025"},
+		{Catalan, time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC), "el 2 de març de 2025"},
+		{Catalan, time.Date(2025, 9, 11, 0, 0, 0, 0, time.UTC), "l'11 de setembre de 2025"},
 		{Galician, time.Date(2025, 6, 9, 0, 0, 0, 0, time.UTC), "9 de xuño de 2025"},
 		{Basque, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), "2025eko martxoaren 1ean"},
 		{Basque, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), "2026ko martxoaren 2an"},
