@@ -291,14 +291,14 @@ type epoch struct {
 }
 
 type run struct {
-	tb      *notaryv1.TrustBundle
-	doc     io.Reader
+	tb  *notaryv1.TrustBundle
+	doc io.Reader
 	// docDigest is the document's digest given instead of the document.
 	docDigest []byte
-	trusted map[string]*notaryv1.TrustedValidator
-	epochs  []epoch
-	res     *Result
-	proven  *Proven
+	trusted   map[string]*notaryv1.TrustedValidator
+	epochs    []epoch
+	res       *Result
+	proven    *Proven
 }
 
 func newRun(tb *notaryv1.TrustBundle, fingerprint string, doc io.Reader) *run {
