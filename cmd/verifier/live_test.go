@@ -248,7 +248,9 @@ func TestTrustDiscovery(t *testing.T) {
 			}
 			t.Setenv("NOTARY_TRUST", tc.setEnv)
 			if tc.setEnv == "" {
-				os.Unsetenv("NOTARY_TRUST")
+				if err := os.Unsetenv("NOTARY_TRUST"); err != nil {
+					t.Fatal(err)
+				}
 			}
 			tc.env.locale, tc.env.location = []string{"en"}, time.UTC
 			stdout, stderr, code := runErr(t, tc.env, append([]string{"verify", doc, rec}, tc.args...)...)

@@ -49,7 +49,7 @@ func DecodeLiveStatus(b []byte) (*notaryv1.LiveStatus, error) {
 	return ls, nil
 }
 
-// LiveCheck is a verified live status.
+// LiveCheck is a verified live status (a StatusInfo proven by a node).
 type LiveCheck struct {
 	// Height is the state height of the status; AsOf its signed header's time.
 	Height     int64           `json:"height"`
@@ -133,8 +133,8 @@ func CheckLiveStatus(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, live *
 		}
 		return nil, &LiveError{Code: LiveNotValid, Reason: res.Reason, Detail: res.Detail}
 	}
-	st := res.Proven.Status
-	return &LiveCheck{Height: st.Height, AsOf: st.AsOf, Revoked: st.Revoked, Revocation: st.Revocation}, nil
+	c := LiveCheck(res.Proven.Status)
+	return &c, nil
 }
 
 // NodeOutcome is what one node gave: a verified status, or an error (a
@@ -221,7 +221,7 @@ func Combine(res *Result, outcomes []NodeOutcome) *Result {
 		check LiveCheck
 	}
 	rs := res.Proven.Status
-	sources := []source{{node: -1, check: LiveCheck{Height: rs.Height, AsOf: rs.AsOf, Revoked: rs.Revoked, Revocation: rs.Revocation}}}
+	sources := []source{{node: -1, check: LiveCheck(rs)}}
 	for _, o := range outcomes {
 		n := LiveNode{Endpoint: o.Endpoint}
 		switch {
@@ -281,7 +281,7 @@ func Combine(res *Result, outcomes []NodeOutcome) *Result {
 			live.Nodes[s.node].Stale = true
 		}
 	}
-	out.Proven.Status = StatusInfo{Height: chosen.Height, AsOf: chosen.AsOf, Revoked: chosen.Revoked, Revocation: chosen.Revocation}
+	out.Proven.Status = StatusInfo(chosen)
 	out.Verdict = Valid
 	if chosen.Revoked {
 		out.Verdict = Revoked
