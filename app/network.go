@@ -24,6 +24,7 @@ import (
 
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/internal/pki"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -425,13 +426,15 @@ func SortValidators(vs []*notaryv1.TrustedValidator) {
 	})
 }
 
-// WriteTrustBundle writes a trust bundle as indented JSON.
+// WriteTrustBundle writes a trust bundle in its canonical bytes
+// (verify.EncodeTrustBundle), the same on every build, so that its
+// fingerprint can be published.
 func WriteTrustBundle(path string, tb *notaryv1.TrustBundle) error {
-	b, err := protojson.MarshalOptions{UseProtoNames: true, Multiline: true, Indent: "  "}.Marshal(tb)
+	b, err := verify.EncodeTrustBundle(tb)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return os.WriteFile(path, b, 0o644)
 }
 
 // ExportTrustBundle writes the trust bundle of the home's genesis to path.

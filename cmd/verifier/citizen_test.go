@@ -82,7 +82,7 @@ func TestCitizenCommands(t *testing.T) {
 		app.AgencySpec{ID: "aeat", Name: "Agencia Estatal de Administración Tributaria", Permissions: enrollPerms},
 		app.AgencySpec{ID: "sepe", Name: "Servicio Público de Empleo Estatal", Permissions: exchangePerms})
 	ctx := testCtx(t)
-	env := rootEnv{locale: []string{"C"}, location: time.UTC, home: t.TempDir()}
+	env := rootEnv{locale: []string{"en_US.UTF-8"}, location: time.UTC, home: t.TempDir()}
 	dir := filepath.Join(t.TempDir(), "ana")
 
 	// keygen.

@@ -26,7 +26,7 @@ func TestOneSidedExchange(t *testing.T) {
 		app.AgencySpec{ID: "aeat", Name: "Agencia Estatal de Administración Tributaria", Permissions: exchangePerms},
 		app.AgencySpec{ID: "sepe", Name: "Servicio Público de Empleo Estatal", Permissions: exchangePerms})
 	ctx := testCtx(t)
-	env := rootEnv{locale: []string{"C"}, location: time.UTC, home: t.TempDir()}
+	env := rootEnv{locale: []string{"en_US.UTF-8"}, location: time.UTC, home: t.TempDir()}
 	dir := c.citizen
 	out, code := run(t, env, "consent", "grant", "--identity", dir, "--agency", "aeat", "--category", "tax", "--purpose", "eligibility-check",
 		"--from", "2025-01-01", "--until", "2099-12-31", "--output", "json")

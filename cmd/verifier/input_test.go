@@ -106,7 +106,7 @@ func TestNonRegularInputs(t *testing.T) {
 			var stdout, stderr string
 			var code int
 			clitest.Within(t, 10*time.Second, []string{fifo, filepath.Join(pipedID, identity.File), filepath.Join(pipedCA, identity.CAPEM)}, func() {
-				stdout, stderr, code = runErr(t, rootEnv{locale: []string{"C"}}, tc.args...)
+				stdout, stderr, code = runErr(t, rootEnv{locale: []string{"en_US.UTF-8"}}, tc.args...)
 			})
 			if code != cli.ExitUsage || !strings.Contains(stderr, tc.msg) || stdout != "" || strings.Count(stderr, "\n") != 1 {
 				t.Fatalf("exit %d (want %d), stderr %q (want %q), stdout %q", code, cli.ExitUsage, stderr, tc.msg, stdout)
@@ -180,7 +180,7 @@ func TestControlCharactersEscaped(t *testing.T) {
 	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	orig, code := run(t, rootEnv{locale: []string{"C"}}, "inspect", rec)
+	orig, code := run(t, rootEnv{locale: []string{"en_US.UTF-8"}}, "inspect", rec)
 	if code != cli.ExitOK {
 		t.Fatalf("inspect: exit %d\n%s", code, orig)
 	}

@@ -75,7 +75,7 @@ var inspectWords = map[verify.Lang]map[string]string{
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func (c claims) Text(w io.Writer) error {
-	m := inspectWords[c.lang]
+	m := inspectWords[citizenLang(c.lang)]
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "  %-22s %s\n", label+":", fmt.Sprintf(format, args...))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"time"
 	_ "time/tzdata" // local times on machines without a zone database
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/cmd/verifier/verify/msg"
 )
 
 // FlagLang selects the language of verdicts.
@@ -24,6 +26,46 @@ type rootEnv struct {
 	// home is the directory the default identity and trust bundle are
 	// under (~/.notary-dev/...); "": the user's home directory.
 	home string
+	// configDir is the user's configuration folder, where verify looks for
+	// notary/trust.json; "": os.UserConfigDir().
+	configDir string
+	// releaseTrust replaces the built-in trust bundle (base64); nil: the
+	// one linked in (releaseTrust).
+	releaseTrust *string
+	// timeout per node of the live status; 0: liveTimeout.
+	timeout time.Duration
+	// args are the command-line arguments, read for --lang before they are
+	// parsed (help texts); nil: os.Args[1:].
+	args []string
+}
+
+// liveTimeout is the time limit per node of the live status.
+func (e rootEnv) liveTimeout() time.Duration {
+	if e.timeout > 0 {
+		return e.timeout
+	}
+	return liveTimeout
+}
+
+// helpLang is the language of the help texts, chosen before the flags are
+// parsed: --lang if it is on the command line and valid, else the locale's.
+func (e rootEnv) helpLang() verify.Lang {
+	args := e.args
+	if args == nil && len(os.Args) > 1 {
+		args = os.Args[1:]
+	}
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "--"+FlagLang+"=")
+		if !ok && a == "--"+FlagLang && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok {
+			if l, err := verify.ParseLang(v); err == nil {
+				return l
+			}
+		}
+	}
+	return e.defaultLang()
 }
 
 func (e rootEnv) defaultLang() verify.Lang {
@@ -41,44 +83,40 @@ func (e rootEnv) lang(cmd *cobra.Command) (verify.Lang, error) {
 	}
 	l, err := verify.ParseLang(s)
 	if err != nil {
-		return "", cli.Usage("--lang: %v", err)
+		return "", cli.Usage("%s", msg.T(e.defaultLang(), "cli.err.lang", "value", safe(s)))
 	}
 	return l, nil
 }
 
 func newRootCmd(env rootEnv) *cobra.Command {
+	lang := env.helpLang()
 	root := &cobra.Command{
 		Use:   "verifier",
-		Short: "check a notarized document offline; see and control who uses your data",
-		Long: `verifier checks documents registered on the GobTechLab Notary consortium
-chain, offline: a document, its receipt (*.receipt.json) and the consortium's
-trust bundle (trust.json) are all it needs. It trusts no node, only the
-signatures of more than two thirds of the voting power of validator sets that
-chain back to the trust bundle.
-
-  verifier verify DOCUMENT RECEIPT --trust TRUST   check a document
-  verifier inspect RECEIPT                         show what a receipt claims (unverified)
-  verifier version                                 release, commit and CometBFT version
-
-As a citizen, with your own key, talking to a node (--node):
-
-  verifier citizen keygen [--out DIR]              create your citizen identity
-  verifier consent grant|withdraw|list             manage your consents
-  verifier accesses --trust TRUST                  who obtained data about you, verified
-
-Exit codes of verify: 0 valid and not revoked, 3 valid but revoked, 1 not
-valid, 2 usage error or unreadable file. Of the citizen commands: 0 done,
-1 refused or not verified, 2 usage error, 4 node unreachable. Any command
-interrupted by SIGINT (Ctrl-C) or SIGTERM stops at once with exit 130.
-Inputs (documents, receipts, trust bundles, identity files) must be regular
-files: a named pipe, a device or a directory is refused (exit 2). The citizen
-commands default to the dev chain of notaryd dev (~/.notary-dev: identity
-identities/dev-citizen, trust bundle trust.json). Texts follow LANG (es or
-en) unless --lang says otherwise. Every flag can also be set with
-NOTARY_<FLAG>.`,
+		Short: msg.T(lang, "cli.root.short"),
+		Long:  msg.T(lang, "cli.root.long"),
 	}
 	cli.AddOutputFlag(root)
-	root.PersistentFlags().String(FlagLang, "", "language of the text: es or en (default: from LANG)")
-	root.AddCommand(newVerifyCmd(env), newInspectCmd(env), newCitizenCmd(env), newConsentCmd(env), newAccessesCmd(env), newVersionCmd())
+	root.PersistentFlags().String(FlagLang, "", msg.T(lang, "cli.flag.lang"))
+	root.AddCommand(newVerifyCmd(env, lang), newInspectCmd(env), newCitizenCmd(env), newConsentCmd(env), newAccessesCmd(env), newVersionCmd())
+	root.SetUsageTemplate(usageTemplate(lang))
 	return root
+}
+
+// usageTemplate is cobra's usage text with its headings in lang.
+func usageTemplate(lang verify.Lang) string {
+	return msg.T(lang, "cli.usage.usage") + `{{if .Runnable}}
+  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} [command]{{end}}{{if .HasAvailableSubCommands}}
+
+` + msg.T(lang, "cli.usage.commands") + `{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+` + msg.T(lang, "cli.usage.flags") + `
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+` + msg.T(lang, "cli.usage.global_flags") + `
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableSubCommands}}
+
+` + msg.T(lang, "cli.usage.more", "command", "{{.CommandPath}}") + `{{end}}
+`
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/cmd/verifier/verify/msg"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -67,7 +68,7 @@ func golden(t *testing.T, path string, got string) {
 // TestVerifyVectors runs `verifier verify` on every golden vector: exit
 // code, text in both languages, and the JSON steps.
 func TestVerifyVectors(t *testing.T) {
-	env := rootEnv{locale: []string{"C"}, location: madrid(t)}
+	env := rootEnv{locale: []string{"en_US.UTF-8"}, location: madrid(t)}
 	dirs, err := os.ReadDir(vectors)
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +83,12 @@ func TestVerifyVectors(t *testing.T) {
 		case strings.HasPrefix(d.Name(), "valid"):
 			want = cli.ExitOK
 		}
-		for _, lang := range []string{"en", "es"} {
-			out, code := run(t, env, append(args, "--lang", lang)...)
+		for _, lang := range msg.Langs {
+			out, code := run(t, env, append(args, "--lang", string(lang))...)
 			if code != want {
 				t.Errorf("%s: exit %d, want %d\n%s", d.Name(), code, want, out)
 			}
-			text, err := os.ReadFile(filepath.Join(dir, "verdict."+lang+".txt"))
+			text, err := os.ReadFile(filepath.Join(dir, "verdict."+string(lang)+".txt"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +122,8 @@ func TestVerifyVectors(t *testing.T) {
 	}
 }
 
-// TestLanguageFromLocale: the text follows LC_ALL, LC_MESSAGES, LANG.
+// TestLanguageFromLocale: the text follows LC_ALL, LC_MESSAGES, LANG;
+// Spanish when none names a language of the catalogue.
 func TestLanguageFromLocale(t *testing.T) {
 	dir := filepath.Join(vectors, "valid-salted-sha2")
 	args := []string{"verify", filepath.Join(dir, "document.txt"), filepath.Join(dir, "receipt.json"), "--trust", filepath.Join(dir, "trust.json")}
@@ -131,9 +133,13 @@ func TestLanguageFromLocale(t *testing.T) {
 	}{
 		{[]string{"", "", "es_ES.UTF-8"}, "VÁLIDO."},
 		{[]string{"", "", "en_GB.UTF-8"}, "VALID."},
-		{[]string{"", "", ""}, "VALID."},
-		{[]string{"C", "", "es_ES.UTF-8"}, "VALID."},
+		{[]string{"", "", ""}, "VÁLIDO."},
+		{[]string{"C", "", "en_GB.UTF-8"}, "VÁLIDO."},
 		{[]string{"", "es_MX", "en_US"}, "VÁLIDO."},
+		{[]string{"", "", "ca_ES.UTF-8"}, "VÀLID."},
+		{[]string{"gl_ES.UTF-8", "", ""}, "VÁLIDO."},
+		{[]string{"", "eu_ES.UTF-8", ""}, "BALIOZKOA."},
+		{[]string{"", "", "fr_FR.UTF-8"}, "VÁLIDO."},
 	}
 	for _, tc := range cases {
 		out, code := run(t, rootEnv{locale: tc.locale, location: time.UTC}, args...)
@@ -173,12 +179,12 @@ func TestUsageErrors(t *testing.T) {
 		"inspect missing":     {"inspect", missing},
 	}
 	for name, args := range cases {
-		if out, code := run(t, rootEnv{locale: []string{"C"}}, args...); code != cli.ExitUsage {
+		if out, code := run(t, rootEnv{locale: []string{"en_US.UTF-8"}, configDir: t.TempDir()}, args...); code != cli.ExitUsage {
 			t.Errorf("%s: exit %d, want %d\n%s", name, code, cli.ExitUsage, out)
 		}
 	}
 	// A file that is not a receipt is a receipt that proves nothing: exit 1.
-	if out, code := run(t, rootEnv{locale: []string{"C"}}, "verify", doc, doc, "--trust", trust); code != cli.ExitFailure || !strings.HasPrefix(out, "NOT VALID.") {
+	if out, code := run(t, rootEnv{locale: []string{"en_US.UTF-8"}}, "verify", doc, doc, "--trust", trust); code != cli.ExitFailure || !strings.HasPrefix(out, "NOT VALID.") {
 		t.Errorf("document as receipt: exit %d: %s", code, out)
 	}
 }
@@ -203,12 +209,15 @@ func TestInspect(t *testing.T) {
 }
 
 var (
-	localRE = regexp.MustCompile(`\([^()]*(local time|hora local)\)`)
-	whenRE  = regexp.MustCompile(`\d{1,2} (de )?[A-Za-z]+ (de )?\d{4} (at|a las) \d{2}:\d{2}:\d{2} UTC`)
+	localRE       = regexp.MustCompile(`\([^()]*(local time|hora local)\)`)
+	whenRE        = regexp.MustCompile(`\d{1,2} (de )?[A-Za-z]+ (de )?\d{4} (at|a las) \d{2}:\d{2}:\d{2} UTC`)
+	fingerprintRE = regexp.MustCompile(`[0-9a-f]{64}`)
 )
 
-// normalize replaces the times of a verdict on a live chain.
+// normalize replaces the times of a verdict on a live chain, and the
+// fingerprint of its trust bundle (its genesis time differs every run).
 func normalize(s string) string {
+	s = fingerprintRE.ReplaceAllString(s, "FINGERPRINT")
 	return whenRE.ReplaceAllString(localRE.ReplaceAllString(s, "(LOCAL)"), "WHEN")
 }
 

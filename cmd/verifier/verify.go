@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,15 +14,17 @@ import (
 	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/cmd/verifier/verify/msg"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // verdict is the verify command's result: the verification and how to
 // print it.
 type verdict struct {
-	res  *verify.Result
-	lang verify.Lang
-	loc  *time.Location
+	res   *verify.Result
+	lang  verify.Lang
+	loc   *time.Location
+	trust string // where the trust bundle came from
 }
 
 // ExitCode: 0 valid, 3 revoked, 1 not valid.
@@ -43,9 +47,10 @@ func (v verdict) Text(w io.Writer) error {
 func (v verdict) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		*verify.Result
-		ExitCode int    `json:"exit_code"`
-		Message  string `json:"message"`
-	}{v.res, v.ExitCode(), v.res.Text(v.lang, v.loc)})
+		ExitCode    int    `json:"exit_code"`
+		Message     string `json:"message"`
+		TrustSource string `json:"trust_source,omitempty"`
+	}{v.res, v.ExitCode(), v.res.Text(v.lang, v.loc), v.trust})
 }
 
 // readFile reads a named input, a regular file; a failure is a usage error
@@ -95,21 +100,21 @@ func readTrust(path string) (*notaryv1.TrustBundle, error) {
 	return trust, nil
 }
 
-func newVerifyCmd(env rootEnv) *cobra.Command {
+func newVerifyCmd(env rootEnv, lang msg.Lang) *cobra.Command {
 	var trustPath, tz string
+	var nodes []string
+	var offline bool
 	cmd := &cobra.Command{
-		Use:   "verify DOCUMENT RECEIPT --trust TRUST",
-		Short: "check a document against its receipt, offline",
-		Long: `verify checks, without any network, that DOCUMENT is the document the
-receipt RECEIPT proves was registered on the chain of the trust bundle TRUST,
-and whether it was revoked. It prints one paragraph for a citizen (or, with
---output json, every step checked and its result).
-
-Exit codes: 0 valid and not revoked, 3 valid but revoked, 1 not valid
-(document does not match, proof invalid, signatures insufficient or invalid,
-validators not reached from the trust bundle, wrong chain, malformed
-receipt), 2 usage error or unreadable file.`,
-		Args: cobra.ExactArgs(2),
+		Use:   "verify DOCUMENT RECEIPT",
+		Short: msg.T(lang, "cli.verify.short"),
+		Long:  msg.T(lang, "cli.verify.long", "config", env.configTrust(), "seconds", strconv.Itoa(int(liveTimeout/time.Second))),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				l, _ := env.lang(cmd)
+				return cli.Usage("%s", msg.T(l, "cli.err.args"))
+			}
+			return nil
+		},
 		RunE: cli.Run(func(cmd *cobra.Command, args []string) (any, error) {
 			lang, err := env.lang(cmd)
 			if err != nil {
@@ -119,30 +124,63 @@ receipt), 2 usage error or unreadable file.`,
 			if err != nil {
 				return nil, err
 			}
-			trust, err := readTrust(trustPath)
+			if offline && len(nodes) > 0 {
+				return nil, cli.Usage("%s", msg.T(lang, "cli.err.offline_node"))
+			}
+			var extra []string
+			for _, n := range nodes {
+				u, err := checkNodeURL(n)
+				if err != nil {
+					return nil, cli.Usage("%s", msg.T(lang, "cli.err.node_url", "value", safe(n)))
+				}
+				extra = append(extra, u)
+			}
+			ts, err := env.findTrust(lang, trustPath)
 			if err != nil {
 				return nil, err
 			}
 			receipt, err := readFile("receipt", args[1])
 			if err != nil {
-				return nil, err
+				return nil, cli.Fail(cli.ExitUsage, errors.New(msg.T(lang, "cli.err.receipt_read", "path", safe(args[1]), "error", cause(err).Error())))
 			}
 			doc, err := inputfile.Open(args[0])
 			if err != nil {
-				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("document: %w", err))
+				return nil, cli.Fail(cli.ExitUsage, errors.New(msg.T(lang, "cli.err.document_read", "path", safe(args[0]), "error", err.Error())))
 			}
 			defer func() { _ = doc.Close() }() // read only
-			res, err := verify.Verify(verify.Input{Receipt: receipt, Trust: trust, Document: ctxReader{ctx: cmd.Context(), r: doc}})
+			res, err := verify.Verify(verify.Input{Receipt: receipt, Trust: ts.trust, Document: ctxReader{ctx: cmd.Context(), r: doc}})
 			if err != nil {
 				if cerr := cmd.Context().Err(); cerr != nil {
 					return nil, cerr
 				}
-				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("document %s: %w", args[0], err))
+				return nil, cli.Fail(cli.ExitUsage, errors.New(msg.T(lang, "cli.err.document_read", "path", safe(args[0]), "error", err.Error())))
 			}
-			return verdict{res: res, lang: lang, loc: loc}, nil
+			var outcomes []verify.NodeOutcome
+			if eps := endpoints(ts.trust, extra); !offline && res.Verdict != verify.NotValid && len(eps) > 0 {
+				rcpt, err := verify.DecodeReceipt(receipt)
+				if err != nil {
+					return nil, fmt.Errorf("receipt verified but not decoded: %w", err)
+				}
+				outcomes = fetchLive(cmd.Context(), ts.trust, rcpt, eps, env.liveTimeout())
+				if cerr := cmd.Context().Err(); cerr != nil {
+					return nil, cerr
+				}
+			}
+			return verdict{res: verify.Combine(res, outcomes), lang: lang, loc: loc, trust: ts.describe()}, nil
 		}),
 	}
-	cmd.Flags().StringVar(&trustPath, "trust", "", "the consortium's trust bundle (trust.json)")
-	cmd.Flags().StringVar(&tz, "tz", "", "time zone of local times, e.g. Europe/Madrid (default: the system's)")
+	cmd.Flags().StringVar(&trustPath, "trust", "", msg.T(lang, "cli.flag.trust"))
+	cmd.Flags().StringArrayVar(&nodes, "node", nil, msg.T(lang, "cli.flag.node"))
+	cmd.Flags().BoolVar(&offline, "offline", false, msg.T(lang, "cli.flag.offline"))
+	cmd.Flags().StringVar(&tz, "tz", "", msg.T(lang, "cli.flag.tz"))
 	return cmd
+}
+
+// cause is the error inside an exit error.
+func cause(err error) error {
+	var ee *cli.ExitError
+	if errors.As(err, &ee) && ee.Err != nil {
+		return ee.Err
+	}
+	return err
 }

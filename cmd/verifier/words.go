@@ -46,11 +46,20 @@ var statusWords = map[verify.Lang]map[notaryv1.ConsentStatus]string{
 	},
 }
 
-func category(l verify.Lang, code string) string { return word(categoryWords[l], code) }
-func purpose(l verify.Lang, code string) string  { return word(purposeWords[l], code) }
+// citizenLang is the language of the citizen commands' texts, which are in
+// English and Spanish: Spanish for every language but English.
+func citizenLang(l verify.Lang) verify.Lang {
+	if l == verify.English {
+		return verify.English
+	}
+	return verify.Spanish
+}
+
+func category(l verify.Lang, code string) string { return word(categoryWords[citizenLang(l)], code) }
+func purpose(l verify.Lang, code string) string  { return word(purposeWords[citizenLang(l)], code) }
 
 func consentStatus(l verify.Lang, s notaryv1.ConsentStatus) string {
-	if w, ok := statusWords[l][s]; ok {
+	if w, ok := statusWords[citizenLang(l)][s]; ok {
 		return w
 	}
 	return s.String()
@@ -69,9 +78,9 @@ func word(m map[string]string, code string) string {
 // terminal.
 func safe(s string) string { return safetext.Quote(s) }
 
-// tr picks the English or Spanish text.
+// tr picks the English or Spanish text (citizenLang).
 func tr(l verify.Lang, en, es string) string {
-	if l == verify.Spanish {
+	if citizenLang(l) == verify.Spanish {
 		return es
 	}
 	return en

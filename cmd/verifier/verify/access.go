@@ -162,7 +162,7 @@ func accessHistory(trust *notaryv1.TrustBundle, subject []byte, resp *notaryv1.G
 	}
 
 	// The checkpoint, exactly as a receipt's.
-	v := newRun(trust, nil)
+	v := newRun(trust, "", nil)
 	v.proven = &Proven{ChainID: trust.ChainId, ValidatorChain: []TransitionInfo{}}
 	if _, f := v.checkValidatorChain(nil, p); f != nil {
 		return nil, f

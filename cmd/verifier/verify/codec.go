@@ -12,13 +12,14 @@ import (
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// Canonical JSON (docs/receipt.md, "Canonical JSON"). A receipt or trust
-// bundle has one canonical byte string: protojson with proto field names,
+// Canonical JSON (docs/receipt.md, "Canonical JSON"). A receipt or live
+// status has one canonical byte string: protojson with proto field names,
 // compacted (json.Compact). A file may add whitespace outside strings, and
 // nothing else: decoding rejects unknown and duplicate fields, then requires
 // the compacted input to equal the canonical bytes of what it decoded, which
 // pins key order, string escapes, number forms and the base64 alphabet and
-// padding.
+// padding. A trust bundle is stricter: one byte form, whitespace included
+// (trust.go), so that its SHA-256 names it.
 
 // MaxFileSize bounds a receipt or trust bundle file.
 const MaxFileSize = 16 << 20
@@ -115,56 +116,6 @@ func decodeReceipt(b []byte) (*notaryv1.Receipt, *parsedReceipt, error) {
 		return nil, nil, fmt.Errorf("receipt: %w", err)
 	}
 	return r, p, nil
-}
-
-// EncodeTrustBundle returns the canonical JSON bytes of a trust bundle.
-func EncodeTrustBundle(tb *notaryv1.TrustBundle) ([]byte, error) {
-	return canonicalJSON(tb)
-}
-
-// DecodeTrustBundle decodes a trust bundle strictly (as DecodeReceipt) and
-// checks it: a chain id, a 64-character lowercase hex genesis hash, an
-// initial height of at least 1, and a validator set as CometBFT holds one
-// (ministry ids and names, 32-byte keys, positive powers, no key twice, in
-// CometBFT's order).
-func DecodeTrustBundle(b []byte) (*notaryv1.TrustBundle, error) {
-	tb := &notaryv1.TrustBundle{}
-	if err := decodeStrict("trust bundle", b, tb); err != nil {
-		return nil, err
-	}
-	if err := CheckTrustBundle(tb); err != nil {
-		return nil, err
-	}
-	return tb, nil
-}
-
-// CheckTrustBundle checks the content of a decoded trust bundle.
-func CheckTrustBundle(tb *notaryv1.TrustBundle) error {
-	if tb.ChainId == "" {
-		return fmt.Errorf("trust bundle: no chain_id")
-	}
-	if err := checkHex(tb.GenesisHash, hashSize); err != nil {
-		return fmt.Errorf("trust bundle: genesis_hash: %w", err)
-	}
-	if tb.InitialHeight < 1 {
-		return fmt.Errorf("trust bundle: initial_height %d, want at least 1", tb.InitialHeight)
-	}
-	vals := make([]Validator, len(tb.Validators))
-	ids := map[string]bool{}
-	for i, v := range tb.Validators {
-		if v.MinistryId == "" || v.Name == "" {
-			return fmt.Errorf("trust bundle: validator %d has no ministry_id or name", i)
-		}
-		if ids[v.MinistryId] {
-			return fmt.Errorf("trust bundle: ministry %q appears twice", v.MinistryId)
-		}
-		ids[v.MinistryId] = true
-		vals[i] = Validator{PubKey: v.PubKey, Power: v.Power}
-	}
-	if _, err := checkValidatorSet(vals); err != nil {
-		return fmt.Errorf("trust bundle: %w", err)
-	}
-	return nil
 }
 
 // checkHex checks that s is the lowercase hex of exactly n bytes.

@@ -3,13 +3,11 @@ package verify
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math"
 
-	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -27,9 +25,6 @@ const MaxTotalVotingPower = int64(math.MaxInt64) / 8
 
 // precommitType is tendermint.types.SignedMsgType PRECOMMIT.
 const precommitType = 2
-
-// zip215 are CometBFT v0.38's signature rules (crypto/ed25519 there).
-var zip215 = &voi.Options{Verify: voi.VerifyOptionsZIP_215}
 
 // hashSize is the size of CometBFT's hashes (SHA-256).
 const hashSize = sha256.Size
@@ -326,9 +321,10 @@ func commitErrorf(format string, args ...any) error {
 // and only signatures for the block count), with the compact LightCommit:
 // signatures in strictly increasing validator order, each a precommit for
 // commit.block_id at commit.height and commit.round with its own timestamp.
-// Signatures are checked under ZIP-215's rules, as CometBFT checks them, with
-// the library CometBFT uses (curve25519-voi), together in one batch: a batch
-// that fails is checked one signature at a time to name the first bad one.
+// Signatures are checked one at a time with the standard library's
+// crypto/ed25519, on every platform (ADR 0018): what it accepts, CometBFT's
+// ZIP-215 rules accept too, so no signature counts here that CometBFT would
+// refuse. The first signature that does not verify is named.
 func VerifyCommit(chainID string, vals []Validator, totalPower int64, headerHash []byte, height int64, c *notaryv1.LightCommit) (*CommitCheck, error) {
 	if c == nil || c.BlockId == nil || c.BlockId.PartSetHeader == nil {
 		return nil, commitErrorf("commit has no block id")
@@ -347,7 +343,6 @@ func VerifyCommit(chainID string, vals []Validator, totalPower int64, headerHash
 		return nil, commitErrorf("commit block id has an incomplete part set header")
 	}
 	out := &CommitCheck{TotalPower: totalPower}
-	batch := voi.NewBatchVerifierWithCapacity(len(c.Signatures))
 	prev := -1
 	for i, s := range c.Signatures {
 		idx := int(s.GetValidatorIndex())
@@ -365,19 +360,11 @@ func VerifyCommit(chainID string, vals []Validator, totalPower int64, headerHash
 			return nil, commitErrorf("signature %d: %d bytes, want %d", i, len(s.Signature), ed25519.SignatureSize)
 		}
 		msg := VoteSignBytes(chainID, c.Height, c.Round, c.BlockId, s.Timestamp)
-		batch.AddWithOptions(voi.PublicKey(vals[idx].PubKey), msg, s.Signature, zip215)
+		if !ed25519.Verify(ed25519.PublicKey(vals[idx].PubKey), msg, s.Signature) {
+			return nil, commitErrorf("signature %d of validator %d (key %x) does not verify", i, idx, vals[idx].PubKey)
+		}
 		out.Signed = append(out.Signed, idx)
 		out.SignedPower += vals[idx].Power
-	}
-	if len(out.Signed) > 0 {
-		if ok, valid := batch.Verify(rand.Reader); !ok {
-			for i, v := range valid {
-				if !v {
-					idx := out.Signed[i]
-					return nil, commitErrorf("signature %d of validator %d (key %x) does not verify", i, idx, vals[idx].PubKey)
-				}
-			}
-		}
 	}
 	// More than 2/3: signed > floor(2 total / 3), as CometBFT computes it.
 	if needed := totalPower * 2 / 3; out.SignedPower <= needed {

@@ -312,7 +312,7 @@ func signCommit(t *testing.T, r *rand.Rand, powers []int64, absentAt []int) (*cm
 	return vs, header, commit
 }
 
-// TestVerifyCommitNamesBadSignature checks that the batch verification
+// TestVerifyCommitNamesBadSignature checks that the commit verification
 // names the first signature that does not verify, wherever it is, and that
 // the refusal is not taken for missing power.
 func TestVerifyCommitNamesBadSignature(t *testing.T) {

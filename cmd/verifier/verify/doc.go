@@ -11,15 +11,23 @@
 // of the batch record, the issuing agency and the revocation status, the
 // RFC 6962 path of the anchored digest, and last the document. The Result
 // lists every step, the verdict (valid, revoked, not valid with one
-// Reason), and what was proven; Result.Text phrases it for a citizen in
-// Spanish or English.
+// Reason), what was proven, and the fingerprint of the trust bundle;
+// Result.Text phrases it for a citizen in the languages of the catalogue
+// (package msg: Spanish, English, Catalan, Galician, Basque).
+//
+// A receipt's status is as of the height it was fetched at. CheckLiveStatus
+// checks a node's LiveStatus (its status part at a newer height) exactly as
+// the receipt's own, and Combine gives the final verdict from the receipt's
+// Result and the answers of the nodes asked (live.go); the package does no
+// networking itself, its callers fetch.
 //
 // The package links no networking code and no CometBFT (whose types package
-// brings gRPC and net/http): the CometBFT light-client checks are written
-// here from the wire formats (comet.go) and cross-checked against CometBFT
-// in the tests. ICS23 proofs are checked with the unmodified
-// github.com/cosmos/ics23/go and ics23.IavlSpec, Merkle paths with
-// github.com/transparency-dev/merkle.
+// brings gRPC and net/http), and builds for js/wasm (the web verifier): the
+// CometBFT light-client checks are written here from the wire formats
+// (comet.go), with the standard library's crypto/ed25519 (ADR 0018), and
+// cross-checked against CometBFT in the tests. ICS23 proofs are checked with
+// the unmodified github.com/cosmos/ics23/go and ics23.IavlSpec, Merkle paths
+// with github.com/transparency-dev/merkle.
 //
 // AccessHistory checks a citizen's access history as a gateway returns it
 // (GetAccessHistory with with_checkpoint; MergeAccessPages joins pages) with
@@ -28,6 +36,8 @@
 // exactly those the head commits to, so that an entry left out, added,
 // altered or out of order is caught.
 //
-// EncodeReceipt, DecodeReceipt, EncodeTrustBundle and DecodeTrustBundle are
-// the canonical JSON codecs of *.receipt.json and trust.json.
+// EncodeReceipt, DecodeReceipt, EncodeLiveStatus and DecodeLiveStatus are
+// the canonical JSON codecs of *.receipt.json and of a node's live status;
+// EncodeTrustBundle and DecodeTrustBundle write and accept trust.json's one
+// byte form, whose SHA-256 is TrustFingerprint.
 package verify

@@ -1,10 +1,11 @@
-package verify
+package verify_test
 
 import (
 	"bytes"
 	"testing"
 
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -20,7 +21,6 @@ import (
 // absent keys. Run with `go test -fuzz FuzzICS23 ./cmd/verifier/verify/`.
 func FuzzICS23(f *testing.F) {
 	c := receipttest.New(f, receipttest.Options{})
-	sha2 := notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256
 	a, b := receipttest.Digest("ics23/a"), receipttest.Digest("ics23/b")
 	c.Anchor(sha2, "fuzz", a, b)
 	c.Revoke(sha2, a, notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED, "fuzz")
@@ -61,12 +61,12 @@ func FuzzICS23(f *testing.F) {
 		f.Add(pb, k, v, v != nil)
 	}
 	f.Fuzz(func(t *testing.T, proofBytes, key, value []byte, exist bool) {
-		p, err := decodeProof("fuzz", proofBytes, exist)
+		p, err := verify.DecodeProof("fuzz", proofBytes, exist)
 		if err != nil {
 			return
 		}
 		if exist {
-			if !verifyMembership(root, p, key, value) {
+			if !verify.VerifyMembership(root, p, key, value) {
 				return
 			}
 			if have, ok := state[string(key)]; !ok || !bytes.Equal(have, value) {
@@ -74,7 +74,7 @@ func FuzzICS23(f *testing.F) {
 			}
 			return
 		}
-		if !verifyNonMembership(root, p, key) {
+		if !verify.VerifyNonMembership(root, p, key) {
 			return
 		}
 		if _, ok := state[string(key)]; ok {

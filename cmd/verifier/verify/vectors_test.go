@@ -14,13 +14,14 @@ import (
 
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/cmd/verifier/verify/msg"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // Golden test vectors for other implementations: testdata/vectors/<name>/
 // holds document.txt, receipt.json, trust.json and the expected verdict
-// (verdict.json, and the citizen's text in verdict.en.txt and verdict.es.txt
-// with local times in Europe/Madrid). They are generated from the synthetic
+// (verdict.json, and the citizen's offline text in verdict.<lang>.txt for
+// es, en, ca, gl and eu, with local times in Europe/Madrid). They are generated from the synthetic
 // chain, which is deterministic: `go test -run Vectors -update` rewrites
 // them, and the test fails if the committed ones differ from what the
 // current code generates.
@@ -48,11 +49,7 @@ func makeVectors(t *testing.T) []vector {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, b, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		return append(buf.Bytes(), '\n')
+		return b
 	}
 	salted := newFixture(t, fixtureOpts{later: 2})
 	bare := newFixture(t, fixtureOpts{bare: true, alg: sha3})
@@ -166,8 +163,12 @@ func TestVectors(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden(t, filepath.Join(dir, "verdict.json"), append(got, '\n'))
-		golden(t, filepath.Join(dir, "verdict.en.txt"), []byte(res.Text(verify.English, loc)+"\n"))
-		golden(t, filepath.Join(dir, "verdict.es.txt"), []byte(res.Text(verify.Spanish, loc)+"\n"))
+		// The texts are the offline verdict, as `verifier verify --offline`
+		// prints it.
+		offline := verify.Combine(res, nil)
+		for _, lang := range msg.Langs {
+			golden(t, filepath.Join(dir, "verdict."+string(lang)+".txt"), []byte(offline.Text(lang, loc)+"\n"))
+		}
 		wantValid := strings.HasPrefix(e.Name(), "valid") || e.Name() == "revoked"
 		if wantValid != (res.Verdict != verify.NotValid) {
 			t.Errorf("%s: verdict %s (%s)", e.Name(), res.Verdict, res.Detail)

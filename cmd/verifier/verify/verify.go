@@ -97,10 +97,16 @@ type Result struct {
 	// Reason and Detail say why, for NotValid.
 	Reason Reason `json:"reason,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// TrustFingerprint names the trust bundle checked against
+	// (TrustFingerprint of its canonical bytes).
+	TrustFingerprint string `json:"trust_fingerprint"`
 	// DocumentChecked is false when no document was given.
 	DocumentChecked bool    `json:"document_checked"`
 	Steps           []Step  `json:"steps"`
 	Proven          *Proven `json:"proven,omitempty"`
+	// Live is what the nodes asked for the current status said (Combine);
+	// nil when Combine was not called.
+	Live *LiveInfo `json:"live,omitempty"`
 }
 
 // Proven is what a verified receipt proves. Every value here was checked
@@ -216,6 +222,10 @@ type Input struct {
 	Trust *notaryv1.TrustBundle
 	// Document is read to the end and hashed; nil leaves the document unchecked.
 	Document io.Reader
+	// DocumentDigest, if Document is nil, is the document's digest under
+	// the receipt's hash algorithm, computed by the caller (a web page
+	// hashing with WebCrypto); it is checked as the document's would be.
+	DocumentDigest []byte
 }
 
 // Verify checks a receipt file against a trust bundle and, if given, the
@@ -225,10 +235,15 @@ func Verify(in Input) (*Result, error) {
 	if in.Trust == nil {
 		return nil, fmt.Errorf("no trust bundle")
 	}
-	if err := CheckTrustBundle(in.Trust); err != nil {
+	fp, err := checkTrust(in.Trust)
+	if err != nil {
 		return nil, err
 	}
-	run := newRun(in.Trust, in.Document)
+	run := newRun(in.Trust, fp, in.Document)
+	if in.Document == nil && in.DocumentDigest != nil {
+		run.docDigest = in.DocumentDigest
+		run.res.DocumentChecked = true
+	}
 	r, p, err := decodeReceipt(in.Receipt)
 	if err != nil {
 		run.finish(StepReceiptFormat, fail(ReasonMalformed, "%v", err))
@@ -245,10 +260,11 @@ func VerifyReceipt(r *notaryv1.Receipt, trust *notaryv1.TrustBundle, document io
 	if trust == nil {
 		return nil, fmt.Errorf("no trust bundle")
 	}
-	if err := CheckTrustBundle(trust); err != nil {
+	fp, err := checkTrust(trust)
+	if err != nil {
 		return nil, err
 	}
-	run := newRun(trust, document)
+	run := newRun(trust, fp, document)
 	p, err := parseReceipt(r)
 	if err != nil {
 		run.finish(StepReceiptFormat, fail(ReasonMalformed, "receipt: %v", err))
@@ -256,6 +272,14 @@ func VerifyReceipt(r *notaryv1.Receipt, trust *notaryv1.TrustBundle, document io
 	}
 	run.ok(StepReceiptFormat, fmt.Sprintf("receipt v%d", r.Version))
 	return run.verify(r, p)
+}
+
+// checkTrust checks a trust bundle and returns its fingerprint.
+func checkTrust(tb *notaryv1.TrustBundle) (string, error) {
+	if err := CheckTrustBundle(tb); err != nil {
+		return "", err
+	}
+	return trustFingerprintOf(tb)
 }
 
 // epoch is a validator set and the first header height it signs.
@@ -267,16 +291,18 @@ type epoch struct {
 }
 
 type run struct {
-	tb      *notaryv1.TrustBundle
-	doc     io.Reader
-	trusted map[string]*notaryv1.TrustedValidator
-	epochs  []epoch
-	res     *Result
-	proven  *Proven
+	tb  *notaryv1.TrustBundle
+	doc io.Reader
+	// docDigest is the document's digest given instead of the document.
+	docDigest []byte
+	trusted   map[string]*notaryv1.TrustedValidator
+	epochs    []epoch
+	res       *Result
+	proven    *Proven
 }
 
-func newRun(tb *notaryv1.TrustBundle, doc io.Reader) *run {
-	v := &run{tb: tb, doc: doc, trusted: map[string]*notaryv1.TrustedValidator{}, res: &Result{DocumentChecked: doc != nil}}
+func newRun(tb *notaryv1.TrustBundle, fingerprint string, doc io.Reader) *run {
+	v := &run{tb: tb, doc: doc, trusted: map[string]*notaryv1.TrustedValidator{}, res: &Result{DocumentChecked: doc != nil, TrustFingerprint: fingerprint}}
 	vals := make([]Validator, len(tb.Validators))
 	var total int64
 	for i, tv := range tb.Validators {
@@ -611,12 +637,15 @@ func reasonCode(r notaryv1.RevocationReason) string {
 func (v *run) checkDocument(p *parsedReceipt) (string, *Failure, error) {
 	alg := ledger.AlgorithmName(p.alg)
 	digest := p.documentDigest
-	if v.doc != nil {
-		h := newHash(p.alg)
-		if _, err := io.Copy(h, v.doc); err != nil {
-			return "", nil, fmt.Errorf("reading the document: %w", err)
+	if v.doc != nil || v.docDigest != nil {
+		d := v.docDigest
+		if v.doc != nil {
+			h := newHash(p.alg)
+			if _, err := io.Copy(h, v.doc); err != nil {
+				return "", nil, fmt.Errorf("reading the document: %w", err)
+			}
+			d = h.Sum(nil)
 		}
-		d := h.Sum(nil)
 		if digest != nil && !bytes.Equal(d, digest) {
 			return "", fail(ReasonDocumentMismatch, "the document's %s digest is %x, the receipt's document_digest is %x", alg, d, digest), nil
 		}
@@ -636,7 +665,7 @@ func (v *run) checkDocument(p *parsedReceipt) (string, *Failure, error) {
 		return "", fail(ReasonDocumentMismatch, "the document's %s digest is %x, the anchored digest is %x", alg, digest, p.anchored), nil
 	}
 	v.proven.Document.DocumentDigest = fmt.Sprintf("%x", digest)
-	if v.doc == nil {
+	if v.doc == nil && v.docDigest == nil {
 		return fmt.Sprintf("the receipt's document digest %x leads to the anchored digest (no document given)", digest), nil, nil
 	}
 	if p.salt != nil {

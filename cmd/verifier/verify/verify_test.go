@@ -126,25 +126,29 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	}
 }
 
-// TestNoNetworkingInVerifyPackage: the verify path links no networking, no
-// gRPC and no CometBFT.
+// TestNoNetworkingInVerifyPackage: the verify path, and the web verifier's
+// core on it, link no networking, no gRPC, no CometBFT and no command-line
+// framework.
 func TestNoNetworkingInVerifyPackage(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/gobtechlab/notary/cmd/verifier/verify").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) < 10 {
-		t.Fatalf("go list -deps gave %d packages", len(deps))
-	}
-	for _, dep := range deps {
-		switch {
-		case dep == "net", strings.HasPrefix(dep, "net/"),
-			dep == "google.golang.org/grpc", strings.HasPrefix(dep, "google.golang.org/grpc/"),
-			strings.HasPrefix(dep, "github.com/cometbft/"),
-			strings.HasPrefix(dep, "github.com/gobtechlab/notary/app"),
-			strings.HasPrefix(dep, "github.com/gobtechlab/notary/abci"):
-			t.Errorf("the verify package depends on %s", dep)
+	for _, pkg := range []string{"github.com/gobtechlab/notary/cmd/verifier/verify", "github.com/gobtechlab/notary/cmd/verifier/verify/webapi"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list: %v", err)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 10 {
+			t.Fatalf("go list -deps gave %d packages", len(deps))
+		}
+		for _, dep := range deps {
+			switch {
+			case dep == "net", strings.HasPrefix(dep, "net/"),
+				dep == "google.golang.org/grpc", strings.HasPrefix(dep, "google.golang.org/grpc/"),
+				strings.HasPrefix(dep, "github.com/cometbft/"),
+				strings.HasPrefix(dep, "github.com/spf13/"),
+				strings.HasPrefix(dep, "github.com/gobtechlab/notary/app"),
+				strings.HasPrefix(dep, "github.com/gobtechlab/notary/abci"):
+				t.Errorf("%s depends on %s", pkg, dep)
+			}
 		}
 	}
 }

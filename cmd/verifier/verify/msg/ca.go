@@ -1,0 +1,177 @@
+package msg
+
+// ca is Catalan. Dates carry their article (Date): "l'1 de març", "el 2 de
+// març".
+var ca = map[string]string{
+	"verdict.valid":          "VÀLID.",
+	"verdict.revoked":        "REVOCAT.",
+	"verdict.not_valid":      "NO VÀLID.",
+	"verdict.no_document":    "(S'ha comprovat el rebut sense el document.)",
+	"verdict.registered":     "Aquest document el va registrar {issuer} {when}.",
+	"verdict.confirmed":      "Van confirmar el registre {signers}, amb el {share} del poder de vot.",
+	"verdict.not_revoked":    "No constava com a revocat {when}.",
+	"verdict.revoked_on":     "Va ser revocat {when} per {by}: {reason}.",
+	"verdict.status_as_of":   "Estat vigent {when}.",
+	"verdict.live_checked":   "Estat comprovat en directe amb {checked} de {tried} nodes.",
+	"verdict.live_unchecked": "No s'ha pogut comprovar si va ser revocat després d'aquesta data.",
+	"verdict.live_disagree":  "Atenció: els nodes no coincideixen: segons {revoking} està revocat, i segons {other} no ho està, amb un estat igual o posterior.",
+	"verdict.live_stale":     "Atenció: {node} respon amb un estat antic (altura {height}; el més recent és de l'altura {newest}).",
+	"verdict.live_failed":    "Sense resposta vàlida de: {nodes}.",
+	"verdict.trust":          "Paquet de confiança: empremta SHA-256 {fingerprint}.",
+
+	"list.and":       " i ",
+	"list.others":    "{count} ministeris més",
+	"who.governance": "decisió del consorci (proposta {id})",
+	"who.agency":     "l'agència {id}",
+
+	"time.date":       "{day} {month} de {year}",
+	"time.month.1":    "de gener",
+	"time.month.2":    "de febrer",
+	"time.month.3":    "de març",
+	"time.month.4":    "d'abril",
+	"time.month.5":    "de maig",
+	"time.month.6":    "de juny",
+	"time.month.7":    "de juliol",
+	"time.month.8":    "d'agost",
+	"time.month.9":    "de setembre",
+	"time.month.10":   "d'octubre",
+	"time.month.11":   "de novembre",
+	"time.month.12":   "de desembre",
+	"time.at":         "{date} a les {time} UTC",
+	"time.at_one":     "{date} a la {time} UTC",
+	"time.local":      "{time} {zone}, hora local",
+	"time.local_date": "{date} {time} {zone}, hora local",
+	"num.decimal":     ",",
+	"num.percent":     "{n} %",
+
+	"reason.malformed_receipt":         "El fitxer del rebut està malmès o no és un rebut del notari, de manera que no prova res.",
+	"reason.wrong_chain":               "El rebut pertany a una xarxa notarial diferent de la que descriu el vostre paquet de confiança.",
+	"reason.document_mismatch":         "El document no coincideix amb el rebut: no és el document registrat o s'ha modificat.",
+	"reason.proof_invalid":             "La prova del rebut que el document consta a la xarxa notarial no és correcta.",
+	"reason.signature_invalid":         "Una signatura d'un ministeri al rebut no és vàlida: el rebut s'ha alterat o falsificat.",
+	"reason.insufficient_signatures":   "El rebut no està signat per prou ministeris: l'han de confirmar més de dos terços del poder de vot.",
+	"reason.validator_set_not_reached": "El rebut està signat per validadors que no es poden vincular amb els membres del consorci del vostre paquet de confiança.",
+
+	"revocation.superseded":      "substituït per un document més recent",
+	"revocation.issued-in-error": "emès per error",
+	"revocation.fraud":           "obtingut de manera fraudulenta",
+	"revocation.expired":         "la seva validesa va acabar",
+	"revocation.court-order":     "per ordre judicial",
+	"revocation.other":           "un altre motiu",
+
+	"live.receipt":         "el mateix rebut",
+	"live.node":            "{node} ({error})",
+	"live.err.timeout":     "no ha respost en {seconds} s",
+	"live.err.unreachable": "no s'hi ha pogut connectar",
+	"live.err.http":        "ha respost amb el codi HTTP {code}",
+	"live.err.not_found":   "diu que no coneix aquest document",
+	"live.err.busy":        "està ocupat o s'està sincronitzant",
+	"live.err.too_large":   "ha enviat més de {limit}",
+	"live.err.malformed":   "no ha enviat un estat amb el format esperat",
+	"live.err.mismatch":    "ha enviat l'estat d'un altre document o d'una altra xarxa",
+	"live.err.not_valid":   "ha enviat un estat la prova del qual no és correcta",
+
+	"step.receipt_format":    "Format del rebut",
+	"step.chain_id":          "Xarxa notarial",
+	"step.validator_chain":   "Canvis de validadors",
+	"step.anchor_checkpoint": "Bloc del registre",
+	"step.status_checkpoint": "Bloc de l'estat",
+	"step.batch_record":      "Lot",
+	"step.issuer_record":     "Organisme emissor",
+	"step.merkle_inclusion":  "Inclusió al lot",
+	"step.status":            "Revocació",
+	"step.document":          "Document",
+	"step.live_status":       "Estat en directe",
+
+	"cli.root.short": "comprova un document registrat al notari; vegeu i controleu qui fa servir les vostres dades",
+	"cli.root.long": `verifier comprova documents registrats a la cadena del consorci GobTechLab
+Notary: n'hi ha prou amb el document, el seu rebut (*.receipt.json) i el
+paquet de confiança del consorci (trust.json). No confia en cap node, només
+en les signatures de més de dos terços del poder de vot de conjunts de
+validadors que s'encadenen des del paquet de confiança.
+
+  verifier verify DOCUMENT REBUT            comprova un document
+  verifier inspect REBUT                    mostra el que diu un rebut (sense verificar)
+  verifier version                          versió, commit i versió de CometBFT
+
+Com a ciutadà, amb la vostra pròpia clau, parlant amb un node (--node):
+
+  verifier citizen keygen [--out DIR]       crea la vostra identitat de ciutadà
+  verifier consent grant|withdraw|list      gestiona els vostres consentiments
+  verifier accesses --trust TRUST           qui ha obtingut dades vostres, verificat
+
+Codis de sortida de verify: 0 vàlid i no revocat, 3 vàlid però revocat,
+1 no vàlid, 2 error d'ús o fitxer il·legible. Dels comandaments de ciutadà:
+0 fet, 1 rebutjat o no verificat, 2 error d'ús, 4 node inabastable.
+Un comandament interromput amb SIGINT (Ctrl-C) o SIGTERM acaba amb 130.
+Les entrades han de ser fitxers normals: una canonada, un dispositiu o una
+carpeta es rebutgen (sortida 2). Els textos segueixen --lang, o LC_ALL,
+LC_MESSAGES i LANG (es, en, ca, gl, eu; castellà per defecte). Cada opció es
+pot donar també amb NOTARY_<OPCIÓ>.`,
+	"cli.verify.short": "comprova un document amb el seu rebut",
+	"cli.verify.long": `verify comprova que DOCUMENT és el document que el rebut REBUT prova que es va
+registrar a la cadena del paquet de confiança, i si s'ha revocat. Escriu un
+paràgraf per al ciutadà (o, amb --output json, cada pas i el seu resultat).
+
+El paquet de confiança es busca en aquest ordre: --trust, la variable
+NOTARY_TRUST, {config}, i el que porta el programa en publicar-lo, si n'hi
+ha. S'escriu la seva empremta SHA-256, que el consorci publica per
+contrastar-la.
+
+El rebut porta l'estat de revocació del dia en què es va obtenir. Per saber
+si el document s'ha revocat després, verify pregunta alhora als nodes
+públics del paquet de confiança i als de --node, amb un límit de {seconds} s
+per node i d'1 MB per resposta; cada resposta es verifica com el mateix
+rebut (signatures de més de dos terços del poder de vot). Amb --offline no
+fa servir la xarxa i diu que no ho ha pogut comprovar.
+
+Codis de sortida: 0 vàlid i no revocat, 3 vàlid però revocat (també si un
+node prova una revocació posterior), 1 no vàlid, 2 error d'ús o fitxer
+il·legible.`,
+	"cli.flag.trust":   "paquet de confiança del consorci (trust.json)",
+	"cli.flag.node":    "URL d'un node públic a qui preguntar l'estat actual (repetible)",
+	"cli.flag.offline": "no fer servir la xarxa: només l'estat que porta el rebut",
+	"cli.flag.lang":    "llengua dels textos: es, en, ca, gl o eu (per defecte: LANG, si no castellà)",
+	"cli.flag.tz":      "fus horari de les hores locals, p. ex. Europe/Madrid (per defecte: el del sistema)",
+
+	"cli.err.no_trust":      "No s'ha trobat el paquet de confiança: indiqueu-lo amb --trust, amb la variable NOTARY_TRUST o poseu-lo a {path}.",
+	"cli.err.trust_read":    "No s'ha pogut llegir el paquet de confiança {path}: {error}",
+	"cli.err.trust_invalid": "El paquet de confiança {path} no és vàlid: {error}",
+	"cli.err.receipt_read":  "No s'ha pogut llegir el rebut {path}: {error}",
+	"cli.err.document_read": "No s'ha pogut llegir el document {path}: {error}",
+	"cli.err.lang":          "Llengua {value} desconeguda: feu servir es, en, ca, gl o eu.",
+	"cli.err.node_url":      "--node {value}: no és una adreça http:// o https:// vàlida.",
+	"cli.err.offline_node":  "--offline i --node no es poden fer servir alhora.",
+	"cli.err.args":          "Indiqueu el document i el seu rebut: verifier verify DOCUMENT REBUT.",
+
+	"cli.usage.usage":        "Ús:",
+	"cli.usage.commands":     "Comandaments:",
+	"cli.usage.flags":        "Opcions:",
+	"cli.usage.global_flags": "Opcions globals:",
+	"cli.usage.more":         "Feu servir «{command} [comandament] --help» per saber-ne més d'un comandament.",
+
+	"web.title":            "Verificar un document",
+	"web.intro":            "Comproveu que l'Administració va registrar un document i si encara és vigent. El document no surt del vostre equip: la seva empremta es calcula aquí mateix.",
+	"web.document_label":   "Document",
+	"web.document_hint":    "El fitxer que voleu comprovar.",
+	"web.receipt_label":    "Rebut",
+	"web.receipt_hint":     "El fitxer .receipt.json que acompanya el document.",
+	"web.drop":             "Arrossegueu aquí el document i el seu rebut, o trieu-los.",
+	"web.choose":           "Tria un fitxer",
+	"web.verify":           "Verifica",
+	"web.verifying":        "S'està verificant…",
+	"web.online":           "Comprova també l'estat actual als nodes del consorci",
+	"web.offline_note":     "Sense connexió: es mostra l'estat que consta al rebut.",
+	"web.language":         "Llengua",
+	"web.result":           "Resultat",
+	"web.details":          "Detalls de la comprovació",
+	"web.steps":            "Passos",
+	"web.fingerprint":      "Empremta del paquet de confiança",
+	"web.nodes":            "Nodes consultats",
+	"web.error_no_receipt": "Trieu el rebut del document.",
+	"web.error_read":       "No s'ha pogut llegir el fitxer {name}.",
+	"web.step_ok":          "correcte",
+	"web.step_failed":      "erroni",
+	"web.step_skipped":     "no aplicable",
+	"web.step_not_checked": "sense comprovar",
+}

@@ -1,0 +1,176 @@
+package msg
+
+// en is English.
+var en = map[string]string{
+	"verdict.valid":          "VALID.",
+	"verdict.revoked":        "REVOKED.",
+	"verdict.not_valid":      "NOT VALID.",
+	"verdict.no_document":    "(The receipt was checked without the document.)",
+	"verdict.registered":     "This document was registered by {issuer} on {when}.",
+	"verdict.confirmed":      "The registration was confirmed by {signers}, holding {share} of the voting power.",
+	"verdict.not_revoked":    "It was not revoked as of {when}.",
+	"verdict.revoked_on":     "It was revoked on {when} by {by}: {reason}.",
+	"verdict.status_as_of":   "Status as of {when}.",
+	"verdict.live_checked":   "Status checked live with {checked} of {tried} nodes.",
+	"verdict.live_unchecked": "Whether it was revoked after that date could not be checked.",
+	"verdict.live_disagree":  "Warning: the nodes disagree: according to {revoking} it is revoked, and according to {other} it is not, at the same or a later state.",
+	"verdict.live_stale":     "Warning: {node} answers with an old status (height {height}; the newest is at height {newest}).",
+	"verdict.live_failed":    "No valid answer from: {nodes}.",
+	"verdict.trust":          "Trust bundle: SHA-256 fingerprint {fingerprint}.",
+
+	"list.and":       " and ",
+	"list.others":    "{count} other ministries",
+	"who.governance": "decision of the consortium (proposal {id})",
+	"who.agency":     "agency {id}",
+
+	"time.date":       "{day} {month} {year}",
+	"time.month.1":    "January",
+	"time.month.2":    "February",
+	"time.month.3":    "March",
+	"time.month.4":    "April",
+	"time.month.5":    "May",
+	"time.month.6":    "June",
+	"time.month.7":    "July",
+	"time.month.8":    "August",
+	"time.month.9":    "September",
+	"time.month.10":   "October",
+	"time.month.11":   "November",
+	"time.month.12":   "December",
+	"time.at":         "{date} at {time} UTC",
+	"time.at_one":     "{date} at {time} UTC",
+	"time.local":      "{time} {zone} local time",
+	"time.local_date": "{date} {time} {zone} local time",
+	"num.decimal":     ".",
+	"num.percent":     "{n}%",
+
+	"reason.malformed_receipt":         "The receipt file is damaged or is not a notary receipt, so it proves nothing.",
+	"reason.wrong_chain":               "The receipt belongs to a different notary network than the one your trust bundle describes.",
+	"reason.document_mismatch":         "The document does not match the receipt: it is not the registered document, or it has been changed.",
+	"reason.proof_invalid":             "The receipt's proof that the document is recorded on the notary network does not check out.",
+	"reason.signature_invalid":         "A ministry's signature in the receipt is not valid: the receipt has been altered or forged.",
+	"reason.insufficient_signatures":   "The receipt is not signed by enough ministries: more than two thirds of the voting power must confirm it.",
+	"reason.validator_set_not_reached": "The receipt is signed by validators that cannot be traced back to the consortium members in your trust bundle.",
+
+	"revocation.superseded":      "superseded by a newer document",
+	"revocation.issued-in-error": "issued in error",
+	"revocation.fraud":           "obtained by fraud",
+	"revocation.expired":         "its validity ended",
+	"revocation.court-order":     "by court order",
+	"revocation.other":           "other reason",
+
+	"live.receipt":         "the receipt itself",
+	"live.node":            "{node} ({error})",
+	"live.err.timeout":     "did not answer within {seconds} s",
+	"live.err.unreachable": "could not be reached",
+	"live.err.http":        "answered with HTTP status {code}",
+	"live.err.not_found":   "says it does not know this document",
+	"live.err.busy":        "is busy or catching up",
+	"live.err.too_large":   "sent more than {limit}",
+	"live.err.malformed":   "did not send a status in the expected form",
+	"live.err.mismatch":    "sent the status of another document or network",
+	"live.err.not_valid":   "sent a status whose proof does not check out",
+
+	"step.receipt_format":    "Receipt format",
+	"step.chain_id":          "Notary network",
+	"step.validator_chain":   "Validator changes",
+	"step.anchor_checkpoint": "Registration block",
+	"step.status_checkpoint": "Status block",
+	"step.batch_record":      "Batch",
+	"step.issuer_record":     "Issuing agency",
+	"step.merkle_inclusion":  "Inclusion in the batch",
+	"step.status":            "Revocation",
+	"step.document":          "Document",
+	"step.live_status":       "Live status",
+
+	"cli.root.short": "check a notarized document; see and control who uses your data",
+	"cli.root.long": `verifier checks documents registered on the GobTechLab Notary consortium
+chain: a document, its receipt (*.receipt.json) and the consortium's trust
+bundle (trust.json) are all it needs. It trusts no node, only the signatures
+of more than two thirds of the voting power of validator sets that chain back
+to the trust bundle.
+
+  verifier verify DOCUMENT RECEIPT          check a document
+  verifier inspect RECEIPT                  show what a receipt claims (unverified)
+  verifier version                          release, commit and CometBFT version
+
+As a citizen, with your own key, talking to a node (--node):
+
+  verifier citizen keygen [--out DIR]       create your citizen identity
+  verifier consent grant|withdraw|list      manage your consents
+  verifier accesses --trust TRUST           who obtained data about you, verified
+
+Exit codes of verify: 0 valid and not revoked, 3 valid but revoked, 1 not
+valid, 2 usage error or unreadable file. Of the citizen commands: 0 done,
+1 refused or not verified, 2 usage error, 4 node unreachable. Any command
+interrupted by SIGINT (Ctrl-C) or SIGTERM stops at once with exit 130.
+Inputs must be regular files: a named pipe, a device or a directory is
+refused (exit 2). Texts follow --lang, else LC_ALL, LC_MESSAGES and LANG (es,
+en, ca, gl, eu; Spanish by default). Every flag can also be set with
+NOTARY_<FLAG>.`,
+	"cli.verify.short": "check a document against its receipt",
+	"cli.verify.long": `verify checks that DOCUMENT is the document the receipt RECEIPT proves was
+registered on the chain of the trust bundle, and whether it was revoked. It
+prints one paragraph for a citizen (or, with --output json, every step
+checked and its result).
+
+The trust bundle is looked for in this order: --trust, the NOTARY_TRUST
+variable, {config}, and the one built into the program at release, if any.
+Its SHA-256 fingerprint is printed, for comparison with the one the
+consortium publishes.
+
+A receipt carries the revocation status of the day it was fetched. To learn
+whether the document was revoked since, verify asks the public nodes of the
+trust bundle and those of --node, all at once, waiting at most {seconds} s
+for each and reading at most 1 MB of each answer; every answer is verified
+as the receipt itself is (signatures of more than two thirds of the voting
+power). With --offline it uses no network and says it could not check.
+
+Exit codes: 0 valid and not revoked, 3 valid but revoked (also when a node
+proves a later revocation), 1 not valid, 2 usage error or unreadable file.`,
+	"cli.flag.trust":   "the consortium's trust bundle (trust.json)",
+	"cli.flag.node":    "URL of a public node to ask for the current status (repeatable)",
+	"cli.flag.offline": "use no network: only the status the receipt carries",
+	"cli.flag.lang":    "language of the texts: es, en, ca, gl or eu (default: from LANG, else Spanish)",
+	"cli.flag.tz":      "time zone of local times, e.g. Europe/Madrid (default: the system's)",
+
+	"cli.err.no_trust":      "No trust bundle found: give one with --trust, with the NOTARY_TRUST variable, or put it at {path}.",
+	"cli.err.trust_read":    "The trust bundle {path} could not be read: {error}",
+	"cli.err.trust_invalid": "The trust bundle {path} is not valid: {error}",
+	"cli.err.receipt_read":  "The receipt {path} could not be read: {error}",
+	"cli.err.document_read": "The document {path} could not be read: {error}",
+	"cli.err.lang":          "Unknown language {value}: use es, en, ca, gl or eu.",
+	"cli.err.node_url":      "--node {value}: not a valid http:// or https:// address.",
+	"cli.err.offline_node":  "--offline and --node cannot be used together.",
+	"cli.err.args":          "Give the document and its receipt: verifier verify DOCUMENT RECEIPT.",
+
+	"cli.usage.usage":        "Usage:",
+	"cli.usage.commands":     "Commands:",
+	"cli.usage.flags":        "Flags:",
+	"cli.usage.global_flags": "Global flags:",
+	"cli.usage.more":         "Use \"{command} [command] --help\" for more about a command.",
+
+	"web.title":            "Verify a document",
+	"web.intro":            "Check that a document was registered by the administration and whether it still stands. The document never leaves your device: its fingerprint is computed right here.",
+	"web.document_label":   "Document",
+	"web.document_hint":    "The file you want to check.",
+	"web.receipt_label":    "Receipt",
+	"web.receipt_hint":     "The .receipt.json file that came with the document.",
+	"web.drop":             "Drop the document and its receipt here, or choose them.",
+	"web.choose":           "Choose file",
+	"web.verify":           "Verify",
+	"web.verifying":        "Verifying…",
+	"web.online":           "Also check the current status with the consortium's nodes",
+	"web.offline_note":     "Offline: the status shown is the one in the receipt.",
+	"web.language":         "Language",
+	"web.result":           "Result",
+	"web.details":          "Details of the check",
+	"web.steps":            "Steps",
+	"web.fingerprint":      "Trust bundle fingerprint",
+	"web.nodes":            "Nodes asked",
+	"web.error_no_receipt": "Choose the document's receipt.",
+	"web.error_read":       "The file {name} could not be read.",
+	"web.step_ok":          "passed",
+	"web.step_failed":      "failed",
+	"web.step_skipped":     "not applicable",
+	"web.step_not_checked": "not checked",
+}

@@ -1,0 +1,176 @@
+package msg
+
+// es is Spanish, the default language: every key is here first.
+var es = map[string]string{
+	"verdict.valid":          "VÁLIDO.",
+	"verdict.revoked":        "REVOCADO.",
+	"verdict.not_valid":      "NO VÁLIDO.",
+	"verdict.no_document":    "(Se comprobó el recibo sin el documento.)",
+	"verdict.registered":     "Este documento fue registrado por {issuer} el {when}.",
+	"verdict.confirmed":      "Confirmaron el registro {signers}, con el {share} del poder de voto.",
+	"verdict.not_revoked":    "No constaba como revocado a fecha de {when}.",
+	"verdict.revoked_on":     "Fue revocado el {when} por {by}: {reason}.",
+	"verdict.status_as_of":   "Estado a fecha de {when}.",
+	"verdict.live_checked":   "Estado comprobado en vivo con {checked} de {tried} nodos.",
+	"verdict.live_unchecked": "No se pudo comprobar si fue revocado después de esa fecha.",
+	"verdict.live_disagree":  "Atención: los nodos no coinciden: según {revoking} está revocado, y según {other} no lo está, con un estado igual o posterior.",
+	"verdict.live_stale":     "Atención: {node} responde con un estado antiguo (altura {height}; el más reciente es de la altura {newest}).",
+	"verdict.live_failed":    "Sin respuesta válida de: {nodes}.",
+	"verdict.trust":          "Paquete de confianza: huella SHA-256 {fingerprint}.",
+
+	"list.and":       " y ",
+	"list.others":    "otros {count} ministerios",
+	"who.governance": "decisión del consorcio (propuesta {id})",
+	"who.agency":     "la agencia {id}",
+
+	"time.date":       "{day} de {month} de {year}",
+	"time.month.1":    "enero",
+	"time.month.2":    "febrero",
+	"time.month.3":    "marzo",
+	"time.month.4":    "abril",
+	"time.month.5":    "mayo",
+	"time.month.6":    "junio",
+	"time.month.7":    "julio",
+	"time.month.8":    "agosto",
+	"time.month.9":    "septiembre",
+	"time.month.10":   "octubre",
+	"time.month.11":   "noviembre",
+	"time.month.12":   "diciembre",
+	"time.at":         "{date} a las {time} UTC",
+	"time.at_one":     "{date} a la {time} UTC",
+	"time.local":      "{time} {zone}, hora local",
+	"time.local_date": "{date} {time} {zone}, hora local",
+	"num.decimal":     ",",
+	"num.percent":     "{n} %",
+
+	"reason.malformed_receipt":         "El archivo del recibo está dañado o no es un recibo del notario, así que no prueba nada.",
+	"reason.wrong_chain":               "El recibo pertenece a una red notarial distinta de la que describe su paquete de confianza.",
+	"reason.document_mismatch":         "El documento no coincide con el recibo: no es el documento registrado o ha sido modificado.",
+	"reason.proof_invalid":             "La prueba del recibo de que el documento consta en la red notarial no es correcta.",
+	"reason.signature_invalid":         "Una firma de un ministerio en el recibo no es válida: el recibo ha sido alterado o falsificado.",
+	"reason.insufficient_signatures":   "El recibo no está firmado por suficientes ministerios: debe confirmarlo más de dos tercios del poder de voto.",
+	"reason.validator_set_not_reached": "El recibo está firmado por validadores que no se pueden vincular con los miembros del consorcio de su paquete de confianza.",
+
+	"revocation.superseded":      "sustituido por un documento más reciente",
+	"revocation.issued-in-error": "emitido por error",
+	"revocation.fraud":           "obtenido de forma fraudulenta",
+	"revocation.expired":         "su validez terminó",
+	"revocation.court-order":     "por orden judicial",
+	"revocation.other":           "otro motivo",
+
+	"live.receipt":         "el propio recibo",
+	"live.node":            "{node} ({error})",
+	"live.err.timeout":     "no respondió en {seconds} s",
+	"live.err.unreachable": "no se pudo conectar",
+	"live.err.http":        "respondió con el código HTTP {code}",
+	"live.err.not_found":   "dice que no conoce este documento",
+	"live.err.busy":        "está ocupado o sincronizándose",
+	"live.err.too_large":   "envió más de {limit}",
+	"live.err.malformed":   "no envió un estado con el formato esperado",
+	"live.err.mismatch":    "envió el estado de otro documento o de otra red",
+	"live.err.not_valid":   "envió un estado cuya prueba no es correcta",
+
+	"step.receipt_format":    "Formato del recibo",
+	"step.chain_id":          "Red notarial",
+	"step.validator_chain":   "Cambios de validadores",
+	"step.anchor_checkpoint": "Bloque del registro",
+	"step.status_checkpoint": "Bloque del estado",
+	"step.batch_record":      "Lote",
+	"step.issuer_record":     "Organismo emisor",
+	"step.merkle_inclusion":  "Inclusión en el lote",
+	"step.status":            "Revocación",
+	"step.document":          "Documento",
+	"step.live_status":       "Estado en vivo",
+
+	"cli.root.short": "comprueba un documento registrado en el notario; vea y controle quién usa sus datos",
+	"cli.root.long": `verifier comprueba documentos registrados en la cadena del consorcio GobTechLab
+Notary: el documento, su recibo (*.receipt.json) y el paquete de confianza del
+consorcio (trust.json) bastan. No confía en ningún nodo, solo en las firmas de
+más de dos tercios del poder de voto de conjuntos de validadores que se
+encadenan desde el paquete de confianza.
+
+  verifier verify DOCUMENTO RECIBO          comprueba un documento
+  verifier inspect RECIBO                   muestra lo que dice un recibo (sin verificar)
+  verifier version                          versión, commit y versión de CometBFT
+
+Como ciudadano, con su propia clave, hablando con un nodo (--node):
+
+  verifier citizen keygen [--out DIR]       crea su identidad de ciudadano
+  verifier consent grant|withdraw|list      gestiona sus consentimientos
+  verifier accesses --trust TRUST           quién obtuvo datos suyos, verificado
+
+Códigos de salida de verify: 0 válido y no revocado, 3 válido pero revocado,
+1 no válido, 2 error de uso o archivo ilegible. De los comandos de ciudadano:
+0 hecho, 1 rechazado o no verificado, 2 error de uso, 4 nodo inalcanzable.
+Un comando interrumpido con SIGINT (Ctrl-C) o SIGTERM termina con 130.
+Las entradas deben ser archivos normales: una tubería, un dispositivo o una
+carpeta se rechazan (salida 2). Los textos siguen --lang, o LC_ALL, LC_MESSAGES
+y LANG (es, en, ca, gl, eu; español por defecto). Cada opción puede darse
+también con NOTARY_<OPCIÓN>.`,
+	"cli.verify.short": "comprueba un documento con su recibo",
+	"cli.verify.long": `verify comprueba que DOCUMENTO es el documento que el recibo RECIBO prueba
+registrado en la cadena del paquete de confianza, y si ha sido revocado.
+Escribe un párrafo para el ciudadano (o, con --output json, cada paso y su
+resultado).
+
+El paquete de confianza se busca en este orden: --trust, la variable
+NOTARY_TRUST, {config}, y el incluido en el programa al publicarlo, si lo
+hay. Se escribe su huella SHA-256, que el consorcio publica para cotejarla.
+
+El recibo trae el estado de revocación de la fecha en que se obtuvo. Para
+saber si el documento se revocó después, verify pregunta a la vez a los
+nodos públicos del paquete de confianza y a los de --node, con un límite de
+{seconds} s por nodo y de 1 MB por respuesta; cada respuesta se verifica
+como el propio recibo (firmas de más de dos tercios del poder de voto). Con
+--offline no usa la red y dice que no pudo comprobarlo.
+
+Códigos de salida: 0 válido y no revocado, 3 válido pero revocado (también
+si un nodo prueba una revocación posterior), 1 no válido, 2 error de uso o
+archivo ilegible.`,
+	"cli.flag.trust":   "paquete de confianza del consorcio (trust.json)",
+	"cli.flag.node":    "URL de un nodo público al que preguntar el estado actual (repetible)",
+	"cli.flag.offline": "no usar la red: solo el estado que trae el recibo",
+	"cli.flag.lang":    "idioma de los textos: es, en, ca, gl o eu (por defecto: LANG, si no español)",
+	"cli.flag.tz":      "zona horaria de las horas locales, p. ej. Europe/Madrid (por defecto: la del sistema)",
+
+	"cli.err.no_trust":      "No se encontró el paquete de confianza: indíquelo con --trust, con la variable NOTARY_TRUST o póngalo en {path}.",
+	"cli.err.trust_read":    "No se pudo leer el paquete de confianza {path}: {error}",
+	"cli.err.trust_invalid": "El paquete de confianza {path} no es válido: {error}",
+	"cli.err.receipt_read":  "No se pudo leer el recibo {path}: {error}",
+	"cli.err.document_read": "No se pudo leer el documento {path}: {error}",
+	"cli.err.lang":          "Idioma {value} desconocido: use es, en, ca, gl o eu.",
+	"cli.err.node_url":      "--node {value}: no es una dirección http:// o https:// válida.",
+	"cli.err.offline_node":  "--offline y --node no pueden usarse juntos.",
+	"cli.err.args":          "Indique el documento y su recibo: verifier verify DOCUMENTO RECIBO.",
+
+	"cli.usage.usage":        "Uso:",
+	"cli.usage.commands":     "Comandos:",
+	"cli.usage.flags":        "Opciones:",
+	"cli.usage.global_flags": "Opciones globales:",
+	"cli.usage.more":         "Use «{command} [comando] --help» para saber más de un comando.",
+
+	"web.title":            "Verificar un documento",
+	"web.intro":            "Compruebe que un documento fue registrado por la Administración y si sigue vigente. El documento no sale de su equipo: su huella se calcula aquí mismo.",
+	"web.document_label":   "Documento",
+	"web.document_hint":    "El archivo que quiere comprobar.",
+	"web.receipt_label":    "Recibo",
+	"web.receipt_hint":     "El archivo .receipt.json que acompaña al documento.",
+	"web.drop":             "Arrastre aquí el documento y su recibo, o elíjalos.",
+	"web.choose":           "Elegir archivo",
+	"web.verify":           "Verificar",
+	"web.verifying":        "Verificando…",
+	"web.online":           "Comprobar también el estado actual en los nodos del consorcio",
+	"web.offline_note":     "Sin conexión: se muestra el estado que consta en el recibo.",
+	"web.language":         "Idioma",
+	"web.result":           "Resultado",
+	"web.details":          "Detalles de la comprobación",
+	"web.steps":            "Pasos",
+	"web.fingerprint":      "Huella del paquete de confianza",
+	"web.nodes":            "Nodos consultados",
+	"web.error_no_receipt": "Elija el recibo del documento.",
+	"web.error_read":       "No se pudo leer el archivo {name}.",
+	"web.step_ok":          "correcto",
+	"web.step_failed":      "fallido",
+	"web.step_skipped":     "no aplicable",
+	"web.step_not_checked": "sin comprobar",
+}

@@ -1,0 +1,182 @@
+package msg
+
+// eu is Basque. Names and counts are set apart (after a colon, in
+// parentheses, or before a noun that takes the case ending: "{issuer}
+// erakundeak"), so that no placeholder needs a declension.
+var eu = map[string]string{
+	"verdict.valid":          "BALIOZKOA.",
+	"verdict.revoked":        "EZEZTATUA.",
+	"verdict.not_valid":      "EZ DA BALIOZKOA.",
+	"verdict.no_document":    "(Hartu-agiria dokumenturik gabe egiaztatu da.)",
+	"verdict.registered":     "Dokumentu hau {issuer} erakundeak erregistratu zuen {when}.",
+	"verdict.confirmed":      "Erregistroa berretsi zuten: {signers} (boto-ahalmenaren {share}).",
+	"verdict.not_revoked":    "{when} ez zegoen ezeztatuta.",
+	"verdict.revoked_on":     "{when} ezeztatu zen. Nork: {by}. Arrazoia: {reason}.",
+	"verdict.status_as_of":   "Egoera hau {when} zegoen indarrean.",
+	"verdict.live_checked":   "Egoera zuzenean egiaztatu da (nodoak: {checked}/{tried}).",
+	"verdict.live_unchecked": "Ezin izan da egiaztatu data horren ondoren ezeztatu ote den.",
+	"verdict.live_disagree":  "Kontuz: nodoek ez datoz bat. Ezeztatuta dagoela diote: {revoking}. Ez dagoela diote, egoera berean edo berriago batean: {other}.",
+	"verdict.live_stale":     "Kontuz: {node} nodoak egoera zaharra ematen du ({height}. altuera; berriena {newest}. altuera da).",
+	"verdict.live_failed":    "Erantzun baliozkorik ez: {nodes}.",
+	"verdict.trust":          "Konfiantza-paketea: SHA-256 hatz-marka {fingerprint}.",
+
+	"list.and":       " eta ",
+	"list.others":    "beste {count} ministerio",
+	"who.governance": "partzuergoaren erabakia ({id} proposamena)",
+	"who.agency":     "{id} agentzia",
+
+	"time.date":       "{year} {month} {day}",
+	"time.month.1":    "urtarrilaren",
+	"time.month.2":    "otsailaren",
+	"time.month.3":    "martxoaren",
+	"time.month.4":    "apirilaren",
+	"time.month.5":    "maiatzaren",
+	"time.month.6":    "ekainaren",
+	"time.month.7":    "uztailaren",
+	"time.month.8":    "abuztuaren",
+	"time.month.9":    "irailaren",
+	"time.month.10":   "urriaren",
+	"time.month.11":   "azaroaren",
+	"time.month.12":   "abenduaren",
+	"time.at":         "{date}, {time} (UTC)",
+	"time.at_one":     "{date}, {time} (UTC)",
+	"time.local":      "{time} {zone}, tokiko ordua",
+	"time.local_date": "{date}, {time} {zone}, tokiko ordua",
+	"num.decimal":     ",",
+	"num.percent":     "% {n}",
+
+	"reason.malformed_receipt":         "Hartu-agiriaren fitxategia hondatuta dago edo ez da notarioaren hartu-agiri bat; beraz, ez du ezer frogatzen.",
+	"reason.wrong_chain":               "Hartu-agiria zure konfiantza-paketeak deskribatzen duenaz bestelako notario-sare batekoa da.",
+	"reason.document_mismatch":         "Dokumentua ez dator bat hartu-agiriarekin: ez da erregistratutako dokumentua, edo aldatu egin da.",
+	"reason.proof_invalid":             "Dokumentua notario-sarean jasota dagoela frogatzen duen hartu-agiriaren froga ez da zuzena.",
+	"reason.signature_invalid":         "Hartu-agiriko ministerio baten sinadura ez da baliozkoa: hartu-agiria aldatu edo faltsutu egin da.",
+	"reason.insufficient_signatures":   "Hartu-agiria ez dute behar adina ministeriok sinatu: boto-ahalmenaren bi heren baino gehiagok berretsi behar du.",
+	"reason.validator_set_not_reached": "Hartu-agiria zure konfiantza-paketeko partzuergoko kideekin lotu ezin diren balidatzaileek sinatu dute.",
+
+	"revocation.superseded":      "dokumentu berriago batek ordezkatu du",
+	"revocation.issued-in-error": "akatsez eman zen",
+	"revocation.fraud":           "iruzurrez lortu zen",
+	"revocation.expired":         "indarraldia amaitu zen",
+	"revocation.court-order":     "epaitegiaren aginduz",
+	"revocation.other":           "beste arrazoi bat",
+
+	"live.receipt":         "hartu-agiria bera",
+	"live.node":            "{node} ({error})",
+	"live.err.timeout":     "ez du erantzun {seconds} segundotan",
+	"live.err.unreachable": "ezin izan da konektatu",
+	"live.err.http":        "HTTP {code} kodearekin erantzun du",
+	"live.err.not_found":   "dokumentu hau ezagutzen ez duela dio",
+	"live.err.busy":        "lanpetuta dago edo sinkronizatzen ari da",
+	"live.err.too_large":   "{limit} baino gehiago bidali du",
+	"live.err.malformed":   "ez du egoerarik bidali espero zen formatuan",
+	"live.err.mismatch":    "beste dokumentu edo sare baten egoera bidali du",
+	"live.err.not_valid":   "egoera bat bidali du, baina haren froga ez da zuzena",
+
+	"step.receipt_format":    "Hartu-agiriaren formatua",
+	"step.chain_id":          "Notario-sarea",
+	"step.validator_chain":   "Balidatzaile-aldaketak",
+	"step.anchor_checkpoint": "Erregistroaren blokea",
+	"step.status_checkpoint": "Egoeraren blokea",
+	"step.batch_record":      "Sorta",
+	"step.issuer_record":     "Erakunde jaulkitzailea",
+	"step.merkle_inclusion":  "Sortan sartzea",
+	"step.status":            "Ezeztapena",
+	"step.document":          "Dokumentua",
+	"step.live_status":       "Zuzeneko egoera",
+
+	"cli.root.short": "notarioan erregistratutako dokumentu bat egiaztatzen du; ikusi eta kontrolatu nork erabiltzen dituen zure datuak",
+	"cli.root.long": `verifier-ek GobTechLab Notary partzuergoaren katean erregistratutako
+dokumentuak egiaztatzen ditu: nahikoa da dokumentua, haren hartu-agiria
+(*.receipt.json) eta partzuergoaren konfiantza-paketea (trust.json). Ez du
+inongo nodotan konfiantzarik, konfiantza-paketetik abiatuta kateatzen diren
+balidatzaile-multzoen boto-ahalmenaren bi heren baino gehiagoren
+sinaduretan baizik.
+
+  verifier verify DOKUMENTUA HARTU-AGIRIA   dokumentu bat egiaztatzen du
+  verifier inspect HARTU-AGIRIA             hartu-agiri batek dioena erakusten du (egiaztatu gabe)
+  verifier version                          bertsioa, commita eta CometBFT bertsioa
+
+Herritar gisa, zure gakoarekin, nodo batekin hitz eginez (--node):
+
+  verifier citizen keygen [--out DIR]       zure herritar-identitatea sortzen du
+  verifier consent grant|withdraw|list      zure baimenak kudeatzen ditu
+  verifier accesses --trust TRUST           nork lortu dituen zure datuak, egiaztatuta
+
+verify-ren irteera-kodeak: 0 baliozkoa eta ezeztatu gabea, 3 baliozkoa baina
+ezeztatua, 1 ez da baliozkoa, 2 erabilera-errorea edo fitxategi irakurtezina.
+Herritar-aginduenak: 0 eginda, 1 ukatua edo egiaztatu gabea, 2 erabilera-
+errorea, 4 nodoa ez dago eskuragarri. SIGINT (Ctrl-C) edo SIGTERM bidez
+etendako agindu batek 130 kodearekin amaitzen du. Sarrerak fitxategi
+arruntak izan behar dira: hodi, gailu edo karpeta bat ukatu egiten da
+(2 irteera). Testuek --lang jarraitzen dute, bestela LC_ALL, LC_MESSAGES eta
+LANG (es, en, ca, gl, eu; lehenetsia gaztelania). Aukera bakoitza
+NOTARY_<AUKERA> aldagaiarekin ere eman daiteke.`,
+	"cli.verify.short": "dokumentu bat bere hartu-agiriarekin egiaztatzen du",
+	"cli.verify.long": `verify-k egiaztatzen du DOKUMENTUA dela HARTU-AGIRIA hartu-agiriak
+konfiantza-paketearen katean erregistratuta dagoela frogatzen duen
+dokumentua, eta ezeztatu den ala ez. Paragrafo bat idazten du herritarrarentzat
+(edo, --output json aukerarekin, urrats bakoitza eta haren emaitza).
+
+Konfiantza-paketea ordena honetan bilatzen da: --trust, NOTARY_TRUST
+aldagaia, {config}, eta programak argitaratzean barnean daramana, baldin
+badago. Haren SHA-256 hatz-marka idazten da, partzuergoak argitaratzen
+duenarekin alderatzeko.
+
+Hartu-agiriak lortu zen eguneko ezeztapen-egoera dakar. Dokumentua geroago
+ezeztatu den jakiteko, verify-k aldi berean galdetzen die konfiantza-
+paketeko nodo publikoei eta --node aukerakoei, nodo bakoitzeko {seconds}
+segundoko eta erantzun bakoitzeko 1 MBko mugarekin; erantzun bakoitza
+hartu-agiria bera bezala egiaztatzen da (boto-ahalmenaren bi heren baino
+gehiagoren sinadurak). --offline aukerarekin ez du sarea erabiltzen, eta
+ezin izan duela egiaztatu esaten du.
+
+Irteera-kodeak: 0 baliozkoa eta ezeztatu gabea, 3 baliozkoa baina ezeztatua
+(baita nodo batek geroagoko ezeztapen bat frogatzen duenean ere), 1 ez da
+baliozkoa, 2 erabilera-errorea edo fitxategi irakurtezina.`,
+	"cli.flag.trust":   "partzuergoaren konfiantza-paketea (trust.json)",
+	"cli.flag.node":    "uneko egoera galdetzeko nodo publiko baten URLa (errepika daiteke)",
+	"cli.flag.offline": "sarerik ez erabili: hartu-agiriak dakarren egoera soilik",
+	"cli.flag.lang":    "testuen hizkuntza: es, en, ca, gl edo eu (lehenetsia: LANG, bestela gaztelania)",
+	"cli.flag.tz":      "tokiko orduen ordu-eremua, adib. Europe/Madrid (lehenetsia: sistemarena)",
+
+	"cli.err.no_trust":      "Ez da konfiantza-paketerik aurkitu: eman --trust aukerarekin edo NOTARY_TRUST aldagaiarekin, edo jarri hemen: {path}.",
+	"cli.err.trust_read":    "Ezin izan da konfiantza-paketea irakurri ({path}): {error}",
+	"cli.err.trust_invalid": "Konfiantza-paketea ez da baliozkoa ({path}): {error}",
+	"cli.err.receipt_read":  "Ezin izan da hartu-agiria irakurri ({path}): {error}",
+	"cli.err.document_read": "Ezin izan da dokumentua irakurri ({path}): {error}",
+	"cli.err.lang":          "Hizkuntza ezezaguna: {value}. Erabili es, en, ca, gl edo eu.",
+	"cli.err.node_url":      "--node {value}: ez da http:// edo https:// helbide baliozkoa.",
+	"cli.err.offline_node":  "--offline eta --node ezin dira batera erabili.",
+	"cli.err.args":          "Eman dokumentua eta haren hartu-agiria: verifier verify DOKUMENTUA HARTU-AGIRIA.",
+
+	"cli.usage.usage":        "Erabilera:",
+	"cli.usage.commands":     "Aginduak:",
+	"cli.usage.flags":        "Aukerak:",
+	"cli.usage.global_flags": "Aukera orokorrak:",
+	"cli.usage.more":         "Erabili \"{command} [agindua] --help\" agindu bati buruz gehiago jakiteko.",
+
+	"web.title":            "Dokumentu bat egiaztatu",
+	"web.intro":            "Egiaztatu Administrazioak dokumentu bat erregistratu zuela eta oraindik indarrean dagoen. Dokumentua ez da zure gailutik ateratzen: haren hatz-marka hemen bertan kalkulatzen da.",
+	"web.document_label":   "Dokumentua",
+	"web.document_hint":    "Egiaztatu nahi duzun fitxategia.",
+	"web.receipt_label":    "Hartu-agiria",
+	"web.receipt_hint":     "Dokumentuarekin batera datorren .receipt.json fitxategia.",
+	"web.drop":             "Ekarri hona dokumentua eta haren hartu-agiria, edo aukeratu.",
+	"web.choose":           "Aukeratu fitxategia",
+	"web.verify":           "Egiaztatu",
+	"web.verifying":        "Egiaztatzen…",
+	"web.online":           "Egiaztatu uneko egoera ere partzuergoaren nodoetan",
+	"web.offline_note":     "Konexiorik gabe: hartu-agirian jasotako egoera erakusten da.",
+	"web.language":         "Hizkuntza",
+	"web.result":           "Emaitza",
+	"web.details":          "Egiaztapenaren xehetasunak",
+	"web.steps":            "Urratsak",
+	"web.fingerprint":      "Konfiantza-paketearen hatz-marka",
+	"web.nodes":            "Kontsultatutako nodoak",
+	"web.error_no_receipt": "Aukeratu dokumentuaren hartu-agiria.",
+	"web.error_read":       "Ezin izan da fitxategia irakurri: {name}.",
+	"web.step_ok":          "zuzena",
+	"web.step_failed":      "okerra",
+	"web.step_skipped":     "ez dagokio",
+	"web.step_not_checked": "egiaztatu gabe",
+}

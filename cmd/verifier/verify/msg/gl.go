@@ -1,0 +1,176 @@
+package msg
+
+// gl is Galician.
+var gl = map[string]string{
+	"verdict.valid":          "VÁLIDO.",
+	"verdict.revoked":        "REVOGADO.",
+	"verdict.not_valid":      "NON VÁLIDO.",
+	"verdict.no_document":    "(Comprobouse o recibo sen o documento.)",
+	"verdict.registered":     "Este documento foi rexistrado por {issuer} o {when}.",
+	"verdict.confirmed":      "Confirmaron o rexistro {signers}, co {share} do poder de voto.",
+	"verdict.not_revoked":    "Non constaba como revogado na data do {when}.",
+	"verdict.revoked_on":     "Foi revogado o {when} por {by}: {reason}.",
+	"verdict.status_as_of":   "Estado na data do {when}.",
+	"verdict.live_checked":   "Estado comprobado en directo con {checked} de {tried} nodos.",
+	"verdict.live_unchecked": "Non se puido comprobar se foi revogado despois desa data.",
+	"verdict.live_disagree":  "Atención: os nodos non coinciden: segundo {revoking} está revogado, e segundo {other} non o está, cun estado igual ou posterior.",
+	"verdict.live_stale":     "Atención: {node} responde cun estado antigo (altura {height}; o máis recente é da altura {newest}).",
+	"verdict.live_failed":    "Sen resposta válida de: {nodes}.",
+	"verdict.trust":          "Paquete de confianza: pegada SHA-256 {fingerprint}.",
+
+	"list.and":       " e ",
+	"list.others":    "outros {count} ministerios",
+	"who.governance": "decisión do consorcio (proposta {id})",
+	"who.agency":     "a axencia {id}",
+
+	"time.date":       "{day} de {month} de {year}",
+	"time.month.1":    "xaneiro",
+	"time.month.2":    "febreiro",
+	"time.month.3":    "marzo",
+	"time.month.4":    "abril",
+	"time.month.5":    "maio",
+	"time.month.6":    "xuño",
+	"time.month.7":    "xullo",
+	"time.month.8":    "agosto",
+	"time.month.9":    "setembro",
+	"time.month.10":   "outubro",
+	"time.month.11":   "novembro",
+	"time.month.12":   "decembro",
+	"time.at":         "{date} ás {time} UTC",
+	"time.at_one":     "{date} á {time} UTC",
+	"time.local":      "{time} {zone}, hora local",
+	"time.local_date": "{date} {time} {zone}, hora local",
+	"num.decimal":     ",",
+	"num.percent":     "{n} %",
+
+	"reason.malformed_receipt":         "O ficheiro do recibo está danado ou non é un recibo do notario, así que non proba nada.",
+	"reason.wrong_chain":               "O recibo pertence a unha rede notarial distinta da que describe o seu paquete de confianza.",
+	"reason.document_mismatch":         "O documento non coincide co recibo: non é o documento rexistrado ou foi modificado.",
+	"reason.proof_invalid":             "A proba do recibo de que o documento consta na rede notarial non é correcta.",
+	"reason.signature_invalid":         "Unha sinatura dun ministerio no recibo non é válida: o recibo foi alterado ou falsificado.",
+	"reason.insufficient_signatures":   "O recibo non está asinado por ministerios dabondo: debe confirmalo máis de dous terzos do poder de voto.",
+	"reason.validator_set_not_reached": "O recibo está asinado por validadores que non se poden vincular cos membros do consorcio do seu paquete de confianza.",
+
+	"revocation.superseded":      "substituído por un documento máis recente",
+	"revocation.issued-in-error": "emitido por erro",
+	"revocation.fraud":           "obtido de forma fraudulenta",
+	"revocation.expired":         "a súa validez rematou",
+	"revocation.court-order":     "por orde xudicial",
+	"revocation.other":           "outro motivo",
+
+	"live.receipt":         "o propio recibo",
+	"live.node":            "{node} ({error})",
+	"live.err.timeout":     "non respondeu en {seconds} s",
+	"live.err.unreachable": "non se puido conectar",
+	"live.err.http":        "respondeu co código HTTP {code}",
+	"live.err.not_found":   "di que non coñece este documento",
+	"live.err.busy":        "está ocupado ou sincronizándose",
+	"live.err.too_large":   "enviou máis de {limit}",
+	"live.err.malformed":   "non enviou un estado co formato esperado",
+	"live.err.mismatch":    "enviou o estado doutro documento ou doutra rede",
+	"live.err.not_valid":   "enviou un estado cuxa proba non é correcta",
+
+	"step.receipt_format":    "Formato do recibo",
+	"step.chain_id":          "Rede notarial",
+	"step.validator_chain":   "Cambios de validadores",
+	"step.anchor_checkpoint": "Bloque do rexistro",
+	"step.status_checkpoint": "Bloque do estado",
+	"step.batch_record":      "Lote",
+	"step.issuer_record":     "Organismo emisor",
+	"step.merkle_inclusion":  "Inclusión no lote",
+	"step.status":            "Revogación",
+	"step.document":          "Documento",
+	"step.live_status":       "Estado en directo",
+
+	"cli.root.short": "comproba un documento rexistrado no notario; vexa e controle quen usa os seus datos",
+	"cli.root.long": `verifier comproba documentos rexistrados na cadea do consorcio GobTechLab
+Notary: abondan o documento, o seu recibo (*.receipt.json) e o paquete de
+confianza do consorcio (trust.json). Non confía en ningún nodo, só nas
+sinaturas de máis de dous terzos do poder de voto de conxuntos de
+validadores que se encadean desde o paquete de confianza.
+
+  verifier verify DOCUMENTO RECIBO          comproba un documento
+  verifier inspect RECIBO                   mostra o que di un recibo (sen verificar)
+  verifier version                          versión, commit e versión de CometBFT
+
+Como cidadán, coa súa propia clave, falando cun nodo (--node):
+
+  verifier citizen keygen [--out DIR]       crea a súa identidade de cidadán
+  verifier consent grant|withdraw|list      xestiona os seus consentimentos
+  verifier accesses --trust TRUST           quen obtivo datos seus, verificado
+
+Códigos de saída de verify: 0 válido e non revogado, 3 válido pero revogado,
+1 non válido, 2 erro de uso ou ficheiro ilexible. Dos comandos de cidadán:
+0 feito, 1 rexeitado ou non verificado, 2 erro de uso, 4 nodo inalcanzable.
+Un comando interrompido con SIGINT (Ctrl-C) ou SIGTERM remata con 130.
+As entradas deben ser ficheiros normais: unha canalización, un dispositivo
+ou un cartafol rexéitanse (saída 2). Os textos seguen --lang, ou LC_ALL,
+LC_MESSAGES e LANG (es, en, ca, gl, eu; español por defecto). Cada opción
+pode darse tamén con NOTARY_<OPCIÓN>.`,
+	"cli.verify.short": "comproba un documento co seu recibo",
+	"cli.verify.long": `verify comproba que DOCUMENTO é o documento que o recibo RECIBO proba que foi
+rexistrado na cadea do paquete de confianza, e se foi revogado. Escribe un
+parágrafo para a cidadanía (ou, con --output json, cada paso e o seu
+resultado).
+
+O paquete de confianza búscase nesta orde: --trust, a variable
+NOTARY_TRUST, {config}, e o incluído no programa ao publicalo, se o houber.
+Escríbese a súa pegada SHA-256, que o consorcio publica para cotexala.
+
+O recibo trae o estado de revogación do día en que se obtivo. Para saber se
+o documento se revogou despois, verify pregunta á vez aos nodos públicos do
+paquete de confianza e aos de --node, cun límite de {seconds} s por nodo e
+de 1 MB por resposta; cada resposta verifícase coma o propio recibo
+(sinaturas de máis de dous terzos do poder de voto). Con --offline non usa
+a rede e di que non o puido comprobar.
+
+Códigos de saída: 0 válido e non revogado, 3 válido pero revogado (tamén se
+un nodo proba unha revogación posterior), 1 non válido, 2 erro de uso ou
+ficheiro ilexible.`,
+	"cli.flag.trust":   "paquete de confianza do consorcio (trust.json)",
+	"cli.flag.node":    "URL dun nodo público ao que preguntar o estado actual (repetible)",
+	"cli.flag.offline": "non usar a rede: só o estado que trae o recibo",
+	"cli.flag.lang":    "lingua dos textos: es, en, ca, gl ou eu (por defecto: LANG, se non español)",
+	"cli.flag.tz":      "fuso horario das horas locais, p. ex. Europe/Madrid (por defecto: o do sistema)",
+
+	"cli.err.no_trust":      "Non se atopou o paquete de confianza: indíqueo con --trust, coa variable NOTARY_TRUST ou póñao en {path}.",
+	"cli.err.trust_read":    "Non se puido ler o paquete de confianza {path}: {error}",
+	"cli.err.trust_invalid": "O paquete de confianza {path} non é válido: {error}",
+	"cli.err.receipt_read":  "Non se puido ler o recibo {path}: {error}",
+	"cli.err.document_read": "Non se puido ler o documento {path}: {error}",
+	"cli.err.lang":          "Lingua {value} descoñecida: use es, en, ca, gl ou eu.",
+	"cli.err.node_url":      "--node {value}: non é un enderezo http:// ou https:// válido.",
+	"cli.err.offline_node":  "--offline e --node non se poden usar xuntos.",
+	"cli.err.args":          "Indique o documento e o seu recibo: verifier verify DOCUMENTO RECIBO.",
+
+	"cli.usage.usage":        "Uso:",
+	"cli.usage.commands":     "Comandos:",
+	"cli.usage.flags":        "Opcións:",
+	"cli.usage.global_flags": "Opcións globais:",
+	"cli.usage.more":         "Use «{command} [comando] --help» para saber máis dun comando.",
+
+	"web.title":            "Verificar un documento",
+	"web.intro":            "Comprobe que a Administración rexistrou un documento e se segue vixente. O documento non sae do seu equipo: a súa pegada calcúlase aquí mesmo.",
+	"web.document_label":   "Documento",
+	"web.document_hint":    "O ficheiro que quere comprobar.",
+	"web.receipt_label":    "Recibo",
+	"web.receipt_hint":     "O ficheiro .receipt.json que acompaña o documento.",
+	"web.drop":             "Arrastre aquí o documento e o seu recibo, ou escólleos.",
+	"web.choose":           "Escoller ficheiro",
+	"web.verify":           "Verificar",
+	"web.verifying":        "Verificando…",
+	"web.online":           "Comprobar tamén o estado actual nos nodos do consorcio",
+	"web.offline_note":     "Sen conexión: móstrase o estado que consta no recibo.",
+	"web.language":         "Lingua",
+	"web.result":           "Resultado",
+	"web.details":          "Detalles da comprobación",
+	"web.steps":            "Pasos",
+	"web.fingerprint":      "Pegada do paquete de confianza",
+	"web.nodes":            "Nodos consultados",
+	"web.error_no_receipt": "Escolla o recibo do documento.",
+	"web.error_read":       "Non se puido ler o ficheiro {name}.",
+	"web.step_ok":          "correcto",
+	"web.step_failed":      "erróneo",
+	"web.step_skipped":     "non aplicable",
+	"web.step_not_checked": "sen comprobar",
+}
