@@ -562,9 +562,13 @@ func homeEndpoints(home, chainID string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	old := &notaryv1.TrustBundle{}
-	if err := protojson.Unmarshal(b, old); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+	old, err := verify.DecodeTrustBundle(b)
+	if err != nil {
+		// A bundle an earlier release wrote, not in today's canonical form.
+		old = &notaryv1.TrustBundle{}
+		if jerr := protojson.Unmarshal(b, old); jerr != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
 	}
 	if old.ChainId != chainID {
 		return nil, fmt.Errorf("%s is the trust bundle of chain %q, not %q", p, old.ChainId, chainID)

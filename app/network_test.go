@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 )
@@ -144,6 +146,19 @@ func TestExportTrustBundleReproducible(t *testing.T) {
 	}
 	if want := []string{"https://sede.example.gob.es", "https://nodo2.example.gob.es:8443"}; !reflect.DeepEqual(tb.PublicEndpoints, want) {
 		t.Fatalf("endpoints %q, want %q", tb.PublicEndpoints, want)
+	}
+	// A home bundle written by an earlier release (indented protojson):
+	// its endpoints are kept.
+	tb.PublicEndpoints = []string{"https://old.example.gob.es"}
+	indented, err := protojson.MarshalOptions{UseProtoNames: true, Multiline: true, Indent: "  "}.Marshal(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, TrustFile), indented, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if tb, err := ExportTrustBundle(home, p, nil); err != nil || !reflect.DeepEqual(tb.PublicEndpoints, []string{"https://old.example.gob.es"}) {
+		t.Fatalf("export over an earlier release's bundle: %v %v", tb.GetPublicEndpoints(), err)
 	}
 	for _, bad := range []string{"http://sede.example.gob.es", "https://sede.example/verify", "ftp://x", "https://user@x", "https://x?a=1", "HTTPS://X"} {
 		if _, err := ExportTrustBundle(home, p, []string{bad}); err == nil {
