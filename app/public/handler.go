@@ -312,7 +312,7 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown_path", "There is nothing at this path.")
 		return
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	st, err := f.Stat()
 	if err != nil || st.IsDir() {
 		writeError(w, http.StatusNotFound, "unknown_path", "There is nothing at this path.")
