@@ -25,7 +25,6 @@ import (
 
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/internal/pki"
-	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -517,11 +516,27 @@ func PublicEndpoints(urls []string) ([]string, error) {
 	return out, nil
 }
 
+// EncodeTrustBundle returns the canonical bytes of a trust bundle, the
+// verifier's (verify.EncodeTrustBundle, which this package cannot import:
+// the verifier's tests build chains with it): protojson with proto field
+// names, compacted, so that the same bundle gives the same bytes in every
+// build. TestEncodeTrustBundleIsTheVerifiers checks that the two agree.
+func EncodeTrustBundle(tb *notaryv1.TrustBundle) ([]byte, error) {
+	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(tb)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // WriteTrustBundle writes a trust bundle in its canonical form
-// (verify.EncodeTrustBundle): the same bundle gives the same bytes in every
-// build, so that its fingerprint can be published.
+// (EncodeTrustBundle), so that its fingerprint can be published.
 func WriteTrustBundle(path string, tb *notaryv1.TrustBundle) error {
-	b, err := verify.EncodeTrustBundle(tb)
+	b, err := EncodeTrustBundle(tb)
 	if err != nil {
 		return err
 	}
@@ -562,13 +577,9 @@ func homeEndpoints(home, chainID string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	old, err := verify.DecodeTrustBundle(b)
-	if err != nil {
-		// A bundle an earlier release wrote, not in today's canonical form.
-		old = &notaryv1.TrustBundle{}
-		if jerr := protojson.Unmarshal(b, old); jerr != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
+	old := &notaryv1.TrustBundle{}
+	if err := protojson.Unmarshal(b, old); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	if old.ChainId != chainID {
 		return nil, fmt.Errorf("%s is the trust bundle of chain %q, not %q", p, old.ChainId, chainID)

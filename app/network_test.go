@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // TestNetworkIdentitiesKnowTheirNode: every identity GenerateNetwork
@@ -164,5 +166,29 @@ func TestExportTrustBundleReproducible(t *testing.T) {
 		if _, err := ExportTrustBundle(home, p, []string{bad}); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// TestEncodeTrustBundleIsTheVerifiers: the bundle a node writes is the
+// verifier's canonical form, byte for byte, and decodes strictly.
+func TestEncodeTrustBundleIsTheVerifiers(t *testing.T) {
+	tb := &notaryv1.TrustBundle{
+		ChainId: "notary-test", GenesisHash: strings.Repeat("ab", 32), InitialHeight: 1,
+		Validators:      []*notaryv1.TrustedValidator{{MinistryId: "hacienda", Name: "Ministerio de Hacienda \u00e9 <&>", PubKey: bytes.Repeat([]byte{7}, 32), Power: 10}},
+		PublicEndpoints: []string{"https://sede.example.gob.es", "http://127.0.0.1:26680"},
+	}
+	got, err := EncodeTrustBundle(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := verify.EncodeTrustBundle(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("app writes\n%s\nthe verifier's canonical form is\n%s", got, want)
+	}
+	if _, err := verify.DecodeTrustBundle(got); err != nil {
+		t.Fatal(err)
 	}
 }
