@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,8 +41,32 @@ const (
 // AppConfig is config/app.toml.
 type AppConfig struct {
 	Gateway GatewayConfig `toml:"gateway"`
+	Public  PublicConfig  `toml:"public"`
 	State   StateConfig   `toml:"state"`
 }
+
+// PublicConfig configures the public HTTP endpoint (app/public): the live
+// status of anchored digests, read-only, without a client certificate, and
+// the web verifier's page. An app.toml without a [public] table (one of an
+// earlier release) leaves it off.
+type PublicConfig struct {
+	// Listen is host:port; "" disables the endpoint. The default listens on
+	// 127.0.0.1 only: an operator opens it by listening on another address,
+	// or behind a reverse proxy (docs/operations.md, "Public endpoint").
+	Listen string `toml:"listen"`
+	// CORSOrigins are the origins ("https://sede.example.gob.es") whose web
+	// pages may read the endpoint's answers; "*" allows any.
+	CORSOrigins []string `toml:"cors_origins"`
+	// RatePerSecond and Burst limit each client address (an IPv4 address,
+	// an IPv6 /64) with a token bucket; 0 disables the limit.
+	RatePerSecond float64 `toml:"rate_per_second"`
+	Burst         int     `toml:"burst"`
+	// ServeWeb serves the web verifier's page at "/".
+	ServeWeb bool `toml:"serve_web"`
+}
+
+// DefaultPublicListen is where the public endpoint listens by default.
+const DefaultPublicListen = "127.0.0.1:26680"
 
 // GatewayConfig configures the gRPC gateway.
 type GatewayConfig struct {
@@ -148,7 +175,8 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// DefaultAppConfig returns the defaults, with the gateway on 127.0.0.1:9090.
+// DefaultAppConfig returns the defaults, with the gateway on 127.0.0.1:9090
+// and the public endpoint on 127.0.0.1:26680.
 func DefaultAppConfig() *AppConfig {
 	return &AppConfig{
 		Gateway: GatewayConfig{
@@ -176,6 +204,13 @@ func DefaultAppConfig() *AppConfig {
 			// Citizens' transactions this node relays, all citizens together.
 			CitizenTxRatePerSecond: 50,
 			CitizenTxBurst:         100,
+		},
+		Public: PublicConfig{
+			Listen:        DefaultPublicListen,
+			CORSOrigins:   []string{},
+			RatePerSecond: 20,
+			Burst:         40,
+			ServeWeb:      true,
 		},
 		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true},
 	}
@@ -221,6 +256,55 @@ func (c *AppConfig) ValidateBasic() error {
 		return errors.New("gateway.tls_cert and tls_key go together")
 	case c.State.IAVLCacheSize < 0 || c.State.TxCacheSize < 0 || c.State.DigestFilterMB < 0:
 		return errors.New("state cache sizes must not be negative")
+	}
+	return c.Public.ValidateBasic()
+}
+
+// ValidateBasic rejects a [public] table a node must not start with.
+func (p PublicConfig) ValidateBasic() error {
+	if p.Listen != "" {
+		host, port, err := net.SplitHostPort(p.Listen)
+		if err != nil {
+			return fmt.Errorf("public.listen %q: want host:port: %w", p.Listen, err)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("public.listen %q: port %q is not a number in 0..65535", p.Listen, port)
+		}
+		if strings.ContainsAny(host, "/ ") {
+			return fmt.Errorf("public.listen %q: host %q is not a host name or address", p.Listen, host)
+		}
+	}
+	switch {
+	case p.RatePerSecond < 0 || p.Burst < 0:
+		return errors.New("public.rate_per_second and burst must not be negative")
+	case p.RatePerSecond > 0 && p.Burst < 1:
+		return errors.New("public.burst must be positive when rate_per_second is set")
+	}
+	for _, o := range p.CORSOrigins {
+		if err := ValidOrigin(o); err != nil {
+			return fmt.Errorf("public.cors_origins: %w", err)
+		}
+	}
+	return nil
+}
+
+// ValidOrigin checks a CORS origin as a browser sends it: "*", or
+// scheme://host[:port] with scheme http or https, in lower case, without a
+// path, query or trailing slash.
+func ValidOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return fmt.Errorf("origin %q: %w", o, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#") {
+		return fmt.Errorf("origin %q: want scheme://host[:port] (http or https), nothing after the host, or \"*\"", o)
+	}
+	if o != strings.ToLower(o) {
+		return fmt.Errorf("origin %q: write it in lower case, as browsers send it", o)
 	}
 	return nil
 }
@@ -310,6 +394,9 @@ func loadAppConfig(path string) (*AppConfig, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	cfg := DefaultAppConfig()
+	if _, ok := raw["public"]; !ok {
+		cfg.Public.Listen = "" // an app.toml of an earlier release: the endpoint stays off
+	}
 	md, err := toml.NewDecoder(&buf).Decode(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +169,82 @@ func TestLoadConfigCitizenTxRate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoadConfigPublic: [public] is written with its defaults (the
+// endpoint on 127.0.0.1), is off in an app.toml without the table (one of
+// an earlier release), and its settings are checked.
+func TestLoadConfigPublic(t *testing.T) {
+	const listen = `listen = "127.0.0.1:26680"`
+	cases := []struct {
+		name           string
+		saved, setting string // the saved text, and what replaces it
+		want           PublicConfig
+		wantErr        string
+	}{
+		{name: "default", saved: listen, setting: listen,
+			want: PublicConfig{Listen: DefaultPublicListen, CORSOrigins: []string{}, RatePerSecond: 20, Burst: 40, ServeWeb: true}},
+		{name: "no table", saved: "[public]\n  " + listen, setting: "[publicx]\n  " + listen, wantErr: `unknown setting "publicx`},
+		{name: "opened with origins", saved: listen + "\n  cors_origins = []",
+			setting: `listen = "0.0.0.0:8443"` + "\n  cors_origins = [\"https://sede.example.gob.es\", \"http://localhost:8080\"]",
+			want:    PublicConfig{Listen: "0.0.0.0:8443", CORSOrigins: []string{"https://sede.example.gob.es", "http://localhost:8080"}, RatePerSecond: 20, Burst: 40, ServeWeb: true}},
+		{name: "any origin, no limit, no page", saved: "cors_origins = []\n  rate_per_second = 20.0\n  burst = 40\n  serve_web = true",
+			setting: "cors_origins = [\"*\"]\n  rate_per_second = 0.0\n  burst = 0\n  serve_web = false",
+			want:    PublicConfig{Listen: DefaultPublicListen, CORSOrigins: []string{"*"}}},
+		{name: "off", saved: listen, setting: `listen = ""`,
+			want: PublicConfig{CORSOrigins: []string{}, RatePerSecond: 20, Burst: 40, ServeWeb: true}},
+		{name: "bad listen", saved: listen, setting: `listen = "26680"`, wantErr: "public.listen"},
+		{name: "bad port", saved: listen, setting: `listen = "127.0.0.1:http-alt"`, wantErr: "public.listen"},
+		{name: "negative rate", saved: "rate_per_second = 20.0", setting: "rate_per_second = -1.0", wantErr: "must not be negative"},
+		{name: "rate without burst", saved: "\n  burst = 40", setting: "\n  burst = 0", wantErr: "public.burst must be positive"},
+		{name: "origin with a path", saved: "cors_origins = []", setting: `cors_origins = ["https://sede.example/verify"]`, wantErr: "public.cors_origins"},
+		{name: "origin with a slash", saved: "cors_origins = []", setting: `cors_origins = ["https://sede.example/"]`, wantErr: "public.cors_origins"},
+		{name: "origin without scheme", saved: "cors_origins = []", setting: `cors_origins = ["sede.example"]`, wantErr: "public.cors_origins"},
+		{name: "origin in capitals", saved: "cors_origins = []", setting: `cors_origins = ["https://Sede.example"]`, wantErr: "lower case"},
+		{name: "ftp origin", saved: "cors_origins = []", setting: `cors_origins = ["ftp://sede.example"]`, wantErr: "public.cors_origins"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadWithSetting(t, tc.saved, tc.setting)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("LoadConfig error = %v, want one with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.App.Public, tc.want) {
+				t.Fatalf("public = %+v, want %+v", c.App.Public, tc.want)
+			}
+		})
+	}
+	t.Run("table absent", func(t *testing.T) {
+		home := t.TempDir()
+		if err := SaveConfig(&Config{Home: home, Comet: cmtcfg.DefaultConfig(), App: DefaultAppConfig()}); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(home, AppConfigFile)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		i := strings.Index(s, "[public]")
+		j := strings.Index(s, "[state]")
+		if i < 0 || j < i {
+			t.Fatalf("app.toml:\n%s", s)
+		}
+		if err := os.WriteFile(path, []byte(s[:i]+s[j:]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.App.Public.Listen != "" {
+			t.Fatalf("an app.toml without [public] opened the endpoint on %q", c.App.Public.Listen)
+		}
+	})
 }

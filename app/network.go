@@ -50,6 +50,12 @@ type NodeSpec struct {
 	// P2PPort, RPCPort, GatewayPort and MetricsPort are its ports. RPC and
 	// metrics listen on 127.0.0.1 only.
 	P2PPort, RPCPort, GatewayPort, MetricsPort int
+	// PublicPort is the public HTTP endpoint's port (app.toml [public]); 0
+	// leaves the endpoint off. It listens on Host when Host is a loopback
+	// address, and is listed in the trust bundle as http://Host:PublicPort;
+	// otherwise it listens on 127.0.0.1, for a reverse proxy with TLS in
+	// front (docs/operations.md, "Public endpoint"), and is not listed.
+	PublicPort int
 	// ListenAll makes p2p and the gateway listen on all interfaces (a
 	// multi-host deployment); otherwise they listen on Host.
 	ListenAll bool
@@ -58,6 +64,37 @@ type NodeSpec struct {
 // gatewayAddr is where participants reach the node's gateway: the default
 // node of the identities that use it.
 func (n NodeSpec) gatewayAddr() string { return net.JoinHostPort(n.Host, strconv.Itoa(n.GatewayPort)) }
+
+// publicListen is where the node's public endpoint listens; "" if off.
+func (n NodeSpec) publicListen() string {
+	switch {
+	case n.PublicPort == 0:
+		return ""
+	case loopbackHost(n.Host):
+		return net.JoinHostPort(n.Host, strconv.Itoa(n.PublicPort))
+	default:
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.PublicPort))
+	}
+}
+
+// PublicEndpoint is the base URL verifiers reach the node's public endpoint
+// at, as the trust bundle lists it; "" if the node does not serve it on a
+// loopback address (an operator's reverse proxy decides the URL then).
+func (n NodeSpec) PublicEndpoint() string {
+	if n.PublicPort == 0 || !loopbackHost(n.Host) {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(n.Host, strconv.Itoa(n.PublicPort))
+}
+
+// loopbackHost reports whether host names the local machine only.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 // FullNodeSpec describes a node that follows the chain without being in the
 // genesis validator set: an observer that joins late, or the node of a
@@ -92,6 +129,10 @@ type NetworkSpec struct {
 	// CADir receives the consortium CA certificate and key; by default the
 	// first node's home/tls.
 	CADir string
+	// PublicEndpoints are the base URLs the trust bundle lists for the
+	// consortium's public endpoints; by default NodeSpec.PublicEndpoint of
+	// every node that has one.
+	PublicEndpoints []string
 }
 
 // Network is what GenerateNetwork wrote.
@@ -311,6 +352,17 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
+	endpoints := spec.PublicEndpoints
+	if endpoints == nil {
+		for _, n := range nodes {
+			if e := n.PublicEndpoint(); e != "" {
+				endpoints = append(endpoints, e)
+			}
+		}
+	}
+	if trust.PublicEndpoints, err = PublicEndpoints(endpoints); err != nil {
+		return nil, err
+	}
 	for _, h := range append(append([]string(nil), net.Homes...), net.FullHomes...) {
 		p := filepath.Join(h, TrustFile)
 		if err := WriteTrustBundle(p, trust); err != nil {
@@ -388,6 +440,7 @@ func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
 	c.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", n.MetricsPort)
 	ac := DefaultAppConfig()
 	ac.Gateway.ListenAddress = fmt.Sprintf("%s:%d", listen, n.GatewayPort)
+	ac.Public.Listen = n.publicListen()
 	return &Config{Home: n.Home, Comet: c, App: ac}
 }
 
@@ -426,6 +479,29 @@ func SortValidators(vs []*notaryv1.TrustedValidator) {
 	})
 }
 
+// PublicEndpoints checks base URLs of public endpoints for a trust bundle
+// (verify.CheckEndpoint: https://host[:port], or http:// on a loopback
+// address, nothing after the host) and returns them without a trailing
+// slash, each once, in the order given (empty strings left out).
+func PublicEndpoints(urls []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, raw := range urls {
+		if raw == "" {
+			continue
+		}
+		e := strings.TrimSuffix(raw, "/")
+		if err := verify.CheckEndpoint(e); err != nil {
+			return nil, fmt.Errorf("public endpoint: %w", err)
+		}
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // WriteTrustBundle writes a trust bundle in its canonical bytes
 // (verify.EncodeTrustBundle), the same on every build, so that its
 // fingerprint can be published.
@@ -437,8 +513,10 @@ func WriteTrustBundle(path string, tb *notaryv1.TrustBundle) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-// ExportTrustBundle writes the trust bundle of the home's genesis to path.
-func ExportTrustBundle(home, path string) (*notaryv1.TrustBundle, error) {
+// ExportTrustBundle writes the trust bundle of the home's genesis to path,
+// listing endpoints as its public endpoints (nil: those of the trust bundle
+// already in the home, if any).
+func ExportTrustBundle(home, path string, endpoints []string) (*notaryv1.TrustBundle, error) {
 	gen, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
 	if err != nil {
 		return nil, err
@@ -447,5 +525,34 @@ func ExportTrustBundle(home, path string) (*notaryv1.TrustBundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	if endpoints == nil {
+		if endpoints, err = homeEndpoints(home, tb.ChainId); err != nil {
+			return nil, err
+		}
+	}
+	if tb.PublicEndpoints, err = PublicEndpoints(endpoints); err != nil {
+		return nil, err
+	}
 	return tb, WriteTrustBundle(path, tb)
+}
+
+// homeEndpoints returns the public endpoints of the trust bundle in home;
+// none if there is none.
+func homeEndpoints(home, chainID string) ([]string, error) {
+	p := filepath.Join(home, TrustFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	old := &notaryv1.TrustBundle{}
+	if err := protojson.Unmarshal(b, old); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if old.ChainId != chainID {
+		return nil, fmt.Errorf("%s is the trust bundle of chain %q, not %q", p, old.ChainId, chainID)
+	}
+	return old.PublicEndpoints, nil
 }

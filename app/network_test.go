@@ -1,11 +1,17 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
 )
 
 // TestNetworkIdentitiesKnowTheirNode: every identity GenerateNetwork
@@ -50,6 +56,113 @@ func TestNetworkIdentitiesKnowTheirNode(t *testing.T) {
 		}
 		if id.Node != node {
 			t.Errorf("%s (%s %s): node %q, want %q", dir, id.Role, id.ID, id.Node, node)
+		}
+	}
+}
+
+// TestNetworkPublicEndpoints: nodes on a loopback address serve the public
+// endpoint there and the trust bundle lists them; a node on another address
+// serves it on 127.0.0.1 only (for a reverse proxy) and is not listed; a
+// node without a public port has it off.
+func TestNetworkPublicEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	spec := NetworkSpec{
+		ChainID:    "public-test",
+		Ministries: []MinistrySpec{{ID: "hacienda", Name: "Hacienda", Power: 10}, {ID: "interior", Name: "Interior", Power: 10}, {ID: "justicia", Name: "Justicia", Power: 10}},
+		Nodes: []NodeSpec{
+			{Home: filepath.Join(dir, "hacienda"), Host: "127.0.0.1", P2PPort: 30000, RPCPort: 30001, GatewayPort: 30002, MetricsPort: 30003, PublicPort: 30004},
+			{Home: filepath.Join(dir, "interior"), Host: "192.0.2.7", P2PPort: 30000, RPCPort: 30001, GatewayPort: 30002, MetricsPort: 30003, PublicPort: 30004, ListenAll: true},
+			{Home: filepath.Join(dir, "justicia"), Host: "127.0.0.1", P2PPort: 30010, RPCPort: 30011, GatewayPort: 30012, MetricsPort: 30013},
+		},
+	}
+	net, err := GenerateNetwork(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"127.0.0.1:30004", "127.0.0.1:30004", ""} {
+		c, err := LoadConfig(net.Homes[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.App.Public.Listen != want {
+			t.Errorf("%s: public.listen %q, want %q", net.Homes[i], c.App.Public.Listen, want)
+		}
+	}
+	b, err := os.ReadFile(net.TrustFiles[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := verify.DecodeTrustBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(tb.PublicEndpoints, []string{"http://127.0.0.1:30004"}) {
+		t.Fatalf("public endpoints %q", tb.PublicEndpoints)
+	}
+	for _, p := range net.TrustFiles[1:] {
+		if other, err := os.ReadFile(p); err != nil || !bytes.Equal(other, b) {
+			t.Fatalf("%s differs from %s (%v)", p, net.TrustFiles[0], err)
+		}
+	}
+}
+
+// TestExportTrustBundleReproducible: exporting the trust bundle of a chain
+// twice gives the same bytes, the ones GenerateNetwork wrote; endpoints
+// given replace the home's, and are checked.
+func TestExportTrustBundleReproducible(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "node")
+	net, err := GenerateNetwork(NetworkSpec{
+		ChainID:    "export-test",
+		Ministries: []MinistrySpec{{ID: "hacienda", Name: "Ministerio de Hacienda", Power: 10}},
+		Nodes:      []NodeSpec{{Home: home, Host: "127.0.0.1", P2PPort: 30000, RPCPort: 30001, GatewayPort: 30002, MetricsPort: 30003, PublicPort: 30004}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, err := os.ReadFile(net.TrustFiles[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exports [][]byte
+	for i := range 2 {
+		p := filepath.Join(dir, fmt.Sprintf("trust-%d.json", i))
+		if _, err := ExportTrustBundle(home, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exports = append(exports, b)
+	}
+	if !bytes.Equal(exports[0], exports[1]) || !bytes.Equal(exports[0], written) {
+		t.Fatalf("exports differ:\n%s\n%s\n%s", exports[0], exports[1], written)
+	}
+	p := filepath.Join(dir, "sede.json")
+	tb, err := ExportTrustBundle(home, p, []string{"https://sede.example.gob.es/", "https://nodo2.example.gob.es:8443", "https://sede.example.gob.es"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"https://sede.example.gob.es", "https://nodo2.example.gob.es:8443"}; !reflect.DeepEqual(tb.PublicEndpoints, want) {
+		t.Fatalf("endpoints %q, want %q", tb.PublicEndpoints, want)
+	}
+	// A home bundle written by an earlier release (indented protojson):
+	// its endpoints are kept.
+	tb.PublicEndpoints = []string{"https://old.example.gob.es"}
+	indented, err := protojson.MarshalOptions{UseProtoNames: true, Multiline: true, Indent: "  "}.Marshal(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, TrustFile), indented, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if tb, err := ExportTrustBundle(home, p, nil); err != nil || !reflect.DeepEqual(tb.PublicEndpoints, []string{"https://old.example.gob.es"}) {
+		t.Fatalf("export over an earlier release's bundle: %v %v", tb.GetPublicEndpoints(), err)
+	}
+	for _, bad := range []string{"http://sede.example.gob.es", "https://sede.example/verify", "ftp://x", "https://user@x", "https://x?a=1", "HTTPS://X"} {
+		if _, err := ExportTrustBundle(home, p, []string{bad}); err == nil {
+			t.Errorf("%q: no error", bad)
 		}
 	}
 }

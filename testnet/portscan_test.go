@@ -21,8 +21,9 @@ import (
 // sockets their node processes listen on, from /proc (the LISTEN entries of
 // /proc/<pid>/net/tcp and tcp6, and any bound UDP socket, whose inode is one
 // of the process's file descriptors): only p2p and the gateway may listen
-// beyond the loopback interface; CometBFT's RPC and the metrics listen on
-// 127.0.0.1 and nothing else listens at all (no pprof, no CometBFT gRPC).
+// beyond the loopback interface; CometBFT's RPC, the metrics and the public
+// HTTP endpoint (until an operator opens it) listen on 127.0.0.1 and nothing
+// else listens at all (no pprof, no CometBFT gRPC).
 // Then a TCP connect scan of the network's port block from outside the
 // loopback interface must find exactly the p2p and gateway ports open.
 //
@@ -58,6 +59,7 @@ type scanNode struct {
 	RPC     string `json:"rpc"`
 	Gateway string `json:"gateway"`
 	Metrics string `json:"metrics"`
+	Public  string `json:"public"`
 }
 
 func portScan(t *testing.T, host, ext string) {
@@ -90,12 +92,13 @@ func portScan(t *testing.T, host, ext string) {
 			t.Fatal(err)
 		}
 	}
-	// Every node listens on its four ports, and only p2p and the gateway
+	// Every node listens on its five ports, and only p2p and the gateway
 	// beyond loopback.
 	report := []string{}
 	for i, n := range m.Nodes {
 		role := map[int]string{
 			portOf(t, n.P2P): "p2p", portOf(t, n.RPC): "rpc", portOf(t, n.Gateway): "gateway", portOf(t, n.Metrics): "metrics",
+			portOf(t, n.Public): "public",
 		}
 		socks, err := listeningSockets(procs[i].Pid())
 		if err != nil {
@@ -120,7 +123,7 @@ func portScan(t *testing.T, host, ext string) {
 			}
 			report = append(report, fmt.Sprintf("%s %s %s", n.ID, r, s))
 		}
-		for _, r := range []string{"p2p", "rpc", "gateway", "metrics"} {
+		for _, r := range []string{"p2p", "rpc", "gateway", "metrics", "public"} {
 			if !seen[r] {
 				t.Errorf("%s: no listening socket for %s (found %v)", n.ID, r, socks)
 			}

@@ -25,6 +25,7 @@ import (
 	"github.com/gobtechlab/notary/app/gateway"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/internal/pki"
+	"github.com/gobtechlab/notary/app/public"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -67,6 +68,14 @@ type Options struct {
 	GatewayOptions gateway.Options
 	// NoGateway starts the node without the gateway.
 	NoGateway bool
+	// Public adjusts the public endpoint's configuration before the node
+	// starts. By default it listens on a free port of 127.0.0.1 without a
+	// rate limit; everything else is app.DefaultAppConfig's.
+	Public func(*app.PublicConfig)
+	// PublicOptions are passed to public.NewFactory.
+	PublicOptions public.Options
+	// NoPublic starts the node without the public endpoint.
+	NoPublic bool
 	// Ministry is the validator's ministry; default MinistryID, "Ministerio
 	// de Pruebas", power 10.
 	Ministry app.MinistrySpec
@@ -80,6 +89,10 @@ type Node struct {
 	*app.Node
 	// Gateway is the node's gateway server (nil with NoGateway).
 	Gateway *gateway.Server
+	// Public is the node's public endpoint (nil with NoPublic), and
+	// PublicURL its base URL (http://127.0.0.1:port).
+	Public    *public.Server
+	PublicURL string
 	// Network is what GenerateNetwork wrote.
 	Network *app.Network
 	// Home is the node's home directory; ChainID its chain.
@@ -92,10 +105,11 @@ type Node struct {
 	// TLSDir holds the network's CA (ca.crt, ca.key).
 	TLSDir string
 
-	log     *logBuffer
-	cfg     *app.Config
-	logger  cmtlog.Logger
-	factory app.ServiceFactory
+	log       *logBuffer
+	cfg       *app.Config
+	logger    cmtlog.Logger
+	factory   app.ServiceFactory
+	publicOpt public.Options
 }
 
 // FreePorts returns n distinct free TCP ports on 127.0.0.1, outside the
@@ -193,7 +207,7 @@ func addrInUse(err error) bool {
 func start(t testing.TB, opts Options) (*Node, error) {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "node")
-	ports := FreePorts(t, 4)
+	ports := FreePorts(t, 5)
 	agencies := opts.Agencies
 	if !opts.NoDevAgency {
 		agencies = append([]app.AgencySpec{{ID: AgencyID, Name: "Agencia de Pruebas", Permissions: AllPermissions}}, agencies...)
@@ -202,7 +216,7 @@ func start(t testing.TB, opts Options) (*Node, error) {
 		ChainID:    ChainID,
 		Ministries: []app.MinistrySpec{opts.Ministry},
 		Nodes: []app.NodeSpec{{Home: home, Host: "127.0.0.1",
-			P2PPort: ports[0], RPCPort: ports[1], GatewayPort: ports[2], MetricsPort: ports[3]}},
+			P2PPort: ports[0], RPCPort: ports[1], GatewayPort: ports[2], MetricsPort: ports[3], PublicPort: ports[4]}},
 		Agencies:      agencies,
 		Citizens:      append([]string{CitizenID}, opts.Citizens...),
 		Params:        opts.Params,
@@ -226,6 +240,13 @@ func start(t testing.TB, opts Options) (*Node, error) {
 	if opts.NoGateway {
 		cfg.App.Gateway.ListenAddress = ""
 	}
+	cfg.App.Public.RatePerSecond = 0
+	if opts.Public != nil {
+		opts.Public(&cfg.App.Public)
+	}
+	if opts.NoPublic {
+		cfg.App.Public.Listen = ""
+	}
 	lb := &logBuffer{}
 	logger, err := cmtflags.ParseLogLevel("main:info,state:error,notary:info,gateway:info,*:error",
 		cmtlog.NewTMLogger(cmtlog.NewSyncWriter(lb)), cmtcfg.DefaultLogLevel)
@@ -234,7 +255,7 @@ func start(t testing.TB, opts Options) (*Node, error) {
 	}
 	n := &Node{Network: net, Home: home, ChainID: ChainID, TLSDir: filepath.Join(home, app.TLSDir), log: lb,
 		Agency: net.Agencies[AgencyID], Citizen: net.Citizens[CitizenID], Ministry: net.Ministries[opts.Ministry.ID],
-		cfg: cfg, logger: logger}
+		cfg: cfg, logger: logger, publicOpt: opts.PublicOptions}
 	n.factory = func(an *app.Node) (app.Service, error) {
 		s, err := gateway.New(an, opts.GatewayOptions)
 		if err != nil || s == nil {
@@ -261,7 +282,15 @@ func start(t testing.TB, opts Options) (*Node, error) {
 // failure to start.
 func (n *Node) run(t testing.TB) error {
 	t.Helper()
-	an, err := app.NewNode(n.cfg, n.logger, n.factory)
+	pub := func(an *app.Node) (app.Service, error) {
+		s, err := public.New(an, n.publicOpt)
+		if err != nil || s == nil {
+			return nil, err
+		}
+		n.Public = s
+		return s, nil
+	}
+	an, err := app.NewNode(n.cfg, n.logger, n.factory, pub)
 	if err != nil {
 		t.Fatalf("apptest: new node: %v", err)
 	}
@@ -271,6 +300,9 @@ func (n *Node) run(t testing.TB) error {
 	}
 	if n.Gateway != nil {
 		n.Addr = n.Gateway.Addr()
+	}
+	if n.Public != nil {
+		n.PublicURL = "http://" + n.Public.Addr()
 	}
 	return nil
 }
@@ -285,7 +317,7 @@ func (n *Node) Restart(t testing.TB) {
 	if err := n.Stop(); err != nil {
 		t.Fatalf("apptest: stop for restart: %v", err)
 	}
-	n.Gateway = nil
+	n.Gateway, n.Public = nil, nil
 	if err := n.run(t); err != nil {
 		t.Fatalf("apptest: restart: %v", err)
 	}

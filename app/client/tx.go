@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/ledger"
@@ -78,7 +80,7 @@ func (c *Client) RevokeDocuments(ctx context.Context, docs []Document, reason no
 }
 
 // Receipt fetches the v1 receipt of an anchored Document (status at the
-// latest height) and completes its document binding with what only the
+// height the node had committed when asked) and completes its document binding with what only the
 // agency knows: the document digest and, for a salted commitment, the salt.
 // A Document with only Anchored set (Digest nil) gets a receipt whose
 // binding starts at the anchored value. A value not anchored is NotFound.
@@ -95,7 +97,19 @@ func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, 
 			return nil, errors.New("client: receipt: the Document is inconsistent: its digest and salt do not give its anchored value")
 		}
 	}
-	r, err := c.gw.GetReceipt(ctx, &notaryv1.GetReceiptRequest{HashAlgorithm: doc.Algorithm, Digest: doc.Anchored})
+	// The status is asked at the state the node has committed now, so that
+	// a revocation just committed shows: the node waits (a few seconds at
+	// most) for the block that signs that state. A node that cannot sign it
+	// in time (a halted chain) answers at its newest signed state.
+	req := &notaryv1.GetReceiptRequest{HashAlgorithm: doc.Algorithm, Digest: doc.Anchored}
+	if st, err := c.gw.GetStatus(ctx, &notaryv1.GetStatusRequest{}); err == nil {
+		req.StatusHeight = st.GetLatestHeight()
+	}
+	r, err := c.gw.GetReceipt(ctx, req)
+	if status.Code(err) == codes.OutOfRange && req.StatusHeight != 0 {
+		req.StatusHeight = 0
+		r, err = c.gw.GetReceipt(ctx, req)
+	}
 	if err != nil {
 		return nil, rpcError("receipt", err)
 	}

@@ -12,13 +12,15 @@ import (
 
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/stats"
+
+	"github.com/gobtechlab/notary/app/internal/ratelimit"
 )
 
 // Connection admission. Every connection the gateway accepts starts
 // unauthenticated: it counts against max_unauthenticated_connections (all
 // of them together) and max_connections_per_address (those of its address
-// prefix, see addrPrefix). A connection over the per-address limit is
-// closed at once; when the unauthenticated pool is full, the oldest
+// prefix, see ratelimit.AddrPrefix). A connection over the per-address limit
+// is closed at once; when the unauthenticated pool is full, the oldest
 // unauthenticated connection is closed to make room, so that a flood of
 // connections churns itself and cannot keep a new one out. The TLS
 // handshake, and then the HTTP/2 preface, must each complete within
@@ -101,7 +103,7 @@ func (p *connPool) Accept() (net.Conn, error) {
 // admit admits c, closing the oldest unauthenticated connection if the pool
 // is full; it returns nil (and closes c) if c's address is over its limit.
 func (p *connPool) admit(c net.Conn) *poolConn {
-	prefix := addrPrefix(c.RemoteAddr())
+	prefix := ratelimit.AddrPrefix(c.RemoteAddr())
 	p.mu.Lock()
 	if p.perAddr[prefix] >= p.maxPerAddr {
 		p.mu.Unlock()

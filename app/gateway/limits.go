@@ -2,19 +2,19 @@ package gateway
 
 import (
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
+
+	"github.com/gobtechlab/notary/app/internal/ratelimit"
 )
 
 // rateKey is what a caller is rate limited under: a member of the
 // consortium the chain lists (role and id), or else an address prefix.
 type rateKey struct {
 	role, id string // a listed member; empty otherwise
-	prefix   string // the address prefix (addrPrefix) otherwise
+	prefix   string // the address prefix (ratelimit.AddrPrefix) otherwise
 }
 
 func (k rateKey) member() bool { return k.role != "" }
@@ -35,19 +35,16 @@ func (k rateKey) describe() string {
 // chain lists have their own table, which nothing else touches: it is
 // bounded by the membership (a bucket idle for rateIdleAfter is dropped, so
 // members that left do not stay). Every other caller is limited by its
-// address prefix in a table of fixed size: a new prefix replaces the one
-// used least recently, so that the table never refuses anyone for being
-// full; a flood from many addresses only churns that table, and an evicted
-// address that comes back starts with a full bucket.
+// address prefix in a ratelimit.Table of fixed size: a new prefix replaces
+// the one used least recently, so that the table never refuses anyone for
+// being full; a flood from many addresses only churns that table, and an
+// evicted address that comes back starts with a full bucket.
 type rateLimiter struct {
-	limit rate.Limit
-	burst int
+	addrs *ratelimit.Table
 
 	mu      sync.Mutex
 	members map[string]*bucket
 	swept   time.Time
-	addrs   *simplelru.LRU[string, *rate.Limiter]
-	evicted func() // called for each address evicted from the table
 }
 
 type bucket struct {
@@ -63,20 +60,14 @@ const rateIdleAfter = 5 * time.Minute
 // positive (no limit). evicted, if not nil, is called for each address
 // bucket evicted.
 func newRateLimiter(perSecond float64, burst, tableSize int, evicted func()) (*rateLimiter, error) {
-	if perSecond <= 0 {
-		return nil, nil
-	}
-	r := &rateLimiter{limit: rate.Limit(perSecond), burst: burst, members: map[string]*bucket{}, swept: time.Now(), evicted: evicted}
-	addrs, err := simplelru.NewLRU(tableSize, func(string, *rate.Limiter) {
-		if r.evicted != nil {
-			r.evicted()
-		}
-	})
+	addrs, err := ratelimit.New(perSecond, burst, tableSize, evicted)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: rate table: %w", err)
 	}
-	r.addrs = addrs
-	return r, nil
+	if addrs == nil {
+		return nil, nil
+	}
+	return &rateLimiter{addrs: addrs, members: map[string]*bucket{}, swept: time.Now()}, nil
 }
 
 // allow takes a token from k's bucket. Without one it reports false and
@@ -85,26 +76,17 @@ func (r *rateLimiter) allow(k rateKey) (bool, time.Duration) {
 	if r == nil {
 		return true, 0
 	}
+	if !k.member() {
+		return r.addrs.Allow(k.prefix)
+	}
 	now := time.Now()
 	r.mu.Lock()
-	lim := r.limiterLocked(k, now)
+	lim := r.memberLocked(k, now)
 	r.mu.Unlock()
-	if lim.AllowN(now, 1) {
-		return true, 0
-	}
-	missing := 1 - lim.TokensAt(now)
-	return false, time.Duration(missing / float64(r.limit) * float64(time.Second))
+	return ratelimit.Take(lim, now)
 }
 
-func (r *rateLimiter) limiterLocked(k rateKey, now time.Time) *rate.Limiter {
-	if !k.member() {
-		lim, ok := r.addrs.Get(k.prefix)
-		if !ok {
-			lim = rate.NewLimiter(r.limit, r.burst)
-			r.addrs.Add(k.prefix, lim)
-		}
-		return lim
-	}
+func (r *rateLimiter) memberLocked(k rateKey, now time.Time) *rate.Limiter {
 	if now.Sub(r.swept) > rateIdleAfter {
 		for key, b := range r.members {
 			if now.Sub(b.last) > rateIdleAfter {
@@ -116,37 +98,9 @@ func (r *rateLimiter) limiterLocked(k rateKey, now time.Time) *rate.Limiter {
 	key := k.role + "/" + k.id
 	b, ok := r.members[key]
 	if !ok {
-		b = &bucket{lim: rate.NewLimiter(r.limit, r.burst)}
+		b = &bucket{lim: r.addrs.NewLimiter()}
 		r.members[key] = b
 	}
 	b.last = now
 	return b.lim
-}
-
-// addrPrefix is the prefix a connection's remote address is limited under:
-// an IPv4 address, or the /64 of an IPv6 address ("2001:db8::/64"); the
-// address as a string for anything else.
-func addrPrefix(a net.Addr) string {
-	var ip net.IP
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		ip = v.IP
-	case nil:
-		return ""
-	default:
-		host, _, err := net.SplitHostPort(a.String())
-		if err != nil {
-			return a.String()
-		}
-		if ip = net.ParseIP(host); ip == nil {
-			return host
-		}
-	}
-	if ip4 := ip.To4(); ip4 != nil {
-		return ip4.String()
-	}
-	if len(ip) == net.IPv6len {
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-	}
-	return ip.String()
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/internal/ratelimit"
 	"github.com/gobtechlab/notary/app/version"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -454,7 +455,7 @@ func rateKeyOf(ctx context.Context) rateKey {
 		return pc.rateKey()
 	}
 	if p, ok := peer.FromContext(ctx); ok {
-		return rateKey{prefix: addrPrefix(p.Addr)}
+		return rateKey{prefix: ratelimit.AddrPrefix(p.Addr)}
 	}
 	return rateKey{}
 }

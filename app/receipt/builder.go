@@ -52,10 +52,10 @@ type Builder struct {
 	Poll time.Duration
 	// MaxWait bounds that wait (also when the request has no deadline).
 	MaxWait time.Duration
-	// StatusWait bounds the wait, for a status at the newest state (status
-	// height 0), for the block that signs the newest committed state: a
-	// receipt fetched right after a revocation is committed shows it. When
-	// it runs out (a halted chain), the status is the newest provable one.
+	// StatusWait bounds the wait, for a status at a height given
+	// explicitly, for the block that signs it when the node has committed
+	// that state but not the next block yet. A status at the newest state
+	// (status height 0) never waits: it is the newest provable one.
 	StatusWait time.Duration
 
 	mu          sync.Mutex
@@ -75,10 +75,13 @@ func NewBuilder(src Source, trust *notaryv1.TrustBundle) *Builder {
 
 // Receipt builds the receipt of an anchored digest (the anchored value: the
 // salted commitment when the agency salted it) with its status at
-// statusHeight (0: the newest provable state). The document binding carries
-// the algorithm and the anchored digest only: the salt and the document
-// digest are the agency's to fill in. If the block signing the anchoring
-// state is not there yet, Receipt waits for it until ctx ends.
+// statusHeight (0: the newest provable state, the newest one whose signing
+// header and commit the node already holds, without waiting for another
+// block). The document binding carries the algorithm and the anchored
+// digest only: the salt and the document digest are the agency's to fill
+// in. If the block signing the anchoring state is not there yet, Receipt
+// waits for it until ctx ends (at most MaxWait); a status height the node
+// has committed but not yet signed waits at most StatusWait.
 //
 // Errors wrap ledger.ErrNotFound (digest not anchored), ledger.ErrInvalidField
 // (bad request) or ledger.ErrHeightUnavailable (status height out of range).
@@ -104,8 +107,8 @@ func (b *Builder) Receipt(ctx context.Context, alg ledger.HashAlgorithm, digest 
 	if err := b.waitFor(ctx, anchorHeight+1, b.MaxWait); err != nil {
 		return nil, err
 	}
-	if statusHeight == 0 {
-		if err := b.waitFor(ctx, b.src.Height()+1, b.StatusWait); err != nil && ctx.Err() != nil {
+	if statusHeight > 0 && statusHeight == b.src.Height() {
+		if err := b.waitFor(ctx, statusHeight+1, b.StatusWait); err != nil {
 			return nil, err
 		}
 	}

@@ -29,6 +29,7 @@ type devInfo struct {
 	P2P         string `json:"p2p"`
 	Gateway     string `json:"gateway"`
 	Metrics     string `json:"metrics"`
+	Public      string `json:"public,omitempty"`
 	Agency      string `json:"agency_identity"`
 	Citizen     string `json:"citizen_identity"`
 	Ministry    string `json:"ministry_identity"`
@@ -47,6 +48,9 @@ func (d devInfo) Text(w io.Writer) error {
 	fmt.Fprintf(w, "  p2p              %s\n", d.P2P)
 	fmt.Fprintf(w, "  gateway (gRPC)   %s\n", d.Gateway)
 	fmt.Fprintf(w, "  metrics          %s\n", d.Metrics)
+	if d.Public != "" {
+		fmt.Fprintf(w, "  public (HTTP)    %s   (try: curl -s %s/healthz)\n", d.Public, d.Public)
+	}
 	fmt.Fprintf(w, "  agency key       %s\n", d.Agency)
 	fmt.Fprintf(w, "  citizen key      %s\n", d.Citizen)
 	fmt.Fprintf(w, "  ministry key     %s\n", d.Ministry)
@@ -101,6 +105,10 @@ trust.json. Later runs resume it; --reset starts over.`,
 				return err
 			}
 			format, _ := cmd.Flags().GetString(cli.FlagOutput)
+			public := ""
+			if cfg.App.Public.Listen != "" {
+				public = "http://" + cfg.App.Public.Listen
+			}
 			return runNode(cmd.Context(), cfg, func(n *app.Node) error {
 				ids := filepath.Join(home, app.IdentitiesDir)
 				return cli.Print(cmd.OutOrStdout(), format, devInfo{
@@ -110,6 +118,7 @@ trust.json. Later runs resume it; --reset starts over.`,
 					P2P:         trimScheme(cfg.Comet.P2P.ListenAddress),
 					Gateway:     cfg.App.Gateway.ListenAddress,
 					Metrics:     "http://" + cfg.Comet.Instrumentation.PrometheusListenAddr + "/metrics",
+					Public:      public,
 					Agency:      filepath.Join(ids, devAgency),
 					Citizen:     filepath.Join(ids, devCitizen),
 					Ministry:    filepath.Join(ids, devMinistry),

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func runDev(t *testing.T, home string, ports []int, minHeight int64, extra ...st
 	root.SetOut(&out)
 	root.SetArgs(append([]string{"dev", "--home", home, "--output", "json",
 		"--p2p-port", strconv.Itoa(ports[0]), "--rpc-port", strconv.Itoa(ports[1]),
-		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3])}, extra...))
+		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]), "--public-port", strconv.Itoa(ports[4])}, extra...))
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 	deadline := time.Now().Add(60 * time.Second)
@@ -69,6 +70,15 @@ func runDev(t *testing.T, home string, ports []int, minHeight int64, extra ...st
 	if h == 0 {
 		t.Fatalf("the dev chain did not reach height %d", minHeight)
 	}
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:" + strconv.Itoa(ports[4]) + "/healthz")
+	if err != nil {
+		t.Fatalf("public endpoint: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("public endpoint /healthz: %s", resp.Status)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("dev stopped with an error: %v", err)
@@ -84,14 +94,18 @@ func TestDevChain(t *testing.T) {
 		t.Skip("runs a node")
 	}
 	home := filepath.Join(t.TempDir(), "dev")
-	ports := apptest.FreePorts(t, 4)
+	ports := apptest.FreePorts(t, 5)
 	h1, out := runDev(t, home, ports, 3)
 	var info devInfo
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("dev output is not the JSON banner: %v\n%s", err, out)
 	}
-	if !info.Created || info.ChainID != devChainID || info.Home != home {
+	if !info.Created || info.ChainID != devChainID || info.Home != home || info.Public != "http://127.0.0.1:"+strconv.Itoa(ports[4]) {
 		t.Fatalf("banner %+v", info)
+	}
+	trust, err := os.ReadFile(info.TrustBundle)
+	if err != nil || !strings.Contains(string(trust), `"public_endpoints":["`+info.Public+`"]`) {
+		t.Fatalf("the dev trust bundle does not list the public endpoint %s (%v): %s", info.Public, err, trust)
 	}
 	for _, p := range []string{info.TrustBundle, filepath.Join(info.Agency, "identity.json"), filepath.Join(info.Citizen, "identity.json"), filepath.Join(info.Agency, "tls.crt")} {
 		if _, err := os.Stat(p); err != nil {

@@ -96,8 +96,8 @@ writes its identity under <home>/identities/<id>.`,
 
 // portFlags are the listening ports of one node.
 type portFlags struct {
-	host                       string
-	p2p, rpc, gateway, metrics int
+	host                               string
+	p2p, rpc, gateway, metrics, public int
 }
 
 func (p *portFlags) register(cmd *cobra.Command, p2pDefault int) {
@@ -107,10 +107,11 @@ func (p *portFlags) register(cmd *cobra.Command, p2pDefault int) {
 	f.IntVar(&p.rpc, "rpc-port", p2pDefault+1, "CometBFT RPC port (127.0.0.1 only)")
 	f.IntVar(&p.gateway, "gateway-port", 9090, "gRPC gateway port")
 	f.IntVar(&p.metrics, "metrics-port", p2pDefault+4, "Prometheus metrics port (127.0.0.1 only)")
+	f.IntVar(&p.public, "public-port", 26680, "public HTTP endpoint port (live status, web verifier), on 127.0.0.1 until opened in app.toml [public]; 0 for none")
 }
 
 func (p portFlags) node(home string) app.NodeSpec {
-	return app.NodeSpec{Home: home, Host: p.host, P2PPort: p.p2p, RPCPort: p.rpc, GatewayPort: p.gateway, MetricsPort: p.metrics}
+	return app.NodeSpec{Home: home, Host: p.host, P2PPort: p.p2p, RPCPort: p.rpc, GatewayPort: p.gateway, MetricsPort: p.metrics, PublicPort: p.public}
 }
 
 func allPermissions() []notaryv1.Permission {

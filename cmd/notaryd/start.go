@@ -8,6 +8,7 @@ import (
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/gateway"
+	"github.com/gobtechlab/notary/app/public"
 )
 
 func newStartCmd() *cobra.Command {
@@ -53,5 +54,6 @@ func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error
 	return n.Stop()
 }
 
-// nodeServices are the services every node runs beside CometBFT.
-var nodeServices = []app.ServiceFactory{gateway.Factory}
+// nodeServices are the services every node runs beside CometBFT: the gRPC
+// gateway and the public HTTP endpoint.
+var nodeServices = []app.ServiceFactory{gateway.Factory, public.Factory}

@@ -70,6 +70,7 @@ const (
 	offsetRPC     = 1
 	offsetGateway = 2
 	offsetMetrics = 3
+	offsetPublic  = 4
 )
 
 // Files and folders testnet writes into --out besides one home per node.
@@ -80,16 +81,19 @@ const (
 
 // testnetNode describes one generated node.
 type testnetNode struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Role      string `json:"role"` // validator or full
-	Home      string `json:"home"`
-	Host      string `json:"host"`
-	NodeID    string `json:"node_id"`
-	P2P       string `json:"p2p"`
-	RPC       string `json:"rpc"`
-	Gateway   string `json:"gateway"`
-	Metrics   string `json:"metrics"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Role    string `json:"role"` // validator or full
+	Home    string `json:"home"`
+	Host    string `json:"host"`
+	NodeID  string `json:"node_id"`
+	P2P     string `json:"p2p"`
+	RPC     string `json:"rpc"`
+	Gateway string `json:"gateway"`
+	Metrics string `json:"metrics"`
+	// Public is where the public endpoint listens (127.0.0.1 on every
+	// host: an operator opens it, see docs/operations.md).
+	Public    string `json:"public"`
 	Power     int64  `json:"power,omitempty"`
 	GovKeyDir string `json:"governance_identity"`
 }
@@ -110,9 +114,9 @@ func (r testnetResult) Text(w io.Writer) error {
 	fmt.Fprintf(w, "  genesis sha256   %s\n", r.GenesisHash)
 	fmt.Fprintf(w, "  trust bundle     %s\n", r.TrustBundle)
 	fmt.Fprintf(w, "  consortium CA    %s   (ca.key signs certificates: keep it offline)\n", r.CA)
-	fmt.Fprintf(w, "\n  %-12s %-9s %-22s %-18s %-18s %s\n", "node", "role", "p2p", "gateway (gRPC)", "rpc", "metrics")
+	fmt.Fprintf(w, "\n  %-12s %-9s %-22s %-18s %-18s %-22s %s\n", "node", "role", "p2p", "gateway (gRPC)", "rpc", "public (HTTP)", "metrics")
 	for _, n := range r.Nodes {
-		fmt.Fprintf(w, "  %-12s %-9s %-22s %-18s %-18s %s\n", n.ID, n.Role, n.P2P, n.Gateway, n.RPC, n.Metrics)
+		fmt.Fprintf(w, "  %-12s %-9s %-22s %-18s %-18s %-22s %s\n", n.ID, n.Role, n.P2P, n.Gateway, n.RPC, n.Public, n.Metrics)
 	}
 	fmt.Fprintln(w)
 	for _, id := range sortedKeys(r.Agencies) {
@@ -165,10 +169,14 @@ next --full-nodes ministries get non-validator nodes of the same chain (the
 consortium can vote them in later). Every agency gets every permission.
 
 Ports: node k on a host uses base-port + 10k + {0 p2p, 1 CometBFT RPC,
-2 gateway, 3 metrics}. On one machine (the default, every host 127.0.0.1)
-the nodes get distinct ports; with --hosts naming one host per node, nodes on
-different hosts share the same ports, and p2p and the gateway listen on all
-interfaces (0.0.0.0). RPC and metrics always listen on 127.0.0.1 only.`,
+2 gateway, 3 metrics, 4 public HTTP endpoint}. On one machine (the default,
+every host 127.0.0.1) the nodes get distinct ports; with --hosts naming one
+host per node, nodes on different hosts share the same ports, and p2p and the
+gateway listen on all interfaces (0.0.0.0). RPC, metrics and the public
+endpoint listen on 127.0.0.1 only; on one machine the trust bundle lists the
+public endpoints, on several hosts the operator opens them behind a reverse
+proxy with TLS and exports the bundle with their URLs (notaryd trust export
+--public-endpoint).`,
 		Example: `  notaryd testnet --validators 4 --out ./localnet
   notaryd testnet --validators 4 --agencies 2 --out ./net \
       --hosts 10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14`,
@@ -181,7 +189,7 @@ interfaces (0.0.0.0). RPC and metrics always listen on 127.0.0.1 only.`,
 	f.IntVar(&o.validators, "validators", 4, fmt.Sprintf("number of validator ministries, 1..%d", len(testnetMinistries)))
 	f.IntVar(&o.full, "full-nodes", 0, "number of extra non-validator nodes")
 	f.IntVar(&o.agencies, "agencies", 3, fmt.Sprintf("number of agencies, 0..%d", len(testnetAgencies)))
-	f.IntVar(&o.basePort, "base-port", 26700, "first port; node k on a host uses base-port+10k .. +3")
+	f.IntVar(&o.basePort, "base-port", 26700, "first port; node k on a host uses base-port+10k .. +4")
 	f.StringSliceVar(&o.hosts, "hosts", nil, "address of each node for its peers, validators then full nodes (default 127.0.0.1 for all)")
 	f.Int64Var(&o.power, "power", 10, "voting power of each validator")
 	f.DurationVar(&o.block, "block-interval", 500*time.Millisecond, "pause after each block (CometBFT timeout_commit)")
@@ -227,7 +235,7 @@ func runTestnet(o testnetOptions) (*testnetResult, error) {
 		perHost[h]++
 		maxPerHost = max(maxPerHost, perHost[h])
 	}
-	if o.basePort < 1024 || o.basePort+portStride*(maxPerHost-1)+offsetMetrics > 65535 {
+	if o.basePort < 1024 || o.basePort+portStride*(maxPerHost-1)+offsetPublic > 65535 {
 		return nil, cli.Usage("--base-port %d: the ports must lie in 1024..65535", o.basePort)
 	}
 	out, err := filepath.Abs(o.out)
@@ -254,6 +262,7 @@ func runTestnet(o testnetOptions) (*testnetResult, error) {
 		ns := app.NodeSpec{
 			Home: filepath.Join(out, m.ID), Host: h, ListenAll: listenAll,
 			P2PPort: port + offsetP2P, RPCPort: port + offsetRPC, GatewayPort: port + offsetGateway, MetricsPort: port + offsetMetrics,
+			PublicPort: port + offsetPublic,
 		}
 		role := "validator"
 		if i < o.validators {
@@ -270,6 +279,7 @@ func runTestnet(o testnetOptions) (*testnetResult, error) {
 			RPC:     fmt.Sprintf("127.0.0.1:%d", ns.RPCPort),
 			Gateway: fmt.Sprintf("%s:%d", h, ns.GatewayPort),
 			Metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", ns.MetricsPort),
+			Public:  fmt.Sprintf("http://127.0.0.1:%d", ns.PublicPort),
 		})
 	}
 	for _, a := range testnetAgencies[:o.agencies] {

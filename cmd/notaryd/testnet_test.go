@@ -76,7 +76,7 @@ func TestTestnet(t *testing.T) {
 		if want := map[bool]string{true: "validator", false: "full"}[i < 4]; n.Role != want {
 			t.Fatalf("%s: role %s, want %s", n.ID, n.Role, want)
 		}
-		for _, a := range []string{n.P2P, n.RPC, n.Gateway, strings.TrimSuffix(strings.TrimPrefix(n.Metrics, "http://"), "/metrics")} {
+		for _, a := range []string{n.P2P, n.RPC, n.Gateway, strings.TrimSuffix(strings.TrimPrefix(n.Metrics, "http://"), "/metrics"), strings.TrimPrefix(n.Public, "http://")} {
 			if !strings.HasPrefix(a, "127.0.0.1:") || ports[a] {
 				t.Fatalf("%s: address %s not on 127.0.0.1 or used twice", n.ID, a)
 			}
@@ -94,8 +94,9 @@ func TestTestnet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.Comet.RPC.ListenAddress != "tcp://"+n.RPC || cfg.App.Gateway.ListenAddress != n.Gateway || cfg.Comet.Moniker != n.ID {
-			t.Fatalf("%s: config %s %s %s", n.ID, cfg.Comet.RPC.ListenAddress, cfg.App.Gateway.ListenAddress, cfg.Comet.Moniker)
+		if cfg.Comet.RPC.ListenAddress != "tcp://"+n.RPC || cfg.App.Gateway.ListenAddress != n.Gateway || cfg.Comet.Moniker != n.ID ||
+			"http://"+cfg.App.Public.Listen != n.Public {
+			t.Fatalf("%s: config %s %s %s %s", n.ID, cfg.Comet.RPC.ListenAddress, cfg.App.Gateway.ListenAddress, cfg.Comet.Moniker, cfg.App.Public.Listen)
 		}
 		peers := strings.Split(cfg.Comet.P2P.PersistentPeers, ",")
 		wantPeers := 3 // the other validators
@@ -112,7 +113,8 @@ func TestTestnet(t *testing.T) {
 			t.Fatalf("%s: the CA key is in a node home", n.ID)
 		}
 	}
-	if r.Nodes[0].P2P != "127.0.0.1:31000" || r.Nodes[1].P2P != "127.0.0.1:31010" || r.Nodes[0].Gateway != "127.0.0.1:31002" {
+	if r.Nodes[0].P2P != "127.0.0.1:31000" || r.Nodes[1].P2P != "127.0.0.1:31010" || r.Nodes[0].Gateway != "127.0.0.1:31002" ||
+		r.Nodes[1].Public != "http://127.0.0.1:31014" {
 		t.Fatalf("port layout: %+v", r.Nodes[:2])
 	}
 	if _, err := os.Stat(filepath.Join(dir, testnetCADir, "ca.key")); err != nil {
@@ -131,9 +133,30 @@ func TestTestnet(t *testing.T) {
 		Validators []struct {
 			Name string `json:"name"`
 		} `json:"validators"`
+		PublicEndpoints []string `json:"public_endpoints"`
 	}
 	if err := json.Unmarshal(trust, &tb); err != nil || tb.ChainID != "notary-localnet" || len(tb.Validators) != 4 {
 		t.Fatalf("trust bundle %v: %s", err, trust)
+	}
+	if len(tb.PublicEndpoints) != len(r.Nodes) {
+		t.Fatalf("public endpoints %q", tb.PublicEndpoints)
+	}
+	for i, n := range r.Nodes {
+		if tb.PublicEndpoints[i] != n.Public {
+			t.Fatalf("public endpoint %d: %s, want %s", i, tb.PublicEndpoints[i], n.Public)
+		}
+	}
+
+	// trust export, twice: the same bytes, the ones testnet wrote.
+	for i := range 2 {
+		p := filepath.Join(t.TempDir(), "trust.json")
+		if out, err := runCmd(t, "trust", "export", "--home", r.Nodes[i].Home, "--out", p); err != nil {
+			t.Fatalf("trust export: %v\n%s", err, out)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Equal(b, trust) {
+			t.Fatalf("trust export %d differs from the testnet's trust bundle (%v):\n%s\n%s", i, err, b, trust)
+		}
 	}
 
 	// A second run into the same directory is refused.
@@ -145,7 +168,8 @@ func TestTestnet(t *testing.T) {
 // TestTestnetHosts: with one host per node, p2p and the gateway listen on
 // all interfaces, every node uses the same ports, peers name the hosts and
 // each gateway certificate names its host; nodes sharing a host get
-// distinct ports.
+// distinct ports. The public endpoints stay on 127.0.0.1, for the operator
+// to open, and the trust bundle lists none.
 func TestTestnetHosts(t *testing.T) {
 	dir := t.TempDir()
 	out, err := runCmd(t, "testnet", "--out", dir, "--validators", "4", "--agencies", "1", "-o", "json",
@@ -154,6 +178,10 @@ func TestTestnetHosts(t *testing.T) {
 		t.Fatalf("testnet: %v\n%s", err, out)
 	}
 	r := readTestnet(t, out)
+	trust, err := os.ReadFile(filepath.Join(dir, app.TrustFile))
+	if err != nil || bytes.Contains(trust, []byte("public_endpoints")) {
+		t.Fatalf("trust bundle (%v): %s", err, trust)
+	}
 	want := []string{"10.0.0.11:26700", "10.0.0.12:26700", "10.0.0.13:26700", "10.0.0.13:26710"}
 	for i, n := range r.Nodes {
 		if n.P2P != want[i] {
@@ -167,8 +195,9 @@ func TestTestnetHosts(t *testing.T) {
 		if cfg.Comet.P2P.ListenAddress != "tcp://0.0.0.0:"+port || !strings.HasPrefix(cfg.App.Gateway.ListenAddress, "0.0.0.0:") {
 			t.Fatalf("%s: listens on %s and %s", n.ID, cfg.Comet.P2P.ListenAddress, cfg.App.Gateway.ListenAddress)
 		}
-		if !strings.HasPrefix(cfg.Comet.RPC.ListenAddress, "tcp://127.0.0.1:") || !strings.HasPrefix(cfg.Comet.Instrumentation.PrometheusListenAddr, "127.0.0.1:") {
-			t.Fatalf("%s: RPC %s, metrics %s", n.ID, cfg.Comet.RPC.ListenAddress, cfg.Comet.Instrumentation.PrometheusListenAddr)
+		if !strings.HasPrefix(cfg.Comet.RPC.ListenAddress, "tcp://127.0.0.1:") || !strings.HasPrefix(cfg.Comet.Instrumentation.PrometheusListenAddr, "127.0.0.1:") ||
+			!strings.HasPrefix(cfg.App.Public.Listen, "127.0.0.1:") {
+			t.Fatalf("%s: RPC %s, metrics %s, public %s", n.ID, cfg.Comet.RPC.ListenAddress, cfg.Comet.Instrumentation.PrometheusListenAddr, cfg.App.Public.Listen)
 		}
 		for _, o := range r.Nodes {
 			if o.ID != n.ID && !strings.Contains(cfg.Comet.P2P.PersistentPeers, o.NodeID+"@"+o.P2P) {

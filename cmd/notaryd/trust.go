@@ -23,21 +23,35 @@ func (r trustResult) Text(w io.Writer) error {
 	for _, v := range r.Bundle.Validators {
 		fmt.Fprintf(w, "  validator %-30s power %d\n", v.Name, v.Power)
 	}
+	for _, e := range r.Bundle.PublicEndpoints {
+		fmt.Fprintf(w, "  public endpoint %s\n", e)
+	}
 	return nil
 }
 
 func newTrustCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "trust", Short: "manage the trust bundle verifiers rely on"}
-	var home, out string
+	var (
+		home, out string
+		endpoints []string
+	)
 	export := &cobra.Command{
 		Use:   "export",
-		Short: "write the trust bundle (chain id, genesis hash, genesis validators) of a home",
-		Args:  cobra.NoArgs,
+		Short: "write the trust bundle (chain id, genesis hash, genesis validators, public endpoints) of a home",
+		Long: `export writes the trust bundle of a home's chain in its canonical form: the
+same chain and endpoints give the same bytes, in every build, so that the
+consortium can publish the file's SHA-256 (its fingerprint).
+
+The bundle lists the consortium's public endpoints, which verifiers ask for
+the current status of a document: --public-endpoint (repeatable;
+https://host[:port], or http:// on a loopback address; --public-endpoint ""
+lists none), or else those of the trust bundle already in the home.`,
+		Args: cobra.NoArgs,
 		RunE: cli.Run(func(*cobra.Command, []string) (any, error) {
 			if out == "" {
 				out = filepath.Join(home, app.TrustFile)
 			}
-			tb, err := app.ExportTrustBundle(home, out)
+			tb, err := app.ExportTrustBundle(home, out, endpoints)
 			if err != nil {
 				return nil, err
 			}
@@ -46,6 +60,7 @@ func newTrustCmd() *cobra.Command {
 	}
 	export.Flags().StringVar(&home, FlagHome, defaultHome(".notary"), "home directory of the node")
 	export.Flags().StringVar(&out, "out", "", "file to write (default <home>/trust.json)")
+	export.Flags().StringArrayVar(&endpoints, "public-endpoint", nil, "base URL of a public endpoint to list (repeatable; default: those of <home>/trust.json)")
 	cmd.AddCommand(export)
 	return cmd
 }

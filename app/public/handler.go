@@ -1,0 +1,349 @@
+package public
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+
+	"github.com/gobtechlab/notary/app/internal/ratelimit"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/ledger"
+)
+
+// Routes (the label of notary_public_requests_total).
+const (
+	routeStatus  = "status"
+	routeHealth  = "healthz"
+	routeWeb     = "web"
+	routeUnknown = "other"
+)
+
+// StatusPrefix is the path of the status route, before the algorithm.
+const StatusPrefix = "/v1/status/"
+
+// Handler returns the endpoint's HTTP handler.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
+// recorder remembers the status code written.
+type recorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	route := s.route(r.URL.Path)
+	rec := &recorder{ResponseWriter: w}
+	defer func() {
+		code := rec.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		s.m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+		s.m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	}()
+	h := rec.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	allowed := s.cors(rec, r)
+	if ok, retry := s.limiter.Allow(ratelimit.HostPortPrefix(r.RemoteAddr)); !ok {
+		secs := int(retry.Seconds() + 0.999)
+		h.Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		writeError(rec, http.StatusTooManyRequests, "rate_limited", "Too many requests from this address; retry after the time in Retry-After.")
+		return
+	}
+	if r.Method == http.MethodOptions {
+		s.preflight(rec, r, allowed)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD, OPTIONS")
+		writeError(rec, http.StatusMethodNotAllowed, "method_not_allowed", "Only GET, HEAD and OPTIONS are served.")
+		return
+	}
+	switch route {
+	case routeStatus:
+		s.status(rec, r)
+	case routeHealth:
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		_, _ = io.WriteString(rec, "ok\n")
+	case routeWeb:
+		s.serveWeb(rec, r)
+	default:
+		writeError(rec, http.StatusNotFound, "unknown_path", "There is nothing at this path; the status of a document is at /v1/status/<hash_algorithm>/<anchored_digest>.")
+	}
+}
+
+func (s *Server) route(p string) string {
+	switch {
+	case strings.HasPrefix(p, StatusPrefix):
+		return routeStatus
+	case p == "/healthz":
+		return routeHealth
+	case s.web != nil && strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "/v1/"):
+		return routeWeb
+	}
+	return routeUnknown
+}
+
+// cors sets the CORS headers of an answer to r and reports whether r's
+// origin is allowed.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	origin := r.Header.Get("Origin")
+	if !s.anyOrig {
+		h.Add("Vary", "Origin")
+	}
+	if origin == "" {
+		return false
+	}
+	switch {
+	case s.anyOrig:
+		h.Set("Access-Control-Allow-Origin", "*")
+	case s.origins[origin]:
+		h.Set("Access-Control-Allow-Origin", origin)
+	default:
+		return false
+	}
+	h.Set("Access-Control-Expose-Headers", "ETag, Retry-After, Last-Modified")
+	return true
+}
+
+// allowedRequestHeaders are the request headers a page may send.
+var allowedRequestHeaders = map[string]bool{"if-none-match": true, "accept": true, "accept-language": true, "content-language": true, "cache-control": true}
+
+// preflight answers OPTIONS: a CORS preflight from an allowed origin for
+// GET or HEAD gets 204 with what it may send; from another origin, 403.
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request, allowed bool) {
+	h := w.Header()
+	method := r.Header.Get("Access-Control-Request-Method")
+	if r.Header.Get("Origin") == "" || method == "" {
+		h.Set("Allow", "GET, HEAD, OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if !allowed {
+		writeError(w, http.StatusForbidden, "origin_not_allowed", "This node does not serve pages of this origin; its operator lists the allowed ones.")
+		return
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		writeError(w, http.StatusForbidden, "method_not_allowed", "Only GET and HEAD are served.")
+		return
+	}
+	for _, f := range strings.Split(r.Header.Get("Access-Control-Request-Headers"), ",") {
+		if f = strings.ToLower(strings.TrimSpace(f)); f != "" && !allowedRequestHeaders[f] {
+			writeError(w, http.StatusForbidden, "header_not_allowed", "The request asks to send a header this endpoint does not accept.")
+			return
+		}
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD")
+	h.Set("Access-Control-Allow-Headers", "If-None-Match, Accept, Accept-Language, Content-Language, Cache-Control")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// status answers GET /v1/status/{hash_algorithm}/{anchored_digest}.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	rest := strings.TrimPrefix(r.URL.Path, StatusPrefix)
+	name, hexDigest, ok := strings.Cut(rest, "/")
+	if !ok || strings.Contains(hexDigest, "/") {
+		writeError(w, http.StatusNotFound, "unknown_path", "The status of a document is at /v1/status/<hash_algorithm>/<anchored_digest>.")
+		return
+	}
+	alg, ok := ledger.ParseAlgorithm(name)
+	if !ok || ledger.AlgorithmName(alg) != name {
+		writeError(w, http.StatusBadRequest, "unknown_algorithm", "The hash algorithm must be sha2-256 or sha3-256.")
+		return
+	}
+	if len(hexDigest) != 2*ledger.DigestSize {
+		writeError(w, http.StatusBadRequest, "bad_digest_length", "The anchored digest must be 64 hexadecimal characters.")
+		return
+	}
+	digest, err := hex.DecodeString(hexDigest)
+	if err != nil || hex.EncodeToString(digest) != hexDigest {
+		writeError(w, http.StatusBadRequest, "bad_digest", "The anchored digest must be written in lowercase hexadecimal.")
+		return
+	}
+	if s.backend.CatchingUp() {
+		h.Set("Retry-After", "10")
+		writeError(w, http.StatusServiceUnavailable, "catching_up", "This node is catching up with the chain; ask another node or retry later.")
+		return
+	}
+	select {
+	case s.inFlight <- struct{}{}:
+		defer func() { <-s.inFlight }()
+	default:
+		h.Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "busy", "This node is answering too many requests; retry in a moment.")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), StatusTimeout)
+	defer cancel()
+	live, err := s.backend.LiveStatus(ctx, alg, digest)
+	if err != nil {
+		s.statusError(w, r, err)
+		return
+	}
+	body, err := verify.EncodeLiveStatus(live)
+	if err != nil {
+		s.log.Error("public: encode live status", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "The node could not build the answer.")
+		return
+	}
+	height := live.GetStatus().GetCheckpoint().GetHeight()
+	etag := `"` + strconv.FormatInt(height, 10) + `"`
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "public, max-age=2")
+	if t, ok := headerTime(live.GetStatus().GetCheckpoint().GetHeader()); ok {
+		h.Set("Last-Modified", t.UTC().Format(http.TimeFormat))
+	}
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// statusError answers a LiveStatus error.
+func (s *Server) statusError(w http.ResponseWriter, r *http.Request, err error) {
+	h := w.Header()
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "This digest is not anchored on the chain.")
+	case errors.Is(err, ledger.ErrInvalidField), errors.Is(err, ledger.ErrBadDigestLength):
+		writeError(w, http.StatusBadRequest, "bad_request", "The hash algorithm or the anchored digest is not valid.")
+	case errors.Is(err, ledger.ErrHeightUnavailable):
+		h.Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "not_yet_signed", "This node holds no signed block at or after the digest's anchoring yet; retry in a moment.")
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		h.Set("Retry-After", "1")
+		if r.Context().Err() == nil {
+			s.log.Error("public: live status timed out", "err", err)
+		}
+		writeError(w, http.StatusServiceUnavailable, "timeout", "This node took too long to answer; retry or ask another node.")
+	default:
+		s.log.Error("public: live status", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "The node could not build the answer.")
+	}
+}
+
+// etagMatch reports whether an If-None-Match header names etag (weak
+// comparison, as RFC 9110 asks for If-None-Match).
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// headerTime is the time of a checkpoint's header bytes.
+func headerTime(b []byte) (time.Time, bool) {
+	var h cmtproto.Header
+	if err := h.Unmarshal(b); err != nil || h.Time.IsZero() {
+		return time.Time{}, false
+	}
+	return h.Time, true
+}
+
+// errorBody is every error's body.
+type errorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// writeError writes a JSON error; msg is one English sentence.
+func writeError(w http.ResponseWriter, code int, short, msg string) {
+	b, _ := json.Marshal(errorBody{Error: msg, Code: short})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// serveWeb serves the web verifier's files.
+func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+	if name == "" || strings.HasSuffix(r.URL.Path, "/") {
+		name = path.Join(name, "index.html")
+	}
+	if !fs.ValidPath(name) {
+		writeError(w, http.StatusNotFound, "unknown_path", "There is nothing at this path.")
+		return
+	}
+	f, err := s.web.Open(name)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "unknown_path", "There is nothing at this path.")
+		return
+	}
+	defer func() { _ = f.Close() }()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		writeError(w, http.StatusNotFound, "unknown_path", "There is nothing at this path.")
+		return
+	}
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "internal", "The node could not read the page.")
+		return
+	}
+	if etag, err := s.fileETag(name, rs); err == nil {
+		w.Header().Set("ETag", etag)
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	http.ServeContent(w, r, name, st.ModTime(), rs)
+}
+
+// fileETag returns (once) the ETag of a web file: its SHA-256.
+func (s *Server) fileETag(name string, rs io.ReadSeeker) (string, error) {
+	if e, ok := s.etags.Load(name); ok {
+		return e.(string), nil
+	}
+	sum := sha256.New()
+	if _, err := io.Copy(sum, rs); err != nil {
+		return "", err
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	e := `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"`
+	s.etags.Store(name, e)
+	return e, nil
+}
