@@ -24,8 +24,8 @@ var ErrTrustBundle = errors.New("trust bundle")
 //go:embed static
 var static embed.FS
 
-// FS is the page: index.html, style.css, app.js, wasm_exec.js and
-// verifier.wasm.gz, at the root, without a trust bundle.
+// FS is the page: index.html, style.css, app.js, favicon.svg,
+// wasm_exec.js and verifier.wasm.gz, at the root, without a trust bundle.
 func FS() fs.FS {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/gobtechlab/notary/app/web"
 )
 
-var pageFiles = []string{"app.js", "index.html", "style.css", "verifier.wasm.gz", "wasm_exec.js"}
+var pageFiles = []string{"app.js", "favicon.svg", "index.html", "style.css", "verifier.wasm.gz", "wasm_exec.js"}
 
 func vectorTrust(t *testing.T) []byte {
 	t.Helper()
@@ -39,7 +39,7 @@ func names(t *testing.T, fsys fs.FS) []string {
 	return out
 }
 
-// TestFS: the page is the five files, without a trust bundle; the core is
+// TestFS: the page is its six files, without a trust bundle; the core is
 // gzip-compressed.
 func TestFS(t *testing.T) {
 	if got := names(t, web.FS()); !slices.Equal(got, pageFiles) {

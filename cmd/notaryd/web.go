@@ -34,7 +34,7 @@ func newWebCmd() *cobra.Command {
 		Use:   "export DIR",
 		Short: "write the web verifier with a trust bundle into DIR",
 		Long: `export writes the web verifier (index.html, style.css, app.js,
-wasm_exec.js, verifier.wasm.gz) and the trust bundle, as trust.json, into
+favicon.svg, wasm_exec.js, verifier.wasm.gz) and the trust bundle, as trust.json, into
 DIR, creating it if needed. Any static web server can publish the folder;
 the page loads nothing from elsewhere and asks only the public endpoints
 the trust bundle lists. Files of the same names in DIR are replaced.`,

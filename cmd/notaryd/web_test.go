@@ -24,7 +24,7 @@ func TestWebExport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("output: %v\n%s", err, out)
 	}
-	if r.Dir != dir || strings.Join(r.Files, " ") != "app.js index.html style.css trust.json verifier.wasm.gz wasm_exec.js" {
+	if r.Dir != dir || strings.Join(r.Files, " ") != "app.js favicon.svg index.html style.css trust.json verifier.wasm.gz wasm_exec.js" {
 		t.Fatalf("result %+v", r)
 	}
 	want, _ := os.ReadFile(trust)

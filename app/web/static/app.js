@@ -298,6 +298,7 @@
   }
 
   function documentSkipped(res) {
+    if (res.document_checked === false) { return true; }
     var steps = res.steps || [];
     for (var i = 0; i < steps.length; i++) {
       if (steps[i].step === "document") { return steps[i].status === "skipped"; }
@@ -342,6 +343,7 @@
     var formError = $("form-error");
     showError(formError, "");
     if (!state.ready || !state.trustBytes) { showError(formError, !state.ready ? t("err_core") : t("err_trust")); return; }
+    if (!state.docFile) { showError(formError, t("err_no_document")); $("document").focus(); return; }
     if (!state.receiptBytes) { showError(formError, t("err_no_receipt")); $("receipt").focus(); return; }
     if (!state.receiptInfo) {
       try { state.receiptInfo = parseMaybeJSON(window.notaryReceiptInfo(state.receiptBytes)); } catch (e) { state.receiptInfo = null; }
@@ -419,6 +421,7 @@
     v.className = "verdict";
     v.removeAttribute("data-verdict");
     v.removeAttribute("data-exit-code");
+    v.removeAttribute("data-lang");
     showError($("live-note"), "");
     $("details").hidden = true;
     $("steps").textContent = "";
@@ -443,6 +446,7 @@
     v.className = "verdict verdict-" + verdict;
     v.setAttribute("data-verdict", verdict);
     v.setAttribute("data-exit-code", String(res.exit_code));
+    v.setAttribute("data-lang", state.lang);
     var text = String(res.text || res.error || "");
     var cut = text.indexOf(". ");
     var p = document.createElement("p");
@@ -451,7 +455,7 @@
       head.className = "headline";
       head.textContent = text.slice(0, cut + 1);
       p.appendChild(head);
-      p.appendChild(document.createTextNode(text.slice(cut + 2)));
+      p.appendChild(document.createTextNode(" " + text.slice(cut + 2)));
     } else {
       p.textContent = text;
     }

@@ -6,6 +6,7 @@ package main
 // ({name}) are filled in by the page.
 var messages = map[string]map[string]string{
 	"es": {
+		"err_no_document":  "Elija el documento que quiere comprobar.",
 		"no_endpoints":     "El paquete de confianza no indica nodos que consultar: el estado es el que trae el recibo.",
 		"page_title":       "Verificar un documento registrado",
 		"skip_link":        "Saltar al formulario",
@@ -51,6 +52,7 @@ var messages = map[string]map[string]string{
 		"footer":           "Verificador de recibos de GobTechLab Notary. Una vez cargada, esta página funciona sin conexión.",
 	},
 	"en": {
+		"err_no_document":  "Choose the document you want to check.",
 		"no_endpoints":     "The trust bundle lists no nodes to ask: the status is the one the receipt carries.",
 		"page_title":       "Verify a registered document",
 		"skip_link":        "Skip to the form",
@@ -96,6 +98,7 @@ var messages = map[string]map[string]string{
 		"footer":           "GobTechLab Notary receipt verifier. Once loaded, this page works offline.",
 	},
 	"ca": {
+		"err_no_document":  "Trieu el document que voleu comprovar.",
 		"no_endpoints":     "El paquet de confiança no indica cap node per consultar: l'estat és el que porta el rebut.",
 		"page_title":       "Verificar un document registrat",
 		"skip_link":        "Salta al formulari",
@@ -141,6 +144,7 @@ var messages = map[string]map[string]string{
 		"footer":           "Verificador de rebuts de GobTechLab Notary. Un cop carregada, aquesta pàgina funciona sense connexió.",
 	},
 	"gl": {
+		"err_no_document":  "Escolla o documento que quere comprobar.",
 		"no_endpoints":     "O paquete de confianza non indica nodos que consultar: o estado é o que trae o recibo.",
 		"page_title":       "Verificar un documento rexistrado",
 		"skip_link":        "Saltar ao formulario",
@@ -186,6 +190,7 @@ var messages = map[string]map[string]string{
 		"footer":           "Verificador de recibos de GobTechLab Notary. Unha vez cargada, esta páxina funciona sen conexión.",
 	},
 	"eu": {
+		"err_no_document":  "Aukeratu egiaztatu nahi duzun dokumentua.",
 		"no_endpoints":     "Konfiantza-paketeak ez du galdetzeko nodorik adierazten: egoera agiriak dakarrena da.",
 		"page_title":       "Erregistratutako dokumentu bat egiaztatu",
 		"skip_link":        "Joan inprimakira",
