@@ -548,8 +548,12 @@ func TestWebVerifierLive(t *testing.T) {
 	if err := dev.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- dev.Wait() }()
+	exited := make(chan struct{})
+	var exitErr error
+	go func() {
+		exitErr = dev.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = dev.Process.Signal(os.Interrupt)
 		select {
@@ -570,8 +574,8 @@ func TestWebVerifierLive(t *testing.T) {
 	var endpoint string
 	waitFor(t, 90*time.Second, "the dev chain's public endpoint", func() bool {
 		select {
-		case err := <-exited:
-			t.Fatalf("notaryd dev exited: %v", err)
+		case <-exited:
+			t.Fatalf("notaryd dev exited: %v", exitErr)
 		default:
 		}
 		b, err := os.ReadFile(trustPath)
