@@ -349,12 +349,7 @@ func TestWebVerifier(t *testing.T) {
 	}
 	serveSite(mux, "/n/", nodesSite)
 
-	shots := os.Getenv("NOTARY_WEB_SCREENSHOTS")
-	if shots != "" {
-		if shots, err = filepath.Abs(shots); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shots := screenshotDir(t)
 	screenshot := map[string]string{
 		"valid-salted-sha2":          "verdict-valid.png",
 		"revoked":                    "verdict-revoked.png",
@@ -650,16 +645,12 @@ func TestWebVerifierLive(t *testing.T) {
 		return cli.ExitCode == 3
 	})
 
-	shots := os.Getenv("NOTARY_WEB_SCREENSHOTS")
+	shots := screenshotDir(t)
 	shot := func(name string) string {
 		if shots == "" {
 			return ""
 		}
-		a, err := filepath.Abs(filepath.Join(shots, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
+		return filepath.Join(shots, name)
 	}
 	res := br.run(t, []browserCase{
 		{Name: "revoked", URL: page, Document: doc, Receipt: oldReceipt, Axe: true, Screenshot: shot("live-revoked.png")},
@@ -687,6 +678,24 @@ func TestWebVerifierLive(t *testing.T) {
 		t.Errorf("offline: the page made requests: %q", off.Requests)
 	}
 	t.Logf("live: status fetched in %.0f ms, verified in %.1f ms", rv.Timing["liveMs"], rv.Timing["verifyMs"])
+}
+
+// screenshotDir is NOTARY_WEB_SCREENSHOTS as an absolute path, a relative
+// one taken from the module's root; "" for none.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("NOTARY_WEB_SCREENSHOTS")
+	if dir == "" {
+		return ""
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
 }
 
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {

@@ -126,6 +126,11 @@ async function runCase(browser, c) {
       };
     });
     Object.assign(out, v, { timing: Object.assign(out.timing, v.timing) });
+    if (c.screenshot) {
+      await page.evaluate(() => { document.querySelector("#details").open = false; });
+      fs.mkdirSync(path.dirname(c.screenshot), { recursive: true });
+      await page.screenshot({ path: c.screenshot, fullPage: true });
+    }
     // The language switcher redoes the verification in each other language.
     out.langs = {};
     for (const l of c.also_langs || []) {
@@ -144,11 +149,6 @@ async function runCase(browser, c) {
     if (c.axe) {
       await page.evaluate(() => { document.querySelector("#details").open = true; });
       out.axe = await runAxe(page);
-    }
-    if (c.screenshot) {
-      await page.evaluate(() => { document.querySelector("#details").open = false; });
-      fs.mkdirSync(path.dirname(c.screenshot), { recursive: true });
-      await page.screenshot({ path: c.screenshot, fullPage: true });
     }
   } catch (e) {
     out.error = String(e && e.stack ? e.stack : e);
