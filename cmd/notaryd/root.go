@@ -23,13 +23,14 @@ func newRootCmd() *cobra.Command {
   notaryd start                    run the node of a home
   notaryd testnet --validators N   generate homes for a multi-validator network
   notaryd trust export             write the trust bundle for verifiers
+  notaryd web export DIR --trust F write the web verifier with a trust bundle
   notaryd status                   show height, peers and app hash of a running node
   notaryd version                  release, commit and CometBFT version
 
 Every flag can also be set with NOTARY_<FLAG> (for example NOTARY_HOME).`,
 	}
 	cli.AddOutputFlag(root)
-	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newTestnetCmd(), newTrustCmd(), newStatusCmd(), newVersionCmd())
+	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newTestnetCmd(), newTrustCmd(), newWebCmd(), newStatusCmd(), newVersionCmd())
 	return root
 }
 

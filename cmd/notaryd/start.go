@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/gateway"
 	"github.com/gobtechlab/notary/app/public"
+	"github.com/gobtechlab/notary/app/web"
 )
 
 func newStartCmd() *cobra.Command {
@@ -55,5 +57,21 @@ func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error
 }
 
 // nodeServices are the services every node runs beside CometBFT: the gRPC
-// gateway and the public HTTP endpoint.
-var nodeServices = []app.ServiceFactory{gateway.Factory, public.Factory}
+// gateway and the public HTTP endpoint, which serves the web verifier.
+var nodeServices = []app.ServiceFactory{gateway.Factory, publicWithPage}
+
+// publicWithPage builds the public endpoint with the web verifier's page and
+// the home's trust bundle (served as /trust.json); a home without a valid
+// trust bundle serves the status routes only.
+func publicWithPage(n *app.Node) (app.Service, error) {
+	var opts public.Options
+	if b, err := os.ReadFile(n.Config.Path(app.TrustFile)); err == nil {
+		site, err := web.Site(b)
+		if err != nil {
+			n.Logger.Error("web verifier not served: the home's trust bundle is not valid", "err", err)
+		} else {
+			opts.Web = site
+		}
+	}
+	return public.NewFactory(opts)(n)
+}

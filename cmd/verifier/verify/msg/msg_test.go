@@ -77,7 +77,7 @@ func TestGet(t *testing.T) {
 		t.Errorf("unclosed placeholder: %q", got)
 	}
 	web := Prefixed(Galician, "web.")
-	if web["verify"] != "Verificar" || len(web) < 10 {
+	if web["verify"] != "Comprobar" || len(web) < 40 {
 		t.Errorf("web labels: %v", web)
 	}
 }

@@ -1,0 +1,178 @@
+// Drives the web verifier in the system Chromium (playwright-core, no
+// browser download) through the cases of a plan, and prints one JSON
+// result per case. testnet/browser_test.go writes the plan and checks the
+// results; this script judges nothing itself.
+//
+//   node run.js plan.json
+//
+// plan: {chromium, cases: [{name, url, document, receipt, mode, lang,
+//        also_langs, keyboard, axe, screenshot, timezone}]}
+// result: {name, verdict, exit_code, text, note, html_lang, labels,
+//          langs: {lang: {verdict, exit_code, text, html_lang}},
+//          requests, nodes, focus, axe, timing, error}
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const READY_TIMEOUT = 60000;
+const VERDICT_TIMEOUT = 60000;
+
+async function waitReady(page) {
+  await page.waitForSelector("body[data-ready]", { timeout: READY_TIMEOUT });
+  const ready = await page.getAttribute("body", "data-ready");
+  if (ready !== "true") {
+    throw new Error("page did not load: " + (await page.textContent("#load-error")));
+  }
+}
+
+// chooseWithKeyboard opens the file chooser of the focused input with the
+// keyboard (Space) and gives it file.
+async function chooseWithKeyboard(page, file) {
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
+  await chooser.setFiles(file);
+}
+
+async function focusedId(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) { return ""; }
+    return el.id || el.getAttribute("name") || el.tagName.toLowerCase();
+  });
+}
+
+async function runAxe(page) {
+  const src = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+  await page.evaluate(src); // evaluated through the DevTools protocol: the page's CSP does not apply
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+}
+
+async function runCase(browser, c) {
+  const out = { name: c.name, requests: [], timing: {} };
+  const context = await browser.newContext({
+    timezoneId: c.timezone || "Europe/Madrid",
+    locale: "es-ES",
+    viewport: { width: 900, height: 1100 },
+    deviceScaleFactor: 1,
+  });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on("console", (m) => { if (m.type() === "error") { consoleErrors.push(m.text()); } });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  let logging = false;
+  page.on("request", (r) => { if (logging) { out.requests.push(r.method() + " " + r.url()); } });
+  try {
+    const t0 = Date.now();
+    await page.goto(c.url, { waitUntil: "load" });
+    await waitReady(page);
+    out.timing.wall_load_ms = Date.now() - t0;
+    if (c.lang && c.lang !== "es") {
+      await page.selectOption("#lang", c.lang);
+    }
+    if (c.keyboard) {
+      // From the top of the page: the skip link, the language, the two
+      // files, the mode, the buttons, in that order, with the keyboard only.
+      out.focus = [];
+      await page.focus("body");
+      await page.keyboard.press("Tab");
+      out.focus.push(await focusedId(page));
+      await page.keyboard.press("Tab");
+      out.focus.push(await focusedId(page));
+      await page.keyboard.press("Tab");
+      out.focus.push(await focusedId(page));
+      if (c.document) { await chooseWithKeyboard(page, c.document); }
+      await page.keyboard.press("Tab");
+      out.focus.push(await focusedId(page));
+      await chooseWithKeyboard(page, c.receipt);
+      await page.keyboard.press("Tab");
+      out.focus.push(await focusedId(page));
+      if (c.mode === "offline") { await page.keyboard.press("ArrowDown"); out.focus.push(await focusedId(page)); }
+      await page.keyboard.press("Tab");
+      out.focus.push(await focusedId(page));
+      await page.keyboard.press("Tab");
+      out.focus.push(await focusedId(page));
+      await page.keyboard.press("Shift+Tab");
+      logging = true;
+      await page.keyboard.press("Enter");
+    } else {
+      if (c.document) { await page.setInputFiles("#document", c.document); }
+      await page.setInputFiles("#receipt", c.receipt);
+      await page.waitForFunction(() => document.querySelector("#receipt-chosen").getAttribute("data-i18n") === null);
+      if (c.mode === "offline") { await page.check("#mode-offline"); }
+      logging = true;
+      await page.click("#verify");
+    }
+    await page.waitForSelector("#verdict[data-verdict]", { timeout: VERDICT_TIMEOUT });
+    logging = false;
+    const v = await page.evaluate(() => {
+      const el = document.querySelector("#verdict");
+      const note = document.querySelector("#live-note");
+      const labels = {};
+      document.querySelectorAll("[data-i18n]").forEach((e) => { labels[e.getAttribute("data-i18n")] = e.textContent; });
+      return {
+        verdict: el.getAttribute("data-verdict"),
+        exit_code: Number(el.getAttribute("data-exit-code")),
+        text: el.textContent,
+        live: el.getAttribute("aria-live"),
+        note: note.hidden ? "" : note.textContent,
+        html_lang: document.documentElement.lang,
+        labels: labels,
+        nodes: Array.from(document.querySelectorAll("#nodes li")).map((li) => li.textContent),
+        timing: window.notaryTiming,
+      };
+    });
+    Object.assign(out, v, { timing: Object.assign(out.timing, v.timing) });
+    if (c.screenshot) {
+      await page.evaluate(() => { document.querySelector("#details").open = false; });
+      fs.mkdirSync(path.dirname(c.screenshot), { recursive: true });
+      await page.screenshot({ path: c.screenshot, fullPage: true });
+    }
+    // The language switcher redoes the verification in each other language.
+    out.langs = {};
+    for (const l of c.also_langs || []) {
+      await page.selectOption("#lang", l);
+      await page.waitForSelector(`#verdict[data-lang="${l}"]`, { timeout: VERDICT_TIMEOUT });
+      out.langs[l] = await page.evaluate(() => {
+        const el = document.querySelector("#verdict");
+        return {
+          verdict: el.getAttribute("data-verdict"),
+          exit_code: Number(el.getAttribute("data-exit-code")),
+          text: el.textContent,
+          html_lang: document.documentElement.lang,
+        };
+      });
+    }
+    if (c.axe) {
+      await page.evaluate(() => { document.querySelector("#details").open = true; });
+      out.axe = await runAxe(page);
+    }
+  } catch (e) {
+    out.error = String(e && e.stack ? e.stack : e);
+  }
+  out.console_errors = consoleErrors;
+  await context.close();
+  return out;
+}
+
+async function main() {
+  const plan = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+  const browser = await chromium.launch({
+    executablePath: plan.chromium || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
+  const results = [];
+  try {
+    for (const c of plan.cases) {
+      results.push(await runCase(browser, c));
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(results) + "\n");
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
