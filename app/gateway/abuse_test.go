@@ -122,17 +122,18 @@ func meanBlockInterval(t *testing.T, n *apptest.Node, from, to int64) time.Durat
 func checkBlocks(t *testing.T, what string, before, during time.Duration) {
 	t.Helper()
 	t.Logf("%s: block interval %v before, %v during", what, before.Round(time.Millisecond), during.Round(time.Millisecond))
-	if during > 3*before+250*time.Millisecond {
+	if during > 5*before+2*time.Second {
 		t.Errorf("%s slowed block production: mean interval %v before, %v during", what, before, during)
 	}
 }
 
 // checkLatency fails the test if the agency that is not abusing anything
-// waited much longer during the abuse than before it. The bounds are
-// generous: two shared cores run the attack and the node.
+// was starved during the abuse: the bound catches a caller held up for
+// seconds, not a slowdown (two shared cores, maybe busy with other work,
+// run the attack and the node); the figures are logged.
 func checkLatency(t *testing.T, what string, base, l *latencies) {
 	t.Helper()
-	if p99, bound := l.pct(99), max(500*time.Millisecond, 10*base.pct(99)); p99 > bound {
+	if p99, bound := l.pct(99), max(5*time.Second, 20*base.pct(99)); p99 > bound {
 		t.Errorf("%s: the agency connected before waited up to %v (p99), %v before the abuse", what, p99, base.pct(99))
 	}
 }

@@ -128,23 +128,23 @@ func TestInterrupt(t *testing.T) {
 		name string
 		sig  syscall.Signal
 		args []string
-		wait func()
+		wait func(t *testing.T, p *clitest.Process)
 	}{
-		{"status, SIGINT", syscall.SIGINT, append([]string{"status"}, node...), func() { <-accepted }},
-		{"anchor, SIGTERM", syscall.SIGTERM, append([]string{"anchor", doc}, node...), func() { <-accepted }},
-		{"anchor a huge file, SIGINT", syscall.SIGINT, append([]string{"anchor", huge}, node...), func() { time.Sleep(time.Second) }},
+		{"status, SIGINT", syscall.SIGINT, append([]string{"status"}, node...), func(*testing.T, *clitest.Process) { <-accepted }},
+		{"anchor, SIGTERM", syscall.SIGTERM, append([]string{"anchor", doc}, node...), func(*testing.T, *clitest.Process) { <-accepted }},
+		{"anchor a huge file, SIGINT", syscall.SIGINT, append([]string{"anchor", huge}, node...), func(t *testing.T, p *clitest.Process) { p.WaitOpen(t, huge, time.Minute) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := clitest.Start(t, home, tc.args...)
-			tc.wait()
+			tc.wait(t, p)
 			if p.Exited() {
 				t.Fatalf("ended before the signal\nstdout:\n%s\nstderr:\n%s", p.Stdout(), p.Stderr())
 			}
 			sent := time.Now()
 			p.Signal(t, tc.sig)
-			code := p.Wait(t, 15*time.Second)
-			if took := time.Since(sent); code != cli.ExitInterrupted || took > 3*time.Second {
+			code := p.Wait(t, 30*time.Second)
+			if took := time.Since(sent); code != cli.ExitInterrupted || took > 10*time.Second {
 				t.Fatalf("exit %d after %s (want %d at once)\nstdout:\n%s\nstderr:\n%s", code, took, cli.ExitInterrupted, p.Stdout(), p.Stderr())
 			}
 			if !strings.Contains(p.Stderr(), "interrupted") {

@@ -3,9 +3,11 @@ package clitest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -109,6 +111,33 @@ func (p *Process) Wait(t testing.TB, d time.Duration) int {
 }
 
 // Stdout and Stderr are what the process printed.
+// WaitOpen waits, at most d, until the process has path open: a tool
+// reads its inputs only after it handles signals, so a signal sent then
+// reaches the tool, not the Go runtime's default action. Where /proc does
+// not list open files it waits a second.
+func (p *Process) WaitOpen(t testing.TB, path string, d time.Duration) {
+	t.Helper()
+	fds := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
+	if _, err := os.Stat(fds); err != nil {
+		time.Sleep(time.Second)
+		return
+	}
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(fds)
+		for _, e := range entries {
+			if target, err := os.Readlink(filepath.Join(fds, e.Name())); err == nil && target == path {
+				return
+			}
+		}
+		if p.Exited() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the process did not open %s within %s", path, d)
+}
+
 func (p *Process) Stdout() string { return p.stdout.String() }
 
 // Stderr is what the process printed on its standard error.
