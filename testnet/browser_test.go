@@ -667,6 +667,11 @@ func TestWebVerifierLive(t *testing.T) {
 	} else if !strings.Contains(rv.Text, m[0]) {
 		t.Errorf("the page's verdict lacks the revocation date %q: %s", m[1], rv.Text)
 	}
+	// The CLI without the network: the receipt's own status, said so.
+	offCLI := runVerifier(t, verifierBin, "es", "--trust", trustPath, "--offline", doc, oldReceipt)
+	if offCLI.ExitCode != 0 || !strings.Contains(offCLI.text(), "No se pudo comprobar si fue revocado después") {
+		t.Errorf("the CLI offline, old receipt: exit %d: %s", offCLI.ExitCode, offCLI.text())
+	}
 	if o := res["other"]; o.Verdict != "not_valid" || o.ExitCode != 1 {
 		t.Errorf("another document: %s (exit %d): %s", o.Verdict, o.ExitCode, o.Text)
 	}
