@@ -340,6 +340,14 @@
     return Promise.resolve(res);
   }
 
+  // nodeText says what a node answered, in the page's language.
+  function nodeText(a) {
+    if (a.error === "timeout") { return t("node_timeout", { s: NODE_TIMEOUT_MS / 1000 }); }
+    if (a.error === "too_large") { return t("node_failed") + " (> " + MAX_BODY + " bytes)"; }
+    if (a.error) { return t("node_failed") + " (" + a.error + ")"; }
+    return "HTTP " + a.status;
+  }
+
   function progress(msg) { setText($("progress"), msg || ""); }
 
   function verify() {
@@ -492,7 +500,7 @@
       var ul = $("nodes");
       for (var j = 0; j < nodes.length; j++) {
         var n = document.createElement("li");
-        n.textContent = nodes[j].endpoint + ": " + (nodes[j].error ? nodes[j].error : "HTTP " + nodes[j].status);
+        n.textContent = nodes[j].endpoint + ": " + nodeText(nodes[j]);
         ul.appendChild(n);
       }
       $("nodes-block").hidden = false;

@@ -8,6 +8,7 @@ import (
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/cmd/verifier/verify/msg"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // Exit codes of `verifier verify` (cmd/internal/cli, which this package
@@ -31,12 +32,18 @@ type Info struct {
 	Error      string `json:"error,omitempty"`
 }
 
-// ReceiptInfo reads a receipt file in its strict form (DecodeReceipt);
-// nothing in it is verified.
+// ReceiptInfo reads a receipt file; nothing in it is verified. A receipt
+// that is JSON of a receipt but not in its strict form (DecodeReceipt) is
+// read too, so that the page verifies it and shows why it is not valid, as
+// the CLI does.
 func ReceiptInfo(receipt []byte) Info {
 	r, err := verify.DecodeReceipt(receipt)
 	if err != nil {
-		return Info{Error: err.Error()}
+		lenient := new(notaryv1.Receipt)
+		if len(receipt) > verify.MaxFileSize || protojson.Unmarshal(receipt, lenient) != nil || lenient.Document == nil {
+			return Info{Error: err.Error()}
+		}
+		r = lenient
 	}
 	d := r.Document
 	return Info{OK: true, HashAlgorithm: d.HashAlgorithm, AnchoredDigest: d.AnchoredDigest, ChainID: r.ChainId,

@@ -138,3 +138,21 @@ func TestBadInput(t *testing.T) {
 		t.Error("unknown language is not Spanish")
 	}
 }
+
+// TestReceiptInfoNotCanonical: a receipt that is not in its strict form is
+// still read, so that the page verifies it and says why it is not valid;
+// bytes that are no receipt at all are not.
+func TestReceiptInfoNotCanonical(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(vectors, "not-valid-not-canonical", "receipt.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := webapi.ReceiptInfo(b); !info.OK || info.AnchoredDigest == "" {
+		t.Fatalf("not canonical: %+v", info)
+	}
+	for _, bad := range []string{"", "{}", "garbage", `{"version": "x"}`} {
+		if info := webapi.ReceiptInfo([]byte(bad)); info.OK || info.Error == "" {
+			t.Errorf("%q: %+v", bad, info)
+		}
+	}
+}
