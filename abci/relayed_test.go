@@ -138,3 +138,73 @@ func TestHeldRelayedTransactions(t *testing.T) {
 		}
 	}
 }
+
+// TestRecheckRevocation: a revocation accepted into the mempool stays there
+// when a block that does not carry it (one proposed before it arrived) is
+// committed: its recheck still finds the digest, anchored in an earlier
+// block, and the next block commits it. Whether the node received it from
+// its sender or from a peer, and whether the block just committed anchored
+// digests or none, the answer is the same.
+func TestRecheckRevocation(t *testing.T) {
+	ctx := context.Background()
+	agency := abcitest.Agencies[0]
+	key := abcitest.Key("agency/" + agency)
+	sha2 := notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256
+	for _, tc := range []struct {
+		name    string
+		local   bool
+		between bool // the block after the anchoring anchors other digests
+	}{
+		{"local, empty block", true, false},
+		{"local, block with digests", true, true},
+		{"relayed, empty block", false, false},
+		{"relayed, block with digests", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := relayedApp(t, true)
+			ds := digestsOf("revoked", 4)
+			anchor := func(seq uint64, ds []byte) []byte {
+				return identity.SignTx(testChain, key, &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+					AgencyId: agency, HashAlgorithm: sha2, Digests: ds}}})
+			}
+			if r := finalizeCommit(t, a, 1, [][]byte{anchor(0, ds)}).TxResults[0]; r.Code != abcitypes.CodeTypeOK {
+				t.Fatalf("anchoring: code %d (%s)", r.Code, r.Log)
+			}
+			seq := uint64(1)
+			var between [][]byte
+			if tc.between {
+				between = [][]byte{anchor(seq, digestsOf("between", 3))}
+				seq++
+			}
+			revoke := identity.SignTx(testChain, key, &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_Revoke{Revoke: &notaryv1.Revoke{
+				HashAlgorithm: sha2, Digests: ds[ledger.DigestSize : 2*ledger.DigestSize],
+				Reason: notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED, ReasonText: "reissued"}}})
+			if tc.local {
+				a.MarkLocal(ledger.TxHash(revoke))
+			}
+			check := func(typ abcitypes.CheckTxType, tx []byte) {
+				t.Helper()
+				res, err := a.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: tx, Type: typ})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Code != abcitypes.CodeTypeOK {
+					t.Fatalf("CheckTx %v: code %d (%s)", typ, res.Code, res.Log)
+				}
+			}
+			for _, tx := range between {
+				check(abcitypes.CheckTxType_New, tx)
+			}
+			check(abcitypes.CheckTxType_New, revoke)
+			// The block proposed before the revocation arrived.
+			finalizeCommit(t, a, 2, between)
+			check(abcitypes.CheckTxType_Recheck, revoke)
+			// A second block without it: rechecked again.
+			finalizeCommit(t, a, 3, nil)
+			check(abcitypes.CheckTxType_Recheck, revoke)
+			if r := finalizeCommit(t, a, 4, [][]byte{revoke}).TxResults[0]; r.Code != abcitypes.CodeTypeOK {
+				t.Fatalf("revocation in a block: code %d (%s)", r.Code, r.Log)
+			}
+		})
+	}
+}

@@ -880,10 +880,12 @@ func TestDigestIndexDamaged(t *testing.T) {
 	})
 }
 
-// TestCheckViewRecheck: a recheck looks only at the digests of the block just
-// committed (a transaction rechecked passed a check before it); a first
-// check, and a recheck without that block's digests in memory, use the
-// whole index.
+// TestCheckViewRecheck: Lookup answers from the whole index, in a recheck
+// as in a first check (a revocation rechecked after a block must still find
+// its digest, anchored in any earlier block); NotIndexed, in a recheck,
+// rules out what the block just committed does not hold (a batch rechecked
+// passed a check of its digests' novelty before it), and never a digest of
+// that block; without that block's digests in memory, it asks the filter.
 func TestCheckViewRecheck(t *testing.T) {
 	dir := t.TempDir()
 	m := newIdxModel(5)
@@ -894,7 +896,7 @@ func TestCheckViewRecheck(t *testing.T) {
 	e2 := m.nextHeight(300, 0, nil)
 	m.save(t, x, e2)
 
-	lookup := func(v *CheckView, e ledger.IndexEntry) (ledger.Locator, bool) {
+	lookup := func(v *CheckView, e ledger.IndexEntry) bool {
 		t.Helper()
 		loc, ok, err := v.Lookup(e.Algorithm, e.Digest)
 		if err != nil {
@@ -903,7 +905,13 @@ func TestCheckViewRecheck(t *testing.T) {
 		if ok && loc != e.Locator {
 			t.Fatalf("%x: %+v, want %+v", e.Digest, loc, e.Locator)
 		}
-		return loc, ok
+		return ok
+	}
+	ruledOut := func(v *CheckView, e ledger.IndexEntry) bool {
+		t.Helper()
+		out := []bool{false}
+		v.NotIndexed(e.Algorithm, e.Digest, out)
+		return out[0]
 	}
 	v := x.CheckView(3)
 	if !v.haveRecent {
@@ -911,15 +919,10 @@ func TestCheckViewRecheck(t *testing.T) {
 	}
 	absent := m.absent(300)
 	for _, recheck := range []bool{true, false} {
-		v.recheck = recheck
-		for _, e := range e2 {
-			if _, ok := lookup(v, e); !ok {
-				t.Fatalf("recheck %v: height-2 digest %x not found", recheck, e.Digest)
-			}
-		}
-		for _, e := range e1 {
-			if _, ok := lookup(v, e); ok == recheck {
-				t.Fatalf("recheck %v: height-1 digest %x found %v", recheck, e.Digest, ok)
+		v.SetRecheck(recheck)
+		for _, e := range append(slices.Clone(e1), e2...) {
+			if !lookup(v, e) {
+				t.Fatalf("recheck %v: height-%d digest %x not found", recheck, e.Locator.Height, e.Digest)
 			}
 		}
 		for _, k := range absent {
@@ -927,32 +930,37 @@ func TestCheckViewRecheck(t *testing.T) {
 				t.Fatalf("recheck %v: absent %x found", recheck, k.digest())
 			}
 		}
-		// NotIndexed never rules out a digest Lookup finds.
-		for _, e := range append(slices.Clone(e1), e2...) {
-			out := []bool{false}
-			v.NotIndexed(e.Algorithm, e.Digest, out)
-			if _, ok := lookup(v, e); ok && out[0] {
-				t.Fatalf("recheck %v: %x ruled out but found", recheck, e.Digest)
+		for _, e := range e2 {
+			if ruledOut(v, e) {
+				t.Fatalf("recheck %v: height-2 digest %x ruled out", recheck, e.Digest)
+			}
+		}
+		if recheck {
+			for _, e := range e1 {
+				if !ruledOut(v, e) {
+					t.Fatalf("recheck: height-1 digest %x not ruled out", e.Digest)
+				}
 			}
 		}
 	}
 	if _, ok := any(v).(ledger.DigestPrefilter); ok {
 		t.Fatal("the mempool's view promises to rule out pending digests")
 	}
-	// A recheck of a digest of an earlier block whose key prefix (algorithm
-	// and 7 bytes) is one of the last block's reads the index: it may then
-	// be reported, with its locator.
+	// A digest of an earlier block whose key prefix (algorithm and 7 bytes)
+	// is one of the last block's is not ruled out by a recheck.
 	p := mkIdxKey(e2[0].Algorithm, e2[0].Digest)
 	d := m.digestWith(p[1:8])
 	e3 := ledger.IndexEntry{Algorithm: e2[0].Algorithm, Digest: d, Locator: ledger.Locator{Height: 3, Leaf: 9}}
 	m.save(t, x, []ledger.IndexEntry{e3})
 	v = x.CheckView(4)
-	v.recheck = true
-	for _, e := range e2 {
-		lookup(v, e)
+	v.SetRecheck(true)
+	for _, e := range append(slices.Clone(e1), e2...) {
+		if !lookup(v, e) {
+			t.Fatalf("recheck at height 4: %x not found", e.Digest)
+		}
 	}
-	if _, ok := lookup(v, e3); !ok {
-		t.Fatal("height-3 digest not found")
+	if !lookup(v, e3) || ruledOut(v, e3) {
+		t.Fatal("height-3 digest not found, or ruled out")
 	}
 	// A view of a height other than the one after the last saved, or
 	// after an empty block.
@@ -961,27 +969,30 @@ func TestCheckViewRecheck(t *testing.T) {
 	}
 	m.save(t, x, nil)
 	v = x.CheckView(5)
-	v.recheck = true
+	v.SetRecheck(true)
 	if !v.haveRecent {
 		t.Fatal("no recent digests after an empty block")
 	}
-	for _, e := range append(slices.Clone(e1), e2...) {
-		if _, ok := lookup(v, e); ok {
-			t.Fatalf("recheck after an empty block: %x found", e.Digest)
+	for _, e := range append(append(slices.Clone(e1), e2...), e3) {
+		if !ruledOut(v, e) {
+			t.Fatalf("recheck after an empty block: %x not ruled out", e.Digest)
+		}
+		if !lookup(v, e) {
+			t.Fatalf("recheck after an empty block: %x not found", e.Digest)
 		}
 	}
 	// After a restart, nothing is known of the last block: a recheck asks
-	// the index.
+	// the filter and the index.
 	closeIdx(t, x)
 	x = openIdx(t, dir, 1<<16)
 	v = x.CheckView(5)
-	v.recheck = true
+	v.SetRecheck(true)
 	if v.haveRecent {
 		t.Fatal("recent digests after reopening")
 	}
 	for _, e := range append(append(slices.Clone(e1), e2...), e3) {
-		if _, ok := lookup(v, e); !ok {
-			t.Fatalf("recheck after reopening: %x not found", e.Digest)
+		if !lookup(v, e) || ruledOut(v, e) {
+			t.Fatalf("recheck after reopening: %x not found, or ruled out", e.Digest)
 		}
 	}
 }

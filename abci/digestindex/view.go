@@ -35,12 +35,14 @@ func (v ExecView) Prefilter(alg ledger.HashAlgorithm, digests []byte, absent []b
 // CheckView answers ledger.DigestIndex (and ledger.IndexPrefilter) for the
 // mempool's checks on the state committed at height-1. A recheck (CometBFT
 // re-runs CheckTx on every transaction left in the mempool after each
-// block) asks about a transaction that passed a check on the state before
-// that block, so its digests were not anchored then: only the block just
-// committed can have anchored them. The recheck then looks among that
-// block's digests (their sorted prefixes, in memory: prefixSet) and reads
-// the index only on a match, instead of asking the index, and its filter,
-// about every digest again.
+// block) of a batch asks about digests that passed a check of their novelty
+// on the state before that block, so they were not anchored then: only the
+// block just committed can have anchored them. NotIndexed, which only that
+// novelty check asks, then rules out the digests that block does not hold
+// (their sorted prefixes, in memory: prefixSet) instead of asking the
+// filter about every digest again. Lookup answers from the whole index
+// whether or not it is a recheck: a revocation asks it about digests that
+// were anchored before, in any block, and must find them.
 //
 // A CheckView is not safe for concurrent use: its caller serialises the
 // checks (and SetRecheck) of one mempool view.
@@ -95,16 +97,8 @@ func (v *CheckView) NotIndexed(alg ledger.HashAlgorithm, digests []byte, absent 
 	}
 }
 
-// Lookup implements ledger.DigestIndex.
+// Lookup implements ledger.DigestIndex: every digest anchored below the
+// view's height, a recheck's as a first check's.
 func (v *CheckView) Lookup(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
-	if v.recheck && v.haveRecent {
-		key, ok := indexKey(alg, digest)
-		if !ok {
-			return ledger.Locator{}, false, nil
-		}
-		if !v.recent.contains(prefix(key[:])) {
-			return ledger.Locator{}, false, nil
-		}
-	}
 	return v.x.lookupMark(alg, digest, v.height, false)
 }
