@@ -129,9 +129,9 @@ type Application struct {
 	committedHook atomic.Pointer[func(hashes [][32]byte)]
 
 	// mu guards the working tree and what FinalizeBlock staged for Commit.
-	mu     sync.Mutex
-	db     *idb.GoLevelDB
-	tree   *iavl.MutableTree
+	mu   sync.Mutex
+	db   *idb.GoLevelDB
+	tree *iavl.MutableTree
 	// reader reads committed versions (StateAt) through a node database
 	// and cache of its own: the working tree's Set clears child pointers of
 	// the cached nodes it copies, which readers of the same nodes would race
