@@ -81,6 +81,11 @@ func TestConnectionPools(t *testing.T) {
 		wantCounts(tc.name, gateway.ConnectionCounts{Authenticated: 1, Unauthenticated: 1})
 		// Idle: closed by the gateway (the client sees its connection go).
 		wantCounts(tc.name+", idle", gateway.ConnectionCounts{Authenticated: 1})
+		// The client learns of the close when its reader sees it.
+		wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+		for tc.cc.GetState() == connectivity.Ready && tc.cc.WaitForStateChange(wctx, connectivity.Ready) {
+		}
+		wcancel()
 		if s := tc.cc.GetState(); s == connectivity.Ready {
 			t.Fatalf("%s: the client's connection is still %v after the idle timeout", tc.name, s)
 		}
