@@ -106,7 +106,11 @@ func TestResubmitAcrossRestart(t *testing.T) {
 // (their valid_until_height passed): the answer is always the committed
 // result at its height. Another transaction with a spent nonce is refused.
 func TestResubmitUnordered(t *testing.T) {
-	n := apptest.Start(t, apptest.Options{Agencies: []app.AgencySpec{{ID: "spare-agency", Name: "Agencia Sobrante"}}})
+	// Blocks come every 50 ms: a wide window leaves a loaded machine time
+	// to commit the transactions before they expire.
+	p := ledger.DefaultParams()
+	p.MaxUnorderedWindow = 1000
+	n := apptest.Start(t, apptest.Options{Params: p, Agencies: []app.AgencySpec{{ID: "spare-agency", Name: "Agencia Sobrante"}}})
 	ctx := ctxT(t)
 	public := n.Client(t, "")
 	agency := n.Client(t, n.Agency)
@@ -121,7 +125,7 @@ func TestResubmitUnordered(t *testing.T) {
 		return st.LatestHeight
 	}
 	h := height()
-	until := h + 40
+	until := h + 200
 	unordered := func(id *identity.Identity, nonce string, body *notaryv1.TxBody) []byte {
 		body.Nonce, body.ValidUntilHeight = []byte(nonce), until
 		return id.SignTx(body)
@@ -169,7 +173,7 @@ func TestResubmitUnordered(t *testing.T) {
 			t.Errorf("%s after the restart: %s, before %s", x.name, got, first[i])
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for height() <= until && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
