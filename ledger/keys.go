@@ -39,7 +39,7 @@ var (
 	prefixActive      = []byte("sactive/")  // + subject (32) + consent id (active consents, with a limit)
 	prefixConfirm     = []byte("xconf/")    // + SHA-256 of a provider confirmation's signed bytes
 	prefixNonce       = []byte("nonce/")    // + signer pub key (32) + nonce (16..32): be64 valid_until_height
-	prefixNonceExpiry = []byte("nexp/")     // + be64 valid_until_height + signer pub key (32) + nonce
+	prefixNonceExpiry = []byte("nexp/")     // + be64 valid_until_height: the nonces spent until then
 )
 
 // marker is the value of index entries whose key says everything (an
@@ -157,10 +157,11 @@ func ConfirmationKey(confirmSignBytesHash []byte) []byte {
 // value is the transaction's valid_until_height (8 bytes, big-endian).
 func NonceKey(signer, nonce []byte) []byte { return cat(prefixNonce, signer, nonce) }
 
-// NonceExpiryKey is the key of a spent nonce's entry in the expiry index,
-// ordered by the height after which the nonce is forgotten.
-func NonceExpiryKey(validUntil int64, signer, nonce []byte) []byte {
-	return cat(prefixNonceExpiry, be64(uint64(validUntil)), signer, nonce)
+// NonceExpiryKey is the key of the expiry index entry of a height: the
+// nonces spent by transactions valid until that height, each as signer pub
+// key (32) || uint8 length || nonce, in the order the blocks spent them.
+func NonceExpiryKey(validUntil int64) []byte {
+	return cat(prefixNonceExpiry, be64(uint64(validUntil)))
 }
 
 // NonceExpiryPrefix is the prefix of the expiry index of spent nonces.

@@ -250,7 +250,8 @@ type Exec struct {
 	pending    pendingDigests
 	valChanges []string // ministry ids whose validator changed
 	valUpdates []ValidatorUpdate
-	unordered  int // unordered transactions applied
+	unordered  int              // unordered transactions applied
+	expiring   map[int64][]byte // nonces the block spent, by valid_until_height (endNonces)
 }
 
 // NewExec starts executing a block at b on st, with idx answering for the
@@ -331,7 +332,7 @@ func (e *Exec) run(txIndex uint32, tx *Tx, relayed bool) (Outcome, error) {
 	e.pending.add(c.digests)
 	e.valChanges = append(e.valChanges, c.valChanges...)
 	if tx.Unordered() {
-		e.unordered++
+		e.spent(tx)
 	}
 	return Outcome{Result: c.result, Events: c.events}, nil
 }
@@ -356,7 +357,7 @@ func (e *Exec) End() (EndResult, error) {
 	}
 	res.Events = evs
 	res.ValidatorUpdates = e.valUpdates
-	if err := e.pruneNonces(); err != nil {
+	if err := e.endNonces(); err != nil {
 		return res, err
 	}
 	// Record the block in the state, last: the time lets the mempool judge

@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -81,18 +82,27 @@ func (c *txContext) checkNonce() error {
 	return nil
 }
 
-// spendNonce records the nonce of a successful unordered transaction until
-// its valid_until_height has passed. The mempool (ModeCheck) needs only the
-// nonce, not its entry in the expiry index.
+// spendNonce records the nonce of a successful unordered transaction; in a
+// block, Exec.End adds it to the expiry index (Exec.spent).
 func (c *txContext) spendNonce() error {
 	b := c.tx.Body
-	if err := c.st.Set(NonceKey(c.tx.Signer, b.Nonce), be64(uint64(b.ValidUntilHeight))); err != nil {
-		return err
+	return c.st.Set(NonceKey(c.tx.Signer, b.Nonce), be64(uint64(b.ValidUntilHeight)))
+}
+
+// spent remembers, in a block, the nonce of a successful unordered
+// transaction for the expiry index.
+func (e *Exec) spent(tx *Tx) {
+	e.unordered++
+	if e.mode != ModeDeliver {
+		return
 	}
-	if c.e.mode != ModeDeliver {
-		return nil
+	if e.expiring == nil {
+		e.expiring = map[int64][]byte{}
 	}
-	return c.st.Set(NonceExpiryKey(b.ValidUntilHeight, c.tx.Signer, b.Nonce), marker())
+	vu := tx.Body.ValidUntilHeight
+	b := append(e.expiring[vu], tx.Signer...)
+	b = append(b, byte(len(tx.Body.Nonce)))
+	e.expiring[vu] = append(b, tx.Body.Nonce...)
 }
 
 func decodeHeight(v []byte) int64 {
@@ -102,31 +112,72 @@ func decodeHeight(v []byte) int64 {
 	return int64(binary.BigEndian.Uint64(v))
 }
 
-// pruneNonces forgets, at the end of block H, the spent nonces whose
-// transactions no later block can include (valid_until_height <= H+1),
-// oldest first: at most noncePruneBase plus two per unordered transaction of
-// the block, the rest at the next blocks. Work per block is bounded, and
-// the state keeps about the unordered transactions of one window.
-func (e *Exec) pruneNonces() error {
+// expiryEntry splits the first entry off an expiry index value.
+func expiryEntry(v []byte) (signer, nonce, rest []byte, err error) {
+	if len(v) < PublicKeySize+1 {
+		return nil, nil, nil, fmt.Errorf("expiry index entry of %d bytes", len(v))
+	}
+	n := int(v[PublicKeySize])
+	end := PublicKeySize + 1 + n
+	if n < MinNonceBytes || n > MaxNonceBytes || len(v) < end {
+		return nil, nil, nil, fmt.Errorf("expiry index entry with a %d-byte nonce in %d bytes", n, len(v))
+	}
+	return v[:PublicKeySize], v[PublicKeySize+1 : end], v[end:], nil
+}
+
+// endNonces runs at the end of block H: it adds the nonces the block spent to
+// the expiry index, one entry per valid_until_height, and forgets the spent
+// nonces whose transactions no later block can include
+// (valid_until_height <= H+1), oldest first: at most noncePruneBase plus two
+// per unordered transaction of the block, the rest at the next blocks. Work
+// per block is bounded, and the state keeps about the unordered
+// transactions of one window.
+func (e *Exec) endNonces() error {
+	heights := make([]int64, 0, len(e.expiring))
+	for h := range e.expiring {
+		heights = append(heights, h)
+	}
+	slices.Sort(heights)
+	for _, h := range heights {
+		k := NonceExpiryKey(h)
+		old, err := e.st.Get(k)
+		if err != nil {
+			return err
+		}
+		if err := e.st.Set(k, append(old, e.expiring[h]...)); err != nil {
+			return err
+		}
+	}
+	e.expiring = nil
+
 	limit := noncePruneBase + 2*e.unordered
-	prefix := prefixNonceExpiry
-	var keys [][]byte
-	err := e.st.Iterate(prefix, NonceExpiryKey(e.block.Height+2, nil, nil), func(k, _ []byte) bool {
-		keys = append(keys, append([]byte(nil), k...))
-		return len(keys) < limit
+	type bucket struct{ k, v []byte }
+	var due []bucket
+	n := 0
+	err := e.st.Iterate(prefixNonceExpiry, NonceExpiryKey(e.block.Height+2), func(k, v []byte) bool {
+		due = append(due, bucket{append([]byte(nil), k...), append([]byte(nil), v...)})
+		n += len(v) / (PublicKeySize + 1 + MinNonceBytes) // at least this many entries
+		return n < limit
 	})
 	if err != nil {
 		return err
 	}
-	for _, k := range keys {
-		rest := k[len(prefix)+8:]
-		if len(rest) < PublicKeySize+MinNonceBytes {
-			return &StoreError{Err: fmt.Errorf("nonce expiry key %x is too short", k)}
+	for _, b := range due {
+		v := b.v
+		for len(v) > 0 && limit > 0 {
+			signer, nonce, rest, err := expiryEntry(v)
+			if err != nil {
+				return &StoreError{Err: fmt.Errorf("%x: %w", b.k, err)}
+			}
+			if err := e.st.Delete(NonceKey(signer, nonce)); err != nil {
+				return err
+			}
+			v, limit = rest, limit-1
 		}
-		if err := e.st.Delete(NonceKey(rest[:PublicKeySize], rest[PublicKeySize:])); err != nil {
-			return err
+		if len(v) > 0 {
+			return e.st.Set(b.k, v)
 		}
-		if err := e.st.Delete(k); err != nil {
+		if err := e.st.Delete(b.k); err != nil {
 			return err
 		}
 	}

@@ -226,8 +226,8 @@ func TestUnorderedPruning(t *testing.T) {
 	if got := countPrefix(t, f.st, prefixNonce); got != n {
 		t.Fatalf("%d spent nonces, want %d", got, n)
 	}
-	if got := countPrefix(t, f.st, prefixNonceExpiry); got != n {
-		t.Fatalf("%d expiry entries, want %d", got, n)
+	if got := countPrefix(t, f.st, prefixNonceExpiry); got != 1 {
+		t.Fatalf("%d expiry index entries, want 1 (one height)", got)
 	}
 	// Still includable up to height until-1: kept.
 	for f.height < until-1 {
@@ -239,8 +239,8 @@ func TestUnorderedPruning(t *testing.T) {
 	mustFail(t, f.one(txs[0]), ErrNonceUsed)
 	// The block at until-1 is the last that could include them: it forgets
 	// noncePruneBase (it includes no unordered transaction), the next the rest.
-	if got := countPrefix(t, f.st, prefixNonce); got != n-noncePruneBase {
-		t.Fatalf("after the first pruning: %d spent nonces, want %d", got, n-noncePruneBase)
+	if got, exp := countPrefix(t, f.st, prefixNonce), countPrefix(t, f.st, prefixNonceExpiry); got != n-noncePruneBase || exp != 1 {
+		t.Fatalf("after the first pruning: %d spent nonces and %d expiry index entries, want %d and 1", got, exp, n-noncePruneBase)
 	}
 	f.block()
 	if got, exp := countPrefix(t, f.st, prefixNonce), countPrefix(t, f.st, prefixNonceExpiry); got != 0 || exp != 0 {
@@ -353,16 +353,30 @@ func TestProposalOrderUnordered(t *testing.T) {
 	}
 }
 
-// TestUnorderedNonceKeys: the expiry index sorts by height, and its keys
-// name the nonce they expire.
+// TestUnorderedNonceKeys: the expiry index sorts by height, and its
+// entries give back the nonces they hold.
 func TestUnorderedNonceKeys(t *testing.T) {
 	signer := pub(agencyKey("aeat"))
-	a := NonceExpiryKey(9, signer, testNonce("a"))
-	b := NonceExpiryKey(10, signer, testNonce("a"))
+	a, b := NonceExpiryKey(9), NonceExpiryKey(10)
 	if bytes.Compare(a, b) >= 0 {
 		t.Fatal("the expiry index is not ordered by height")
 	}
 	if !bytes.HasPrefix(NonceKey(signer, testNonce("a")), prefixNonce) || !bytes.HasPrefix(a, NonceExpiryPrefix()) {
 		t.Fatal("keys outside their prefixes")
+	}
+	long := bytes.Repeat([]byte{7}, MaxNonceBytes)
+	v := append(append(append([]byte(nil), signer...), MinNonceBytes), testNonce("a")...)
+	v = append(append(append(v, signer...), MaxNonceBytes), long...)
+	for _, want := range [][]byte{testNonce("a"), long} {
+		s, n, rest, err := expiryEntry(v)
+		if err != nil || !bytes.Equal(s, signer) || !bytes.Equal(n, want) {
+			t.Fatalf("entry %x %x %v", s, n, err)
+		}
+		v = rest
+	}
+	for _, bad := range [][]byte{signer, append(append([]byte(nil), signer...), 3, 1, 2, 3), append(append([]byte(nil), signer...), MinNonceBytes, 1)} {
+		if _, _, _, err := expiryEntry(bad); err == nil {
+			t.Fatalf("entry %x accepted", bad)
+		}
 	}
 }
