@@ -108,7 +108,7 @@ func TestManySendersOneAgency(t *testing.T) {
 			if ee, ok := r.err.(*exec.ExitError); ok {
 				stderr = ee.Stderr
 			}
-			t.Errorf("process %d: %v\n%s", p, r.err, tailString(string(stderr)+string(r.out), 2000))
+			t.Errorf("process %d: %v: %s\n%s", p, r.err, failures(r.out), tailString(string(stderr), 2000))
 			continue
 		}
 		var sum struct {
@@ -138,6 +138,28 @@ func TestManySendersOneAgency(t *testing.T) {
 	if codes["OK"] < procs {
 		t.Errorf("%v submissions counted OK, want at least %d: %v", codes["OK"], procs, codes)
 	}
+}
+
+// failures sums up the errors of the files an anchor command's JSON result
+// reports failed.
+func failures(out []byte) string {
+	var res struct {
+		Files []struct {
+			Error string `json:"error"`
+		} `json:"files"`
+		Anchored int `json:"anchored"`
+		Failed   int `json:"failed"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return tailString(string(out), 2000)
+	}
+	errs := map[string]int{}
+	for _, f := range res.Files {
+		if f.Error != "" {
+			errs[f.Error]++
+		}
+	}
+	return fmt.Sprintf("%d anchored, %d failed: %v", res.Anchored, res.Failed, errs)
 }
 
 // devHeight reads the latest height from the node's CometBFT RPC.
