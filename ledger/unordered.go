@@ -156,7 +156,9 @@ func (e *Exec) endNonces() error {
 	n := 0
 	err := e.st.Iterate(prefixNonceExpiry, NonceExpiryKey(e.block.Height+2), func(k, v []byte) bool {
 		due = append(due, bucket{append([]byte(nil), k...), append([]byte(nil), v...)})
-		n += len(v) / (PublicKeySize + 1 + MinNonceBytes) // at least this many entries
+		for i := 0; i+PublicKeySize < len(v); i += PublicKeySize + 1 + int(v[i+PublicKeySize]) {
+			n++
+		}
 		return n < limit
 	})
 	if err != nil {

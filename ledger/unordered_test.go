@@ -380,3 +380,46 @@ func TestUnorderedNonceKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestUnorderedPruneAcrossHeights: forgetting goes oldest height first,
+// stops inside a height's entry, which keeps the rest for the next block,
+// and goes on into the next height; nonces of any allowed length are read
+// back.
+func TestUnorderedPruneAcrossHeights(t *testing.T) {
+	f := newFixture(t, testGenesis())
+	aeat := agencyKey("aeat")
+	start := f.height
+	var txs [][]byte
+	for i := range 900 {
+		n := sha256.Sum256([]byte(fmt.Sprint("across-", i)))
+		nonce := n[:] // 32 bytes, and 16 for every other one
+		if i%2 == 1 {
+			nonce = n[:MinNonceBytes]
+		}
+		until := start + 3 // 600 of them, then 300 until start+4
+		if i >= 600 {
+			until = start + 4
+		}
+		txs = append(txs, signUnordered(aeat, nonce, until, anchorBody("aeat", digests(fmt.Sprint("across-", i), 1))))
+	}
+	for i, out := range f.block(txs...) {
+		if out.Err != nil {
+			t.Fatalf("tx %d: %v", i, out.Err)
+		}
+	}
+	if got := countPrefix(t, f.st, prefixNonceExpiry); got != 2 {
+		t.Fatalf("%d expiry index entries, want 2", got)
+	}
+	// Empty blocks: start+1 forgets nothing, start+2 and start+3 forget
+	// noncePruneBase of the first height, start+4 the rest of it and the
+	// first of the second, start+5 the rest.
+	for _, want := range []int{900, 900 - noncePruneBase, 900 - 2*noncePruneBase, 900 - 3*noncePruneBase, 0} {
+		f.block()
+		if got := countPrefix(t, f.st, prefixNonce); got != want {
+			t.Fatalf("after block %d: %d spent nonces, want %d", f.height-1, got, want)
+		}
+	}
+	if got := countPrefix(t, f.st, prefixNonceExpiry); got != 0 {
+		t.Fatalf("%d expiry index entries left", got)
+	}
+}
