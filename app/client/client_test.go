@@ -676,12 +676,7 @@ func TestGatewayDigestLimit(t *testing.T) {
 // key's sequence is not used. On a chain whose max_unordered_window is 0
 // the client signs ordered transactions instead.
 func TestUnorderedClients(t *testing.T) {
-	// The test chain makes a block every 50 ms: a window of 2,000 heights
-	// gives a transaction about 50 s, what the default gives at one block a
-	// second.
-	wide := ledger.DefaultParams()
-	wide.MaxUnorderedWindow = 2000
-	n := startNode(t, apptest.Options{Params: wide})
+	n := startNode(t, apptest.Options{})
 	ctx := ctxT(t, 90*time.Second)
 	const clients, docs = 4, 30
 	cs := make([]*client.Client, clients)

@@ -106,11 +106,7 @@ func TestResubmitAcrossRestart(t *testing.T) {
 // (their valid_until_height passed): the answer is always the committed
 // result at its height. Another transaction with a spent nonce is refused.
 func TestResubmitUnordered(t *testing.T) {
-	// Blocks come every 50 ms: a wide window leaves a loaded machine time
-	// to commit the transactions before they expire.
-	p := ledger.DefaultParams()
-	p.MaxUnorderedWindow = 1000
-	n := apptest.Start(t, apptest.Options{Params: p, Agencies: []app.AgencySpec{{ID: "spare-agency", Name: "Agencia Sobrante"}}})
+	n := apptest.Start(t, apptest.Options{Agencies: []app.AgencySpec{{ID: "spare-agency", Name: "Agencia Sobrante"}}})
 	ctx := ctxT(t)
 	public := n.Client(t, "")
 	agency := n.Client(t, n.Agency)
