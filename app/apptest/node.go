@@ -26,6 +26,7 @@ import (
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/internal/pki"
 	"github.com/gobtechlab/notary/app/public"
+	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -46,6 +47,13 @@ var AllPermissions = []notaryv1.Permission{
 	notaryv1.Permission_PERMISSION_ENROLL,
 }
 
+// TestUnorderedWindow is the max_unordered_window of a test chain by
+// default: its blocks come every 50 ms, twenty times as often as a
+// consortium's, so the window is twenty times the default, and an unordered
+// transaction gets as long to be committed as on a real chain. A loaded
+// machine's mempool outruns the default window's 2.5 s there.
+const TestUnorderedWindow = 20 * ledger.DefaultMaxUnorderedWindow
+
 // Options configure a test node; the zero value is a working default.
 type Options struct {
 	// TimeoutCommit is the block interval (CometBFT timeout_commit);
@@ -55,7 +63,8 @@ type Options struct {
 	Agencies []app.AgencySpec
 	// Citizens are citizen identities created besides the dev citizen.
 	Citizens []string
-	// Params of the chain; nil for ledger.DefaultParams.
+	// Params of the chain; nil for ledger.DefaultParams with
+	// max_unordered_window TestUnorderedWindow.
 	Params *notaryv1.Params
 	// Gateway adjusts the gateway's configuration before the node starts.
 	// By default the rate limit is off (tests send many requests from one
@@ -212,6 +221,11 @@ func start(t testing.TB, opts Options) (*Node, error) {
 	if !opts.NoDevAgency {
 		agencies = append([]app.AgencySpec{{ID: AgencyID, Name: "Agencia de Pruebas", Permissions: AllPermissions}}, agencies...)
 	}
+	params := opts.Params
+	if params == nil {
+		params = ledger.DefaultParams()
+		params.MaxUnorderedWindow = TestUnorderedWindow
+	}
 	net, err := app.GenerateNetwork(app.NetworkSpec{
 		ChainID:    ChainID,
 		Ministries: []app.MinistrySpec{opts.Ministry},
@@ -219,7 +233,7 @@ func start(t testing.TB, opts Options) (*Node, error) {
 			P2PPort: ports[0], RPCPort: ports[1], GatewayPort: ports[2], MetricsPort: ports[3], PublicPort: ports[4]}},
 		Agencies:      agencies,
 		Citizens:      append([]string{CitizenID}, opts.Citizens...),
-		Params:        opts.Params,
+		Params:        params,
 		TimeoutCommit: opts.TimeoutCommit,
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -47,6 +48,13 @@ type Options struct {
 	RetryTimeout time.Duration
 	// DialOptions are added to the gRPC dial options.
 	DialOptions []grpc.DialOption
+	// Ordered signs an agency's or a ministry's transactions with its
+	// account's consecutive sequences, as a citizen's always are. By
+	// default they are unordered (a random nonce and a valid_until_height
+	// half the chain's max_unordered_window ahead), so that any number of
+	// clients and processes holding one key submit at once; on a chain
+	// whose max_unordered_window is 0 they are ordered anyway.
+	Ordered bool
 }
 
 // Option changes Options.
@@ -74,6 +82,10 @@ func WithLabel(label string) Option { return func(o *Options) { o.Label = label 
 
 // WithRetryTimeout sets how long the pipeline retries without progress.
 func WithRetryTimeout(d time.Duration) Option { return func(o *Options) { o.RetryTimeout = d } }
+
+// WithOrdered signs transactions with consecutive sequences instead of
+// nonces (Options.Ordered): then only one client of a key submits at a time.
+func WithOrdered() Option { return func(o *Options) { o.Ordered = true } }
 
 // WithDialOptions adds gRPC dial options.
 func WithDialOptions(opts ...grpc.DialOption) Option {
@@ -146,6 +158,7 @@ func Dial(addr string, id *identity.Identity, opts ...Option) (*Client, error) {
 	}
 	dial := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(credentials.NewTLS(tc)),
+		grpc.WithUnaryInterceptor(retryLimited(o.RetryTimeout)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)),
 	}, o.DialOptions...)
@@ -155,6 +168,32 @@ func Dial(addr string, id *identity.Identity, opts ...Option) (*Client, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Client{id: id, addr: addr, opts: o, conn: conn, gw: gatewayv1.NewGatewayClient(conn), ctx: ctx, cancel: cancel}, nil
+}
+
+// retryLimited is a unary interceptor that retries a call the gateway
+// refused with ResourceExhausted (a rate limit: the request was not served),
+// backing off from 50 ms, doubling, to 2 s, with jitter, until it is served,
+// ctx ends or retryTimeout has passed. The processes of one agency share its
+// rate limits: many of them fetching receipts at once meet them.
+func retryLimited(retryTimeout time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		deadline := time.Now().Add(retryTimeout)
+		wait := 50 * time.Millisecond
+		for {
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if status.Code(err) != codes.ResourceExhausted || time.Now().Add(wait).After(deadline) {
+				return err
+			}
+			t := time.NewTimer(wait/2 + rand.N(wait/2+1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return err
+			case <-t.C:
+			}
+			wait = min(2*wait, 2*time.Second)
+		}
+	}
 }
 
 // Addr is the gateway's address.

@@ -32,9 +32,15 @@
 // max_tx_bytes), closing a batch when it is full or BatchWindow after its
 // first value (Flush and Close close it at once; AnchorAll flushes). A value
 // whose callers have all given up before its batch is cut is dropped. It
-// signs each batch with the identity's key and the next sequence of its
-// account (read with GetAccount) and keeps up to MaxInFlight transactions
-// in flight on one SubmitStream, with consecutive sequences. Each caller
+// signs each batch with the identity's key and keeps up to MaxInFlight
+// transactions in flight on one SubmitStream. An agency's and a ministry's
+// transactions are unordered (ledger, "Ordered and unordered
+// transactions"): a random 16-byte nonce and a valid_until_height half the
+// chain's max_unordered_window after the latest height known, so that any
+// number of clients and processes of one key submit at once. With
+// Options.Ordered, for a citizen, and on a chain whose window is 0, each
+// transaction carries the next sequence of the account (read with
+// GetAccount), consecutive ones in flight. Each caller
 // gets its own result: the batch (height and transaction index), its leaf,
 // the block time, read from the batch record after checking that the record
 // is this very transaction's. Submit and Revoke (and so any other signed
@@ -56,8 +62,9 @@
 //     looks the rest up first and resubmits only those not found. A value
 //     the chain reports as pending in another, uncommitted transaction is
 //     looked up until it is committed (or RetryTimeout ends);
-//   - any refusal means that the transactions sent after it fail too, with a
-//     sequence error; so does another process using the key. The pipeline
+//   - with sequences, any refusal means that the transactions sent after it
+//     fail too, with a sequence error; so does another process using the
+//     key. The pipeline
 //     then stops sending new transactions, waits for the answers of those
 //     in flight, reads the account's next sequence (GetAccount) and re-signs
 //     what is still pending, in its original order;
@@ -69,10 +76,15 @@
 //     identical bytes, in sequence order: the gateway answers identical
 //     bytes with the committed result if it remembers it, waits for them if
 //     they are in the mempool, and otherwise the chain checks them afresh.
-//     Only if the answer is "sequence already used" is the outcome looked
-//     up: a batch by its first value (found in this very transaction: it
+//     Only if the answer is "sequence already used" (unordered: "nonce
+//     already used" or "unordered transaction expired") is the outcome
+//     looked up: a batch by its first value (found in this very transaction: it
 //     was committed; else it is re-signed); any other transaction fails
 //     with ErrUnknownOutcome;
+//   - an unordered transaction that expired before a block took it is
+//     signed again with a new nonce;
+//   - a unary call refused by a gateway rate limit (ResourceExhausted: the
+//     processes of one agency share its limits) is retried with backoff;
 //   - when nothing has progressed for RetryTimeout during such failures,
 //     all pending work fails with the last error (ErrUnknownOutcome for
 //     what was in flight).

@@ -32,6 +32,7 @@ type report struct {
 type settings struct {
 	Validators          int     `json:"validators"`
 	Agencies            int     `json:"agencies"`
+	ProcsPerAgency      int     `json:"procs_per_agency"`
 	BatchDigests        int     `json:"batch_digests"`
 	InFlight            int     `json:"in_flight_per_agency"`
 	TimeoutCommit       string  `json:"timeout_commit"`
@@ -275,8 +276,12 @@ func (r *report) print(w io.Writer) error {
 	if s.NodeMemoryLimit != "" {
 		mempool += ", GOMEMLIMIT " + s.NodeMemoryLimit + " with GOGC=off"
 	}
-	fmt.Fprintf(w, "4 validators on 127.0.0.1, %d agency clients x %d in flight x %d digests per tx, timeout_commit %s, %s; windows: peak %s, half %s, baselines %s\n\n",
-		s.Agencies, s.InFlight, s.BatchDigests, s.TimeoutCommit, mempool, s.Window, s.HalfWindow, s.BaselineWindow)
+	clients := fmt.Sprintf("%d agency clients", s.Agencies)
+	if s.ProcsPerAgency > 1 {
+		clients = fmt.Sprintf("%d agencies x %d clients (one key each agency, unordered transactions)", s.Agencies, s.ProcsPerAgency)
+	}
+	fmt.Fprintf(w, "4 validators on 127.0.0.1, %s x %d in flight x %d digests per tx, timeout_commit %s, %s; windows: peak %s, half %s, baselines %s\n\n",
+		clients, s.InFlight, s.BatchDigests, s.TimeoutCommit, mempool, s.Window, s.HalfWindow, s.BaselineWindow)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(cols ...string) { fmt.Fprintln(tw, strings.Join(cols, "\t")) }
 	row("what", "value", "detail")
