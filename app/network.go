@@ -49,6 +49,9 @@ type NodeSpec struct {
 	// P2PPort, RPCPort, GatewayPort and MetricsPort are its ports. RPC and
 	// metrics listen on 127.0.0.1 only.
 	P2PPort, RPCPort, GatewayPort, MetricsPort int
+	// HTTPPort is the port of the gateway's HTTP/JSON routes; 0 serves
+	// none.
+	HTTPPort int
 	// ListenAll makes p2p and the gateway listen on all interfaces (a
 	// multi-host deployment); otherwise they listen on Host.
 	ListenAll bool
@@ -387,6 +390,9 @@ func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
 	c.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", n.MetricsPort)
 	ac := DefaultAppConfig()
 	ac.Gateway.ListenAddress = fmt.Sprintf("%s:%d", listen, n.GatewayPort)
+	if n.HTTPPort != 0 {
+		ac.Gateway.HTTPListenAddress = fmt.Sprintf("%s:%d", listen, n.HTTPPort)
+	}
 	return &Config{Home: n.Home, Comet: c, App: ac}
 }
 
