@@ -50,7 +50,7 @@ func runDev(t *testing.T, home string, ports []int, minHeight int64, extra ...st
 	root.SetOut(&out)
 	root.SetArgs(append([]string{"dev", "--home", home, "--output", "json",
 		"--p2p-port", strconv.Itoa(ports[0]), "--rpc-port", strconv.Itoa(ports[1]),
-		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3])}, extra...))
+		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]), "--http-port", strconv.Itoa(ports[4])}, extra...))
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 	deadline := time.Now().Add(60 * time.Second)
@@ -84,13 +84,13 @@ func TestDevChain(t *testing.T) {
 		t.Skip("runs a node")
 	}
 	home := filepath.Join(t.TempDir(), "dev")
-	ports := apptest.FreePorts(t, 4)
+	ports := apptest.FreePorts(t, 5)
 	h1, out := runDev(t, home, ports, 3)
 	var info devInfo
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("dev output is not the JSON banner: %v\n%s", err, out)
 	}
-	if !info.Created || info.ChainID != devChainID || info.Home != home {
+	if !info.Created || info.ChainID != devChainID || info.Home != home || info.HTTP != fmt.Sprintf("https://127.0.0.1:%d", ports[4]) {
 		t.Fatalf("banner %+v", info)
 	}
 	for _, p := range []string{info.TrustBundle, filepath.Join(info.Agency, "identity.json"), filepath.Join(info.Citizen, "identity.json"), filepath.Join(info.Agency, "tls.crt")} {

@@ -90,7 +90,7 @@ writes its identity under <home>/identities/<id>.`,
 	f.StringVar(&ministryName, "ministry-name", "Ministry", "official name of the validator ministry")
 	f.Int64Var(&power, "power", 10, "voting power of the validator")
 	f.StringArrayVar(&agencies, "agency", nil, "register an agency, id:name (repeatable)")
-	ports.register(cmd, 26656)
+	ports.register(cmd, 26656, 0)
 	return cmd
 }
 
@@ -98,19 +98,23 @@ writes its identity under <home>/identities/<id>.`,
 type portFlags struct {
 	host                       string
 	p2p, rpc, gateway, metrics int
+	http                       int
 }
 
-func (p *portFlags) register(cmd *cobra.Command, p2pDefault int) {
+// register registers the port flags; httpDefault is the default of
+// --http-port (0: no HTTP/JSON gateway).
+func (p *portFlags) register(cmd *cobra.Command, p2pDefault, httpDefault int) {
 	f := cmd.Flags()
 	f.StringVar(&p.host, "host", "127.0.0.1", "address the node's p2p and gateway listen on")
 	f.IntVar(&p.p2p, "p2p-port", p2pDefault, "p2p port")
 	f.IntVar(&p.rpc, "rpc-port", p2pDefault+1, "CometBFT RPC port (127.0.0.1 only)")
 	f.IntVar(&p.gateway, "gateway-port", 9090, "gRPC gateway port")
 	f.IntVar(&p.metrics, "metrics-port", p2pDefault+4, "Prometheus metrics port (127.0.0.1 only)")
+	f.IntVar(&p.http, "http-port", httpDefault, "HTTP/JSON gateway port (HTTPS, the gRPC gateway's certificates); 0 serves none")
 }
 
 func (p portFlags) node(home string) app.NodeSpec {
-	return app.NodeSpec{Home: home, Host: p.host, P2PPort: p.p2p, RPCPort: p.rpc, GatewayPort: p.gateway, MetricsPort: p.metrics}
+	return app.NodeSpec{Home: home, Host: p.host, P2PPort: p.p2p, RPCPort: p.rpc, GatewayPort: p.gateway, MetricsPort: p.metrics, HTTPPort: p.http}
 }
 
 func allPermissions() []notaryv1.Permission {
