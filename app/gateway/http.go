@@ -88,7 +88,9 @@ func newHTTPGateway(s *Server, tlsCfg *tls.Config) (*httpGateway, error) {
 	}
 	h.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{},
+			// The .proto field names, as receipts and trust bundles
+			// have them; requests may use either spelling.
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 		runtime.WithErrorHandler(h.errorHandler),
@@ -313,7 +315,7 @@ func (h *httpGateway) writeError(w http.ResponseWriter, err error) {
 		hs = he.http
 	}
 	p := st.Proto()
-	body, merr := protojson.Marshal(&notaryv1.HttpError{Code: p.Code, Message: p.Message, Details: p.Details, Status: CodeName(st.Code())})
+	body, merr := protojson.MarshalOptions{UseProtoNames: true}.Marshal(&notaryv1.HttpError{Code: p.Code, Message: p.Message, Details: p.Details, Status: CodeName(st.Code())})
 	if merr != nil {
 		h.s.log.Error("gateway: encode an HTTP error", "err", merr)
 		hs = http.StatusInternalServerError

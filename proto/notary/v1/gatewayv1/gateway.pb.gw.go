@@ -863,7 +863,7 @@ func RegisterGatewayHandlerServer(ctx context.Context, mux *runtime.ServeMux, se
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_Gateway_GetReceipt_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_Gateway_GetReceipt_0(annotatedContext, mux, outboundMarshaler, w, req, response_Gateway_GetReceipt_0{resp.(*notaryv1.GetReceiptResponse)}, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_Gateway_ListBatches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -1271,7 +1271,7 @@ func RegisterGatewayHandlerClient(ctx context.Context, mux *runtime.ServeMux, cl
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_Gateway_GetReceipt_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_Gateway_GetReceipt_0(annotatedContext, mux, outboundMarshaler, w, req, response_Gateway_GetReceipt_0{resp.(*notaryv1.GetReceiptResponse)}, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_Gateway_ListBatches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -1529,6 +1529,15 @@ func RegisterGatewayHandlerClient(ctx context.Context, mux *runtime.ServeMux, cl
 		forward_Gateway_QueryState_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	return nil
+}
+
+type response_Gateway_GetReceipt_0 struct {
+	*notaryv1.GetReceiptResponse
+}
+
+func (m response_Gateway_GetReceipt_0) XXX_ResponseBody() interface{} {
+	response := m.GetReceiptResponse
+	return response.Receipt
 }
 
 var (
