@@ -76,13 +76,13 @@ var advice = map[codes.Code]string{
 
 // ledgerAdvice overrides advice for some ledger errors.
 var ledgerAdvice = map[uint32]string{
-	ledger.ErrSequenceReplayed.Code(): "An ordered transaction reused a sequence: if it is your own resubmission of the same bytes, it was committed (the answer carries its result); otherwise re-sign at the account's next_sequence, or send unordered transactions.",
-	ledger.ErrSequenceSkipped.Code():  "An ordered transaction is ahead of the account's sequence: send the missing ones first, or re-sign at next_sequence.",
-	ledger.ErrAlreadyAnchored.Code():  "The digest is anchored already: the answer's details carry the original batch; fetch its receipt.",
-	ledger.ErrTxTooLarge.Code():       "Split the batch (see Limits).",
-	ledger.ErrBatchTooLarge.Code():    "Split the batch (see Limits).",
+	ledger.ErrSequenceReplayed.Code():  "An ordered transaction reused a sequence: if it is your own resubmission of the same bytes, it was committed (the answer carries its result); otherwise re-sign at the account's next_sequence, or send unordered transactions.",
+	ledger.ErrSequenceSkipped.Code():   "An ordered transaction is ahead of the account's sequence: send the missing ones first, or re-sign at next_sequence.",
+	ledger.ErrAlreadyAnchored.Code():   "The digest is anchored already: the answer's details carry the original batch; fetch its receipt.",
+	ledger.ErrTxTooLarge.Code():        "Split the batch (see Limits).",
+	ledger.ErrBatchTooLarge.Code():     "Split the batch (see Limits).",
 	ledger.ErrHeightUnavailable.Code(): "Ask for another height (0 = latest).",
-	ledger.ErrConsentLimit.Code():     "The subject must withdraw a consent first.",
+	ledger.ErrConsentLimit.Code():      "The subject must withdraw a consent first.",
 }
 
 // ledgerErrorTable is the table of ledger's registered errors.
