@@ -251,7 +251,7 @@ func (h *httpGateway) refuseEarly(ctx context.Context, w http.ResponseWriter, r 
 	if rerr := h.s.admit(ctx, method); rerr != nil {
 		err = rerr
 	} else {
-		h.s.refuse("malformed", nil)
+		err = h.s.refuse("malformed", err)
 	}
 	h.s.m.requests.WithLabelValues(methodName(method), status.Code(err).String()).Inc()
 	h.writeError(w, err)
