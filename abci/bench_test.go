@@ -173,3 +173,81 @@ func benchAnchor(ag *abcitest.Gen, seq uint64, n int) []byte {
 	return identity.SignTx(testChain, abcitest.Key("agency/aeat"), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{
 		AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
 }
+
+// BenchmarkReplayProtection compares ordered and unordered transactions
+// where their replay protection weighs most: blocks of 1,000 one-digest
+// AnchorBatch transactions of one agency, in FinalizeBlock + Commit and in
+// CheckTx. An unordered one is valid for two heights, so that the blocks
+// also forget the nonces of earlier ones. It reports transactions/s.
+func BenchmarkReplayProtection(b *testing.B) {
+	const perBlock = 1000
+	for _, unordered := range []bool{false, true} {
+		mode := "ordered"
+		if unordered {
+			mode = "unordered"
+		}
+		var seq uint64
+		var nonce uint64
+		sign := func(ag *abcitest.Gen, height int64) []byte {
+			body := &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{
+				AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ag.Digest()}}}
+			if unordered {
+				nonce++
+				body.Nonce = fmt.Appendf(nil, "%016d", nonce)
+				body.ValidUntilHeight = height + 2
+			} else {
+				body.Sequence = seq
+				seq++
+			}
+			return identity.SignTx(testChain, abcitest.Key("agency/aeat"), body)
+		}
+		b.Run("FinalizeCommit/"+mode, func(b *testing.B) {
+			seq, nonce = 0, 0
+			a := openApp(b, b.TempDir())
+			defer func() { _ = a.Close() }()
+			gen, _ := protojson.Marshal(abcitest.Genesis())
+			initChainWith(b, a, gen)
+			ag := abcitest.New(1, testChain)
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				h := int64(i + 1)
+				txs := make([][]byte, perBlock)
+				for j := range txs {
+					txs[j] = sign(ag, h)
+				}
+				b.StartTimer()
+				for j, r := range finalizeCommit(b, a, h, txs).TxResults {
+					if r.Code != 0 {
+						b.Fatalf("block %d tx %d: %s", h, j, r.Log)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N*perBlock)/b.Elapsed().Seconds(), "txs/s")
+		})
+		b.Run("CheckTx/"+mode, func(b *testing.B) {
+			seq, nonce = 0, 0
+			a, ag, _ := benchChain(b, 1, 0)
+			defer func() { _ = a.Close() }()
+			finalizeCommit(b, a, 1, nil)
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				if err := a.resetCheck(); err != nil {
+					b.Fatal(err)
+				}
+				seq = 0
+				txs := make([][]byte, perBlock)
+				for j := range txs {
+					txs[j] = sign(ag, 2)
+				}
+				b.StartTimer()
+				for _, tx := range txs {
+					res, err := a.CheckTx(context.Background(), &abcitypes.RequestCheckTx{Tx: tx, Type: abcitypes.CheckTxType_New})
+					if err != nil || res.Code != 0 {
+						b.Fatalf("CheckTx: %v %v", res, err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N*perBlock)/b.Elapsed().Seconds(), "txs/s")
+		})
+	}
+}

@@ -280,3 +280,105 @@ func fieldsWith(t *testing.T, fs []field, num protowire.Number, mod func([]field
 	t.Fatalf("no field %d", num)
 	return nil
 }
+
+// nonMinimalVarint re-encodes a varint field with a padded (non-minimal)
+// varint: the same value, one byte more.
+func nonMinimalVarint(f field) field {
+	v, n := protowire.ConsumeVarint(f.raw)
+	if n < 0 {
+		panic("not a varint")
+	}
+	b := protowire.AppendVarint(nil, v)
+	b[len(b)-1] |= 0x80
+	return field{f.num, f.typ, append(b, 0)}
+}
+
+// TestMalleabilityUnordered: an unordered transaction (nonce,
+// valid_until_height) has one accepted encoding. Re-encodings of its replay
+// fields, re-signed, are refused by CheckTx and make ProcessProposal reject
+// the block; the same nonce under another valid_until_height, a canonical
+// transaction, is refused by the state rules. Decided anyway, none creates a
+// second record.
+func TestMalleabilityUnordered(t *testing.T) {
+	ctx := context.Background()
+	a := openApp(t, t.TempDir())
+	defer func() { _ = a.Close() }()
+	initChain(t, a)
+	block(t, a, 1)
+
+	nonce := []byte("0123456789abcdef")
+	ds := digestsOf("malleable-unordered", 3)
+	anchor := func(until int64) *notaryv1.TxBody {
+		return &notaryv1.TxBody{Nonce: nonce, ValidUntilHeight: until, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+			AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds,
+		}}}
+	}
+	good := identity.SignTx(testChain, key("aeat"), anchor(10))
+	var envMsg notaryv1.Tx
+	if err := proto.Unmarshal(good, &envMsg); err != nil {
+		t.Fatal(err)
+	}
+	bf := fields(t, envMsg.Body) // chain_id, nonce, valid_until_height, anchor_batch
+	if len(bf) != 4 || bf[1].num != 3 || bf[2].num != 4 {
+		t.Fatalf("body fields %v: the test expects chain_id, nonce, valid_until_height, anchor_batch", bf)
+	}
+	zeroSeq := field{2, protowire.VarintType, protowire.AppendVarint(nil, 0)}
+	nonCanonical := map[string][]byte{
+		"nonce non-minimal length":             signNonCanonical(join([]field{bf[0], nonMinimalLength(bf[1]), bf[2], bf[3]})),
+		"valid_until_height non-minimal":       signNonCanonical(join([]field{bf[0], bf[1], nonMinimalVarint(bf[2]), bf[3]})),
+		"nonce given twice":                    signNonCanonical(join([]field{bf[0], bf[1], bf[1], bf[2], bf[3]})),
+		"valid_until_height given twice":       signNonCanonical(join([]field{bf[0], bf[1], bf[2], bf[2], bf[3]})),
+		"replay fields reordered":              signNonCanonical(join([]field{bf[0], bf[2], bf[1], bf[3]})),
+		"sequence 0 written out":               signNonCanonical(join([]field{bf[0], zeroSeq, bf[1], bf[2], bf[3]})),
+		"another nonce, then the nonce":        signNonCanonical(join([]field{bf[0], {3, protowire.BytesType, protowire.AppendBytes(nil, []byte("fedcba9876543210"))}, bf[1], bf[2], bf[3]})),
+		"valid_until_height as a wide varint":  signNonCanonical(join([]field{bf[0], bf[1], {4, protowire.VarintType, []byte{0x8a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}}, bf[3]})),
+		"unknown field between replay fields":  signNonCanonical(join([]field{bf[0], bf[1], {5, protowire.VarintType, protowire.AppendVarint(nil, 1)}, bf[2], bf[3]})),
+		"nonce signed, envelope nonce-less":    ledger.Encode(&notaryv1.Tx{Body: join([]field{bf[0], bf[3]}), PubKey: envMsg.PubKey, Signature: envMsg.Signature}),
+		"valid_until_height changed, same sig": ledger.Encode(&notaryv1.Tx{Body: join([]field{bf[0], bf[1], {4, protowire.VarintType, protowire.AppendVarint(nil, 11)}, bf[3]}), PubKey: envMsg.PubKey, Signature: envMsg.Signature}),
+	}
+	for name, raw := range nonCanonical {
+		var decoded notaryv1.Tx
+		if proto.Unmarshal(raw, &decoded) != nil {
+			t.Fatalf("%s: the variant does not even decode; the test would prove nothing", name)
+		}
+		chk, _ := a.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: raw})
+		if chk.Code == 0 {
+			t.Errorf("%s: accepted by CheckTx", name)
+		}
+		proc, _ := a.ProcessProposal(ctx, &abcitypes.RequestProcessProposal{Txs: [][]byte{raw}, Height: 2})
+		if proc.Status != abcitypes.ResponseProcessProposal_REJECT {
+			t.Errorf("%s: ProcessProposal accepted the block", name)
+		}
+	}
+	// The same nonce, another valid_until_height: canonical, and refused by
+	// the state once the original is in (in the mempool here).
+	resigned := identity.SignTx(testChain, key("aeat"), anchor(12))
+	if chk, _ := a.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: good}); chk.Code != 0 {
+		t.Fatalf("original refused by CheckTx: %s", chk.Log)
+	}
+	if chk, _ := a.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: resigned}); chk.Code != ledger.ErrNonceUsed.Code() {
+		t.Errorf("same nonce re-signed: CheckTx code %d (%s), want %d", chk.Code, chk.Log, ledger.ErrNonceUsed.Code())
+	}
+	txs := [][]byte{good, resigned, good}
+	for _, raw := range nonCanonical {
+		txs = append(txs, raw)
+	}
+	fin := finalizeCommit(t, a, 2, txs)
+	if fin.TxResults[0].Code != 0 {
+		t.Fatalf("original refused: %s", fin.TxResults[0].Log)
+	}
+	for i, r := range fin.TxResults[1:] {
+		if r.Code == 0 {
+			t.Fatalf("variant %d created a second record", i)
+		}
+	}
+	if c := fin.TxResults[1].Code; c != ledger.ErrNonceUsed.Code() {
+		t.Errorf("same nonce re-signed, in the block: code %d, want %d", c, ledger.ErrNonceUsed.Code())
+	}
+	view, _ := a.StateAt(0)
+	n := 0
+	_ = view.Iterate(ledger.BatchKey(2, 0), ledger.PrefixEnd([]byte("batch/")), func(k, v []byte) bool { n++; return true })
+	if n != 1 {
+		t.Fatalf("%d batch records, want 1", n)
+	}
+}

@@ -20,6 +20,21 @@
 // per-transaction write buffer: a transaction that fails leaves nothing behind,
 // not even its sequence number. Exec.End runs governance at the end of a block.
 //
+// # Ordered and unordered transactions
+//
+// An ordered transaction carries its signer's next sequence and consumes it.
+// An unordered one carries a nonce (MinNonceBytes..MaxNonceBytes) and a
+// valid_until_height instead: a block at height H includes it only if
+// H < valid_until_height <= H + params.max_unordered_window, and only once
+// per (signer, nonce). The state keeps each spent nonce (NonceKey) and an
+// expiry index by height (NonceExpiryKey) until no later block could include
+// its transaction; Exec.End forgets expired nonces, a bounded number per
+// block. Any number of processes holding one key send unordered
+// transactions concurrently; ProposalOrder and RunRelayed never hold them.
+// A GrantConsent is always ordered (its consent id derives from the
+// sequence). params.max_unordered_window 0, what chains created before it
+// have, refuses unordered transactions.
+//
 // # Citizens and exchanges
 //
 // A citizen key gets its account from an agency holding PERMISSION_ENROLL

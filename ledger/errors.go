@@ -56,6 +56,9 @@ var (
 	ErrNoMessage        = register(9, "transaction carries no message")
 	ErrInvalidField     = register(10, "invalid field")
 	ErrBadPublicKey     = register(11, "bad public key")
+	ErrNonceUsed        = register(12, "nonce already used")
+	ErrTxExpired        = register(13, "unordered transaction expired")
+	ErrUnorderedWindow  = register(14, "valid_until_height beyond the unordered window")
 
 	// Identity and permissions.
 	ErrUnknownSigner  = register(20, "signer is not a registered participant")

@@ -119,6 +119,9 @@ func digestAt(digests []byte, i int) []byte { return digests[i*DigestSize : (i+1
 // state: the checks ProcessProposal applies to every transaction of a
 // proposed block, so that a block carrying a malformed message is refused.
 func ValidateBasic(tx *Tx) error {
+	if err := checkReplayFields(tx.Body); err != nil {
+		return err
+	}
 	switch m := tx.Body.Msg.(type) {
 	case *notaryv1.TxBody_AnchorBatch:
 		if _, err := tx.checkDigests(m.AnchorBatch.Digests, 0); err != nil {

@@ -24,6 +24,15 @@ func FuzzDecodeTx(f *testing.F) {
 	f.Add(signTx(testChain, aeat, enrollBody("aeat", pub(citizenKey("fuzz")))))
 	x := xchg{requester: "aeat", provider: "sepe", subject: SubjectID(pub(citizenKey("ana"))), category: "tax", purpose: "statistics", mandate: "ley"}
 	f.Add(signTx(testChain, aeat, confirmed(x.body(), agencyKey("sepe"), testChain)))
+	// Unordered: valid, spent in the fixture's first block, expired, beyond
+	// the window, and with each replay field ill-formed.
+	f.Add(signUnordered(aeat, testNonce("fuzz"), 5, anchorBody("aeat", digests("fuzz-u", 2))))
+	f.Add(signUnordered(aeat, testNonce("fuzz-spent"), 5, anchorBody("aeat", digests("fuzz-u", 1))))
+	f.Add(signUnordered(aeat, testNonce("fuzz"), 1, anchorBody("aeat", digests("fuzz-u", 1))))
+	f.Add(signUnordered(aeat, testNonce("fuzz"), 1000, revokeBody(digests("fuzz", 1))))
+	f.Add(signUnordered(aeat, make([]byte, MinNonceBytes-1), 5, anchorBody("aeat", digests("fuzz-u", 1))))
+	f.Add(signTx(testChain, aeat, &notaryv1.TxBody{Sequence: 3, Nonce: testNonce("fuzz"), ValidUntilHeight: 5, Msg: anchorBody("aeat", digests("fuzz-u", 1)).Msg}))
+	f.Add(signTx(testChain, aeat, &notaryv1.TxBody{ValidUntilHeight: 5, Msg: anchorBody("aeat", digests("fuzz-u", 1)).Msg}))
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x00})
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -41,6 +50,7 @@ func FuzzDecodeTx(f *testing.F) {
 		_ = ValidateBasic(tx)
 		f := newFixture(t, testGenesis())
 		mustOK(t, f.one(f.sign(aeat, anchorBody("aeat", digests("fuzz", 3)))))
+		mustOK(t, f.one(signUnordered(aeat, testNonce("fuzz-spent"), 6, anchorBody("aeat", digests("fuzz-spent", 1)))))
 		before := snapshot(f.st)
 		e, err := f.l.NewExec(f.st, f.idx, BlockInfo{Height: f.height, Time: f.time}, ModeDeliver)
 		if err != nil {

@@ -38,6 +38,8 @@ var (
 	prefixValsetChg   = []byte("valchg/")   // + be64 height
 	prefixActive      = []byte("sactive/")  // + subject (32) + consent id (active consents, with a limit)
 	prefixConfirm     = []byte("xconf/")    // + SHA-256 of a provider confirmation's signed bytes
+	prefixNonce       = []byte("nonce/")    // + signer pub key (32) + nonce (16..32): be64 valid_until_height
+	prefixNonceExpiry = []byte("nexp/")     // + be64 valid_until_height: the nonces spent until then
 )
 
 // marker is the value of index entries whose key says everything (an
@@ -150,6 +152,20 @@ func AccessHeadKey(subject []byte) []byte { return cat(prefixAccessHead, subject
 func ConfirmationKey(confirmSignBytesHash []byte) []byte {
 	return cat(prefixConfirm, confirmSignBytesHash)
 }
+
+// NonceKey is the key of a spent nonce of an unordered transaction: its
+// value is the transaction's valid_until_height (8 bytes, big-endian).
+func NonceKey(signer, nonce []byte) []byte { return cat(prefixNonce, signer, nonce) }
+
+// NonceExpiryKey is the key of the expiry index entry of a height: the
+// nonces spent by transactions valid until that height, each as signer pub
+// key (32) || uint8 length || nonce, in the order the blocks spent them.
+func NonceExpiryKey(validUntil int64) []byte {
+	return cat(prefixNonceExpiry, be64(uint64(validUntil)))
+}
+
+// NonceExpiryPrefix is the prefix of the expiry index of spent nonces.
+func NonceExpiryPrefix() []byte { return append([]byte(nil), prefixNonceExpiry...) }
 
 // ProposalKey is the key of a proposal.
 func ProposalKey(id uint64) []byte { return cat(prefixProposal, be64(id)) }

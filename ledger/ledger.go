@@ -250,6 +250,8 @@ type Exec struct {
 	pending    pendingDigests
 	valChanges []string // ministry ids whose validator changed
 	valUpdates []ValidatorUpdate
+	unordered  int              // unordered transactions applied
+	expiring   map[int64][]byte // nonces the block spent, by valid_until_height (endNonces)
 }
 
 // NewExec starts executing a block at b on st, with idx answering for the
@@ -329,6 +331,9 @@ func (e *Exec) run(txIndex uint32, tx *Tx, relayed bool) (Outcome, error) {
 	}
 	e.pending.add(c.digests)
 	e.valChanges = append(e.valChanges, c.valChanges...)
+	if tx.Unordered() {
+		e.spent(tx)
+	}
 	return Outcome{Result: c.result, Events: c.events}, nil
 }
 
@@ -339,7 +344,8 @@ type EndResult struct {
 }
 
 // End finishes the block: governance proposals that passed are executed,
-// those past their lifetime expire, and validator updates are returned.
+// those past their lifetime expire, spent nonces that no later block needs
+// are forgotten, and validator updates are returned.
 func (e *Exec) End() (EndResult, error) {
 	var res EndResult
 	if e.mode != ModeDeliver {
@@ -351,6 +357,9 @@ func (e *Exec) End() (EndResult, error) {
 	}
 	res.Events = evs
 	res.ValidatorUpdates = e.valUpdates
+	if err := e.endNonces(); err != nil {
+		return res, err
+	}
 	// Record the block in the state, last: the time lets the mempool judge
 	// validity periods after a restart.
 	meta, err := loadMeta(e.st)
@@ -417,12 +426,17 @@ func (c *txContext) emit(typ string, kv ...string) {
 }
 
 // apply runs the checks common to all messages, the message's own rules, and
-// then consumes the signer's sequence.
+// then consumes the signer's sequence, or spends the nonce of an unordered
+// transaction.
 func (c *txContext) apply() error {
 	p := c.e.params
 	if uint64(len(c.tx.Raw)) > p.MaxTxBytes {
 		return wrapf(ErrTxTooLarge, "%d bytes, limit %d", len(c.tx.Raw), p.MaxTxBytes)
 	}
+	if err := checkReplayFields(c.tx.Body); err != nil {
+		return err
+	}
+	unordered := c.tx.Unordered()
 	acct, err := loadAccount(c.st, c.tx.Signer)
 	if err != nil {
 		return err
@@ -431,7 +445,12 @@ func (c *txContext) apply() error {
 	if err := c.authorize(); err != nil {
 		return err
 	}
-	if err := c.checkSequence(); err != nil {
+	if unordered {
+		err = c.checkNonce()
+	} else {
+		err = c.checkSequence()
+	}
+	if err != nil {
 		return err
 	}
 	var err2 error
@@ -457,6 +476,9 @@ func (c *txContext) apply() error {
 	}
 	if err2 != nil {
 		return err2
+	}
+	if unordered {
+		return c.spendNonce()
 	}
 	return c.consumeSequence()
 }

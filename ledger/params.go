@@ -41,6 +41,7 @@ func DefaultParams() *notaryv1.Params {
 		MinValidators:               1,
 		CitizenEnrollment:           notaryv1.CitizenEnrollment_CITIZEN_ENROLLMENT_ACCREDITED,
 		MaxActiveConsentsPerSubject: DefaultMaxActiveConsents,
+		MaxUnorderedWindow:          DefaultMaxUnorderedWindow,
 	}
 }
 
@@ -98,6 +99,9 @@ func ValidateParams(p *notaryv1.Params) error {
 	}
 	if _, ok := notaryv1.CitizenEnrollment_name[int32(p.CitizenEnrollment)]; !ok {
 		return wrapf(ErrInvalidParams, "citizen_enrollment %d is not OPEN or ACCREDITED", p.CitizenEnrollment)
+	}
+	if p.MaxUnorderedWindow > maxUnorderedWindowBound {
+		return wrapf(ErrInvalidParams, "max_unordered_window %d not in 0..%d", p.MaxUnorderedWindow, maxUnorderedWindowBound)
 	}
 	return nil
 }

@@ -5,12 +5,17 @@ package ledger
 // next sequence in st: a transaction ahead of it (one a mempool held,
 // Outcome.Held) goes right after the transaction before it, and is left
 // out when that one is not among txs. Every other transaction keeps its
-// place, including those the block will fail. It returns indexes into txs.
+// place, including those the block will fail and unordered ones, which no
+// sequence orders (they are never held). It returns indexes into txs.
 func ProposalOrder(st Store, txs []*Tx) ([]int, error) {
 	next := map[string]uint64{}
 	held := map[string]map[uint64]int{}
 	out := make([]int, 0, len(txs))
 	for i, tx := range txs {
+		if tx.Unordered() {
+			out = append(out, i)
+			continue
+		}
 		signer := string(tx.Signer)
 		want, ok := next[signer]
 		if !ok {

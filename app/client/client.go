@@ -47,6 +47,13 @@ type Options struct {
 	RetryTimeout time.Duration
 	// DialOptions are added to the gRPC dial options.
 	DialOptions []grpc.DialOption
+	// Ordered signs an agency's or a ministry's transactions with its
+	// account's consecutive sequences, as a citizen's always are. By
+	// default they are unordered (a random nonce and a valid_until_height
+	// half the chain's max_unordered_window ahead), so that any number of
+	// clients and processes holding one key submit at once; on a chain
+	// whose max_unordered_window is 0 they are ordered anyway.
+	Ordered bool
 }
 
 // Option changes Options.
@@ -74,6 +81,10 @@ func WithLabel(label string) Option { return func(o *Options) { o.Label = label 
 
 // WithRetryTimeout sets how long the pipeline retries without progress.
 func WithRetryTimeout(d time.Duration) Option { return func(o *Options) { o.RetryTimeout = d } }
+
+// WithOrdered signs transactions with consecutive sequences instead of
+// nonces (Options.Ordered): then only one client of a key submits at a time.
+func WithOrdered() Option { return func(o *Options) { o.Ordered = true } }
 
 // WithDialOptions adds gRPC dial options.
 func WithDialOptions(opts ...grpc.DialOption) Option {

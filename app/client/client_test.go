@@ -200,11 +200,11 @@ func TestDuplicateSplit(t *testing.T) {
 }
 
 // TestSequenceRecovery: another process signing with the same key uses
-// sequence numbers the client believed were next; the client reads the
-// account again and re-signs.
+// sequence numbers an ordered client believed were next; the client reads
+// the account again and re-signs.
 func TestSequenceRecovery(t *testing.T) {
 	n := startNode(t, apptest.Options{})
-	c := dial(t, n, n.Agency, client.WithBatching(0, 10*time.Millisecond))
+	c := dial(t, n, n.Agency, client.WithBatching(0, 10*time.Millisecond), client.WithOrdered())
 	ctx := ctxT(t, 60*time.Second)
 	if _, err := c.Anchor(ctx, digest("seq", 0)); err != nil {
 		t.Fatal(err)
@@ -244,7 +244,7 @@ func TestSequenceRecovery(t *testing.T) {
 		t.Fatalf("next sequence %d, want at least %d", after.NextSequence, acct.NextSequence+4)
 	}
 	// And once more, with the other process and the client interleaved.
-	c2 := dial(t, n, n.Agency, client.WithBatching(0, 5*time.Millisecond))
+	c2 := dial(t, n, n.Agency, client.WithBatching(0, 5*time.Millisecond), client.WithOrdered())
 	for i := range 10 {
 		wg.Go(func() {
 			if _, err := c.Anchor(ctx, digest("mix-a", i)); err != nil {
@@ -668,5 +668,67 @@ func TestGatewayDigestLimit(t *testing.T) {
 	}
 	if st := client.Stats(c); st["refused"] == 0 {
 		t.Fatalf("the gateway limit was never hit: %v", st)
+	}
+}
+
+// TestUnorderedClients: clients of one agency key submit at once, with no
+// coordination: every document is anchored, nothing is refused, and the
+// key's sequence is not used. On a chain whose max_unordered_window is 0
+// the client signs ordered transactions instead.
+func TestUnorderedClients(t *testing.T) {
+	// The test chain makes a block every 50 ms: a window of 2,000 heights
+	// gives a transaction about 50 s, what the default gives at one block a
+	// second.
+	wide := ledger.DefaultParams()
+	wide.MaxUnorderedWindow = 2000
+	n := startNode(t, apptest.Options{Params: wide})
+	ctx := ctxT(t, 90*time.Second)
+	const clients, docs = 4, 30
+	cs := make([]*client.Client, clients)
+	for i := range cs {
+		cs[i] = dial(t, n, n.Agency, client.WithBatching(5, 5*time.Millisecond), client.WithMaxInFlight(4))
+	}
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		for j := range docs {
+			wg.Go(func() {
+				if _, err := c.Anchor(ctx, digest(fmt.Sprint("unordered-", i), j)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Go(func() {
+			a, err := c.Anchor(ctx, digest(fmt.Sprint("to-revoke-", i), 0))
+			if err == nil {
+				_, err = c.Revoke(ctx, [][]byte{a.Anchored}, notaryv1.RevocationReason_REVOCATION_REASON_OTHER, "")
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, c := range cs {
+		if st := client.Stats(c); st["refused"] != 0 || st["resyncs"] != 0 {
+			t.Errorf("client %d: %v", i, st)
+		}
+	}
+	acct, err := cs[0].Account(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.NextSequence != 0 {
+		t.Fatalf("next sequence %d: unordered transactions used it", acct.NextSequence)
+	}
+
+	p := ledger.DefaultParams()
+	p.MaxUnorderedWindow = 0
+	old := startNode(t, apptest.Options{Params: p})
+	c := dial(t, old, old.Agency, client.WithBatching(0, 5*time.Millisecond))
+	if _, err := c.Anchor(ctx, digest("window-0", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if acct, err := c.Account(ctx); err != nil || acct.NextSequence != 1 {
+		t.Fatalf("on a chain without unordered transactions: account %v %v", acct, err)
 	}
 }

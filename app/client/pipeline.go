@@ -3,6 +3,7 @@ package client
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,6 +34,11 @@ const (
 	// txOverhead is room left in max_tx_bytes for everything but the
 	// digests of a batch (envelope, signature, agency id, label).
 	txOverhead = 2048
+	// heightMaxAge is how old the chain height an unordered transaction's
+	// valid_until_height starts from may be before it is read again.
+	heightMaxAge = time.Second
+	// nonceBytes is the length of the nonces the client draws.
+	nonceBytes = ledger.MinNonceBytes
 )
 
 // txResult is the answer to a job that is not an anchor batch.
@@ -115,6 +121,9 @@ type pipeline struct {
 
 	// Owned by run.
 	params      *notaryv1.Params
+	unordered   bool      // sign with nonces, not sequences (Options.Ordered)
+	height      int64     // the latest chain height known, for valid_until_height
+	heightAt    time.Time // when height was read from the node
 	maxBatch    int
 	stream      gatewayv1.Gateway_SubmitStreamClient
 	streamStop  context.CancelFunc
@@ -445,6 +454,7 @@ func (p *pipeline) step() {
 			return
 		}
 		p.params = params
+		p.unordered = !p.c.opts.Ordered && params.GetMaxUnorderedWindow() > 0 && p.c.id.Role != identity.RoleCitizen
 		p.maxBatch = p.c.opts.MaxBatch
 		if n := int(params.GetMaxDigestsPerBatch()); n > 0 && n < p.maxBatch {
 			p.maxBatch = n
@@ -483,9 +493,25 @@ func (p *pipeline) step() {
 		return
 	}
 	for len(p.inflight) < p.c.opts.MaxInFlight {
+		if p.unordered && time.Since(p.heightAt) > heightMaxAge {
+			ctx, cancel := context.WithTimeout(p.c.ctx, callTimeout)
+			st, err := p.c.Status(ctx)
+			cancel()
+			if err != nil {
+				p.fault(err)
+				return
+			}
+			p.height, p.heightAt = max(p.height, st.LatestHeight), time.Now()
+		}
 		j := p.nextJob()
 		if j == nil {
 			return
+		}
+		if p.unordered {
+			if !p.send(p.sign(j)) {
+				return
+			}
+			continue
 		}
 		if !p.seqKnown {
 			ctx, cancel := context.WithTimeout(p.c.ctx, callTimeout)
@@ -578,7 +604,9 @@ func (p *pipeline) nextJob() *job {
 	return nil
 }
 
-// sign signs a job with the next sequence.
+// sign signs a job with the next sequence, or as an unordered transaction:
+// a fresh random nonce, valid until half the chain's window after the
+// latest height known.
 func (p *pipeline) sign(j *job) *sentTx {
 	body := j.body
 	if j.anchor() {
@@ -589,7 +617,16 @@ func (p *pipeline) sign(j *job) *sentTx {
 		body = &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
 			AgencyId: p.c.id.ID, HashAlgorithm: p.c.opts.Algorithm, Digests: ds, Label: p.c.opts.Label}}}
 	}
-	body.Sequence = p.seq
+	body.Sequence, body.Nonce, body.ValidUntilHeight = p.seq, nil, 0
+	if p.unordered {
+		body.Sequence = 0
+		body.Nonce = make([]byte, nonceBytes)
+		if _, err := rand.Read(body.Nonce); err != nil {
+			// crypto/rand does not fail on supported platforms.
+			panic(fmt.Sprintf("client: random nonce: %v", err))
+		}
+		body.ValidUntilHeight = p.height + max(1, int64(p.params.GetMaxUnorderedWindow()/2))
+	}
 	raw := p.c.id.SignTx(body)
 	s := &sentTx{job: j, entries: j.entries, seq: p.seq, raw: raw, hash: ledger.TxHash(raw)}
 	if j.anchor() {
@@ -705,6 +742,7 @@ func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
 	j := s.job
 	if code == codes.OK && r.Code == 0 {
 		p.stats.committed.Add(1)
+		p.height = max(p.height, r.Height)
 		p.progress()
 		if j.anchor() {
 			p.committed(s, r)
@@ -713,11 +751,18 @@ func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
 		}
 		return
 	}
-	// Refused: the transaction changed nothing, not even its sequence, so
-	// the ones sent after it fail too. Send nothing new until they are
-	// answered, then read the account's sequence again.
 	p.stats.refused.Add(1)
-	p.resync = true
+	if p.unordered {
+		if p.unorderedRefusal(s, r) {
+			return
+		}
+	} else {
+		// Refused: the transaction changed nothing, not even its
+		// sequence, so the ones sent after it fail too. Send nothing new
+		// until they are answered, then read the account's sequence
+		// again.
+		p.resync = true
+	}
 	switch {
 	case r.Code == codeReplayed || r.Code == codeSkipped:
 		if s.unknown && r.Code == codeReplayed {
@@ -746,6 +791,46 @@ func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
 		p.progress()
 		p.failJob(j, txError(r))
 	}
+}
+
+// Ledger codes of unordered transactions the pipeline acts on.
+var (
+	codeNonceUsed = ledger.ErrNonceUsed.Code()
+	codeExpired   = ledger.ErrTxExpired.Code()
+	codeWindow    = ledger.ErrUnorderedWindow.Code()
+)
+
+// unorderedRefusal handles the refusals that concern an unordered
+// transaction's replay fields; it reports false for the others. A refusal
+// does not concern the transactions sent after it.
+func (p *pipeline) unorderedRefusal(s *sentTx, r *notaryv1.SubmitResponse) bool {
+	j := s.job
+	switch r.Code {
+	case codeNonceUsed, codeExpired:
+		if s.unknown {
+			// Sent before without an answer: this very transaction may
+			// have spent its nonce (the gateway gives the committed
+			// result of identical bytes when it finds them).
+			if j.anchor() {
+				p.lookupFirst(s)
+			} else {
+				p.progress()
+				j.done <- txResult{err: fmt.Errorf("%w: %w", ErrUnknownOutcome, txError(r))}
+			}
+			return true
+		}
+		// Expired before any block took it (or, for a nonce, drawn
+		// twice): signed again, with a new nonce and a fresh height.
+	case codeWindow:
+		// The window changed: read the params and the height again.
+		p.params = nil
+	default:
+		return false
+	}
+	p.heightAt = time.Time{}
+	p.lastErr = txError(r)
+	p.requeue(j)
+	return true
 }
 
 // shrink lowers the batch size to n and puts the job's values back at the

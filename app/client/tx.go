@@ -12,11 +12,12 @@ import (
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// Submit fills in body's chain id and sequence, signs it with the client's
+// Submit fills in body's chain id and either its sequence or its nonce and
+// valid_until_height (Options.Ordered), signs it with the client's
 // identity, submits it and waits until it is committed. It goes through the
 // same pipeline as anchoring, so it never races the batches for a sequence
 // number; transient failures are retried (a transaction is never applied
-// twice: its sequence guarantees that). A transaction the chain or the
+// twice: its sequence or its nonce guarantees that). A transaction the chain or the
 // gateway refused is a *TxError; one whose fate could not be learned wraps
 // ErrUnknownOutcome. body is not modified.
 func (c *Client) Submit(ctx context.Context, body *notaryv1.TxBody) (*notaryv1.SubmitResponse, error) {

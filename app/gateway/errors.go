@@ -40,7 +40,8 @@ func init() {
 		ledger.ErrInvalidReason, ledger.ErrInvalidText, ledger.ErrUnknownCategory,
 		ledger.ErrUnknownPurpose, ledger.ErrInvalidValidity, ledger.ErrInvalidProposal,
 		ledger.ErrInvalidParams, ledger.ErrInvalidVote, ledger.ErrInvalidGenesis,
-		ledger.ErrUnknownQuery, ledger.ErrAccessHistory, ledger.ErrBadConfirmation)
+		ledger.ErrUnknownQuery, ledger.ErrAccessHistory, ledger.ErrBadConfirmation,
+		ledger.ErrUnorderedWindow)
 	// The signer may not do this.
 	set(codes.PermissionDenied,
 		ledger.ErrUnknownSigner, ledger.ErrUnauthorized, ledger.ErrSignerMismatch, ledger.ErrInactive,
@@ -55,14 +56,15 @@ func init() {
 	set(codes.AlreadyExists,
 		ledger.ErrAlreadyAnchored, ledger.ErrAlreadyRevoked, ledger.ErrAlreadyVoted,
 		ledger.ErrAgencyExists, ledger.ErrMinistryExists, ledger.ErrMandateExists,
-		ledger.ErrKeyInUse, ledger.ErrConsentExists, ledger.ErrConfirmationUsed)
+		ledger.ErrKeyInUse, ledger.ErrConsentExists, ledger.ErrConfirmationUsed, ledger.ErrNonceUsed)
 	// The request is well formed but the state does not allow it now.
 	set(codes.FailedPrecondition,
 		ledger.ErrSequenceReplayed, ledger.ErrSequenceSkipped, ledger.ErrConsentWithdrawn,
 		ledger.ErrConsentExpired, ledger.ErrConsentNotYetValid, ledger.ErrBasisSubject,
 		ledger.ErrBasisRequester, ledger.ErrBasisProvider, ledger.ErrBasisCategory,
 		ledger.ErrBasisPurpose, ledger.ErrMandateExpired, ledger.ErrMandateNotYetValid,
-		ledger.ErrNoBasis, ledger.ErrProposalClosed, ledger.ErrUnsafeValidators, ledger.ErrConsentLimit)
+		ledger.ErrNoBasis, ledger.ErrProposalClosed, ledger.ErrUnsafeValidators, ledger.ErrConsentLimit,
+		ledger.ErrTxExpired)
 	// A height the node does not hold.
 	set(codes.OutOfRange, ledger.ErrHeightUnavailable)
 }

@@ -288,10 +288,12 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 		}
 		return nil
 	case res.Code != abcitypes.CodeTypeOK:
-		if res.Codespace == ledger.Codespace && res.Code == ledger.ErrSequenceReplayed.Code() {
-			// Committed identical bytes used this sequence: their
-			// result, as the tracker gives it while it remembers them
-			// (the node may have restarted since, or forgotten).
+		if res.Codespace == ledger.Codespace && replayCode(res.Code) {
+			// Committed identical bytes may have used this sequence or
+			// spent this nonce (an unordered transaction's nonce is
+			// forgotten once it has expired): their result, as the
+			// tracker gives it while it remembers them (the node may
+			// have restarted since, or forgotten).
 			if r, ok := s.committedResult(tx); ok && abandon() {
 				return s.committedOutcome(resp, r)
 			}
@@ -329,6 +331,17 @@ func (s *Server) digestCounter(c caller, tx *ledger.Tx) func(*outcome) {
 		}
 		s.m.agencyDigests.WithLabelValues(agency, outcome).Add(n)
 	}
+}
+
+// replayCode reports whether a CheckTx code may mean that the transaction
+// itself was committed: a used sequence, a spent nonce, or an expired
+// unordered transaction.
+func replayCode(code uint32) bool {
+	switch code {
+	case ledger.ErrSequenceReplayed.Code(), ledger.ErrNonceUsed.Code(), ledger.ErrTxExpired.Code():
+		return true
+	}
+	return false
 }
 
 // precheck decodes the transaction and applies the gateway's own checks

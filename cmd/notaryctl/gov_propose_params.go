@@ -101,6 +101,11 @@ var paramFlags = []paramFlag{
 		p.MaxActiveConsentsPerSubject = uint32(n)
 		return err
 	}},
+	{"max-unordered-window", "most heights an unordered transaction's valid_until_height may be ahead of its block (0: unordered transactions refused)", func(p *notaryv1.Params, v string) error {
+		n, err := uintParam(v, 64)
+		p.MaxUnorderedWindow = n
+		return err
+	}},
 }
 
 func newProposeChangeParamsCmd() *cobra.Command {

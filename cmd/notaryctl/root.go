@@ -21,6 +21,7 @@ const (
 	flagNode     = "node"
 	flagIdentity = "identity"
 	flagTimeout  = "timeout"
+	flagOrdered  = "ordered"
 )
 
 // Exit codes of notaryctl besides cli's (0 ok, 1 failed, 2 usage, 4
@@ -82,6 +83,12 @@ Exit codes:
        once (documents already anchored stay anchored; anchor them again
        to get their receipts)
 
+Agencies and ministries sign unordered transactions (a random nonce, valid
+for half the chain's max_unordered_window): any number of notaryctl
+processes, on any number of hosts, may write with one key at once.
+--ordered signs with the key's consecutive sequences instead, which allows
+one writer at a time.
+
 --timeout bounds the whole command, hashing included. Inputs (documents,
 receipts, identity files) must be regular files: a named pipe, a device or
 a directory in their place is refused (exit 2).
@@ -102,6 +109,7 @@ NOTARY_IDENTITY, NOTARY_OUTPUT).`,
 	pf.String(flagNode, "", "gateway address host:port (default: the identity's node, else "+client.DefaultNode+")")
 	pf.String(flagIdentity, "", "identity directory (default: the dev agency of `notaryd dev`)")
 	pf.Duration(flagTimeout, 2*time.Minute, "how long the whole command may take")
+	pf.Bool(flagOrdered, false, "sign with the key's consecutive sequences instead of random nonces (unordered transactions, the default for agencies and ministries: any number of processes of one key submit at once)")
 	root.AddCommand(newAnchorCmd(), newGetCmd(), newRevokeCmd(), newReceiptCmd(), newStatusCmd(),
 		newConsentCmd(), newExchangeCmd(), newCitizenCmd(), newGovCmd(), newVersionCmd())
 	return root
@@ -155,6 +163,9 @@ func connect(cmd *cobra.Command, opts ...client.Option) (*session, error) {
 		return nil, err
 	}
 	node, _ := cmd.Flags().GetString(flagNode)
+	if ordered, _ := cmd.Flags().GetBool(flagOrdered); ordered {
+		opts = append(opts, client.WithOrdered())
+	}
 	c, err := client.Dial(node, id, opts...)
 	if err != nil {
 		return nil, cli.Usage("%w", err)

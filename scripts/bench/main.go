@@ -45,6 +45,7 @@ type options struct {
 	cacheDir string
 
 	agencies  int
+	procs     int
 	batch     int
 	inFlight  int
 	warmup    time.Duration
@@ -92,6 +93,7 @@ func parseFlags() options {
 	flag.StringVar(&o.workDir, "dir", "", "work directory (default: a new temporary directory)")
 	flag.StringVar(&o.cacheDir, "cache", defCache, "where cometbft and Tessera binaries are cached between runs")
 	flag.IntVar(&o.agencies, "agencies", 8, "concurrent agency clients (1..12), spread over the 4 nodes")
+	flag.IntVar(&o.procs, "procs-per-agency", 1, "independent clients per agency, in this process, each with its own connection and SubmitStream to its own node, all signing with the agency's one key: with more than 1 they sign unordered transactions (random nonce, valid_until_height), with 1 consecutive sequences")
 	flag.IntVar(&o.batch, "batch", 10_000, "digests per AnchorBatch transaction (1..10000)")
 	flag.IntVar(&o.inFlight, "inflight", 4, "transactions each agency keeps in flight on its stream")
 	flag.DurationVar(&o.warmup, "warmup", 0, "load before the steady window starts (default 15s, quick 2s)")
@@ -143,6 +145,8 @@ func (o options) validate() error {
 	switch {
 	case o.agencies < 1 || o.agencies > 12:
 		return fmt.Errorf("--agencies must be 1..12 (notaryd testnet registers at most 12), not %d", o.agencies)
+	case o.procs < 1 || o.procs > 64:
+		return fmt.Errorf("--procs-per-agency must be 1..64, not %d", o.procs)
 	case o.batch < 1 || o.batch > 10_000:
 		return fmt.Errorf("--batch must be 1..10000 (the chain's max_digests_per_batch), not %d", o.batch)
 	case o.inFlight < 1:
@@ -192,7 +196,7 @@ func run(ctx context.Context, o options) (err error) {
 		Quick:   o.quick,
 		Started: started.UTC().Format(time.RFC3339),
 		Settings: settings{
-			Validators: 4, Agencies: o.agencies, BatchDigests: o.batch, InFlight: o.inFlight,
+			Validators: 4, Agencies: o.agencies, ProcsPerAgency: o.procs, BatchDigests: o.batch, InFlight: o.inFlight,
 			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, NodeMemoryLimit: o.memLimit, Warmup: o.warmup.String(), Window: o.duration.String(),
 			HalfWindow: o.half.String(), BaselineWindow: o.baseWin.String(), SampleFraction: o.sample, ReceiptCap: o.receipts,
 		},

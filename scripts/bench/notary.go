@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -170,17 +171,22 @@ func (s *loadStats) window(from, to time.Time) (digests int, txs int, lat []time
 	return digests, txs, lat
 }
 
-// agencyClient drives one agency: one SubmitStream to one gateway,
-// consecutive sequences, batches of B digests, W in flight.
+// agencyClient drives one agency, or one of the independent clients of an
+// agency (--procs-per-agency): one SubmitStream to one gateway, batches of
+// B digests, W in flight, signed with consecutive sequences or, unordered,
+// with random nonces.
 type agencyClient struct {
-	idx     int
-	id      *identity.Identity
-	node    string
-	gw      gatewayv1.GatewayClient
-	conn    *grpc.ClientConn
-	batch   int
-	window  int
-	nextDoc uint64
+	idx       int // distinct per client: it seeds the client's documents
+	unordered bool
+	height    atomic.Int64 // latest height known, for valid_until_height
+	window    uint64       // the chain's max_unordered_window
+	id        *identity.Identity
+	node      string
+	gw        gatewayv1.GatewayClient
+	conn      *grpc.ClientConn
+	batch     int
+	inFlight  int
+	nextDoc   uint64
 	// rate limits the digests/s this client submits (0: unlimited).
 	rate atomic.Int64
 }
@@ -197,8 +203,34 @@ func dialGateway(addr string, id *identity.Identity) (*grpc.ClientConn, error) {
 
 // run submits until ctx ends. A refused transaction makes the ones in flight
 // behind it fail with a sequence gap: the client drains the stream, reads its
-// account's next sequence and goes on.
+// account's next sequence and goes on. An unordered client reads the height
+// and the window instead.
 func (a *agencyClient) run(ctx context.Context, st *loadStats) {
+	for ctx.Err() == nil && a.unordered {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err := a.gw.GetStatus(actx, &notaryv1.GetStatusRequest{})
+		var p *notaryv1.GetParamsResponse
+		if err == nil {
+			p, err = a.gw.GetParams(actx, &notaryv1.GetParamsRequest{})
+		}
+		cancel()
+		if err == nil && p.GetParams().GetMaxUnorderedWindow() == 0 {
+			err = errors.New("the chain refuses unordered transactions (max_unordered_window 0)")
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				st.fail("unordered setup: " + err.Error())
+				sleepCtx(ctx, 500*time.Millisecond)
+			}
+			continue
+		}
+		a.height.Store(max(a.height.Load(), s.LatestHeight))
+		a.window = p.GetParams().GetMaxUnorderedWindow()
+		if err := a.stream(ctx, 0, st); err != nil && ctx.Err() == nil {
+			st.fail(err.Error())
+			sleepCtx(ctx, 200*time.Millisecond)
+		}
+	}
 	for ctx.Err() == nil {
 		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		acct, err := a.gw.GetAccount(actx, &notaryv1.GetAccountRequest{PubKey: a.id.Public()})
@@ -232,7 +264,7 @@ func (a *agencyClient) stream(ctx context.Context, seq uint64, st *loadStats) er
 	if err != nil {
 		return fmt.Errorf("SubmitStream: %w", err)
 	}
-	slots := make(chan struct{}, a.window)
+	slots := make(chan struct{}, a.inFlight)
 	var mu sync.Mutex
 	sent := map[string]sentTx{}
 	var failed atomic.Bool
@@ -258,6 +290,9 @@ func (a *agencyClient) stream(ctx context.Context, seq uint64, st *loadStats) er
 					st.fail(fmt.Sprintf("submit refused (grpc code %d): %s", resp.GrpcCode, truncate(resp.Log, 160)))
 				}
 				continue
+			}
+			if h := resp.Height; h > a.height.Load() {
+				a.height.Store(h)
 			}
 			st.commit(committedBatch{at: now, agency: a.idx, first: s.first, count: s.count, latency: now.Sub(s.at), height: resp.Height})
 		}
@@ -292,8 +327,17 @@ send:
 			a.nextDoc++
 			digests = append(digests, d[:]...)
 		}
-		raw := a.id.SignTx(&notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
-			AgencyId: a.id.ID, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: digests}}})
+		body := &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+			AgencyId: a.id.ID, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: digests}}}
+		if a.unordered {
+			body.Sequence = 0
+			body.Nonce = make([]byte, ledger.MinNonceBytes)
+			if _, err := crand.Read(body.Nonce); err != nil {
+				return err
+			}
+			body.ValidUntilHeight = a.height.Load() + int64(max(a.window/2, 1))
+		}
+		raw := a.id.SignTx(body)
 		rid := strconv.FormatUint(seq, 10)
 		mu.Lock()
 		sent[rid] = sentTx{at: time.Now(), first: first, count: a.batch}
@@ -391,10 +435,11 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 	defer ps.stopGroup(nodes, 20*time.Second)
 	logf("notary: 4 validators started (ports %d..%d), waiting for blocks", base, base+33)
 
-	// Agency clients, spread over the nodes.
+	// Agency clients (--procs-per-agency of each agency), spread over the
+	// nodes.
 	var clients []*agencyClient
-	for i := 0; i < o.agencies; i++ {
-		idDir, ok := man.Agencies[agencyIDs[i]]
+	for i := 0; i < o.agencies*o.procs; i++ {
+		idDir, ok := man.Agencies[agencyIDs[i/o.procs]]
 		if !ok {
 			return nil, fmt.Errorf("network.json has no identity for agency %s", agencyIDs[i])
 		}
@@ -402,13 +447,13 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 		if err != nil {
 			return nil, err
 		}
-		node := man.Nodes[i%len(man.Nodes)]
+		node := man.Nodes[(i/o.procs+i%o.procs)%len(man.Nodes)]
 		conn, err := dialGateway(node.Gateway, id)
 		if err != nil {
 			return nil, err
 		}
 		defer func() { _ = conn.Close() }()
-		clients = append(clients, &agencyClient{idx: i, id: id, node: node.ID, gw: gatewayv1.NewGatewayClient(conn), conn: conn, batch: o.batch, window: o.inFlight})
+		clients = append(clients, &agencyClient{idx: i, unordered: o.procs > 1, id: id, node: node.ID, gw: gatewayv1.NewGatewayClient(conn), conn: conn, batch: o.batch, inFlight: o.inFlight})
 	}
 	for i, n := range man.Nodes {
 		gw := clients[i%len(clients)].gw
@@ -457,7 +502,7 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 	fwg.Add(1)
 	go func() { defer fwg.Done(); rv.live(loadCtx, st, 10) }()
 
-	logf("notary: %d agencies x %d in flight x %d digests; warming up %s", o.agencies, o.inFlight, o.batch, o.warmup)
+	logf("notary: %d agencies x %d clients x %d in flight x %d digests; warming up %s", o.agencies, o.procs, o.inFlight, o.batch, o.warmup)
 	if !sleepCtx(ctx, o.warmup) {
 		return nil, ctx.Err()
 	}

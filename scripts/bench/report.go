@@ -32,6 +32,7 @@ type report struct {
 type settings struct {
 	Validators          int     `json:"validators"`
 	Agencies            int     `json:"agencies"`
+	ProcsPerAgency      int     `json:"procs_per_agency"`
 	BatchDigests        int     `json:"batch_digests"`
 	InFlight            int     `json:"in_flight_per_agency"`
 	TimeoutCommit       string  `json:"timeout_commit"`

@@ -53,8 +53,13 @@ type Params struct {
 	// are active (not withdrawn, valid_until after the block time): a grant
 	// over it is refused. 0 means no limit (chains created before it).
 	MaxActiveConsentsPerSubject uint32 `protobuf:"varint,12,opt,name=max_active_consents_per_subject,json=maxActiveConsentsPerSubject,proto3" json:"max_active_consents_per_subject,omitempty"`
-	unknownFields               protoimpl.UnknownFields
-	sizeCache                   protoimpl.SizeCache
+	// max_unordered_window: an unordered transaction (TxBody.nonce set) names a
+	// valid_until_height at most this many heights after the block that
+	// includes it. 0 disables unordered transactions (chains created before
+	// it); new chains get 100.
+	MaxUnorderedWindow uint64 `protobuf:"varint,13,opt,name=max_unordered_window,json=maxUnorderedWindow,proto3" json:"max_unordered_window,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Params) Reset() {
@@ -167,6 +172,13 @@ func (x *Params) GetCitizenEnrollment() CitizenEnrollment {
 func (x *Params) GetMaxActiveConsentsPerSubject() uint32 {
 	if x != nil {
 		return x.MaxActiveConsentsPerSubject
+	}
+	return 0
+}
+
+func (x *Params) GetMaxUnorderedWindow() uint64 {
+	if x != nil {
+		return x.MaxUnorderedWindow
 	}
 	return 0
 }
@@ -2108,7 +2120,7 @@ var File_notary_v1_state_proto protoreflect.FileDescriptor
 
 const file_notary_v1_state_proto_rawDesc = "" +
 	"\n" +
-	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\xe1\x04\n" +
+	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\x93\x05\n" +
 	"\x06Params\x121\n" +
 	"\x15max_digests_per_batch\x18\x01 \x01(\rR\x12maxDigestsPerBatch\x12 \n" +
 	"\fmax_tx_bytes\x18\x02 \x01(\x04R\n" +
@@ -2123,7 +2135,8 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x0emin_validators\x18\n" +
 	" \x01(\rR\rminValidators\x12K\n" +
 	"\x12citizen_enrollment\x18\v \x01(\x0e2\x1c.notary.v1.CitizenEnrollmentR\x11citizenEnrollment\x12D\n" +
-	"\x1fmax_active_consents_per_subject\x18\f \x01(\rR\x1bmaxActiveConsentsPerSubject\"\xcc\x01\n" +
+	"\x1fmax_active_consents_per_subject\x18\f \x01(\rR\x1bmaxActiveConsentsPerSubject\x120\n" +
+	"\x14max_unordered_window\x18\r \x01(\x04R\x12maxUnorderedWindow\"\xcc\x01\n" +
 	"\aAccount\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.notary.v1.RoleR\x04role\x12\x14\n" +

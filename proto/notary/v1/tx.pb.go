@@ -107,8 +107,9 @@ type TxBody struct {
 	// sequence, until valid_until_height; the chain keeps the spent nonce until
 	// then. Any number of processes holding one key submit concurrently.
 	Nonce []byte `protobuf:"bytes,3,opt,name=nonce,proto3" json:"nonce,omitempty"`
-	// valid_until_height: the last height at which an unordered transaction
-	// may be included; at most params.max_unordered_window heights ahead.
+	// valid_until_height bounds the heights at which an unordered transaction
+	// may be included: a block at height H includes it only if
+	// H < valid_until_height <= H + params.max_unordered_window.
 	// Must be 0 without a nonce.
 	ValidUntilHeight int64 `protobuf:"varint,4,opt,name=valid_until_height,json=validUntilHeight,proto3" json:"valid_until_height,omitempty"`
 	// msg, exactly one.
