@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gobtechlab/notary/app/apptest"
@@ -76,6 +77,9 @@ func TestHTTPExamples(t *testing.T) {
 				t.Fatalf("%s: %v\n%s", tc.name, err, b)
 			}
 			t.Logf("%s:\n%s", tc.name, b)
+			if !strings.Contains(string(b), "unordered transaction") {
+				t.Errorf("%s sent no unordered transaction (is the chain's max_unordered_window 0?)", tc.name)
+			}
 			for _, f := range files {
 				receipt := filepath.Join(out, filepath.Base(f)+".receipt.json")
 				v := exec.Command(verifier, "verify", f, receipt, "--trust", n.Network.TrustFiles[0])

@@ -78,6 +78,9 @@ var advice = map[codes.Code]string{
 var ledgerAdvice = map[uint32]string{
 	ledger.ErrSequenceReplayed.Code():  "An ordered transaction reused a sequence: if it is your own resubmission of the same bytes, it was committed (the answer carries its result); otherwise re-sign at the account's next_sequence, or send unordered transactions.",
 	ledger.ErrSequenceSkipped.Code():   "An ordered transaction is ahead of the account's sequence: send the missing ones first, or re-sign at next_sequence.",
+	ledger.ErrNonceUsed.Code():         "The key's nonce was used: if it is your own resubmission of the same bytes, it was committed (the answer carries its result); otherwise sign with a fresh random nonce.",
+	ledger.ErrTxExpired.Code():         "valid_until_height has passed: the transaction will never be committed; sign a new one (new nonce, new height).",
+	ledger.ErrUnorderedWindow.Code():   "Choose valid_until_height within max_unordered_window of the latest height (GetParams), or the chain takes no unordered transactions (window 0): send an ordered one.",
 	ledger.ErrAlreadyAnchored.Code():   "The digest is anchored already: the answer's details carry the original batch; fetch its receipt.",
 	ledger.ErrTxTooLarge.Code():        "Split the batch (see Limits).",
 	ledger.ErrBatchTooLarge.Code():     "Split the batch (see Limits).",

@@ -73,10 +73,12 @@ body=$(bytes_field 1 "$(hex "$chain_id")")
 if [ "$window" -gt 0 ]; then
   body+=$(bytes_field 3 "$(openssl rand -hex 16)")
   body+=$(varint_field 4 $(( height + window / 2 )))
+  echo "unordered transaction, valid until height $(( height + window / 2 ))"
 else
   pub_b64=$(printf '%s' "$pub_hex" | b64)
   seq=$(call /v1/get-account "{\"pub_key\":\"$pub_b64\"}" | value next_sequence)
-  [ "${seq:-0}" -gt 0 ] && body+=$(varint_field 2 "$seq")
+  if [ "${seq:-0}" -gt 0 ]; then body+=$(varint_field 2 "$seq"); fi
+  echo "ordered transaction, sequence ${seq:-0}"
 fi
 anchor=$(bytes_field 1 "$(hex "$agency")")$(varint_field 2 1)$(bytes_field 3 "$digests")
 body+=$(bytes_field 10 "$anchor")

@@ -103,10 +103,13 @@ def anchor_tx(client, anchored, validity):
     chain_id = ident["chain_id"].encode()
     body = field_bytes(1, chain_id)
     if validity["window"] > 0:  # unordered: a fresh nonce, valid for half the window
+        until = validity["height"] + validity["window"] // 2
         body += field_bytes(3, os.urandom(16))
-        body += field_varint(4, validity["height"] + validity["window"] // 2)
+        body += field_varint(4, until)
+        print(f"unordered transaction, valid until height {until}")
     else:  # ordered: the account's next sequence
         body += field_varint(2, validity["sequence"])
+        print(f"ordered transaction, sequence {validity['sequence']}")
         validity["sequence"] += 1
     batch = field_bytes(1, ident["id"].encode()) + field_varint(2, SHA2_256) + field_bytes(3, b"".join(anchored))
     body += field_bytes(10, batch)
