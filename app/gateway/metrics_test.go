@@ -5,40 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/gobtechlab/notary/app/apptest"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
-
-// counter returns the value of the counter name with labels, gathered from
-// the default registry (0 if absent).
-func counter(t testing.TB, name string, labels map[string]string) float64 {
-	t.Helper()
-	mfs, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			got := map[string]string{}
-			for _, l := range m.GetLabel() {
-				got[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if got[k] != v {
-					continue metrics
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
-}
 
 // TestMetricsStreamClosedByClient: a stream its client closes once every
 // request is answered, without half-closing it (as the client library
@@ -47,10 +16,10 @@ func counter(t testing.TB, name string, labels map[string]string) float64 {
 func TestMetricsStreamClosedByClient(t *testing.T) {
 	n := apptest.Start(t, apptest.Options{})
 	requests := func(code string) float64 {
-		return counter(t, "notary_gateway_requests_total", map[string]string{"method": "SubmitStream", "code": code})
+		return counterValue(t, "notary_gateway_requests_total", map[string]string{"method": "SubmitStream", "code": code})
 	}
 	digests := func(outcome string) float64 {
-		return counter(t, "notary_gateway_agency_digests_total", map[string]string{"agency": apptest.AgencyID, "outcome": outcome})
+		return counterValue(t, "notary_gateway_agency_digests_total", map[string]string{"agency": apptest.AgencyID, "outcome": outcome})
 	}
 	okBefore, canceledBefore := requests("OK"), requests("Canceled")
 	anchoredBefore, refusedBefore := digests("anchored"), digests("refused")
