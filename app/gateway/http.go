@@ -54,7 +54,8 @@ type httpGateway struct {
 	srv     *http.Server
 	tls     bool
 	maxBody int64
-	methods map[string]grpc.MethodDesc
+	methods map[string]grpc.MethodDesc // by method name
+	routes  map[string]string          // full method names by route path
 	unary   grpc.UnaryServerInterceptor
 }
 
@@ -81,10 +82,12 @@ func newHTTPGateway(s *Server, tlsCfg *tls.Config) (*httpGateway, error) {
 		tls:     tlsCfg != nil,
 		maxBody: int64(httpBodyFactor) * int64(s.cfg.MaxRecvMsgBytes),
 		methods: map[string]grpc.MethodDesc{},
+		routes:  map[string]string{},
 		unary:   chainUnary(s.recoverUnary, s.metricsUnary, s.limitUnary),
 	}
 	for _, md := range gatewayv1.Gateway_ServiceDesc.Methods {
 		h.methods[md.MethodName] = md
+		h.routes[RoutePath(md.MethodName)] = "/" + gatewayv1.Gateway_ServiceDesc.ServiceName + "/" + md.MethodName
 	}
 	h.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -170,7 +173,7 @@ func (h *httpGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer hc.pc.end()
 	}
 	r = r.WithContext(ctx)
-	if r.Method == http.MethodPost {
+	if _, known := h.routes[r.URL.Path]; known && r.Method == http.MethodPost {
 		if err := h.checkBody(r); err != nil {
 			h.refuseEarly(ctx, w, r, err)
 			return
@@ -235,19 +238,37 @@ func remoteAddr(r *http.Request) net.Addr {
 	return a
 }
 
-// routeMethod is the gRPC method of the route of r ("/notary.v1.Gateway/Submit"),
-// or the path when it names none.
-func routeMethod(ctx context.Context, r *http.Request) string {
+// RoutePath is the path of the HTTP route of a Gateway method:
+// "/v1/" and the method's name in kebab case ("/v1/lookup-digest"), as
+// proto/notary/v1/gateway_http.yaml has them.
+func RoutePath(method string) string {
+	var b strings.Builder
+	b.WriteString("/v1/")
+	for i, r := range method {
+		if 'A' <= r && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// routeMethod is the gRPC method of the route of r
+// ("/notary.v1.Gateway/Submit"); r names a route.
+func (h *httpGateway) routeMethod(ctx context.Context, r *http.Request) string {
 	if m, ok := runtime.RPCMethod(ctx); ok {
 		return m
 	}
-	return r.URL.Path
+	return h.routes[r.URL.Path]
 }
 
 // refuseEarly answers a request refused before it reached a handler: it is
 // counted and rate limited like a gRPC request that does not decode.
 func (h *httpGateway) refuseEarly(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
-	method := routeMethod(ctx, r)
+	method := h.routeMethod(ctx, r)
 	if rerr := h.s.admit(ctx, method); rerr != nil {
 		err = rerr
 	} else {
@@ -266,7 +287,7 @@ func (h *httpGateway) errorHandler(ctx context.Context, _ *runtime.ServeMux, _ r
 			err = h.tooLarge()
 		} else if st := status.Convert(err); st.Code() == codes.InvalidArgument || st.Code() == codes.Unknown {
 			err = status.Errorf(codes.InvalidArgument, "malformed request: the body is not a valid JSON %s: %s",
-				requestName(h.methods[methodName(routeMethod(ctx, r))]), clip(st.Message()))
+				requestName(h.methods[methodName(h.routeMethod(ctx, r))]), clip(st.Message()))
 		}
 		h.refuseEarly(ctx, w, r, err)
 		return

@@ -169,9 +169,11 @@ func TestHTTPRoutesServed(t *testing.T) {
 				t.Errorf("POST %s (h2 %v): %d %s", path, h2, a.status, a.err.Message)
 			}
 		}
-		a := post(t, c, n.HTTPURL("/v1/no-such-route"), "application/json", strings.NewReader("{}"))
-		if a.status != http.StatusNotFound || !strings.HasPrefix(a.err.Message, "no route") {
-			t.Errorf("an unknown route: %d %s", a.status, a.err.Message)
+		for _, ct := range []string{"application/json", "text/plain"} {
+			a := post(t, c, n.HTTPURL("/v1/no-such-route"), ct, strings.NewReader("{}"))
+			if a.status != http.StatusNotFound || !strings.HasPrefix(a.err.Message, "no route") {
+				t.Errorf("an unknown route (%s): %d %s", ct, a.status, a.err.Message)
+			}
 		}
 	}
 }
@@ -346,18 +348,22 @@ func TestHTTPRateLimited(t *testing.T) {
 	}
 }
 
-// TestHTTPRulesFollowMethods: every route is /v1/ and its method in kebab
-// case, as docs/integration.md says.
+// TestHTTPRulesFollowMethods: every route of the rules file is
+// gateway.RoutePath of its method, as docs/integration.md says.
 func TestHTTPRulesFollowMethods(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "proto", "notary", "v1", "gateway_http.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	re := regexp.MustCompile(`selector: notary\.v1\.Gateway\.(\w+)\n\s+post: (\S+)`)
+	found := 0
 	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-		want := "/v1/" + strings.ToLower(regexp.MustCompile(`(.)([A-Z])`).ReplaceAllString(m[1], "$1-$2"))
-		if m[2] != want {
+		found++
+		if want := gateway.RoutePath(m[1]); m[2] != want {
 			t.Errorf("%s: route %s, want %s", m[1], m[2], want)
 		}
+	}
+	if found != len(gatewayv1.Gateway_ServiceDesc.Methods) {
+		t.Errorf("%d routes for %d unary methods", found, len(gatewayv1.Gateway_ServiceDesc.Methods))
 	}
 }
