@@ -72,6 +72,10 @@ const DefaultPublicListen = "127.0.0.1:26680"
 type GatewayConfig struct {
 	// ListenAddress is host:port; "" disables the gateway.
 	ListenAddress string `toml:"listen_address"`
+	// HTTPListenAddress is host:port of the HTTP/JSON routes of the same
+	// gateway (HTTP/1.1 and HTTP/2, the same TLS files, client
+	// certificates, limits and handlers); "" serves none.
+	HTTPListenAddress string `toml:"http_listen_address"`
 	// TLSCert, TLSKey and ClientCA are PEM files relative to the home. With
 	// TLS the gateway requires a client certificate from ClientCA for writes;
 	// reads need none. Empty TLSCert serves plaintext (never outside 127.0.0.1).

@@ -56,6 +56,9 @@ type NodeSpec struct {
 	// otherwise it listens on 127.0.0.1, for a reverse proxy with TLS in
 	// front (docs/operations.md, "Public endpoint"), and is not listed.
 	PublicPort int
+	// HTTPPort is the port of the gateway's HTTP/JSON routes; 0 serves
+	// none.
+	HTTPPort int
 	// ListenAll makes p2p and the gateway listen on all interfaces (a
 	// multi-host deployment); otherwise they listen on Host.
 	ListenAll bool
@@ -441,6 +444,9 @@ func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
 	ac := DefaultAppConfig()
 	ac.Gateway.ListenAddress = fmt.Sprintf("%s:%d", listen, n.GatewayPort)
 	ac.Public.Listen = n.publicListen()
+	if n.HTTPPort != 0 {
+		ac.Gateway.HTTPListenAddress = fmt.Sprintf("%s:%d", listen, n.HTTPPort)
+	}
 	return &Config{Home: n.Home, Comet: c, App: ac}
 }
 

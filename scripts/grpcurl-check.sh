@@ -39,7 +39,7 @@ go build -o "$work/notaryd" ./cmd/notaryd
 # listening PORT: something accepts connections on 127.0.0.1:PORT.
 listening() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
 
-# The dev node gets four ports outside the kernel's ephemeral range, so that
+# The dev node gets five ports outside the kernel's ephemeral range, so that
 # no outgoing connection holds one; a block where something listens is
 # passed over, and a block the node cannot bind (a test beside this one
 # holds a port of it) is replaced by another, in a fresh home. The node
@@ -48,12 +48,12 @@ wait_s=${NODE_WAIT:-300}
 started=""
 for attempt in 1 2 3 4 5; do
   base=$(( 21000 + (RANDOM % 400) * 10 ))
-  if listening "$base" || listening $((base + 1)) || listening $((base + 2)) || listening $((base + 3)); then
+  if listening "$base" || listening $((base + 1)) || listening $((base + 2)) || listening $((base + 3)) || listening $((base + 4)); then
     continue
   fi
   home=$work/home$attempt
   "$work/notaryd" dev --home "$home" --p2p-port "$base" --rpc-port $((base + 1)) \
-    --gateway-port $((base + 2)) --metrics-port $((base + 3)) > "$work/node.log" 2>&1 &
+    --gateway-port $((base + 2)) --metrics-port $((base + 3)) --http-port $((base + 4)) > "$work/node.log" 2>&1 &
   pid=$!
   addr=127.0.0.1:$((base + 2))
   ca=$home/tls/ca.crt
@@ -76,7 +76,7 @@ for attempt in 1 2 3 4 5; do
   if ! grep -q 'address already in use' "$work/node.log"; then
     echo "the dev node exited:"; cat "$work/node.log"; exit 1
   fi
-  echo "ports $base-$((base + 3)) taken; another block"
+  echo "ports $base-$((base + 4)) taken; another block"
 done
 if [ -z "$started" ]; then echo "no free block of ports for the dev node"; exit 1; fi
 

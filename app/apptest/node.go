@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -85,6 +86,9 @@ type Options struct {
 	PublicOptions public.Options
 	// NoPublic starts the node without the public endpoint.
 	NoPublic bool
+	// HTTP serves the gateway's HTTP/JSON routes too, on a port of the
+	// kernel's choosing (Node.HTTPURL).
+	HTTP bool
 	// Ministry is the validator's ministry; default MinistryID, "Ministerio
 	// de Pruebas", power 10.
 	Ministry app.MinistrySpec
@@ -250,6 +254,9 @@ func start(t testing.TB, opts Options) (*Node, error) {
 	}
 	if opts.Comet != nil {
 		opts.Comet(cfg.Comet)
+	}
+	if opts.HTTP {
+		cfg.App.Gateway.HTTPListenAddress = "127.0.0.1:0"
 	}
 	if opts.NoGateway {
 		cfg.App.Gateway.ListenAddress = ""
@@ -423,6 +430,25 @@ func (n *Node) DialTLS(t testing.TB, cfg *tls.Config, opts ...grpc.DialOption) *
 func (n *Node) Client(t testing.TB, dir string) gatewayv1.GatewayClient {
 	t.Helper()
 	return gatewayv1.NewGatewayClient(n.Dial(t, dir))
+}
+
+// HTTPURL is the URL of path on the gateway's HTTP/JSON routes (Options.HTTP).
+func (n *Node) HTTPURL(path string) string {
+	return "https://" + n.Gateway.HTTPAddr() + path
+}
+
+// HTTPClient is an HTTPS client of the gateway's HTTP/JSON routes as the
+// identity in dir ("" for no client certificate); it speaks HTTP/2 when
+// h2, HTTP/1.1 otherwise.
+func (n *Node) HTTPClient(t testing.TB, dir string, h2 bool) *http.Client {
+	t.Helper()
+	cfg := n.ClientTLS(t, dir)
+	tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: h2}
+	if !h2 {
+		cfg.NextProtos = []string{"http/1.1"}
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 2 * time.Minute}
 }
 
 // HasPanic reports whether the node's log mentions a panic.

@@ -2,6 +2,17 @@
 // for agencies, ministries, citizens and anyone who verifies (proto/notary/v1/
 // gateway.proto). cmd/notaryd runs it beside CometBFT through Factory.
 //
+// # HTTP/JSON
+//
+// With gateway.http_listen_address the same service is also served as
+// HTTP/JSON routes, POST /v1/<method in kebab case> (http.go;
+// docs/adr/0022-http-json-gateway.md): grpc-gateway's generated reverse
+// proxy calls the service in process through the same unary interceptors,
+// with the caller's verified client certificate and pooled connection, so
+// authorisation, rate limits, metrics and error mapping are the gRPC ones.
+// Error answers are notary.v1.HttpError bodies naming the gRPC code.
+// SubmitBatch is the HTTP equivalent of SubmitStream.
+//
 // # Reads and writes
 //
 // Reads are public, except a citizen's records (below). Every read answers
@@ -12,7 +23,7 @@
 // the same view, and computes the RFC 6962 path from the digests of the
 // AnchorBatch transaction in CometBFT's block store.
 //
-// Writes (Submit, SubmitStream) carry a signed notary.v1.Tx. The gateway
+// Writes (Submit, SubmitStream, SubmitBatch) carry a signed notary.v1.Tx. The gateway
 // decodes and checks it, authorises it (below), hands it to the node's
 // mempool (CheckTx) and waits until it is committed. One subscription to
 // CometBFT's NewBlock events serves every waiter: each committed transaction

@@ -22,7 +22,17 @@ type metrics struct {
 	conns         *prometheus.GaugeVec     // open connections by pool
 	connsClosed   *prometheus.CounterVec   // connections closed by a limit, by reason
 	rateEvictions prometheus.Counter       // addresses evicted from the rate table
+	agencyDigests *prometheus.CounterVec   // digests of AnchorBatch answers, by agency and outcome
 }
+
+// Labels of notary_gateway_agency_digests_total.
+const (
+	digestsAnchored = "anchored"
+	digestsRefused  = "refused"
+	// noAgency labels the digests of a request without an agency's client
+	// certificate.
+	noAgency = "none"
+)
 
 // Connection pools (the label of notary_gateway_connections).
 const (
@@ -42,7 +52,7 @@ func gatewayMetrics() *metrics {
 		m := &metrics{
 			requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 				Namespace: namespace, Subsystem: subsystem, Name: "requests_total",
-				Help: "gRPC requests handled, by method and status code.",
+				Help: "Requests handled (gRPC and HTTP/JSON), by method and status code; a stream its client closes once every request is answered counts as OK.",
 			}, []string{"method", "code"}),
 			latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 				Namespace: namespace, Subsystem: subsystem, Name: "request_duration_seconds",
@@ -87,6 +97,10 @@ func gatewayMetrics() *metrics {
 				Namespace: namespace, Subsystem: subsystem, Name: "rate_table_evictions_total",
 				Help: "Addresses evicted from the rate limiter's table (rate_table_size) to make room for new ones.",
 			}),
+			agencyDigests: prometheus.NewCounterVec(prometheus.CounterOpts{
+				Namespace: namespace, Subsystem: subsystem, Name: "agency_digests_total",
+				Help: "Digests of the AnchorBatch transactions this gateway answered, by agency (the id its client certificate names; none without one) and outcome: anchored (committed) or refused (by the gateway, the mempool or the block, a duplicate included).",
+			}, []string{"agency", "outcome"}),
 		}
 		m.requests = register(m.requests).(*prometheus.CounterVec)
 		m.latency = register(m.latency).(*prometheus.HistogramVec)
@@ -99,6 +113,7 @@ func gatewayMetrics() *metrics {
 		m.conns = register(m.conns).(*prometheus.GaugeVec)
 		m.connsClosed = register(m.connsClosed).(*prometheus.CounterVec)
 		m.rateEvictions = register(m.rateEvictions).(prometheus.Counter)
+		m.agencyDigests = register(m.agencyDigests).(*prometheus.CounterVec)
 		gm = m
 	})
 	return gm

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -84,6 +85,7 @@ type Server struct {
 	grpc    *grpc.Server
 	health  *health.Server
 	pool    atomic.Pointer[connPool] // the listener, once started
+	http    *httpGateway             // the HTTP/JSON routes; nil without http_listen_address
 	limiter *rateLimiter
 	citizen *citizenRate
 	tracker *commitTracker
@@ -99,6 +101,7 @@ type Server struct {
 	done     sync.WaitGroup
 	stopOnce sync.Once
 	addr     atomic.Value // string: the address actually listened on
+	httpAddr atomic.Value // string: the address of the HTTP/JSON routes
 }
 
 type batchRef struct {
@@ -116,9 +119,13 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	if err := n.Config.App.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	var creds credentials.TransportCredentials
+	var (
+		creds credentials.TransportCredentials
+		tc    *tls.Config
+	)
 	if cfg.TLSCert != "" {
-		tc, err := serverTLS(n.Config.Path(cfg.TLSCert), n.Config.Path(cfg.TLSKey), n.Config.Path(cfg.ClientCA))
+		var err error
+		tc, err = serverTLS(n.Config.Path(cfg.TLSCert), n.Config.Path(cfg.TLSKey), n.Config.Path(cfg.ClientCA))
 		if err != nil {
 			return nil, err
 		}
@@ -126,6 +133,9 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	} else {
 		if !loopback(cfg.ListenAddress) {
 			return nil, fmt.Errorf("gateway: listen_address %s is not a loopback address: set tls_cert and tls_key to serve it", cfg.ListenAddress)
+		}
+		if cfg.HTTPListenAddress != "" && !loopback(cfg.HTTPListenAddress) {
+			return nil, fmt.Errorf("gateway: http_listen_address %s is not a loopback address: set tls_cert and tls_key to serve it", cfg.HTTPListenAddress)
 		}
 		creds = insecure.NewCredentials()
 	}
@@ -192,6 +202,16 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	gatewayv1.RegisterGatewayServer(s.grpc, s)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
+	if cfg.HTTPListenAddress != "" {
+		var htc *tls.Config
+		if tc != nil {
+			htc = tc.Clone()
+			htc.NextProtos = []string{"h2", "http/1.1"}
+		}
+		if s.http, err = newHTTPGateway(s, htc); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -230,6 +250,25 @@ func (s *Server) Start() error {
 			return h
 		},
 	}
+	if s.http != nil {
+		hl, err := net.Listen("tcp", s.cfg.HTTPListenAddress)
+		if err != nil {
+			_ = l.Close()
+			cancel()
+			return fmt.Errorf("gateway: listen on %s: %w", s.cfg.HTTPListenAddress, err)
+		}
+		s.httpAddr.Store(hl.Addr().String())
+		hpool := newConnPool(hl, s.cfg.MaxConnections, s.cfg.MaxUnauthenticatedConnections, s.cfg.MaxConnectionsPerAddress,
+			s.cfg.UnauthenticatedIdleTimeout.Duration, s.m)
+		s.done.Add(1)
+		go func() {
+			defer s.done.Done()
+			if err := s.http.serve(hpool); err != nil {
+				s.log.Error("gateway: serve HTTP", "err", err)
+			}
+		}()
+		s.log.Info("gateway: serving HTTP/JSON", "addr", hl.Addr().String(), "tls", s.cfg.TLSCert != "")
+	}
 	s.done.Add(2)
 	go func() { defer s.done.Done(); d.run(ctx) }()
 	go func() {
@@ -253,6 +292,13 @@ func (s *Server) Stop() error {
 		s.tracker.close(status.Error(codes.Unavailable, "the node is stopping; the transaction may still be committed: look it up or resubmit the same bytes"))
 		stopped := make(chan struct{})
 		go func() { s.grpc.GracefulStop(); close(stopped) }()
+		if s.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.http.srv.Shutdown(ctx); err != nil {
+				_ = s.http.srv.Close()
+			}
+			cancel()
+		}
 		select {
 		case <-stopped:
 		case <-time.After(5 * time.Second):
@@ -270,6 +316,13 @@ func (s *Server) Stop() error {
 // Addr is the address the gateway listens on (once started).
 func (s *Server) Addr() string {
 	a, _ := s.addr.Load().(string)
+	return a
+}
+
+// HTTPAddr is the address of the HTTP/JSON routes (once started); empty
+// without http_listen_address.
+func (s *Server) HTTPAddr() string {
+	a, _ := s.httpAddr.Load().(string)
 	return a
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -78,7 +79,10 @@ func (s *Server) SubmitStream(stream grpc.BidiStreamingServer[notaryv1.SubmitReq
 	c := callerFrom(ctx)
 	slots := make(chan struct{}, s.cfg.MaxInFlight)
 	out := make(chan *notaryv1.SubmitResponse, s.cfg.MaxInFlight)
-	var sendErr error
+	var (
+		sendErr error
+		open    atomic.Int64 // requests received and not yet answered
+	)
 	sent := make(chan struct{})
 	go func() {
 		defer close(sent)
@@ -86,6 +90,7 @@ func (s *Server) SubmitStream(stream grpc.BidiStreamingServer[notaryv1.SubmitReq
 			if sendErr == nil {
 				sendErr = stream.Send(resp)
 			}
+			open.Add(-1)
 			<-slots
 		}
 	}()
@@ -105,13 +110,22 @@ func (s *Server) SubmitStream(stream grpc.BidiStreamingServer[notaryv1.SubmitReq
 			return finish(nil)
 		}
 		if err != nil {
+			if status.Code(err) == codes.Canceled && open.Load() == 0 {
+				// The client went away once every request it sent
+				// was answered: it closed the stream, without
+				// half-closing it first.
+				return finish(nil)
+			}
 			return finish(err)
 		}
+		open.Add(1)
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
+			open.Add(-1)
 			return finish(status.FromContextError(ctx.Err()).Err())
 		case <-s.stopping.Done():
+			open.Add(-1)
 			return finish(status.Error(codes.Unavailable, "the node is stopping"))
 		}
 		if err := s.allowRate(ctx); err != nil {
@@ -127,6 +141,42 @@ func (s *Server) SubmitStream(stream grpc.BidiStreamingServer[notaryv1.SubmitReq
 	}
 }
 
+// SubmitBatch implements notary.v1.Gateway: the transactions are checked in
+// the order given, like those of a stream, and answered together once each
+// is committed or refused, in request order. Each after the first takes a
+// token of the caller's rate limit, as on a stream.
+func (s *Server) SubmitBatch(ctx context.Context, req *notaryv1.SubmitBatchRequest) (*notaryv1.SubmitBatchResponse, error) {
+	n := len(req.Requests)
+	switch {
+	case n == 0:
+		return nil, invalidArg("requests is empty: send at least one signed transaction")
+	case n > s.cfg.MaxInFlight:
+		return nil, s.refuse("max_in_flight", invalidArg(
+			"the batch carries %d transactions; gateway limit max_in_flight is %d: split it", n, s.cfg.MaxInFlight))
+	}
+	c := callerFrom(ctx)
+	out := make([]*notaryv1.SubmitResponse, n)
+	var pending sync.WaitGroup
+	for i, r := range req.Requests {
+		if i > 0 {
+			if err := s.allowRate(ctx); err != nil {
+				out[i] = refusedOutcome(&notaryv1.SubmitResponse{RequestId: truncateID(r.RequestId)}, err).resp
+				continue
+			}
+		}
+		pending.Add(1)
+		if o := s.submit(ctx, r, c, func(o *outcome) { out[i] = o.resp; pending.Done() }); o != nil {
+			out[i] = o.resp
+			pending.Done()
+		}
+	}
+	pending.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, status.FromContextError(err).Err()
+	}
+	return &notaryv1.SubmitBatchResponse{Responses: out}, nil
+}
+
 func truncateID(id string) string {
 	if len(id) > maxRequestIDBytes {
 		return id[:maxRequestIDBytes]
@@ -139,7 +189,7 @@ func truncateID(id string) string {
 // already); otherwise it returns nil and calls done exactly once, later, with
 // the committed outcome, or with DeadlineExceeded after submit_timeout, or
 // Unavailable if the node stops.
-func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c caller, done func(*outcome)) *outcome {
+func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c caller, done func(*outcome)) (answer *outcome) {
 	resp := &notaryv1.SubmitResponse{RequestId: truncateID(req.RequestId)}
 	if len(req.RequestId) > maxRequestIDBytes {
 		return refusedOutcome(resp, invalidArg("request_id is %d bytes, the limit is %d", len(req.RequestId), maxRequestIDBytes))
@@ -150,6 +200,15 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 	h := ledger.TxHash(req.Tx)
 	resp.TxHash = h[:]
 	tx, err := s.precheck(req.Tx, c)
+	if count := s.digestCounter(c, tx); count != nil {
+		inner := done
+		done = func(o *outcome) { count(o); inner(o) }
+		defer func() {
+			if answer != nil {
+				count(answer)
+			}
+		}()
+	}
 	if err != nil {
 		return refusedOutcome(resp, err)
 	}
@@ -249,6 +308,31 @@ func (s *Server) submit(ctx context.Context, req *notaryv1.SubmitRequest, c call
 	return nil
 }
 
+// digestCounter returns what counts the digests of an AnchorBatch, once
+// answered, as anchored or refused for the agency of the caller's
+// certificate; nil for other transactions.
+func (s *Server) digestCounter(c caller, tx *ledger.Tx) func(*outcome) {
+	if tx == nil {
+		return nil
+	}
+	ab := tx.Body.GetAnchorBatch()
+	if ab == nil {
+		return nil
+	}
+	n := float64(len(ab.Digests) / ledger.DigestSize)
+	agency := c.id
+	if c.role != "agency" {
+		agency = noAgency
+	}
+	return func(o *outcome) {
+		outcome := digestsRefused
+		if o.st.Code() == codes.OK {
+			outcome = digestsAnchored
+		}
+		s.m.agencyDigests.WithLabelValues(agency, outcome).Add(n)
+	}
+}
+
 // replayCode reports whether a CheckTx code may mean that the transaction
 // itself was committed: a used sequence, a spent nonce, or an expired
 // unordered transaction.
@@ -277,33 +361,33 @@ func (s *Server) precheck(raw []byte, c caller) (*ledger.Tx, error) {
 		n = (len(m.Revoke.Digests) + ledger.DigestSize - 1) / ledger.DigestSize
 	}
 	if n > s.cfg.MaxDigestsPerRequest {
-		return nil, s.refuse("max_digests_per_request", invalidArg(
+		return tx, s.refuse("max_digests_per_request", invalidArg(
 			"the transaction carries %d digests; gateway limit max_digests_per_request is %d", n, s.cfg.MaxDigestsPerRequest))
 	}
 	if err := s.ready(); err != nil {
-		return nil, err
+		return tx, err
 	}
 	view, err := s.app.StateAt(0)
 	if err != nil {
-		return nil, toStatus(s.log, "Submit", err)
+		return tx, toStatus(s.log, "Submit", err)
 	}
 	if err := authorize(view, tx, c); err != nil {
 		if status.Code(err) == codes.PermissionDenied {
-			return nil, s.refuse("permission", err)
+			return tx, s.refuse("permission", err)
 		}
-		return nil, toStatus(s.log, "Submit", err)
+		return tx, toStatus(s.log, "Submit", err)
 	}
 	if citizenSigned(tx) {
 		if err := s.citizen.admit(); err != nil {
-			return nil, s.refuse("citizen_tx_rate", err)
+			return tx, s.refuse("citizen_tx_rate", err)
 		}
 	}
 	if m := tx.Body.GetRecordExchange(); m != nil && ledger.ValidConsentID(m.GetConsentId()) {
 		if err := requesterConsent(view, m); err != nil {
 			if status.Code(err) == codes.NotFound {
-				return nil, s.refuse("permission", err)
+				return tx, s.refuse("permission", err)
 			}
-			return nil, toStatus(s.log, "Submit", err)
+			return tx, toStatus(s.log, "Submit", err)
 		}
 	}
 	return tx, nil

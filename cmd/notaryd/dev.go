@@ -28,6 +28,7 @@ type devInfo struct {
 	RPC         string `json:"rpc"`
 	P2P         string `json:"p2p"`
 	Gateway     string `json:"gateway"`
+	HTTP        string `json:"http,omitempty"`
 	Metrics     string `json:"metrics"`
 	Public      string `json:"public,omitempty"`
 	Agency      string `json:"agency_identity"`
@@ -47,6 +48,9 @@ func (d devInfo) Text(w io.Writer) error {
 	fmt.Fprintf(w, "  CometBFT RPC     %s   (try: curl -s %s/status)\n", d.RPC, d.RPC)
 	fmt.Fprintf(w, "  p2p              %s\n", d.P2P)
 	fmt.Fprintf(w, "  gateway (gRPC)   %s\n", d.Gateway)
+	if d.HTTP != "" {
+		fmt.Fprintf(w, "  gateway (HTTP)   %s\n", d.HTTP)
+	}
 	fmt.Fprintf(w, "  metrics          %s\n", d.Metrics)
 	if d.Public != "" {
 		fmt.Fprintf(w, "  public (HTTP)    %s   (try: curl -s %s/healthz)\n", d.Public, d.Public)
@@ -117,6 +121,7 @@ trust.json. Later runs resume it; --reset starts over.`,
 					RPC:         "http://" + trimScheme(cfg.Comet.RPC.ListenAddress),
 					P2P:         trimScheme(cfg.Comet.P2P.ListenAddress),
 					Gateway:     cfg.App.Gateway.ListenAddress,
+					HTTP:        httpURL(cfg.App.Gateway.HTTPListenAddress),
 					Metrics:     "http://" + cfg.Comet.Instrumentation.PrometheusListenAddr + "/metrics",
 					Public:      public,
 					Agency:      filepath.Join(ids, devAgency),
@@ -131,8 +136,16 @@ trust.json. Later runs resume it; --reset starts over.`,
 	cmd.Flags().StringVar(&home, FlagHome, defaultHome(".notary-dev"), "home directory of the dev chain")
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the dev chain and create a new one")
 	cmd.Flags().DurationVar(&block, "block-interval", 300*time.Millisecond, "pause after each block (CometBFT timeout_commit), for a new chain")
-	ports.register(cmd, 26656)
+	ports.register(cmd, 26656, 9443)
 	return cmd
+}
+
+// httpURL is the base URL of the HTTP/JSON routes at addr; "" for none.
+func httpURL(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	return "https://" + addr
 }
 
 func trimScheme(addr string) string {

@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
 )
 
 // rpcHeight reads the latest height from CometBFT's /status.
@@ -51,7 +51,8 @@ func runDev(t *testing.T, home string, ports []int, minHeight int64, extra ...st
 	root.SetOut(&out)
 	root.SetArgs(append([]string{"dev", "--home", home, "--output", "json",
 		"--p2p-port", strconv.Itoa(ports[0]), "--rpc-port", strconv.Itoa(ports[1]),
-		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]), "--public-port", strconv.Itoa(ports[4])}, extra...))
+		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]), "--public-port", strconv.Itoa(ports[4]),
+		"--http-port", strconv.Itoa(ports[5])}, extra...))
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 	deadline := time.Now().Add(60 * time.Second)
@@ -94,17 +95,21 @@ func TestDevChain(t *testing.T) {
 		t.Skip("runs a node")
 	}
 	home := filepath.Join(t.TempDir(), "dev")
-	ports := apptest.FreePorts(t, 5)
+	ports := apptest.FreePorts(t, 6)
 	h1, out := runDev(t, home, ports, 3)
 	var info devInfo
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("dev output is not the JSON banner: %v\n%s", err, out)
 	}
-	if !info.Created || info.ChainID != devChainID || info.Home != home || info.Public != "http://127.0.0.1:"+strconv.Itoa(ports[4]) {
+	if !info.Created || info.ChainID != devChainID || info.Home != home || info.Public != "http://127.0.0.1:"+strconv.Itoa(ports[4]) ||
+		info.HTTP != fmt.Sprintf("https://127.0.0.1:%d", ports[5]) {
 		t.Fatalf("banner %+v", info)
 	}
 	trust, err := os.ReadFile(info.TrustBundle)
-	if err != nil || !strings.Contains(string(trust), `"public_endpoints":["`+info.Public+`"]`) {
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb, err := verify.DecodeTrustBundle(trust); err != nil || len(tb.PublicEndpoints) != 1 || tb.PublicEndpoints[0] != info.Public {
 		t.Fatalf("the dev trust bundle does not list the public endpoint %s (%v): %s", info.Public, err, trust)
 	}
 	for _, p := range []string{info.TrustBundle, filepath.Join(info.Agency, "identity.json"), filepath.Join(info.Citizen, "identity.json"), filepath.Join(info.Agency, "tls.crt")} {

@@ -90,17 +90,19 @@ writes its identity under <home>/identities/<id>.`,
 	f.StringVar(&ministryName, "ministry-name", "Ministry", "official name of the validator ministry")
 	f.Int64Var(&power, "power", 10, "voting power of the validator")
 	f.StringArrayVar(&agencies, "agency", nil, "register an agency, id:name (repeatable)")
-	ports.register(cmd, 26656)
+	ports.register(cmd, 26656, 0)
 	return cmd
 }
 
 // portFlags are the listening ports of one node.
 type portFlags struct {
-	host                               string
-	p2p, rpc, gateway, metrics, public int
+	host                                     string
+	p2p, rpc, gateway, metrics, public, http int
 }
 
-func (p *portFlags) register(cmd *cobra.Command, p2pDefault int) {
+// register registers the port flags; httpDefault is the default of
+// --http-port (0: no HTTP/JSON gateway).
+func (p *portFlags) register(cmd *cobra.Command, p2pDefault, httpDefault int) {
 	f := cmd.Flags()
 	f.StringVar(&p.host, "host", "127.0.0.1", "address the node's p2p and gateway listen on")
 	f.IntVar(&p.p2p, "p2p-port", p2pDefault, "p2p port")
@@ -108,10 +110,11 @@ func (p *portFlags) register(cmd *cobra.Command, p2pDefault int) {
 	f.IntVar(&p.gateway, "gateway-port", 9090, "gRPC gateway port")
 	f.IntVar(&p.metrics, "metrics-port", p2pDefault+4, "Prometheus metrics port (127.0.0.1 only)")
 	f.IntVar(&p.public, "public-port", 26680, "public HTTP endpoint port (live status, web verifier), on 127.0.0.1 until opened in app.toml [public]; 0 for none")
+	f.IntVar(&p.http, "http-port", httpDefault, "HTTP/JSON gateway port (HTTPS, the gRPC gateway's certificates); 0 serves none")
 }
 
 func (p portFlags) node(home string) app.NodeSpec {
-	return app.NodeSpec{Home: home, Host: p.host, P2PPort: p.p2p, RPCPort: p.rpc, GatewayPort: p.gateway, MetricsPort: p.metrics, PublicPort: p.public}
+	return app.NodeSpec{Home: home, Host: p.host, P2PPort: p.p2p, RPCPort: p.rpc, GatewayPort: p.gateway, MetricsPort: p.metrics, PublicPort: p.public, HTTPPort: p.http}
 }
 
 func allPermissions() []notaryv1.Permission {

@@ -9,6 +9,7 @@ package notaryv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	anypb "google.golang.org/protobuf/types/known/anypb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -187,6 +188,178 @@ func (x *SubmitResponse) GetGrpcCode() uint32 {
 	return 0
 }
 
+// SubmitBatchRequest carries several signed transactions, checked in the
+// order given and answered together once each is committed or refused (the
+// HTTP equivalent of SubmitStream). At most the gateway's max_in_flight.
+type SubmitBatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// requests, one transaction each.
+	Requests      []*SubmitRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitBatchRequest) Reset() {
+	*x = SubmitBatchRequest{}
+	mi := &file_notary_v1_api_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitBatchRequest) ProtoMessage() {}
+
+func (x *SubmitBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_api_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitBatchRequest.ProtoReflect.Descriptor instead.
+func (*SubmitBatchRequest) Descriptor() ([]byte, []int) {
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SubmitBatchRequest) GetRequests() []*SubmitRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// SubmitBatchResponse answers each request of a batch, in the order of the
+// requests; each carries its own code and grpc_code.
+type SubmitBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// responses, one per request, in request order.
+	Responses     []*SubmitResponse `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitBatchResponse) Reset() {
+	*x = SubmitBatchResponse{}
+	mi := &file_notary_v1_api_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitBatchResponse) ProtoMessage() {}
+
+func (x *SubmitBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_api_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitBatchResponse.ProtoReflect.Descriptor instead.
+func (*SubmitBatchResponse) Descriptor() ([]byte, []int) {
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SubmitBatchResponse) GetResponses() []*SubmitResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
+// HttpError is the body of every error answer of the HTTP/JSON routes
+// (google.rpc.Status with the code's name). The HTTP status follows code
+// (docs/integration.md has the table).
+type HttpError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// code: the gRPC status code (3 = INVALID_ARGUMENT ...).
+	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	// message: what went wrong and what to do, in English.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// details: for a refused transaction, its SubmitResponse (with the notary
+	// error code) and, for a duplicate, the original Batch.
+	Details []*anypb.Any `protobuf:"bytes,3,rep,name=details,proto3" json:"details,omitempty"`
+	// status: the gRPC status code's stable name ("INVALID_ARGUMENT"), the
+	// same on the gRPC side.
+	Status        string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HttpError) Reset() {
+	*x = HttpError{}
+	mi := &file_notary_v1_api_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HttpError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HttpError) ProtoMessage() {}
+
+func (x *HttpError) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_api_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HttpError.ProtoReflect.Descriptor instead.
+func (*HttpError) Descriptor() ([]byte, []int) {
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *HttpError) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *HttpError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *HttpError) GetDetails() []*anypb.Any {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *HttpError) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
 // LookupDigestRequest names a digest.
 type LookupDigestRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -202,7 +375,7 @@ type LookupDigestRequest struct {
 
 func (x *LookupDigestRequest) Reset() {
 	*x = LookupDigestRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[2]
+	mi := &file_notary_v1_api_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -214,7 +387,7 @@ func (x *LookupDigestRequest) String() string {
 func (*LookupDigestRequest) ProtoMessage() {}
 
 func (x *LookupDigestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[2]
+	mi := &file_notary_v1_api_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -227,7 +400,7 @@ func (x *LookupDigestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupDigestRequest.ProtoReflect.Descriptor instead.
 func (*LookupDigestRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{2}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LookupDigestRequest) GetHashAlgorithm() HashAlgorithm {
@@ -278,7 +451,7 @@ type LookupDigestResponse struct {
 
 func (x *LookupDigestResponse) Reset() {
 	*x = LookupDigestResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[3]
+	mi := &file_notary_v1_api_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -290,7 +463,7 @@ func (x *LookupDigestResponse) String() string {
 func (*LookupDigestResponse) ProtoMessage() {}
 
 func (x *LookupDigestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[3]
+	mi := &file_notary_v1_api_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -303,7 +476,7 @@ func (x *LookupDigestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupDigestResponse.ProtoReflect.Descriptor instead.
 func (*LookupDigestResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{3}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *LookupDigestResponse) GetHeight() int64 {
@@ -384,7 +557,7 @@ type GetReceiptRequest struct {
 
 func (x *GetReceiptRequest) Reset() {
 	*x = GetReceiptRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[4]
+	mi := &file_notary_v1_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -396,7 +569,7 @@ func (x *GetReceiptRequest) String() string {
 func (*GetReceiptRequest) ProtoMessage() {}
 
 func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[4]
+	mi := &file_notary_v1_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -409,7 +582,7 @@ func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{4}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetReceiptRequest) GetHashAlgorithm() HashAlgorithm {
@@ -445,7 +618,7 @@ type GetReceiptResponse struct {
 
 func (x *GetReceiptResponse) Reset() {
 	*x = GetReceiptResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[5]
+	mi := &file_notary_v1_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +630,7 @@ func (x *GetReceiptResponse) String() string {
 func (*GetReceiptResponse) ProtoMessage() {}
 
 func (x *GetReceiptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[5]
+	mi := &file_notary_v1_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +643,7 @@ func (x *GetReceiptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReceiptResponse.ProtoReflect.Descriptor instead.
 func (*GetReceiptResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{5}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetReceiptResponse) GetReceipt() *Receipt {
@@ -495,7 +668,7 @@ type ListBatchesRequest struct {
 
 func (x *ListBatchesRequest) Reset() {
 	*x = ListBatchesRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[6]
+	mi := &file_notary_v1_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +680,7 @@ func (x *ListBatchesRequest) String() string {
 func (*ListBatchesRequest) ProtoMessage() {}
 
 func (x *ListBatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[6]
+	mi := &file_notary_v1_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +693,7 @@ func (x *ListBatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListBatchesRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{6}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListBatchesRequest) GetAgencyId() string {
@@ -559,7 +732,7 @@ type ListBatchesResponse struct {
 
 func (x *ListBatchesResponse) Reset() {
 	*x = ListBatchesResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[7]
+	mi := &file_notary_v1_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -571,7 +744,7 @@ func (x *ListBatchesResponse) String() string {
 func (*ListBatchesResponse) ProtoMessage() {}
 
 func (x *ListBatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[7]
+	mi := &file_notary_v1_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -584,7 +757,7 @@ func (x *ListBatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListBatchesResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{7}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListBatchesResponse) GetHeight() int64 {
@@ -617,7 +790,7 @@ type GetStatusRequest struct {
 
 func (x *GetStatusRequest) Reset() {
 	*x = GetStatusRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[8]
+	mi := &file_notary_v1_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +802,7 @@ func (x *GetStatusRequest) String() string {
 func (*GetStatusRequest) ProtoMessage() {}
 
 func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[8]
+	mi := &file_notary_v1_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +815,7 @@ func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{8}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{11}
 }
 
 // GetStatusResponse reports the chain and the node.
@@ -672,7 +845,7 @@ type GetStatusResponse struct {
 
 func (x *GetStatusResponse) Reset() {
 	*x = GetStatusResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[9]
+	mi := &file_notary_v1_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -684,7 +857,7 @@ func (x *GetStatusResponse) String() string {
 func (*GetStatusResponse) ProtoMessage() {}
 
 func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[9]
+	mi := &file_notary_v1_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -697,7 +870,7 @@ func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{9}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetStatusResponse) GetChainId() string {
@@ -774,7 +947,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[10]
+	mi := &file_notary_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -786,7 +959,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[10]
+	mi := &file_notary_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -799,7 +972,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{10}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetCheckpointRequest) GetHeight() int64 {
@@ -822,7 +995,7 @@ type GetCheckpointResponse struct {
 
 func (x *GetCheckpointResponse) Reset() {
 	*x = GetCheckpointResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[11]
+	mi := &file_notary_v1_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +1007,7 @@ func (x *GetCheckpointResponse) String() string {
 func (*GetCheckpointResponse) ProtoMessage() {}
 
 func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[11]
+	mi := &file_notary_v1_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +1020,7 @@ func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*GetCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{11}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetCheckpointResponse) GetCheckpoint() *Checkpoint {
@@ -875,7 +1048,7 @@ type GetAccountRequest struct {
 
 func (x *GetAccountRequest) Reset() {
 	*x = GetAccountRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[12]
+	mi := &file_notary_v1_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +1060,7 @@ func (x *GetAccountRequest) String() string {
 func (*GetAccountRequest) ProtoMessage() {}
 
 func (x *GetAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[12]
+	mi := &file_notary_v1_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +1073,7 @@ func (x *GetAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccountRequest.ProtoReflect.Descriptor instead.
 func (*GetAccountRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetAccountRequest) GetPubKey() []byte {
@@ -926,7 +1099,7 @@ type GetAccountResponse struct {
 
 func (x *GetAccountResponse) Reset() {
 	*x = GetAccountResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[13]
+	mi := &file_notary_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -938,7 +1111,7 @@ func (x *GetAccountResponse) String() string {
 func (*GetAccountResponse) ProtoMessage() {}
 
 func (x *GetAccountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[13]
+	mi := &file_notary_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -951,7 +1124,7 @@ func (x *GetAccountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccountResponse.ProtoReflect.Descriptor instead.
 func (*GetAccountResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{13}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetAccountResponse) GetHeight() int64 {
@@ -984,7 +1157,7 @@ type ListAgenciesRequest struct {
 
 func (x *ListAgenciesRequest) Reset() {
 	*x = ListAgenciesRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[14]
+	mi := &file_notary_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -996,7 +1169,7 @@ func (x *ListAgenciesRequest) String() string {
 func (*ListAgenciesRequest) ProtoMessage() {}
 
 func (x *ListAgenciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[14]
+	mi := &file_notary_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1009,7 +1182,7 @@ func (x *ListAgenciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgenciesRequest.ProtoReflect.Descriptor instead.
 func (*ListAgenciesRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{14}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 // ListAgenciesResponse lists agencies by id.
@@ -1025,7 +1198,7 @@ type ListAgenciesResponse struct {
 
 func (x *ListAgenciesResponse) Reset() {
 	*x = ListAgenciesResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[15]
+	mi := &file_notary_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1210,7 @@ func (x *ListAgenciesResponse) String() string {
 func (*ListAgenciesResponse) ProtoMessage() {}
 
 func (x *ListAgenciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[15]
+	mi := &file_notary_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1223,7 @@ func (x *ListAgenciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgenciesResponse.ProtoReflect.Descriptor instead.
 func (*ListAgenciesResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListAgenciesResponse) GetHeight() int64 {
@@ -1076,7 +1249,7 @@ type ListMinistriesRequest struct {
 
 func (x *ListMinistriesRequest) Reset() {
 	*x = ListMinistriesRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[16]
+	mi := &file_notary_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1088,7 +1261,7 @@ func (x *ListMinistriesRequest) String() string {
 func (*ListMinistriesRequest) ProtoMessage() {}
 
 func (x *ListMinistriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[16]
+	mi := &file_notary_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1101,7 +1274,7 @@ func (x *ListMinistriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMinistriesRequest.ProtoReflect.Descriptor instead.
 func (*ListMinistriesRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 // ListMinistriesResponse lists ministries by id.
@@ -1117,7 +1290,7 @@ type ListMinistriesResponse struct {
 
 func (x *ListMinistriesResponse) Reset() {
 	*x = ListMinistriesResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[17]
+	mi := &file_notary_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +1302,7 @@ func (x *ListMinistriesResponse) String() string {
 func (*ListMinistriesResponse) ProtoMessage() {}
 
 func (x *ListMinistriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[17]
+	mi := &file_notary_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +1315,7 @@ func (x *ListMinistriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMinistriesResponse.ProtoReflect.Descriptor instead.
 func (*ListMinistriesResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListMinistriesResponse) GetHeight() int64 {
@@ -1168,7 +1341,7 @@ type GetParamsRequest struct {
 
 func (x *GetParamsRequest) Reset() {
 	*x = GetParamsRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[18]
+	mi := &file_notary_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1180,7 +1353,7 @@ func (x *GetParamsRequest) String() string {
 func (*GetParamsRequest) ProtoMessage() {}
 
 func (x *GetParamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[18]
+	mi := &file_notary_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1193,7 +1366,7 @@ func (x *GetParamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetParamsRequest.ProtoReflect.Descriptor instead.
 func (*GetParamsRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 // GetParamsResponse returns the chain parameters.
@@ -1209,7 +1382,7 @@ type GetParamsResponse struct {
 
 func (x *GetParamsResponse) Reset() {
 	*x = GetParamsResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[19]
+	mi := &file_notary_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1221,7 +1394,7 @@ func (x *GetParamsResponse) String() string {
 func (*GetParamsResponse) ProtoMessage() {}
 
 func (x *GetParamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[19]
+	mi := &file_notary_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1407,7 @@ func (x *GetParamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetParamsResponse.ProtoReflect.Descriptor instead.
 func (*GetParamsResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetParamsResponse) GetHeight() int64 {
@@ -1288,7 +1461,7 @@ type ReadAuth struct {
 
 func (x *ReadAuth) Reset() {
 	*x = ReadAuth{}
-	mi := &file_notary_v1_api_proto_msgTypes[20]
+	mi := &file_notary_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1473,7 @@ func (x *ReadAuth) String() string {
 func (*ReadAuth) ProtoMessage() {}
 
 func (x *ReadAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[20]
+	mi := &file_notary_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1486,7 @@ func (x *ReadAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadAuth.ProtoReflect.Descriptor instead.
 func (*ReadAuth) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReadAuth) GetPubKey() []byte {
@@ -1351,7 +1524,7 @@ type ListConsentsRequest struct {
 
 func (x *ListConsentsRequest) Reset() {
 	*x = ListConsentsRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[21]
+	mi := &file_notary_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1536,7 @@ func (x *ListConsentsRequest) String() string {
 func (*ListConsentsRequest) ProtoMessage() {}
 
 func (x *ListConsentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[21]
+	mi := &file_notary_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1549,7 @@ func (x *ListConsentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentsRequest.ProtoReflect.Descriptor instead.
 func (*ListConsentsRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListConsentsRequest) GetSubject() []byte {
@@ -1408,7 +1581,7 @@ type ConsentView struct {
 
 func (x *ConsentView) Reset() {
 	*x = ConsentView{}
-	mi := &file_notary_v1_api_proto_msgTypes[22]
+	mi := &file_notary_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1593,7 @@ func (x *ConsentView) String() string {
 func (*ConsentView) ProtoMessage() {}
 
 func (x *ConsentView) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[22]
+	mi := &file_notary_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1606,7 @@ func (x *ConsentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentView.ProtoReflect.Descriptor instead.
 func (*ConsentView) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ConsentView) GetConsent() *Consent {
@@ -1472,7 +1645,7 @@ type ListConsentsResponse struct {
 
 func (x *ListConsentsResponse) Reset() {
 	*x = ListConsentsResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[23]
+	mi := &file_notary_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +1657,7 @@ func (x *ListConsentsResponse) String() string {
 func (*ListConsentsResponse) ProtoMessage() {}
 
 func (x *ListConsentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[23]
+	mi := &file_notary_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1497,7 +1670,7 @@ func (x *ListConsentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentsResponse.ProtoReflect.Descriptor instead.
 func (*ListConsentsResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListConsentsResponse) GetHeight() int64 {
@@ -1539,7 +1712,7 @@ type GetConsentRequest struct {
 
 func (x *GetConsentRequest) Reset() {
 	*x = GetConsentRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[24]
+	mi := &file_notary_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1551,7 +1724,7 @@ func (x *GetConsentRequest) String() string {
 func (*GetConsentRequest) ProtoMessage() {}
 
 func (x *GetConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[24]
+	mi := &file_notary_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1564,7 +1737,7 @@ func (x *GetConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsentRequest.ProtoReflect.Descriptor instead.
 func (*GetConsentRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetConsentRequest) GetConsentId() string {
@@ -1603,7 +1776,7 @@ type GetConsentResponse struct {
 
 func (x *GetConsentResponse) Reset() {
 	*x = GetConsentResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[25]
+	mi := &file_notary_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1615,7 +1788,7 @@ func (x *GetConsentResponse) String() string {
 func (*GetConsentResponse) ProtoMessage() {}
 
 func (x *GetConsentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[25]
+	mi := &file_notary_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1628,7 +1801,7 @@ func (x *GetConsentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsentResponse.ProtoReflect.Descriptor instead.
 func (*GetConsentResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetConsentResponse) GetHeight() int64 {
@@ -1677,7 +1850,7 @@ type CheckCoverageRequest struct {
 
 func (x *CheckCoverageRequest) Reset() {
 	*x = CheckCoverageRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[26]
+	mi := &file_notary_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1862,7 @@ func (x *CheckCoverageRequest) String() string {
 func (*CheckCoverageRequest) ProtoMessage() {}
 
 func (x *CheckCoverageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[26]
+	mi := &file_notary_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1875,7 @@ func (x *CheckCoverageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCoverageRequest.ProtoReflect.Descriptor instead.
 func (*CheckCoverageRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CheckCoverageRequest) GetRequesterAgencyId() string {
@@ -1766,7 +1939,7 @@ type CheckCoverageResponse struct {
 
 func (x *CheckCoverageResponse) Reset() {
 	*x = CheckCoverageResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[27]
+	mi := &file_notary_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +1951,7 @@ func (x *CheckCoverageResponse) String() string {
 func (*CheckCoverageResponse) ProtoMessage() {}
 
 func (x *CheckCoverageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[27]
+	mi := &file_notary_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1791,7 +1964,7 @@ func (x *CheckCoverageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCoverageResponse.ProtoReflect.Descriptor instead.
 func (*CheckCoverageResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CheckCoverageResponse) GetHeight() int64 {
@@ -1838,7 +2011,7 @@ type ListMandatesRequest struct {
 
 func (x *ListMandatesRequest) Reset() {
 	*x = ListMandatesRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[28]
+	mi := &file_notary_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +2023,7 @@ func (x *ListMandatesRequest) String() string {
 func (*ListMandatesRequest) ProtoMessage() {}
 
 func (x *ListMandatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[28]
+	mi := &file_notary_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +2036,7 @@ func (x *ListMandatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMandatesRequest.ProtoReflect.Descriptor instead.
 func (*ListMandatesRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 // ListMandatesResponse lists mandates by id.
@@ -1879,7 +2052,7 @@ type ListMandatesResponse struct {
 
 func (x *ListMandatesResponse) Reset() {
 	*x = ListMandatesResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[29]
+	mi := &file_notary_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1891,7 +2064,7 @@ func (x *ListMandatesResponse) String() string {
 func (*ListMandatesResponse) ProtoMessage() {}
 
 func (x *ListMandatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[29]
+	mi := &file_notary_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1904,7 +2077,7 @@ func (x *ListMandatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMandatesResponse.ProtoReflect.Descriptor instead.
 func (*ListMandatesResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListMandatesResponse) GetHeight() int64 {
@@ -1948,7 +2121,7 @@ type GetAccessHistoryRequest struct {
 
 func (x *GetAccessHistoryRequest) Reset() {
 	*x = GetAccessHistoryRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[30]
+	mi := &file_notary_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1960,7 +2133,7 @@ func (x *GetAccessHistoryRequest) String() string {
 func (*GetAccessHistoryRequest) ProtoMessage() {}
 
 func (x *GetAccessHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[30]
+	mi := &file_notary_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1973,7 +2146,7 @@ func (x *GetAccessHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetAccessHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetAccessHistoryRequest) GetSubject() []byte {
@@ -2031,7 +2204,7 @@ type AccessEntry struct {
 
 func (x *AccessEntry) Reset() {
 	*x = AccessEntry{}
-	mi := &file_notary_v1_api_proto_msgTypes[31]
+	mi := &file_notary_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2043,7 +2216,7 @@ func (x *AccessEntry) String() string {
 func (*AccessEntry) ProtoMessage() {}
 
 func (x *AccessEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[31]
+	mi := &file_notary_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2056,7 +2229,7 @@ func (x *AccessEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessEntry.ProtoReflect.Descriptor instead.
 func (*AccessEntry) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AccessEntry) GetRecord() []byte {
@@ -2093,7 +2266,7 @@ type GetAccessHistoryResponse struct {
 
 func (x *GetAccessHistoryResponse) Reset() {
 	*x = GetAccessHistoryResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[32]
+	mi := &file_notary_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2105,7 +2278,7 @@ func (x *GetAccessHistoryResponse) String() string {
 func (*GetAccessHistoryResponse) ProtoMessage() {}
 
 func (x *GetAccessHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[32]
+	mi := &file_notary_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2118,7 +2291,7 @@ func (x *GetAccessHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetAccessHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetAccessHistoryResponse) GetHeight() int64 {
@@ -2169,7 +2342,7 @@ type ListProposalsRequest struct {
 
 func (x *ListProposalsRequest) Reset() {
 	*x = ListProposalsRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[33]
+	mi := &file_notary_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2181,7 +2354,7 @@ func (x *ListProposalsRequest) String() string {
 func (*ListProposalsRequest) ProtoMessage() {}
 
 func (x *ListProposalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[33]
+	mi := &file_notary_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2194,7 +2367,7 @@ func (x *ListProposalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProposalsRequest.ProtoReflect.Descriptor instead.
 func (*ListProposalsRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListProposalsRequest) GetPageSize() uint32 {
@@ -2226,7 +2399,7 @@ type ListProposalsResponse struct {
 
 func (x *ListProposalsResponse) Reset() {
 	*x = ListProposalsResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[34]
+	mi := &file_notary_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2238,7 +2411,7 @@ func (x *ListProposalsResponse) String() string {
 func (*ListProposalsResponse) ProtoMessage() {}
 
 func (x *ListProposalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[34]
+	mi := &file_notary_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2251,7 +2424,7 @@ func (x *ListProposalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProposalsResponse.ProtoReflect.Descriptor instead.
 func (*ListProposalsResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListProposalsResponse) GetHeight() int64 {
@@ -2288,7 +2461,7 @@ type GetProposalRequest struct {
 
 func (x *GetProposalRequest) Reset() {
 	*x = GetProposalRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[35]
+	mi := &file_notary_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2300,7 +2473,7 @@ func (x *GetProposalRequest) String() string {
 func (*GetProposalRequest) ProtoMessage() {}
 
 func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[35]
+	mi := &file_notary_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2313,7 +2486,7 @@ func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProposalRequest.ProtoReflect.Descriptor instead.
 func (*GetProposalRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetProposalRequest) GetId() uint64 {
@@ -2347,7 +2520,7 @@ type GetProposalResponse struct {
 
 func (x *GetProposalResponse) Reset() {
 	*x = GetProposalResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[36]
+	mi := &file_notary_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2359,7 +2532,7 @@ func (x *GetProposalResponse) String() string {
 func (*GetProposalResponse) ProtoMessage() {}
 
 func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[36]
+	mi := &file_notary_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2372,7 +2545,7 @@ func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProposalResponse.ProtoReflect.Descriptor instead.
 func (*GetProposalResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetProposalResponse) GetHeight() int64 {
@@ -2419,7 +2592,7 @@ type QueryStateRequest struct {
 
 func (x *QueryStateRequest) Reset() {
 	*x = QueryStateRequest{}
-	mi := &file_notary_v1_api_proto_msgTypes[37]
+	mi := &file_notary_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2431,7 +2604,7 @@ func (x *QueryStateRequest) String() string {
 func (*QueryStateRequest) ProtoMessage() {}
 
 func (x *QueryStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[37]
+	mi := &file_notary_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2444,7 +2617,7 @@ func (x *QueryStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryStateRequest.ProtoReflect.Descriptor instead.
 func (*QueryStateRequest) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *QueryStateRequest) GetKey() []byte {
@@ -2476,7 +2649,7 @@ type QueryStateResponse struct {
 
 func (x *QueryStateResponse) Reset() {
 	*x = QueryStateResponse{}
-	mi := &file_notary_v1_api_proto_msgTypes[38]
+	mi := &file_notary_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2488,7 +2661,7 @@ func (x *QueryStateResponse) String() string {
 func (*QueryStateResponse) ProtoMessage() {}
 
 func (x *QueryStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_api_proto_msgTypes[38]
+	mi := &file_notary_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2501,7 +2674,7 @@ func (x *QueryStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryStateResponse.ProtoReflect.Descriptor instead.
 func (*QueryStateResponse) Descriptor() ([]byte, []int) {
-	return file_notary_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_notary_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *QueryStateResponse) GetHeight() int64 {
@@ -2529,7 +2702,7 @@ var File_notary_v1_api_proto protoreflect.FileDescriptor
 
 const file_notary_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x13notary/v1/api.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17notary/v1/receipt.proto\x1a\x15notary/v1/state.proto\x1a\x12notary/v1/tx.proto\x1a\x15notary/v1/types.proto\">\n" +
+	"\x13notary/v1/api.proto\x12\tnotary.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17notary/v1/receipt.proto\x1a\x15notary/v1/state.proto\x1a\x12notary/v1/tx.proto\x1a\x15notary/v1/types.proto\">\n" +
 	"\rSubmitRequest\x12\x0e\n" +
 	"\x02tx\x18\x01 \x01(\fR\x02tx\x12\x1d\n" +
 	"\n" +
@@ -2543,7 +2716,16 @@ const file_notary_v1_api_proto_rawDesc = "" +
 	"\tcodespace\x18\x05 \x01(\tR\tcodespace\x12\x10\n" +
 	"\x03log\x18\x06 \x01(\tR\x03log\x12+\n" +
 	"\x06result\x18\a \x01(\v2\x13.notary.v1.TxResultR\x06result\x12\x1b\n" +
-	"\tgrpc_code\x18\b \x01(\rR\bgrpcCode\"\x86\x01\n" +
+	"\tgrpc_code\x18\b \x01(\rR\bgrpcCode\"J\n" +
+	"\x12SubmitBatchRequest\x124\n" +
+	"\brequests\x18\x01 \x03(\v2\x18.notary.v1.SubmitRequestR\brequests\"N\n" +
+	"\x13SubmitBatchResponse\x127\n" +
+	"\tresponses\x18\x01 \x03(\v2\x19.notary.v1.SubmitResponseR\tresponses\"\x81\x01\n" +
+	"\tHttpError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12.\n" +
+	"\adetails\x18\x03 \x03(\v2\x14.google.protobuf.AnyR\adetails\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\"\x86\x01\n" +
 	"\x13LookupDigestRequest\x12?\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x16\n" +
 	"\x06digest\x18\x02 \x01(\fR\x06digest\x12\x16\n" +
@@ -2717,103 +2899,110 @@ func file_notary_v1_api_proto_rawDescGZIP() []byte {
 	return file_notary_v1_api_proto_rawDescData
 }
 
-var file_notary_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_notary_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_notary_v1_api_proto_goTypes = []any{
 	(*SubmitRequest)(nil),            // 0: notary.v1.SubmitRequest
 	(*SubmitResponse)(nil),           // 1: notary.v1.SubmitResponse
-	(*LookupDigestRequest)(nil),      // 2: notary.v1.LookupDigestRequest
-	(*LookupDigestResponse)(nil),     // 3: notary.v1.LookupDigestResponse
-	(*GetReceiptRequest)(nil),        // 4: notary.v1.GetReceiptRequest
-	(*GetReceiptResponse)(nil),       // 5: notary.v1.GetReceiptResponse
-	(*ListBatchesRequest)(nil),       // 6: notary.v1.ListBatchesRequest
-	(*ListBatchesResponse)(nil),      // 7: notary.v1.ListBatchesResponse
-	(*GetStatusRequest)(nil),         // 8: notary.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),        // 9: notary.v1.GetStatusResponse
-	(*GetCheckpointRequest)(nil),     // 10: notary.v1.GetCheckpointRequest
-	(*GetCheckpointResponse)(nil),    // 11: notary.v1.GetCheckpointResponse
-	(*GetAccountRequest)(nil),        // 12: notary.v1.GetAccountRequest
-	(*GetAccountResponse)(nil),       // 13: notary.v1.GetAccountResponse
-	(*ListAgenciesRequest)(nil),      // 14: notary.v1.ListAgenciesRequest
-	(*ListAgenciesResponse)(nil),     // 15: notary.v1.ListAgenciesResponse
-	(*ListMinistriesRequest)(nil),    // 16: notary.v1.ListMinistriesRequest
-	(*ListMinistriesResponse)(nil),   // 17: notary.v1.ListMinistriesResponse
-	(*GetParamsRequest)(nil),         // 18: notary.v1.GetParamsRequest
-	(*GetParamsResponse)(nil),        // 19: notary.v1.GetParamsResponse
-	(*ReadAuth)(nil),                 // 20: notary.v1.ReadAuth
-	(*ListConsentsRequest)(nil),      // 21: notary.v1.ListConsentsRequest
-	(*ConsentView)(nil),              // 22: notary.v1.ConsentView
-	(*ListConsentsResponse)(nil),     // 23: notary.v1.ListConsentsResponse
-	(*GetConsentRequest)(nil),        // 24: notary.v1.GetConsentRequest
-	(*GetConsentResponse)(nil),       // 25: notary.v1.GetConsentResponse
-	(*CheckCoverageRequest)(nil),     // 26: notary.v1.CheckCoverageRequest
-	(*CheckCoverageResponse)(nil),    // 27: notary.v1.CheckCoverageResponse
-	(*ListMandatesRequest)(nil),      // 28: notary.v1.ListMandatesRequest
-	(*ListMandatesResponse)(nil),     // 29: notary.v1.ListMandatesResponse
-	(*GetAccessHistoryRequest)(nil),  // 30: notary.v1.GetAccessHistoryRequest
-	(*AccessEntry)(nil),              // 31: notary.v1.AccessEntry
-	(*GetAccessHistoryResponse)(nil), // 32: notary.v1.GetAccessHistoryResponse
-	(*ListProposalsRequest)(nil),     // 33: notary.v1.ListProposalsRequest
-	(*ListProposalsResponse)(nil),    // 34: notary.v1.ListProposalsResponse
-	(*GetProposalRequest)(nil),       // 35: notary.v1.GetProposalRequest
-	(*GetProposalResponse)(nil),      // 36: notary.v1.GetProposalResponse
-	(*QueryStateRequest)(nil),        // 37: notary.v1.QueryStateRequest
-	(*QueryStateResponse)(nil),       // 38: notary.v1.QueryStateResponse
-	(*TxResult)(nil),                 // 39: notary.v1.TxResult
-	(HashAlgorithm)(0),               // 40: notary.v1.HashAlgorithm
-	(*Batch)(nil),                    // 41: notary.v1.Batch
-	(*Agency)(nil),                   // 42: notary.v1.Agency
-	(*Revocation)(nil),               // 43: notary.v1.Revocation
-	(*Receipt)(nil),                  // 44: notary.v1.Receipt
-	(*timestamppb.Timestamp)(nil),    // 45: google.protobuf.Timestamp
-	(*Ministry)(nil),                 // 46: notary.v1.Ministry
-	(*Checkpoint)(nil),               // 47: notary.v1.Checkpoint
-	(*ValidatorTransition)(nil),      // 48: notary.v1.ValidatorTransition
-	(*Account)(nil),                  // 49: notary.v1.Account
-	(*Params)(nil),                   // 50: notary.v1.Params
-	(*Consent)(nil),                  // 51: notary.v1.Consent
-	(ConsentStatus)(0),               // 52: notary.v1.ConsentStatus
-	(*Mandate)(nil),                  // 53: notary.v1.Mandate
-	(*Proposal)(nil),                 // 54: notary.v1.Proposal
-	(*VoteRecord)(nil),               // 55: notary.v1.VoteRecord
+	(*SubmitBatchRequest)(nil),       // 2: notary.v1.SubmitBatchRequest
+	(*SubmitBatchResponse)(nil),      // 3: notary.v1.SubmitBatchResponse
+	(*HttpError)(nil),                // 4: notary.v1.HttpError
+	(*LookupDigestRequest)(nil),      // 5: notary.v1.LookupDigestRequest
+	(*LookupDigestResponse)(nil),     // 6: notary.v1.LookupDigestResponse
+	(*GetReceiptRequest)(nil),        // 7: notary.v1.GetReceiptRequest
+	(*GetReceiptResponse)(nil),       // 8: notary.v1.GetReceiptResponse
+	(*ListBatchesRequest)(nil),       // 9: notary.v1.ListBatchesRequest
+	(*ListBatchesResponse)(nil),      // 10: notary.v1.ListBatchesResponse
+	(*GetStatusRequest)(nil),         // 11: notary.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),        // 12: notary.v1.GetStatusResponse
+	(*GetCheckpointRequest)(nil),     // 13: notary.v1.GetCheckpointRequest
+	(*GetCheckpointResponse)(nil),    // 14: notary.v1.GetCheckpointResponse
+	(*GetAccountRequest)(nil),        // 15: notary.v1.GetAccountRequest
+	(*GetAccountResponse)(nil),       // 16: notary.v1.GetAccountResponse
+	(*ListAgenciesRequest)(nil),      // 17: notary.v1.ListAgenciesRequest
+	(*ListAgenciesResponse)(nil),     // 18: notary.v1.ListAgenciesResponse
+	(*ListMinistriesRequest)(nil),    // 19: notary.v1.ListMinistriesRequest
+	(*ListMinistriesResponse)(nil),   // 20: notary.v1.ListMinistriesResponse
+	(*GetParamsRequest)(nil),         // 21: notary.v1.GetParamsRequest
+	(*GetParamsResponse)(nil),        // 22: notary.v1.GetParamsResponse
+	(*ReadAuth)(nil),                 // 23: notary.v1.ReadAuth
+	(*ListConsentsRequest)(nil),      // 24: notary.v1.ListConsentsRequest
+	(*ConsentView)(nil),              // 25: notary.v1.ConsentView
+	(*ListConsentsResponse)(nil),     // 26: notary.v1.ListConsentsResponse
+	(*GetConsentRequest)(nil),        // 27: notary.v1.GetConsentRequest
+	(*GetConsentResponse)(nil),       // 28: notary.v1.GetConsentResponse
+	(*CheckCoverageRequest)(nil),     // 29: notary.v1.CheckCoverageRequest
+	(*CheckCoverageResponse)(nil),    // 30: notary.v1.CheckCoverageResponse
+	(*ListMandatesRequest)(nil),      // 31: notary.v1.ListMandatesRequest
+	(*ListMandatesResponse)(nil),     // 32: notary.v1.ListMandatesResponse
+	(*GetAccessHistoryRequest)(nil),  // 33: notary.v1.GetAccessHistoryRequest
+	(*AccessEntry)(nil),              // 34: notary.v1.AccessEntry
+	(*GetAccessHistoryResponse)(nil), // 35: notary.v1.GetAccessHistoryResponse
+	(*ListProposalsRequest)(nil),     // 36: notary.v1.ListProposalsRequest
+	(*ListProposalsResponse)(nil),    // 37: notary.v1.ListProposalsResponse
+	(*GetProposalRequest)(nil),       // 38: notary.v1.GetProposalRequest
+	(*GetProposalResponse)(nil),      // 39: notary.v1.GetProposalResponse
+	(*QueryStateRequest)(nil),        // 40: notary.v1.QueryStateRequest
+	(*QueryStateResponse)(nil),       // 41: notary.v1.QueryStateResponse
+	(*TxResult)(nil),                 // 42: notary.v1.TxResult
+	(*anypb.Any)(nil),                // 43: google.protobuf.Any
+	(HashAlgorithm)(0),               // 44: notary.v1.HashAlgorithm
+	(*Batch)(nil),                    // 45: notary.v1.Batch
+	(*Agency)(nil),                   // 46: notary.v1.Agency
+	(*Revocation)(nil),               // 47: notary.v1.Revocation
+	(*Receipt)(nil),                  // 48: notary.v1.Receipt
+	(*timestamppb.Timestamp)(nil),    // 49: google.protobuf.Timestamp
+	(*Ministry)(nil),                 // 50: notary.v1.Ministry
+	(*Checkpoint)(nil),               // 51: notary.v1.Checkpoint
+	(*ValidatorTransition)(nil),      // 52: notary.v1.ValidatorTransition
+	(*Account)(nil),                  // 53: notary.v1.Account
+	(*Params)(nil),                   // 54: notary.v1.Params
+	(*Consent)(nil),                  // 55: notary.v1.Consent
+	(ConsentStatus)(0),               // 56: notary.v1.ConsentStatus
+	(*Mandate)(nil),                  // 57: notary.v1.Mandate
+	(*Proposal)(nil),                 // 58: notary.v1.Proposal
+	(*VoteRecord)(nil),               // 59: notary.v1.VoteRecord
 }
 var file_notary_v1_api_proto_depIdxs = []int32{
-	39, // 0: notary.v1.SubmitResponse.result:type_name -> notary.v1.TxResult
-	40, // 1: notary.v1.LookupDigestRequest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	41, // 2: notary.v1.LookupDigestResponse.batch:type_name -> notary.v1.Batch
-	42, // 3: notary.v1.LookupDigestResponse.issuer:type_name -> notary.v1.Agency
-	43, // 4: notary.v1.LookupDigestResponse.revocation:type_name -> notary.v1.Revocation
-	40, // 5: notary.v1.GetReceiptRequest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	44, // 6: notary.v1.GetReceiptResponse.receipt:type_name -> notary.v1.Receipt
-	41, // 7: notary.v1.ListBatchesResponse.batches:type_name -> notary.v1.Batch
-	45, // 8: notary.v1.GetStatusResponse.latest_block_time:type_name -> google.protobuf.Timestamp
-	46, // 9: notary.v1.GetStatusResponse.validators:type_name -> notary.v1.Ministry
-	47, // 10: notary.v1.GetCheckpointResponse.checkpoint:type_name -> notary.v1.Checkpoint
-	48, // 11: notary.v1.GetCheckpointResponse.validator_chain:type_name -> notary.v1.ValidatorTransition
-	49, // 12: notary.v1.GetAccountResponse.account:type_name -> notary.v1.Account
-	42, // 13: notary.v1.ListAgenciesResponse.agencies:type_name -> notary.v1.Agency
-	46, // 14: notary.v1.ListMinistriesResponse.ministries:type_name -> notary.v1.Ministry
-	50, // 15: notary.v1.GetParamsResponse.params:type_name -> notary.v1.Params
-	20, // 16: notary.v1.ListConsentsRequest.read_auth:type_name -> notary.v1.ReadAuth
-	51, // 17: notary.v1.ConsentView.consent:type_name -> notary.v1.Consent
-	52, // 18: notary.v1.ConsentView.status:type_name -> notary.v1.ConsentStatus
-	45, // 19: notary.v1.ListConsentsResponse.time:type_name -> google.protobuf.Timestamp
-	22, // 20: notary.v1.ListConsentsResponse.consents:type_name -> notary.v1.ConsentView
-	20, // 21: notary.v1.GetConsentRequest.read_auth:type_name -> notary.v1.ReadAuth
-	45, // 22: notary.v1.GetConsentResponse.time:type_name -> google.protobuf.Timestamp
-	22, // 23: notary.v1.GetConsentResponse.consent:type_name -> notary.v1.ConsentView
-	20, // 24: notary.v1.CheckCoverageRequest.read_auth:type_name -> notary.v1.ReadAuth
-	53, // 25: notary.v1.ListMandatesResponse.mandates:type_name -> notary.v1.Mandate
-	20, // 26: notary.v1.GetAccessHistoryRequest.read_auth:type_name -> notary.v1.ReadAuth
-	31, // 27: notary.v1.GetAccessHistoryResponse.entries:type_name -> notary.v1.AccessEntry
-	11, // 28: notary.v1.GetAccessHistoryResponse.checkpoint:type_name -> notary.v1.GetCheckpointResponse
-	54, // 29: notary.v1.ListProposalsResponse.proposals:type_name -> notary.v1.Proposal
-	54, // 30: notary.v1.GetProposalResponse.proposal:type_name -> notary.v1.Proposal
-	55, // 31: notary.v1.GetProposalResponse.votes:type_name -> notary.v1.VoteRecord
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	42, // 0: notary.v1.SubmitResponse.result:type_name -> notary.v1.TxResult
+	0,  // 1: notary.v1.SubmitBatchRequest.requests:type_name -> notary.v1.SubmitRequest
+	1,  // 2: notary.v1.SubmitBatchResponse.responses:type_name -> notary.v1.SubmitResponse
+	43, // 3: notary.v1.HttpError.details:type_name -> google.protobuf.Any
+	44, // 4: notary.v1.LookupDigestRequest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	45, // 5: notary.v1.LookupDigestResponse.batch:type_name -> notary.v1.Batch
+	46, // 6: notary.v1.LookupDigestResponse.issuer:type_name -> notary.v1.Agency
+	47, // 7: notary.v1.LookupDigestResponse.revocation:type_name -> notary.v1.Revocation
+	44, // 8: notary.v1.GetReceiptRequest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	48, // 9: notary.v1.GetReceiptResponse.receipt:type_name -> notary.v1.Receipt
+	45, // 10: notary.v1.ListBatchesResponse.batches:type_name -> notary.v1.Batch
+	49, // 11: notary.v1.GetStatusResponse.latest_block_time:type_name -> google.protobuf.Timestamp
+	50, // 12: notary.v1.GetStatusResponse.validators:type_name -> notary.v1.Ministry
+	51, // 13: notary.v1.GetCheckpointResponse.checkpoint:type_name -> notary.v1.Checkpoint
+	52, // 14: notary.v1.GetCheckpointResponse.validator_chain:type_name -> notary.v1.ValidatorTransition
+	53, // 15: notary.v1.GetAccountResponse.account:type_name -> notary.v1.Account
+	46, // 16: notary.v1.ListAgenciesResponse.agencies:type_name -> notary.v1.Agency
+	50, // 17: notary.v1.ListMinistriesResponse.ministries:type_name -> notary.v1.Ministry
+	54, // 18: notary.v1.GetParamsResponse.params:type_name -> notary.v1.Params
+	23, // 19: notary.v1.ListConsentsRequest.read_auth:type_name -> notary.v1.ReadAuth
+	55, // 20: notary.v1.ConsentView.consent:type_name -> notary.v1.Consent
+	56, // 21: notary.v1.ConsentView.status:type_name -> notary.v1.ConsentStatus
+	49, // 22: notary.v1.ListConsentsResponse.time:type_name -> google.protobuf.Timestamp
+	25, // 23: notary.v1.ListConsentsResponse.consents:type_name -> notary.v1.ConsentView
+	23, // 24: notary.v1.GetConsentRequest.read_auth:type_name -> notary.v1.ReadAuth
+	49, // 25: notary.v1.GetConsentResponse.time:type_name -> google.protobuf.Timestamp
+	25, // 26: notary.v1.GetConsentResponse.consent:type_name -> notary.v1.ConsentView
+	23, // 27: notary.v1.CheckCoverageRequest.read_auth:type_name -> notary.v1.ReadAuth
+	57, // 28: notary.v1.ListMandatesResponse.mandates:type_name -> notary.v1.Mandate
+	23, // 29: notary.v1.GetAccessHistoryRequest.read_auth:type_name -> notary.v1.ReadAuth
+	34, // 30: notary.v1.GetAccessHistoryResponse.entries:type_name -> notary.v1.AccessEntry
+	14, // 31: notary.v1.GetAccessHistoryResponse.checkpoint:type_name -> notary.v1.GetCheckpointResponse
+	58, // 32: notary.v1.ListProposalsResponse.proposals:type_name -> notary.v1.Proposal
+	58, // 33: notary.v1.GetProposalResponse.proposal:type_name -> notary.v1.Proposal
+	59, // 34: notary.v1.GetProposalResponse.votes:type_name -> notary.v1.VoteRecord
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_api_proto_init() }
@@ -2831,7 +3020,7 @@ func file_notary_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_api_proto_rawDesc), len(file_notary_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -24,10 +24,11 @@ var File_notary_v1_gateway_proto protoreflect.FileDescriptor
 
 const file_notary_v1_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\x17notary/v1/gateway.proto\x12\tnotary.v1\x1a\x13notary/v1/api.proto2\xdd\v\n" +
+	"\x17notary/v1/gateway.proto\x12\tnotary.v1\x1a\x13notary/v1/api.proto2\xab\f\n" +
 	"\aGateway\x12=\n" +
 	"\x06Submit\x12\x18.notary.v1.SubmitRequest\x1a\x19.notary.v1.SubmitResponse\x12G\n" +
-	"\fSubmitStream\x12\x18.notary.v1.SubmitRequest\x1a\x19.notary.v1.SubmitResponse(\x010\x01\x12O\n" +
+	"\fSubmitStream\x12\x18.notary.v1.SubmitRequest\x1a\x19.notary.v1.SubmitResponse(\x010\x01\x12L\n" +
+	"\vSubmitBatch\x12\x1d.notary.v1.SubmitBatchRequest\x1a\x1e.notary.v1.SubmitBatchResponse\x12O\n" +
 	"\fLookupDigest\x12\x1e.notary.v1.LookupDigestRequest\x1a\x1f.notary.v1.LookupDigestResponse\x12I\n" +
 	"\n" +
 	"GetReceipt\x12\x1c.notary.v1.GetReceiptRequest\x1a\x1d.notary.v1.GetReceiptResponse\x12L\n" +
@@ -52,83 +53,87 @@ const file_notary_v1_gateway_proto_rawDesc = "" +
 
 var file_notary_v1_gateway_proto_goTypes = []any{
 	(*SubmitRequest)(nil),            // 0: notary.v1.SubmitRequest
-	(*LookupDigestRequest)(nil),      // 1: notary.v1.LookupDigestRequest
-	(*GetReceiptRequest)(nil),        // 2: notary.v1.GetReceiptRequest
-	(*ListBatchesRequest)(nil),       // 3: notary.v1.ListBatchesRequest
-	(*GetStatusRequest)(nil),         // 4: notary.v1.GetStatusRequest
-	(*GetCheckpointRequest)(nil),     // 5: notary.v1.GetCheckpointRequest
-	(*GetAccountRequest)(nil),        // 6: notary.v1.GetAccountRequest
-	(*ListAgenciesRequest)(nil),      // 7: notary.v1.ListAgenciesRequest
-	(*ListMinistriesRequest)(nil),    // 8: notary.v1.ListMinistriesRequest
-	(*GetParamsRequest)(nil),         // 9: notary.v1.GetParamsRequest
-	(*ListConsentsRequest)(nil),      // 10: notary.v1.ListConsentsRequest
-	(*GetConsentRequest)(nil),        // 11: notary.v1.GetConsentRequest
-	(*CheckCoverageRequest)(nil),     // 12: notary.v1.CheckCoverageRequest
-	(*ListMandatesRequest)(nil),      // 13: notary.v1.ListMandatesRequest
-	(*GetAccessHistoryRequest)(nil),  // 14: notary.v1.GetAccessHistoryRequest
-	(*ListProposalsRequest)(nil),     // 15: notary.v1.ListProposalsRequest
-	(*GetProposalRequest)(nil),       // 16: notary.v1.GetProposalRequest
-	(*QueryStateRequest)(nil),        // 17: notary.v1.QueryStateRequest
-	(*SubmitResponse)(nil),           // 18: notary.v1.SubmitResponse
-	(*LookupDigestResponse)(nil),     // 19: notary.v1.LookupDigestResponse
-	(*GetReceiptResponse)(nil),       // 20: notary.v1.GetReceiptResponse
-	(*ListBatchesResponse)(nil),      // 21: notary.v1.ListBatchesResponse
-	(*GetStatusResponse)(nil),        // 22: notary.v1.GetStatusResponse
-	(*GetCheckpointResponse)(nil),    // 23: notary.v1.GetCheckpointResponse
-	(*GetAccountResponse)(nil),       // 24: notary.v1.GetAccountResponse
-	(*ListAgenciesResponse)(nil),     // 25: notary.v1.ListAgenciesResponse
-	(*ListMinistriesResponse)(nil),   // 26: notary.v1.ListMinistriesResponse
-	(*GetParamsResponse)(nil),        // 27: notary.v1.GetParamsResponse
-	(*ListConsentsResponse)(nil),     // 28: notary.v1.ListConsentsResponse
-	(*GetConsentResponse)(nil),       // 29: notary.v1.GetConsentResponse
-	(*CheckCoverageResponse)(nil),    // 30: notary.v1.CheckCoverageResponse
-	(*ListMandatesResponse)(nil),     // 31: notary.v1.ListMandatesResponse
-	(*GetAccessHistoryResponse)(nil), // 32: notary.v1.GetAccessHistoryResponse
-	(*ListProposalsResponse)(nil),    // 33: notary.v1.ListProposalsResponse
-	(*GetProposalResponse)(nil),      // 34: notary.v1.GetProposalResponse
-	(*QueryStateResponse)(nil),       // 35: notary.v1.QueryStateResponse
+	(*SubmitBatchRequest)(nil),       // 1: notary.v1.SubmitBatchRequest
+	(*LookupDigestRequest)(nil),      // 2: notary.v1.LookupDigestRequest
+	(*GetReceiptRequest)(nil),        // 3: notary.v1.GetReceiptRequest
+	(*ListBatchesRequest)(nil),       // 4: notary.v1.ListBatchesRequest
+	(*GetStatusRequest)(nil),         // 5: notary.v1.GetStatusRequest
+	(*GetCheckpointRequest)(nil),     // 6: notary.v1.GetCheckpointRequest
+	(*GetAccountRequest)(nil),        // 7: notary.v1.GetAccountRequest
+	(*ListAgenciesRequest)(nil),      // 8: notary.v1.ListAgenciesRequest
+	(*ListMinistriesRequest)(nil),    // 9: notary.v1.ListMinistriesRequest
+	(*GetParamsRequest)(nil),         // 10: notary.v1.GetParamsRequest
+	(*ListConsentsRequest)(nil),      // 11: notary.v1.ListConsentsRequest
+	(*GetConsentRequest)(nil),        // 12: notary.v1.GetConsentRequest
+	(*CheckCoverageRequest)(nil),     // 13: notary.v1.CheckCoverageRequest
+	(*ListMandatesRequest)(nil),      // 14: notary.v1.ListMandatesRequest
+	(*GetAccessHistoryRequest)(nil),  // 15: notary.v1.GetAccessHistoryRequest
+	(*ListProposalsRequest)(nil),     // 16: notary.v1.ListProposalsRequest
+	(*GetProposalRequest)(nil),       // 17: notary.v1.GetProposalRequest
+	(*QueryStateRequest)(nil),        // 18: notary.v1.QueryStateRequest
+	(*SubmitResponse)(nil),           // 19: notary.v1.SubmitResponse
+	(*SubmitBatchResponse)(nil),      // 20: notary.v1.SubmitBatchResponse
+	(*LookupDigestResponse)(nil),     // 21: notary.v1.LookupDigestResponse
+	(*GetReceiptResponse)(nil),       // 22: notary.v1.GetReceiptResponse
+	(*ListBatchesResponse)(nil),      // 23: notary.v1.ListBatchesResponse
+	(*GetStatusResponse)(nil),        // 24: notary.v1.GetStatusResponse
+	(*GetCheckpointResponse)(nil),    // 25: notary.v1.GetCheckpointResponse
+	(*GetAccountResponse)(nil),       // 26: notary.v1.GetAccountResponse
+	(*ListAgenciesResponse)(nil),     // 27: notary.v1.ListAgenciesResponse
+	(*ListMinistriesResponse)(nil),   // 28: notary.v1.ListMinistriesResponse
+	(*GetParamsResponse)(nil),        // 29: notary.v1.GetParamsResponse
+	(*ListConsentsResponse)(nil),     // 30: notary.v1.ListConsentsResponse
+	(*GetConsentResponse)(nil),       // 31: notary.v1.GetConsentResponse
+	(*CheckCoverageResponse)(nil),    // 32: notary.v1.CheckCoverageResponse
+	(*ListMandatesResponse)(nil),     // 33: notary.v1.ListMandatesResponse
+	(*GetAccessHistoryResponse)(nil), // 34: notary.v1.GetAccessHistoryResponse
+	(*ListProposalsResponse)(nil),    // 35: notary.v1.ListProposalsResponse
+	(*GetProposalResponse)(nil),      // 36: notary.v1.GetProposalResponse
+	(*QueryStateResponse)(nil),       // 37: notary.v1.QueryStateResponse
 }
 var file_notary_v1_gateway_proto_depIdxs = []int32{
 	0,  // 0: notary.v1.Gateway.Submit:input_type -> notary.v1.SubmitRequest
 	0,  // 1: notary.v1.Gateway.SubmitStream:input_type -> notary.v1.SubmitRequest
-	1,  // 2: notary.v1.Gateway.LookupDigest:input_type -> notary.v1.LookupDigestRequest
-	2,  // 3: notary.v1.Gateway.GetReceipt:input_type -> notary.v1.GetReceiptRequest
-	3,  // 4: notary.v1.Gateway.ListBatches:input_type -> notary.v1.ListBatchesRequest
-	4,  // 5: notary.v1.Gateway.GetStatus:input_type -> notary.v1.GetStatusRequest
-	5,  // 6: notary.v1.Gateway.GetCheckpoint:input_type -> notary.v1.GetCheckpointRequest
-	6,  // 7: notary.v1.Gateway.GetAccount:input_type -> notary.v1.GetAccountRequest
-	7,  // 8: notary.v1.Gateway.ListAgencies:input_type -> notary.v1.ListAgenciesRequest
-	8,  // 9: notary.v1.Gateway.ListMinistries:input_type -> notary.v1.ListMinistriesRequest
-	9,  // 10: notary.v1.Gateway.GetParams:input_type -> notary.v1.GetParamsRequest
-	10, // 11: notary.v1.Gateway.ListConsents:input_type -> notary.v1.ListConsentsRequest
-	11, // 12: notary.v1.Gateway.GetConsent:input_type -> notary.v1.GetConsentRequest
-	12, // 13: notary.v1.Gateway.CheckCoverage:input_type -> notary.v1.CheckCoverageRequest
-	13, // 14: notary.v1.Gateway.ListMandates:input_type -> notary.v1.ListMandatesRequest
-	14, // 15: notary.v1.Gateway.GetAccessHistory:input_type -> notary.v1.GetAccessHistoryRequest
-	15, // 16: notary.v1.Gateway.ListProposals:input_type -> notary.v1.ListProposalsRequest
-	16, // 17: notary.v1.Gateway.GetProposal:input_type -> notary.v1.GetProposalRequest
-	17, // 18: notary.v1.Gateway.QueryState:input_type -> notary.v1.QueryStateRequest
-	18, // 19: notary.v1.Gateway.Submit:output_type -> notary.v1.SubmitResponse
-	18, // 20: notary.v1.Gateway.SubmitStream:output_type -> notary.v1.SubmitResponse
-	19, // 21: notary.v1.Gateway.LookupDigest:output_type -> notary.v1.LookupDigestResponse
-	20, // 22: notary.v1.Gateway.GetReceipt:output_type -> notary.v1.GetReceiptResponse
-	21, // 23: notary.v1.Gateway.ListBatches:output_type -> notary.v1.ListBatchesResponse
-	22, // 24: notary.v1.Gateway.GetStatus:output_type -> notary.v1.GetStatusResponse
-	23, // 25: notary.v1.Gateway.GetCheckpoint:output_type -> notary.v1.GetCheckpointResponse
-	24, // 26: notary.v1.Gateway.GetAccount:output_type -> notary.v1.GetAccountResponse
-	25, // 27: notary.v1.Gateway.ListAgencies:output_type -> notary.v1.ListAgenciesResponse
-	26, // 28: notary.v1.Gateway.ListMinistries:output_type -> notary.v1.ListMinistriesResponse
-	27, // 29: notary.v1.Gateway.GetParams:output_type -> notary.v1.GetParamsResponse
-	28, // 30: notary.v1.Gateway.ListConsents:output_type -> notary.v1.ListConsentsResponse
-	29, // 31: notary.v1.Gateway.GetConsent:output_type -> notary.v1.GetConsentResponse
-	30, // 32: notary.v1.Gateway.CheckCoverage:output_type -> notary.v1.CheckCoverageResponse
-	31, // 33: notary.v1.Gateway.ListMandates:output_type -> notary.v1.ListMandatesResponse
-	32, // 34: notary.v1.Gateway.GetAccessHistory:output_type -> notary.v1.GetAccessHistoryResponse
-	33, // 35: notary.v1.Gateway.ListProposals:output_type -> notary.v1.ListProposalsResponse
-	34, // 36: notary.v1.Gateway.GetProposal:output_type -> notary.v1.GetProposalResponse
-	35, // 37: notary.v1.Gateway.QueryState:output_type -> notary.v1.QueryStateResponse
-	19, // [19:38] is the sub-list for method output_type
-	0,  // [0:19] is the sub-list for method input_type
+	1,  // 2: notary.v1.Gateway.SubmitBatch:input_type -> notary.v1.SubmitBatchRequest
+	2,  // 3: notary.v1.Gateway.LookupDigest:input_type -> notary.v1.LookupDigestRequest
+	3,  // 4: notary.v1.Gateway.GetReceipt:input_type -> notary.v1.GetReceiptRequest
+	4,  // 5: notary.v1.Gateway.ListBatches:input_type -> notary.v1.ListBatchesRequest
+	5,  // 6: notary.v1.Gateway.GetStatus:input_type -> notary.v1.GetStatusRequest
+	6,  // 7: notary.v1.Gateway.GetCheckpoint:input_type -> notary.v1.GetCheckpointRequest
+	7,  // 8: notary.v1.Gateway.GetAccount:input_type -> notary.v1.GetAccountRequest
+	8,  // 9: notary.v1.Gateway.ListAgencies:input_type -> notary.v1.ListAgenciesRequest
+	9,  // 10: notary.v1.Gateway.ListMinistries:input_type -> notary.v1.ListMinistriesRequest
+	10, // 11: notary.v1.Gateway.GetParams:input_type -> notary.v1.GetParamsRequest
+	11, // 12: notary.v1.Gateway.ListConsents:input_type -> notary.v1.ListConsentsRequest
+	12, // 13: notary.v1.Gateway.GetConsent:input_type -> notary.v1.GetConsentRequest
+	13, // 14: notary.v1.Gateway.CheckCoverage:input_type -> notary.v1.CheckCoverageRequest
+	14, // 15: notary.v1.Gateway.ListMandates:input_type -> notary.v1.ListMandatesRequest
+	15, // 16: notary.v1.Gateway.GetAccessHistory:input_type -> notary.v1.GetAccessHistoryRequest
+	16, // 17: notary.v1.Gateway.ListProposals:input_type -> notary.v1.ListProposalsRequest
+	17, // 18: notary.v1.Gateway.GetProposal:input_type -> notary.v1.GetProposalRequest
+	18, // 19: notary.v1.Gateway.QueryState:input_type -> notary.v1.QueryStateRequest
+	19, // 20: notary.v1.Gateway.Submit:output_type -> notary.v1.SubmitResponse
+	19, // 21: notary.v1.Gateway.SubmitStream:output_type -> notary.v1.SubmitResponse
+	20, // 22: notary.v1.Gateway.SubmitBatch:output_type -> notary.v1.SubmitBatchResponse
+	21, // 23: notary.v1.Gateway.LookupDigest:output_type -> notary.v1.LookupDigestResponse
+	22, // 24: notary.v1.Gateway.GetReceipt:output_type -> notary.v1.GetReceiptResponse
+	23, // 25: notary.v1.Gateway.ListBatches:output_type -> notary.v1.ListBatchesResponse
+	24, // 26: notary.v1.Gateway.GetStatus:output_type -> notary.v1.GetStatusResponse
+	25, // 27: notary.v1.Gateway.GetCheckpoint:output_type -> notary.v1.GetCheckpointResponse
+	26, // 28: notary.v1.Gateway.GetAccount:output_type -> notary.v1.GetAccountResponse
+	27, // 29: notary.v1.Gateway.ListAgencies:output_type -> notary.v1.ListAgenciesResponse
+	28, // 30: notary.v1.Gateway.ListMinistries:output_type -> notary.v1.ListMinistriesResponse
+	29, // 31: notary.v1.Gateway.GetParams:output_type -> notary.v1.GetParamsResponse
+	30, // 32: notary.v1.Gateway.ListConsents:output_type -> notary.v1.ListConsentsResponse
+	31, // 33: notary.v1.Gateway.GetConsent:output_type -> notary.v1.GetConsentResponse
+	32, // 34: notary.v1.Gateway.CheckCoverage:output_type -> notary.v1.CheckCoverageResponse
+	33, // 35: notary.v1.Gateway.ListMandates:output_type -> notary.v1.ListMandatesResponse
+	34, // 36: notary.v1.Gateway.GetAccessHistory:output_type -> notary.v1.GetAccessHistoryResponse
+	35, // 37: notary.v1.Gateway.ListProposals:output_type -> notary.v1.ListProposalsResponse
+	36, // 38: notary.v1.Gateway.GetProposal:output_type -> notary.v1.GetProposalResponse
+	37, // 39: notary.v1.Gateway.QueryState:output_type -> notary.v1.QueryStateResponse
+	20, // [20:40] is the sub-list for method output_type
+	0,  // [0:20] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

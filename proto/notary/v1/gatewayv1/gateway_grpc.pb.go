@@ -22,6 +22,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Gateway_Submit_FullMethodName           = "/notary.v1.Gateway/Submit"
 	Gateway_SubmitStream_FullMethodName     = "/notary.v1.Gateway/SubmitStream"
+	Gateway_SubmitBatch_FullMethodName      = "/notary.v1.Gateway/SubmitBatch"
 	Gateway_LookupDigest_FullMethodName     = "/notary.v1.Gateway/LookupDigest"
 	Gateway_GetReceipt_FullMethodName       = "/notary.v1.Gateway/GetReceipt"
 	Gateway_ListBatches_FullMethodName      = "/notary.v1.Gateway/ListBatches"
@@ -60,6 +61,9 @@ type GatewayClient interface {
 	// SubmitStream keeps many transactions in flight on one connection; each
 	// response carries the request_id of its request, in commit order.
 	SubmitStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[v1.SubmitRequest, v1.SubmitResponse], error)
+	// SubmitBatch sends several signed transactions and waits until each is
+	// committed or refused; it answers them together, in request order.
+	SubmitBatch(ctx context.Context, in *v1.SubmitBatchRequest, opts ...grpc.CallOption) (*v1.SubmitBatchResponse, error)
 	// LookupDigest finds an anchored digest: batch, issuer, time and status.
 	LookupDigest(ctx context.Context, in *v1.LookupDigestRequest, opts ...grpc.CallOption) (*v1.LookupDigestResponse, error)
 	// GetReceipt returns a v1 receipt for an anchored digest.
@@ -132,6 +136,16 @@ func (c *gatewayClient) SubmitStream(ctx context.Context, opts ...grpc.CallOptio
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Gateway_SubmitStreamClient = grpc.BidiStreamingClient[v1.SubmitRequest, v1.SubmitResponse]
+
+func (c *gatewayClient) SubmitBatch(ctx context.Context, in *v1.SubmitBatchRequest, opts ...grpc.CallOption) (*v1.SubmitBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.SubmitBatchResponse)
+	err := c.cc.Invoke(ctx, Gateway_SubmitBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
 func (c *gatewayClient) LookupDigest(ctx context.Context, in *v1.LookupDigestRequest, opts ...grpc.CallOption) (*v1.LookupDigestResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -322,6 +336,9 @@ type GatewayServer interface {
 	// SubmitStream keeps many transactions in flight on one connection; each
 	// response carries the request_id of its request, in commit order.
 	SubmitStream(grpc.BidiStreamingServer[v1.SubmitRequest, v1.SubmitResponse]) error
+	// SubmitBatch sends several signed transactions and waits until each is
+	// committed or refused; it answers them together, in request order.
+	SubmitBatch(context.Context, *v1.SubmitBatchRequest) (*v1.SubmitBatchResponse, error)
 	// LookupDigest finds an anchored digest: batch, issuer, time and status.
 	LookupDigest(context.Context, *v1.LookupDigestRequest) (*v1.LookupDigestResponse, error)
 	// GetReceipt returns a v1 receipt for an anchored digest.
@@ -377,6 +394,9 @@ func (UnimplementedGatewayServer) Submit(context.Context, *v1.SubmitRequest) (*v
 }
 func (UnimplementedGatewayServer) SubmitStream(grpc.BidiStreamingServer[v1.SubmitRequest, v1.SubmitResponse]) error {
 	return status.Error(codes.Unimplemented, "method SubmitStream not implemented")
+}
+func (UnimplementedGatewayServer) SubmitBatch(context.Context, *v1.SubmitBatchRequest) (*v1.SubmitBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitBatch not implemented")
 }
 func (UnimplementedGatewayServer) LookupDigest(context.Context, *v1.LookupDigestRequest) (*v1.LookupDigestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LookupDigest not implemented")
@@ -474,6 +494,24 @@ func _Gateway_SubmitStream_Handler(srv interface{}, stream grpc.ServerStream) er
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Gateway_SubmitStreamServer = grpc.BidiStreamingServer[v1.SubmitRequest, v1.SubmitResponse]
+
+func _Gateway_SubmitBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.SubmitBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServer).SubmitBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Gateway_SubmitBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServer).SubmitBatch(ctx, req.(*v1.SubmitBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
 
 func _Gateway_LookupDigest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(v1.LookupDigestRequest)
@@ -791,6 +829,10 @@ var Gateway_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Submit",
 			Handler:    _Gateway_Submit_Handler,
+		},
+		{
+			MethodName: "SubmitBatch",
+			Handler:    _Gateway_SubmitBatch_Handler,
 		},
 		{
 			MethodName: "LookupDigest",
