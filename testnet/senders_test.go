@@ -33,10 +33,13 @@ func TestManySendersOneAgency(t *testing.T) {
 	bin := t.TempDir()
 	notaryd, notaryctl := harness.Binary(t), cliBinary(t, bin, "notaryctl")
 	home := filepath.Join(t.TempDir(), "dev")
-	ports := harness.FreePorts(t, 4)
+	ports := harness.FreePorts(t, 5)
+	// Every port chosen here (the public one too), the HTTP/JSON gateway
+	// off: another run of the tests may hold the dev defaults.
 	node := exec.Command(notaryd, "dev", "--home", home, "--block-interval", "200ms",
 		"--p2p-port", strconv.Itoa(ports[0]), "--rpc-port", strconv.Itoa(ports[1]),
-		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]))
+		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]),
+		"--public-port", strconv.Itoa(ports[4]), "--http-port", "0")
 	var nodeLog bytes.Buffer
 	node.Stdout, node.Stderr = &nodeLog, &nodeLog
 	if err := node.Start(); err != nil {
