@@ -28,10 +28,21 @@ async function waitReady(page) {
 }
 
 // chooseWithKeyboard opens the file chooser of the focused input with the
-// keyboard (Space) and gives it file.
+// keyboard (Space) and gives it file. A busy browser may drop the key
+// press; it is pressed again, up to three times.
 async function chooseWithKeyboard(page, file) {
-  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
-  await chooser.setFiles(file);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [chooser] = await Promise.all([
+        page.waitForEvent("filechooser", { timeout: 20000 }),
+        page.keyboard.press("Space"),
+      ]);
+      await chooser.setFiles(file);
+      return;
+    } catch (e) {
+      if (attempt >= 3) { throw e; }
+    }
+  }
 }
 
 async function focusedId(page) {
