@@ -36,7 +36,7 @@ func buildVerifier(t *testing.T) string {
 	return bin
 }
 
-// TestHTTPExamples runs the curl script and the Python client of
+// TestHTTPExamples runs the curl script and the Python and Java clients of
 // docs/examples against a real node: each anchors files, fetches their
 // receipts and looks their digests up, and `verifier verify` accepts every
 // receipt they wrote.
@@ -54,6 +54,9 @@ func TestHTTPExamples(t *testing.T) {
 		}},
 		{"python", []string{"python3", "openssl"}, func(url, id, out string, files []string) *exec.Cmd {
 			return exec.Command("python3", append([]string{filepath.Join(examplesDir, "notary_http.py"), url, id, out}, files...)...)
+		}},
+		{"java", []string{"java", "javac"}, func(url, id, out string, files []string) *exec.Cmd {
+			return exec.Command("java", append([]string{filepath.Join(examplesDir, "NotaryHttp.java"), url, id, out}, files...)...)
 		}},
 	}
 	n := apptest.Start(t, apptest.Options{HTTP: true, GatewayOptions: gateway.Options{Receipts: gateway.Receipts}})
