@@ -29,13 +29,13 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-func BenchmarkKey(b *testing.B) {
+func BenchmarkDerive(b *testing.B) {
 	c, err := vcode.New(rand.Reader)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = c.Key()
+		_ = c.Derive()
 	}
 }

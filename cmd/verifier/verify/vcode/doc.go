@@ -18,19 +18,22 @@
 // a refused code is an *Error whose Kind (empty, symbol, length, check,
 // link) and fields the verifier's CLIs and web page put into words.
 //
-// What is hashed is the canonical form, the 20 upper-case ASCII symbols
-// without separators (Canonical):
+// What is derived from is the canonical form, the 20 upper-case ASCII
+// symbols without separators (Canonical), stretched once (Derive):
 //
-//	salt = SHA-256("notary/code/salt/v1" || canonical)        32 bytes
-//	key  = SHA-256("notary/code/key/v1"  || canonical)[:16]   16 bytes
+//	s    = PBKDF2-HMAC-SHA256(canonical, "notary/code/kdf/v1", 10,000 iterations, 32 bytes)
+//	salt = SHA-256("notary/code/salt/v1" || s)        32 bytes
+//	key  = SHA-256("notary/code/key/v1"  || s)[:16]   16 bytes
 //
 // The salt takes the place of the salted commitment's salt, and the key is
-// the chain's lookup key of the document; neither reveals the code. Known
+// the chain's lookup key of the document; neither reveals the code, and the
+// stretching makes each guess of a code against the chain's keys cost
+// 10,000 HMACs. Known
 // vector (testdata/vectors.json):
 //
 //	code  7KQ4M-XW9TR-2HDNP-C8VE6
-//	key   7732a9977793b7b9977458e3068eb6e8
-//	salt  fefc21327ca5a59729bc4afee3bf18f69ccbedf64c66b39a78bd964d46cd3965
+//	key   ed6c57cd330b46767d8ceac622a2075a
+//	salt  79b5541aac9f8c9e1ae9a795995896352bc323832312fd862603c9bd9f17094d
 //
 // The link in a QR code (Link) is the verifier's address with the code in
 // its fragment, "https://verify.example/#code=7KQ4M-XW9TR-2HDNP-C8VE6": a

@@ -26,6 +26,6 @@ func Example() {
 	fmt.Println(vcode.KindOf(err))
 	// Output:
 	// 7KQ4M-XW9TR-2HDNP-C8VE6 <nil>
-	// key 7732a9977793b7b9977458e3068eb6e8
+	// key ed6c57cd330b46767d8ceac622a2075a
 	// check
 }

@@ -1,6 +1,7 @@
 package vcode
 
 import (
+	"crypto/pbkdf2"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -29,6 +30,10 @@ const (
 
 	saltDomain = "notary/code/salt/v1"
 	keyDomain  = "notary/code/key/v1"
+	// KDFSalt and KDFIterations are PBKDF2's salt and iteration count in
+	// the stretching of a code (Derive).
+	KDFSalt       = "notary/code/kdf/v1"
+	KDFIterations = 10000
 )
 
 // Code is a verification code: its 20 symbols in canonical form. The zero
@@ -167,29 +172,49 @@ func (c Code) String() string {
 	return string(b[:])
 }
 
-// Salt is SHA-256("notary/code/salt/v1" || canonical): the salt of the
-// anchored commitment of the document registered under c.
-func (c Code) Salt() [SaltSize]byte {
-	var buf [64]byte
-	return sha256.Sum256(c.domain(&buf, saltDomain))
+// Secrets are what a code derives: the salt of the anchored commitment of
+// the document registered under it, and the key under which the chain
+// finds that document.
+type Secrets struct {
+	Salt [SaltSize]byte
+	Key  [KeySize]byte
 }
 
-// Key is SHA-256("notary/code/key/v1" || canonical)[:16]: the key under
-// which the chain finds the document registered under c.
-func (c Code) Key() [KeySize]byte {
-	var buf [64]byte
-	h := sha256.Sum256(c.domain(&buf, keyDomain))
-	return [KeySize]byte(h[:KeySize])
-}
-
-// domain is d || canonical, in buf.
-func (c Code) domain(buf *[64]byte, d string) []byte {
-	b := append(buf[:0], d...)
-	if !c.IsZero() {
-		b = append(b, c.s[:]...)
+// Derive stretches the canonical form c and derives the salt and the key
+// from it:
+//
+//	s    = PBKDF2-HMAC-SHA256(c, "notary/code/kdf/v1", 10,000 iterations, 32 bytes)
+//	salt = SHA-256("notary/code/salt/v1" || s)
+//	key  = SHA-256("notary/code/key/v1"  || s)[:16]
+//
+// The stretching is a deliberate cost (a few milliseconds): whoever
+// guesses codes against the keys on the chain pays it for every guess.
+// Callers that need both take them from one Derive.
+func (c Code) Derive() Secrets {
+	if c.IsZero() {
+		return Secrets{}
 	}
-	return b
+	s, err := pbkdf2.Key(sha256.New, string(c.s[:]), []byte(KDFSalt), KDFIterations, sha256.Size)
+	if err != nil {
+		// Only FIPS 140-3 mode refuses parameters, and these meet its
+		// minimums (a 20-byte password, an 18-byte salt, 32-byte output).
+		panic(fmt.Sprintf("vcode: PBKDF2 refused its fixed parameters: %v", err))
+	}
+	var buf [64]byte
+	var out Secrets
+	out.Salt = sha256.Sum256(append(append(buf[:0], saltDomain...), s...))
+	k := sha256.Sum256(append(append(buf[:0], keyDomain...), s...))
+	copy(out.Key[:], k[:KeySize])
+	return out
 }
+
+// Salt is Derive's salt: the salt of the anchored commitment of the
+// document registered under c.
+func (c Code) Salt() [SaltSize]byte { return c.Derive().Salt }
+
+// Key is Derive's key: the key under which the chain finds the document
+// registered under c.
+func (c Code) Key() [KeySize]byte { return c.Derive().Key }
 
 // Link is the verifier link that a QR code carries: base, a "/" when base
 // does not end with one, and the fragment "#code=" with the written form.
