@@ -86,22 +86,22 @@ echo "services through reflection (no client certificate):"
 services=$("$grpcurl" -cacert "$ca" "$addr" list) || fail "list"
 echo "$services" | sed 's/^/  /'
 for s in notary.v1.Gateway grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
-  echo "$services" | grep -qx "$s" || fail "service $s not listed"
+  grep -qx "$s" <<< "$services" || fail "service $s not listed"
 done
 
 methods=$("$grpcurl" -cacert "$ca" "$addr" list notary.v1.Gateway) || fail "list methods"
 for m in Submit SubmitStream LookupDigest GetReceipt GetStatus GetAccessHistory; do
-  echo "$methods" | grep -qx "notary.v1.Gateway.$m" || fail "method $m not listed"
+  grep -qx "notary.v1.Gateway.$m" <<< "$methods" || fail "method $m not listed"
 done
 echo "  notary.v1.Gateway: $(echo "$methods" | wc -l) methods"
 
 health=$("$grpcurl" -cacert "$ca" "$addr" grpc.health.v1.Health/Check) || fail "health"
-echo "$health" | grep -q '"SERVING"' || fail "health: $health"
+grep -q '"SERVING"' <<< "$health" || fail "health: $health"
 echo "health: SERVING"
 
 status=$("$grpcurl" -cacert "$ca" -cert "$agency/tls.crt" -key "$agency/tls.key" \
   "$addr" notary.v1.Gateway/GetStatus) || fail "GetStatus"
-echo "$status" | grep -q '"notary-dev"' || fail "GetStatus does not name the chain: $status"
+grep -q '"notary-dev"' <<< "$status" || fail "GetStatus does not name the chain: $status"
 echo "GetStatus (with the dev agency's certificate): chain notary-dev, $(echo "$status" | grep -m1 -o '"latestHeight": "[0-9]*"')"
 
 # A write without a client certificate is refused before anything is touched.

@@ -80,7 +80,7 @@ pid_of() {
   [[ $pid =~ ^[0-9]+$ ]] || return 0
   kill -0 "$pid" 2>/dev/null || return 0
   if [ -r "/proc/$pid/cmdline" ]; then
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "notaryd start --home $home " || return 0
+    grep -qF -- "notaryd start --home $home " <<< "$(tr '\0' ' ' <"/proc/$pid/cmdline")" || return 0
   fi
   echo "$pid"
 }
