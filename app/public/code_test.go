@@ -26,7 +26,7 @@ func testCodeKey(canonical string) []byte {
 func codedChain(t *testing.T) (*receipttest.Chain, []byte, []byte) {
 	t.Helper()
 	c := receipttest.New(t, receipttest.Options{})
-	key, d := testCodeKey("7KQ4MXW9TR2HDNPC8VEF"), receipttest.Digest("coded")
+	key, d := testCodeKey("7KQ4MXW9TR2HDNPC8VE6"), receipttest.Digest("coded")
 	c.AnchorCoded(sha2, "", [][]byte{testCodeKey("OTHER"), key}, [][]byte{receipttest.Digest("other"), d})
 	c.Empty(1)
 	return c, key, d
@@ -50,7 +50,7 @@ func TestCodeBadInput(t *testing.T) {
 		{"a digest", strings.Repeat("ab", 32), 400, "bad_code_key"},
 		{"capitals", strings.ToUpper(hexKey), 400, "bad_code_key"},
 		{"not hex", strings.Repeat("zz", 16), 400, "bad_code_key"},
-		{"the code itself", "7KQ4M-XW9TR-2HDNP-C8VEF", 400, "bad_code_key"},
+		{"the code itself", "7KQ4M-XW9TR-2HDNP-C8VE6", 400, "bad_code_key"},
 		{"extra segment", hexKey + "/x", 404, "unknown_path"},
 		{"post", hexKey, 405, "method_not_allowed"},
 	} {

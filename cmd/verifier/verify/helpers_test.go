@@ -41,9 +41,10 @@ type fixtureOpts struct {
 // testSalt is the fixture's salt.
 var testSalt = sha256.Sum256([]byte("salt"))
 
-// testCode is the canonical form of a made-up verification code; its salt
-// and key are derived as docs/receipt.md ("Verification codes") says.
-const testCode = "7KQ4MXW9TR2HDNPC8VEF"
+// testCode is the canonical form of a verification code (its check symbol
+// holds); its salt and key are derived as docs/receipt.md ("Verification
+// codes") says.
+const testCode = "7KQ4MXW9TR2HDNPC8VE6"
 
 // codeSalt and codeKey derive a code's salt and key.
 func codeSalt(canonical string) []byte {
