@@ -371,13 +371,8 @@ func (a *Application) rebuildIndex(from, to int64) error {
 			if m == nil {
 				return fmt.Errorf("abci: rebuild digest index: batch %s is not an AnchorBatch", ledger.FormatBatchID(h, uint32(i)))
 			}
-			for j := 0; j < len(m.Digests)/ledger.DigestSize; j++ {
-				entries = append(entries, ledger.IndexEntry{
-					Algorithm: m.HashAlgorithm,
-					Digest:    m.Digests[j*ledger.DigestSize : (j+1)*ledger.DigestSize],
-					Locator:   ledger.Locator{Height: h, TxIndex: uint32(i), Leaf: uint32(j)},
-				})
-			}
+			// Its digests and, for a coded batch, its code keys.
+			entries = append(entries, ledger.BatchEntries(m, h, uint32(i))...)
 		}
 		if err := a.index.Save(entries, h); err != nil {
 			return err
@@ -472,6 +467,16 @@ func (l *localTxs) has(h [32]byte) bool {
 // LookupDigest finds a digest anchored at a committed height.
 func (a *Application) LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error) {
 	return a.index.Lookup(alg, digest, a.committed.Load().height+1)
+}
+
+// LookupCodeKey finds the document anchored under a verification code key
+// (ledger.CodeKeySize bytes) at a committed height: the locator of its
+// digest.
+func (a *Application) LookupCodeKey(key []byte) (ledger.Locator, bool, error) {
+	if len(key) != ledger.CodeKeySize {
+		return ledger.Locator{}, false, nil
+	}
+	return a.LookupDigest(ledger.CodeKeyIndex, ledger.CodeKeyIndexDigest(key))
 }
 
 // DecodeTx decodes and checks a transaction as the ledger does, through the

@@ -136,6 +136,10 @@ type NetworkSpec struct {
 	// consortium's public endpoints; by default NodeSpec.PublicEndpoint of
 	// every node that has one.
 	PublicEndpoints []string
+	// VerifierURL is the base URL of the consortium's published web
+	// verifier, which the trust bundle lists as the base of the links of
+	// verification codes (QR codes); "" lists none.
+	VerifierURL string
 }
 
 // Network is what GenerateNetwork wrote.
@@ -366,6 +370,9 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 	if trust.PublicEndpoints, err = PublicEndpoints(endpoints); err != nil {
 		return nil, err
 	}
+	if trust.VerifierUrl, err = VerifierURL(spec.VerifierURL); err != nil {
+		return nil, err
+	}
 	for _, h := range append(append([]string(nil), net.Homes...), net.FullHomes...) {
 		p := filepath.Join(h, TrustFile)
 		if err := WriteTrustBundle(p, trust); err != nil {
@@ -508,6 +515,20 @@ func PublicEndpoints(urls []string) ([]string, error) {
 	return out, nil
 }
 
+// VerifierURL checks the base URL of a published web verifier for a trust
+// bundle (verify.CheckEndpoint, as public endpoints) and returns it without
+// a trailing slash; "" stays "" (none).
+func VerifierURL(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	u := strings.TrimSuffix(raw, "/")
+	if err := verify.CheckEndpoint(u); err != nil {
+		return "", fmt.Errorf("verifier URL: %w", err)
+	}
+	return u, nil
+}
+
 // WriteTrustBundle writes a trust bundle in its canonical bytes
 // (verify.EncodeTrustBundle), the same on every build, so that its
 // fingerprint can be published.
@@ -519,10 +540,20 @@ func WriteTrustBundle(path string, tb *notaryv1.TrustBundle) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
+// TrustExport says what an exported trust bundle lists besides the
+// chain's genesis.
+type TrustExport struct {
+	// PublicEndpoints to list; nil: those of the trust bundle already in
+	// the home, if any.
+	PublicEndpoints []string
+	// VerifierURL to list (VerifierURL; "" for none); nil: that of the
+	// trust bundle already in the home, if any.
+	VerifierURL *string
+}
+
 // ExportTrustBundle writes the trust bundle of the home's genesis to path,
-// listing endpoints as its public endpoints (nil: those of the trust bundle
-// already in the home, if any).
-func ExportTrustBundle(home, path string, endpoints []string) (*notaryv1.TrustBundle, error) {
+// listing the public endpoints and the verifier URL of x.
+func ExportTrustBundle(home, path string, x TrustExport) (*notaryv1.TrustBundle, error) {
 	gen, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
 	if err != nil {
 		return nil, err
@@ -531,20 +562,29 @@ func ExportTrustBundle(home, path string, endpoints []string) (*notaryv1.TrustBu
 	if err != nil {
 		return nil, err
 	}
+	old, err := homeTrust(home, tb.ChainId)
+	if err != nil {
+		return nil, err
+	}
+	endpoints := x.PublicEndpoints
 	if endpoints == nil {
-		if endpoints, err = homeEndpoints(home, tb.ChainId); err != nil {
-			return nil, err
-		}
+		endpoints = old.GetPublicEndpoints()
 	}
 	if tb.PublicEndpoints, err = PublicEndpoints(endpoints); err != nil {
+		return nil, err
+	}
+	verifierURL := old.GetVerifierUrl()
+	if x.VerifierURL != nil {
+		verifierURL = *x.VerifierURL
+	}
+	if tb.VerifierUrl, err = VerifierURL(verifierURL); err != nil {
 		return nil, err
 	}
 	return tb, WriteTrustBundle(path, tb)
 }
 
-// homeEndpoints returns the public endpoints of the trust bundle in home;
-// none if there is none.
-func homeEndpoints(home, chainID string) ([]string, error) {
+// homeTrust returns the trust bundle in home; nil if there is none.
+func homeTrust(home, chainID string) (*notaryv1.TrustBundle, error) {
 	p := filepath.Join(home, TrustFile)
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
@@ -560,5 +600,5 @@ func homeEndpoints(home, chainID string) ([]string, error) {
 	if old.ChainId != chainID {
 		return nil, fmt.Errorf("%s is the trust bundle of chain %q, not %q", p, old.ChainId, chainID)
 	}
-	return old.PublicEndpoints, nil
+	return old, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // TestNetworkIdentitiesKnowTheirNode: every identity GenerateNetwork
@@ -127,7 +128,7 @@ func TestExportTrustBundleReproducible(t *testing.T) {
 	var exports [][]byte
 	for i := range 2 {
 		p := filepath.Join(dir, fmt.Sprintf("trust-%d.json", i))
-		if _, err := ExportTrustBundle(home, p, nil); err != nil {
+		if _, err := ExportTrustBundle(home, p, TrustExport{}); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(p)
@@ -140,7 +141,7 @@ func TestExportTrustBundleReproducible(t *testing.T) {
 		t.Fatalf("exports differ:\n%s\n%s\n%s", exports[0], exports[1], written)
 	}
 	p := filepath.Join(dir, "sede.json")
-	tb, err := ExportTrustBundle(home, p, []string{"https://sede.example.gob.es/", "https://nodo2.example.gob.es:8443", "https://sede.example.gob.es"})
+	tb, err := ExportTrustBundle(home, p, TrustExport{PublicEndpoints: []string{"https://sede.example.gob.es/", "https://nodo2.example.gob.es:8443", "https://sede.example.gob.es"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,12 +158,67 @@ func TestExportTrustBundleReproducible(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, TrustFile), indented, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if tb, err := ExportTrustBundle(home, p, nil); err != nil || !reflect.DeepEqual(tb.PublicEndpoints, []string{"https://old.example.gob.es"}) {
+	if tb, err := ExportTrustBundle(home, p, TrustExport{}); err != nil || !reflect.DeepEqual(tb.PublicEndpoints, []string{"https://old.example.gob.es"}) {
 		t.Fatalf("export over an earlier release's bundle: %v %v", tb.GetPublicEndpoints(), err)
 	}
 	for _, bad := range []string{"http://sede.example.gob.es", "ftp://x", "https://user@x", "https://x?a=1", "HTTPS://X"} {
-		if _, err := ExportTrustBundle(home, p, []string{bad}); err == nil {
+		if _, err := ExportTrustBundle(home, p, TrustExport{PublicEndpoints: []string{bad}}); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+		if _, err := ExportTrustBundle(home, p, TrustExport{VerifierURL: &bad}); err == nil {
+			t.Errorf("verifier URL %q: no error", bad)
+		}
+	}
+}
+
+// TestTrustBundleVerifierURL: the network's spec and an export set the
+// trust bundle's verifier URL (without a final slash); an export without
+// one keeps the home's; "" removes it.
+func TestTrustBundleVerifierURL(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "node")
+	net, err := GenerateNetwork(NetworkSpec{
+		ChainID:     "verifier-url-test",
+		Ministries:  []MinistrySpec{{ID: "hacienda", Name: "Ministerio de Hacienda", Power: 10}},
+		Nodes:       []NodeSpec{{Home: home, Host: "127.0.0.1", P2PPort: 30000, RPCPort: 30001, GatewayPort: 30002, MetricsPort: 30003, PublicPort: 30004}},
+		VerifierURL: "https://sede.example.gob.es/verificar/",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) *notaryv1.TrustBundle {
+		t.Helper()
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb, err := verify.DecodeTrustBundle(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb
+	}
+	if tb := read(net.TrustFiles[0]); tb.VerifierUrl != "https://sede.example.gob.es/verificar" {
+		t.Fatalf("generated: %q", tb.VerifierUrl)
+	}
+	p := filepath.Join(dir, "export.json")
+	if _, err := ExportTrustBundle(home, p, TrustExport{}); err != nil || read(p).VerifierUrl != "https://sede.example.gob.es/verificar" {
+		t.Fatalf("export keeping the home's: %v %q", err, read(p).VerifierUrl)
+	}
+	other := "http://127.0.0.1:30004"
+	if _, err := ExportTrustBundle(home, p, TrustExport{VerifierURL: &other}); err != nil || read(p).VerifierUrl != other {
+		t.Fatalf("export with another: %v", err)
+	}
+	none := ""
+	if _, err := ExportTrustBundle(home, p, TrustExport{VerifierURL: &none}); err != nil || read(p).VerifierUrl != "" {
+		t.Fatalf("export without: %v", err)
+	}
+	if _, err := GenerateNetwork(NetworkSpec{
+		ChainID:     "verifier-url-bad",
+		Ministries:  []MinistrySpec{{ID: "hacienda", Name: "Ministerio de Hacienda", Power: 10}},
+		Nodes:       []NodeSpec{{Home: filepath.Join(dir, "bad"), Host: "127.0.0.1", P2PPort: 30010, RPCPort: 30011, GatewayPort: 30012, MetricsPort: 30013}},
+		VerifierURL: "http://sede.example.gob.es",
+	}); err == nil {
+		t.Fatal("an http verifier URL on a public host accepted")
 	}
 }

@@ -165,6 +165,8 @@ type Tx struct {
 	// transaction checked by CheckTx, its rechecks, ProcessProposal and
 	// FinalizeBlock searches its digests for duplicates once.
 	digestsOK atomic.Bool
+	// codeKeysOK records the same of its code keys (checkCodeKeys).
+	codeKeysOK atomic.Bool
 }
 
 // DecodeTx decodes and checks a transaction without looking at the state:

@@ -20,6 +20,16 @@
 // per-transaction write buffer: a transaction that fails leaves nothing behind,
 // not even its sequence number. Exec.End runs governance at the end of a block.
 //
+// # Verification codes
+//
+// An AnchorBatch may carry code_keys, one CodeKeySize-byte key per digest:
+// each document is anchored under the key of a verification code printed on
+// it. A key is unique within its batch (ErrBadCodeKeys) and never anchored
+// twice (ErrDuplicateCode, checked after the digests' own uniqueness, through
+// the same index paths); the batch root is over key || digest; the digest
+// index gets an entry per key under CodeKeyIndex (BatchEntries). Code keys
+// never reach the state tree.
+//
 // # Ordered and unordered transactions
 //
 // An ordered transaction carries its signer's next sequence and consumes it.

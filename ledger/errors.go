@@ -79,6 +79,8 @@ var (
 	ErrAlreadyRevoked       = register(39, "digest already revoked")
 	ErrInvalidReason        = register(40, "invalid revocation reason")
 	ErrInvalidText          = register(41, "text is not valid UTF-8 or has control characters")
+	ErrBadCodeKeys          = register(42, "malformed code keys")
+	ErrDuplicateCode        = register(43, "verification code already used")
 
 	// Consent, mandates and exchanges.
 	ErrUnknownCategory    = register(50, "unknown data category")

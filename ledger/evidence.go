@@ -124,7 +124,11 @@ func ValidateBasic(tx *Tx) error {
 	}
 	switch m := tx.Body.Msg.(type) {
 	case *notaryv1.TxBody_AnchorBatch:
-		if _, err := tx.checkDigests(m.AnchorBatch.Digests, 0); err != nil {
+		n, err := tx.checkDigests(m.AnchorBatch.Digests, 0)
+		if err != nil {
+			return err
+		}
+		if err := tx.checkCodeKeys(m.AnchorBatch.CodeKeys, n); err != nil {
 			return err
 		}
 		if AlgorithmName(m.AnchorBatch.HashAlgorithm) == "" {
@@ -194,49 +198,40 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 	if err != nil {
 		return err
 	}
+	if err := c.tx.checkCodeKeys(m.CodeKeys, n); err != nil {
+		return err
+	}
 	if err := checkText("label", m.Label, p.MaxLabelBytes); err != nil {
 		return err
 	}
 	height := c.e.block.Height
-	var absent, notIndexed []bool
-	if !c.relayed {
-		switch pf := c.e.idx.(type) {
-		case DigestPrefilter:
-			// Every digest anchored earlier in this execution was given to
-			// the index (here or by lookupDigest), so a digest ruled out is
-			// neither anchored before nor pending.
-			absent = make([]bool, n)
-			pf.Prefilter(m.HashAlgorithm, m.Digests, absent)
-		case IndexPrefilter:
-			notIndexed = make([]bool, n)
-			pf.NotIndexed(m.HashAlgorithm, m.Digests, notIndexed)
-		}
+	var keyDigests []byte // the code keys' index digests, for a coded batch
+	if len(m.CodeKeys) > 0 {
+		keyDigests = codeKeyIndexDigests(m.CodeKeys)
 	}
-	for i := 0; i < n && !c.relayed; i++ {
-		if absent != nil && absent[i] {
-			continue
-		}
-		d := digestAt(m.Digests, i)
-		var (
-			loc   Locator
-			found bool
-			err   error
-		)
-		if notIndexed != nil && notIndexed[i] {
-			loc, found = c.e.pending.lookup(m.HashAlgorithm, d)
-		} else {
-			loc, found, err = c.e.lookupDigest(m.HashAlgorithm, d)
-		}
+	if !c.relayed {
+		i, loc, found, err := c.findAnchored(m.HashAlgorithm, m.Digests, n)
 		if err != nil {
 			return err
 		}
 		if found {
-			return &DuplicateError{Algorithm: m.HashAlgorithm, Digest: append([]byte(nil), d...), Existing: loc}
+			return &DuplicateError{Algorithm: m.HashAlgorithm, Digest: append([]byte(nil), digestAt(m.Digests, i)...), Existing: loc}
+		}
+		if keyDigests != nil {
+			// A code key finds one document: never two, in this batch
+			// (checkCodeKeys) or across batches.
+			i, loc, found, err := c.findAnchored(CodeKeyIndex, keyDigests, n)
+			if err != nil {
+				return err
+			}
+			if found {
+				return &DuplicateCodeError{Key: append([]byte(nil), m.CodeKeys[i*CodeKeySize:(i+1)*CodeKeySize]...), Existing: loc}
+			}
 		}
 	}
 	var root []byte
 	if c.e.mode == ModeDeliver {
-		root = MerkleRoot(m.Digests)
+		root = BatchRoot(m.CodeKeys, m.Digests)
 	}
 	batch := &notaryv1.Batch{
 		Height:        height,
@@ -256,14 +251,7 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		return err
 	}
 	if !c.relayed {
-		c.digests = make([]IndexEntry, n)
-	}
-	for i := range c.digests {
-		c.digests[i] = IndexEntry{
-			Algorithm: m.HashAlgorithm,
-			Digest:    digestAt(m.Digests, i),
-			Locator:   Locator{Height: height, TxIndex: c.txIndex, Leaf: uint32(i)},
-		}
+		c.digests = batchEntries(m.HashAlgorithm, m.Digests, keyDigests, height, c.txIndex)
 	}
 	c.result = &notaryv1.TxResult{Created: &notaryv1.TxResult_Batch{Batch: &notaryv1.DigestLocator{Height: height, TxIndex: c.txIndex}}}
 	c.emit("notary.anchor",
@@ -272,6 +260,47 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		"count", strconv.Itoa(n),
 		"root", hex.EncodeToString(root))
 	return nil
+}
+
+// findAnchored looks for the first of n concatenated digests (under alg)
+// that is anchored already, in an earlier block or earlier in this
+// execution: its position and locator.
+func (c *txContext) findAnchored(alg HashAlgorithm, digests []byte, n int) (int, Locator, bool, error) {
+	var absent, notIndexed []bool
+	switch pf := c.e.idx.(type) {
+	case DigestPrefilter:
+		// Every digest anchored earlier in this execution was given to
+		// the index (here or by lookupDigest), so a digest ruled out is
+		// neither anchored before nor pending.
+		absent = make([]bool, n)
+		pf.Prefilter(alg, digests, absent)
+	case IndexPrefilter:
+		notIndexed = make([]bool, n)
+		pf.NotIndexed(alg, digests, notIndexed)
+	}
+	for i := 0; i < n; i++ {
+		if absent != nil && absent[i] {
+			continue
+		}
+		d := digestAt(digests, i)
+		var (
+			loc   Locator
+			found bool
+			err   error
+		)
+		if notIndexed != nil && notIndexed[i] {
+			loc, found = c.e.pending.lookup(alg, d)
+		} else {
+			loc, found, err = c.e.lookupDigest(alg, d)
+		}
+		if err != nil {
+			return 0, Locator{}, false, err
+		}
+		if found {
+			return i, loc, true, nil
+		}
+	}
+	return 0, Locator{}, false, nil
 }
 
 func (c *txContext) revoke(m *notaryv1.Revoke) error {

@@ -86,7 +86,8 @@ const MaxSequenceAhead = 64
 // errHeld ends the checks of a relayed transaction that is ahead.
 var errHeld = errors.New("sequence ahead: held")
 
-// IndexEntry is a digest anchored by the block, for the digest index.
+// IndexEntry is a digest anchored by the block, for the digest index, or
+// a code key (Algorithm CodeKeyIndex, Digest CodeKeyIndexDigest of the key).
 type IndexEntry struct {
 	Algorithm HashAlgorithm
 	Digest    []byte
@@ -317,11 +318,19 @@ func (e *Exec) run(txIndex uint32, tx *Tx, relayed bool) (Outcome, error) {
 	if err != nil {
 		out := Outcome{Err: err}
 		var dup *DuplicateError
-		if errors.As(err, &dup) {
+		var dupCode *DuplicateCodeError
+		switch {
+		case errors.As(err, &dup):
 			out.Result = &notaryv1.TxResult{Existing: &notaryv1.ExistingDigest{
 				HashAlgorithm: dup.Algorithm,
 				Digest:        dup.Digest,
 				Locator:       &notaryv1.DigestLocator{Height: dup.Existing.Height, TxIndex: dup.Existing.TxIndex, LeafIndex: dup.Existing.Leaf},
+			}}
+		case errors.As(err, &dupCode):
+			out.Result = &notaryv1.TxResult{Existing: &notaryv1.ExistingDigest{
+				HashAlgorithm: tx.Body.GetAnchorBatch().GetHashAlgorithm(),
+				CodeKey:       dupCode.Key,
+				Locator:       &notaryv1.DigestLocator{Height: dupCode.Existing.Height, TxIndex: dupCode.Existing.TxIndex, LeafIndex: dupCode.Existing.Leaf},
 			}}
 		}
 		return out, nil

@@ -7,8 +7,10 @@ import (
 )
 
 // Merkle trees over a batch's digests follow RFC 6962 (section 2.1): a leaf
-// hash is SHA-256(0x00 || digest), an interior node SHA-256(0x01 || left ||
-// right), and a tree of n leaves splits at the largest power of two below n.
+// hash is SHA-256(0x00 || leaf data), an interior node SHA-256(0x01 || left
+// || right), and a tree of n leaves splits at the largest power of two below
+// n. The leaf data is the digest, or for a batch with code keys the key and
+// the digest (key || digest, 48 bytes: still one SHA-256 block).
 // Built level by level, that is: pair adjacent nodes left to right and carry
 // an odd last node up unchanged. Any RFC 6962 verifier (for instance
 // github.com/transparency-dev/merkle/proof.VerifyInclusion with the rfc6962
@@ -36,6 +38,14 @@ func (m *merkleHasher) leaf(digest []byte) [32]byte {
 	return simd.Sum256(m.buf[:1+n])
 }
 
+// codedLeaf is leaf of key || digest, without concatenating them first.
+func (m *merkleHasher) codedLeaf(key, digest []byte) [32]byte {
+	m.buf[0] = leafPrefix
+	n := copy(m.buf[1:], key)
+	n += copy(m.buf[1+n:], digest)
+	return simd.Sum256(m.buf[:1+n])
+}
+
 func (m *merkleHasher) node(l, r *[32]byte) [32]byte {
 	m.buf[0] = nodePrefix
 	copy(m.buf[1:], l[:])
@@ -49,21 +59,42 @@ func LeafHash(digest []byte) []byte {
 	return s[:]
 }
 
-// leafLevel hashes the n = len(digests)/DigestSize leaves.
-func leafLevel(m *merkleHasher, digests []byte) [][32]byte {
+// LeafData returns the Merkle leaf data of a digest: the digest, or with a
+// code key, key || digest.
+func LeafData(codeKey, digest []byte) []byte {
+	if len(codeKey) == 0 {
+		return append([]byte(nil), digest...)
+	}
+	return append(append(make([]byte, 0, len(codeKey)+len(digest)), codeKey...), digest...)
+}
+
+// leafLevel hashes the n = len(digests)/DigestSize leaves: the digests, or
+// with codeKeys (n keys of CodeKeySize bytes) each key || digest.
+func leafLevel(m *merkleHasher, codeKeys, digests []byte) [][32]byte {
 	n := len(digests) / DigestSize
 	level := make([][32]byte, n)
+	if len(codeKeys) == 0 {
+		for i := 0; i < n; i++ {
+			level[i] = m.leaf(digests[i*DigestSize : (i+1)*DigestSize])
+		}
+		return level
+	}
 	for i := 0; i < n; i++ {
-		level[i] = m.leaf(digests[i*DigestSize : (i+1)*DigestSize])
+		level[i] = m.codedLeaf(codeKeys[i*CodeKeySize:(i+1)*CodeKeySize], digests[i*DigestSize:(i+1)*DigestSize])
 	}
 	return level
 }
 
 // MerkleRoot returns the RFC 6962 tree hash over concatenated 32-byte digests.
 // The tree of zero leaves has the hash of the empty string.
-func MerkleRoot(digests []byte) []byte {
+func MerkleRoot(digests []byte) []byte { return BatchRoot(nil, digests) }
+
+// BatchRoot returns the root of a batch: MerkleRoot of its digests, or, with
+// code keys (one CodeKeySize-byte key per digest), the RFC 6962 tree hash
+// over the leaves key || digest.
+func BatchRoot(codeKeys, digests []byte) []byte {
 	m := newMerkleHasher()
-	level := leafLevel(m, digests)
+	level := leafLevel(m, codeKeys, digests)
 	if len(level) == 0 {
 		s := sha256.Sum256(nil)
 		return s[:]
@@ -84,8 +115,13 @@ func MerkleRoot(digests []byte) []byte {
 // InclusionPath returns the RFC 6962 inclusion proof (sibling hashes from the
 // leaf up) of leaf index in the tree over concatenated digests.
 func InclusionPath(digests []byte, index uint32) [][]byte {
+	return BatchInclusionPath(nil, digests, index)
+}
+
+// BatchInclusionPath is InclusionPath in the tree of BatchRoot.
+func BatchInclusionPath(codeKeys, digests []byte, index uint32) [][]byte {
 	m := newMerkleHasher()
-	level := leafLevel(m, digests)
+	level := leafLevel(m, codeKeys, digests)
 	if int(index) >= len(level) {
 		return nil
 	}

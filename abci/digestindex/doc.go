@@ -38,6 +38,10 @@
 //	record  algorithm (1) | digest (32) | height (8) | tx index (4) | leaf (4)     49 bytes; the key is the first 33
 //	footer  "NTRYRUN1" (8) | lo (8) | hi (8) | records (8) | CRC-32C of the records (4) | CRC-32C of the footer before it (4)
 //
+// A verification code's key (ledger.CodeKeyIndex) is a record of algorithm
+// 255 whose digest is the 16-byte key and 16 zero bytes, with the locator of
+// its document's digest.
+//
 // A run is written once, to its name with ".tmp" appended, then renamed, and
 // never changed. Its records are read in pages of 128; for each run the
 // index holds in memory the first 8 key bytes of each page's first record
@@ -135,11 +139,13 @@
 //   - TestNextMergeFinalClass, TestDigestIndexMergeBacklog: the merge policy,
 //     also when merges are slower than blocks.
 //   - TestDigestFilter, TestDigestFilterCapacity, TestDigestIndexFilter,
-//     TestDigestFilterReleased: the filter's answers, its false positives at
-//     capacity, and its memory outside the heap.
+//     TestDigestFilterReleased, TestDigestFilterCodeKeys: the filter's
+//     answers, its false positives at capacity and for code keys, and its
+//     memory outside the heap.
 //   - TestCheckViewRecheck, TestPrefixSet: the mempool's view.
 //   - In package abci: TestIndexRebuiltAfterUnsyncedRuns (the rebuild from
-//     the block store), TestCommitLeavesDigestsInFilter, TestDiskFull; in
+//     the block store), TestCodeKeysIndexed (code keys saved, rebuilt and
+//     looked up), TestCommitLeavesDigestsInFilter, TestDiskFull; in
 //     testnet, TestCrashSweep crashes a node at each of Commit's
 //     persistence boundaries.
 //

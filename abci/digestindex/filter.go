@@ -25,7 +25,10 @@ import (
 // Each key sets 8 bits in one 512-bit block (one cache line). Digests are
 // outputs of cryptographic hash functions, so their bytes serve as the
 // filter's hash; the algorithm byte is mixed in so that equal bytes under
-// two algorithms are distinct keys.
+// two algorithms are distinct keys. The block and seven of the bits come
+// from the first 16 bytes, and the eighth mixes in the next 8, so the index
+// digests of code keys (16 bytes of hash, then zeros) are spread as digests
+// are.
 type digestFilter struct {
 	words  []uint64 // len = 8 * blocks
 	blocks uint64
@@ -75,7 +78,11 @@ func (f *digestFilter) positions(alg ledger.HashAlgorithm, digest []byte) (base 
 	for i := 0; i < 7; i++ {
 		pos[i] = uint16(h2>>(9*i)) & 511
 	}
-	pos[7] = uint16(h3) & 511
+	// h1's low bits, which the block barely depends on, go into the last
+	// position: a code key's index digest (ledger.CodeKeyIndexDigest) has
+	// its 16 bytes of hash first and zeros after, so h3 alone would give
+	// every key the same eighth bit.
+	pos[7] = uint16(h3^h1) & 511
 	return blk * filterBlockWords, pos
 }
 

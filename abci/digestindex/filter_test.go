@@ -147,3 +147,35 @@ func TestDigestFilterReleased(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestFilterCodeKeys: the index digests of code keys (16 bytes of
+// hash, then zeros), in a filter of digests and keys, get as few false
+// positives as digests.
+func TestDigestFilterCodeKeys(t *testing.T) {
+	const n, queries = 50_000, 200_000
+	sha2 := notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256
+	keyDigest := func(tag byte, i int) []byte {
+		return ledger.CodeKeyIndexDigest(filterDigest(tag, i)[:ledger.CodeKeySize])
+	}
+	f := newDigestFilter(2 * n * 16 / 8) // 16 bits per entry
+	for i := 0; i < n; i++ {
+		f.add(sha2, filterDigest('a', i))
+		f.add(ledger.CodeKeyIndex, keyDigest('k', i))
+	}
+	var fpDigests, fpKeys int
+	for i := 0; i < queries; i++ {
+		if i < n && (!f.mayContain(sha2, filterDigest('a', i)) || !f.mayContain(ledger.CodeKeyIndex, keyDigest('k', i))) {
+			t.Fatalf("false negative for %d", i)
+		}
+		if f.mayContain(sha2, filterDigest('b', i)) {
+			fpDigests++
+		}
+		if f.mayContain(ledger.CodeKeyIndex, keyDigest('c', i)) {
+			fpKeys++
+		}
+	}
+	t.Logf("false positives of %d: %d digests, %d code keys", queries, fpDigests, fpKeys)
+	if fpKeys > fpDigests*3/2+20 {
+		t.Fatalf("%d false positives for code keys, %d for digests", fpKeys, fpDigests)
+	}
+}

@@ -114,6 +114,9 @@ func (c *Client) AnchorAsync(ctx context.Context, doc Document) (*Pending, error
 	if ledger.AlgorithmName(doc.Algorithm) == "" || len(doc.Anchored) != ledger.DigestSize {
 		return nil, fmt.Errorf("client: anchor: a Document needs an algorithm and a %d-byte anchored value (use Client.Document)", ledger.DigestSize)
 	}
+	if doc.Coded() && (len(doc.CodeKey) != ledger.CodeKeySize || !doc.Salted()) {
+		return nil, fmt.Errorf("client: anchor: a coded Document needs a %d-byte code key and the code's salt (use Client.CodedDocument)", ledger.CodeKeySize)
+	}
 	if doc.Algorithm != c.opts.Algorithm {
 		return nil, fmt.Errorf("client: anchor: the document is hashed with %s, the client anchors %s", ledger.AlgorithmName(doc.Algorithm), ledger.AlgorithmName(c.opts.Algorithm))
 	}
@@ -146,6 +149,31 @@ func (c *Client) Anchor(ctx context.Context, digest []byte) (*Anchored, error) {
 		return nil, err
 	}
 	return c.AnchorDocument(ctx, doc)
+}
+
+// AnchorCoded anchors a document digest under a verification code, salt
+// and key being the code's (package cmd/verifier/verify/vcode: Salt and
+// Key), and waits until it is committed. The same document under the same
+// code anchored before is a success with Existing set; a code registered
+// for another document fails with ErrCodeUsed. Coded documents go in
+// batches of their own (AnchorBatch code_keys); plain ones are not held
+// back by them.
+func (c *Client) AnchorCoded(ctx context.Context, digest, salt, key []byte) (*Anchored, error) {
+	doc, err := c.CodedDocument(digest, salt, key)
+	if err != nil {
+		return nil, err
+	}
+	return c.AnchorDocument(ctx, doc)
+}
+
+// AnchorFileCoded hashes a file (reading it once) and anchors it under a
+// verification code, as AnchorCoded.
+func (c *Client) AnchorFileCoded(ctx context.Context, path string, salt, key []byte) (*Anchored, error) {
+	d, err := HashFileContext(ctx, c.opts.Algorithm, path)
+	if err != nil {
+		return nil, err
+	}
+	return c.AnchorCoded(ctx, d, salt, key)
 }
 
 // AnchorFile hashes a file (reading it once) and anchors it.

@@ -285,6 +285,12 @@ func (c *Client) documentAs(digest []byte, bare bool) (Document, error) {
 	return Commit(c.opts.Algorithm, key, digest)
 }
 
+// CodedDocument returns the Document of a document digest anchored under a
+// verification code, with the client's algorithm (package CodedDocument).
+func (c *Client) CodedDocument(digest, salt, key []byte) (Document, error) {
+	return CodedDocument(c.opts.Algorithm, digest, salt, key)
+}
+
 // HashFile hashes a file with the client's algorithm and returns its
 // Document.
 func (c *Client) HashFile(path string) (Document, error) {
@@ -303,10 +309,21 @@ func (c *Client) Lookup(ctx context.Context, alg ledger.HashAlgorithm, anchored 
 	return r, rpcError("lookup", err)
 }
 
+// LookupCode finds the document anchored under a verification code's key
+// at height (0: latest), as Lookup: the response's Digest is its anchored
+// value. A key under which nothing is anchored gives a NotFound status
+// error.
+func (c *Client) LookupCode(ctx context.Context, key []byte, height int64) (*notaryv1.LookupDigestResponse, error) {
+	r, err := c.gw.LookupDigest(ctx, &notaryv1.LookupDigestRequest{CodeKey: key, Height: height})
+	return r, rpcError("lookup", err)
+}
+
 // Locate looks up a document digest as the client anchors it (salted or
 // bare) and, if that is not anchored, the other way (an agency may have
-// anchored some documents bare). It returns the Document as found; a
-// document anchored neither way gives NotFound.
+// anchored some documents bare). It returns the Document as found (with
+// the code key the chain holds, if any); a document anchored neither way
+// gives NotFound. A document anchored under a verification code is found
+// with its code: CodedDocument, then Lookup.
 func (c *Client) Locate(ctx context.Context, digest []byte) (Document, *notaryv1.LookupDigestResponse, error) {
 	var notFound, other error
 	for _, bare := range []bool{c.opts.Bare, !c.opts.Bare} {
@@ -318,6 +335,9 @@ func (c *Client) Locate(ctx context.Context, digest []byte) (Document, *notaryv1
 		r, err := c.Lookup(ctx, doc.Algorithm, doc.Anchored, 0)
 		switch {
 		case err == nil:
+			if len(r.CodeKey) > 0 {
+				doc.CodeKey = append([]byte(nil), r.CodeKey...)
+			}
 			return doc, r, nil
 		case status.Code(err) != codes.NotFound:
 			return doc, nil, err

@@ -23,6 +23,21 @@
 // recognised as a duplicate and answered with the original record. The salt
 // goes into the receipt's document binding. WithBareDigests anchors d itself.
 //
+// # Verification codes
+//
+// A document may instead be anchored under a verification code printed on
+// it (docs/receipt.md, "Verification codes"): AnchorCoded (and
+// AnchorFileCoded, CodedDocument) takes the code's salt and key (package
+// cmd/verifier/verify/vcode derives them), anchors
+// H("notary/salted/v1" || salt || d) and sends the key with it in the
+// AnchorBatch's code_keys. Coded documents go in batches of their own,
+// plain ones in others, cut from the same queue in the order given. A code
+// goes on one document: a code registered, or being anchored, for another
+// document fails with ErrCodeUsed (the same document under the same code
+// again is its original record, as any duplicate). LookupCode finds a
+// document by its code's key; Receipt and Document.Binding carry the key
+// and the code's salt.
+//
 // # Batching and the submit pipeline
 //
 // Anchor, AnchorAsync and AnchorAll may be called from many goroutines;

@@ -15,6 +15,12 @@ import (
 // ErrClosed is returned for work given to a closed client.
 var ErrClosed = errors.New("client: closed")
 
+// ErrCodeUsed is returned for a document anchored under a verification
+// code that is registered, or being anchored, for another document: a code
+// goes on one document only. The chain's refusal, when there is one, is
+// wrapped too (errors.Is(err, ledger.ErrDuplicateCode)).
+var ErrCodeUsed = errors.New("client: verification code already used")
+
 // TxError is a transaction the chain or the gateway refused: its notary code
 // (0 when the gateway refused it before the chain saw it) and gRPC code.
 type TxError struct {

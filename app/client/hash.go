@@ -110,10 +110,17 @@ type Document struct {
 	// Anchored is the value on chain: ledger.SaltedDigest(Algorithm, Salt,
 	// Digest), or Digest when there is no salt.
 	Anchored []byte
+	// CodeKey is the key (ledger.CodeKeySize bytes) of the verification
+	// code the document is anchored under, whose salt is Salt; nil for a
+	// document without a code (CodedDocument).
+	CodeKey []byte
 }
 
 // Salted reports whether the document is anchored as a salted commitment.
 func (d Document) Salted() bool { return len(d.Salt) > 0 }
+
+// Coded reports whether the document is anchored under a verification code.
+func (d Document) Coded() bool { return len(d.CodeKey) > 0 }
 
 // Binding returns the receipt's document binding of d.
 func (d Document) Binding() *notaryv1.DocumentBinding {
@@ -125,7 +132,38 @@ func (d Document) Binding() *notaryv1.DocumentBinding {
 	if d.Salted() {
 		b.Salt = hex.EncodeToString(d.Salt)
 	}
+	if d.Coded() {
+		b.CodeKey = hex.EncodeToString(d.CodeKey)
+	}
 	return b
+}
+
+// CodedDocument returns the Document of a digest anchored under a
+// verification code: salt and key are the code's (its Salt and Key, in
+// package cmd/verifier/verify/vcode; docs/receipt.md, "Verification
+// codes"), and the anchored value is ledger.SaltedDigest(alg, salt,
+// digest).
+func CodedDocument(alg ledger.HashAlgorithm, digest, salt, key []byte) (Document, error) {
+	if ledger.AlgorithmName(alg) == "" {
+		return Document{}, fmt.Errorf("client: unknown hash algorithm %v", alg)
+	}
+	if len(digest) != ledger.DigestSize {
+		return Document{}, fmt.Errorf("client: a %s digest is %d bytes, not %d", ledger.AlgorithmName(alg), ledger.DigestSize, len(digest))
+	}
+	if len(salt) != sha256.Size {
+		return Document{}, fmt.Errorf("client: a verification code's salt is %d bytes, not %d", sha256.Size, len(salt))
+	}
+	if len(key) != ledger.CodeKeySize {
+		return Document{}, fmt.Errorf("client: a verification code's key is %d bytes, not %d", ledger.CodeKeySize, len(key))
+	}
+	d := Document{
+		Algorithm: alg,
+		Digest:    append([]byte(nil), digest...),
+		Salt:      append([]byte(nil), salt...),
+		CodeKey:   append([]byte(nil), key...),
+	}
+	d.Anchored = ledger.SaltedDigest(alg, d.Salt, d.Digest)
+	return d, nil
 }
 
 // Commit returns the Document of a digest: salted with saltKey, or bare when

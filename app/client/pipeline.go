@@ -99,6 +99,7 @@ type pipeline struct {
 
 	mu       sync.Mutex
 	pending  map[string]*entry // entries not yet resolved, by anchored value
+	codes    map[string]*entry // the coded ones among them, by code key
 	open     []*entry          // entries not yet in a transaction, oldest first
 	openAt   []time.Time       // when each entry of open arrived
 	calls    []*job            // callers' transactions not yet sent
@@ -125,6 +126,7 @@ type pipeline struct {
 	height      int64     // the latest chain height known, for valid_until_height
 	heightAt    time.Time // when height was read from the node
 	maxBatch    int
+	maxCoded    int // maxBatch for batches with code keys (larger leaves)
 	stream      gatewayv1.Gateway_SubmitStreamClient
 	streamStop  context.CancelFunc
 	gen         uint64
@@ -147,6 +149,7 @@ func newPipeline(c *Client) *pipeline {
 	p := &pipeline{
 		c:           c,
 		pending:     map[string]*entry{},
+		codes:       map[string]*entry{},
 		wake:        make(chan struct{}, 1),
 		events:      make(chan func(), 64),
 		msgs:        make(chan streamMsg, 64),
@@ -169,7 +172,9 @@ func (p *pipeline) poke() {
 }
 
 // enqueue adds a document to the open batch, or joins the entry of the same
-// anchored value if one is pending.
+// anchored value (and code key) if one is pending. A verification code
+// pending for another document is refused at once: the chain would refuse
+// it.
 func (p *pipeline) enqueue(ctx context.Context, doc Document) (*entry, error) {
 	if p.c.id.Role != identity.RoleAgency {
 		return nil, fmt.Errorf("client: anchor: identity %q is a %s; only an agency anchors", p.c.id.ID, p.c.id.Role)
@@ -181,11 +186,20 @@ func (p *pipeline) enqueue(ctx context.Context, doc Document) (*entry, error) {
 		return nil, ErrClosed
 	}
 	if e := p.pending[key]; e != nil {
+		if string(e.doc.CodeKey) != string(doc.CodeKey) {
+			return nil, fmt.Errorf("client: anchor: %x is being anchored under another verification code, or without one", doc.Anchored)
+		}
 		e.ctxs = append(e.ctxs, ctx)
 		return e, nil
 	}
+	if doc.Coded() && p.codes[string(doc.CodeKey)] != nil {
+		return nil, fmt.Errorf("client: anchor: verification code key %x is being anchored for another document: %w", doc.CodeKey, ErrCodeUsed)
+	}
 	e := &entry{doc: doc, key: key, ch: make(chan struct{}), ctxs: []context.Context{ctx}, sent: map[[32]byte]bool{}}
 	p.pending[key] = e
+	if doc.Coded() {
+		p.codes[string(doc.CodeKey)] = e
+	}
 	p.open = append(p.open, e)
 	p.openAt = append(p.openAt, time.Now())
 	if len(p.open) == 1 || len(p.open) == p.cut {
@@ -254,11 +268,19 @@ func (p *pipeline) resolve(e *entry, a *Anchored, err error) {
 	}
 	e.res, e.err = a, err
 	p.mu.Lock()
+	p.forget(e)
+	p.mu.Unlock()
+	close(e.ch)
+}
+
+// forget removes a pending entry (p.mu held): nobody may join it now.
+func (p *pipeline) forget(e *entry) {
 	if p.pending[e.key] == e {
 		delete(p.pending, e.key)
 	}
-	p.mu.Unlock()
-	close(e.ch)
+	if e.doc.Coded() && p.codes[string(e.doc.CodeKey)] == e {
+		delete(p.codes, string(e.doc.CodeKey))
+	}
 }
 
 // ---- the run loop ----
@@ -459,8 +481,12 @@ func (p *pipeline) step() {
 		if n := int(params.GetMaxDigestsPerBatch()); n > 0 && n < p.maxBatch {
 			p.maxBatch = n
 		}
+		p.maxCoded = p.maxBatch
 		if n := (int(params.GetMaxTxBytes()) - txOverhead) / ledger.DigestSize; params.GetMaxTxBytes() > 0 && n > 0 && n < p.maxBatch {
 			p.maxBatch = n
+		}
+		if n := (int(params.GetMaxTxBytes()) - txOverhead) / (ledger.DigestSize + ledger.CodeKeySize); params.GetMaxTxBytes() > 0 && n > 0 && n < p.maxCoded {
+			p.maxCoded = n
 		}
 		p.mu.Lock()
 		p.cut = p.maxBatch
@@ -572,19 +598,17 @@ func (p *pipeline) nextJob() *job {
 		if !ready {
 			return nil
 		}
-		n := min(len(p.open), p.maxBatch)
+		cut := p.cutOpen()
 		var es []*entry
 		var gone []*entry
-		for _, e := range p.open[:n] {
+		for _, e := range cut {
 			if e.wanted() {
 				es = append(es, e)
 			} else {
-				delete(p.pending, e.key) // nobody may join it now
+				p.forget(e)
 				gone = append(gone, e)
 			}
 		}
-		p.open = slices.Delete(p.open, 0, n)
-		p.openAt = slices.Delete(p.openAt, 0, n)
 		if len(p.open) == 0 {
 			p.flush = false
 		}
@@ -604,6 +628,37 @@ func (p *pipeline) nextJob() *job {
 	return nil
 }
 
+// cutOpen takes the values of the next batch out of the open ones (p.mu
+// held): a batch is plain or coded (all its values under verification
+// codes), so it takes, in order, the first values of the kind of the oldest
+// one, up to the batch size of that kind; the others stay open, in order.
+func (p *pipeline) cutOpen() []*entry {
+	coded := p.open[0].doc.Coded()
+	limit := p.maxBatch
+	if coded {
+		limit = p.maxCoded
+	}
+	var cut, keep []*entry
+	var keepAt []time.Time
+	i := 0
+	for ; i < len(p.open) && len(cut) < limit; i++ {
+		if e := p.open[i]; e.doc.Coded() == coded {
+			cut = append(cut, e)
+		} else {
+			keep = append(keep, e)
+			keepAt = append(keepAt, p.openAt[i])
+		}
+	}
+	if len(keep) == 0 {
+		p.open = slices.Delete(p.open, 0, i)
+		p.openAt = slices.Delete(p.openAt, 0, i)
+		return cut
+	}
+	p.open = append(keep, p.open[i:]...)
+	p.openAt = append(keepAt, p.openAt[i:]...)
+	return cut
+}
+
 // sign signs a job with the next sequence, or as an unordered transaction:
 // a fresh random nonce, valid until half the chain's window after the
 // latest height known.
@@ -614,8 +669,15 @@ func (p *pipeline) sign(j *job) *sentTx {
 		for _, e := range j.entries {
 			ds = append(ds, e.doc.Anchored...)
 		}
+		var keys []byte
+		if j.entries[0].doc.Coded() {
+			keys = make([]byte, 0, len(j.entries)*ledger.CodeKeySize)
+			for _, e := range j.entries {
+				keys = append(keys, e.doc.CodeKey...)
+			}
+		}
 		body = &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
-			AgencyId: p.c.id.ID, HashAlgorithm: p.c.opts.Algorithm, Digests: ds, Label: p.c.opts.Label}}}
+			AgencyId: p.c.id.ID, HashAlgorithm: p.c.opts.Algorithm, Digests: ds, Label: p.c.opts.Label, CodeKeys: keys}}}
 	}
 	body.Sequence, body.Nonce, body.ValidUntilHeight = p.seq, nil, 0
 	if p.unordered {
@@ -786,7 +848,7 @@ func (p *pipeline) answer(s *sentTx, r *notaryv1.SubmitResponse) {
 		p.shrink(j, len(s.entries)/2)
 	case j.anchor() && code == codes.AlreadyExists && r.Result.GetExisting() != nil:
 		p.progress()
-		p.split(j, r.Result.Existing)
+		p.split(j, r.Result.Existing, txError(r))
 	default:
 		p.progress()
 		p.failJob(j, txError(r))
@@ -837,6 +899,7 @@ func (p *pipeline) unorderedRefusal(s *sentTx, r *notaryv1.SubmitResponse) bool 
 // head of the open batch, ready to go.
 func (p *pipeline) shrink(j *job, n int) {
 	p.maxBatch = max(1, min(p.maxBatch, n))
+	p.maxCoded = min(p.maxCoded, p.maxBatch)
 	var keep []*entry
 	for _, e := range j.entries {
 		if !e.done.Load() {
@@ -1002,12 +1065,15 @@ func (p *pipeline) find(e *entry) (*Anchored, error) {
 
 // split handles a batch refused for one duplicate: that value is resolved
 // with its original record, and the others go again. From the second
-// duplicate of the same batch on, the others are looked up first.
-func (p *pipeline) split(j *job, ex *notaryv1.ExistingDigest) {
+// duplicate of the same batch on, the others are looked up first. A
+// verification code key anchored before (for another document: the same
+// document would have been a duplicate value) fails its value with the
+// chain's refusal, refused.
+func (p *pipeline) split(j *job, ex *notaryv1.ExistingDigest, refused *TxError) {
 	var dup *entry
 	rest := make([]*entry, 0, len(j.entries))
 	for _, e := range j.entries {
-		if dup == nil && string(ex.Digest) == e.key {
+		if dup == nil && (len(ex.CodeKey) == 0 && string(ex.Digest) == e.key || len(ex.CodeKey) > 0 && string(ex.CodeKey) == string(e.doc.CodeKey)) {
 			dup = e
 			continue
 		}
@@ -1015,16 +1081,23 @@ func (p *pipeline) split(j *job, ex *notaryv1.ExistingDigest) {
 	}
 	if dup == nil {
 		// The chain named a value this batch does not carry.
-		p.failJob(j, fmt.Errorf("client: the chain reported duplicate %x, which the batch does not carry", ex.Digest))
+		p.failJob(j, fmt.Errorf("client: the chain reported duplicate %x%x, which the batch does not carry", ex.Digest, ex.CodeKey))
 		return
 	}
 	j.dups++
 	j.entries = rest
 	p.stats.splits.Add(1)
 	loc := ex.Locator
-	if loc != nil {
+	switch {
+	case len(ex.CodeKey) > 0:
+		where := "a transaction not yet committed"
+		if loc != nil {
+			where = fmt.Sprintf("batch %s, leaf %d", ledger.FormatBatchID(loc.Height, loc.TxIndex), loc.LeafIndex)
+		}
+		p.resolve(dup, nil, fmt.Errorf("client: verification code key %x is registered for another document (%s): %w: %w", ex.CodeKey, where, ErrCodeUsed, refused))
+	case loc != nil:
 		p.later(func() func() { p.existing(dup, loc); return func() {} })
-	} else {
+	default:
 		// Anchored by a transaction not yet committed: wait for it.
 		p.later(func() func() {
 			p.awaitAnchored(dup)

@@ -83,6 +83,9 @@ func (c *Client) RevokeDocuments(ctx context.Context, docs []Document, reason no
 // Receipt fetches the v1 receipt of an anchored Document (status at the
 // height the node had committed when asked) and completes its document binding with what only the
 // agency knows: the document digest and, for a salted commitment, the salt.
+// The binding's code key is the chain's (the gateway fills it in for a
+// document anchored under a verification code); a coded Document must have
+// that very key.
 // A Document with only Anchored set (Digest nil) gets a receipt whose
 // binding starts at the anchored value. A value not anchored is NotFound.
 func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, error) {
@@ -125,6 +128,9 @@ func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, 
 	}
 	if b.AnchoredDigest != "" && b.AnchoredDigest != hex.EncodeToString(doc.Anchored) {
 		return nil, fmt.Errorf("client: receipt: the gateway answered for %s, not %x", b.AnchoredDigest, doc.Anchored)
+	}
+	if doc.Coded() && b.CodeKey != hex.EncodeToString(doc.CodeKey) {
+		return nil, fmt.Errorf("client: receipt: %x is anchored under code key %q, not %x", doc.Anchored, b.CodeKey, doc.CodeKey)
 	}
 	b.HashAlgorithm = ledger.AlgorithmName(doc.Algorithm)
 	b.AnchoredDigest = hex.EncodeToString(doc.Anchored)

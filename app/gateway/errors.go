@@ -41,7 +41,7 @@ func init() {
 		ledger.ErrUnknownPurpose, ledger.ErrInvalidValidity, ledger.ErrInvalidProposal,
 		ledger.ErrInvalidParams, ledger.ErrInvalidVote, ledger.ErrInvalidGenesis,
 		ledger.ErrUnknownQuery, ledger.ErrAccessHistory, ledger.ErrBadConfirmation,
-		ledger.ErrUnorderedWindow)
+		ledger.ErrUnorderedWindow, ledger.ErrBadCodeKeys)
 	// The signer may not do this.
 	set(codes.PermissionDenied,
 		ledger.ErrUnknownSigner, ledger.ErrUnauthorized, ledger.ErrSignerMismatch, ledger.ErrInactive,
@@ -56,7 +56,8 @@ func init() {
 	set(codes.AlreadyExists,
 		ledger.ErrAlreadyAnchored, ledger.ErrAlreadyRevoked, ledger.ErrAlreadyVoted,
 		ledger.ErrAgencyExists, ledger.ErrMinistryExists, ledger.ErrMandateExists,
-		ledger.ErrKeyInUse, ledger.ErrConsentExists, ledger.ErrConfirmationUsed, ledger.ErrNonceUsed)
+		ledger.ErrKeyInUse, ledger.ErrConsentExists, ledger.ErrConfirmationUsed, ledger.ErrNonceUsed,
+		ledger.ErrDuplicateCode)
 	// The request is well formed but the state does not allow it now.
 	set(codes.FailedPrecondition,
 		ledger.ErrSequenceReplayed, ledger.ErrSequenceSkipped, ledger.ErrConsentWithdrawn,

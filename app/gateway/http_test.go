@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
+	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -235,6 +237,29 @@ func TestHTTPAnchorLookupReceipt(t *testing.T) {
 	a := postJSON(t, c, n.HTTPURL("/v1/submit"), &notaryv1.SubmitRequest{Tx: ag.sign(anchorBody(apptest.AgencyID, 0, digestAt(ds, 0)))})
 	if a.status != http.StatusConflict || a.err.Status != "ALREADY_EXISTS" || len(a.err.Details) == 0 {
 		t.Fatalf("duplicate: %d %s %s (%d details)", a.status, a.err.Status, a.err.Message, len(a.err.Details))
+	}
+	ag.seq-- // the refused transaction used no sequence
+
+	// A document under a verification code, found by its code key (base64
+	// in JSON, as every bytes field).
+	key := bytes.Repeat([]byte{0x5a}, ledger.CodeKeySize)
+	d := digestsOf("http-coded", 1)
+	coded := anchorBody(apptest.AgencyID, 0, d)
+	coded.GetAnchorBatch().CodeKeys = key
+	var sub notaryv1.SubmitResponse
+	decodeJSON(t, postJSON(t, c, n.HTTPURL("/v1/submit"), &notaryv1.SubmitRequest{Tx: ag.sign(coded)}), &sub)
+	if sub.GrpcCode != 0 || sub.Height == 0 {
+		t.Fatalf("submit coded: %v", &sub)
+	}
+	var byCode notaryv1.Receipt
+	decodeJSON(t, postJSON(t, public, n.HTTPURL("/v1/get-receipt"), &notaryv1.GetReceiptRequest{CodeKey: key}), &byCode)
+	if byCode.GetDocument().GetCodeKey() != hex.EncodeToString(key) || byCode.GetDocument().GetAnchoredDigest() != hex.EncodeToString(d) {
+		t.Fatalf("get-receipt by code: %v", byCode.GetDocument())
+	}
+	var look notaryv1.LookupDigestResponse
+	decodeJSON(t, postJSON(t, public, n.HTTPURL("/v1/lookup-digest"), &notaryv1.LookupDigestRequest{CodeKey: key}), &look)
+	if !bytes.Equal(look.Digest, d) || !bytes.Equal(look.CodeKey, key) {
+		t.Fatalf("lookup-digest by code: %v", &look)
 	}
 }
 

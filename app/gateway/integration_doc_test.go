@@ -82,6 +82,7 @@ var ledgerAdvice = map[uint32]string{
 	ledger.ErrTxExpired.Code():         "valid_until_height has passed: the transaction will never be committed; sign a new one (new nonce, new height).",
 	ledger.ErrUnorderedWindow.Code():   "Choose valid_until_height within max_unordered_window of the latest height (GetParams), or the chain takes no unordered transactions (window 0): send an ordered one.",
 	ledger.ErrAlreadyAnchored.Code():   "The digest is anchored already: the answer's details carry the original batch; fetch its receipt.",
+	ledger.ErrDuplicateCode.Code():     "The verification code is registered for another document already: the answer's details carry its batch (existing.code_key). A code goes on one document: take a new one.",
 	ledger.ErrTxTooLarge.Code():        "Split the batch (see Limits).",
 	ledger.ErrBatchTooLarge.Code():     "Split the batch (see Limits).",
 	ledger.ErrHeightUnavailable.Code(): "Ask for another height (0 = latest).",

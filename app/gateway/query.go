@@ -135,23 +135,31 @@ func checkVocabularyWord(field, w string) error {
 
 // LookupDigest implements notary.v1.Gateway. Everything it returns is read
 // from one state view, so every proof verifies against the app hash of the
-// height it names.
+// height it names. A document is named by its digest or by the key of its
+// verification code.
 func (s *Server) LookupDigest(_ context.Context, req *notaryv1.LookupDigestRequest) (*notaryv1.LookupDigestResponse, error) {
-	if err := checkAlgorithm(req.HashAlgorithm); err != nil {
-		return nil, err
-	}
-	if err := checkDigest(req.Digest); err != nil {
+	byCode := len(req.CodeKey) > 0
+	if err := checkDocumentName(req.HashAlgorithm, req.Digest, req.CodeKey); err != nil {
 		return nil, err
 	}
 	view, err := s.view(req.Height)
 	if err != nil {
 		return nil, err
 	}
-	loc, ok, err := s.app.LookupDigest(req.HashAlgorithm, req.Digest)
+	var loc ledger.Locator
+	var ok bool
+	if byCode {
+		loc, ok, err = s.app.LookupCodeKey(req.CodeKey)
+	} else {
+		loc, ok, err = s.app.LookupDigest(req.HashAlgorithm, req.Digest)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !ok || loc.Height > view.Height() {
+		if byCode {
+			return nil, status.Errorf(codes.NotFound, "no document is registered under code key %x at height %d", req.CodeKey, view.Height())
+		}
 		return nil, status.Errorf(codes.NotFound, "digest %x (%s) is not anchored at height %d",
 			req.Digest, ledger.AlgorithmName(req.HashAlgorithm), view.Height())
 	}
@@ -164,11 +172,19 @@ func (s *Server) LookupDigest(_ context.Context, req *notaryv1.LookupDigestReque
 		return nil, &ledger.StoreError{Err: fmt.Errorf("the digest index names batch %s, which is not in the state at height %d", loc.BatchID(), view.Height())}
 	}
 	resp.BatchProof = pf
-	path, err := s.merklePath(loc, resp.Batch, req.Digest)
+	digest, codeKey, path, err := s.merklePath(loc, resp.Batch)
 	if err != nil {
 		return nil, err
 	}
-	resp.MerklePath = path
+	switch {
+	case byCode && !bytes.Equal(codeKey, req.CodeKey),
+		!byCode && (!bytes.Equal(digest, req.Digest) || resp.Batch.HashAlgorithm != req.HashAlgorithm):
+		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: leaf %d is not what the digest index names", loc.BatchID(), loc.Leaf)}
+	}
+	resp.MerklePath, resp.CodeKey = path, codeKey
+	if byCode {
+		resp.Digest = digest
+	}
 	resp.Issuer = &notaryv1.Agency{}
 	found, pf, err = proveRecord(view, ledger.AgencyKey(resp.Batch.AgencyId), resp.Issuer)
 	if err != nil {
@@ -179,7 +195,7 @@ func (s *Server) LookupDigest(_ context.Context, req *notaryv1.LookupDigestReque
 	}
 	resp.IssuerProof = pf
 	rev := &notaryv1.Revocation{}
-	found, pf, err = proveRecord(view, ledger.RevocationKey(req.HashAlgorithm, req.Digest), rev)
+	found, pf, err = proveRecord(view, ledger.RevocationKey(resp.Batch.HashAlgorithm, digest), rev)
 	if err != nil {
 		return nil, err
 	}
@@ -190,49 +206,72 @@ func (s *Server) LookupDigest(_ context.Context, req *notaryv1.LookupDigestReque
 	return resp, nil
 }
 
-// merklePath is the RFC 6962 inclusion path of the digest at loc, from the
-// digests of the AnchorBatch transaction in the block store; it checks that
-// they are the batch's (its root) and that the leaf is the digest.
-func (s *Server) merklePath(loc ledger.Locator, batch *notaryv1.Batch, digest []byte) ([][]byte, error) {
-	digests, err := s.batchDigests(loc.Height, loc.TxIndex)
-	if err != nil {
-		return nil, err
+// checkDocumentName checks that a request names a document in exactly one
+// way: hash_algorithm and digest, or code_key.
+func checkDocumentName(alg notaryv1.HashAlgorithm, digest, codeKey []byte) error {
+	if len(codeKey) > 0 {
+		if alg != notaryv1.HashAlgorithm_HASH_ALGORITHM_UNSPECIFIED || len(digest) > 0 {
+			return invalidArg("name the document by hash_algorithm and digest, or by code_key, not both")
+		}
+		if len(codeKey) != ledger.CodeKeySize {
+			return invalidArg("code_key is %d bytes; a verification code's key is %d bytes", len(codeKey), ledger.CodeKeySize)
+		}
+		return nil
 	}
-	n := len(digests) / ledger.DigestSize
-	if int(loc.Leaf) >= n || uint32(n) != batch.Count ||
-		!bytes.Equal(digests[int(loc.Leaf)*ledger.DigestSize:int(loc.Leaf+1)*ledger.DigestSize], digest) ||
-		!bytes.Equal(ledger.MerkleRoot(digests), batch.Root) {
-		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block's digests do not match the batch record or the digest index", loc.BatchID())}
+	if err := checkAlgorithm(alg); err != nil {
+		return err
 	}
-	return ledger.InclusionPath(digests, loc.Leaf), nil
+	return checkDigest(digest)
 }
 
-// batchDigests returns the concatenated digests of the AnchorBatch
+// merklePath returns the digest and code key (nil for a plain batch) at
+// loc and its RFC 6962 inclusion path, from the AnchorBatch transaction in
+// the block store; it checks that its leaves are the batch's (count and
+// root).
+func (s *Server) merklePath(loc ledger.Locator, batch *notaryv1.Batch) (digest, codeKey []byte, path [][]byte, err error) {
+	l, err := s.batchLeaves(loc.Height, loc.TxIndex)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n := len(l.digests) / ledger.DigestSize
+	if int(loc.Leaf) >= n || uint32(n) != batch.Count ||
+		len(l.codeKeys) != 0 && len(l.codeKeys) != n*ledger.CodeKeySize ||
+		!bytes.Equal(ledger.BatchRoot(l.codeKeys, l.digests), batch.Root) {
+		return nil, nil, nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block's leaves do not match the batch record or the digest index", loc.BatchID())}
+	}
+	digest = l.digests[int(loc.Leaf)*ledger.DigestSize : int(loc.Leaf+1)*ledger.DigestSize]
+	if len(l.codeKeys) > 0 {
+		codeKey = l.codeKeys[int(loc.Leaf)*ledger.CodeKeySize : int(loc.Leaf+1)*ledger.CodeKeySize]
+	}
+	return digest, codeKey, ledger.BatchInclusionPath(l.codeKeys, l.digests, loc.Leaf), nil
+}
+
+// batchLeaves returns the digests and code keys of the AnchorBatch
 // transaction at (height, txIndex), from the block store (cached).
-func (s *Server) batchDigests(height int64, txIndex uint32) (d []byte, err error) {
+func (s *Server) batchLeaves(height int64, txIndex uint32) (batchLeaves, error) {
 	ref := batchRef{height, txIndex}
-	if d, ok := s.batches.Get(ref); ok {
-		return d, nil
+	if l, ok := s.batches.Get(ref); ok {
+		return l, nil
 	}
 	txs, err := s.chain.BlockTxs(height)
 	if err != nil || int(txIndex) >= len(txs) {
-		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block or its transaction is not in the block store (%v)", ledger.FormatBatchID(height, txIndex), err)}
+		return batchLeaves{}, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block or its transaction is not in the block store (%v)", ledger.FormatBatchID(height, txIndex), err)}
 	}
 	raw, err := s.app.ResolveTxs([][]byte{txs[txIndex]})
 	if err != nil {
-		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
+		return batchLeaves{}, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
 	}
 	var env notaryv1.Tx
 	var body notaryv1.TxBody
 	if err := proto.Unmarshal(raw[0], &env); err != nil {
-		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
+		return batchLeaves{}, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
 	}
 	if err := proto.Unmarshal(env.Body, &body); err != nil || body.GetAnchorBatch() == nil {
-		return nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the transaction is not an AnchorBatch", ledger.FormatBatchID(height, txIndex))}
+		return batchLeaves{}, &ledger.StoreError{Err: fmt.Errorf("batch %s: the transaction is not an AnchorBatch", ledger.FormatBatchID(height, txIndex))}
 	}
-	d = body.GetAnchorBatch().Digests
-	s.batches.Add(ref, d)
-	return d, nil
+	l := batchLeaves{digests: body.GetAnchorBatch().Digests, codeKeys: body.GetAnchorBatch().CodeKeys}
+	s.batches.Add(ref, l)
+	return l, nil
 }
 
 // ListBatches implements notary.v1.Gateway: an agency's batches, newest
@@ -733,12 +772,10 @@ func (s *Server) QueryState(_ context.Context, req *notaryv1.QueryStateRequest) 
 	return &notaryv1.QueryStateResponse{Height: view.Height(), Value: value, Proof: pf}, nil
 }
 
-// GetReceipt implements notary.v1.Gateway through the ReceiptBuilder.
+// GetReceipt implements notary.v1.Gateway through the ReceiptBuilder: by
+// digest, or by the key of a verification code.
 func (s *Server) GetReceipt(ctx context.Context, req *notaryv1.GetReceiptRequest) (*notaryv1.GetReceiptResponse, error) {
-	if err := checkAlgorithm(req.HashAlgorithm); err != nil {
-		return nil, err
-	}
-	if err := checkDigest(req.Digest); err != nil {
+	if err := checkDocumentName(req.HashAlgorithm, req.Digest, req.CodeKey); err != nil {
 		return nil, err
 	}
 	if req.StatusHeight < 0 {

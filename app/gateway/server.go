@@ -90,7 +90,7 @@ type Server struct {
 	citizen *citizenRate
 	tracker *commitTracker
 	codec   *decodeCodec
-	batches *lru.Cache[batchRef, []byte] // digests of recently read batches
+	batches *lru.Cache[batchRef, batchLeaves] // leaves of recently read batches
 
 	checkTxCalls atomic.Int64
 	refusals     atomic.Int64
@@ -107,6 +107,12 @@ type Server struct {
 type batchRef struct {
 	height  int64
 	txIndex uint32
+}
+
+// batchLeaves are the digests and code keys (nil for a plain batch) of an
+// AnchorBatch transaction.
+type batchLeaves struct {
+	digests, codeKeys []byte
 }
 
 // New builds the gateway of n; it returns nil, nil if the configuration
@@ -139,7 +145,7 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		}
 		creds = insecure.NewCredentials()
 	}
-	batches, err := lru.New[batchRef, []byte](64)
+	batches, err := lru.New[batchRef, batchLeaves](64)
 	if err != nil {
 		return nil, err
 	}

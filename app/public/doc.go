@@ -3,6 +3,7 @@
 // verifier's page.
 //
 //	GET /v1/status/{hash_algorithm}/{anchored_digest}
+//	GET /v1/code/{code_key}
 //	GET /healthz
 //	GET /  and below: the web verifier's files (serve_web, Options.Web)
 //
@@ -17,11 +18,24 @@
 // that consensus takes, and a request is bounded in time and in number
 // (MaxInFlight), so serving it never delays the chain.
 //
+// The code route answers the receipt (notary.v1.Receipt, canonical JSON) of
+// the document registered under a verification code, asked by the code's
+// key (32 lowercase hex characters; docs/receipt.md, "Verification codes"):
+// the web verifier and `verifier code` compute the key where the code is
+// typed, so the code never reaches a node. The receipt's binding is the
+// algorithm, the anchored digest and the key (no salt, no document digest),
+// its status at the newest state the node can prove, as a status answer's
+// (receipt.Builder.CodeReceipt); it is built as the status route's answer,
+// with the same bounds. Every key under which no document is registered
+// gets the same 404, whatever keys exist: an answer says nothing about
+// other codes, and guessing is bounded by the rate limit (THREAT_MODEL.md).
+//
 // Answers: 200 with Cache-Control "public, max-age=2", an ETag naming the
 // status height (If-None-Match gives 304) and Last-Modified the time of
 // the header that signs it; errors are JSON {"error": <one sentence>,
-// "code": <snake_case>}: 400 for a bad algorithm or digest, 404 when the
-// digest is not anchored, 429 with Retry-After when the client address is
+// "code": <snake_case>}: 400 for a bad algorithm, digest or code key (the
+// sentence says what a key is), 404 when the digest is not anchored or no
+// document has the code key, 429 with Retry-After when the client address is
 // over its rate, 503 with Retry-After while the node is catching up, has no
 // signed state at the anchoring height yet, or is busy. A halted chain is
 // answered with its newest signed status: its height and Last-Modified say

@@ -19,11 +19,13 @@ import (
 	"github.com/gobtechlab/notary/app/internal/ratelimit"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // Routes (the label of notary_public_requests_total).
 const (
 	routeStatus  = "status"
+	routeCode    = "code"
 	routeHealth  = "healthz"
 	routeWeb     = "web"
 	routeUnknown = "other"
@@ -31,6 +33,9 @@ const (
 
 // StatusPrefix is the path of the status route, before the algorithm.
 const StatusPrefix = "/v1/status/"
+
+// CodePrefix is the path of the code route, before the code key.
+const CodePrefix = "/v1/code/"
 
 // Handler returns the endpoint's HTTP handler.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
@@ -89,6 +94,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch route {
 	case routeStatus:
 		s.status(rec, r)
+	case routeCode:
+		s.code(rec, r)
 	case routeHealth:
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
@@ -96,7 +103,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case routeWeb:
 		s.serveWeb(rec, r)
 	default:
-		writeError(rec, http.StatusNotFound, "unknown_path", "There is nothing at this path; the status of a document is at /v1/status/<hash_algorithm>/<anchored_digest>.")
+		writeError(rec, http.StatusNotFound, "unknown_path", "There is nothing at this path; the status of a document is at /v1/status/<hash_algorithm>/<anchored_digest>, its receipt by verification code at /v1/code/<code_key>.")
 	}
 }
 
@@ -104,6 +111,8 @@ func (s *Server) route(p string) string {
 	switch {
 	case strings.HasPrefix(p, StatusPrefix):
 		return routeStatus
+	case strings.HasPrefix(p, CodePrefix):
+		return routeCode
 	case p == "/healthz":
 		return routeHealth
 	case s.web != nil && strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "/v1/"):
@@ -170,7 +179,6 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request, allowed bool)
 
 // status answers GET /v1/status/{hash_algorithm}/{anchored_digest}.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
 	rest := strings.TrimPrefix(r.URL.Path, StatusPrefix)
 	name, hexDigest, ok := strings.Cut(rest, "/")
 	if !ok || strings.Contains(hexDigest, "/") {
@@ -191,6 +199,64 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_digest", "The anchored digest must be written in lowercase hexadecimal.")
 		return
 	}
+	s.prove(w, r, "live status", errorTexts{
+		notFound:     "This digest is not anchored on the chain.",
+		badRequest:   "The hash algorithm or the anchored digest is not valid.",
+		notYetSigned: "This node holds no signed block at or after the digest's anchoring yet; retry in a moment.",
+	}, func(ctx context.Context) ([]byte, *notaryv1.Checkpoint, error) {
+		live, err := s.backend.LiveStatus(ctx, alg, digest)
+		if err != nil {
+			return nil, nil, err
+		}
+		body, err := verify.EncodeLiveStatus(live)
+		return body, live.GetStatus().GetCheckpoint(), err
+	})
+}
+
+// codeKeyHelp says what a code key is, for a malformed one.
+const codeKeyHelp = "A code key is 32 lowercase hexadecimal characters: the first 16 bytes of SHA-256 of \"notary/code/key/v1\" and the verification code's 20 symbols, computed where the code is typed (the code itself is never sent)."
+
+// code answers GET /v1/code/{code_key}: the receipt of the document
+// registered under a verification code, by the code's key, with its status
+// at the newest state the node can prove. Every key under which no
+// document is registered gets the same answer.
+func (s *Server) code(w http.ResponseWriter, r *http.Request) {
+	hexKey := strings.TrimPrefix(r.URL.Path, CodePrefix)
+	if strings.Contains(hexKey, "/") {
+		writeError(w, http.StatusNotFound, "unknown_path", "The receipt of a document by verification code is at /v1/code/<code_key>.")
+		return
+	}
+	key, err := hex.DecodeString(hexKey)
+	if err != nil || len(key) != ledger.CodeKeySize || hex.EncodeToString(key) != hexKey {
+		writeError(w, http.StatusBadRequest, "bad_code_key", codeKeyHelp)
+		return
+	}
+	s.prove(w, r, "code receipt", errorTexts{
+		notFound:     "No document is registered under this code.",
+		badRequest:   codeKeyHelp,
+		notYetSigned: "This node holds no signed block at or after the document's registration yet; retry in a moment.",
+	}, func(ctx context.Context) ([]byte, *notaryv1.Checkpoint, error) {
+		rc, err := s.backend.CodeReceipt(ctx, key)
+		if err != nil {
+			return nil, nil, err
+		}
+		body, err := verify.EncodeReceipt(rc)
+		return body, rc.GetStatus().GetCheckpoint(), err
+	})
+}
+
+// errorTexts are a route's sentences for the backend's refusals.
+type errorTexts struct {
+	notFound, badRequest, notYetSigned string
+}
+
+// prove answers a route whose answer is proven at a status checkpoint
+// (what answer builds: the canonical JSON body and that checkpoint): it
+// refuses while the node catches up or is busy, bounds the time the answer
+// takes, and sets the caching headers: the status height as the ETag
+// (If-None-Match gives 304), the signing header's time as Last-Modified.
+func (s *Server) prove(w http.ResponseWriter, r *http.Request, what string, texts errorTexts, answer func(context.Context) ([]byte, *notaryv1.Checkpoint, error)) {
+	h := w.Header()
 	if s.backend.CatchingUp() {
 		h.Set("Retry-After", "10")
 		writeError(w, http.StatusServiceUnavailable, "catching_up", "This node is catching up with the chain; ask another node or retry later.")
@@ -206,22 +272,15 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), StatusTimeout)
 	defer cancel()
-	live, err := s.backend.LiveStatus(ctx, alg, digest)
+	body, cp, err := answer(ctx)
 	if err != nil {
-		s.statusError(w, r, err)
+		s.answerError(w, r, what, texts, err)
 		return
 	}
-	body, err := verify.EncodeLiveStatus(live)
-	if err != nil {
-		s.log.Error("public: encode live status", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "The node could not build the answer.")
-		return
-	}
-	height := live.GetStatus().GetCheckpoint().GetHeight()
-	etag := `"` + strconv.FormatInt(height, 10) + `"`
+	etag := `"` + strconv.FormatInt(cp.GetHeight(), 10) + `"`
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "public, max-age=2")
-	if t, ok := headerTime(live.GetStatus().GetCheckpoint().GetHeader()); ok {
+	if t, ok := headerTime(cp.GetHeader()); ok {
 		h.Set("Last-Modified", t.UTC().Format(http.TimeFormat))
 	}
 	if etagMatch(r.Header.Get("If-None-Match"), etag) {
@@ -234,25 +293,25 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// statusError answers a LiveStatus error.
-func (s *Server) statusError(w http.ResponseWriter, r *http.Request, err error) {
+// answerError answers a backend's error.
+func (s *Server) answerError(w http.ResponseWriter, r *http.Request, what string, texts errorTexts, err error) {
 	h := w.Header()
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "This digest is not anchored on the chain.")
+		writeError(w, http.StatusNotFound, "not_found", texts.notFound)
 	case errors.Is(err, ledger.ErrInvalidField), errors.Is(err, ledger.ErrBadDigestLength):
-		writeError(w, http.StatusBadRequest, "bad_request", "The hash algorithm or the anchored digest is not valid.")
+		writeError(w, http.StatusBadRequest, "bad_request", texts.badRequest)
 	case errors.Is(err, ledger.ErrHeightUnavailable):
 		h.Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "not_yet_signed", "This node holds no signed block at or after the digest's anchoring yet; retry in a moment.")
+		writeError(w, http.StatusServiceUnavailable, "not_yet_signed", texts.notYetSigned)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		h.Set("Retry-After", "1")
 		if r.Context().Err() == nil {
-			s.log.Error("public: live status timed out", "err", err)
+			s.log.Error("public: "+what+" timed out", "err", err)
 		}
 		writeError(w, http.StatusServiceUnavailable, "timeout", "This node took too long to answer; retry or ask another node.")
 	default:
-		s.log.Error("public: live status", "err", err)
+		s.log.Error("public: "+what, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "The node could not build the answer.")
 	}
 }

@@ -3,7 +3,9 @@ package public_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/apptest"
 	"github.com/gobtechlab/notary/app/gateway"
+	"github.com/gobtechlab/notary/app/public"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -187,5 +190,88 @@ func TestNodeWithoutPublic(t *testing.T) {
 	n := startNode(t, apptest.Options{NoPublic: true})
 	if n.Public != nil || n.PublicURL != "" {
 		t.Fatalf("public endpoint at %q", n.PublicURL)
+	}
+}
+
+// TestNodeCodeReceipt: on a real node over HTTP, the receipt of a document
+// anchored under a verification code, asked by the code's key, verifies
+// with the node's trust bundle and the document (salt from the code); after
+// a revocation it says revoked. The requests are counted in the node's
+// metrics under route "code".
+func TestNodeCodeReceipt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	n := startNode(t, apptest.Options{})
+	trustBytes, err := readFile(filepath.Join(n.Home, app.TrustFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := verify.DecodeTrustBundle(trustBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const code = "7KQ4MXW9TR2HDNPC8VE6" // a made-up code's canonical form
+	saltSum := sha256.Sum256([]byte("notary/code/salt/v1" + code))
+	salt, key := saltSum[:], testCodeKey(code)
+	doc := []byte("certificado de empadronamiento, con código\n")
+	d := ledger.HashDocument(sha2, doc)
+	anchored := ledger.SaltedDigest(sha2, salt, d)
+	h := n.submit(t, &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+		AgencyId: apptest.AgencyID, HashAlgorithm: sha2, Digests: anchored, CodeKeys: key,
+	}}})
+	url := n.PublicURL + public.CodePrefix + hex.EncodeToString(key)
+	// fetch waits for an answer at or above a status height.
+	fetch := func(min int64) *notaryv1.Receipt {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r := get(t, "GET", url)
+			if r.code == 200 {
+				rc, err := verify.DecodeReceipt([]byte(r.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rc.Status.Checkpoint.Height >= min {
+					return rc
+				}
+			} else if r.code != http.StatusServiceUnavailable {
+				t.Fatalf("code receipt: %d %s", r.code, r.body)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no code receipt at height %d: %d %s", min, r.code, r.body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	verdict := func(rc *notaryv1.Receipt) verify.Verdict {
+		t.Helper()
+		rc.Document.Salt, rc.Document.DocumentDigest = hex.EncodeToString(salt), hex.EncodeToString(d)
+		res, err := verify.VerifyReceipt(rc, trust, bytes.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict != verify.NotValid && res.Proven.Issuer.ID != apptest.AgencyID {
+			t.Fatalf("issuer %+v", res.Proven.Issuer)
+		}
+		return res.Verdict
+	}
+	rc := fetch(h)
+	if rc.Anchor.Height != h || rc.Document.CodeKey != hex.EncodeToString(key) || rc.Document.AnchoredDigest != hex.EncodeToString(anchored) {
+		t.Fatalf("code receipt: anchor %d, binding %v", rc.Anchor.Height, rc.Document)
+	}
+	if v := verdict(rc); v != verify.Valid {
+		t.Fatalf("code receipt: %s", v)
+	}
+	r := n.revoke(t, anchored)
+	if v := verdict(fetch(r)); v != verify.Revoked {
+		t.Fatalf("code receipt after the revocation: %s", v)
+	}
+	checkError(t, "unknown code", get(t, "GET", n.PublicURL+public.CodePrefix+hex.EncodeToString(testCodeKey("NUNCA"))), 404, "not_found")
+	if c := counted("code", "200"); c < 2 {
+		t.Errorf("notary_public_requests_total{route=code,code=200} = %v", c)
+	}
+	if c := counted("code", "404"); c < 1 {
+		t.Errorf("notary_public_requests_total{route=code,code=404} = %v", c)
 	}
 }

@@ -26,10 +26,10 @@ const (
 	MaxHeaderBytes = 8 << 10
 	// RateTableSize bounds the client addresses whose token buckets are kept.
 	RateTableSize = 65_536
-	// MaxInFlight bounds the status requests answered at once; more are
-	// answered 503 at once.
+	// MaxInFlight bounds the status and code requests answered at once;
+	// more are answered 503 at once.
 	MaxInFlight = 64
-	// StatusTimeout bounds the building of one status answer.
+	// StatusTimeout bounds the building of one status or code answer.
 	StatusTimeout = 5 * time.Second
 )
 
@@ -52,10 +52,12 @@ func DefaultTimeouts() Timeouts {
 	return Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 15 * time.Second, Idle: 60 * time.Second}
 }
 
-// Backend answers the status route.
+// Backend answers the status and code routes.
 type Backend interface {
 	// LiveStatus is receipt.Builder.LiveStatus.
 	LiveStatus(ctx context.Context, alg ledger.HashAlgorithm, digest []byte) (*notaryv1.LiveStatus, error)
+	// CodeReceipt is receipt.Builder.CodeReceipt.
+	CodeReceipt(ctx context.Context, key []byte) (*notaryv1.Receipt, error)
 	// CatchingUp reports whether the node is still syncing blocks.
 	CatchingUp() bool
 }

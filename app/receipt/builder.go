@@ -77,11 +77,12 @@ func NewBuilder(src Source, trust *notaryv1.TrustBundle) *Builder {
 // salted commitment when the agency salted it) with its status at
 // statusHeight (0: the newest provable state, the newest one whose signing
 // header and commit the node already holds, without waiting for another
-// block). The document binding carries the algorithm and the anchored
-// digest only: the salt and the document digest are the agency's to fill
-// in. If the block signing the anchoring state is not there yet, Receipt
-// waits for it until ctx ends (at most MaxWait); a status height the node
-// has committed but not yet signed waits at most StatusWait.
+// block). The document binding carries the algorithm, the anchored digest
+// and, for a document anchored under a verification code, the code's key:
+// the salt and the document digest are the agency's to fill in. If the
+// block signing the anchoring state is not there yet, Receipt waits for it
+// until ctx ends (at most MaxWait); a status height the node has committed
+// but not yet signed waits at most StatusWait.
 //
 // Errors wrap ledger.ErrNotFound (digest not anchored), ledger.ErrInvalidField
 // (bad request) or ledger.ErrHeightUnavailable (status height out of range).
@@ -103,16 +104,80 @@ func (b *Builder) Receipt(ctx context.Context, alg ledger.HashAlgorithm, digest 
 	if !ok {
 		return nil, fmt.Errorf("%w: digest %x (%s) is not anchored", ledger.ErrNotFound, digest, name)
 	}
-	anchorHeight := loc.Height
-	if err := b.waitFor(ctx, anchorHeight+1, b.MaxWait); err != nil {
+	return b.build(ctx, loc, leafWant{alg: alg, digest: digest}, statusHeight, true)
+}
+
+// ReceiptByCode is Receipt of the document anchored under a verification
+// code's key (ledger.CodeKeySize bytes). Errors wrap ledger.ErrNotFound (no
+// document has that key), ledger.ErrInvalidField (a key of another length
+// or a negative status height) or ledger.ErrHeightUnavailable.
+func (b *Builder) ReceiptByCode(ctx context.Context, key []byte, statusHeight int64) (*notaryv1.Receipt, error) {
+	loc, err := b.lookupCode(key)
+	if err != nil {
 		return nil, err
 	}
-	if statusHeight > 0 && statusHeight == b.src.Height() {
-		if err := b.waitFor(ctx, statusHeight+1, b.StatusWait); err != nil {
+	if statusHeight < 0 {
+		return nil, fmt.Errorf("%w: negative status height %d", ledger.ErrInvalidField, statusHeight)
+	}
+	return b.build(ctx, loc, leafWant{codeKey: key}, statusHeight, true)
+}
+
+// CodeReceipt is ReceiptByCode with the status at the newest provable
+// state, without ever waiting for a block: what a node's public endpoint
+// serves. A document anchored in a block the node holds no signed header
+// after yet is ledger.ErrHeightUnavailable.
+func (b *Builder) CodeReceipt(ctx context.Context, key []byte) (*notaryv1.Receipt, error) {
+	loc, err := b.lookupCode(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.build(ctx, loc, leafWant{codeKey: key}, 0, false)
+}
+
+// lookupCode finds the locator of the document of a code key.
+func (b *Builder) lookupCode(key []byte) (ledger.Locator, error) {
+	if len(key) != ledger.CodeKeySize {
+		return ledger.Locator{}, fmt.Errorf("%w: code key of %d bytes, want %d", ledger.ErrInvalidField, len(key), ledger.CodeKeySize)
+	}
+	loc, ok, err := b.src.LookupDigest(ledger.CodeKeyIndex, ledger.CodeKeyIndexDigest(key))
+	if err != nil {
+		return ledger.Locator{}, err
+	}
+	if !ok {
+		return ledger.Locator{}, fmt.Errorf("%w: no document is registered under code key %x", ledger.ErrNotFound, key)
+	}
+	return loc, nil
+}
+
+// leafWant is what the leaf at a locator must be: the digest asked for
+// (and its algorithm), or the code key asked for.
+type leafWant struct {
+	alg     ledger.HashAlgorithm
+	digest  []byte
+	codeKey []byte
+}
+
+// build builds the receipt of the leaf at loc, which must be want, with
+// its status at statusHeight (0: the newest provable). With wait, it waits
+// for the block that signs the anchoring state (and for a given status
+// height's) as Receipt says; without, a state not signed yet is
+// ledger.ErrHeightUnavailable at once.
+func (b *Builder) build(ctx context.Context, loc ledger.Locator, want leafWant, statusHeight int64, wait bool) (*notaryv1.Receipt, error) {
+	anchorHeight := loc.Height
+	if wait {
+		if err := b.waitFor(ctx, anchorHeight+1, b.MaxWait); err != nil {
 			return nil, err
 		}
+		if statusHeight > 0 && statusHeight == b.src.Height() {
+			if err := b.waitFor(ctx, statusHeight+1, b.StatusWait); err != nil {
+				return nil, err
+			}
+		}
 	}
-	statusHeight, err = b.provable(statusHeight)
+	statusHeight, err := b.provable(statusHeight)
 	if err != nil {
 		return nil, err
 	}
@@ -132,9 +197,16 @@ func (b *Builder) Receipt(ctx context.Context, alg ledger.HashAlgorithm, digest 
 	if err := proto.Unmarshal(batchRaw, batch); err != nil {
 		return nil, fmt.Errorf("batch record %s: %w", loc.BatchID(), err)
 	}
-	path, err := b.inclusionPath(loc, batch, digest)
+	leaf, err := b.leafAt(loc, batch)
 	if err != nil {
 		return nil, err
+	}
+	alg := batch.HashAlgorithm
+	switch {
+	case want.digest != nil && (alg != want.alg || !bytes.Equal(leaf.digest, want.digest)):
+		return nil, fmt.Errorf("batch %s: leaf %d is not digest %x (%s)", loc.BatchID(), loc.Leaf, want.digest, ledger.AlgorithmName(want.alg))
+	case want.codeKey != nil && !bytes.Equal(leaf.codeKey, want.codeKey):
+		return nil, fmt.Errorf("batch %s: leaf %d is not under code key %x", loc.BatchID(), loc.Leaf, want.codeKey)
 	}
 	agencyRaw, agencyProof, err := prove(view, ledger.AgencyKey(batch.AgencyId), true)
 	if err != nil {
@@ -144,7 +216,7 @@ func (b *Builder) Receipt(ctx context.Context, alg ledger.HashAlgorithm, digest 
 	if err != nil {
 		return nil, err
 	}
-	status, err := b.status(alg, digest, statusHeight, anchorHeight, anchor)
+	status, err := b.status(alg, leaf.digest, statusHeight, anchorHeight, anchor)
 	if err != nil {
 		return nil, err
 	}
@@ -152,16 +224,20 @@ func (b *Builder) Receipt(ctx context.Context, alg ledger.HashAlgorithm, digest 
 	if err != nil {
 		return nil, err
 	}
+	doc := &notaryv1.DocumentBinding{
+		HashAlgorithm:  ledger.AlgorithmName(alg),
+		AnchoredDigest: hex.EncodeToString(leaf.digest),
+	}
+	if leaf.codeKey != nil {
+		doc.CodeKey = hex.EncodeToString(leaf.codeKey)
+	}
 	return &notaryv1.Receipt{
-		Version: 1,
-		ChainId: b.src.ChainID(),
-		Document: &notaryv1.DocumentBinding{
-			HashAlgorithm:  name,
-			AnchoredDigest: hex.EncodeToString(digest),
-		},
+		Version:  1,
+		ChainId:  b.src.ChainID(),
+		Document: doc,
 		Inclusion: &notaryv1.BatchInclusion{
 			LeafIndex:  loc.Leaf,
-			MerklePath: path,
+			MerklePath: leaf.path,
 			Batch:      batchRaw,
 			BatchProof: batchProof,
 		},
@@ -231,9 +307,17 @@ func (b *Builder) waitFor(ctx context.Context, height int64, max time.Duration) 
 	return nil
 }
 
-// inclusionPath returns the hex RFC 6962 path of the digest in its batch,
-// from the AnchorBatch transaction in the block store.
-func (b *Builder) inclusionPath(loc ledger.Locator, batch *notaryv1.Batch, digest []byte) ([]string, error) {
+// leaf is a batch's leaf as its AnchorBatch transaction holds it.
+type leaf struct {
+	digest  []byte
+	codeKey []byte // nil for a plain batch
+	path    []string
+}
+
+// leafAt returns the leaf at loc, from the AnchorBatch transaction in the
+// block store, with its hex RFC 6962 path; it checks that the transaction's
+// leaves hash to the batch record's root.
+func (b *Builder) leafAt(loc ledger.Locator, batch *notaryv1.Batch) (*leaf, error) {
 	txs, err := b.src.BlockTxs(loc.Height)
 	if err != nil {
 		return nil, err
@@ -253,19 +337,22 @@ func (b *Builder) inclusionPath(loc ledger.Locator, batch *notaryv1.Batch, diges
 	if ab == nil {
 		return nil, fmt.Errorf("batch %s: the transaction is not an AnchorBatch", loc.BatchID())
 	}
-	digests := ab.Digests
+	digests, keys := ab.Digests, ab.CodeKeys
 	n := len(digests) / ledger.DigestSize
-	if int(loc.Leaf) >= n || !bytes.Equal(digests[int(loc.Leaf)*ledger.DigestSize:int(loc.Leaf+1)*ledger.DigestSize], digest) {
-		return nil, fmt.Errorf("batch %s: leaf %d is not digest %x", loc.BatchID(), loc.Leaf, digest)
+	if int(loc.Leaf) >= n || len(keys) != 0 && len(keys) != n*ledger.CodeKeySize {
+		return nil, fmt.Errorf("batch %s: no leaf %d in the transaction", loc.BatchID(), loc.Leaf)
 	}
-	if !bytes.Equal(ledger.MerkleRoot(digests), batch.Root) {
-		return nil, fmt.Errorf("batch %s: the transaction's digests do not hash to the recorded root", loc.BatchID())
+	if !bytes.Equal(ledger.BatchRoot(keys, digests), batch.Root) {
+		return nil, fmt.Errorf("batch %s: the transaction's leaves do not hash to the recorded root", loc.BatchID())
 	}
-	var path []string
-	for _, h := range ledger.InclusionPath(digests, loc.Leaf) {
-		path = append(path, hex.EncodeToString(h))
+	l := &leaf{digest: digests[int(loc.Leaf)*ledger.DigestSize : int(loc.Leaf+1)*ledger.DigestSize]}
+	if len(keys) > 0 {
+		l.codeKey = keys[int(loc.Leaf)*ledger.CodeKeySize : int(loc.Leaf+1)*ledger.CodeKeySize]
 	}
-	return path, nil
+	for _, h := range ledger.BatchInclusionPath(keys, digests, loc.Leaf) {
+		l.path = append(l.path, hex.EncodeToString(h))
+	}
+	return l, nil
 }
 
 // status proves the revocation record of a digest, or its absence, at

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
@@ -214,5 +218,87 @@ func TestBuilderWaitsForTheSigningBlock(t *testing.T) {
 	c.Empty(1)
 	if _, err := b.Receipt(context.Background(), sha2, d, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// codeKey derives a made-up code's key as docs/receipt.md says.
+func codeKey(canonical string) []byte {
+	k := sha256.Sum256([]byte("notary/code/key/v1" + canonical))
+	return k[:ledger.CodeKeySize]
+}
+
+// TestBuilderCodedReceipts: a document anchored under a verification code
+// has the same receipt by its anchored digest and by its code key, with the
+// key in the binding; the receipt verifies; the public endpoint's
+// CodeReceipt never waits for a block.
+func TestBuilderCodedReceipts(t *testing.T) {
+	c := receipttest.New(t, receipttest.Options{})
+	c.Empty(1)
+	keys := [][]byte{codeKey("AAAAAAAAAAAAAAAAAAA2"), codeKey("AAAAAAAAAAAAAAAAAAA3"), codeKey("AAAAAAAAAAAAAAAAAAA4")}
+	ds := [][]byte{receipttest.Digest("c0"), receipttest.Digest("c1"), receipttest.Digest("c2")}
+	h := c.AnchorCoded(sha2, "coded", keys, ds)
+	b := c.Builder()
+	ctx := context.Background()
+	// Anchored in the newest block: no signed header yet.
+	if _, err := b.CodeReceipt(ctx, keys[1]); !errors.Is(err, ledger.ErrHeightUnavailable) {
+		t.Fatalf("CodeReceipt before the signing block: %v", err)
+	}
+	c.Empty(2)
+	for i := range keys {
+		byDigest, err := b.Receipt(ctx, sha2, ds[i], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byCode, err := b.ReceiptByCode(ctx, keys[i], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		public, err := b.CodeReceipt(ctx, keys[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(byDigest, byCode) || !proto.Equal(byCode, public) {
+			t.Fatalf("leaf %d: the receipts by digest and by code differ", i)
+		}
+		d := byCode.Document
+		if d.CodeKey != hex.EncodeToString(keys[i]) || d.AnchoredDigest != hex.EncodeToString(ds[i]) || d.Salt != "" || d.DocumentDigest != "" ||
+			byCode.Inclusion.LeafIndex != uint32(i) || byCode.Anchor.Height != h || byCode.Status.Checkpoint.Height != c.Height()-1 {
+			t.Fatalf("leaf %d: receipt %v", i, byCode)
+		}
+		res, err := verify.VerifyReceipt(byCode, c.TrustBundle(), nil)
+		if err != nil || res.Verdict != verify.Valid || res.Proven.Document.CodeKey != d.CodeKey {
+			t.Fatalf("leaf %d: %v %+v", i, err, res)
+		}
+	}
+	byHeight, err := b.ReceiptByCode(ctx, keys[0], h)
+	if err != nil || byHeight.Status.Checkpoint.Height != h {
+		t.Fatalf("status at the anchor: %v %v", byHeight, err)
+	}
+	rr, err := b.GetReceipt(ctx, &notaryv1.GetReceiptRequest{CodeKey: keys[2]})
+	if err != nil || rr.Receipt.Document.CodeKey != hex.EncodeToString(keys[2]) {
+		t.Fatalf("GetReceipt by code: %v %v", rr, err)
+	}
+	for _, tc := range []struct {
+		name   string
+		key    []byte
+		status int64
+		want   error
+	}{
+		{"unknown key", codeKey("AAAAAAAAAAAAAAAAAAA5"), 0, ledger.ErrNotFound},
+		{"a digest's first bytes", ds[0][:ledger.CodeKeySize], 0, ledger.ErrNotFound},
+		{"short key", keys[0][:15], 0, ledger.ErrInvalidField},
+		{"a digest", ds[0], 0, ledger.ErrInvalidField},
+		{"no key", nil, 0, ledger.ErrInvalidField},
+		{"negative status height", keys[0], -1, ledger.ErrInvalidField},
+		{"status below the anchor", keys[0], h - 1, ledger.ErrHeightUnavailable},
+	} {
+		if _, err := b.ReceiptByCode(ctx, tc.key, tc.status); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+		if tc.status == 0 {
+			if _, err := b.CodeReceipt(ctx, tc.key); !errors.Is(err, tc.want) {
+				t.Errorf("%s: CodeReceipt: %v, want %v", tc.name, err, tc.want)
+			}
+		}
 	}
 }

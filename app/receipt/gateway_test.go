@@ -3,6 +3,7 @@ package receipt_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
 	"testing"
@@ -84,5 +85,81 @@ func TestGatewayReceipt(t *testing.T) {
 	}
 	if _, err := public.GetCheckpoint(ctx, &notaryv1.GetCheckpointRequest{Height: 1 << 40}); status.Code(err) != codes.OutOfRange {
 		t.Errorf("checkpoint beyond the tip: %v", err)
+	}
+	gatewayByCode(ctx, t, n, trust) // the agency's second transaction
+}
+
+// gatewayByCode: a document anchored under a verification code through the
+// gateway; GetReceipt and LookupDigest find it by its code key, and the
+// receipt, completed as the agency's client does, verifies with the file.
+func gatewayByCode(ctx context.Context, t *testing.T, n *apptest.Node, trust *notaryv1.TrustBundle) {
+	agency := n.Identity(t, n.Agency)
+	const code = "7KQ4MXW9TR2HDNPC8VE6" // canonical form of a made-up code
+	saltSum := sha256.Sum256([]byte("notary/code/salt/v1" + code))
+	keySum := sha256.Sum256([]byte("notary/code/key/v1" + code))
+	salt, key := saltSum[:], keySum[:ledger.CodeKeySize]
+	doc := []byte("certificado de residencia con código\n")
+	d := ledger.HashDocument(sha2, doc)
+	anchored := ledger.SaltedDigest(sha2, salt, d)
+	other := ledger.HashDocument(sha2, []byte("otro"))
+	otherKey := bytes.Repeat([]byte{7}, ledger.CodeKeySize)
+	tx := agency.SignTx(&notaryv1.TxBody{Sequence: 1, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+		AgencyId: apptest.AgencyID, HashAlgorithm: sha2, Digests: append(append([]byte(nil), other...), anchored...), CodeKeys: append(append([]byte(nil), otherKey...), key...),
+	}}})
+	sub, err := n.Client(t, n.Agency).Submit(ctx, &notaryv1.SubmitRequest{Tx: tx})
+	if err != nil || sub.Code != 0 {
+		t.Fatalf("submit coded: %v %v", sub, err)
+	}
+	public := n.Client(t, "")
+	resp, err := public.GetReceipt(ctx, &notaryv1.GetReceiptRequest{CodeKey: key})
+	if err != nil {
+		t.Fatalf("GetReceipt by code: %v", err)
+	}
+	r := resp.Receipt
+	if r.Document.CodeKey != hex.EncodeToString(key) || r.Document.AnchoredDigest != hex.EncodeToString(anchored) || r.Inclusion.LeafIndex != 1 {
+		t.Fatalf("receipt by code: %v", r.Document)
+	}
+	r.Document.Salt, r.Document.DocumentDigest = hex.EncodeToString(salt), hex.EncodeToString(d)
+	file, err := verify.EncodeReceiptFile(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := verify.Verify(verify.Input{Receipt: file, Trust: trust, Document: bytes.NewReader(doc)})
+	if err != nil || res.Verdict != verify.Valid {
+		t.Fatalf("verify coded: %v %+v", err, res)
+	}
+	// By its anchored digest, the receipt carries the key too.
+	byDigest, err := public.GetReceipt(ctx, &notaryv1.GetReceiptRequest{HashAlgorithm: sha2, Digest: anchored})
+	if err != nil || byDigest.Receipt.Document.CodeKey != hex.EncodeToString(key) {
+		t.Fatalf("GetReceipt by digest: %v %v", byDigest, err)
+	}
+	look, err := public.LookupDigest(ctx, &notaryv1.LookupDigestRequest{CodeKey: key})
+	if err != nil || !bytes.Equal(look.Digest, anchored) || !bytes.Equal(look.CodeKey, key) || look.LeafIndex != 1 || look.Issuer.GetId() != apptest.AgencyID {
+		t.Fatalf("LookupDigest by code: %v %v", look, err)
+	}
+	if look, err := public.LookupDigest(ctx, &notaryv1.LookupDigestRequest{HashAlgorithm: sha2, Digest: anchored}); err != nil || !bytes.Equal(look.CodeKey, key) || len(look.Digest) != 0 {
+		t.Fatalf("LookupDigest by digest: %v %v", look, err)
+	}
+	for name, tc := range map[string]struct {
+		req  *notaryv1.GetReceiptRequest
+		want codes.Code
+	}{
+		"unknown key":        {&notaryv1.GetReceiptRequest{CodeKey: bytes.Repeat([]byte{9}, ledger.CodeKeySize)}, codes.NotFound},
+		"short key":          {&notaryv1.GetReceiptRequest{CodeKey: key[:15]}, codes.InvalidArgument},
+		"key and digest":     {&notaryv1.GetReceiptRequest{CodeKey: key, Digest: anchored}, codes.InvalidArgument},
+		"key and algorithm":  {&notaryv1.GetReceiptRequest{CodeKey: key, HashAlgorithm: sha2}, codes.InvalidArgument},
+		"neither":            {&notaryv1.GetReceiptRequest{}, codes.InvalidArgument},
+		"key, status beyond": {&notaryv1.GetReceiptRequest{CodeKey: key, StatusHeight: 1 << 40}, codes.OutOfRange},
+	} {
+		_, err := public.GetReceipt(ctx, tc.req)
+		if status.Code(err) != tc.want {
+			t.Errorf("GetReceipt %s: %v, want %s", name, err, tc.want)
+		}
+		if tc.req.StatusHeight == 0 {
+			_, err := public.LookupDigest(ctx, &notaryv1.LookupDigestRequest{HashAlgorithm: tc.req.HashAlgorithm, Digest: tc.req.Digest, CodeKey: tc.req.CodeKey})
+			if status.Code(err) != tc.want {
+				t.Errorf("LookupDigest %s: %v, want %s", name, err, tc.want)
+			}
+		}
 	}
 }

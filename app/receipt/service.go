@@ -6,10 +6,17 @@ import (
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// GetReceipt answers the gateway's GetReceipt. Errors wrap registered
-// ledger errors, which the gateway maps to gRPC status codes.
+// GetReceipt answers the gateway's GetReceipt: by the request's code key
+// if it has one, else by its digest. Errors wrap registered ledger errors,
+// which the gateway maps to gRPC status codes.
 func (b *Builder) GetReceipt(ctx context.Context, req *notaryv1.GetReceiptRequest) (*notaryv1.GetReceiptResponse, error) {
-	r, err := b.Receipt(ctx, req.GetHashAlgorithm(), req.GetDigest(), req.GetStatusHeight())
+	var r *notaryv1.Receipt
+	var err error
+	if len(req.GetCodeKey()) > 0 {
+		r, err = b.ReceiptByCode(ctx, req.GetCodeKey(), req.GetStatusHeight())
+	} else {
+		r, err = b.Receipt(ctx, req.GetHashAlgorithm(), req.GetDigest(), req.GetStatusHeight())
+	}
 	if err != nil {
 		return nil, err
 	}

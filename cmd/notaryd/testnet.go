@@ -143,6 +143,7 @@ type testnetOptions struct {
 	hosts              []string
 	power              int64
 	block              time.Duration
+	verifierURL        string
 }
 
 func newTestnetCmd() *cobra.Command {
@@ -176,7 +177,8 @@ gateway listen on all interfaces (0.0.0.0). RPC, metrics and the public
 endpoint listen on 127.0.0.1 only; on one machine the trust bundle lists the
 public endpoints, on several hosts the operator opens them behind a reverse
 proxy with TLS and exports the bundle with their URLs (notaryd trust export
---public-endpoint).`,
+--public-endpoint). --verifier-url names the consortium's published web
+verifier in the bundle, the base of the links of verification codes.`,
 		Example: `  notaryd testnet --validators 4 --out ./localnet
   notaryd testnet --validators 4 --agencies 2 --out ./net \
       --hosts 10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14`,
@@ -193,6 +195,7 @@ proxy with TLS and exports the bundle with their URLs (notaryd trust export
 	f.StringSliceVar(&o.hosts, "hosts", nil, "address of each node for its peers, validators then full nodes (default 127.0.0.1 for all)")
 	f.Int64Var(&o.power, "power", 10, "voting power of each validator")
 	f.DurationVar(&o.block, "block-interval", 500*time.Millisecond, "pause after each block (CometBFT timeout_commit)")
+	f.StringVar(&o.verifierURL, "verifier-url", "", "base URL of the published web verifier the trust bundle names, for the links of verification codes (default: none)")
 	return cmd
 }
 
@@ -251,6 +254,7 @@ func runTestnet(o testnetOptions) (*testnetResult, error) {
 		TimeoutCommit: o.block,
 		IdentitiesDir: filepath.Join(out, app.IdentitiesDir),
 		CADir:         filepath.Join(out, testnetCADir),
+		VerifierURL:   o.verifierURL,
 	}
 	var nodeList []testnetNode
 	used := map[string]int{}

@@ -245,3 +245,46 @@ func TestTestnetUsage(t *testing.T) {
 		t.Errorf("bad chain id: %v", err)
 	}
 }
+
+// TestTrustVerifierURL: testnet --verifier-url names the web verifier in
+// the trust bundle; trust export keeps it, replaces it, or removes it
+// (--verifier-url ""), and refuses one that is not a base URL.
+func TestTrustVerifierURL(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "net")
+	const sede = "https://sede.example.gob.es/verificar"
+	if out, err := runCmd(t, "testnet", "--out", dir, "--validators", "1", "--agencies", "0", "--base-port", "31300", "--verifier-url", sede+"/", "-o", "json"); err != nil {
+		t.Fatalf("testnet: %v\n%s", err, out)
+	}
+	urlOf := func(p string) string {
+		t.Helper()
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tb struct {
+			VerifierURL string `json:"verifier_url"`
+		}
+		if err := json.Unmarshal(b, &tb); err != nil {
+			t.Fatal(err)
+		}
+		return tb.VerifierURL
+	}
+	if got := urlOf(filepath.Join(dir, app.TrustFile)); got != sede {
+		t.Fatalf("testnet's trust bundle: verifier_url %q", got)
+	}
+	home := filepath.Join(dir, "hacienda")
+	p := filepath.Join(t.TempDir(), "trust.json")
+	out, err := runCmd(t, "trust", "export", "--home", home, "--out", p)
+	if err != nil || urlOf(p) != sede || !strings.Contains(out, "web verifier    "+sede) {
+		t.Fatalf("export keeping it: %v %q\n%s", err, urlOf(p), out)
+	}
+	if out, err := runCmd(t, "trust", "export", "--home", home, "--out", p, "--verifier-url", "http://127.0.0.1:31304"); err != nil || urlOf(p) != "http://127.0.0.1:31304" {
+		t.Fatalf("export replacing it: %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, "trust", "export", "--home", home, "--out", p, "--verifier-url", ""); err != nil || urlOf(p) != "" || strings.Contains(out, "web verifier") {
+		t.Fatalf("export removing it: %v\n%s", err, out)
+	}
+	if _, err := runCmd(t, "trust", "export", "--home", home, "--out", p, "--verifier-url", "http://sede.example.gob.es"); err == nil {
+		t.Fatal("an http verifier URL on a public host accepted")
+	}
+}

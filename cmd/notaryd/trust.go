@@ -26,14 +26,18 @@ func (r trustResult) Text(w io.Writer) error {
 	for _, e := range r.Bundle.PublicEndpoints {
 		fmt.Fprintf(w, "  public endpoint %s\n", e)
 	}
+	if r.Bundle.VerifierUrl != "" {
+		fmt.Fprintf(w, "  web verifier    %s\n", r.Bundle.VerifierUrl)
+	}
 	return nil
 }
 
 func newTrustCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "trust", Short: "manage the trust bundle verifiers rely on"}
 	var (
-		home, out string
-		endpoints []string
+		home, out   string
+		endpoints   []string
+		verifierURL string
 	)
 	export := &cobra.Command{
 		Use:   "export",
@@ -45,13 +49,23 @@ consortium can publish the file's SHA-256 (its fingerprint).
 The bundle lists the consortium's public endpoints, which verifiers ask for
 the current status of a document: --public-endpoint (repeatable;
 https://host[:port], or http:// on a loopback address; --public-endpoint ""
-lists none), or else those of the trust bundle already in the home.`,
+lists none), or else those of the trust bundle already in the home.
+
+It also names the consortium's published web verifier, the base of the
+links that the QR codes of verification codes carry: --verifier-url
+(https://host[:port][/path], or http:// on a loopback address;
+--verifier-url "" names none), or else that of the trust bundle already in
+the home.`,
 		Args: cobra.NoArgs,
-		RunE: cli.Run(func(*cobra.Command, []string) (any, error) {
+		RunE: cli.Run(func(cmd *cobra.Command, _ []string) (any, error) {
 			if out == "" {
 				out = filepath.Join(home, app.TrustFile)
 			}
-			tb, err := app.ExportTrustBundle(home, out, endpoints)
+			x := app.TrustExport{PublicEndpoints: endpoints}
+			if cmd.Flags().Changed("verifier-url") {
+				x.VerifierURL = &verifierURL
+			}
+			tb, err := app.ExportTrustBundle(home, out, x)
 			if err != nil {
 				return nil, err
 			}
@@ -61,6 +75,7 @@ lists none), or else those of the trust bundle already in the home.`,
 	export.Flags().StringVar(&home, FlagHome, defaultHome(".notary"), "home directory of the node")
 	export.Flags().StringVar(&out, "out", "", "file to write (default <home>/trust.json)")
 	export.Flags().StringArrayVar(&endpoints, "public-endpoint", nil, "base URL of a public endpoint to list (repeatable; default: those of <home>/trust.json)")
+	export.Flags().StringVar(&verifierURL, "verifier-url", "", "base URL of the published web verifier, for the links of verification codes (default: that of <home>/trust.json)")
 	cmd.AddCommand(export)
 	return cmd
 }

@@ -366,6 +366,26 @@ func (c *Chain) Anchor(alg ledger.HashAlgorithm, label string, digests ...[]byte
 	return c.height
 }
 
+// AnchorCoded anchors digests under verification code keys (one
+// ledger.CodeKeySize-byte key per digest) in one batch of the test agency
+// and returns the batch height.
+func (c *Chain) AnchorCoded(alg ledger.HashAlgorithm, label string, keys, digests [][]byte) int64 {
+	c.t.Helper()
+	if len(keys) != len(digests) {
+		c.t.Fatalf("AnchorCoded: %d keys for %d digests", len(keys), len(digests))
+	}
+	var ds, ks []byte
+	for i := range digests {
+		ds = append(ds, digests[i]...)
+		ks = append(ks, keys[i]...)
+	}
+	tx := c.sign("agency/"+Agency, &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+		AgencyId: Agency, HashAlgorithm: alg, Digests: ds, Label: label, CodeKeys: ks,
+	}}})
+	c.mustSucceed(c.Block(tx))
+	return c.height
+}
+
 // Revoke revokes a digest of the test agency.
 func (c *Chain) Revoke(alg ledger.HashAlgorithm, digest []byte, reason notaryv1.RevocationReason, text string) int64 {
 	c.t.Helper()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"testing"
 
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
@@ -32,12 +33,38 @@ type fixtureOpts struct {
 	bare     bool // anchor the bare document digest (no salt)
 	governed bool // add a validator and remove another before anchoring
 	revoked  bool // revoke the document after anchoring
+	coded    bool // anchor under a verification code (testCode), salted by it
 	later    int  // blocks between anchoring and the status height
 	chain    receipttest.Options
 }
 
 // testSalt is the fixture's salt.
 var testSalt = sha256.Sum256([]byte("salt"))
+
+// testCode is the canonical form of a verification code (its check symbol
+// holds); its salt and key are derived as docs/receipt.md ("Verification
+// codes") says.
+const testCode = "7KQ4MXW9TR2HDNPC8VE6"
+
+// codeSalt and codeKey derive a code's salt and key.
+func codeSalt(canonical string) []byte {
+	s := sha256.Sum256([]byte("notary/code/salt/v1" + canonical))
+	return s[:]
+}
+
+func codeKey(canonical string) []byte {
+	k := sha256.Sum256([]byte("notary/code/key/v1" + canonical))
+	return k[:ledger.CodeKeySize]
+}
+
+// otherKeys are code keys of the fixture's other documents.
+func otherKeys(n int) [][]byte {
+	var out [][]byte
+	for i := 0; i < n; i++ {
+		out = append(out, codeKey(fmt.Sprintf("OTHER%015d", i)))
+	}
+	return out
+}
 
 // fixtureDocument is the fixture's document.
 var fixtureDocument = []byte("Certificado de nacimiento\nNombre: Ana Pérez\nFecha: 2001-04-05\n")
@@ -72,7 +99,16 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		salt = testSalt[:]
 		anchored = ledger.SaltedDigest(o.alg, salt, d)
 	}
-	c.Anchor(o.alg, "certificados 2025-03", receipttest.Digest("a"), receipttest.Digest("b"), anchored, receipttest.Digest("c"), receipttest.Digest("d"))
+	others := [][]byte{receipttest.Digest("a"), receipttest.Digest("b"), receipttest.Digest("c"), receipttest.Digest("d")}
+	if o.coded {
+		salt = codeSalt(testCode)
+		anchored = ledger.SaltedDigest(o.alg, salt, d)
+		keys := otherKeys(4)
+		c.AnchorCoded(o.alg, "certificados 2025-03", [][]byte{keys[0], keys[1], codeKey(testCode), keys[2], keys[3]},
+			[][]byte{others[0], others[1], anchored, others[2], others[3]})
+	} else {
+		c.Anchor(o.alg, "certificados 2025-03", others[0], others[1], anchored, others[2], others[3])
+	}
 	if o.revoked {
 		c.Empty(1)
 		c.Revoke(o.alg, anchored, notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED, "reemplazado por el certificado 2025-0042")

@@ -24,6 +24,7 @@ type Claims struct {
 		DocumentDigest string `json:"document_digest,omitempty"`
 		Salt           string `json:"salt,omitempty"`
 		AnchoredDigest string `json:"anchored_digest"`
+		CodeKey        string `json:"code_key,omitempty"`
 	} `json:"document"`
 	Batch          *ClaimedBatch        `json:"batch,omitempty"`
 	Issuer         *AgencyInfo          `json:"issuer,omitempty"`
@@ -73,6 +74,7 @@ func Inspect(b []byte) (*Claims, error) {
 	c.Version, c.ChainID = r.Version, r.ChainId
 	if d := r.Document; d != nil {
 		c.Document.HashAlgorithm, c.Document.DocumentDigest, c.Document.Salt, c.Document.AnchoredDigest = d.HashAlgorithm, d.DocumentDigest, d.Salt, d.AnchoredDigest
+		c.Document.CodeKey = d.CodeKey
 	}
 	if in := r.Inclusion; in != nil {
 		bt := &notaryv1.Batch{}

@@ -23,6 +23,7 @@ type parsedReceipt struct {
 	documentDigest []byte // nil if not given
 	salt           []byte // nil if not salted
 	anchored       []byte
+	codeKey        []byte // nil for a document anchored without a code
 	leafIndex      uint32
 	path           [][]byte
 	batch          *notaryv1.Batch
@@ -91,6 +92,11 @@ func parseReceipt(r *notaryv1.Receipt) (*parsedReceipt, error) {
 	if d.Salt != "" {
 		if p.salt, err = decodeHex(d.Salt, ledger.DigestSize); err != nil {
 			return nil, fmt.Errorf("document.salt: %w", err)
+		}
+	}
+	if d.CodeKey != "" {
+		if p.codeKey, err = decodeHex(d.CodeKey, ledger.CodeKeySize); err != nil {
+			return nil, fmt.Errorf("document.code_key: %w", err)
 		}
 	}
 

@@ -44,6 +44,10 @@ var fieldReasons = []struct {
 	{`^document\.hash_algorithm$`, []verify.Reason{malformed}},
 	{`^document\.(document_digest|salt)$`, []verify.Reason{docMis}},
 	{`^document\.anchored_digest$`, []verify.Reason{proofInv}},
+	// A code key on a plain receipt (or one removed) is refused by the
+	// Merkle path, as is any other key; a key that is not 16 bytes of hex
+	// is malformed.
+	{`^document\.code_key$`, []verify.Reason{malformed, proofInv}},
 	{`^inclusion\.(leaf_index|merkle_path\[\d+\])$`, []verify.Reason{proofInv}},
 	// Bytes of embedded blobs: a changed byte gives a non-canonical blob or
 	// a different, unproven value.
@@ -189,7 +193,7 @@ func expectRejected(t *testing.T, f *fixture, what string, r *notaryv1.Receipt, 
 // validator transitions, signers outside the trust bundle, a revocation) and
 // expects the right reason.
 func TestTamperEveryField(t *testing.T) {
-	for _, opts := range []fixtureOpts{{governed: true}, {revoked: true, later: 2}} {
+	for _, opts := range []fixtureOpts{{governed: true}, {revoked: true, later: 2}, {coded: true}} {
 		f := newFixture(t, opts)
 		if res := f.check(t, f.file); res.Verdict == verify.NotValid {
 			t.Fatalf("fixture not valid: %s", res.Detail)
@@ -435,4 +439,50 @@ func TestRandomByteChanges(t *testing.T) {
 		n++
 	}
 	t.Logf("rejections by reason: %v", reasons)
+}
+
+// TestTamperCodeKey: the leaf of a document anchored under a verification
+// code is its key and its anchored digest, so a receipt whose code_key is
+// removed, another document's, or added to a plain receipt fails the
+// Merkle path; a code_key that is not 16 bytes of lowercase hex is
+// malformed; a salt from another code fails the document.
+func TestTamperCodeKey(t *testing.T) {
+	coded := newFixture(t, fixtureOpts{coded: true})
+	plain := newFixture(t, fixtureOpts{})
+	res := coded.check(t, coded.file)
+	if res.Verdict != verify.Valid || res.Proven.Document.CodeKey != fmt.Sprintf("%x", codeKey(testCode)) || !res.Proven.Document.Salted {
+		t.Fatalf("coded fixture: %s %s %+v", res.Verdict, res.Detail, res.Proven)
+	}
+	if res := plain.check(t, plain.file); res.Verdict != verify.Valid || res.Proven.Document.CodeKey != "" {
+		t.Fatalf("plain fixture: %s %s", res.Verdict, res.Detail)
+	}
+	cases := []struct {
+		name string
+		f    *fixture
+		fn   func(d *notaryv1.DocumentBinding)
+		want verify.Reason
+	}{
+		{"code key removed", coded, func(d *notaryv1.DocumentBinding) { d.CodeKey = "" }, proofInv},
+		{"another document's code key", coded, func(d *notaryv1.DocumentBinding) { d.CodeKey = fmt.Sprintf("%x", otherKeys(1)[0]) }, proofInv},
+		{"a code key on a plain receipt", plain, func(d *notaryv1.DocumentBinding) { d.CodeKey = fmt.Sprintf("%x", codeKey(testCode)) }, proofInv},
+		{"code key in upper case", coded, func(d *notaryv1.DocumentBinding) { d.CodeKey = strings.ToUpper(d.CodeKey) }, malformed},
+		{"code key of 15 bytes", coded, func(d *notaryv1.DocumentBinding) { d.CodeKey = d.CodeKey[:30] }, malformed},
+		{"code key of 32 bytes", coded, func(d *notaryv1.DocumentBinding) { d.CodeKey += d.CodeKey }, malformed},
+		{"salt of another code", coded, func(d *notaryv1.DocumentBinding) {
+			d.Salt = fmt.Sprintf("%x", codeSalt("OTHER000000000000001"))
+			d.DocumentDigest = ""
+		}, docMis},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := proto.CloneOf(tc.f.receipt)
+			tc.fn(r.Document)
+			expectRejected(t, tc.f, tc.name, r, tc.f.doc, tc.want)
+			// VerifyReceipt, for a decoded receipt, reaches the same verdict.
+			res, err := verify.VerifyReceipt(r, tc.f.trust, strings.NewReader(string(tc.f.doc)))
+			if err != nil || res.Verdict != verify.NotValid || res.Reason != tc.want {
+				t.Fatalf("VerifyReceipt: %v %s %s (%s)", err, res.Verdict, res.Reason, res.Detail)
+			}
+		})
+	}
 }

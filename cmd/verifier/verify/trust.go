@@ -117,6 +117,10 @@ func EncodeTrustBundle(tb *notaryv1.TrustBundle) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
+	if tb.VerifierUrl != "" {
+		key("verifier_url")
+		str(tb.VerifierUrl)
+	}
 	b = append(b, '}')
 	if err != nil {
 		return nil, fmt.Errorf("trust bundle: %w", err)
@@ -212,7 +216,8 @@ func trustFingerprintOf(tb *notaryv1.TrustBundle) (string, error) {
 // id, a 64-character lowercase hex genesis hash, an initial height of at
 // least 1, a validator set as CometBFT holds one (ministry ids and names,
 // 32-byte keys, positive powers, no key twice, in CometBFT's order), and
-// public endpoints that are base URLs (CheckEndpoint), none twice.
+// public endpoints that are base URLs (CheckEndpoint), none twice, and a
+// verifier URL that is empty or a base URL too.
 func CheckTrustBundle(tb *notaryv1.TrustBundle) error {
 	if tb.ChainId == "" {
 		return fmt.Errorf("trust bundle: no chain_id")
@@ -251,6 +256,11 @@ func CheckTrustBundle(tb *notaryv1.TrustBundle) error {
 		}
 		seen[e] = true
 	}
+	if tb.VerifierUrl != "" {
+		if err := CheckEndpoint(tb.VerifierUrl); err != nil {
+			return fmt.Errorf("trust bundle: verifier_url: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -258,7 +268,9 @@ func CheckTrustBundle(tb *notaryv1.TrustBundle) error {
 // with an optional path, or http:// on a loopback host (localhost,
 // 127.x.x.x, [::1]); host names in lowercase, no user, query, fragment,
 // percent escapes or final slash. Status URLs are the base URL followed by
-// /v1/status/<hash_algorithm>/<anchored_digest>.
+// /v1/status/<hash_algorithm>/<anchored_digest>. A trust bundle's
+// verifier_url, the base of the links of verification codes, is checked
+// the same way.
 func CheckEndpoint(s string) error {
 	var rest string
 	var https bool

@@ -3,6 +3,8 @@ package verify_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,6 +21,7 @@ import (
 func TestTrustBundleCanonical(t *testing.T) {
 	tb := receipttest.New(t, receipttest.Options{}).TrustBundle()
 	tb.PublicEndpoints = []string{"https://sede.example.es/notary", "http://127.0.0.1:26680"}
+	tb.VerifierUrl = "https://sede.example.es/verificar"
 	for _, name := range []string{"Ministerio de Educación", "quote \" back \\ slash", "ctl \x00\x01\x1f\b\f\n\r\t", "<html> & \u2028 \ufffd 😀"} {
 		x := proto.CloneOf(tb)
 		x.Validators[0].Name = name
@@ -101,4 +104,58 @@ func TestCheckEndpoint(t *testing.T) {
 	if err := verify.CheckTrustBundle(tb); err == nil {
 		t.Error("http on a public host accepted")
 	}
+	tb.PublicEndpoints = nil
+	for _, bad := range []string{"http://a.es", "https://a.es/", "https://a.es#code=X", "sede"} {
+		tb.VerifierUrl = bad
+		if err := verify.CheckTrustBundle(tb); err == nil || !strings.Contains(err.Error(), "verifier_url") {
+			t.Errorf("verifier_url %q: %v", bad, err)
+		}
+	}
+}
+
+// TestTrustBundleVerifierURL: a bundle without verifier_url keeps the bytes
+// (and so the fingerprint) it had before the field existed; with one, the
+// field comes last.
+func TestTrustBundleVerifierURL(t *testing.T) {
+	tb := receipttest.New(t, receipttest.Options{}).TrustBundle()
+	tb.PublicEndpoints = []string{"https://sede.example.es"}
+	plain, err := verify.EncodeTrustBundle(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(plain, []byte("verifier_url")) {
+		t.Fatalf("an absent verifier_url is written:\n%s", plain)
+	}
+	// The vectors' trust bundles were written before verifier_url existed:
+	// they decode, and encode to the same bytes.
+	old, err := readVectorTrust("valid-salted-sha2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := verify.DecodeTrustBundle(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := verify.EncodeTrustBundle(back); err != nil || !bytes.Equal(again, old) {
+		t.Fatalf("re-encoded: %v", err)
+	}
+	tb.VerifierUrl = "https://sede.example.es/verificar"
+	with, err := verify.EncodeTrustBundle(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSuffix(string(plain), "\n}\n") + ",\n  \"verifier_url\": \"https://sede.example.es/verificar\"\n}\n"
+	if string(with) != want {
+		t.Fatalf("with verifier_url:\n%s\nwant:\n%s", with, want)
+	}
+	if back, err := verify.DecodeTrustBundle(with); err != nil || back.VerifierUrl != tb.VerifierUrl {
+		t.Fatalf("decode: %v %v", back, err)
+	}
+	if verify.TrustFingerprint(with) == verify.TrustFingerprint(plain) {
+		t.Fatal("the verifier URL is not part of the fingerprint")
+	}
+}
+
+func readVectorTrust(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(vectorsDir, name, "trust.json"))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,11 +56,13 @@ func makeVectors(t *testing.T) []vector {
 	bare := newFixture(t, fixtureOpts{bare: true, alg: sha3})
 	revoked := newFixture(t, fixtureOpts{revoked: true})
 	governed := newFixture(t, fixtureOpts{governed: true, later: 1})
+	coded := newFixture(t, fixtureOpts{coded: true, later: 1})
 	vs := []vector{
 		{"valid-salted-sha2", salted.doc, salted.file, trustOf(salted)},
 		{"valid-bare-sha3", bare.doc, bare.file, trustOf(bare)},
 		{"revoked", revoked.doc, revoked.file, trustOf(revoked)},
 		{"valid-after-validator-changes", governed.doc, governed.file, trustOf(governed)},
+		{"valid-coded-sha2", coded.doc, coded.file, trustOf(coded)},
 	}
 	tamper := func(name string, f *fixture, fn func(r *notaryv1.Receipt)) {
 		r := proto.CloneOf(f.receipt)
@@ -77,6 +80,9 @@ func makeVectors(t *testing.T) []vector {
 	})
 	tamper("not-valid-two-of-four-signatures", salted, func(r *notaryv1.Receipt) {
 		r.Anchor.Commit.Signatures = r.Anchor.Commit.Signatures[:2]
+	})
+	tamper("not-valid-code-key", coded, func(r *notaryv1.Receipt) {
+		r.Document.CodeKey = fmt.Sprintf("%x", otherKeys(1)[0])
 	})
 	tamper("not-valid-transition-left-out", governed, func(r *notaryv1.Receipt) {
 		r.ValidatorChain = r.ValidatorChain[1:]

@@ -129,6 +129,9 @@ type DocumentInfo struct {
 	DocumentDigest string `json:"document_digest,omitempty"`
 	Salted         bool   `json:"salted"`
 	AnchoredDigest string `json:"anchored_digest"`
+	// CodeKey is the hex key of the document's verification code; empty
+	// for a document anchored without a code.
+	CodeKey string `json:"code_key,omitempty"`
 }
 
 // AgencyInfo names an agency as its registry record does.
@@ -585,11 +588,17 @@ func (v *run) checkInclusion(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Fa
 	if p.leafIndex >= b.Count {
 		return "", fail(ReasonProofInvalid, "leaf %d of a batch of %d", p.leafIndex, b.Count)
 	}
-	leaf := rfc6962.DefaultHasher.HashLeaf(p.anchored)
+	// The leaf of a document anchored under a verification code is its
+	// code key and its anchored digest.
+	leaf := rfc6962.DefaultHasher.HashLeaf(ledger.LeafData(p.codeKey, p.anchored))
 	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(p.leafIndex), uint64(b.Count), leaf, p.path, b.Root); err != nil {
 		return "", fail(ReasonProofInvalid, "Merkle path of leaf %d does not lead to batch root %x: %v", p.leafIndex, b.Root, err)
 	}
 	v.proven.Document = DocumentInfo{HashAlgorithm: ledger.AlgorithmName(p.alg), Salted: p.salt != nil, AnchoredDigest: fmt.Sprintf("%x", p.anchored)}
+	if p.codeKey != nil {
+		v.proven.Document.CodeKey = fmt.Sprintf("%x", p.codeKey)
+		return fmt.Sprintf("digest %x under code key %x is leaf %d of %d under root %x", p.anchored, p.codeKey, p.leafIndex, b.Count, b.Root), nil
+	}
 	return fmt.Sprintf("digest %x is leaf %d of %d under root %x", p.anchored, p.leafIndex, b.Count, b.Root), nil
 }
 

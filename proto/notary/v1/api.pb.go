@@ -368,7 +368,10 @@ type LookupDigestRequest struct {
 	// digest, 32 bytes.
 	Digest []byte `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
 	// height to answer at; 0 = latest committed.
-	Height        int64 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	Height int64 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	// code_key: the 16-byte key of a verification code, instead of
+	// hash_algorithm and digest (exactly one of the two ways).
+	CodeKey       []byte `protobuf:"bytes,4,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -424,6 +427,13 @@ func (x *LookupDigestRequest) GetHeight() int64 {
 	return 0
 }
 
+func (x *LookupDigestRequest) GetCodeKey() []byte {
+	if x != nil {
+		return x.CodeKey
+	}
+	return nil
+}
+
 // LookupDigestResponse describes an anchored digest at a height.
 type LookupDigestResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -444,7 +454,14 @@ type LookupDigestResponse struct {
 	// revocation, if revoked.
 	Revocation *Revocation `protobuf:"bytes,8,opt,name=revocation,proto3" json:"revocation,omitempty"`
 	// status_proof: ICS23 existence proof of the revocation or non-existence of its key.
-	StatusProof   []byte `protobuf:"bytes,9,opt,name=status_proof,json=statusProof,proto3" json:"status_proof,omitempty"`
+	StatusProof []byte `protobuf:"bytes,9,opt,name=status_proof,json=statusProof,proto3" json:"status_proof,omitempty"`
+	// code_key: the document's verification code key (16 bytes), empty for a
+	// document anchored without a code; when set, the Merkle leaf is
+	// code_key || digest.
+	CodeKey []byte `protobuf:"bytes,10,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
+	// digest: the anchored digest (32 bytes), set when the request named a
+	// code_key.
+	Digest        []byte `protobuf:"bytes,11,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -542,7 +559,21 @@ func (x *LookupDigestResponse) GetStatusProof() []byte {
 	return nil
 }
 
-// GetReceiptRequest names a digest.
+func (x *LookupDigestResponse) GetCodeKey() []byte {
+	if x != nil {
+		return x.CodeKey
+	}
+	return nil
+}
+
+func (x *LookupDigestResponse) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+// GetReceiptRequest names a digest, or the key of a verification code.
 type GetReceiptRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// hash_algorithm of the digest.
@@ -550,7 +581,10 @@ type GetReceiptRequest struct {
 	// digest (the anchored value), 32 bytes.
 	Digest []byte `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
 	// status_height: the height of the status part; 0 = latest committed.
-	StatusHeight  int64 `protobuf:"varint,3,opt,name=status_height,json=statusHeight,proto3" json:"status_height,omitempty"`
+	StatusHeight int64 `protobuf:"varint,3,opt,name=status_height,json=statusHeight,proto3" json:"status_height,omitempty"`
+	// code_key: the 16-byte key of a verification code, instead of
+	// hash_algorithm and digest (exactly one of the two ways).
+	CodeKey       []byte `protobuf:"bytes,4,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -604,6 +638,13 @@ func (x *GetReceiptRequest) GetStatusHeight() int64 {
 		return x.StatusHeight
 	}
 	return 0
+}
+
+func (x *GetReceiptRequest) GetCodeKey() []byte {
+	if x != nil {
+		return x.CodeKey
+	}
+	return nil
 }
 
 // GetReceiptResponse carries a receipt without the document binding's salt
@@ -2725,11 +2766,12 @@ const file_notary_v1_api_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12.\n" +
 	"\adetails\x18\x03 \x03(\v2\x14.google.protobuf.AnyR\adetails\x12\x16\n" +
-	"\x06status\x18\x04 \x01(\tR\x06status\"\x86\x01\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\"\xa1\x01\n" +
 	"\x13LookupDigestRequest\x12?\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x16\n" +
 	"\x06digest\x18\x02 \x01(\fR\x06digest\x12\x16\n" +
-	"\x06height\x18\x03 \x01(\x03R\x06height\"\xdf\x02\n" +
+	"\x06height\x18\x03 \x01(\x03R\x06height\x12\x19\n" +
+	"\bcode_key\x18\x04 \x01(\fR\acodeKey\"\x92\x03\n" +
 	"\x14LookupDigestResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12&\n" +
 	"\x05batch\x18\x02 \x01(\v2\x10.notary.v1.BatchR\x05batch\x12\x1f\n" +
@@ -2744,11 +2786,15 @@ const file_notary_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"revocation\x18\b \x01(\v2\x15.notary.v1.RevocationR\n" +
 	"revocation\x12!\n" +
-	"\fstatus_proof\x18\t \x01(\fR\vstatusProof\"\x91\x01\n" +
+	"\fstatus_proof\x18\t \x01(\fR\vstatusProof\x12\x19\n" +
+	"\bcode_key\x18\n" +
+	" \x01(\fR\acodeKey\x12\x16\n" +
+	"\x06digest\x18\v \x01(\fR\x06digest\"\xac\x01\n" +
 	"\x11GetReceiptRequest\x12?\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x16\n" +
 	"\x06digest\x18\x02 \x01(\fR\x06digest\x12#\n" +
-	"\rstatus_height\x18\x03 \x01(\x03R\fstatusHeight\"B\n" +
+	"\rstatus_height\x18\x03 \x01(\x03R\fstatusHeight\x12\x19\n" +
+	"\bcode_key\x18\x04 \x01(\fR\acodeKey\"B\n" +
 	"\x12GetReceiptResponse\x12,\n" +
 	"\areceipt\x18\x01 \x01(\v2\x12.notary.v1.ReceiptR\areceipt\"m\n" +
 	"\x12ListBatchesRequest\x12\x1b\n" +

@@ -150,8 +150,13 @@ type DocumentBinding struct {
 	// anchored_digest: hex; equals document_digest without salt, else
 	// H("notary/salted/v1" || salt || document_digest) with H the hash_algorithm.
 	AnchoredDigest string `protobuf:"bytes,4,opt,name=anchored_digest,json=anchoredDigest,proto3" json:"anchored_digest,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// code_key: hex of the 16-byte key of the document's verification code,
+	// or empty for a document anchored without a code. When set, the Merkle
+	// leaf is code_key || anchored_digest, and the salt is the one the code
+	// derives (docs/receipt.md, "Verification codes").
+	CodeKey       string `protobuf:"bytes,5,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DocumentBinding) Reset() {
@@ -208,6 +213,13 @@ func (x *DocumentBinding) GetSalt() string {
 func (x *DocumentBinding) GetAnchoredDigest() string {
 	if x != nil {
 		return x.AnchoredDigest
+	}
+	return ""
+}
+
+func (x *DocumentBinding) GetCodeKey() string {
+	if x != nil {
+		return x.CodeKey
 	}
 	return ""
 }
@@ -571,8 +583,12 @@ type TrustBundle struct {
 	// loopback address) of the consortium's public status endpoints, which a
 	// verifier may ask for the current status of an anchored digest.
 	PublicEndpoints []string `protobuf:"bytes,5,rep,name=public_endpoints,json=publicEndpoints,proto3" json:"public_endpoints,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// verifier_url: base URL of the consortium's published web verifier
+	// (https://host[:port][/path], or http:// on a loopback address), the base
+	// of the links that QR codes of verification codes carry; empty if none.
+	VerifierUrl   string `protobuf:"bytes,6,opt,name=verifier_url,json=verifierUrl,proto3" json:"verifier_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TrustBundle) Reset() {
@@ -638,6 +654,13 @@ func (x *TrustBundle) GetPublicEndpoints() []string {
 		return x.PublicEndpoints
 	}
 	return nil
+}
+
+func (x *TrustBundle) GetVerifierUrl() string {
+	if x != nil {
+		return x.VerifierUrl
+	}
+	return ""
 }
 
 // LiveStatus is a node's answer on its public endpoint
@@ -832,12 +855,13 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"\x06issuer\x18\x05 \x01(\v2\x15.notary.v1.StateProofR\x06issuer\x12-\n" +
 	"\x06anchor\x18\x06 \x01(\v2\x15.notary.v1.CheckpointR\x06anchor\x12.\n" +
 	"\x06status\x18\a \x01(\v2\x16.notary.v1.StatusProofR\x06status\x12G\n" +
-	"\x0fvalidator_chain\x18\b \x03(\v2\x1e.notary.v1.ValidatorTransitionR\x0evalidatorChain\"\x9e\x01\n" +
+	"\x0fvalidator_chain\x18\b \x03(\v2\x1e.notary.v1.ValidatorTransitionR\x0evalidatorChain\"\xb9\x01\n" +
 	"\x0fDocumentBinding\x12%\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\tR\rhashAlgorithm\x12'\n" +
 	"\x0fdocument_digest\x18\x02 \x01(\tR\x0edocumentDigest\x12\x12\n" +
 	"\x04salt\x18\x03 \x01(\tR\x04salt\x12'\n" +
-	"\x0fanchored_digest\x18\x04 \x01(\tR\x0eanchoredDigest\"\x87\x01\n" +
+	"\x0fanchored_digest\x18\x04 \x01(\tR\x0eanchoredDigest\x12\x19\n" +
+	"\bcode_key\x18\x05 \x01(\tR\acodeKey\"\x87\x01\n" +
 	"\x0eBatchInclusion\x12\x1d\n" +
 	"\n" +
 	"leaf_index\x18\x01 \x01(\rR\tleafIndex\x12\x1f\n" +
@@ -868,7 +892,7 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\fR\x06header\x12.\n" +
 	"\x06commit\x18\x02 \x01(\v2\x16.notary.v1.LightCommitR\x06commit\x12B\n" +
 	"\x0fnext_validators\x18\x03 \x03(\v2\x19.notary.v1.LightValidatorR\x0enextValidators\x12/\n" +
-	"\asigners\x18\x04 \x03(\v2\x15.notary.v1.StateProofR\asigners\"\xda\x01\n" +
+	"\asigners\x18\x04 \x03(\v2\x15.notary.v1.StateProofR\asigners\"\xfd\x01\n" +
 	"\vTrustBundle\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12!\n" +
 	"\fgenesis_hash\x18\x02 \x01(\tR\vgenesisHash\x12%\n" +
@@ -876,7 +900,8 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"\n" +
 	"validators\x18\x04 \x03(\v2\x1b.notary.v1.TrustedValidatorR\n" +
 	"validators\x12)\n" +
-	"\x10public_endpoints\x18\x05 \x03(\tR\x0fpublicEndpoints\"\xaf\x02\n" +
+	"\x10public_endpoints\x18\x05 \x03(\tR\x0fpublicEndpoints\x12!\n" +
+	"\fverifier_url\x18\x06 \x01(\tR\vverifierUrl\"\xaf\x02\n" +
 	"\n" +
 	"LiveStatus\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x19\n" +

@@ -336,7 +336,14 @@ type AnchorBatch struct {
 	// digests: concatenated 32-byte digests, in leaf order, no duplicates.
 	Digests []byte `protobuf:"bytes,3,opt,name=digests,proto3" json:"digests,omitempty"`
 	// label: optional, at most params.max_label_bytes of UTF-8.
-	Label         string `protobuf:"bytes,4,opt,name=label,proto3" json:"label,omitempty"`
+	Label string `protobuf:"bytes,4,opt,name=label,proto3" json:"label,omitempty"`
+	// code_keys: empty (a plain batch), or concatenated 16-byte verification
+	// code keys, one per digest in leaf order: the batch anchors coded
+	// documents, each digest under the key of its verification code
+	// (docs/receipt.md, "Verification codes"). Keys are unique within the
+	// batch and never anchored before. The Merkle leaf of digest i is then
+	// code_keys[i] || digests[i] (48 bytes) instead of digests[i].
+	CodeKeys      []byte `protobuf:"bytes,5,opt,name=code_keys,json=codeKeys,proto3" json:"code_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -397,6 +404,13 @@ func (x *AnchorBatch) GetLabel() string {
 		return x.Label
 	}
 	return ""
+}
+
+func (x *AnchorBatch) GetCodeKeys() []byte {
+	if x != nil {
+		return x.CodeKeys
+	}
+	return nil
 }
 
 // GrantConsent: a citizen lets an agency use a category of their data for a
@@ -1068,15 +1082,19 @@ func (*TxResult_ProposalId) isTxResult_Created() {}
 
 func (*TxResult_ExchangeIndex) isTxResult_Created() {}
 
-// ExistingDigest names the record that made a digest a duplicate.
+// ExistingDigest names the record that made a digest, or a verification
+// code key, a duplicate.
 type ExistingDigest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// hash_algorithm of the digest.
+	// hash_algorithm of the digest (of the batch, for a code key).
 	HashAlgorithm HashAlgorithm `protobuf:"varint,1,opt,name=hash_algorithm,json=hashAlgorithm,proto3,enum=notary.v1.HashAlgorithm" json:"hash_algorithm,omitempty"`
-	// digest that was already anchored.
+	// digest that was already anchored; empty when code_key is set.
 	Digest []byte `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
 	// locator of the existing anchoring.
-	Locator       *DigestLocator `protobuf:"bytes,3,opt,name=locator,proto3" json:"locator,omitempty"`
+	Locator *DigestLocator `protobuf:"bytes,3,opt,name=locator,proto3" json:"locator,omitempty"`
+	// code_key: the verification code key (16 bytes) that was already
+	// anchored, for another digest; empty for a duplicate digest.
+	CodeKey       []byte `protobuf:"bytes,4,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1132,6 +1150,13 @@ func (x *ExistingDigest) GetLocator() *DigestLocator {
 	return nil
 }
 
+func (x *ExistingDigest) GetCodeKey() []byte {
+	if x != nil {
+		return x.CodeKey
+	}
+	return nil
+}
+
 var File_notary_v1_tx_proto protoreflect.FileDescriptor
 
 const file_notary_v1_tx_proto_rawDesc = "" +
@@ -1155,12 +1180,13 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\apropose\x18\x0f \x01(\v2\x12.notary.v1.ProposeH\x00R\apropose\x12%\n" +
 	"\x04vote\x18\x10 \x01(\v2\x0f.notary.v1.VoteH\x00R\x04vote\x12A\n" +
 	"\x0eenroll_citizen\x18\x11 \x01(\v2\x18.notary.v1.EnrollCitizenH\x00R\renrollCitizenB\x05\n" +
-	"\x03msg\"\x9b\x01\n" +
+	"\x03msg\"\xb8\x01\n" +
 	"\vAnchorBatch\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12?\n" +
 	"\x0ehash_algorithm\x18\x02 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x18\n" +
 	"\adigests\x18\x03 \x01(\fR\adigests\x12\x14\n" +
-	"\x05label\x18\x04 \x01(\tR\x05label\"\xf3\x01\n" +
+	"\x05label\x18\x04 \x01(\tR\x05label\x12\x1b\n" +
+	"\tcode_keys\x18\x05 \x01(\fR\bcodeKeys\"\xf3\x01\n" +
 	"\fGrantConsent\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\fR\asubject\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x1a\n" +
@@ -1212,11 +1238,12 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\x0eexchange_index\x18\x04 \x01(\x04H\x00R\rexchangeIndex\x125\n" +
 	"\bexisting\x18\n" +
 	" \x01(\v2\x19.notary.v1.ExistingDigestR\bexistingB\t\n" +
-	"\acreated\"\x9d\x01\n" +
+	"\acreated\"\xb8\x01\n" +
 	"\x0eExistingDigest\x12?\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x16\n" +
 	"\x06digest\x18\x02 \x01(\fR\x06digest\x122\n" +
-	"\alocator\x18\x03 \x01(\v2\x18.notary.v1.DigestLocatorR\alocatorB7Z5github.com/gobtechlab/notary/proto/notary/v1;notaryv1b\x06proto3"
+	"\alocator\x18\x03 \x01(\v2\x18.notary.v1.DigestLocatorR\alocator\x12\x19\n" +
+	"\bcode_key\x18\x04 \x01(\fR\acodeKeyB7Z5github.com/gobtechlab/notary/proto/notary/v1;notaryv1b\x06proto3"
 
 var (
 	file_notary_v1_tx_proto_rawDescOnce sync.Once

@@ -1,0 +1,283 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/apptest"
+	"github.com/gobtechlab/notary/app/client"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
+)
+
+// testCode returns the salt and key of a made-up verification code (its
+// canonical form is only hashed here), derived as docs/receipt.md says.
+func testCode(name string) (salt, key []byte) {
+	s := sha256.Sum256([]byte("notary/code/salt/v1" + name))
+	k := sha256.Sum256([]byte("notary/code/key/v1" + name))
+	return s[:], k[:ledger.CodeKeySize]
+}
+
+// TestAnchorCoded: documents anchored under verification codes, among plain
+// ones, go in batches of their own with their code keys; the chain finds
+// each by its key; the receipt carries the code's salt and key and
+// verifies; the same document under the same code again is Existing; a
+// code registered, or pending, for another document is refused.
+func TestAnchorCoded(t *testing.T) {
+	n := startNode(t, apptest.Options{})
+	c := dial(t, n, n.Agency, client.WithBatching(64, time.Second))
+	ctx := ctxT(t, 60*time.Second)
+
+	// Interleaved plain and coded documents, sent together.
+	type sent struct {
+		p         *client.Pending
+		coded     bool
+		salt, key []byte
+	}
+	var all []sent
+	for i := 0; i < 12; i++ {
+		d := digest("coded-mix", i)
+		if i%3 == 0 {
+			p, err := c.AnchorAsync(ctx, mustDoc(t)(c.Document(d)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, sent{p: p})
+			continue
+		}
+		salt, key := testCode(fmt.Sprint("MIX", i))
+		p, err := c.AnchorAsync(ctx, mustDoc(t)(c.CodedDocument(d, salt, key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, sent{p: p, coded: true, salt: salt, key: key})
+	}
+	c.Flush()
+	kinds := map[string]bool{} // batch id -> coded
+	for i, s := range all {
+		a, err := s.p.Wait(ctx)
+		if err != nil {
+			t.Fatalf("document %d: %v", i, err)
+		}
+		if coded, seen := kinds[a.BatchID()]; seen && coded != s.coded {
+			t.Fatalf("batch %s mixes coded and plain documents", a.BatchID())
+		}
+		kinds[a.BatchID()] = s.coded
+		if a.Coded() != s.coded || a.Existing {
+			t.Fatalf("document %d: %+v", i, a)
+		}
+		look, err := c.Lookup(ctx, a.Algorithm, a.Anchored, 0)
+		if err != nil || !bytes.Equal(look.CodeKey, s.key) || look.LeafIndex != a.Leaf {
+			t.Fatalf("document %d: lookup %v %v", i, look, err)
+		}
+		if !s.coded {
+			continue
+		}
+		byCode, err := c.LookupCode(ctx, s.key, 0)
+		if err != nil || !bytes.Equal(byCode.Digest, a.Anchored) || byCode.LeafIndex != a.Leaf || byCode.Batch.TxHash == nil ||
+			!bytes.Equal(byCode.Batch.TxHash, a.TxHash) {
+			t.Fatalf("document %d: lookup by code %v %v", i, byCode, err)
+		}
+	}
+	if len(kinds) < 2 {
+		t.Fatalf("batches %v: want plain and coded ones", kinds)
+	}
+
+	// The receipt of a coded document: the code's salt and key, verified.
+	first := all[1]
+	a, err := first.p.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := c.Receipt(ctx, a.Document)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rc.Document
+	if b.CodeKey != hex.EncodeToString(first.key) || b.Salt != hex.EncodeToString(first.salt) || b.DocumentDigest != hex.EncodeToString(a.Digest) {
+		t.Fatalf("binding %+v", b)
+	}
+	if want := a.Binding(); want.CodeKey != b.CodeKey || want.Salt != b.Salt || want.AnchoredDigest != b.AnchoredDigest {
+		t.Fatalf("Document.Binding %+v, receipt %+v", want, b)
+	}
+	tb, err := readTrust(filepath.Join(n.Home, app.TrustFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := verify.VerifyReceipt(rc, tb, nil); err != nil || res.Verdict != verify.Valid || res.Proven.Document.CodeKey != b.CodeKey {
+		t.Fatalf("verify: %v %+v", err, res)
+	}
+	// A Document under another code than the chain's is refused.
+	otherSalt, otherKey := testCode("NOT-ITS-CODE")
+	wrong := a.Document
+	wrong.Salt, wrong.CodeKey = otherSalt, otherKey
+	wrong.Anchored = a.Anchored // inconsistent on purpose: only the key differs from the chain's
+	wrong.Digest = nil
+	if _, err := c.Receipt(ctx, wrong); err == nil {
+		t.Fatal("a receipt under another code key")
+	}
+
+	// The same document under the same code: the original record.
+	again, err := c.AnchorCoded(ctx, a.Digest, first.salt, first.key)
+	if err != nil || !again.Existing {
+		t.Fatalf("again: %+v %v", again, err)
+	}
+	sameRecord(t, a, again)
+
+	// The same code on another document: refused by the chain.
+	_, err = c.AnchorCoded(ctx, digest("coded-other", 0), first.salt, first.key)
+	if !errors.Is(err, client.ErrCodeUsed) || !errors.Is(err, ledger.ErrDuplicateCode) {
+		t.Fatalf("a used code on another document: %v", err)
+	}
+
+	// A batch with a used code among new ones: that one fails, the others
+	// are anchored together.
+	reused := all[2]
+	var batch []*client.Pending
+	for i := 0; i < 3; i++ {
+		salt, key := testCode(fmt.Sprint("SPLIT", i))
+		if i == 1 {
+			salt, key = reused.salt, reused.key
+		}
+		p, err := c.AnchorAsync(ctx, mustDoc(t)(c.CodedDocument(digest("coded-split", i), salt, key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, p)
+	}
+	c.Flush()
+	var ids []string
+	for i, p := range batch {
+		a, err := p.Wait(ctx)
+		if i == 1 {
+			if !errors.Is(err, client.ErrCodeUsed) || !errors.Is(err, ledger.ErrDuplicateCode) {
+				t.Fatalf("the reused code: %+v %v", a, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("document %d of the split batch: %v", i, err)
+		}
+		ids = append(ids, a.BatchID())
+	}
+	if ids[0] != ids[1] {
+		t.Fatalf("the rest was not anchored as one batch: %v", ids)
+	}
+
+	// One code pending for two documents at once: the second is refused
+	// before anything is sent.
+	salt, key := testCode("PENDING")
+	p1, err := c.AnchorAsync(ctx, mustDoc(t)(c.CodedDocument(digest("pending", 1), salt, key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AnchorAsync(ctx, mustDoc(t)(c.CodedDocument(digest("pending", 2), salt, key))); !errors.Is(err, client.ErrCodeUsed) {
+		t.Fatalf("a code pending for another document: %v", err)
+	}
+	// The same document, plain, while it is pending coded: refused too.
+	plain, err := client.CodedDocument(client.SHA256, digest("pending", 1), salt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.CodeKey = nil
+	if _, err := c.AnchorAsync(ctx, plain); err == nil {
+		t.Fatal("a pending value joined without its code")
+	}
+	c.Flush()
+	if _, err := p1.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Lookup of a key under which nothing is anchored.
+	_, nokey := testCode("NOTHING")
+	if _, err := c.LookupCode(ctx, nokey, 0); status.Code(err) != codes.NotFound {
+		t.Fatalf("lookup of an unknown code: %v", err)
+	}
+}
+
+// TestCodedDocument: the derivation of a coded Document and the checks of
+// its parts.
+func TestCodedDocument(t *testing.T) {
+	d := digest("doc", 0)
+	salt, key := testCode("DOC")
+	doc, err := client.CodedDocument(client.SHA3256, d, salt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.Coded() || !doc.Salted() || !bytes.Equal(doc.Anchored, ledger.SaltedDigest(client.SHA3256, salt, d)) || !bytes.Equal(doc.CodeKey, key) {
+		t.Fatalf("coded document %+v", doc)
+	}
+	for name, tc := range map[string]struct {
+		alg            ledger.HashAlgorithm
+		d, salt, key   []byte
+		wantErrContain string
+	}{
+		"short key":         {client.SHA256, d, salt, key[:15], "key"},
+		"a digest as a key": {client.SHA256, d, salt, d, "key"},
+		"short salt":        {client.SHA256, d, salt[:31], key, "salt"},
+		"no salt":           {client.SHA256, d, nil, key, "salt"},
+		"short digest":      {client.SHA256, d[:31], salt, key, "digest"},
+		"no algorithm":      {0, d, salt, key, "algorithm"},
+		"the key's index":   {ledger.CodeKeyIndex, d, salt, key, "algorithm"},
+	} {
+		if _, err := client.CodedDocument(tc.alg, tc.d, tc.salt, tc.key); err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.wantErrContain)) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestAnchorCodedRefusedInput: a coded Document without its salt, or with
+// a key of another length, is refused before anything is sent.
+func TestAnchorCodedRefusedInput(t *testing.T) {
+	n := startNode(t, apptest.Options{})
+	c := dial(t, n, n.Agency)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	salt, key := testCode("INPUT")
+	doc := mustDoc(t)(c.CodedDocument(digest("input", 0), salt, key))
+	noSalt := doc
+	noSalt.Salt = nil
+	longKey := doc
+	longKey.CodeKey = append(append([]byte(nil), key...), 0)
+	for name, d := range map[string]client.Document{"no salt": noSalt, "long key": longKey} {
+		if _, err := c.AnchorAsync(ctx, d); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if st := client.Stats(c); st["sent"] != 0 {
+		t.Fatalf("sent %v", st)
+	}
+}
+
+// mustDoc unwraps a Document or fails the test.
+func mustDoc(t testing.TB) func(client.Document, error) client.Document {
+	return func(d client.Document, err error) client.Document {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+}
+
+// readTrust reads and decodes a trust bundle file.
+func readTrust(path string) (*notaryv1.TrustBundle, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return verify.DecodeTrustBundle(b)
+}
