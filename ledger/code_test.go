@@ -13,12 +13,12 @@ import (
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// codeKeys returns n distinct 16-byte code keys derived from a tag, as a
-// verification code's key is derived: the first 16 bytes of a SHA-256.
+// codeKeys returns n distinct 16-byte code keys made from a tag (the ledger
+// cannot tell them from keys derived from codes).
 func codeKeys(tag string, n int) []byte {
 	out := make([]byte, 0, n*CodeKeySize)
 	for i := 0; i < n; i++ {
-		k := sha256.Sum256([]byte("notary/code/key/v1" + tag + itoa(i)))
+		k := sha256.Sum256([]byte("test code key " + tag + itoa(i)))
 		out = append(out, k[:CodeKeySize]...)
 	}
 	return out

@@ -3,7 +3,6 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode/vcodetest"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -23,13 +24,9 @@ import (
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// testCode returns the salt and key of a made-up verification code (its
-// canonical form is only hashed here), derived as docs/receipt.md says.
-func testCode(name string) (salt, key []byte) {
-	s := sha256.Sum256([]byte("notary/code/salt/v1" + name))
-	k := sha256.Sum256([]byte("notary/code/key/v1" + name))
-	return s[:], k[:ledger.CodeKeySize]
-}
+// testCode returns the salt and key of the made-up verification code of a
+// label.
+var testCode = vcodetest.Secrets
 
 // TestAnchorCoded: documents anchored under verification codes, among plain
 // ones, go in batches of their own with their code keys; the chain finds

@@ -1,12 +1,13 @@
 package public_test
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode/vcodetest"
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/public"
@@ -15,10 +16,10 @@ import (
 	"github.com/gobtechlab/notary/ledger"
 )
 
-// testCodeKey derives a made-up code's key as docs/receipt.md says.
-func testCodeKey(canonical string) []byte {
-	k := sha256.Sum256([]byte("notary/code/key/v1" + canonical))
-	return k[:ledger.CodeKeySize]
+// testCodeKey derives the key of a code, or of the made-up code of a label.
+func testCodeKey(label string) []byte {
+	_, key := vcodetest.Secrets(label)
+	return key
 }
 
 // codedChain is a synthetic chain with a document anchored under a code

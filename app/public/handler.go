@@ -214,7 +214,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 }
 
 // codeKeyHelp says what a code key is, for a malformed one.
-const codeKeyHelp = "A code key is 32 lowercase hexadecimal characters: the first 16 bytes of SHA-256 of \"notary/code/key/v1\" and the verification code's 20 symbols, computed where the code is typed (the code itself is never sent)."
+const codeKeyHelp = "A code key is 32 lowercase hexadecimal characters: the 16-byte key derived from a verification code (docs/receipt.md, \"Verification codes\"), computed where the code is typed (the code itself is never sent)."
 
 // code answers GET /v1/code/{code_key}: the receipt of the document
 // registered under a verification code, by the code's key, with its status

@@ -3,12 +3,13 @@ package public_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode/vcodetest"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -211,9 +212,7 @@ func TestNodeCodeReceipt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const code = "7KQ4MXW9TR2HDNPC8VE6" // a made-up code's canonical form
-	saltSum := sha256.Sum256([]byte("notary/code/salt/v1" + code))
-	salt, key := saltSum[:], testCodeKey(code)
+	salt, key := vcodetest.Secrets("7KQ4MXW9TR2HDNPC8VE6")
 	doc := []byte("certificado de empadronamiento, con código\n")
 	d := ledger.HashDocument(sha2, doc)
 	anchored := ledger.SaltedDigest(sha2, salt, d)

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode/vcodetest"
 
 	"google.golang.org/protobuf/proto"
 
@@ -221,10 +222,10 @@ func TestBuilderWaitsForTheSigningBlock(t *testing.T) {
 	}
 }
 
-// codeKey derives a made-up code's key as docs/receipt.md says.
-func codeKey(canonical string) []byte {
-	k := sha256.Sum256([]byte("notary/code/key/v1" + canonical))
-	return k[:ledger.CodeKeySize]
+// codeKey derives the key of a code, or of the made-up code of a label.
+func codeKey(label string) []byte {
+	_, key := vcodetest.Secrets(label)
+	return key
 }
 
 // TestBuilderCodedReceipts: a document anchored under a verification code

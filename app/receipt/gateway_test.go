@@ -3,11 +3,12 @@ package receipt_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode/vcodetest"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -94,10 +95,7 @@ func TestGatewayReceipt(t *testing.T) {
 // receipt, completed as the agency's client does, verifies with the file.
 func gatewayByCode(ctx context.Context, t *testing.T, n *apptest.Node, trust *notaryv1.TrustBundle) {
 	agency := n.Identity(t, n.Agency)
-	const code = "7KQ4MXW9TR2HDNPC8VE6" // canonical form of a made-up code
-	saltSum := sha256.Sum256([]byte("notary/code/salt/v1" + code))
-	keySum := sha256.Sum256([]byte("notary/code/key/v1" + code))
-	salt, key := saltSum[:], keySum[:ledger.CodeKeySize]
+	salt, key := vcodetest.Secrets("7KQ4MXW9TR2HDNPC8VE6")
 	doc := []byte("certificado de residencia con código\n")
 	d := ledger.HashDocument(sha2, doc)
 	anchored := ledger.SaltedDigest(sha2, salt, d)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode/vcodetest"
+
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
@@ -46,15 +48,16 @@ var testSalt = sha256.Sum256([]byte("salt"))
 // codes") says.
 const testCode = "7KQ4MXW9TR2HDNPC8VE6"
 
-// codeSalt and codeKey derive a code's salt and key.
-func codeSalt(canonical string) []byte {
-	s := sha256.Sum256([]byte("notary/code/salt/v1" + canonical))
-	return s[:]
+// codeSalt and codeKey derive the salt and key of a code, or of the made-up
+// code of a label (vcodetest).
+func codeSalt(label string) []byte {
+	salt, _ := vcodetest.Secrets(label)
+	return salt
 }
 
-func codeKey(canonical string) []byte {
-	k := sha256.Sum256([]byte("notary/code/key/v1" + canonical))
-	return k[:ledger.CodeKeySize]
+func codeKey(label string) []byte {
+	_, key := vcodetest.Secrets(label)
+	return key
 }
 
 // otherKeys are code keys of the fixture's other documents.
