@@ -46,6 +46,7 @@ type options struct {
 
 	agencies  int
 	procs     int
+	codes     bool
 	batch     int
 	inFlight  int
 	warmup    time.Duration
@@ -93,6 +94,7 @@ func parseFlags() options {
 	flag.StringVar(&o.workDir, "dir", "", "work directory (default: a new temporary directory)")
 	flag.StringVar(&o.cacheDir, "cache", defCache, "where cometbft and Tessera binaries are cached between runs")
 	flag.IntVar(&o.agencies, "agencies", 8, "concurrent agency clients (1..12), spread over the 4 nodes")
+	flag.BoolVar(&o.codes, "codes", false, "anchor every document under a verification code: each AnchorBatch carries a 16-byte code key per digest (made from the digest: the chain cannot tell them from keys derived from codes, whose stretching is the agency's cost, not the chain's)")
 	flag.IntVar(&o.procs, "procs-per-agency", 1, "independent clients per agency, in this process, each with its own connection and SubmitStream, spread over the nodes, all signing with the agency's one key: with more than 1 they sign unordered transactions (random nonce, valid_until_height), with 1 consecutive sequences")
 	flag.IntVar(&o.batch, "batch", 10_000, "digests per AnchorBatch transaction (1..10000)")
 	flag.IntVar(&o.inFlight, "inflight", 4, "transactions each agency keeps in flight on its stream")
@@ -196,7 +198,7 @@ func run(ctx context.Context, o options) (err error) {
 		Quick:   o.quick,
 		Started: started.UTC().Format(time.RFC3339),
 		Settings: settings{
-			Validators: 4, Agencies: o.agencies, ProcsPerAgency: o.procs, BatchDigests: o.batch, InFlight: o.inFlight,
+			Validators: 4, Agencies: o.agencies, ProcsPerAgency: o.procs, Codes: o.codes, BatchDigests: o.batch, InFlight: o.inFlight,
 			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, NodeMemoryLimit: o.memLimit, Warmup: o.warmup.String(), Window: o.duration.String(),
 			HalfWindow: o.half.String(), BaselineWindow: o.baseWin.String(), SampleFraction: o.sample, ReceiptCap: o.receipts,
 		},

@@ -33,6 +33,7 @@ type settings struct {
 	Validators          int     `json:"validators"`
 	Agencies            int     `json:"agencies"`
 	ProcsPerAgency      int     `json:"procs_per_agency"`
+	Codes               bool    `json:"codes,omitempty"`
 	BatchDigests        int     `json:"batch_digests"`
 	InFlight            int     `json:"in_flight_per_agency"`
 	TimeoutCommit       string  `json:"timeout_commit"`
@@ -279,6 +280,9 @@ func (r *report) print(w io.Writer) error {
 	clients := fmt.Sprintf("%d agency clients", s.Agencies)
 	if s.ProcsPerAgency > 1 {
 		clients = fmt.Sprintf("%d agencies x %d clients (one key each agency, unordered transactions)", s.Agencies, s.ProcsPerAgency)
+	}
+	if s.Codes {
+		clients += ", every document under a code key"
 	}
 	fmt.Fprintf(w, "4 validators on 127.0.0.1, %s x %d in flight x %d digests per tx, timeout_commit %s, %s; windows: peak %s, half %s, baselines %s\n\n",
 		clients, s.InFlight, s.BatchDigests, s.TimeoutCommit, mempool, s.Window, s.HalfWindow, s.BaselineWindow)
