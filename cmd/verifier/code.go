@@ -182,7 +182,7 @@ func newCodeCmd(env rootEnv, lang msg.Lang) *cobra.Command {
 			// A mistyped code is refused here: nothing is asked.
 			code, err := vcode.ParseLink(args[0])
 			if err != nil {
-				return nil, cli.Fail(cli.ExitUsage, errors.New(verify.CodeErrorText(lang, err)))
+				return nil, cli.Fail(cli.ExitUsage, errors.New(codeErrorText(lang, err)))
 			}
 			var extra []string
 			for _, e := range extraEndpoints {
@@ -260,7 +260,7 @@ func checkCode(ctx context.Context, env rootEnv, v *codeVerdict, trust *notaryv1
 	win := v.answers[found]
 	v.endpoint = win.Endpoint
 	res := win.Result
-	bound, err := verify.BindCode(win.Receipt, s, nil)
+	bound, err := verify.BindCode(win.Receipt, s.Salt[:], s.Key[:], nil)
 	if err != nil {
 		return fmt.Errorf("receipt verified but not bound to the code: %w", err)
 	}
@@ -276,7 +276,7 @@ func checkCode(ctx context.Context, env rootEnv, v *codeVerdict, trust *notaryv1
 			}
 			return cli.Fail(cli.ExitUsage, errors.New(msg.T(v.lang, "cli.err.document_read", "path", safe(doc.Name()), "error", err.Error())))
 		}
-		withDoc, full, err := verify.VerifyCode(win.Receipt, trust, s, digest)
+		withDoc, full, err := verify.VerifyCode(win.Receipt, trust, s.Salt[:], s.Key[:], digest)
 		if err != nil {
 			return fmt.Errorf("receipt verified but not with the document: %w", err)
 		}
@@ -343,7 +343,7 @@ func fetchCode(ctx context.Context, client *http.Client, trust *notaryv1.TrustBu
 		errors.As(o.Err, &le)
 		return verify.CodeAnswer{Endpoint: ep, Err: le}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep+verify.CodePath(s.Key), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep+verify.CodePath(s.Key[:]), nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -357,7 +357,7 @@ func fetchCode(ctx context.Context, client *http.Client, trust *notaryv1.TrustBu
 	if err != nil {
 		return fail(err)
 	}
-	return verify.CheckCodeAnswer(trust, s, ep, resp.StatusCode, body)
+	return verify.CheckCodeAnswer(trust, s.Salt[:], s.Key[:], ep, resp.StatusCode, body)
 }
 
 // saveReceipt writes a receipt file through a temporary file renamed into
@@ -386,4 +386,29 @@ func saveReceipt(path string, r *notaryv1.Receipt) error {
 		_ = os.Remove(tmp) // the error returned is werr's
 	}
 	return werr
+}
+
+// codeErrorText says in lang what is wrong with a code that vcode.Parse or
+// vcode.ParseLink refused (an *vcode.Error in err's chain), naming the
+// character and its position for a character that codes do not use.
+func codeErrorText(lang verify.Lang, err error) string {
+	var e *vcode.Error
+	if !errors.As(err, &e) {
+		return msg.T(lang, "code.err.check")
+	}
+	switch e.Kind {
+	case vcode.KindEmpty:
+		return msg.T(lang, "code.err.empty")
+	case vcode.KindSymbol:
+		key := "code.err.symbol"
+		if vcode.Confusable(e.Char) {
+			key = "code.err.confusable"
+		}
+		return msg.T(lang, key, "position", strconv.Itoa(e.Pos), "char", strconv.QuoteRune(e.Char))
+	case vcode.KindLength:
+		return msg.T(lang, "code.err.length", "count", strconv.Itoa(e.Len), "want", strconv.Itoa(vcode.Len))
+	case vcode.KindLink:
+		return msg.T(lang, "code.err.link")
+	}
+	return msg.T(lang, "code.err.check")
 }

@@ -2,20 +2,18 @@ package verify
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gobtechlab/notary/cmd/verifier/verify/msg"
-	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// Verification codes (docs/receipt.md, "Verification codes"): a node's
+// Verification codes (docs/receipt.md, "Verification codes"; the code, its
+// salt and key are package vcode's, which the caller uses: this package
+// links no URL parsing): a node's
 // public endpoint answers GET <endpoint>/v1/code/<key> with the receipt of
 // the document registered under the code whose key is <key>; the binding
 // holds the algorithm, the anchored digest and the key, not the salt nor the
@@ -26,30 +24,34 @@ import (
 
 // CodePath is the path of a code request under a public endpoint: the
 // code's key, never the code.
-func CodePath(key [vcode.KeySize]byte) string { return "/v1/code/" + hex.EncodeToString(key[:]) }
+func CodePath(key []byte) string { return "/v1/code/" + hex.EncodeToString(key) }
 
 // MaxCodeReceiptSize bounds the body of a code answer that a verifier
 // reads: a receipt.
 const MaxCodeReceiptSize = MaxFileSize
 
 // BindCode returns a copy of r, a receipt fetched by the key of a code
-// whose derivations are s, with its binding completed: the code's salt and,
+// whose salt and key are given (vcode.Code.Derive), with its binding
+// completed: the code's salt and,
 // if documentDigest is given, the document digest. It fails when the
 // receipt is not one of a document registered under that code (its binding
 // names another code key, or none).
-func BindCode(r *notaryv1.Receipt, s vcode.Secrets, documentDigest []byte) (*notaryv1.Receipt, error) {
+func BindCode(r *notaryv1.Receipt, salt, key []byte, documentDigest []byte) (*notaryv1.Receipt, error) {
 	if r == nil || r.Document == nil {
 		return nil, fmt.Errorf("no document binding")
 	}
-	key := hex.EncodeToString(s.Key[:])
-	if r.Document.CodeKey != key {
-		return nil, fmt.Errorf("the receipt is for code key %q, not %s", r.Document.CodeKey, key)
+	if len(salt) != ledger.DigestSize || len(key) != ledger.CodeKeySize {
+		return nil, fmt.Errorf("a code's salt is %d bytes and its key %d, not %d and %d", ledger.DigestSize, ledger.CodeKeySize, len(salt), len(key))
+	}
+	hexKey := hex.EncodeToString(key)
+	if r.Document.CodeKey != hexKey {
+		return nil, fmt.Errorf("the receipt is for code key %q, not %s", r.Document.CodeKey, hexKey)
 	}
 	if documentDigest != nil && len(documentDigest) != ledger.DigestSize {
 		return nil, fmt.Errorf("a document digest of %d bytes, not %d", len(documentDigest), ledger.DigestSize)
 	}
 	out := proto.CloneOf(r)
-	out.Document.Salt = hex.EncodeToString(s.Salt[:])
+	out.Document.Salt = hex.EncodeToString(salt)
 	out.Document.DocumentDigest = ""
 	if documentDigest != nil {
 		out.Document.DocumentDigest = hex.EncodeToString(documentDigest)
@@ -78,14 +80,14 @@ func HashDocument(alg ledger.HashAlgorithm, r io.Reader) ([]byte, error) {
 }
 
 // VerifyCode verifies r, the receipt a node answered for the key of a code
-// whose derivations are s, against the trust bundle: the receipt completed
+// whose salt and key are given, against the trust bundle: the receipt completed
 // by BindCode (the returned receipt, which Verify accepts offline with the
 // document), verified as Verify verifies it, with documentDigest (under the
 // receipt's algorithm, CodeAlgorithm) as the document's digest if it is
 // given. The Result has ByCode set. An error means the receipt is not for
 // that code or the trust bundle is not valid.
-func VerifyCode(r *notaryv1.Receipt, trust *notaryv1.TrustBundle, s vcode.Secrets, documentDigest []byte) (*Result, *notaryv1.Receipt, error) {
-	bound, err := BindCode(r, s, documentDigest)
+func VerifyCode(r *notaryv1.Receipt, trust *notaryv1.TrustBundle, salt, key, documentDigest []byte) (*Result, *notaryv1.Receipt, error) {
+	bound, err := BindCode(r, salt, key, documentDigest)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,7 +128,7 @@ func (a CodeAnswer) Found() bool {
 // and body, read up to MaxCodeReceiptSize+1 bytes) into a CodeAnswer: the
 // receipt decoded strictly and verified with VerifyCode, without the
 // document.
-func CheckCodeAnswer(trust *notaryv1.TrustBundle, s vcode.Secrets, endpoint string, status int, body []byte) CodeAnswer {
+func CheckCodeAnswer(trust *notaryv1.TrustBundle, salt, key []byte, endpoint string, status int, body []byte) CodeAnswer {
 	out := CodeAnswer{Endpoint: endpoint}
 	switch {
 	case status == 404:
@@ -143,7 +145,7 @@ func CheckCodeAnswer(trust *notaryv1.TrustBundle, s vcode.Secrets, endpoint stri
 			out.Err = &LiveError{Code: LiveMalformed, Detail: err.Error()}
 			break
 		}
-		res, _, err := VerifyCode(r, trust, s, nil)
+		res, _, err := VerifyCode(r, trust, salt, key, nil)
 		if err != nil {
 			out.Err = &LiveError{Code: LiveMismatch, Detail: err.Error()}
 			break
@@ -167,29 +169,4 @@ func (a CodeAnswer) Outcome() NodeOutcome {
 		return NodeOutcome{Endpoint: a.Endpoint, Err: &LiveError{Code: LiveMalformed, Detail: "no receipt"}}
 	}
 	return NodeOutcome{Endpoint: a.Endpoint, Err: a.Err}
-}
-
-// CodeErrorText says in lang what is wrong with a code that vcode.Parse or
-// vcode.ParseLink refused (an *vcode.Error in err's chain), naming the
-// character and its position for a character that codes do not use.
-func CodeErrorText(lang Lang, err error) string {
-	var e *vcode.Error
-	if !errors.As(err, &e) {
-		return msg.T(lang, "code.err.check")
-	}
-	switch e.Kind {
-	case vcode.KindEmpty:
-		return msg.T(lang, "code.err.empty")
-	case vcode.KindSymbol:
-		key := "code.err.symbol"
-		if vcode.Confusable(e.Char) {
-			key = "code.err.confusable"
-		}
-		return msg.T(lang, key, "position", strconv.Itoa(e.Pos), "char", strconv.QuoteRune(e.Char))
-	case vcode.KindLength:
-		return msg.T(lang, "code.err.length", "count", strconv.Itoa(e.Len), "want", strconv.Itoa(vcode.Len))
-	case vcode.KindLink:
-		return msg.T(lang, "code.err.link")
-	}
-	return msg.T(lang, "code.err.check")
 }
