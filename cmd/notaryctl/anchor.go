@@ -26,8 +26,10 @@ const receiptWorkers = 8
 
 // anchorItem is what happened to one file.
 type anchorItem struct {
-	Path     string        `json:"path"`
-	Outcome  string        `json:"outcome"`
+	Path    string `json:"path"`
+	Outcome string `json:"outcome"`
+	// Code is the verification code the file is anchored under, if any.
+	Code     string        `json:"code,omitempty"`
 	Document *documentView `json:"document,omitempty"`
 	Batch    *batchView    `json:"batch,omitempty"`
 	Receipt  string        `json:"receipt,omitempty"`
@@ -93,11 +95,11 @@ func plural(n int, one, many string) string {
 
 func newAnchorCmd() *cobra.Command {
 	var (
-		out, label string
-		bare       bool
+		out, label, code, manifest string
+		bare                       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "anchor PATH...",
+		Use:   "anchor PATH... | --code CODE FILE | --codes MANIFEST",
 		Short: "anchor files (folders recursively) and write their receipts",
 		Long: `anchor hashes each file (folders are walked recursively; *.receipt.json files
 are skipped), anchors the digests in batches and writes each file's v1
@@ -110,6 +112,16 @@ comes from the agency's salt key and goes into the receipt), so that a
 guessable document cannot be found on chain; --bare anchors the digest
 itself.
 
+--code CODE anchors one file under a verification code (from ` + "`notaryctl code new`" + `,
+printed on the document): the commitment is salted with the code's salt and
+the chain indexes it under the code's key (neither reveals the code), so that
+` + "`verifier code CODE`" + ` and the web verifier find it. --codes MANIFEST anchors
+many: one "file,code" line per document (a file relative to the manifest's
+folder; blank lines and lines starting with # are skipped). Every line is
+checked (file readable, code well formed, no file or code twice) before
+anything is sent; a bad line stops the command (exit 2) with its number.
+A code already used for another document fails that file.
+
 A file anchored before is reported with its original record (height and
 time, unchanged) and its receipt is written again with a fresh status.
 Every input is read, and every receipt's folder checked (created if
@@ -121,13 +133,13 @@ progress bar on stderr shows the work for many files.
 Exit codes: 0 every file newly anchored; 5 none failed but some were already
 anchored; 1 some failed (4 if only because the node was unreachable);
 2 usage error or unreadable file.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: cli.Run(func(cmd *cobra.Command, args []string) (any, error) {
 			alg, err := algorithmOf(cmd)
 			if err != nil {
 				return nil, err
 			}
-			files, err := collectFiles(args, out)
+			files, err := anchorInputs(args, out, code, manifest, bare)
 			if err != nil {
 				return nil, err
 			}
@@ -156,6 +168,8 @@ anchored; 1 some failed (4 if only because the node was unreachable);
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "write the receipts into this folder instead of beside the files")
 	f.BoolVar(&bare, "bare", false, "anchor the documents' digests themselves, not salted commitments")
+	f.StringVar(&code, "code", "", "anchor the one FILE under this verification code")
+	f.StringVar(&manifest, "codes", "", `anchor the files of a manifest of "file,code" lines, each under its code`)
 	f.StringVar(&label, "label", "", "label of the batches (free text, at most the chain's max_label_bytes)")
 	addAlgorithmFlag(cmd)
 	return cmd
@@ -173,7 +187,13 @@ func anchorFiles(s *session, files []inputFile, bar *progress) (*anchorResult, e
 			bar.finish()
 			return nil, err
 		}
-		if docs[i], err = s.c.Document(d); err != nil {
+		if !f.Code.IsZero() {
+			sec := f.Code.Derive()
+			if docs[i], err = s.c.CodedDocument(d, sec.Salt[:], sec.Key[:]); err != nil {
+				bar.finish()
+				return nil, cli.Usage("%s: %w", f.Path, err)
+			}
+		} else if docs[i], err = s.c.Document(d); err != nil {
 			bar.finish()
 			return nil, cli.Usage("%w (use --bare, or an agency identity)", err)
 		}
@@ -184,7 +204,7 @@ func anchorFiles(s *session, files []inputFile, bar *progress) (*anchorResult, e
 	pend := make([]*client.Pending, len(files))
 	for i, f := range files {
 		dv := viewDocument(docs[i])
-		res.Files[i] = &anchorItem{Path: f.Path, Document: &dv}
+		res.Files[i] = &anchorItem{Path: f.Path, Code: f.Code.String(), Document: &dv}
 		p, err := s.c.AnchorAsync(s.ctx, docs[i])
 		if err != nil {
 			res.Files[i].fail(err)

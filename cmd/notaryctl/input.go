@@ -15,6 +15,7 @@ import (
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/app/inputfile"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode"
 	"github.com/gobtechlab/notary/ledger"
 )
 
@@ -128,6 +129,9 @@ func hashFile(ctx context.Context, alg ledger.HashAlgorithm, path string) ([]byt
 type inputFile struct {
 	Path    string
 	Receipt string
+	// Code is the verification code to anchor the file under; zero for
+	// none.
+	Code vcode.Code
 }
 
 // collectFiles expands the anchor command's PATH arguments: files as given,

@@ -298,6 +298,9 @@ func TestBadInput(t *testing.T) {
 	if err := os.WriteFile(doc, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "doc2.txt"), []byte("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	id := filepath.Join(dir, "no-identity")
 	cases := []struct {
 		name string
@@ -315,7 +318,22 @@ func TestBadInput(t *testing.T) {
 		{"no reason code", []string{"revoke", doc}, cli.ExitUsage, "--reason-code is required"},
 		{"unknown reason code", []string{"revoke", doc, "--reason-code", "boredom"}, cli.ExitUsage, "superseded"},
 		{"bad output", []string{"status", "--output", "yaml"}, cli.ExitUsage, "--output"},
-		{"no args", []string{"anchor"}, cli.ExitUsage, "requires at least 1 arg"},
+		{"no args", []string{"anchor"}, cli.ExitUsage, "give the files or folders"},
+		{"mistyped code", []string{"anchor", "--code", "7KQ4M-XW9TR-2HDNP-C8V6E", doc}, cli.ExitUsage, "check character"},
+		{"code of two files", []string{"anchor", "--code", testCode, doc, doc}, cli.ExitUsage, "one file"},
+		{"code and bare", []string{"anchor", "--code", testCode, "--bare", doc}, cli.ExitUsage, "--bare"},
+		{"code and codes", []string{"anchor", "--code", testCode, "--codes", doc}, cli.ExitUsage, "together"},
+		{"manifest bad code", []string{"anchor", "--codes", manifest(t, dir, "# ok\n\ndoc.txt,"+testCode+"\ndoc2.txt,7KQ4M-XW9TR-2HDNP-C8VE7\n")}, cli.ExitUsage, "line 4: verification code"},
+		{"manifest no comma", []string{"anchor", "--codes", manifest(t, dir, "doc.txt "+testCode+"\n")}, cli.ExitUsage, "line 1: want"},
+		{"manifest missing file", []string{"anchor", "--codes", manifest(t, dir, "absent.txt,"+testCode+"\n")}, cli.ExitUsage, "line 1:"},
+		{"manifest code twice", []string{"anchor", "--codes", manifest(t, dir, "doc.txt,"+testCode+"\ndoc2.txt,"+testCode+"\n")}, cli.ExitUsage, "also on line 1"},
+		{"manifest and path", []string{"anchor", "--codes", manifest(t, dir, "doc.txt,"+testCode+"\n"), doc}, cli.ExitUsage, "give no PATH"},
+		{"revoke mistyped code", []string{"revoke", "--code", "7KQ4M-XW9TR-2HDNP-C8VE", "--reason-code", "fraud"}, cli.ExitUsage, "20"},
+		{"revoke nothing", []string{"revoke", "--reason-code", "fraud"}, cli.ExitUsage, "--code CODE"},
+		{"code new bad image", []string{"code", "new", "--qr", filepath.Join(dir, "qr.gif"), "--verifier-url", "https://sede.example/verificar"}, cli.ExitUsage, "PNG or SVG"},
+		{"code new bad url", []string{"code", "new", "--verifier-url", "sede.example"}, cli.ExitUsage, "--verifier-url"},
+		{"code new no verifier", []string{"code", "new", "--identity", id}, cli.ExitUsage, "--verifier-url"},
+		{"code new count", []string{"code", "new", "--count", "0", "--verifier-url", "https://sede.example/"}, cli.ExitUsage, "--count"},
 		{"unknown command", []string{"frobnicate"}, cli.ExitUsage, "unknown command"},
 		{"unknown flag", []string{"status", "--frob"}, cli.ExitUsage, "unknown flag"},
 		{"bad timeout", []string{"status", "--timeout", "soon"}, cli.ExitUsage, "invalid argument"},
@@ -344,6 +362,25 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testCode is a well-formed verification code (vcode's known vector).
+const testCode = "7KQ4M-XW9TR-2HDNP-C8VE6"
+
+// manifest writes a --codes manifest into dir and returns its path.
+func manifest(t *testing.T, dir, text string) string {
+	t.Helper()
+	f, err := os.CreateTemp(dir, "manifest-*.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
 }
 
 // TestUnreachableAndDefaultIdentity: a node that does not answer is exit 4;

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode"
+	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
@@ -44,12 +46,15 @@ func (r *revokeResult) Text(w io.Writer) error {
 }
 
 func newRevokeCmd() *cobra.Command {
-	var code, text string
+	var reasonCode, text string
+	var codeArgs []string
 	cmd := &cobra.Command{
-		Use:   "revoke FILE|DIGEST... --reason-code CODE [--reason TEXT]",
+		Use:   "revoke FILE|DIGEST... | --code CODE... --reason-code REASON [--reason TEXT]",
 		Short: "revoke anchored documents",
 		Long: `revoke revokes documents this agency anchored, given as files (hashed here)
-or as the hex digests of their bytes, all in one transaction. A revocation is
+or as the hex digests of their bytes, or by the verification codes they were
+anchored under (--code, repeatable: the document registered under the code
+is looked up by the code's key), all in one transaction. A revocation is
 final and shows in every receipt's status from then on.
 
 --reason-code is one of: ` + strings.Join(reasonCodes(), ", ") + `.
@@ -57,13 +62,22 @@ final and shows in every receipt's status from then on.
 
 Exit codes: 0 revoked; 1 refused (not anchored, already revoked, anchored by
 another agency, no revoke permission); 2 usage error; 4 node unreachable.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: cli.Run(func(cmd *cobra.Command, args []string) (any, error) {
+			if len(args) == 0 && len(codeArgs) == 0 {
+				return nil, cli.Usage("give the documents to revoke: FILE|DIGEST..., or --code CODE")
+			}
 			alg, err := algorithmOf(cmd)
 			if err != nil {
 				return nil, err
 			}
-			reason, err := parseReason(code)
+			parsed := make([]vcode.Code, len(codeArgs))
+			for i, c := range codeArgs {
+				if parsed[i], err = vcode.ParseLink(c); err != nil {
+					return nil, cli.Usage("--code %s: %w", safe(c), err)
+				}
+			}
+			reason, err := parseReason(reasonCode)
 			if err != nil {
 				return nil, err
 			}
@@ -81,8 +95,16 @@ another agency, no revoke permission); 2 usage error; 4 node unreachable.`,
 				return nil, err
 			}
 			defer s.close()
-			docs := make([]client.Document, len(targets))
-			for i, t := range targets {
+			docs := make([]client.Document, len(targets), len(targets)+len(parsed))
+			for _, c := range parsed {
+				doc, err := codedDocument(s, c)
+				if err != nil {
+					return nil, err
+				}
+				targets = append(targets, target{Arg: c.String()})
+				docs = append(docs, doc)
+			}
+			for i, t := range targets[:len(targets)-len(parsed)] {
 				doc, _, err := s.c.Locate(s.ctx, t.Digest)
 				if err != nil {
 					if status.Code(err) == codes.NotFound {
@@ -111,10 +133,33 @@ another agency, no revoke permission); 2 usage error; 4 node unreachable.`,
 			return res, nil
 		}),
 	}
-	cmd.Flags().StringVar(&code, "reason-code", "", "revocation reason: "+strings.Join(reasonCodes(), ", ")+" (required)")
+	cmd.Flags().StringArrayVar(&codeArgs, "code", nil, "revoke the document registered under this verification code (repeatable)")
+	cmd.Flags().StringVar(&reasonCode, "reason-code", "", "revocation reason: "+strings.Join(reasonCodes(), ", ")+" (required)")
 	cmd.Flags().StringVar(&text, "reason", "", "short text explaining the revocation (public)")
 	addAlgorithmFlag(cmd)
 	return cmd
+}
+
+// codedDocument finds the document registered under a verification code
+// (by the code's key): its anchored value and algorithm, with the code's
+// salt and key (the document digest stays unknown).
+func codedDocument(s *session, c vcode.Code) (client.Document, error) {
+	sec := c.Derive()
+	r, err := s.c.LookupCode(s.ctx, sec.Key[:], 0)
+	if err != nil {
+		if status.Code(err) == codes.NotFound {
+			return client.Document{}, cli.Fail(cli.ExitFailure, fmt.Errorf("code %s: no document is registered under it, nothing revoked", c))
+		}
+		return client.Document{}, s.fail(err)
+	}
+	alg := r.GetBatch().GetHashAlgorithm()
+	if want := s.c.Options().Algorithm; alg != want {
+		return client.Document{}, cli.Usage("code %s: the document is anchored with %s: give --algorithm %s", c, ledger.AlgorithmName(alg), ledger.AlgorithmName(alg))
+	}
+	if len(r.GetDigest()) != ledger.DigestSize {
+		return client.Document{}, cli.Fail(cli.ExitFailure, fmt.Errorf("code %s: the node answered without the anchored digest", c))
+	}
+	return client.Document{Algorithm: alg, Anchored: r.GetDigest(), Salt: sec.Salt[:], CodeKey: sec.Key[:]}, nil
 }
 
 // reasonCodes lists the revocation reason codes.

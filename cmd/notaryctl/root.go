@@ -51,9 +51,11 @@ consortium chain. It talks to a node's gateway (--node) as an identity
 Documents never leave the machine: only their digests (by default salted
 commitments) are anchored.
 
+  notaryctl code new [--qr FILE]            draw verification codes to print on documents
   notaryctl anchor PATH...                  anchor files (folders: recursively), write receipts
+  notaryctl anchor --code CODE FILE         anchor a file under its verification code (--codes MANIFEST)
   notaryctl get FILE|DIGEST                 batch, issuer, block time and status of a document
-  notaryctl revoke FILE|DIGEST...           revoke documents (--reason-code, --reason)
+  notaryctl revoke FILE|DIGEST...           revoke documents (--reason-code, --reason; or --code CODE)
   notaryctl receipt FILE|DIGEST             fetch a receipt, or refresh the status of one
   notaryctl status                          chain id, height, validators
   notaryctl consent check ...               is an exchange covered, and by what
@@ -110,7 +112,7 @@ NOTARY_IDENTITY, NOTARY_OUTPUT).`,
 	pf.String(flagIdentity, "", "identity directory (default: the dev agency of `notaryd dev`)")
 	pf.Duration(flagTimeout, 2*time.Minute, "how long the whole command may take")
 	pf.Bool(flagOrdered, false, "sign with the key's consecutive sequences instead of random nonces (unordered transactions, the default for agencies and ministries: any number of processes of one key submit at once)")
-	root.AddCommand(newAnchorCmd(), newGetCmd(), newRevokeCmd(), newReceiptCmd(), newStatusCmd(),
+	root.AddCommand(newCodeCmd(), newAnchorCmd(), newGetCmd(), newRevokeCmd(), newReceiptCmd(), newStatusCmd(),
 		newConsentCmd(), newExchangeCmd(), newCitizenCmd(), newGovCmd(), newVersionCmd())
 	return root
 }

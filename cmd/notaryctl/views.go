@@ -22,6 +22,9 @@ type documentView struct {
 	DocumentDigest string `json:"document_digest,omitempty"`
 	Salted         bool   `json:"salted"`
 	AnchoredDigest string `json:"anchored_digest"`
+	// CodeKey is the key of the verification code the document is
+	// anchored under, if any.
+	CodeKey string `json:"code_key,omitempty"`
 }
 
 func viewDocument(d client.Document) documentView {
@@ -30,6 +33,7 @@ func viewDocument(d client.Document) documentView {
 		DocumentDigest: hex.EncodeToString(d.Digest),
 		Salted:         d.Salted(),
 		AnchoredDigest: hex.EncodeToString(d.Anchored),
+		CodeKey:        hex.EncodeToString(d.CodeKey),
 	}
 }
 

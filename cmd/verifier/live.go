@@ -70,13 +70,7 @@ func fetchLive(ctx context.Context, trust *notaryv1.TrustBundle, rcpt *notaryv1.
 func fetchOne(ctx context.Context, client *http.Client, trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, ep, path string, timeout time.Duration) verify.NodeOutcome {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	fail := func(err error) verify.NodeOutcome {
-		var ne net.Error
-		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-			return verify.NodeOutcome{Endpoint: ep, Err: &verify.LiveError{Code: verify.LiveTimeout, Timeout: timeout, Detail: err.Error()}}
-		}
-		return verify.NodeOutcome{Endpoint: ep, Err: &verify.LiveError{Code: verify.LiveUnreachable, Detail: err.Error()}}
-	}
+	fail := func(err error) verify.NodeOutcome { return liveFailure(ep, err, timeout) }
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep+path, nil)
 	if err != nil {
 		return fail(err)
@@ -92,4 +86,14 @@ func fetchOne(ctx context.Context, client *http.Client, trust *notaryv1.TrustBun
 		return fail(err)
 	}
 	return verify.CheckLiveAnswer(trust, rcpt, ep, resp.StatusCode, body)
+}
+
+// liveFailure is the outcome of a request to ep that failed with err: a
+// timeout, or the node unreachable.
+func liveFailure(ep string, err error, timeout time.Duration) verify.NodeOutcome {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return verify.NodeOutcome{Endpoint: ep, Err: &verify.LiveError{Code: verify.LiveTimeout, Timeout: timeout, Detail: err.Error()}}
+	}
+	return verify.NodeOutcome{Endpoint: ep, Err: &verify.LiveError{Code: verify.LiveUnreachable, Detail: err.Error()}}
 }

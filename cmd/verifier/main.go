@@ -9,8 +9,15 @@
 // citizen's access history and verifies it offline against the trust
 // bundle.
 //
+// `verifier code CODE` checks a document's registration by its
+// verification code: it asks the trust bundle's public nodes for the
+// receipt under the code's key (the code never leaves the machine) and
+// verifies it as verify does; with --file, the file against it.
+//
 // Exit codes of verify: 0 valid and not revoked; 3 valid but revoked; 1 not
-// valid; 2 usage error or unreadable file. Of the citizen commands: 0 done;
+// valid; 2 usage error or unreadable file. Of code, the same, and 5 no
+// document registered under the code, 4 no node answered; a mistyped code
+// is a usage error (2), refused before any request. Of the citizen commands: 0 done;
 // 1 refused or not verified; 2 usage error; 4 node unreachable. Any
 // command interrupted by SIGINT or SIGTERM exits 130.
 package main

@@ -54,7 +54,10 @@ func (r *Result) Text(lang Lang, loc *time.Location) string {
 		} else {
 			add(t.get("verdict.valid"))
 		}
-		if !r.DocumentChecked {
+		switch {
+		case !r.DocumentChecked && r.ByCode:
+			add(t.get("verdict.code_no_document"))
+		case !r.DocumentChecked:
 			add(t.get("verdict.no_document"))
 		}
 		signers := make([]string, len(p.Anchor.Signers))

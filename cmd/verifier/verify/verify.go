@@ -101,9 +101,12 @@ type Result struct {
 	// (TrustFingerprint of its canonical bytes).
 	TrustFingerprint string `json:"trust_fingerprint"`
 	// DocumentChecked is false when no document was given.
-	DocumentChecked bool    `json:"document_checked"`
-	Steps           []Step  `json:"steps"`
-	Proven          *Proven `json:"proven,omitempty"`
+	DocumentChecked bool `json:"document_checked"`
+	// ByCode is set when the receipt was found by a verification code
+	// (VerifyCode): the code gave its salt and key.
+	ByCode bool    `json:"by_code,omitempty"`
+	Steps  []Step  `json:"steps"`
+	Proven *Proven `json:"proven,omitempty"`
 	// Live is what the nodes asked for the current status said (Combine);
 	// nil when Combine was not called.
 	Live *LiveInfo `json:"live,omitempty"`

@@ -91,6 +91,7 @@ en les signatures de més de dos terços del poder de vot de conjunts de
 validadors que s'encadenen des del paquet de confiança.
 
   verifier verify DOCUMENT REBUT            comprova un document
+  verifier code CODI [--file DOCUMENT]      comprova un document pel seu codi de verificació
   verifier inspect REBUT                    mostra el que diu un rebut (sense verificar)
   verifier version                          versió, commit i versió de CometBFT
 
@@ -149,6 +150,46 @@ il·legible.`,
 	"cli.usage.flags":        "Opcions:",
 	"cli.usage.global_flags": "Opcions globals:",
 	"cli.usage.more":         "Feu servir «{command} [comandament] --help» per saber-ne més d'un comandament.",
+
+	"verdict.code_no_document":  "(S'ha comprovat pel seu codi de verificació, sense el document.)",
+	"verdict.code_not_found":    "NO TROBAT. No hi ha cap document registrat amb el codi de verificació {code}.",
+	"verdict.receipt_saved":     "Rebut desat a {path}.",
+	"verdict.receipt_not_saved": "No s'ha desat el rebut: el fitxer no és el document registrat amb aquest codi.",
+	"code.err.empty":            "No s'ha indicat cap codi de verificació.",
+	"code.err.symbol":           "El caràcter {position} del codi, {char}, no s'utilitza en els codis de verificació.",
+	"code.err.confusable":       "El caràcter {position} del codi, {char}, no s'utilitza en els codis de verificació (mai no porten 0, O, 1, I ni L).",
+	"code.err.length":           "El codi té {count} caràcters; un codi de verificació en té {want} (sense comptar espais ni guions).",
+	"code.err.check":            "El codi de verificació no és correcte: hi ha un caràcter mal escrit o dos d'intercanviats. Comproveu-lo al document.",
+	"code.err.link":             "L'enllaç no conté cap codi de verificació.",
+	"cli.code.short":            "comprovar el registre d'un document pel seu codi de verificació",
+	"cli.code.long": `code comprova el registre del document el codi de verificació del qual és
+CODI (tal com figura imprès, agrupat o no, o l'enllaç del seu codi QR). Un
+codi mal escrit es rebutja aquí, abans de preguntar res. El codi no surt
+d'aquest ordinador: als nodes se'ls pregunta per una clau derivada d'ell.
+
+Es pregunta per torns als nodes públics del paquet de confiança i als de
+--endpoint pel rebut del document registrat amb el codi; el primer rebut que
+es verifica amb el paquet de confiança (signatures de més de dos terços del
+poder de vot) dona el nom registrat de l'organisme emissor, la data de
+registre i l'estat, i als altres nodes se'ls pregunta l'estat actual,
+esperant com a màxim {seconds} s cadascun.
+
+Amb --file, diu si aquest fitxer és exactament el document registrat amb el
+codi, amb les mateixes frases que verify; --save-receipt escriu llavors el
+rebut complet del document, que verify accepta sense connexió.
+
+Codis de sortida: 0 vàlid i no revocat, 3 vàlid però revocat, 1 no vàlid
+(també: el fitxer no és el document registrat), 5 no hi ha cap document
+registrat amb el codi, 2 error d'ús, codi mal escrit o fitxer il·legible,
+4 no s'ha pogut preguntar a cap node.`,
+	"cli.flag.file":            "el document que es compara amb el registre (no s'envia enlloc)",
+	"cli.flag.endpoint":        "URL d'un node públic a qui preguntar també (repetible)",
+	"cli.flag.save_receipt":    "escriure el rebut complet del document en aquest fitxer",
+	"cli.err.code_args":        "Indiqueu el codi de verificació: verifier code CODI.",
+	"cli.err.endpoint_url":     "--endpoint {value}: no és una adreça http:// o https:// vàlida.",
+	"cli.err.no_endpoints":     "El paquet de confiança no inclou nodes públics a qui preguntar: indiqueu-ne un amb --endpoint.",
+	"cli.err.code_unreachable": "Cap node no ha respost sobre el codi de verificació: {nodes}.",
+	"cli.err.receipt_write":    "No s'ha pogut escriure el rebut {path}: {error}",
 
 	"web.err_no_document":  "Trieu el document que voleu comprovar.",
 	"web.no_endpoints":     "El paquet de confiança no indica cap node per consultar: l'estat és el que porta el rebut.",

@@ -90,6 +90,7 @@ of more than two thirds of the voting power of validator sets that chain back
 to the trust bundle.
 
   verifier verify DOCUMENT RECEIPT          check a document
+  verifier code CODE [--file DOCUMENT]      check a document by its verification code
   verifier inspect RECEIPT                  show what a receipt claims (unverified)
   verifier version                          release, commit and CometBFT version
 
@@ -148,6 +149,46 @@ proves a later revocation), 1 not valid, 2 usage error or unreadable file.`,
 	"cli.usage.flags":        "Flags:",
 	"cli.usage.global_flags": "Global flags:",
 	"cli.usage.more":         "Use \"{command} [command] --help\" for more about a command.",
+
+	"verdict.code_no_document":  "(Checked by its verification code, without the document.)",
+	"verdict.code_not_found":    "NOT FOUND. No document is registered under the verification code {code}.",
+	"verdict.receipt_saved":     "Receipt saved in {path}.",
+	"verdict.receipt_not_saved": "The receipt was not saved: the file is not the document registered under this code.",
+	"code.err.empty":            "No verification code given.",
+	"code.err.symbol":           "Character {position} of the code, {char}, is not used in verification codes.",
+	"code.err.confusable":       "Character {position} of the code, {char}, is not used in verification codes (they never use 0, O, 1, I or L).",
+	"code.err.length":           "The code has {count} characters; a verification code has {want} (spaces and hyphens not counted).",
+	"code.err.check":            "The verification code is not right: a character was mistyped or two were swapped. Check it against the document.",
+	"code.err.link":             "The link holds no verification code.",
+	"cli.code.short":            "check a document's registration by its verification code",
+	"cli.code.long": `code checks the registration of the document whose verification code is
+CODE (as printed on it, grouped or not, or the link of its QR code). A
+mistyped code is refused here, before anything is asked. The code never
+leaves this computer: the nodes are asked by a key derived from it.
+
+The public nodes of the trust bundle and those of --endpoint are asked in
+turn for the receipt of the document registered under the code; the first
+receipt that verifies against the trust bundle (signatures of more than two
+thirds of the voting power) gives the issuing agency's registered name, the
+registration date and the status, and the other nodes are asked for the
+current status, waiting at most {seconds} s for each.
+
+With --file, it says whether that file is exactly the document registered
+under the code, in the same sentences as verify; --save-receipt then writes
+the document's full receipt, which verify accepts offline.
+
+Exit codes: 0 valid and not revoked, 3 valid but revoked, 1 not valid (also:
+the file is not the registered document), 5 no document is registered under
+the code, 2 usage error, a mistyped code or unreadable file, 4 no node could
+be asked.`,
+	"cli.flag.file":            "the document to check against the registration (it is not sent anywhere)",
+	"cli.flag.endpoint":        "URL of a public node to ask as well (repeatable)",
+	"cli.flag.save_receipt":    "write the document's full receipt to this file",
+	"cli.err.code_args":        "Give the verification code: verifier code CODE.",
+	"cli.err.endpoint_url":     "--endpoint {value}: not a valid http:// or https:// address.",
+	"cli.err.no_endpoints":     "The trust bundle lists no public nodes to ask: give one with --endpoint.",
+	"cli.err.code_unreachable": "No node answered about the verification code: {nodes}.",
+	"cli.err.receipt_write":    "The receipt {path} could not be written: {error}",
 
 	"web.err_no_document":  "Choose the document you want to check.",
 	"web.no_endpoints":     "The trust bundle lists no nodes to ask: the status is the one the receipt carries.",

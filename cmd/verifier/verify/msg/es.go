@@ -90,6 +90,7 @@ más de dos tercios del poder de voto de conjuntos de validadores que se
 encadenan desde el paquete de confianza.
 
   verifier verify DOCUMENTO RECIBO          comprueba un documento
+  verifier code CÓDIGO [--file DOCUMENTO]   comprueba un documento por su código de verificación
   verifier inspect RECIBO                   muestra lo que dice un recibo (sin verificar)
   verifier version                          versión, commit y versión de CometBFT
 
@@ -148,6 +149,47 @@ archivo ilegible.`,
 	"cli.usage.flags":        "Opciones:",
 	"cli.usage.global_flags": "Opciones globales:",
 	"cli.usage.more":         "Use «{command} [comando] --help» para saber más de un comando.",
+
+	"verdict.code_no_document":  "(Se comprobó por su código de verificación, sin el documento.)",
+	"verdict.code_not_found":    "NO ENCONTRADO. No hay ningún documento registrado con el código de verificación {code}.",
+	"verdict.receipt_saved":     "Recibo guardado en {path}.",
+	"verdict.receipt_not_saved": "No se guardó el recibo: el fichero no es el documento registrado con este código.",
+	"code.err.empty":            "No se ha indicado ningún código de verificación.",
+	"code.err.symbol":           "El carácter {position} del código, {char}, no se usa en los códigos de verificación.",
+	"code.err.confusable":       "El carácter {position} del código, {char}, no se usa en los códigos de verificación (nunca llevan 0, O, 1, I ni L).",
+	"code.err.length":           "El código tiene {count} caracteres; un código de verificación tiene {want} (sin contar espacios ni guiones).",
+	"code.err.check":            "El código de verificación no es correcto: hay un carácter mal escrito o dos intercambiados. Compruébelo en el documento.",
+	"code.err.link":             "El enlace no contiene ningún código de verificación.",
+	"cli.code.short":            "comprobar el registro de un documento por su código de verificación",
+	"cli.code.long": `code comprueba el registro del documento cuyo código de verificación es
+CÓDIGO (tal como figura impreso, agrupado o no, o el enlace de su código QR).
+Un código mal escrito se rechaza aquí, antes de preguntar nada. El código no
+sale de este ordenador: a los nodos se les pregunta por una clave derivada de
+él.
+
+Se pregunta por turno a los nodos públicos del paquete de confianza y a los
+de --endpoint por el recibo del documento registrado con el código; el primer
+recibo que se verifica con el paquete de confianza (firmas de más de dos
+tercios del poder de voto) da el nombre registrado del organismo emisor, la
+fecha de registro y el estado, y a los demás nodos se les pregunta el estado
+actual, esperando como mucho {seconds} s a cada uno.
+
+Con --file, dice si ese fichero es exactamente el documento registrado con el
+código, con las mismas frases que verify; --save-receipt escribe entonces el
+recibo completo del documento, que verify acepta sin conexión.
+
+Códigos de salida: 0 válido y no revocado, 3 válido pero revocado, 1 no
+válido (también: el fichero no es el documento registrado), 5 no hay ningún
+documento registrado con el código, 2 error de uso, código mal escrito o
+fichero ilegible, 4 no se pudo preguntar a ningún nodo.`,
+	"cli.flag.file":            "el documento que se compara con el registro (no se envía a ninguna parte)",
+	"cli.flag.endpoint":        "URL de un nodo público al que preguntar también (repetible)",
+	"cli.flag.save_receipt":    "escribir el recibo completo del documento en este fichero",
+	"cli.err.code_args":        "Indique el código de verificación: verifier code CÓDIGO.",
+	"cli.err.endpoint_url":     "--endpoint {value}: no es una dirección http:// o https:// válida.",
+	"cli.err.no_endpoints":     "El paquete de confianza no incluye nodos públicos a los que preguntar: indique uno con --endpoint.",
+	"cli.err.code_unreachable": "Ningún nodo respondió sobre el código de verificación: {nodes}.",
+	"cli.err.receipt_write":    "No se pudo escribir el recibo {path}: {error}",
 
 	"web.err_no_document":  "Elija el documento que quiere comprobar.",
 	"web.no_endpoints":     "El paquete de confianza no indica nodos que consultar: el estado es el que trae el recibo.",

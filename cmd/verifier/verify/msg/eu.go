@@ -93,6 +93,7 @@ balidatzaile-multzoen boto-ahalmenaren bi heren baino gehiagoren
 sinaduretan baizik.
 
   verifier verify DOKUMENTUA HARTU-AGIRIA   dokumentu bat egiaztatzen du
+  verifier code KODEA [--file DOKUMENTUA]   dokumentu bat egiaztapen-kodearen bidez egiaztatzen du
   verifier inspect HARTU-AGIRIA             hartu-agiri batek dioena erakusten du (egiaztatu gabe)
   verifier version                          bertsioa, commita eta CometBFT bertsioa
 
@@ -154,6 +155,49 @@ baliozkoa, 2 erabilera-errorea edo fitxategi irakurtezina.`,
 	"cli.usage.flags":        "Aukerak:",
 	"cli.usage.global_flags": "Aukera orokorrak:",
 	"cli.usage.more":         "Erabili \"{command} [agindua] --help\" agindu bati buruz gehiago jakiteko.",
+
+	"verdict.code_no_document":  "(Egiaztapen-kodearen bidez egiaztatu da, dokumenturik gabe.)",
+	"verdict.code_not_found":    "EZ DA AURKITU. Ez dago dokumenturik erregistratuta {code} egiaztapen-kodearekin.",
+	"verdict.receipt_saved":     "Hartu-agiria hemen gorde da: {path}.",
+	"verdict.receipt_not_saved": "Ez da hartu-agiria gorde: fitxategia ez da kode honekin erregistratutako dokumentua.",
+	"code.err.empty":            "Ez da egiaztapen-koderik eman.",
+	"code.err.symbol":           "Kodearen {position}. karakterea, {char}, ez da egiaztapen-kodeetan erabiltzen.",
+	"code.err.confusable":       "Kodearen {position}. karakterea, {char}, ez da egiaztapen-kodeetan erabiltzen (ez dute inoiz 0, O, 1, I edo L erabiltzen).",
+	"code.err.length":           "Kodeak {count} karaktere ditu; egiaztapen-kode batek {want} ditu (zuriuneak eta marratxoak kontatu gabe).",
+	"code.err.check":            "Egiaztapen-kodea ez da zuzena: karaktere bat gaizki idatzi da edo bi trukatu dira. Egiaztatu dokumentuan.",
+	"code.err.link":             "Estekak ez du egiaztapen-koderik.",
+	"cli.code.short":            "dokumentu baten erregistroa egiaztatu bere egiaztapen-kodearen bidez",
+	"cli.code.long": `code aginduak KODEA egiaztapen-kodea duen dokumentuaren erregistroa
+egiaztatzen du (inprimatuta dagoen bezala, taldekatuta edo ez, edo bere QR
+kodearen esteka). Gaizki idatzitako kodea hemen bertan baztertzen da, ezer
+galdetu aurretik. Kodea ez da ordenagailu honetatik ateratzen: nodoei
+kodetik eratorritako gako baten bidez galdetzen zaie.
+
+Konfiantza-paketeko nodo publikoei eta --endpoint-ekoei txandaka galdetzen
+zaie kodearekin erregistratutako dokumentuaren hartu-agiria; konfiantza-
+paketearekin egiaztatzen den lehen hartu-agiriak (boto-ahalmenaren bi heren
+baino gehiagoren sinadurak) erakunde jaulkitzailearen izen erregistratua,
+erregistro-data eta egoera ematen ditu, eta gainerako nodoei uneko egoera
+galdetzen zaie, bakoitzari gehienez {seconds} s itxaronda.
+
+--file erabilita, fitxategi hori kodearekin erregistratutako dokumentua
+zehazki den esaten du, verify-ren esaldi berberekin; orduan --save-receipt
+aukerak dokumentuaren hartu-agiri osoa idazten du, verify-k konexiorik gabe
+onartzen duena.
+
+Irteera-kodeak: 0 baliozkoa eta baliogabetu gabea, 3 baliozkoa baina
+baliogabetua, 1 ez baliozkoa (baita: fitxategia ez da erregistratutako
+dokumentua), 5 ez dago dokumenturik kodearekin erregistratuta, 2 erabilera-
+errorea, gaizki idatzitako kodea edo irakurri ezin den fitxategia, 4 ezin
+izan zaio inongo nodori galdetu.`,
+	"cli.flag.file":            "erregistroarekin alderatzen den dokumentua (ez da inora bidaltzen)",
+	"cli.flag.endpoint":        "galdetzeko beste nodo publiko baten URLa (errepika daiteke)",
+	"cli.flag.save_receipt":    "dokumentuaren hartu-agiri osoa fitxategi honetan idatzi",
+	"cli.err.code_args":        "Eman egiaztapen-kodea: verifier code KODEA.",
+	"cli.err.endpoint_url":     "--endpoint {value}: ez da http:// edo https:// helbide baliozkoa.",
+	"cli.err.no_endpoints":     "Konfiantza-paketeak ez du galdetzeko nodo publikorik: eman bat --endpoint bidez.",
+	"cli.err.code_unreachable": "Ez du nodo batek ere erantzun egiaztapen-kodeari buruz: {nodes}.",
+	"cli.err.receipt_write":    "Ezin izan da {path} hartu-agiria idatzi: {error}",
 
 	"web.err_no_document":  "Aukeratu egiaztatu nahi duzun dokumentua.",
 	"web.no_endpoints":     "Konfiantza-paketeak ez du galdetzeko nodorik adierazten: egoera agiriak dakarrena da.",

@@ -90,6 +90,7 @@ sinaturas de máis de dous terzos do poder de voto de conxuntos de
 validadores que se encadean desde o paquete de confianza.
 
   verifier verify DOCUMENTO RECIBO          comproba un documento
+  verifier code CÓDIGO [--file DOCUMENTO]   comproba un documento polo seu código de verificación
   verifier inspect RECIBO                   mostra o que di un recibo (sen verificar)
   verifier version                          versión, commit e versión de CometBFT
 
@@ -148,6 +149,46 @@ ficheiro ilexible.`,
 	"cli.usage.flags":        "Opcións:",
 	"cli.usage.global_flags": "Opcións globais:",
 	"cli.usage.more":         "Use «{command} [comando] --help» para saber máis dun comando.",
+
+	"verdict.code_no_document":  "(Comprobouse polo seu código de verificación, sen o documento.)",
+	"verdict.code_not_found":    "NON ATOPADO. Non hai ningún documento rexistrado co código de verificación {code}.",
+	"verdict.receipt_saved":     "Recibo gardado en {path}.",
+	"verdict.receipt_not_saved": "Non se gardou o recibo: o ficheiro non é o documento rexistrado con este código.",
+	"code.err.empty":            "Non se indicou ningún código de verificación.",
+	"code.err.symbol":           "O carácter {position} do código, {char}, non se usa nos códigos de verificación.",
+	"code.err.confusable":       "O carácter {position} do código, {char}, non se usa nos códigos de verificación (nunca levan 0, O, 1, I nin L).",
+	"code.err.length":           "O código ten {count} caracteres; un código de verificación ten {want} (sen contar espazos nin guións).",
+	"code.err.check":            "O código de verificación non é correcto: hai un carácter mal escrito ou dous intercambiados. Compróbeo no documento.",
+	"code.err.link":             "A ligazón non contén ningún código de verificación.",
+	"cli.code.short":            "comprobar o rexistro dun documento polo seu código de verificación",
+	"cli.code.long": `code comproba o rexistro do documento cuxo código de verificación é CÓDIGO
+(tal como figura impreso, agrupado ou non, ou a ligazón do seu código QR). Un
+código mal escrito rexéitase aquí, antes de preguntar nada. O código non sae
+deste ordenador: aos nodos pregúntaselles por unha clave derivada del.
+
+Pregúntase por quendas aos nodos públicos do paquete de confianza e aos de
+--endpoint polo recibo do documento rexistrado co código; o primeiro recibo
+que se verifica co paquete de confianza (sinaturas de máis de dous terzos do
+poder de voto) dá o nome rexistrado do organismo emisor, a data de rexistro e
+o estado, e aos demais nodos pregúntaselles o estado actual, agardando como
+moito {seconds} s a cada un.
+
+Con --file, di se ese ficheiro é exactamente o documento rexistrado co
+código, coas mesmas frases que verify; --save-receipt escribe entón o recibo
+completo do documento, que verify acepta sen conexión.
+
+Códigos de saída: 0 válido e non revogado, 3 válido pero revogado, 1 non
+válido (tamén: o ficheiro non é o documento rexistrado), 5 non hai ningún
+documento rexistrado co código, 2 erro de uso, código mal escrito ou ficheiro
+ilexible, 4 non se puido preguntar a ningún nodo.`,
+	"cli.flag.file":            "o documento que se compara co rexistro (non se envía a ningures)",
+	"cli.flag.endpoint":        "URL dun nodo público ao que preguntar tamén (repetible)",
+	"cli.flag.save_receipt":    "escribir o recibo completo do documento neste ficheiro",
+	"cli.err.code_args":        "Indique o código de verificación: verifier code CÓDIGO.",
+	"cli.err.endpoint_url":     "--endpoint {value}: non é un enderezo http:// ou https:// válido.",
+	"cli.err.no_endpoints":     "O paquete de confianza non inclúe nodos públicos aos que preguntar: indique un con --endpoint.",
+	"cli.err.code_unreachable": "Ningún nodo respondeu sobre o código de verificación: {nodes}.",
+	"cli.err.receipt_write":    "Non se puido escribir o recibo {path}: {error}",
 
 	"web.err_no_document":  "Escolla o documento que quere comprobar.",
 	"web.no_endpoints":     "O paquete de confianza non indica nodos que consultar: o estado é o que trae o recibo.",
