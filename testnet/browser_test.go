@@ -64,6 +64,7 @@ type codeStep struct {
 	Hash        string `json:"hash,omitempty"`
 	Download    string `json:"download,omitempty"`
 	ExpectError bool   `json:"expect_error,omitempty"`
+	Screenshot  string `json:"screenshot,omitempty"`
 	Axe         bool   `json:"axe,omitempty"`
 }
 
@@ -666,10 +667,19 @@ func TestWebVerifierLive(t *testing.T) {
 	link := qrLink(t, trustOf(t, trustPath), coded.code)
 	downloaded := filepath.Join(work, "descargado.receipt.json")
 
+	shots := screenshotDir(t)
+	shot := func(name string) string {
+		if shots == "" {
+			return ""
+		}
+		return filepath.Join(shots, name)
+	}
 	page := endpoint + "/"
+	steps := codeSteps(t, coded.code, codedPath, other, downloaded)
+	steps[2].Screenshot = shot("code-valid.png")
 	firstRun := br.run(t, []browserCase{
 		{Name: "valid", URL: page, Document: doc, Receipt: oldReceipt},
-		{Name: "code", URL: link, CodeSteps: codeSteps(t, coded.code, codedPath, other, downloaded)},
+		{Name: "code", URL: link, CodeSteps: steps},
 	})
 	first := firstRun["valid"]
 	if first.Verdict != "valid" || first.ExitCode != 0 {
@@ -689,18 +699,11 @@ func TestWebVerifierLive(t *testing.T) {
 		return cli.ExitCode == 3 && codedCLI.ExitCode == 3
 	})
 
-	shots := screenshotDir(t)
-	shot := func(name string) string {
-		if shots == "" {
-			return ""
-		}
-		return filepath.Join(shots, name)
-	}
 	res := br.run(t, []browserCase{
 		{Name: "revoked", URL: page, Document: doc, Receipt: oldReceipt, Axe: true, Screenshot: shot("live-revoked.png")},
 		{Name: "other", URL: page, Document: other, Receipt: oldReceipt},
 		{Name: "offline", URL: page, Document: doc, Receipt: oldReceipt, Mode: "offline"},
-		{Name: "code/revoked", URL: page, CodeSteps: []codeStep{{Code: coded.code.String()}}},
+		{Name: "code/revoked", URL: page, CodeSteps: []codeStep{{Code: coded.code.String(), Screenshot: shot("code-revoked.png")}}},
 	})
 	checkCodeRevoked(t, res["code/revoked"], coded.code, codedCLI)
 	rv := res["revoked"]
