@@ -2,8 +2,8 @@ package webapi
 
 import (
 	"bytes"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
