@@ -6,10 +6,17 @@
 //   node run.js plan.json
 //
 // plan: {chromium, cases: [{name, url, document, receipt, mode, lang,
-//        also_langs, keyboard, axe, screenshot, timezone}]}
+//        also_langs, keyboard, axe, screenshot, timezone, code_steps}]}
 // result: {name, verdict, exit_code, text, note, html_lang, labels,
 //          langs: {lang: {verdict, exit_code, text, html_lang}},
-//          requests, nodes, focus, axe, timing, error}
+//          requests, nodes, focus, axe, timing, error, code}
+//
+// A case with code_steps checks verification codes in one page (loaded
+// from url, which may carry #code=): each step, in order, is the check the
+// link started at load ({load: true}), a code typed ({code, document,
+// download}) or a link opened in the same page ({hash}); its result is in
+// code: [{verdict, exit_code, text, facts, code_error, error_kind,
+// requests, download_saved}].
 "use strict";
 
 const fs = require("fs");
@@ -62,6 +69,70 @@ async function runAxe(page) {
   });
 }
 
+// codeResult reads the verdict of a code check, or the code's error.
+async function codeResult(page) {
+  return page.evaluate(() => {
+    const el = document.querySelector("#verdict");
+    const err = document.querySelector("#code-error");
+    const facts = {};
+    el.querySelectorAll("[data-fact]").forEach((d) => { facts[d.getAttribute("data-fact")] = d.textContent; });
+    return {
+      verdict: el.getAttribute("data-verdict") || "",
+      exit_code: Number(el.getAttribute("data-exit-code") || -1),
+      text: el.textContent,
+      facts: facts,
+      code_error: err.hidden ? "" : err.textContent,
+      error_kind: err.hidden ? "" : err.getAttribute("data-kind"),
+      download: !document.querySelector("#download-block").hidden,
+      code_value: document.querySelector("#code").value,
+    };
+  });
+}
+
+// runCodeSteps runs a case's code steps in its page; the page is loaded.
+async function runCodeSteps(page, c, log) {
+  const results = [];
+  for (const st of c.code_steps) {
+    const r = { requests: [] };
+    if (st.load && log.requests) { r.requests = log.requests; } else { log.requests = r.requests; }
+    if (!st.load) {
+      // Forget the last verdict, so that the next one is this step's.
+      await page.evaluate(() => document.querySelector("#verdict").removeAttribute("data-verdict"));
+    }
+    if (st.hash) {
+      await page.evaluate((h) => { window.location.hash = h; }, st.hash);
+    } else if (!st.load) {
+      await page.fill("#code", st.code);
+      await page.setInputFiles("#code-document", st.document ? st.document : []);
+      await page.click("#code-verify");
+    }
+    if (st.expect_error) {
+      await page.waitForSelector("#code-error:not([hidden])", { timeout: VERDICT_TIMEOUT });
+      await page.waitForTimeout(300); // a request, if one were made, would show now
+    } else {
+      await page.waitForSelector("#verdict[data-verdict]", { timeout: VERDICT_TIMEOUT });
+    }
+    Object.assign(r, await codeResult(page));
+    if (st.download && r.download) {
+      const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 20000 }), page.click("#download")]);
+      await dl.saveAs(st.download);
+      r.download_saved = st.download;
+    }
+    if (st.screenshot) {
+      await page.evaluate(() => { document.querySelector("#details").open = false; });
+      fs.mkdirSync(path.dirname(st.screenshot), { recursive: true });
+      await page.screenshot({ path: st.screenshot, fullPage: true });
+    }
+    if (st.axe) {
+      await page.evaluate(() => { document.querySelector("#details").open = true; });
+      r.axe = await runAxe(page);
+    }
+    log.requests = null;
+    results.push(r);
+  }
+  return results;
+}
+
 async function runCase(browser, c) {
   const out = { name: c.name, requests: [], timing: {} };
   const context = await browser.newContext({
@@ -75,12 +146,29 @@ async function runCase(browser, c) {
   page.on("console", (m) => { if (m.type() === "error") { consoleErrors.push(m.text()); } });
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
   let logging = false;
-  page.on("request", (r) => { if (logging) { out.requests.push(r.method() + " " + r.url()); } });
+  const codeLog = { requests: c.code_steps && c.code_steps.length > 0 && c.code_steps[0].load ? [] : null };
+  page.on("request", (r) => {
+    if (logging) { out.requests.push(r.method() + " " + r.url()); }
+    if (codeLog.requests) { codeLog.requests.push(r.method() + " " + r.url()); }
+  });
   try {
     const t0 = Date.now();
     await page.goto(c.url, { waitUntil: "load" });
     await waitReady(page);
     out.timing.wall_load_ms = Date.now() - t0;
+    if (c.code_steps) {
+      out.code = await runCodeSteps(page, c, codeLog);
+      if (c.code_steps[0].load) {
+        // The page's own files are not the check's requests.
+        out.code[0].requests = out.code[0].requests.filter((u) => u.indexOf("/v1/") >= 0);
+      }
+      out.timing = Object.assign(out.timing, await page.evaluate(() => window.notaryTiming));
+      // A code under which nothing is registered is a 404, which the
+      // browser logs as a failed load: the page's expected answer.
+      out.console_errors = consoleErrors.filter((m) => !/^Failed to load resource: .* 404 \(Not Found\)$/.test(m));
+      await context.close();
+      return out;
+    }
     if (c.lang && c.lang !== "es") {
       await page.selectOption("#lang", c.lang);
     }

@@ -1,7 +1,10 @@
 // Web verifier: reads the document and its receipt in the page, asks the
 // consortium's public endpoints for the live status (unless offline) and
 // passes everything to the verification core (verifier.wasm.gz), which
-// gives the verdict. Nothing the user chooses is uploaded.
+// gives the verdict. Nothing the user chooses is uploaded. A verification
+// code (typed, or in the page's #code= fragment from a QR code) is read by
+// the core, which derives the key the nodes are asked for: the code itself
+// never leaves the page.
 (function () {
   "use strict";
 
@@ -21,6 +24,8 @@
     receiptName: "",
     receiptSize: 0,
     receiptInfo: null,
+    codeDocFile: null,
+    downloadURL: "",
     last: null, // the inputs of the last verification, to redo it in another language
     busy: false
   };
@@ -106,6 +111,14 @@
   // ---- files -------------------------------------------------------------
 
   function renderChosen() {
+    var c = $("code-document-chosen");
+    if (state.codeDocFile) {
+      c.removeAttribute("data-i18n");
+      setText(c, t("chosen", { name: state.codeDocFile.name, size: formatSize(state.codeDocFile.size) }));
+    } else {
+      c.setAttribute("data-i18n", "none_chosen");
+      setText(c, t("none_chosen"));
+    }
     var d = $("document-chosen"), r = $("receipt-chosen");
     if (state.docFile) {
       d.removeAttribute("data-i18n");
@@ -274,10 +287,16 @@
   }
 
   function askNode(endpoint, alg, digest) {
+    return ask(endpoint, "/v1/status/" + encodeURIComponent(alg) + "/" + encodeURIComponent(digest));
+  }
+
+  // ask GETs path from endpoint within the time limit, reading at most
+  // MAX_BODY bytes of the answer.
+  function ask(endpoint, path) {
     var ctrl = new AbortController();
     var timedOut = false;
     var timer = setTimeout(function () { timedOut = true; ctrl.abort(); }, NODE_TIMEOUT_MS);
-    var url = endpoint + "/v1/status/" + encodeURIComponent(alg) + "/" + encodeURIComponent(digest);
+    var url = endpoint + path;
     return fetch(url, {
       signal: ctrl.signal, mode: "cors", credentials: "omit", referrerPolicy: "no-referrer",
       headers: { "Accept": "application/json" }
@@ -321,6 +340,7 @@
   // one, and with the document's bytes when the core did not take the
   // digest or the algorithm is not SHA-256.
   function runCore(last) {
+    if (last.code) { return runCodeCore(last); }
     var input = {
       receipt: last.receipt, trust: state.trustBytes, document: null,
       lang: state.lang, zone: last.tz, timeout_ms: NODE_TIMEOUT_MS, live: last.live
@@ -328,8 +348,8 @@
     if (last.docDigest) { input.document_digest = last.docDigest; }
     else if (last.docBytes) { input.document = last.docBytes; }
     var res = callCore(input);
-    if (last.docDigest && documentSkipped(res) && state.docFile) {
-      return state.docFile.arrayBuffer().then(function (buf) {
+    if (last.docDigest && documentSkipped(res) && last.file) {
+      return last.file.arrayBuffer().then(function (buf) {
         last.docDigest = null;
         last.docBytes = new Uint8Array(buf);
         input.document_digest = undefined;
@@ -365,11 +385,11 @@
     if (!info || !info.ok) { showError(formError, t("err_receipt")); $("receipt").focus(); return; }
     var offline = $("mode-offline").checked;
     var last = {
+      file: state.docFile,
       receipt: state.receiptBytes, tz: zone(), live: [], offline: offline,
       autoOffline: false, noEndpoints: false, docDigest: null, docBytes: null
     };
-    state.busy = true;
-    $("verify").disabled = true;
+    setBusy(true);
     clearResult();
 
     var doc = Promise.resolve();
@@ -416,9 +436,164 @@
       renderFailure(err && err.message ? err.message : String(err));
     }).finally(function () {
       progress("");
-      state.busy = false;
-      $("verify").disabled = false;
+      setBusy(false);
     });
+  }
+
+  function setBusy(b) {
+    state.busy = b;
+    $("verify").disabled = b;
+    $("code-verify").disabled = b;
+  }
+
+  // ---- verification codes --------------------------------------------------
+
+  function showCodeError(msg) {
+    var input = $("code");
+    showError($("code-error"), msg);
+    if (msg) { input.setAttribute("aria-invalid", "true"); } else { input.removeAttribute("aria-invalid"); }
+  }
+
+  // hashDocument hashes file for a receipt of algorithm alg: the SHA-256
+  // digest with WebCrypto, else the bytes for the core to hash.
+  function hashDocument(file, alg, last) {
+    var h0 = performance.now();
+    var p;
+    if (alg === "sha2-256") {
+      p = sha256(file).then(function (d) {
+        if (d) { last.docDigest = d; return; }
+        return file.arrayBuffer().then(function (b) { last.docBytes = new Uint8Array(b); });
+      });
+    } else {
+      p = file.arrayBuffer().then(function (b) { last.docBytes = new Uint8Array(b); });
+    }
+    return p.then(function () { timing.hashMs = performance.now() - h0; }, function () {
+      throw new Error(t("err_document"));
+    });
+  }
+
+  // findCode asks the endpoints, one after the other, for the receipt
+  // under the code's key: the first that has it gives it.
+  function findCode(eps, path) {
+    var answers = [];
+    function next(i) {
+      if (i >= eps.length) { return Promise.resolve({ answers: answers }); }
+      return ask(eps[i], path).then(function (a) {
+        answers.push(a);
+        if (a.status === 200) { return { answers: answers, found: a }; }
+        return next(i + 1);
+      });
+    }
+    return next(0);
+  }
+
+  // checkCode checks a code typed or read from the page's link. A code
+  // that the core refuses is said at once, with no request.
+  function checkCode(text, fromLink) {
+    if (state.busy) { return; }
+    showCodeError("");
+    showError($("form-error"), "");
+    if (!state.ready || !state.trustBytes) { showCodeError(!state.ready ? t("err_core") : t("err_trust")); return; }
+    var info;
+    try { info = parseMaybeJSON(window.notaryCode(text, state.lang)); } catch (e) { info = null; }
+    if (!info || !info.ok) {
+      showCodeError(info && info.error ? info.error : t("err_core"));
+      $("code-error").setAttribute("data-kind", info && info.error_kind ? info.error_kind : "");
+      clearResult();
+      if (!fromLink) { $("code").focus(); }
+      return;
+    }
+    $("code").value = info.code;
+    var last = {
+      code: info.code, file: state.codeDocFile, tz: zone(), live: [], nodes: [],
+      docDigest: null, docBytes: null, receipt: null, source: ""
+    };
+    var eps = endpoints();
+    setBusy(true);
+    clearResult();
+    if (eps.length === 0) {
+      last.notice = "code_no_endpoints";
+      state.last = last;
+      renderNotice(last);
+      setBusy(false);
+      return;
+    }
+    progress(t("code_asking"));
+    var l0 = performance.now();
+    findCode(eps, info.code_path).then(function (r) {
+      last.nodes = r.answers.slice();
+      if (!r.found) {
+        var notFound = r.answers.some(function (a) { return a.status === 404; });
+        last.notice = notFound ? "code_not_found" : "code_unreachable";
+        return null;
+      }
+      last.receipt = r.found.body;
+      last.source = r.found.endpoint;
+      var rinfo = null;
+      try { rinfo = parseMaybeJSON(window.notaryReceiptInfo(last.receipt)); } catch (e) { rinfo = null; }
+      var alg = rinfo && rinfo.ok ? rinfo.hash_algorithm : "";
+      var doc = last.file ? hashDocument(last.file, alg, last) : Promise.resolve();
+      var others = eps.filter(function (e) { return e !== last.source; });
+      var live = Promise.resolve();
+      if (rinfo && rinfo.ok && others.length > 0) {
+        live = Promise.all(others.map(function (e) { return askNode(e, rinfo.hash_algorithm, rinfo.anchored_digest); }))
+          .then(function (answers) {
+            last.live = answers;
+            last.nodes = last.nodes.concat(answers);
+          });
+      }
+      return Promise.all([doc, live]).then(function () {
+        timing.liveMs = performance.now() - l0;
+        progress(t("checking"));
+        return new Promise(function (resolve) { setTimeout(resolve, 0); });
+      }).then(function () { return runCodeCore(last); });
+    }).then(function (res) {
+      state.last = last;
+      if (!res) { renderNotice(last); return; }
+      renderResult(res, last);
+    }).catch(function (err) {
+      renderFailure(err && err.message ? err.message : String(err));
+    }).finally(function () {
+      progress("");
+      setBusy(false);
+    });
+  }
+
+  // runCodeCore verifies the receipt of a code, with the document's digest
+  // or bytes when a document was chosen.
+  function runCodeCore(last) {
+    if (!last.receipt) { return Promise.resolve(null); }
+    var input = {
+      code: last.code, receipt: last.receipt, source: last.source, trust: state.trustBytes,
+      document: null, lang: state.lang, zone: last.tz, timeout_ms: NODE_TIMEOUT_MS, live: last.live
+    };
+    if (last.docDigest) { input.document_digest = last.docDigest; }
+    else if (last.docBytes) { input.document = last.docBytes; }
+    var t0 = performance.now();
+    var res = parseMaybeJSON(window.notaryVerifyCode(input));
+    timing.verifyMs = performance.now() - t0;
+    if (last.docDigest && res.verdict !== "not_valid" && res.document_checked === false && last.file) {
+      return last.file.arrayBuffer().then(function (buf) {
+        last.docDigest = null;
+        last.docBytes = new Uint8Array(buf);
+        return runCodeCore(last);
+      });
+    }
+    return Promise.resolve(res);
+  }
+
+  // codeFromLink is the code in the page's fragment (#code=...), or null.
+  function codeFromLink() {
+    var m = /(?:^#|&)code=([^&]*)/.exec(window.location.hash || "");
+    if (!m) { return null; }
+    try { return decodeURIComponent(m[1].replace(/\+/g, " ")); } catch (e) { return m[1]; }
+  }
+
+  function checkLink() {
+    var code = codeFromLink();
+    if (code === null || !state.ready) { return; }
+    $("code").value = code;
+    checkCode(code, true);
   }
 
   function zone() {
@@ -428,6 +603,8 @@
   // ---- result --------------------------------------------------------------
 
   function clearResult() {
+    $("download-block").hidden = true;
+    if (state.downloadURL) { URL.revokeObjectURL(state.downloadURL); state.downloadURL = ""; }
     var v = $("verdict");
     v.textContent = "";
     v.className = "verdict";
@@ -439,6 +616,49 @@
     $("steps").textContent = "";
     $("nodes").textContent = "";
     $("nodes-block").hidden = true;
+  }
+
+  // factsList is what a code shows: who registered the document, when,
+  // and its status.
+  function factsList(f) {
+    var dl = document.createElement("dl");
+    dl.className = "facts";
+    [["code_agency", f.agency, "agency"], ["code_registered", f.registered, "registered"], ["code_status", f.status, "status"]].forEach(function (row) {
+      var dt = document.createElement("dt");
+      dt.textContent = t(row[0]);
+      var dd = document.createElement("dd");
+      dd.textContent = row[1];
+      dd.setAttribute("data-fact", row[2]);
+      dl.appendChild(dt);
+      dl.appendChild(dd);
+    });
+    return dl;
+  }
+
+  // renderNotice says that a code could not be checked: no document under
+  // it, or no node to ask or that answered.
+  function renderNotice(last) {
+    clearResult();
+    var v = $("verdict");
+    v.className = "verdict verdict-not_valid";
+    v.setAttribute("data-verdict", last.notice === "code_not_found" ? "not_found" : "unreachable");
+    v.setAttribute("data-lang", state.lang);
+    var p = document.createElement("p");
+    p.textContent = t(last.notice);
+    v.appendChild(p);
+    renderNodes(last.nodes || []);
+  }
+
+  function renderNodes(nodes) {
+    if (nodes.length === 0) { return; }
+    var ul = $("nodes");
+    for (var j = 0; j < nodes.length; j++) {
+      var n = document.createElement("li");
+      n.textContent = nodes[j].endpoint + ": " + nodeText(nodes[j]);
+      ul.appendChild(n);
+    }
+    $("nodes-block").hidden = false;
+    $("details").hidden = false;
   }
 
   function renderFailure(msg) {
@@ -472,6 +692,14 @@
       p.textContent = text;
     }
     v.appendChild(p);
+    if (res.facts) { v.appendChild(factsList(res.facts)); }
+    if (res.receipt_file) {
+      state.downloadURL = URL.createObjectURL(new Blob([res.receipt_file], { type: "application/json" }));
+      var a = $("download");
+      a.href = state.downloadURL;
+      a.setAttribute("download", (last.file && last.file.name ? last.file.name : "documento") + ".receipt.json");
+      $("download-block").hidden = false;
+    }
 
     var note = "";
     if (last.offline) { note = t("offline_note"); }
@@ -496,16 +724,8 @@
       ol.appendChild(li);
     }
     var nodes = last.nodes || [];
-    if (nodes.length > 0) {
-      var ul = $("nodes");
-      for (var j = 0; j < nodes.length; j++) {
-        var n = document.createElement("li");
-        n.textContent = nodes[j].endpoint + ": " + nodeText(nodes[j]);
-        ul.appendChild(n);
-      }
-      $("nodes-block").hidden = false;
-    }
-    $("details").hidden = steps.length === 0 && nodes.length === 0;
+    $("details").hidden = steps.length === 0;
+    renderNodes(nodes);
     if (res.fingerprint) { renderTrust(res.fingerprint); }
   }
 
@@ -522,8 +742,13 @@
       state.lang = this.value;
       try { window.localStorage.setItem("notary-lang", state.lang); } catch (e) { /* storage may be off */ }
       applyLang();
+      var code = $("code");
+      if (code.getAttribute("aria-invalid") === "true") { checkCode(code.value, true); }
       if (state.last && !state.busy) {
-        runCore(state.last).then(function (res) { renderResult(res, state.last); });
+        var last = state.last;
+        if (last.notice) { renderNotice(last); } else {
+          runCore(last).then(function (res) { renderResult(res, last); });
+        }
       }
     });
     $("document").addEventListener("change", function () {
@@ -534,6 +759,12 @@
       if (this.files && this.files[0]) { readReceipt(this.files[0]); } else { state.receiptBytes = null; renderChosen(); }
     });
     $("form").addEventListener("submit", function (e) { e.preventDefault(); verify(); });
+    $("code-form").addEventListener("submit", function (e) { e.preventDefault(); checkCode($("code").value, false); });
+    $("code-document").addEventListener("change", function () {
+      state.codeDocFile = this.files && this.files[0] ? this.files[0] : null;
+      renderChosen();
+    });
+    window.addEventListener("hashchange", checkLink);
     $("reset").addEventListener("click", function () {
       state.docFile = null; state.receiptBytes = null; state.receiptInfo = null; state.last = null;
       $("form").reset();
@@ -565,6 +796,7 @@
       applyLang();
       timing.loadMs = performance.now() - t0;
       document.body.setAttribute("data-ready", "true");
+      checkLink();
     }).catch(function (err) {
       showError(loadError, t(err.message));
       document.body.setAttribute("data-ready", "error");

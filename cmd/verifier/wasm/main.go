@@ -1,10 +1,11 @@
 //go:build js && wasm
 
 // Command wasm is the web verifier's core, built with GOOS=js GOARCH=wasm:
-// it registers notaryReceiptInfo, notaryVerify and notaryMessages on the
-// page's global object (package webapi does the work) and runs until the
-// page goes away. It does no networking: the page fetches the live
-// statuses and passes their bodies in.
+// it registers notaryReceiptInfo, notaryVerify, notaryCode,
+// notaryVerifyCode and notaryMessages on the page's global object (package
+// webapi does the work) and runs until the page goes away. It does no
+// networking: the page fetches the receipts of codes and the live statuses
+// and passes their bodies in.
 package main
 
 import (
@@ -19,6 +20,8 @@ import (
 func main() {
 	js.Global().Set("notaryReceiptInfo", js.FuncOf(receiptInfo))
 	js.Global().Set("notaryVerify", js.FuncOf(verifyFunc))
+	js.Global().Set("notaryCode", js.FuncOf(code))
+	js.Global().Set("notaryVerifyCode", js.FuncOf(verifyCode))
 	js.Global().Set("notaryMessages", js.FuncOf(messages))
 	select {}
 }
@@ -47,9 +50,56 @@ func verifyFunc(_ js.Value, args []js.Value) any {
 		Lang:           str(o.Get("lang")),
 		Zone:           str(o.Get("zone")),
 	}
-	if t := o.Get("timeout_ms"); t.Type() == js.TypeNumber {
-		req.Timeout = time.Duration(t.Int()) * time.Millisecond
+	req.Timeout, req.Live = timeout(o), liveAnswers(o)
+	return toJS(webapi.Verify(req))
+}
+
+// code is notaryCode(text, lang): the code typed (or a verifier link) read
+// and its key derived, or why it is refused, in lang.
+func code(_ js.Value, args []js.Value) any {
+	text, lang := "", ""
+	if len(args) > 0 {
+		text = str(args[0])
 	}
+	if len(args) > 1 {
+		lang = str(args[1])
+	}
+	return toJS(webapi.ParseCode(text, lang))
+}
+
+// verifyCode is notaryVerifyCode({code, receipt, source, trust, document,
+// document_digest, lang, zone, timeout_ms, live}): receipt is the body of
+// source's answer to the code's request.
+func verifyCode(_ js.Value, args []js.Value) any {
+	if len(args) < 1 || args[0].Type() != js.TypeObject {
+		return toJS(webapi.Response{Verdict: "not_valid", ExitCode: 2, Error: "notaryVerifyCode(request): no request object"})
+	}
+	o := args[0]
+	req := webapi.CodeRequest{
+		Code:           str(o.Get("code")),
+		Receipt:        goBytes(o.Get("receipt")),
+		Source:         str(o.Get("source")),
+		Trust:          goBytes(o.Get("trust")),
+		Document:       goBytes(o.Get("document")),
+		DocumentDigest: goBytes(o.Get("document_digest")),
+		Lang:           str(o.Get("lang")),
+		Zone:           str(o.Get("zone")),
+	}
+	req.Timeout, req.Live = timeout(o), liveAnswers(o)
+	return toJS(webapi.VerifyCode(req))
+}
+
+// timeout is the request's timeout_ms.
+func timeout(o js.Value) time.Duration {
+	if t := o.Get("timeout_ms"); t.Type() == js.TypeNumber {
+		return time.Duration(t.Int()) * time.Millisecond
+	}
+	return 0
+}
+
+// liveAnswers are the request's live answers.
+func liveAnswers(o js.Value) []webapi.LiveAnswer {
+	var out []webapi.LiveAnswer
 	if live := o.Get("live"); live.Type() == js.TypeObject {
 		for i := 0; i < live.Length(); i++ {
 			a := live.Index(i)
@@ -57,10 +107,10 @@ func verifyFunc(_ js.Value, args []js.Value) any {
 			if s := a.Get("status"); s.Type() == js.TypeNumber {
 				ans.Status = s.Int()
 			}
-			req.Live = append(req.Live, ans)
+			out = append(out, ans)
 		}
 	}
-	return toJS(webapi.Verify(req))
+	return out
 }
 
 // messages is notaryMessages(lang).

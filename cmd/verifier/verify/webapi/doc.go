@@ -1,7 +1,13 @@
 // Package webapi is the web verifier's interface to package verify: plain
 // values in, plain values out, with no networking (the page's JavaScript
-// fetches live statuses and passes their bodies in). The wasm module
-// (cmd/verifier/wasm) exposes ReceiptInfo, Verify and Messages to the page
-// as notaryReceiptInfo, notaryVerify and notaryMessages; the tests run them
-// natively.
+// fetches receipts by verification code and live statuses, and passes their
+// bodies in). The wasm module (cmd/verifier/wasm) exposes ReceiptInfo,
+// Verify, ParseCode, VerifyCode and Messages to the page as
+// notaryReceiptInfo, notaryVerify, notaryCode, notaryVerifyCode and
+// notaryMessages; the tests run them natively.
+//
+// A verification code is parsed, and its key derived, in the core, before
+// any request; the page asks the nodes for the receipt under the key
+// (CodePath) and VerifyCode checks it with the code's salt, which never
+// leaves the core.
 package webapi

@@ -2,7 +2,6 @@ package webapi
 
 import (
 	"bytes"
-	"encoding/hex"
 	"time"
 
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
@@ -108,10 +107,7 @@ const defaultTimeout = 5 * time.Second
 // answers the page collected. It never returns valid for input it could not
 // verify.
 func Verify(req Request) Response {
-	lang, err := msg.Parse(req.Lang)
-	if err != nil {
-		lang = msg.Default
-	}
+	lang := language(req.Lang)
 	trust, err := verify.DecodeTrustBundle(req.Trust)
 	if err != nil {
 		text := msg.T(lang, "cli.err.trust_invalid", "path", "trust.json", "error", err.Error())
@@ -121,13 +117,11 @@ func Verify(req Request) Response {
 	switch {
 	case req.Document != nil:
 		in.Document = bytes.NewReader(req.Document)
-	case len(req.DocumentDigest) == 32:
-		in.DocumentDigest = req.DocumentDigest
 	case req.DocumentDigest != nil:
-		d, err := hex.DecodeString(string(req.DocumentDigest))
-		if err != nil || len(d) != 32 {
+		d, err := documentDigest(req.DocumentDigest)
+		if err != nil {
 			return Response{Verdict: verify.NotValid, ExitCode: exitUsage, Text: msg.T(lang, "reason.document_mismatch"),
-				Fingerprint: verify.TrustFingerprint(req.Trust), Error: "document_digest: want 32 bytes or 64 hex characters", Steps: []Step{}}
+				Fingerprint: verify.TrustFingerprint(req.Trust), Error: err.Error(), Steps: []Step{}}
 		}
 		in.DocumentDigest = d
 	}
@@ -150,17 +144,7 @@ func Verify(req Request) Response {
 		}
 		res = verify.Combine(res, outcomes)
 	}
-	var loc *time.Location
-	if req.Zone != "" {
-		if l, err := time.LoadLocation(req.Zone); err == nil {
-			loc = l
-		}
-	}
-	out := Response{Verdict: res.Verdict, ExitCode: ExitCode(res.Verdict), Text: res.Text(lang, loc), Fingerprint: res.TrustFingerprint, Live: res.Live}
-	for _, s := range res.Steps {
-		out.Steps = append(out.Steps, Step{Step: s, Label: msg.T(lang, "step."+s.Name)})
-	}
-	return out
+	return response(lang, location(req.Zone), res)
 }
 
 // ExitCode is the CLI's exit code of a verdict: 0 valid, 3 revoked, 1 not
@@ -191,10 +175,7 @@ func answer(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, a LiveAnswer, t
 // Messages are the page's labels in lang (the catalogue's web.* messages,
 // without the prefix) and the steps' labels (step.<name>).
 func Messages(lang string) map[string]string {
-	l, err := msg.Parse(lang)
-	if err != nil {
-		l = msg.Default
-	}
+	l := language(lang)
 	out := msg.Prefixed(l, "web.")
 	for k, v := range msg.Prefixed(l, "step.") {
 		out["step."+k] = v
