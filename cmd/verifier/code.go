@@ -218,7 +218,7 @@ func newCodeCmd(env rootEnv, lang msg.Lang) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&trustPath, "trust", "", msg.T(lang, "cli.flag.trust"))
-	f.StringArrayVar(&extraEndpoints, "endpoint", nil, msg.T(lang, "cli.flag.endpoint"))
+	f.StringArrayVar(&extraEndpoints, "node", nil, msg.T(lang, "cli.flag.endpoint"))
 	f.StringVar(&file, "file", "", msg.T(lang, "cli.flag.file"))
 	f.StringVar(&save, "save-receipt", "", msg.T(lang, "cli.flag.save_receipt"))
 	f.StringVar(&tz, "tz", "", msg.T(lang, "cli.flag.tz"))

@@ -46,7 +46,7 @@ func TestCodeRefusedLocally(t *testing.T) {
 		{"confusable", "7KQ4M-XW9TR-2HDNP-C8VEO", "gl", "nunca levan 0, O, 1, I nin L"},
 		{"empty", " - ", "eu", "Ez da egiaztapen-koderik eman"},
 	} {
-		_, stderr, code := runErr(t, env, "code", tc.code, "--trust", trust, "--endpoint", srv.URL, "--lang", tc.lang)
+		_, stderr, code := runErr(t, env, "code", tc.code, "--trust", trust, "--node", srv.URL, "--lang", tc.lang)
 		if code != cli.ExitUsage || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 with %q", tc.name, code, stderr, tc.want)
 		}
@@ -55,7 +55,7 @@ func TestCodeRefusedLocally(t *testing.T) {
 		t.Fatalf("%d requests for mistyped codes", n)
 	}
 
-	out, code := run(t, env, "code", testCode, "--trust", trust, "--endpoint", srv.URL, "--lang", "en")
+	out, code := run(t, env, "code", testCode, "--trust", trust, "--node", srv.URL, "--lang", "en")
 	if code != exitNotFound || !strings.HasPrefix(out, "NOT FOUND. No document is registered under the verification code "+testCode) {
 		t.Fatalf("not found: exit %d\n%s", code, out)
 	}
@@ -69,7 +69,7 @@ func TestCodeRefusedLocally(t *testing.T) {
 
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
-	_, stderr, code := runErr(t, rootEnv{configDir: t.TempDir(), timeout: time.Second}, "code", testCode, "--trust", trust, "--endpoint", dead.URL, "--lang", "en")
+	_, stderr, code := runErr(t, rootEnv{configDir: t.TempDir(), timeout: time.Second}, "code", testCode, "--trust", trust, "--node", dead.URL, "--lang", "en")
 	if code != cli.ExitUnavail || !strings.Contains(stderr, "No node answered") {
 		t.Fatalf("unreachable: exit %d, stderr %q", code, stderr)
 	}

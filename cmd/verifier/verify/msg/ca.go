@@ -168,7 +168,7 @@ codi mal escrit es rebutja aquí, abans de preguntar res. El codi no surt
 d'aquest ordinador: als nodes se'ls pregunta per una clau derivada d'ell.
 
 Es pregunta per torns als nodes públics del paquet de confiança i als de
---endpoint pel rebut del document registrat amb el codi; el primer rebut que
+--node pel rebut del document registrat amb el codi; el primer rebut que
 es verifica amb el paquet de confiança (signatures de més de dos terços del
 poder de vot) dona el nom registrat de l'organisme emissor, la data de
 registre i l'estat, i als altres nodes se'ls pregunta l'estat actual,
@@ -186,8 +186,8 @@ registrat amb el codi, 2 error d'ús, codi mal escrit o fitxer il·legible,
 	"cli.flag.endpoint":        "URL d'un node públic a qui preguntar també (repetible)",
 	"cli.flag.save_receipt":    "escriure el rebut complet del document en aquest fitxer",
 	"cli.err.code_args":        "Indiqueu el codi de verificació: verifier code CODI.",
-	"cli.err.endpoint_url":     "--endpoint {value}: no és una adreça http:// o https:// vàlida.",
-	"cli.err.no_endpoints":     "El paquet de confiança no inclou nodes públics a qui preguntar: indiqueu-ne un amb --endpoint.",
+	"cli.err.endpoint_url":     "--node {value}: no és una adreça http:// o https:// vàlida.",
+	"cli.err.no_endpoints":     "El paquet de confiança no inclou nodes públics a qui preguntar: indiqueu-ne un amb --node.",
 	"cli.err.code_unreachable": "Cap node no ha respost sobre el codi de verificació: {nodes}.",
 	"cli.err.receipt_write":    "No s'ha pogut escriure el rebut {path}: {error}",
 

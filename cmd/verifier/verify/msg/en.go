@@ -166,7 +166,7 @@ CODE (as printed on it, grouped or not, or the link of its QR code). A
 mistyped code is refused here, before anything is asked. The code never
 leaves this computer: the nodes are asked by a key derived from it.
 
-The public nodes of the trust bundle and those of --endpoint are asked in
+The public nodes of the trust bundle and those of --node are asked in
 turn for the receipt of the document registered under the code; the first
 receipt that verifies against the trust bundle (signatures of more than two
 thirds of the voting power) gives the issuing agency's registered name, the
@@ -185,8 +185,8 @@ be asked.`,
 	"cli.flag.endpoint":        "URL of a public node to ask as well (repeatable)",
 	"cli.flag.save_receipt":    "write the document's full receipt to this file",
 	"cli.err.code_args":        "Give the verification code: verifier code CODE.",
-	"cli.err.endpoint_url":     "--endpoint {value}: not a valid http:// or https:// address.",
-	"cli.err.no_endpoints":     "The trust bundle lists no public nodes to ask: give one with --endpoint.",
+	"cli.err.endpoint_url":     "--node {value}: not a valid http:// or https:// address.",
+	"cli.err.no_endpoints":     "The trust bundle lists no public nodes to ask: give one with --node.",
 	"cli.err.code_unreachable": "No node answered about the verification code: {nodes}.",
 	"cli.err.receipt_write":    "The receipt {path} could not be written: {error}",
 

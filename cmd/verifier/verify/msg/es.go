@@ -168,7 +168,7 @@ sale de este ordenador: a los nodos se les pregunta por una clave derivada de
 él.
 
 Se pregunta por turno a los nodos públicos del paquete de confianza y a los
-de --endpoint por el recibo del documento registrado con el código; el primer
+de --node por el recibo del documento registrado con el código; el primer
 recibo que se verifica con el paquete de confianza (firmas de más de dos
 tercios del poder de voto) da el nombre registrado del organismo emisor, la
 fecha de registro y el estado, y a los demás nodos se les pregunta el estado
@@ -186,8 +186,8 @@ fichero ilegible, 4 no se pudo preguntar a ningún nodo.`,
 	"cli.flag.endpoint":        "URL de un nodo público al que preguntar también (repetible)",
 	"cli.flag.save_receipt":    "escribir el recibo completo del documento en este fichero",
 	"cli.err.code_args":        "Indique el código de verificación: verifier code CÓDIGO.",
-	"cli.err.endpoint_url":     "--endpoint {value}: no es una dirección http:// o https:// válida.",
-	"cli.err.no_endpoints":     "El paquete de confianza no incluye nodos públicos a los que preguntar: indique uno con --endpoint.",
+	"cli.err.endpoint_url":     "--node {value}: no es una dirección http:// o https:// válida.",
+	"cli.err.no_endpoints":     "El paquete de confianza no incluye nodos públicos a los que preguntar: indique uno con --node.",
 	"cli.err.code_unreachable": "Ningún nodo respondió sobre el código de verificación: {nodes}.",
 	"cli.err.receipt_write":    "No se pudo escribir el recibo {path}: {error}",
 

@@ -173,7 +173,7 @@ kodearen esteka). Gaizki idatzitako kodea hemen bertan baztertzen da, ezer
 galdetu aurretik. Kodea ez da ordenagailu honetatik ateratzen: nodoei
 kodetik eratorritako gako baten bidez galdetzen zaie.
 
-Konfiantza-paketeko nodo publikoei eta --endpoint-ekoei txandaka galdetzen
+Konfiantza-paketeko nodo publikoei eta --node-ekoei txandaka galdetzen
 zaie kodearekin erregistratutako dokumentuaren hartu-agiria; konfiantza-
 paketearekin egiaztatzen den lehen hartu-agiriak (boto-ahalmenaren bi heren
 baino gehiagoren sinadurak) erakunde jaulkitzailearen izen erregistratua,
@@ -194,8 +194,8 @@ izan zaio inongo nodori galdetu.`,
 	"cli.flag.endpoint":        "galdetzeko beste nodo publiko baten URLa (errepika daiteke)",
 	"cli.flag.save_receipt":    "dokumentuaren hartu-agiri osoa fitxategi honetan idatzi",
 	"cli.err.code_args":        "Eman egiaztapen-kodea: verifier code KODEA.",
-	"cli.err.endpoint_url":     "--endpoint {value}: ez da http:// edo https:// helbide baliozkoa.",
-	"cli.err.no_endpoints":     "Konfiantza-paketeak ez du galdetzeko nodo publikorik: eman bat --endpoint bidez.",
+	"cli.err.endpoint_url":     "--node {value}: ez da http:// edo https:// helbide baliozkoa.",
+	"cli.err.no_endpoints":     "Konfiantza-paketeak ez du galdetzeko nodo publikorik: eman bat --node bidez.",
 	"cli.err.code_unreachable": "Ez du nodo batek ere erantzun egiaztapen-kodeari buruz: {nodes}.",
 	"cli.err.receipt_write":    "Ezin izan da {path} hartu-agiria idatzi: {error}",
 

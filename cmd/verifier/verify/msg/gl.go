@@ -167,7 +167,7 @@ código mal escrito rexéitase aquí, antes de preguntar nada. O código non sae
 deste ordenador: aos nodos pregúntaselles por unha clave derivada del.
 
 Pregúntase por quendas aos nodos públicos do paquete de confianza e aos de
---endpoint polo recibo do documento rexistrado co código; o primeiro recibo
+--node polo recibo do documento rexistrado co código; o primeiro recibo
 que se verifica co paquete de confianza (sinaturas de máis de dous terzos do
 poder de voto) dá o nome rexistrado do organismo emisor, a data de rexistro e
 o estado, e aos demais nodos pregúntaselles o estado actual, agardando como
@@ -185,8 +185,8 @@ ilexible, 4 non se puido preguntar a ningún nodo.`,
 	"cli.flag.endpoint":        "URL dun nodo público ao que preguntar tamén (repetible)",
 	"cli.flag.save_receipt":    "escribir o recibo completo do documento neste ficheiro",
 	"cli.err.code_args":        "Indique o código de verificación: verifier code CÓDIGO.",
-	"cli.err.endpoint_url":     "--endpoint {value}: non é un enderezo http:// ou https:// válido.",
-	"cli.err.no_endpoints":     "O paquete de confianza non inclúe nodos públicos aos que preguntar: indique un con --endpoint.",
+	"cli.err.endpoint_url":     "--node {value}: non é un enderezo http:// ou https:// válido.",
+	"cli.err.no_endpoints":     "O paquete de confianza non inclúe nodos públicos aos que preguntar: indique un con --node.",
 	"cli.err.code_unreachable": "Ningún nodo respondeu sobre o código de verificación: {nodes}.",
 	"cli.err.receipt_write":    "Non se puido escribir o recibo {path}: {error}",
 
