@@ -130,15 +130,9 @@ func (a CodeAnswer) Found() bool {
 // document.
 func CheckCodeAnswer(trust *notaryv1.TrustBundle, salt, key []byte, endpoint string, status int, body []byte) CodeAnswer {
 	out := CodeAnswer{Endpoint: endpoint}
-	switch {
-	case status == 404:
-		out.Err = &LiveError{Code: LiveNotFound, HTTPStatus: status}
-	case status == 429 || status == 503:
-		out.Err = &LiveError{Code: LiveBusy, HTTPStatus: status}
-	case status != 200:
-		out.Err = &LiveError{Code: LiveHTTP, HTTPStatus: status}
-	case len(body) > MaxCodeReceiptSize:
-		out.Err = &LiveError{Code: LiveTooLarge, Detail: fmt.Sprintf("more than %d bytes", MaxCodeReceiptSize)}
+	switch e := answerError(status, body, MaxCodeReceiptSize); {
+	case e != nil:
+		out.Err = e
 	default:
 		r, err := DecodeReceipt(body)
 		if err != nil {

@@ -149,15 +149,9 @@ type NodeOutcome struct {
 // to MaxLiveStatusSize+1 bytes) into an outcome.
 func CheckLiveAnswer(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, endpoint string, status int, body []byte) NodeOutcome {
 	out := NodeOutcome{Endpoint: endpoint}
-	switch {
-	case status == 404:
-		out.Err = &LiveError{Code: LiveNotFound, HTTPStatus: status}
-	case status == 429 || status == 503:
-		out.Err = &LiveError{Code: LiveBusy, HTTPStatus: status}
-	case status != 200:
-		out.Err = &LiveError{Code: LiveHTTP, HTTPStatus: status}
-	case len(body) > MaxLiveStatusSize:
-		out.Err = &LiveError{Code: LiveTooLarge, Detail: fmt.Sprintf("more than %d bytes", MaxLiveStatusSize)}
+	switch e := answerError(status, body, MaxLiveStatusSize); {
+	case e != nil:
+		out.Err = e
 	default:
 		ls, err := DecodeLiveStatus(body)
 		if err != nil {
@@ -167,6 +161,22 @@ func CheckLiveAnswer(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, endpoi
 		out.Check, out.Err = CheckLiveStatus(trust, rcpt, ls)
 	}
 	return out
+}
+
+// answerError is the error of a node's HTTP answer that is not a 200 with
+// a body of at most max bytes, or nil.
+func answerError(status int, body []byte, max int) *LiveError {
+	switch {
+	case status == 404:
+		return &LiveError{Code: LiveNotFound, HTTPStatus: status}
+	case status == 429 || status == 503:
+		return &LiveError{Code: LiveBusy, HTTPStatus: status}
+	case status != 200:
+		return &LiveError{Code: LiveHTTP, HTTPStatus: status}
+	case len(body) > max:
+		return &LiveError{Code: LiveTooLarge, Detail: fmt.Sprintf("more than %d bytes", max)}
+	}
+	return nil
 }
 
 // LiveInfo is what the nodes asked said, in a combined Result.
