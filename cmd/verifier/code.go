@@ -343,21 +343,11 @@ func fetchCode(ctx context.Context, client *http.Client, trust *notaryv1.TrustBu
 		errors.As(o.Err, &le)
 		return verify.CodeAnswer{Endpoint: ep, Err: le}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep+verify.CodePath(s.Key[:]), nil)
+	status, body, err := getJSON(ctx, client, ep+verify.CodePath(s.Key[:]), verify.MaxCodeReceiptSize)
 	if err != nil {
 		return fail(err)
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return fail(err)
-	}
-	defer func() { _ = resp.Body.Close() }() // read only
-	body, err := io.ReadAll(io.LimitReader(resp.Body, verify.MaxCodeReceiptSize+1))
-	if err != nil {
-		return fail(err)
-	}
-	return verify.CheckCodeAnswer(trust, s.Salt[:], s.Key[:], ep, resp.StatusCode, body)
+	return verify.CheckCodeAnswer(trust, s.Salt[:], s.Key[:], ep, status, body)
 }
 
 // saveReceipt writes a receipt file through a temporary file renamed into

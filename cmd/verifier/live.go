@@ -50,6 +50,27 @@ func endpoints(trust *notaryv1.TrustBundle, nodes []string) []string {
 
 // fetchLive asks every endpoint for the live status of the receipt's
 // digest, all at once, each within timeout and reading at most
+// getJSON asks url for JSON and returns the status and at most max+1 bytes
+// of the body (one more than a valid answer may have, so that an oversize
+// one is seen).
+func getJSON(ctx context.Context, client *http.Client, url string, max int) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer func() { _ = resp.Body.Close() }() // read only
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(max)+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.StatusCode, body, nil
+}
+
 // verify.MaxLiveStatusSize+1 bytes, and checks each answer.
 func fetchLive(ctx context.Context, trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, eps []string, timeout time.Duration) []verify.NodeOutcome {
 	out := make([]verify.NodeOutcome, len(eps))
@@ -71,21 +92,11 @@ func fetchOne(ctx context.Context, client *http.Client, trust *notaryv1.TrustBun
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	fail := func(err error) verify.NodeOutcome { return liveFailure(ep, err, timeout) }
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep+path, nil)
+	status, body, err := getJSON(ctx, client, ep+path, verify.MaxLiveStatusSize)
 	if err != nil {
 		return fail(err)
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return fail(err)
-	}
-	defer func() { _ = resp.Body.Close() }() // read only
-	body, err := io.ReadAll(io.LimitReader(resp.Body, verify.MaxLiveStatusSize+1))
-	if err != nil {
-		return fail(err)
-	}
-	return verify.CheckLiveAnswer(trust, rcpt, ep, resp.StatusCode, body)
+	return verify.CheckLiveAnswer(trust, rcpt, ep, status, body)
 }
 
 // liveFailure is the outcome of a request to ep that failed with err: a
