@@ -194,10 +194,13 @@ func ConfigSettings() ([]ConfigSetting, error) {
 		if table == "" {
 			continue
 		}
+		tv := def.Field(i)
+		if tv.Kind() != reflect.Struct {
+			return nil, fmt.Errorf("app.toml setting %s is outside a table: the reference lists tables of settings", table)
+		}
 		if _, ok := tableDocs[table]; !ok {
 			missing = append(missing, "["+table+"]")
 		}
-		tv := def.Field(i)
 		for j := range tv.NumField() {
 			key := tomlName(tv.Type().Field(j))
 			if key == "" {
