@@ -153,7 +153,7 @@ var settingDocs = map[string]settingDoc{
 		Change:  "Raise it on a node with memory to spare and a large state, to read fewer nodes from disk.",
 	},
 	"state.tx_cache_size": {
-		Meaning: "Decoded, signature-checked transactions remembered, so that a transaction is not decoded and checked again when a block includes it.",
+		Meaning: "Decoded, signature-checked transactions remembered (also bounded by their bytes), so that a transaction is verified once although CheckTx, ProcessProposal and FinalizeBlock all see it.",
 		Change:  "Rarely; raise it when the mempool holds more transactions than this.",
 	},
 	"state.digest_filter_mb": {
