@@ -67,6 +67,9 @@ type ServiceFactory func(n *Node) (Service, error)
 func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*Node, error) {
 	genDoc, err := cmttypes.GenesisDocFromFile(cfg.Comet.GenesisFile())
 	if err != nil {
+		if _, serr := os.Stat(cfg.Comet.GenesisFile()); errors.Is(serr, os.ErrNotExist) {
+			return nil, fmt.Errorf("genesis: %s has none: a ministry's home made by 'notaryd init --ministry' gets it from 'notaryd genesis install'", cfg.Home)
+		}
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
 	backend := dbm.BackendType(cfg.Comet.DBBackend)

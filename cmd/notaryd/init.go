@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -82,10 +83,14 @@ and tests).`,
 				if !cmd.Flags().Changed("ministry-name") {
 					return nil, cli.Usage("--ministry needs --ministry-name, the ministry's official name")
 				}
+				node := ports.node(home)
+				// A ministry's own host: p2p and the gateway listen on
+				// every interface unless it is a loopback address.
+				node.ListenAll = !isLoopback(ports.host)
 				h, err := app.InitMinistry(app.MinistryInit{
 					ChainID:  chainID,
 					Ministry: app.MinistrySpec{ID: formMinistry, Name: ministryName, Power: power},
-					Node:     ports.node(home),
+					Node:     node,
 				})
 				if err != nil {
 					return nil, err
@@ -186,4 +191,13 @@ func allPermissions() []notaryv1.Permission {
 		notaryv1.Permission_PERMISSION_EXCHANGE,
 		notaryv1.Permission_PERMISSION_ENROLL,
 	}
+}
+
+// isLoopback reports whether host names the local machine only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
