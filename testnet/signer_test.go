@@ -65,7 +65,7 @@ func TestRemoteSigner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer signerLog.Close()
+	defer func() { _ = signerLog.Close() }()
 	signer := exec.Command(harness.Tool(t, "github.com/gobtechlab/notary/testnet/internal/remotesigner"),
 		"--addr", laddr, "--chain-id", chainID, "--key", keyFile, "--state", stateFile)
 	signer.Stdout, signer.Stderr = signerLog, signerLog
