@@ -266,3 +266,31 @@ func TestCASign(t *testing.T) {
 		t.Fatalf("ca sign of a join request: %v", err)
 	}
 }
+
+// TestGenesisCollectRepeatable: the same requests and genesis time give the
+// same genesis file, in any order, so any ministry can rebuild it.
+func TestGenesisCollectRepeatable(t *testing.T) {
+	dir := t.TempDir()
+	homes := formationHomes(t, dir, 3)
+	var reqs []string
+	for _, h := range homes {
+		reqs = append(reqs, filepath.Join(h, join.RequestFile))
+	}
+	hash := func(out string, reqs ...string) string {
+		args := append(append([]string{"genesis", "collect"}, reqs...), "--out", out, "--genesis-time", "2026-12-01T10:00:00Z", "-o", "json")
+		msg, err := runCmd(t, args...)
+		if err != nil {
+			t.Fatalf("collect: %v\n%s", err, msg)
+		}
+		var r collectResult
+		if err := json.Unmarshal([]byte(msg), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Hash
+	}
+	a := hash(filepath.Join(dir, "a.json"), reqs...)
+	b := hash(filepath.Join(dir, "b.json"), reqs[2], reqs[0], reqs[1])
+	if a != b {
+		t.Fatalf("hashes %s and %s of the same requests", a, b)
+	}
+}
