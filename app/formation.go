@@ -424,6 +424,9 @@ func InstallGenesis(home string, genesis []byte, hash string, peers []string) (*
 		}
 	}
 	cfg.Comet.P2P.PersistentPeers = strings.Join(others, ",")
+	if old, err := os.ReadFile(cfg.Comet.GenesisFile()); err == nil && !bytes.Equal(old, genesis) {
+		return nil, fmt.Errorf("%w: %s already holds another genesis; a home runs one chain", ErrGenesisMismatch, cfg.Comet.GenesisFile())
+	}
 	if err := os.WriteFile(cfg.Comet.GenesisFile(), genesis, 0o644); err != nil {
 		return nil, err
 	}

@@ -212,6 +212,23 @@ func TestGenesisVerify(t *testing.T) {
 	if err != nil || string(installed) != string(b) {
 		t.Fatalf("installed genesis differs (%v)", err)
 	}
+	// Installing it again changes nothing; another genesis is refused.
+	if out, err := runCmd(t, "genesis", "install", gen, "--hash", res.Hash, "--peers", res.Peers, "--home", homes[1]); err != nil {
+		t.Fatalf("install again: %v\n%s", err, out)
+	}
+	other := filepath.Join(dir, "other.json")
+	out, err = runCmd(t, "genesis", "collect", filepath.Join(homes[1], join.RequestFile), "--out", other, "-o", "json")
+	if err != nil {
+		t.Fatalf("collect: %v\n%s", err, out)
+	}
+	var res2 collectResult
+	if err := json.Unmarshal([]byte(out), &res2); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runCmd(t, "genesis", "install", other, "--hash", res2.Hash, "--home", homes[1])
+	if exitCode(err) != cli.ExitFailure || !strings.Contains(err.Error(), "already holds another genesis") {
+		t.Fatalf("install of another genesis: %v", err)
+	}
 }
 
 // TestCASign: the offline CA issues a gateway's server certificate and a
