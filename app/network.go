@@ -290,24 +290,8 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 		net.Citizens[name] = dir
 		g.Citizens = append(g.Citizens, id.Public())
 	}
-	if err := ledger.ValidateGenesis(g); err != nil {
-		return nil, err
-	}
-	appState, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(g)
+	doc, err := newGenesisDoc(spec.ChainID, spec.GenesisTime, genVals, g)
 	if err != nil {
-		return nil, err
-	}
-	cp := cmttypes.DefaultConsensusParams()
-	cp.Block.MaxBytes = 16 << 20
-	doc := &cmttypes.GenesisDoc{
-		GenesisTime:     spec.GenesisTime,
-		ChainID:         spec.ChainID,
-		InitialHeight:   1,
-		ConsensusParams: cp,
-		Validators:      genVals,
-		AppState:        json.RawMessage(appState),
-	}
-	if err := doc.ValidateAndComplete(); err != nil {
 		return nil, err
 	}
 
@@ -383,6 +367,32 @@ func GenerateNetwork(spec NetworkSpec) (*Network, error) {
 	return net, nil
 }
 
+// newGenesisDoc builds the genesis document of a chain with validators
+// genVals and application state g, which it validates.
+func newGenesisDoc(chainID string, t time.Time, genVals []cmttypes.GenesisValidator, g *notaryv1.GenesisState) (*cmttypes.GenesisDoc, error) {
+	if err := ledger.ValidateGenesis(g); err != nil {
+		return nil, err
+	}
+	appState, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(g)
+	if err != nil {
+		return nil, err
+	}
+	cp := cmttypes.DefaultConsensusParams()
+	cp.Block.MaxBytes = 16 << 20
+	doc := &cmttypes.GenesisDoc{
+		GenesisTime:     t,
+		ChainID:         chainID,
+		InitialHeight:   1,
+		ConsensusParams: cp,
+		Validators:      genVals,
+		AppState:        json.RawMessage(appState),
+	}
+	if err := doc.ValidateAndComplete(); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
 // saveParticipant saves an identity with a client certificate for it.
 func saveParticipant(id *identity.Identity, dir string, ca *pki.CA, notBefore time.Time, validity time.Duration) error {
 	if err := id.Save(dir); err != nil {
@@ -424,6 +434,12 @@ func allMonikers(spec NetworkSpec) []string {
 
 // nodeConfig returns the configuration of node n of spec, named moniker.
 func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
+	return newNodeConfig(n, moniker, len(spec.Nodes)+len(spec.FullNodes) > 1, spec.TimeoutCommit)
+}
+
+// newNodeConfig returns the configuration of node n named moniker, with
+// CometBFT's peer exchange on or off and its pause after a commit.
+func newNodeConfig(n NodeSpec, moniker string, pex bool, timeoutCommit time.Duration) *Config {
 	listen := n.Host
 	if n.ListenAll {
 		listen = "0.0.0.0"
@@ -438,8 +454,8 @@ func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
 	c.P2P.ListenAddress = fmt.Sprintf("tcp://%s:%d", listen, n.P2PPort)
 	c.P2P.AddrBookStrict = n.Host != "127.0.0.1" && n.Host != "localhost"
 	c.P2P.AllowDuplicateIP = true
-	c.P2P.PexReactor = len(spec.Nodes)+len(spec.FullNodes) > 1
-	c.Consensus.TimeoutCommit = spec.TimeoutCommit
+	c.P2P.PexReactor = pex
+	c.Consensus.TimeoutCommit = timeoutCommit
 	// CometBFT's default; a shorter one costs rounds when a loaded
 	// proposer is late (docs/adr/0013-consensus-and-p2p-settings.md).
 	c.Consensus.TimeoutPropose = 3 * time.Second

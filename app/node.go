@@ -67,6 +67,9 @@ type ServiceFactory func(n *Node) (Service, error)
 func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*Node, error) {
 	genDoc, err := cmttypes.GenesisDocFromFile(cfg.Comet.GenesisFile())
 	if err != nil {
+		if _, serr := os.Stat(cfg.Comet.GenesisFile()); errors.Is(serr, os.ErrNotExist) {
+			return nil, fmt.Errorf("genesis: %s has none: a ministry's home made by 'notaryd init --ministry' gets it from 'notaryd genesis install'", cfg.Home)
+		}
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
 	backend := dbm.BackendType(cfg.Comet.DBBackend)
@@ -104,7 +107,15 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		_ = app.Close()
 		return nil, fmt.Errorf("node key: %w", err)
 	}
-	pv := privval.LoadOrGenFilePV(cfg.Comet.PrivValidatorKeyFile(), cfg.Comet.PrivValidatorStateFile())
+	// With priv_validator_laddr set, CometBFT listens there for a remote
+	// signer (tmkms, Horcrux, CometBFT's privval signer) and signs through
+	// it: the consensus key is not on this host, and none is made here.
+	var pv cmttypes.PrivValidator
+	if addr := cfg.Comet.PrivValidatorListenAddr; addr != "" {
+		logger.Info("waiting for the remote signer", "laddr", addr)
+	} else {
+		pv = privval.LoadOrGenFilePV(cfg.Comet.PrivValidatorKeyFile(), cfg.Comet.PrivValidatorStateFile())
+	}
 	sync := txsync.New(app, cfg.Comet.Mempool.MaxTxBytes, logger.With("module", "txsync"))
 	var fwd *forward.Reactor
 	reactors := func(cn *node.Node) {

@@ -65,6 +65,7 @@ commitments) are anchored.
   notaryctl gov propose ACTION ...          propose a governance action (ministries)
   notaryctl gov vote ID yes|no|abstain      vote on a proposal (ministries)
   notaryctl gov list                        list proposals
+  notaryctl identity new --agency ID ...    make an agency's keys, join request and certificate request
   notaryctl version                         release, commit and CometBFT version
 
 The default identity is the dev agency of ` + "`notaryd dev`" + `:
@@ -113,7 +114,7 @@ NOTARY_IDENTITY, NOTARY_OUTPUT).`,
 	pf.Duration(flagTimeout, 2*time.Minute, "how long the whole command may take")
 	pf.Bool(flagOrdered, false, "sign with the key's consecutive sequences instead of random nonces (unordered transactions, the default for agencies and ministries: any number of processes of one key submit at once)")
 	root.AddCommand(newCodeCmd(), newAnchorCmd(), newGetCmd(), newRevokeCmd(), newReceiptCmd(), newStatusCmd(),
-		newConsentCmd(), newExchangeCmd(), newCitizenCmd(), newGovCmd(), newVersionCmd())
+		newConsentCmd(), newExchangeCmd(), newCitizenCmd(), newGovCmd(), newIdentityCmd(), newVersionCmd())
 	return root
 }
 

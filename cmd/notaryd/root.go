@@ -20,8 +20,11 @@ func newRootCmd() *cobra.Command {
 
   notaryd dev                      a single-validator dev chain in ~/.notary-dev
   notaryd init --chain-id ID       create a home for a single-validator chain
+  notaryd init --ministry ID ...   create one ministry's home of a consortium being formed
+  notaryd genesis collect|verify|install   form the consortium's genesis from join requests
+  notaryd ca new|sign              the offline consortium CA: sign certificate requests
   notaryd start                    run the node of a home
-  notaryd testnet --validators N   generate homes for a multi-validator network
+  notaryd testnet --validators N   generate every home of a network on one machine (labs, tests)
   notaryd trust export             write the trust bundle for verifiers
   notaryd web export DIR --trust F write the web verifier with a trust bundle
   notaryd status                   show height, peers and app hash of a running node
@@ -30,7 +33,7 @@ func newRootCmd() *cobra.Command {
 Every flag can also be set with NOTARY_<FLAG> (for example NOTARY_HOME).`,
 	}
 	cli.AddOutputFlag(root)
-	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newTestnetCmd(), newTrustCmd(), newWebCmd(), newStatusCmd(), newVersionCmd())
+	root.AddCommand(newInitCmd(), newGenesisCmd(), newCACmd(), newStartCmd(), newDevCmd(), newTestnetCmd(), newTrustCmd(), newWebCmd(), newStatusCmd(), newVersionCmd())
 	return root
 }
 

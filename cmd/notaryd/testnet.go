@@ -111,6 +111,7 @@ type testnetResult struct {
 
 func (r testnetResult) Text(w io.Writer) error {
 	fmt.Fprintf(w, "created chain %s in %s\n", r.ChainID, r.Dir)
+	fmt.Fprintln(w, "  (every key made on this machine: for labs and tests; a consortium forms with 'notaryd init --ministry')")
 	fmt.Fprintf(w, "  genesis sha256   %s\n", r.GenesisHash)
 	fmt.Fprintf(w, "  trust bundle     %s\n", r.TrustBundle)
 	fmt.Fprintf(w, "  consortium CA    %s   (ca.key signs certificates: keep it offline)\n", r.CA)
@@ -150,8 +151,13 @@ func newTestnetCmd() *cobra.Command {
 	var o testnetOptions
 	cmd := &cobra.Command{
 		Use:   "testnet",
-		Short: "generate the homes of a multi-validator network (one per ministry)",
-		Long: `testnet generates a whole consortium network in --out:
+		Short: "generate every home of a multi-validator network on one machine (labs and tests)",
+		Long: `testnet generates a whole consortium network in --out, on one machine:
+every ministry's and agency's private keys and the consortium CA key are
+made here, side by side. It is for labs and tests (and hosts of one
+operator); a real consortium is formed with each ministry's keys made on
+its own host: 'notaryd init --ministry', 'notaryd genesis collect',
+'notaryd ca sign' (docs/operations.md, "Forming a consortium").
 
   <out>/<ministry>/      one node home per ministry (hacienda, interior,
                          sanidad, trabajo, ...): consensus key, p2p key,

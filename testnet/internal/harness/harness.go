@@ -25,7 +25,7 @@ import (
 
 var (
 	buildMu sync.Mutex
-	builds  = map[string]*build{} // build tags -> the binary built with them
+	builds  = map[string]*build{} // package and build tags -> the binary built
 )
 
 type build struct {
@@ -45,11 +45,25 @@ func Binary(t testing.TB) string {
 // returns its path; "" is the normal build (Binary).
 func TaggedBinary(t testing.TB, tags string) string {
 	t.Helper()
+	return buildOnce(t, "github.com/gobtechlab/notary/cmd/notaryd", tags)
+}
+
+// Tool builds the main package pkg (an import path, such as the test
+// helpers under testnet/internal) once per test process and returns the
+// binary's path.
+func Tool(t testing.TB, pkg string) string {
+	t.Helper()
+	return buildOnce(t, pkg, "")
+}
+
+func buildOnce(t testing.TB, pkg, tags string) string {
+	t.Helper()
+	key := pkg + "|" + tags
 	buildMu.Lock()
-	b, ok := builds[tags]
+	b, ok := builds[key]
 	if !ok {
 		b = &build{}
-		builds[tags] = b
+		builds[key] = b
 	}
 	buildMu.Unlock()
 	b.once.Do(func() {
@@ -58,14 +72,14 @@ func TaggedBinary(t testing.TB, tags string) string {
 			b.err = err
 			return
 		}
-		b.path = filepath.Join(dir, "notaryd")
+		b.path = filepath.Join(dir, filepath.Base(pkg))
 		args := []string{"build", "-o", b.path}
 		if tags != "" {
 			args = append(args, "-tags", tags)
 		}
-		out, err := exec.Command("go", append(args, "github.com/gobtechlab/notary/cmd/notaryd")...).CombinedOutput()
+		out, err := exec.Command("go", append(args, pkg)...).CombinedOutput()
 		if err != nil {
-			b.err = fmt.Errorf("go build notaryd (tags %q): %v\n%s", tags, err, out)
+			b.err = fmt.Errorf("go build %s (tags %q): %v\n%s", pkg, tags, err, out)
 		}
 	})
 	if b.err != nil {

@@ -1,0 +1,305 @@
+package testnet
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+
+	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/testnet/internal/harness"
+)
+
+// TestFormation forms a 4-validator consortium as four ministries on four
+// hosts would, each host a separate folder: each ministry makes its keys
+// with 'notaryd init --ministry', an agency makes its own with 'notaryctl
+// identity new', the coordinator collects the join requests into the
+// genesis, the offline CA signs the certificate requests, every ministry
+// verifies and installs the genesis; then the four nodes run as separate
+// processes and the agency anchors through each gateway. No folder holds a
+// private key of another (scanned raw, in hex and in base64), and the CA
+// key is in no node's or agency's folder. docs/operations.md, "Forming a
+// consortium", gives the same commands.
+func TestFormation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs four validator processes")
+	}
+	const chainID = "formation-test"
+	dir := t.TempDir()
+	start := time.Now()
+	phase := func(name string) { t.Logf("%s: %v", name, time.Since(start).Round(100*time.Millisecond)) }
+	notaryd := harness.Binary(t)
+	notaryctl := harness.Tool(t, "github.com/gobtechlab/notary/cmd/notaryctl")
+	run := func(bin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s %s: %v\n%s%s", filepath.Base(bin), strings.Join(args, " "), err, out.String(), errb.String())
+		}
+		return out.String()
+	}
+
+	phase("binaries built")
+
+	// Each ministry, on its own host.
+	const n = 4
+	ports := harness.FreePorts(t, 4*n)
+	homes := make([]string, n)
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("ministry-%d", i+1)
+		homes[i] = filepath.Join(dir, "host-"+ids[i], "home")
+		p := ports[4*i:]
+		run(notaryd, "init", "--ministry", ids[i], "--ministry-name", fmt.Sprintf("Ministerio %d", i+1),
+			"--chain-id", chainID, "--power", "10", "--home", homes[i], "--host", "127.0.0.1",
+			"--p2p-port", strconv.Itoa(p[0]), "--rpc-port", strconv.Itoa(p[1]),
+			"--gateway-port", strconv.Itoa(p[2]), "--metrics-port", strconv.Itoa(p[3]), "--public-port", "0")
+	}
+	gateway := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[4*i+2]) }
+	// An agency, on its own host.
+	agency := filepath.Join(dir, "host-agency", "aeat")
+	run(notaryctl, "identity", "new", "--agency", "aeat", "--name", "Agencia Tributaria", "--chain-id", chainID,
+		"--dir", agency, "--permissions", "anchor,revoke", "--node", gateway(0))
+
+	// The coordinator collects the join requests it was sent.
+	coord := filepath.Join(dir, "host-coordinator")
+	var reqs []string
+	for i, h := range homes {
+		reqs = append(reqs, copyFile(t, filepath.Join(h, "join-request.json"), filepath.Join(coord, ids[i]+".json")))
+	}
+	reqs = append(reqs, copyFile(t, filepath.Join(agency, "join-request.json"), filepath.Join(coord, "aeat.json")))
+	genesis := filepath.Join(coord, "genesis.json")
+	var collected struct {
+		Hash  string `json:"genesis_hash"`
+		Peers string `json:"peers"`
+	}
+	out := run(notaryd, append(append([]string{"genesis", "collect"}, reqs...), "--out", genesis, "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &collected); err != nil || len(collected.Hash) != 64 {
+		t.Fatalf("collect output %q: %v", out, err)
+	}
+
+	// The offline CA signs the certificate requests it was sent.
+	caHost := filepath.Join(dir, "host-ca")
+	run(notaryd, "ca", "new", "--dir", filepath.Join(caHost, "ca"), "--chain-id", chainID)
+	caCert := filepath.Join(caHost, "ca", "ca.crt")
+	sign := func(csr, crtDest string) {
+		t.Helper()
+		in := copyFile(t, csr, filepath.Join(caHost, "in", filepath.Base(filepath.Dir(crtDest))+"-"+filepath.Base(csr)))
+		crt := strings.TrimSuffix(in, ".csr") + ".crt"
+		run(notaryd, "ca", "sign", in, "--ca", filepath.Join(caHost, "ca"), "--out", crt)
+		copyFile(t, crt, crtDest)
+		copyFile(t, caCert, filepath.Join(filepath.Dir(crtDest), "ca.crt"))
+	}
+	for i, h := range homes {
+		sign(filepath.Join(h, "tls", "node.csr"), filepath.Join(h, "tls", "node.crt"))
+		gov := filepath.Join(h, "identities", ids[i])
+		sign(filepath.Join(gov, "tls.csr"), filepath.Join(gov, "tls.crt"))
+	}
+	sign(filepath.Join(agency, "tls.csr"), filepath.Join(agency, "tls.crt"))
+
+	// Every ministry checks the genesis it received against the hash, and
+	// installs it.
+	for i, h := range homes {
+		got := copyFile(t, genesis, filepath.Join(filepath.Dir(h), "genesis.json"))
+		run(notaryd, "genesis", "verify", got, "--hash", collected.Hash, "--home", h)
+		run(notaryd, "genesis", "install", got, "--hash", collected.Hash, "--peers", collected.Peers, "--home", h)
+		if i == 0 {
+			b, err := os.ReadFile(filepath.Join(h, "config", "genesis.json"))
+			if err != nil || !bytes.Contains(b, []byte(`"aeat"`)) {
+				t.Fatalf("installed genesis does not register the agency (%v)", err)
+			}
+		}
+	}
+
+	hosts := map[string]string{"ca": caHost, "agency": filepath.Dir(agency), "coordinator": coord}
+	for i, h := range homes {
+		hosts[ids[i]] = filepath.Dir(h)
+	}
+	secrets := map[string][][]byte{
+		"ca":     pemKey(t, filepath.Join(caHost, "ca", "ca.key")),
+		"agency": append(identityKeys(t, agency), pemKey(t, filepath.Join(agency, "tls.key"))...),
+	}
+	for i, h := range homes {
+		secrets[ids[i]] = homeKeys(t, h, ids[i])
+	}
+	checkNoForeignKeys(t, hosts, secrets)
+	phase("genesis installed")
+
+	// The nodes run.
+	procs := make([]*harness.Proc, n)
+	for i, h := range homes {
+		procs[i] = harness.NewProc(t, h, ports[4*i+1])
+		procs[i].Start()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, p := range procs {
+		if err := p.WaitHeight(ctx, 2, time.Minute); err != nil {
+			log, _ := os.ReadFile(p.LogPath)
+			t.Fatalf("%v\n%s", err, tail(string(log), 4096))
+		}
+	}
+
+	phase("nodes at height 2")
+
+	// The agency anchors through each gateway, and every document is found
+	// through the next gateway.
+	for i := range n {
+		doc := filepath.Join(filepath.Dir(agency), fmt.Sprintf("document-%d.txt", i))
+		if err := os.WriteFile(doc, []byte(fmt.Sprintf("formation document %d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := run(notaryctl, "anchor", doc, "--identity", agency, "--node", gateway(i), "--timeout", "60s")
+		if !strings.Contains(out, "1 anchored") {
+			t.Fatalf("anchor through %s: %s", gateway(i), out)
+		}
+		out = run(notaryctl, "get", doc, "--identity", agency, "--node", gateway((i+1)%n), "--timeout", "60s")
+		if !strings.Contains(out, "aeat") {
+			t.Fatalf("get through %s: %s", gateway((i+1)%n), out)
+		}
+	}
+	phase("anchored through every gateway")
+	checkNoForeignKeys(t, hosts, secrets)
+}
+
+// copyFile copies src to dst (creating its folder) and returns dst: the
+// test's stand-in for sending a file to another host.
+func copyFile(t *testing.T, src, dst string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// homeKeys returns the private keys a ministry's home made: consensus,
+// node (p2p), governance, and the TLS keys of the gateway and of the
+// governance identity.
+func homeKeys(t *testing.T, home, id string) [][]byte {
+	t.Helper()
+	pv := privval.LoadFilePV(filepath.Join(home, "config", "priv_validator_key.json"), filepath.Join(home, "data", "priv_validator_state.json"))
+	nk, err := p2p.LoadNodeKey(filepath.Join(home, "config", "node_key.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := [][]byte{pv.Key.PrivKey.Bytes()[:32], nk.PrivKey.Bytes()[:32]}
+	keys = append(keys, identityKeys(t, filepath.Join(home, "identities", id))...)
+	keys = append(keys, pemKey(t, filepath.Join(home, "tls", "node.key"))...)
+	return append(keys, pemKey(t, filepath.Join(home, "identities", id, "tls.key"))...)
+}
+
+// identityKeys returns an identity's ed25519 seed (and an agency's salt key).
+func identityKeys(t *testing.T, dir string) [][]byte {
+	t.Helper()
+	id, err := identity.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := [][]byte{id.Key().Seed()}
+	if s := id.Salt(); len(s) > 0 {
+		keys = append(keys, s)
+	}
+	return keys
+}
+
+// pemKey returns an EC private key file's DER.
+func pemKey(t *testing.T, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: not PEM", path)
+	}
+	if _, err := x509.ParseECPrivateKey(blk.Bytes); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return [][]byte{blk.Bytes}
+}
+
+// checkNoForeignKeys fails if a file under one host's folder holds a
+// private key of another host, raw, in hex or in base64.
+//
+// Each host's own keys must be found in its own folder by the same scan;
+// the test checks that too, so that a scan that finds nothing fails.
+func checkNoForeignKeys(t *testing.T, hosts map[string]string, secrets map[string][][]byte) {
+	t.Helper()
+	if len(secrets) < len(hosts)-1 {
+		t.Fatalf("secrets of %d hosts for %d folders", len(secrets), len(hosts))
+	}
+	own := map[string]map[int]bool{} // host -> its keys found in its folder
+	for host, dir := range hosts {
+		own[host] = map[int]bool{}
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for owner, keys := range secrets {
+				for i, k := range keys {
+					if !holdsKey(b, k) {
+						continue
+					}
+					if owner == host {
+						own[host][i] = true
+					} else {
+						t.Errorf("%s (folder of %s) holds private key %d of %s", path, host, i, owner)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for owner, keys := range secrets {
+		if len(own[owner]) != len(keys) {
+			t.Fatalf("the scan found %d of the %d keys of %s in its own folder", len(own[owner]), len(keys), owner)
+		}
+	}
+}
+
+// holdsKey reports whether b holds key k raw, in hex or in base64 (of the
+// key's first whole 3-byte groups: a key at the start of a longer encoded
+// value, such as a CometBFT key file's seed and public key or a PEM file's
+// first line, is found too).
+func holdsKey(b, k []byte) bool {
+	b64 := base64.StdEncoding.EncodeToString(k[:min(len(k)/3*3, 48)])
+	for _, form := range [][]byte{k, []byte(hex.EncodeToString(k)), []byte(b64)} {
+		if bytes.Contains(b, form) {
+			return true
+		}
+	}
+	return false
+}
