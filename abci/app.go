@@ -79,15 +79,19 @@ type Options struct {
 	// before Commit either way. The Cosmos SDK's baseapp does the same.
 	OptimisticExecution bool
 	// Blocks gives the transactions of committed blocks, to rebuild the
-	// digest index when it is behind the state. Optional.
+	// digest index when it is behind the state, and the time of the last
+	// one at start. Optional.
 	Blocks BlockSource
 	// Logger receives the application's logs. Optional.
 	Logger cmtlog.Logger
 }
 
-// BlockSource returns the transactions of a committed block.
+// BlockSource reads committed blocks.
 type BlockSource interface {
+	// BlockTxs returns the transactions of a committed block.
 	BlockTxs(height int64) ([][]byte, error)
+	// BlockTime returns the time of a committed block: its header's.
+	BlockTime(height int64) (time.Time, error)
 }
 
 // DefaultDigestFilterBytes is the default size of the digest filter: 128
@@ -292,20 +296,41 @@ func (a *Application) load() error {
 		if err := a.checkRoot(version); err != nil {
 			return err
 		}
-		view, err := a.StateAt(version)
+		t, err := a.blockTime(version)
 		if err != nil {
 			return err
 		}
-		last, err := ledger.LastBlock(view)
-		if err != nil {
-			return fmt.Errorf("abci: state version %d: %w", version, err)
-		}
-		info.time = last.Time
+		info.time = t
 	}
 	if err := a.catchUpIndex(version); err != nil {
 		return err
 	}
 	return a.resetCheck()
+}
+
+// blockTime returns the time of the committed block at height, for the
+// mempool's checks after a restart: the block store's header, or else the
+// time a chain without params.stateless_empty_blocks records in its state.
+// A block whose time is known neither way (no block store given, on such a
+// chain) leaves it zero: CheckTx then judges validity periods less
+// strictly until the next commit, and the block decides.
+func (a *Application) blockTime(height int64) (time.Time, error) {
+	if a.opts.Blocks != nil {
+		t, err := a.opts.Blocks.BlockTime(height)
+		if err == nil {
+			return t, nil
+		}
+		a.log.Info("block time not in the block store; reading the state's record", "height", height, "err", err)
+	}
+	view, err := a.StateAt(height)
+	if err != nil {
+		return time.Time{}, err
+	}
+	last, err := ledger.LastBlock(view)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("abci: state version %d: %w", height, err)
+	}
+	return last.Time, nil
 }
 
 // checkRoot reads the root of the latest version back from disk and checks
