@@ -126,6 +126,17 @@ type NetworkSpec struct {
 	Params *notaryv1.Params
 	// TimeoutCommit is CometBFT's pause after a commit (block interval).
 	TimeoutCommit time.Duration
+	// EmptyBlocks makes a block every TimeoutCommit whether transactions
+	// come or not (CometBFT's create_empty_blocks): dev chains and tests.
+	// Off, the default, a block is made when transactions are waiting,
+	// and once after each block that changed the state, to sign its app
+	// hash; an idle chain makes no blocks and its data does not grow.
+	EmptyBlocks bool
+	// EmptyBlocksInterval, if positive, makes an empty block after that long
+	// without one (CometBFT's create_empty_blocks_interval), whether or not
+	// EmptyBlocks is set: a chain that wants a signed header at least that
+	// recent, at the cost of a block each time.
+	EmptyBlocksInterval time.Duration
 	// IdentitiesDir receives agency and citizen identities; by default the
 	// first node's home/identities.
 	IdentitiesDir string
@@ -440,6 +451,8 @@ func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
 	c.P2P.AllowDuplicateIP = true
 	c.P2P.PexReactor = len(spec.Nodes)+len(spec.FullNodes) > 1
 	c.Consensus.TimeoutCommit = spec.TimeoutCommit
+	c.Consensus.CreateEmptyBlocks = spec.EmptyBlocks
+	c.Consensus.CreateEmptyBlocksInterval = spec.EmptyBlocksInterval
 	// CometBFT's default; a shorter one costs rounds when a loaded
 	// proposer is late (docs/adr/0013-consensus-and-p2p-settings.md).
 	c.Consensus.TimeoutPropose = 3 * time.Second

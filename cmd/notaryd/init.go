@@ -44,6 +44,7 @@ func newInitCmd() *cobra.Command {
 		agencies                                []string
 		power                                   int64
 		ports                                   portFlags
+		empty                                   emptyBlockFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -68,12 +69,17 @@ writes its identity under <home>/identities/<id>.`,
 				}
 				specs = append(specs, app.AgencySpec{ID: id, Name: name, Permissions: allPermissions()})
 			}
-			net, err := app.GenerateNetwork(app.NetworkSpec{
+			if err := empty.check(); err != nil {
+				return nil, err
+			}
+			spec := app.NetworkSpec{
 				ChainID:    chainID,
 				Ministries: []app.MinistrySpec{{ID: ministryID, Name: ministryName, Power: power}},
 				Nodes:      []app.NodeSpec{ports.node(home)},
 				Agencies:   specs,
-			})
+			}
+			empty.apply(&spec)
+			net, err := app.GenerateNetwork(spec)
 			if err != nil {
 				return nil, err
 			}
@@ -91,6 +97,7 @@ writes its identity under <home>/identities/<id>.`,
 	f.Int64Var(&power, "power", 10, "voting power of the validator")
 	f.StringArrayVar(&agencies, "agency", nil, "register an agency, id:name (repeatable)")
 	ports.register(cmd, 26656, 0)
+	empty.register(cmd)
 	return cmd
 }
 
