@@ -131,6 +131,8 @@ type Application struct {
 	// committedHook is told what a committed block named by reference
 	// (SetCommitted).
 	committedHook atomic.Pointer[func(hashes [][32]byte)]
+	// blockHook is told of each committed block (SetBlockHook).
+	blockHook atomic.Pointer[func(CommittedBlock)]
 
 	// mu guards the working tree and what FinalizeBlock staged for Commit.
 	mu   sync.Mutex
@@ -165,6 +167,15 @@ type stagedBlock struct {
 	hash   []byte
 	run    *digestindex.BlockRun // the block's digest index entries, encoded
 	refs   [][32]byte            // what the block's references name
+	res    *abcitypes.ResponseFinalizeBlock
+}
+
+// CommittedBlock is what SetBlockHook's function is told of a committed
+// block: its height, time and FinalizeBlock response (not to be changed).
+type CommittedBlock struct {
+	Height int64
+	Time   time.Time
+	Result *abcitypes.ResponseFinalizeBlock
 }
 
 // commitInfo is what the last Commit persisted.
@@ -421,6 +432,17 @@ func (a *Application) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// SetBlockHook sets what Commit calls with each block it committed, once
+// the state is saved (the node's metrics). It runs on the consensus path:
+// it must be quick.
+func (a *Application) SetBlockHook(f func(CommittedBlock)) { a.blockHook.Store(&f) }
+
+// IndexStats returns the digest index's size.
+func (a *Application) IndexStats() digestindex.Stats { return a.index.Stats() }
+
+// TxStoreBytes returns the size of the transaction store's segment files.
+func (a *Application) TxStoreBytes() (int64, error) { return a.stored.Bytes() }
 
 // Ledger returns the state machine.
 func (a *Application) Ledger() *ledger.Ledger { return a.ledger }
@@ -820,7 +842,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: digest index: %w", height, err)
 	}
-	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run}, nil
+	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run, res: res}, nil
 }
 
 func toEvents(evs []ledger.Event) []abcitypes.Event {
@@ -877,6 +899,9 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	a.stored.Forget(s.refs)
 	if f := a.committedHook.Load(); f != nil && len(s.refs) > 0 {
 		(*f)(s.refs)
+	}
+	if f := a.blockHook.Load(); f != nil {
+		(*f)(CommittedBlock{Height: s.height, Time: s.time, Result: s.res})
 	}
 	if err := a.resetCheck(); err != nil {
 		return nil, err

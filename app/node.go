@@ -141,6 +141,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	}
 	n := &Node{Config: cfg, App: app, Logger: logger, comet: comet, chain: chain}
 	app.SetFetcher(sync.Fetch)
+	newChainMetrics().watch(app, sync, genDoc)
 	mp := comet.Mempool()
 	app.SetCommitted(func(hashes [][32]byte) {
 		for _, h := range hashes {
