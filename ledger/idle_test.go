@@ -57,3 +57,22 @@ func TestEmptyBlockWritesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestStatelessEmptyBlocksByGovernance: a chain created before the
+// parameter turns it on by governance; from the next block on, empty
+// blocks leave the state as it was.
+func TestStatelessEmptyBlocksByGovernance(t *testing.T) {
+	g := testGenesis()
+	g.Params.StatelessEmptyBlocks = false
+	h := newGovHarness(t, g)
+	p := DefaultParams()
+	p.StatelessEmptyBlocks = true
+	h.enactPassed(actChangeParams(p))
+	h.block() // the first block under the new params
+	before := dump(h.st)
+	h.block()
+	h.block()
+	if !bytes.Equal(before, dump(h.st)) {
+		t.Fatal("empty blocks changed the state after governance turned stateless_empty_blocks on")
+	}
+}
