@@ -15,10 +15,12 @@ type emptyBlockFlags struct {
 	interval time.Duration
 }
 
-func (e *emptyBlockFlags) register(cmd *cobra.Command) {
+// register registers the flags; suffix ends their help (", for a new
+// chain" where they apply only when the command creates the chain).
+func (e *emptyBlockFlags) register(cmd *cobra.Command, suffix string) {
 	f := cmd.Flags()
-	f.BoolVar(&e.always, "empty-blocks", false, "make a block every block interval even without transactions (CometBFT create_empty_blocks); by default an idle chain makes no blocks and its data does not grow")
-	f.DurationVar(&e.interval, "empty-block-interval", 0, "make an empty block after this long without a block, for a signed header at least that recent (CometBFT create_empty_blocks_interval); 0 makes none")
+	f.BoolVar(&e.always, "empty-blocks", false, "make a block every block interval even without transactions (CometBFT create_empty_blocks); by default an idle chain makes no blocks and its data does not grow"+suffix)
+	f.DurationVar(&e.interval, "empty-block-interval", 0, "make an empty block after this long without a block, for a signed header at least that recent (CometBFT create_empty_blocks_interval); 0 makes none"+suffix)
 }
 
 // check refuses a negative interval.

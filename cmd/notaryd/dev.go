@@ -143,7 +143,7 @@ trust.json. Later runs resume it; --reset starts over.`,
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the dev chain and create a new one")
 	cmd.Flags().DurationVar(&block, "block-interval", 300*time.Millisecond, "pause after each block (CometBFT timeout_commit), for a new chain")
 	ports.register(cmd, 26656, 9443)
-	empty.register(cmd)
+	empty.register(cmd, ", for a new chain")
 	return cmd
 }
 

@@ -97,7 +97,7 @@ writes its identity under <home>/identities/<id>.`,
 	f.Int64Var(&power, "power", 10, "voting power of the validator")
 	f.StringArrayVar(&agencies, "agency", nil, "register an agency, id:name (repeatable)")
 	ports.register(cmd, 26656, 0)
-	empty.register(cmd)
+	empty.register(cmd, "")
 	return cmd
 }
 

@@ -196,7 +196,7 @@ verifier in the bundle, the base of the links of verification codes.`,
 	f.StringSliceVar(&o.hosts, "hosts", nil, "address of each node for its peers, validators then full nodes (default 127.0.0.1 for all)")
 	f.Int64Var(&o.power, "power", 10, "voting power of each validator")
 	f.DurationVar(&o.block, "block-interval", 500*time.Millisecond, "pause after each block (CometBFT timeout_commit)")
-	o.empty.register(cmd)
+	o.empty.register(cmd, "")
 	f.StringVar(&o.verifierURL, "verifier-url", "", "base URL of the published web verifier the trust bundle names, for the links of verification codes (default: none)")
 	return cmd
 }
