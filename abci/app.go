@@ -79,15 +79,19 @@ type Options struct {
 	// before Commit either way. The Cosmos SDK's baseapp does the same.
 	OptimisticExecution bool
 	// Blocks gives the transactions of committed blocks, to rebuild the
-	// digest index when it is behind the state. Optional.
+	// digest index when it is behind the state, and the time of the last
+	// one at start. Optional.
 	Blocks BlockSource
 	// Logger receives the application's logs. Optional.
 	Logger cmtlog.Logger
 }
 
-// BlockSource returns the transactions of a committed block.
+// BlockSource reads committed blocks.
 type BlockSource interface {
+	// BlockTxs returns the transactions of a committed block.
 	BlockTxs(height int64) ([][]byte, error)
+	// BlockTime returns the time of a committed block: its header's.
+	BlockTime(height int64) (time.Time, error)
 }
 
 // DefaultDigestFilterBytes is the default size of the digest filter: 128
@@ -127,6 +131,8 @@ type Application struct {
 	// committedHook is told what a committed block named by reference
 	// (SetCommitted).
 	committedHook atomic.Pointer[func(hashes [][32]byte)]
+	// blockHook is told of each committed block (SetBlockHook).
+	blockHook atomic.Pointer[func(CommittedBlock)]
 
 	// mu guards the working tree and what FinalizeBlock staged for Commit.
 	mu   sync.Mutex
@@ -161,6 +167,15 @@ type stagedBlock struct {
 	hash   []byte
 	run    *digestindex.BlockRun // the block's digest index entries, encoded
 	refs   [][32]byte            // what the block's references name
+	res    *abcitypes.ResponseFinalizeBlock
+}
+
+// CommittedBlock is what SetBlockHook's function is told of a committed
+// block: its height, time and FinalizeBlock response (not to be changed).
+type CommittedBlock struct {
+	Height int64
+	Time   time.Time
+	Result *abcitypes.ResponseFinalizeBlock
 }
 
 // commitInfo is what the last Commit persisted.
@@ -292,20 +307,41 @@ func (a *Application) load() error {
 		if err := a.checkRoot(version); err != nil {
 			return err
 		}
-		view, err := a.StateAt(version)
+		t, err := a.blockTime(version)
 		if err != nil {
 			return err
 		}
-		last, err := ledger.LastBlock(view)
-		if err != nil {
-			return fmt.Errorf("abci: state version %d: %w", version, err)
-		}
-		info.time = last.Time
+		info.time = t
 	}
 	if err := a.catchUpIndex(version); err != nil {
 		return err
 	}
 	return a.resetCheck()
+}
+
+// blockTime returns the time of the committed block at height, for the
+// mempool's checks after a restart: the block store's header, or else the
+// time a chain without params.stateless_empty_blocks records in its state.
+// A block whose time is known neither way (no block store given, on such a
+// chain) leaves it zero: CheckTx then judges validity periods less
+// strictly until the next commit, and the block decides.
+func (a *Application) blockTime(height int64) (time.Time, error) {
+	if a.opts.Blocks != nil {
+		t, err := a.opts.Blocks.BlockTime(height)
+		if err == nil {
+			return t, nil
+		}
+		a.log.Info("block time not in the block store; reading the state's record", "height", height, "err", err)
+	}
+	view, err := a.StateAt(height)
+	if err != nil {
+		return time.Time{}, err
+	}
+	last, err := ledger.LastBlock(view)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("abci: state version %d: %w", height, err)
+	}
+	return last.Time, nil
 }
 
 // checkRoot reads the root of the latest version back from disk and checks
@@ -396,6 +432,17 @@ func (a *Application) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// SetBlockHook sets what Commit calls with each block it committed, once
+// the state is saved (the node's metrics). It runs on the consensus path:
+// it must be quick.
+func (a *Application) SetBlockHook(f func(CommittedBlock)) { a.blockHook.Store(&f) }
+
+// IndexStats returns the digest index's size.
+func (a *Application) IndexStats() digestindex.Stats { return a.index.Stats() }
+
+// TxStoreBytes returns the size of the transaction store's segment files.
+func (a *Application) TxStoreBytes() (int64, error) { return a.stored.Bytes() }
 
 // Ledger returns the state machine.
 func (a *Application) Ledger() *ledger.Ledger { return a.ledger }
@@ -795,7 +842,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: digest index: %w", height, err)
 	}
-	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run}, nil
+	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run, res: res}, nil
 }
 
 func toEvents(evs []ledger.Event) []abcitypes.Event {
@@ -852,6 +899,9 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	a.stored.Forget(s.refs)
 	if f := a.committedHook.Load(); f != nil && len(s.refs) > 0 {
 		(*f)(s.refs)
+	}
+	if f := a.blockHook.Load(); f != nil {
+		(*f)(CommittedBlock{Height: s.height, Time: s.time, Result: s.res})
 	}
 	if err := a.resetCheck(); err != nil {
 		return nil, err

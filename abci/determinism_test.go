@@ -53,7 +53,7 @@ func runSeed(t *testing.T, seed uint64, blocks int) []recorded {
 // decided block may carry anything).
 func finalizeCommit(t testing.TB, a *Application, h int64, txs [][]byte) *abcitypes.ResponseFinalizeBlock {
 	t.Helper()
-	fin, err := a.FinalizeBlock(context.Background(), &abcitypes.RequestFinalizeBlock{Txs: txs, Height: h, Time: t0.Add(time.Duration(h) * time.Second)})
+	fin, err := a.FinalizeBlock(context.Background(), &abcitypes.RequestFinalizeBlock{Txs: txs, Height: h, Time: blockTimeAt(h)})
 	if err != nil {
 		t.Fatalf("FinalizeBlock %d: %v", h, err)
 	}
@@ -62,6 +62,9 @@ func finalizeCommit(t testing.TB, a *Application, h int64, txs [][]byte) *abcity
 	}
 	return fin
 }
+
+// blockTimeAt is the time finalizeCommit gives height h.
+func blockTimeAt(h int64) time.Time { return t0.Add(time.Duration(h) * time.Second) }
 
 // replay runs recorded blocks through a fresh application (restarting it
 // at restartAt if > 0) and checks hashes and result codes at every height.

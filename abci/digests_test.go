@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -140,6 +141,14 @@ func TestMempoolDuplicates(t *testing.T) {
 
 // memBlocks is a BlockSource of the blocks a test committed.
 type memBlocks map[int64][][]byte
+
+// BlockTime is the time finalizeCommit gives height h.
+func (b memBlocks) BlockTime(h int64) (time.Time, error) {
+	if _, ok := b[h]; !ok {
+		return time.Time{}, fmt.Errorf("no block %d", h)
+	}
+	return blockTimeAt(h), nil
+}
 
 func (b memBlocks) BlockTxs(h int64) ([][]byte, error) {
 	txs, ok := b[h]

@@ -60,6 +60,10 @@ type MinistryInit struct {
 	Node     NodeSpec
 	// TimeoutCommit is CometBFT's pause after a commit; 0 for 500 ms.
 	TimeoutCommit time.Duration
+	// EmptyBlocks and EmptyBlocksInterval are NetworkSpec's: by default
+	// an idle chain makes no blocks.
+	EmptyBlocks         bool
+	EmptyBlocksInterval time.Duration
 }
 
 // MinistryHome is what InitMinistry wrote.
@@ -96,7 +100,7 @@ func InitMinistry(in MinistryInit) (*MinistryHome, error) {
 	if in.TimeoutCommit == 0 {
 		in.TimeoutCommit = 500 * time.Millisecond
 	}
-	c := newNodeConfig(n, m.ID, true, in.TimeoutCommit)
+	c := newNodeConfig(n, m.ID, true, blockPolicy{commit: in.TimeoutCommit, empty: in.EmptyBlocks, emptyInterval: in.EmptyBlocksInterval})
 	if err := os.MkdirAll(filepath.Join(n.Home, "data"), 0o700); err != nil {
 		return nil, err
 	}

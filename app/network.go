@@ -126,6 +126,17 @@ type NetworkSpec struct {
 	Params *notaryv1.Params
 	// TimeoutCommit is CometBFT's pause after a commit (block interval).
 	TimeoutCommit time.Duration
+	// EmptyBlocks makes a block every TimeoutCommit whether transactions
+	// come or not (CometBFT's create_empty_blocks): dev chains and tests.
+	// Off, the default, a block is made when transactions are waiting,
+	// and once after each block that changed the state, to sign its app
+	// hash; an idle chain makes no blocks and its data does not grow.
+	EmptyBlocks bool
+	// EmptyBlocksInterval, if positive, makes an empty block after that long
+	// without one (CometBFT's create_empty_blocks_interval), whether or not
+	// EmptyBlocks is set: a chain that wants a signed header at least that
+	// recent, at the cost of a block each time.
+	EmptyBlocksInterval time.Duration
 	// IdentitiesDir receives agency and citizen identities; by default the
 	// first node's home/identities.
 	IdentitiesDir string
@@ -434,12 +445,21 @@ func allMonikers(spec NetworkSpec) []string {
 
 // nodeConfig returns the configuration of node n of spec, named moniker.
 func nodeConfig(spec NetworkSpec, n NodeSpec, moniker string) *Config {
-	return newNodeConfig(n, moniker, len(spec.Nodes)+len(spec.FullNodes) > 1, spec.TimeoutCommit)
+	return newNodeConfig(n, moniker, len(spec.Nodes)+len(spec.FullNodes) > 1,
+		blockPolicy{commit: spec.TimeoutCommit, empty: spec.EmptyBlocks, emptyInterval: spec.EmptyBlocksInterval})
+}
+
+// blockPolicy says when CometBFT makes blocks: its pause after a commit
+// and its empty blocks (NetworkSpec.EmptyBlocks, EmptyBlocksInterval).
+type blockPolicy struct {
+	commit        time.Duration
+	empty         bool
+	emptyInterval time.Duration
 }
 
 // newNodeConfig returns the configuration of node n named moniker, with
-// CometBFT's peer exchange on or off and its pause after a commit.
-func newNodeConfig(n NodeSpec, moniker string, pex bool, timeoutCommit time.Duration) *Config {
+// CometBFT's peer exchange on or off and its block policy.
+func newNodeConfig(n NodeSpec, moniker string, pex bool, b blockPolicy) *Config {
 	listen := n.Host
 	if n.ListenAll {
 		listen = "0.0.0.0"
@@ -455,7 +475,9 @@ func newNodeConfig(n NodeSpec, moniker string, pex bool, timeoutCommit time.Dura
 	c.P2P.AddrBookStrict = n.Host != "127.0.0.1" && n.Host != "localhost"
 	c.P2P.AllowDuplicateIP = true
 	c.P2P.PexReactor = pex
-	c.Consensus.TimeoutCommit = timeoutCommit
+	c.Consensus.TimeoutCommit = b.commit
+	c.Consensus.CreateEmptyBlocks = b.empty
+	c.Consensus.CreateEmptyBlocksInterval = b.emptyInterval
 	// CometBFT's default; a shorter one costs rounds when a loaded
 	// proposer is late (docs/adr/0013-consensus-and-p2p-settings.md).
 	c.Consensus.TimeoutPropose = 3 * time.Second

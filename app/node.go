@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -151,6 +152,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	}
 	n := &Node{Config: cfg, App: app, Logger: logger, comet: comet, chain: chain}
 	app.SetFetcher(sync.Fetch)
+	newChainMetrics().watch(app, sync, genDoc)
 	mp := comet.Mempool()
 	app.SetCommitted(func(hashes [][32]byte) {
 		for _, h := range hashes {
@@ -268,13 +270,34 @@ type blockStoreSource struct {
 	bs      *store.BlockStore
 }
 
+// open opens the block store on first use.
+func (b *blockStoreSource) open() error {
+	if b.bs != nil {
+		return nil
+	}
+	db, err := OpenBlockStore(b.backend, b.dir)
+	if err != nil {
+		return err
+	}
+	b.db, b.bs = db, store.NewBlockStore(db)
+	return nil
+}
+
+func (b *blockStoreSource) BlockTime(height int64) (t time.Time, err error) {
+	if err := b.open(); err != nil {
+		return time.Time{}, err
+	}
+	defer guard("block store", &err)
+	meta := b.bs.LoadBlockMeta(height)
+	if meta == nil {
+		return time.Time{}, fmt.Errorf("block %d is not in the block store", height)
+	}
+	return meta.Header.Time, nil
+}
+
 func (b *blockStoreSource) BlockTxs(height int64) ([][]byte, error) {
-	if b.bs == nil {
-		db, err := OpenBlockStore(b.backend, b.dir)
-		if err != nil {
-			return nil, err
-		}
-		b.db, b.bs = db, store.NewBlockStore(db)
+	if err := b.open(); err != nil {
+		return nil, err
 	}
 	blk := b.bs.LoadBlock(height)
 	if blk == nil {

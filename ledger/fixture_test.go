@@ -89,12 +89,13 @@ func testGenesis() *notaryv1.GenesisState {
 	return g
 }
 
-// openGenesis is testGenesis as a chain created before citizen enrolment
-// and the consent limit: its params leave both unset.
+// openGenesis is testGenesis as a chain created before citizen enrolment,
+// the consent limit and stateless empty blocks: its params leave them unset.
 func openGenesis() *notaryv1.GenesisState {
 	g := testGenesis()
 	g.Params.CitizenEnrollment = notaryv1.CitizenEnrollment_CITIZEN_ENROLLMENT_UNSPECIFIED
 	g.Params.MaxActiveConsentsPerSubject = 0
+	g.Params.StatelessEmptyBlocks = false
 	g.Citizens = nil
 	return g
 }

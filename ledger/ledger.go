@@ -369,8 +369,13 @@ func (e *Exec) End() (EndResult, error) {
 	if err := e.endNonces(); err != nil {
 		return res, err
 	}
-	// Record the block in the state, last: the time lets the mempool judge
-	// validity periods after a restart.
+	if e.params.StatelessEmptyBlocks {
+		// The block's height and time are in its header: a block that
+		// changed nothing leaves the app hash as it was.
+		return res, nil
+	}
+	// A chain created before stateless_empty_blocks records the block in
+	// the state, last, as it always did: its app hashes stay the same.
 	meta, err := loadMeta(e.st)
 	if err != nil {
 		return res, err
@@ -383,7 +388,9 @@ func (e *Exec) End() (EndResult, error) {
 	return res, nil
 }
 
-// LastBlock returns the height and time of the last block executed on st.
+// LastBlock returns the height and time of the last block executed on st,
+// as a chain without params.stateless_empty_blocks records them; zero on
+// one with it (a block's time is then read from its header).
 func LastBlock(st Store) (BlockInfo, error) {
 	meta, err := loadMeta(wrapStore(st))
 	if err != nil {

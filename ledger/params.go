@@ -42,6 +42,7 @@ func DefaultParams() *notaryv1.Params {
 		CitizenEnrollment:           notaryv1.CitizenEnrollment_CITIZEN_ENROLLMENT_ACCREDITED,
 		MaxActiveConsentsPerSubject: DefaultMaxActiveConsents,
 		MaxUnorderedWindow:          DefaultMaxUnorderedWindow,
+		StatelessEmptyBlocks:        true,
 	}
 }
 

@@ -38,6 +38,8 @@ type devNode struct {
 	home    string
 	gateway string
 	rpc     int
+	metrics int // Prometheus port
+	public  int // public endpoint port
 	stopped bool
 }
 
@@ -46,8 +48,8 @@ type devNode struct {
 func startDev(t *testing.T) *devNode {
 	t.Helper()
 	ports := harness.FreePorts(t, 5)
-	d := &devNode{home: filepath.Join(t.TempDir(), "dev"), gateway: "127.0.0.1:" + strconv.Itoa(ports[2]), rpc: ports[1]}
-	d.cmd = exec.Command(harness.Binary(t), "dev", "--home", d.home, "--block-interval", "200ms",
+	d := &devNode{home: filepath.Join(t.TempDir(), "dev"), gateway: "127.0.0.1:" + strconv.Itoa(ports[2]), rpc: ports[1], metrics: ports[3], public: ports[4]}
+	d.cmd = exec.Command(harness.Binary(t), "dev", "--home", d.home, "--block-interval", "200ms", "--empty-blocks",
 		"--p2p-port", strconv.Itoa(ports[0]), "--rpc-port", strconv.Itoa(ports[1]),
 		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]),
 		"--public-port", strconv.Itoa(ports[4]), "--http-port", "0")

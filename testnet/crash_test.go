@@ -103,6 +103,7 @@ func TestCrashSweep(t *testing.T) {
 			{ID: "sepe", Name: "Servicio Público de Empleo Estatal", Permissions: []notaryv1.Permission{notaryv1.Permission_PERMISSION_ANCHOR}},
 		},
 		TimeoutCommit: 100 * time.Millisecond,
+		EmptyBlocks:   true,
 	})
 	if err != nil {
 		t.Fatal(err)

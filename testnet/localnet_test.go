@@ -114,7 +114,7 @@ func TestLocalnetScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := harness.FreePortBlock(t, 40)
-	localnet(t, "init", dir, "--base-port", strconv.Itoa(base), "--block-interval", "300ms")
+	localnet(t, "init", dir, "--base-port", strconv.Itoa(base), "--block-interval", "300ms", "--empty-blocks")
 	t.Cleanup(func() {
 		if out, err := exec.Command("bash", "../scripts/localnet.sh", "stop", dir).CombinedOutput(); err != nil {
 			t.Errorf("localnet.sh stop: %v\n%s", err, out)

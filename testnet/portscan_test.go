@@ -67,7 +67,7 @@ func portScan(t *testing.T, host, ext string) {
 	dir := filepath.Join(t.TempDir(), "net")
 	base := harness.FreePortBlock(t, 10*nodes)
 	args := []string{"testnet", "--out", dir, "--output", "json", "--validators", strconv.Itoa(nodes),
-		"--agencies", "1", "--base-port", strconv.Itoa(base), "--block-interval", "200ms"}
+		"--agencies", "1", "--base-port", strconv.Itoa(base), "--block-interval", "200ms", "--empty-blocks"}
 	if host != "" {
 		args = append(args, "--hosts", strings.TrimSuffix(strings.Repeat(host+",", nodes), ","))
 	}

@@ -46,6 +46,7 @@ func TestKillRestart(t *testing.T) {
 		Nodes:         []app.NodeSpec{{Home: home, Host: "127.0.0.1", P2PPort: ports[0], RPCPort: ports[1], GatewayPort: ports[2], MetricsPort: ports[3]}},
 		Agencies:      []app.AgencySpec{{ID: "aeat", Name: "Agencia Tributaria", Permissions: []notaryv1.Permission{notaryv1.Permission_PERMISSION_ANCHOR}}},
 		TimeoutCommit: 100 * time.Millisecond,
+		EmptyBlocks:   true,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,7 @@ func TestManySendersOneAgency(t *testing.T) {
 	ports := harness.FreePorts(t, 5)
 	// Every port chosen here (the public one too), the HTTP/JSON gateway
 	// off: another run of the tests may hold the dev defaults.
-	node := exec.Command(notaryd, "dev", "--home", home, "--block-interval", "200ms",
+	node := exec.Command(notaryd, "dev", "--home", home, "--block-interval", "200ms", "--empty-blocks",
 		"--p2p-port", strconv.Itoa(ports[0]), "--rpc-port", strconv.Itoa(ports[1]),
 		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]),
 		"--public-port", strconv.Itoa(ports[4]), "--http-port", "0")

@@ -34,7 +34,7 @@ func TestRemoteSigner(t *testing.T) {
 	out, err := exec.Command(harness.Binary(t), "init", "--chain-id", chainID, "--home", home,
 		"--p2p-port", strconv.Itoa(ports[0]), "--rpc-port", strconv.Itoa(ports[1]),
 		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]),
-		"--public-port", "0").CombinedOutput()
+		"--public-port", "0", "--empty-blocks").CombinedOutput()
 	if err != nil {
 		t.Fatalf("notaryd init: %v\n%s", err, out)
 	}

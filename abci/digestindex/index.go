@@ -467,6 +467,28 @@ func (x *Index) IndexedHeight() int64 {
 	return x.height
 }
 
+// Stats describe an index's size, for monitoring.
+type Stats struct {
+	// Records are the entries of the runs: digests and code keys.
+	Records int
+	// Files are the runs, on disk or (the latest blocks') still in memory.
+	Files int
+	// FilterCapacity is the number of records the filter is sized for; 0
+	// without a filter.
+	FilterCapacity int
+}
+
+// Stats returns the index's size.
+func (x *Index) Stats() Stats {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	st := Stats{Records: x.entries, Files: len(x.runs)}
+	if x.filter != nil {
+		st.FilterCapacity = x.filter.capacity()
+	}
+	return st
+}
+
 func (x *Index) closeRuns() {
 	for _, r := range x.runs {
 		if r.f != nil {

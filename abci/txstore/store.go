@@ -59,6 +59,27 @@ var maxSegmentBytes int64 = 1 << 30
 
 var endKey = []byte("end") // the segment and length up to which the log is synced and indexed
 
+// Bytes returns the size of the store's segment files: the transactions'
+// bytes and their record headers, not the index.
+func (s *Store) Bytes() (int64, error) {
+	paths, err := filepath.Glob(filepath.Join(s.dir, "*.seg"))
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return 0, err
+		}
+		n += info.Size()
+	}
+	return n, nil
+}
+
 func segmentName(dir string, seg uint32) string {
 	return filepath.Join(dir, fmt.Sprintf("%08d.seg", seg))
 }

@@ -60,6 +60,10 @@ type Options struct {
 	// TimeoutCommit is the block interval (CometBFT timeout_commit);
 	// default 50ms.
 	TimeoutCommit time.Duration
+	// NoEmptyBlocks makes blocks only for transactions (and the block that
+	// signs a changed app hash), as production chains do; by default a
+	// block follows every TimeoutCommit.
+	NoEmptyBlocks bool
 	// Agencies are registered in genesis besides the dev agency.
 	Agencies []app.AgencySpec
 	// Citizens are citizen identities created besides the dev citizen.
@@ -239,6 +243,7 @@ func start(t testing.TB, opts Options) (*Node, error) {
 		Citizens:      append([]string{CitizenID}, opts.Citizens...),
 		Params:        params,
 		TimeoutCommit: opts.TimeoutCommit,
+		EmptyBlocks:   !opts.NoEmptyBlocks,
 	})
 	if err != nil {
 		t.Fatalf("apptest: generate network: %v", err)

@@ -84,13 +84,15 @@ func proveRecord(view *abci.StateView, key []byte, m proto.Message) (bool, []byt
 	return true, pf, nil
 }
 
-// blockTime is the time of the block of view's height.
-func blockTime(view *abci.StateView) (time.Time, error) {
-	b, err := ledger.LastBlock(view)
+// blockTime is the time of the block of view's height: its header's (the
+// state holds no record of the block, so that a block that changes nothing
+// leaves the app hash as it was).
+func (s *Server) blockTime(view *abci.StateView) (time.Time, error) {
+	h, err := s.chain.Header(view.Height())
 	if err != nil {
 		return time.Time{}, err
 	}
-	return b.Time, nil
+	return h.Time, nil
 }
 
 func checkAlgorithm(alg notaryv1.HashAlgorithm) error {
@@ -490,7 +492,7 @@ func (s *Server) ListConsents(ctx context.Context, req *notaryv1.ListConsentsReq
 	if err != nil {
 		return nil, err
 	}
-	t, err := blockTime(view)
+	t, err := s.blockTime(view)
 	if err != nil {
 		return nil, err
 	}
@@ -537,7 +539,7 @@ func (s *Server) GetConsent(ctx context.Context, req *notaryv1.GetConsentRequest
 	if err != nil {
 		return nil, err
 	}
-	t, err := blockTime(view)
+	t, err := s.blockTime(view)
 	if err != nil {
 		return nil, err
 	}
@@ -593,7 +595,7 @@ func (s *Server) CheckCoverage(ctx context.Context, req *notaryv1.CheckCoverageR
 	if err != nil {
 		return nil, err
 	}
-	t, err := blockTime(view)
+	t, err := s.blockTime(view)
 	if err != nil {
 		return nil, err
 	}

@@ -104,12 +104,25 @@ func verdictWithLive(t testing.TB, r *notaryv1.Receipt, live *notaryv1.LiveStatu
 // anchored digest verifies with the node's trust bundle as the status part
 // of its receipt; after a revocation (and the block that signs it) an old
 // receipt with the live status is revoked. The requests are counted in the
-// node's metrics.
+// node's metrics. The same holds on a chain that makes no empty blocks,
+// which stays at the block that signs the revocation.
 func TestNodeLiveStatus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	n := startNode(t, apptest.Options{Public: func(c *app.PublicConfig) { c.CORSOrigins = []string{"https://sede.example.gob.es"} }})
+	for _, tc := range []struct {
+		name    string
+		noEmpty bool
+	}{
+		{"empty blocks", false},
+		{"no empty blocks", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { nodeLiveStatus(t, tc.noEmpty) })
+	}
+}
+
+func nodeLiveStatus(t *testing.T, noEmpty bool) {
+	n := startNode(t, apptest.Options{NoEmptyBlocks: noEmpty, Public: func(c *app.PublicConfig) { c.CORSOrigins = []string{"https://sede.example.gob.es"} }})
 	trustBytes, err := readFile(filepath.Join(n.Home, app.TrustFile))
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +161,16 @@ func TestNodeLiveStatus(t *testing.T) {
 	}
 	if v := verdictWithLive(t, old, live, trust); v != verify.Revoked {
 		t.Fatalf("old receipt with the live status after the revocation: %s", v)
+	}
+	if noEmpty {
+		time.Sleep(2 * time.Second)
+		if h := n.Height(); h != r+1 {
+			t.Fatalf("idle chain at height %d, want %d (the block that signs the revocation)", h, r+1)
+		}
+		live = liveOf(t, get(t, "GET", n.statusURL(d)))
+		if live.Status.Checkpoint.Height != r || verdictWithLive(t, old, live, trust) != verify.Revoked {
+			t.Fatalf("live status of an idle chain: checkpoint %d, revoked at %d", live.Status.Checkpoint.Height, r)
+		}
 	}
 	checkError(t, "unknown digest", get(t, "GET", n.statusURL(ledger.HashDocument(sha2, []byte("nunca")))), 404, "not_found")
 

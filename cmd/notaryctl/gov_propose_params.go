@@ -106,6 +106,14 @@ var paramFlags = []paramFlag{
 		p.MaxUnorderedWindow = n
 		return err
 	}},
+	{"stateless-empty-blocks", "true: blocks keep no record of themselves in the state, so that an idle chain makes no blocks (nodes with create_empty_blocks = false); false on chains created before it", func(p *notaryv1.Params, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, not %q", v)
+		}
+		p.StatelessEmptyBlocks = b
+		return nil
+	}},
 }
 
 func newProposeChangeParamsCmd() *cobra.Command {

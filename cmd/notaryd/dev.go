@@ -69,6 +69,7 @@ func newDevCmd() *cobra.Command {
 		reset bool
 		ports portFlags
 		block time.Duration
+		empty emptyBlockFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -92,14 +93,19 @@ trust.json. Later runs resume it; --reset starts over.`,
 			}
 			created := false
 			if _, err := os.Stat(filepath.Join(home, "config", "genesis.json")); os.IsNotExist(err) {
-				if _, err := app.GenerateNetwork(app.NetworkSpec{
+				if err := empty.check(); err != nil {
+					return err
+				}
+				spec := app.NetworkSpec{
 					ChainID:       devChainID,
 					Ministries:    []app.MinistrySpec{{ID: devMinistry, Name: "Ministerio de Desarrollo (dev)", Power: 10}},
 					Nodes:         []app.NodeSpec{ports.node(home)},
 					Agencies:      []app.AgencySpec{{ID: devAgency, Name: "Agencia de Desarrollo (dev)", Permissions: allPermissions()}},
 					Citizens:      []string{devCitizen},
 					TimeoutCommit: block,
-				}); err != nil {
+				}
+				empty.apply(&spec)
+				if _, err := app.GenerateNetwork(spec); err != nil {
 					return err
 				}
 				created = true
@@ -137,6 +143,7 @@ trust.json. Later runs resume it; --reset starts over.`,
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the dev chain and create a new one")
 	cmd.Flags().DurationVar(&block, "block-interval", 300*time.Millisecond, "pause after each block (CometBFT timeout_commit), for a new chain")
 	ports.register(cmd, 26656, 9443)
+	empty.register(cmd, ", for a new chain")
 	return cmd
 }
 

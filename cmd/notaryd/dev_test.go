@@ -49,7 +49,7 @@ func runDev(t *testing.T, home string, ports []int, minHeight int64, extra ...st
 	root := newRootCmd()
 	var out bytes.Buffer
 	root.SetOut(&out)
-	root.SetArgs(append([]string{"dev", "--home", home, "--output", "json",
+	root.SetArgs(append([]string{"dev", "--home", home, "--output", "json", "--empty-blocks",
 		"--p2p-port", strconv.Itoa(ports[0]), "--rpc-port", strconv.Itoa(ports[1]),
 		"--gateway-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]), "--public-port", strconv.Itoa(ports[4]),
 		"--http-port", strconv.Itoa(ports[5])}, extra...))

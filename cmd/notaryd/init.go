@@ -46,6 +46,7 @@ func newInitCmd() *cobra.Command {
 		agencies                                []string
 		power                                   int64
 		ports                                   portFlags
+		empty                                   emptyBlockFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -76,6 +77,9 @@ and tests).`,
 			if chainID == "" {
 				return nil, cli.Usage("--chain-id is required")
 			}
+			if err := empty.check(); err != nil {
+				return nil, err
+			}
 			if formMinistry != "" {
 				if len(agencies) > 0 {
 					return nil, cli.Usage("--agency goes with a single-validator chain; in a consortium agencies ask to join with 'notaryctl identity new'")
@@ -88,9 +92,10 @@ and tests).`,
 				// every interface unless it is a loopback address.
 				node.ListenAll = !isLoopback(ports.host)
 				h, err := app.InitMinistry(app.MinistryInit{
-					ChainID:  chainID,
-					Ministry: app.MinistrySpec{ID: formMinistry, Name: ministryName, Power: power},
-					Node:     node,
+					ChainID:     chainID,
+					Ministry:    app.MinistrySpec{ID: formMinistry, Name: ministryName, Power: power},
+					Node:        node,
+					EmptyBlocks: empty.always, EmptyBlocksInterval: empty.interval,
 				})
 				if err != nil {
 					return nil, err
@@ -107,12 +112,14 @@ and tests).`,
 				}
 				specs = append(specs, app.AgencySpec{ID: id, Name: name, Permissions: allPermissions()})
 			}
-			net, err := app.GenerateNetwork(app.NetworkSpec{
+			spec := app.NetworkSpec{
 				ChainID:    chainID,
 				Ministries: []app.MinistrySpec{{ID: ministryID, Name: ministryName, Power: power}},
 				Nodes:      []app.NodeSpec{ports.node(home)},
 				Agencies:   specs,
-			})
+			}
+			empty.apply(&spec)
+			net, err := app.GenerateNetwork(spec)
 			if err != nil {
 				return nil, err
 			}
@@ -131,6 +138,7 @@ and tests).`,
 	f.Int64Var(&power, "power", 10, "voting power of the validator (with --ministry: the power requested)")
 	f.StringArrayVar(&agencies, "agency", nil, "register an agency, id:name (repeatable)")
 	ports.register(cmd, 26656, 0)
+	empty.register(cmd, "")
 	return cmd
 }
 

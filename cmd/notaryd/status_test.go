@@ -24,7 +24,7 @@ func TestStatus(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "net")
 	base := freePortBlock(t, 4)
-	if out, err := runCmd(t, "testnet", "--out", dir, "--validators", "1", "--agencies", "0", "--base-port", strconv.Itoa(base), "--block-interval", "200ms"); err != nil {
+	if out, err := runCmd(t, "testnet", "--out", dir, "--validators", "1", "--agencies", "0", "--base-port", strconv.Itoa(base), "--block-interval", "200ms", "--empty-blocks"); err != nil {
 		t.Fatalf("testnet: %v\n%s", err, out)
 	}
 	home := filepath.Join(dir, "hacienda")

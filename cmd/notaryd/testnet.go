@@ -144,6 +144,7 @@ type testnetOptions struct {
 	hosts              []string
 	power              int64
 	block              time.Duration
+	empty              emptyBlockFlags
 	verifierURL        string
 }
 
@@ -201,6 +202,7 @@ verifier in the bundle, the base of the links of verification codes.`,
 	f.StringSliceVar(&o.hosts, "hosts", nil, "address of each node for its peers, validators then full nodes (default 127.0.0.1 for all)")
 	f.Int64Var(&o.power, "power", 10, "voting power of each validator")
 	f.DurationVar(&o.block, "block-interval", 500*time.Millisecond, "pause after each block (CometBFT timeout_commit)")
+	o.empty.register(cmd, "")
 	f.StringVar(&o.verifierURL, "verifier-url", "", "base URL of the published web verifier the trust bundle names, for the links of verification codes (default: none)")
 	return cmd
 }
@@ -220,6 +222,9 @@ func runTestnet(o testnetOptions) (*testnetResult, error) {
 		return nil, cli.Usage("--block-interval must be positive")
 	case o.out == "":
 		return nil, cli.Usage("--out is required")
+	}
+	if err := o.empty.check(); err != nil {
+		return nil, err
 	}
 	hosts := o.hosts
 	if len(hosts) == 0 {
@@ -262,6 +267,7 @@ func runTestnet(o testnetOptions) (*testnetResult, error) {
 		CADir:         filepath.Join(out, testnetCADir),
 		VerifierURL:   o.verifierURL,
 	}
+	o.empty.apply(&spec)
 	var nodeList []testnetNode
 	used := map[string]int{}
 	for i := 0; i < nodes; i++ {

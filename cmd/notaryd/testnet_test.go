@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
@@ -219,6 +220,37 @@ func TestTestnetHosts(t *testing.T) {
 	}
 }
 
+// TestTestnetEmptyBlocks: a new network makes no empty blocks unless told:
+// --empty-blocks makes one every block interval, --empty-block-interval
+// one after that long without a block.
+func TestTestnetEmptyBlocks(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		always   bool
+		interval time.Duration
+	}{
+		{"default", nil, false, 0},
+		{"always", []string{"--empty-blocks"}, true, 0},
+		{"interval", []string{"--empty-block-interval", "1h"}, false, time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out, err := runCmd(t, append([]string{"testnet", "--out", dir, "--validators", "1", "--agencies", "0", "-o", "json"}, tc.args...)...)
+			if err != nil {
+				t.Fatalf("testnet: %v\n%s", err, out)
+			}
+			cfg, err := app.LoadConfig(readTestnet(t, out).Nodes[0].Home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := cfg.Comet.Consensus; c.CreateEmptyBlocks != tc.always || c.CreateEmptyBlocksInterval != tc.interval {
+				t.Fatalf("create_empty_blocks %v, interval %s; want %v, %s", c.CreateEmptyBlocks, c.CreateEmptyBlocksInterval, tc.always, tc.interval)
+			}
+		})
+	}
+}
+
 // TestTestnetUsage: bad flags are usage errors (exit 2) with a message.
 func TestTestnetUsage(t *testing.T) {
 	for _, tc := range []struct {
@@ -233,6 +265,7 @@ func TestTestnetUsage(t *testing.T) {
 		{[]string{"--hosts", "a:1,b,c,d"}, "not a host name"},
 		{[]string{"--base-port", "80"}, "--base-port"},
 		{[]string{"--power", "0"}, "--power"},
+		{[]string{"--empty-block-interval", "-1s"}, "--empty-block-interval"},
 	} {
 		_, err := runCmd(t, append([]string{"testnet", "--out", filepath.Join(t.TempDir(), "x")}, tc.args...)...)
 		var ee *cli.ExitError

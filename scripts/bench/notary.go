@@ -414,7 +414,10 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 		return nil, err
 	}
 	out, err := exec.CommandContext(ctx, bins.notaryd, "testnet", "--validators", "4", "--agencies", strconv.Itoa(o.agencies),
-		"--out", dir, "--base-port", strconv.Itoa(base), "--chain-id", "notary-bench", "--block-interval", o.commit.String()).CombinedOutput()
+		"--out", dir, "--base-port", strconv.Itoa(base), "--chain-id", "notary-bench", "--block-interval", o.commit.String(),
+		// A block every interval, as the runs before idle chains stopped
+		// making them, and as the kvstore chain does.
+		"--empty-blocks").CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("notaryd testnet: %w\n%s", err, out)
 	}

@@ -15,6 +15,7 @@ package txsync
 import (
 	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cometbft/cometbft/libs/log"
@@ -49,7 +50,14 @@ type Reactor struct {
 	mu    sync.Mutex
 	asked map[[32]byte]time.Time // outstanding requests, and when they were made
 	next  int                    // the peer a first request goes to, in turn
+
+	fetched, failed atomic.Uint64 // see Stats
 }
+
+// Stats counts the transactions this node asked its peers for: fetched
+// (received and stored) and failed (no answer within a minute of the
+// last request, or bytes it could not store).
+func (r *Reactor) Stats() (fetched, failed uint64) { return r.fetched.Load(), r.failed.Load() }
 
 // New returns a reactor serving and storing transactions through store, whose
 // transactions are at most maxTxBytes.
@@ -89,6 +97,7 @@ func (r *Reactor) Fetch(h [32]byte) {
 	for k, t := range r.asked {
 		if now.Sub(t) > askedFor {
 			delete(r.asked, k)
+			r.failed.Add(1)
 		}
 	}
 	r.next++
@@ -143,7 +152,10 @@ func (r *Reactor) Receive(e p2p.Envelope) {
 			}
 			if _, err := r.store.StoreTx(raw); err != nil {
 				r.Logger.Error("storing a transaction a peer sent", "peer", e.Src.ID(), "err", err)
+				r.failed.Add(1)
+				continue
 			}
+			r.fetched.Add(1)
 		}
 	}
 }

@@ -68,6 +68,7 @@ func StartNetworkWith(t testing.TB, validators int, tune func(*app.Config)) *Net
 		Ministries:    NetworkMinistries[:validators],
 		Agencies:      []app.AgencySpec{{ID: NetworkAgency, Name: "Agencia de Desarrollo (dev)", Permissions: []notaryv1.Permission{notaryv1.Permission_PERMISSION_ANCHOR, notaryv1.Permission_PERMISSION_REVOKE}}},
 		TimeoutCommit: 150 * time.Millisecond,
+		EmptyBlocks:   true,
 	}
 	for i := 0; i < validators; i++ {
 		spec.Nodes = append(spec.Nodes, app.NodeSpec{

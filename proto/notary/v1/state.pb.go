@@ -58,8 +58,15 @@ type Params struct {
 	// includes it. 0 disables unordered transactions (chains created before
 	// it); new chains get 100.
 	MaxUnorderedWindow uint64 `protobuf:"varint,13,opt,name=max_unordered_window,json=maxUnorderedWindow,proto3" json:"max_unordered_window,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// stateless_empty_blocks: a block keeps no record of itself in the state
+	// (its height and time are in its header), so that a block whose
+	// transactions change nothing, an empty one above all, leaves the app
+	// hash as it was and an idle chain makes no blocks (CometBFT's
+	// create_empty_blocks = false). false, the value of chains created before
+	// it, records each block's height and time in ChainMeta.
+	StatelessEmptyBlocks bool `protobuf:"varint,14,opt,name=stateless_empty_blocks,json=statelessEmptyBlocks,proto3" json:"stateless_empty_blocks,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Params) Reset() {
@@ -181,6 +188,13 @@ func (x *Params) GetMaxUnorderedWindow() uint64 {
 		return x.MaxUnorderedWindow
 	}
 	return 0
+}
+
+func (x *Params) GetStatelessEmptyBlocks() bool {
+	if x != nil {
+		return x.StatelessEmptyBlocks
+	}
+	return false
 }
 
 // Account is the on-chain identity behind an ed25519 public key.
@@ -1830,9 +1844,11 @@ type ChainMeta struct {
 	// last_valset_change_height is the last height whose FinalizeBlock
 	// returned validator updates (0: the genesis set is still in force).
 	LastValsetChangeHeight int64 `protobuf:"varint,3,opt,name=last_valset_change_height,json=lastValsetChangeHeight,proto3" json:"last_valset_change_height,omitempty"`
-	// last_block_height is the height of the last executed block.
+	// last_block_height is the height of the last executed block, on a chain
+	// whose params.stateless_empty_blocks is false (unset otherwise).
 	LastBlockHeight int64 `protobuf:"varint,4,opt,name=last_block_height,json=lastBlockHeight,proto3" json:"last_block_height,omitempty"`
-	// last_block_time is the time of the last executed block.
+	// last_block_time is the time of the last executed block, on a chain
+	// whose params.stateless_empty_blocks is false (unset otherwise).
 	LastBlockTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_block_time,json=lastBlockTime,proto3" json:"last_block_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2120,7 +2136,7 @@ var File_notary_v1_state_proto protoreflect.FileDescriptor
 
 const file_notary_v1_state_proto_rawDesc = "" +
 	"\n" +
-	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\x93\x05\n" +
+	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\xc9\x05\n" +
 	"\x06Params\x121\n" +
 	"\x15max_digests_per_batch\x18\x01 \x01(\rR\x12maxDigestsPerBatch\x12 \n" +
 	"\fmax_tx_bytes\x18\x02 \x01(\x04R\n" +
@@ -2136,7 +2152,8 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	" \x01(\rR\rminValidators\x12K\n" +
 	"\x12citizen_enrollment\x18\v \x01(\x0e2\x1c.notary.v1.CitizenEnrollmentR\x11citizenEnrollment\x12D\n" +
 	"\x1fmax_active_consents_per_subject\x18\f \x01(\rR\x1bmaxActiveConsentsPerSubject\x120\n" +
-	"\x14max_unordered_window\x18\r \x01(\x04R\x12maxUnorderedWindow\"\xcc\x01\n" +
+	"\x14max_unordered_window\x18\r \x01(\x04R\x12maxUnorderedWindow\x124\n" +
+	"\x16stateless_empty_blocks\x18\x0e \x01(\bR\x14statelessEmptyBlocks\"\xcc\x01\n" +
 	"\aAccount\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.notary.v1.RoleR\x04role\x12\x14\n" +

@@ -28,6 +28,10 @@ type NetOptions struct {
 	FullNodes     int
 	Agencies      int
 	BlockInterval time.Duration
+	// NoEmptyBlocks makes blocks only for transactions (and the block that
+	// signs a changed app hash), as `notaryd testnet` does by default; the
+	// harness otherwise passes --empty-blocks, a block every interval.
+	NoEmptyBlocks bool
 }
 
 // Node is one node of a Net: its process and what testnet generated for it.
@@ -93,6 +97,9 @@ func NewNet(t testing.TB, o NetOptions) *Net {
 	}
 	if o.BlockInterval > 0 {
 		args = append(args, "--block-interval", o.BlockInterval.String())
+	}
+	if !o.NoEmptyBlocks {
+		args = append(args, "--empty-blocks")
 	}
 	out, err := exec.Command(Binary(t), args...).CombinedOutput()
 	if err != nil {
