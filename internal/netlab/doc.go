@@ -13,10 +13,11 @@
 // sender's TCP window fills; Heal lets them through). A host's bandwidth is
 // capped with a tbf qdisc on both ends of its veth link.
 //
-// Where namespaces cannot be made (not root, no ip(8), or New is told so)
-// the lab falls back to every host on 127.0.0.1 with the same proxies:
-// latency and cuts work, bandwidth caps do not, and hosts could reach each
-// other directly if they dialled each other's ports.
+// Where namespaces cannot be made (not root, no ip(8), or New is told so by
+// Options.Loopback or NETLAB_LOOPBACK in the environment) the lab falls back
+// to every host on 127.0.0.1 with the same proxies: latency and cuts work,
+// bandwidth caps do not, and hosts could reach each other directly if they
+// dialled each other's ports.
 //
 // Everything a lab makes is named after it (interfaces nl<pid><letter>...,
 // namespaces nl<pid><letter>-<host>) and removed by Close. A lab holds an

@@ -24,6 +24,10 @@ import (
 // the choice of subnets).
 const LockDir = "/run/netlab"
 
+// LoopbackEnv, when set in the environment, makes every lab run on
+// 127.0.0.1 as with Options.Loopback.
+const LoopbackEnv = "NETLAB_LOOPBACK"
+
 // ErrLoopback is returned for what only namespaces can do (bandwidth caps)
 // when the lab fell back to 127.0.0.1.
 var ErrLoopback = errors.New("netlab: the lab runs on 127.0.0.1 without namespaces")
@@ -87,6 +91,8 @@ func New(o Options) (*Lab, error) {
 	switch {
 	case o.Loopback:
 		l.reason = "asked for"
+	case os.Getenv(LoopbackEnv) != "":
+		l.reason = LoopbackEnv + " is set"
 	case os.Geteuid() != 0:
 		l.reason = "not root"
 	default:
@@ -161,13 +167,9 @@ func (l *Lab) build(hosts int) error {
 		return err
 	}
 	CleanStale(l.logf)
-	lock, err := os.OpenFile(filepath.Join(LockDir, l.name+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	lock, err := lockFile(filepath.Join(LockDir, l.name+".lock"))
 	if err != nil {
 		return err
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = lock.Close()
-		return fmt.Errorf("lock %s: %w", lock.Name(), err)
 	}
 	l.lock = lock
 	if err := l.bridge(); err != nil {
@@ -281,6 +283,31 @@ func (l *Lab) teardown() error {
 	_ = l.lock.Close()
 	l.lock = nil
 	return err
+}
+
+// lockFile creates path and holds an flock on it. A CleanStale of another
+// process may take the new file for a dead lab's and remove it between the
+// two steps: the lock then holds only if path is still the locked file.
+func lockFile(path string) (*os.File, error) {
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		held, err1 := f.Stat()
+		named, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, named) {
+			return f, nil
+		}
+		_ = f.Close()
+		if try == 10 {
+			return nil, fmt.Errorf("lock %s: removed again and again", path)
+		}
+	}
 }
 
 var lockName = regexp.MustCompile(`^(nl[0-9]+[a-z])\.lock$`)
