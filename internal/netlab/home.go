@@ -19,28 +19,11 @@ func (l *Lab) WireHome(home string, i int, ids []string) error {
 	if err != nil {
 		return err
 	}
-	index := map[string]int{}
-	for j, id := range ids {
-		index[id] = j
+	peers, err := l.RewritePeers(i, c.Comet.P2P.PersistentPeers, ids)
+	if err != nil {
+		return fmt.Errorf("netlab: %s: %w", home, err)
 	}
-	var peers []string
-	for _, p := range strings.Split(c.Comet.P2P.PersistentPeers, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		id, _, ok := strings.Cut(p, "@")
-		j, known := index[id]
-		if !ok || !known || j == i {
-			return fmt.Errorf("netlab: %s: persistent peer %q is no other host of the lab", home, p)
-		}
-		addr := l.PeerAddr(i, j)
-		if addr == "" {
-			return fmt.Errorf("netlab: no proxy from host %d to %d: call ConnectPeers first", i, j)
-		}
-		peers = append(peers, id+"@"+addr)
-	}
-	c.Comet.P2P.PersistentPeers = strings.Join(peers, ",")
+	c.Comet.P2P.PersistentPeers = peers
 	c.Comet.P2P.PexReactor = false
 	c.Comet.P2P.AddrBookStrict = false
 	c.Comet.P2P.AllowDuplicateIP = true
@@ -51,4 +34,33 @@ func (l *Lab) WireHome(home string, i int, ids []string) error {
 		c.App.Public.Listen = all(c.App.Public.Listen)
 	}
 	return app.SaveConfig(c)
+}
+
+// RewritePeers rewrites a CometBFT persistent_peers list of the node on
+// host i, "id@host:port,...", so that each peer is dialled through the lab:
+// "id@PeerAddr(i, j)", where ids[j] is the node id of host j. It serves
+// nodes whose configuration WireHome does not know (CometBFT's kvstore).
+func (l *Lab) RewritePeers(i int, peers string, ids []string) (string, error) {
+	index := map[string]int{}
+	for j, id := range ids {
+		index[id] = j
+	}
+	var out []string
+	for _, p := range strings.Split(peers, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		id, _, ok := strings.Cut(p, "@")
+		j, known := index[id]
+		if !ok || !known || j == i {
+			return "", fmt.Errorf("persistent peer %q is no other host of the lab", p)
+		}
+		addr := l.PeerAddr(i, j)
+		if addr == "" {
+			return "", fmt.Errorf("no proxy from host %d to %d: call ConnectPeers first", i, j)
+		}
+		out = append(out, id+"@"+addr)
+	}
+	return strings.Join(out, ","), nil
 }

@@ -3,6 +3,7 @@ package netlab
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -230,6 +231,23 @@ func testLab(t *testing.T, loopback bool) {
 		t.Fatal("no echo after HealAll")
 	}
 
+	// The wan profile: 25 ms ± 5 ms one way, so at least 40 ms there and
+	// back; the zero profile takes it all away.
+	err = l.Apply(Profiles["wan"])
+	if l.Namespaces() && err != nil || !l.Namespaces() && !errors.Is(err, ErrLoopback) {
+		t.Fatalf("apply %v: %v", Profiles["wan"], err)
+	}
+	t0 := time.Now()
+	if !roundTrip(t, c01, "wan", 10*time.Second) {
+		t.Fatal("no echo on the wan profile")
+	}
+	if rtt := time.Since(t0); rtt < 40*time.Millisecond {
+		t.Fatalf("round trip %v on %v", rtt, Profiles["wan"])
+	}
+	if err := l.Apply(Profile{}); err != nil {
+		t.Fatal(err)
+	}
+
 	if !l.Namespaces() {
 		if err := l.SetRate(1, 8_000_000); err != ErrLoopback {
 			t.Fatalf("SetRate on loopback: %v", err)
@@ -241,7 +259,7 @@ func testLab(t *testing.T, loopback bool) {
 		t.Fatal(err)
 	}
 	msg := strings.Repeat("x", 1<<20)
-	t0 := time.Now()
+	t0 = time.Now()
 	go func() { _, _ = c01.Write([]byte(msg)) }()
 	if !readBack(t, c01, msg, 60*time.Second) {
 		t.Fatal("1 MB not echoed in 60 s at 8 Mbit/s")
