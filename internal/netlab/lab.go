@@ -41,6 +41,10 @@ type Options struct {
 	Loopback bool
 	// Logf receives what the lab does and why it falls back (nil: silent).
 	Logf func(format string, args ...any)
+	// CloseOnSignal closes the lab when the process gets SIGINT or SIGTERM,
+	// and then ends the process by the same signal (for tests; a command
+	// with signal handling of its own closes the lab itself).
+	CloseOnSignal bool
 }
 
 // Lab is a network of hosts with a proxy on every directed pair of them.
@@ -115,7 +119,9 @@ func New(o Options) (*Lab, error) {
 	} else {
 		l.logf("netlab: %d hosts in network namespaces %s-0.., on 10.77.%d.0/24 (bridge %sbr at %s), a proxy on every link", o.Hosts, l.name, l.subnet, l.name, l.BridgeAddr())
 	}
-	track(l)
+	if o.CloseOnSignal {
+		closeOnSignal(l)
+	}
 	return l, nil
 }
 
@@ -261,7 +267,9 @@ func (l *Lab) Close() error {
 	proxies := l.proxies
 	l.proxies = map[pair]*toxiproxy.Proxy{}
 	l.mu.Unlock()
-	untrack(l)
+	openMu.Lock()
+	delete(open, l)
+	openMu.Unlock()
 	for _, p := range proxies {
 		// Held bytes are let go first: a link waiting on a cut would
 		// otherwise keep its goroutines.
@@ -412,15 +420,14 @@ func run(args ...string) error {
 	return nil
 }
 
-// Labs open in this process, closed on SIGINT or SIGTERM before the
-// process ends by the signal.
+// Labs to close on SIGINT or SIGTERM before the process ends by the signal.
 var (
 	openMu  sync.Mutex
 	open    = map[*Lab]bool{}
 	sigOnce sync.Once
 )
 
-func track(l *Lab) {
+func closeOnSignal(l *Lab) {
 	openMu.Lock()
 	open[l] = true
 	openMu.Unlock()
@@ -442,10 +449,4 @@ func track(l *Lab) {
 			_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
 		}()
 	})
-}
-
-func untrack(l *Lab) {
-	openMu.Lock()
-	delete(open, l)
-	openMu.Unlock()
 }

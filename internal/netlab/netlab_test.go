@@ -127,7 +127,7 @@ func TestLab(t *testing.T) {
 }
 
 func testLab(t *testing.T, loopback bool) {
-	l, err := New(Options{Hosts: 3, Loopback: loopback, Logf: t.Logf})
+	l, err := New(Options{Hosts: 3, Loopback: loopback, Logf: t.Logf, CloseOnSignal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,11 +300,35 @@ func leftovers(t *testing.T, name string) string {
 // TestCleanStale kills a process that holds a lab with a process in one of
 // its namespaces, and checks that the next lab removes all of it.
 func TestCleanStale(t *testing.T) {
+	name := childLab(t, "kill")
+	if leftovers(t, name) == "" {
+		t.Fatalf("the child's lab %s left nothing to clean", name)
+	}
+	CleanStale(t.Logf)
+	if left := leftovers(t, name); left != "" {
+		t.Fatalf("after CleanStale: %s", left)
+	}
+}
+
+// TestCloseOnSignal ends a process that holds a lab by SIGTERM, and checks
+// that the lab was closed on the way out.
+func TestCloseOnSignal(t *testing.T) {
+	name := childLab(t, "signal")
+	if left := leftovers(t, name); left != "" {
+		t.Fatalf("after SIGTERM: %s", left)
+	}
+}
+
+// childLab runs TestLabChild in a new process, waits until it names its
+// lab, ends it (SIGKILL for "kill", SIGTERM for "signal") and returns the
+// lab's name.
+func childLab(t *testing.T, how string) string {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("namespaces need root")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLabChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "NETLAB_CHILD=1")
+	cmd.Env = append(os.Environ(), "NETLAB_CHILD="+how)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -330,31 +354,31 @@ func TestCleanStale(t *testing.T) {
 		_ = cmd.Wait()
 		t.Fatal("the child named no lab")
 	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
+	sig := syscall.SIGKILL
+	if how == "signal" {
+		sig = syscall.SIGTERM
+	}
+	_ = cmd.Process.Signal(sig)
+	go func() { _, _ = io.Copy(io.Discard, out) }()
 	_ = cmd.Wait()
-	if leftovers(t, name) == "" {
-		t.Fatalf("the child's lab %s left nothing to clean", name)
-	}
-	CleanStale(t.Logf)
-	if left := leftovers(t, name); left != "" {
-		t.Fatalf("after CleanStale: %s", left)
-	}
+	return name
 }
 
-// TestLabChild is TestCleanStale's child: it makes a lab, runs a process in
-// it, names the lab and waits to be killed.
+// TestLabChild is childLab's child: it makes a lab, runs a process in it,
+// names the lab and waits to be ended.
 func TestLabChild(t *testing.T) {
-	if os.Getenv("NETLAB_CHILD") == "" {
-		t.Skip("run by TestCleanStale")
+	how := os.Getenv("NETLAB_CHILD")
+	if how == "" {
+		t.Skip("run by TestCleanStale and TestCloseOnSignal")
 	}
-	l, err := New(Options{Hosts: 2})
+	l, err := New(Options{Hosts: 2, CloseOnSignal: how == "signal"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !l.Namespaces() {
 		t.Skip(l.Reason())
 	}
-	sleep := exec.Command("ip", "netns", "exec", l.NetNS(0), "sleep", "600")
+	sleep := l.Command(0, "sleep", "600")
 	if err := sleep.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ func NewNet(t testing.TB, o NetOptions) *Net {
 	}
 	var lab *netlab.Lab
 	if o.Lab {
-		l, err := netlab.New(netlab.Options{Hosts: nodes, Logf: t.Logf})
+		l, err := netlab.New(netlab.Options{Hosts: nodes, Logf: t.Logf, CloseOnSignal: true})
 		if err != nil {
 			t.Fatal(err)
 		}
