@@ -122,6 +122,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 		h0 := net.MaxHeight(ctx)
 		t0 := time.Now()
 		lab.Isolate(net.Index(v))
+		t.Logf("%s isolated at height %d", v.ID, h0)
 		waitChainHeight(t, net, h0+p.isolateRuns, 90*time.Second, "commit with "+v.ID+" isolated")
 		time.Sleep(max(0, p.isolate-time.Since(t0)))
 		hv, err := v.Height(ctx)
@@ -132,6 +133,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 			t.Fatalf("%s isolated is at height %d, the others at %d", v.ID, hv, tip)
 		}
 		lab.HealAll()
+		t.Logf("%s healed at height %d, the others at %d", v.ID, hv, net.MaxHeight(ctx))
 		r.isolatedCatchUp = catchUp(t, net, v, "after its isolation")
 		expectProgress(t, load, "after the isolation")
 	}
@@ -147,6 +149,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 			t.Fatalf("split 2 | 2, the chain went on from %d to %d in %v", h1, h2, p.splitWatch)
 		}
 		r.splitHalt = h1
+		t.Logf("split 2 | 2: halted at height %d", h1)
 		t0 := time.Now()
 		lab.HealAll()
 		waitChainHeight(t, net, h1+3, 120*time.Second, "resume after the split healed")
@@ -167,6 +170,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 			time.Sleep(5 * time.Second)
 		}
 		r.flapBlocks = net.MaxHeight(ctx) - h0
+		t.Logf("flapping link: %d blocks from height %d in %d cycles", r.flapBlocks, h0, r.flapCycles)
 		lab.HealAll()
 		waitChainHeight(t, net, net.MaxHeight(ctx)+3, 120*time.Second, "commit after the flapping")
 		for _, v := range vals {
@@ -186,6 +190,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 			}
 		}
 		h0 := net.MaxHeight(ctx)
+		t.Logf("nobody hears %s from height %d", v.ID, h0)
 		waitChainHeight(t, net, h0+p.muteBlocks, 90*time.Second, "commit with nobody hearing "+v.ID)
 		lab.HealAll()
 		r.muteCatchUp = catchUp(t, net, v, "after nobody heard it")
@@ -198,6 +203,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 		a, b := vals[1], vals[3]
 		lab.Cut(net.Index(a), net.Index(b))
 		h0 := net.MaxHeight(ctx)
+		t.Logf("%s does not hear %s from height %d", b.ID, a.ID, h0)
 		waitChainHeight(t, net, h0+p.pairCut, 120*time.Second, fmt.Sprintf("commit with %s not hearing %s", b.ID, a.ID))
 		for _, v := range vals {
 			catchUp(t, net, v, fmt.Sprintf("with %s not hearing %s", b.ID, a.ID))
@@ -212,6 +218,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 		r.fastPace = pace(t, net, p.slowBlocks)
 		lab.SetHostDelay(net.Index(v), netlab.Delay{Latency: 300 * time.Millisecond})
 		r.slowPace = pace(t, net, p.slowBlocks)
+		t.Logf("%s 300 ms from the others: %v a block, %v before", v.ID, r.slowPace, r.fastPace)
 		catchUp(t, net, v, "with 300 ms to every other")
 		lab.SetHostDelay(net.Index(v), p.delay)
 		expectProgress(t, load, "after the slow validator")

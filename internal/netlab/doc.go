@@ -19,6 +19,19 @@
 // bandwidth caps do not, and hosts could reach each other directly if they
 // dialled each other's ports.
 //
+// A network of notaryd nodes on a lab, as testnet's harness makes it:
+//
+//	lab, err := netlab.New(netlab.Options{Hosts: n})
+//	defer lab.Close()
+//	// notaryd testnet --hosts lab.Addr(0),...,lab.Addr(n-1) (with namespaces)
+//	lab.ConnectPeers(p2pPorts)            // a proxy for every directed pair
+//	lab.WireHome(home[i], i, nodeIDs)     // each home: peers through the proxies
+//	lab.Command(i, notaryd, "start", "--home", home[i]).Start()
+//	lab.Apply(netlab.Profiles["wan"])     // or SetDelay, Cut, Partition, ...
+//
+// and the node's RPC and gateway are at lab.Addr(i) with the ports of its
+// home.
+//
 // Everything a lab makes is named after it (interfaces nl<pid><letter>...,
 // namespaces nl<pid><letter>-<host>) and removed by Close. A lab holds an
 // flock on a file under /run/netlab for its lifetime; New first removes the
