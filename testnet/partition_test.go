@@ -39,6 +39,8 @@ type partitionReport struct {
 	flapBlocks              int64 // committed while the link flapped
 	flapCycles              int
 	muteCatchUp             time.Duration
+	pairCutBlocks           int64
+	pairCut                 string
 	slowPace, fastPace      time.Duration
 	blocks                  int64
 	tries, acks, digests    int
@@ -57,6 +59,9 @@ func (r *partitionReport) String() string {
 		fmt.Fprintf(&b, "  flapping link             %d blocks in %d cycles of 5 s up, 5 s down\n", r.flapBlocks, r.flapCycles)
 	}
 	fmt.Fprintf(&b, "  validator heard by none   back at the tip %v after the heal\n", r.muteCatchUp.Round(10*time.Millisecond))
+	if r.pairCut != "" {
+		fmt.Fprintf(&b, "  one-way cut               %d blocks with %s\n", r.pairCutBlocks, r.pairCut)
+	}
 	fmt.Fprintf(&b, "  slow validator (300 ms)   %v a block, %v with every link fast\n", r.slowPace.Round(time.Millisecond), r.fastPace.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  blocks committed          %d, identical on every node\n", r.blocks)
 	fmt.Fprintf(&b, "  anchorings acknowledged   %d (%d digests), %d submissions\n", r.acks, r.digests, r.tries)
@@ -208,6 +213,8 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 		for _, v := range vals {
 			catchUp(t, net, v, fmt.Sprintf("with %s not hearing %s", b.ID, a.ID))
 		}
+		r.pairCut = fmt.Sprintf("%s not hearing %s, every node at the tip", b.ID, a.ID)
+		r.pairCutBlocks = net.MaxHeight(ctx) - h0
 		lab.HealAll()
 		expectProgress(t, load, "after the one-way cut")
 	}
