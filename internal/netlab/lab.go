@@ -219,7 +219,7 @@ func (l *Lab) bridge() error {
 	if err != nil {
 		return err
 	}
-	defer alloc.Close()
+	defer func() { _ = alloc.Close() }()
 	if err := syscall.Flock(int(alloc.Fd()), syscall.LOCK_EX); err != nil {
 		return err
 	}

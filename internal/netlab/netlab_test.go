@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -34,7 +35,7 @@ func echo(t *testing.T, l *Lab, i int, got chan<- []byte) int {
 				return
 			}
 			go func() {
-				defer c.Close()
+				defer func() { _ = c.Close() }()
 				buf := make([]byte, 64<<10)
 				for {
 					n, err := c.Read(buf)
@@ -86,7 +87,7 @@ func roundTrip(t *testing.T, c net.Conn, msg string, timeout time.Duration) bool
 func readBack(t *testing.T, c net.Conn, msg string, timeout time.Duration) bool {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(timeout))
-	defer c.SetReadDeadline(time.Time{})
+	defer func() { _ = c.SetReadDeadline(time.Time{}) }()
 	buf := make([]byte, len(msg))
 	if _, err := io.ReadFull(c, buf); err != nil {
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
@@ -382,6 +383,6 @@ func TestLabChild(t *testing.T) {
 	if err := sleep.Start(); err != nil {
 		t.Fatal(err)
 	}
-	os.Stdout.WriteString("LAB " + l.Name() + "\n")
+	fmt.Println("LAB " + l.Name())
 	time.Sleep(10 * time.Minute)
 }
