@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobtechlab/notary/internal/netlab"
+	"github.com/gobtechlab/notary/testnet/netlab"
 )
 
 // TestPartitionsLong is the long partition run (scripts/e2e.sh with

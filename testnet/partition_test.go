@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobtechlab/notary/internal/netlab"
 	"github.com/gobtechlab/notary/testnet/internal/harness"
+	"github.com/gobtechlab/notary/testnet/netlab"
 )
 
 // partitionPlan says which network faults a partition run goes through, in
-// order, on four validators each on a host of its own (internal/netlab).
+// order, on four validators each on a host of its own (testnet/netlab).
 type partitionPlan struct {
 	agencies int
 	batch    int

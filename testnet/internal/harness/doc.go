@@ -7,7 +7,7 @@
 // fresh application to check its app hashes independently.
 //
 // With NetOptions.Lab every node runs on a host of its own
-// (internal/netlab): a network namespace with its own address where the
+// (testnet/netlab): a network namespace with its own address where the
 // test may make one, every p2p link through a proxy of Net.Lab that delays
 // or cuts it.
 package harness
