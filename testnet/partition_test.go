@@ -122,6 +122,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 
 	// One validator cut off: the other three commit without it; healed, it
 	// catches up.
+	var blockTime time.Duration // a block's time with three of four
 	{
 		v := vals[3]
 		h0 := net.MaxHeight(ctx)
@@ -129,6 +130,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 		lab.Isolate(net.Index(v))
 		t.Logf("%s isolated at height %d", v.ID, h0)
 		waitChainHeight(t, net, h0+p.isolateRuns, 90*time.Second, "commit with "+v.ID+" isolated")
+		blockTime = time.Since(t0) / time.Duration(p.isolateRuns)
 		time.Sleep(max(0, p.isolate-time.Since(t0)))
 		hv, err := v.Height(ctx)
 		if err != nil {
@@ -148,10 +150,14 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 	// the network heals.
 	{
 		lab.Partition([]int{0, 1}, []int{2, 3})
-		h1 := settledHeight(ctx, net, 3*time.Second)
-		time.Sleep(p.splitWatch)
+		// A cut holds the bytes in flight, so no vote crosses it; the
+		// height counts once unchanged for a few blocks' time all the same
+		// (a busy machine applies the last commit late), watched as long.
+		h1 := settledHeight(ctx, net, max(3*time.Second, 4*blockTime))
+		watch := max(p.splitWatch, 4*blockTime)
+		time.Sleep(watch)
 		if h2 := net.MaxHeight(ctx); h2 != h1 {
-			t.Fatalf("split 2 | 2, the chain went on from %d to %d in %v", h1, h2, p.splitWatch)
+			t.Fatalf("split 2 | 2, the chain went on from %d to %d in %v", h1, h2, watch)
 		}
 		r.splitHalt = h1
 		t.Logf("split 2 | 2: halted at height %d", h1)
