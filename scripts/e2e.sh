@@ -9,7 +9,11 @@
 #
 # usage: scripts/e2e.sh [go test flags...]
 #   E2E_RUN      test to run (default TestConsortiumLong; TestConsortiumShort
-#                is the short run that `go test ./...` also runs)
+#                is the short run that `go test ./...` also runs;
+#                TestPartitionsLong puts each validator in a network namespace
+#                of its own, 25 ms apart, and cuts, splits, flaps and slows
+#                their links under load: about 5 minutes, as root, else on
+#                127.0.0.1 through the same proxies)
 #   NOTARY_E2E_KEEP  where node logs are kept if the run fails (default: a new
 #                directory under $TMPDIR, printed in the test output)
 #

@@ -5,4 +5,9 @@
 // agencies, compares nodes (blocks, app hashes, proofs), scans their logs
 // and keeps them when a test fails, and replays a node's blocks through a
 // fresh application to check its app hashes independently.
+//
+// With NetOptions.Lab every node runs on a host of its own
+// (testnet/netlab): a network namespace with its own address where the
+// test may make one, every p2p link through a proxy of Net.Lab that delays
+// or cuts it.
 package harness

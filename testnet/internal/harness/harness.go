@@ -113,6 +113,11 @@ type Proc struct {
 	// Env is added to the test's environment for the next Start (for
 	// example NOTARY_FAILPOINT=commit-before-save@12).
 	Env []string
+	// RPCHost is the address of the node's CometBFT RPC ("" for
+	// 127.0.0.1); NetNS the network namespace it runs in ("" for the
+	// test's own), as a netlab host.
+	RPCHost string
+	NetNS   string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -142,7 +147,13 @@ func (p *Proc) Start() {
 	if bin == "" {
 		bin = Binary(p.t)
 	}
-	cmd := exec.Command(bin, append([]string{"start", "--home", p.Home}, p.Args...)...)
+	args := append([]string{"start", "--home", p.Home}, p.Args...)
+	cmd := exec.Command(bin, args...)
+	if p.NetNS != "" {
+		// ip execs notaryd in the namespace: the process is notaryd's.
+		cmd = exec.Command("ip", append([]string{"netns", "exec", p.NetNS, bin}, args...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	}
 	cmd.Env = append(os.Environ(), p.Env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
@@ -268,7 +279,11 @@ func (p *Proc) RPC() *rpchttp.HTTP {
 		return p.rpc
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 5 * time.Second}}
-	c, err := rpchttp.NewWithClient(fmt.Sprintf("tcp://127.0.0.1:%d", p.RPCPort), "/websocket", hc)
+	host := p.RPCHost
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	c, err := rpchttp.NewWithClient(fmt.Sprintf("tcp://%s:%d", host, p.RPCPort), "/websocket", hc)
 	if err != nil {
 		p.t.Fatal(err)
 	}
