@@ -112,7 +112,9 @@ func TestCodedAnchorRefused(t *testing.T) {
 		{name: "digest anchored with a code, then plain", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, codedBody("aeat", ds, keys))} },
 			tx: func(f *fixture) []byte { return f.sign(aeat, anchorBody("aeat", digestAt(ds, 1))) }},
 		{name: "digest anchored with a code, then with another", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, codedBody("aeat", ds, keys))} },
-			tx: func(f *fixture) []byte { return f.sign(sepe, codedBody("sepe", digestAt(ds, 1), keyAt(codeKeys("again", 1), 0))) }},
+			tx: func(f *fixture) []byte {
+				return f.sign(sepe, codedBody("sepe", digestAt(ds, 1), keyAt(codeKeys("again", 1), 0)))
+			}},
 		{name: "a plain digest that looks like a key's index digest", before: func(f *fixture) [][]byte {
 			return [][]byte{f.sign(aeat, anchorBody("aeat", CodeKeyIndexDigest(keyAt(keys, 0))))}
 		}, tx: func(f *fixture) []byte { return f.sign(aeat, codedBody("aeat", ds, keys)) }},
@@ -419,14 +421,18 @@ func TestRevokeCodeKeys(t *testing.T) {
 		revoked []int
 	}{
 		{name: "one key", before: coded, tx: func(f *fixture) []byte { return f.sign(aeat, revokeCodesBody(pSHA2, keyAt(keys, 1))) }, revoked: []int{1}},
-		{name: "two keys", before: coded, tx: func(f *fixture) []byte { return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 2), keyAt(keys, 0)))) }, revoked: []int{0, 2}},
+		{name: "two keys", before: coded, tx: func(f *fixture) []byte {
+			return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 2), keyAt(keys, 0))))
+		}, revoked: []int{0, 2}},
 		{name: "unknown key", before: coded, tx: func(f *fixture) []byte {
 			return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 0), keyAt(codeKeys("unknown", 1), 0))))
 		}, want: ErrNotAnchored},
 		{name: "another agency's", before: coded, tx: func(f *fixture) []byte { return f.sign(sepe, revokeCodesBody(pSHA2, keyAt(keys, 0))) }, want: ErrNotIssuer},
 		{name: "already revoked", before: func(f *fixture) [][]byte {
 			return append(coded(f), f.signSeq(aeat, 1, revokeCodesBody(pSHA2, keyAt(keys, 1))))
-		}, tx: func(f *fixture) []byte { return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 0), keyAt(keys, 1)))) }, want: ErrAlreadyRevoked, revoked: []int{1}},
+		}, tx: func(f *fixture) []byte {
+			return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 0), keyAt(keys, 1))))
+		}, want: ErrAlreadyRevoked, revoked: []int{1}},
 		{name: "digests and code keys", before: coded, tx: func(f *fixture) []byte {
 			b := revokeCodesBody(pSHA2, keyAt(keys, 0))
 			b.GetRevoke().Digests = digestAt(ds, 0)
