@@ -36,6 +36,23 @@ func CodeKeyIndexDigest(key []byte) []byte {
 	return d
 }
 
+// CodeRevocationKey is the key of the revocation record of the coded
+// document anchored under a code key: RevocationKey(CodeKeyIndex,
+// CodeKeyIndexDigest(key)), which no revocation by digest reaches.
+func CodeRevocationKey(key []byte) []byte {
+	return RevocationKey(CodeKeyIndex, CodeKeyIndexDigest(key))
+}
+
+// DocumentRevocationKey is the key of a document's revocation record:
+// CodeRevocationKey(codeKey) for a coded document (codeKey not empty),
+// RevocationKey(alg, digest) for a plain one.
+func DocumentRevocationKey(alg HashAlgorithm, digest, codeKey []byte) []byte {
+	if len(codeKey) > 0 {
+		return CodeRevocationKey(codeKey)
+	}
+	return RevocationKey(alg, digest)
+}
+
 // codeKeyIndexDigests returns the index digests of concatenated keys,
 // concatenated.
 func codeKeyIndexDigests(keys []byte) []byte {

@@ -376,7 +376,7 @@ func (c *txContext) revokeCodeKey(m *notaryv1.Revoke, key []byte, issuer, by str
 		return wrapf(ErrAlgorithmMismatch, "code key %x: batch %s anchored %s, the Revoke names %s", key, loc.BatchID(), batch.HashAlgorithm, m.HashAlgorithm)
 	}
 	rev := &notaryv1.Revocation{HashAlgorithm: m.HashAlgorithm, CodeKey: append([]byte(nil), key...)}
-	if err := c.saveRevocation(RevocationKey(CodeKeyIndex, kd), rev, loc, m, by, "code key "+hex.EncodeToString(key)); err != nil {
+	if err := c.saveRevocation(CodeRevocationKey(key), rev, loc, m, by, "code key "+hex.EncodeToString(key)); err != nil {
 		return err
 	}
 	c.emit("notary.revoke", "code_key", hex.EncodeToString(key), "batch", loc.BatchID(), "reason", m.Reason.String(), "by", by)
