@@ -46,7 +46,7 @@ func (s *codedSigner) anchor(ds, keys []byte) []byte {
 
 // TestCodeKeysIndexed: the code keys of committed batches are in the
 // digest index (LookupCodeKey finds each document's locator) and in its
-// filter; a key is refused again in the same block, in the mempool (pending
+// filter, and their digests are not; a key is refused again in the same block, in the mempool (pending
 // or committed), after a reopen, and after the index is rebuilt from the
 // block store.
 func TestCodeKeysIndexed(t *testing.T) {
@@ -109,8 +109,9 @@ func TestCodeKeysIndexed(t *testing.T) {
 				if err != nil || !ok || loc != want {
 					t.Fatalf("%s: key %d of height %d: %+v %v %v", what, i, c.height, loc, ok, err)
 				}
-				if loc, ok, err := a.LookupDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, c.ds[i*32:(i+1)*32]); err != nil || !ok || loc != want {
-					t.Fatalf("%s: digest %d of height %d: %+v %v %v", what, i, c.height, loc, ok, err)
+				// A coded document is indexed by its key only.
+				if loc, ok, err := a.LookupDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, c.ds[i*32:(i+1)*32]); err != nil || ok {
+					t.Fatalf("%s: digest %d of height %d is indexed: %+v %v", what, i, c.height, loc, err)
 				}
 			}
 			// The filter holds every key: the mempool's first check, which

@@ -11,9 +11,11 @@ import (
 // anchor a document under the key of a verification code printed on it: an
 // AnchorBatch with code_keys carries one CodeKeySize-byte key per digest,
 // the Merkle leaf of each digest is key || digest, and the digest index
-// holds, besides the entry of each digest, one of each key under
-// CodeKeyIndex, so that a key finds its document. The chain never sees
-// the code itself: a key is a hash of it.
+// holds one entry per document, of its key under CodeKeyIndex, so that a
+// key finds its document; a coded document's digest is not indexed, and
+// the document is revoked by key (RevocationKey(CodeKeyIndex,
+// CodeKeyIndexDigest(key))). The chain never sees the code itself: a key
+// is a hash of it.
 
 // CodeKeySize is the length of a verification code's key.
 const CodeKeySize = 16
@@ -21,7 +23,9 @@ const CodeKeySize = 16
 // CodeKeyIndex is the index algorithm value under which the digest index
 // holds code keys (CodeKeyIndexDigest). It is not a HashAlgorithm:
 // AlgorithmName does not name it, so params.hash_algorithms never accepts it
-// and no batch, revocation or lookup by digest can use it.
+// and no batch, revocation or lookup by digest can use it. A coded
+// document's revocation record is at RevocationKey(CodeKeyIndex,
+// CodeKeyIndexDigest(key)), which no revocation by digest reaches.
 const CodeKeyIndex HashAlgorithm = 255
 
 // CodeKeyIndexDigest is the index digest of a code key: the key and
@@ -30,6 +34,23 @@ func CodeKeyIndexDigest(key []byte) []byte {
 	d := make([]byte, DigestSize)
 	copy(d, key)
 	return d
+}
+
+// CodeRevocationKey is the key of the revocation record of the coded
+// document anchored under a code key: RevocationKey(CodeKeyIndex,
+// CodeKeyIndexDigest(key)), which no revocation by digest reaches.
+func CodeRevocationKey(key []byte) []byte {
+	return RevocationKey(CodeKeyIndex, CodeKeyIndexDigest(key))
+}
+
+// DocumentRevocationKey is the key of a document's revocation record:
+// CodeRevocationKey(codeKey) for a coded document (codeKey not empty),
+// RevocationKey(alg, digest) for a plain one.
+func DocumentRevocationKey(alg HashAlgorithm, digest, codeKey []byte) []byte {
+	if len(codeKey) > 0 {
+		return CodeRevocationKey(codeKey)
+	}
+	return RevocationKey(alg, digest)
 }
 
 // codeKeyIndexDigests returns the index digests of concatenated keys,
@@ -56,6 +77,25 @@ func checkCodeKeys(keys []byte, n int) error {
 		return wrapf(ErrBadCodeKeys, "code key %x at positions %d and %d", keys[i*CodeKeySize:(i+1)*CodeKeySize], j, i)
 	}
 	return nil
+}
+
+// checkCodeKeyList validates a Revoke's code keys: 1..max of them (max 0
+// skips the count bound), each CodeKeySize bytes, no key twice.
+func checkCodeKeyList(keys []byte, max uint32) (int, error) {
+	if len(keys) == 0 {
+		return 0, ErrEmptyBatch
+	}
+	if len(keys)%CodeKeySize != 0 {
+		return 0, wrapf(ErrBadCodeKeys, "%d bytes is not a whole number of %d-byte code keys", len(keys), CodeKeySize)
+	}
+	n := len(keys) / CodeKeySize
+	if max > 0 && n > int(max) {
+		return 0, wrapf(ErrBatchTooLarge, "%d code keys, limit %d", n, max)
+	}
+	if j, i, ok := findDuplicateKey(keys, n); ok {
+		return 0, wrapf(ErrBadCodeKeys, "code key %x at positions %d and %d", keys[i*CodeKeySize:(i+1)*CodeKeySize], j, i)
+	}
+	return n, nil
 }
 
 // findDuplicateKey is findDuplicate for CodeKeySize-byte keys.
@@ -92,30 +132,24 @@ func (t *Tx) checkCodeKeys(keys []byte, n int) error {
 }
 
 // BatchEntries returns the digest index entries of an AnchorBatch anchored
-// at (height, txIndex): one per digest, then, for a coded batch, one per
-// code key under CodeKeyIndex. The digests' entries share m's bytes.
+// at (height, txIndex): for a plain batch one per digest, for a coded batch
+// one per code key under CodeKeyIndex (and none for its digests). A plain
+// batch's entries share m's bytes.
 func BatchEntries(m *notaryv1.AnchorBatch, height int64, txIndex uint32) []IndexEntry {
-	var kd []byte
 	if len(m.CodeKeys) > 0 {
-		kd = codeKeyIndexDigests(m.CodeKeys)
+		return batchEntries(CodeKeyIndex, codeKeyIndexDigests(m.CodeKeys), height, txIndex)
 	}
-	return batchEntries(m.HashAlgorithm, m.Digests, kd, height, txIndex)
+	return batchEntries(m.HashAlgorithm, m.Digests, height, txIndex)
 }
 
-// batchEntries is BatchEntries with the keys' index digests (nil for a
-// plain batch) computed already.
-func batchEntries(alg HashAlgorithm, digests, keyDigests []byte, height int64, txIndex uint32) []IndexEntry {
+// batchEntries returns the entries of concatenated index digests under
+// alg, leaf i for digest i: a plain batch's digests, or a coded batch's
+// keys' index digests under CodeKeyIndex.
+func batchEntries(alg HashAlgorithm, digests []byte, height int64, txIndex uint32) []IndexEntry {
 	n := len(digests) / DigestSize
-	size := n
-	if len(keyDigests) == len(digests) && n > 0 {
-		size = 2 * n
-	}
-	es := make([]IndexEntry, size)
-	for i := 0; i < n; i++ {
+	es := make([]IndexEntry, n)
+	for i := range es {
 		es[i] = IndexEntry{Algorithm: alg, Digest: digestAt(digests, i), Locator: Locator{Height: height, TxIndex: txIndex, Leaf: uint32(i)}}
-	}
-	for i := n; i < size; i++ {
-		es[i] = IndexEntry{Algorithm: CodeKeyIndex, Digest: digestAt(keyDigests, i-n), Locator: Locator{Height: height, TxIndex: txIndex, Leaf: uint32(i - n)}}
 	}
 	return es
 }

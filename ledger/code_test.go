@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/transparency-dev/merkle/proof"
@@ -33,7 +34,7 @@ func codedBody(agency string, ds, keys []byte) *notaryv1.TxBody {
 }
 
 // TestCodedAnchor: a coded batch's root is over key || digest, and the
-// index finds each document by its digest and by its key.
+// index finds each document by its key, and not by its digest.
 func TestCodedAnchor(t *testing.T) {
 	f := newFixture(t, testGenesis())
 	aeat := agencyKey("aeat")
@@ -48,8 +49,8 @@ func TestCodedAnchor(t *testing.T) {
 	}
 	for i := 0; i < 5; i++ {
 		want := Locator{Height: 1, TxIndex: 0, Leaf: uint32(i)}
-		if l, ok, _ := f.idx.Lookup(pSHA2, digestAt(ds, i)); !ok || l != want {
-			t.Fatalf("digest %d: %v %v", i, l, ok)
+		if l, ok, _ := f.idx.Lookup(pSHA2, digestAt(ds, i)); ok {
+			t.Fatalf("digest %d is indexed: %v", i, l)
 		}
 		if l, ok, _ := f.idx.Lookup(CodeKeyIndex, CodeKeyIndexDigest(keyAt(keys, i))); !ok || l != want {
 			t.Fatalf("code key %d: %v %v", i, l, ok)
@@ -103,11 +104,17 @@ func TestCodedAnchorRefused(t *testing.T) {
 				return f.sign(sepe, codedBody("sepe", digestAt(other, 0), keyAt(keys, 2)))
 			}, want: ErrDuplicateCode},
 		{name: "same document and code again", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, codedBody("aeat", ds, keys))} },
-			tx: func(f *fixture) []byte { return f.sign(aeat, codedBody("aeat", ds, keys)) }, want: ErrAlreadyAnchored},
+			tx: func(f *fixture) []byte { return f.sign(aeat, codedBody("aeat", ds, keys)) }, want: ErrDuplicateCode},
+		// A coded document's digest is not in the digest namespace: the
+		// same 32 bytes anchor as another document, plain or coded.
 		{name: "digest anchored plain, then with a code", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, anchorBody("aeat", ds))} },
-			tx: func(f *fixture) []byte { return f.sign(aeat, codedBody("aeat", ds, keys)) }, want: ErrAlreadyAnchored},
+			tx: func(f *fixture) []byte { return f.sign(aeat, codedBody("aeat", ds, keys)) }},
 		{name: "digest anchored with a code, then plain", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, codedBody("aeat", ds, keys))} },
-			tx: func(f *fixture) []byte { return f.sign(aeat, anchorBody("aeat", digestAt(ds, 1))) }, want: ErrAlreadyAnchored},
+			tx: func(f *fixture) []byte { return f.sign(aeat, anchorBody("aeat", digestAt(ds, 1))) }},
+		{name: "digest anchored with a code, then with another", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, codedBody("aeat", ds, keys))} },
+			tx: func(f *fixture) []byte {
+				return f.sign(sepe, codedBody("sepe", digestAt(ds, 1), keyAt(codeKeys("again", 1), 0)))
+			}},
 		{name: "a plain digest that looks like a key's index digest", before: func(f *fixture) [][]byte {
 			return [][]byte{f.sign(aeat, anchorBody("aeat", CodeKeyIndexDigest(keyAt(keys, 0))))}
 		}, tx: func(f *fixture) []byte { return f.sign(aeat, codedBody("aeat", ds, keys)) }},
@@ -123,7 +130,7 @@ func TestCodedAnchorRefused(t *testing.T) {
 				return f.sign(aeat, b)
 			}, want: ErrUnknownHashAlgorithm, basic: true},
 		{name: "coded document revoked by its digest", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, codedBody("aeat", ds, keys))} },
-			tx: func(f *fixture) []byte { return f.sign(aeat, revokeBody(digestAt(ds, 2))) }},
+			tx: func(f *fixture) []byte { return f.sign(aeat, revokeBody(digestAt(ds, 2))) }, want: ErrNotAnchored},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,7 +280,8 @@ func TestCodeKeysThroughPrefilters(t *testing.T) {
 }
 
 // TestBatchEntries: the entries a block gives the index are BatchEntries of
-// its batches: digests, then keys, for the rebuild from the block store.
+// its batches, for the rebuild from the block store: a coded batch's keys
+// only, a plain batch's digests.
 func TestBatchEntries(t *testing.T) {
 	f := newFixture(t, testGenesis())
 	aeat := agencyKey("aeat")
@@ -297,10 +305,13 @@ func TestBatchEntries(t *testing.T) {
 		want = append(want, BatchEntries(body.GetAnchorBatch(), f.height, uint32(i))...)
 	}
 	got := e.NewDigests()
-	if len(got) != 3*2+2 || len(got) != len(want) {
+	if len(got) != 3+2 || len(got) != len(want) {
 		t.Fatalf("%d entries, want %d", len(got), len(want))
 	}
 	for i := range got {
+		if wantAlg := map[bool]HashAlgorithm{true: CodeKeyIndex, false: pSHA2}[i < 3]; got[i].Algorithm != wantAlg {
+			t.Fatalf("entry %d under %v", i, got[i].Algorithm)
+		}
 		if got[i].Algorithm != want[i].Algorithm || !bytes.Equal(got[i].Digest, want[i].Digest) || got[i].Locator != want[i].Locator {
 			t.Fatalf("entry %d: %+v, want %+v", i, got[i], want[i])
 		}
@@ -386,4 +397,155 @@ func refRoot(leaves [][]byte) []byte {
 		k *= 2
 	}
 	return rfc6962.DefaultHasher.HashChildren(refRoot(leaves[:k]), refRoot(leaves[k:]))
+}
+
+func revokeCodesBody(alg HashAlgorithm, keys []byte) *notaryv1.TxBody {
+	b := revokeBody(nil)
+	b.GetRevoke().HashAlgorithm, b.GetRevoke().CodeKeys = alg, keys
+	return b
+}
+
+// TestRevokeCodeKeys: a coded document is revoked by its key; the record is
+// at the key's revocation key and names the key, not the digest.
+func TestRevokeCodeKeys(t *testing.T) {
+	aeat, sepe := agencyKey("aeat"), agencyKey("sepe")
+	ds, keys := digests("rk", 3), codeKeys("rk", 3)
+	coded := func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, codedBody("aeat", ds, keys))} }
+	tests := []struct {
+		name   string
+		before func(f *fixture) [][]byte
+		tx     func(f *fixture) []byte
+		want   *Error
+		basic  bool
+		// revoked are the keys' positions revoked after tx.
+		revoked []int
+	}{
+		{name: "one key", before: coded, tx: func(f *fixture) []byte { return f.sign(aeat, revokeCodesBody(pSHA2, keyAt(keys, 1))) }, revoked: []int{1}},
+		{name: "two keys", before: coded, tx: func(f *fixture) []byte {
+			return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 2), keyAt(keys, 0))))
+		}, revoked: []int{0, 2}},
+		{name: "unknown key", before: coded, tx: func(f *fixture) []byte {
+			return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 0), keyAt(codeKeys("unknown", 1), 0))))
+		}, want: ErrNotAnchored},
+		{name: "another agency's", before: coded, tx: func(f *fixture) []byte { return f.sign(sepe, revokeCodesBody(pSHA2, keyAt(keys, 0))) }, want: ErrNotIssuer},
+		{name: "already revoked", before: func(f *fixture) [][]byte {
+			return append(coded(f), f.signSeq(aeat, 1, revokeCodesBody(pSHA2, keyAt(keys, 1))))
+		}, tx: func(f *fixture) []byte {
+			return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 0), keyAt(keys, 1))))
+		}, want: ErrAlreadyRevoked, revoked: []int{1}},
+		{name: "digests and code keys", before: coded, tx: func(f *fixture) []byte {
+			b := revokeCodesBody(pSHA2, keyAt(keys, 0))
+			b.GetRevoke().Digests = digestAt(ds, 0)
+			return f.sign(aeat, b)
+		}, want: ErrRevokeTargets, basic: true},
+		{name: "neither", before: coded, tx: func(f *fixture) []byte { return f.sign(aeat, revokeCodesBody(pSHA2, nil)) }, want: ErrEmptyBatch, basic: true},
+		{name: "another algorithm than the batch's", before: coded, tx: func(f *fixture) []byte {
+			return f.sign(aeat, revokeCodesBody(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA3_256, keyAt(keys, 0)))
+		}, want: ErrAlgorithmMismatch},
+		{name: "a key twice", before: coded, tx: func(f *fixture) []byte {
+			return f.sign(aeat, revokeCodesBody(pSHA2, cat(keyAt(keys, 0), keyAt(keys, 1), keyAt(keys, 0))))
+		}, want: ErrBadCodeKeys, basic: true},
+		{name: "a key one byte short", before: coded, tx: func(f *fixture) []byte {
+			return f.sign(aeat, revokeCodesBody(pSHA2, keys[:2*CodeKeySize-1]))
+		}, want: ErrBadCodeKeys, basic: true},
+		{name: "the index value of keys", before: coded, tx: func(f *fixture) []byte { return f.sign(aeat, revokeCodesBody(CodeKeyIndex, keyAt(keys, 0))) }, want: ErrUnknownHashAlgorithm, basic: true},
+		{name: "plain document by its key's index digest", before: func(f *fixture) [][]byte {
+			return [][]byte{f.sign(aeat, anchorBody("aeat", CodeKeyIndexDigest(keyAt(keys, 0))))}
+		}, tx: func(f *fixture) []byte { return f.sign(aeat, revokeCodesBody(pSHA2, keyAt(keys, 0))) }, want: ErrNotAnchored},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, testGenesis())
+			for _, raw := range tc.before(f) {
+				mustOK(t, f.one(raw))
+			}
+			raw := tc.tx(f)
+			tx, err := DecodeTx(testChain, raw, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ValidateBasic(tx); tc.basic != (err != nil) || tc.basic && !errors.Is(err, tc.want) {
+				t.Fatalf("ValidateBasic: %v", err)
+			}
+			before := f.st.Len()
+			out := f.one(raw)
+			if tc.want != nil {
+				mustFail(t, out, tc.want)
+				if f.st.Len() != before {
+					t.Fatalf("a failed tx wrote to the state: %d keys, %d before", f.st.Len(), before)
+				}
+			} else {
+				mustOK(t, out)
+			}
+			for i := 0; i < 3; i++ {
+				rev := &notaryv1.Revocation{}
+				ok, err := load(f.st, RevocationKey(CodeKeyIndex, CodeKeyIndexDigest(keyAt(keys, i))), rev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := slices.Contains(tc.revoked, i); ok != want {
+					t.Fatalf("key %d: revoked %v, want %v", i, ok, want)
+				}
+				if ok && (rev.HashAlgorithm != pSHA2 || len(rev.Digest) != 0 || !bytes.Equal(rev.CodeKey, keyAt(keys, i)) ||
+					rev.BatchHeight != 1 || rev.BatchTxIndex != 0 || rev.LeafIndex != uint32(i) || rev.RevokedBy != "agency/aeat") {
+					t.Fatalf("key %d: record %v", i, rev)
+				}
+				// Nothing under the digest.
+				if ok, _ := load(f.st, RevocationKey(pSHA2, digestAt(ds, i)), &notaryv1.Revocation{}); ok {
+					t.Fatalf("digest %d has a revocation record", i)
+				}
+			}
+		})
+	}
+}
+
+// TestCodedAndPlainSameDigest: a plain batch may anchor a coded document's
+// digest, as another document, and revoking either leaves the other alone.
+func TestCodedAndPlainSameDigest(t *testing.T) {
+	aeat := agencyKey("aeat")
+	ds, keys := digests("same", 2), codeKeys("same", 2)
+	for _, first := range []string{"coded", "plain"} {
+		for _, revoke := range []string{"coded", "plain"} {
+			t.Run(first+" first/revoke "+revoke, func(t *testing.T) {
+				f := newFixture(t, testGenesis())
+				anchors := []*notaryv1.TxBody{codedBody("aeat", ds, keys), anchorBody("aeat", ds)}
+				if first == "plain" {
+					anchors[0], anchors[1] = anchors[1], anchors[0]
+				}
+				mustOK(t, f.one(f.sign(aeat, anchors[0])))
+				mustOK(t, f.one(f.sign(aeat, anchors[1])))
+				codedAt, plainAt := int64(1), int64(2)
+				if first == "plain" {
+					codedAt, plainAt = 2, 1
+				}
+				if l, ok, _ := f.idx.Lookup(pSHA2, digestAt(ds, 1)); !ok || l.Height != plainAt {
+					t.Fatalf("digest lookup %v %v", l, ok)
+				}
+				if l, ok, _ := f.idx.Lookup(CodeKeyIndex, CodeKeyIndexDigest(keyAt(keys, 1))); !ok || l.Height != codedAt {
+					t.Fatalf("key lookup %v %v", l, ok)
+				}
+				body := revokeBody(digestAt(ds, 1))
+				if revoke == "coded" {
+					body = revokeCodesBody(pSHA2, keyAt(keys, 1))
+				}
+				mustOK(t, f.one(f.sign(aeat, body)))
+				coded := &notaryv1.Revocation{}
+				codedOK, _ := load(f.st, RevocationKey(CodeKeyIndex, CodeKeyIndexDigest(keyAt(keys, 1))), coded)
+				plain := &notaryv1.Revocation{}
+				plainOK, _ := load(f.st, RevocationKey(pSHA2, digestAt(ds, 1)), plain)
+				if codedOK != (revoke == "coded") || plainOK != (revoke == "plain") {
+					t.Fatalf("coded revoked %v, plain revoked %v", codedOK, plainOK)
+				}
+				if codedOK && coded.BatchHeight != codedAt || plainOK && (plain.BatchHeight != plainAt || !bytes.Equal(plain.Digest, digestAt(ds, 1)) || len(plain.CodeKey) != 0) {
+					t.Fatalf("records %v / %v", coded, plain)
+				}
+				// The other one is revoked on its own.
+				other := revokeCodesBody(pSHA2, keyAt(keys, 1))
+				if revoke == "coded" {
+					other = revokeBody(digestAt(ds, 1))
+				}
+				mustOK(t, f.one(f.sign(aeat, other)))
+			})
+		}
+	}
 }

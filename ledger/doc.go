@@ -25,10 +25,16 @@
 // An AnchorBatch may carry code_keys, one CodeKeySize-byte key per digest:
 // each document is anchored under the key of a verification code printed on
 // it. A key is unique within its batch (ErrBadCodeKeys) and never anchored
-// twice (ErrDuplicateCode, checked after the digests' own uniqueness, through
-// the same index paths); the batch root is over key || digest; the digest
-// index gets an entry per key under CodeKeyIndex (BatchEntries). Code keys
-// never reach the state tree.
+// twice (ErrDuplicateCode, through the index paths digests use); the batch
+// root is over key || digest; the digest index gets an entry per key under
+// CodeKeyIndex and none for the batch's digests (BatchEntries). A coded
+// document's digest is therefore not in the digest namespace: a plain batch
+// may anchor the same 32 bytes as another document, and a lookup by digest
+// does not find the coded one. A Revoke carries digests or code_keys
+// (ErrRevokeTargets); a coded document's record is at
+// RevocationKey(CodeKeyIndex, CodeKeyIndexDigest(key)), with code_key set
+// and digest empty, where no revocation by digest writes. Code keys reach
+// the state tree only in revocation records.
 //
 // # Ordered and unordered transactions
 //

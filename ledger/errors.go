@@ -81,6 +81,8 @@ var (
 	ErrInvalidText          = register(41, "text is not valid UTF-8 or has control characters")
 	ErrBadCodeKeys          = register(42, "malformed code keys")
 	ErrDuplicateCode        = register(43, "verification code already used")
+	ErrRevokeTargets        = register(44, "revoke carries both digests and code keys")
+	ErrAlgorithmMismatch    = register(45, "hash algorithm differs from the anchoring batch's")
 
 	// Consent, mandates and exchanges.
 	ErrUnknownCategory    = register(50, "unknown data category")

@@ -180,8 +180,17 @@ func validateRevoke(m *notaryv1.Revoke, p *notaryv1.Params) error {
 	} else if AlgorithmName(m.HashAlgorithm) == "" {
 		return wrapf(ErrUnknownHashAlgorithm, "%s", m.HashAlgorithm)
 	}
-	if _, err := checkDigestList(m.Digests, max); err != nil {
-		return err
+	switch {
+	case len(m.Digests) > 0 && len(m.CodeKeys) > 0:
+		return wrapf(ErrRevokeTargets, "%d bytes of digests and %d bytes of code keys: a Revoke carries one of them", len(m.Digests), len(m.CodeKeys))
+	case len(m.CodeKeys) > 0:
+		if _, err := checkCodeKeyList(m.CodeKeys, max); err != nil {
+			return err
+		}
+	default:
+		if _, err := checkDigestList(m.Digests, max); err != nil {
+			return err
+		}
 	}
 	if _, ok := notaryv1.RevocationReason_name[int32(m.Reason)]; !ok || m.Reason == notaryv1.RevocationReason_REVOCATION_REASON_UNSPECIFIED {
 		return wrapf(ErrInvalidReason, "%d", m.Reason)
@@ -205,28 +214,25 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		return err
 	}
 	height := c.e.block.Height
-	var keyDigests []byte // the code keys' index digests, for a coded batch
+	// The index entries of the batch: its digests under its algorithm, or,
+	// for a coded batch, its code keys under CodeKeyIndex (and not its
+	// digests: a coded document is found, and kept unique, by its key).
+	idxAlg, idxDigests := m.HashAlgorithm, m.Digests
 	if len(m.CodeKeys) > 0 {
-		keyDigests = codeKeyIndexDigests(m.CodeKeys)
+		idxAlg, idxDigests = CodeKeyIndex, codeKeyIndexDigests(m.CodeKeys)
 	}
 	if !c.relayed {
-		i, loc, found, err := c.findAnchored(m.HashAlgorithm, m.Digests, n)
+		i, loc, found, err := c.findAnchored(idxAlg, idxDigests, n)
 		if err != nil {
 			return err
 		}
-		if found {
-			return &DuplicateError{Algorithm: m.HashAlgorithm, Digest: append([]byte(nil), digestAt(m.Digests, i)...), Existing: loc}
-		}
-		if keyDigests != nil {
+		if found && idxAlg == CodeKeyIndex {
 			// A code key finds one document: never two, in this batch
 			// (checkCodeKeys) or across batches.
-			i, loc, found, err := c.findAnchored(CodeKeyIndex, keyDigests, n)
-			if err != nil {
-				return err
-			}
-			if found {
-				return &DuplicateCodeError{Key: append([]byte(nil), m.CodeKeys[i*CodeKeySize:(i+1)*CodeKeySize]...), Existing: loc}
-			}
+			return &DuplicateCodeError{Key: append([]byte(nil), m.CodeKeys[i*CodeKeySize:(i+1)*CodeKeySize]...), Existing: loc}
+		}
+		if found {
+			return &DuplicateError{Algorithm: m.HashAlgorithm, Digest: append([]byte(nil), digestAt(m.Digests, i)...), Existing: loc}
 		}
 	}
 	var root []byte
@@ -251,7 +257,7 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		return err
 	}
 	if !c.relayed {
-		c.digests = batchEntries(m.HashAlgorithm, m.Digests, keyDigests, height, c.txIndex)
+		c.digests = batchEntries(idxAlg, idxDigests, height, c.txIndex)
 	}
 	c.result = &notaryv1.TxResult{Created: &notaryv1.TxResult_Batch{Batch: &notaryv1.DigestLocator{Height: height, TxIndex: c.txIndex}}}
 	c.emit("notary.anchor",
@@ -307,14 +313,22 @@ func (c *txContext) revoke(m *notaryv1.Revoke) error {
 	return c.revokeDigests(m, c.agency.Id, "agency/"+c.agency.Id)
 }
 
-// revokeDigests revokes every digest of m. If issuer is not empty, each digest
-// must have been anchored by that agency; by names who revoked.
+// revokeDigests revokes every document of m: each digest, or each code key
+// of a coded document. If issuer is not empty, each document must have been
+// anchored by that agency; by names who revoked.
 func (c *txContext) revokeDigests(m *notaryv1.Revoke, issuer, by string) error {
 	if err := validateRevoke(m, c.e.params); err != nil {
 		return err
 	}
-	n := len(m.Digests) / DigestSize
-	for i := 0; i < n; i++ {
+	if len(m.CodeKeys) > 0 {
+		for i := 0; i < len(m.CodeKeys)/CodeKeySize; i++ {
+			if err := c.revokeCodeKey(m, m.CodeKeys[i*CodeKeySize:(i+1)*CodeKeySize], issuer, by); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := 0; i < len(m.Digests)/DigestSize; i++ {
 		d := digestAt(m.Digests, i)
 		loc, found, err := c.e.lookupDigest(m.HashAlgorithm, d)
 		if err != nil {
@@ -323,40 +337,76 @@ func (c *txContext) revokeDigests(m *notaryv1.Revoke, issuer, by string) error {
 		if !found {
 			return wrapf(ErrNotAnchored, "%x", d)
 		}
-		batch, err := loadBatch(c.st, loc.Height, loc.TxIndex)
+		batch, err := c.anchoringBatch(loc)
 		if err != nil {
 			return err
-		}
-		if batch == nil {
-			return &StoreError{fmt.Errorf("digest index names batch %s, which is not in the state", loc.BatchID())}
 		}
 		if issuer != "" && batch.AgencyId != issuer {
 			return wrapf(ErrNotIssuer, "%x was anchored by %q", d, batch.AgencyId)
 		}
-		key := RevocationKey(m.HashAlgorithm, d)
-		prev, err := c.st.Get(key)
-		if err != nil {
-			return err
-		}
-		if prev != nil {
-			return wrapf(ErrAlreadyRevoked, "%x", d)
-		}
-		rev := &notaryv1.Revocation{
-			HashAlgorithm: m.HashAlgorithm,
-			Digest:        append([]byte(nil), d...),
-			BatchHeight:   loc.Height,
-			BatchTxIndex:  loc.TxIndex,
-			LeafIndex:     loc.Leaf,
-			Reason:        m.Reason,
-			ReasonText:    m.ReasonText,
-			Height:        c.e.block.Height,
-			Time:          c.now(),
-			RevokedBy:     by,
-		}
-		if err := c.st.Set(key, Encode(rev)); err != nil {
+		rev := &notaryv1.Revocation{HashAlgorithm: m.HashAlgorithm, Digest: append([]byte(nil), d...)}
+		if err := c.saveRevocation(RevocationKey(m.HashAlgorithm, d), rev, loc, m, by, hex.EncodeToString(d)); err != nil {
 			return err
 		}
 		c.emit("notary.revoke", "digest", hex.EncodeToString(d), "batch", loc.BatchID(), "reason", m.Reason.String(), "by", by)
 	}
 	return nil
+}
+
+// revokeCodeKey revokes the coded document anchored under key: its record
+// is at the key's revocation key, which no revocation by digest reaches,
+// and names the key, not the digest.
+func (c *txContext) revokeCodeKey(m *notaryv1.Revoke, key []byte, issuer, by string) error {
+	kd := CodeKeyIndexDigest(key)
+	loc, found, err := c.e.lookupDigest(CodeKeyIndex, kd)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return wrapf(ErrNotAnchored, "code key %x", key)
+	}
+	batch, err := c.anchoringBatch(loc)
+	if err != nil {
+		return err
+	}
+	if issuer != "" && batch.AgencyId != issuer {
+		return wrapf(ErrNotIssuer, "code key %x was anchored by %q", key, batch.AgencyId)
+	}
+	if batch.HashAlgorithm != m.HashAlgorithm {
+		return wrapf(ErrAlgorithmMismatch, "code key %x: batch %s anchored %s, the Revoke names %s", key, loc.BatchID(), batch.HashAlgorithm, m.HashAlgorithm)
+	}
+	rev := &notaryv1.Revocation{HashAlgorithm: m.HashAlgorithm, CodeKey: append([]byte(nil), key...)}
+	if err := c.saveRevocation(CodeRevocationKey(key), rev, loc, m, by, "code key "+hex.EncodeToString(key)); err != nil {
+		return err
+	}
+	c.emit("notary.revoke", "code_key", hex.EncodeToString(key), "batch", loc.BatchID(), "reason", m.Reason.String(), "by", by)
+	return nil
+}
+
+// anchoringBatch loads the batch an index locator names.
+func (c *txContext) anchoringBatch(loc Locator) (*notaryv1.Batch, error) {
+	batch, err := loadBatch(c.st, loc.Height, loc.TxIndex)
+	if err != nil {
+		return nil, err
+	}
+	if batch == nil {
+		return nil, &StoreError{fmt.Errorf("digest index names batch %s, which is not in the state", loc.BatchID())}
+	}
+	return batch, nil
+}
+
+// saveRevocation completes rev (locator, reason, block, by) and writes it at
+// key, or returns ErrAlreadyRevoked, naming what, if a record is there.
+func (c *txContext) saveRevocation(key []byte, rev *notaryv1.Revocation, loc Locator, m *notaryv1.Revoke, by, what string) error {
+	prev, err := c.st.Get(key)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		return wrapf(ErrAlreadyRevoked, "%s", what)
+	}
+	rev.BatchHeight, rev.BatchTxIndex, rev.LeafIndex = loc.Height, loc.TxIndex, loc.Leaf
+	rev.Reason, rev.ReasonText = m.Reason, m.ReasonText
+	rev.Height, rev.Time, rev.RevokedBy = c.e.block.Height, c.now(), by
+	return c.st.Set(key, Encode(rev))
 }

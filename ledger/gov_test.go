@@ -1030,6 +1030,21 @@ func TestGovActions(t *testing.T) {
 		}
 		mustFail(t, h.block(h.tx(agencyKey("aeat"), revokeBody(digestAt(ds, 1))))[0], ErrAlreadyRevoked)
 	})
+	t.Run("revoke a coded document by governance", func(t *testing.T) {
+		h := newGovHarness(t, testGenesis())
+		ds, keys := digests("gov-coded", 2), codeKeys("gov-coded", 2)
+		mustOK(t, h.block(h.tx(agencyKey("aeat"), codedBody("aeat", ds, keys)))[0])
+		act := &notaryv1.ProposalAction{Action: &notaryv1.ProposalAction_Revoke{Revoke: revokeCodesBody(pSHA2, keyAt(keys, 1)).GetRevoke()}}
+		h.enactPassed(act)
+		rev := &notaryv1.Revocation{}
+		if ok, _ := load(h.st, RevocationKey(CodeKeyIndex, CodeKeyIndexDigest(keyAt(keys, 1))), rev); !ok {
+			t.Fatal("revocation not stored")
+		}
+		if rev.RevokedBy != "governance/1" || rev.LeafIndex != 1 || !bytes.Equal(rev.CodeKey, keyAt(keys, 1)) || len(rev.Digest) != 0 {
+			t.Fatalf("revocation %v", rev)
+		}
+		mustFail(t, h.block(h.tx(agencyKey("aeat"), revokeCodesBody(pSHA2, keyAt(keys, 1))))[0], ErrAlreadyRevoked)
+	})
 }
 
 func TestGovFailedOutcome(t *testing.T) {

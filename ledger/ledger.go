@@ -86,8 +86,9 @@ const MaxSequenceAhead = 64
 // errHeld ends the checks of a relayed transaction that is ahead.
 var errHeld = errors.New("sequence ahead: held")
 
-// IndexEntry is a digest anchored by the block, for the digest index, or
-// a code key (Algorithm CodeKeyIndex, Digest CodeKeyIndexDigest of the key).
+// IndexEntry is a digest anchored by the block by a plain batch, for the
+// digest index, or a coded document's code key (Algorithm CodeKeyIndex,
+// Digest CodeKeyIndexDigest of the key).
 type IndexEntry struct {
 	Algorithm HashAlgorithm
 	Digest    []byte

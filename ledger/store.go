@@ -23,11 +23,13 @@ type Store interface {
 
 // DigestIndex finds where a digest was anchored in a committed block. It is
 // kept outside the state tree (docs/DESIGN.md): it must answer exactly as if
-// built from the blocks before the one being executed. Every digest an
-// AnchorBatch anchors, and every code key (under CodeKeyIndex, as
-// CodeKeyIndexDigest), is looked up (the uniqueness rule) before it appears
-// in Exec.NewDigests, so an index may prepare for the entry it will be given
-// when the lookup misses (the node's digest filter does).
+// built from the blocks before the one being executed. An AnchorBatch
+// gives it one entry per document: a plain batch each digest under the
+// batch's algorithm, a coded batch each code key under CodeKeyIndex (as
+// CodeKeyIndexDigest) and not its digests. Every entry is looked up (the
+// uniqueness rule) before it appears in Exec.NewDigests, so an index may
+// prepare for the entry it will be given when the lookup misses (the node's
+// digest filter does).
 type DigestIndex interface {
 	// Lookup returns the locator of alg/digest if it was anchored before the
 	// height being executed.

@@ -40,7 +40,8 @@
 //
 // A verification code's key (ledger.CodeKeyIndex) is a record of algorithm
 // 255 whose digest is the 16-byte key and 16 zero bytes, with the locator of
-// its document's digest.
+// its document (batch and leaf). A coded document has that record only: its
+// anchored digest has none.
 //
 // A run is written once, to its name with ".tmp" appended, then renamed, and
 // never changed. Its records are read in pages of 128; for each run the

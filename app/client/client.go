@@ -322,8 +322,8 @@ func (c *Client) LookupCode(ctx context.Context, key []byte, height int64) (*not
 // bare) and, if that is not anchored, the other way (an agency may have
 // anchored some documents bare). It returns the Document as found (with
 // the code key the chain holds, if any); a document anchored neither way
-// gives NotFound. A document anchored under a verification code is found
-// with its code: CodedDocument, then Lookup.
+// gives NotFound. A document anchored under a verification code is not
+// found by its digest: it is found by its code's key (LookupCode).
 func (c *Client) Locate(ctx context.Context, digest []byte) (Document, *notaryv1.LookupDigestResponse, error) {
 	var notFound, other error
 	for _, bare := range []bool{c.opts.Bare, !c.opts.Bare} {
@@ -335,9 +335,6 @@ func (c *Client) Locate(ctx context.Context, digest []byte) (Document, *notaryv1
 		r, err := c.Lookup(ctx, doc.Algorithm, doc.Anchored, 0)
 		switch {
 		case err == nil:
-			if len(r.CodeKey) > 0 {
-				doc.CodeKey = append([]byte(nil), r.CodeKey...)
-			}
 			return doc, r, nil
 		case status.Code(err) != codes.NotFound:
 			return doc, nil, err

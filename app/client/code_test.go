@@ -30,7 +30,7 @@ var testCode = vcodetest.Secrets
 
 // TestAnchorCoded: documents anchored under verification codes, among plain
 // ones, go in batches of their own with their code keys; the chain finds
-// each by its key; the receipt carries the code's salt and key and
+// each by its key (not by its digest); the receipt carries the code's salt and key and
 // verifies; the same document under the same code again is Existing; a
 // code registered, or pending, for another document is refused.
 func TestAnchorCoded(t *testing.T) {
@@ -77,11 +77,15 @@ func TestAnchorCoded(t *testing.T) {
 			t.Fatalf("document %d: %+v", i, a)
 		}
 		look, err := c.Lookup(ctx, a.Algorithm, a.Anchored, 0)
-		if err != nil || !bytes.Equal(look.CodeKey, s.key) || look.LeafIndex != a.Leaf {
-			t.Fatalf("document %d: lookup %v %v", i, look, err)
-		}
 		if !s.coded {
+			if err != nil || len(look.CodeKey) != 0 || look.LeafIndex != a.Leaf {
+				t.Fatalf("document %d: lookup %v %v", i, look, err)
+			}
 			continue
+		}
+		// A coded document is found by its key only.
+		if status.Code(err) != codes.NotFound {
+			t.Fatalf("document %d: lookup by its digest: %v %v", i, look, err)
 		}
 		byCode, err := c.LookupCode(ctx, s.key, 0)
 		if err != nil || !bytes.Equal(byCode.Digest, a.Anchored) || byCode.LeafIndex != a.Leaf || byCode.Batch.TxHash == nil ||
@@ -196,6 +200,41 @@ func TestAnchorCoded(t *testing.T) {
 	c.Flush()
 	if _, err := p1.Wait(ctx); err != nil {
 		t.Fatal(err)
+	}
+
+	// The coded document's digest anchors plain, as another document.
+	asPlain := a.Document
+	asPlain.CodeKey = nil
+	plainA, err := c.AnchorDocument(ctx, asPlain)
+	if err != nil || plainA.Existing || plainA.Coded() {
+		t.Fatalf("the coded document's digest, plain: %+v %v", plainA, err)
+	}
+
+	// Revocation by key: the record is the key's; the plain document with
+	// the same digest is not revoked. Plain and coded documents do not mix
+	// in one revocation.
+	if _, err := c.RevokeDocuments(ctx, []client.Document{a.Document, plainA.Document}, notaryv1.RevocationReason_REVOCATION_REASON_FRAUD, ""); err == nil {
+		t.Fatal("a revocation of coded and plain documents together")
+	}
+	if _, err := c.RevokeDocuments(ctx, []client.Document{a.Document}, notaryv1.RevocationReason_REVOCATION_REASON_FRAUD, "prueba"); err != nil {
+		t.Fatal(err)
+	}
+	byKey, err := c.LookupCode(ctx, first.key, 0)
+	if err != nil || byKey.Revocation == nil || !bytes.Equal(byKey.Revocation.CodeKey, first.key) || len(byKey.Revocation.Digest) != 0 {
+		t.Fatalf("revoked by key: %v %v", byKey, err)
+	}
+	if plainLook, err := c.Lookup(ctx, plainA.Algorithm, plainA.Anchored, 0); err != nil || plainLook.Revocation != nil {
+		t.Fatalf("the plain document: %v %v", plainLook, err)
+	}
+	revoked, err := c.Receipt(ctx, a.Document)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := verify.VerifyReceipt(revoked, tb, nil); err != nil || res.Verdict != verify.Revoked {
+		t.Fatalf("verify the revoked coded document: %v %+v", err, res)
+	}
+	if _, err := c.RevokeCodes(ctx, [][]byte{first.key}, notaryv1.RevocationReason_REVOCATION_REASON_FRAUD, ""); !errors.Is(err, ledger.ErrAlreadyRevoked) {
+		t.Fatalf("revoked again: %v", err)
 	}
 
 	// Lookup of a key under which nothing is anchored.

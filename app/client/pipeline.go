@@ -1045,12 +1045,21 @@ func (p *pipeline) ownTx(e *entry, h []byte) bool {
 	return e.sent[[32]byte(h)]
 }
 
-// find looks an entry's value up: its record if anchored, nil if not.
+// find looks an entry's value up: its record if anchored, nil if not. A
+// coded entry is looked up by its code key (the chain indexes a coded
+// document by key only); a key registered for another document is an
+// error wrapping ErrCodeUsed.
 func (p *pipeline) find(e *entry) (*Anchored, error) {
 	p.stats.lookups.Add(1)
 	ctx, cancel := context.WithTimeout(p.c.ctx, callTimeout)
 	defer cancel()
-	r, err := p.c.Lookup(ctx, e.doc.Algorithm, e.doc.Anchored, 0)
+	var r *notaryv1.LookupDigestResponse
+	var err error
+	if e.doc.Coded() {
+		r, err = p.c.LookupCode(ctx, e.doc.CodeKey, 0)
+	} else {
+		r, err = p.c.Lookup(ctx, e.doc.Algorithm, e.doc.Anchored, 0)
+	}
 	if status.Code(err) == codes.NotFound {
 		return nil, nil
 	}
@@ -1059,6 +1068,10 @@ func (p *pipeline) find(e *entry) (*Anchored, error) {
 	}
 	if r.Batch == nil {
 		return nil, fmt.Errorf("client: lookup of %x: no batch record", e.doc.Anchored)
+	}
+	if e.doc.Coded() && (string(r.Digest) != string(e.doc.Anchored) || r.Batch.HashAlgorithm != e.doc.Algorithm) {
+		return nil, fmt.Errorf("client: verification code key %x is registered for another document (batch %s, leaf %d): %w",
+			e.doc.CodeKey, ledger.FormatBatchID(r.Batch.Height, r.Batch.TxIndex), r.LeafIndex, ErrCodeUsed)
 	}
 	return anchoredFrom(e.doc, r.Batch, r.LeafIndex, !p.ownTx(e, r.Batch.TxHash)), nil
 }
@@ -1090,11 +1103,9 @@ func (p *pipeline) split(j *job, ex *notaryv1.ExistingDigest, refused *TxError) 
 	loc := ex.Locator
 	switch {
 	case len(ex.CodeKey) > 0:
-		where := "a transaction not yet committed"
-		if loc != nil {
-			where = fmt.Sprintf("batch %s, leaf %d", ledger.FormatBatchID(loc.Height, loc.TxIndex), loc.LeafIndex)
-		}
-		p.resolve(dup, nil, fmt.Errorf("client: verification code key %x is registered for another document (%s): %w: %w", ex.CodeKey, where, ErrCodeUsed, refused))
+		// The chain checks a coded document's key, not its digest: the key
+		// may hold this very document (anchored before) or another one.
+		p.later(func() func() { p.awaitCoded(dup, refused); return func() {} })
 	case loc != nil:
 		p.later(func() func() { p.existing(dup, loc); return func() {} })
 	default:
@@ -1115,6 +1126,39 @@ func (p *pipeline) split(j *job, ex *notaryv1.ExistingDigest, refused *TxError) 
 		p.lookupAll(rest)
 		return func() { p.requeue(j) }
 	})
+}
+
+// awaitCoded resolves a coded entry whose key the chain reported as
+// registered (refused): with the record if the key holds this document,
+// else with ErrCodeUsed. A key in a transaction not yet committed is
+// polled for as awaitAnchored does.
+func (p *pipeline) awaitCoded(e *entry, refused *TxError) {
+	deadline := time.Now().Add(p.c.opts.RetryTimeout)
+	wait := minBackoff
+	for {
+		a, err := p.find(e)
+		switch {
+		case err == nil && a != nil:
+			p.resolve(e, a, nil)
+			return
+		case errors.Is(err, ErrCodeUsed):
+			p.resolve(e, nil, fmt.Errorf("%w: %w", err, refused))
+			return
+		case !time.Now().Before(deadline):
+			if err == nil {
+				err = errors.New("it is in a transaction that was not committed")
+			}
+			p.resolve(e, nil, fmt.Errorf("client: verification code key %x is registered, but its document was not found within %s: %w: %w", e.doc.CodeKey, p.c.opts.RetryTimeout, err, refused))
+			return
+		}
+		select {
+		case <-time.After(wait):
+		case <-p.c.ctx.Done():
+			p.resolve(e, nil, ErrClosed)
+			return
+		}
+		wait = min(2*wait, maxBackoff)
+	}
 }
 
 // awaitAnchored polls for a value another transaction is anchoring, until

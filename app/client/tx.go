@@ -68,14 +68,54 @@ func (c *Client) Revoke(ctx context.Context, digests [][]byte, reason notaryv1.R
 		HashAlgorithm: c.opts.Algorithm, Digests: all, Reason: reason, ReasonText: text}}})
 }
 
-// RevokeDocuments revokes Documents (their anchored values); see Revoke.
+// RevokeCodes revokes the documents anchored under verification code keys
+// (ledger.CodeKeySize bytes each), by key: the chain finds a coded document
+// by its key only. The documents' batches must use the client's algorithm.
+// Refusals as Revoke's.
+func (c *Client) RevokeCodes(ctx context.Context, keys [][]byte, reason notaryv1.RevocationReason, text string) (*notaryv1.SubmitResponse, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("client: revoke: no code keys")
+	}
+	if _, ok := notaryv1.RevocationReason_name[int32(reason)]; !ok || reason == notaryv1.RevocationReason_REVOCATION_REASON_UNSPECIFIED {
+		return nil, fmt.Errorf("client: revoke: %v is not a revocation reason (superseded, issued in error, fraud, expired, court order or other)", reason)
+	}
+	seen := make(map[string]bool, len(keys))
+	all := make([]byte, 0, len(keys)*ledger.CodeKeySize)
+	for i, k := range keys {
+		if len(k) != ledger.CodeKeySize {
+			return nil, fmt.Errorf("client: revoke: code key %d is %d bytes, not %d", i, len(k), ledger.CodeKeySize)
+		}
+		if seen[string(k)] {
+			return nil, fmt.Errorf("client: revoke: code key %d (%x) is given twice", i, k)
+		}
+		seen[string(k)] = true
+		all = append(all, k...)
+	}
+	return c.Submit(ctx, &notaryv1.TxBody{Msg: &notaryv1.TxBody_Revoke{Revoke: &notaryv1.Revoke{
+		HashAlgorithm: c.opts.Algorithm, CodeKeys: all, Reason: reason, ReasonText: text}}})
+}
+
+// RevokeDocuments revokes Documents: plain ones by their anchored values
+// (Revoke), coded ones by their code keys (RevokeCodes). One transaction
+// carries either kind, not both: revoke plain and coded documents in
+// separate calls.
 func (c *Client) RevokeDocuments(ctx context.Context, docs []Document, reason notaryv1.RevocationReason, text string) (*notaryv1.SubmitResponse, error) {
-	ds := make([][]byte, len(docs))
+	var ds, keys [][]byte
 	for i, d := range docs {
 		if d.Algorithm != c.opts.Algorithm {
 			return nil, fmt.Errorf("client: revoke: document %d is hashed with %s, the client uses %s", i, ledger.AlgorithmName(d.Algorithm), ledger.AlgorithmName(c.opts.Algorithm))
 		}
-		ds[i] = d.Anchored
+		if d.Coded() {
+			keys = append(keys, d.CodeKey)
+		} else {
+			ds = append(ds, d.Anchored)
+		}
+	}
+	switch {
+	case len(keys) > 0 && len(ds) > 0:
+		return nil, errors.New("client: revoke: documents anchored under verification codes and documents without one are revoked in separate transactions")
+	case len(keys) > 0:
+		return c.RevokeCodes(ctx, keys, reason, text)
 	}
 	return c.Revoke(ctx, ds, reason, text)
 }
@@ -83,9 +123,9 @@ func (c *Client) RevokeDocuments(ctx context.Context, docs []Document, reason no
 // Receipt fetches the v1 receipt of an anchored Document (status at the
 // height the node had committed when asked) and completes its document binding with what only the
 // agency knows: the document digest and, for a salted commitment, the salt.
-// The binding's code key is the chain's (the gateway fills it in for a
-// document anchored under a verification code); a coded Document must have
-// that very key.
+// A coded Document (CodeKey set) is asked for by its code key, the only
+// name the chain finds it by, and must be the document the chain holds
+// under that key; a plain one by its anchored value.
 // A Document with only Anchored set (Digest nil) gets a receipt whose
 // binding starts at the anchored value. A value not anchored is NotFound.
 func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, error) {
@@ -106,6 +146,10 @@ func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, 
 	// most) for the block that signs that state. A node that cannot sign it
 	// in time (a halted chain) answers at its newest signed state.
 	req := &notaryv1.GetReceiptRequest{HashAlgorithm: doc.Algorithm, Digest: doc.Anchored}
+	if doc.Coded() {
+		// A coded document is found by its key only.
+		req = &notaryv1.GetReceiptRequest{CodeKey: doc.CodeKey}
+	}
 	if st, err := c.gw.GetStatus(ctx, &notaryv1.GetStatusRequest{}); err == nil {
 		req.StatusHeight = st.GetLatestHeight()
 	}
@@ -125,6 +169,9 @@ func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, 
 	if b == nil {
 		b = &notaryv1.DocumentBinding{}
 		rc.Document = b
+	}
+	if b.HashAlgorithm != "" && b.HashAlgorithm != ledger.AlgorithmName(doc.Algorithm) {
+		return nil, fmt.Errorf("client: receipt: the gateway answered for a %s digest, not %s", b.HashAlgorithm, ledger.AlgorithmName(doc.Algorithm))
 	}
 	if b.AnchoredDigest != "" && b.AnchoredDigest != hex.EncodeToString(doc.Anchored) {
 		return nil, fmt.Errorf("client: receipt: the gateway answered for %s, not %x", b.AnchoredDigest, doc.Anchored)

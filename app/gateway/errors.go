@@ -41,7 +41,7 @@ func init() {
 		ledger.ErrUnknownPurpose, ledger.ErrInvalidValidity, ledger.ErrInvalidProposal,
 		ledger.ErrInvalidParams, ledger.ErrInvalidVote, ledger.ErrInvalidGenesis,
 		ledger.ErrUnknownQuery, ledger.ErrAccessHistory, ledger.ErrBadConfirmation,
-		ledger.ErrUnorderedWindow, ledger.ErrBadCodeKeys)
+		ledger.ErrUnorderedWindow, ledger.ErrBadCodeKeys, ledger.ErrRevokeTargets, ledger.ErrAlgorithmMismatch)
 	// The signer may not do this.
 	set(codes.PermissionDenied,
 		ledger.ErrUnknownSigner, ledger.ErrUnauthorized, ledger.ErrSignerMismatch, ledger.ErrInactive,

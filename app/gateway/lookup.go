@@ -31,17 +31,35 @@ func (s *Server) committedResult(tx *ledger.Tx) (committedTx, bool) {
 	var heights []int64
 	switch m := tx.Body.Msg.(type) {
 	case *notaryv1.TxBody_AnchorBatch:
-		d := m.AnchorBatch.Digests
-		if len(d) >= ledger.DigestSize {
+		// A coded batch is indexed by its code keys, a plain one by its
+		// digests.
+		d, k := m.AnchorBatch.Digests, m.AnchorBatch.CodeKeys
+		switch {
+		case len(k) > 0:
+			if len(k) >= ledger.CodeKeySize {
+				if loc, ok, err := s.app.LookupCodeKey(k[:ledger.CodeKeySize]); err == nil && ok {
+					heights = append(heights, loc.Height)
+				}
+			}
+		case len(d) >= ledger.DigestSize:
 			if loc, ok, err := s.app.LookupDigest(m.AnchorBatch.HashAlgorithm, d[:ledger.DigestSize]); err == nil && ok {
 				heights = append(heights, loc.Height)
 			}
 		}
 	case *notaryv1.TxBody_Revoke:
-		d := m.Revoke.Digests
+		d, k := m.Revoke.Digests, m.Revoke.CodeKeys
 		rev := &notaryv1.Revocation{}
-		if len(d) >= ledger.DigestSize {
-			if ok, _ := loadRecord(view, ledger.RevocationKey(m.Revoke.HashAlgorithm, d[:ledger.DigestSize]), rev); ok {
+		var key []byte
+		switch {
+		case len(k) > 0:
+			if len(k) >= ledger.CodeKeySize {
+				key = ledger.CodeRevocationKey(k[:ledger.CodeKeySize])
+			}
+		case len(d) >= ledger.DigestSize:
+			key = ledger.RevocationKey(m.Revoke.HashAlgorithm, d[:ledger.DigestSize])
+		}
+		if key != nil {
+			if ok, _ := loadRecord(view, key, rev); ok {
 				heights = append(heights, rev.Height)
 			}
 		}

@@ -197,7 +197,7 @@ func (s *Server) LookupDigest(_ context.Context, req *notaryv1.LookupDigestReque
 	}
 	resp.IssuerProof = pf
 	rev := &notaryv1.Revocation{}
-	found, pf, err = proveRecord(view, ledger.RevocationKey(resp.Batch.HashAlgorithm, digest), rev)
+	found, pf, err = proveRecord(view, ledger.DocumentRevocationKey(resp.Batch.HashAlgorithm, digest, codeKey), rev)
 	if err != nil {
 		return nil, err
 	}

@@ -358,7 +358,8 @@ func (s *Server) precheck(raw []byte, c caller) (*ledger.Tx, error) {
 	case *notaryv1.TxBody_AnchorBatch:
 		n = (len(m.AnchorBatch.Digests) + ledger.DigestSize - 1) / ledger.DigestSize
 	case *notaryv1.TxBody_Revoke:
-		n = (len(m.Revoke.Digests) + ledger.DigestSize - 1) / ledger.DigestSize
+		// Digests, or the code keys of coded documents: one document each.
+		n = (len(m.Revoke.Digests)+ledger.DigestSize-1)/ledger.DigestSize + (len(m.Revoke.CodeKeys)+ledger.CodeKeySize-1)/ledger.CodeKeySize
 	}
 	if n > s.cfg.MaxDigestsPerRequest {
 		return tx, s.refuse("max_digests_per_request", invalidArg(

@@ -14,6 +14,7 @@ import (
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // testCodeKey derives the key of a code, or of the made-up code of a label.
@@ -91,12 +92,12 @@ func TestCodeAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the answer is not a canonical receipt: %v", err)
 	}
-	want, err := c.Builder().Receipt(t.Context(), sha2, d, 0)
+	want, err := c.Builder().ReceiptByCode(t.Context(), key, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if wantBody, _ := verify.EncodeReceipt(want); string(wantBody) != r.body {
-		t.Fatal("the answer is not the receipt of the document by its digest")
+		t.Fatal("the answer is not the receipt of the document by its key")
 	}
 	doc := rc.Document
 	if doc.CodeKey != hex.EncodeToString(key) || doc.AnchoredDigest != hex.EncodeToString(d) || doc.Salt != "" || doc.DocumentDigest != "" || doc.HashAlgorithm != "sha2-256" {
@@ -152,4 +153,60 @@ func TestCodeAnswer(t *testing.T) {
 		}
 	}
 	checkError(t, "over the rate", get(t, "GET", limited+public.CodePrefix+hex.EncodeToString(key)), http.StatusTooManyRequests, "rate_limited")
+}
+
+// TestCodeStatus: GET /v1/status/code/<key> answers the live status of the
+// coded document (code_key set, algorithm and digest of its leaf) that
+// CheckLiveStatus accepts for its receipt, revoked once revoked by key;
+// the document's digest is not found by the digest route; an absent key
+// is 404, a malformed one 400.
+func TestCodeStatus(t *testing.T) {
+	c, key, d := codedChain(t)
+	base := serve(t, app.PublicConfig{}, &chainBackend{Builder: c.Builder()}, public.Options{})
+	url := base + public.StatusPrefix + public.StatusCodeName + "/" + hex.EncodeToString(key)
+	rc, err := c.Builder().ReceiptByCode(t.Context(), key, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(wantRevoked bool) {
+		t.Helper()
+		r := get(t, "GET", url)
+		if r.code != 200 || r.header.Get("Content-Type") != "application/json" || r.header.Get("ETag") == "" {
+			t.Fatalf("status by code: %d %v %s", r.code, r.header, r.body)
+		}
+		live, err := verify.DecodeLiveStatus([]byte(r.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if live.CodeKey != hex.EncodeToString(key) || live.AnchoredDigest != hex.EncodeToString(d) || live.HashAlgorithm != "sha2-256" {
+			t.Fatalf("live status %v", live)
+		}
+		lc, err := verify.CheckLiveStatus(c.TrustBundle(), rc, live)
+		if err != nil || lc.Revoked != wantRevoked {
+			t.Fatalf("CheckLiveStatus: %v %+v", err, lc)
+		}
+	}
+	check(false)
+	if r := get(t, "GET", base+verify.LiveStatusPath("sha2-256", hex.EncodeToString(d))); r.code != 404 {
+		t.Fatalf("the coded document's digest by the digest route: %d %s", r.code, r.body)
+	}
+	c.RevokeCode(sha2, key, notaryv1.RevocationReason_REVOCATION_REASON_FRAUD, "")
+	c.Empty(1)
+	check(true)
+
+	hexKey := hex.EncodeToString(key)
+	for _, tc := range []struct {
+		name, key string
+		status    int
+		code      string
+	}{
+		{"absent key", hex.EncodeToString(testCodeKey("ABSENT")), 404, "not_found"},
+		{"short key", hexKey[:31], 400, "bad_code_key"},
+		{"capitals", strings.ToUpper(hexKey), 400, "bad_code_key"},
+		{"a digest", strings.Repeat("ab", 32), 400, "bad_code_key"},
+		{"no key", "", 400, "bad_code_key"},
+		{"extra segment", hexKey + "/x", 404, "unknown_path"},
+	} {
+		checkError(t, tc.name, get(t, "GET", base+public.StatusPrefix+public.StatusCodeName+"/"+tc.key), tc.status, tc.code)
+	}
 }

@@ -3,6 +3,7 @@
 // verifier's page.
 //
 //	GET /v1/status/{hash_algorithm}/{anchored_digest}
+//	GET /v1/status/code/{code_key}
 //	GET /v1/code/{code_key}
 //	GET /healthz
 //	GET /  and below: the web verifier's files (serve_web, Options.Web)
@@ -13,7 +14,11 @@
 // node holds, proven as a receipt's status part, with the validator chain
 // from the trust bundle (receipt.Builder.LiveStatus). It is keyed by the
 // anchored digest only: a salted commitment that only the document's
-// holders can compute; nothing lists documents or batches. The answer is a
+// holders can compute; nothing lists documents or batches. A document
+// registered under a verification code is found by its code key only
+// (GET /v1/status/code/{code_key}, receipt.Builder.LiveStatusByCode; the
+// answer's code_key is set): the chain indexes it under its key, not its
+// digest. The answer is a
 // pure read of committed state: it never waits for a block, takes no lock
 // that consensus takes, and a request is bounded in time and in number
 // (MaxInFlight), so serving it never delays the chain.

@@ -34,6 +34,11 @@ const (
 // StatusPrefix is the path of the status route, before the algorithm.
 const StatusPrefix = "/v1/status/"
 
+// StatusCodeName is the path segment after StatusPrefix under which the
+// status route answers a coded document by its code key:
+// /v1/status/code/{code_key}.
+const StatusCodeName = "code"
+
 // CodePrefix is the path of the code route, before the code key.
 const CodePrefix = "/v1/code/"
 
@@ -177,12 +182,17 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request, allowed bool)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// status answers GET /v1/status/{hash_algorithm}/{anchored_digest}.
+// status answers GET /v1/status/{hash_algorithm}/{anchored_digest}, and
+// GET /v1/status/code/{code_key} (codeStatus).
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, StatusPrefix)
 	name, hexDigest, ok := strings.Cut(rest, "/")
 	if !ok || strings.Contains(hexDigest, "/") {
-		writeError(w, http.StatusNotFound, "unknown_path", "The status of a document is at /v1/status/<hash_algorithm>/<anchored_digest>.")
+		writeError(w, http.StatusNotFound, "unknown_path", "The status of a document is at /v1/status/<hash_algorithm>/<anchored_digest>, of a document registered under a verification code at /v1/status/code/<code_key>.")
+		return
+	}
+	if name == StatusCodeName {
+		s.codeStatus(w, r, hexDigest)
 		return
 	}
 	alg, ok := ledger.ParseAlgorithm(name)
@@ -213,6 +223,38 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// codeStatus answers GET /v1/status/code/{code_key}: the live status of
+// the document registered under a verification code, by the code's key
+// (the only name a node finds a coded document by).
+func (s *Server) codeStatus(w http.ResponseWriter, r *http.Request, hexKey string) {
+	key, ok := parseCodeKey(hexKey)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "bad_code_key", codeKeyHelp)
+		return
+	}
+	s.prove(w, r, "live status", errorTexts{
+		notFound:     "No document is registered under this code.",
+		badRequest:   codeKeyHelp,
+		notYetSigned: "This node holds no signed block at or after the document's registration yet; retry in a moment.",
+	}, func(ctx context.Context) ([]byte, *notaryv1.Checkpoint, error) {
+		live, err := s.backend.LiveStatusByCode(ctx, key)
+		if err != nil {
+			return nil, nil, err
+		}
+		body, err := verify.EncodeLiveStatus(live)
+		return body, live.GetStatus().GetCheckpoint(), err
+	})
+}
+
+// parseCodeKey reads a code key written as 32 lowercase hex characters.
+func parseCodeKey(hexKey string) ([]byte, bool) {
+	key, err := hex.DecodeString(hexKey)
+	if err != nil || len(key) != ledger.CodeKeySize || hex.EncodeToString(key) != hexKey {
+		return nil, false
+	}
+	return key, true
+}
+
 // codeKeyHelp says what a code key is, for a malformed one.
 const codeKeyHelp = "A code key is 32 lowercase hexadecimal characters: the 16-byte key derived from a verification code (docs/receipt.md, \"Verification codes\"), computed where the code is typed (the code itself is never sent)."
 
@@ -226,8 +268,8 @@ func (s *Server) code(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown_path", "The receipt of a document by verification code is at /v1/code/<code_key>.")
 		return
 	}
-	key, err := hex.DecodeString(hexKey)
-	if err != nil || len(key) != ledger.CodeKeySize || hex.EncodeToString(key) != hexKey {
+	key, ok := parseCodeKey(hexKey)
+	if !ok {
 		writeError(w, http.StatusBadRequest, "bad_code_key", codeKeyHelp)
 		return
 	}

@@ -285,9 +285,20 @@ func TestNodeCodeReceipt(t *testing.T) {
 	if v := verdict(rc); v != verify.Valid {
 		t.Fatalf("code receipt: %s", v)
 	}
-	r := n.revoke(t, anchored)
+	// A coded document is revoked by its key.
+	r := n.submit(t, &notaryv1.TxBody{Msg: &notaryv1.TxBody_Revoke{Revoke: &notaryv1.Revoke{
+		HashAlgorithm: sha2, CodeKeys: key, Reason: notaryv1.RevocationReason_REVOCATION_REASON_FRAUD, ReasonText: "fraude",
+	}}})
 	if v := verdict(fetch(r)); v != verify.Revoked {
 		t.Fatalf("code receipt after the revocation: %s", v)
+	}
+	// Its live status is asked by key, and says revoked.
+	live := get(t, "GET", n.PublicURL+verify.CodeStatusPath(hex.EncodeToString(key)))
+	if live.code != 200 {
+		t.Fatalf("live status by code: %d %s", live.code, live.body)
+	}
+	if lc, err := verify.CheckLiveStatus(trust, rc, liveOf(t, live)); err != nil || !lc.Revoked {
+		t.Fatalf("live status by code: %v %+v", err, lc)
 	}
 	checkError(t, "unknown code", get(t, "GET", n.PublicURL+public.CodePrefix+hex.EncodeToString(testCodeKey("NUNCA"))), 404, "not_found")
 	if c := counted("code", "200"); c < 2 {

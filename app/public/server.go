@@ -56,6 +56,8 @@ func DefaultTimeouts() Timeouts {
 type Backend interface {
 	// LiveStatus is receipt.Builder.LiveStatus.
 	LiveStatus(ctx context.Context, alg ledger.HashAlgorithm, digest []byte) (*notaryv1.LiveStatus, error)
+	// LiveStatusByCode is receipt.Builder.LiveStatusByCode.
+	LiveStatusByCode(ctx context.Context, key []byte) (*notaryv1.LiveStatus, error)
 	// CodeReceipt is receipt.Builder.CodeReceipt.
 	CodeReceipt(ctx context.Context, key []byte) (*notaryv1.Receipt, error)
 	// CatchingUp reports whether the node is still syncing blocks.

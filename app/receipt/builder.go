@@ -216,7 +216,7 @@ func (b *Builder) build(ctx context.Context, loc ledger.Locator, want leafWant, 
 	if err != nil {
 		return nil, err
 	}
-	status, err := b.status(alg, leaf.digest, statusHeight, anchorHeight, anchor)
+	status, err := b.status(ledger.DocumentRevocationKey(alg, leaf.digest, leaf.codeKey), statusHeight, anchorHeight, anchor)
 	if err != nil {
 		return nil, err
 	}
@@ -355,14 +355,15 @@ func (b *Builder) leafAt(loc ledger.Locator, batch *notaryv1.Batch) (*leaf, erro
 	return l, nil
 }
 
-// status proves the revocation record of a digest, or its absence, at
-// height, with the checkpoint of that height (the anchor's if the same).
-func (b *Builder) status(alg ledger.HashAlgorithm, digest []byte, height, anchorHeight int64, anchor *notaryv1.Checkpoint) (*notaryv1.StatusProof, error) {
+// status proves the revocation record at key (a document's
+// ledger.DocumentRevocationKey), or its absence, at height, with the
+// checkpoint of that height (the anchor's if the same).
+func (b *Builder) status(key []byte, height, anchorHeight int64, anchor *notaryv1.Checkpoint) (*notaryv1.StatusProof, error) {
 	view, err := b.src.StateAt(height)
 	if err != nil {
 		return nil, err
 	}
-	rev, p, err := prove(view, ledger.RevocationKey(alg, digest), false)
+	rev, p, err := prove(view, key, false)
 	if err != nil {
 		return nil, err
 	}

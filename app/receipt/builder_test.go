@@ -229,9 +229,9 @@ func codeKey(label string) []byte {
 }
 
 // TestBuilderCodedReceipts: a document anchored under a verification code
-// has the same receipt by its anchored digest and by its code key, with the
-// key in the binding; the receipt verifies; the public endpoint's
-// CodeReceipt never waits for a block.
+// is found by its code key, not by its anchored digest, with the key in the
+// binding; the receipt verifies; the public endpoint's CodeReceipt never
+// waits for a block. Revoked by key, its receipt and live status say so.
 func TestBuilderCodedReceipts(t *testing.T) {
 	c := receipttest.New(t, receipttest.Options{})
 	c.Empty(1)
@@ -246,9 +246,11 @@ func TestBuilderCodedReceipts(t *testing.T) {
 	}
 	c.Empty(2)
 	for i := range keys {
-		byDigest, err := b.Receipt(ctx, sha2, ds[i], 0)
-		if err != nil {
-			t.Fatal(err)
+		if _, err := b.Receipt(ctx, sha2, ds[i], 0); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("leaf %d by its digest: %v", i, err)
+		}
+		if _, err := b.LiveStatus(ctx, sha2, ds[i]); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("leaf %d live status by its digest: %v", i, err)
 		}
 		byCode, err := b.ReceiptByCode(ctx, keys[i], 0)
 		if err != nil {
@@ -258,8 +260,13 @@ func TestBuilderCodedReceipts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !proto.Equal(byDigest, byCode) || !proto.Equal(byCode, public) {
-			t.Fatalf("leaf %d: the receipts by digest and by code differ", i)
+		if !proto.Equal(byCode, public) {
+			t.Fatalf("leaf %d: the receipts by code differ", i)
+		}
+		live, err := b.LiveStatusByCode(ctx, keys[i])
+		if err != nil || live.CodeKey != hex.EncodeToString(keys[i]) || live.AnchoredDigest != hex.EncodeToString(ds[i]) ||
+			live.HashAlgorithm != "sha2-256" || live.AnchorHeight != h || !proto.Equal(live.Status, byCode.Status) {
+			t.Fatalf("leaf %d: live status %v %v", i, live, err)
 		}
 		d := byCode.Document
 		if d.CodeKey != hex.EncodeToString(keys[i]) || d.AnchoredDigest != hex.EncodeToString(ds[i]) || d.Salt != "" || d.DocumentDigest != "" ||
@@ -300,6 +307,34 @@ func TestBuilderCodedReceipts(t *testing.T) {
 			if _, err := b.CodeReceipt(ctx, tc.key); !errors.Is(err, tc.want) {
 				t.Errorf("%s: CodeReceipt: %v, want %v", tc.name, err, tc.want)
 			}
+			if _, err := b.LiveStatusByCode(ctx, tc.key); !errors.Is(err, tc.want) {
+				t.Errorf("%s: LiveStatusByCode: %v, want %v", tc.name, err, tc.want)
+			}
 		}
+	}
+
+	// Revoked by key: the receipt proves the key's record.
+	c.RevokeCode(sha2, keys[1], notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED, "")
+	c.Empty(1)
+	revoked, err := b.ReceiptByCode(ctx, keys[1], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := verify.VerifyReceipt(revoked, c.TrustBundle(), nil); err != nil || res.Verdict != verify.Revoked {
+		t.Fatalf("revoked by key: %v %+v", err, res)
+	}
+	old, err := b.ReceiptByCode(ctx, keys[1], h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := b.LiveStatusByCode(ctx, keys[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc, err := verify.CheckLiveStatus(c.TrustBundle(), old, live); err != nil || !lc.Revoked {
+		t.Fatalf("live status of the revoked document: %v %+v", err, lc)
+	}
+	if other, err := b.ReceiptByCode(ctx, keys[0], 0); err != nil || len(other.Status.Revocation) != 0 {
+		t.Fatalf("another key's document: %v", err)
 	}
 }

@@ -14,7 +14,9 @@
 // The document never leaves the page: it is hashed there (WebCrypto for
 // SHA-256, the wasm core for SHA3-256). Online, the page asks each public
 // endpoint the trust bundle lists for the live status of the receipt's
-// anchored digest (GET {endpoint}/v1/status/{alg}/{digest}, 5 s each) and
+// document (GET {endpoint}/v1/status/{alg}/{digest}, or
+// GET {endpoint}/v1/status/code/{code_key} for a document anchored under a
+// verification code; 5 s each) and
 // passes the answers to the core, which verifies them as it verifies the
 // receipt; offline it asks nothing and says that the status is the
 // receipt's. docs/verify-web.md describes the page and its tests.

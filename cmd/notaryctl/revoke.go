@@ -54,7 +54,8 @@ func newRevokeCmd() *cobra.Command {
 		Long: `revoke revokes documents this agency anchored, given as files (hashed here)
 or as the hex digests of their bytes, or by the verification codes they were
 anchored under (--code, repeatable: the document registered under the code
-is looked up by the code's key), all in one transaction. A revocation is
+is looked up, and revoked, by the code's key), all in one transaction:
+files and digests, or codes, not both in one command. A revocation is
 final and shows in every receipt's status from then on.
 
 --reason-code is one of: ` + strings.Join(reasonCodes(), ", ") + `.
@@ -66,6 +67,9 @@ another agency, no revoke permission); 2 usage error; 4 node unreachable.`,
 		RunE: cli.Run(func(cmd *cobra.Command, args []string) (any, error) {
 			if len(args) == 0 && len(codeArgs) == 0 {
 				return nil, cli.Usage("give the documents to revoke: FILE|DIGEST..., or --code CODE")
+			}
+			if len(args) > 0 && len(codeArgs) > 0 {
+				return nil, cli.Usage("revoke documents registered under verification codes (--code) and other documents (FILE|DIGEST) in separate commands: a revocation names digests or code keys, not both")
 			}
 			alg, err := algorithmOf(cmd)
 			if err != nil {
@@ -120,7 +124,12 @@ another agency, no revoke permission); 2 usage error; 4 node unreachable.`,
 			}
 			res := &revokeResult{Height: resp.GetHeight(), TxHash: hex.EncodeToString(resp.GetTxHash())}
 			for i, doc := range docs {
-				lr, err := s.c.Lookup(s.ctx, doc.Algorithm, doc.Anchored, 0)
+				var lr *notaryv1.LookupDigestResponse
+				if doc.Coded() {
+					lr, err = s.c.LookupCode(s.ctx, doc.CodeKey, 0)
+				} else {
+					lr, err = s.c.Lookup(s.ctx, doc.Algorithm, doc.Anchored, 0)
+				}
 				if err != nil {
 					return nil, s.fail(fmt.Errorf("revoked at height %d, but the lookup failed: %w", res.Height, err))
 				}

@@ -75,7 +75,7 @@ func getJSON(ctx context.Context, client *http.Client, url string, max int) (int
 func fetchLive(ctx context.Context, trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, eps []string, timeout time.Duration) []verify.NodeOutcome {
 	out := make([]verify.NodeOutcome, len(eps))
 	client := &http.Client{Timeout: timeout}
-	path := verify.LiveStatusPath(rcpt.Document.HashAlgorithm, rcpt.Document.AnchoredDigest)
+	path := verify.DocumentStatusPath(rcpt.Document)
 	var wg sync.WaitGroup
 	for i, ep := range eps {
 		wg.Add(1)

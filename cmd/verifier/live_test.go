@@ -337,3 +337,48 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestVerifyLiveCoded: for a receipt of a document anchored under a
+// verification code, verify asks a node for the status by the code key
+// (/v1/status/code/<key>) and checks that the answer names the key.
+func TestVerifyLiveCoded(t *testing.T) {
+	dir := filepath.Join(vectors, "valid-coded-sha2")
+	doc, rec, trustPath := filepath.Join(dir, "document.txt"), filepath.Join(dir, "receipt.json"), filepath.Join(dir, "trust.json")
+	r, err := verify.DecodeReceipt(mustRead(t, rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := &notaryv1.LiveStatus{Version: 1, ChainId: r.ChainId, HashAlgorithm: r.Document.HashAlgorithm, AnchoredDigest: r.Document.AnchoredDigest,
+		CodeKey: r.Document.CodeKey, AnchorHeight: r.Anchor.Height, Status: r.Status, ValidatorChain: r.ValidatorChain}
+	body, err := verify.EncodeLiveStatus(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.CodeKey = ""
+	noKey, err := verify.EncodeLiveStatus(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := func(b []byte) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, req *http.Request) {
+			if req.URL.Path != "/v1/status/code/"+r.Document.CodeKey {
+				http.Error(w, `{"error":"not anchored","code":"not_found"}`, http.StatusNotFound)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(b)
+		}
+	}
+	keyNode := httptest.NewServer(http.HandlerFunc(byKey(body)))
+	t.Cleanup(keyNode.Close)
+	noKeyNode := httptest.NewServer(http.HandlerFunc(byKey(noKey)))
+	t.Cleanup(noKeyNode.Close)
+	env := rootEnv{locale: []string{"en_US.UTF-8"}, location: time.UTC, timeout: time.Second, configDir: t.TempDir()}
+	base := []string{"verify", doc, rec, "--trust", trustPath}
+	if out, code := run(t, env, append(base, "--node", keyNode.URL)...); code != cli.ExitOK || !strings.Contains(out, "Status checked live with 1 of 1 nodes.") {
+		t.Fatalf("by key: exit %d\n%s", code, out)
+	}
+	if out, code := run(t, env, append(base, "--node", noKeyNode.URL)...); code != cli.ExitOK || !strings.Contains(out, "sent the status of another document or network") {
+		t.Fatalf("an answer without the key: exit %d\n%s", code, out)
+	}
+}

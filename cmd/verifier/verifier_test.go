@@ -78,7 +78,7 @@ func TestVerifyVectors(t *testing.T) {
 		args := []string{"verify", filepath.Join(dir, "document.txt"), filepath.Join(dir, "receipt.json"), "--trust", filepath.Join(dir, "trust.json")}
 		want := cli.ExitFailure
 		switch {
-		case d.Name() == "revoked":
+		case strings.HasPrefix(d.Name(), "revoked"):
 			want = cli.ExitRevoked
 		case strings.HasPrefix(d.Name(), "valid"):
 			want = cli.ExitOK

@@ -67,12 +67,17 @@ func (rv *receiptVerifier) check(ctx context.Context, c candidate, live bool) {
 	d := digestOf(uint64(c.agency), c.doc)
 	fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	t := time.Now()
-	resp, err := gw.GetReceipt(fctx, &notaryv1.GetReceiptRequest{HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digest: d[:]})
+	req := &notaryv1.GetReceiptRequest{HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digest: d[:]}
+	if rv.clients[c.agency].codes {
+		// A coded document is found by its code key only.
+		req = &notaryv1.GetReceiptRequest{CodeKey: benchCodeKey(d)}
+	}
+	resp, err := gw.GetReceipt(fctx, req)
 	// The node asked may be a block or two behind the one that answered the
 	// submission: NotFound is retried while it catches up, and the fetch
 	// time counts from the first try.
 	for tries := 0; status.Code(err) == codes.NotFound && tries < 20 && sleepCtx(fctx, 500*time.Millisecond); tries++ {
-		resp, err = gw.GetReceipt(fctx, &notaryv1.GetReceiptRequest{HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digest: d[:]})
+		resp, err = gw.GetReceipt(fctx, req)
 	}
 	fetch := time.Since(t)
 	cancel()

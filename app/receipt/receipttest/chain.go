@@ -396,6 +396,17 @@ func (c *Chain) Revoke(alg ledger.HashAlgorithm, digest []byte, reason notaryv1.
 	return c.height
 }
 
+// RevokeCode revokes the test agency's document anchored under a code key
+// (its batch's algorithm alg), by key.
+func (c *Chain) RevokeCode(alg ledger.HashAlgorithm, key []byte, reason notaryv1.RevocationReason, text string) int64 {
+	c.t.Helper()
+	tx := c.sign("agency/"+Agency, &notaryv1.TxBody{Msg: &notaryv1.TxBody_Revoke{Revoke: &notaryv1.Revoke{
+		HashAlgorithm: alg, CodeKeys: key, Reason: reason, ReasonText: text,
+	}}})
+	c.mustSucceed(c.Block(tx))
+	return c.height
+}
+
 // Empty produces n blocks without transactions.
 func (c *Chain) Empty(n int) {
 	for i := 0; i < n; i++ {
@@ -461,6 +472,17 @@ func (c *Chain) RemoveValidator(voters []string, id string) int64 {
 func (c *Chain) Receipt(alg ledger.HashAlgorithm, digest []byte) *notaryv1.Receipt {
 	c.t.Helper()
 	r, err := c.Builder().Receipt(context.Background(), alg, digest, 0)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
+}
+
+// ReceiptByCode builds the receipt of the document anchored under a code
+// key with its status at the newest provable height.
+func (c *Chain) ReceiptByCode(key []byte) *notaryv1.Receipt {
+	c.t.Helper()
+	r, err := c.Builder().ReceiptByCode(context.Background(), key, 0)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -286,8 +286,14 @@
     });
   }
 
-  function askNode(endpoint, alg, digest) {
-    return ask(endpoint, "/v1/status/" + encodeURIComponent(alg) + "/" + encodeURIComponent(digest));
+  // askNode asks an endpoint for the live status of a receipt's document
+  // (info: the receipt's notaryReceiptInfo): a coded document by its code
+  // key, the only name a node finds it by; a plain one by its digest.
+  function askNode(endpoint, info) {
+    if (info.code_key) {
+      return ask(endpoint, "/v1/status/code/" + encodeURIComponent(info.code_key));
+    }
+    return ask(endpoint, "/v1/status/" + encodeURIComponent(info.hash_algorithm) + "/" + encodeURIComponent(info.anchored_digest));
   }
 
   // ask GETs path from endpoint within the time limit, reading at most
@@ -416,7 +422,7 @@
       if (eps.length === 0) { last.noEndpoints = true; return; }
       progress(t("asking", { n: eps.length }));
       var l0 = performance.now();
-      return Promise.all(eps.map(function (e) { return askNode(e, info.hash_algorithm, info.anchored_digest); }))
+      return Promise.all(eps.map(function (e) { return askNode(e, info); }))
         .then(function (answers) {
           timing.liveMs = performance.now() - l0;
           last.nodes = answers;
@@ -536,7 +542,7 @@
       var others = eps.filter(function (e) { return e !== last.source; });
       var live = Promise.resolve();
       if (rinfo && rinfo.ok && others.length > 0) {
-        live = Promise.all(others.map(function (e) { return askNode(e, rinfo.hash_algorithm, rinfo.anchored_digest); }))
+        live = Promise.all(others.map(function (e) { return askNode(e, rinfo); }))
           .then(function (answers) {
             last.live = answers;
             last.nodes = last.nodes.concat(answers);

@@ -114,10 +114,19 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	}
 	if o.revoked {
 		c.Empty(1)
-		c.Revoke(o.alg, anchored, notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED, "reemplazado por el certificado 2025-0042")
+		if o.coded {
+			c.RevokeCode(o.alg, codeKey(testCode), notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED, "reemplazado por el certificado 2025-0042")
+		} else {
+			c.Revoke(o.alg, anchored, notaryv1.RevocationReason_REVOCATION_REASON_SUPERSEDED, "reemplazado por el certificado 2025-0042")
+		}
 	}
 	c.Empty(1 + o.later)
-	r := c.Receipt(o.alg, anchored)
+	var r *notaryv1.Receipt
+	if o.coded {
+		r = c.ReceiptByCode(codeKey(testCode))
+	} else {
+		r = c.Receipt(o.alg, anchored)
+	}
 	bind(r, o.alg, doc, salt)
 	f := &fixture{chain: c, trust: c.TrustBundle(), doc: doc, receipt: r}
 	var err error

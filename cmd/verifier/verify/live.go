@@ -12,16 +12,33 @@ import (
 )
 
 // Live status (docs/receipt.md, "Live status"): a node's public endpoint
-// answers GET <endpoint>/v1/status/<hash_algorithm>/<anchored_digest> with a
-// LiveStatus, the status part of a receipt taken at the node's newest
-// provable height. CheckLiveStatus checks it exactly as Verify checks a
+// answers GET <endpoint>/v1/status/<hash_algorithm>/<anchored_digest> (a
+// plain document) or GET <endpoint>/v1/status/code/<code_key> (a document
+// anchored under a verification code) with a LiveStatus, the status part of
+// a receipt taken at the node's newest provable height. CheckLiveStatus checks it exactly as Verify checks a
 // receipt's own status part, by verifying the receipt with that status part
 // in place of its own; Combine turns the receipt's verdict and the answers
 // of the nodes asked into the final verdict.
 
-// LiveStatusPath is the path of a status request under a public endpoint.
+// LiveStatusPath is the path of a plain document's status request under a
+// public endpoint.
 func LiveStatusPath(hashAlgorithm, anchoredDigest string) string {
 	return "/v1/status/" + hashAlgorithm + "/" + anchoredDigest
+}
+
+// CodeStatusPath is the path of a coded document's status request under a
+// public endpoint: by its code key (hex), the only name a node finds it by.
+func CodeStatusPath(codeKey string) string {
+	return "/v1/status/code/" + codeKey
+}
+
+// DocumentStatusPath is the path of the status request for a receipt's
+// document: CodeStatusPath for a coded document, LiveStatusPath otherwise.
+func DocumentStatusPath(d *notaryv1.DocumentBinding) string {
+	if d.GetCodeKey() != "" {
+		return CodeStatusPath(d.GetCodeKey())
+	}
+	return LiveStatusPath(d.GetHashAlgorithm(), d.GetAnchoredDigest())
 }
 
 // MaxLiveStatusSize bounds the body of a live status answer that a
@@ -70,7 +87,7 @@ const (
 	LiveBusy        LiveErrorCode = "busy"        // 429 or 503
 	LiveTooLarge    LiveErrorCode = "too_large"   // a body over MaxLiveStatusSize
 	LiveMalformed   LiveErrorCode = "malformed"   // not a canonical LiveStatus
-	LiveMismatch    LiveErrorCode = "mismatch"    // for another chain, algorithm, digest or anchor
+	LiveMismatch    LiveErrorCode = "mismatch"    // for another chain, algorithm, digest, code key or anchor
 	LiveNotValid    LiveErrorCode = "not_valid"   // its proofs or signatures do not verify
 )
 
@@ -95,8 +112,8 @@ func (e *LiveError) Error() string {
 }
 
 // CheckLiveStatus checks a live status for a receipt against the trust
-// bundle: the same chain, algorithm, anchored digest and anchor height as
-// the receipt, and then the receipt verified with the live status part and
+// bundle: the same chain, algorithm, anchored digest, code key and anchor
+// height as the receipt, and then the receipt verified with the live status part and
 // validator chain in place of its own (the validator chain from the trust
 // bundle, the checkpoint's quorum, the status proof for the receipt's
 // anchored digest). The receipt must be one Verify found valid or revoked.
@@ -118,6 +135,8 @@ func CheckLiveStatus(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, live *
 		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("algorithm %q, the receipt's is %q", live.HashAlgorithm, rcpt.Document.HashAlgorithm)}
 	case live.AnchoredDigest != rcpt.Document.AnchoredDigest:
 		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("digest %q, the receipt's is %q", live.AnchoredDigest, rcpt.Document.AnchoredDigest)}
+	case live.CodeKey != rcpt.Document.CodeKey:
+		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("code key %q, the receipt's is %q", live.CodeKey, rcpt.Document.CodeKey)}
 	case live.AnchorHeight != rcpt.Anchor.Height:
 		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("anchor height %d, the receipt's is %d", live.AnchorHeight, rcpt.Anchor.Height)}
 	}

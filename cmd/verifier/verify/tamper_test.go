@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"bytes"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -485,4 +487,81 @@ func TestTamperCodeKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCodedStatus: a coded document's status is the record at its code
+// key's revocation key, naming the key and no digest. A revoked coded
+// receipt verifies as revoked; a record for another key or for the digest
+// is refused; a plain document with the same anchored digest, revoked,
+// leaves the coded one valid, and its status does not fit the coded
+// receipt.
+func TestCodedStatus(t *testing.T) {
+	revoked := newFixture(t, fixtureOpts{coded: true, revoked: true})
+	res := revoked.check(t, revoked.file)
+	if res.Verdict != verify.Revoked || res.Proven.Status.Revocation == nil || res.Proven.Status.Revocation.RevokedBy != "agency/"+receipttest.Agency {
+		t.Fatalf("revoked coded receipt: %s %s %+v", res.Verdict, res.Detail, res.Proven.Status)
+	}
+	rev := &notaryv1.Revocation{}
+	if err := proto.Unmarshal(revoked.receipt.Status.Revocation, rev); err != nil {
+		t.Fatal(err)
+	}
+	if len(rev.Digest) != 0 || !bytes.Equal(rev.CodeKey, codeKey(testCode)) {
+		t.Fatalf("record %v", rev)
+	}
+	tampered := []struct {
+		name string
+		fn   func(rv *notaryv1.Revocation)
+	}{
+		{"another key", func(rv *notaryv1.Revocation) { rv.CodeKey = otherKeys(1)[0] }},
+		{"no key", func(rv *notaryv1.Revocation) { rv.CodeKey = nil }},
+		{"the digest beside the key", func(rv *notaryv1.Revocation) {
+			rv.Digest, _ = hex.DecodeString(revoked.receipt.Document.AnchoredDigest)
+		}},
+		{"the digest instead of the key", func(rv *notaryv1.Revocation) {
+			rv.Digest, _ = hex.DecodeString(revoked.receipt.Document.AnchoredDigest)
+			rv.CodeKey = nil
+		}},
+	}
+	for _, tc := range tampered {
+		t.Run(tc.name, func(t *testing.T) {
+			r := proto.CloneOf(revoked.receipt)
+			rv := proto.CloneOf(rev)
+			tc.fn(rv)
+			r.Status.Revocation = ledger.Encode(rv)
+			expectRejected(t, revoked, tc.name, r, revoked.doc, proofInv)
+		})
+	}
+
+	// A plain batch anchors the coded document's digest, as another
+	// document, and revokes it: the coded document stays valid.
+	coded := newFixture(t, fixtureOpts{coded: true})
+	anchored, _ := hex.DecodeString(coded.receipt.Document.AnchoredDigest)
+	c := coded.chain
+	c.Anchor(sha2, "otro", anchored)
+	c.Revoke(sha2, anchored, notaryv1.RevocationReason_REVOCATION_REASON_FRAUD, "")
+	c.Empty(1)
+	fresh := c.ReceiptByCode(codeKey(testCode))
+	if len(fresh.Status.Revocation) != 0 {
+		t.Fatal("the plain document's revocation shows in the coded receipt")
+	}
+	r := proto.CloneOf(coded.receipt)
+	r.Status, r.ValidatorChain = fresh.Status, fresh.ValidatorChain
+	if res := checkWith(t, mustFile(t, r), coded.trust, coded.doc); res.Verdict != verify.Valid {
+		t.Fatalf("coded receipt after the plain revocation: %s %s", res.Verdict, res.Detail)
+	}
+	plain := c.Receipt(sha2, anchored)
+	if len(plain.Status.Revocation) == 0 || plain.Document.CodeKey != "" {
+		t.Fatal("the plain document is not revoked")
+	}
+	r.Status, r.ValidatorChain = plain.Status, plain.ValidatorChain
+	expectRejected(t, coded, "the plain document's status", r, coded.doc, proofInv)
+}
+
+func mustFile(t *testing.T, r *notaryv1.Receipt) []byte {
+	t.Helper()
+	b, err := verify.EncodeReceiptFile(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -57,12 +57,14 @@ func makeVectors(t *testing.T) []vector {
 	revoked := newFixture(t, fixtureOpts{revoked: true})
 	governed := newFixture(t, fixtureOpts{governed: true, later: 1})
 	coded := newFixture(t, fixtureOpts{coded: true, later: 1})
+	revokedCoded := newFixture(t, fixtureOpts{coded: true, revoked: true})
 	vs := []vector{
 		{"valid-salted-sha2", salted.doc, salted.file, trustOf(salted)},
 		{"valid-bare-sha3", bare.doc, bare.file, trustOf(bare)},
 		{"revoked", revoked.doc, revoked.file, trustOf(revoked)},
 		{"valid-after-validator-changes", governed.doc, governed.file, trustOf(governed)},
 		{"valid-coded-sha2", coded.doc, coded.file, trustOf(coded)},
+		{"revoked-coded-sha2", revokedCoded.doc, revokedCoded.file, trustOf(revokedCoded)},
 	}
 	tamper := func(name string, f *fixture, fn func(r *notaryv1.Receipt)) {
 		r := proto.CloneOf(f.receipt)
@@ -175,7 +177,7 @@ func TestVectors(t *testing.T) {
 		for _, lang := range msg.Langs {
 			golden(t, filepath.Join(dir, "verdict."+string(lang)+".txt"), []byte(offline.Text(lang, loc)+"\n"))
 		}
-		wantValid := strings.HasPrefix(e.Name(), "valid") || e.Name() == "revoked"
+		wantValid := strings.HasPrefix(e.Name(), "valid") || strings.HasPrefix(e.Name(), "revoked")
 		if wantValid != (res.Verdict != verify.NotValid) {
 			t.Errorf("%s: verdict %s (%s)", e.Name(), res.Verdict, res.Detail)
 		}

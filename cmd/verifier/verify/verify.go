@@ -606,7 +606,9 @@ func (v *run) checkInclusion(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Fa
 }
 
 func (v *run) checkStatus(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Failure) {
-	key := ledger.RevocationKey(p.alg, p.anchored)
+	// A coded document's record is at its code key's revocation key, which
+	// no revocation by digest reaches; a plain one's at its digest's.
+	key := ledger.DocumentRevocationKey(p.alg, p.anchored, p.codeKey)
 	root := p.status.header.AppHash
 	if p.revocation == nil {
 		// ics23.VerifyNonMembership checks the neighbours of the key it is
@@ -622,8 +624,14 @@ func (v *run) checkStatus(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Failu
 	}
 	rv := p.revocation
 	b := p.batch
-	if rv.HashAlgorithm != p.alg || !bytes.Equal(rv.Digest, p.anchored) || rv.BatchHeight != b.Height || rv.BatchTxIndex != b.TxIndex || rv.LeafIndex != p.leafIndex {
-		return "", fail(ReasonProofInvalid, "the revocation record is for another digest or batch")
+	// A coded document's record names its key and no digest.
+	wantDigest := p.anchored
+	if p.codeKey != nil {
+		wantDigest = nil
+	}
+	if rv.HashAlgorithm != p.alg || !bytes.Equal(rv.Digest, wantDigest) || !bytes.Equal(rv.CodeKey, p.codeKey) ||
+		rv.BatchHeight != b.Height || rv.BatchTxIndex != b.TxIndex || rv.LeafIndex != p.leafIndex {
+		return "", fail(ReasonProofInvalid, "the revocation record is for another digest, code key or batch")
 	}
 	if rv.Time == nil || rv.Height > p.status.height {
 		return "", fail(ReasonProofInvalid, "the revocation record has no time or a height above the status height")

@@ -370,7 +370,8 @@ type LookupDigestRequest struct {
 	// height to answer at; 0 = latest committed.
 	Height int64 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
 	// code_key: the 16-byte key of a verification code, instead of
-	// hash_algorithm and digest (exactly one of the two ways).
+	// hash_algorithm and digest (exactly one of the two ways). A document
+	// anchored under a code is found by its key only, never by its digest.
 	CodeKey       []byte `protobuf:"bytes,4,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -453,7 +454,8 @@ type LookupDigestResponse struct {
 	IssuerProof []byte `protobuf:"bytes,7,opt,name=issuer_proof,json=issuerProof,proto3" json:"issuer_proof,omitempty"`
 	// revocation, if revoked.
 	Revocation *Revocation `protobuf:"bytes,8,opt,name=revocation,proto3" json:"revocation,omitempty"`
-	// status_proof: ICS23 existence proof of the revocation or non-existence of its key.
+	// status_proof: ICS23 existence proof of the revocation or non-existence
+	// of its key (for a coded document, its code key's revocation key).
 	StatusProof []byte `protobuf:"bytes,9,opt,name=status_proof,json=statusProof,proto3" json:"status_proof,omitempty"`
 	// code_key: the document's verification code key (16 bytes), empty for a
 	// document anchored without a code; when set, the Merkle leaf is
@@ -583,7 +585,8 @@ type GetReceiptRequest struct {
 	// status_height: the height of the status part; 0 = latest committed.
 	StatusHeight int64 `protobuf:"varint,3,opt,name=status_height,json=statusHeight,proto3" json:"status_height,omitempty"`
 	// code_key: the 16-byte key of a verification code, instead of
-	// hash_algorithm and digest (exactly one of the two ways).
+	// hash_algorithm and digest (exactly one of the two ways). A document
+	// anchored under a code is found by its key only, never by its digest.
 	CodeKey       []byte `protobuf:"bytes,4,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -677,7 +677,8 @@ type LiveStatus struct {
 	ChainId string `protobuf:"bytes,2,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
 	// hash_algorithm of the anchored digest: "sha2-256" or "sha3-256".
 	HashAlgorithm string `protobuf:"bytes,3,opt,name=hash_algorithm,json=hashAlgorithm,proto3" json:"hash_algorithm,omitempty"`
-	// anchored_digest: hex, the value the status is for.
+	// anchored_digest: hex, the value the status is for (for a coded
+	// document, its batch's leaf digest).
 	AnchoredDigest string `protobuf:"bytes,4,opt,name=anchored_digest,json=anchoredDigest,proto3" json:"anchored_digest,omitempty"`
 	// anchor_height: the state height at which the digest was anchored.
 	AnchorHeight int64 `protobuf:"varint,5,opt,name=anchor_height,json=anchorHeight,proto3" json:"anchor_height,omitempty"`
@@ -686,8 +687,11 @@ type LiveStatus struct {
 	// validator_chain leads from the trust bundle's validator set to the set
 	// that signed status.checkpoint, in height order.
 	ValidatorChain []*ValidatorTransition `protobuf:"bytes,7,rep,name=validator_chain,json=validatorChain,proto3" json:"validator_chain,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// code_key: hex of the 16-byte key of a coded document (whose status is
+	// its key's revocation record), empty for a plain document.
+	CodeKey       string `protobuf:"bytes,8,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LiveStatus) Reset() {
@@ -767,6 +771,13 @@ func (x *LiveStatus) GetValidatorChain() []*ValidatorTransition {
 		return x.ValidatorChain
 	}
 	return nil
+}
+
+func (x *LiveStatus) GetCodeKey() string {
+	if x != nil {
+		return x.CodeKey
+	}
+	return ""
 }
 
 // TrustedValidator is a genesis validator with its ministry.
@@ -901,7 +912,7 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"validators\x18\x04 \x03(\v2\x1b.notary.v1.TrustedValidatorR\n" +
 	"validators\x12)\n" +
 	"\x10public_endpoints\x18\x05 \x03(\tR\x0fpublicEndpoints\x12!\n" +
-	"\fverifier_url\x18\x06 \x01(\tR\vverifierUrl\"\xaf\x02\n" +
+	"\fverifier_url\x18\x06 \x01(\tR\vverifierUrl\"\xca\x02\n" +
 	"\n" +
 	"LiveStatus\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x19\n" +
@@ -910,7 +921,8 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"\x0fanchored_digest\x18\x04 \x01(\tR\x0eanchoredDigest\x12#\n" +
 	"\ranchor_height\x18\x05 \x01(\x03R\fanchorHeight\x12.\n" +
 	"\x06status\x18\x06 \x01(\v2\x16.notary.v1.StatusProofR\x06status\x12G\n" +
-	"\x0fvalidator_chain\x18\a \x03(\v2\x1e.notary.v1.ValidatorTransitionR\x0evalidatorChain\"v\n" +
+	"\x0fvalidator_chain\x18\a \x03(\v2\x1e.notary.v1.ValidatorTransitionR\x0evalidatorChain\x12\x19\n" +
+	"\bcode_key\x18\b \x01(\tR\acodeKey\"v\n" +
 	"\x10TrustedValidator\x12\x1f\n" +
 	"\vministry_id\x18\x01 \x01(\tR\n" +
 	"ministryId\x12\x12\n" +

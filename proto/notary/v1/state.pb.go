@@ -605,9 +605,9 @@ func (x *Batch) GetTxHash() []byte {
 // Revocation marks one anchored digest as revoked.
 type Revocation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// hash_algorithm of the digest.
+	// hash_algorithm of the digest (for a coded document, of its batch).
 	HashAlgorithm HashAlgorithm `protobuf:"varint,1,opt,name=hash_algorithm,json=hashAlgorithm,proto3,enum=notary.v1.HashAlgorithm" json:"hash_algorithm,omitempty"`
-	// digest that is revoked.
+	// digest that is revoked; empty for a coded document (code_key).
 	Digest []byte `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
 	// batch_height and batch_tx_index identify the batch that anchored the digest.
 	BatchHeight int64 `protobuf:"varint,3,opt,name=batch_height,json=batchHeight,proto3" json:"batch_height,omitempty"`
@@ -624,7 +624,10 @@ type Revocation struct {
 	// time of the revoking block.
 	Time *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=time,proto3" json:"time,omitempty"`
 	// revoked_by is "agency/<id>" or "governance/<proposal id>".
-	RevokedBy     string `protobuf:"bytes,10,opt,name=revoked_by,json=revokedBy,proto3" json:"revoked_by,omitempty"`
+	RevokedBy string `protobuf:"bytes,10,opt,name=revoked_by,json=revokedBy,proto3" json:"revoked_by,omitempty"`
+	// code_key of a revoked coded document (16 bytes), whose record is at
+	// its key's revocation key; empty for a plain document.
+	CodeKey       []byte `protobuf:"bytes,11,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -727,6 +730,13 @@ func (x *Revocation) GetRevokedBy() string {
 		return x.RevokedBy
 	}
 	return ""
+}
+
+func (x *Revocation) GetCodeKey() []byte {
+	if x != nil {
+		return x.CodeKey
+	}
+	return nil
 }
 
 // Consent is a citizen's grant to an agency (ISO/IEC TS 27560 shaped).
@@ -1764,14 +1774,20 @@ func (x *ReweightValidator) GetPower() int64 {
 // Revoke revokes digests with a reason (a message and a governance action).
 type Revoke struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// hash_algorithm of the digests.
+	// hash_algorithm of the digests; for code_keys, the algorithm of the
+	// batches that anchored them.
 	HashAlgorithm HashAlgorithm `protobuf:"varint,1,opt,name=hash_algorithm,json=hashAlgorithm,proto3,enum=notary.v1.HashAlgorithm" json:"hash_algorithm,omitempty"`
-	// digests: concatenated 32-byte digests, 1..max_digests_per_batch of them.
+	// digests: concatenated 32-byte digests of plain documents,
+	// 1..max_digests_per_batch of them. A Revoke carries digests or
+	// code_keys, never both.
 	Digests []byte `protobuf:"bytes,2,opt,name=digests,proto3" json:"digests,omitempty"`
 	// reason code.
 	Reason RevocationReason `protobuf:"varint,3,opt,name=reason,proto3,enum=notary.v1.RevocationReason" json:"reason,omitempty"`
 	// reason_text, short free text.
-	ReasonText    string `protobuf:"bytes,4,opt,name=reason_text,json=reasonText,proto3" json:"reason_text,omitempty"`
+	ReasonText string `protobuf:"bytes,4,opt,name=reason_text,json=reasonText,proto3" json:"reason_text,omitempty"`
+	// code_keys: concatenated 16-byte verification code keys of coded
+	// documents (AnchorBatch.code_keys), 1..max_digests_per_batch of them.
+	CodeKeys      []byte `protobuf:"bytes,5,opt,name=code_keys,json=codeKeys,proto3" json:"code_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1832,6 +1848,13 @@ func (x *Revoke) GetReasonText() string {
 		return x.ReasonText
 	}
 	return ""
+}
+
+func (x *Revoke) GetCodeKeys() []byte {
+	if x != nil {
+		return x.CodeKeys
+	}
+	return nil
 }
 
 // ChainMeta holds chain-wide counters.
@@ -2186,7 +2209,7 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x05count\x18\x06 \x01(\rR\x05count\x12.\n" +
 	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
 	"\x05label\x18\b \x01(\tR\x05label\x12\x17\n" +
-	"\atx_hash\x18\t \x01(\fR\x06txHash\"\x8a\x03\n" +
+	"\atx_hash\x18\t \x01(\fR\x06txHash\"\xa5\x03\n" +
 	"\n" +
 	"Revocation\x12?\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x16\n" +
@@ -2202,7 +2225,8 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x04time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1d\n" +
 	"\n" +
 	"revoked_by\x18\n" +
-	" \x01(\tR\trevokedBy\"\x84\x04\n" +
+	" \x01(\tR\trevokedBy\x12\x19\n" +
+	"\bcode_key\x18\v \x01(\fR\acodeKey\"\x84\x04\n" +
 	"\aConsent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\fR\asubject\x12\x1b\n" +
@@ -2299,13 +2323,14 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x11ReweightValidator\x12\x1f\n" +
 	"\vministry_id\x18\x01 \x01(\tR\n" +
 	"ministryId\x12\x14\n" +
-	"\x05power\x18\x02 \x01(\x03R\x05power\"\xb9\x01\n" +
+	"\x05power\x18\x02 \x01(\x03R\x05power\"\xd6\x01\n" +
 	"\x06Revoke\x12?\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x18\n" +
 	"\adigests\x18\x02 \x01(\fR\adigests\x123\n" +
 	"\x06reason\x18\x03 \x01(\x0e2\x1b.notary.v1.RevocationReasonR\x06reason\x12\x1f\n" +
 	"\vreason_text\x18\x04 \x01(\tR\n" +
-	"reasonText\"\xfb\x01\n" +
+	"reasonText\x12\x1b\n" +
+	"\tcode_keys\x18\x05 \x01(\fR\bcodeKeys\"\xfb\x01\n" +
 	"\tChainMeta\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12(\n" +
 	"\x10next_proposal_id\x18\x02 \x01(\x04R\x0enextProposalId\x129\n" +

@@ -26,6 +26,9 @@ type Info struct {
 	HashAlgorithm  string `json:"hash_algorithm,omitempty"`
 	AnchoredDigest string `json:"anchored_digest,omitempty"`
 	ChainID        string `json:"chain_id,omitempty"`
+	// CodeKey is the hex code key of a coded document, whose live status
+	// is asked by key (StatusPath).
+	CodeKey string `json:"code_key,omitempty"`
 	// StatusPath is the live status request's path under an endpoint.
 	StatusPath string `json:"status_path,omitempty"`
 	Error      string `json:"error,omitempty"`
@@ -45,8 +48,8 @@ func ReceiptInfo(receipt []byte) Info {
 		r = lenient
 	}
 	d := r.Document
-	return Info{OK: true, HashAlgorithm: d.HashAlgorithm, AnchoredDigest: d.AnchoredDigest, ChainID: r.ChainId,
-		StatusPath: verify.LiveStatusPath(d.HashAlgorithm, d.AnchoredDigest)}
+	return Info{OK: true, HashAlgorithm: d.HashAlgorithm, AnchoredDigest: d.AnchoredDigest, ChainID: r.ChainId, CodeKey: d.CodeKey,
+		StatusPath: verify.DocumentStatusPath(d)}
 }
 
 // LiveAnswer is what the page got from one endpoint: the HTTP status and
