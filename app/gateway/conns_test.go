@@ -21,10 +21,9 @@ import (
 // member the chain lists is authenticated (within max_connections; past
 // it, it is served as an unauthenticated one); a connection without a
 // certificate, or with one naming no listed member (its calls refused), is
-// unauthenticated
-// and closed after unauthenticated_idle_timeout without a request in
-// progress, while an open stream keeps it; an authenticated connection
-// stays open when idle.
+// unauthenticated and closed after unauthenticated_idle_timeout without a
+// request in progress, while an open stream keeps it; an authenticated
+// connection stays open when idle.
 func TestConnectionPools(t *testing.T) {
 	const idle = time.Second
 	n := apptest.Start(t, apptest.Options{Gateway: func(g *app.GatewayConfig) {
