@@ -172,7 +172,11 @@ func authorize(view *abci.StateView, tx *ledger.Tx, c caller) error {
 		return denied("%s needs the client certificate (mutual TLS) of the %s that signs it; the request has none", msg, want)
 	}
 	if c.role != want {
-		return denied("%s needs an %s's client certificate; the request presents %s", msg, want, c.describe())
+		article := "an"
+		if want == "ministry" {
+			article = "a"
+		}
+		return denied("%s needs %s %s's client certificate; the request presents %s", msg, article, want, c.describe())
 	}
 	acct := &notaryv1.Account{}
 	ok, err := loadRecord(view, ledger.AccountKey(tx.Signer), acct)

@@ -120,6 +120,18 @@ func TestMembershipFollowsChain(t *testing.T) {
 		t.Fatalf("the renewed certificate's write: %v %v", r, err)
 	}
 
+	// Bad renewals: one the agency signs itself (only ministries propose),
+	// and one for the removed agency.
+	self := rs.sign(&notaryv1.TxBody{Msg: &notaryv1.TxBody_Propose{Propose: &notaryv1.Propose{MinistryId: apptest.MinistryID, Title: "self-rotation",
+		Action: &notaryv1.ProposalAction{Action: &notaryv1.ProposalAction_SetTlsKeys{SetTlsKeys: &notaryv1.SetTLSKeys{
+			AgencyId: "rotating", TlsKeys: [][]byte{make([]byte, 32)}}}}}}})
+	_, err = renewed.Submit(ctx, &notaryv1.SubmitRequest{Tx: self})
+	wantRefusal(t, err, codes.PermissionDenied, "Propose needs a ministry's client certificate", "a renewal signed by the agency's key")
+	_, err = n.Client(t, n.Ministry).Submit(ctx, &notaryv1.SubmitRequest{Tx: gov.sign(&notaryv1.TxBody{Msg: &notaryv1.TxBody_Propose{Propose: &notaryv1.Propose{
+		MinistryId: apptest.MinistryID, Title: "renew a removed agency", Action: &notaryv1.ProposalAction{Action: &notaryv1.ProposalAction_SetTlsKeys{SetTlsKeys: &notaryv1.SetTLSKeys{
+			AgencyId: "spare-agency", TlsKeys: [][]byte{ledger.TLSKeyHash(leaf.RawSubjectPublicKeyInfo)}}}}}}})})
+	wantRefusal(t, err, codes.PermissionDenied, removed, "a renewal for the removed agency")
+
 	// A certificate naming an agency the chain never listed.
 	ghost, err := n.CA(t).IssueClient("agency", "ghost", time.Now().Add(-time.Minute), time.Hour)
 	if err != nil {
