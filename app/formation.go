@@ -151,6 +151,11 @@ func InitMinistry(in MinistryInit) (*MinistryHome, error) {
 		P2PAddress:      net.JoinHostPort(n.Host, fmt.Sprint(n.P2PPort)),
 		GatewayAddress:  n.gatewayAddr(),
 	}
+	tk, err := join.TLSKeyOf(cli.CSRPEM)
+	if err != nil {
+		return nil, err
+	}
+	req.TLSKey = hex.EncodeToString(tk)
 	if err := req.Sign(gov.Key()); err != nil {
 		return nil, err
 	}
@@ -238,7 +243,7 @@ func CollectGenesis(reqs []*join.Request, opts CollectOptions) (*Collected, erro
 	for _, r := range ms {
 		gov, _ := hex.DecodeString(r.GovPubKey)
 		cons, _ := hex.DecodeString(r.ConsensusPubKey)
-		g.Ministries = append(g.Ministries, &notaryv1.Ministry{Id: r.ID, Name: r.Name, GovPubKey: gov, ConsensusPubKey: cons, Power: r.Power})
+		g.Ministries = append(g.Ministries, &notaryv1.Ministry{Id: r.ID, Name: r.Name, GovPubKey: gov, ConsensusPubKey: cons, Power: r.Power, TlsKeys: r.TLSKeys()})
 		pk := cmted25519.PubKey(cons)
 		genVals = append(genVals, cmttypes.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: r.Power, Name: r.Name})
 		out.Peers = append(out.Peers, r.NodeID+"@"+r.P2PAddress)
@@ -247,7 +252,7 @@ func CollectGenesis(reqs []*join.Request, opts CollectOptions) (*Collected, erro
 	for _, r := range as {
 		pub, _ := hex.DecodeString(r.PubKey)
 		perms, _ := join.ParsePermissions(r.Permissions)
-		g.Agencies = append(g.Agencies, &notaryv1.Agency{Id: r.ID, Name: r.Name, PubKey: pub, Permissions: perms})
+		g.Agencies = append(g.Agencies, &notaryv1.Agency{Id: r.ID, Name: r.Name, PubKey: pub, Permissions: perms, TlsKeys: r.TLSKeys()})
 		out.Agencies = append(out.Agencies, r.ID)
 	}
 	doc, err := newGenesisDoc(out.ChainID, opts.GenesisTime, genVals, g)
