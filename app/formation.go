@@ -375,6 +375,31 @@ func VerifyGenesis(genesis []byte, hash string, own *join.Request) (*cmttypes.Ge
 	return nil, fmt.Errorf("%w: ministry %q is not in it", ErrGenesisMismatch, own.ID)
 }
 
+// VerifyGenesisLater checks a genesis for a ministry voted in after the
+// chain started: the agreed hash, a valid genesis of the home's chain, and
+// that the ministry is not in it (a ministry in the genesis installs it
+// with VerifyGenesis's checks). The node syncs from the genesis and
+// becomes a validator at the block that passes its add-validator proposal.
+func VerifyGenesisLater(genesis []byte, hash string, own *join.Request) (*cmttypes.GenesisDoc, error) {
+	doc, err := VerifyGenesis(genesis, hash, nil)
+	if err != nil {
+		return nil, err
+	}
+	if doc.ChainID != own.ChainID {
+		return nil, fmt.Errorf("%w: it is of chain %q, the home's request of %q", ErrGenesisMismatch, doc.ChainID, own.ChainID)
+	}
+	var g notaryv1.GenesisState
+	if err := protojson.Unmarshal(doc.AppState, &g); err != nil {
+		return nil, fmt.Errorf("%w: app_state: %w", ErrGenesisMismatch, err)
+	}
+	for _, m := range g.Ministries {
+		if m.Id == own.ID {
+			return nil, fmt.Errorf("%w: ministry %q is in it: install it without --join", ErrGenesisMismatch, own.ID)
+		}
+	}
+	return doc, nil
+}
+
 // LoadJoinRequest reads and checks the form of a join request file (not
 // its signature).
 func LoadJoinRequest(path string) (*join.Request, error) {
@@ -405,12 +430,17 @@ type Installed struct {
 // with the home's own join request) and installs it: config/genesis.json,
 // the persistent peers (every entry of peers but the home's own node), and
 // the trust bundle.
-func InstallGenesis(home string, genesis []byte, hash string, peers []string) (*Installed, error) {
+func InstallGenesis(home string, genesis []byte, hash string, peers []string, later bool) (*Installed, error) {
 	own, err := LoadJoinRequest(filepath.Join(home, JoinRequestFile))
 	if err != nil {
 		return nil, err
 	}
-	doc, err := VerifyGenesis(genesis, hash, own)
+	var doc *cmttypes.GenesisDoc
+	if later {
+		doc, err = VerifyGenesisLater(genesis, hash, own)
+	} else {
+		doc, err = VerifyGenesis(genesis, hash, own)
+	}
 	if err != nil {
 		return nil, err
 	}
