@@ -522,8 +522,8 @@ func (s *Server) limitStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	if err := s.admit(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
-	if err := s.checkMember(ss.Context(), info.FullMethod); err != nil {
-		return err
-	}
+	// A stream is not refused when it opens: each of its messages is
+	// checked (precheck), and a refusal comes in its response, which the
+	// stream's clients report rather than reconnect on.
 	return toStatus(s.log, info.FullMethod, h(srv, &checkedStream{ServerStream: ss}))
 }
