@@ -77,6 +77,11 @@ func TestRenewal(t *testing.T) {
 	if r.code == cli.ExitOK || !strings.Contains(r.stderr, "key not registered") {
 		t.Fatalf("the old certificate after the renewal: exit %d: %s", r.code, r.stderr)
 	}
+	doc := e.file(t, "renewed.txt", "a document")
+	r = e.as(t, dir, "anchor", doc, "--timeout", "10s")
+	if r.code == cli.ExitOK || !strings.Contains(r.stdout+r.stderr, "key not registered") {
+		t.Fatalf("an anchor with the old certificate: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
 	if err := os.Rename(filepath.Join(dir, join.NextKeyFile), filepath.Join(dir, "tls.key")); err != nil {
 		t.Fatal(err)
 	}
