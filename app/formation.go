@@ -155,6 +155,11 @@ func InitMinistry(in MinistryInit) (*MinistryHome, error) {
 		P2PAddress:      net.JoinHostPort(n.Host, fmt.Sprint(n.P2PPort)),
 		GatewayAddress:  n.gatewayAddr(),
 	}
+	tk, err := join.TLSKeyOf(cli.CSRPEM)
+	if err != nil {
+		return nil, err
+	}
+	req.TLSKey = hex.EncodeToString(tk)
 	if err := req.Sign(gov.Key()); err != nil {
 		return nil, err
 	}
@@ -242,7 +247,7 @@ func CollectGenesis(reqs []*join.Request, opts CollectOptions) (*Collected, erro
 	for _, r := range ms {
 		gov, _ := hex.DecodeString(r.GovPubKey)
 		cons, _ := hex.DecodeString(r.ConsensusPubKey)
-		g.Ministries = append(g.Ministries, &notaryv1.Ministry{Id: r.ID, Name: r.Name, GovPubKey: gov, ConsensusPubKey: cons, Power: r.Power})
+		g.Ministries = append(g.Ministries, &notaryv1.Ministry{Id: r.ID, Name: r.Name, GovPubKey: gov, ConsensusPubKey: cons, Power: r.Power, TlsKeys: r.TLSKeys()})
 		pk := cmted25519.PubKey(cons)
 		genVals = append(genVals, cmttypes.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: r.Power, Name: r.Name})
 		out.Peers = append(out.Peers, r.NodeID+"@"+r.P2PAddress)
@@ -251,7 +256,7 @@ func CollectGenesis(reqs []*join.Request, opts CollectOptions) (*Collected, erro
 	for _, r := range as {
 		pub, _ := hex.DecodeString(r.PubKey)
 		perms, _ := join.ParsePermissions(r.Permissions)
-		g.Agencies = append(g.Agencies, &notaryv1.Agency{Id: r.ID, Name: r.Name, PubKey: pub, Permissions: perms})
+		g.Agencies = append(g.Agencies, &notaryv1.Agency{Id: r.ID, Name: r.Name, PubKey: pub, Permissions: perms, TlsKeys: r.TLSKeys()})
 		out.Agencies = append(out.Agencies, r.ID)
 	}
 	doc, err := newGenesisDoc(out.ChainID, opts.GenesisTime, genVals, g)
@@ -374,6 +379,31 @@ func VerifyGenesis(genesis []byte, hash string, own *join.Request) (*cmttypes.Ge
 	return nil, fmt.Errorf("%w: ministry %q is not in it", ErrGenesisMismatch, own.ID)
 }
 
+// VerifyGenesisLater checks a genesis for a ministry voted in after the
+// chain started: the agreed hash, a valid genesis of the home's chain, and
+// that the ministry is not in it (a ministry in the genesis installs it
+// with VerifyGenesis's checks). The node syncs from the genesis and
+// becomes a validator at the block that passes its add-validator proposal.
+func VerifyGenesisLater(genesis []byte, hash string, own *join.Request) (*cmttypes.GenesisDoc, error) {
+	doc, err := VerifyGenesis(genesis, hash, nil)
+	if err != nil {
+		return nil, err
+	}
+	if doc.ChainID != own.ChainID {
+		return nil, fmt.Errorf("%w: it is of chain %q, the home's request of %q", ErrGenesisMismatch, doc.ChainID, own.ChainID)
+	}
+	var g notaryv1.GenesisState
+	if err := protojson.Unmarshal(doc.AppState, &g); err != nil {
+		return nil, fmt.Errorf("%w: app_state: %w", ErrGenesisMismatch, err)
+	}
+	for _, m := range g.Ministries {
+		if m.Id == own.ID {
+			return nil, fmt.Errorf("%w: ministry %q is in it: install it without --join", ErrGenesisMismatch, own.ID)
+		}
+	}
+	return doc, nil
+}
+
 // LoadJoinRequest reads and checks the form of a join request file (not
 // its signature).
 func LoadJoinRequest(path string) (*join.Request, error) {
@@ -404,12 +434,17 @@ type Installed struct {
 // with the home's own join request) and installs it: config/genesis.json,
 // the persistent peers (every entry of peers but the home's own node), and
 // the trust bundle.
-func InstallGenesis(home string, genesis []byte, hash string, peers []string) (*Installed, error) {
+func InstallGenesis(home string, genesis []byte, hash string, peers []string, later bool) (*Installed, error) {
 	own, err := LoadJoinRequest(filepath.Join(home, JoinRequestFile))
 	if err != nil {
 		return nil, err
 	}
-	doc, err := VerifyGenesis(genesis, hash, own)
+	var doc *cmttypes.GenesisDoc
+	if later {
+		doc, err = VerifyGenesisLater(genesis, hash, own)
+	} else {
+		doc, err = VerifyGenesis(genesis, hash, own)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"sort"
 
@@ -110,7 +111,7 @@ func validateMinistry(m *notaryv1.Ministry, p *notaryv1.Params) error {
 	if m.Power <= 0 || m.Power > 1<<40 {
 		return wrapf(ErrInvalidField, "ministry %s: power %d not in 1..2^40", m.Id, m.Power)
 	}
-	return nil
+	return validateTLSKeys("ministry "+m.Id, m.TlsKeys)
 }
 
 func validateAgency(a *notaryv1.Agency, p *notaryv1.Params) error {
@@ -128,6 +129,36 @@ func validateAgency(a *notaryv1.Agency, p *notaryv1.Params) error {
 	}
 	if !validPermissions(a.Permissions) {
 		return wrapf(ErrInvalidField, "agency %s: permissions must be known, ascending, unique", a.Id)
+	}
+	return validateTLSKeys("agency "+a.Id, a.TlsKeys)
+}
+
+// MaxTLSKeys bounds the certificate keys registered for one member: room for
+// the certificate in use and its successor during a renewal.
+const MaxTLSKeys = 4
+
+// TLSKeySize is the size of a registered certificate key (TLSKeyHash).
+const TLSKeySize = sha256.Size
+
+// TLSKeyHash is how the chain registers a client certificate's key: the
+// SHA-256 of its DER SubjectPublicKeyInfo, the same for a certificate and
+// for the request it was issued from.
+func TLSKeyHash(spki []byte) []byte {
+	h := sha256.Sum256(spki)
+	return h[:]
+}
+
+func validateTLSKeys(who string, keys [][]byte) error {
+	if len(keys) > MaxTLSKeys {
+		return wrapf(ErrInvalidField, "%s: %d tls_keys, at most %d", who, len(keys), MaxTLSKeys)
+	}
+	for i, k := range keys {
+		if len(k) != TLSKeySize {
+			return wrapf(ErrInvalidField, "%s: tls_keys[%d] is %d bytes; want the %d-byte SHA-256 of a certificate's public key", who, i, len(k), TLSKeySize)
+		}
+		if i > 0 && bytes.Compare(keys[i-1], k) >= 0 {
+			return wrapf(ErrInvalidField, "%s: tls_keys must be ascending without duplicates", who)
+		}
 	}
 	return nil
 }

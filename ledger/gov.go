@@ -88,6 +88,8 @@ func ProposalActionName(a *notaryv1.ProposalAction) string {
 		return "change-params"
 	case *notaryv1.ProposalAction_Revoke:
 		return "revoke"
+	case *notaryv1.ProposalAction_SetTlsKeys:
+		return "set-tls-keys"
 	}
 	return ""
 }
@@ -113,6 +115,8 @@ func ProposalActionTarget(a *notaryv1.ProposalAction) string {
 		return x.RegisterMandate.GetId()
 	case *notaryv1.ProposalAction_ExpireMandate:
 		return x.ExpireMandate
+	case *notaryv1.ProposalAction_SetTlsKeys:
+		return x.SetTlsKeys.GetAgencyId() + x.SetTlsKeys.GetMinistryId()
 	}
 	return ""
 }
@@ -551,6 +555,8 @@ func (e *Exec) runAction(parent Store, a *notaryv1.ProposalAction, id uint64, vs
 		err = r.changeParams(x.ChangeParams)
 	case *notaryv1.ProposalAction_Revoke:
 		err = r.ctx.revokeDigests(x.Revoke, "", "governance/"+strconv.FormatUint(id, 10))
+	case *notaryv1.ProposalAction_SetTlsKeys:
+		err = r.setTLSKeys(x.SetTlsKeys)
 	}
 	if err != nil {
 		return nil, err
@@ -572,6 +578,8 @@ func validateAction(a *notaryv1.ProposalAction, p *notaryv1.Params) error {
 		err = validateNewAgency(x.UpdateAgency, p)
 	case *notaryv1.ProposalAction_RemoveAgency:
 		err = checkActionID("agency", x.RemoveAgency)
+	case *notaryv1.ProposalAction_SetTlsKeys:
+		err = validateSetTLSKeys(x.SetTlsKeys)
 	case *notaryv1.ProposalAction_AddValidator:
 		m := x.AddValidator
 		err = validateMinistry(m, p)
@@ -692,7 +700,7 @@ func (r *actionRun) addAgency(a *notaryv1.Agency) error {
 	if err := r.requireUnusedKey(a.PubKey); err != nil {
 		return err
 	}
-	rec := &notaryv1.Agency{Id: a.Id, Name: a.Name, PubKey: a.PubKey, Permissions: a.Permissions, Active: true, SinceHeight: r.height()}
+	rec := &notaryv1.Agency{Id: a.Id, Name: a.Name, PubKey: a.PubKey, Permissions: a.Permissions, TlsKeys: a.TlsKeys, Active: true, SinceHeight: r.height()}
 	if err := r.putAgency(rec); err != nil {
 		return err
 	}
@@ -716,7 +724,7 @@ func (r *actionRun) updateAgency(u *notaryv1.Agency) error {
 		return err
 	}
 	newKey := !bytes.Equal(a.PubKey, u.PubKey)
-	if !newKey && a.Name == u.Name && samePermissions(a.Permissions, u.Permissions) {
+	if !newKey && a.Name == u.Name && samePermissions(a.Permissions, u.Permissions) && sameKeys(a.TlsKeys, u.TlsKeys) {
 		return wrapf(ErrInvalidProposal, "the update changes nothing in agency %q", u.Id)
 	}
 	if newKey {
@@ -724,7 +732,7 @@ func (r *actionRun) updateAgency(u *notaryv1.Agency) error {
 			return err
 		}
 	}
-	rec := &notaryv1.Agency{Id: u.Id, Name: u.Name, PubKey: u.PubKey, Permissions: u.Permissions, Active: true, SinceHeight: r.height()}
+	rec := &notaryv1.Agency{Id: u.Id, Name: u.Name, PubKey: u.PubKey, Permissions: u.Permissions, TlsKeys: u.TlsKeys, Active: true, SinceHeight: r.height()}
 	if err := r.putAgency(rec); err != nil {
 		return err
 	}
@@ -735,6 +743,60 @@ func (r *actionRun) updateAgency(u *notaryv1.Agency) error {
 		return err
 	}
 	return r.putAccount(u.PubKey, notaryv1.Role_ROLE_AGENCY, u.Id)
+}
+
+func validateSetTLSKeys(k *notaryv1.SetTLSKeys) error {
+	switch {
+	case k == nil || (k.AgencyId == "") == (k.MinistryId == ""):
+		return wrapf(ErrInvalidProposal, "set-tls-keys names exactly one of agency_id and ministry_id")
+	case len(k.TlsKeys) == 0:
+		return wrapf(ErrInvalidProposal, "set-tls-keys names no key: register at least one certificate key (remove the member to refuse all)")
+	case k.AgencyId != "":
+		if err := checkActionID("agency", k.AgencyId); err != nil {
+			return err
+		}
+		return validateTLSKeys("agency "+k.AgencyId, k.TlsKeys)
+	}
+	if err := checkActionID("ministry", k.MinistryId); err != nil {
+		return err
+	}
+	return validateTLSKeys("ministry "+k.MinistryId, k.TlsKeys)
+}
+
+// setTLSKeys replaces the certificate keys of an active agency or ministry.
+func (r *actionRun) setTLSKeys(k *notaryv1.SetTLSKeys) error {
+	if k.AgencyId != "" {
+		a, err := r.activeAgency(k.AgencyId)
+		if err != nil {
+			return err
+		}
+		if sameKeys(a.TlsKeys, k.TlsKeys) {
+			return wrapf(ErrInvalidProposal, "agency %q already has these tls_keys", a.Id)
+		}
+		a.TlsKeys, a.SinceHeight = k.TlsKeys, r.height()
+		return r.putAgency(a)
+	}
+	m, err := r.activeMinistry(k.MinistryId)
+	if err != nil {
+		return err
+	}
+	if sameKeys(m.TlsKeys, k.TlsKeys) {
+		return wrapf(ErrInvalidProposal, "ministry %q already has these tls_keys", m.Id)
+	}
+	m.TlsKeys, m.SinceHeight = k.TlsKeys, r.height()
+	return r.putMinistry(m)
+}
+
+func sameKeys(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func samePermissions(a, b []notaryv1.Permission) bool {
@@ -813,7 +875,7 @@ func (r *actionRun) addValidator(m *notaryv1.Ministry) error {
 	}
 	rec := &notaryv1.Ministry{
 		Id: m.Id, Name: m.Name, GovPubKey: m.GovPubKey, ConsensusPubKey: m.ConsensusPubKey,
-		Power: m.Power, Active: true, SinceHeight: r.height(),
+		Power: m.Power, TlsKeys: m.TlsKeys, Active: true, SinceHeight: r.height(),
 	}
 	if err := r.putMinistry(rec); err != nil {
 		return err

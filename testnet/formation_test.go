@@ -8,11 +8,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/testnet/internal/harness"
@@ -35,6 +38,13 @@ import (
 // private key of another (scanned raw, in hex and in base64), and the CA
 // key is in no node's or agency's folder. docs/operations.md, "Forming a
 // consortium", gives the same commands.
+//
+// Then a fifth ministry, voted in from its join request, installs the
+// genesis with --join, syncs, becomes a validator and serves the agency
+// through its gateway (certificate from the same CA); and governance
+// removes the agency: once each node has the block after the one that
+// passed it, all five gateways refuse the agency's certificate with "was
+// removed at height H".
 func TestFormation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs four validator processes")
@@ -180,6 +190,118 @@ func TestFormation(t *testing.T) {
 	}
 	phase("anchored through every gateway")
 	checkNoForeignKeys(t, hosts, secrets)
+
+	// A ministry voted in later, on its own host: its keys and request by
+	// 'notaryd init --ministry', the vote by the consortium from its join
+	// request, its certificates by the same offline CA, the genesis by
+	// 'genesis install --join'; it syncs, becomes a validator, and the
+	// agency anchors through its gateway.
+	govDir := func(i int) string { return filepath.Join(homes[i], "identities", ids[i]) }
+	const late = "ministry-5"
+	lp := harness.FreePorts(t, 4)
+	lateHome := filepath.Join(dir, "host-"+late, "home")
+	run(notaryd, "init", "--ministry", late, "--ministry-name", "Ministerio 5",
+		"--chain-id", chainID, "--power", "10", "--home", lateHome, "--host", "127.0.0.1",
+		"--p2p-port", strconv.Itoa(lp[0]), "--rpc-port", strconv.Itoa(lp[1]),
+		"--gateway-port", strconv.Itoa(lp[2]), "--metrics-port", strconv.Itoa(lp[3]), "--public-port", "0")
+	lateGW := "127.0.0.1:" + strconv.Itoa(lp[2])
+	lateReq := copyFile(t, filepath.Join(lateHome, "join-request.json"), filepath.Join(dir, "host-"+ids[0], late+".json"))
+	pass := func(what string, args ...string) int64 {
+		t.Helper()
+		var prop struct {
+			Proposal struct {
+				ID json.RawMessage `json:"id"`
+			} `json:"proposal"`
+		}
+		out := run(notaryctl, append(append([]string{"gov", "propose"}, args...), "--identity", govDir(0), "--node", gateway(0), "-o", "json")...)
+		if err := json.Unmarshal([]byte(out), &prop); err != nil {
+			t.Fatalf("%s: propose output %q: %v", what, out, err)
+		}
+		id := strings.Trim(string(prop.Proposal.ID), `"`)
+		var h int64
+		for i := 0; ; i++ { // until more than 2/3 of the power voted yes
+			if i == n {
+				t.Fatalf("%s: proposal %s did not pass with every ministry's vote", what, id)
+			}
+			var v struct {
+				Height   int64 `json:"height"`
+				Proposal struct {
+					Status string `json:"status"`
+				} `json:"proposal"`
+			}
+			out := run(notaryctl, "gov", "vote", id, "yes", "--identity", govDir(i), "--node", gateway(i), "-o", "json")
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatalf("%s: vote output %q: %v", what, out, err)
+			}
+			if h = v.Height; v.Proposal.Status == "passed" {
+				break
+			}
+		}
+		t.Logf("%s: proposal %s passed at height %d", what, id, h)
+		return h
+	}
+	added := pass("add "+late, "add-validator", "--request", lateReq)
+	sign(filepath.Join(lateHome, "tls", "node.csr"), filepath.Join(lateHome, "tls", "node.crt"))
+	sign(filepath.Join(lateHome, "identities", late, "tls.csr"), filepath.Join(lateHome, "identities", late, "tls.crt"))
+	lateGenesis := copyFile(t, genesis, filepath.Join(dir, "host-"+late, "genesis.json"))
+	run(notaryd, "genesis", "install", lateGenesis, "--hash", collected.Hash, "--peers", collected.Peers, "--join", "--home", lateHome)
+	lateProc := harness.NewProc(t, lateHome, lp[1])
+	lateProc.Start()
+	// A validator update of block H applies from H+2.
+	if err := lateProc.WaitHeight(ctx, added+3, time.Minute); err != nil {
+		log, _ := os.ReadFile(lateProc.LogPath)
+		t.Fatalf("%s: %v\n%s", late, err, tail(string(log), 4096))
+	}
+	pv := privval.LoadFilePVEmptyState(filepath.Join(lateHome, "config", "priv_validator_key.json"), "")
+	vs, err := harness.Validators(ctx, procs[0], added+2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(vs, func(v *cmttypes.Validator) bool { return bytes.Equal(v.Address, pv.Key.Address) }) {
+		t.Fatalf("%s is not a validator at height %d", late, added+2)
+	}
+	// It signs: a commit after the change carries its signature.
+	for h, signed := added+2, false; !signed; h++ {
+		if h > added+20 {
+			t.Fatalf("%s signed no commit of heights %d..%d", late, added+2, h-1)
+		}
+		if err := procs[0].WaitHeight(ctx, h+1, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		signed, _ = harness.Signed(ctx, procs[0], h, pv.Key.Address)
+	}
+	doc := filepath.Join(filepath.Dir(agency), "document-late.txt")
+	if err := os.WriteFile(doc, []byte("formation document, late gateway\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(notaryctl, "anchor", doc, "--identity", agency, "--node", lateGW, "--timeout", "60s"); !strings.Contains(out, "1 anchored") {
+		t.Fatalf("anchor through %s: %s", lateGW, out)
+	}
+	phase("a ministry joined later")
+
+	// Governance removes the agency: once each node has the next block,
+	// its gateway refuses the agency's certificate.
+	removed := pass("remove aeat", "remove-agency", "--id", "aeat")
+	all := append(append([]*harness.Proc{}, procs...), lateProc)
+	gws := []string{gateway(0), gateway(1), gateway(2), gateway(3), lateGW}
+	for i, p := range all {
+		if err := p.WaitHeight(ctx, removed+1, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		fresh := filepath.Join(filepath.Dir(agency), fmt.Sprintf("document-removed-%d.txt", i))
+		if err := os.WriteFile(fresh, []byte(fmt.Sprintf("after the removal %d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(notaryctl, "anchor", fresh, "--identity", agency, "--node", gws[i], "--timeout", "20s")
+		out, err := cmd.CombinedOutput()
+		want := fmt.Sprintf(`agency "aeat" was removed at height %d`, removed)
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Fatalf("gateway %s after the removal: %v: %s (want %q)", gws[i], err, out, want)
+		}
+	}
+	phase("the removed agency refused by every gateway")
+	hosts[late], secrets[late] = filepath.Dir(lateHome), homeKeys(t, lateHome, late)
+	checkNoForeignKeys(t, hosts, secrets)
 }
 
 // copyFile copies src to dst (creating its folder) and returns dst: the
@@ -264,6 +386,9 @@ func checkNoForeignKeys(t *testing.T, hosts map[string]string, secrets map[strin
 				return err
 			}
 			b, err := os.ReadFile(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // a running node's temporary file, gone
+			}
 			if err != nil {
 				return err
 			}

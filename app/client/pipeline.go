@@ -383,6 +383,21 @@ func (p *pipeline) fault(err error) {
 	p.pauseUntil = time.Now().Add(p.backoff)
 }
 
+// callFailed handles a failed call the pipeline makes before it sends
+// (params, status, account): a gateway that refuses the caller
+// (PermissionDenied, Unauthenticated: a member removed, a certificate not
+// registered) fails all pending work at once, with its message; any other
+// error is retried.
+func (p *pipeline) callFailed(err error) {
+	switch status.Code(err) {
+	case codes.PermissionDenied, codes.Unauthenticated:
+		p.failAll(err)
+		p.progress()
+		return
+	}
+	p.fault(err)
+}
+
 // progress records that the chain answered something for good.
 func (p *pipeline) progress() {
 	p.progressAt = time.Now()
@@ -472,7 +487,7 @@ func (p *pipeline) step() {
 		params, err := p.c.Params(ctx)
 		cancel()
 		if err != nil {
-			p.fault(err)
+			p.callFailed(err)
 			return
 		}
 		p.params = params
@@ -524,7 +539,7 @@ func (p *pipeline) step() {
 			st, err := p.c.Status(ctx)
 			cancel()
 			if err != nil {
-				p.fault(err)
+				p.callFailed(err)
 				return
 			}
 			p.height, p.heightAt = max(p.height, st.LatestHeight), time.Now()
@@ -545,7 +560,7 @@ func (p *pipeline) step() {
 			cancel()
 			if err != nil {
 				p.retry = append([]*job{j}, p.retry...)
-				p.fault(err)
+				p.callFailed(err)
 				return
 			}
 			p.seq, p.seqKnown = acct.NextSequence, true

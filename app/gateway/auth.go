@@ -52,6 +52,7 @@ func serverTLS(certFile, keyFile, clientCA string) (*tls.Config, error) {
 // certificate, if any.
 type caller struct {
 	role, id string // from the certificate; empty without one
+	keyHash  []byte // the certificate's key, as the chain registers it
 }
 
 // callerFrom reads the caller of a request from its context.
@@ -61,28 +62,42 @@ func callerFrom(ctx context.Context) caller {
 	if !ok {
 		return c
 	}
-	c.role, c.id = certIdentity(p.AuthInfo)
+	cert := verifiedCert(p.AuthInfo)
+	if cert == nil {
+		return c
+	}
+	role, id, err := pki.ParseIdentity(cert)
+	if err != nil {
+		return c
+	}
+	c.role, c.id, c.keyHash = role, id, certKeyHash(cert)
 	return c
 }
 
 // certIdentity returns the participant named by the verified client
 // certificate of a connection; empty strings without one.
 func certIdentity(info credentials.AuthInfo) (role, id string) {
-	ti, ok := info.(credentials.TLSInfo)
-	if !ok {
+	cert := verifiedCert(info)
+	if cert == nil {
 		return "", ""
 	}
-	// Only a certificate whose chain was verified counts: with
-	// VerifyClientCertIfGiven an unverifiable one never gets here, but a
-	// configuration without a client CA must not trust one.
-	if len(ti.State.VerifiedChains) == 0 || len(ti.State.VerifiedChains[0]) == 0 {
-		return "", ""
-	}
-	role, id, err := pki.ParseIdentity(ti.State.VerifiedChains[0][0])
+	role, id, err := pki.ParseIdentity(cert)
 	if err != nil {
 		return "", ""
 	}
 	return role, id
+}
+
+// verifiedCert returns the verified client certificate of a connection, or
+// nil. Only a certificate whose chain was verified counts: with
+// VerifyClientCertIfGiven an unverifiable one never gets here, but a
+// configuration without a client CA must not trust one.
+func verifiedCert(info credentials.AuthInfo) *x509.Certificate {
+	ti, ok := info.(credentials.TLSInfo)
+	if !ok || len(ti.State.VerifiedChains) == 0 || len(ti.State.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	return ti.State.VerifiedChains[0][0]
 }
 
 func (c caller) describe() string {
@@ -157,7 +172,11 @@ func authorize(view *abci.StateView, tx *ledger.Tx, c caller) error {
 		return denied("%s needs the client certificate (mutual TLS) of the %s that signs it; the request has none", msg, want)
 	}
 	if c.role != want {
-		return denied("%s needs an %s's client certificate; the request presents %s", msg, want, c.describe())
+		article := "an"
+		if want == "ministry" {
+			article = "a"
+		}
+		return denied("%s needs %s %s's client certificate; the request presents %s", msg, article, want, c.describe())
 	}
 	acct := &notaryv1.Account{}
 	ok, err := loadRecord(view, ledger.AccountKey(tx.Signer), acct)

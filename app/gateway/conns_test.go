@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 
 	"github.com/gobtechlab/notary/app"
@@ -19,10 +20,10 @@ import (
 // TestConnectionPools: a connection whose client certificate names a
 // member the chain lists is authenticated (within max_connections; past
 // it, it is served as an unauthenticated one); a connection without a
-// certificate, or with one naming no listed member, is unauthenticated
-// and closed after unauthenticated_idle_timeout without a request in
-// progress, while an open stream keeps it; an authenticated connection
-// stays open when idle.
+// certificate, or with one naming no listed member (its calls refused), is
+// unauthenticated and closed after unauthenticated_idle_timeout without a
+// request in progress, while an open stream keeps it; an authenticated
+// connection stays open when idle.
 func TestConnectionPools(t *testing.T) {
 	const idle = time.Second
 	n := apptest.Start(t, apptest.Options{Gateway: func(g *app.GatewayConfig) {
@@ -73,11 +74,13 @@ func TestConnectionPools(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		cc   *grpc.ClientConn
+		code codes.Code // of a call: a certificate of an unlisted member is refused
 	}{
-		{"no certificate", n.Dial(t, "")},
-		{"the certificate of an unlisted agency", n.DialTLS(t, unlistedTLS)},
+		{"no certificate", n.Dial(t, ""), codes.OK},
+		{"the certificate of an unlisted agency", n.DialTLS(t, unlistedTLS), codes.PermissionDenied},
 	} {
-		call(tc.name, tc.cc)
+		_, err := gatewayv1.NewGatewayClient(tc.cc).GetStatus(ctx, &notaryv1.GetStatusRequest{})
+		wantCode(t, err, tc.code, tc.name)
 		wantCounts(tc.name, gateway.ConnectionCounts{Authenticated: 1, Unauthenticated: 1})
 		// Idle: closed by the gateway (the client sees its connection go).
 		wantCounts(tc.name+", idle", gateway.ConnectionCounts{Authenticated: 1})

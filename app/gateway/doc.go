@@ -63,6 +63,15 @@
 // unless its citizen enrolment is open. Without TLS (an empty tls_cert, allowed on
 // loopback addresses only) every write except the citizen's is refused.
 //
+// Any call that presents a client certificate, read or write, HTTP or
+// gRPC, and each message of a stream, is also checked against the
+// committed state (members.go, cached per committed height): the named
+// participant must be listed and active, and if its record lists
+// tls_keys, the certificate's key (ledger.TLSKeyHash of its
+// SubjectPublicKeyInfo) must be one of them. Otherwise the call is refused
+// with PermissionDenied naming why ("agency X was removed at height H",
+// "key not registered"), from the block that removed it.
+//
 // # A citizen's records: signed reads
 //
 // ListConsents and GetAccessHistory answer only the subject: the request

@@ -29,7 +29,6 @@ import (
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/internal/ratelimit"
 	"github.com/gobtechlab/notary/app/version"
-	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
@@ -88,6 +87,7 @@ type Server struct {
 	http    *httpGateway             // the HTTP/JSON routes; nil without http_listen_address
 	limiter *rateLimiter
 	citizen *citizenRate
+	members members // committed records of callers, per height
 	tracker *commitTracker
 	codec   *decodeCodec
 	batches *lru.Cache[batchRef, batchLeaves] // leaves of recently read batches
@@ -377,31 +377,15 @@ func (s *Server) authenticate(pc *poolConn, info credentials.AuthInfo) {
 // listed reports whether the latest committed state lists role/id as an
 // active member: an active agency or ministry.
 func (s *Server) listed(role, id string) bool {
-	view, err := s.app.StateAt(0)
-	if err != nil {
+	if role != "agency" && role != "ministry" {
 		return false
 	}
-	var (
-		ok     bool
-		active bool
-	)
-	switch role {
-	case "agency":
-		a := &notaryv1.Agency{}
-		ok, err = loadRecord(view, ledger.AgencyKey(id), a)
-		active = a.Active
-	case "ministry":
-		m := &notaryv1.Ministry{}
-		ok, err = loadRecord(view, ledger.MinistryKey(id), m)
-		active = m.Active
-	default:
-		return false
-	}
+	m, err := s.member(role, id)
 	if err != nil {
 		s.log.Error("gateway: read a member's record", "member", role+"/"+id, "err", err)
 		return false
 	}
-	return ok && active
+	return m.found && m.active
 }
 
 // promoteConn moves the connection a request came on to the authenticated
@@ -524,6 +508,9 @@ func (s *Server) limitUnary(ctx context.Context, req any, info *grpc.UnaryServer
 	if err := s.admit(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
+	if err := s.checkMember(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
 	if bad != nil {
 		return nil, s.refuse("malformed", malformed(req, bad))
 	}
@@ -535,5 +522,8 @@ func (s *Server) limitStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	if err := s.admit(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
+	// A stream is not refused when it opens: each of its messages is
+	// checked (precheck), and a refusal comes in its response, which the
+	// stream's clients report rather than reconnect on.
 	return toStatus(s.log, info.FullMethod, h(srv, &checkedStream{ServerStream: ss}))
 }

@@ -368,6 +368,17 @@ func (s *Server) precheck(raw []byte, c caller) (*ledger.Tx, error) {
 	if err := s.ready(); err != nil {
 		return tx, err
 	}
+	if c.role != "" {
+		// Each message of a stream is checked again: a removal or a key
+		// change committed since the stream opened applies to it.
+		m, err := s.member(c.role, c.id)
+		if err != nil {
+			return tx, toStatus(s.log, "Submit", err)
+		}
+		if err := m.accepts(c); err != nil {
+			return tx, s.refuse("membership", err)
+		}
+	}
 	view, err := s.app.StateAt(0)
 	if err != nil {
 		return tx, toStatus(s.log, "Submit", err)

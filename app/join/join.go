@@ -3,8 +3,10 @@ package join
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -53,6 +55,7 @@ type Request struct {
 	GatewayAddress  string   `json:"gateway_address,omitempty"`
 	PubKey          string   `json:"pub_key,omitempty"`
 	Permissions     []string `json:"permissions,omitempty"`
+	TLSKey          string   `json:"tls_key,omitempty"`
 	Signature       string   `json:"signature,omitempty"`
 }
 
@@ -65,6 +68,16 @@ func (r *Request) SignBytes() []byte {
 		panic(err) // strings and integers always encode
 	}
 	return append([]byte(Format+"\n"), b...)
+}
+
+// TLSKeys is the request's certificate key as a record's tls_keys: none if
+// the request names none.
+func (r *Request) TLSKeys() [][]byte {
+	b, err := hex.DecodeString(r.TLSKey)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return [][]byte{b}
 }
 
 // SignerKey is the key that signs the request: a ministry's governance key,
@@ -147,6 +160,11 @@ func (r *Request) Check() error {
 			return bad("%s %q: bad port", field, v)
 		}
 		return nil
+	}
+	if r.TLSKey != "" {
+		if b, err := hex.DecodeString(r.TLSKey); err != nil || len(b) != ledger.TLSKeySize || r.TLSKey != strings.ToLower(r.TLSKey) {
+			return bad("tls_key: want the SHA-256 of the client certificate's public key (TLSKeyOf) in lower-case hex")
+		}
 	}
 	switch r.Role {
 	case RoleMinistry:
@@ -280,6 +298,11 @@ func NewAgency(dir, chainID, id, name string, permissions []string, node string)
 		return nil, err
 	}
 	req.PubKey = hex.EncodeToString(ident.Public())
+	tk, err := TLSKeyOf(csr.CSRPEM)
+	if err != nil {
+		return nil, err
+	}
+	req.TLSKey = hex.EncodeToString(tk)
 	if err := req.Sign(ident.Key()); err != nil {
 		return nil, err
 	}
@@ -288,4 +311,65 @@ func NewAgency(dir, chainID, id, name string, permissions []string, node string)
 		return nil, err
 	}
 	return out, nil
+}
+
+// TLSKeyOf returns the key of a PEM certificate or certificate request as
+// the chain registers it (ledger.TLSKeyHash): a request and the certificate
+// issued from it give the same.
+func TLSKeyOf(pemBytes []byte) ([]byte, error) {
+	blk, _ := pem.Decode(pemBytes)
+	if blk == nil {
+		return nil, errors.New("not PEM: want a certificate or a certificate request")
+	}
+	switch blk.Type {
+	case "CERTIFICATE":
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate: %w", err)
+		}
+		return ledger.TLSKeyHash(c.RawSubjectPublicKeyInfo), nil
+	case "CERTIFICATE REQUEST":
+		c, err := x509.ParseCertificateRequest(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate request: %w", err)
+		}
+		return ledger.TLSKeyHash(c.RawSubjectPublicKeyInfo), nil
+	}
+	return nil, fmt.Errorf("PEM block %q: want a CERTIFICATE or a CERTIFICATE REQUEST", blk.Type)
+}
+
+// Names of a renewal's files in an identity directory: the next client
+// certificate's key and request, until the new certificate replaces
+// tls.crt and the key replaces tls.key.
+const (
+	NextKeyFile = "tls.next.key"
+	NextCSRFile = "tls.next.csr"
+)
+
+// NewRenewal makes a new key and certificate request for the client
+// certificate of the identity in dir (an agency's or a ministry's), as
+// NextKeyFile and NextCSRFile there, and returns the request's path and
+// its key as the chain registers it. It refuses to overwrite a renewal in
+// progress.
+func NewRenewal(dir string) (csrFile string, key []byte, err error) {
+	id, err := identity.Load(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	keyFile, csrFile := filepath.Join(dir, NextKeyFile), filepath.Join(dir, NextCSRFile)
+	if _, err := os.Stat(keyFile); err == nil {
+		return "", nil, fmt.Errorf("%s already holds a renewal's key (%s): finish it or remove it first", dir, NextKeyFile)
+	}
+	csr, err := pki.NewClientCSR(id.Role, id.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := pki.WriteFile(keyFile, csr.KeyPEM, 0o600); err != nil {
+		return "", nil, err
+	}
+	if err := pki.WriteFile(csrFile, csr.CSRPEM, 0o644); err != nil {
+		return "", nil, err
+	}
+	key, err = TLSKeyOf(csr.CSRPEM)
+	return csrFile, key, err
 }

@@ -1,10 +1,12 @@
 package join
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -55,6 +57,9 @@ func TestRefused(t *testing.T) {
 		{"bad id", func(r *Request) []byte { r.ID = "A B"; return r.Encode() }, ErrMalformed, false},
 		{"unknown permission", func(r *Request) []byte { r.Permissions = []string{"rule"}; return r.Encode() }, ErrMalformed, false},
 		{"agency with power", func(r *Request) []byte { r.Power = 3; return r.Encode() }, ErrMalformed, false},
+		{"short tls_key", func(r *Request) []byte { r.TLSKey = "abcd"; return r.Encode() }, ErrMalformed, false},
+		{"upper-case tls_key", func(r *Request) []byte { r.TLSKey = strings.Repeat("AB", 32); return r.Encode() }, ErrMalformed, false},
+		{"tls_key changed", func(r *Request) []byte { r.TLSKey = strings.Repeat("ab", 32); return r.Encode() }, ErrBadSignature, true},
 		{"unsigned", func(r *Request) []byte { r.Signature = ""; return r.Encode() }, ErrUnsigned, true},
 		{"changed", func(r *Request) []byte { r.Name = "Other"; return r.Encode() }, ErrBadSignature, true},
 		{"another key", func(r *Request) []byte {
@@ -85,5 +90,43 @@ func TestSignWithOtherKey(t *testing.T) {
 	_, other, _ := ed25519.GenerateKey(rand.Reader)
 	if err := r.Sign(other); err == nil {
 		t.Fatal("signed with another key")
+	}
+}
+
+// TestNewAgencyAndRenewal: an agency's request registers the key of its
+// certificate request; a renewal makes another key, once.
+func TestNewAgencyAndRenewal(t *testing.T) {
+	dir := t.TempDir()
+	f, err := NewAgency(dir, "c", "aeat", "Agencia", []string{"anchor"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := os.ReadFile(f.CSRFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := TLSKeyOf(csr)
+	if err != nil || hex.EncodeToString(k) != f.Request.TLSKey || len(f.Request.TLSKeys()) != 1 {
+		t.Fatalf("tls_key %q, the request's key %x (%v)", f.Request.TLSKey, k, err)
+	}
+	if err := f.Request.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	next, nk, err := NewRenewal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := TLSKeyOf(b); err != nil || !bytes.Equal(again, nk) || bytes.Equal(nk, k) {
+		t.Fatalf("renewal key %x, its request's %x, the old %x (%v)", nk, again, k, err)
+	}
+	if _, _, err := NewRenewal(dir); err == nil || !strings.Contains(err.Error(), "already holds a renewal") {
+		t.Fatalf("a second renewal: %v", err)
+	}
+	if _, err := TLSKeyOf([]byte("not pem")); err == nil {
+		t.Fatal("TLSKeyOf accepted a file that is not PEM")
 	}
 }

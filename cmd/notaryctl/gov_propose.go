@@ -68,7 +68,7 @@ Exit codes: 0 proposed; 1 refused; 2 usage error; 4 node unreachable.`,
 	}
 	cmd.PersistentFlags().String("title", "", "title of the proposal (default: the action in words)")
 	cmd.AddCommand(
-		newProposeAddAgencyCmd(), newProposeRemoveCmd("remove-agency", "agency"), newProposeUpdateAgencyCmd(),
+		newProposeAddAgencyCmd(), newProposeRemoveCmd("remove-agency", "agency"), newProposeUpdateAgencyCmd(), newProposeSetTLSKeysCmd(),
 		newProposeAddValidatorCmd(), newProposeRemoveCmd("remove-validator", "validator"), newProposeReweightCmd(),
 		newProposeRegisterMandateCmd(), newProposeRemoveCmd("expire-mandate", "mandate"),
 		newProposeChangeParamsCmd(),

@@ -1,24 +1,50 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gobtechlab/notary/app/join"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 func newProposeAddAgencyCmd() *cobra.Command {
-	var id, name, key, perms string
+	var (
+		id, name, key, perms, request string
+		certs                         []string
+	)
 	cmd := &cobra.Command{
-		Use:   "add-agency --id ID --name NAME --pub-key KEY --permissions anchor,revoke,exchange,enroll",
+		Use:   "add-agency (--request join-request.json | --id ID --name NAME --pub-key KEY --permissions LIST [--tls-cert FILE])",
 		Short: "propose registering an agency",
-		Args:  cobra.NoArgs,
+		Long: `add-agency proposes registering an agency, from its join request
+('notaryctl identity new', checked here: its signature by the agency's own
+key) or from flags. --tls-cert (a PEM certificate or certificate request)
+registers the key of the agency's client certificate: the gateways then
+accept only that certificate for it (see set-tls-keys).`,
+		Args: cobra.NoArgs,
 	}
 	cmd.RunE = proposeRun(func(*session) (*notaryv1.ProposalAction, string, error) {
+		if request != "" {
+			r, err := readJoinRequest(request, join.RoleAgency)
+			if err != nil {
+				return nil, "", err
+			}
+			pub, _ := hex.DecodeString(r.PubKey)
+			ps, _ := join.ParsePermissions(r.Permissions)
+			a := &notaryv1.Agency{Id: r.ID, Name: r.Name, PubKey: pub, Permissions: ps, TlsKeys: r.TLSKeys()}
+			return &notaryv1.ProposalAction{Action: &notaryv1.ProposalAction_AddAgency{AddAgency: a}},
+				fmt.Sprintf("Register agency %s (%s)", r.ID, r.Name), nil
+		}
 		if err := required(cmd, "id", "name", "pub-key", "permissions"); err != nil {
+			return nil, "", err
+		}
+		tk, err := parseTLSKeys("tls-cert", certs)
+		if err != nil {
 			return nil, "", err
 		}
 		pub, err := parsePubKey("pub-key", key)
@@ -29,7 +55,7 @@ func newProposeAddAgencyCmd() *cobra.Command {
 		if err != nil {
 			return nil, "", err
 		}
-		a := &notaryv1.Agency{Id: id, Name: name, PubKey: pub, Permissions: ps}
+		a := &notaryv1.Agency{Id: id, Name: name, PubKey: pub, Permissions: ps, TlsKeys: tk}
 		return &notaryv1.ProposalAction{Action: &notaryv1.ProposalAction_AddAgency{AddAgency: a}},
 			fmt.Sprintf("Register agency %s (%s)", id, name), nil
 	})
@@ -38,7 +64,29 @@ func newProposeAddAgencyCmd() *cobra.Command {
 	f.StringVar(&name, "name", "", "agency name")
 	f.StringVar(&key, "pub-key", "", "the agency's ed25519 key: hex, base64 or its identity directory")
 	f.StringVar(&perms, "permissions", "", "comma-separated: anchor, revoke, exchange, enroll")
+	f.StringVar(&request, "request", "", "the agency's join request (join-request.json), in place of the other flags")
+	f.StringSliceVar(&certs, "tls-cert", nil, "a PEM certificate or certificate request whose key the gateways accept for the agency")
 	return cmd
+}
+
+// readJoinRequest reads a join request of role and checks its form and its
+// signature by the member's own key.
+func readJoinRequest(path, role string) (*join.Request, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, cli.Usage("--request: %v", err)
+	}
+	r, err := join.Decode(b)
+	if err != nil {
+		return nil, cli.Usage("--request %s: %v", path, err)
+	}
+	if err := r.Verify(); err != nil {
+		return nil, cli.Usage("--request %s: %v", path, err)
+	}
+	if r.Role != role {
+		return nil, cli.Usage("--request %s: the request of a %s, not of a %s", path, r.Role, role)
+	}
+	return r, nil
 }
 
 func newProposeUpdateAgencyCmd() *cobra.Command {

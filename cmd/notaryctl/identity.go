@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -68,6 +69,49 @@ the CA's certificate as ca.crt. No private key leaves the directory.
 	fl.StringVar(&agency, "agency", "", "the agency's id, [a-z0-9-] (required)")
 	fl.StringVar(&name, "name", "", "the agency's official name (required)")
 	fl.StringSliceVar(&perms, "permissions", []string{"anchor", "revoke"}, "permissions to ask for: "+strings.Join(join.PermissionNames(), ", "))
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, newIdentityRenewCmd())
+	return cmd
+}
+
+type identityRenewResult struct {
+	Dir    string `json:"dir"`
+	CSR    string `json:"csr"`
+	TLSKey string `json:"tls_key"`
+}
+
+func (r identityRenewResult) Text(w io.Writer) error {
+	fmt.Fprintf(w, "made a new client certificate key and request in %s; the key stays here\n", r.Dir)
+	fmt.Fprintf(w, "  certificate CSR  %s   (for the consortium CA's 'notaryd ca sign')\n", r.CSR)
+	fmt.Fprintf(w, "  tls key          %s   (what 'gov propose set-tls-keys' registers)\n", r.TLSKey)
+	fmt.Fprintf(w, "once governance accepts the new key: replace tls.crt with the new certificate and tls.key with %s\n", join.NextKeyFile)
+	return nil
+}
+
+func newIdentityRenewCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "renew --dir DIR",
+		Short: "make a new key and certificate request for an identity's client certificate",
+		Long: `renew makes the next client certificate of the agency or ministry identity
+in --dir: a new key (tls.next.key, which stays there) and its certificate
+request (tls.next.csr, for the consortium CA's 'notaryd ca sign'). A
+ministry then proposes 'notaryctl gov propose set-tls-keys' with the
+current certificate and the new request; once it passes, the identity
+replaces tls.crt with the new certificate and tls.key with tls.next.key,
+and a second proposal with the new certificate alone withdraws the old
+key (docs/operations.md).`,
+		Args: cobra.NoArgs,
+		RunE: cli.Run(func(*cobra.Command, []string) (any, error) {
+			if dir == "" {
+				return nil, cli.Usage("--dir is required")
+			}
+			csr, key, err := join.NewRenewal(dir)
+			if err != nil {
+				return nil, cli.Usage("%v", err)
+			}
+			return identityRenewResult{Dir: dir, CSR: csr, TLSKey: hex.EncodeToString(key)}, nil
+		}),
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "the identity directory (required)")
 	return cmd
 }

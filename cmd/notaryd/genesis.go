@@ -209,11 +209,23 @@ func newGenesisVerifyCmd() *cobra.Command {
 }
 
 func newGenesisInstallCmd() *cobra.Command {
-	var hash, home, peers string
+	var (
+		hash, home, peers string
+		later             bool
+	)
 	cmd := &cobra.Command{
-		Use:   "install GENESIS --hash HEX --peers LIST",
+		Use:   "install GENESIS --hash HEX --peers LIST [--join]",
 		Short: "verify a genesis for this ministry's home and install it with the peers and trust bundle",
-		Args:  cobra.ExactArgs(1),
+		Long: `install checks a genesis against the agreed hash and against the home's
+join request (its keys and power in it), then installs it with the peers
+and the trust bundle.
+
+--join installs the genesis of a running consortium in the home of a
+ministry voted in later ('notaryd init --ministry' made the home; the
+consortium passes 'notaryctl gov propose add-validator --request'): the
+ministry must not be in the genesis. The node syncs from the peers and
+becomes a validator at the block that passed the proposal.`,
+		Args: cobra.ExactArgs(1),
 		RunE: cli.Run(func(_ *cobra.Command, args []string) (any, error) {
 			if hash == "" {
 				return nil, cli.Usage("--hash is required: the genesis SHA-256 the coordinator published")
@@ -228,7 +240,7 @@ func newGenesisInstallCmd() *cobra.Command {
 					list = append(list, p)
 				}
 			}
-			in, err := app.InstallGenesis(home, b, hash, list)
+			in, err := app.InstallGenesis(home, b, hash, list, later)
 			if err != nil {
 				return nil, formationError(fmt.Errorf("%s: %w", args[0], err))
 			}
@@ -238,5 +250,6 @@ func newGenesisInstallCmd() *cobra.Command {
 	cmd.Flags().StringVar(&hash, "hash", "", "the genesis SHA-256, hex (required)")
 	cmd.Flags().StringVar(&peers, "peers", "", "the consortium's nodes, node_id@host:port,... as 'genesis collect' printed them")
 	cmd.Flags().StringVar(&home, FlagHome, defaultHome(".notary"), "home directory of the node (made by 'notaryd init --ministry')")
+	cmd.Flags().BoolVar(&later, "join", false, "the ministry joins a running consortium: it is not in the genesis")
 	return cmd
 }

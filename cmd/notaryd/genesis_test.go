@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/join"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/ledger"
 )
 
 // exitCode is the exit code a command's error gives (0 for none).
@@ -229,6 +231,22 @@ func TestGenesisVerify(t *testing.T) {
 	if exitCode(err) != cli.ExitFailure || !strings.Contains(err.Error(), "already holds another genesis") {
 		t.Fatalf("install of another genesis: %v", err)
 	}
+
+	// A ministry voted in later installs the genesis with --join; a
+	// ministry in the genesis may not.
+	_, err = runCmd(t, "genesis", "install", gen, "--hash", res.Hash, "--join", "--home", homes[2])
+	if exitCode(err) != cli.ExitFailure || !strings.Contains(err.Error(), `"m2" is in it: install it without --join`) {
+		t.Fatalf("install --join of a genesis with the ministry: %v", err)
+	}
+	if _, err := runCmd(t, "genesis", "install", bad, "--hash", res.Hash, "--join", "--home", homes[3]); exitCode(err) != cli.ExitFailure {
+		t.Fatalf("install --join of a changed genesis: %v", err)
+	}
+	if out, err := runCmd(t, "genesis", "install", gen, "--hash", res.Hash, "--peers", res.Peers, "--join", "--home", homes[3]); err != nil {
+		t.Fatalf("install --join: %v\n%s", err, out)
+	}
+	if installed, err := os.ReadFile(filepath.Join(homes[3], "config", "genesis.json")); err != nil || string(installed) != string(b) {
+		t.Fatalf("the later ministry's genesis differs (%v)", err)
+	}
 }
 
 // TestCASign: the offline CA issues a gateway's server certificate and a
@@ -277,6 +295,10 @@ func TestCASign(t *testing.T) {
 	client := sign(filepath.Join(home, "identities", "m0", "tls.csr"), x509.ExtKeyUsageClientAuth)
 	if len(client.URIs) != 1 || client.URIs[0].String() != "notary:ministry/m0" {
 		t.Fatalf("client certificate names %v", client.URIs)
+	}
+	// The join request registers the key the certificate carries.
+	if want := request(t, home).TLSKey; hex.EncodeToString(ledger.TLSKeyHash(client.RawSubjectPublicKeyInfo)) != want || want == "" {
+		t.Fatalf("the certificate's key is not the request's tls_key %q", want)
 	}
 	_, err = runCmd(t, "ca", "sign", filepath.Join(home, join.RequestFile), "--ca", ca, "--out", filepath.Join(dir, "x.crt"))
 	if exitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "not a PEM certificate request") {

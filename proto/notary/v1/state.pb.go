@@ -305,7 +305,12 @@ type Agency struct {
 	// active is false once removed by governance; the record stays for history.
 	Active bool `protobuf:"varint,5,opt,name=active,proto3" json:"active,omitempty"`
 	// since_height is the height at which the record took its current form.
-	SinceHeight   int64 `protobuf:"varint,6,opt,name=since_height,json=sinceHeight,proto3" json:"since_height,omitempty"`
+	SinceHeight int64 `protobuf:"varint,6,opt,name=since_height,json=sinceHeight,proto3" json:"since_height,omitempty"`
+	// tls_keys are the keys of the client certificates the gateways accept
+	// for this agency: each the SHA-256 of a certificate's DER
+	// SubjectPublicKeyInfo, ascending, at most 4. Empty: any client
+	// certificate the consortium CA issued naming the agency.
+	TlsKeys       [][]byte `protobuf:"bytes,7,rep,name=tls_keys,json=tlsKeys,proto3" json:"tls_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -382,6 +387,13 @@ func (x *Agency) GetSinceHeight() int64 {
 	return 0
 }
 
+func (x *Agency) GetTlsKeys() [][]byte {
+	if x != nil {
+		return x.TlsKeys
+	}
+	return nil
+}
+
 // Ministry is a consortium member: it runs a validator and votes on proposals.
 type Ministry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -398,7 +410,10 @@ type Ministry struct {
 	// active is false once removed by governance.
 	Active bool `protobuf:"varint,6,opt,name=active,proto3" json:"active,omitempty"`
 	// since_height is the height at which the record took its current form.
-	SinceHeight   int64 `protobuf:"varint,7,opt,name=since_height,json=sinceHeight,proto3" json:"since_height,omitempty"`
+	SinceHeight int64 `protobuf:"varint,7,opt,name=since_height,json=sinceHeight,proto3" json:"since_height,omitempty"`
+	// tls_keys are the keys of the client certificates the gateways accept
+	// for this ministry, as Agency.tls_keys.
+	TlsKeys       [][]byte `protobuf:"bytes,8,rep,name=tls_keys,json=tlsKeys,proto3" json:"tls_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -480,6 +495,13 @@ func (x *Ministry) GetSinceHeight() int64 {
 		return x.SinceHeight
 	}
 	return 0
+}
+
+func (x *Ministry) GetTlsKeys() [][]byte {
+	if x != nil {
+		return x.TlsKeys
+	}
+	return nil
 }
 
 // Batch is one anchored batch of digests. The digests themselves are in the
@@ -1510,6 +1532,7 @@ type ProposalAction struct {
 	//	*ProposalAction_ExpireMandate
 	//	*ProposalAction_ChangeParams
 	//	*ProposalAction_Revoke
+	//	*ProposalAction_SetTlsKeys
 	Action        isProposalAction_Action `protobuf_oneof:"action"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1642,6 +1665,15 @@ func (x *ProposalAction) GetRevoke() *Revoke {
 	return nil
 }
 
+func (x *ProposalAction) GetSetTlsKeys() *SetTLSKeys {
+	if x != nil {
+		if x, ok := x.Action.(*ProposalAction_SetTlsKeys); ok {
+			return x.SetTlsKeys
+		}
+	}
+	return nil
+}
+
 type isProposalAction_Action interface {
 	isProposalAction_Action()
 }
@@ -1696,6 +1728,13 @@ type ProposalAction_Revoke struct {
 	Revoke *Revoke `protobuf:"bytes,10,opt,name=revoke,proto3,oneof"`
 }
 
+type ProposalAction_SetTlsKeys struct {
+	// set_tls_keys replaces the client certificate keys the gateways
+	// accept for an agency or a ministry: a certificate's renewal, or the
+	// withdrawal of a key.
+	SetTlsKeys *SetTLSKeys `protobuf:"bytes,11,opt,name=set_tls_keys,json=setTlsKeys,proto3,oneof"`
+}
+
 func (*ProposalAction_AddAgency) isProposalAction_Action() {}
 
 func (*ProposalAction_RemoveAgency) isProposalAction_Action() {}
@@ -1716,6 +1755,74 @@ func (*ProposalAction_ChangeParams) isProposalAction_Action() {}
 
 func (*ProposalAction_Revoke) isProposalAction_Action() {}
 
+func (*ProposalAction_SetTlsKeys) isProposalAction_Action() {}
+
+// SetTLSKeys replaces the tls_keys of one member: an agency or a ministry
+// (exactly one of the ids).
+type SetTLSKeys struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// agency_id of the agency, or empty.
+	AgencyId string `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	// ministry_id of the ministry, or empty.
+	MinistryId string `protobuf:"bytes,2,opt,name=ministry_id,json=ministryId,proto3" json:"ministry_id,omitempty"`
+	// tls_keys: 1..4 SHA-256 digests of certificates' DER
+	// SubjectPublicKeyInfo, ascending.
+	TlsKeys       [][]byte `protobuf:"bytes,3,rep,name=tls_keys,json=tlsKeys,proto3" json:"tls_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTLSKeys) Reset() {
+	*x = SetTLSKeys{}
+	mi := &file_notary_v1_state_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTLSKeys) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTLSKeys) ProtoMessage() {}
+
+func (x *SetTLSKeys) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_state_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTLSKeys.ProtoReflect.Descriptor instead.
+func (*SetTLSKeys) Descriptor() ([]byte, []int) {
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SetTLSKeys) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+func (x *SetTLSKeys) GetMinistryId() string {
+	if x != nil {
+		return x.MinistryId
+	}
+	return ""
+}
+
+func (x *SetTLSKeys) GetTlsKeys() [][]byte {
+	if x != nil {
+		return x.TlsKeys
+	}
+	return nil
+}
+
 // ReweightValidator changes a ministry's voting power.
 type ReweightValidator struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1729,7 +1836,7 @@ type ReweightValidator struct {
 
 func (x *ReweightValidator) Reset() {
 	*x = ReweightValidator{}
-	mi := &file_notary_v1_state_proto_msgTypes[13]
+	mi := &file_notary_v1_state_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1848,7 @@ func (x *ReweightValidator) String() string {
 func (*ReweightValidator) ProtoMessage() {}
 
 func (x *ReweightValidator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[13]
+	mi := &file_notary_v1_state_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1861,7 @@ func (x *ReweightValidator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReweightValidator.ProtoReflect.Descriptor instead.
 func (*ReweightValidator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{13}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReweightValidator) GetMinistryId() string {
@@ -1794,7 +1901,7 @@ type Revoke struct {
 
 func (x *Revoke) Reset() {
 	*x = Revoke{}
-	mi := &file_notary_v1_state_proto_msgTypes[14]
+	mi := &file_notary_v1_state_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1806,7 +1913,7 @@ func (x *Revoke) String() string {
 func (*Revoke) ProtoMessage() {}
 
 func (x *Revoke) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[14]
+	mi := &file_notary_v1_state_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1819,7 +1926,7 @@ func (x *Revoke) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Revoke.ProtoReflect.Descriptor instead.
 func (*Revoke) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{14}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Revoke) GetHashAlgorithm() HashAlgorithm {
@@ -1879,7 +1986,7 @@ type ChainMeta struct {
 
 func (x *ChainMeta) Reset() {
 	*x = ChainMeta{}
-	mi := &file_notary_v1_state_proto_msgTypes[15]
+	mi := &file_notary_v1_state_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1891,7 +1998,7 @@ func (x *ChainMeta) String() string {
 func (*ChainMeta) ProtoMessage() {}
 
 func (x *ChainMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[15]
+	mi := &file_notary_v1_state_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1904,7 +2011,7 @@ func (x *ChainMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainMeta.ProtoReflect.Descriptor instead.
 func (*ChainMeta) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{15}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ChainMeta) GetChainId() string {
@@ -1958,7 +2065,7 @@ type ValsetChange struct {
 
 func (x *ValsetChange) Reset() {
 	*x = ValsetChange{}
-	mi := &file_notary_v1_state_proto_msgTypes[16]
+	mi := &file_notary_v1_state_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2077,7 @@ func (x *ValsetChange) String() string {
 func (*ValsetChange) ProtoMessage() {}
 
 func (x *ValsetChange) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[16]
+	mi := &file_notary_v1_state_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2090,7 @@ func (x *ValsetChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValsetChange.ProtoReflect.Descriptor instead.
 func (*ValsetChange) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{16}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ValsetChange) GetHeight() int64 {
@@ -2023,7 +2130,7 @@ type DigestLocator struct {
 
 func (x *DigestLocator) Reset() {
 	*x = DigestLocator{}
-	mi := &file_notary_v1_state_proto_msgTypes[17]
+	mi := &file_notary_v1_state_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2035,7 +2142,7 @@ func (x *DigestLocator) String() string {
 func (*DigestLocator) ProtoMessage() {}
 
 func (x *DigestLocator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[17]
+	mi := &file_notary_v1_state_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +2155,7 @@ func (x *DigestLocator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DigestLocator.ProtoReflect.Descriptor instead.
 func (*DigestLocator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{17}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DigestLocator) GetHeight() int64 {
@@ -2092,7 +2199,7 @@ type GenesisState struct {
 
 func (x *GenesisState) Reset() {
 	*x = GenesisState{}
-	mi := &file_notary_v1_state_proto_msgTypes[18]
+	mi := &file_notary_v1_state_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2104,7 +2211,7 @@ func (x *GenesisState) String() string {
 func (*GenesisState) ProtoMessage() {}
 
 func (x *GenesisState) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[18]
+	mi := &file_notary_v1_state_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2117,7 +2224,7 @@ func (x *GenesisState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisState.ProtoReflect.Descriptor instead.
 func (*GenesisState) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{18}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GenesisState) GetParams() *Params {
@@ -2184,14 +2291,15 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\rnext_sequence\x18\x04 \x01(\x04R\fnextSequence\x12\x1f\n" +
 	"\venrolled_by\x18\x05 \x01(\tR\n" +
 	"enrolledBy\x12'\n" +
-	"\x0fenrolled_height\x18\x06 \x01(\x03R\x0eenrolledHeight\"\xb9\x01\n" +
+	"\x0fenrolled_height\x18\x06 \x01(\x03R\x0eenrolledHeight\"\xd4\x01\n" +
 	"\x06Agency\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x17\n" +
 	"\apub_key\x18\x03 \x01(\fR\x06pubKey\x127\n" +
 	"\vpermissions\x18\x04 \x03(\x0e2\x15.notary.v1.PermissionR\vpermissions\x12\x16\n" +
 	"\x06active\x18\x05 \x01(\bR\x06active\x12!\n" +
-	"\fsince_height\x18\x06 \x01(\x03R\vsinceHeight\"\xcb\x01\n" +
+	"\fsince_height\x18\x06 \x01(\x03R\vsinceHeight\x12\x19\n" +
+	"\btls_keys\x18\a \x03(\fR\atlsKeys\"\xe6\x01\n" +
 	"\bMinistry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
@@ -2199,7 +2307,8 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x11consensus_pub_key\x18\x04 \x01(\fR\x0fconsensusPubKey\x12\x14\n" +
 	"\x05power\x18\x05 \x01(\x03R\x05power\x12\x16\n" +
 	"\x06active\x18\x06 \x01(\bR\x06active\x12!\n" +
-	"\fsince_height\x18\a \x01(\x03R\vsinceHeight\"\xa1\x02\n" +
+	"\fsince_height\x18\a \x01(\x03R\vsinceHeight\x12\x19\n" +
+	"\btls_keys\x18\b \x03(\fR\atlsKeys\"\xa1\x02\n" +
 	"\x05Batch\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12\x19\n" +
 	"\btx_index\x18\x02 \x01(\rR\atxIndex\x12\x1b\n" +
@@ -2305,7 +2414,7 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"ministryId\x12-\n" +
 	"\x06option\x18\x03 \x01(\x0e2\x15.notary.v1.VoteOptionR\x06option\x12\x14\n" +
 	"\x05power\x18\x04 \x01(\x03R\x05power\x12\x16\n" +
-	"\x06height\x18\x05 \x01(\x03R\x06height\"\xb8\x04\n" +
+	"\x06height\x18\x05 \x01(\x03R\x06height\"\xf3\x04\n" +
 	"\x0eProposalAction\x122\n" +
 	"\n" +
 	"add_agency\x18\x01 \x01(\v2\x11.notary.v1.AgencyH\x00R\taddAgency\x12%\n" +
@@ -2318,8 +2427,16 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x0eexpire_mandate\x18\b \x01(\tH\x00R\rexpireMandate\x128\n" +
 	"\rchange_params\x18\t \x01(\v2\x11.notary.v1.ParamsH\x00R\fchangeParams\x12+\n" +
 	"\x06revoke\x18\n" +
-	" \x01(\v2\x11.notary.v1.RevokeH\x00R\x06revokeB\b\n" +
-	"\x06action\"J\n" +
+	" \x01(\v2\x11.notary.v1.RevokeH\x00R\x06revoke\x129\n" +
+	"\fset_tls_keys\x18\v \x01(\v2\x15.notary.v1.SetTLSKeysH\x00R\n" +
+	"setTlsKeysB\b\n" +
+	"\x06action\"e\n" +
+	"\n" +
+	"SetTLSKeys\x12\x1b\n" +
+	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x1f\n" +
+	"\vministry_id\x18\x02 \x01(\tR\n" +
+	"ministryId\x12\x19\n" +
+	"\btls_keys\x18\x03 \x03(\fR\atlsKeys\"J\n" +
 	"\x11ReweightValidator\x12\x1f\n" +
 	"\vministry_id\x18\x01 \x01(\tR\n" +
 	"ministryId\x12\x14\n" +
@@ -2367,7 +2484,7 @@ func file_notary_v1_state_proto_rawDescGZIP() []byte {
 	return file_notary_v1_state_proto_rawDescData
 }
 
-var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_notary_v1_state_proto_goTypes = []any{
 	(*Params)(nil),                // 0: notary.v1.Params
 	(*Account)(nil),               // 1: notary.v1.Account
@@ -2382,64 +2499,66 @@ var file_notary_v1_state_proto_goTypes = []any{
 	(*Proposal)(nil),              // 10: notary.v1.Proposal
 	(*VoteRecord)(nil),            // 11: notary.v1.VoteRecord
 	(*ProposalAction)(nil),        // 12: notary.v1.ProposalAction
-	(*ReweightValidator)(nil),     // 13: notary.v1.ReweightValidator
-	(*Revoke)(nil),                // 14: notary.v1.Revoke
-	(*ChainMeta)(nil),             // 15: notary.v1.ChainMeta
-	(*ValsetChange)(nil),          // 16: notary.v1.ValsetChange
-	(*DigestLocator)(nil),         // 17: notary.v1.DigestLocator
-	(*GenesisState)(nil),          // 18: notary.v1.GenesisState
-	(HashAlgorithm)(0),            // 19: notary.v1.HashAlgorithm
-	(*Fraction)(nil),              // 20: notary.v1.Fraction
-	(CitizenEnrollment)(0),        // 21: notary.v1.CitizenEnrollment
-	(Role)(0),                     // 22: notary.v1.Role
-	(Permission)(0),               // 23: notary.v1.Permission
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(RevocationReason)(0),         // 25: notary.v1.RevocationReason
-	(ConsentStatus)(0),            // 26: notary.v1.ConsentStatus
-	(ProposalStatus)(0),           // 27: notary.v1.ProposalStatus
-	(VoteOption)(0),               // 28: notary.v1.VoteOption
+	(*SetTLSKeys)(nil),            // 13: notary.v1.SetTLSKeys
+	(*ReweightValidator)(nil),     // 14: notary.v1.ReweightValidator
+	(*Revoke)(nil),                // 15: notary.v1.Revoke
+	(*ChainMeta)(nil),             // 16: notary.v1.ChainMeta
+	(*ValsetChange)(nil),          // 17: notary.v1.ValsetChange
+	(*DigestLocator)(nil),         // 18: notary.v1.DigestLocator
+	(*GenesisState)(nil),          // 19: notary.v1.GenesisState
+	(HashAlgorithm)(0),            // 20: notary.v1.HashAlgorithm
+	(*Fraction)(nil),              // 21: notary.v1.Fraction
+	(CitizenEnrollment)(0),        // 22: notary.v1.CitizenEnrollment
+	(Role)(0),                     // 23: notary.v1.Role
+	(Permission)(0),               // 24: notary.v1.Permission
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(RevocationReason)(0),         // 26: notary.v1.RevocationReason
+	(ConsentStatus)(0),            // 27: notary.v1.ConsentStatus
+	(ProposalStatus)(0),           // 28: notary.v1.ProposalStatus
+	(VoteOption)(0),               // 29: notary.v1.VoteOption
 }
 var file_notary_v1_state_proto_depIdxs = []int32{
-	19, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
-	20, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
-	21, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
-	22, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
-	23, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
-	19, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	24, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
-	19, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	25, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
-	24, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
-	24, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
-	24, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
-	26, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
-	24, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
-	24, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
-	24, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
-	24, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
-	24, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
+	20, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
+	21, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
+	22, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
+	23, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
+	24, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
+	20, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	25, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
+	20, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	26, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
+	25, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
+	25, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
+	25, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
+	27, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
+	25, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
+	25, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
+	25, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
+	25, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
+	25, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
 	12, // 18: notary.v1.Proposal.action:type_name -> notary.v1.ProposalAction
-	27, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
-	28, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
+	28, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
+	29, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
 	2,  // 21: notary.v1.ProposalAction.add_agency:type_name -> notary.v1.Agency
 	2,  // 22: notary.v1.ProposalAction.update_agency:type_name -> notary.v1.Agency
 	3,  // 23: notary.v1.ProposalAction.add_validator:type_name -> notary.v1.Ministry
-	13, // 24: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
+	14, // 24: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
 	7,  // 25: notary.v1.ProposalAction.register_mandate:type_name -> notary.v1.Mandate
 	0,  // 26: notary.v1.ProposalAction.change_params:type_name -> notary.v1.Params
-	14, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
-	19, // 28: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	25, // 29: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
-	24, // 30: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
-	0,  // 31: notary.v1.GenesisState.params:type_name -> notary.v1.Params
-	3,  // 32: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
-	2,  // 33: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
-	7,  // 34: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	15, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
+	13, // 28: notary.v1.ProposalAction.set_tls_keys:type_name -> notary.v1.SetTLSKeys
+	20, // 29: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	26, // 30: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
+	25, // 31: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
+	0,  // 32: notary.v1.GenesisState.params:type_name -> notary.v1.Params
+	3,  // 33: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
+	2,  // 34: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
+	7,  // 35: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_state_proto_init() }
@@ -2463,6 +2582,7 @@ func file_notary_v1_state_proto_init() {
 		(*ProposalAction_ExpireMandate)(nil),
 		(*ProposalAction_ChangeParams)(nil),
 		(*ProposalAction_Revoke)(nil),
+		(*ProposalAction_SetTlsKeys)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2470,7 +2590,7 @@ func file_notary_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_state_proto_rawDesc), len(file_notary_v1_state_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
