@@ -81,7 +81,11 @@ func TestFormation(t *testing.T) {
 		run(notaryd, "init", "--ministry", ids[i], "--ministry-name", fmt.Sprintf("Ministerio %d", i+1),
 			"--chain-id", chainID, "--power", "10", "--home", homes[i], "--host", "127.0.0.1",
 			"--p2p-port", strconv.Itoa(p[0]), "--rpc-port", strconv.Itoa(p[1]),
-			"--gateway-port", strconv.Itoa(p[2]), "--metrics-port", strconv.Itoa(p[3]), "--public-port", "0")
+			"--gateway-port", strconv.Itoa(p[2]), "--metrics-port", strconv.Itoa(p[3]), "--public-port", "0",
+			// A signed header at least every second: the validator
+			// update of a vote applies two blocks later, also when no
+			// transaction comes.
+			"--empty-block-interval", "1s")
 	}
 	gateway := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[4*i+2]) }
 	// An agency, on its own host.
@@ -203,7 +207,8 @@ func TestFormation(t *testing.T) {
 	run(notaryd, "init", "--ministry", late, "--ministry-name", "Ministerio 5",
 		"--chain-id", chainID, "--power", "10", "--home", lateHome, "--host", "127.0.0.1",
 		"--p2p-port", strconv.Itoa(lp[0]), "--rpc-port", strconv.Itoa(lp[1]),
-		"--gateway-port", strconv.Itoa(lp[2]), "--metrics-port", strconv.Itoa(lp[3]), "--public-port", "0")
+		"--gateway-port", strconv.Itoa(lp[2]), "--metrics-port", strconv.Itoa(lp[3]), "--public-port", "0",
+		"--empty-block-interval", "1s")
 	lateGW := "127.0.0.1:" + strconv.Itoa(lp[2])
 	lateReq := copyFile(t, filepath.Join(lateHome, "join-request.json"), filepath.Join(dir, "host-"+ids[0], late+".json"))
 	pass := func(what string, args ...string) int64 {
