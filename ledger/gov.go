@@ -88,13 +88,17 @@ func ProposalActionName(a *notaryv1.ProposalAction) string {
 		return "change-params"
 	case *notaryv1.ProposalAction_Revoke:
 		return "revoke"
+	case *notaryv1.ProposalAction_ScheduleUpgrade:
+		return "schedule-upgrade"
+	case *notaryv1.ProposalAction_CancelUpgrade:
+		return "cancel-upgrade"
 	}
 	return ""
 }
 
 // ProposalActionTarget returns the id of the agency, ministry or mandate a
-// proposal's action is about, or "" for actions about no single record
-// (change-params, revoke).
+// proposal's action is about (for an upgrade, its name), or "" for actions
+// about no single record (change-params, revoke).
 func ProposalActionTarget(a *notaryv1.ProposalAction) string {
 	switch x := a.GetAction().(type) {
 	case *notaryv1.ProposalAction_AddAgency:
@@ -113,6 +117,10 @@ func ProposalActionTarget(a *notaryv1.ProposalAction) string {
 		return x.RegisterMandate.GetId()
 	case *notaryv1.ProposalAction_ExpireMandate:
 		return x.ExpireMandate
+	case *notaryv1.ProposalAction_ScheduleUpgrade:
+		return x.ScheduleUpgrade.GetName()
+	case *notaryv1.ProposalAction_CancelUpgrade:
+		return x.CancelUpgrade
 	}
 	return ""
 }
@@ -147,6 +155,9 @@ func (c *txContext) propose(m *notaryv1.Propose) error {
 		return err
 	}
 	if err := validateAction(m.Action, p); err != nil {
+		return err
+	}
+	if err := checkUpgradeLead(m.Action, c.e.block.Height); err != nil {
 		return err
 	}
 	meta, err := loadMeta(c.st)
@@ -551,6 +562,10 @@ func (e *Exec) runAction(parent Store, a *notaryv1.ProposalAction, id uint64, vs
 		err = r.changeParams(x.ChangeParams)
 	case *notaryv1.ProposalAction_Revoke:
 		err = r.ctx.revokeDigests(x.Revoke, "", "governance/"+strconv.FormatUint(id, 10))
+	case *notaryv1.ProposalAction_ScheduleUpgrade:
+		err = r.scheduleUpgrade(x.ScheduleUpgrade)
+	case *notaryv1.ProposalAction_CancelUpgrade:
+		err = r.cancelUpgrade(x.CancelUpgrade)
 	}
 	if err != nil {
 		return nil, err
@@ -601,6 +616,10 @@ func validateAction(a *notaryv1.ProposalAction, p *notaryv1.Params) error {
 			return wrapf(ErrInvalidProposal, "revoke names no digests")
 		}
 		err = validateRevoke(x.Revoke, p)
+	case *notaryv1.ProposalAction_ScheduleUpgrade:
+		err = validateUpgradePlan(x.ScheduleUpgrade, p)
+	case *notaryv1.ProposalAction_CancelUpgrade:
+		err = checkUpgradeName(x.CancelUpgrade)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

@@ -1486,6 +1486,8 @@ type ProposalAction struct {
 	//	*ProposalAction_ExpireMandate
 	//	*ProposalAction_ChangeParams
 	//	*ProposalAction_Revoke
+	//	*ProposalAction_ScheduleUpgrade
+	//	*ProposalAction_CancelUpgrade
 	Action        isProposalAction_Action `protobuf_oneof:"action"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1618,6 +1620,24 @@ func (x *ProposalAction) GetRevoke() *Revoke {
 	return nil
 }
 
+func (x *ProposalAction) GetScheduleUpgrade() *UpgradePlan {
+	if x != nil {
+		if x, ok := x.Action.(*ProposalAction_ScheduleUpgrade); ok {
+			return x.ScheduleUpgrade
+		}
+	}
+	return nil
+}
+
+func (x *ProposalAction) GetCancelUpgrade() string {
+	if x != nil {
+		if x, ok := x.Action.(*ProposalAction_CancelUpgrade); ok {
+			return x.CancelUpgrade
+		}
+	}
+	return ""
+}
+
 type isProposalAction_Action interface {
 	isProposalAction_Action()
 }
@@ -1672,6 +1692,17 @@ type ProposalAction_Revoke struct {
 	Revoke *Revoke `protobuf:"bytes,10,opt,name=revoke,proto3,oneof"`
 }
 
+type ProposalAction_ScheduleUpgrade struct {
+	// schedule_upgrade schedules a software upgrade at a height; it
+	// replaces the plan already scheduled, if any.
+	ScheduleUpgrade *UpgradePlan `protobuf:"bytes,11,opt,name=schedule_upgrade,json=scheduleUpgrade,proto3,oneof"`
+}
+
+type ProposalAction_CancelUpgrade struct {
+	// cancel_upgrade cancels the scheduled upgrade of this name.
+	CancelUpgrade string `protobuf:"bytes,12,opt,name=cancel_upgrade,json=cancelUpgrade,proto3,oneof"`
+}
+
 func (*ProposalAction_AddAgency) isProposalAction_Action() {}
 
 func (*ProposalAction_RemoveAgency) isProposalAction_Action() {}
@@ -1692,6 +1723,150 @@ func (*ProposalAction_ChangeParams) isProposalAction_Action() {}
 
 func (*ProposalAction_Revoke) isProposalAction_Action() {}
 
+func (*ProposalAction_ScheduleUpgrade) isProposalAction_Action() {}
+
+func (*ProposalAction_CancelUpgrade) isProposalAction_Action() {}
+
+// UpgradePlan is a software upgrade scheduled by governance: at height,
+// every node stops before executing the block unless its binary knows the
+// upgrade by name; one that knows it runs the upgrade's state migration at
+// that height and continues.
+type UpgradePlan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name of the upgrade, 1..64 of [a-z0-9.-], starting with [a-z0-9].
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// height of the first block the new binary executes.
+	Height int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// info for operators (where to find the binary, release notes).
+	Info string `protobuf:"bytes,3,opt,name=info,proto3" json:"info,omitempty"`
+	// proposal_id that scheduled it (set by the chain).
+	ProposalId    uint64 `protobuf:"varint,4,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpgradePlan) Reset() {
+	*x = UpgradePlan{}
+	mi := &file_notary_v1_state_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpgradePlan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpgradePlan) ProtoMessage() {}
+
+func (x *UpgradePlan) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_state_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpgradePlan.ProtoReflect.Descriptor instead.
+func (*UpgradePlan) Descriptor() ([]byte, []int) {
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *UpgradePlan) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpgradePlan) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *UpgradePlan) GetInfo() string {
+	if x != nil {
+		return x.Info
+	}
+	return ""
+}
+
+func (x *UpgradePlan) GetProposalId() uint64 {
+	if x != nil {
+		return x.ProposalId
+	}
+	return 0
+}
+
+// UpgradeDone records an upgrade that was applied.
+type UpgradeDone struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name of the upgrade.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// height at which its migration ran.
+	Height int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// proposal_id that scheduled it.
+	ProposalId    uint64 `protobuf:"varint,3,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpgradeDone) Reset() {
+	*x = UpgradeDone{}
+	mi := &file_notary_v1_state_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpgradeDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpgradeDone) ProtoMessage() {}
+
+func (x *UpgradeDone) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_state_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpgradeDone.ProtoReflect.Descriptor instead.
+func (*UpgradeDone) Descriptor() ([]byte, []int) {
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UpgradeDone) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpgradeDone) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *UpgradeDone) GetProposalId() uint64 {
+	if x != nil {
+		return x.ProposalId
+	}
+	return 0
+}
+
 // ReweightValidator changes a ministry's voting power.
 type ReweightValidator struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1705,7 +1880,7 @@ type ReweightValidator struct {
 
 func (x *ReweightValidator) Reset() {
 	*x = ReweightValidator{}
-	mi := &file_notary_v1_state_proto_msgTypes[13]
+	mi := &file_notary_v1_state_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1717,7 +1892,7 @@ func (x *ReweightValidator) String() string {
 func (*ReweightValidator) ProtoMessage() {}
 
 func (x *ReweightValidator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[13]
+	mi := &file_notary_v1_state_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1730,7 +1905,7 @@ func (x *ReweightValidator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReweightValidator.ProtoReflect.Descriptor instead.
 func (*ReweightValidator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{13}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReweightValidator) GetMinistryId() string {
@@ -1764,7 +1939,7 @@ type Revoke struct {
 
 func (x *Revoke) Reset() {
 	*x = Revoke{}
-	mi := &file_notary_v1_state_proto_msgTypes[14]
+	mi := &file_notary_v1_state_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1951,7 @@ func (x *Revoke) String() string {
 func (*Revoke) ProtoMessage() {}
 
 func (x *Revoke) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[14]
+	mi := &file_notary_v1_state_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1964,7 @@ func (x *Revoke) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Revoke.ProtoReflect.Descriptor instead.
 func (*Revoke) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{14}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Revoke) GetHashAlgorithm() HashAlgorithm {
@@ -1840,7 +2015,7 @@ type ChainMeta struct {
 
 func (x *ChainMeta) Reset() {
 	*x = ChainMeta{}
-	mi := &file_notary_v1_state_proto_msgTypes[15]
+	mi := &file_notary_v1_state_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1852,7 +2027,7 @@ func (x *ChainMeta) String() string {
 func (*ChainMeta) ProtoMessage() {}
 
 func (x *ChainMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[15]
+	mi := &file_notary_v1_state_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1865,7 +2040,7 @@ func (x *ChainMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainMeta.ProtoReflect.Descriptor instead.
 func (*ChainMeta) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{15}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ChainMeta) GetChainId() string {
@@ -1919,7 +2094,7 @@ type ValsetChange struct {
 
 func (x *ValsetChange) Reset() {
 	*x = ValsetChange{}
-	mi := &file_notary_v1_state_proto_msgTypes[16]
+	mi := &file_notary_v1_state_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +2106,7 @@ func (x *ValsetChange) String() string {
 func (*ValsetChange) ProtoMessage() {}
 
 func (x *ValsetChange) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[16]
+	mi := &file_notary_v1_state_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1944,7 +2119,7 @@ func (x *ValsetChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValsetChange.ProtoReflect.Descriptor instead.
 func (*ValsetChange) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{16}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ValsetChange) GetHeight() int64 {
@@ -1984,7 +2159,7 @@ type DigestLocator struct {
 
 func (x *DigestLocator) Reset() {
 	*x = DigestLocator{}
-	mi := &file_notary_v1_state_proto_msgTypes[17]
+	mi := &file_notary_v1_state_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1996,7 +2171,7 @@ func (x *DigestLocator) String() string {
 func (*DigestLocator) ProtoMessage() {}
 
 func (x *DigestLocator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[17]
+	mi := &file_notary_v1_state_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2009,7 +2184,7 @@ func (x *DigestLocator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DigestLocator.ProtoReflect.Descriptor instead.
 func (*DigestLocator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{17}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DigestLocator) GetHeight() int64 {
@@ -2053,7 +2228,7 @@ type GenesisState struct {
 
 func (x *GenesisState) Reset() {
 	*x = GenesisState{}
-	mi := &file_notary_v1_state_proto_msgTypes[18]
+	mi := &file_notary_v1_state_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2240,7 @@ func (x *GenesisState) String() string {
 func (*GenesisState) ProtoMessage() {}
 
 func (x *GenesisState) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[18]
+	mi := &file_notary_v1_state_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2253,7 @@ func (x *GenesisState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisState.ProtoReflect.Descriptor instead.
 func (*GenesisState) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{18}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GenesisState) GetParams() *Params {
@@ -2264,7 +2439,7 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"ministryId\x12-\n" +
 	"\x06option\x18\x03 \x01(\x0e2\x15.notary.v1.VoteOptionR\x06option\x12\x14\n" +
 	"\x05power\x18\x04 \x01(\x03R\x05power\x12\x16\n" +
-	"\x06height\x18\x05 \x01(\x03R\x06height\"\xb8\x04\n" +
+	"\x06height\x18\x05 \x01(\x03R\x06height\"\xa6\x05\n" +
 	"\x0eProposalAction\x122\n" +
 	"\n" +
 	"add_agency\x18\x01 \x01(\v2\x11.notary.v1.AgencyH\x00R\taddAgency\x12%\n" +
@@ -2277,8 +2452,21 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x0eexpire_mandate\x18\b \x01(\tH\x00R\rexpireMandate\x128\n" +
 	"\rchange_params\x18\t \x01(\v2\x11.notary.v1.ParamsH\x00R\fchangeParams\x12+\n" +
 	"\x06revoke\x18\n" +
-	" \x01(\v2\x11.notary.v1.RevokeH\x00R\x06revokeB\b\n" +
-	"\x06action\"J\n" +
+	" \x01(\v2\x11.notary.v1.RevokeH\x00R\x06revoke\x12C\n" +
+	"\x10schedule_upgrade\x18\v \x01(\v2\x16.notary.v1.UpgradePlanH\x00R\x0fscheduleUpgrade\x12'\n" +
+	"\x0ecancel_upgrade\x18\f \x01(\tH\x00R\rcancelUpgradeB\b\n" +
+	"\x06action\"n\n" +
+	"\vUpgradePlan\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x12\n" +
+	"\x04info\x18\x03 \x01(\tR\x04info\x12\x1f\n" +
+	"\vproposal_id\x18\x04 \x01(\x04R\n" +
+	"proposalId\"Z\n" +
+	"\vUpgradeDone\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x1f\n" +
+	"\vproposal_id\x18\x03 \x01(\x04R\n" +
+	"proposalId\"J\n" +
 	"\x11ReweightValidator\x12\x1f\n" +
 	"\vministry_id\x18\x01 \x01(\tR\n" +
 	"ministryId\x12\x14\n" +
@@ -2325,7 +2513,7 @@ func file_notary_v1_state_proto_rawDescGZIP() []byte {
 	return file_notary_v1_state_proto_rawDescData
 }
 
-var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_notary_v1_state_proto_goTypes = []any{
 	(*Params)(nil),                // 0: notary.v1.Params
 	(*Account)(nil),               // 1: notary.v1.Account
@@ -2340,64 +2528,67 @@ var file_notary_v1_state_proto_goTypes = []any{
 	(*Proposal)(nil),              // 10: notary.v1.Proposal
 	(*VoteRecord)(nil),            // 11: notary.v1.VoteRecord
 	(*ProposalAction)(nil),        // 12: notary.v1.ProposalAction
-	(*ReweightValidator)(nil),     // 13: notary.v1.ReweightValidator
-	(*Revoke)(nil),                // 14: notary.v1.Revoke
-	(*ChainMeta)(nil),             // 15: notary.v1.ChainMeta
-	(*ValsetChange)(nil),          // 16: notary.v1.ValsetChange
-	(*DigestLocator)(nil),         // 17: notary.v1.DigestLocator
-	(*GenesisState)(nil),          // 18: notary.v1.GenesisState
-	(HashAlgorithm)(0),            // 19: notary.v1.HashAlgorithm
-	(*Fraction)(nil),              // 20: notary.v1.Fraction
-	(CitizenEnrollment)(0),        // 21: notary.v1.CitizenEnrollment
-	(Role)(0),                     // 22: notary.v1.Role
-	(Permission)(0),               // 23: notary.v1.Permission
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(RevocationReason)(0),         // 25: notary.v1.RevocationReason
-	(ConsentStatus)(0),            // 26: notary.v1.ConsentStatus
-	(ProposalStatus)(0),           // 27: notary.v1.ProposalStatus
-	(VoteOption)(0),               // 28: notary.v1.VoteOption
+	(*UpgradePlan)(nil),           // 13: notary.v1.UpgradePlan
+	(*UpgradeDone)(nil),           // 14: notary.v1.UpgradeDone
+	(*ReweightValidator)(nil),     // 15: notary.v1.ReweightValidator
+	(*Revoke)(nil),                // 16: notary.v1.Revoke
+	(*ChainMeta)(nil),             // 17: notary.v1.ChainMeta
+	(*ValsetChange)(nil),          // 18: notary.v1.ValsetChange
+	(*DigestLocator)(nil),         // 19: notary.v1.DigestLocator
+	(*GenesisState)(nil),          // 20: notary.v1.GenesisState
+	(HashAlgorithm)(0),            // 21: notary.v1.HashAlgorithm
+	(*Fraction)(nil),              // 22: notary.v1.Fraction
+	(CitizenEnrollment)(0),        // 23: notary.v1.CitizenEnrollment
+	(Role)(0),                     // 24: notary.v1.Role
+	(Permission)(0),               // 25: notary.v1.Permission
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(RevocationReason)(0),         // 27: notary.v1.RevocationReason
+	(ConsentStatus)(0),            // 28: notary.v1.ConsentStatus
+	(ProposalStatus)(0),           // 29: notary.v1.ProposalStatus
+	(VoteOption)(0),               // 30: notary.v1.VoteOption
 }
 var file_notary_v1_state_proto_depIdxs = []int32{
-	19, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
-	20, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
-	21, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
-	22, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
-	23, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
-	19, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	24, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
-	19, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	25, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
-	24, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
-	24, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
-	24, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
-	26, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
-	24, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
-	24, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
-	24, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
-	24, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
-	24, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
+	21, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
+	22, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
+	23, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
+	24, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
+	25, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
+	21, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	26, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
+	21, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	27, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
+	26, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
+	26, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
+	26, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
+	28, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
+	26, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
+	26, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
+	26, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
+	26, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
+	26, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
 	12, // 18: notary.v1.Proposal.action:type_name -> notary.v1.ProposalAction
-	27, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
-	28, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
+	29, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
+	30, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
 	2,  // 21: notary.v1.ProposalAction.add_agency:type_name -> notary.v1.Agency
 	2,  // 22: notary.v1.ProposalAction.update_agency:type_name -> notary.v1.Agency
 	3,  // 23: notary.v1.ProposalAction.add_validator:type_name -> notary.v1.Ministry
-	13, // 24: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
+	15, // 24: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
 	7,  // 25: notary.v1.ProposalAction.register_mandate:type_name -> notary.v1.Mandate
 	0,  // 26: notary.v1.ProposalAction.change_params:type_name -> notary.v1.Params
-	14, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
-	19, // 28: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	25, // 29: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
-	24, // 30: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
-	0,  // 31: notary.v1.GenesisState.params:type_name -> notary.v1.Params
-	3,  // 32: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
-	2,  // 33: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
-	7,  // 34: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	16, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
+	13, // 28: notary.v1.ProposalAction.schedule_upgrade:type_name -> notary.v1.UpgradePlan
+	21, // 29: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	27, // 30: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
+	26, // 31: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
+	0,  // 32: notary.v1.GenesisState.params:type_name -> notary.v1.Params
+	3,  // 33: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
+	2,  // 34: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
+	7,  // 35: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_state_proto_init() }
@@ -2421,6 +2612,8 @@ func file_notary_v1_state_proto_init() {
 		(*ProposalAction_ExpireMandate)(nil),
 		(*ProposalAction_ChangeParams)(nil),
 		(*ProposalAction_Revoke)(nil),
+		(*ProposalAction_ScheduleUpgrade)(nil),
+		(*ProposalAction_CancelUpgrade)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2428,7 +2621,7 @@ func file_notary_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_state_proto_rawDesc), len(file_notary_v1_state_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
