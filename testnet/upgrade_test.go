@@ -48,7 +48,8 @@ func TestGovernedUpgrade(t *testing.T) {
 
 func runUpgrade(t *testing.T, validators int) {
 	ctx := context.Background()
-	// Build the second binary while the first network runs.
+	// Build the second binary while the first network runs (a failed build
+	// fails the test, which stops when it needs the binary).
 	var (
 		newBin  string
 		buildWG sync.WaitGroup
@@ -137,6 +138,9 @@ func runUpgrade(t *testing.T, validators int) {
 
 	// The binary that knows the upgrade.
 	buildWG.Wait()
+	if newBin == "" || t.Failed() {
+		t.FailNow()
+	}
 	for _, n := range nodes {
 		n.Bin = newBin
 		n.Start()
