@@ -94,12 +94,19 @@ func checkUpgradeLead(a *notaryv1.ProposalAction, h int64) error {
 	if u == nil {
 		return nil
 	}
-	if u.Height < h+UpgradeMinDelay {
-		return fmt.Errorf("%s: %w", ProposalActionName(a), wrapf(ErrInvalidUpgrade,
-			"height %d is too soon: the chain is at height %d and an upgrade height must be at least %d (%d blocks ahead)",
-			u.Height, h, h+UpgradeMinDelay, UpgradeMinDelay))
+	least := h + UpgradeMinDelay
+	var err error
+	switch {
+	case u.Height <= h:
+		err = wrapf(ErrInvalidUpgrade, "height %d is past: the chain is at height %d and an upgrade height must be at least %d (%d blocks ahead)",
+			u.Height, h, least, UpgradeMinDelay)
+	case u.Height < least:
+		err = wrapf(ErrInvalidUpgrade, "height %d is too soon: the chain is at height %d and an upgrade height must be at least %d (%d blocks ahead)",
+			u.Height, h, least, UpgradeMinDelay)
+	default:
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%s: %w", ProposalActionName(a), err)
 }
 
 // scheduleUpgrade stores the plan, replacing the one scheduled before, if

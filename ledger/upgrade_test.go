@@ -52,8 +52,8 @@ func TestScheduleUpgradeBadInput(t *testing.T) {
 		want *Error
 		msg  string
 	}{
-		{name: "past height", a: actSchedule("v2", at-1), want: ErrInvalidUpgrade, msg: "too soon"},
-		{name: "current height", a: actSchedule("v2", at), want: ErrInvalidUpgrade, msg: "too soon"},
+		{name: "past height", a: actSchedule("v2", at-1), want: ErrInvalidUpgrade, msg: "is past"},
+		{name: "current height", a: actSchedule("v2", at), want: ErrInvalidUpgrade, msg: "is past"},
 		{name: "too soon", a: actSchedule("v2", at+UpgradeMinDelay-1), want: ErrInvalidUpgrade, msg: "too soon"},
 		{name: "zero height", a: actSchedule("v2", 0), want: ErrInvalidUpgrade, msg: "positive"},
 		{name: "upper case", a: actSchedule("V2", at+20), want: ErrInvalidUpgrade, msg: "[a-z0-9.-]"},

@@ -293,7 +293,7 @@ func TestStatusConsentExchangeGov(t *testing.T) {
 	// notaryctl; a good plan is proposed (and not voted: passed, it would
 	// stop this node at its height).
 	r = e.as(t, e.n.Ministry, "gov", "propose", "schedule-upgrade", "v2", "--height", "2").want(t, cli.ExitFailure)
-	if !strings.Contains(r.stderr, "invalid upgrade plan") || !strings.Contains(r.stderr, "too soon") {
+	if !strings.Contains(r.stderr, "invalid upgrade plan") || !strings.Contains(r.stderr, "height 2 is past") {
 		t.Fatalf("upgrade at a past height: %q", r.stderr)
 	}
 	r = e.as(t, e.n.Ministry, "gov", "propose", "schedule-upgrade", "V2_final", "--in", "50").want(t, cli.ExitUsage)
