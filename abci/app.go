@@ -82,6 +82,19 @@ type Options struct {
 	// digest index when it is behind the state, and the time of the last
 	// one at start. Optional.
 	Blocks BlockSource
+	// Upgrades are the upgrades this binary knows, by name: at the height
+	// of a scheduled upgrade (ledger.UpgradeDue) its handler migrates the
+	// state before the block's transactions (a nil handler migrates
+	// nothing). Optional.
+	Upgrades map[string]ledger.UpgradeHandler
+	// UpgradeNeeded is called, from FinalizeBlock, when the block to
+	// execute is at the height of a scheduled upgrade this binary does not
+	// know; the block is not executed. The node stops it there: the caller
+	// logs the plan and ends the process, without returning, so that
+	// neither the block nor anything after it is committed and the block
+	// is replayed by the next binary. If it is nil or returns,
+	// FinalizeBlock returns an *UpgradeNeededError, which stops consensus.
+	UpgradeNeeded func(plan *notaryv1.UpgradePlan)
 	// Logger receives the application's logs. Optional.
 	Logger cmtlog.Logger
 }
@@ -762,6 +775,9 @@ func (a *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 // persisted before Commit.
 func (a *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	failpoint.Hit("finalize-before", req.Height)
+	if err := a.checkUpgrade(req.Height); err != nil {
+		return nil, err
+	}
 	txs, err := a.resolve(req.Txs, decidedTxWait)
 	if err != nil {
 		return nil, fmt.Errorf("abci: FinalizeBlock %d: %w", req.Height, err)
@@ -794,6 +810,10 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	}
 	if a.staged != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock for height %d twice without Commit", height)
+	}
+	upgraded, err := a.applyUpgrade(height)
+	if err != nil {
+		return nil, nil, err
 	}
 	info := ledger.BlockInfo{Height: height, Time: t}
 	e, err := a.ledger.NewExec(workingStore{a.tree}, a.index.ExecView(height), info, ledger.ModeDeliver)
@@ -833,7 +853,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d end: %w", height, err)
 	}
-	res.Events = toEvents(end.Events)
+	res.Events = toEvents(append(upgraded, end.Events...))
 	for _, v := range end.ValidatorUpdates {
 		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.Ed25519ValidatorUpdate(v.PubKey, v.Power))
 	}

@@ -19,7 +19,11 @@
 //     held, SetFetcher) and refuses a block whose transactions fail the
 //     state-independent checks or do not arrive in time.
 //   - FinalizeBlock executes the block (ledger.ModeDeliver) and returns the
-//     results and the working hash; Commit persists it.
+//     results and the working hash; Commit persists it. At the height of a
+//     scheduled upgrade (upgrade.go) it first runs the upgrade's migration
+//     (Options.Upgrades), or, if the binary does not know the upgrade,
+//     calls Options.UpgradeNeeded, which stops the node, before executing
+//     anything.
 //   - Query answers /store (with ICS23 proofs), /digest, and /tx (also
 //     /batch) from committed state only (query.go).
 //

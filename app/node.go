@@ -26,6 +26,7 @@ import (
 	"github.com/gobtechlab/notary/app/internal/forward"
 	"github.com/gobtechlab/notary/app/internal/peerqueue"
 	"github.com/gobtechlab/notary/app/internal/txsync"
+	"github.com/gobtechlab/notary/app/upgrades"
 )
 
 // Node is a running notary node: CometBFT with the notary application
@@ -93,6 +94,8 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		LightRelayedChecks:  cfg.App.State.LightRelayedChecks,
 		OptimisticExecution: cfg.App.State.OptimisticExecution,
 		Blocks:              blocks,
+		Upgrades:            upgrades.Handlers(),
+		UpgradeNeeded:       stopForUpgrade(cfg.Comet.DBDir(), logger.With("module", "notary")),
 		Logger:              logger.With("module", "notary"),
 	})
 	blocks.close()

@@ -120,6 +120,8 @@ var (
 	ErrInvalidParams    = register(90, "invalid params")
 	ErrKeyInUse         = register(91, "key already in use")
 	ErrInvalidVote      = register(92, "invalid vote option")
+	ErrInvalidUpgrade   = register(93, "invalid upgrade plan")
+	ErrUpgradeNotFound  = register(94, "upgrade not scheduled")
 
 	// Genesis.
 	ErrInvalidGenesis = register(100, "invalid genesis")

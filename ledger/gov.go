@@ -90,13 +90,17 @@ func ProposalActionName(a *notaryv1.ProposalAction) string {
 		return "revoke"
 	case *notaryv1.ProposalAction_SetTlsKeys:
 		return "set-tls-keys"
+	case *notaryv1.ProposalAction_ScheduleUpgrade:
+		return "schedule-upgrade"
+	case *notaryv1.ProposalAction_CancelUpgrade:
+		return "cancel-upgrade"
 	}
 	return ""
 }
 
 // ProposalActionTarget returns the id of the agency, ministry or mandate a
-// proposal's action is about, or "" for actions about no single record
-// (change-params, revoke).
+// proposal's action is about (for an upgrade, its name), or "" for actions
+// about no single record (change-params, revoke).
 func ProposalActionTarget(a *notaryv1.ProposalAction) string {
 	switch x := a.GetAction().(type) {
 	case *notaryv1.ProposalAction_AddAgency:
@@ -117,6 +121,10 @@ func ProposalActionTarget(a *notaryv1.ProposalAction) string {
 		return x.ExpireMandate
 	case *notaryv1.ProposalAction_SetTlsKeys:
 		return x.SetTlsKeys.GetAgencyId() + x.SetTlsKeys.GetMinistryId()
+	case *notaryv1.ProposalAction_ScheduleUpgrade:
+		return x.ScheduleUpgrade.GetName()
+	case *notaryv1.ProposalAction_CancelUpgrade:
+		return x.CancelUpgrade
 	}
 	return ""
 }
@@ -151,6 +159,9 @@ func (c *txContext) propose(m *notaryv1.Propose) error {
 		return err
 	}
 	if err := validateAction(m.Action, p); err != nil {
+		return err
+	}
+	if err := checkUpgradeLead(m.Action, c.e.block.Height); err != nil {
 		return err
 	}
 	meta, err := loadMeta(c.st)
@@ -557,6 +568,10 @@ func (e *Exec) runAction(parent Store, a *notaryv1.ProposalAction, id uint64, vs
 		err = r.ctx.revokeDigests(x.Revoke, "", "governance/"+strconv.FormatUint(id, 10))
 	case *notaryv1.ProposalAction_SetTlsKeys:
 		err = r.setTLSKeys(x.SetTlsKeys)
+	case *notaryv1.ProposalAction_ScheduleUpgrade:
+		err = r.scheduleUpgrade(x.ScheduleUpgrade)
+	case *notaryv1.ProposalAction_CancelUpgrade:
+		err = r.cancelUpgrade(x.CancelUpgrade)
 	}
 	if err != nil {
 		return nil, err
@@ -609,6 +624,10 @@ func validateAction(a *notaryv1.ProposalAction, p *notaryv1.Params) error {
 			return wrapf(ErrInvalidProposal, "revoke names no digests")
 		}
 		err = validateRevoke(x.Revoke, p)
+	case *notaryv1.ProposalAction_ScheduleUpgrade:
+		err = validateUpgradePlan(x.ScheduleUpgrade, p)
+	case *notaryv1.ProposalAction_CancelUpgrade:
+		err = checkUpgradeName(x.CancelUpgrade)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

@@ -40,6 +40,8 @@ var (
 	prefixConfirm     = []byte("xconf/")    // + SHA-256 of a provider confirmation's signed bytes
 	prefixNonce       = []byte("nonce/")    // + signer pub key (32) + nonce (16..32): be64 valid_until_height
 	prefixNonceExpiry = []byte("nexp/")     // + be64 valid_until_height: the nonces spent until then
+	keyUpgradePlan    = []byte("upgplan")   // the scheduled upgrade
+	prefixUpgradeDone = []byte("upgdone/")  // + upgrade name: the applied upgrades
 )
 
 // marker is the value of index entries whose key says everything (an
@@ -183,6 +185,12 @@ func VotePrefix(proposalID uint64) []byte { return cat(prefixVote, be64(proposal
 
 // OpenProposalKey marks a proposal as open for votes.
 func OpenProposalKey(id uint64) []byte { return cat(prefixOpen, be64(id)) }
+
+// UpgradePlanKey is the key of the scheduled upgrade (UpgradePlan).
+func UpgradePlanKey() []byte { return append([]byte(nil), keyUpgradePlan...) }
+
+// UpgradeDoneKey is the key of applied upgrade name (UpgradeDone).
+func UpgradeDoneKey(name string) []byte { return cat(prefixUpgradeDone, []byte(name)) }
 
 // ValsetChangeKey is the key of a validator-set change record.
 func ValsetChangeKey(height int64) []byte { return cat(prefixValsetChg, be64(uint64(height))) }

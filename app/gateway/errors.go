@@ -39,7 +39,7 @@ func init() {
 		ledger.ErrBadDigestLength, ledger.ErrDuplicateInBatch, ledger.ErrTextTooLong,
 		ledger.ErrInvalidReason, ledger.ErrInvalidText, ledger.ErrUnknownCategory,
 		ledger.ErrUnknownPurpose, ledger.ErrInvalidValidity, ledger.ErrInvalidProposal,
-		ledger.ErrInvalidParams, ledger.ErrInvalidVote, ledger.ErrInvalidGenesis,
+		ledger.ErrInvalidParams, ledger.ErrInvalidVote, ledger.ErrInvalidUpgrade, ledger.ErrInvalidGenesis,
 		ledger.ErrUnknownQuery, ledger.ErrAccessHistory, ledger.ErrBadConfirmation,
 		ledger.ErrUnorderedWindow, ledger.ErrBadCodeKeys, ledger.ErrRevokeTargets, ledger.ErrAlgorithmMismatch)
 	// The signer may not do this.
@@ -51,7 +51,7 @@ func init() {
 	set(codes.NotFound,
 		ledger.ErrNotAnchored, ledger.ErrConsentNotFound, ledger.ErrMandateNotFound,
 		ledger.ErrUnknownAgency, ledger.ErrProposalNotFound, ledger.ErrMinistryNotFound,
-		ledger.ErrNotFound)
+		ledger.ErrNotFound, ledger.ErrUpgradeNotFound)
 	// What the request would create exists already.
 	set(codes.AlreadyExists,
 		ledger.ErrAlreadyAnchored, ledger.ErrAlreadyRevoked, ledger.ErrAlreadyVoted,

@@ -42,6 +42,8 @@ type proposalView struct {
 	Expiry   int64  `json:"expiry_height"`
 	Decided  int64  `json:"decided_height,omitempty"`
 	Result   string `json:"result,omitempty"`
+	// UpgradeHeight is a schedule-upgrade's height.
+	UpgradeHeight int64 `json:"upgrade_height,omitempty"`
 }
 
 func viewProposal(p *notaryv1.Proposal) proposalView {
@@ -50,6 +52,7 @@ func viewProposal(p *notaryv1.Proposal) proposalView {
 		Proposer: p.GetProposerMinistryId(), Status: ledger.ProposalStatusName(p.GetStatus()),
 		Yes: p.GetYesPower(), No: p.GetNoPower(), Abstain: p.GetAbstainPower(),
 		Submit: p.GetSubmitHeight(), Expiry: p.GetExpiryHeight(), Decided: p.GetDecidedHeight(), Result: p.GetResult(),
+		UpgradeHeight: p.GetAction().GetScheduleUpgrade().GetHeight(),
 	}
 }
 
@@ -57,6 +60,9 @@ func viewProposal(p *notaryv1.Proposal) proposalView {
 func (p proposalView) describe() string {
 	if p.Target == "" {
 		return safe(p.Action)
+	}
+	if p.UpgradeHeight != 0 {
+		return fmt.Sprintf("%s %s at height %d", safe(p.Action), safe(p.Target), p.UpgradeHeight)
 	}
 	return safe(p.Action) + " " + safe(p.Target)
 }

@@ -59,6 +59,8 @@ key. ACTION is one of:
                        --requesters, --providers, --categories, --purposes, --valid-until)
   expire-mandate       end a legal mandate (--id)
   change-params        change chain parameters (one flag per parameter changed)
+  schedule-upgrade     schedule a software upgrade (NAME, --height or --in, --info)
+  cancel-upgrade       cancel the scheduled upgrade (NAME)
 
 --title is a short public text (default: the action in words). The chain
 refuses at once what it can already see is impossible or unsafe (for example
@@ -71,7 +73,7 @@ Exit codes: 0 proposed; 1 refused; 2 usage error; 4 node unreachable.`,
 		newProposeAddAgencyCmd(), newProposeRemoveCmd("remove-agency", "agency"), newProposeUpdateAgencyCmd(), newProposeSetTLSKeysCmd(),
 		newProposeAddValidatorCmd(), newProposeRemoveCmd("remove-validator", "validator"), newProposeReweightCmd(),
 		newProposeRegisterMandateCmd(), newProposeRemoveCmd("expire-mandate", "mandate"),
-		newProposeChangeParamsCmd(),
+		newProposeChangeParamsCmd(), newProposeScheduleUpgradeCmd(), newProposeCancelUpgradeCmd(),
 	)
 	return cmd
 }

@@ -288,6 +288,29 @@ func TestStatusConsentExchangeGov(t *testing.T) {
 	// Voting twice is refused; an agency cannot vote.
 	e.as(t, e.n.Ministry, "gov", "vote", "1", "no").want(t, cli.ExitFailure)
 	e.agency(t, "gov", "vote", "2", "yes").want(t, cli.ExitUsage)
+
+	// Upgrades: a height too soon is refused by the chain, a bad name by
+	// notaryctl; a good plan is proposed (and not voted: passed, it would
+	// stop this node at its height).
+	r = e.as(t, e.n.Ministry, "gov", "propose", "schedule-upgrade", "v2", "--height", "2").want(t, cli.ExitFailure)
+	if !strings.Contains(r.stderr, "invalid upgrade plan") || !strings.Contains(r.stderr, "height 2 is past") {
+		t.Fatalf("upgrade at a past height: %q", r.stderr)
+	}
+	r = e.as(t, e.n.Ministry, "gov", "propose", "schedule-upgrade", "V2_final", "--in", "50").want(t, cli.ExitUsage)
+	if !strings.Contains(r.stderr, "[a-z0-9.-]") {
+		t.Fatalf("upgrade with a bad name: %q", r.stderr)
+	}
+	e.as(t, e.n.Ministry, "gov", "propose", "schedule-upgrade", "v2").want(t, cli.ExitUsage)
+	p = decode[proposeResult](t, e.as(t, e.n.Ministry, "gov", "propose", "schedule-upgrade", "v2", "--in", "1000",
+		"--info", "notaryd v2", "-o", "json").want(t, cli.ExitOK))
+	if p.Proposal.Action != "schedule-upgrade" || p.Proposal.Target != "v2" || p.Proposal.UpgradeHeight < 1000 {
+		t.Fatalf("schedule-upgrade: %+v", p.Proposal)
+	}
+	// Nothing is scheduled until it passes: cancelling is refused.
+	r = e.as(t, e.n.Ministry, "gov", "propose", "cancel-upgrade", "v2").want(t, cli.ExitFailure)
+	if !strings.Contains(r.stderr, "no upgrade is scheduled") {
+		t.Fatalf("cancel: %q", r.stderr)
+	}
 }
 
 // TestBadInput: every bad input gets exit 2 (or 4 for an unreachable node)

@@ -1533,6 +1533,8 @@ type ProposalAction struct {
 	//	*ProposalAction_ChangeParams
 	//	*ProposalAction_Revoke
 	//	*ProposalAction_SetTlsKeys
+	//	*ProposalAction_ScheduleUpgrade
+	//	*ProposalAction_CancelUpgrade
 	Action        isProposalAction_Action `protobuf_oneof:"action"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1674,6 +1676,24 @@ func (x *ProposalAction) GetSetTlsKeys() *SetTLSKeys {
 	return nil
 }
 
+func (x *ProposalAction) GetScheduleUpgrade() *UpgradePlan {
+	if x != nil {
+		if x, ok := x.Action.(*ProposalAction_ScheduleUpgrade); ok {
+			return x.ScheduleUpgrade
+		}
+	}
+	return nil
+}
+
+func (x *ProposalAction) GetCancelUpgrade() string {
+	if x != nil {
+		if x, ok := x.Action.(*ProposalAction_CancelUpgrade); ok {
+			return x.CancelUpgrade
+		}
+	}
+	return ""
+}
+
 type isProposalAction_Action interface {
 	isProposalAction_Action()
 }
@@ -1735,6 +1755,17 @@ type ProposalAction_SetTlsKeys struct {
 	SetTlsKeys *SetTLSKeys `protobuf:"bytes,11,opt,name=set_tls_keys,json=setTlsKeys,proto3,oneof"`
 }
 
+type ProposalAction_ScheduleUpgrade struct {
+	// schedule_upgrade schedules a software upgrade at a height; it
+	// replaces the plan already scheduled, if any.
+	ScheduleUpgrade *UpgradePlan `protobuf:"bytes,12,opt,name=schedule_upgrade,json=scheduleUpgrade,proto3,oneof"`
+}
+
+type ProposalAction_CancelUpgrade struct {
+	// cancel_upgrade cancels the scheduled upgrade of this name.
+	CancelUpgrade string `protobuf:"bytes,13,opt,name=cancel_upgrade,json=cancelUpgrade,proto3,oneof"`
+}
+
 func (*ProposalAction_AddAgency) isProposalAction_Action() {}
 
 func (*ProposalAction_RemoveAgency) isProposalAction_Action() {}
@@ -1756,6 +1787,10 @@ func (*ProposalAction_ChangeParams) isProposalAction_Action() {}
 func (*ProposalAction_Revoke) isProposalAction_Action() {}
 
 func (*ProposalAction_SetTlsKeys) isProposalAction_Action() {}
+
+func (*ProposalAction_ScheduleUpgrade) isProposalAction_Action() {}
+
+func (*ProposalAction_CancelUpgrade) isProposalAction_Action() {}
 
 // SetTLSKeys replaces the tls_keys of one member: an agency or a ministry
 // (exactly one of the ids).
@@ -1823,6 +1858,146 @@ func (x *SetTLSKeys) GetTlsKeys() [][]byte {
 	return nil
 }
 
+// UpgradePlan is a software upgrade scheduled by governance: at height,
+// every node stops before executing the block unless its binary knows the
+// upgrade by name; one that knows it runs the upgrade's state migration at
+// that height and continues.
+type UpgradePlan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name of the upgrade, 1..64 of [a-z0-9.-], starting with [a-z0-9].
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// height of the first block the new binary executes.
+	Height int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// info for operators (where to find the binary, release notes).
+	Info string `protobuf:"bytes,3,opt,name=info,proto3" json:"info,omitempty"`
+	// proposal_id that scheduled it (set by the chain).
+	ProposalId    uint64 `protobuf:"varint,4,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpgradePlan) Reset() {
+	*x = UpgradePlan{}
+	mi := &file_notary_v1_state_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpgradePlan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpgradePlan) ProtoMessage() {}
+
+func (x *UpgradePlan) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_state_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpgradePlan.ProtoReflect.Descriptor instead.
+func (*UpgradePlan) Descriptor() ([]byte, []int) {
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UpgradePlan) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpgradePlan) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *UpgradePlan) GetInfo() string {
+	if x != nil {
+		return x.Info
+	}
+	return ""
+}
+
+func (x *UpgradePlan) GetProposalId() uint64 {
+	if x != nil {
+		return x.ProposalId
+	}
+	return 0
+}
+
+// UpgradeDone records an upgrade that was applied.
+type UpgradeDone struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name of the upgrade.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// height at which its migration ran.
+	Height int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// proposal_id that scheduled it.
+	ProposalId    uint64 `protobuf:"varint,3,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpgradeDone) Reset() {
+	*x = UpgradeDone{}
+	mi := &file_notary_v1_state_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpgradeDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpgradeDone) ProtoMessage() {}
+
+func (x *UpgradeDone) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_state_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpgradeDone.ProtoReflect.Descriptor instead.
+func (*UpgradeDone) Descriptor() ([]byte, []int) {
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UpgradeDone) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpgradeDone) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *UpgradeDone) GetProposalId() uint64 {
+	if x != nil {
+		return x.ProposalId
+	}
+	return 0
+}
+
 // ReweightValidator changes a ministry's voting power.
 type ReweightValidator struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1836,7 +2011,7 @@ type ReweightValidator struct {
 
 func (x *ReweightValidator) Reset() {
 	*x = ReweightValidator{}
-	mi := &file_notary_v1_state_proto_msgTypes[14]
+	mi := &file_notary_v1_state_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +2023,7 @@ func (x *ReweightValidator) String() string {
 func (*ReweightValidator) ProtoMessage() {}
 
 func (x *ReweightValidator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[14]
+	mi := &file_notary_v1_state_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +2036,7 @@ func (x *ReweightValidator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReweightValidator.ProtoReflect.Descriptor instead.
 func (*ReweightValidator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{14}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReweightValidator) GetMinistryId() string {
@@ -1901,7 +2076,7 @@ type Revoke struct {
 
 func (x *Revoke) Reset() {
 	*x = Revoke{}
-	mi := &file_notary_v1_state_proto_msgTypes[15]
+	mi := &file_notary_v1_state_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1913,7 +2088,7 @@ func (x *Revoke) String() string {
 func (*Revoke) ProtoMessage() {}
 
 func (x *Revoke) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[15]
+	mi := &file_notary_v1_state_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +2101,7 @@ func (x *Revoke) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Revoke.ProtoReflect.Descriptor instead.
 func (*Revoke) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{15}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Revoke) GetHashAlgorithm() HashAlgorithm {
@@ -1986,7 +2161,7 @@ type ChainMeta struct {
 
 func (x *ChainMeta) Reset() {
 	*x = ChainMeta{}
-	mi := &file_notary_v1_state_proto_msgTypes[16]
+	mi := &file_notary_v1_state_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2173,7 @@ func (x *ChainMeta) String() string {
 func (*ChainMeta) ProtoMessage() {}
 
 func (x *ChainMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[16]
+	mi := &file_notary_v1_state_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2186,7 @@ func (x *ChainMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainMeta.ProtoReflect.Descriptor instead.
 func (*ChainMeta) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{16}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ChainMeta) GetChainId() string {
@@ -2065,7 +2240,7 @@ type ValsetChange struct {
 
 func (x *ValsetChange) Reset() {
 	*x = ValsetChange{}
-	mi := &file_notary_v1_state_proto_msgTypes[17]
+	mi := &file_notary_v1_state_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2077,7 +2252,7 @@ func (x *ValsetChange) String() string {
 func (*ValsetChange) ProtoMessage() {}
 
 func (x *ValsetChange) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[17]
+	mi := &file_notary_v1_state_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2090,7 +2265,7 @@ func (x *ValsetChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValsetChange.ProtoReflect.Descriptor instead.
 func (*ValsetChange) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{17}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ValsetChange) GetHeight() int64 {
@@ -2130,7 +2305,7 @@ type DigestLocator struct {
 
 func (x *DigestLocator) Reset() {
 	*x = DigestLocator{}
-	mi := &file_notary_v1_state_proto_msgTypes[18]
+	mi := &file_notary_v1_state_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2317,7 @@ func (x *DigestLocator) String() string {
 func (*DigestLocator) ProtoMessage() {}
 
 func (x *DigestLocator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[18]
+	mi := &file_notary_v1_state_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2330,7 @@ func (x *DigestLocator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DigestLocator.ProtoReflect.Descriptor instead.
 func (*DigestLocator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{18}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DigestLocator) GetHeight() int64 {
@@ -2199,7 +2374,7 @@ type GenesisState struct {
 
 func (x *GenesisState) Reset() {
 	*x = GenesisState{}
-	mi := &file_notary_v1_state_proto_msgTypes[19]
+	mi := &file_notary_v1_state_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2386,7 @@ func (x *GenesisState) String() string {
 func (*GenesisState) ProtoMessage() {}
 
 func (x *GenesisState) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[19]
+	mi := &file_notary_v1_state_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2399,7 @@ func (x *GenesisState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisState.ProtoReflect.Descriptor instead.
 func (*GenesisState) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{19}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GenesisState) GetParams() *Params {
@@ -2414,7 +2589,7 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"ministryId\x12-\n" +
 	"\x06option\x18\x03 \x01(\x0e2\x15.notary.v1.VoteOptionR\x06option\x12\x14\n" +
 	"\x05power\x18\x04 \x01(\x03R\x05power\x12\x16\n" +
-	"\x06height\x18\x05 \x01(\x03R\x06height\"\xf3\x04\n" +
+	"\x06height\x18\x05 \x01(\x03R\x06height\"\xe1\x05\n" +
 	"\x0eProposalAction\x122\n" +
 	"\n" +
 	"add_agency\x18\x01 \x01(\v2\x11.notary.v1.AgencyH\x00R\taddAgency\x12%\n" +
@@ -2429,14 +2604,27 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x06revoke\x18\n" +
 	" \x01(\v2\x11.notary.v1.RevokeH\x00R\x06revoke\x129\n" +
 	"\fset_tls_keys\x18\v \x01(\v2\x15.notary.v1.SetTLSKeysH\x00R\n" +
-	"setTlsKeysB\b\n" +
+	"setTlsKeys\x12C\n" +
+	"\x10schedule_upgrade\x18\f \x01(\v2\x16.notary.v1.UpgradePlanH\x00R\x0fscheduleUpgrade\x12'\n" +
+	"\x0ecancel_upgrade\x18\r \x01(\tH\x00R\rcancelUpgradeB\b\n" +
 	"\x06action\"e\n" +
 	"\n" +
 	"SetTLSKeys\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x1f\n" +
 	"\vministry_id\x18\x02 \x01(\tR\n" +
 	"ministryId\x12\x19\n" +
-	"\btls_keys\x18\x03 \x03(\fR\atlsKeys\"J\n" +
+	"\btls_keys\x18\x03 \x03(\fR\atlsKeys\"n\n" +
+	"\vUpgradePlan\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x12\n" +
+	"\x04info\x18\x03 \x01(\tR\x04info\x12\x1f\n" +
+	"\vproposal_id\x18\x04 \x01(\x04R\n" +
+	"proposalId\"Z\n" +
+	"\vUpgradeDone\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x1f\n" +
+	"\vproposal_id\x18\x03 \x01(\x04R\n" +
+	"proposalId\"J\n" +
 	"\x11ReweightValidator\x12\x1f\n" +
 	"\vministry_id\x18\x01 \x01(\tR\n" +
 	"ministryId\x12\x14\n" +
@@ -2484,7 +2672,7 @@ func file_notary_v1_state_proto_rawDescGZIP() []byte {
 	return file_notary_v1_state_proto_rawDescData
 }
 
-var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_notary_v1_state_proto_goTypes = []any{
 	(*Params)(nil),                // 0: notary.v1.Params
 	(*Account)(nil),               // 1: notary.v1.Account
@@ -2500,65 +2688,68 @@ var file_notary_v1_state_proto_goTypes = []any{
 	(*VoteRecord)(nil),            // 11: notary.v1.VoteRecord
 	(*ProposalAction)(nil),        // 12: notary.v1.ProposalAction
 	(*SetTLSKeys)(nil),            // 13: notary.v1.SetTLSKeys
-	(*ReweightValidator)(nil),     // 14: notary.v1.ReweightValidator
-	(*Revoke)(nil),                // 15: notary.v1.Revoke
-	(*ChainMeta)(nil),             // 16: notary.v1.ChainMeta
-	(*ValsetChange)(nil),          // 17: notary.v1.ValsetChange
-	(*DigestLocator)(nil),         // 18: notary.v1.DigestLocator
-	(*GenesisState)(nil),          // 19: notary.v1.GenesisState
-	(HashAlgorithm)(0),            // 20: notary.v1.HashAlgorithm
-	(*Fraction)(nil),              // 21: notary.v1.Fraction
-	(CitizenEnrollment)(0),        // 22: notary.v1.CitizenEnrollment
-	(Role)(0),                     // 23: notary.v1.Role
-	(Permission)(0),               // 24: notary.v1.Permission
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
-	(RevocationReason)(0),         // 26: notary.v1.RevocationReason
-	(ConsentStatus)(0),            // 27: notary.v1.ConsentStatus
-	(ProposalStatus)(0),           // 28: notary.v1.ProposalStatus
-	(VoteOption)(0),               // 29: notary.v1.VoteOption
+	(*UpgradePlan)(nil),           // 14: notary.v1.UpgradePlan
+	(*UpgradeDone)(nil),           // 15: notary.v1.UpgradeDone
+	(*ReweightValidator)(nil),     // 16: notary.v1.ReweightValidator
+	(*Revoke)(nil),                // 17: notary.v1.Revoke
+	(*ChainMeta)(nil),             // 18: notary.v1.ChainMeta
+	(*ValsetChange)(nil),          // 19: notary.v1.ValsetChange
+	(*DigestLocator)(nil),         // 20: notary.v1.DigestLocator
+	(*GenesisState)(nil),          // 21: notary.v1.GenesisState
+	(HashAlgorithm)(0),            // 22: notary.v1.HashAlgorithm
+	(*Fraction)(nil),              // 23: notary.v1.Fraction
+	(CitizenEnrollment)(0),        // 24: notary.v1.CitizenEnrollment
+	(Role)(0),                     // 25: notary.v1.Role
+	(Permission)(0),               // 26: notary.v1.Permission
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(RevocationReason)(0),         // 28: notary.v1.RevocationReason
+	(ConsentStatus)(0),            // 29: notary.v1.ConsentStatus
+	(ProposalStatus)(0),           // 30: notary.v1.ProposalStatus
+	(VoteOption)(0),               // 31: notary.v1.VoteOption
 }
 var file_notary_v1_state_proto_depIdxs = []int32{
-	20, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
-	21, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
-	22, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
-	23, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
-	24, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
-	20, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	25, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
-	20, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	26, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
-	25, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
-	25, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
-	25, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
-	27, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
-	25, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
-	25, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
-	25, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
-	25, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
-	25, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
+	22, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
+	23, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
+	24, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
+	25, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
+	26, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
+	22, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	27, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
+	22, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	28, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
+	27, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
+	27, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
+	27, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
+	29, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
+	27, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
+	27, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
+	27, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
+	27, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
+	27, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
 	12, // 18: notary.v1.Proposal.action:type_name -> notary.v1.ProposalAction
-	28, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
-	29, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
+	30, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
+	31, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
 	2,  // 21: notary.v1.ProposalAction.add_agency:type_name -> notary.v1.Agency
 	2,  // 22: notary.v1.ProposalAction.update_agency:type_name -> notary.v1.Agency
 	3,  // 23: notary.v1.ProposalAction.add_validator:type_name -> notary.v1.Ministry
-	14, // 24: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
+	16, // 24: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
 	7,  // 25: notary.v1.ProposalAction.register_mandate:type_name -> notary.v1.Mandate
 	0,  // 26: notary.v1.ProposalAction.change_params:type_name -> notary.v1.Params
-	15, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
+	17, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
 	13, // 28: notary.v1.ProposalAction.set_tls_keys:type_name -> notary.v1.SetTLSKeys
-	20, // 29: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	26, // 30: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
-	25, // 31: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
-	0,  // 32: notary.v1.GenesisState.params:type_name -> notary.v1.Params
-	3,  // 33: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
-	2,  // 34: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
-	7,  // 35: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
-	36, // [36:36] is the sub-list for method output_type
-	36, // [36:36] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	14, // 29: notary.v1.ProposalAction.schedule_upgrade:type_name -> notary.v1.UpgradePlan
+	22, // 30: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	28, // 31: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
+	27, // 32: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
+	0,  // 33: notary.v1.GenesisState.params:type_name -> notary.v1.Params
+	3,  // 34: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
+	2,  // 35: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
+	7,  // 36: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_state_proto_init() }
@@ -2583,6 +2774,8 @@ func file_notary_v1_state_proto_init() {
 		(*ProposalAction_ChangeParams)(nil),
 		(*ProposalAction_Revoke)(nil),
 		(*ProposalAction_SetTlsKeys)(nil),
+		(*ProposalAction_ScheduleUpgrade)(nil),
+		(*ProposalAction_CancelUpgrade)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2590,7 +2783,7 @@ func file_notary_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_state_proto_rawDesc), len(file_notary_v1_state_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
