@@ -30,7 +30,12 @@ type report struct {
 }
 
 type settings struct {
+	Net                 string  `json:"net,omitempty"`
+	NetHosts            string  `json:"net_hosts,omitempty"`
 	Validators          int     `json:"validators"`
+	SingleWindow        string  `json:"single_window,omitempty"`
+	TimeoutPropose      string  `json:"timeout_propose,omitempty"`
+	MempoolSize         int     `json:"mempool_size,omitempty"`
 	Agencies            int     `json:"agencies"`
 	ProcsPerAgency      int     `json:"procs_per_agency"`
 	Codes               bool    `json:"codes,omitempty"`
