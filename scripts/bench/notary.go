@@ -127,6 +127,8 @@ type loadStats struct {
 	digests    atomic.Int64 // committed digests, whole run
 	rng        *rand.Rand
 	sample     float64
+	// notify, if set, receives every committed batch (measureSingle).
+	notify chan<- committedBatch
 }
 
 func newLoadStats(sample float64) *loadStats {
@@ -144,6 +146,9 @@ func (s *loadStats) commit(b committedBatch) {
 		s.candidates = append(s.candidates, candidate{at: b.at, agency: b.agency, doc: b.first + uint64(s.rng.IntN(b.count)), height: b.height})
 	}
 	s.mu.Unlock()
+	if s.notify != nil {
+		s.notify <- b
+	}
 }
 
 // recent returns a candidate committed at least age ago, the newest such.
@@ -614,6 +619,9 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 	want := min(o.receipts, int(float64(res.TotalDigests)*o.sample))
 	res.Receipts = rv.finish(ctx, st, want)
 	res.Receipts.SampleOf = res.TotalDigests
+	if o.single > 0 && ctx.Err() == nil {
+		res.Single = measureSingle(ctx, o, clients[0])
+	}
 	for i, n := range nodes {
 		if n.exited() {
 			return nil, fmt.Errorf("notaryd %s exited during the run: %s", man.Nodes[i].ID, tail(filepath.Join(man.Nodes[i].Home, "notaryd.log"), 5))
