@@ -1,14 +1,16 @@
 // Command bench measures the notary chain side by side with its baselines on
 // this machine (docs/performance.md):
 //
-//   - the notary: a 4-validator localnet of notaryd processes on 127.0.0.1,
-//     driven through the gateways by K agency clients (one SubmitStream
-//     each, batches of B digests, W transactions in flight), over a steady
-//     window: committed digests/s, submit-to-committed latency, receipt fetch
-//     latency and offline verification of a 1 % sample, CPU seconds per 1,000
-//     digests, state bytes per digest, node RSS;
-//   - CometBFT's kvstore example application on the same 4-node shape, one
-//     digest per transaction;
+//   - the notary: a localnet of notaryd processes (4 validators, or
+//     --validators) on 127.0.0.1, driven through the gateways by K agency
+//     clients (one SubmitStream each, batches of B digests, W transactions
+//     in flight), over a steady window: committed digests/s,
+//     submit-to-committed latency, receipt fetch latency and offline
+//     verification of a 1 % sample, CPU seconds per 1,000 digests, state
+//     bytes per digest, node RSS; under --single-window, the latency of one
+//     document a second;
+//   - CometBFT's kvstore example application on the same shape, one digest
+//     per transaction;
 //   - Tessera's POSIX log (v1.0.4) driven by its hammer;
 //   - the machine's limits: SHA-256 Merkle node hashes/s and ed25519
 //     verifications/s per core.
@@ -17,6 +19,13 @@
 //
 //	go run ./scripts/bench --quick          # under a minute once binaries are cached
 //	go run ./scripts/bench --json out.json  # the full run (about 15 minutes)
+//	go run ./scripts/bench --net wan --validators 7
+//
+// With --net (as root) each validator of both chains runs on a host of a
+// testnet/netlab network, network namespaces where they can be made and
+// 127.0.0.1 otherwise, its p2p links through proxies that add the
+// profile's latency; the agency clients reach the gateways across the
+// lab's bridge. The lab is removed at the end.
 //
 // It builds notaryd (and, once, cometbft and Tessera's binaries into
 // ~/.cache/notary-bench), works in a temporary directory it removes at the
