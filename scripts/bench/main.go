@@ -246,7 +246,7 @@ func run(ctx context.Context, o options) (err error) {
 		rep.Settings.NetHosts = bnet.describe()
 	}
 	logf("work directory %s; %d cores (GOMAXPROCS %d); load average %s", work, runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage())
-	checkDiskSpace(work, o.warmup+o.duration+o.half)
+	checkDiskSpace(work, o.warmup+o.duration+o.half, o.validators)
 
 	if !o.onlyLimit {
 		bins, err := buildAll(ctx, o, root, work)
@@ -295,21 +295,22 @@ func run(ctx context.Context, o options) (err error) {
 	return ctx.Err()
 }
 
-// diskBytesPerSecond is what the notary's four nodes keep on disk per second
-// of load at the rates of docs/performance.md: 81 bytes a digest a node
-// (the transaction store and the digest index) at up to 250,000 digests/s.
-const diskBytesPerSecond = 4 * 81 * 250_000
+// diskBytesPerSecondNode is what a notary node keeps on disk per second of
+// load at the rates of docs/performance.md: 81 bytes a digest (the
+// transaction store and the digest index) at up to 250,000 digests/s.
+const diskBytesPerSecondNode = 81 * 250_000
 
 // checkDiskSpace warns when the work directory's file system may fill up
-// during the load: a full disk halts the chain (every node's writes fail).
-func checkDiskSpace(dir string, load time.Duration) {
+// during the load of the chain's nodes: a full disk halts the chain (every
+// node's writes fail).
+func checkDiskSpace(dir string, load time.Duration, nodes int) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		logf("cannot tell the free disk space of %s: %v", dir, err)
 		return
 	}
 	free := st.Bavail * uint64(st.Bsize)
-	need := uint64(load.Seconds() * diskBytesPerSecond)
+	need := uint64(load.Seconds() * diskBytesPerSecondNode * float64(nodes))
 	if free < need {
 		logf("WARNING: %s has %.1f GB free; the notary's nodes may write up to %.1f GB in %s of load, and a full disk halts the chain", dir, float64(free)/1e9, float64(need)/1e9, load)
 	}
