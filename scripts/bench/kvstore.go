@@ -49,21 +49,23 @@ func loadCometConfig(home string) (*cmtcfg.Config, error) {
 	return c, nil
 }
 
-// runKVStore runs CometBFT's kvstore example application on 4 validators on
-// 127.0.0.1 with the same consensus, mempool and p2p settings, and loads it
-// with one digest per transaction (hex digest = 1) through batched
+// runKVStore runs CometBFT's kvstore example application on --validators
+// validators on 127.0.0.1 (under --net each on its host of bnet, on the
+// same profile) with the same consensus, mempool and p2p settings, and
+// loads it with one digest per transaction (hex digest = 1) through batched
 // broadcast_tx_sync JSON-RPC calls to every node.
-func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *procs) (*kvResult, error) {
-	base, err := freeBase(28100, 45)
+func runKVStore(ctx context.Context, o options, bnet *benchNet, bins *binaries, dir string, ps *procs) (*kvResult, error) {
+	nv := o.validators
+	base, err := freeBase(28100, 10*nv+5)
 	if err != nil {
 		return nil, err
 	}
-	if out, err := exec.CommandContext(ctx, bins.cometbft, "testnet", "--v", "4", "--o", dir,
+	if out, err := exec.CommandContext(ctx, bins.cometbft, "testnet", "--v", strconv.Itoa(nv), "--o", dir,
 		"--populate-persistent-peers=false", "--starting-ip-address", "127.0.0.1").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("cometbft testnet: %w\n%s", err, out)
 	}
-	homes := make([]string, 4)
-	ids := make([]string, 4)
+	homes := make([]string, nv)
+	ids := make([]string, nv)
 	for i := range homes {
 		homes[i] = filepath.Join(dir, fmt.Sprintf("node%d", i))
 		nk, err := p2p.LoadNodeKey(filepath.Join(homes[i], "config", "node_key.json"))
@@ -74,6 +76,18 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 	}
 	p2pPort := func(i int) int { return base + 10*i }
 	rpcAddr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", base+10*i+1) }
+	rpcListen := rpcAddr
+	if bnet != nil {
+		ports := make([]int, nv)
+		for i := range ports {
+			ports[i] = p2pPort(i)
+		}
+		if err := bnet.connect(ports); err != nil {
+			return nil, err
+		}
+		rpcAddr = func(i int) string { return fmt.Sprintf("%s:%d", bnet.lab.Addr(i), base+10*i+1) }
+		rpcListen = func(i int) string { return bnet.listen(base + 10*i + 1) }
+	}
 	for i, h := range homes {
 		c, err := loadCometConfig(h)
 		if err != nil {
@@ -88,15 +102,24 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 		c.Moniker = fmt.Sprintf("kv%d", i)
 		c.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", p2pPort(i))
 		c.P2P.PersistentPeers = strings.Join(peers, ",")
+		if bnet != nil {
+			if c.P2P.PersistentPeers, err = bnet.lab.RewritePeers(i, c.P2P.PersistentPeers, ids); err != nil {
+				return nil, err
+			}
+			c.P2P.ListenAddress = "tcp://" + bnet.listen(p2pPort(i))
+		}
 		c.P2P.AddrBookStrict = false
 		c.P2P.AllowDuplicateIP = true
 		c.P2P.PexReactor = false
-		c.RPC.ListenAddress = "tcp://" + rpcAddr(i)
+		c.RPC.ListenAddress = "tcp://" + rpcListen(i)
 		c.RPC.MaxRequestBatchSize = 1000
 		c.RPC.MaxBodyBytes = 16 << 20
 		c.RPC.MaxOpenConnections = 2000
 		c.Consensus.TimeoutCommit = o.commit
 		c.Consensus.TimeoutPropose = 3 * time.Second
+		if o.propose > 0 {
+			c.Consensus.TimeoutPropose = o.propose
+		}
 		applyCometTuning(c)
 		// Blocks of tens of thousands of transactions stall the kvstore
 		// chain (a block of 50,000 took several seconds here); 10,000 a
@@ -109,7 +132,11 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 	}
 	var nodes []*proc
 	for i, h := range homes {
-		p, err := ps.start(fmt.Sprintf("cometbft kv%d", i), exec.Command(bins.cometbft, "start", "--home", h, "--proxy_app=kvstore"), filepath.Join(h, "cometbft.log"))
+		cmd := exec.Command(bins.cometbft, "start", "--home", h, "--proxy_app=kvstore")
+		if bnet != nil {
+			cmd = bnet.lab.Command(i, bins.cometbft, "start", "--home", h, "--proxy_app=kvstore")
+		}
+		p, err := ps.start(fmt.Sprintf("cometbft kv%d", i), cmd, filepath.Join(h, "cometbft.log"))
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +162,7 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 			return nil, err
 		}
 	}
-	logf("kvstore: 4 validators up (ports %d..%d); loading with 1 digest per tx", base, base+31)
+	logf("kvstore: %d validators up (ports %d..%d); loading with 1 digest per tx", nv, base, base+10*(nv-1)+1)
 
 	loadCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -147,7 +174,7 @@ func runKVStore(ctx context.Context, o options, bins *binaries, dir string, ps *
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			url := "http://" + rpcAddr(g%4)
+			url := "http://" + rpcAddr(g%nv)
 			var n uint64
 			for loadCtx.Err() == nil {
 				body, next := kvBatch(uint64(g), n, perCall)

@@ -1,14 +1,16 @@
 // Command bench measures the notary chain side by side with its baselines on
 // this machine (docs/performance.md):
 //
-//   - the notary: a 4-validator localnet of notaryd processes on 127.0.0.1,
-//     driven through the gateways by K agency clients (one SubmitStream
-//     each, batches of B digests, W transactions in flight), over a steady
-//     window: committed digests/s, submit-to-committed latency, receipt fetch
-//     latency and offline verification of a 1 % sample, CPU seconds per 1,000
-//     digests, state bytes per digest, node RSS;
-//   - CometBFT's kvstore example application on the same 4-node shape, one
-//     digest per transaction;
+//   - the notary: a localnet of notaryd processes (4 validators, or
+//     --validators) on 127.0.0.1, driven through the gateways by K agency
+//     clients (one SubmitStream each, batches of B digests, W transactions
+//     in flight), over a steady window: committed digests/s,
+//     submit-to-committed latency, receipt fetch latency and offline
+//     verification of a 1 % sample, CPU seconds per 1,000 digests, state
+//     bytes per digest, node RSS; under --single-window, the latency of one
+//     document a second;
+//   - CometBFT's kvstore example application on the same shape, one digest
+//     per transaction;
 //   - Tessera's POSIX log (v1.0.4) driven by its hammer;
 //   - the machine's limits: SHA-256 Merkle node hashes/s and ed25519
 //     verifications/s per core.
@@ -17,6 +19,13 @@
 //
 //	go run ./scripts/bench --quick          # under a minute once binaries are cached
 //	go run ./scripts/bench --json out.json  # the full run (about 15 minutes)
+//	go run ./scripts/bench --net wan --validators 7
+//
+// With --net (as root) each validator of both chains runs on a host of a
+// testnet/netlab network, network namespaces where they can be made and
+// 127.0.0.1 otherwise, its p2p links through proxies that add the
+// profile's latency; the agency clients reach the gateways across the
+// lab's bridge. The lab is removed at the end.
 //
 // It builds notaryd (and, once, cometbft and Tessera's binaries into
 // ~/.cache/notary-bench), works in a temporary directory it removes at the
@@ -35,6 +44,8 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"github.com/gobtechlab/notary/testnet/netlab"
 )
 
 type options struct {
@@ -65,6 +76,12 @@ type options struct {
 	skipTess  bool
 	skipLimit bool
 	onlyLimit bool
+
+	net        string        // netlab profile ("": 127.0.0.1, no proxies)
+	validators int           // validators of both chains
+	single     time.Duration // window of 1 document a second (<= 0: none)
+	propose    time.Duration // timeout_propose of both chains (0: the chain's own)
+	mempool    int           // mempool size of the notary nodes (0: the bench's default)
 }
 
 func main() {
@@ -114,6 +131,11 @@ func parseFlags() options {
 	flag.BoolVar(&o.skipTess, "skip-tessera", false, "skip the Tessera baseline")
 	flag.BoolVar(&o.skipLimit, "skip-limits", false, "skip the machine limits")
 	flag.BoolVar(&o.onlyLimit, "limits-only", false, "measure only the machine limits")
+	flag.StringVar(&o.net, "net", "", "network profile of the validators: lan, wan or wan-far (testnet/netlab): each validator of the notary and kvstore chains on a host of its own, every p2p link through a proxy that adds the profile's latency, the profile's bandwidth cap on each host; default: every node on 127.0.0.1 with no proxies")
+	flag.IntVar(&o.validators, "validators", 4, "validators of the notary and kvstore chains (4..10)")
+	flag.DurationVar(&o.single, "single-window", 0, "window of one document a second, after the load, for the single-document latency (submit to committed, submit to receipt); default 30s with --net, quick 5s, else none; negative skips")
+	flag.DurationVar(&o.propose, "timeout-propose", 0, "CometBFT timeout_propose of both chains (default: the chains' 3s)")
+	flag.IntVar(&o.mempool, "mempool-size", 0, "mempool size (transactions) of each notary node (default 50000)")
 	flag.Parse()
 	def := func(d *time.Duration, full, quick time.Duration) {
 		if *d == 0 {
@@ -134,6 +156,9 @@ func parseFlags() options {
 	def(&o.duration, 10*time.Minute, 6*time.Second)
 	def(&o.half, time.Minute, 4*time.Second)
 	def(&o.baseWin, 30*time.Second, 5*time.Second)
+	if o.net != "" {
+		def(&o.single, 30*time.Second, 5*time.Second)
+	}
 	if o.receipts == 0 {
 		o.receipts = 3000
 		if o.quick {
@@ -159,6 +184,13 @@ func (o options) validate() error {
 		return fmt.Errorf("--sample must be in (0, 1]")
 	case o.commit <= 0:
 		return fmt.Errorf("--timeout-commit must be positive")
+	case o.validators < 4 || o.validators > 10:
+		return fmt.Errorf("--validators must be 4..10, not %d", o.validators)
+	case o.propose < 0 || o.mempool < 0:
+		return fmt.Errorf("--timeout-propose and --mempool-size must not be negative")
+	}
+	if _, ok := netlab.Profiles[o.net]; o.net != "" && !ok {
+		return fmt.Errorf("--net must be lan, wan or wan-far, not %q", o.net)
 	}
 	return nil
 }
@@ -181,6 +213,13 @@ func run(ctx context.Context, o options) (err error) {
 	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
+	// The lab is closed after every process is stopped (defers run last
+	// first).
+	bnet, err := openNet(o)
+	if err != nil {
+		return err
+	}
+	defer bnet.close()
 	procs := newProcs()
 	defer func() {
 		procs.stopAll(10 * time.Second)
@@ -198,27 +237,30 @@ func run(ctx context.Context, o options) (err error) {
 		Quick:   o.quick,
 		Started: started.UTC().Format(time.RFC3339),
 		Settings: settings{
-			Validators: 4, Agencies: o.agencies, ProcsPerAgency: o.procs, Codes: o.codes, BatchDigests: o.batch, InFlight: o.inFlight,
+			Net: o.net, Validators: o.validators, SingleWindow: durationSetting(o.single), TimeoutPropose: durationSetting(o.propose), MempoolSize: o.mempool, Agencies: o.agencies, ProcsPerAgency: o.procs, Codes: o.codes, BatchDigests: o.batch, InFlight: o.inFlight,
 			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, NodeMemoryLimit: o.memLimit, Warmup: o.warmup.String(), Window: o.duration.String(),
 			HalfWindow: o.half.String(), BaselineWindow: o.baseWin.String(), SampleFraction: o.sample, ReceiptCap: o.receipts,
 		},
 	}
+	if bnet != nil {
+		rep.Settings.NetHosts = bnet.describe()
+	}
 	logf("work directory %s; %d cores (GOMAXPROCS %d); load average %s", work, runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage())
-	checkDiskSpace(work, o.warmup+o.duration+o.half)
+	checkDiskSpace(work, o.warmup+o.duration+o.half, o.validators)
 
 	if !o.onlyLimit {
 		bins, err := buildAll(ctx, o, root, work)
 		if err != nil {
 			return err
 		}
-		rep.Notary, err = runNotary(ctx, o, bins, filepath.Join(work, "notary"), procs)
+		rep.Notary, err = runNotary(ctx, o, bnet, bins, filepath.Join(work, "notary"), procs)
 		if err != nil {
 			return fmt.Errorf("notary: %w", err)
 		}
 		// A baseline that fails is reported as such: the figures measured
 		// before it are kept, and the run still ends with an error.
 		if !o.skipKV {
-			rep.KVStore, err = runKVStore(ctx, o, bins, filepath.Join(work, "kvstore"), procs)
+			rep.KVStore, err = runKVStore(ctx, o, bnet, bins, filepath.Join(work, "kvstore"), procs)
 			if err != nil {
 				rep.baselineFailed("kvstore", err)
 			}
@@ -253,21 +295,22 @@ func run(ctx context.Context, o options) (err error) {
 	return ctx.Err()
 }
 
-// diskBytesPerSecond is what the notary's four nodes keep on disk per second
-// of load at the rates of docs/performance.md: 81 bytes a digest a node
-// (the transaction store and the digest index) at up to 250,000 digests/s.
-const diskBytesPerSecond = 4 * 81 * 250_000
+// diskBytesPerSecondNode is what a notary node keeps on disk per second of
+// load at the rates of docs/performance.md: 81 bytes a digest (the
+// transaction store and the digest index) at up to 250,000 digests/s.
+const diskBytesPerSecondNode = 81 * 250_000
 
 // checkDiskSpace warns when the work directory's file system may fill up
-// during the load: a full disk halts the chain (every node's writes fail).
-func checkDiskSpace(dir string, load time.Duration) {
+// during the load of the chain's nodes: a full disk halts the chain (every
+// node's writes fail).
+func checkDiskSpace(dir string, load time.Duration, nodes int) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		logf("cannot tell the free disk space of %s: %v", dir, err)
 		return
 	}
 	free := st.Bavail * uint64(st.Bsize)
-	need := uint64(load.Seconds() * diskBytesPerSecond)
+	need := uint64(load.Seconds() * diskBytesPerSecondNode * float64(nodes))
 	if free < need {
 		logf("WARNING: %s has %.1f GB free; the notary's nodes may write up to %.1f GB in %s of load, and a full disk halts the chain", dir, float64(free)/1e9, float64(need)/1e9, load)
 	}
@@ -280,6 +323,14 @@ func (r *report) baselineFailed(name string, err error) {
 		r.BaselineErrors = map[string]string{}
 	}
 	r.BaselineErrors[name] = err.Error()
+}
+
+// durationSetting is a duration for the report, "" when unset.
+func durationSetting(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return d.String()
 }
 
 // logf prints a progress line on stderr.

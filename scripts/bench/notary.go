@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,6 +41,8 @@ type testnetManifest struct {
 		Home    string `json:"home"`
 		Gateway string `json:"gateway"`
 		RPC     string `json:"rpc"`
+		NodeID  string `json:"node_id"`
+		P2P     string `json:"p2p"`
 	} `json:"nodes"`
 	Agencies map[string]string `json:"agency_identities"`
 }
@@ -54,6 +57,12 @@ func tuneNotary(home string, o options, pprofAddr string) error {
 	c := cfg.Comet
 	c.Consensus.TimeoutCommit = o.commit
 	applyCometTuning(c)
+	if o.propose > 0 {
+		c.Consensus.TimeoutPropose = o.propose
+	}
+	if o.mempool > 0 {
+		c.Mempool.Size = o.mempool
+	}
 	c.LogLevel = o.logLevel
 	c.Mempool.Broadcast = o.gossip
 	if !o.gossip {
@@ -118,6 +127,8 @@ type loadStats struct {
 	digests    atomic.Int64 // committed digests, whole run
 	rng        *rand.Rand
 	sample     float64
+	// notify, if set, receives every committed batch (measureSingle).
+	notify chan<- committedBatch
 }
 
 func newLoadStats(sample float64) *loadStats {
@@ -135,6 +146,9 @@ func (s *loadStats) commit(b committedBatch) {
 		s.candidates = append(s.candidates, candidate{at: b.at, agency: b.agency, doc: b.first + uint64(s.rng.IntN(b.count)), height: b.height})
 	}
 	s.mu.Unlock()
+	if s.notify != nil {
+		s.notify <- b
+	}
 }
 
 // recent returns a candidate committed at least age ago, the newest such.
@@ -405,19 +419,24 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// runNotary generates, tunes and starts the 4-validator localnet, loads it
-// at the peak rate and then at half of it, and measures.
-func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *procs) (*notaryResult, error) {
+// runNotary generates, tunes and starts the localnet of --validators
+// validators (each on a host of bnet under --net), loads it at the peak rate
+// and then at half of it, and measures; under --single-window it then
+// submits one document a second.
+func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, dir string, ps *procs) (*notaryResult, error) {
 	res := &notaryResult{}
-	base, err := freeBase(27100, 45)
+	nv := o.validators
+	base, err := freeBase(27100, 10*nv+5)
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.CommandContext(ctx, bins.notaryd, "testnet", "--validators", "4", "--agencies", strconv.Itoa(o.agencies),
+	args := []string{"testnet", "--validators", strconv.Itoa(nv), "--agencies", strconv.Itoa(o.agencies),
 		"--out", dir, "--base-port", strconv.Itoa(base), "--chain-id", "notary-bench", "--block-interval", o.commit.String(),
 		// A block every interval, as the runs before idle chains stopped
 		// making them, and as the kvstore chain does.
-		"--empty-blocks").CombinedOutput()
+		"--empty-blocks"}
+	args = append(args, bnet.hostsFlag()...)
+	out, err := exec.CommandContext(ctx, bins.notaryd, args...).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("notaryd testnet: %w\n%s", err, out)
 	}
@@ -427,25 +446,40 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 	} else if err := json.Unmarshal(b, &man); err != nil {
 		return nil, fmt.Errorf("network.json: %w", err)
 	}
-	if len(man.Nodes) != 4 {
-		return nil, fmt.Errorf("network.json lists %d nodes, want 4", len(man.Nodes))
+	if len(man.Nodes) != nv {
+		return nil, fmt.Errorf("network.json lists %d nodes, want %d", len(man.Nodes), nv)
 	}
-	pprofAddr := ""
+	pprofAddr, pprofListen := "", ""
 	if o.pprofOut != "" {
-		pprofAddr = fmt.Sprintf("127.0.0.1:%d", base+40)
+		pprofAddr = fmt.Sprintf("127.0.0.1:%d", base+10*nv)
+		pprofListen = pprofAddr
+	}
+	if bnet != nil {
+		if err := wireNotary(bnet, &man); err != nil {
+			return nil, err
+		}
+		if pprofAddr != "" {
+			pprofListen = bnet.listen(base + 10*nv)
+			if pprofAddr, err = bnet.reach(0, pprofListen); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for i, n := range man.Nodes {
 		pa := ""
 		if i == 0 {
-			pa = pprofAddr
+			pa = pprofListen
 		}
 		if err := tuneNotary(n.Home, o, pa); err != nil {
 			return nil, fmt.Errorf("tune %s: %w", n.ID, err)
 		}
 	}
 	var nodes []*proc
-	for _, n := range man.Nodes {
+	for i, n := range man.Nodes {
 		cmd := exec.Command(bins.notaryd, "start", "--home", n.Home)
+		if bnet != nil {
+			cmd = bnet.lab.Command(i, bins.notaryd, "start", "--home", n.Home)
+		}
 		if o.memLimit != "" {
 			cmd.Env = append(os.Environ(), "GOMEMLIMIT="+o.memLimit, "GOGC=off")
 		}
@@ -456,7 +490,7 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 		nodes = append(nodes, p)
 	}
 	defer ps.stopGroup(nodes, 20*time.Second)
-	logf("notary: 4 validators started (ports %d..%d), waiting for blocks", base, base+33)
+	logf("notary: %d validators started (ports %d..%d), waiting for blocks", nv, base, base+10*(nv-1)+3)
 
 	// Agency clients (--procs-per-agency of each agency), spread over the
 	// nodes.
@@ -578,19 +612,55 @@ func runNotary(ctx context.Context, o options, bins *binaries, dir string, ps *p
 		appData += a
 	}
 	if res.TotalDigests > 0 {
-		res.DataBytesPerDigest = float64(data) / 4 / float64(res.TotalDigests)
-		res.StateBytesPerDigest = float64(appData) / 4 / float64(res.TotalDigests)
+		res.DataBytesPerDigest = float64(data) / float64(nv) / float64(res.TotalDigests)
+		res.StateBytesPerDigest = float64(appData) / float64(nv) / float64(res.TotalDigests)
 	}
 	// Receipts: finish the sample after the load.
 	want := min(o.receipts, int(float64(res.TotalDigests)*o.sample))
 	res.Receipts = rv.finish(ctx, st, want)
 	res.Receipts.SampleOf = res.TotalDigests
+	if o.single > 0 && ctx.Err() == nil {
+		res.Single = measureSingle(ctx, o, clients[0])
+	}
 	for i, n := range nodes {
 		if n.exited() {
 			return nil, fmt.Errorf("notaryd %s exited during the run: %s", man.Nodes[i].ID, tail(filepath.Join(man.Nodes[i].Home, "notaryd.log"), 5))
 		}
 	}
 	return res, nil
+}
+
+// wireNotary routes the p2p links of the testnet's nodes through bnet's
+// proxies (node i on host i) and points the manifest's RPC addresses where
+// the bench reaches them (the gateways are already at the hosts' addresses).
+func wireNotary(bnet *benchNet, man *testnetManifest) error {
+	ports := make([]int, len(man.Nodes))
+	ids := make([]string, len(man.Nodes))
+	for i, n := range man.Nodes {
+		_, port, err := net.SplitHostPort(n.P2P)
+		if err != nil {
+			return fmt.Errorf("network.json: p2p %q: %w", n.P2P, err)
+		}
+		if ports[i], err = strconv.Atoi(port); err != nil {
+			return fmt.Errorf("network.json: p2p %q: %w", n.P2P, err)
+		}
+		ids[i] = n.NodeID
+	}
+	if err := bnet.connect(ports); err != nil {
+		return err
+	}
+	for i := range man.Nodes {
+		n := &man.Nodes[i]
+		if err := bnet.lab.WireHome(n.Home, i, ids); err != nil {
+			return err
+		}
+		rpc, err := bnet.reach(i, n.RPC)
+		if err != nil {
+			return fmt.Errorf("network.json: rpc %q: %w", n.RPC, err)
+		}
+		n.RPC = rpc
+	}
+	return nil
 }
 
 // measureWindow measures one steady window: committed digests/s, latency,

@@ -30,7 +30,12 @@ type report struct {
 }
 
 type settings struct {
+	Net                 string  `json:"net,omitempty"`
+	NetHosts            string  `json:"net_hosts,omitempty"`
 	Validators          int     `json:"validators"`
+	SingleWindow        string  `json:"single_window,omitempty"`
+	TimeoutPropose      string  `json:"timeout_propose,omitempty"`
+	MempoolSize         int     `json:"mempool_size,omitempty"`
 	Agencies            int     `json:"agencies"`
 	ProcsPerAgency      int     `json:"procs_per_agency"`
 	Codes               bool    `json:"codes,omitempty"`
@@ -55,6 +60,7 @@ type notaryResult struct {
 	StateBytesPerDigest float64        `json:"state_bytes_per_digest"`
 	DataBytesPerDigest  float64        `json:"data_bytes_per_digest"`
 	Receipts            receiptResult  `json:"receipts"`
+	Single              *singleResult  `json:"single_document,omitempty"`
 	Errors              map[string]int `json:"errors,omitempty"`
 }
 
@@ -219,6 +225,7 @@ func (r *report) finish(elapsed time.Duration) {
 	} else {
 		add("p99 submit-to-commit <= 2 s at half peak", "-", "not measured")
 	}
+	r.netTargets(add, yes)
 	if v := r.Notary.Receipts.VerifyMs; v.N > 0 {
 		add("offline verify <= 2 ms per receipt (mean)", fmt.Sprintf("%.2f ms mean, p99 %.2f ms", v.Mean, v.P99), yes(v.Mean <= 2))
 	} else {
@@ -284,8 +291,18 @@ func (r *report) print(w io.Writer) error {
 	if s.Codes {
 		clients += ", every document under a code key"
 	}
-	fmt.Fprintf(w, "4 validators on 127.0.0.1, %s x %d in flight x %d digests per tx, timeout_commit %s, %s; windows: peak %s, half %s, baselines %s\n\n",
-		clients, s.InFlight, s.BatchDigests, s.TimeoutCommit, mempool, s.Window, s.HalfWindow, s.BaselineWindow)
+	where := fmt.Sprintf("%d validators on 127.0.0.1", s.Validators)
+	if s.Net != "" {
+		where = fmt.Sprintf("net %s, %d validators (%s)", s.Net, s.Validators, s.NetHosts)
+	}
+	if s.TimeoutPropose != "" {
+		mempool += ", timeout_propose " + s.TimeoutPropose
+	}
+	if s.MempoolSize > 0 {
+		mempool += fmt.Sprintf(", mempool %d txs", s.MempoolSize)
+	}
+	fmt.Fprintf(w, "%s, %s x %d in flight x %d digests per tx, timeout_commit %s, %s; windows: peak %s, half %s, baselines %s\n\n",
+		where, clients, s.InFlight, s.BatchDigests, s.TimeoutCommit, mempool, s.Window, s.HalfWindow, s.BaselineWindow)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(cols ...string) { fmt.Fprintln(tw, strings.Join(cols, "\t")) }
 	row("what", "value", "detail")
@@ -302,11 +319,19 @@ func (r *report) print(w io.Writer) error {
 				row("  at half peak: decided to answered", fmtLat(hw.AnswerMs), "slowest 1%: "+fmtLat(hw.TailAnsMs)+"; their heights "+fmtLat(hw.TailHeightMs))
 			}
 		}
+		if sd := n.Single; sd != nil {
+			row("  1 doc/s: submit-to-committed", fmtLat(sd.CommitMs), fmt.Sprintf("%d documents in %.0f s, one agency, after the load", sd.Documents, sd.Seconds))
+			detail := "GetReceipt from the same gateway, polled every 10 ms"
+			if sd.ReceiptErrors > 0 {
+				detail += fmt.Sprintf("; %d failed: %s", sd.ReceiptErrors, truncate(sd.FirstError, 120))
+			}
+			row("  1 doc/s: submit-to-receipt", fmtLat(sd.ReceiptMs), detail)
+		}
 		rc := n.Receipts
 		row("  receipts checked (1% sample)", fmt.Sprintf("%d", rc.Checked), fmt.Sprintf("of %d wanted (%d sampled of %d committed digests); fetch errors %d, verify failures %d", rc.Wanted, rc.Candidates, rc.SampleOf, rc.FetchErrors, rc.Invalid))
 		row("  receipt fetch (GetReceipt)", fmtLat(rc.FetchMs), "under load: "+fmtLat(rc.LiveFetchMs))
-		row("  offline verify per receipt", fmtLat(rc.VerifyMs), "cmd/verifier/verify, 4 validators, with the document, one at a time after the fetches")
-		row("  node CPU s per 1,000 digests", fmt.Sprintf("%.4f", p.CPUSecPer1k), fmt.Sprintf("4 nodes, %.2f cores busy; client %.1f CPU s", p.CPUUtilisation, p.ClientCPUSeconds))
+		row("  offline verify per receipt", fmtLat(rc.VerifyMs), fmt.Sprintf("cmd/verifier/verify, %d validators, with the document, one at a time after the fetches", s.Validators))
+		row("  node CPU s per 1,000 digests", fmt.Sprintf("%.4f", p.CPUSecPer1k), fmt.Sprintf("%d nodes, %.2f cores busy; client %.1f CPU s", s.Validators, p.CPUUtilisation, p.ClientCPUSeconds))
 		row("  disk bytes written per digest", fmt.Sprintf("%.0f", p.DiskWrittenPer), fmt.Sprintf("per node (/proc/<pid>/io); read %.0f", p.DiskReadPer))
 		row("  state bytes per digest", fmt.Sprintf("%.1f", n.StateBytesPerDigest), fmt.Sprintf("data/app per node; whole data dir (with block store) %.1f", n.DataBytesPerDigest))
 		row("  node RSS MiB start -> end (max)", fmtRSS(p.RSSStartMiB, p.RSSEndMiB, p.RSSMaxMiB), "")
@@ -415,4 +440,37 @@ func (r *report) notMeasured(baseline string) string {
 		return "not measured (the baseline failed)"
 	}
 	return "not measured"
+}
+
+// netTarget is a target of a network profile and validator count.
+type netTarget struct {
+	peak, halfP99, singleP99 float64 // digests/s, ms, ms
+}
+
+var netTargets = map[string]map[int]netTarget{
+	"wan":     {4: {200_000, 1500, 1000}, 7: {120_000, 2000, 1200}, 10: {80_000, 2500, 1500}},
+	"wan-far": {4: {150_000, 2000, 1500}},
+}
+
+// netTargets adds the targets of the run's profile and validator count,
+// where there are some.
+func (r *report) netTargets(add func(name, measured, met string), yes func(bool) string) {
+	s := r.Settings
+	t, ok := netTargets[s.Net][s.Validators]
+	if !ok {
+		return
+	}
+	label := fmt.Sprintf("%s, %d validators: ", s.Net, s.Validators)
+	ours := r.Notary.Peak.DigestsPerSec
+	add(label+">= "+num(t.peak)+" digests/s", fmt.Sprintf("%.0f/s", ours), yes(ours >= t.peak))
+	if h := r.Notary.Half; h != nil && h.LatencyMs.N > 0 {
+		add(label+fmt.Sprintf("half-peak p99 <= %.1f s", t.halfP99/1000), fmt.Sprintf("%.0f ms", h.LatencyMs.P99), yes(h.LatencyMs.P99 <= t.halfP99))
+	} else {
+		add(label+fmt.Sprintf("half-peak p99 <= %.1f s", t.halfP99/1000), "-", "not measured")
+	}
+	if sd := r.Notary.Single; sd != nil && sd.CommitMs.N > 0 {
+		add(label+fmt.Sprintf("1 doc/s p99 to committed <= %.1f s", t.singleP99/1000), fmt.Sprintf("%.0f ms", sd.CommitMs.P99), yes(sd.CommitMs.P99 <= t.singleP99))
+	} else {
+		add(label+fmt.Sprintf("1 doc/s p99 to committed <= %.1f s", t.singleP99/1000), "-", "not measured")
+	}
 }

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidateNetFlags(t *testing.T) {
+	ok := options{agencies: 8, procs: 1, batch: 10_000, inFlight: 4, duration: time.Second, sample: 0.01, commit: 100 * time.Millisecond, validators: 4}
+	cases := []struct {
+		name string
+		edit func(*options)
+		want string // "" for no error, else a part of it
+	}{
+		{"default", func(*options) {}, ""},
+		{"wan 10", func(o *options) { o.net, o.validators = "wan", 10 }, ""},
+		{"lan", func(o *options) { o.net = "lan" }, ""},
+		{"wan-far", func(o *options) { o.net = "wan-far" }, ""},
+		{"unknown profile", func(o *options) { o.net = "moon" }, "--net"},
+		{"3 validators", func(o *options) { o.validators = 3 }, "--validators"},
+		{"11 validators", func(o *options) { o.validators = 11 }, "--validators"},
+		{"negative propose", func(o *options) { o.propose = -time.Second }, "--timeout-propose"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := ok
+			c.edit(&o)
+			err := o.validate()
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("error %v, want one about %s", err, c.want)
+			}
+		})
+	}
+}
+
+func TestNetTargets(t *testing.T) {
+	r := &report{Settings: settings{Net: "wan", Validators: 7}, Notary: &notaryResult{
+		Peak:   windowResult{DigestsPerSec: 130_000},
+		Half:   &windowResult{LatencyMs: latency{N: 10, P99: 2500}},
+		Single: &singleResult{CommitMs: latency{N: 30, P99: 900}},
+	}}
+	var got []string
+	add := func(name, measured, met string) { got = append(got, name+"|"+met) }
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	r.netTargets(add, yes)
+	want := []string{
+		"wan, 7 validators: >= 120,000 digests/s|yes",
+		"wan, 7 validators: half-peak p99 <= 2.0 s|no",
+		"wan, 7 validators: 1 doc/s p99 to committed <= 1.2 s|yes",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("targets:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	r.Settings = settings{Net: "lan", Validators: 4}
+	got = nil
+	r.netTargets(add, yes)
+	if len(got) != 0 {
+		t.Fatalf("lan has no targets, got %v", got)
+	}
+}
