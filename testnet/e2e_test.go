@@ -236,20 +236,7 @@ func runConsortium(t *testing.T, p plan) *report {
 			t.Fatalf("final catch-up: %v", err)
 		}
 	}
-	common := int64(-1)
-	for _, n := range running {
-		h, err := n.Height(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if common < 0 || h < common {
-			common = h
-		}
-	}
-	if err := harness.CompareChains(ctx, running, common); err != nil {
-		t.Fatal(err)
-	}
-	r.blocks = common
+	r.blocks = compareToLowest(ctx, t, running)
 	acks := load.Acks()
 	r.acks, r.tries, r.loadErrors = len(acks), load.Tries(), load.Errors()
 	for _, ak := range acks {
@@ -691,6 +678,22 @@ func lateJoin(t *testing.T, net *harness.Net, load *harness.Load, minHeight int6
 		}
 	}
 	return joined, catchUp, compared
+}
+
+// compareToLowest checks that nodes hold the same blocks and app hashes
+// up to the lowest of their heights, and returns that height.
+func compareToLowest(ctx context.Context, t *testing.T, nodes []*harness.Node) int64 {
+	t.Helper()
+	common := int64(-1)
+	for _, n := range nodes {
+		if h := mustHeight(t, n); common < 0 || h < common {
+			common = h
+		}
+	}
+	if err := harness.CompareChains(ctx, nodes, common); err != nil {
+		t.Fatal(err)
+	}
+	return common
 }
 
 func mustHeight(t *testing.T, n *harness.Node) int64 {

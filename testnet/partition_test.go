@@ -246,17 +246,7 @@ func runPartitions(t *testing.T, p partitionPlan) *partitionReport {
 			t.Fatalf("final catch-up: %v", err)
 		}
 	}
-	common := int64(-1)
-	for _, n := range vals {
-		h := mustHeight(t, n)
-		if common < 0 || h < common {
-			common = h
-		}
-	}
-	if err := harness.CompareChains(ctx, vals, common); err != nil {
-		t.Fatal(err)
-	}
-	r.blocks = common
+	r.blocks = compareToLowest(ctx, t, vals)
 	acks := load.Acks()
 	r.acks, r.tries, r.loadErrors = len(acks), load.Tries(), load.Errors()
 	for _, ak := range acks {
