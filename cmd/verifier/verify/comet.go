@@ -237,6 +237,59 @@ func DecodeHeader(b []byte) (*notaryv1.CometHeader, error) {
 	return &h, nil
 }
 
+// blockProtocol mirrors version.BlockProtocol, CometBFT v0.38's block
+// protocol version: every header carries it in version.block.
+const blockProtocol = 11
+
+// maxChainIDLen mirrors types.MaxChainIDLen.
+const maxChainIDLen = 50
+
+// addressSize is the size of a CometBFT validator address.
+const addressSize = 20
+
+// CheckHeaderFields makes the checks of CometBFT's Header.ValidateBasic,
+// which its light client makes on every header it accepts: version.block
+// is the block protocol, chain_id of at most 50 bytes, height at least 1,
+// last_block_id's hash and part set header hash, last_commit_hash,
+// data_hash, evidence_hash, validators_hash, next_validators_hash,
+// consensus_hash and last_results_hash each empty or of 32 bytes, and a
+// proposer_address of 20 bytes. The app_hash, of any length for CometBFT,
+// is required to be of 32 bytes (an IAVL root) where the verifier uses it.
+func CheckHeaderFields(h *notaryv1.CometHeader) error {
+	if b := h.GetVersion().GetBlock(); b != blockProtocol {
+		return fmt.Errorf("header: version.block %d, want %d (CometBFT's block protocol)", b, blockProtocol)
+	}
+	if n := len(h.GetChainId()); n > maxChainIDLen {
+		return fmt.Errorf("header: chain_id of %d bytes, at most %d", n, maxChainIDLen)
+	}
+	if h.GetHeight() < 1 {
+		return fmt.Errorf("header: height %d, want at least 1", h.GetHeight())
+	}
+	hashes := []struct {
+		name string
+		b    []byte
+	}{
+		{"last_block_id.hash", h.GetLastBlockId().GetHash()},
+		{"last_block_id.part_set_header.hash", h.GetLastBlockId().GetPartSetHeader().GetHash()},
+		{"last_commit_hash", h.GetLastCommitHash()},
+		{"data_hash", h.GetDataHash()},
+		{"validators_hash", h.GetValidatorsHash()},
+		{"next_validators_hash", h.GetNextValidatorsHash()},
+		{"consensus_hash", h.GetConsensusHash()},
+		{"last_results_hash", h.GetLastResultsHash()},
+		{"evidence_hash", h.GetEvidenceHash()},
+	}
+	for _, x := range hashes {
+		if len(x.b) != 0 && len(x.b) != hashSize {
+			return fmt.Errorf("header: %s of %d bytes, want 0 or %d", x.name, len(x.b), hashSize)
+		}
+	}
+	if n := len(h.GetProposerAddress()); n != addressSize {
+		return fmt.Errorf("header: proposer_address of %d bytes, want %d", n, addressSize)
+	}
+	return nil
+}
+
 // wrapper encodings of cdcEncode (types/encoding_helper.go): the value
 // wrapped in google.protobuf.StringValue, Int64Value or BytesValue, nothing
 // for a zero value.

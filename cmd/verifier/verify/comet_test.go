@@ -358,3 +358,55 @@ func runCommitCase(t *testing.T, r *rand.Rand, tc commitCase) {
 		t.Fatalf("%s: verifier %v (%v), want %v", tc.name, ours, err, tc.want)
 	}
 }
+
+// TestTimesBefore1970MatchCometBFT: a time before 1970 has negative
+// seconds (rounded down) and non-negative nanoseconds, its seconds written
+// as a 10-byte varint; headers and vote sign bytes with such times, and
+// with the first and last valid instants, encode and hash as CometBFT's.
+func TestTimesBefore1970MatchCometBFT(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	times := []time.Time{
+		time.Unix(-1, 500_000_000).UTC(), // 1969-12-31T23:59:59.5Z: seconds -1, nanos 500000000
+		time.Unix(-1, 0).UTC(),
+		time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+	}
+	for _, tm := range times {
+		h := randHeader(r)
+		h.Time = tm
+		bz, err := h.ToProto().Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ph, err := verify.DecodeHeader(bz)
+		if err != nil {
+			t.Fatalf("%s: CometBFT's encoding refused: %v", tm, err)
+		}
+		if ph.Time.Seconds != tm.Unix() || ph.Time.Nanos != int32(tm.Nanosecond()) {
+			t.Fatalf("%s: decoded as %d s %d ns", tm, ph.Time.Seconds, ph.Time.Nanos)
+		}
+		if got, want := verify.HeaderHash(ph), h.Hash(); !bytes.Equal(got, want) {
+			t.Fatalf("%s: hash %x, CometBFT %X", tm, got, want)
+		}
+		v := &cmttypes.Vote{Type: cmtproto.PrecommitType, Height: 7, Round: 1, Timestamp: tm,
+			BlockID: cmttypes.BlockID{Hash: randBytes(r, 32), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: randBytes(r, 32)}}}
+		want := cmttypes.VoteSignBytes(testChainID, v.ToProto())
+		got := verify.VoteSignBytes(testChainID, v.Height, v.Round, pbBlockID(v.BlockID), timestamppb.New(tm))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: sign bytes\n %x\nCometBFT\n %x", tm, got, want)
+		}
+	}
+	// 1969-12-31T23:59:59.5Z as google.protobuf.Timestamp: seconds -1 as a
+	// 10-byte varint, nanos 500000000.
+	h := randHeader(r)
+	h.Time = times[0]
+	bz, err := h.ToProto().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "221108ffffffffffffffffff011080cab5ee01"
+	if !bytes.Contains(bz, mustHex(t, want)) {
+		t.Fatalf("header %x does not hold the time field %s", bz, want)
+	}
+}

@@ -171,7 +171,7 @@ func parseCheckpoint(what string, c *notaryv1.Checkpoint) (*parsedCheckpoint, er
 	if c.Height < 1 {
 		return nil, fmt.Errorf("%s.height %d, want at least 1", what, c.Height)
 	}
-	h, err := DecodeHeader(c.Header)
+	h, err := decodeReceiptHeader(c.Header)
 	if err != nil {
 		return nil, fmt.Errorf("%s.%w", what, err)
 	}
@@ -186,7 +186,7 @@ func parseCheckpoint(what string, c *notaryv1.Checkpoint) (*parsedCheckpoint, er
 }
 
 func parseTransition(what string, t *notaryv1.ValidatorTransition) (*parsedTransition, error) {
-	h, err := DecodeHeader(t.Header)
+	h, err := decodeReceiptHeader(t.Header)
 	if err != nil {
 		return nil, fmt.Errorf("%s.%w", what, err)
 	}
@@ -204,6 +204,20 @@ func parseTransition(what string, t *notaryv1.ValidatorTransition) (*parsedTrans
 		return nil, err
 	}
 	return pt, nil
+}
+
+// decodeReceiptHeader decodes a header of a receipt: in CometBFT's
+// encoding (DecodeHeader), with the fields CometBFT's light client accepts
+// (CheckHeaderFields).
+func decodeReceiptHeader(b []byte) (*notaryv1.CometHeader, error) {
+	h, err := DecodeHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckHeaderFields(h); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // checkCommitForm checks the parts of a commit that CometBFT always has, so

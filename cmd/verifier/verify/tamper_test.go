@@ -223,7 +223,8 @@ var headerMutations = []struct {
 	checkpoint verify.Reason // reason for a checkpoint header
 	transition verify.Reason // reason for a transition header
 }{
-	{"version", func(h *cmttypes.Header) { h.Version.Block++ }, sigInv, sigInv},
+	{"version.block", func(h *cmttypes.Header) { h.Version.Block++ }, malformed, malformed},
+	{"version.app", func(h *cmttypes.Header) { h.Version.App++ }, sigInv, sigInv},
 	{"chain_id", func(h *cmttypes.Header) { h.ChainID += "x" }, wrongChain, wrongChain},
 	{"height", func(h *cmttypes.Header) { h.Height++ }, proofInv, sigInv},
 	{"time", func(h *cmttypes.Header) { h.Time = h.Time.Add(time.Nanosecond) }, sigInv, sigInv},

@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
@@ -233,6 +234,9 @@ func CheckTrustBundle(tb *notaryv1.TrustBundle) error {
 	for i, v := range tb.Validators {
 		if v.MinistryId == "" || v.Name == "" {
 			return fmt.Errorf("trust bundle: validator %d has no ministry_id or name", i)
+		}
+		if !ledger.ValidID(v.MinistryId) {
+			return fmt.Errorf("trust bundle: validator %d: ministry_id %q is not 1..64 characters of [a-z0-9-] not starting with '-'", i, v.MinistryId)
 		}
 		if ids[v.MinistryId] {
 			return fmt.Errorf("trust bundle: ministry %q appears twice", v.MinistryId)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
@@ -88,6 +89,25 @@ func makeVectors(t *testing.T) []vector {
 	})
 	tamper("not-valid-transition-left-out", governed, func(r *notaryv1.Receipt) {
 		r.ValidatorChain = r.ValidatorChain[1:]
+	})
+	// Rules a real chain always meets, broken in signed headers and
+	// commits (re-signed by the synthetic chain's validators) and in
+	// records (whose ICS23 proofs would fail next).
+	tamper("not-valid-commit-round-negative", salted, func(r *notaryv1.Receipt) {
+		resign(t, salted, &r.Anchor.Header, &r.Anchor.Commit, -1, func(*cmttypes.Header) {})
+	})
+	tamper("not-valid-header-proposer-address", salted, func(r *notaryv1.Receipt) {
+		resign(t, salted, &r.Anchor.Header, &r.Anchor.Commit, 0, func(h *cmttypes.Header) { h.ProposerAddress = h.ProposerAddress[:19] })
+	})
+	tamper("not-valid-status-older-than-anchor", salted, func(r *notaryv1.Receipt) {
+		at := decodeHeaderBytes(t, r.Anchor.Header).Time
+		resign(t, salted, &r.Status.Checkpoint.Header, &r.Status.Checkpoint.Commit, 0, func(h *cmttypes.Header) { h.Time = at.Add(-time.Second) })
+	})
+	tamper("not-valid-revocation-before-batch", revoked, func(r *notaryv1.Receipt) {
+		record(t, &r.Status.Revocation, &notaryv1.Revocation{}, func(rv *notaryv1.Revocation) { rv.Height = batchOf(t, r).Height - 1 })
+	})
+	tamper("not-valid-revocation-without-time", revoked, func(r *notaryv1.Receipt) {
+		record(t, &r.Status.Revocation, &notaryv1.Revocation{}, func(rv *notaryv1.Revocation) { rv.Time = nil })
 	})
 	other := newFixture(t, fixtureOpts{chain: receipttest.Options{ChainID: "notary-other"}})
 	vs = append(vs, vector{"not-valid-other-chain", other.doc, other.file, trustOf(salted)})

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
 	ics23 "github.com/cosmos/ics23/go"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -450,6 +452,9 @@ func (v *run) checkSigners(what string, set epoch, check *CommitCheck, appHash [
 		}
 		rec := recs[j]
 		j++
+		if !ledger.ValidID(rec.ministry.Id) {
+			return nil, fail(ReasonProofInvalid, "%s: ministry record id %q is not 1..64 characters of [a-z0-9-] not starting with '-'", what, rec.ministry.Id)
+		}
 		if !bytes.Equal(rec.ministry.ConsensusPubKey, val.PubKey) {
 			return nil, fail(ReasonProofInvalid, "%s: ministry record %q is for consensus key %x, the signer is %x", what, rec.ministry.Id, rec.ministry.ConsensusPubKey, val.PubKey)
 		}
@@ -469,17 +474,24 @@ func (v *run) checkValidatorChain(_ *notaryv1.Receipt, p *parsedReceipt) (string
 		return "no transitions: the trust bundle's validator set signs every header", nil
 	}
 	var parts []string
-	prev := int64(0)
+	var prev *notaryv1.CometHeader
 	for i, t := range p.transitions {
 		what := fmt.Sprintf("validator_chain[%d]", i)
 		h := t.header
-		if h.Height <= prev {
-			return "", fail(ReasonValidatorSetNotReached, "%s: header %d does not follow header %d", what, h.Height, prev)
+		if prev != nil && h.Height <= prev.Height {
+			return "", fail(ReasonValidatorSetNotReached, "%s: header %d does not follow header %d", what, h.Height, prev.Height)
 		}
-		prev = h.Height
+		if prev != nil && !h.Time.AsTime().After(prev.Time.AsTime()) {
+			return "", fail(ReasonValidatorSetNotReached, "%s: header %d has time %s, not after the time %s of header %d",
+				what, h.Height, formatTime(h.Time), formatTime(prev.Time), prev.Height)
+		}
+		prev = h
 		set, check, f := v.checkHeader(what, h, t.hash, t.commit)
 		if f != nil {
 			return "", f
+		}
+		if len(h.AppHash) != hashSize {
+			return "", fail(ReasonProofInvalid, "%s: header app hash of %d bytes", what, len(h.AppHash))
 		}
 		if _, f := v.checkSigners(what, set, check, h.AppHash, t.signers); f != nil {
 			return "", f
@@ -550,8 +562,62 @@ func (v *run) checkStatusCheckpoint(_ *notaryv1.Receipt, p *parsedReceipt) (stri
 	if f != nil {
 		return "", f
 	}
+	if f := checkHeaderOrder(p); f != nil {
+		return "", f
+	}
 	v.proven.Status = StatusInfo{Height: info.Height, AsOf: info.Time}
 	return detail, nil
+}
+
+// checkHeaderOrder checks that the receipt's headers (validator
+// transitions, anchor, status) are of one chain: two headers of one height
+// are the same header, and of two headers the higher has the later time
+// (CometBFT's block time increases strictly with the height).
+func checkHeaderOrder(p *parsedReceipt) *Failure {
+	type named struct {
+		what string
+		h    *notaryv1.CometHeader
+		hash []byte
+	}
+	var hs []named
+	for i, t := range p.transitions {
+		hs = append(hs, named{fmt.Sprintf("validator_chain[%d]", i), t.header, t.hash})
+	}
+	hs = append(hs, named{"anchor", p.anchor.header, p.anchor.hash}, named{"status checkpoint", p.status.header, p.status.hash})
+	for i, a := range hs {
+		for _, b := range hs[i+1:] {
+			lo, hi := a, b
+			if hi.h.Height < lo.h.Height {
+				lo, hi = hi, lo
+			}
+			switch {
+			case lo.h.Height == hi.h.Height && !bytes.Equal(lo.hash, hi.hash):
+				return fail(ReasonProofInvalid, "%s header and %s header are two different headers of height %d (%x and %x)",
+					lo.what, hi.what, lo.h.Height, lo.hash, hi.hash)
+			case lo.h.Height < hi.h.Height && !hi.h.Time.AsTime().After(lo.h.Time.AsTime()):
+				return fail(ReasonProofInvalid, "%s header %d has time %s, not after the time %s of %s header %d",
+					hi.what, hi.h.Height, formatTime(hi.h.Time), formatTime(lo.h.Time), lo.what, lo.h.Height)
+			}
+		}
+	}
+	return nil
+}
+
+// formatTime writes a valid timestamp in RFC 3339 (UTC, nanoseconds as needed).
+func formatTime(t *timestamppb.Timestamp) string {
+	return t.AsTime().UTC().Format(time.RFC3339Nano)
+}
+
+// checkTime checks a record's timestamp: present and valid (section
+// "Timestamps" of docs/receipt.md).
+func checkTime(what string, t *timestamppb.Timestamp) *Failure {
+	if t == nil {
+		return fail(ReasonProofInvalid, "%s has no time", what)
+	}
+	if err := t.CheckValid(); err != nil {
+		return fail(ReasonProofInvalid, "%s has an invalid time: %v", what, err)
+	}
+	return nil
 }
 
 func (v *run) checkBatch(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Failure) {
@@ -559,8 +625,15 @@ func (v *run) checkBatch(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Failur
 	if b.Height < 1 || b.Height > p.anchor.height {
 		return "", fail(ReasonProofInvalid, "batch of height %d cannot be in the state of height %d", b.Height, p.anchor.height)
 	}
-	if b.Time == nil {
-		return "", fail(ReasonProofInvalid, "batch record has no time")
+	if f := checkTime("the batch record", b.Time); f != nil {
+		return "", f
+	}
+	if at := p.anchor.header.Time; !at.AsTime().After(b.Time.AsTime()) {
+		return "", fail(ReasonProofInvalid, "the batch record's time %s is not before the time %s of anchor header %d",
+			formatTime(b.Time), formatTime(at), p.anchor.header.Height)
+	}
+	if !ledger.ValidID(b.AgencyId) {
+		return "", fail(ReasonProofInvalid, "the batch record's agency id %q is not 1..64 characters of [a-z0-9-] not starting with '-'", b.AgencyId)
 	}
 	key := ledger.BatchKey(b.Height, b.TxIndex)
 	if !verifyMembership(p.anchor.header.AppHash, p.batchProof, key, p.batchRaw) {
@@ -633,8 +706,22 @@ func (v *run) checkStatus(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Failu
 		rv.BatchHeight != b.Height || rv.BatchTxIndex != b.TxIndex || rv.LeafIndex != p.leafIndex {
 		return "", fail(ReasonProofInvalid, "the revocation record is for another digest, code key or batch")
 	}
-	if rv.Time == nil || rv.Height > p.status.height {
-		return "", fail(ReasonProofInvalid, "the revocation record has no time or a height above the status height")
+	if f := checkTime("the revocation record", rv.Time); f != nil {
+		return "", f
+	}
+	if rv.Height > p.status.height {
+		return "", fail(ReasonProofInvalid, "the revocation record's height %d is above the status height %d", rv.Height, p.status.height)
+	}
+	if rv.Height < b.Height || rv.Time.AsTime().Before(b.Time.AsTime()) {
+		return "", fail(ReasonProofInvalid, "the revocation record (height %d, time %s) is dated before its batch (height %d, time %s)",
+			rv.Height, formatTime(rv.Time), b.Height, formatTime(b.Time))
+	}
+	if st := p.status.header.Time; !st.AsTime().After(rv.Time.AsTime()) {
+		return "", fail(ReasonProofInvalid, "the revocation record's time %s is not before the time %s of status header %d",
+			formatTime(rv.Time), formatTime(st), p.status.header.Height)
+	}
+	if !validRevoker(rv.RevokedBy) {
+		return "", fail(ReasonProofInvalid, "the revocation record's revoked_by %q is neither agency/<id> nor governance/<proposal id>", rv.RevokedBy)
 	}
 	if !verifyMembership(root, p.statusProof, key, p.revocationRaw) {
 		return "", fail(ReasonProofInvalid, "the ICS23 proof of revocation record %q does not verify against app hash %x of height %d", key, root, p.status.height)
@@ -644,6 +731,19 @@ func (v *run) checkStatus(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Failu
 		Reason: reasonCode(rv.Reason), ReasonText: rv.ReasonText, Height: rv.Height, Time: rv.Time.AsTime().UTC(), RevokedBy: rv.RevokedBy,
 	}
 	return fmt.Sprintf("revoked at height %d (%s), record proven at height %d", rv.Height, reasonCode(rv.Reason), p.status.height), nil
+}
+
+// validRevoker reports whether by is "agency/<id>" with a valid id or
+// "governance/<proposal id>" with the id in decimal without leading zeros.
+func validRevoker(by string) bool {
+	if id, ok := strings.CutPrefix(by, "agency/"); ok {
+		return ledger.ValidID(id)
+	}
+	if id, ok := strings.CutPrefix(by, "governance/"); ok {
+		n, err := strconv.ParseUint(id, 10, 64)
+		return err == nil && strconv.FormatUint(n, 10) == id
+	}
+	return false
 }
 
 // reasonCode is a revocation reason as a short code ("superseded", ...).
