@@ -469,6 +469,11 @@ func (a *Application) IndexStats() digestindex.Stats { return a.index.Stats() }
 // TxStoreBytes returns the size of the transaction store's segment files.
 func (a *Application) TxStoreBytes() (int64, error) { return a.stored.Bytes() }
 
+// TxStoreDropped returns the number of transactions no block named that
+// the transaction store dropped since the node started
+// (Options.UnnamedTxRetention).
+func (a *Application) TxStoreDropped() uint64 { return a.stored.Dropped() }
+
 // Ledger returns the state machine.
 func (a *Application) Ledger() *ledger.Ledger { return a.ledger }
 

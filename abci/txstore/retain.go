@@ -89,9 +89,8 @@ func (s *Store) stopped() bool {
 // named by Commit before the height moves past the mark's.
 func (s *Store) mark() error {
 	s.syncMu.Lock()
-	height := s.height
+	cutoff := s.height - s.opts.Retention
 	s.syncMu.Unlock()
-	cutoff := height - s.opts.Retention
 	if cutoff < 0 {
 		return nil
 	}
@@ -109,19 +108,23 @@ func (s *Store) mark() error {
 	if err := it.Error(); err != nil {
 		return fmt.Errorf("transaction store: read index: %w", err)
 	}
+	// Marked at the height when they are marked, read under both locks: a
+	// Get for a proposal of the next height, if it came before, came after
+	// this height was named.
+	s.syncMu.Lock()
 	s.mu.Lock()
 	for _, h := range hs {
 		if _, ok := s.doomed[h]; !ok {
-			s.doomed[h] = height
+			s.doomed[h] = s.height
 		}
 	}
 	s.mu.Unlock()
+	s.syncMu.Unlock()
 	return nil
 }
 
 // drop drops the marked records, at a height after their mark's, that no
-// block named since; dropBatch at a time, each batch under both locks, so
-// that a Get either spared its record before or finds it gone after.
+// block named since and nothing read since; dropBatch at a time.
 func (s *Store) drop() error {
 	for {
 		if s.stopped() {
@@ -135,36 +138,53 @@ func (s *Store) drop() error {
 	}
 }
 
+// dropBatch drops up to dropBatch marked records. Their entries are read
+// first; then, with s.mu held, those still marked (not read since) are
+// dropped in one index batch, so that a Get either spared its record before
+// or finds it gone after.
 func (s *Store) dropBatch() (dropped int, more bool, err error) {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	cutoff := s.height - s.opts.Retention
-	w := s.newIndexWrite()
-	var gone [][32]byte
+	var cands [][32]byte
+	s.mu.Lock()
 	for h, at := range s.doomed {
-		if len(gone) == dropBatch {
+		if len(cands) == dropBatch {
 			more = true
 			break
 		}
-		if at >= s.height {
-			continue
+		if at < s.height {
+			cands = append(cands, h)
 		}
-		delete(s.doomed, h)
-		if _, ok := s.pend[h]; ok {
-			continue
-		}
+	}
+	s.mu.Unlock()
+	if len(cands) == 0 {
+		return 0, false, nil
+	}
+	entries := make([]entry, len(cands))
+	live := make([]bool, len(cands))
+	for i, h := range cands {
 		e, ok, err := s.readEntry(h)
 		if err != nil {
 			return 0, false, err
 		}
-		if !ok || e.named || e.height > cutoff {
+		entries[i], live[i] = e, ok && !e.named && e.height <= cutoff
+	}
+	w := s.newIndexWrite()
+	var gone [][32]byte
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, h := range cands {
+		if _, marked := s.doomed[h]; !marked {
+			continue // read since
+		}
+		delete(s.doomed, h)
+		if _, ok := s.pend[h]; ok || !live[i] {
 			continue
 		}
 		w.del(h)
-		w.b.Delete(unnamedKey(e.height, h))
-		w.addDead(e.loc)
+		w.b.Delete(unnamedKey(entries[i].height, h))
+		w.addDead(entries[i].loc)
 		gone = append(gone, h)
 	}
 	if len(gone) == 0 {

@@ -143,6 +143,20 @@ func TestStoreRetention(t *testing.T) {
 			l.block(4, 0)
 			l.block(5)
 		}, []int{0}, nil, 0},
+		{"read for a proposal just before the mark, named by it", func(l *life) {
+			l.put(0)
+			l.block(1)
+			l.block(2)
+			if err := l.s.Named(3, nil); err != nil {
+				l.t.Fatal(err)
+			}
+			l.check("ProcessProposal of height 4", []int{0}, nil)
+			if err := l.s.collect(); err != nil { // marks 0
+				l.t.Fatal(err)
+			}
+			l.block(4, 0)
+			l.block(5)
+		}, []int{0}, nil, 0},
 		{"dropped, then stored again", func(l *life) {
 			l.put(0)
 			l.block(1)
