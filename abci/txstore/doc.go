@@ -79,8 +79,12 @@
 //     into it) to the end of the log, as Put writes records; a Sync then
 //     syncs the segment and repoints the entries in a synced batch (an
 //     entry is repointed only if it still points at the record copied, its
-//     height and name kept), which also writes "end" past the segment; only
-//     then is the file removed, and its dead bytes key deleted. A crash
+//     height and name kept, the old record's bytes counted dead), which
+//     also writes "end" past the segment; only then, and only if all its
+//     bytes are counted dead (a record whose header no longer reads would
+//     not be), is the file removed, and its dead bytes key deleted. A
+//     record of the segment damaged on disk that an entry points to is not
+//     copied, and the segment is kept. A crash
 //     before the batch leaves the copies after "end": Open finds their hashes
 //     indexed elsewhere and counts them dead; the segment is still whole and
 //     compacted again. A crash after it leaves a segment no entry points to,
@@ -149,6 +153,8 @@
 //   - TestStoreCompaction: segments mostly dropped are removed and their
 //     space no longer counted, all-named ones stay; named records read
 //     after the compaction and a reopen.
+//   - TestStoreCompactionDamaged: a segment with a kept record damaged,
+//     or a header that no longer reads, is kept; the next one is compacted.
 //   - TestStoreCrashRetention: a crash at each write of a drop and of a
 //     compaction (before the copies are synced, before they are indexed,
 //     after some chunks are, before the file is removed); every named

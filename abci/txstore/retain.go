@@ -217,6 +217,7 @@ func (s *Store) compact() error {
 	}
 	s.syncMu.Unlock()
 	slices.Sort(segs)
+	var errs []error
 	for _, seg := range segs {
 		if s.stopped() {
 			return errStopped
@@ -238,10 +239,13 @@ func (s *Store) compact() error {
 			continue
 		}
 		if err := s.compactSegment(seg); err != nil {
-			return err
+			if errors.Is(err, errStopped) || errors.Is(err, errCrashed) {
+				return err
+			}
+			errs = append(errs, err) // the next segments still
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // compactSegment copies the records of a sealed segment that the index
@@ -296,6 +300,15 @@ func (s *Store) compactSegment(seg uint32) error {
 	// that Open never looks for it.
 	if err := s.syncDurable(); err != nil {
 		return err
+	}
+	// Every byte of the segment is dead now (dropped, or copied and
+	// repointed): otherwise a record was not read (a damaged header), and
+	// the segment stays.
+	s.syncMu.Lock()
+	dead := s.dead[seg]
+	s.syncMu.Unlock()
+	if st, err := f.Stat(); err != nil || dead != st.Size() {
+		return fmt.Errorf("transaction store: %s: %d of its bytes dead after compaction (%v): segment kept", segmentName(s.dir, seg), dead, err)
 	}
 	if hit("compact-before-remove") {
 		return errCrashed

@@ -503,3 +503,59 @@ func TestStoreCompactionConcurrent(t *testing.T) {
 	}
 	t.Logf("dropped %d, segment 0 removed: %v", dropped, !segmentExists(dir, 0))
 }
+
+// TestStoreCompactionDamaged: a segment holding a kept record damaged on
+// disk, or a header that no longer reads (its length damaged), is not
+// removed; the collection reports it, and the other records stay readable.
+func TestStoreCompactionDamaged(t *testing.T) {
+	cases := []struct {
+		name   string
+		victim int                       // 0 is kept, 1 dropped
+		at     func(loc recordLoc) int64 // the byte damaged
+	}{
+		{"a kept record's bytes", 0, func(loc recordLoc) int64 { return loc.off + 5 }},
+		{"a dropped record's length", 1, func(loc recordLoc) int64 { return loc.off - headerSize }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			smallSegments(t)
+			dir := t.TempDir()
+			l := openLife(t, dir, 2)
+			defer func() { _ = l.s.Close() }()
+			l.fill(0, 120)
+			var named []int
+			for i := range 120 {
+				if i%5 == 0 {
+					named = append(named, i)
+				}
+			}
+			l.block(1, named...)
+			l.block(2)
+			victim := tc.victim
+			loc, _, _ := l.s.locate(sha256.Sum256(txOf(victim)))
+			if loc.seg != 0 {
+				t.Fatal("transaction not in segment 0")
+			}
+			flipByte(t, segmentName(dir, 0), tc.at(loc))
+			if err := l.s.Named(3, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.s.collect(); err == nil {
+				t.Fatal("collect: no error")
+			}
+			if !segmentExists(dir, 0) {
+				t.Fatal("segment 0 removed")
+			}
+			if segmentExists(dir, 1) {
+				t.Fatal("segment 1 not compacted")
+			}
+			var held []int
+			for _, i := range named {
+				if !(victim == 0 && i == 0) {
+					held = append(held, i)
+				}
+			}
+			l.check("after the failed compaction", held, nil)
+		})
+	}
+}

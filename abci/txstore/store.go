@@ -632,6 +632,7 @@ func (s *Store) syncLocked(hs [][32]byte, height int64, durable bool) error {
 		case e.move:
 			cur.loc = e.loc
 			w.put(e.hash, cur)
+			w.addDead(e.from)
 		case ok && cur.loc != e.loc:
 			// A copy a compaction wrote before a crash, found again by
 			// Open: the record it copies is still indexed.
