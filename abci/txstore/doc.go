@@ -115,7 +115,9 @@
 // transaction the node lacks: fetched from the peers (the proposer stores
 // its proposal's transactions again from its mempool). The retention is in
 // blocks, not time: every node counts the same heights, and a node that was
-// down counts the blocks it replays.
+// down counts the blocks it replays. Transactions stored from elsewhere than
+// a proposal (restored from a snapshot, say) are named with Named at the
+// height they belong to, or they count as unnamed.
 //
 // Drops take both locks for one batch of at most dropBatch records; a
 // compaction takes mu for each record it copies and syncMu for each Sync of
