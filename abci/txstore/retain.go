@@ -94,16 +94,34 @@ func (s *Store) mark() error {
 	if cutoff < 0 {
 		return nil
 	}
-	var lim [9]byte
-	lim[0] = unnamedPrefix
+	// The 'u' keys below markFrom were marked already (dropped since, or
+	// marked still): deleted keys stay in goleveldb's files for a while, and
+	// are not walked again. A record spared since is found again by a walk
+	// from the start.
+	s.mu.Lock()
+	from := s.markFrom
+	if s.rescan {
+		from, s.rescan = 0, false
+	}
+	s.mu.Unlock()
+	var start, lim [9]byte
+	start[0], lim[0] = unnamedPrefix, unnamedPrefix
+	binary.BigEndian.PutUint64(start[1:], uint64(from))
 	binary.BigEndian.PutUint64(lim[1:], uint64(cutoff)+1)
-	it := s.index.NewIterator(&util.Range{Start: []byte{unnamedPrefix}, Limit: lim[:]}, nil)
+	next := cutoff + 1
+	it := s.index.NewIterator(&util.Range{Start: start[:], Limit: lim[:]}, nil)
 	defer it.Release()
 	var hs [][32]byte
-	for it.Next() && len(hs) < maxMarked {
-		if k := it.Key(); len(k) == unnamedKeyLen {
-			hs = append(hs, [32]byte(k[9:]))
+	for it.Next() {
+		k := it.Key()
+		if len(k) != unnamedKeyLen {
+			continue
 		}
+		if len(hs) == maxMarked {
+			next = int64(binary.BigEndian.Uint64(k[1:]))
+			break
+		}
+		hs = append(hs, [32]byte(k[9:]))
 	}
 	if err := it.Error(); err != nil {
 		return fmt.Errorf("transaction store: read index: %w", err)
@@ -118,6 +136,7 @@ func (s *Store) mark() error {
 			s.doomed[h] = s.height
 		}
 	}
+	s.markFrom = max(s.markFrom, next)
 	s.mu.Unlock()
 	s.syncMu.Unlock()
 	return nil
@@ -179,7 +198,11 @@ func (s *Store) dropBatch() (dropped int, more bool, err error) {
 			continue // read since
 		}
 		delete(s.doomed, h)
-		if _, ok := s.pend[h]; ok || !live[i] {
+		if _, ok := s.pend[h]; ok {
+			s.rescan = true // marked again later
+			continue
+		}
+		if !live[i] {
 			continue
 		}
 		w.del(h)
@@ -194,6 +217,7 @@ func (s *Store) dropBatch() (dropped int, more bool, err error) {
 		return 0, false, errCrashed
 	}
 	if err := w.commit(false); err != nil {
+		s.rescan = true // marked again later
 		return 0, false, err
 	}
 	for _, h := range gone {
@@ -317,13 +341,12 @@ func (s *Store) compactSegment(seg uint32) error {
 	open := s.segs[seg]
 	delete(s.segs, seg)
 	s.mu.Unlock()
-	s.readMu.Lock()
 	if open != nil {
+		s.readMu.Lock() // no Get reads it any more
 		_ = open.Close()
+		s.readMu.Unlock()
 	}
-	err = os.Remove(segmentName(s.dir, seg))
-	s.readMu.Unlock()
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(segmentName(s.dir, seg)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("transaction store: %w", err)
 	}
 	if s.opts.Logger != nil {

@@ -37,6 +37,10 @@ type Store struct {
 	// at which they were marked: a collection at a later height drops them,
 	// unless one is read or Put before.
 	doomed map[[32]byte]int64
+	// markFrom is the height from which the next mark walks the 'u' keys;
+	// rescan makes it walk from the start (a marked record was spared).
+	markFrom int64
+	rescan   bool
 
 	// readMu is held for reading while a segment file is read outside mu,
 	// and for writing while a compacted segment is closed.
@@ -363,7 +367,10 @@ func (s *Store) Has(h [32]byte) (bool, error) {
 // spare keeps h from the next drop: something reads it (s.mu held).
 func (s *Store) spare(h [32]byte) {
 	if len(s.doomed) > 0 {
-		delete(s.doomed, h)
+		if _, ok := s.doomed[h]; ok {
+			delete(s.doomed, h)
+			s.rescan = true
+		}
 	}
 }
 
