@@ -162,7 +162,7 @@ var settingDocs = map[string]settingDoc{
 	},
 	"state.tx_store_unnamed_retention": {
 		Meaning: "Blocks after which the transaction store drops a transaction no block named (received from a client or a peer, never included); a named one is kept for ever. 0 keeps every transaction. The space is reclaimed when at least half of a segment file is dropped (docs/operations.md, \"The transaction store's disk\").",
-		Change:  "Rarely. Lower it to bound the disk a flood of transactions that are never included can take; keep it above the blocks a transaction may wait in the mempool (a dropped one a block names later is fetched from peers). Set 0 on an archive node that keeps everything.",
+		Change:  "Rarely. Lower it to bound the disk a flood of transactions that are never included can take; keep it above the blocks a transaction may wait in the mempool (a dropped one a block names later is fetched from peers). 0 keeps every transaction, as earlier releases did.",
 	},
 	"state.light_relayed_checks": {
 		Meaning: "Check a transaction relayed by a peer in full except for the novelty of its digests, which the block decides; hold one whose sequence is ahead (docs/adr/0010-relayed-transactions.md).",
