@@ -645,6 +645,7 @@ func (s *Store) syncLocked(hs [][32]byte, height int64, durable bool) error {
 			// Open: the record it copies is still indexed.
 			w.addDead(e.loc)
 		case ok:
+			// Indexed already, at this location.
 		default:
 			w.put(e.hash, entry{loc: e.loc, height: s.height})
 			w.b.Put(unnamedKey(s.height, e.hash), nil)
