@@ -63,6 +63,11 @@ type Options struct {
 	// lookups without reading the index's files (digestindex.Open); 0 means
 	// the default, negative disables it.
 	DigestFilterBytes int
+	// UnnamedTxRetention is the number of blocks after which the
+	// transaction store drops a transaction no block named (txstore.Options.
+	// Retention); 0 means DefaultUnnamedTxRetention, negative keeps them
+	// all.
+	UnnamedTxRetention int64
 	// LightRelayedChecks checks a transaction this node did not receive
 	// from its sender (one relayed by a peer's mempool) with
 	// ledger.Exec.RunRelayed: everything but each digest's novelty, which
@@ -113,6 +118,9 @@ type BlockSource interface {
 // pages (2 MB each where huge pages are available).
 const DefaultDigestFilterBytes = 512 << 20
 
+// DefaultUnnamedTxRetention is the default of Options.UnnamedTxRetention.
+const DefaultUnnamedTxRetention = 10_000
+
 // DefaultOptions returns working defaults for a node whose data is in dir.
 func DefaultOptions(dir, chainID string) Options {
 	return Options{
@@ -122,6 +130,7 @@ func DefaultOptions(dir, chainID string) Options {
 		FlushThreshold:      1 << 30,
 		TxCacheSize:         50_000,
 		DigestFilterBytes:   DefaultDigestFilterBytes,
+		UnnamedTxRetention:  DefaultUnnamedTxRetention,
 		OptimisticExecution: true,
 	}
 }
@@ -223,6 +232,9 @@ func NewApplication(opts Options) (*Application, error) {
 	if opts.DigestFilterBytes == 0 {
 		opts.DigestFilterBytes = def.DigestFilterBytes
 	}
+	if opts.UnnamedTxRetention == 0 {
+		opts.UnnamedTxRetention = def.UnnamedTxRetention
+	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("abci: %w", err)
 	}
@@ -235,7 +247,7 @@ func NewApplication(opts Options) (*Application, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("abci: %w", err)
 	}
-	stored, err := openTxStore(opts.Dir)
+	stored, err := openTxStore(opts.Dir, txstore.Options{Retention: max(opts.UnnamedTxRetention, 0), Logger: opts.Logger})
 	if err != nil {
 		_ = db.Close()
 		_ = index.Close()
@@ -260,7 +272,7 @@ func NewApplication(opts Options) (*Application, error) {
 // openTxStore opens the transaction store in dir/txs. A store from before
 // the directory's rename (dir/batches) is renamed first, if dir/txs does not
 // exist yet.
-func openTxStore(dir string) (*txstore.Store, error) {
+func openTxStore(dir string, opts txstore.Options) (*txstore.Store, error) {
 	path, old := filepath.Join(dir, txsDir), filepath.Join(dir, oldTxsDir)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if _, err := os.Stat(old); err == nil {
@@ -269,7 +281,7 @@ func openTxStore(dir string) (*txstore.Store, error) {
 			}
 		}
 	}
-	s, err := txstore.Open(path)
+	s, err := txstore.Open(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("abci: %w", err)
 	}
@@ -456,6 +468,11 @@ func (a *Application) IndexStats() digestindex.Stats { return a.index.Stats() }
 
 // TxStoreBytes returns the size of the transaction store's segment files.
 func (a *Application) TxStoreBytes() (int64, error) { return a.stored.Bytes() }
+
+// TxStoreDropped returns the number of transactions no block named that
+// the transaction store dropped since the node started
+// (Options.UnnamedTxRetention).
+func (a *Application) TxStoreDropped() uint64 { return a.stored.Dropped() }
 
 // Ledger returns the state machine.
 func (a *Application) Ledger() *ledger.Ledger { return a.ledger }
@@ -888,10 +905,10 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 		a.mu.Unlock()
 		return nil, errors.New("abci: Commit without FinalizeBlock")
 	}
-	// The referenced bytes are durable before the state that depends on
-	// them (a block fetched while catching up was not synced by
-	// ProcessProposal).
-	if err := a.stored.Sync(); err != nil {
+	// The referenced bytes, and that this block names them, are durable
+	// before the state that depends on them (a block fetched while catching
+	// up was not synced by ProcessProposal).
+	if err := a.stored.Named(s.height, s.refs); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}

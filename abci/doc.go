@@ -61,8 +61,10 @@
 //   - FinalizeBlock executes the block on the IAVL working tree, in block
 //     order, and returns the working hash. It persists nothing.
 //   - Commit syncs the transaction store (for a block fetched while
-//     catching up), hands the block's digest-index entries to the index,
-//     then saves the state version (IAVL SaveVersion with SyncOption on, and
+//     catching up) with what the block named (txstore.Named: a named
+//     transaction is kept, one no block named is dropped after
+//     Options.UnnamedTxRetention blocks), hands the block's digest-index
+//     entries to the index, then saves the state version (IAVL SaveVersion with SyncOption on, and
 //     a FlushThreshold above the largest version, so a version is one
 //     atomic, synced batch), and only then returns. It panics if the saved
 //     hash differs from the hash FinalizeBlock returned: that is a broken

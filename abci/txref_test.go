@@ -206,7 +206,7 @@ func TestQueryTx(t *testing.T) {
 func TestTxStoreDirRenamed(t *testing.T) {
 	put := func(t *testing.T, dir string, raws ...[]byte) {
 		t.Helper()
-		s, err := txstore.Open(dir)
+		s, err := txstore.Open(dir, txstore.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -149,6 +149,11 @@ type StateConfig struct {
 	// lookups through to the index's files, slower, never wrong; the node
 	// logs when it is full); 0 disables it.
 	DigestFilterMB int `toml:"digest_filter_mb"`
+	// TxStoreUnnamedRetention is the number of blocks after which the
+	// transaction store drops a transaction no block named (one received
+	// but never included); 0 keeps them all (abci.Options.
+	// UnnamedTxRetention).
+	TxStoreUnnamedRetention int64 `toml:"tx_store_unnamed_retention"`
 	// LightRelayedChecks: a transaction relayed by a peer's mempool is
 	// checked in full except for the novelty of each digest, which the node
 	// that received it from the agency checked and the block decides, and
@@ -216,7 +221,7 @@ func DefaultAppConfig() *AppConfig {
 			Burst:         40,
 			ServeWeb:      true,
 		},
-		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, LightRelayedChecks: true, OptimisticExecution: true},
+		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, TxStoreUnnamedRetention: 10_000, LightRelayedChecks: true, OptimisticExecution: true},
 	}
 }
 
@@ -260,6 +265,8 @@ func (c *AppConfig) ValidateBasic() error {
 		return errors.New("gateway.tls_cert and tls_key go together")
 	case c.State.IAVLCacheSize < 0 || c.State.TxCacheSize < 0 || c.State.DigestFilterMB < 0:
 		return errors.New("state cache sizes must not be negative")
+	case c.State.TxStoreUnnamedRetention < 0:
+		return errors.New("state.tx_store_unnamed_retention must not be negative")
 	}
 	return c.Public.ValidateBasic()
 }

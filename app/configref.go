@@ -160,6 +160,10 @@ var settingDocs = map[string]settingDoc{
 		Meaning: "Memory of the filter that answers most digest lookups without reading the digest index: four bytes per digest, 250,000 digests per MB; 0 disables it. Rebuilt at start.",
 		Change:  "Size it for the digests the chain will hold until the next restart (docs/operations.md, \"Memory and disk for the digests\"); the node logs `digest filter is full` when it is too small.",
 	},
+	"state.tx_store_unnamed_retention": {
+		Meaning: "Blocks after which the transaction store drops a transaction no block named (received from a client or a peer, never included); a named one is kept for ever. 0 keeps every transaction. The space is reclaimed when at least half of a segment file is dropped (docs/operations.md, \"The transaction store's disk\").",
+		Change:  "Rarely. Lower it to bound the disk a flood of transactions that are never included can take; keep it above the blocks a transaction may wait in the mempool (a dropped one a block names later is fetched from peers). 0 keeps every transaction, as earlier releases did.",
+	},
 	"state.light_relayed_checks": {
 		Meaning: "Check a transaction relayed by a peer in full except for the novelty of its digests, which the block decides; hold one whose sequence is ahead (docs/adr/0010-relayed-transactions.md).",
 		Change:  "Rarely; turn it off to check relayed transactions as the node's own.",

@@ -131,6 +131,9 @@ func newChainMetrics() *chainMetrics {
 			}
 			return float64(b)
 		})
+		counterFunc("txstore", "dropped_total", "Transactions no block named that the transaction store dropped after state.tx_store_unnamed_retention blocks, since the node started.", func(n *metricsNode) float64 {
+			return float64(n.app.TxStoreDropped())
+		})
 		counterFunc("txsync", "fetched_total", "Transactions named by reference that this node fetched from its peers.", func(n *metricsNode) float64 {
 			fetched, _ := n.sync.Stats()
 			return float64(fetched)

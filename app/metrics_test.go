@@ -76,7 +76,7 @@ func TestChainMetrics(t *testing.T) {
 	for _, name := range counters {
 		before[name] = value(name)
 	}
-	for _, name := range []string{"notary_txsync_fetched_total", "notary_txsync_fetch_failed_total",
+	for _, name := range []string{"notary_txsync_fetched_total", "notary_txsync_fetch_failed_total", "notary_txstore_dropped_total",
 		"notary_statesync_snapshots_taken_total", "notary_statesync_snapshots_restored_total", "notary_digest_index_files"} {
 		value(name)
 	}

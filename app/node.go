@@ -91,6 +91,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		IAVLCacheSize:       cfg.App.State.IAVLCacheSize,
 		TxCacheSize:         cfg.App.State.TxCacheSize,
 		DigestFilterBytes:   digestFilterBytes(cfg.App.State.DigestFilterMB),
+		UnnamedTxRetention:  unnamedTxRetention(cfg.App.State.TxStoreUnnamedRetention),
 		LightRelayedChecks:  cfg.App.State.LightRelayedChecks,
 		OptimisticExecution: cfg.App.State.OptimisticExecution,
 		Blocks:              blocks,
@@ -186,6 +187,16 @@ type consensusQueue struct {
 // SwitchToConsensus is called by block sync once the node has caught up.
 func (q consensusQueue) SwitchToConsensus(state sm.State, skipWAL bool) {
 	q.inner.SwitchToConsensus(state, skipWAL)
+}
+
+// unnamedTxRetention maps app.toml's tx_store_unnamed_retention (0 keeps
+// every transaction) to abci.Options.UnnamedTxRetention (where 0 means the
+// default and a negative number keeps them).
+func unnamedTxRetention(blocks int64) int64 {
+	if blocks == 0 {
+		return -1
+	}
+	return blocks
 }
 
 // digestFilterBytes maps app.toml's digest_filter_mb (0 disables the

@@ -53,7 +53,7 @@ func TestStoreRecover(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := Open(dir)
+			s, err := Open(dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestStoreRecover(t *testing.T) {
 				}
 			}
 			tc.crash(t, s, dir)
-			s, err = Open(dir)
+			s, err = Open(dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +101,7 @@ func TestStoreRecover(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			s, err = Open(dir)
+			s, err = Open(dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +155,7 @@ func TestStoreSegments(t *testing.T) {
 	defer func(n int64) { maxSegmentBytes = n }(maxSegmentBytes)
 	maxSegmentBytes = 3 << 20
 	dir := t.TempDir()
-	s, err := Open(dir)
+	s, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestStoreSegments(t *testing.T) {
 	if _, err := os.Stat(segmentName(dir, 1)); err != nil {
 		t.Fatalf("second segment: %v", err)
 	}
-	s, err = Open(dir)
+	s, err = Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestStoreSegments(t *testing.T) {
 // before; Has agrees with Get; a Put of bytes already held reports them
 // not new.
 func TestStoreAwait(t *testing.T) {
-	s, err := Open(t.TempDir())
+	s, err := Open(t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

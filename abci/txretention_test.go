@@ -1,0 +1,116 @@
+package abci
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/gobtechlab/notary/ledger"
+)
+
+// TestUnnamedTxRetention: a transaction a node stored but no block named
+// is dropped by its transaction store after UnnamedTxRetention blocks;
+// when a block names it later, the node fetches it from the proposer (as
+// app/internal/txsync does), computes the proposer's state, and keeps it
+// from then on. What blocks named is kept.
+func TestUnnamedTxRetention(t *testing.T) {
+	ctx := context.Background()
+	open := func() *Application {
+		o := DefaultOptions(t.TempDir(), testChain)
+		o.UnnamedTxRetention = 2
+		a, err := NewApplication(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = a.Close() })
+		initChain(t, a)
+		return a
+	}
+	proposer, other := open(), open()
+	named := anchorTx(0, digestsOf("named", 100))
+	late := anchorTx(1, digestsOf("late", 100))
+	if len(named) < TxRefMinBytes {
+		t.Fatalf("a transaction of %d bytes is not named by reference", len(named))
+	}
+	for _, a := range []*Application{proposer, other} {
+		block(t, a, 1, named)
+	}
+	// other receives late from its sender, and no block names it.
+	if res, err := other.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: late}); err != nil || res.Code != 0 {
+		t.Fatalf("CheckTx: %v %v", res, err)
+	}
+	height := int64(1)
+	deadline := time.Now().Add(30 * time.Second)
+	for other.TxStoreDropped() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("late not dropped after %d blocks", height)
+		}
+		height++
+		for _, a := range []*Application{proposer, other} {
+			block(t, a, height)
+		}
+		time.Sleep(20 * time.Millisecond) // the collector runs after Commit
+	}
+	lateHash := ledger.TxHash(late)
+	if _, ok, err := other.StoredTx(lateHash); ok || err != nil {
+		t.Fatalf("late after it was dropped: %v %v", ok, err)
+	}
+	// A block names it: the proposer stores it from its mempool, other
+	// asks its peers.
+	asked := 0
+	other.SetFetcher(func(h [32]byte) {
+		asked++
+		raw, ok, err := proposer.StoredTx(h)
+		if err != nil || !ok {
+			t.Errorf("the proposer does not hold %X: %v", h, err)
+			return
+		}
+		go func() { _, _ = other.StoreTx(raw) }()
+	})
+	height++
+	prep, err := proposer.PrepareProposal(ctx, &abcitypes.RequestPrepareProposal{Txs: [][]byte{late}, MaxTxBytes: 1 << 20, Height: height})
+	if err != nil || len(prep.Txs) != 1 || !bytes.Equal(prep.Txs[0], EncodeTxRef(lateHash)) {
+		t.Fatalf("PrepareProposal: %q %v", prep.Txs, err)
+	}
+	tm, hash := t0.Add(time.Duration(height)*time.Second), []byte("late block")
+	var hashes [][]byte
+	for _, a := range []*Application{proposer, other} {
+		proc, err := a.ProcessProposal(ctx, &abcitypes.RequestProcessProposal{Txs: prep.Txs, Height: height, Time: tm, Hash: hash})
+		if err != nil || proc.Status != abcitypes.ResponseProcessProposal_ACCEPT {
+			t.Fatalf("ProcessProposal: %v %v", proc, err)
+		}
+		fin, err := a.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Txs: prep.Txs, Height: height, Time: tm, Hash: hash})
+		if err != nil || fin.TxResults[0].Code != 0 {
+			t.Fatalf("FinalizeBlock: %v %v", fin, err)
+		}
+		if _, err := a.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, fin.AppHash)
+	}
+	if asked == 0 || !bytes.Equal(hashes[0], hashes[1]) {
+		t.Fatalf("other asked %d times; app hashes %X and %X", asked, hashes[0], hashes[1])
+	}
+	// Named now: kept however many blocks follow.
+	dropped := other.TxStoreDropped()
+	for range 6 {
+		height++
+		for _, a := range []*Application{proposer, other} {
+			block(t, a, height)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, raw := range [][]byte{named, late} {
+		for _, a := range []*Application{proposer, other} {
+			if got, ok, err := a.StoredTx(ledger.TxHash(raw)); err != nil || !ok || !bytes.Equal(got, raw) {
+				t.Fatalf("a named transaction: %v %v", ok, err)
+			}
+		}
+	}
+	if got := other.TxStoreDropped(); got != dropped {
+		t.Fatalf("dropped %d more", got-dropped)
+	}
+}
