@@ -168,6 +168,11 @@ func TestKeys(t *testing.T) {
 	if got != vkey || s.Name() != "witness.audit.test/w1" {
 		t.Errorf("loaded %s %q, want %q", s.Name(), got, vkey)
 	}
+	for _, name := range []string{"", "a+b", "a b", "a\nb"} {
+		if _, _, err := witness.GenerateKey(name); err == nil {
+			t.Errorf("GenerateKey accepted the name %q", name)
+		}
+	}
 	if _, _, err := witness.NewSigner("PRIVATE+KEY+x+00000000+AAAA"); err == nil {
 		t.Error("accepted a malformed key")
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -19,6 +21,9 @@ import (
 // witness's cosignature/v1 verifier key (name+hash+base64, algorithm 0x04),
 // which logs and verifiers configure.
 func GenerateKey(name string) (skey, vkey string, err error) {
+	if name == "" || !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool { return r == '+' || unicode.IsSpace(r) }) >= 0 {
+		return "", "", fmt.Errorf("witness name %q: must be non-empty, without spaces or '+'", name)
+	}
 	skey, plain, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {
 		return "", "", fmt.Errorf("generate witness key: %w", err)
