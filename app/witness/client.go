@@ -39,7 +39,8 @@ func (e *StatusError) Error() string {
 }
 
 // AddCheckpoint submits checkpoint with the consistency proof from oldSize
-// and returns the witness's cosignature lines, as the witness sent them.
+// and returns the witness's cosignature lines, as the witness sent them
+// (their form checked, not their signatures: see VerifyCosignatures).
 // A 409 with the witness's size is returned as *ConflictError (submit again
 // from that size, with a proof from it); other refusals as *StatusError.
 func (c *Client) AddCheckpoint(ctx context.Context, oldSize uint64, consistency [][]byte, checkpoint []byte) ([]byte, error) {
@@ -66,6 +67,9 @@ func (c *Client) AddCheckpoint(ctx context.Context, oldSize uint64, consistency 
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
+		if _, err := DecodeCosignatures(body); err != nil {
+			return nil, fmt.Errorf("witness %s: %w", c.URL, err)
+		}
 		return body, nil
 	case resp.StatusCode == http.StatusConflict && strings.HasPrefix(resp.Header.Get("Content-Type"), ContentTypeSize):
 		s := strings.TrimSuffix(string(body), "\n")

@@ -2,8 +2,11 @@ package witness_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,6 +138,54 @@ func TestDecodeCosignatures(t *testing.T) {
 			}
 			if sigs[0].Name != "w.test/1" || sigs[0].Hash != 1 {
 				t.Errorf("first signature %+v", sigs[0])
+			}
+		})
+	}
+}
+
+// TestClientAnswers checks how the client reads a witness's answers:
+// cosignature lines, a conflict with its size, other refusals, and an
+// answer of 200 that is not signature lines.
+func TestClientAnswers(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		ctype  string
+		body   string
+		check  func(error) bool
+	}{
+		{"cosignature", 200, "text/plain", "— w.test/1 AAAAAQAAAAAAAAAA\n", func(err error) bool { return err == nil }},
+		{"conflict", 409, witness.ContentTypeSize, "42\n", func(err error) bool {
+			var ce *witness.ConflictError
+			return errors.As(err, &ce) && ce.Size == 42
+		}},
+		{"conflict with a bad size", 409, witness.ContentTypeSize, "x\n", func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "malformed size")
+		}},
+		{"fork", 409, "text/plain", "different root", func(err error) bool {
+			var se *witness.StatusError
+			return errors.As(err, &se) && se.Status == 409 && se.Message == "different root"
+		}},
+		{"200 without signatures", 200, "text/html", "<html>", func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "cosignatures")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost || r.URL.Path != witness.PathAddCheckpoint {
+					http.Error(w, "wrong request", http.StatusTeapot)
+					return
+				}
+				w.Header().Set("Content-Type", tc.ctype)
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			c := &witness.Client{URL: srv.URL + "/", HTTP: srv.Client()}
+			_, err := c.AddCheckpoint(context.Background(), 1, nil, []byte("x\n"))
+			if !tc.check(err) {
+				t.Fatalf("unexpected result: %v", err)
 			}
 		})
 	}
