@@ -196,6 +196,9 @@ func (w *Witness) AddCheckpoint(oldSize uint64, consistency [][]byte, checkpoint
 	if oldSize > cp.Size {
 		return nil, fmt.Errorf("%w: old %d, checkpoint %d", ErrOldSize, oldSize, cp.Size)
 	}
+	if cp.Size == 0 && !bytes.Equal(cp.Hash, rfc6962.DefaultHasher.EmptyRoot()) {
+		return nil, fmt.Errorf("%w: a tree of size 0 has the empty root", ErrProof)
+	}
 
 	w.mu.Lock()
 	defer w.mu.Unlock()

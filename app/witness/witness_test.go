@@ -157,6 +157,20 @@ func TestAddCheckpoint(t *testing.T) {
 		{name: "proof from size 0 not empty", status: 422, msg: "from size 0 must be empty", prepare: func() (uint64, [][]byte, []byte) {
 			return 0, second.consistency(2, nil), second.checkpoint(vals.signers[0])
 		}},
+		{name: "size 0 with a root not empty", status: 422, msg: "empty root", prepare: func() (uint64, [][]byte, []byte) {
+			empty := newTestLog(t, "second.test/log")
+			cp := empty.checkpoint(vals.signers[0])
+			n, err := note.Open(cp, note.VerifierList(vals.verifier[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Replace(n.Text, base64.StdEncoding.EncodeToString(empty.root()), base64.StdEncoding.EncodeToString(second.root()), 1)
+			signed, err := note.Sign(&note.Note{Text: text}, vals.signers[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return 0, nil, signed
+		}},
 		{name: "another log, its first checkpoint", status: 200, prepare: func() (uint64, [][]byte, []byte) {
 			return 0, nil, second.checkpoint(vals.signers[0])
 		}},
