@@ -1,6 +1,7 @@
 package witness_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,4 +165,85 @@ func waitListening(t *testing.T, addr string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// EnvWitnessClient names a program built from
+// scripts/witness-interop/client.go around transparency-dev's witness
+// client; unset: TestInteropWitnessClient is skipped.
+const EnvWitnessClient = "NOTARY_WITNESS_CLIENT"
+
+// TestInteropWitnessClient has transparency-dev's witness client
+// (client/http) talk to this package's witness over loopback: it gets
+// cosignatures that verify, and reads every refusal as the error the
+// specification's status means to it.
+func TestInteropWitnessClient(t *testing.T) {
+	bin := os.Getenv(EnvWitnessClient)
+	if bin == "" {
+		t.Skip(EnvWitnessClient + " not set: scripts/witness-interop.sh builds the client and runs this test")
+	}
+	vals := newValidators(t, 4)
+	skey, _, err := witness.GenerateKey("witness.audit.test/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := startWitness(t, skey, []witness.Log{{Origin: testOrigin, Keys: vals.vkeys, Threshold: 3}}, filepath.Join(t.TempDir(), "state.json"))
+	submit := func(old uint64, p [][]byte, cp []byte) string {
+		t.Helper()
+		cmd := exec.Command(bin, tw.srv.URL)
+		cmd.Stdin = bytes.NewReader(witness.EncodeRequest(old, p, cp))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("client: %v", err)
+		}
+		return string(out)
+	}
+	lg := newTestLog(t, testOrigin)
+	fork := newTestLog(t, testOrigin)
+	lg.append("a", 4)
+	fork.append("elsewhere", 4)
+	forkRoot4 := fork.root()
+	cp := lg.checkpoint(vals.signers...)
+	out := submit(0, nil, cp)
+	cosig, ok := strings.CutPrefix(out, "ok\n")
+	if !ok {
+		t.Fatalf("first checkpoint: %q", out)
+	}
+	checkCosignature(t, tw.vkey, cp, []byte(cosig))
+	root4 := lg.root()
+	lg.append("b", 5)
+	fork.append("elsewhere", 5)
+	other := newTestLog(t, "other.test/log")
+	other.append("o", 1)
+	for _, tc := range []struct {
+		name string
+		old  uint64
+		p    [][]byte
+		cp   []byte
+		want string
+	}{
+		{"stale old size", 2, nil, lg.checkpoint(vals.signers...), "refused ErrCheckpointStale 4\n"},
+		{"fork at the cosigned size", 4, nil, forkAt(t, vals, 4), "refused ErrRootMismatch 0\n"},
+		{"larger fork", 4, fork.consistency(4, forkRoot4), fork.checkpoint(vals.signers...), "refused ErrInvalidProof 0\n"},
+		{"unknown origin", 0, nil, other.checkpoint(vals.signers...), "refused ErrUnknownLog 0\n"},
+		{"two of four keys", 4, lg.consistency(4, root4), lg.checkpoint(vals.signers[:2]...), "refused ErrNoValidSignature 0\n"},
+		{"old size above", 10, nil, lg.checkpoint(vals.signers...), "refused ErrOldSizeInvalid 0\n"},
+	} {
+		if got := submit(tc.old, tc.p, tc.cp); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	cp = lg.checkpoint(vals.signers[1:]...)
+	out = submit(4, lg.consistency(4, root4), cp)
+	if cosig, ok = strings.CutPrefix(out, "ok\n"); !ok {
+		t.Fatalf("consistent checkpoint: %q", out)
+	}
+	checkCosignature(t, tw.vkey, cp, []byte(cosig))
+}
+
+// forkAt is a checkpoint of a log of size leaves other than the test log's.
+func forkAt(t *testing.T, vals validators, size int) []byte {
+	t.Helper()
+	f := newTestLog(t, testOrigin)
+	f.append("elsewhere", size)
+	return f.checkpoint(vals.signers...)
 }
