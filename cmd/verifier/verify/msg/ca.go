@@ -101,6 +101,10 @@ Com a ciutadà, amb la vostra pròpia clau, parlant amb un node (--node):
   verifier consent grant|withdraw|list      gestiona els vostres consentiments
   verifier accesses --trust TRUST           qui ha obtingut dades vostres, verificat
 
+Com a testimoni del registre del consorci (una sindicatura de comptes, una universitat):
+
+  verifier witness init|serve               cosigna els punts de control del registre (docs/witness.md)
+
 Codis de sortida de verify: 0 vàlid i no revocat, 3 vàlid però revocat,
 1 no vàlid, 2 error d'ús o fitxer il·legible. Dels comandaments de ciutadà:
 0 fet, 1 rebutjat o no verificat, 2 error d'ús, 4 node inabastable.

@@ -100,6 +100,10 @@ As a citizen, with your own key, talking to a node (--node):
   verifier consent grant|withdraw|list      manage your consents
   verifier accesses --trust TRUST           who obtained data about you, verified
 
+As a witness of the consortium's log (an audit office, a university):
+
+  verifier witness init|serve               cosign the log's checkpoints (docs/witness.md)
+
 Exit codes of verify: 0 valid and not revoked, 3 valid but revoked, 1 not
 valid, 2 usage error or unreadable file. Of the citizen commands: 0 done,
 1 refused or not verified, 2 usage error, 4 node unreachable. Any command

@@ -100,6 +100,10 @@ Como ciudadano, con su propia clave, hablando con un nodo (--node):
   verifier consent grant|withdraw|list      gestiona sus consentimientos
   verifier accesses --trust TRUST           quién obtuvo datos suyos, verificado
 
+Como testigo del registro del consorcio (un tribunal de cuentas, una universidad):
+
+  verifier witness init|serve               cofirma los puntos de control del registro (docs/witness.md)
+
 Códigos de salida de verify: 0 válido y no revocado, 3 válido pero revocado,
 1 no válido, 2 error de uso o archivo ilegible. De los comandos de ciudadano:
 0 hecho, 1 rechazado o no verificado, 2 error de uso, 4 nodo inalcanzable.

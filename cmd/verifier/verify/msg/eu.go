@@ -103,6 +103,10 @@ Herritar gisa, zure gakoarekin, nodo batekin hitz eginez (--node):
   verifier consent grant|withdraw|list      zure baimenak kudeatzen ditu
   verifier accesses --trust TRUST           nork lortu dituen zure datuak, egiaztatuta
 
+Partzuergoaren erregistroaren lekuko gisa (kontu-epaitegi bat, unibertsitate bat):
+
+  verifier witness init|serve               erregistroaren kontrol-puntuak kosinatzen ditu (docs/witness.md)
+
 verify-ren irteera-kodeak: 0 baliozkoa eta ezeztatu gabea, 3 baliozkoa baina
 ezeztatua, 1 ez da baliozkoa, 2 erabilera-errorea edo fitxategi irakurtezina.
 Herritar-aginduenak: 0 eginda, 1 ukatua edo egiaztatu gabea, 2 erabilera-

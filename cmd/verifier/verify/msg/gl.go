@@ -100,6 +100,10 @@ Como cidadán, coa súa propia clave, falando cun nodo (--node):
   verifier consent grant|withdraw|list      xestiona os seus consentimentos
   verifier accesses --trust TRUST           quen obtivo datos seus, verificado
 
+Como testemuña do rexistro do consorcio (un consello de contas, unha universidade):
+
+  verifier witness init|serve               coasina os puntos de control do rexistro (docs/witness.md)
+
 Códigos de saída de verify: 0 válido e non revogado, 3 válido pero revogado,
 1 non válido, 2 erro de uso ou ficheiro ilexible. Dos comandos de cidadán:
 0 feito, 1 rexeitado ou non verificado, 2 erro de uso, 4 nodo inalcanzable.
