@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -179,32 +180,65 @@ func DecodeTx(chainID string, raw []byte, maxBytes uint64) (*Tx, error) {
 	if len(raw) == 0 {
 		return nil, wrapf(ErrMalformedTx, "empty transaction")
 	}
-	var env notaryv1.Tx
-	if err := DecodeCanonical(raw, &env); err != nil {
-		return nil, err
+	envBody, pub, sig, ok := decodeEnvelope(raw)
+	if !ok {
+		// Not the canonical encoding: the decoding says why.
+		var env notaryv1.Tx
+		if err := DecodeCanonical(raw, &env); err != nil {
+			return nil, err
+		}
+		envBody, pub, sig = env.Body, env.PubKey, env.Signature
 	}
 	var body notaryv1.TxBody
-	if err := DecodeCanonical(env.Body, &body); err != nil {
+	if err := DecodeCanonical(envBody, &body); err != nil {
 		return nil, err
 	}
 	if body.ChainId != chainID {
 		return nil, wrapf(ErrWrongChain, "transaction for %q, this chain is %q", body.ChainId, chainID)
 	}
-	if len(env.PubKey) != PublicKeySize {
-		return nil, wrapf(ErrBadPublicKey, "%d bytes, want %d", len(env.PubKey), PublicKeySize)
+	if len(pub) != PublicKeySize {
+		return nil, wrapf(ErrBadPublicKey, "%d bytes, want %d", len(pub), PublicKeySize)
 	}
-	if len(env.Signature) != SignatureSize {
-		return nil, wrapf(ErrBadSignature, "%d bytes, want %d", len(env.Signature), SignatureSize)
+	if len(sig) != SignatureSize {
+		return nil, wrapf(ErrBadSignature, "%d bytes, want %d", len(sig), SignatureSize)
 	}
 	// The sign bytes are hashed in two pieces rather than copied into one.
 	var pre [len(SignPrefix) + binary.MaxVarintLen64 + 64]byte
-	if !verifySignatureParts(env.PubKey, env.Signature, signPrefix(pre[:0], chainID), env.Body) {
+	if !verifySignatureParts(pub, sig, signPrefix(pre[:0], chainID), envBody) {
 		return nil, ErrBadSignature
 	}
 	if body.Msg == nil {
 		return nil, ErrNoMessage
 	}
-	return &Tx{Raw: raw, Hash: TxHash(raw), Signer: env.PubKey, Body: &body}, nil
+	return &Tx{Raw: raw, Hash: TxHash(raw), Signer: pub, Body: &body}, nil
+}
+
+// decodeEnvelope reads the fields of a Tx envelope from its canonical
+// encoding without copying them: body, pub_key and signature in that
+// order, each at most once, none empty, with one-byte tags and minimal
+// lengths; the slices share raw's bytes. Every encoding DecodeCanonical
+// accepts for a Tx is of that form, and then both give the same fields;
+// ok is false for any other bytes, which DecodeCanonical refuses (and says
+// why). The envelope's bytes are most of a transaction's: read in place,
+// they are not copied, re-encoded and compared.
+func decodeEnvelope(raw []byte) (body, pub, sig []byte, ok bool) {
+	var fields [3][]byte
+	next := protowire.Number(1)
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n != 1 || typ != protowire.BytesType || num < next || num > 3 {
+			return nil, nil, nil, false
+		}
+		raw = raw[n:]
+		v, m := protowire.ConsumeBytes(raw)
+		if m < 0 || len(v) == 0 || m != protowire.SizeBytes(len(v)) {
+			return nil, nil, nil, false
+		}
+		fields[num-1] = v
+		next = num + 1
+		raw = raw[m:]
+	}
+	return fields[0], fields[1], fields[2], true
 }
 
 // SubjectID is a citizen's pseudonymous subject id: SHA-256 of a domain tag
