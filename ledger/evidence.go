@@ -284,9 +284,10 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 	height := c.e.block.Height
 	// The index entries of the batch: its digests under its algorithm, or,
 	// for a coded batch, its code keys under CodeKeyIndex (and not its
-	// digests: a coded document is found, and kept unique, by its key).
+	// digests: a coded document is found, and kept unique, by its key). A
+	// relayed check neither looks them up nor keeps them.
 	idxAlg, idxDigests := m.HashAlgorithm, m.Digests
-	if len(m.CodeKeys) > 0 {
+	if len(m.CodeKeys) > 0 && !c.relayed {
 		idxAlg, idxDigests = CodeKeyIndex, codeKeyIndexDigests(m.CodeKeys)
 	}
 	if !c.relayed {
