@@ -116,12 +116,44 @@ func signPrefix(out []byte, chainID string) []byte {
 
 // EncodeSigned builds the canonical bytes of a transaction carrying body for
 // chainID (body.ChainId is set), signed by pub with sign, which returns the
-// ed25519 signature of the sign bytes it is given. Holders of a private key
-// use identity.SignTx, which supplies sign.
+// ed25519 signature of the sign bytes it is given (and does not keep them).
+// Holders of a private key use identity.SignTx, which supplies sign.
+//
+// The body is encoded once, behind room for the longer of the sign bytes'
+// prefix and the envelope's body field header: signed behind the prefix,
+// then given the header in the prefix's place and followed by the key and
+// the signature, it is not copied into the sign bytes nor into the
+// envelope. The bytes are those of Encode(&notaryv1.Tx{...}).
 func EncodeSigned(chainID string, pub []byte, body *notaryv1.TxBody, sign func(signBytes []byte) []byte) []byte {
 	body.ChainId = chainID
-	bb := Encode(body)
-	return Encode(&notaryv1.Tx{Body: bb, PubKey: pub, Signature: sign(SignBytes(chainID, bb))})
+	size := marshalOpts.Size(body)
+	if size == 0 {
+		// An empty body is no field of the envelope.
+		return Encode(&notaryv1.Tx{PubKey: pub, Signature: sign(SignBytes(chainID, nil))})
+	}
+	var pre [len(SignPrefix) + binary.MaxVarintLen64 + 64]byte
+	prefix := signPrefix(pre[:0], chainID)
+	hdr := 1 + protowire.SizeVarint(uint64(size))
+	lead := max(len(prefix), hdr)
+	buf := make([]byte, lead, lead+size+2*(1+binary.MaxVarintLen64)+len(pub)+SignatureSize)
+	copy(buf[lead-len(prefix):], prefix)
+	buf, err := marshalOpts.MarshalAppend(buf, body)
+	if err != nil || len(buf) != lead+size {
+		panic(fmt.Sprintf("ledger: encode %T: %v (%d bytes, sized %d)", body, err, len(buf)-lead, size))
+	}
+	sig := sign(buf[lead-len(prefix):])
+	start := lead - hdr
+	buf[start] = byte(protowire.EncodeTag(1, protowire.BytesType))
+	protowire.AppendVarint(buf[start+1:start+1], uint64(size))
+	if len(pub) > 0 {
+		buf = protowire.AppendTag(buf, 2, protowire.BytesType)
+		buf = protowire.AppendBytes(buf, pub)
+	}
+	if len(sig) > 0 {
+		buf = protowire.AppendTag(buf, 3, protowire.BytesType)
+		buf = protowire.AppendBytes(buf, sig)
+	}
+	return buf[start:]
 }
 
 // ConfirmSignBytes returns the bytes a providing agency signs to confirm
