@@ -54,6 +54,17 @@ func findDuplicate(digests []byte, n int) (int, int, bool) {
 // hasEqualPrefix reports whether two of the n items of size bytes in list
 // (size at least 8) share their first 8 bytes.
 func hasEqualPrefix(list []byte, size, n int) bool {
+	if n <= smallSearch {
+		for i := 1; i < n; i++ {
+			p := binary.BigEndian.Uint64(list[i*size:])
+			for j := 0; j < i; j++ {
+				if binary.BigEndian.Uint64(list[j*size:]) == p {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	t := newPrefixTable(n)
 	defer t.release()
 	for i := 0; i < n; i++ {
@@ -63,23 +74,6 @@ func hasEqualPrefix(list []byte, size, n int) bool {
 			for i := range ps {
 				ps[i] = binary.BigEndian.Uint64(list[i*size:])
 			}
-			return equalSorted(ps)
-		}
-		if dup {
-			return true
-		}
-	}
-	return false
-}
-
-// equalPrefixes reports whether two values of ps are equal; it may reorder
-// ps.
-func equalPrefixes(ps []uint64) bool {
-	t := newPrefixTable(len(ps))
-	defer t.release()
-	for _, p := range ps {
-		dup, crowded := t.add(p)
-		if crowded {
 			return equalSorted(ps)
 		}
 		if dup {
@@ -108,6 +102,10 @@ type prefixTable struct {
 const prefixMul = 0x9e3779b97f4a7c15
 
 var prefixTables = sync.Pool{New: func() any { return new(prefixTable) }}
+
+// smallSearch is the most items compared pairwise rather than through a
+// table.
+const smallSearch = 16
 
 // maxPooledSlots bounds the tables kept for reuse (2 MB).
 const maxPooledSlots = 1 << 18

@@ -451,6 +451,22 @@ func TestPendingDigestsRandom(t *testing.T) {
 	}
 }
 
+// equalPrefixes is hasEqualPrefix for a list of values; it may reorder ps.
+func equalPrefixes(ps []uint64) bool {
+	t := newPrefixTable(len(ps))
+	defer t.release()
+	for _, p := range ps {
+		dup, crowded := t.add(p)
+		if crowded {
+			return equalSorted(ps)
+		}
+		if dup {
+			return true
+		}
+	}
+	return false
+}
+
 // TestEqualPrefixes compares equalPrefixes and hasEqualPrefix with a sort of
 // the whole list: uniform values, with and without one repeated value,
 // values sharing their top bits, values that differ only in their top
@@ -475,6 +491,9 @@ func TestEqualPrefixes(t *testing.T) {
 	base := r.Uint64() &^ (1<<40 - 1)
 	for iter := 0; iter < 300; iter++ {
 		n := 1 + r.IntN(20000)
+		if iter%10 == 0 {
+			n = 1 + r.IntN(2*smallSearch)
+		}
 		ps := make([]uint64, n)
 		for i := range ps {
 			switch iter % 6 {
