@@ -562,14 +562,15 @@ func (a *Application) DecodeTx(raw []byte) (*ledger.Tx, error) { return a.decode
 
 // decode returns the checked transaction, from the cache if it was seen.
 func (a *Application) decode(raw []byte) (*ledger.Tx, error) {
-	if tx, ok := a.txs.get(raw); ok {
+	tx, k, ok := a.txs.get(raw)
+	if ok {
 		return tx, nil
 	}
 	tx, err := a.ledger.DecodeTx(raw)
 	if err != nil {
 		return nil, err
 	}
-	a.txs.put(tx)
+	a.txs.put(tx, k)
 	return tx, nil
 }
 

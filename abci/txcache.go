@@ -12,10 +12,15 @@ import (
 // so that a transaction is verified once although CheckTx, ProcessProposal
 // and FinalizeBlock all see it. It is keyed by a fast non-cryptographic hash
 // of the bytes (hash/maphash, a tenth of SHA-256's cost on a 321 kB batch)
-// and a hit is confirmed by comparing the bytes. A decoding is deterministic, so a cached answer
-// is the answer every node computes. Bounded by entries and by bytes (an
-// AnchorBatch of 10,000 digests holds about 640 kB: its bytes and its
-// decoded body): the oldest entries go first.
+// and a hit is confirmed by comparing the bytes. The bytes a node checks
+// are mostly the very slice it is later given (the mempool's, and the
+// transaction store's for a reference), so a transaction is also found by
+// its bytes' address and length, without hashing or comparing them: the
+// same memory holds the same bytes, since bytes given to the application
+// are never modified (a Tx keeps them as its Raw). A decoding is deterministic, so a
+// cached answer is the answer every node computes. Bounded by entries and
+// by bytes (an AnchorBatch of 10,000 digests holds about 640 kB: its bytes
+// and its decoded body): the oldest entries go first.
 type txCache struct {
 	mu       sync.Mutex
 	max      int
@@ -23,9 +28,23 @@ type txCache struct {
 	bytes    int
 	seed     maphash.Seed
 	m        map[uint64][]*ledger.Tx
-	order    []*ledger.Tx // FIFO: order[head:] are the entries, oldest first
+	byData   map[dataKey]*ledger.Tx // by the address and length of Raw
+	order    []*ledger.Tx           // FIFO: order[head:] are the entries, oldest first
 	head     int
 	n        int
+}
+
+// dataKey names the memory of a transaction's bytes.
+type dataKey struct {
+	p *byte
+	n int
+}
+
+func dataOf(raw []byte) (dataKey, bool) {
+	if len(raw) == 0 {
+		return dataKey{}, false
+	}
+	return dataKey{&raw[0], len(raw)}, true
 }
 
 // DefaultTxCacheBytes bounds the memory the transaction cache holds.
@@ -38,7 +57,7 @@ func newTxCache(max, maxBytes int) *txCache {
 	if maxBytes < 1 {
 		maxBytes = DefaultTxCacheBytes
 	}
-	return &txCache{max: max, maxBytes: maxBytes, seed: maphash.MakeSeed(), m: map[uint64][]*ledger.Tx{}}
+	return &txCache{max: max, maxBytes: maxBytes, seed: maphash.MakeSeed(), m: map[uint64][]*ledger.Tx{}, byData: map[dataKey]*ledger.Tx{}}
 }
 
 // txCost estimates the memory of a cached transaction: its bytes, the
@@ -47,21 +66,30 @@ func txCost(tx *ledger.Tx) int { return 2*len(tx.Raw) + 256 }
 
 func (c *txCache) key(raw []byte) uint64 { return maphash.Bytes(c.seed, raw) }
 
-// get returns the cached decoding of raw.
-func (c *txCache) get(raw []byte) (*ledger.Tx, bool) {
+// get returns the cached decoding of raw; on a miss, the hash of raw for
+// put.
+func (c *txCache) get(raw []byte) (*ledger.Tx, uint64, bool) {
+	if d, ok := dataOf(raw); ok {
+		c.mu.Lock()
+		tx, ok := c.byData[d]
+		c.mu.Unlock()
+		if ok {
+			return tx, 0, true
+		}
+	}
 	k := c.key(raw)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, tx := range c.m[k] {
 		if bytes.Equal(tx.Raw, raw) {
-			return tx, true
+			return tx, 0, true
 		}
 	}
-	return nil, false
+	return nil, k, false
 }
 
-func (c *txCache) put(tx *ledger.Tx) {
-	k := c.key(tx.Raw)
+// put adds tx, whose bytes hash to k (get).
+func (c *txCache) put(tx *ledger.Tx, k uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, old := range c.m[k] {
@@ -70,6 +98,9 @@ func (c *txCache) put(tx *ledger.Tx) {
 		}
 	}
 	c.m[k] = append(c.m[k], tx)
+	if d, ok := dataOf(tx.Raw); ok {
+		c.byData[d] = tx
+	}
 	c.order = append(c.order, tx)
 	c.n++
 	c.bytes += txCost(tx)
@@ -90,6 +121,9 @@ func (c *txCache) evict() {
 	c.head++
 	c.n--
 	c.bytes -= txCost(old)
+	if d, ok := dataOf(old.Raw); ok && c.byData[d] == old {
+		delete(c.byData, d)
+	}
 	k := c.key(old.Raw)
 	list := c.m[k]
 	for i, tx := range list {

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -100,11 +99,7 @@ func checkCodeKeyList(keys []byte, max uint32) (int, error) {
 
 // findDuplicateKey is findDuplicate for CodeKeySize-byte keys.
 func findDuplicateKey(keys []byte, n int) (int, int, bool) {
-	ps := make([]uint64, n)
-	for i := range ps {
-		ps[i] = binary.BigEndian.Uint64(keys[i*CodeKeySize:])
-	}
-	if !equalPrefixes(ps) {
+	if !hasEqualPrefix(keys, CodeKeySize, n) {
 		return 0, 0, false
 	}
 	seen := make(map[[CodeKeySize]byte]int, n)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -115,12 +116,44 @@ func signPrefix(out []byte, chainID string) []byte {
 
 // EncodeSigned builds the canonical bytes of a transaction carrying body for
 // chainID (body.ChainId is set), signed by pub with sign, which returns the
-// ed25519 signature of the sign bytes it is given. Holders of a private key
-// use identity.SignTx, which supplies sign.
+// ed25519 signature of the sign bytes it is given (and does not keep them).
+// Holders of a private key use identity.SignTx, which supplies sign.
+//
+// The body is encoded once, behind room for the longer of the sign bytes'
+// prefix and the envelope's body field header: signed behind the prefix,
+// then given the header in the prefix's place and followed by the key and
+// the signature, it is not copied into the sign bytes nor into the
+// envelope. The bytes are those of Encode(&notaryv1.Tx{...}).
 func EncodeSigned(chainID string, pub []byte, body *notaryv1.TxBody, sign func(signBytes []byte) []byte) []byte {
 	body.ChainId = chainID
-	bb := Encode(body)
-	return Encode(&notaryv1.Tx{Body: bb, PubKey: pub, Signature: sign(SignBytes(chainID, bb))})
+	size := marshalOpts.Size(body)
+	if size == 0 {
+		// An empty body is no field of the envelope.
+		return Encode(&notaryv1.Tx{PubKey: pub, Signature: sign(SignBytes(chainID, nil))})
+	}
+	var pre [len(SignPrefix) + binary.MaxVarintLen64 + 64]byte
+	prefix := signPrefix(pre[:0], chainID)
+	hdr := 1 + protowire.SizeVarint(uint64(size))
+	lead := max(len(prefix), hdr)
+	buf := make([]byte, lead, lead+size+2*(1+binary.MaxVarintLen64)+len(pub)+SignatureSize)
+	copy(buf[lead-len(prefix):], prefix)
+	buf, err := marshalOpts.MarshalAppend(buf, body)
+	if err != nil || len(buf) != lead+size {
+		panic(fmt.Sprintf("ledger: encode %T: %v (%d bytes, sized %d)", body, err, len(buf)-lead, size))
+	}
+	sig := sign(buf[lead-len(prefix):])
+	start := lead - hdr
+	buf[start] = byte(protowire.EncodeTag(1, protowire.BytesType))
+	protowire.AppendVarint(buf[start+1:start+1], uint64(size))
+	if len(pub) > 0 {
+		buf = protowire.AppendTag(buf, 2, protowire.BytesType)
+		buf = protowire.AppendBytes(buf, pub)
+	}
+	if len(sig) > 0 {
+		buf = protowire.AppendTag(buf, 3, protowire.BytesType)
+		buf = protowire.AppendBytes(buf, sig)
+	}
+	return buf[start:]
 }
 
 // ConfirmSignBytes returns the bytes a providing agency signs to confirm
@@ -179,32 +212,65 @@ func DecodeTx(chainID string, raw []byte, maxBytes uint64) (*Tx, error) {
 	if len(raw) == 0 {
 		return nil, wrapf(ErrMalformedTx, "empty transaction")
 	}
-	var env notaryv1.Tx
-	if err := DecodeCanonical(raw, &env); err != nil {
-		return nil, err
+	envBody, pub, sig, ok := decodeEnvelope(raw)
+	if !ok {
+		// Not the canonical encoding: the decoding says why.
+		var env notaryv1.Tx
+		if err := DecodeCanonical(raw, &env); err != nil {
+			return nil, err
+		}
+		envBody, pub, sig = env.Body, env.PubKey, env.Signature
 	}
 	var body notaryv1.TxBody
-	if err := DecodeCanonical(env.Body, &body); err != nil {
+	if err := DecodeCanonical(envBody, &body); err != nil {
 		return nil, err
 	}
 	if body.ChainId != chainID {
 		return nil, wrapf(ErrWrongChain, "transaction for %q, this chain is %q", body.ChainId, chainID)
 	}
-	if len(env.PubKey) != PublicKeySize {
-		return nil, wrapf(ErrBadPublicKey, "%d bytes, want %d", len(env.PubKey), PublicKeySize)
+	if len(pub) != PublicKeySize {
+		return nil, wrapf(ErrBadPublicKey, "%d bytes, want %d", len(pub), PublicKeySize)
 	}
-	if len(env.Signature) != SignatureSize {
-		return nil, wrapf(ErrBadSignature, "%d bytes, want %d", len(env.Signature), SignatureSize)
+	if len(sig) != SignatureSize {
+		return nil, wrapf(ErrBadSignature, "%d bytes, want %d", len(sig), SignatureSize)
 	}
 	// The sign bytes are hashed in two pieces rather than copied into one.
 	var pre [len(SignPrefix) + binary.MaxVarintLen64 + 64]byte
-	if !verifySignatureParts(env.PubKey, env.Signature, signPrefix(pre[:0], chainID), env.Body) {
+	if !verifySignatureParts(pub, sig, signPrefix(pre[:0], chainID), envBody) {
 		return nil, ErrBadSignature
 	}
 	if body.Msg == nil {
 		return nil, ErrNoMessage
 	}
-	return &Tx{Raw: raw, Hash: TxHash(raw), Signer: env.PubKey, Body: &body}, nil
+	return &Tx{Raw: raw, Hash: TxHash(raw), Signer: pub, Body: &body}, nil
+}
+
+// decodeEnvelope reads the fields of a Tx envelope from its canonical
+// encoding without copying them: body, pub_key and signature in that
+// order, each at most once, none empty, with one-byte tags and minimal
+// lengths; the slices share raw's bytes. Every encoding DecodeCanonical
+// accepts for a Tx is of that form, and then both give the same fields;
+// ok is false for any other bytes, which DecodeCanonical refuses (and says
+// why). The envelope's bytes are most of a transaction's: read in place,
+// they are not copied, re-encoded and compared.
+func decodeEnvelope(raw []byte) (body, pub, sig []byte, ok bool) {
+	var fields [3][]byte
+	next := protowire.Number(1)
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n != 1 || typ != protowire.BytesType || num < next || num > 3 {
+			return nil, nil, nil, false
+		}
+		raw = raw[n:]
+		v, m := protowire.ConsumeBytes(raw)
+		if m < 0 || len(v) == 0 || m != protowire.SizeBytes(len(v)) {
+			return nil, nil, nil, false
+		}
+		fields[num-1] = v
+		next = num + 1
+		raw = raw[m:]
+	}
+	return fields[0], fields[1], fields[2], true
 }
 
 // SubjectID is a citizen's pseudonymous subject id: SHA-256 of a domain tag

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+	"sync"
 
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -32,15 +33,11 @@ func checkDigestList(digests []byte, max uint32) (int, error) {
 
 // findDuplicate returns the positions j < i of the first digest that repeats
 // an earlier one. It looks for two equal first-8-byte prefixes
-// (equalPrefixes), and compares whole digests only if two are equal (never,
-// for distinct hash outputs, unless made so on purpose): integers instead
-// of a map insert per digest.
+// (hasEqualPrefix), and compares whole digests only if two are equal
+// (never, for distinct hash outputs, unless made so on purpose): integers
+// instead of a map insert per digest.
 func findDuplicate(digests []byte, n int) (int, int, bool) {
-	ps := make([]uint64, n)
-	for i := range ps {
-		ps[i] = binary.BigEndian.Uint64(digests[i*DigestSize:])
-	}
-	if !equalPrefixes(ps) {
+	if !hasEqualPrefix(digests, DigestSize, n) {
 		return 0, 0, false
 	}
 	seen := make(map[[DigestSize]byte]int, n)
@@ -54,42 +51,111 @@ func findDuplicate(digests []byte, n int) (int, int, bool) {
 	return 0, 0, false
 }
 
-// equalPrefixes reports whether two values of ps are equal; it may reorder
-// ps.
-// A long list is spread over about len(ps) buckets by its values' top bits
-// (digests are uniform) and each bucket is sorted on its own: two passes
-// and tiny sorts instead of a sort of the whole list (a quarter of the time
-// for 10,000 digests). Values that share their top bits on purpose end in
-// one bucket, which costs the whole sort again, never more.
-func equalPrefixes(ps []uint64) bool {
-	sortedHasEqual := func(s []uint64) bool {
-		slices.Sort(s)
-		for i := 1; i < len(s); i++ {
-			if s[i] == s[i-1] {
-				return true
+// hasEqualPrefix reports whether two of the n items of size bytes in list
+// (size at least 8) share their first 8 bytes.
+func hasEqualPrefix(list []byte, size, n int) bool {
+	if n <= smallSearch {
+		for i := 1; i < n; i++ {
+			p := binary.BigEndian.Uint64(list[i*size:])
+			for j := 0; j < i; j++ {
+				if binary.BigEndian.Uint64(list[j*size:]) == p {
+					return true
+				}
 			}
 		}
 		return false
 	}
-	if len(ps) < 512 {
-		return sortedHasEqual(ps)
+	t := newPrefixTable(n)
+	defer t.release()
+	for i := 0; i < n; i++ {
+		dup, crowded := t.add(binary.BigEndian.Uint64(list[i*size:]))
+		if crowded {
+			ps := make([]uint64, n)
+			for i := range ps {
+				ps[i] = binary.BigEndian.Uint64(list[i*size:])
+			}
+			return equalSorted(ps)
+		}
+		if dup {
+			return true
+		}
 	}
-	shift := 64 - (bits.Len(uint(len(ps))) - 1)
-	start := make([]int32, 1<<(64-shift)+1)
-	for _, p := range ps {
-		start[p>>shift+1]++
+	return false
+}
+
+// prefixTable is a set of uint64 values for the duplicate searches: an
+// open-addressing table of at least twice as many slots as values, a
+// value's slot given by multiply-shift hashing. One insert is a
+// multiplication and, mostly, one memory access: a fraction of the cost of
+// sorting the values. The prefixes are the sender's choice: values made to
+// crowd a few slots make the probes exceed a bound linear in the values,
+// and the search then sorts them instead (equalSorted), so that its cost
+// stays that of a sort. Tables are reused.
+type prefixTable struct {
+	slots  []uint64 // 0: empty
+	shift  uint
+	zero   bool // 0 was added
+	probes int  // probes left before the search sorts instead
+}
+
+// prefixMul is the hashing multiplier: odd, its bits well mixed.
+const prefixMul = 0x9e3779b97f4a7c15
+
+var prefixTables = sync.Pool{New: func() any { return new(prefixTable) }}
+
+// smallSearch is the most items compared pairwise rather than through a
+// table.
+const smallSearch = 16
+
+// maxPooledSlots bounds the tables kept for reuse (2 MB).
+const maxPooledSlots = 1 << 18
+
+func newPrefixTable(n int) *prefixTable {
+	t := prefixTables.Get().(*prefixTable)
+	lg := max(bits.Len(uint(n))+1, 4) // 2n to 4n slots
+	if len(t.slots) != 1<<lg {
+		t.slots = make([]uint64, 1<<lg)
 	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
+	t.shift, t.zero, t.probes = uint(64-lg), false, 4*n+64
+	return t
+}
+
+// release clears the table and returns it to the pool.
+func (t *prefixTable) release() {
+	if len(t.slots) <= maxPooledSlots {
+		clear(t.slots)
+		prefixTables.Put(t)
 	}
-	out := make([]uint64, len(ps))
-	next := slices.Clone(start[:len(start)-1])
-	for _, p := range ps {
-		out[next[p>>shift]] = p
-		next[p>>shift]++
+}
+
+// add adds p and reports whether it was there already; crowded is set if
+// the table ran out of probes (and p may not have been added).
+func (t *prefixTable) add(p uint64) (dup, crowded bool) {
+	if p == 0 {
+		had := t.zero
+		t.zero = true
+		return had, false
 	}
-	for b := 0; b+1 < len(start); b++ {
-		if s := out[start[b]:start[b+1]]; len(s) > 1 && sortedHasEqual(s) {
+	mask := uint64(len(t.slots) - 1)
+	for i := (p * prefixMul) >> t.shift; ; i = (i + 1) & mask {
+		switch t.slots[i] {
+		case 0:
+			t.slots[i] = p
+			return false, false
+		case p:
+			return true, false
+		}
+		if t.probes--; t.probes < 0 {
+			return false, true
+		}
+	}
+}
+
+// equalSorted reports whether two values of ps are equal, by sorting them.
+func equalSorted(ps []uint64) bool {
+	slices.Sort(ps)
+	for i := 1; i < len(ps); i++ {
+		if ps[i] == ps[i-1] {
 			return true
 		}
 	}
@@ -216,9 +282,10 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 	height := c.e.block.Height
 	// The index entries of the batch: its digests under its algorithm, or,
 	// for a coded batch, its code keys under CodeKeyIndex (and not its
-	// digests: a coded document is found, and kept unique, by its key).
+	// digests: a coded document is found, and kept unique, by its key). A
+	// relayed check neither looks them up nor keeps them.
 	idxAlg, idxDigests := m.HashAlgorithm, m.Digests
-	if len(m.CodeKeys) > 0 {
+	if len(m.CodeKeys) > 0 && !c.relayed {
 		idxAlg, idxDigests = CodeKeyIndex, codeKeyIndexDigests(m.CodeKeys)
 	}
 	if !c.relayed {

@@ -197,17 +197,19 @@ func TestCheckDigestsMemo(t *testing.T) {
 	if !tx.digestsOK.Load() {
 		t.Fatal("digestsOK not set after a good list")
 	}
-	// Checked again without searching: no allocation (the search allocates
-	// the prefixes of the list).
+	// Checked again without searching: a list with a duplicate, which a
+	// search refuses, passes the memoized check (and the transaction's
+	// own list never changes).
+	withDup := append(slices.Clone(ds), ds[:DigestSize]...)
+	if _, err := checkDigestList(withDup, 0); !errors.Is(err, ErrDuplicateInBatch) {
+		t.Fatalf("search of a list with a duplicate: %v", err)
+	}
 	if a := testing.AllocsPerRun(20, func() {
-		if _, err := tx.checkDigests(ds, 1000); err != nil {
+		if _, err := tx.checkDigests(withDup, 1001); err != nil {
 			t.Fatal(err)
 		}
 	}); a != 0 {
 		t.Fatalf("memoized check allocates %v times", a)
-	}
-	if a := testing.AllocsPerRun(5, func() { _, _ = checkDigestList(ds, 0) }); a == 0 {
-		t.Fatal("the search itself does not allocate: the memo test above proves nothing")
 	}
 	for _, tc := range []struct {
 		max uint32
@@ -449,10 +451,27 @@ func TestPendingDigestsRandom(t *testing.T) {
 	}
 }
 
-// TestEqualPrefixes compares equalPrefixes with a sort of the whole list on
-// lists long enough to be bucketed: uniform values, with and without one
-// repeated value, values sharing their top bits (one bucket), and values
-// that differ only in their top bits.
+// equalPrefixes is hasEqualPrefix for a list of values; it may reorder ps.
+func equalPrefixes(ps []uint64) bool {
+	t := newPrefixTable(len(ps))
+	defer t.release()
+	for _, p := range ps {
+		dup, crowded := t.add(p)
+		if crowded {
+			return equalSorted(ps)
+		}
+		if dup {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEqualPrefixes compares equalPrefixes and hasEqualPrefix with a sort of
+// the whole list: uniform values, with and without one repeated value,
+// values sharing their top bits, values that differ only in their top
+// bits, values that differ only in their low bits (zero among them), and
+// values made to share one slot of the search's table, which it then sorts.
 func TestEqualPrefixes(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 34))
 	ref := func(ps []uint64) bool {
@@ -460,25 +479,50 @@ func TestEqualPrefixes(t *testing.T) {
 		slices.Sort(s)
 		return len(slices.Compact(s)) != len(ps)
 	}
-	for iter := 0; iter < 200; iter++ {
+	// inv * prefixMul = 1 (mod 2^64): the values inv*(base+i) hash to
+	// base+i, the same top bits for every i.
+	inv := uint64(prefixMul)
+	for k := 0; k < 6; k++ {
+		inv *= 2 - prefixMul*inv
+	}
+	if inv*prefixMul != 1 {
+		t.Fatal("no inverse")
+	}
+	base := r.Uint64() &^ (1<<40 - 1)
+	for iter := 0; iter < 300; iter++ {
 		n := 1 + r.IntN(20000)
+		if iter%10 == 0 {
+			n = 1 + r.IntN(2*smallSearch)
+		}
 		ps := make([]uint64, n)
 		for i := range ps {
-			switch iter % 4 {
+			switch iter % 6 {
 			case 0, 1:
 				ps[i] = r.Uint64()
 			case 2:
-				ps[i] = 0xabcd<<48 | r.Uint64()>>16 // one bucket
+				ps[i] = 0xabcd<<48 | r.Uint64()>>16 // top bits shared
 			case 3:
 				ps[i] = r.Uint64() &^ (1<<50 - 1) // top bits only: many equal
+			case 4:
+				ps[i] = r.Uint64() & (1<<16 - 1) // low bits only: many equal
+			case 5:
+				ps[i] = inv * (base + uint64(i)) // one slot
 			}
 		}
-		if iter%4 == 1 && n > 1 {
+		if iter%6 == 1 || iter%12 == 5 && n > 1 {
 			ps[r.IntN(n)] = ps[r.IntN(n)]
 		}
 		want := ref(ps)
 		if got := equalPrefixes(slices.Clone(ps)); got != want {
 			t.Fatalf("iteration %d (n %d): equalPrefixes = %v, want %v", iter, n, got, want)
+		}
+		list := make([]byte, 0, n*CodeKeySize)
+		for _, p := range ps {
+			list = binary.BigEndian.AppendUint64(list, p)
+			list = binary.BigEndian.AppendUint64(list, uint64(iter))
+		}
+		if got := hasEqualPrefix(list, CodeKeySize, n); got != want {
+			t.Fatalf("iteration %d (n %d): hasEqualPrefix = %v, want %v", iter, n, got, want)
 		}
 	}
 }

@@ -1,8 +1,14 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/ed25519"
+	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // TestVerifySignatureMatchesStdlib: our verifier and crypto/ed25519.Verify
@@ -52,4 +58,54 @@ func FuzzVerifySignature(f *testing.F) {
 			t.Fatalf("ours %v, crypto/ed25519 %v", got, want)
 		}
 	})
+}
+
+// TestEncodeSigned: EncodeSigned gives the bytes of the envelope encoded
+// from the body's encoding and its signature over SignBytes, for bodies of
+// every size class of their length field, chain ids long and empty, keys
+// and signatures present or not; DecodeTx reads them back.
+func TestEncodeSigned(t *testing.T) {
+	k := testKey("encode")
+	sign := func(m []byte) []byte { return ed25519.Sign(k, m) }
+	var bodies []*notaryv1.TxBody
+	for _, n := range []int{0, 1, 3, 4, 127, 128, 5000, 10_000} {
+		ds := make([]byte, n*DigestSize)
+		for i := range ds {
+			ds[i] = byte(i * 7)
+		}
+		var keys []byte
+		if n%2 == 1 {
+			keys = ds[:n*CodeKeySize]
+		}
+		bodies = append(bodies, &notaryv1.TxBody{Sequence: uint64(n), Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+			AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds, CodeKeys: keys}}})
+	}
+	bodies = append(bodies, &notaryv1.TxBody{}, &notaryv1.TxBody{Nonce: make([]byte, 16), ValidUntilHeight: 9,
+		Msg: &notaryv1.TxBody_Vote{Vote: &notaryv1.Vote{ProposalId: 3}}})
+	for _, chainID := range []string{testChain, "", strings.Repeat("c", 200)} {
+		for i, body := range bodies {
+			for j, signer := range []struct {
+				pub  []byte
+				sign func([]byte) []byte
+			}{{pub(k), sign}, {nil, sign}, {pub(k), func([]byte) []byte { return nil }}} {
+				body := proto.Clone(body).(*notaryv1.TxBody)
+				got := EncodeSigned(chainID, signer.pub, body, signer.sign)
+				bb := Encode(body)
+				want := Encode(&notaryv1.Tx{Body: bb, PubKey: signer.pub, Signature: signer.sign(SignBytes(chainID, bb))})
+				if !bytes.Equal(got, want) {
+					t.Fatalf("chain %q body %d: EncodeSigned differs from the envelope's encoding", chainID, i)
+				}
+				if chainID == "" || j > 0 || body.Msg == nil {
+					continue
+				}
+				tx, err := DecodeTx(chainID, got, 0)
+				if err != nil {
+					t.Fatalf("chain %q body %d: %v", chainID, i, err)
+				}
+				if !proto.Equal(tx.Body, body) {
+					t.Fatalf("chain %q body %d: decoded body differs", chainID, i)
+				}
+			}
+		}
+	}
 }

@@ -435,15 +435,19 @@ func (s *Store) appendRecord(h [32]byte, raw []byte, e pendingEntry) (recordLoc,
 		s.seg, s.off = s.seg+1, 0
 		s.segs[s.seg] = f
 	}
-	rec := make([]byte, headerSize, headerSize+len(raw))
-	binary.BigEndian.PutUint32(rec, uint32(len(raw)))
-	copy(rec[4:], h[:])
-	rec = append(rec, raw...)
-	if _, err := s.segs[s.seg].WriteAt(rec, s.off); err != nil {
+	// The header and the bytes are written apart: the bytes are not
+	// copied behind the header first.
+	var hdr [headerSize]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(raw)))
+	copy(hdr[4:], h[:])
+	if _, err := s.segs[s.seg].WriteAt(hdr[:], s.off); err != nil {
+		return recordLoc{}, fmt.Errorf("transaction store: %w", err)
+	}
+	if _, err := s.segs[s.seg].WriteAt(raw, s.off+headerSize); err != nil {
 		return recordLoc{}, fmt.Errorf("transaction store: %w", err)
 	}
 	loc := recordLoc{seg: s.seg, off: s.off + headerSize, n: uint32(len(raw))}
-	s.off += int64(len(rec))
+	s.off += headerSize + int64(len(raw))
 	s.pend[h] = loc
 	e.hash, e.loc = h, loc
 	s.pending = append(s.pending, e)

@@ -351,27 +351,13 @@ send:
 			}
 			next = next.Add(time.Duration(float64(a.batch) / float64(r) * float64(time.Second)))
 		}
-		digests, keys = digests[:0], keys[:0]
 		first := a.nextDoc
-		for i := 0; i < a.batch; i++ {
-			d := digestOf(uint64(a.idx), a.nextDoc)
-			a.nextDoc++
-			digests = append(digests, d[:]...)
-			if a.codes {
-				keys = append(keys, benchCodeKey(d)...)
-			}
+		var raw []byte
+		var err error
+		raw, digests, keys, err = a.nextTx(seq, digests, keys)
+		if err != nil {
+			return err
 		}
-		body := &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
-			AgencyId: a.id.ID, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: digests, CodeKeys: keys}}}
-		if a.unordered {
-			body.Sequence = 0
-			body.Nonce = make([]byte, ledger.MinNonceBytes)
-			if _, err := crand.Read(body.Nonce); err != nil {
-				return err
-			}
-			body.ValidUntilHeight = a.height.Load() + int64(max(a.window/2, 1))
-		}
-		raw := a.id.SignTx(body)
 		rid := strconv.FormatUint(seq, 10)
 		mu.Lock()
 		sent[rid] = sentTx{at: time.Now(), first: first, count: a.batch}
@@ -399,6 +385,32 @@ send:
 	case <-time.After(45 * time.Second):
 		return errors.New("stream: answers still missing 45 s after the last send")
 	}
+}
+
+// nextTx returns the signed AnchorBatch of the client's next a.batch
+// documents, with sequence seq (or a nonce, unordered), building its
+// digests and keys in the buffers given (returned for reuse).
+func (a *agencyClient) nextTx(seq uint64, digests, keys []byte) (raw, ds, ks []byte, err error) {
+	digests, keys = digests[:0], keys[:0]
+	for i := 0; i < a.batch; i++ {
+		d := digestOf(uint64(a.idx), a.nextDoc)
+		a.nextDoc++
+		digests = append(digests, d[:]...)
+		if a.codes {
+			keys = append(keys, benchCodeKey(d)...)
+		}
+	}
+	body := &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+		AgencyId: a.id.ID, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: digests, CodeKeys: keys}}}
+	if a.unordered {
+		body.Sequence = 0
+		body.Nonce = make([]byte, ledger.MinNonceBytes)
+		if _, err := crand.Read(body.Nonce); err != nil {
+			return nil, digests, keys, err
+		}
+		body.ValidUntilHeight = a.height.Load() + int64(max(a.window/2, 1))
+	}
+	return a.id.SignTx(body), digests, keys, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/ledger"
+)
+
+// BenchmarkNextTx measures what the load generator spends per document to
+// build and sign its AnchorBatches of 10,000 documents (the CPU it takes
+// from the nodes it shares a machine with), plain and --codes. It
+// reports ns/doc and the transaction's bytes per document.
+func BenchmarkNextTx(b *testing.B) {
+	const batch = 10_000
+	for _, codes := range []bool{false, true} {
+		name := "plain"
+		if codes {
+			name = "coded"
+		}
+		b.Run(name, func(b *testing.B) {
+			id, err := identity.Generate("agency", "aeat", "bench-chain")
+			if err != nil {
+				b.Fatal(err)
+			}
+			a := &agencyClient{codes: codes, id: id, batch: batch}
+			var digests, keys []byte
+			var raw []byte
+			for i := 0; b.Loop(); i++ {
+				raw, digests, keys, err = a.nextTx(uint64(i), digests, keys)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/doc")
+			b.ReportMetric(float64(len(raw))/batch, "tx-bytes/doc")
+		})
+	}
+}
+
+// TestNextTx: a client's transactions decode and pass the ledger's
+// state-independent checks, plain and coded, and carry consecutive
+// documents.
+func TestNextTx(t *testing.T) {
+	for _, codes := range []bool{false, true} {
+		id, err := identity.Generate("agency", "aeat", "bench-chain")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := &agencyClient{codes: codes, id: id, batch: 100}
+		var digests, keys []byte
+		for seq := uint64(0); seq < 2; seq++ {
+			var raw []byte
+			raw, digests, keys, err = a.nextTx(seq, digests, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, err := ledger.DecodeTx("bench-chain", raw, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ledger.ValidateBasic(tx); err != nil {
+				t.Fatal(err)
+			}
+			m := tx.Body.GetAnchorBatch()
+			d := digestOf(0, seq*100+99)
+			if got := m.Digests[99*ledger.DigestSize:]; string(got) != string(d[:]) {
+				t.Fatalf("codes %v, tx %d: last digest %x, want %x", codes, seq, got, d)
+			}
+			switch {
+			case !codes && len(m.CodeKeys) != 0:
+				t.Fatalf("plain tx %d with %d bytes of keys", seq, len(m.CodeKeys))
+			case codes && (len(m.CodeKeys) != 100*ledger.CodeKeySize || string(m.CodeKeys[99*ledger.CodeKeySize:]) != string(benchCodeKey(d))):
+				t.Fatalf("coded tx %d: %d bytes of keys", seq, len(m.CodeKeys))
+			}
+		}
+	}
+}
