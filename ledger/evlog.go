@@ -6,6 +6,9 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
+	"google.golang.org/protobuf/proto"
+
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // The evidence log.
@@ -206,4 +209,24 @@ func (e *Exec) endEvidenceLog() error {
 	}
 	e.logStart = start
 	return nil
+}
+
+// LoadAccount returns the account of an ed25519 public key in st, nil if
+// there is none.
+func LoadAccount(st Store, pub []byte) (*notaryv1.Account, error) {
+	return loadAccount(wrapStore(st), pub)
+}
+
+// LoadRevocationRecord returns the revocation record at key in st, decoded
+// and as stored; nil if there is none.
+func LoadRevocationRecord(st Store, key []byte) (*notaryv1.Revocation, []byte, error) {
+	v, err := wrapStore(st).Get(key)
+	if err != nil || v == nil {
+		return nil, nil, err
+	}
+	r := &notaryv1.Revocation{}
+	if err := proto.Unmarshal(v, r); err != nil {
+		return nil, nil, &StoreError{fmt.Errorf("decode revocation at %q: %w", key, err)}
+	}
+	return r, v, nil
 }

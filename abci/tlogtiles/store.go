@@ -12,8 +12,6 @@ import (
 	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/gobtechlab/notary/abci/internal/failpoint"
 )
 
 // File names in the store's directory.
@@ -25,8 +23,8 @@ const (
 // maxEntry bounds one leaf: its length is 16 bits in an entry bundle.
 const maxEntry = 1<<16 - 1
 
-// Tree is what the tiles hold: Size leaves whose root is Root, the log of
-// the state at Height.
+// Tree is what the tiles hold: Size leaves whose root is Root; Height is
+// the block that appended the last of them.
 type Tree struct {
 	Height int64
 	Size   uint64
@@ -62,6 +60,11 @@ var ErrNotFound = errors.New("tile not found")
 // writer (Stage, Integrate, Append, Reset) at a time, any number of
 // readers.
 type Store struct {
+	// OnTilesWritten, if set, is called when an integration has written
+	// the tiles of the block at height, before it records the new tree
+	// (the abci package's crash tests stop there).
+	OnTilesWritten func(height int64)
+
 	dir string
 
 	wmu  sync.Mutex // one writer
@@ -201,19 +204,6 @@ func (s *Store) Append(b Block) error {
 	return s.append(&b)
 }
 
-// SetHeight records that the state at height holds the tiles' tree (a
-// block without evidence changes the height only).
-func (s *Store) SetHeight(height int64) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	t := s.Tree()
-	if t.Height == height {
-		return nil
-	}
-	t.Height = height
-	return s.saveTree(t)
-}
-
 // Reset makes the store hold the first size leaves of its tiles, whose root
 // must be root, at height: the state was rolled back below the tiles. The
 // files past size stay; an integration rewrites them with the same bytes.
@@ -269,7 +259,9 @@ func (s *Store) append(b *Block) error {
 	if err := w.sync(); err != nil {
 		return err
 	}
-	failpoint.Hit("log-tiles-written", b.Height)
+	if s.OnTilesWritten != nil {
+		s.OnTilesWritten(b.Height)
+	}
 	root, err := s.treeHash(b.Size, b.Size)
 	if err != nil {
 		return err

@@ -11,13 +11,19 @@
 //	finalize-before       FinalizeBlock called, nothing done
 //	finalize-after        FinalizeBlock done, before it returns
 //	commit-before-index   Commit called, nothing persisted
-//	commit-before-save    digest index entries persisted, state version not saved
+//	commit-before-save    digest index entries and log leaves persisted, state version not saved
 //	commit-after-save     state version saved, Commit not returned
+//	commit-log-tiles      the block's evidence log tiles written, the tile store's tree not
+//	commit-after-log      the block's evidence log tiles recorded
 //	commit-after          Commit about to return
+//
+// commit-log-tiles and commit-after-log are reached only by blocks that
+// append to the evidence log.
 package failpoint
 
 // Names lists every failpoint, in order.
 var Names = []string{
 	"finalize-before", "finalize-after",
-	"commit-before-index", "commit-before-save", "commit-after-save", "commit-after",
+	"commit-before-index", "commit-before-save", "commit-after-save",
+	"commit-log-tiles", "commit-after-log", "commit-after",
 }
