@@ -290,4 +290,3 @@ func lastLeaves(t *testing.T, a *Application, start uint64) (uint64, [][]byte) {
 	}
 	return tree.Size, out
 }
-

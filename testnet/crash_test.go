@@ -173,7 +173,7 @@ func TestCrashSweep(t *testing.T) {
 		}
 		logb, _ := os.ReadFile(p.LogPath)
 		if anyHeight {
-			m := regexp.MustCompile(`failpoint ` + name + ` reached at height (\d+)`).FindAllSubmatch(logb, -1)
+			m := regexp.MustCompile(`failpoint `+name+` reached at height (\d+)`).FindAllSubmatch(logb, -1)
 			if len(m) == 0 {
 				t.Fatalf("%s: the log does not show the failpoint", name)
 			}
