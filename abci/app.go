@@ -161,8 +161,10 @@ type Application struct {
 	reader *iavl.MutableTree
 	index  *digestindex.Index
 	staged *stagedBlock
-	// tiles holds the evidence log's tiles (log.go).
+	// tiles holds the evidence log's tiles, written by a goroutine of
+	// their own (log.go).
 	tiles *tlogtiles.Store
+	logW  *logWriter
 
 	committed atomic.Pointer[commitInfo]
 
@@ -268,6 +270,7 @@ func NewApplication(opts Options) (*Application, error) {
 		_ = a.Close()
 		return nil, err
 	}
+	a.startLogWriter()
 	return a, nil
 }
 
@@ -451,6 +454,10 @@ func (a *Application) rebuildIndex(from, to int64) error {
 func (a *Application) Close() error {
 	a.abortOptimistic()
 	var errs []error
+	if a.tiles != nil {
+		a.stopLogWriter()
+		errs = append(errs, a.tiles.Close())
+	}
 	if a.index != nil {
 		errs = append(errs, a.index.Close())
 	}
@@ -902,7 +909,8 @@ func toEvents(evs []ledger.Event) []abcitypes.Event {
 
 // Commit persists what FinalizeBlock staged: the block's digest index
 // entries and evidence log leaves, then the state version (one synced
-// batch), then the log's tiles, before it returns.
+// batch), before it returns; the log's tiles are written after, by their
+// own goroutine.
 func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	a.mu.Lock()
 	s := a.staged
@@ -944,11 +952,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	}
 	failpoint.Hit("commit-after-save", s.height)
 	if s.log != nil {
-		if _, err := a.tiles.Integrate(); err != nil {
-			a.mu.Unlock()
-			return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
-		}
-		failpoint.Hit("commit-after-log", s.height)
+		a.logW.committed(s.log.Size)
 	}
 	a.staged = nil
 	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})

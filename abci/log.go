@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -17,20 +19,86 @@ import (
 // The state keeps the log's size and compact range (ledger, evlog.go); the
 // tile store in Dir/log keeps its leaves and hashes as C2SP tlog-tiles
 // (abci/tlogtiles), served by the node's public endpoint. FinalizeBlock
-// takes the block's leaves from the ledger; Commit stages them in the store
-// before it saves the state version and writes the tiles after. At start,
-// catchUpLog brings the store to the committed state's log: it completes a
-// staged block, goes back to the state's size if the tiles are ahead (a
-// state rolled back), or rebuilds the missing blocks' leaves from the block
-// store and the state (rebuildLog), and checks the root either way.
+// takes the block's leaves from the ledger; Commit stages them in the
+// store's journal (one sync) before it saves the state version, and the log
+// writer's goroutine writes their tiles after, off the consensus path. At
+// start, catchUpLog brings the store to the committed state's log: it
+// writes the staged blocks the state holds, goes back to the state's size
+// if the tiles are ahead (a state rolled back), or rebuilds the missing
+// blocks' leaves from the block store and the state (rebuildLog), and
+// checks the root each time.
 
 func openTiles(dir string) (*tlogtiles.Store, error) {
 	s, err := tlogtiles.Open(filepath.Join(dir, logDir))
 	if err != nil {
 		return nil, fmt.Errorf("abci: %w", err)
 	}
-	s.OnTilesWritten = func(height int64) { failpoint.Hit("commit-log-tiles", height) }
+	s.OnTilesWritten = func(height int64) { failpoint.Hit("log-tiles-written", height) }
 	return s, nil
+}
+
+// logWriter writes the tiles of committed blocks, in a goroutine.
+type logWriter struct {
+	target atomic.Uint64 // the log size of the state saved last
+	kick   chan struct{}
+	quit   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+}
+
+// committed tells the writer that the state holding size leaves is saved.
+func (w *logWriter) committed(size uint64) {
+	w.target.Store(size)
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (a *Application) startLogWriter() {
+	w := &logWriter{kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	w.target.Store(a.tiles.Tree().Size)
+	a.logW = w
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case <-w.kick:
+				a.writeLog()
+			case <-w.quit:
+				a.writeLog()
+				return
+			}
+		}
+	}()
+}
+
+// stopLogWriter writes what is committed and stops the writer.
+func (a *Application) stopLogWriter() {
+	if w := a.logW; w != nil {
+		w.once.Do(func() { close(w.quit) })
+		<-w.done
+	}
+}
+
+// writeLog writes the tiles of the committed blocks not written yet. A
+// failure is logged and retried with the next block (the tiles are outside
+// consensus; a restart rebuilds them).
+func (a *Application) writeLog() {
+	n, err := a.tiles.Integrate(a.logW.target.Load())
+	if err != nil {
+		a.log.Error("evidence log tiles: write", "err", err)
+		return
+	}
+	if n > 0 {
+		failpoint.Hit("log-integrated", a.tiles.Tree().Height)
+	}
+}
+
+// FlushLog writes now the tiles of every committed block.
+func (a *Application) FlushLog() error {
+	_, err := a.tiles.Integrate(a.logW.target.Load())
+	return err
 }
 
 // LogTiles returns the store of the evidence log's tiles, for serving.
@@ -74,23 +142,15 @@ func (a *Application) catchUpLog(version int64) error {
 		}
 	}
 	wantRoot := tlog.Hash(want.Root)
-	tree := a.tiles.Tree()
-	staged, err := a.tiles.Staged()
-	if err != nil {
+	// The staged blocks the saved state holds; a block staged but not
+	// saved is replayed, and staged again.
+	if _, err := a.tiles.Integrate(want.Size); err != nil && !errors.Is(err, tlogtiles.ErrGap) {
 		return fmt.Errorf("abci: %w", err)
 	}
-	if staged != nil && tree.Size < want.Size && staged.Start == tree.Size && staged.Size == want.Size && staged.Root == wantRoot {
-		// The state of the staged block was saved, its tiles were not.
-		a.log.Info("writing the evidence log tiles of the last block", "height", staged.Height, "size", staged.Size)
-		if _, err := a.tiles.Integrate(); err != nil {
-			return fmt.Errorf("abci: %w", err)
-		}
-		tree = a.tiles.Tree()
-	}
-	// A block staged but not saved is replayed, and staged again.
 	if err := a.tiles.DropStaged(); err != nil {
 		return fmt.Errorf("abci: %w", err)
 	}
+	tree := a.tiles.Tree()
 	switch {
 	case tree.Size == want.Size && tree.Root == wantRoot:
 		return nil

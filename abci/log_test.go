@@ -48,6 +48,9 @@ func (tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
 // tiles by tlog, verify against the state's root.
 func checkTiles(t *testing.T, a *Application, sizes map[uint64][]byte) (revocations int) {
 	t.Helper()
+	if err := a.FlushLog(); err != nil {
+		t.Fatal(err)
+	}
 	want, err := a.EvidenceLog(0)
 	if err != nil {
 		t.Fatal(err)
@@ -196,10 +199,16 @@ func TestEvidenceLogTiles(t *testing.T) {
 	}
 
 	// An idle block: the state's log and the tiles stay as they were.
+	if err := a.FlushLog(); err != nil {
+		t.Fatal(err)
+	}
 	before := a.LogTiles().Tree()
 	h++
 	blocks[h] = nil
 	finalizeCommit(t, a, h, nil)
+	if err := a.FlushLog(); err != nil {
+		t.Fatal(err)
+	}
 	if after := a.LogTiles().Tree(); after != before {
 		t.Fatalf("an idle block changed the tiles: %+v, then %+v", before, after)
 	}
@@ -211,6 +220,9 @@ func TestEvidenceLogTiles(t *testing.T) {
 	copyDir(t, logDirPath, pre)
 	a = open()
 	run(6)
+	if err := a.FlushLog(); err != nil {
+		t.Fatal(err)
+	}
 	_, last := lastLeaves(t, a, before.Size)
 	want, err := a.EvidenceLog(0)
 	if err != nil {
@@ -228,6 +240,7 @@ func TestEvidenceLogTiles(t *testing.T) {
 	if err := st.Stage(tlogtiles.Block{Height: h, Start: before.Size, Size: want.Size, Root: tlog.Hash(want.Root), Leaves: last}); err != nil {
 		t.Fatal(err)
 	}
+	_ = st.Close()
 	a = open()
 	checkTiles(t, a, roots)
 

@@ -38,14 +38,14 @@ const failpointExit = 99
 // TestCrashSweep checks that abci's sources hit exactly these.
 var failpoints = []string{
 	"finalize-before", "finalize-after",
-	"commit-before-index", "commit-before-save", "commit-after-save",
-	"commit-log-tiles", "commit-after-log", "commit-after",
+	"commit-before-index", "commit-before-save", "commit-after-save", "commit-after",
+	"log-tiles-written", "log-integrated",
 }
 
 // evidenceFailpoints are reached only by blocks that append to the
 // evidence log: the sweep arms them for any height and reads the height
 // from the log.
-var evidenceFailpoints = []string{"commit-log-tiles", "commit-after-log"}
+var evidenceFailpoints = []string{"log-tiles-written", "log-integrated"}
 
 // failpointHit matches a failpoint in abci's sources.
 var failpointHit = regexp.MustCompile(`failpoint\.Hit\("([a-z-]+)"`)

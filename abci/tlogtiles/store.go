@@ -67,9 +67,10 @@ type Store struct {
 
 	dir string
 
-	wmu  sync.Mutex // one writer
-	mu   sync.RWMutex
-	tree Tree
+	wmu     sync.Mutex // one writer
+	journal *os.File   // the staged blocks, open for appending (Stage)
+	mu      sync.RWMutex
+	tree    Tree
 }
 
 // emptyRoot is the root of the empty log: SHA-256 of nothing.
@@ -131,19 +132,49 @@ func (s *Store) Read(t Tile) ([]byte, error) {
 	return b, err
 }
 
-// Stage writes a block's leaves aside, durably, before the state that
-// holds them is saved.
+// The journal of staged blocks (the file "staged"): each record is a be32
+// length and encodeBlock's bytes, which end with their SHA-256. A record
+// that is cut short or does not check ends the journal: it was being
+// appended when the node stopped, before the state that holds its block
+// was saved.
+
+// Stage appends a block's leaves to the journal and syncs it, before the
+// state that holds them is saved: one sync, the store's only work on
+// Commit's path.
 func (s *Store) Stage(b Block) error {
 	if err := b.check(); err != nil {
 		return err
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return writeFileSync(s.dir, stagedFile, encodeBlock(&b))
+	if s.journal == nil {
+		p := filepath.Join(s.dir, stagedFile)
+		_, statErr := os.Stat(p)
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("tlogtiles: %w", err)
+		}
+		if errors.Is(statErr, fs.ErrNotExist) {
+			if err := syncDir(s.dir); err != nil {
+				_ = f.Close()
+				return err
+			}
+		}
+		s.journal = f
+	}
+	rec := encodeBlock(&b)
+	buf := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(rec)), uint32(len(rec)))
+	if _, err := s.journal.Write(append(buf, rec...)); err != nil {
+		return fmt.Errorf("tlogtiles: stage block %d: %w", b.Height, err)
+	}
+	if err := s.journal.Sync(); err != nil {
+		return fmt.Errorf("tlogtiles: stage block %d: %w", b.Height, err)
+	}
+	return nil
 }
 
-// Staged returns the staged block, nil if there is none.
-func (s *Store) Staged() (*Block, error) {
+// Staged returns the blocks in the journal, in the order staged.
+func (s *Store) Staged() ([]*Block, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir, stagedFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -151,44 +182,104 @@ func (s *Store) Staged() (*Block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tlogtiles: %w", err)
 	}
-	blk, err := decodeBlock(b)
-	if err != nil {
-		return nil, fmt.Errorf("tlogtiles: %s: %w", filepath.Join(s.dir, stagedFile), err)
+	var out []*Block
+	for len(b) >= 4 {
+		n := binary.BigEndian.Uint32(b)
+		if uint64(n) > uint64(len(b)-4) {
+			break
+		}
+		blk, err := decodeBlock(b[4 : 4+n])
+		if err != nil {
+			break
+		}
+		out = append(out, blk)
+		b = b[4+n:]
 	}
-	return blk, nil
+	return out, nil
 }
 
-// DropStaged removes the staged block.
+// DropStaged empties the journal.
 func (s *Store) DropStaged() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.dropStaged()
+	return s.rewriteJournal(nil)
 }
 
-func (s *Store) dropStaged() error {
-	err := os.Remove(filepath.Join(s.dir, stagedFile))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("tlogtiles: %w", err)
+// rewriteJournal replaces the journal by the records of blocks.
+func (s *Store) rewriteJournal(blocks []*Block) error {
+	if s.journal != nil {
+		err := s.journal.Close()
+		s.journal = nil
+		if err != nil {
+			return fmt.Errorf("tlogtiles: %w", err)
+		}
 	}
-	return nil
+	if len(blocks) == 0 {
+		// Not synced: records that come back after a crash are of blocks
+		// the tree holds already, and are skipped.
+		err := os.Truncate(filepath.Join(s.dir, stagedFile), 0)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("tlogtiles: %w", err)
+		}
+		return nil
+	}
+	var buf []byte
+	for _, b := range blocks {
+		rec := encodeBlock(b)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(rec)))
+		buf = append(buf, rec...)
+	}
+	return writeFileSync(s.dir, stagedFile, buf)
 }
 
-// Integrate appends the staged block to the tiles, if it continues them,
-// and removes it. It returns whether it appended one.
-func (s *Store) Integrate() (bool, error) {
+// ErrGap is returned by Integrate when a staged block up to its size does
+// not continue the tiles.
+var ErrGap = errors.New("staged blocks do not continue the tiles")
+
+// Integrate appends to the tiles the staged blocks that end at or below
+// upTo leaves (the log of the state saved last), in order, and keeps in the
+// journal only the blocks beyond it. It returns how many it appended.
+func (s *Store) Integrate(upTo uint64) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	b, err := s.Staged()
-	if err != nil || b == nil {
-		return false, err
+	blocks, err := s.Staged()
+	if err != nil || len(blocks) == 0 {
+		return 0, err
 	}
-	if b.Start != s.Tree().Size {
-		return false, fmt.Errorf("tlogtiles: the staged block %d starts at leaf %d, the tiles hold %d", b.Height, b.Start, s.Tree().Size)
+	n := 0
+	var rest []*Block
+	for _, b := range blocks {
+		size := s.Tree().Size
+		switch {
+		case b.Size <= size:
+			continue
+		case b.Size > upTo:
+			rest = append(rest, b)
+			continue
+		case b.Start != size:
+			return n, fmt.Errorf("tlogtiles: %w: block %d starts at leaf %d, the tiles hold %d", ErrGap, b.Height, b.Start, size)
+		}
+		if err := s.append(b); err != nil {
+			return n, err
+		}
+		n++
 	}
-	if err := s.append(b); err != nil {
-		return false, err
+	if len(rest) < len(blocks) {
+		return n, s.rewriteJournal(rest)
 	}
-	return true, s.dropStaged()
+	return n, nil
+}
+
+// Close closes the journal.
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.journal == nil {
+		return nil
+	}
+	err := s.journal.Close()
+	s.journal = nil
+	return err
 }
 
 // Append appends a block's leaves to the tiles (without staging them).

@@ -198,9 +198,10 @@ func TestAppend(t *testing.T) {
 	}
 }
 
-// TestStageIntegrate: a staged block survives a reopening and is
-// integrated once; one that does not continue the tiles is refused; a
-// damaged tree file or tile is found at Open; Reset goes back to a prefix.
+// TestStageIntegrate: staged blocks survive a reopening and are
+// integrated once, only up to the size given, in order; one that does not
+// continue the tiles is refused; a cut journal record is ignored; a damaged
+// tree file or tile is found at Open; Reset goes back to a prefix.
 func TestStageIntegrate(t *testing.T) {
 	dir := t.TempDir()
 	s, err := tlogtiles.Open(dir)
@@ -208,42 +209,61 @@ func TestStageIntegrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var m model
-	b1 := m.block(t, 1, 300)
-	if err := s.Stage(b1); err != nil {
+	b1, b2, b3 := m.block(t, 1, 300), m.block(t, 2, 5), m.block(t, 3, 7)
+	for _, b := range []tlogtiles.Block{b1, b2, b3} {
+		if err := s.Stage(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Close()
+	// A record cut short by a crash.
+	f, err := os.OpenFile(filepath.Join(dir, "staged"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
+	_, _ = f.Write([]byte{0, 0, 1, 0, 9, 9})
+	_ = f.Close()
 	if s, err = tlogtiles.Open(dir); err != nil {
 		t.Fatal(err)
 	}
-	if s.Tree().Size != 0 {
-		t.Fatal("staging changed the tree")
+	if staged, err := s.Staged(); err != nil || len(staged) != 3 || s.Tree().Size != 0 {
+		t.Fatalf("staged %d blocks (%v), tree %+v", len(staged), err, s.Tree())
 	}
-	if ok, err := s.Integrate(); !ok || err != nil {
-		t.Fatalf("Integrate: %v %v", ok, err)
+	if n, err := s.Integrate(b2.Size); n != 2 || err != nil {
+		t.Fatalf("Integrate: %d %v", n, err)
 	}
-	if ok, err := s.Integrate(); ok || err != nil {
-		t.Fatalf("second Integrate: %v %v", ok, err)
+	if n, err := s.Integrate(b2.Size); n != 0 || err != nil {
+		t.Fatalf("second Integrate: %d %v", n, err)
+	}
+	if staged, _ := s.Staged(); len(staged) != 1 || staged[0].Height != 3 {
+		t.Fatalf("the journal keeps %d blocks, want block 3", len(staged))
+	}
+	if n, err := s.Integrate(b3.Size); n != 1 || err != nil {
+		t.Fatalf("Integrate block 3: %d %v", n, err)
 	}
 	checkProofs(t, s, &m)
-	b2 := m.block(t, 2, 5)
-	bad := b2
-	bad.Start, bad.Size = 1, 6
+	b4 := m.block(t, 4, 5)
+	bad := b4
+	bad.Start, bad.Size = b4.Start+1, b4.Size+1
 	if err := s.Stage(bad); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Integrate(); err == nil {
-		t.Fatal("a staged block that does not continue the tiles was integrated")
+	if _, err := s.Integrate(1000); !errors.Is(err, tlogtiles.ErrGap) {
+		t.Fatalf("a staged block that does not continue the tiles: %v", err)
 	}
-	wrong := b2
+	if err := s.DropStaged(); err != nil {
+		t.Fatal(err)
+	}
+	wrong := b4
 	wrong.Root = tlog.Hash(sha256.Sum256([]byte("x")))
 	if err := s.Append(wrong); err == nil {
 		t.Fatal("a block whose root is not the tiles' was appended")
 	}
 	// Going back: the files of the wrong block stay, the tree does not.
-	if err := s.Reset(1, b1.Size, b1.Root); err != nil {
+	if err := s.Reset(3, b3.Size, b3.Root); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Append(b2); err != nil {
+	if err := s.Append(b4); err != nil {
 		t.Fatal(err)
 	}
 	checkProofs(t, s, &m)
@@ -251,7 +271,7 @@ func TestStageIntegrate(t *testing.T) {
 		t.Fatal("Reset accepted a wrong root")
 	}
 	// Damage.
-	p := filepath.Join(dir, "tile", "0", "001.p", "49")
+	p := filepath.Join(dir, "tile", "0", "001.p", "61")
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)

@@ -122,6 +122,9 @@ func TestLogTilesOverHTTP(t *testing.T) {
 		}
 		heights = append(heights, h)
 	}
+	if err := a.FlushLog(); err != nil {
+		t.Fatal(err)
+	}
 	base := serve(t, app.PublicConfig{RatePerSecond: 1e6, Burst: 1e6}, nil, public.Options{Log: a.LogTiles()})
 	r := httpTiles{t: t, base: base}
 
