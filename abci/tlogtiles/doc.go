@@ -16,9 +16,9 @@
 //	                           hashes of tree level 8L, 32 bytes each
 //	tile/entries/<N>[.p/<W>]   entry bundles: leaves 256N.., each as a
 //	                           2-byte big-endian length and its bytes
-//	tree                       the size, root and height the tiles hold
-//	staged                     a block's leaves, written before the state
-//	                           that holds them is saved (see below)
+//	tree                       the size and root the tiles hold, and the
+//	                           block that appended the last leaf
+//	staged                     the journal of staged blocks (Stage)
 //
 // N is written in groups of three decimal digits, every group but the last
 // prefixed by "x" (1234067 is x001/x234/067). A full tile never changes; a
@@ -27,14 +27,17 @@
 //
 // # Crash rules
 //
-// Every file is written to a temporary name, synced and renamed, and its
-// directory synced. Commit stages a block's leaves (staged) before it saves
-// the state version, and integrates them (tiles, entry bundles, then tree)
-// after: a crash leaves either the tiles of the state before the block and
-// the staged leaves, or the tiles after it. Open reads tree and checks that
-// the tiles hash to its root; Integrate completes a staged block; files
-// written past tree by an integration that did not finish are rewritten
-// with the same bytes.
+// Stage appends a block's leaves to the journal and syncs it: the abci
+// package does so before it saves the state version that counts them.
+// Integrate(upTo) writes the tiles and entry bundles of the staged blocks
+// that the saved state holds (each file to a temporary name, synced,
+// renamed, its directory synced), checks that the tiles hash to the block's
+// root (tlog.TreeHash over the tiles), records the new tree (synced), and
+// keeps in the journal only the blocks beyond upTo. A crash thus leaves the
+// tiles of a tree and, in the journal, the leaves of every saved block
+// after it; files written past the tree by an integration that did not
+// finish are rewritten with the same bytes. Open checks that the tiles
+// hash to the tree file's root.
 //
 // The hashing is golang.org/x/mod/sumdb/tlog's (RecordHash, NodeHash,
 // TreeHash over the tiles with HashFromTile): the hash tiles of height 8
