@@ -134,7 +134,7 @@ func (a *Application) logBlock(e *ledger.Exec, height int64) (*tlogtiles.Block, 
 // catchUpLog makes the tile store hold the log of the committed state at
 // version.
 func (a *Application) catchUpLog(version int64) error {
-	want := ledger.EvidenceLog{Root: tlogtilesEmptyRoot()}
+	want := ledger.EvidenceLog{Root: emptyLogRoot()}
 	if version > 0 {
 		var err error
 		if want, err = a.EvidenceLog(version); err != nil {
@@ -171,7 +171,7 @@ func (a *Application) catchUpLog(version int64) error {
 	}
 }
 
-func tlogtilesEmptyRoot() []byte {
+func emptyLogRoot() []byte {
 	l, _ := ledger.LoadEvidenceLog(ledger.NewMemStore())
 	return l.Root
 }
