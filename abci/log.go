@@ -171,6 +171,7 @@ func (a *Application) catchUpLog(version int64) error {
 	}
 }
 
+// emptyLogRoot is the root of the empty log.
 func emptyLogRoot() []byte {
 	l, _ := ledger.LoadEvidenceLog(ledger.NewMemStore())
 	return l.Root
