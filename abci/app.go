@@ -22,6 +22,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci/digestindex"
 	"github.com/gobtechlab/notary/abci/internal/failpoint"
+	"github.com/gobtechlab/notary/abci/tlogtiles"
 	"github.com/gobtechlab/notary/abci/txstore"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -31,19 +32,21 @@ import (
 const AppVersion uint64 = 1
 
 // The storage engines' directories in Options.Dir: the digest index's, the
-// transaction store's, and the transaction store's former name, which
-// NewApplication renames.
+// transaction store's, the transaction store's former name, which
+// NewApplication renames, and the evidence log's tiles.
 const (
 	digestsDir = "digests"
 	txsDir     = "txs"
 	oldTxsDir  = "batches"
+	logDir     = "log"
 )
 
 // Options configure an Application.
 type Options struct {
 	// Dir holds application.db (the IAVL state), digests/ (the digest
-	// index, abci/digestindex) and txs/ (the transaction store,
-	// abci/txstore). Required.
+	// index, abci/digestindex), txs/ (the transaction store,
+	// abci/txstore) and log/ (the evidence log's tiles, abci/tlogtiles).
+	// Required.
 	Dir string
 	// ChainID of the chain, from the genesis document. Required: after a
 	// restart InitChain is not called, but transactions must still be checked
@@ -167,6 +170,10 @@ type Application struct {
 	reader *iavl.MutableTree
 	index  *digestindex.Index
 	staged *stagedBlock
+	// tiles holds the evidence log's tiles, written by a goroutine of
+	// their own (log.go).
+	tiles *tlogtiles.Store
+	logW  *logWriter
 
 	committed atomic.Pointer[commitInfo]
 
@@ -188,6 +195,7 @@ type stagedBlock struct {
 	time   time.Time
 	hash   []byte
 	run    *digestindex.BlockRun // the block's digest index entries, encoded
+	log    *tlogtiles.Block      // the block's evidence log leaves, if any
 	refs   [][32]byte            // what the block's references name
 	res    *abcitypes.ResponseFinalizeBlock
 }
@@ -253,6 +261,13 @@ func NewApplication(opts Options) (*Application, error) {
 		_ = index.Close()
 		return nil, err
 	}
+	tiles, err := openTiles(opts.Dir)
+	if err != nil {
+		_ = db.Close()
+		_ = index.Close()
+		_ = stored.Close()
+		return nil, err
+	}
 	a := &Application{
 		opts:   opts,
 		ledger: ledger.New(opts.ChainID),
@@ -261,11 +276,13 @@ func NewApplication(opts Options) (*Application, error) {
 		db:     db,
 		index:  index,
 		stored: stored,
+		tiles:  tiles,
 	}
 	if err := a.load(); err != nil {
 		_ = a.Close()
 		return nil, err
 	}
+	a.startLogWriter()
 	return a, nil
 }
 
@@ -339,6 +356,9 @@ func (a *Application) load() error {
 		info.time = t
 	}
 	if err := a.catchUpIndex(version); err != nil {
+		return err
+	}
+	if err := a.catchUpLog(version); err != nil {
 		return err
 	}
 	return a.resetCheck()
@@ -446,6 +466,10 @@ func (a *Application) rebuildIndex(from, to int64) error {
 func (a *Application) Close() error {
 	a.abortOptimistic()
 	var errs []error
+	if a.tiles != nil {
+		a.stopLogWriter()
+		errs = append(errs, a.tiles.Close())
+	}
 	if a.index != nil {
 		errs = append(errs, a.index.Close())
 	}
@@ -880,7 +904,11 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: digest index: %w", height, err)
 	}
-	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run, res: res}, nil
+	lb, err := a.logBlock(e, height)
+	if err != nil {
+		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: evidence log: %w", height, err)
+	}
+	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run, log: lb, res: res}, nil
 }
 
 func toEvents(evs []ledger.Event) []abcitypes.Event {
@@ -897,8 +925,10 @@ func toEvents(evs []ledger.Event) []abcitypes.Event {
 	return out
 }
 
-// Commit persists what FinalizeBlock staged: the block's digest index entries,
-// then the state version (one synced batch), before it returns.
+// Commit persists what FinalizeBlock staged: the block's digest index
+// entries and evidence log leaves, then the state version (one synced
+// batch), before it returns; the log's tiles are written after, by their
+// own goroutine.
 func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	a.mu.Lock()
 	s := a.staged
@@ -918,6 +948,14 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}
+	// The block's log leaves are durable before the state that counts
+	// them (log.go).
+	if s.log != nil {
+		if err := a.tiles.Stage(*s.log); err != nil {
+			a.mu.Unlock()
+			return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
+		}
+	}
 	failpoint.Hit("commit-before-save", s.height)
 	hash, version, err := a.tree.SaveVersion()
 	if err != nil {
@@ -931,6 +969,9 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 			version, hash, s.height, s.hash))
 	}
 	failpoint.Hit("commit-after-save", s.height)
+	if s.log != nil {
+		a.logW.committed(s.log.Size)
+	}
 	a.staged = nil
 	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})
 	a.mu.Unlock()

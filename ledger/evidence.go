@@ -317,9 +317,11 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		Label:         m.Label,
 		TxHash:        c.tx.Hash[:],
 	}
-	if err := c.st.Set(BatchKey(height, c.txIndex), Encode(batch)); err != nil {
+	key, value := BatchKey(height, c.txIndex), Encode(batch)
+	if err := c.st.Set(key, value); err != nil {
 		return err
 	}
+	c.logRecord(LogLeafBatch, key, value)
 	if err := c.st.Set(AgencyBatchKey(c.agency.Id, height, c.txIndex), marker()); err != nil {
 		return err
 	}
@@ -475,5 +477,10 @@ func (c *txContext) saveRevocation(key []byte, rev *notaryv1.Revocation, loc Loc
 	rev.BatchHeight, rev.BatchTxIndex, rev.LeafIndex = loc.Height, loc.TxIndex, loc.Leaf
 	rev.Reason, rev.ReasonText = m.Reason, m.ReasonText
 	rev.Height, rev.Time, rev.RevokedBy = c.e.block.Height, c.now(), by
-	return c.st.Set(key, Encode(rev))
+	value := Encode(rev)
+	if err := c.st.Set(key, value); err != nil {
+		return err
+	}
+	c.logRecord(LogLeafRevocation, key, value)
+	return nil
 }

@@ -45,6 +45,8 @@ type fixture struct {
 	height int64
 	time   time.Time
 	seq    map[string]uint64
+	// leaves are the evidence log leaves of the last block (Exec.LogLeaves).
+	leaves [][]byte
 }
 
 var genesisTime = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -153,6 +155,7 @@ func (f *fixture) block(txs ...[]byte) []Outcome {
 	if _, err := e.End(); err != nil {
 		f.t.Fatalf("End: %v", err)
 	}
+	_, f.leaves = e.LogLeaves()
 	for _, d := range e.NewDigests() {
 		f.idx[makeDigestKey(d.Algorithm, d.Digest)] = d.Locator
 	}

@@ -387,6 +387,7 @@ func (g *govEnd) decide(id uint64) error {
 				return tag(err)
 			}
 			g.vs.commit(run.change)
+			e.logLeaves = append(e.logLeaves, run.ctx.leaves...)
 			evs = run.ctx.events
 			g.loaded = false
 			prop.Status = notaryv1.ProposalStatus_PROPOSAL_STATUS_PASSED
@@ -974,6 +975,11 @@ func (r *actionRun) expireMandate(id string) error {
 func (r *actionRun) changeParams(p *notaryv1.Params) error {
 	if proto.Equal(p, r.params) {
 		return wrapf(ErrInvalidProposal, "the params are already in force")
+	}
+	if p.EvidenceLog != r.params.EvidenceLog {
+		// The log holds all evidence from its first leaf: it starts with
+		// the chain (genesis), never in the middle of one.
+		return wrapf(ErrInvalidParams, "evidence_log is set by the genesis document and cannot change")
 	}
 	ms, err := allMinistries(r.ctx.st)
 	if err != nil {

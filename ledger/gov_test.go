@@ -169,6 +169,7 @@ func (h *govHarness) run(txs ...[]byte) ([]Outcome, EndResult) {
 	if err != nil {
 		f.t.Fatalf("End: %v", err)
 	}
+	_, f.leaves = e.LogLeaves()
 	for _, d := range e.NewDigests() {
 		f.idx[makeDigestKey(d.Algorithm, d.Digest)] = d.Locator
 	}

@@ -254,6 +254,8 @@ type Exec struct {
 	valUpdates []ValidatorUpdate
 	unordered  int              // unordered transactions applied
 	expiring   map[int64][]byte // nonces the block spent, by valid_until_height (endNonces)
+	logLeaves  [][]byte         // the evidence log leaves of the block so far (evlog.go)
+	logStart   uint64           // the log's size before them (End)
 }
 
 // NewExec starts executing a block at b on st, with idx answering for the
@@ -340,6 +342,7 @@ func (e *Exec) run(txIndex uint32, tx *Tx, relayed bool) (Outcome, error) {
 		return Outcome{}, tag(err).(*StoreError)
 	}
 	e.pending.add(c.digests)
+	e.logLeaves = append(e.logLeaves, c.leaves...)
 	e.valChanges = append(e.valChanges, c.valChanges...)
 	if tx.Unordered() {
 		e.spent(tx)
@@ -368,6 +371,9 @@ func (e *Exec) End() (EndResult, error) {
 	res.Events = evs
 	res.ValidatorUpdates = e.valUpdates
 	if err := e.endNonces(); err != nil {
+		return res, err
+	}
+	if err := e.endEvidenceLog(); err != nil {
 		return res, err
 	}
 	if e.params.StatelessEmptyBlocks {
@@ -430,6 +436,7 @@ type txContext struct {
 	events     []Event
 	digests    []IndexEntry
 	valChanges []string
+	leaves     [][]byte // evidence log leaves (logRecord)
 }
 
 func (c *txContext) now() *timestamppb.Timestamp { return timestamppb.New(c.e.block.Time) }

@@ -43,6 +43,7 @@ func DefaultParams() *notaryv1.Params {
 		MaxActiveConsentsPerSubject: DefaultMaxActiveConsents,
 		MaxUnorderedWindow:          DefaultMaxUnorderedWindow,
 		StatelessEmptyBlocks:        true,
+		EvidenceLog:                 true,
 	}
 }
 

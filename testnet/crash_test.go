@@ -1,6 +1,7 @@
 package testnet
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -11,12 +12,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/gobtechlab/notary/abci"
+	"github.com/gobtechlab/notary/abci/tlogtiles"
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
@@ -34,7 +39,13 @@ const failpointExit = 99
 var failpoints = []string{
 	"finalize-before", "finalize-after",
 	"commit-before-index", "commit-before-save", "commit-after-save", "commit-after",
+	"log-tiles-written", "log-integrated",
 }
+
+// evidenceFailpoints are reached only by blocks that append to the
+// evidence log: the sweep arms them for any height and reads the height
+// from the log.
+var evidenceFailpoints = []string{"log-tiles-written", "log-integrated"}
 
 // failpointHit matches a failpoint in abci's sources.
 var failpointHit = regexp.MustCompile(`failpoint\.Hit\("([a-z-]+)"`)
@@ -146,7 +157,12 @@ func TestCrashSweep(t *testing.T) {
 		if err := p.ExitErr(); err != nil {
 			t.Fatalf("before %s: the node did not stop cleanly: %v", name, err)
 		}
-		p.Env = []string{fmt.Sprintf("NOTARY_FAILPOINT=%s@%d", name, at)}
+		env := fmt.Sprintf("NOTARY_FAILPOINT=%s@%d", name, at)
+		anyHeight := slices.Contains(evidenceFailpoints, name)
+		if anyHeight {
+			env = "NOTARY_FAILPOINT=" + name
+		}
+		p.Env = []string{env}
 		p.Start()
 		if err := waitExit(p, 60*time.Second); err != nil {
 			t.Fatalf("%s@%d: %v", name, at, err)
@@ -156,7 +172,13 @@ func TestCrashSweep(t *testing.T) {
 			t.Fatalf("%s@%d: the node ended with %v, want exit status %d", name, at, err, failpointExit)
 		}
 		logb, _ := os.ReadFile(p.LogPath)
-		if !strings.Contains(string(logb), fmt.Sprintf("failpoint %s reached at height %d", name, at)) {
+		if anyHeight {
+			m := regexp.MustCompile(`failpoint `+name+` reached at height (\d+)`).FindAllSubmatch(logb, -1)
+			if len(m) == 0 {
+				t.Fatalf("%s: the log does not show the failpoint", name)
+			}
+			at, _ = strconv.ParseInt(string(m[len(m)-1][1]), 10, 64)
+		} else if !strings.Contains(string(logb), fmt.Sprintf("failpoint %s reached at height %d", name, at)) {
 			t.Fatalf("%s@%d: the log does not show the failpoint", name, at)
 		}
 		acks := load.count()
@@ -212,6 +234,7 @@ func TestCrashSweep(t *testing.T) {
 			t.Fatalf("height %d: the node's saved state has app hash %X, the uncrashed replay %X", h, got, want)
 		}
 	}
+	checkLogTiles(t, nodeApp)
 	acks := load.all()
 	digests := 0
 	for _, a := range acks {
@@ -343,4 +366,40 @@ func (l *crashLoad) waitAcks(t *testing.T, n int, timeout time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// checkLogTiles checks that a node's evidence log tiles hold the log of its
+// latest state, and that an inclusion proof of every leaf built from them
+// verifies against the state's root (golang.org/x/mod/sumdb/tlog).
+func checkLogTiles(t *testing.T, a *abci.Application) {
+	t.Helper()
+	want, err := a.EvidenceLog(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiles := a.LogTiles()
+	tree := tiles.Tree()
+	if tree.Size != want.Size || !bytes.Equal(tree.Root[:], want.Root) || want.Size == 0 {
+		t.Fatalf("evidence log tiles: %d leaves, root %x; the state's log: %d leaves, root %x", tree.Size, tree.Root[:], want.Size, want.Root)
+	}
+	hr := tiles.HashReader()
+	n := int64(want.Size)
+	for i := int64(0); i < n; i++ {
+		p, err := tlog.ProveRecord(n, i, hr)
+		if err != nil {
+			t.Fatalf("leaf %d: %v", i, err)
+		}
+		b, err := tiles.Read(tlogtiles.Tile{Level: tlogtiles.EntriesLevel, Index: uint64(i / 256), Width: int(min(256, n-i/256*256))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := int64(0); j < i%256; j++ {
+			b = b[2+int(binary.BigEndian.Uint16(b)):]
+		}
+		leaf := b[2 : 2+int(binary.BigEndian.Uint16(b))]
+		if err := tlog.CheckRecord(p, n, tlog.Hash(want.Root), i, tlog.RecordHash(leaf)); err != nil {
+			t.Fatalf("leaf %d: %v", i, err)
+		}
+	}
+	t.Logf("evidence log: %d leaves, tiles equal to the state's log, every leaf proven", n)
 }

@@ -28,6 +28,7 @@ const (
 	routeCode    = "code"
 	routeHealth  = "healthz"
 	routeWeb     = "web"
+	routeLog     = "log"
 	routeUnknown = "other"
 )
 
@@ -105,10 +106,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
 		_, _ = io.WriteString(rec, "ok\n")
+	case routeLog:
+		s.serveLog(rec, r)
 	case routeWeb:
 		s.serveWeb(rec, r)
 	default:
-		writeError(rec, http.StatusNotFound, "unknown_path", "There is nothing at this path; the status of a document is at /v1/status/<hash_algorithm>/<anchored_digest>, its receipt by verification code at /v1/code/<code_key>.")
+		writeError(rec, http.StatusNotFound, "unknown_path", "There is nothing at this path; the status of a document is at /v1/status/<hash_algorithm>/<anchored_digest>, its receipt by verification code at /v1/code/<code_key>, the evidence log's tiles under /log/tile/.")
 	}
 }
 
@@ -120,6 +123,8 @@ func (s *Server) route(p string) string {
 		return routeCode
 	case p == "/healthz":
 		return routeHealth
+	case strings.HasPrefix(p, LogPrefix):
+		return routeLog
 	case s.web != nil && strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "/v1/"):
 		return routeWeb
 	}

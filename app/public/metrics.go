@@ -28,7 +28,7 @@ func publicMetrics() *metrics {
 		m := &metrics{
 			requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 				Namespace: namespace, Subsystem: subsystem, Name: "requests_total",
-				Help: "HTTP requests to the public endpoint, by route (status, code, healthz, web, other) and status code.",
+				Help: "HTTP requests to the public endpoint, by route (status, code, healthz, log, web, other) and status code.",
 			}, []string{"route", "code"}),
 			latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 				Namespace: namespace, Subsystem: subsystem, Name: "request_duration_seconds",

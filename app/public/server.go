@@ -72,6 +72,9 @@ type Options struct {
 	// Timeouts bound client connections; the zero value means
 	// DefaultTimeouts.
 	Timeouts Timeouts
+	// Log is the evidence log served under LogPrefix; New takes the
+	// node's (abci.Application.LogTiles). Nil serves none.
+	Log LogSource
 }
 
 // Factory builds the public endpoint of a node from its configuration
@@ -109,6 +112,9 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("public: %w", err)
 	}
+	if opts.Log == nil && n.App != nil {
+		opts.Log = n.App.LogTiles()
+	}
 	return NewServer(cfg, nodeBackend{Builder: b, chain: n.Chain()}, n.Logger.With("module", "public"), opts)
 }
 
@@ -124,6 +130,7 @@ type Server struct {
 	anyOrig  bool
 	inFlight chan struct{}
 	etags    sync.Map // web file path -> its ETag
+	logSrc   LogSource
 
 	http     *http.Server
 	addr     atomic.Value // string: the address actually listened on
@@ -152,6 +159,7 @@ func NewServer(cfg app.PublicConfig, b Backend, logger cmtlog.Logger, opts Optio
 	if cfg.ServeWeb {
 		s.web = opts.Web
 	}
+	s.logSrc = opts.Log
 	for _, o := range cfg.CORSOrigins {
 		if o == "*" {
 			s.anyOrig = true

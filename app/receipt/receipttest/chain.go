@@ -508,16 +508,17 @@ func stableJSON(m proto.Message) ([]byte, error) {
 
 // vectorParams are the params of the synthetic chain, which the published
 // receipt vectors come from (docs/receipt.md, "Test vectors"): the defaults
-// without the citizen enrolment, consent limit, unordered window and
-// stateless empty blocks that came later, whose values would change every
-// app hash and signature of the vectors. A receipt proves nothing about any
-// of them. Each block thus records itself in the state: every height has
-// its own app hash.
+// without the citizen enrolment, consent limit, unordered window,
+// stateless empty blocks and evidence log that came later, whose values
+// would change every app hash and signature of the vectors. A receipt v1
+// proves nothing about any of them. Each block thus records itself in the
+// state: every height has its own app hash.
 func vectorParams() *notaryv1.Params {
 	p := ledger.DefaultParams()
 	p.CitizenEnrollment = notaryv1.CitizenEnrollment_CITIZEN_ENROLLMENT_UNSPECIFIED
 	p.MaxActiveConsentsPerSubject = 0
 	p.MaxUnorderedWindow = 0
 	p.StatelessEmptyBlocks = false
+	p.EvidenceLog = false
 	return p
 }

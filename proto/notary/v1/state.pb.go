@@ -65,8 +65,15 @@ type Params struct {
 	// create_empty_blocks = false). false, the value of chains created before
 	// it, records each block's height and time in ChainMeta.
 	StatelessEmptyBlocks bool `protobuf:"varint,14,opt,name=stateless_empty_blocks,json=statelessEmptyBlocks,proto3" json:"stateless_empty_blocks,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// evidence_log: every anchored batch and every revocation is appended,
+	// in block order, as a leaf of one RFC 6962 Merkle log whose compact
+	// range is kept at the state key "evlog" (docs/receipt.md, "The evidence
+	// log"). New chains get true; false, the value of chains created before
+	// it, keeps no log. Set by the genesis document only: a change-params
+	// proposal cannot change it.
+	EvidenceLog   bool `protobuf:"varint,15,opt,name=evidence_log,json=evidenceLog,proto3" json:"evidence_log,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Params) Reset() {
@@ -193,6 +200,13 @@ func (x *Params) GetMaxUnorderedWindow() uint64 {
 func (x *Params) GetStatelessEmptyBlocks() bool {
 	if x != nil {
 		return x.StatelessEmptyBlocks
+	}
+	return false
+}
+
+func (x *Params) GetEvidenceLog() bool {
+	if x != nil {
+		return x.EvidenceLog
 	}
 	return false
 }
@@ -2441,7 +2455,7 @@ var File_notary_v1_state_proto protoreflect.FileDescriptor
 
 const file_notary_v1_state_proto_rawDesc = "" +
 	"\n" +
-	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\xc9\x05\n" +
+	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\xec\x05\n" +
 	"\x06Params\x121\n" +
 	"\x15max_digests_per_batch\x18\x01 \x01(\rR\x12maxDigestsPerBatch\x12 \n" +
 	"\fmax_tx_bytes\x18\x02 \x01(\x04R\n" +
@@ -2458,7 +2472,8 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x12citizen_enrollment\x18\v \x01(\x0e2\x1c.notary.v1.CitizenEnrollmentR\x11citizenEnrollment\x12D\n" +
 	"\x1fmax_active_consents_per_subject\x18\f \x01(\rR\x1bmaxActiveConsentsPerSubject\x120\n" +
 	"\x14max_unordered_window\x18\r \x01(\x04R\x12maxUnorderedWindow\x124\n" +
-	"\x16stateless_empty_blocks\x18\x0e \x01(\bR\x14statelessEmptyBlocks\"\xcc\x01\n" +
+	"\x16stateless_empty_blocks\x18\x0e \x01(\bR\x14statelessEmptyBlocks\x12!\n" +
+	"\fevidence_log\x18\x0f \x01(\bR\vevidenceLog\"\xcc\x01\n" +
 	"\aAccount\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.notary.v1.RoleR\x04role\x12\x14\n" +
