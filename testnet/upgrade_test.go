@@ -114,9 +114,7 @@ func runUpgrade(t *testing.T, validators int) {
 	t.Logf("upgrade %s scheduled at height %d", testUpgradeName, target)
 
 	// Every node stops before executing the target height.
-	for _, n := range nodes {
-		waitUpgradeHalt(t, n, target, 120*time.Second)
-	}
+	waitUpgradeHalts(ctx, t, nodes, target)
 	acksBefore := load.AckCount()
 	t.Logf("all nodes halted at %d; %d batches acknowledged", target, acksBefore)
 	for _, n := range nodes {
@@ -201,6 +199,46 @@ func runUpgrade(t *testing.T, validators int) {
 	}
 	t.Logf("%d validators upgraded at height %d; %d batches acknowledged and found; chains agree through %d",
 		len(nodes), target, len(acks), last)
+}
+
+// waitUpgradeHalts waits for every node to stop before the target height.
+// The nodes stop on the target's proposal; one that had not received it when
+// the others stopped stays at target-1, waiting for peers, as it would in a
+// network whose other nodes are being upgraded (it receives the block, and
+// stops, when they come back). Restarted, it stops at once, seeing the plan
+// for its next height: the test does that for such a node.
+func waitUpgradeHalts(ctx context.Context, t *testing.T, nodes []*harness.Node, target int64) {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for running(nodes) == len(nodes) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no node stopped for the upgrade at %d within 2 minutes", target)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, n := range nodes {
+		if err := waitExit(n.Proc, 30*time.Second); err != nil {
+			h, herr := n.Height(ctx)
+			if herr != nil || h != target-1 {
+				t.Fatalf("%s: %v (height %d, %v)", n.ID, err, h, herr)
+			}
+			t.Logf("%s: at height %d, waiting for the target's proposal; restarted", n.ID, h)
+			n.Stop()
+			n.Start()
+		}
+		waitUpgradeHalt(t, n, target, 90*time.Second)
+	}
+}
+
+// running counts the nodes whose process is alive.
+func running(nodes []*harness.Node) int {
+	k := 0
+	for _, n := range nodes {
+		if n.Running() {
+			k++
+		}
+	}
+	return k
 }
 
 // waitUpgradeHalt waits for node n to exit with app.ExitUpgradeNeeded, its
