@@ -61,6 +61,9 @@ func CheckpointText(origin string, size uint64, root []byte) []byte {
 	return append(out, '\n')
 }
 
+// CheckpointPrefix is the prefix of every checkpoint record and signature.
+func CheckpointPrefix() []byte { return append([]byte(nil), prefixCheckpoint...) }
+
 // CheckpointKey is the state key of the checkpoint point of a log size.
 func CheckpointKey(size uint64) []byte { return cat(prefixCheckpoint, be64(size)) }
 
