@@ -61,16 +61,16 @@ const (
 )
 
 func (s *Server) serveLog(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == LogCheckpointPath || strings.HasPrefix(r.URL.Path, LogCheckpointPath+"/") {
+		s.serveCheckpoint(w, r)
+		return
+	}
 	h := w.Header()
 	if s.logSrc == nil {
 		writeError(w, http.StatusNotFound, "no_log", "This node does not serve the evidence log.")
 		return
 	}
 	p := strings.TrimPrefix(r.URL.Path, LogPrefix)
-	if r.URL.Path == LogCheckpointPath || strings.HasPrefix(r.URL.Path, LogCheckpointPath+"/") {
-		s.serveCheckpoint(w, r)
-		return
-	}
 	if r.URL.Path == LogTreePath {
 		t := s.logSrc.Tree()
 		b, _ := json.Marshal(LogTree{Size: t.Size, Root: base64.StdEncoding.EncodeToString(t.Root[:]), Height: t.Height})
