@@ -236,3 +236,50 @@ func TestCheckpointProposalOrder(t *testing.T) {
 		t.Fatalf("order %v", order)
 	}
 }
+
+// TestCheckpointValidatorSet: a checkpoint's validators are those in force
+// at the end of its block. A validator removed later still signs it; one
+// added later does not; the next checkpoint has the new set.
+func TestCheckpointValidatorSet(t *testing.T) {
+	g := govGenesis(10, 10, 10, 10, 10)
+	g.Params.CheckpointInterval = 0
+	h := newGovHarness(t, g)
+	h.runOK(h.tx(agencyKey("aeat"), anchorBody("aeat", digests("vs-1", 1))))
+	first, err := LoadCheckpoint(h.st, 1)
+	if err != nil || first == nil || len(first.Validators) != 5 {
+		t.Fatalf("first checkpoint %v, %v", first, err)
+	}
+	h.enact(actRemoveValidator("defensa"), "hacienda", "interior", "sanidad", "trabajo")
+	h.enact(actAddValidator("justicia", 10), "hacienda", "interior", "sanidad", "trabajo")
+	h.runOK(h.tx(agencyKey("aeat"), anchorBody("aeat", digests("vs-2", 1))))
+	second, err := LoadCheckpoint(h.st, 2)
+	if err != nil || second == nil {
+		t.Fatalf("second checkpoint %v, %v", second, err)
+	}
+	var ids []string
+	for _, v := range second.Validators {
+		ids = append(ids, v.MinistryId)
+	}
+	if fmt.Sprint(ids) != "[hacienda interior justicia sanidad trabajo]" {
+		t.Fatalf("second checkpoint's validators %v", ids)
+	}
+	for _, tc := range []struct {
+		id   string
+		size uint64
+		root []byte
+		want *Error
+	}{
+		{id: "defensa", size: 1, root: first.Root},
+		{id: "justicia", size: 1, root: first.Root, want: ErrNotCheckpointValidator},
+		{id: "justicia", size: 2, root: second.Root},
+		{id: "defensa", size: 2, root: second.Root, want: ErrNotCheckpointValidator},
+	} {
+		k := ministryCons(tc.id)
+		out := h.block(signTx(testChain, k, checkpointBody(k, tc.size, tc.root)))[0]
+		if tc.want == nil {
+			mustOK(t, out)
+		} else {
+			mustFail(t, out, tc.want)
+		}
+	}
+}
