@@ -136,6 +136,12 @@ var (
 	ErrConsentLimit     = register(121, "too many active consents for the subject")
 	ErrBadConfirmation  = register(122, "bad provider confirmation")
 	ErrConfirmationUsed = register(123, "provider confirmation already used")
+
+	// Checkpoints of the evidence log.
+	ErrCheckpointNotFound     = register(130, "no checkpoint of that log size")
+	ErrNotCheckpointValidator = register(131, "key is not a validator of the checkpoint")
+	ErrCheckpointSigned       = register(132, "validator already signed the checkpoint")
+	ErrBadCheckpointSignature = register(133, "bad checkpoint signature")
 )
 
 // CodeOf returns the stable code of err, or CodeInternal if err wraps no

@@ -203,6 +203,8 @@ func ValidateBasic(tx *Tx) error {
 		return checkText("label", m.AnchorBatch.Label, maxTextBound)
 	case *notaryv1.TxBody_Revoke:
 		return validateRevoke(m.Revoke, nil)
+	case *notaryv1.TxBody_CheckpointSignature:
+		return validateCheckpointSignature(tx.Body, m.CheckpointSignature)
 	case *notaryv1.TxBody_GrantConsent:
 		g := m.GrantConsent
 		if len(g.Subject) != DigestSize {

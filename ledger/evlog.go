@@ -166,22 +166,27 @@ func encodeEvidenceLog(r *compact.Range) []byte {
 }
 
 // appendEvidenceLog appends leaves to the log in st and returns the log's
-// size before them.
-func appendEvidenceLog(st Store, leaves [][]byte) (uint64, error) {
+// size before them and its size and root after them.
+func appendEvidenceLog(st Store, leaves [][]byte) (uint64, EvidenceLog, error) {
 	l, err := LoadEvidenceLog(st)
 	if err != nil {
-		return 0, err
+		return 0, EvidenceLog{}, err
 	}
 	r, err := rangeFactory.NewRange(0, l.Size, l.Hashes)
 	if err != nil {
-		return 0, &StoreError{fmt.Errorf("evidence log record: %w", err)}
+		return 0, EvidenceLog{}, &StoreError{fmt.Errorf("evidence log record: %w", err)}
 	}
 	for _, leaf := range leaves {
 		if err := r.Append(LogLeafHash(leaf), nil); err != nil {
 			panic(fmt.Sprintf("ledger: evidence log append: %v", err))
 		}
 	}
-	return l.Size, st.Set(keyEvidenceLog, encodeEvidenceLog(r))
+	root, err := r.GetRootHash(nil)
+	if err != nil {
+		panic(fmt.Sprintf("ledger: evidence log root: %v", err))
+	}
+	after := EvidenceLog{Size: r.End(), Root: root, Hashes: r.Hashes()}
+	return l.Size, after, st.Set(keyEvidenceLog, encodeEvidenceLog(r))
 }
 
 // logRecord records a state record as the next leaf of the log, if the
@@ -198,17 +203,18 @@ func (c *txContext) logRecord(kind byte, key, value []byte) {
 // the log's size before them; valid after End.
 func (e *Exec) LogLeaves() (uint64, [][]byte) { return e.logStart, e.logLeaves }
 
-// endEvidenceLog appends the block's leaves to the log.
+// endEvidenceLog appends the block's leaves to the log, and records a
+// checkpoint point when one is due (checkpoint.go).
 func (e *Exec) endEvidenceLog() error {
 	if len(e.logLeaves) == 0 {
 		return nil
 	}
-	start, err := appendEvidenceLog(e.st, e.logLeaves)
+	start, after, err := appendEvidenceLog(e.st, e.logLeaves)
 	if err != nil {
 		return err
 	}
 	e.logStart = start
-	return nil
+	return e.endCheckpoint(after)
 }
 
 // LoadAccount returns the account of an ed25519 public key in st, nil if

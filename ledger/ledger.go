@@ -460,6 +460,11 @@ func (c *txContext) apply() error {
 	if err := checkReplayFields(c.tx.Body); err != nil {
 		return err
 	}
+	if m, ok := c.tx.Body.Msg.(*notaryv1.TxBody_CheckpointSignature); ok {
+		// Authorized by the validator's own signature: no account,
+		// sequence or nonce (a validator signs a size once).
+		return c.checkpointSignature(m.CheckpointSignature)
+	}
 	unordered := c.tx.Unordered()
 	acct, err := loadAccount(c.st, c.tx.Signer)
 	if err != nil {

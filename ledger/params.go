@@ -44,8 +44,13 @@ func DefaultParams() *notaryv1.Params {
 		MaxUnorderedWindow:          DefaultMaxUnorderedWindow,
 		StatelessEmptyBlocks:        true,
 		EvidenceLog:                 true,
+		CheckpointInterval:          DefaultCheckpointInterval,
 	}
 }
+
+// DefaultCheckpointInterval is the default of params.checkpoint_interval:
+// a checkpoint point at most every 10 heights of a chain that anchors.
+const DefaultCheckpointInterval = 10
 
 // DefaultMaxActiveConsents is the default bound on one subject's active
 // consents.

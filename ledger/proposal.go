@@ -6,13 +6,14 @@ package ledger
 // Outcome.Held) goes right after the transaction before it, and is left
 // out when that one is not among txs. Every other transaction keeps its
 // place, including those the block will fail and unordered ones, which no
-// sequence orders (they are never held). It returns indexes into txs.
+// sequence orders (they are never held), and checkpoint signatures, which
+// have none. It returns indexes into txs.
 func ProposalOrder(st Store, txs []*Tx) ([]int, error) {
 	next := map[string]uint64{}
 	held := map[string]map[uint64]int{}
 	out := make([]int, 0, len(txs))
 	for i, tx := range txs {
-		if tx.Unordered() {
+		if tx.Unordered() || tx.Body.GetCheckpointSignature() != nil {
 			out = append(out, i)
 			continue
 		}

@@ -247,9 +247,10 @@ func TestUnorderedPruning(t *testing.T) {
 		t.Fatalf("after the second pruning: %d spent nonces, %d expiry entries", got, exp)
 	}
 	mustFail(t, f.one(txs[1]), ErrTxExpired)
-	// The batches (and the evidence log) stay; every other key the nonces
-	// added is gone.
-	batches := countPrefix(t, f.st, prefixBatch) + countPrefix(t, f.st, prefixAgencyBatch) + countPrefix(t, f.st, keyEvidenceLog)
+	// The batches (and the evidence log and its checkpoints) stay; every
+	// other key the nonces added is gone.
+	batches := countPrefix(t, f.st, prefixBatch) + countPrefix(t, f.st, prefixAgencyBatch) + countPrefix(t, f.st, keyEvidenceLog) +
+		countPrefix(t, f.st, prefixCheckpoint) + countPrefix(t, f.st, keyLastCheckpoint)
 	if got := f.st.Len() - batches; got != base {
 		t.Fatalf("%d keys besides the batches, %d before", got, base)
 	}

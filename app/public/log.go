@@ -21,6 +21,22 @@ const LogPrefix = "/log/"
 // cosignatures.
 const LogTreePath = LogPrefix + "tree"
 
+// LogCheckpointPath answers the latest checkpoint of the log whose
+// validators' signatures carry more than 2/3 of their power, as a C2SP
+// signed note; LogCheckpointPath + "/<size>" the checkpoint of a log size
+// the chain recorded, with every signature gathered so far.
+const LogCheckpointPath = LogPrefix + "checkpoint"
+
+// CheckpointSource answers the checkpoint routes (*checkpoint.Notes).
+type CheckpointSource interface {
+	Latest() ([]byte, bool, error)
+	At(size uint64) ([]byte, bool, error)
+}
+
+// cacheCheckpoint is the Cache-Control of a checkpoint: a newer one, or
+// more signatures, come with the next blocks.
+const cacheCheckpoint = "public, max-age=5"
+
 // LogSource is the evidence log a public endpoint serves
 // (*tlogtiles.Store).
 type LogSource interface {
@@ -45,6 +61,10 @@ const (
 )
 
 func (s *Server) serveLog(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == LogCheckpointPath || strings.HasPrefix(r.URL.Path, LogCheckpointPath+"/") {
+		s.serveCheckpoint(w, r)
+		return
+	}
 	h := w.Header()
 	if s.logSrc == nil {
 		writeError(w, http.StatusNotFound, "no_log", "This node does not serve the evidence log.")
@@ -81,6 +101,46 @@ func (s *Server) serveLog(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Cache-Control", cachePartialTile)
 	}
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(b)
+}
+
+func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request) {
+	if s.ckpts == nil {
+		writeError(w, http.StatusNotFound, "no_checkpoints", "This node does not serve the log's checkpoints.")
+		return
+	}
+	var (
+		b   []byte
+		ok  bool
+		err error
+	)
+	if r.URL.Path == LogCheckpointPath {
+		b, ok, err = s.ckpts.Latest()
+	} else {
+		arg := strings.TrimPrefix(r.URL.Path, LogCheckpointPath+"/")
+		size, perr := strconv.ParseUint(arg, 10, 64)
+		if perr != nil || strconv.FormatUint(size, 10) != arg {
+			writeError(w, http.StatusBadRequest, "bad_size", "A checkpoint is at /log/checkpoint/<size>, the size in decimal.")
+			return
+		}
+		b, ok, err = s.ckpts.At(size)
+	}
+	switch {
+	case err != nil:
+		s.log.Error("public: checkpoint", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "The checkpoint could not be read.")
+		return
+	case !ok:
+		writeError(w, http.StatusNotFound, "no_checkpoint", "No such checkpoint (yet): the chain records a checkpoint every checkpoint_interval heights of a log that grew, and /log/checkpoint waits for signatures of more than 2/3 of the validators' power.")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", cacheCheckpoint)
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	if r.Method == http.MethodHead {
 		return

@@ -204,7 +204,7 @@ func TestLogTilesOverHTTP(t *testing.T) {
 		{"/log/tile/0/0", http.StatusBadRequest, "no-store"},
 		{"/log/tile/0/000.p/256", http.StatusBadRequest, "no-store"},
 		{"/log/tile/../../etc/passwd", http.StatusBadRequest, "no-store"},
-		{"/log/checkpoint", http.StatusBadRequest, "no-store"},
+		{"/log/checkpoint", http.StatusNotFound, "no-store"},
 		{"/log/tree", http.StatusOK, "no-cache"},
 	} {
 		resp, err := http.Get(base + tc.path)

@@ -14,6 +14,7 @@ import (
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/internal/ratelimit"
 	"github.com/gobtechlab/notary/app/receipt"
 	"github.com/gobtechlab/notary/ledger"
@@ -75,6 +76,9 @@ type Options struct {
 	// Log is the evidence log served under LogPrefix; New takes the
 	// node's (abci.Application.LogTiles). Nil serves none.
 	Log LogSource
+	// Checkpoints are the log's signed checkpoints served at
+	// LogCheckpointPath; New takes the node's. Nil serves none.
+	Checkpoints CheckpointSource
 }
 
 // Factory builds the public endpoint of a node from its configuration
@@ -115,6 +119,9 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	if opts.Log == nil && n.App != nil {
 		opts.Log = n.App.LogTiles()
 	}
+	if opts.Checkpoints == nil && n.App != nil {
+		opts.Checkpoints = checkpoint.NewNotes(n.Chain().ChainID(), func() (checkpoint.State, error) { return n.App.StateAt(0) })
+	}
 	return NewServer(cfg, nodeBackend{Builder: b, chain: n.Chain()}, n.Logger.With("module", "public"), opts)
 }
 
@@ -131,6 +138,7 @@ type Server struct {
 	inFlight chan struct{}
 	etags    sync.Map // web file path -> its ETag
 	logSrc   LogSource
+	ckpts    CheckpointSource
 
 	http     *http.Server
 	addr     atomic.Value // string: the address actually listened on
@@ -160,6 +168,7 @@ func NewServer(cfg app.PublicConfig, b Backend, logger cmtlog.Logger, opts Optio
 		s.web = opts.Web
 	}
 	s.logSrc = opts.Log
+	s.ckpts = opts.Checkpoints
 	for _, o := range cfg.CORSOrigins {
 		if o == "*" {
 			s.anyOrig = true

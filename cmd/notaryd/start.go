@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/gateway"
 	"github.com/gobtechlab/notary/app/public"
 	"github.com/gobtechlab/notary/app/web"
@@ -57,8 +58,9 @@ func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error
 }
 
 // nodeServices are the services every node runs beside CometBFT: the gRPC
-// gateway and the public HTTP endpoint, which serves the web verifier.
-var nodeServices = []app.ServiceFactory{gateway.Factory, publicWithPage}
+// gateway, the public HTTP endpoint, which serves the web verifier and the
+// evidence log, and on a validator the checkpoint signer.
+var nodeServices = []app.ServiceFactory{gateway.Factory, publicWithPage, checkpoint.SignerFactory}
 
 // publicWithPage builds the public endpoint with the web verifier's page and
 // the home's trust bundle (served as /trust.json); a home without a valid

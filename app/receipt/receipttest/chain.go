@@ -509,8 +509,9 @@ func stableJSON(m proto.Message) ([]byte, error) {
 // vectorParams are the params of the synthetic chain, which the published
 // receipt vectors come from (docs/receipt.md, "Test vectors"): the defaults
 // without the citizen enrolment, consent limit, unordered window,
-// stateless empty blocks and evidence log that came later, whose values
-// would change every app hash and signature of the vectors. A receipt v1
+// stateless empty blocks, evidence log and checkpoint interval that came
+// later, whose values would change every app hash and signature of the
+// vectors. A receipt v1
 // proves nothing about any of them. Each block thus records itself in the
 // state: every height has its own app hash.
 func vectorParams() *notaryv1.Params {
@@ -520,5 +521,6 @@ func vectorParams() *notaryv1.Params {
 	p.MaxUnorderedWindow = 0
 	p.StatelessEmptyBlocks = false
 	p.EvidenceLog = false
+	p.CheckpointInterval = 0
 	return p
 }

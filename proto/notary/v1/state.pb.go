@@ -71,9 +71,15 @@ type Params struct {
 	// log"). New chains get true; false, the value of chains created before
 	// it, keeps no log. Set by the genesis document only: a change-params
 	// proposal cannot change it.
-	EvidenceLog   bool `protobuf:"varint,15,opt,name=evidence_log,json=evidenceLog,proto3" json:"evidence_log,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EvidenceLog bool `protobuf:"varint,15,opt,name=evidence_log,json=evidenceLog,proto3" json:"evidence_log,omitempty"`
+	// checkpoint_interval: on a chain with the evidence log, the end of a
+	// block that grew the log records a checkpoint point (state key
+	// ckpt/<be64 size>) if at least this many heights passed since the last
+	// one; 0 records one at every block that grew the log. New chains get
+	// 10.
+	CheckpointInterval uint64 `protobuf:"varint,16,opt,name=checkpoint_interval,json=checkpointInterval,proto3" json:"checkpoint_interval,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Params) Reset() {
@@ -209,6 +215,13 @@ func (x *Params) GetEvidenceLog() bool {
 		return x.EvidenceLog
 	}
 	return false
+}
+
+func (x *Params) GetCheckpointInterval() uint64 {
+	if x != nil {
+		return x.CheckpointInterval
+	}
+	return 0
 }
 
 // Account is the on-chain identity behind an ed25519 public key.
@@ -2451,11 +2464,153 @@ func (x *GenesisState) GetCitizens() [][]byte {
 	return nil
 }
 
+// LogCheckpoint is a checkpoint point of the evidence log (state key
+// ckpt/<be64 size>): the log's size and root at the end of a block, and the
+// validator set whose signatures make it valid (docs/receipt.md,
+// "Checkpoints").
+type LogCheckpoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// size of the log.
+	Size uint64 `protobuf:"varint,1,opt,name=size,proto3" json:"size,omitempty"`
+	// root is the log's RFC 6962 root of size leaves.
+	Root []byte `protobuf:"bytes,2,opt,name=root,proto3" json:"root,omitempty"`
+	// height of the block at whose end the log had this size.
+	Height int64 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	// validators in force at the end of that block: the active ministries
+	// with power > 0, by ministry id.
+	Validators    []*LogCheckpointValidator `protobuf:"bytes,4,rep,name=validators,proto3" json:"validators,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogCheckpoint) Reset() {
+	*x = LogCheckpoint{}
+	mi := &file_notary_v1_state_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogCheckpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogCheckpoint) ProtoMessage() {}
+
+func (x *LogCheckpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_state_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogCheckpoint.ProtoReflect.Descriptor instead.
+func (*LogCheckpoint) Descriptor() ([]byte, []int) {
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *LogCheckpoint) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *LogCheckpoint) GetRoot() []byte {
+	if x != nil {
+		return x.Root
+	}
+	return nil
+}
+
+func (x *LogCheckpoint) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *LogCheckpoint) GetValidators() []*LogCheckpointValidator {
+	if x != nil {
+		return x.Validators
+	}
+	return nil
+}
+
+// LogCheckpointValidator is one validator of a LogCheckpoint.
+type LogCheckpointValidator struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ministry_id names the validator's ministry; the signed-note key name is
+	// "<origin>/<ministry_id>".
+	MinistryId string `protobuf:"bytes,1,opt,name=ministry_id,json=ministryId,proto3" json:"ministry_id,omitempty"`
+	// pub_key is the ed25519 consensus key.
+	PubKey []byte `protobuf:"bytes,2,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"`
+	// power is the voting power (> 0).
+	Power         int64 `protobuf:"varint,3,opt,name=power,proto3" json:"power,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogCheckpointValidator) Reset() {
+	*x = LogCheckpointValidator{}
+	mi := &file_notary_v1_state_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogCheckpointValidator) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogCheckpointValidator) ProtoMessage() {}
+
+func (x *LogCheckpointValidator) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_state_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogCheckpointValidator.ProtoReflect.Descriptor instead.
+func (*LogCheckpointValidator) Descriptor() ([]byte, []int) {
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *LogCheckpointValidator) GetMinistryId() string {
+	if x != nil {
+		return x.MinistryId
+	}
+	return ""
+}
+
+func (x *LogCheckpointValidator) GetPubKey() []byte {
+	if x != nil {
+		return x.PubKey
+	}
+	return nil
+}
+
+func (x *LogCheckpointValidator) GetPower() int64 {
+	if x != nil {
+		return x.Power
+	}
+	return 0
+}
+
 var File_notary_v1_state_proto protoreflect.FileDescriptor
 
 const file_notary_v1_state_proto_rawDesc = "" +
 	"\n" +
-	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\xec\x05\n" +
+	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\x9d\x06\n" +
 	"\x06Params\x121\n" +
 	"\x15max_digests_per_batch\x18\x01 \x01(\rR\x12maxDigestsPerBatch\x12 \n" +
 	"\fmax_tx_bytes\x18\x02 \x01(\x04R\n" +
@@ -2473,7 +2628,8 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x1fmax_active_consents_per_subject\x18\f \x01(\rR\x1bmaxActiveConsentsPerSubject\x120\n" +
 	"\x14max_unordered_window\x18\r \x01(\x04R\x12maxUnorderedWindow\x124\n" +
 	"\x16stateless_empty_blocks\x18\x0e \x01(\bR\x14statelessEmptyBlocks\x12!\n" +
-	"\fevidence_log\x18\x0f \x01(\bR\vevidenceLog\"\xcc\x01\n" +
+	"\fevidence_log\x18\x0f \x01(\bR\vevidenceLog\x12/\n" +
+	"\x13checkpoint_interval\x18\x10 \x01(\x04R\x12checkpointInterval\"\xcc\x01\n" +
 	"\aAccount\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.notary.v1.RoleR\x04role\x12\x14\n" +
@@ -2673,7 +2829,19 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"ministries\x12-\n" +
 	"\bagencies\x18\x03 \x03(\v2\x11.notary.v1.AgencyR\bagencies\x12.\n" +
 	"\bmandates\x18\x04 \x03(\v2\x12.notary.v1.MandateR\bmandates\x12\x1a\n" +
-	"\bcitizens\x18\x05 \x03(\fR\bcitizensB7Z5github.com/gobtechlab/notary/proto/notary/v1;notaryv1b\x06proto3"
+	"\bcitizens\x18\x05 \x03(\fR\bcitizens\"\x92\x01\n" +
+	"\rLogCheckpoint\x12\x12\n" +
+	"\x04size\x18\x01 \x01(\x04R\x04size\x12\x12\n" +
+	"\x04root\x18\x02 \x01(\fR\x04root\x12\x16\n" +
+	"\x06height\x18\x03 \x01(\x03R\x06height\x12A\n" +
+	"\n" +
+	"validators\x18\x04 \x03(\v2!.notary.v1.LogCheckpointValidatorR\n" +
+	"validators\"h\n" +
+	"\x16LogCheckpointValidator\x12\x1f\n" +
+	"\vministry_id\x18\x01 \x01(\tR\n" +
+	"ministryId\x12\x17\n" +
+	"\apub_key\x18\x02 \x01(\fR\x06pubKey\x12\x14\n" +
+	"\x05power\x18\x03 \x01(\x03R\x05powerB7Z5github.com/gobtechlab/notary/proto/notary/v1;notaryv1b\x06proto3"
 
 var (
 	file_notary_v1_state_proto_rawDescOnce sync.Once
@@ -2687,63 +2855,65 @@ func file_notary_v1_state_proto_rawDescGZIP() []byte {
 	return file_notary_v1_state_proto_rawDescData
 }
 
-var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_notary_v1_state_proto_goTypes = []any{
-	(*Params)(nil),                // 0: notary.v1.Params
-	(*Account)(nil),               // 1: notary.v1.Account
-	(*Agency)(nil),                // 2: notary.v1.Agency
-	(*Ministry)(nil),              // 3: notary.v1.Ministry
-	(*Batch)(nil),                 // 4: notary.v1.Batch
-	(*Revocation)(nil),            // 5: notary.v1.Revocation
-	(*Consent)(nil),               // 6: notary.v1.Consent
-	(*Mandate)(nil),               // 7: notary.v1.Mandate
-	(*Exchange)(nil),              // 8: notary.v1.Exchange
-	(*AccessHead)(nil),            // 9: notary.v1.AccessHead
-	(*Proposal)(nil),              // 10: notary.v1.Proposal
-	(*VoteRecord)(nil),            // 11: notary.v1.VoteRecord
-	(*ProposalAction)(nil),        // 12: notary.v1.ProposalAction
-	(*SetTLSKeys)(nil),            // 13: notary.v1.SetTLSKeys
-	(*UpgradePlan)(nil),           // 14: notary.v1.UpgradePlan
-	(*UpgradeDone)(nil),           // 15: notary.v1.UpgradeDone
-	(*ReweightValidator)(nil),     // 16: notary.v1.ReweightValidator
-	(*Revoke)(nil),                // 17: notary.v1.Revoke
-	(*ChainMeta)(nil),             // 18: notary.v1.ChainMeta
-	(*ValsetChange)(nil),          // 19: notary.v1.ValsetChange
-	(*DigestLocator)(nil),         // 20: notary.v1.DigestLocator
-	(*GenesisState)(nil),          // 21: notary.v1.GenesisState
-	(HashAlgorithm)(0),            // 22: notary.v1.HashAlgorithm
-	(*Fraction)(nil),              // 23: notary.v1.Fraction
-	(CitizenEnrollment)(0),        // 24: notary.v1.CitizenEnrollment
-	(Role)(0),                     // 25: notary.v1.Role
-	(Permission)(0),               // 26: notary.v1.Permission
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
-	(RevocationReason)(0),         // 28: notary.v1.RevocationReason
-	(ConsentStatus)(0),            // 29: notary.v1.ConsentStatus
-	(ProposalStatus)(0),           // 30: notary.v1.ProposalStatus
-	(VoteOption)(0),               // 31: notary.v1.VoteOption
+	(*Params)(nil),                 // 0: notary.v1.Params
+	(*Account)(nil),                // 1: notary.v1.Account
+	(*Agency)(nil),                 // 2: notary.v1.Agency
+	(*Ministry)(nil),               // 3: notary.v1.Ministry
+	(*Batch)(nil),                  // 4: notary.v1.Batch
+	(*Revocation)(nil),             // 5: notary.v1.Revocation
+	(*Consent)(nil),                // 6: notary.v1.Consent
+	(*Mandate)(nil),                // 7: notary.v1.Mandate
+	(*Exchange)(nil),               // 8: notary.v1.Exchange
+	(*AccessHead)(nil),             // 9: notary.v1.AccessHead
+	(*Proposal)(nil),               // 10: notary.v1.Proposal
+	(*VoteRecord)(nil),             // 11: notary.v1.VoteRecord
+	(*ProposalAction)(nil),         // 12: notary.v1.ProposalAction
+	(*SetTLSKeys)(nil),             // 13: notary.v1.SetTLSKeys
+	(*UpgradePlan)(nil),            // 14: notary.v1.UpgradePlan
+	(*UpgradeDone)(nil),            // 15: notary.v1.UpgradeDone
+	(*ReweightValidator)(nil),      // 16: notary.v1.ReweightValidator
+	(*Revoke)(nil),                 // 17: notary.v1.Revoke
+	(*ChainMeta)(nil),              // 18: notary.v1.ChainMeta
+	(*ValsetChange)(nil),           // 19: notary.v1.ValsetChange
+	(*DigestLocator)(nil),          // 20: notary.v1.DigestLocator
+	(*GenesisState)(nil),           // 21: notary.v1.GenesisState
+	(*LogCheckpoint)(nil),          // 22: notary.v1.LogCheckpoint
+	(*LogCheckpointValidator)(nil), // 23: notary.v1.LogCheckpointValidator
+	(HashAlgorithm)(0),             // 24: notary.v1.HashAlgorithm
+	(*Fraction)(nil),               // 25: notary.v1.Fraction
+	(CitizenEnrollment)(0),         // 26: notary.v1.CitizenEnrollment
+	(Role)(0),                      // 27: notary.v1.Role
+	(Permission)(0),                // 28: notary.v1.Permission
+	(*timestamppb.Timestamp)(nil),  // 29: google.protobuf.Timestamp
+	(RevocationReason)(0),          // 30: notary.v1.RevocationReason
+	(ConsentStatus)(0),             // 31: notary.v1.ConsentStatus
+	(ProposalStatus)(0),            // 32: notary.v1.ProposalStatus
+	(VoteOption)(0),                // 33: notary.v1.VoteOption
 }
 var file_notary_v1_state_proto_depIdxs = []int32{
-	22, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
-	23, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
-	24, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
-	25, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
-	26, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
-	22, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	27, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
-	22, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	28, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
-	27, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
-	27, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
-	27, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
-	29, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
-	27, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
-	27, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
-	27, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
-	27, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
-	27, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
+	24, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
+	25, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
+	26, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
+	27, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
+	28, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
+	24, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	29, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
+	24, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	30, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
+	29, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
+	29, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
+	29, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
+	31, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
+	29, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
+	29, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
+	29, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
+	29, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
+	29, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
 	12, // 18: notary.v1.Proposal.action:type_name -> notary.v1.ProposalAction
-	30, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
-	31, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
+	32, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
+	33, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
 	2,  // 21: notary.v1.ProposalAction.add_agency:type_name -> notary.v1.Agency
 	2,  // 22: notary.v1.ProposalAction.update_agency:type_name -> notary.v1.Agency
 	3,  // 23: notary.v1.ProposalAction.add_validator:type_name -> notary.v1.Ministry
@@ -2753,18 +2923,19 @@ var file_notary_v1_state_proto_depIdxs = []int32{
 	17, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
 	13, // 28: notary.v1.ProposalAction.set_tls_keys:type_name -> notary.v1.SetTLSKeys
 	14, // 29: notary.v1.ProposalAction.schedule_upgrade:type_name -> notary.v1.UpgradePlan
-	22, // 30: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	28, // 31: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
-	27, // 32: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
+	24, // 30: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	30, // 31: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
+	29, // 32: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
 	0,  // 33: notary.v1.GenesisState.params:type_name -> notary.v1.Params
 	3,  // 34: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
 	2,  // 35: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
 	7,  // 36: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
-	37, // [37:37] is the sub-list for method output_type
-	37, // [37:37] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	23, // 37: notary.v1.LogCheckpoint.validators:type_name -> notary.v1.LogCheckpointValidator
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_state_proto_init() }
@@ -2798,7 +2969,7 @@ func file_notary_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_state_proto_rawDesc), len(file_notary_v1_state_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

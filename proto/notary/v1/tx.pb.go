@@ -124,6 +124,7 @@ type TxBody struct {
 	//	*TxBody_Propose
 	//	*TxBody_Vote
 	//	*TxBody_EnrollCitizen
+	//	*TxBody_CheckpointSignature
 	Msg           isTxBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -266,6 +267,15 @@ func (x *TxBody) GetEnrollCitizen() *EnrollCitizen {
 	return nil
 }
 
+func (x *TxBody) GetCheckpointSignature() *CheckpointSignature {
+	if x != nil {
+		if x, ok := x.Msg.(*TxBody_CheckpointSignature); ok {
+			return x.CheckpointSignature
+		}
+	}
+	return nil
+}
+
 type isTxBody_Msg interface {
 	isTxBody_Msg()
 }
@@ -310,6 +320,12 @@ type TxBody_EnrollCitizen struct {
 	EnrollCitizen *EnrollCitizen `protobuf:"bytes,17,opt,name=enroll_citizen,json=enrollCitizen,proto3,oneof"`
 }
 
+type TxBody_CheckpointSignature struct {
+	// checkpoint_signature is signed by a validator's consensus key: no
+	// account, sequence 0, no nonce (docs/receipt.md, "Checkpoints").
+	CheckpointSignature *CheckpointSignature `protobuf:"bytes,18,opt,name=checkpoint_signature,json=checkpointSignature,proto3,oneof"`
+}
+
 func (*TxBody_AnchorBatch) isTxBody_Msg() {}
 
 func (*TxBody_Revoke) isTxBody_Msg() {}
@@ -325,6 +341,8 @@ func (*TxBody_Propose) isTxBody_Msg() {}
 func (*TxBody_Vote) isTxBody_Msg() {}
 
 func (*TxBody_EnrollCitizen) isTxBody_Msg() {}
+
+func (*TxBody_CheckpointSignature) isTxBody_Msg() {}
 
 // AnchorBatch anchors 1..max_digests_per_batch digests in one batch.
 type AnchorBatch struct {
@@ -1157,6 +1175,76 @@ func (x *ExistingDigest) GetCodeKey() []byte {
 	return nil
 }
 
+// CheckpointSignature is a validator's signed-note signature of the
+// evidence log's checkpoint of a size the chain recorded (a checkpoint
+// point, state key ckpt/<be64 size>). The transaction's signer must be
+// pub_key, with sequence 0 and no nonce: the validator's signature
+// authorizes it, and a validator signs a size once.
+type CheckpointSignature struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// size of the log the checkpoint is for.
+	Size uint64 `protobuf:"varint,1,opt,name=size,proto3" json:"size,omitempty"`
+	// pub_key is the validator's ed25519 consensus key, one of the
+	// checkpoint's validators with power > 0.
+	PubKey []byte `protobuf:"bytes,2,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"`
+	// signature is the ed25519 signature of the checkpoint's note text
+	// "<origin>\n<size>\n<base64 root>\n" by pub_key (64 bytes).
+	Signature     []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckpointSignature) Reset() {
+	*x = CheckpointSignature{}
+	mi := &file_notary_v1_tx_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckpointSignature) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckpointSignature) ProtoMessage() {}
+
+func (x *CheckpointSignature) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_tx_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckpointSignature.ProtoReflect.Descriptor instead.
+func (*CheckpointSignature) Descriptor() ([]byte, []int) {
+	return file_notary_v1_tx_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CheckpointSignature) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *CheckpointSignature) GetPubKey() []byte {
+	if x != nil {
+		return x.PubKey
+	}
+	return nil
+}
+
+func (x *CheckpointSignature) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 var File_notary_v1_tx_proto protoreflect.FileDescriptor
 
 const file_notary_v1_tx_proto_rawDesc = "" +
@@ -1165,7 +1253,7 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\x02Tx\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x17\n" +
 	"\apub_key\x18\x02 \x01(\fR\x06pubKey\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature\"\xdd\x04\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\xb2\x05\n" +
 	"\x06TxBody\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x14\n" +
@@ -1179,7 +1267,8 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\x0frecord_exchange\x18\x0e \x01(\v2\x19.notary.v1.RecordExchangeH\x00R\x0erecordExchange\x12.\n" +
 	"\apropose\x18\x0f \x01(\v2\x12.notary.v1.ProposeH\x00R\apropose\x12%\n" +
 	"\x04vote\x18\x10 \x01(\v2\x0f.notary.v1.VoteH\x00R\x04vote\x12A\n" +
-	"\x0eenroll_citizen\x18\x11 \x01(\v2\x18.notary.v1.EnrollCitizenH\x00R\renrollCitizenB\x05\n" +
+	"\x0eenroll_citizen\x18\x11 \x01(\v2\x18.notary.v1.EnrollCitizenH\x00R\renrollCitizen\x12S\n" +
+	"\x14checkpoint_signature\x18\x12 \x01(\v2\x1e.notary.v1.CheckpointSignatureH\x00R\x13checkpointSignatureB\x05\n" +
 	"\x03msg\"\xb8\x01\n" +
 	"\vAnchorBatch\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12?\n" +
@@ -1243,7 +1332,11 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x16\n" +
 	"\x06digest\x18\x02 \x01(\fR\x06digest\x122\n" +
 	"\alocator\x18\x03 \x01(\v2\x18.notary.v1.DigestLocatorR\alocator\x12\x19\n" +
-	"\bcode_key\x18\x04 \x01(\fR\acodeKeyB7Z5github.com/gobtechlab/notary/proto/notary/v1;notaryv1b\x06proto3"
+	"\bcode_key\x18\x04 \x01(\fR\acodeKey\"`\n" +
+	"\x13CheckpointSignature\x12\x12\n" +
+	"\x04size\x18\x01 \x01(\x04R\x04size\x12\x17\n" +
+	"\apub_key\x18\x02 \x01(\fR\x06pubKey\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignatureB7Z5github.com/gobtechlab/notary/proto/notary/v1;notaryv1b\x06proto3"
 
 var (
 	file_notary_v1_tx_proto_rawDescOnce sync.Once
@@ -1257,7 +1350,7 @@ func file_notary_v1_tx_proto_rawDescGZIP() []byte {
 	return file_notary_v1_tx_proto_rawDescData
 }
 
-var file_notary_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_notary_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_notary_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                    // 0: notary.v1.Tx
 	(*TxBody)(nil),                // 1: notary.v1.TxBody
@@ -1271,37 +1364,39 @@ var file_notary_v1_tx_proto_goTypes = []any{
 	(*Vote)(nil),                  // 9: notary.v1.Vote
 	(*TxResult)(nil),              // 10: notary.v1.TxResult
 	(*ExistingDigest)(nil),        // 11: notary.v1.ExistingDigest
-	(*Revoke)(nil),                // 12: notary.v1.Revoke
-	(HashAlgorithm)(0),            // 13: notary.v1.HashAlgorithm
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*ProposalAction)(nil),        // 15: notary.v1.ProposalAction
-	(VoteOption)(0),               // 16: notary.v1.VoteOption
-	(*DigestLocator)(nil),         // 17: notary.v1.DigestLocator
+	(*CheckpointSignature)(nil),   // 12: notary.v1.CheckpointSignature
+	(*Revoke)(nil),                // 13: notary.v1.Revoke
+	(HashAlgorithm)(0),            // 14: notary.v1.HashAlgorithm
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*ProposalAction)(nil),        // 16: notary.v1.ProposalAction
+	(VoteOption)(0),               // 17: notary.v1.VoteOption
+	(*DigestLocator)(nil),         // 18: notary.v1.DigestLocator
 }
 var file_notary_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: notary.v1.TxBody.anchor_batch:type_name -> notary.v1.AnchorBatch
-	12, // 1: notary.v1.TxBody.revoke:type_name -> notary.v1.Revoke
+	13, // 1: notary.v1.TxBody.revoke:type_name -> notary.v1.Revoke
 	3,  // 2: notary.v1.TxBody.grant_consent:type_name -> notary.v1.GrantConsent
 	4,  // 3: notary.v1.TxBody.withdraw_consent:type_name -> notary.v1.WithdrawConsent
 	5,  // 4: notary.v1.TxBody.record_exchange:type_name -> notary.v1.RecordExchange
 	8,  // 5: notary.v1.TxBody.propose:type_name -> notary.v1.Propose
 	9,  // 6: notary.v1.TxBody.vote:type_name -> notary.v1.Vote
 	7,  // 7: notary.v1.TxBody.enroll_citizen:type_name -> notary.v1.EnrollCitizen
-	13, // 8: notary.v1.AnchorBatch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	14, // 9: notary.v1.GrantConsent.valid_from:type_name -> google.protobuf.Timestamp
-	14, // 10: notary.v1.GrantConsent.valid_until:type_name -> google.protobuf.Timestamp
-	6,  // 11: notary.v1.RecordExchange.provider_confirmation:type_name -> notary.v1.ProviderConfirmation
-	15, // 12: notary.v1.Propose.action:type_name -> notary.v1.ProposalAction
-	16, // 13: notary.v1.Vote.option:type_name -> notary.v1.VoteOption
-	17, // 14: notary.v1.TxResult.batch:type_name -> notary.v1.DigestLocator
-	11, // 15: notary.v1.TxResult.existing:type_name -> notary.v1.ExistingDigest
-	13, // 16: notary.v1.ExistingDigest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	17, // 17: notary.v1.ExistingDigest.locator:type_name -> notary.v1.DigestLocator
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	12, // 8: notary.v1.TxBody.checkpoint_signature:type_name -> notary.v1.CheckpointSignature
+	14, // 9: notary.v1.AnchorBatch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	15, // 10: notary.v1.GrantConsent.valid_from:type_name -> google.protobuf.Timestamp
+	15, // 11: notary.v1.GrantConsent.valid_until:type_name -> google.protobuf.Timestamp
+	6,  // 12: notary.v1.RecordExchange.provider_confirmation:type_name -> notary.v1.ProviderConfirmation
+	16, // 13: notary.v1.Propose.action:type_name -> notary.v1.ProposalAction
+	17, // 14: notary.v1.Vote.option:type_name -> notary.v1.VoteOption
+	18, // 15: notary.v1.TxResult.batch:type_name -> notary.v1.DigestLocator
+	11, // 16: notary.v1.TxResult.existing:type_name -> notary.v1.ExistingDigest
+	14, // 17: notary.v1.ExistingDigest.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	18, // 18: notary.v1.ExistingDigest.locator:type_name -> notary.v1.DigestLocator
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_tx_proto_init() }
@@ -1320,6 +1415,7 @@ func file_notary_v1_tx_proto_init() {
 		(*TxBody_Propose)(nil),
 		(*TxBody_Vote)(nil),
 		(*TxBody_EnrollCitizen)(nil),
+		(*TxBody_CheckpointSignature)(nil),
 	}
 	file_notary_v1_tx_proto_msgTypes[5].OneofWrappers = []any{
 		(*RecordExchange_ConsentId)(nil),
@@ -1337,7 +1433,7 @@ func file_notary_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_tx_proto_rawDesc), len(file_notary_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

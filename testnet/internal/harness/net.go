@@ -48,7 +48,9 @@ type Node struct {
 	NodeID    string
 	P2P       string
 	Gateway   string
-	GovKey    *identity.Identity
+	// Public is the address of the node's public endpoint.
+	Public string
+	GovKey *identity.Identity
 }
 
 // manifest is the network.json `notaryd testnet` writes.
@@ -66,6 +68,7 @@ type manifest struct {
 		P2P       string `json:"p2p"`
 		RPC       string `json:"rpc"`
 		Gateway   string `json:"gateway"`
+		Public    string `json:"public"`
 		GovKeyDir string `json:"governance_identity"`
 	} `json:"nodes"`
 	Agencies map[string]string `json:"agency_identities"`
@@ -156,7 +159,7 @@ func NewNet(t testing.TB, o NetOptions) *Net {
 		}
 		n.Nodes = append(n.Nodes, &Node{
 			Proc: NewProc(t, mn.Home, port), ID: mn.ID, Name: mn.Name, Validator: mn.Role == "validator",
-			NodeID: mn.NodeID, P2P: mn.P2P, Gateway: mn.Gateway, GovKey: gov,
+			NodeID: mn.NodeID, P2P: mn.P2P, Gateway: mn.Gateway, Public: mn.Public, GovKey: gov,
 		})
 	}
 	if lab != nil {

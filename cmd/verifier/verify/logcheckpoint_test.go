@@ -1,0 +1,107 @@
+package verify_test
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
+)
+
+const ckptChain = "notary-ckpt"
+
+func ckptKey(id string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("ckpt-test/" + id))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// sigLine is the signed-note signature line of text by ministry id's key
+// under name.
+func sigLine(t *testing.T, name string, k ed25519.PrivateKey, text string) string {
+	t.Helper()
+	vkey, err := note.NewEd25519VerifierKey(name, k.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h [4]byte
+	binary.BigEndian.PutUint32(h[:], v.KeyHash())
+	return fmt.Sprintf("\u2014 %s %s\n", name, base64.StdEncoding.EncodeToString(append(h[:], ed25519.Sign(k, []byte(text))...)))
+}
+
+func TestVerifyLogCheckpoint(t *testing.T) {
+	ids := []string{"hacienda", "interior", "sanidad", "trabajo"}
+	var set []verify.LogValidator
+	for _, id := range ids {
+		set = append(set, verify.LogValidator{MinistryID: id, PubKey: ckptKey(id).Public().(ed25519.PublicKey), Power: 10})
+	}
+	root := sha256.Sum256([]byte("root"))
+	body := func(origin string, r []byte) string {
+		return fmt.Sprintf("%s\n%d\n%s\n", origin, 42, base64.StdEncoding.EncodeToString(r))
+	}
+	good := body(verify.LogOrigin(ckptChain), root[:])
+	sign := func(text string, signers ...string) []byte {
+		out := text + "\n"
+		for _, id := range signers {
+			out += sigLine(t, verify.LogKeyName(ckptChain, id), ckptKey(id), text)
+		}
+		return []byte(out)
+	}
+	unknown := func(text string) string {
+		return sigLine(t, verify.LogKeyName(ckptChain, "outsider"), ckptKey("outsider"), text)
+	}
+	for _, tc := range []struct {
+		name string
+		note []byte
+		set  []verify.LogValidator
+		want error
+	}{
+		{name: "3 of 4", note: sign(good, "hacienda", "interior", "sanidad")},
+		{name: "4 of 4", note: sign(good, ids...)},
+		{name: "2 of 4", note: sign(good, "hacienda", "interior"), want: verify.ErrCheckpointQuorum},
+		{name: "2 of 4, one twice", note: sign(good, "hacienda", "interior", "interior"), want: verify.ErrCheckpointQuorum},
+		{name: "2 of 4 and an unknown key", note: append(sign(good, "hacienda", "interior"), unknown(good)...), want: verify.ErrCheckpointQuorum},
+		{name: "3 of 4 and an unknown key", note: append(sign(good, "hacienda", "interior", "sanidad"), unknown(good)...)},
+		{name: "none of the set", note: append([]byte(good+"\n"), unknown(good)...), want: verify.ErrCheckpointQuorum},
+		{name: "3 of 4, power 2/3 exactly", note: sign(good, "hacienda", "interior", "sanidad"),
+			set:  append(append([]verify.LogValidator(nil), set...), verify.LogValidator{MinistryID: "extra", PubKey: ckptKey("extra").Public().(ed25519.PublicKey), Power: 5}),
+			want: verify.ErrCheckpointQuorum},
+		{name: "wrong origin", note: sign(body("notary.gobtechlab/other-chain", root[:]), "hacienda", "interior", "sanidad"), want: verify.ErrCheckpointOrigin},
+		{name: "tampered root", note: []byte(strings.Replace(string(sign(good, "hacienda", "interior", "sanidad")),
+			base64.StdEncoding.EncodeToString(root[:]), base64.StdEncoding.EncodeToString(make([]byte, 32)), 1)),
+			want: verify.ErrCheckpointSignature},
+		{name: "short root", note: sign(body(verify.LogOrigin(ckptChain), root[:16]), "hacienda", "interior", "sanidad"), want: verify.ErrCheckpointForm},
+		{name: "extension line", note: sign(good+"ext\n", "hacienda", "interior", "sanidad"), want: verify.ErrCheckpointForm},
+		{name: "size with a leading zero", note: sign(strings.Replace(good, "\n42\n", "\n042\n", 1), "hacienda", "interior", "sanidad"), want: verify.ErrCheckpointForm},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.set
+			if s == nil {
+				s = set
+			}
+			c, err := verify.VerifyLogCheckpoint(ckptChain, tc.note, s)
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("got %v, want %v", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Size != 42 || string(c.Root) != string(root[:]) || c.SignedPower*3 <= c.TotalPower*2 {
+				t.Fatalf("checkpoint %+v", c)
+			}
+		})
+	}
+}
