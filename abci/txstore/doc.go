@@ -178,5 +178,6 @@
 //     by hash, fetched from a peer, kept across a restart), TestQueryTx,
 //     TestTxStoreDirRenamed (the directory's former name, batches/, is
 //     renamed txs/ at open), TestUnnamedTxRetention (a dropped transaction
-//     a block names later is fetched from a peer).
+//     a block names later is fetched from a peer), TestTxInRemovedSegment
+//     (so is one whose entry points into a segment that does not exist).
 package txstore
