@@ -81,11 +81,18 @@ func (a *Application) stopLogWriter() {
 	}
 }
 
-// writeLog writes the tiles of the committed blocks not written yet. A
-// failure is logged and retried with the next block (the tiles are outside
-// consensus; a restart rebuilds them).
+// writeLog writes the tiles of the committed blocks not written yet. An
+// I/O failure is logged and retried with the next block (the tiles are
+// outside consensus; a restart rebuilds them). Tiles that do not hash to the
+// state's log root stop the log (tlogtiles.ErrRootMismatch): the next
+// Commit that stages leaves fails, and the node stops.
 func (a *Application) writeLog() {
 	n, err := a.tiles.Integrate(a.logW.target.Load())
+	if errors.Is(err, tlogtiles.ErrRootMismatch) {
+		a.log.Error("evidence log tiles: the log stopped; the node stops at the next block with log leaves (remove the tiles directory to rebuild them)",
+			"dir", a.tiles.Dir(), "err", err)
+		return
+	}
 	if err != nil {
 		a.log.Error("evidence log tiles: write", "err", err)
 		return
@@ -100,6 +107,10 @@ func (a *Application) FlushLog() error {
 	_, err := a.tiles.Integrate(a.logW.target.Load())
 	return err
 }
+
+// LogErr returns why the evidence log's tiles stopped
+// (tlogtiles.ErrRootMismatch), or nil: for health checks.
+func (a *Application) LogErr() error { return a.tiles.Err() }
 
 // LogTiles returns the store of the evidence log's tiles, for serving.
 func (a *Application) LogTiles() *tlogtiles.Store { return a.tiles }
@@ -145,6 +156,9 @@ func (a *Application) catchUpLog(version int64) error {
 	// The staged blocks the saved state holds; a block staged but not
 	// saved is replayed, and staged again.
 	if _, err := a.tiles.Integrate(want.Size); err != nil && !errors.Is(err, tlogtiles.ErrGap) {
+		if errors.Is(err, tlogtiles.ErrRootMismatch) {
+			return fmt.Errorf("abci: evidence log tiles: %w (remove %s to rebuild them)", err, a.tiles.Dir())
+		}
 		return fmt.Errorf("abci: %w", err)
 	}
 	if err := a.tiles.DropStaged(); err != nil {
@@ -182,8 +196,13 @@ func emptyLogRoot() []byte {
 // record of a block's transaction, and the revocation records of a Revoke
 // transaction that wrote them (in message order). Each block's leaves must
 // give the state's log size and root at its height; a block whose leaves
-// cannot be told from its transactions alone (a governance revocation, two
-// Revokes of one record in one block) fails the rebuild.
+// cannot be told from its transactions alone fails the rebuild, with the
+// advice to copy the tiles from another node. Those blocks are: one with a
+// governance revocation; one where a Revoke that failed names a record
+// that a later Revoke of the block wrote with the same signer's agency and
+// reason (the failed one is credited with it). The transactions' result
+// codes would tell, but they are in CometBFT's state store
+// (LoadFinalizeBlockResponse), which the block source does not reach.
 func (a *Application) rebuildLog(tree tlogtiles.Tree, version int64) error {
 	if a.opts.Blocks == nil {
 		return errors.New("no block store")

@@ -39,6 +39,23 @@
 // finish are rewritten with the same bytes. Open checks that the tiles
 // hash to the tree file's root.
 //
+// Integrate holds the journal's lock only to read the journal and, after
+// the tiles are written, to trim it: Stage (on Commit's path) does not wait
+// for the tiles. The trim keeps the records staged meanwhile, as they are.
+//
+// Tiles that do not hash to a staged block's root are a broken invariant
+// (a fault of the disk or of the code), not a failure to retry: the store
+// records the error (Err), and from then on Stage and Integrate return it
+// (ErrRootMismatch). The abci package's Commit thus fails and the node
+// stops, with the journal as it was; at the next start the same
+// integration fails again, with the advice to remove the tiles directory,
+// which the node then rebuilds from the block store. An I/O error is
+// returned and the integration retried with the next block.
+//
+// A partial tile's file is removed once its full tile is written; Read
+// serves a partial tile whose file is gone (a tree that a Reset took back
+// inside a full tile) from the first items of the full tile.
+//
 // The hashing is golang.org/x/mod/sumdb/tlog's (RecordHash, NodeHash,
 // TreeHash over the tiles with HashFromTile): the hash tiles of height 8
 // are the Go checksum database's, only their paths differ.

@@ -56,9 +56,9 @@ func (b *Block) check() error {
 // ErrNotFound is returned by Read for a tile the store does not have.
 var ErrNotFound = errors.New("tile not found")
 
-// Store is a log's tiles in a directory. It is safe for concurrent use: one
-// writer (Stage, Integrate, Append, Reset) at a time, any number of
-// readers.
+// Store is a log's tiles in a directory. It is safe for concurrent use:
+// one tile writer (Integrate, Append, Reset) at a time, Stage beside it (it
+// waits only for the journal's trim), any number of readers.
 type Store struct {
 	// OnTilesWritten, if set, is called when an integration has written
 	// the tiles of the block at height, before it records the new tree
@@ -67,10 +67,25 @@ type Store struct {
 
 	dir string
 
-	wmu     sync.Mutex // one writer
-	journal *os.File   // the staged blocks, open for appending (Stage)
+	wmu sync.Mutex // one tile writer
+	// jmu guards the journal file and failed; taken after wmu.
+	jmu     sync.Mutex
+	journal *os.File // the staged blocks, open for appending (Stage)
+	failed  error    // why the log stopped (ErrRootMismatch)
 	mu      sync.RWMutex
 	tree    Tree
+}
+
+// ErrRootMismatch is returned when tiles just written do not hash to the
+// state's log root. It stops the log: Stage and Integrate return it from
+// then on (see the package doc).
+var ErrRootMismatch = errors.New("the tiles do not hash to the log's root")
+
+// Err returns why the log stopped (wrapping ErrRootMismatch), or nil.
+func (s *Store) Err() error {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	return s.failed
 }
 
 // emptyRoot is the root of the empty log: SHA-256 of nothing.
@@ -126,6 +141,18 @@ func (s *Store) Read(t Tile) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is beyond the log's %d leaves", ErrNotFound, t.Path(), s.Tree().Size)
 	}
 	b, err := os.ReadFile(filepath.Join(s.dir, filepath.FromSlash(t.Path())))
+	if errors.Is(err, fs.ErrNotExist) && !t.Full() {
+		// A partial file is removed once its full tile is written; after a
+		// Reset the tree can end inside that full tile.
+		b, err = os.ReadFile(filepath.Join(s.dir, filepath.FromSlash(Tile{Level: t.Level, Index: t.Index, Width: TileWidth}.Path())))
+		if err == nil {
+			n, lerr := itemsLen(t.Level, b, t.Width)
+			if lerr != nil {
+				return nil, fmt.Errorf("tlogtiles: %s: %w", t.Path(), lerr)
+			}
+			b = b[:n:n]
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, t.Path())
 	}
@@ -145,8 +172,11 @@ func (s *Store) Stage(b Block) error {
 	if err := b.check(); err != nil {
 		return err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	if s.failed != nil {
+		return fmt.Errorf("tlogtiles: stage block %d: the log stopped: %w", b.Height, s.failed)
+	}
 	if s.journal == nil {
 		p := filepath.Join(s.dir, stagedFile)
 		_, statErr := os.Stat(p)
@@ -175,13 +205,28 @@ func (s *Store) Stage(b Block) error {
 
 // Staged returns the blocks in the journal, in the order staged.
 func (s *Store) Staged() ([]*Block, error) {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	blocks, _, err := s.readJournal()
+	return blocks, err
+}
+
+// readJournal returns the blocks in the journal and its length (s.jmu
+// held).
+func (s *Store) readJournal() ([]*Block, int, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir, stagedFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tlogtiles: %w", err)
+		return nil, 0, fmt.Errorf("tlogtiles: %w", err)
 	}
+	return decodeJournal(b), len(b), nil
+}
+
+// decodeJournal decodes the records of a journal up to the first that is
+// cut short or does not check.
+func decodeJournal(b []byte) []*Block {
 	var out []*Block
 	for len(b) >= 4 {
 		n := binary.BigEndian.Uint32(b)
@@ -195,18 +240,21 @@ func (s *Store) Staged() ([]*Block, error) {
 		out = append(out, blk)
 		b = b[4+n:]
 	}
-	return out, nil
+	return out
 }
 
 // DropStaged empties the journal.
 func (s *Store) DropStaged() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.rewriteJournal(nil)
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	return s.rewriteJournal(nil, nil)
 }
 
-// rewriteJournal replaces the journal by the records of blocks.
-func (s *Store) rewriteJournal(blocks []*Block) error {
+// rewriteJournal replaces the journal by the records of blocks, then tail
+// (records as they are in the journal) (s.jmu held).
+func (s *Store) rewriteJournal(blocks []*Block, tail []byte) error {
 	if s.journal != nil {
 		err := s.journal.Close()
 		s.journal = nil
@@ -214,7 +262,7 @@ func (s *Store) rewriteJournal(blocks []*Block) error {
 			return fmt.Errorf("tlogtiles: %w", err)
 		}
 	}
-	if len(blocks) == 0 {
+	if len(blocks) == 0 && len(tail) == 0 {
 		// Not synced: records that come back after a crash are of blocks
 		// the tree holds already, and are skipped.
 		err := os.Truncate(filepath.Join(s.dir, stagedFile), 0)
@@ -229,7 +277,7 @@ func (s *Store) rewriteJournal(blocks []*Block) error {
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(rec)))
 		buf = append(buf, rec...)
 	}
-	return writeFileSync(s.dir, stagedFile, buf)
+	return writeFileSync(s.dir, stagedFile, append(buf, tail...))
 }
 
 // ErrGap is returned by Integrate when a staged block up to its size does
@@ -239,13 +287,47 @@ var ErrGap = errors.New("staged blocks do not continue the tiles")
 // Integrate appends to the tiles the staged blocks that end at or below
 // upTo leaves (the log of the state saved last), in order, and keeps in the
 // journal only the blocks beyond it. It returns how many it appended.
+//
+// The journal is read, then the tiles written without its lock: a Stage
+// meanwhile waits only for the journal's trim, which keeps what it
+// appended. A root mismatch stops the log (ErrRootMismatch).
 func (s *Store) Integrate(upTo uint64) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	blocks, err := s.Staged()
+	s.jmu.Lock()
+	blocks, read, err := s.readJournal()
+	failed := s.failed
+	s.jmu.Unlock()
+	if failed != nil {
+		return 0, fmt.Errorf("tlogtiles: the log stopped: %w", failed)
+	}
 	if err != nil || len(blocks) == 0 {
 		return 0, err
 	}
+	n, rest, err := s.integrate(blocks, upTo)
+	if errors.Is(err, ErrRootMismatch) {
+		s.jmu.Lock()
+		s.failed = err
+		s.jmu.Unlock()
+	}
+	if err != nil || len(rest) == len(blocks) {
+		return n, err
+	}
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	b, err := os.ReadFile(filepath.Join(s.dir, stagedFile))
+	if err != nil {
+		return n, fmt.Errorf("tlogtiles: %w", err)
+	}
+	if len(b) < read {
+		return n, fmt.Errorf("tlogtiles: the journal shrank from %d to %d bytes during an integration", read, len(b))
+	}
+	return n, s.rewriteJournal(rest, b[read:])
+}
+
+// integrate appends the blocks that end at or below upTo and returns how
+// many, and the blocks beyond upTo (s.wmu held).
+func (s *Store) integrate(blocks []*Block, upTo uint64) (int, []*Block, error) {
 	n := 0
 	var rest []*Block
 	for _, b := range blocks {
@@ -257,23 +339,20 @@ func (s *Store) Integrate(upTo uint64) (int, error) {
 			rest = append(rest, b)
 			continue
 		case b.Start != size:
-			return n, fmt.Errorf("tlogtiles: %w: block %d starts at leaf %d, the tiles hold %d", ErrGap, b.Height, b.Start, size)
+			return n, nil, fmt.Errorf("tlogtiles: %w: block %d starts at leaf %d, the tiles hold %d", ErrGap, b.Height, b.Start, size)
 		}
 		if err := s.append(b); err != nil {
-			return n, err
+			return n, nil, err
 		}
 		n++
 	}
-	if len(rest) < len(blocks) {
-		return n, s.rewriteJournal(rest)
-	}
-	return n, nil
+	return n, rest, nil
 }
 
 // Close closes the journal.
 func (s *Store) Close() error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
 	if s.journal == nil {
 		return nil
 	}
@@ -358,7 +437,7 @@ func (s *Store) append(b *Block) error {
 		return err
 	}
 	if root != b.Root {
-		return fmt.Errorf("tlogtiles: block %d: the tiles of %d leaves hash to %x, the state's log root is %x", b.Height, b.Size, root[:], b.Root[:])
+		return fmt.Errorf("tlogtiles: %w: block %d: the tiles of %d leaves hash to %x, the state's log root is %x", ErrRootMismatch, b.Height, b.Size, root[:], b.Root[:])
 	}
 	if err := s.saveTree(Tree{Height: b.Height, Size: b.Size, Root: b.Root}); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -61,7 +62,7 @@ func (m *model) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 }
 
 // block appends n leaves to the model and returns them as a Block.
-func (m *model) block(t *testing.T, height int64, n int) tlogtiles.Block {
+func (m *model) block(t testing.TB, height int64, n int) tlogtiles.Block {
 	t.Helper()
 	b := tlogtiles.Block{Height: height, Start: uint64(len(m.leaves))}
 	for i := 0; i < n; i++ {
@@ -185,9 +186,12 @@ func TestAppend(t *testing.T) {
 			}
 		}
 	}
-	// Partial tiles of full tiles are gone; a full tile is served.
-	if _, err := s.Read(tlogtiles.Tile{Level: 0, Index: 0, Width: 1}); !errors.Is(err, tlogtiles.ErrNotFound) {
-		t.Fatalf("partial of a full tile: %v", err)
+	// Partial tiles of full tiles are gone: read from the full tile.
+	if _, err := os.Stat(filepath.Join(dir, "tile", "0", "000.p")); !os.IsNotExist(err) {
+		t.Fatalf("partial files of a full tile: %v", err)
+	}
+	if b, err := s.Read(tlogtiles.Tile{Level: 0, Index: 0, Width: 1}); err != nil || len(b) != tlogtiles.HashSize {
+		t.Fatalf("partial of a full tile: %d bytes, %v", len(b), err)
 	}
 	if _, err := s.Read(tlogtiles.Tile{Level: 2, Index: 0, Width: 1}); err != nil {
 		t.Fatalf("level 2: %v", err)
@@ -289,4 +293,198 @@ func TestStageIntegrate(t *testing.T) {
 	if _, err := tlogtiles.Open(dir); err == nil {
 		t.Fatal("a damaged tree file was not found")
 	}
+}
+
+// TestReadAfterReset: after a Reset into a tile that became full (its
+// partial files removed), the right-edge partial tiles are served from the
+// first items of the full tiles, and equal what they held.
+func TestReadAfterReset(t *testing.T) {
+	dir := t.TempDir()
+	s, err := tlogtiles.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m model
+	b1 := m.block(t, 1, 200)
+	if err := s.Append(b1); err != nil {
+		t.Fatal(err)
+	}
+	tiles := []tlogtiles.Tile{
+		{Level: tlogtiles.EntriesLevel, Index: 0, Width: 200},
+		{Level: 0, Index: 0, Width: 200},
+	}
+	want := map[tlogtiles.Tile][]byte{}
+	for _, tl := range tiles {
+		if want[tl], err = s.Read(tl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Append(m.block(t, 2, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset(1, b1.Size, b1.Root); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		tile tlogtiles.Tile
+		err  error
+	}{
+		{tiles[0], nil},
+		{tiles[1], nil},
+		{tlogtiles.Tile{Level: 0, Index: 0, Width: 199}, nil},
+		{tlogtiles.Tile{Level: 0, Index: 0, Width: 201}, tlogtiles.ErrNotFound},
+		{tlogtiles.Tile{Level: 0, Index: 0, Width: 256}, tlogtiles.ErrNotFound},
+	} {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(tc.tile.Path()))); tc.err == nil && !os.IsNotExist(err) {
+			t.Fatalf("%s: the partial file is still there (%v)", tc.tile.Path(), err)
+		}
+		got, err := s.Read(tc.tile)
+		if !errors.Is(err, tc.err) {
+			t.Fatalf("Read(%s): %v, want %v", tc.tile.Path(), err, tc.err)
+		}
+		if w, ok := want[tc.tile]; ok && !bytes.Equal(got, w) {
+			t.Fatalf("Read(%s) differs from the tile before the Reset", tc.tile.Path())
+		}
+	}
+	checkProofs(t, s, &m)
+}
+
+// TestStageDuringIntegrate: Stage does not wait for an integration that
+// writes tiles, and what it stages meanwhile stays in the journal.
+func TestStageDuringIntegrate(t *testing.T) {
+	s, err := tlogtiles.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	var m model
+	b1, b2, b3 := m.block(t, 1, 10), m.block(t, 2, 10), m.block(t, 3, 10)
+	if err := s.Stage(b1); err != nil {
+		t.Fatal(err)
+	}
+	writing, release := make(chan struct{}), make(chan struct{})
+	s.OnTilesWritten = func(int64) {
+		close(writing)
+		<-release
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Integrate(b1.Size)
+		done <- err
+	}()
+	<-writing
+	staged := make(chan error, 1)
+	go func() {
+		err := s.Stage(b2)
+		if err == nil {
+			err = s.Stage(b3)
+		}
+		staged <- err
+	}()
+	select {
+	case err := <-staged:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("Stage waited for the integration")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	s.OnTilesWritten = nil
+	blocks, err := s.Staged()
+	if err != nil || len(blocks) != 2 || blocks[0].Height != 2 || blocks[1].Height != 3 {
+		t.Fatalf("the journal holds %d blocks (%v), want blocks 2 and 3", len(blocks), err)
+	}
+	if n, err := s.Integrate(b3.Size); n != 2 || err != nil {
+		t.Fatalf("Integrate: %d, %v", n, err)
+	}
+	checkProofs(t, s, &m)
+}
+
+// TestRootMismatchStops: a staged block whose root the tiles do not give
+// stops the log: Integrate and Stage return ErrRootMismatch, the journal
+// does not grow, and a reopened store's integration fails the same way.
+func TestRootMismatchStops(t *testing.T) {
+	dir := t.TempDir()
+	s, err := tlogtiles.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m model
+	b1 := m.block(t, 1, 10)
+	b1.Root = tlog.Hash(sha256.Sum256([]byte("x")))
+	b2 := m.block(t, 2, 10)
+	if err := s.Stage(b1); err != nil {
+		t.Fatal(err)
+	}
+	if s.Err() != nil {
+		t.Fatal(s.Err())
+	}
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"Integrate", func() error { _, err := s.Integrate(b1.Size); return err }},
+		{"Integrate again", func() error { _, err := s.Integrate(b2.Size); return err }},
+		{"Stage", func() error { return s.Stage(b2) }},
+		{"Err", s.Err},
+	} {
+		if err := tc.call(); !errors.Is(err, tlogtiles.ErrRootMismatch) {
+			t.Fatalf("%s: %v, want ErrRootMismatch", tc.name, err)
+		}
+	}
+	if blocks, _ := s.Staged(); len(blocks) != 1 || s.Tree().Size != 0 {
+		t.Fatalf("the journal holds %d blocks, the tree %d leaves", len(blocks), s.Tree().Size)
+	}
+	_ = s.Close()
+	if s, err = tlogtiles.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Integrate(b1.Size); !errors.Is(err, tlogtiles.ErrRootMismatch) {
+		t.Fatalf("Integrate after reopening: %v", err)
+	}
+}
+
+// BenchmarkStageDuringIntegrate measures Stage while another goroutine
+// integrates blocks of 256 leaves without pause.
+func BenchmarkStageDuringIntegrate(b *testing.B) {
+	s, err := tlogtiles.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	var m model
+	blocks := make([]tlogtiles.Block, b.N)
+	for i := range blocks {
+		blocks[i] = m.block(b, int64(i+1), 256)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.Integrate(1 << 62); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	}()
+	b.ResetTimer()
+	for i := range blocks {
+		if err := s.Stage(blocks[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
 }

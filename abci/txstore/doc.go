@@ -73,8 +73,13 @@
 //     names anything: a block whose state is saved has its names on disk.
 //     A crash before that replays the block, which names them again.
 //   - A drop deletes entries, their 'u' keys, and adds to the segments' dead
-//     bytes, in one batch; nothing else is written, so a drop a crash lost
-//     is made again by a later collection.
+//     bytes, in one synced batch (a compaction trusts those dead bytes, and
+//     goleveldb does not sync an earlier journal when a later write syncs);
+//     a drop a crash lost before the batch is made again by a later
+//     collection. An entry that points into a segment that no longer exists
+//     (a drop lost all the same, its segment compacted away) counts as
+//     absent: Has and Get do not hold the record, and a Put of it writes it
+//     again and overwrites the entry.
 //   - A compaction copies a segment's live records (those whose entry points
 //     into it) to the end of the log, as Put writes records; a Sync then
 //     syncs the segment and repoints the entries in a synced batch (an
@@ -162,6 +167,9 @@
 //     after some chunks are, before the file is removed); every named
 //     record reads back, and the next collections finish the work.
 //     TestStoreCrashNamed: a crash before Named's batch.
+//     TestStoreEntryInRemovedSegment: an entry whose segment is gone
+//     counts as absent, and a Put writes the record again.
+//     TestNamedWithoutEntry: a named hash with no entry is logged.
 //   - TestStoreCompactionConcurrent: the background collector compacts
 //     while blocks Put, name and read (run with -race).
 //   - BenchmarkStore: a block's Puts, Sync, Named and Gets, without
@@ -170,5 +178,6 @@
 //     by hash, fetched from a peer, kept across a restart), TestQueryTx,
 //     TestTxStoreDirRenamed (the directory's former name, batches/, is
 //     renamed txs/ at open), TestUnnamedTxRetention (a dropped transaction
-//     a block names later is fetched from a peer).
+//     a block names later is fetched from a peer), TestTxInRemovedSegment
+//     (so is one whose entry points into a segment that does not exist).
 package txstore

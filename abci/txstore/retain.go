@@ -216,7 +216,10 @@ func (s *Store) dropBatch() (dropped int, more bool, err error) {
 	if hit("drop-before-index") {
 		return 0, false, errCrashed
 	}
-	if err := w.commit(false); err != nil {
+	// Synced: goleveldb does not sync an earlier journal when a later
+	// write syncs, and a compaction's synced repoint must not outlive the
+	// drop it trusts (its dead counts) across a power loss.
+	if err := w.commit(true); err != nil {
 		s.rescan = true // marked again later
 		return 0, false, err
 	}

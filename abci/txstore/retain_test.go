@@ -559,3 +559,126 @@ func TestStoreCompactionDamaged(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreEntryInRemovedSegment: an index entry that points into a
+// segment that no longer exists (a drop lost in a power loss, its segment
+// compacted away) counts as absent: Has and Get do not hold the record, a
+// Put writes it again and a block names it; records in the other segments
+// read as before, and so after a reopen and more collections.
+func TestStoreEntryInRemovedSegment(t *testing.T) {
+	smallSegments(t)
+	dir := t.TempDir()
+	l := openLife(t, dir, 2)
+	l.fill(0, 120)
+	segOf := map[int]uint32{}
+	var lost, kept []int
+	for i := range 120 {
+		loc, ok, err := l.s.locate(sha256.Sum256(txOf(i)))
+		if !ok || err != nil {
+			t.Fatalf("transaction %d: %v %v", i, ok, err)
+		}
+		segOf[i] = loc.seg
+		if loc.seg == 0 {
+			lost = append(lost, i)
+		} else {
+			kept = append(kept, i)
+		}
+	}
+	if len(lost) < 2 || len(kept) == 0 {
+		t.Fatalf("%d records in segment 0, %d after", len(lost), len(kept))
+	}
+	if err := l.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(segmentName(dir, 0)); err != nil {
+		t.Fatal(err)
+	}
+	l.reopen()
+	defer func() { _ = l.s.Close() }()
+	for _, i := range lost {
+		h := sha256.Sum256(txOf(i))
+		if ok, err := l.s.Has(h); ok || err != nil {
+			t.Fatalf("Has(%d) = %v %v, want not held", i, ok, err)
+		}
+	}
+	l.check("segment 0 gone", kept, lost)
+	again := lost[0]
+	for _, tc := range []struct {
+		name  string
+		i     int
+		isNew bool
+	}{
+		{"written again", again, true},
+		{"held since", again, false},
+		{"held in another segment", kept[0], false},
+	} {
+		isNew, err := l.s.Put(sha256.Sum256(txOf(tc.i)), txOf(tc.i))
+		if err != nil || isNew != tc.isNew {
+			t.Fatalf("%s: Put(%d) = %v %v, want %v", tc.name, tc.i, isNew, err, tc.isNew)
+		}
+	}
+	l.block(1, again, kept[0])
+	l.check("written again", []int{again, kept[0]}, lost[1:])
+	if err := l.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l.reopen()
+	l.block(2)
+	l.block(3)
+	l.block(4)
+	l.check("reopened and collected", []int{again, kept[0]}, append(lost[1:], kept[1:]...))
+	if loc, ok, err := l.s.locate(sha256.Sum256(txOf(again))); !ok || err != nil || loc.seg == 0 {
+		t.Fatalf("the record written again is at %+v (%v %v)", loc, ok, err)
+	}
+}
+
+// logged records what a store logs.
+type logged struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logged) Info(string, ...any) {}
+
+func (l *logged) Error(msg string, _ ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, msg)
+}
+
+// TestNamedWithoutEntry: Named logs each named hash it has no entry for,
+// and names the others.
+func TestNamedWithoutEntry(t *testing.T) {
+	lg := &logged{}
+	s, err := open(t.TempDir(), Options{Logger: lg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	held := sha256.Sum256(txOf(1))
+	if _, err := s.Put(held, txOf(1)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		height int64
+		hs     [][32]byte
+		logs   int
+	}{
+		{1, [][32]byte{held}, 0},
+		{2, [][32]byte{sha256.Sum256(txOf(2))}, 1},
+		{3, [][32]byte{sha256.Sum256(txOf(3)), held, sha256.Sum256(txOf(4))}, 3},
+	} {
+		if err := s.Named(tc.height, tc.hs); err != nil {
+			t.Fatal(err)
+		}
+		lg.mu.Lock()
+		n := len(lg.msgs)
+		lg.mu.Unlock()
+		if n != tc.logs {
+			t.Fatalf("after height %d: %d messages logged, want %d", tc.height, n, tc.logs)
+		}
+	}
+	if e, ok, err := s.readEntry(held); !ok || err != nil || !e.named {
+		t.Fatalf("the held record: %+v %v %v, want named", e, ok, err)
+	}
+}

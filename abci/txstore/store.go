@@ -374,13 +374,35 @@ func (s *Store) spare(h [32]byte) {
 	}
 }
 
-// locate finds the record of h (s.mu held).
+// locate finds the record of h (s.mu held). An index entry in a segment
+// that no longer exists counts as absent: a drop lost in a crash (see the
+// package doc, Retention) brought back an entry that a compaction had
+// repointed from nowhere, and a Put of the record overwrites it.
 func (s *Store) locate(h [32]byte) (recordLoc, bool, error) {
 	if loc, ok := s.pend[h]; ok {
 		return loc, true, nil
 	}
 	e, ok, err := s.readEntry(h)
-	return e.loc, ok, err
+	if !ok || err != nil {
+		return e.loc, ok, err
+	}
+	if gone, err := s.segmentGone(e.loc.seg); gone || err != nil {
+		return recordLoc{}, false, err
+	}
+	return e.loc, true, nil
+}
+
+// segmentGone reports whether segment seg no longer exists (s.mu held). It
+// opens the segment, as a Get would, so that the next look is free.
+func (s *Store) segmentGone(seg uint32) (bool, error) {
+	if _, ok := s.segs[seg]; ok {
+		return false, nil
+	}
+	_, err := s.segment(seg)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	return false, err
 }
 
 // readEntry reads h's index entry.
@@ -559,6 +581,15 @@ func (s *Store) Get(h [32]byte) (raw []byte, ok bool, err error) {
 	return b, true, nil
 }
 
+// lockedSegmentGone is segmentGone with s.mu taken; an error counts as
+// not gone.
+func (s *Store) lockedSegmentGone(seg uint32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gone, _ := s.segmentGone(seg)
+	return gone
+}
+
 // segment returns an open segment file (s.mu held).
 func (s *Store) segment(seg uint32) (*os.File, error) {
 	if f, ok := s.segs[seg]; ok {
@@ -644,6 +675,14 @@ func (s *Store) syncLocked(hs [][32]byte, height int64, durable bool) error {
 			cur.loc = e.loc
 			w.put(e.hash, cur)
 			w.addDead(e.from)
+		case ok && cur.loc != e.loc && s.lockedSegmentGone(cur.loc.seg):
+			// An entry in a removed segment (locate): Put wrote the
+			// record again.
+			if !cur.named {
+				w.b.Delete(unnamedKey(cur.height, e.hash))
+			}
+			w.put(e.hash, entry{loc: e.loc, height: s.height})
+			w.b.Put(unnamedKey(s.height, e.hash), nil)
 		case ok && cur.loc != e.loc:
 			// A copy a compaction wrote before a crash, found again by
 			// Open: the record it copies is still indexed.
@@ -661,7 +700,15 @@ func (s *Store) syncLocked(hs [][32]byte, height int64, durable bool) error {
 			s.requeue(entries)
 			return err
 		}
-		if !ok || cur.named {
+		if !ok {
+			// Commit puts the transactions a block names before it names
+			// them: a bug if not.
+			if s.opts.Logger != nil {
+				s.opts.Logger.Error("transaction store: a named transaction has no index entry", "hash", fmt.Sprintf("%X", h), "height", height)
+			}
+			continue
+		}
+		if cur.named {
 			continue
 		}
 		w.b.Delete(unnamedKey(cur.height, h))
