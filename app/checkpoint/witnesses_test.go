@@ -126,7 +126,7 @@ func TestWitnesses(t *testing.T) {
 	ctx := context.Background()
 
 	c.anchor("a") // size 1
-	ws.Step(ctx) // no valid checkpoint yet: nothing to submit
+	ws.Step(ctx)  // no valid checkpoint yet: nothing to submit
 	if _, ok, err := ws.Latest(); ok || err != nil {
 		t.Fatalf("a checkpoint before any: %v", err)
 	}
