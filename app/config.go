@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -67,6 +68,24 @@ type WitnessConfig struct {
 	Key string `toml:"key"`
 }
 
+// cosignatureKeyAlg is the algorithm byte of a cosignature/v1 verifier key
+// (C2SP tlog-cosignature).
+const cosignatureKeyAlg = 0x04
+
+// cosignatureKey checks that vkey is a cosignature/v1 verifier key:
+// name+hash+base64(0x04 || ed25519 public key).
+func cosignatureKey(vkey string) error {
+	if _, err := tnote.NewVerifierForCosignatureV1(vkey); err != nil {
+		return err
+	}
+	i := strings.LastIndex(vkey, "+")
+	raw, err := base64.StdEncoding.DecodeString(vkey[i+1:])
+	if err != nil || len(raw) == 0 || raw[0] != cosignatureKeyAlg {
+		return errors.New("not of algorithm 0x04 (a signed-note key, not a witness's?)")
+	}
+	return nil
+}
+
 // ValidateBasic rejects a [log] table a node must not start with.
 func (l LogConfig) ValidateBasic() error {
 	seen := map[string]bool{}
@@ -75,7 +94,7 @@ func (l LogConfig) ValidateBasic() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("log.witnesses[%d]: url %q is not an http or https URL", i, w.URL)
 		}
-		if _, err := tnote.NewVerifierForCosignatureV1(w.Key); err != nil {
+		if err := cosignatureKey(w.Key); err != nil {
 			return fmt.Errorf("log.witnesses[%d]: key %q is not a cosignature/v1 verifier key: %w", i, w.Key, err)
 		}
 		if seen[w.URL] {

@@ -3,6 +3,7 @@ package checkpoint_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -102,6 +103,23 @@ func cosignedBy(t *testing.T, b []byte, vkey string) uint64 {
 	return got.Size
 }
 
+// stepUntil steps ws until it serves its latest checkpoint of size with a
+// cosignature of the first witness (the tiles are written beside the
+// blocks: a proof may wait for them), at most 10 seconds.
+func stepUntil(t *testing.T, ws *checkpoint.Witnesses, size uint64) ([]byte, bool, error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ws.Step(context.Background())
+		b, ok, err := ws.Latest()
+		done := bytes.Contains(b, []byte(fmt.Sprintf("\n%d\n", size))) && bytes.Contains(b, []byte("\n— witness.audit.example/"))
+		if err != nil || !ok || done || time.Now().After(deadline) {
+			return b, ok, err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestWitnesses runs a real application's checkpoints through witnesses
 // served over loopback: the first valid checkpoint is cosigned (from size
 // 0) and served with its cosignature, a later one is cosigned after a
@@ -133,8 +151,7 @@ func TestWitnesses(t *testing.T) {
 	c.anchor("b")
 	c.anchor("c") // size 3
 	c.signAll(3)
-	ws.Step(ctx)
-	b, ok, err := ws.Latest()
+	b, ok, err := stepUntil(t, ws, 3)
 	if err != nil || !ok {
 		t.Fatalf("Latest: %v", err)
 	}
@@ -159,8 +176,7 @@ func TestWitnesses(t *testing.T) {
 		t.Fatalf("no later checkpoint point: %d", second)
 	}
 	c.signAll(second)
-	ws.Step(ctx)
-	b, _, _ = ws.Latest()
+	b, _, _ = stepUntil(t, ws, second)
 	if size := cosignedBy(t, b, vkey); size != second {
 		t.Fatalf("cosigned size %d, want %d\n%s", size, second, logs.String())
 	}
@@ -175,8 +191,7 @@ func TestWitnesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh.Step(ctx)
-	b, _, _ = fresh.Latest()
+	b, _, _ = stepUntil(t, fresh, second)
 	if size := cosignedBy(t, b, vkey); size != second {
 		t.Fatalf("restarted: cosigned size %d, want %d", size, second)
 	}
