@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
+	tnote "github.com/transparency-dev/formats/note"
 
 	"github.com/gobtechlab/notary/app/layout"
 )
@@ -43,6 +45,64 @@ type AppConfig struct {
 	Gateway GatewayConfig `toml:"gateway"`
 	Public  PublicConfig  `toml:"public"`
 	State   StateConfig   `toml:"state"`
+	Log     LogConfig     `toml:"log"`
+}
+
+// LogConfig configures what the node does with the evidence log's
+// checkpoints: the witnesses it submits them to.
+type LogConfig struct {
+	// Witnesses cosign the log's checkpoints (C2SP tlog-witness); the node
+	// submits each newer valid checkpoint to each and serves their
+	// cosignatures with the checkpoint. Empty: none.
+	Witnesses []WitnessConfig `toml:"witnesses"`
+}
+
+// WitnessConfig is one witness: where it takes checkpoints and the key its
+// cosignatures verify with.
+type WitnessConfig struct {
+	// URL is the witness's submission prefix (http or https);
+	// add-checkpoint is under it.
+	URL string `toml:"url"`
+	// Key is the witness's cosignature/v1 verifier key
+	// (name+hash+base64), as `verifier witness init` prints it.
+	Key string `toml:"key"`
+}
+
+// cosignatureKeyAlg is the algorithm byte of a cosignature/v1 verifier key
+// (C2SP tlog-cosignature).
+const cosignatureKeyAlg = 0x04
+
+// cosignatureKey checks that vkey is a cosignature/v1 verifier key:
+// name+hash+base64(0x04 || ed25519 public key).
+func cosignatureKey(vkey string) error {
+	if _, err := tnote.NewVerifierForCosignatureV1(vkey); err != nil {
+		return err
+	}
+	i := strings.LastIndex(vkey, "+")
+	raw, err := base64.StdEncoding.DecodeString(vkey[i+1:])
+	if err != nil || len(raw) == 0 || raw[0] != cosignatureKeyAlg {
+		return errors.New("not of algorithm 0x04 (a signed-note key, not a witness's?)")
+	}
+	return nil
+}
+
+// ValidateBasic rejects a [log] table a node must not start with.
+func (l LogConfig) ValidateBasic() error {
+	seen := map[string]bool{}
+	for i, w := range l.Witnesses {
+		u, err := url.Parse(w.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("log.witnesses[%d]: url %q is not an http or https URL", i, w.URL)
+		}
+		if err := cosignatureKey(w.Key); err != nil {
+			return fmt.Errorf("log.witnesses[%d]: key %q is not a cosignature/v1 verifier key: %w", i, w.Key, err)
+		}
+		if seen[w.URL] {
+			return fmt.Errorf("log.witnesses[%d]: url %q listed twice", i, w.URL)
+		}
+		seen[w.URL] = true
+	}
+	return nil
 }
 
 // PublicConfig configures the public HTTP endpoint (app/public): the live
@@ -221,6 +281,7 @@ func DefaultAppConfig() *AppConfig {
 			Burst:         40,
 			ServeWeb:      true,
 		},
+		Log:   LogConfig{Witnesses: []WitnessConfig{}},
 		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, TxStoreUnnamedRetention: 10_000, LightRelayedChecks: true, OptimisticExecution: true},
 	}
 }
@@ -268,7 +329,10 @@ func (c *AppConfig) ValidateBasic() error {
 	case c.State.TxStoreUnnamedRetention < 0:
 		return errors.New("state.tx_store_unnamed_retention must not be negative")
 	}
-	return c.Public.ValidateBasic()
+	if err := c.Public.ValidateBasic(); err != nil {
+		return err
+	}
+	return c.Log.ValidateBasic()
 }
 
 // ValidateBasic rejects a [public] table a node must not start with.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	tnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // TestLoadConfigRemovedSettings: an app.toml of an earlier release, with
@@ -247,4 +250,49 @@ func TestLoadConfigPublic(t *testing.T) {
 			t.Fatalf("an app.toml without [public] opened the endpoint on %q", c.App.Public.Listen)
 		}
 	})
+}
+
+// TestLoadConfigWitnesses: [log] witnesses loads a list of URL and
+// cosignature/v1 key, and refuses a URL that is not http(s), a key of
+// another kind and a URL listed twice.
+func TestLoadConfigWitnesses(t *testing.T) {
+	_, plain, err := note.GenerateKey(rand.Reader, "witness.audit.example/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey, err := tnote.VKeyToCosignatureV1(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const saved = "witnesses = []"
+	entry := func(url, key string) string { return `{url = "` + url + `", key = "` + key + `"}` }
+	cases := []struct {
+		name, setting string
+		want          []WitnessConfig
+		wantErr       string
+	}{
+		{name: "default", setting: saved, want: []WitnessConfig{}},
+		{name: "two", setting: "witnesses = [" + entry("https://witness.audit.example", vkey) + ", " + entry("http://127.0.0.1:7380/w", vkey) + "]",
+			want: []WitnessConfig{{URL: "https://witness.audit.example", Key: vkey}, {URL: "http://127.0.0.1:7380/w", Key: vkey}}},
+		{name: "no scheme", setting: "witnesses = [" + entry("witness.audit.example", vkey) + "]", wantErr: "log.witnesses[0]: url"},
+		{name: "plain note key", setting: "witnesses = [" + entry("https://witness.audit.example", plain) + "]", wantErr: "not a cosignature/v1 verifier key"},
+		{name: "twice", setting: "witnesses = [" + entry("https://w.example", vkey) + ", " + entry("https://w.example", vkey) + "]", wantErr: "log.witnesses[1]: url \"https://w.example\" listed twice"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadWithSetting(t, saved, tc.setting)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("LoadConfig error = %v, want one with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.App.Log.Witnesses, tc.want) {
+				t.Fatalf("witnesses = %+v, want %+v", c.App.Log.Witnesses, tc.want)
+			}
+		})
+	}
 }

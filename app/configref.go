@@ -29,6 +29,8 @@ var tableDocs = map[string]string{
 		"verification codes, read-only, without a client certificate, and the web " +
 		"verifier's page (docs/operations.md, \"Public endpoint\"). An app.toml " +
 		"without a `[public]` table (one of an earlier release) keeps the endpoint off.",
+	"log": "The evidence log's checkpoints: the witnesses this node submits " +
+		"them to (docs/witness.md, docs/operations.md \"Witnesses\").",
 	"state": "The application state: caches, the digest filter and how blocks " +
 		"are checked and executed.",
 }
@@ -127,6 +129,10 @@ var settingDocs = map[string]settingDoc{
 	"gateway.citizen_tx_burst": {
 		Meaning: "The bucket size of `citizen_tx_rate_per_second`; positive when that is set.",
 		Change:  "With `citizen_tx_rate_per_second`.",
+	},
+	"log.witnesses": {
+		Meaning: "The witnesses this node submits each newer valid checkpoint to (C2SP tlog-witness), each as `{url = \"https://witness.example\", key = \"<name>+<hash>+<base64>\"}`: its submission prefix and its cosignature/v1 verifier key, as `verifier witness init` prints it. The node verifies each cosignature with the key and serves the cosignatures with the checkpoint at `/log/checkpoint`. Empty: none.",
+		Change:  "When the consortium agrees on a witness: every node lists the same witnesses (docs/operations.md, \"Witnesses\").",
 	},
 	"public.listen": {
 		Meaning: "host:port of the public endpoint; `\"\"` turns it off. `notaryd testnet` gives node k port base+10k+4; `notaryd init` and `dev` take `--public-port`.",

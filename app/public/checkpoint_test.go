@@ -5,10 +5,14 @@ import (
 	"crypto/ed25519"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	tnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gobtechlab/notary/abci"
@@ -17,6 +21,7 @@ import (
 	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/public"
+	"github.com/gobtechlab/notary/app/witness"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -25,7 +30,8 @@ import (
 // TestCheckpointRoutes: a real application anchors and its one validator
 // signs the checkpoint; /log/checkpoint is 404 until then and then the
 // signed note, /log/checkpoint/<size> a recorded size, 404 another, 400 a
-// size that is not decimal.
+// size that is not decimal; served through checkpoint.Witnesses, both carry
+// a witness's cosignature as well.
 func TestCheckpointRoutes(t *testing.T) {
 	const chain = "ckpt-http"
 	ctx := context.Background()
@@ -103,6 +109,49 @@ func TestCheckpointRoutes(t *testing.T) {
 	} {
 		if code, body, _ := get(path); code != want {
 			t.Errorf("%s: %d %s, want %d", path, code, body, want)
+		}
+	}
+	// Served through the witnesses: the same note with a witness's
+	// cosignature line appended, one note that verifies with the
+	// validators' keys and with the witness's.
+	vkeyLog, err := note.NewEd25519VerifierKey(ledger.CheckpointKeyName(chain, "hacienda"), pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey, vkey, err := witness.GenerateKey("witness.audit.example/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _, err := witness.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := witness.New(signer, []witness.Log{{Origin: ledger.CheckpointOrigin(chain), Keys: []string{vkeyLog}}}, t.TempDir()+"/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsrv := httptest.NewServer(w.Handler(vkey))
+	defer wsrv.Close()
+	ws, err := checkpoint.NewWitnesses(notes, a.LogTiles().HashReader, []app.WitnessConfig{{URL: wsrv.URL, Key: vkey}}, cmtlog.NewNopLogger(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Step(ctx)
+	base = serve(t, app.PublicConfig{RatePerSecond: 1e6, Burst: 1e6}, nil, public.Options{Checkpoints: ws})
+	cv, err := tnote.NewVerifierForCosignatureV1(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/log/checkpoint", "/log/checkpoint/1"} {
+		code, body, _ := get(p)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %s", p, code, body)
+		}
+		if c, err := verify.VerifyLogCheckpoint(chain, []byte(body), vals); err != nil || c.Size != 1 {
+			t.Fatalf("%s: validators' signatures: %v\n%s", p, err, body)
+		}
+		if n, err := note.Open([]byte(body), note.VerifierList(cv)); err != nil || len(n.Sigs) != 1 {
+			t.Fatalf("%s: cosignature: %v\n%s", p, err, body)
 		}
 	}
 }

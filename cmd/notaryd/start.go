@@ -39,7 +39,7 @@ func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error
 	if err != nil {
 		return err
 	}
-	n, err := app.NewNode(cfg, logger, nodeServices...)
+	n, err := app.NewNode(cfg, logger, nodeServices()...)
 	if err != nil {
 		return err
 	}
@@ -58,15 +58,31 @@ func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error
 }
 
 // nodeServices are the services every node runs beside CometBFT: the gRPC
-// gateway, the public HTTP endpoint, which serves the web verifier and the
-// evidence log, and on a validator the checkpoint signer.
-var nodeServices = []app.ServiceFactory{gateway.Factory, publicWithPage, checkpoint.SignerFactory}
+// gateway, the submitter of checkpoints to the witnesses, the public HTTP
+// endpoint, which serves the web verifier, the evidence log and its
+// checkpoints with the witnesses' cosignatures, and on a validator the
+// checkpoint signer.
+func nodeServices() []app.ServiceFactory {
+	var ws *checkpoint.Witnesses
+	return []app.ServiceFactory{
+		gateway.Factory,
+		func(n *app.Node) (app.Service, error) {
+			var err error
+			if ws, err = checkpoint.WitnessesFactory(n); err != nil {
+				return nil, err
+			}
+			return ws, nil
+		},
+		func(n *app.Node) (app.Service, error) { return publicWithPage(n, ws) },
+		checkpoint.SignerFactory,
+	}
+}
 
 // publicWithPage builds the public endpoint with the web verifier's page and
-// the home's trust bundle (served as /trust.json); a home without a valid
-// trust bundle serves the status routes only.
-func publicWithPage(n *app.Node) (app.Service, error) {
-	var opts public.Options
+// the home's trust bundle (served as /trust.json), serving the checkpoints
+// of ws; a home without a valid trust bundle serves the status routes only.
+func publicWithPage(n *app.Node, ws *checkpoint.Witnesses) (app.Service, error) {
+	opts := public.Options{Checkpoints: ws}
 	if b, err := os.ReadFile(n.Config.Path(app.TrustFile)); err == nil {
 		site, err := web.Site(b)
 		if err != nil {

@@ -1,0 +1,293 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	flog "github.com/transparency-dev/formats/log"
+	tnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/witness"
+)
+
+// WitnessInterval is how often Witnesses looks for a newer valid
+// checkpoint; WitnessMaxBackoff bounds the wait after a witness's errors.
+const (
+	WitnessInterval   = time.Second
+	WitnessMaxBackoff = 5 * time.Minute
+	witnessTimeout    = 30 * time.Second
+)
+
+// Source is what Witnesses serves from: the checkpoint notes
+// (*Notes).
+type Source interface {
+	Latest() ([]byte, bool, error)
+	At(size uint64) ([]byte, bool, error)
+}
+
+// Witnesses submits the latest valid checkpoint (Notes.Latest) to the
+// node's witnesses (app.toml [log] witnesses) and serves the checkpoint
+// notes with the cosignatures they returned appended: the C2SP signed
+// note of the validators' signatures and the witnesses' cosignatures. It
+// runs in a goroutine of its own; a witness that errs is tried again after
+// a wait that doubles up to WitnessMaxBackoff. The cosignatures are held in
+// memory, the latest of each witness; after a restart each witness is
+// asked again (it cosigns the checkpoint it cosigned last again).
+// Witnesses is a public.CheckpointSource and safe for concurrent use.
+type Witnesses struct {
+	notes    Source
+	proofs   func() tlog.HashReader
+	log      cmtlog.Logger
+	interval time.Duration
+	ws       []*submitted
+
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// submitted is one witness and what it cosigned.
+type submitted struct {
+	client   witness.Client
+	verifier note.Verifier
+	key      string
+
+	// Touched by the submitting goroutine only.
+	oldSize uint64        // the size the witness cosigned last, as far as known
+	next    time.Time     // no submission before
+	backoff time.Duration // the wait after the next error
+
+	mu     sync.Mutex
+	size   uint64 // the size of the checkpoint cosig cosigns
+	cosig  []byte // its verified cosignature lines, nil for none
+	hasSig bool
+}
+
+// WitnessesFactory builds the witness submitter of a node from app.toml
+// [log] witnesses; with none configured it only serves the checkpoint
+// notes. Its Witnesses is the node's checkpoint source (public.Options).
+func WitnessesFactory(n *app.Node) (*Witnesses, error) {
+	notes := NewNotes(n.Chain().ChainID(), func() (State, error) { return n.App.StateAt(0) })
+	tiles := n.App.LogTiles()
+	var proofs func() tlog.HashReader
+	if tiles != nil {
+		proofs = tiles.HashReader
+	}
+	return NewWitnesses(notes, proofs, n.Config.App.Log.Witnesses, n.Logger.With("module", "witnesses"), WitnessInterval)
+}
+
+// NewWitnesses returns a submitter of notes' latest checkpoint to ws,
+// proving consistency with the hashes proofs returns (the log's tiles), and
+// looking for a newer checkpoint every interval.
+func NewWitnesses(notes Source, proofs func() tlog.HashReader, ws []app.WitnessConfig, logger cmtlog.Logger, interval time.Duration) (*Witnesses, error) {
+	w := &Witnesses{notes: notes, proofs: proofs, log: logger, interval: interval}
+	for _, c := range ws {
+		v, err := tnote.NewVerifierForCosignatureV1(c.Key)
+		if err != nil {
+			return nil, fmt.Errorf("witness %s: key %q: %w", c.URL, c.Key, err)
+		}
+		w.ws = append(w.ws, &submitted{
+			client:   witness.Client{URL: c.URL, HTTP: &http.Client{Timeout: witnessTimeout}},
+			verifier: v, key: c.Key,
+		})
+	}
+	return w, nil
+}
+
+// Start starts submitting; without witnesses it does nothing.
+func (w *Witnesses) Start() error {
+	if len(w.ws) == 0 {
+		return nil
+	}
+	if w.proofs == nil {
+		return errors.New("witnesses: the node keeps no log tiles to prove consistency from")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	w.done.Add(1)
+	go func() {
+		defer w.done.Done()
+		t := time.NewTicker(w.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				w.Step(ctx)
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop stops submitting.
+func (w *Witnesses) Stop() error {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.done.Wait()
+	return nil
+}
+
+// Step submits the latest valid checkpoint to each witness that has not
+// cosigned it and whose wait after an error is over.
+func (w *Witnesses) Step(ctx context.Context) {
+	b, ok, err := w.notes.Latest()
+	if err != nil {
+		w.log.Error("witnesses: read the latest checkpoint", "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	var cp flog.Checkpoint
+	if _, err := cp.Unmarshal(b); err != nil {
+		w.log.Error("witnesses: parse the latest checkpoint", "err", err)
+		return
+	}
+	now := time.Now()
+	for _, s := range w.ws {
+		if s.cosigned(cp.Size) || now.Before(s.next) {
+			continue
+		}
+		if err := w.submit(ctx, s, b, cp.Size); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.backoff = min(max(2*s.backoff, w.interval), WitnessMaxBackoff)
+			s.next = time.Now().Add(s.backoff)
+			w.log.Error("witnesses: checkpoint not cosigned", "witness", s.client.URL, "size", cp.Size, "retry_in", s.backoff, "err", err)
+			continue
+		}
+		s.backoff, s.next = 0, time.Time{}
+		w.log.Info("checkpoint cosigned", "witness", s.client.URL, "size", cp.Size)
+	}
+}
+
+// cosigned reports whether s holds a cosignature of the checkpoint of size.
+func (s *submitted) cosigned(size uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hasSig && s.size == size
+}
+
+// submit sends the checkpoint of size (note b) to s, from the size s
+// cosigned last; a conflict teaches that size, and the checkpoint is sent
+// again once from it.
+func (w *Witnesses) submit(ctx context.Context, s *submitted, b []byte, size uint64) error {
+	for try := 0; ; try++ {
+		if s.oldSize > size {
+			return fmt.Errorf("the witness cosigned a checkpoint of size %d, larger than %d: it waits for a newer checkpoint", s.oldSize, size)
+		}
+		proof, err := w.consistency(s.oldSize, size)
+		if err != nil {
+			return err
+		}
+		rctx, cancel := context.WithTimeout(ctx, witnessTimeout)
+		cosigs, err := s.client.AddCheckpoint(rctx, s.oldSize, proof, b)
+		cancel()
+		var conflict *witness.ConflictError
+		if errors.As(err, &conflict) && try == 0 && conflict.Size != s.oldSize {
+			s.oldSize = conflict.Size
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		lines, err := verifiedLines(b, cosigs, s.verifier)
+		if err != nil {
+			return fmt.Errorf("cosignature of the witness does not verify with key %s: %w", s.key, err)
+		}
+		s.oldSize = size
+		s.mu.Lock()
+		s.size, s.cosig, s.hasSig = size, lines, true
+		s.mu.Unlock()
+		return nil
+	}
+}
+
+// consistency is the proof that the log of size n extends the one of
+// size old, from the tiles: empty when old is 0 or n.
+func (w *Witnesses) consistency(old, n uint64) ([][]byte, error) {
+	if old == 0 || old == n {
+		return nil, nil
+	}
+	p, err := tlog.ProveTree(int64(n), int64(old), w.proofs())
+	if err != nil {
+		return nil, fmt.Errorf("consistency proof from %d to %d: %w", old, n, err)
+	}
+	out := make([][]byte, len(p))
+	for i, h := range p {
+		out[i] = bytes.Clone(h[:])
+	}
+	return out, nil
+}
+
+// verifiedLines returns the signature lines of cosigs that verify with v
+// on checkpoint b.
+func verifiedLines(b, cosigs []byte, v note.Verifier) ([]byte, error) {
+	n, err := witness.VerifyCosignatures(b, cosigs, note.VerifierList(v))
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	for _, sig := range n.Sigs {
+		if sig.Name == v.Name() && sig.Hash == v.KeyHash() {
+			fmt.Fprintf(&out, "\u2014 %s %s\n", sig.Name, sig.Base64)
+		}
+	}
+	if out.Len() == 0 {
+		return nil, errors.New("no cosignature by the witness's key")
+	}
+	return out.Bytes(), nil
+}
+
+// Latest returns the latest valid checkpoint's note (Notes.Latest) with
+// the cosignatures of it held.
+func (w *Witnesses) Latest() ([]byte, bool, error) {
+	b, ok, err := w.notes.Latest()
+	if err != nil || !ok {
+		return b, ok, err
+	}
+	return w.appendCosignatures(b), true, nil
+}
+
+// At returns the note of the checkpoint of size (Notes.At) with the
+// cosignatures of it held.
+func (w *Witnesses) At(size uint64) ([]byte, bool, error) {
+	b, ok, err := w.notes.At(size)
+	if err != nil || !ok {
+		return b, ok, err
+	}
+	return w.appendCosignatures(b), true, nil
+}
+
+// appendCosignatures appends to note b the cosignature lines held of its
+// checkpoint, in the order of the configured witnesses.
+func (w *Witnesses) appendCosignatures(b []byte) []byte {
+	if len(w.ws) == 0 {
+		return b
+	}
+	var cp flog.Checkpoint
+	if _, err := cp.Unmarshal(b); err != nil {
+		return b
+	}
+	out := b
+	for _, s := range w.ws {
+		s.mu.Lock()
+		if s.hasSig && s.size == cp.Size {
+			out = append(bytes.Clone(out), s.cosig...)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
