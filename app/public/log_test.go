@@ -198,7 +198,8 @@ func TestLogTilesOverHTTP(t *testing.T) {
 		{"/log/tile/0/000", http.StatusOK, "public, max-age=31536000, immutable"},
 		{"/log/tile/entries/000", http.StatusOK, "public, max-age=31536000, immutable"},
 		{"/log/" + tilePath(0, n/256, int(n%256)), http.StatusOK, "public, max-age=60"},
-		{"/log/tile/0/000.p/5", http.StatusNotFound, "no-store"},
+		// A partial of a full tile: the full tile's first hashes.
+		{"/log/tile/0/000.p/5", http.StatusOK, "public, max-age=60"},
 		{"/log/tile/0/x001/000", http.StatusNotFound, "no-store"},
 		{"/log/tile/3/000", http.StatusNotFound, "no-store"},
 		{"/log/tile/0/0", http.StatusBadRequest, "no-store"},
