@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -40,8 +39,7 @@ type Signer struct {
 	last   uint64 // the checkpoint size handled last
 	handed bool   // last is handled: signed, or not this validator's
 
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	loop loop
 }
 
 // SignerFactory builds the checkpoint signer of a validator node: nil on a
@@ -96,31 +94,13 @@ func LoadConsensusKey(path string) (ed25519.PrivateKey, error) {
 
 // Start starts signing.
 func (s *Signer) Start() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.done.Add(1)
-	go func() {
-		defer s.done.Done()
-		t := time.NewTicker(s.interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				s.Step(ctx)
-			}
-		}
-	}()
+	s.loop.start(s.interval, s.Step)
 	return nil
 }
 
 // Stop stops signing.
 func (s *Signer) Stop() error {
-	if s.cancel != nil {
-		s.cancel()
-	}
-	s.done.Wait()
+	s.loop.stop()
 	return nil
 }
 

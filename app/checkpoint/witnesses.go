@@ -50,8 +50,7 @@ type Witnesses struct {
 	interval time.Duration
 	ws       []*submitted
 
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	loop loop
 }
 
 // submitted is one witness and what it cosigned.
@@ -110,31 +109,13 @@ func (w *Witnesses) Start() error {
 	if w.proofs == nil {
 		return errors.New("witnesses: the node keeps no log tiles to prove consistency from")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.cancel = cancel
-	w.done.Add(1)
-	go func() {
-		defer w.done.Done()
-		t := time.NewTicker(w.interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				w.Step(ctx)
-			}
-		}
-	}()
+	w.loop.start(w.interval, w.Step)
 	return nil
 }
 
 // Stop stops submitting.
 func (w *Witnesses) Stop() error {
-	if w.cancel != nil {
-		w.cancel()
-	}
-	w.done.Wait()
+	w.loop.stop()
 	return nil
 }
 
