@@ -78,8 +78,12 @@ func cosignatureKey(vkey string) error {
 	if _, err := tnote.NewVerifierForCosignatureV1(vkey); err != nil {
 		return err
 	}
-	i := strings.LastIndex(vkey, "+")
-	raw, err := base64.StdEncoding.DecodeString(vkey[i+1:])
+	// name+hash+key: names hold no '+', the base64 key may.
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		return errors.New("not a note verifier key (name+hash+key)")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
 	if err != nil || len(raw) == 0 || raw[0] != cosignatureKeyAlg {
 		return errors.New("not of algorithm 0x04 (a signed-note key, not a witness's?)")
 	}
