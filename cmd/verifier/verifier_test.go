@@ -210,7 +210,7 @@ func TestInspect(t *testing.T) {
 
 var (
 	localRE       = regexp.MustCompile(`\([^()]*(local time|hora local)\)`)
-	whenRE        = regexp.MustCompile(`\d{1,2} (de )?[A-Za-z]+ (de )?\d{4} (at|a las) \d{2}:\d{2}:\d{2} UTC`)
+	whenRE        = regexp.MustCompile(`\d{1,2} (de )?[A-Za-z]+ (de )?\d{4} (at|a las|a la) \d{2}:\d{2}:\d{2} UTC`)
 	fingerprintRE = regexp.MustCompile(`[0-9a-f]{64}`)
 )
 
