@@ -587,7 +587,12 @@ type GetReceiptRequest struct {
 	// code_key: the 16-byte key of a verification code, instead of
 	// hash_algorithm and digest (exactly one of the two ways). A document
 	// anchored under a code is found by its key only, never by its digest.
-	CodeKey       []byte `protobuf:"bytes,4,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
+	CodeKey []byte `protobuf:"bytes,4,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
+	// version of the receipt: 0 or 1 for v1; 2 for v2 (docs/receipt.md,
+	// "Receipt v2"), which needs the evidence log and a valid checkpoint
+	// whose size covers the batch's leaf (FAILED_PRECONDITION until one
+	// exists, a few blocks after the anchor).
+	Version       uint32 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -650,11 +655,18 @@ func (x *GetReceiptRequest) GetCodeKey() []byte {
 	return nil
 }
 
+func (x *GetReceiptRequest) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 // GetReceiptResponse carries a receipt without the document binding's salt
 // and document digest, which only the agency knows.
 type GetReceiptResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// receipt v1.
+	// receipt, of the version asked.
 	Receipt       *Receipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2792,12 +2804,13 @@ const file_notary_v1_api_proto_rawDesc = "" +
 	"\fstatus_proof\x18\t \x01(\fR\vstatusProof\x12\x19\n" +
 	"\bcode_key\x18\n" +
 	" \x01(\fR\acodeKey\x12\x16\n" +
-	"\x06digest\x18\v \x01(\fR\x06digest\"\xac\x01\n" +
+	"\x06digest\x18\v \x01(\fR\x06digest\"\xc6\x01\n" +
 	"\x11GetReceiptRequest\x12?\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x16\n" +
 	"\x06digest\x18\x02 \x01(\fR\x06digest\x12#\n" +
 	"\rstatus_height\x18\x03 \x01(\x03R\fstatusHeight\x12\x19\n" +
-	"\bcode_key\x18\x04 \x01(\fR\acodeKey\"B\n" +
+	"\bcode_key\x18\x04 \x01(\fR\acodeKey\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\rR\aversion\"B\n" +
 	"\x12GetReceiptResponse\x12,\n" +
 	"\areceipt\x18\x01 \x01(\v2\x12.notary.v1.ReceiptR\areceipt\"m\n" +
 	"\x12ListBatchesRequest\x12\x1b\n" +

@@ -44,8 +44,11 @@ type Receipt struct {
 	// validator_chain leads from the trust bundle's validator set to the sets
 	// that signed the checkpoints, in height order.
 	ValidatorChain []*ValidatorTransition `protobuf:"bytes,8,rep,name=validator_chain,json=validatorChain,proto3" json:"validator_chain,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// log (version 2 only): the batch's leaf in the evidence log, its
+	// inclusion in the log of a checkpoint's size, and that checkpoint.
+	Log           *LogInclusion `protobuf:"bytes,9,opt,name=log,proto3" json:"log,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Receipt) Reset() {
@@ -134,6 +137,90 @@ func (x *Receipt) GetValidatorChain() []*ValidatorTransition {
 	return nil
 }
 
+func (x *Receipt) GetLog() *LogInclusion {
+	if x != nil {
+		return x.Log
+	}
+	return nil
+}
+
+// LogInclusion: batch record -> leaf of the evidence log -> signed checkpoint
+// (docs/receipt.md, "Receipt v2").
+type LogInclusion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// leaf_index of the batch's leaf in the evidence log.
+	LeafIndex uint64 `protobuf:"varint,1,opt,name=leaf_index,json=leafIndex,proto3" json:"leaf_index,omitempty"`
+	// leaf: the leaf's bytes (kind 1, the batch key, the Batch record).
+	Leaf []byte `protobuf:"bytes,2,opt,name=leaf,proto3" json:"leaf,omitempty"`
+	// proof: RFC 6962 inclusion proof of the leaf in the log of the
+	// checkpoint's size, 32-byte hashes from the leaf's sibling up.
+	Proof [][]byte `protobuf:"bytes,3,rep,name=proof,proto3" json:"proof,omitempty"`
+	// checkpoint: the C2SP signed note of a checkpoint whose size is greater
+	// than leaf_index, with the validators' signatures and the witnesses'
+	// cosignatures the node held.
+	Checkpoint    []byte `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogInclusion) Reset() {
+	*x = LogInclusion{}
+	mi := &file_notary_v1_receipt_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogInclusion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogInclusion) ProtoMessage() {}
+
+func (x *LogInclusion) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_receipt_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogInclusion.ProtoReflect.Descriptor instead.
+func (*LogInclusion) Descriptor() ([]byte, []int) {
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *LogInclusion) GetLeafIndex() uint64 {
+	if x != nil {
+		return x.LeafIndex
+	}
+	return 0
+}
+
+func (x *LogInclusion) GetLeaf() []byte {
+	if x != nil {
+		return x.Leaf
+	}
+	return nil
+}
+
+func (x *LogInclusion) GetProof() [][]byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *LogInclusion) GetCheckpoint() []byte {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return nil
+}
+
 // DocumentBinding: document -> digest -> anchored value.
 type DocumentBinding struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -161,7 +248,7 @@ type DocumentBinding struct {
 
 func (x *DocumentBinding) Reset() {
 	*x = DocumentBinding{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[1]
+	mi := &file_notary_v1_receipt_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -173,7 +260,7 @@ func (x *DocumentBinding) String() string {
 func (*DocumentBinding) ProtoMessage() {}
 
 func (x *DocumentBinding) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[1]
+	mi := &file_notary_v1_receipt_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -186,7 +273,7 @@ func (x *DocumentBinding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentBinding.ProtoReflect.Descriptor instead.
 func (*DocumentBinding) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{1}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *DocumentBinding) GetHashAlgorithm() string {
@@ -241,7 +328,7 @@ type BatchInclusion struct {
 
 func (x *BatchInclusion) Reset() {
 	*x = BatchInclusion{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[2]
+	mi := &file_notary_v1_receipt_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -253,7 +340,7 @@ func (x *BatchInclusion) String() string {
 func (*BatchInclusion) ProtoMessage() {}
 
 func (x *BatchInclusion) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[2]
+	mi := &file_notary_v1_receipt_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -266,7 +353,7 @@ func (x *BatchInclusion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchInclusion.ProtoReflect.Descriptor instead.
 func (*BatchInclusion) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{2}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *BatchInclusion) GetLeafIndex() uint32 {
@@ -311,7 +398,7 @@ type StateProof struct {
 
 func (x *StateProof) Reset() {
 	*x = StateProof{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[3]
+	mi := &file_notary_v1_receipt_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -323,7 +410,7 @@ func (x *StateProof) String() string {
 func (*StateProof) ProtoMessage() {}
 
 func (x *StateProof) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[3]
+	mi := &file_notary_v1_receipt_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -336,7 +423,7 @@ func (x *StateProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateProof.ProtoReflect.Descriptor instead.
 func (*StateProof) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{3}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StateProof) GetRecord() []byte {
@@ -372,7 +459,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[4]
+	mi := &file_notary_v1_receipt_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +471,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[4]
+	mi := &file_notary_v1_receipt_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +484,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{4}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Checkpoint) GetHeight() int64 {
@@ -445,7 +532,7 @@ type StatusProof struct {
 
 func (x *StatusProof) Reset() {
 	*x = StatusProof{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[5]
+	mi := &file_notary_v1_receipt_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +544,7 @@ func (x *StatusProof) String() string {
 func (*StatusProof) ProtoMessage() {}
 
 func (x *StatusProof) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[5]
+	mi := &file_notary_v1_receipt_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +557,7 @@ func (x *StatusProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusProof.ProtoReflect.Descriptor instead.
 func (*StatusProof) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{5}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StatusProof) GetCheckpoint() *Checkpoint {
@@ -512,7 +599,7 @@ type ValidatorTransition struct {
 
 func (x *ValidatorTransition) Reset() {
 	*x = ValidatorTransition{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[6]
+	mi := &file_notary_v1_receipt_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -524,7 +611,7 @@ func (x *ValidatorTransition) String() string {
 func (*ValidatorTransition) ProtoMessage() {}
 
 func (x *ValidatorTransition) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[6]
+	mi := &file_notary_v1_receipt_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -537,7 +624,7 @@ func (x *ValidatorTransition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatorTransition.ProtoReflect.Descriptor instead.
 func (*ValidatorTransition) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{6}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ValidatorTransition) GetHeader() []byte {
@@ -586,14 +673,27 @@ type TrustBundle struct {
 	// verifier_url: base URL of the consortium's published web verifier
 	// (https://host[:port][/path], or http:// on a loopback address), the base
 	// of the links that QR codes of verification codes carry; empty if none.
-	VerifierUrl   string `protobuf:"bytes,6,opt,name=verifier_url,json=verifierUrl,proto3" json:"verifier_url,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	VerifierUrl string `protobuf:"bytes,6,opt,name=verifier_url,json=verifierUrl,proto3" json:"verifier_url,omitempty"`
+	// log_checkpoint: a checkpoint of the evidence log (C2SP signed note) the
+	// consortium vouches for. A verifier holding it checks receipts v2
+	// against it and its validator set rather than from genesis, and refuses
+	// receipts v1 (which it cannot tie to the log).
+	LogCheckpoint []byte `protobuf:"bytes,7,opt,name=log_checkpoint,json=logCheckpoint,proto3" json:"log_checkpoint,omitempty"`
+	// log_validators: the validator set of log_checkpoint (its LogCheckpoint
+	// record: active ministries with power > 0), in ministry id order.
+	LogValidators []*TrustedValidator `protobuf:"bytes,8,rep,name=log_validators,json=logValidators,proto3" json:"log_validators,omitempty"`
+	// witnesses registered by the consortium (params.witnesses).
+	Witnesses []*Witness `protobuf:"bytes,9,rep,name=witnesses,proto3" json:"witnesses,omitempty"`
+	// witness_threshold: how many distinct witnesses' cosignatures a
+	// receipt's checkpoint must carry (params.witness_threshold; 0: none).
+	WitnessThreshold uint32 `protobuf:"varint,10,opt,name=witness_threshold,json=witnessThreshold,proto3" json:"witness_threshold,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *TrustBundle) Reset() {
 	*x = TrustBundle{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[7]
+	mi := &file_notary_v1_receipt_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +705,7 @@ func (x *TrustBundle) String() string {
 func (*TrustBundle) ProtoMessage() {}
 
 func (x *TrustBundle) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[7]
+	mi := &file_notary_v1_receipt_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +718,7 @@ func (x *TrustBundle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrustBundle.ProtoReflect.Descriptor instead.
 func (*TrustBundle) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{7}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TrustBundle) GetChainId() string {
@@ -663,6 +763,34 @@ func (x *TrustBundle) GetVerifierUrl() string {
 	return ""
 }
 
+func (x *TrustBundle) GetLogCheckpoint() []byte {
+	if x != nil {
+		return x.LogCheckpoint
+	}
+	return nil
+}
+
+func (x *TrustBundle) GetLogValidators() []*TrustedValidator {
+	if x != nil {
+		return x.LogValidators
+	}
+	return nil
+}
+
+func (x *TrustBundle) GetWitnesses() []*Witness {
+	if x != nil {
+		return x.Witnesses
+	}
+	return nil
+}
+
+func (x *TrustBundle) GetWitnessThreshold() uint32 {
+	if x != nil {
+		return x.WitnessThreshold
+	}
+	return 0
+}
+
 // LiveStatus is a node's answer on its public endpoint
 // (GET <endpoint>/v1/status/<hash_algorithm>/<anchored_digest>): the
 // revocation status of an anchored digest at the newest state this node can
@@ -696,7 +824,7 @@ type LiveStatus struct {
 
 func (x *LiveStatus) Reset() {
 	*x = LiveStatus{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[8]
+	mi := &file_notary_v1_receipt_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +836,7 @@ func (x *LiveStatus) String() string {
 func (*LiveStatus) ProtoMessage() {}
 
 func (x *LiveStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[8]
+	mi := &file_notary_v1_receipt_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +849,7 @@ func (x *LiveStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LiveStatus.ProtoReflect.Descriptor instead.
 func (*LiveStatus) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{8}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LiveStatus) GetVersion() uint32 {
@@ -797,7 +925,7 @@ type TrustedValidator struct {
 
 func (x *TrustedValidator) Reset() {
 	*x = TrustedValidator{}
-	mi := &file_notary_v1_receipt_proto_msgTypes[9]
+	mi := &file_notary_v1_receipt_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +937,7 @@ func (x *TrustedValidator) String() string {
 func (*TrustedValidator) ProtoMessage() {}
 
 func (x *TrustedValidator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_receipt_proto_msgTypes[9]
+	mi := &file_notary_v1_receipt_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +950,7 @@ func (x *TrustedValidator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrustedValidator.ProtoReflect.Descriptor instead.
 func (*TrustedValidator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{9}
+	return file_notary_v1_receipt_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TrustedValidator) GetMinistryId() string {
@@ -857,7 +985,7 @@ var File_notary_v1_receipt_proto protoreflect.FileDescriptor
 
 const file_notary_v1_receipt_proto_rawDesc = "" +
 	"\n" +
-	"\x17notary/v1/receipt.proto\x12\tnotary.v1\x1a\x15notary/v1/light.proto\"\x86\x03\n" +
+	"\x17notary/v1/receipt.proto\x12\tnotary.v1\x1a\x15notary/v1/light.proto\x1a\x15notary/v1/state.proto\"\xb1\x03\n" +
 	"\aReceipt\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x19\n" +
 	"\bchain_id\x18\x02 \x01(\tR\achainId\x126\n" +
@@ -866,7 +994,16 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"\x06issuer\x18\x05 \x01(\v2\x15.notary.v1.StateProofR\x06issuer\x12-\n" +
 	"\x06anchor\x18\x06 \x01(\v2\x15.notary.v1.CheckpointR\x06anchor\x12.\n" +
 	"\x06status\x18\a \x01(\v2\x16.notary.v1.StatusProofR\x06status\x12G\n" +
-	"\x0fvalidator_chain\x18\b \x03(\v2\x1e.notary.v1.ValidatorTransitionR\x0evalidatorChain\"\xb9\x01\n" +
+	"\x0fvalidator_chain\x18\b \x03(\v2\x1e.notary.v1.ValidatorTransitionR\x0evalidatorChain\x12)\n" +
+	"\x03log\x18\t \x01(\v2\x17.notary.v1.LogInclusionR\x03log\"w\n" +
+	"\fLogInclusion\x12\x1d\n" +
+	"\n" +
+	"leaf_index\x18\x01 \x01(\x04R\tleafIndex\x12\x12\n" +
+	"\x04leaf\x18\x02 \x01(\fR\x04leaf\x12\x14\n" +
+	"\x05proof\x18\x03 \x03(\fR\x05proof\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x04 \x01(\fR\n" +
+	"checkpoint\"\xb9\x01\n" +
 	"\x0fDocumentBinding\x12%\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\tR\rhashAlgorithm\x12'\n" +
 	"\x0fdocument_digest\x18\x02 \x01(\tR\x0edocumentDigest\x12\x12\n" +
@@ -903,7 +1040,7 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\fR\x06header\x12.\n" +
 	"\x06commit\x18\x02 \x01(\v2\x16.notary.v1.LightCommitR\x06commit\x12B\n" +
 	"\x0fnext_validators\x18\x03 \x03(\v2\x19.notary.v1.LightValidatorR\x0enextValidators\x12/\n" +
-	"\asigners\x18\x04 \x03(\v2\x15.notary.v1.StateProofR\asigners\"\xfd\x01\n" +
+	"\asigners\x18\x04 \x03(\v2\x15.notary.v1.StateProofR\asigners\"\xc7\x03\n" +
 	"\vTrustBundle\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12!\n" +
 	"\fgenesis_hash\x18\x02 \x01(\tR\vgenesisHash\x12%\n" +
@@ -912,7 +1049,12 @@ const file_notary_v1_receipt_proto_rawDesc = "" +
 	"validators\x18\x04 \x03(\v2\x1b.notary.v1.TrustedValidatorR\n" +
 	"validators\x12)\n" +
 	"\x10public_endpoints\x18\x05 \x03(\tR\x0fpublicEndpoints\x12!\n" +
-	"\fverifier_url\x18\x06 \x01(\tR\vverifierUrl\"\xca\x02\n" +
+	"\fverifier_url\x18\x06 \x01(\tR\vverifierUrl\x12%\n" +
+	"\x0elog_checkpoint\x18\a \x01(\fR\rlogCheckpoint\x12B\n" +
+	"\x0elog_validators\x18\b \x03(\v2\x1b.notary.v1.TrustedValidatorR\rlogValidators\x120\n" +
+	"\twitnesses\x18\t \x03(\v2\x12.notary.v1.WitnessR\twitnesses\x12+\n" +
+	"\x11witness_threshold\x18\n" +
+	" \x01(\rR\x10witnessThreshold\"\xca\x02\n" +
 	"\n" +
 	"LiveStatus\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x19\n" +
@@ -942,42 +1084,47 @@ func file_notary_v1_receipt_proto_rawDescGZIP() []byte {
 	return file_notary_v1_receipt_proto_rawDescData
 }
 
-var file_notary_v1_receipt_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_notary_v1_receipt_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_notary_v1_receipt_proto_goTypes = []any{
 	(*Receipt)(nil),             // 0: notary.v1.Receipt
-	(*DocumentBinding)(nil),     // 1: notary.v1.DocumentBinding
-	(*BatchInclusion)(nil),      // 2: notary.v1.BatchInclusion
-	(*StateProof)(nil),          // 3: notary.v1.StateProof
-	(*Checkpoint)(nil),          // 4: notary.v1.Checkpoint
-	(*StatusProof)(nil),         // 5: notary.v1.StatusProof
-	(*ValidatorTransition)(nil), // 6: notary.v1.ValidatorTransition
-	(*TrustBundle)(nil),         // 7: notary.v1.TrustBundle
-	(*LiveStatus)(nil),          // 8: notary.v1.LiveStatus
-	(*TrustedValidator)(nil),    // 9: notary.v1.TrustedValidator
-	(*LightCommit)(nil),         // 10: notary.v1.LightCommit
-	(*LightValidator)(nil),      // 11: notary.v1.LightValidator
+	(*LogInclusion)(nil),        // 1: notary.v1.LogInclusion
+	(*DocumentBinding)(nil),     // 2: notary.v1.DocumentBinding
+	(*BatchInclusion)(nil),      // 3: notary.v1.BatchInclusion
+	(*StateProof)(nil),          // 4: notary.v1.StateProof
+	(*Checkpoint)(nil),          // 5: notary.v1.Checkpoint
+	(*StatusProof)(nil),         // 6: notary.v1.StatusProof
+	(*ValidatorTransition)(nil), // 7: notary.v1.ValidatorTransition
+	(*TrustBundle)(nil),         // 8: notary.v1.TrustBundle
+	(*LiveStatus)(nil),          // 9: notary.v1.LiveStatus
+	(*TrustedValidator)(nil),    // 10: notary.v1.TrustedValidator
+	(*LightCommit)(nil),         // 11: notary.v1.LightCommit
+	(*LightValidator)(nil),      // 12: notary.v1.LightValidator
+	(*Witness)(nil),             // 13: notary.v1.Witness
 }
 var file_notary_v1_receipt_proto_depIdxs = []int32{
-	1,  // 0: notary.v1.Receipt.document:type_name -> notary.v1.DocumentBinding
-	2,  // 1: notary.v1.Receipt.inclusion:type_name -> notary.v1.BatchInclusion
-	3,  // 2: notary.v1.Receipt.issuer:type_name -> notary.v1.StateProof
-	4,  // 3: notary.v1.Receipt.anchor:type_name -> notary.v1.Checkpoint
-	5,  // 4: notary.v1.Receipt.status:type_name -> notary.v1.StatusProof
-	6,  // 5: notary.v1.Receipt.validator_chain:type_name -> notary.v1.ValidatorTransition
-	10, // 6: notary.v1.Checkpoint.commit:type_name -> notary.v1.LightCommit
-	3,  // 7: notary.v1.Checkpoint.signers:type_name -> notary.v1.StateProof
-	4,  // 8: notary.v1.StatusProof.checkpoint:type_name -> notary.v1.Checkpoint
-	10, // 9: notary.v1.ValidatorTransition.commit:type_name -> notary.v1.LightCommit
-	11, // 10: notary.v1.ValidatorTransition.next_validators:type_name -> notary.v1.LightValidator
-	3,  // 11: notary.v1.ValidatorTransition.signers:type_name -> notary.v1.StateProof
-	9,  // 12: notary.v1.TrustBundle.validators:type_name -> notary.v1.TrustedValidator
-	5,  // 13: notary.v1.LiveStatus.status:type_name -> notary.v1.StatusProof
-	6,  // 14: notary.v1.LiveStatus.validator_chain:type_name -> notary.v1.ValidatorTransition
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	2,  // 0: notary.v1.Receipt.document:type_name -> notary.v1.DocumentBinding
+	3,  // 1: notary.v1.Receipt.inclusion:type_name -> notary.v1.BatchInclusion
+	4,  // 2: notary.v1.Receipt.issuer:type_name -> notary.v1.StateProof
+	5,  // 3: notary.v1.Receipt.anchor:type_name -> notary.v1.Checkpoint
+	6,  // 4: notary.v1.Receipt.status:type_name -> notary.v1.StatusProof
+	7,  // 5: notary.v1.Receipt.validator_chain:type_name -> notary.v1.ValidatorTransition
+	1,  // 6: notary.v1.Receipt.log:type_name -> notary.v1.LogInclusion
+	11, // 7: notary.v1.Checkpoint.commit:type_name -> notary.v1.LightCommit
+	4,  // 8: notary.v1.Checkpoint.signers:type_name -> notary.v1.StateProof
+	5,  // 9: notary.v1.StatusProof.checkpoint:type_name -> notary.v1.Checkpoint
+	11, // 10: notary.v1.ValidatorTransition.commit:type_name -> notary.v1.LightCommit
+	12, // 11: notary.v1.ValidatorTransition.next_validators:type_name -> notary.v1.LightValidator
+	4,  // 12: notary.v1.ValidatorTransition.signers:type_name -> notary.v1.StateProof
+	10, // 13: notary.v1.TrustBundle.validators:type_name -> notary.v1.TrustedValidator
+	10, // 14: notary.v1.TrustBundle.log_validators:type_name -> notary.v1.TrustedValidator
+	13, // 15: notary.v1.TrustBundle.witnesses:type_name -> notary.v1.Witness
+	6,  // 16: notary.v1.LiveStatus.status:type_name -> notary.v1.StatusProof
+	7,  // 17: notary.v1.LiveStatus.validator_chain:type_name -> notary.v1.ValidatorTransition
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_receipt_proto_init() }
@@ -986,13 +1133,14 @@ func file_notary_v1_receipt_proto_init() {
 		return
 	}
 	file_notary_v1_light_proto_init()
+	file_notary_v1_state_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_receipt_proto_rawDesc), len(file_notary_v1_receipt_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

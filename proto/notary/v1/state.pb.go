@@ -78,8 +78,16 @@ type Params struct {
 	// one; 0 records one at every block that grew the log. New chains get
 	// 10.
 	CheckpointInterval uint64 `protobuf:"varint,16,opt,name=checkpoint_interval,json=checkpointInterval,proto3" json:"checkpoint_interval,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// witnesses: the witnesses the consortium registered (docs/witness.md):
+	// independent bodies whose cosignatures of the evidence log's checkpoints
+	// a trust bundle may require. Changed by a change-params proposal.
+	Witnesses []*Witness `protobuf:"bytes,17,rep,name=witnesses,proto3" json:"witnesses,omitempty"`
+	// witness_threshold: how many distinct registered witnesses' cosignatures
+	// a checkpoint needs under the consortium's trust policy (0: none; at
+	// most len(witnesses)). Copied into the trust bundles it exports.
+	WitnessThreshold uint32 `protobuf:"varint,18,opt,name=witness_threshold,json=witnessThreshold,proto3" json:"witness_threshold,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Params) Reset() {
@@ -224,6 +232,77 @@ func (x *Params) GetCheckpointInterval() uint64 {
 	return 0
 }
 
+func (x *Params) GetWitnesses() []*Witness {
+	if x != nil {
+		return x.Witnesses
+	}
+	return nil
+}
+
+func (x *Params) GetWitnessThreshold() uint32 {
+	if x != nil {
+		return x.WitnessThreshold
+	}
+	return 0
+}
+
+// Witness is a witness registered by governance.
+type Witness struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name: who runs it (for example "Tribunal de Cuentas"), 1..max_label_bytes.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// key: its C2SP signed-note verifier key for cosignature/v1 (ed25519),
+	// "<key name>+<key hash>+<base64 of 0x04 || public key>", as
+	// `verifier witness init` prints it.
+	Key           string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Witness) Reset() {
+	*x = Witness{}
+	mi := &file_notary_v1_state_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Witness) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Witness) ProtoMessage() {}
+
+func (x *Witness) ProtoReflect() protoreflect.Message {
+	mi := &file_notary_v1_state_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Witness.ProtoReflect.Descriptor instead.
+func (*Witness) Descriptor() ([]byte, []int) {
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Witness) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Witness) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
 // Account is the on-chain identity behind an ed25519 public key.
 type Account struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -248,7 +327,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_notary_v1_state_proto_msgTypes[1]
+	mi := &file_notary_v1_state_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +339,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[1]
+	mi := &file_notary_v1_state_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +352,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{1}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Account) GetPubKey() []byte {
@@ -344,7 +423,7 @@ type Agency struct {
 
 func (x *Agency) Reset() {
 	*x = Agency{}
-	mi := &file_notary_v1_state_proto_msgTypes[2]
+	mi := &file_notary_v1_state_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -356,7 +435,7 @@ func (x *Agency) String() string {
 func (*Agency) ProtoMessage() {}
 
 func (x *Agency) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[2]
+	mi := &file_notary_v1_state_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -369,7 +448,7 @@ func (x *Agency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agency.ProtoReflect.Descriptor instead.
 func (*Agency) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{2}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Agency) GetId() string {
@@ -447,7 +526,7 @@ type Ministry struct {
 
 func (x *Ministry) Reset() {
 	*x = Ministry{}
-	mi := &file_notary_v1_state_proto_msgTypes[3]
+	mi := &file_notary_v1_state_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -459,7 +538,7 @@ func (x *Ministry) String() string {
 func (*Ministry) ProtoMessage() {}
 
 func (x *Ministry) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[3]
+	mi := &file_notary_v1_state_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -472,7 +551,7 @@ func (x *Ministry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ministry.ProtoReflect.Descriptor instead.
 func (*Ministry) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{3}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Ministry) GetId() string {
@@ -560,7 +639,7 @@ type Batch struct {
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_notary_v1_state_proto_msgTypes[4]
+	mi := &file_notary_v1_state_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -572,7 +651,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[4]
+	mi := &file_notary_v1_state_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -585,7 +664,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{4}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Batch) GetHeight() int64 {
@@ -683,7 +762,7 @@ type Revocation struct {
 
 func (x *Revocation) Reset() {
 	*x = Revocation{}
-	mi := &file_notary_v1_state_proto_msgTypes[5]
+	mi := &file_notary_v1_state_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +774,7 @@ func (x *Revocation) String() string {
 func (*Revocation) ProtoMessage() {}
 
 func (x *Revocation) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[5]
+	mi := &file_notary_v1_state_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +787,7 @@ func (x *Revocation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Revocation.ProtoReflect.Descriptor instead.
 func (*Revocation) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{5}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Revocation) GetHashAlgorithm() HashAlgorithm {
@@ -821,7 +900,7 @@ type Consent struct {
 
 func (x *Consent) Reset() {
 	*x = Consent{}
-	mi := &file_notary_v1_state_proto_msgTypes[6]
+	mi := &file_notary_v1_state_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +912,7 @@ func (x *Consent) String() string {
 func (*Consent) ProtoMessage() {}
 
 func (x *Consent) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[6]
+	mi := &file_notary_v1_state_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,7 +925,7 @@ func (x *Consent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Consent.ProtoReflect.Descriptor instead.
 func (*Consent) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{6}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Consent) GetId() string {
@@ -965,7 +1044,7 @@ type Mandate struct {
 
 func (x *Mandate) Reset() {
 	*x = Mandate{}
-	mi := &file_notary_v1_state_proto_msgTypes[7]
+	mi := &file_notary_v1_state_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1056,7 @@ func (x *Mandate) String() string {
 func (*Mandate) ProtoMessage() {}
 
 func (x *Mandate) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[7]
+	mi := &file_notary_v1_state_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1069,7 @@ func (x *Mandate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mandate.ProtoReflect.Descriptor instead.
 func (*Mandate) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{7}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Mandate) GetId() string {
@@ -1110,7 +1189,7 @@ type Exchange struct {
 
 func (x *Exchange) Reset() {
 	*x = Exchange{}
-	mi := &file_notary_v1_state_proto_msgTypes[8]
+	mi := &file_notary_v1_state_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1201,7 @@ func (x *Exchange) String() string {
 func (*Exchange) ProtoMessage() {}
 
 func (x *Exchange) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[8]
+	mi := &file_notary_v1_state_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1214,7 @@ func (x *Exchange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exchange.ProtoReflect.Descriptor instead.
 func (*Exchange) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{8}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Exchange) GetSubject() []byte {
@@ -1273,7 +1352,7 @@ type AccessHead struct {
 
 func (x *AccessHead) Reset() {
 	*x = AccessHead{}
-	mi := &file_notary_v1_state_proto_msgTypes[9]
+	mi := &file_notary_v1_state_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1285,7 +1364,7 @@ func (x *AccessHead) String() string {
 func (*AccessHead) ProtoMessage() {}
 
 func (x *AccessHead) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[9]
+	mi := &file_notary_v1_state_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1298,7 +1377,7 @@ func (x *AccessHead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessHead.ProtoReflect.Descriptor instead.
 func (*AccessHead) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{9}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AccessHead) GetCount() uint64 {
@@ -1348,7 +1427,7 @@ type Proposal struct {
 
 func (x *Proposal) Reset() {
 	*x = Proposal{}
-	mi := &file_notary_v1_state_proto_msgTypes[10]
+	mi := &file_notary_v1_state_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1360,7 +1439,7 @@ func (x *Proposal) String() string {
 func (*Proposal) ProtoMessage() {}
 
 func (x *Proposal) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[10]
+	mi := &file_notary_v1_state_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1373,7 +1452,7 @@ func (x *Proposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proposal.ProtoReflect.Descriptor instead.
 func (*Proposal) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{10}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Proposal) GetId() uint64 {
@@ -1479,7 +1558,7 @@ type VoteRecord struct {
 
 func (x *VoteRecord) Reset() {
 	*x = VoteRecord{}
-	mi := &file_notary_v1_state_proto_msgTypes[11]
+	mi := &file_notary_v1_state_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1491,7 +1570,7 @@ func (x *VoteRecord) String() string {
 func (*VoteRecord) ProtoMessage() {}
 
 func (x *VoteRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[11]
+	mi := &file_notary_v1_state_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1504,7 +1583,7 @@ func (x *VoteRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteRecord.ProtoReflect.Descriptor instead.
 func (*VoteRecord) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{11}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *VoteRecord) GetProposalId() uint64 {
@@ -1569,7 +1648,7 @@ type ProposalAction struct {
 
 func (x *ProposalAction) Reset() {
 	*x = ProposalAction{}
-	mi := &file_notary_v1_state_proto_msgTypes[12]
+	mi := &file_notary_v1_state_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +1660,7 @@ func (x *ProposalAction) String() string {
 func (*ProposalAction) ProtoMessage() {}
 
 func (x *ProposalAction) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[12]
+	mi := &file_notary_v1_state_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +1673,7 @@ func (x *ProposalAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposalAction.ProtoReflect.Descriptor instead.
 func (*ProposalAction) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{12}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ProposalAction) GetAction() isProposalAction_Action {
@@ -1836,7 +1915,7 @@ type SetTLSKeys struct {
 
 func (x *SetTLSKeys) Reset() {
 	*x = SetTLSKeys{}
-	mi := &file_notary_v1_state_proto_msgTypes[13]
+	mi := &file_notary_v1_state_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +1927,7 @@ func (x *SetTLSKeys) String() string {
 func (*SetTLSKeys) ProtoMessage() {}
 
 func (x *SetTLSKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[13]
+	mi := &file_notary_v1_state_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +1940,7 @@ func (x *SetTLSKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTLSKeys.ProtoReflect.Descriptor instead.
 func (*SetTLSKeys) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{13}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SetTLSKeys) GetAgencyId() string {
@@ -1905,7 +1984,7 @@ type UpgradePlan struct {
 
 func (x *UpgradePlan) Reset() {
 	*x = UpgradePlan{}
-	mi := &file_notary_v1_state_proto_msgTypes[14]
+	mi := &file_notary_v1_state_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1917,7 +1996,7 @@ func (x *UpgradePlan) String() string {
 func (*UpgradePlan) ProtoMessage() {}
 
 func (x *UpgradePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[14]
+	mi := &file_notary_v1_state_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1930,7 +2009,7 @@ func (x *UpgradePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpgradePlan.ProtoReflect.Descriptor instead.
 func (*UpgradePlan) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{14}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpgradePlan) GetName() string {
@@ -1976,7 +2055,7 @@ type UpgradeDone struct {
 
 func (x *UpgradeDone) Reset() {
 	*x = UpgradeDone{}
-	mi := &file_notary_v1_state_proto_msgTypes[15]
+	mi := &file_notary_v1_state_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2067,7 @@ func (x *UpgradeDone) String() string {
 func (*UpgradeDone) ProtoMessage() {}
 
 func (x *UpgradeDone) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[15]
+	mi := &file_notary_v1_state_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2080,7 @@ func (x *UpgradeDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpgradeDone.ProtoReflect.Descriptor instead.
 func (*UpgradeDone) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{15}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpgradeDone) GetName() string {
@@ -2038,7 +2117,7 @@ type ReweightValidator struct {
 
 func (x *ReweightValidator) Reset() {
 	*x = ReweightValidator{}
-	mi := &file_notary_v1_state_proto_msgTypes[16]
+	mi := &file_notary_v1_state_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2129,7 @@ func (x *ReweightValidator) String() string {
 func (*ReweightValidator) ProtoMessage() {}
 
 func (x *ReweightValidator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[16]
+	mi := &file_notary_v1_state_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2142,7 @@ func (x *ReweightValidator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReweightValidator.ProtoReflect.Descriptor instead.
 func (*ReweightValidator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{16}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReweightValidator) GetMinistryId() string {
@@ -2103,7 +2182,7 @@ type Revoke struct {
 
 func (x *Revoke) Reset() {
 	*x = Revoke{}
-	mi := &file_notary_v1_state_proto_msgTypes[17]
+	mi := &file_notary_v1_state_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2115,7 +2194,7 @@ func (x *Revoke) String() string {
 func (*Revoke) ProtoMessage() {}
 
 func (x *Revoke) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[17]
+	mi := &file_notary_v1_state_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2128,7 +2207,7 @@ func (x *Revoke) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Revoke.ProtoReflect.Descriptor instead.
 func (*Revoke) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{17}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Revoke) GetHashAlgorithm() HashAlgorithm {
@@ -2188,7 +2267,7 @@ type ChainMeta struct {
 
 func (x *ChainMeta) Reset() {
 	*x = ChainMeta{}
-	mi := &file_notary_v1_state_proto_msgTypes[18]
+	mi := &file_notary_v1_state_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2200,7 +2279,7 @@ func (x *ChainMeta) String() string {
 func (*ChainMeta) ProtoMessage() {}
 
 func (x *ChainMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[18]
+	mi := &file_notary_v1_state_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2213,7 +2292,7 @@ func (x *ChainMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainMeta.ProtoReflect.Descriptor instead.
 func (*ChainMeta) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{18}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ChainMeta) GetChainId() string {
@@ -2267,7 +2346,7 @@ type ValsetChange struct {
 
 func (x *ValsetChange) Reset() {
 	*x = ValsetChange{}
-	mi := &file_notary_v1_state_proto_msgTypes[19]
+	mi := &file_notary_v1_state_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2279,7 +2358,7 @@ func (x *ValsetChange) String() string {
 func (*ValsetChange) ProtoMessage() {}
 
 func (x *ValsetChange) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[19]
+	mi := &file_notary_v1_state_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2292,7 +2371,7 @@ func (x *ValsetChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValsetChange.ProtoReflect.Descriptor instead.
 func (*ValsetChange) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{19}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ValsetChange) GetHeight() int64 {
@@ -2332,7 +2411,7 @@ type DigestLocator struct {
 
 func (x *DigestLocator) Reset() {
 	*x = DigestLocator{}
-	mi := &file_notary_v1_state_proto_msgTypes[20]
+	mi := &file_notary_v1_state_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2423,7 @@ func (x *DigestLocator) String() string {
 func (*DigestLocator) ProtoMessage() {}
 
 func (x *DigestLocator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[20]
+	mi := &file_notary_v1_state_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2436,7 @@ func (x *DigestLocator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DigestLocator.ProtoReflect.Descriptor instead.
 func (*DigestLocator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{20}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DigestLocator) GetHeight() int64 {
@@ -2401,7 +2480,7 @@ type GenesisState struct {
 
 func (x *GenesisState) Reset() {
 	*x = GenesisState{}
-	mi := &file_notary_v1_state_proto_msgTypes[21]
+	mi := &file_notary_v1_state_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2413,7 +2492,7 @@ func (x *GenesisState) String() string {
 func (*GenesisState) ProtoMessage() {}
 
 func (x *GenesisState) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[21]
+	mi := &file_notary_v1_state_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2426,7 +2505,7 @@ func (x *GenesisState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisState.ProtoReflect.Descriptor instead.
 func (*GenesisState) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{21}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GenesisState) GetParams() *Params {
@@ -2485,7 +2564,7 @@ type LogCheckpoint struct {
 
 func (x *LogCheckpoint) Reset() {
 	*x = LogCheckpoint{}
-	mi := &file_notary_v1_state_proto_msgTypes[22]
+	mi := &file_notary_v1_state_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2497,7 +2576,7 @@ func (x *LogCheckpoint) String() string {
 func (*LogCheckpoint) ProtoMessage() {}
 
 func (x *LogCheckpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[22]
+	mi := &file_notary_v1_state_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2510,7 +2589,7 @@ func (x *LogCheckpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogCheckpoint.ProtoReflect.Descriptor instead.
 func (*LogCheckpoint) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{22}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LogCheckpoint) GetSize() uint64 {
@@ -2557,7 +2636,7 @@ type LogCheckpointValidator struct {
 
 func (x *LogCheckpointValidator) Reset() {
 	*x = LogCheckpointValidator{}
-	mi := &file_notary_v1_state_proto_msgTypes[23]
+	mi := &file_notary_v1_state_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2569,7 +2648,7 @@ func (x *LogCheckpointValidator) String() string {
 func (*LogCheckpointValidator) ProtoMessage() {}
 
 func (x *LogCheckpointValidator) ProtoReflect() protoreflect.Message {
-	mi := &file_notary_v1_state_proto_msgTypes[23]
+	mi := &file_notary_v1_state_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2582,7 +2661,7 @@ func (x *LogCheckpointValidator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogCheckpointValidator.ProtoReflect.Descriptor instead.
 func (*LogCheckpointValidator) Descriptor() ([]byte, []int) {
-	return file_notary_v1_state_proto_rawDescGZIP(), []int{23}
+	return file_notary_v1_state_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *LogCheckpointValidator) GetMinistryId() string {
@@ -2610,7 +2689,7 @@ var File_notary_v1_state_proto protoreflect.FileDescriptor
 
 const file_notary_v1_state_proto_rawDesc = "" +
 	"\n" +
-	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\x9d\x06\n" +
+	"\x15notary/v1/state.proto\x12\tnotary.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15notary/v1/types.proto\"\xfc\x06\n" +
 	"\x06Params\x121\n" +
 	"\x15max_digests_per_batch\x18\x01 \x01(\rR\x12maxDigestsPerBatch\x12 \n" +
 	"\fmax_tx_bytes\x18\x02 \x01(\x04R\n" +
@@ -2629,7 +2708,12 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x14max_unordered_window\x18\r \x01(\x04R\x12maxUnorderedWindow\x124\n" +
 	"\x16stateless_empty_blocks\x18\x0e \x01(\bR\x14statelessEmptyBlocks\x12!\n" +
 	"\fevidence_log\x18\x0f \x01(\bR\vevidenceLog\x12/\n" +
-	"\x13checkpoint_interval\x18\x10 \x01(\x04R\x12checkpointInterval\"\xcc\x01\n" +
+	"\x13checkpoint_interval\x18\x10 \x01(\x04R\x12checkpointInterval\x120\n" +
+	"\twitnesses\x18\x11 \x03(\v2\x12.notary.v1.WitnessR\twitnesses\x12+\n" +
+	"\x11witness_threshold\x18\x12 \x01(\rR\x10witnessThreshold\"/\n" +
+	"\aWitness\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"\xcc\x01\n" +
 	"\aAccount\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.notary.v1.RoleR\x04role\x12\x14\n" +
@@ -2855,87 +2939,89 @@ func file_notary_v1_state_proto_rawDescGZIP() []byte {
 	return file_notary_v1_state_proto_rawDescData
 }
 
-var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_notary_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_notary_v1_state_proto_goTypes = []any{
 	(*Params)(nil),                 // 0: notary.v1.Params
-	(*Account)(nil),                // 1: notary.v1.Account
-	(*Agency)(nil),                 // 2: notary.v1.Agency
-	(*Ministry)(nil),               // 3: notary.v1.Ministry
-	(*Batch)(nil),                  // 4: notary.v1.Batch
-	(*Revocation)(nil),             // 5: notary.v1.Revocation
-	(*Consent)(nil),                // 6: notary.v1.Consent
-	(*Mandate)(nil),                // 7: notary.v1.Mandate
-	(*Exchange)(nil),               // 8: notary.v1.Exchange
-	(*AccessHead)(nil),             // 9: notary.v1.AccessHead
-	(*Proposal)(nil),               // 10: notary.v1.Proposal
-	(*VoteRecord)(nil),             // 11: notary.v1.VoteRecord
-	(*ProposalAction)(nil),         // 12: notary.v1.ProposalAction
-	(*SetTLSKeys)(nil),             // 13: notary.v1.SetTLSKeys
-	(*UpgradePlan)(nil),            // 14: notary.v1.UpgradePlan
-	(*UpgradeDone)(nil),            // 15: notary.v1.UpgradeDone
-	(*ReweightValidator)(nil),      // 16: notary.v1.ReweightValidator
-	(*Revoke)(nil),                 // 17: notary.v1.Revoke
-	(*ChainMeta)(nil),              // 18: notary.v1.ChainMeta
-	(*ValsetChange)(nil),           // 19: notary.v1.ValsetChange
-	(*DigestLocator)(nil),          // 20: notary.v1.DigestLocator
-	(*GenesisState)(nil),           // 21: notary.v1.GenesisState
-	(*LogCheckpoint)(nil),          // 22: notary.v1.LogCheckpoint
-	(*LogCheckpointValidator)(nil), // 23: notary.v1.LogCheckpointValidator
-	(HashAlgorithm)(0),             // 24: notary.v1.HashAlgorithm
-	(*Fraction)(nil),               // 25: notary.v1.Fraction
-	(CitizenEnrollment)(0),         // 26: notary.v1.CitizenEnrollment
-	(Role)(0),                      // 27: notary.v1.Role
-	(Permission)(0),                // 28: notary.v1.Permission
-	(*timestamppb.Timestamp)(nil),  // 29: google.protobuf.Timestamp
-	(RevocationReason)(0),          // 30: notary.v1.RevocationReason
-	(ConsentStatus)(0),             // 31: notary.v1.ConsentStatus
-	(ProposalStatus)(0),            // 32: notary.v1.ProposalStatus
-	(VoteOption)(0),                // 33: notary.v1.VoteOption
+	(*Witness)(nil),                // 1: notary.v1.Witness
+	(*Account)(nil),                // 2: notary.v1.Account
+	(*Agency)(nil),                 // 3: notary.v1.Agency
+	(*Ministry)(nil),               // 4: notary.v1.Ministry
+	(*Batch)(nil),                  // 5: notary.v1.Batch
+	(*Revocation)(nil),             // 6: notary.v1.Revocation
+	(*Consent)(nil),                // 7: notary.v1.Consent
+	(*Mandate)(nil),                // 8: notary.v1.Mandate
+	(*Exchange)(nil),               // 9: notary.v1.Exchange
+	(*AccessHead)(nil),             // 10: notary.v1.AccessHead
+	(*Proposal)(nil),               // 11: notary.v1.Proposal
+	(*VoteRecord)(nil),             // 12: notary.v1.VoteRecord
+	(*ProposalAction)(nil),         // 13: notary.v1.ProposalAction
+	(*SetTLSKeys)(nil),             // 14: notary.v1.SetTLSKeys
+	(*UpgradePlan)(nil),            // 15: notary.v1.UpgradePlan
+	(*UpgradeDone)(nil),            // 16: notary.v1.UpgradeDone
+	(*ReweightValidator)(nil),      // 17: notary.v1.ReweightValidator
+	(*Revoke)(nil),                 // 18: notary.v1.Revoke
+	(*ChainMeta)(nil),              // 19: notary.v1.ChainMeta
+	(*ValsetChange)(nil),           // 20: notary.v1.ValsetChange
+	(*DigestLocator)(nil),          // 21: notary.v1.DigestLocator
+	(*GenesisState)(nil),           // 22: notary.v1.GenesisState
+	(*LogCheckpoint)(nil),          // 23: notary.v1.LogCheckpoint
+	(*LogCheckpointValidator)(nil), // 24: notary.v1.LogCheckpointValidator
+	(HashAlgorithm)(0),             // 25: notary.v1.HashAlgorithm
+	(*Fraction)(nil),               // 26: notary.v1.Fraction
+	(CitizenEnrollment)(0),         // 27: notary.v1.CitizenEnrollment
+	(Role)(0),                      // 28: notary.v1.Role
+	(Permission)(0),                // 29: notary.v1.Permission
+	(*timestamppb.Timestamp)(nil),  // 30: google.protobuf.Timestamp
+	(RevocationReason)(0),          // 31: notary.v1.RevocationReason
+	(ConsentStatus)(0),             // 32: notary.v1.ConsentStatus
+	(ProposalStatus)(0),            // 33: notary.v1.ProposalStatus
+	(VoteOption)(0),                // 34: notary.v1.VoteOption
 }
 var file_notary_v1_state_proto_depIdxs = []int32{
-	24, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
-	25, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
-	26, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
-	27, // 3: notary.v1.Account.role:type_name -> notary.v1.Role
-	28, // 4: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
-	24, // 5: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	29, // 6: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
-	24, // 7: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	30, // 8: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
-	29, // 9: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
-	29, // 10: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
-	29, // 11: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
-	31, // 12: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
-	29, // 13: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
-	29, // 14: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
-	29, // 15: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
-	29, // 16: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
-	29, // 17: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
-	12, // 18: notary.v1.Proposal.action:type_name -> notary.v1.ProposalAction
-	32, // 19: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
-	33, // 20: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
-	2,  // 21: notary.v1.ProposalAction.add_agency:type_name -> notary.v1.Agency
-	2,  // 22: notary.v1.ProposalAction.update_agency:type_name -> notary.v1.Agency
-	3,  // 23: notary.v1.ProposalAction.add_validator:type_name -> notary.v1.Ministry
-	16, // 24: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
-	7,  // 25: notary.v1.ProposalAction.register_mandate:type_name -> notary.v1.Mandate
-	0,  // 26: notary.v1.ProposalAction.change_params:type_name -> notary.v1.Params
-	17, // 27: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
-	13, // 28: notary.v1.ProposalAction.set_tls_keys:type_name -> notary.v1.SetTLSKeys
-	14, // 29: notary.v1.ProposalAction.schedule_upgrade:type_name -> notary.v1.UpgradePlan
-	24, // 30: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
-	30, // 31: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
-	29, // 32: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
-	0,  // 33: notary.v1.GenesisState.params:type_name -> notary.v1.Params
-	3,  // 34: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
-	2,  // 35: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
-	7,  // 36: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
-	23, // 37: notary.v1.LogCheckpoint.validators:type_name -> notary.v1.LogCheckpointValidator
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	25, // 0: notary.v1.Params.hash_algorithms:type_name -> notary.v1.HashAlgorithm
+	26, // 1: notary.v1.Params.gov_threshold:type_name -> notary.v1.Fraction
+	27, // 2: notary.v1.Params.citizen_enrollment:type_name -> notary.v1.CitizenEnrollment
+	1,  // 3: notary.v1.Params.witnesses:type_name -> notary.v1.Witness
+	28, // 4: notary.v1.Account.role:type_name -> notary.v1.Role
+	29, // 5: notary.v1.Agency.permissions:type_name -> notary.v1.Permission
+	25, // 6: notary.v1.Batch.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	30, // 7: notary.v1.Batch.time:type_name -> google.protobuf.Timestamp
+	25, // 8: notary.v1.Revocation.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	31, // 9: notary.v1.Revocation.reason:type_name -> notary.v1.RevocationReason
+	30, // 10: notary.v1.Revocation.time:type_name -> google.protobuf.Timestamp
+	30, // 11: notary.v1.Consent.valid_from:type_name -> google.protobuf.Timestamp
+	30, // 12: notary.v1.Consent.valid_until:type_name -> google.protobuf.Timestamp
+	32, // 13: notary.v1.Consent.status:type_name -> notary.v1.ConsentStatus
+	30, // 14: notary.v1.Consent.granted_time:type_name -> google.protobuf.Timestamp
+	30, // 15: notary.v1.Consent.withdrawn_time:type_name -> google.protobuf.Timestamp
+	30, // 16: notary.v1.Mandate.valid_from:type_name -> google.protobuf.Timestamp
+	30, // 17: notary.v1.Mandate.valid_until:type_name -> google.protobuf.Timestamp
+	30, // 18: notary.v1.Exchange.time:type_name -> google.protobuf.Timestamp
+	13, // 19: notary.v1.Proposal.action:type_name -> notary.v1.ProposalAction
+	33, // 20: notary.v1.Proposal.status:type_name -> notary.v1.ProposalStatus
+	34, // 21: notary.v1.VoteRecord.option:type_name -> notary.v1.VoteOption
+	3,  // 22: notary.v1.ProposalAction.add_agency:type_name -> notary.v1.Agency
+	3,  // 23: notary.v1.ProposalAction.update_agency:type_name -> notary.v1.Agency
+	4,  // 24: notary.v1.ProposalAction.add_validator:type_name -> notary.v1.Ministry
+	17, // 25: notary.v1.ProposalAction.reweight_validator:type_name -> notary.v1.ReweightValidator
+	8,  // 26: notary.v1.ProposalAction.register_mandate:type_name -> notary.v1.Mandate
+	0,  // 27: notary.v1.ProposalAction.change_params:type_name -> notary.v1.Params
+	18, // 28: notary.v1.ProposalAction.revoke:type_name -> notary.v1.Revoke
+	14, // 29: notary.v1.ProposalAction.set_tls_keys:type_name -> notary.v1.SetTLSKeys
+	15, // 30: notary.v1.ProposalAction.schedule_upgrade:type_name -> notary.v1.UpgradePlan
+	25, // 31: notary.v1.Revoke.hash_algorithm:type_name -> notary.v1.HashAlgorithm
+	31, // 32: notary.v1.Revoke.reason:type_name -> notary.v1.RevocationReason
+	30, // 33: notary.v1.ChainMeta.last_block_time:type_name -> google.protobuf.Timestamp
+	0,  // 34: notary.v1.GenesisState.params:type_name -> notary.v1.Params
+	4,  // 35: notary.v1.GenesisState.ministries:type_name -> notary.v1.Ministry
+	3,  // 36: notary.v1.GenesisState.agencies:type_name -> notary.v1.Agency
+	8,  // 37: notary.v1.GenesisState.mandates:type_name -> notary.v1.Mandate
+	24, // 38: notary.v1.LogCheckpoint.validators:type_name -> notary.v1.LogCheckpointValidator
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_notary_v1_state_proto_init() }
@@ -2944,11 +3030,11 @@ func file_notary_v1_state_proto_init() {
 		return
 	}
 	file_notary_v1_types_proto_init()
-	file_notary_v1_state_proto_msgTypes[8].OneofWrappers = []any{
+	file_notary_v1_state_proto_msgTypes[9].OneofWrappers = []any{
 		(*Exchange_ConsentId)(nil),
 		(*Exchange_MandateId)(nil),
 	}
-	file_notary_v1_state_proto_msgTypes[12].OneofWrappers = []any{
+	file_notary_v1_state_proto_msgTypes[13].OneofWrappers = []any{
 		(*ProposalAction_AddAgency)(nil),
 		(*ProposalAction_RemoveAgency)(nil),
 		(*ProposalAction_UpdateAgency)(nil),
@@ -2969,7 +3055,7 @@ func file_notary_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_notary_v1_state_proto_rawDesc), len(file_notary_v1_state_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
