@@ -2,15 +2,18 @@ package verify
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
-	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/gobtechlab/notary/ledger"
@@ -65,25 +68,52 @@ func trustedLogSet(tb *notaryv1.TrustBundle) logSet {
 
 // ParseWitnessKey parses a witness's note verifier key: a cosignature/v1
 // ed25519 key "<name>+<8 hex key hash>+<base64 of 0x04 || 32-byte key>"
-// whose key hash is the one its name and key give.
+// whose key hash is the one its name and key give. The verifier it returns
+// checks C2SP tlog-cosignature cosignature/v1 signatures, as
+// github.com/transparency-dev/formats/note's NewVerifierForCosignatureV1
+// does (written out here: that package links crypto/x509 and net).
 func ParseWitnessKey(vkey string) (note.Verifier, error) {
-	parts := strings.Split(vkey, "+")
+	// The name has no '+'; the base64 key may.
+	parts := strings.SplitN(vkey, "+", 3)
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("witness key %q: want <name>+<key hash>+<base64 key>", vkey)
 	}
+	name := parts[0]
+	if name == "" || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+		return nil, fmt.Errorf("witness key %q: the name must be non-empty, without spaces or '+'", vkey)
+	}
 	raw, err := base64.StdEncoding.DecodeString(parts[2])
-	if err != nil || len(raw) != 33 || raw[0] != witnessKeyAlg || base64.StdEncoding.EncodeToString(raw) != parts[2] {
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != witnessKeyAlg || base64.StdEncoding.EncodeToString(raw) != parts[2] {
 		return nil, fmt.Errorf("witness key %q: not a cosignature/v1 ed25519 key (base64 of 0x04 and 32 bytes)", vkey)
 	}
-	v, err := fnote.NewVerifierForCosignatureV1(vkey)
-	if err != nil {
-		return nil, fmt.Errorf("witness key %q: %w", vkey, err)
-	}
-	h, err := strconv.ParseUint(parts[1], 16, 32)
-	if err != nil || len(parts[1]) != 8 || strings.ToLower(parts[1]) != parts[1] || uint32(h) != v.KeyHash() {
-		return nil, fmt.Errorf("witness key %q: key hash %q is not the key's (%08x)", vkey, parts[1], v.KeyHash())
+	v := &cosigV1Verifier{name: name, key: ed25519.PublicKey(raw[1:])}
+	sum := sha256.Sum256(append([]byte(name+"\n"), raw...))
+	v.hash = binary.BigEndian.Uint32(sum[:4])
+	if want := fmt.Sprintf("%08x", v.hash); parts[1] != want {
+		return nil, fmt.Errorf("witness key %q: key hash %q is not the key's (%s)", vkey, parts[1], want)
 	}
 	return v, nil
+}
+
+// cosigV1Verifier verifies cosignature/v1 signatures (C2SP
+// tlog-cosignature): 8 bytes of big-endian UNIX time t, then the ed25519
+// signature of "cosignature/v1\ntime <t in decimal>\n" followed by the
+// note's text.
+type cosigV1Verifier struct {
+	name string
+	hash uint32
+	key  ed25519.PublicKey
+}
+
+func (v *cosigV1Verifier) Name() string    { return v.name }
+func (v *cosigV1Verifier) KeyHash() uint32 { return v.hash }
+func (v *cosigV1Verifier) Verify(msg, sig []byte) bool {
+	if len(sig) != 8+ed25519.SignatureSize || bytes.Count(msg, []byte("\n")) < 2 {
+		return false
+	}
+	t := binary.BigEndian.Uint64(sig)
+	m := fmt.Appendf(nil, "cosignature/v1\ntime %d\n%s", t, msg)
+	return ed25519.Verify(v.key, m, sig[8:])
 }
 
 // checkLogTrust checks a trust bundle's evidence-log fields.
