@@ -130,7 +130,12 @@ func (t texts) logProven(r *Result, loc *time.Location) []string {
 		out = append(out, t.get("verdict.not_revoked", "when", t.when(p.Status.AsOf, loc)))
 	}
 	if r.Live != nil {
-		out = append(out, t.live(r.Live)...)
+		ls := t.live(r.Live)
+		if r.Live.Checked == 0 {
+			// The sentence on the status above says it was not checked.
+			ls = ls[1:]
+		}
+		out = append(out, ls...)
 	}
 	return out
 }
