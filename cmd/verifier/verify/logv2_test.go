@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"testing"
 
@@ -211,5 +212,54 @@ func TestWitnessKeyInterop(t *testing.T) {
 	}
 	if _, err := verify.ParseWitnessKey(plain); err == nil {
 		t.Fatal("a plain ed25519 note key (algorithm 0x01) is accepted as a witness key")
+	}
+}
+
+// TestLiveStatusV2 checks a node's live status for a receipt v2, which
+// carries none: checked from the genesis bundle, it decides the verdict.
+func TestLiveStatusV2(t *testing.T) {
+	lc := newLiveChain(t)
+	r := makeV2(t, &fixture{receipt: lc.old}, v2Opts{})
+	res := checkWith(t, encode(t, r), lc.trust, nil)
+	if res.Verdict != verify.Valid || res.Proven.Status.Height != 0 {
+		t.Fatalf("receipt v2: %s %s %+v", res.Verdict, res.Detail, res.Proven.Status)
+	}
+	live := liveOf(lc.later)
+	live.AnchorHeight = res.Proven.Batch.Height
+	now, err := verify.CheckLiveStatus(lc.trust, r, live)
+	if err != nil || !now.Revoked || now.Revocation == nil || now.Revocation.Reason != "fraud" {
+		t.Fatalf("live status: %v %+v", err, now)
+	}
+	combined := verify.Combine(res, []verify.NodeOutcome{{Endpoint: "https://nodo.example", Check: now}})
+	if combined.Verdict != verify.Revoked {
+		t.Fatalf("combined verdict %s", combined.Verdict)
+	}
+	if text := combined.Text(verify.English, nil); !strings.Contains(text, "It was revoked on") || strings.Contains(text, "not part of this receipt") {
+		t.Errorf("text: %s", text)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(ls *notaryv1.LiveStatus)
+		want   verify.LiveErrorCode
+	}{
+		{"anchor height", func(ls *notaryv1.LiveStatus) { ls.AnchorHeight++ }, verify.LiveMismatch},
+		{"digest", func(ls *notaryv1.LiveStatus) { ls.AnchoredDigest = lc.other.Document.AnchoredDigest }, verify.LiveMismatch},
+		{"signature", func(ls *notaryv1.LiveStatus) { ls.Status.Checkpoint.Commit.Signatures[0].Signature[3] ^= 1 }, verify.LiveNotValid},
+		{"transition left out", func(ls *notaryv1.LiveStatus) { ls.ValidatorChain = ls.ValidatorChain[1:] }, verify.LiveNotValid},
+		{"proof for another digest", func(ls *notaryv1.LiveStatus) {
+			o := liveOf(lc.other)
+			ls.Status = o.Status
+		}, verify.LiveNotValid},
+		{"no status", func(ls *notaryv1.LiveStatus) { ls.Status = nil }, verify.LiveMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ls := proto.CloneOf(live)
+			tc.change(ls)
+			_, err := verify.CheckLiveStatus(lc.trust, r, ls)
+			var le *verify.LiveError
+			if !errors.As(err, &le) || le.Code != tc.want {
+				t.Fatalf("got %v, want %s", err, tc.want)
+			}
+		})
 	}
 }

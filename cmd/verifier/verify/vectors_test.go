@@ -144,7 +144,9 @@ func makeV2Vectors(t *testing.T, f *fixture) []vector {
 	const bundleSize = logSize + 1000
 	policy := enc(logBundle(t, f.trust, bundleOpts{size: bundleSize, cosigners: []string{"a"}, witnesses: []string{"a", "b"}, threshold: 1}))
 	valid := makeV2(t, f, v2Opts{})
-	v := func(name string, r *notaryv1.Receipt, trust []byte) vector { return vector{name, f.doc, encode(t, r), trust} }
+	v := func(name string, r *notaryv1.Receipt, trust []byte) vector {
+		return vector{name, f.doc, encode(t, r), trust}
+	}
 	tamper := func(name string, fn func(r *notaryv1.Receipt)) vector {
 		r := proto.CloneOf(valid)
 		fn(r)
