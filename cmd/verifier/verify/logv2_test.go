@@ -20,6 +20,7 @@ import (
 // receipt v2 can fail.
 func TestVerifyV2(t *testing.T) {
 	f := newFixture(t, fixtureOpts{later: 1})
+	coded := newFixture(t, fixtureOpts{coded: true})
 	genesis := f.trust
 	const bundleSize = logSize + 1000
 	withCkpt := logBundle(t, genesis, bundleOpts{size: bundleSize, cosigners: []string{"a"}, witnesses: []string{"a", "b"}, threshold: 1})
@@ -40,6 +41,7 @@ func TestVerifyV2(t *testing.T) {
 		reason  verify.Reason // empty: valid
 	}{
 		{"genesis bundle", valid, genesis, ""},
+		{"coded document", makeV2(t, coded, v2Opts{}), genesis, ""},
 		{"three of four", makeV2(t, f, v2Opts{signers: []string{"hacienda", "justicia", "sanidad"}}), genesis, ""},
 		{"bundle checkpoint", cosigned, withCkpt, ""},
 		{"bundle checkpoint, no witness required", valid, ckptNoWitness, ""},
