@@ -38,7 +38,7 @@ type Reason string
 
 // Reasons.
 const (
-	// ReasonMalformed: the receipt is not a well-formed v1 receipt in canonical form.
+	// ReasonMalformed: the receipt is not a well-formed v1 or v2 receipt in canonical form.
 	ReasonMalformed Reason = "malformed_receipt"
 	// ReasonWrongChain: the receipt or a header is for another chain than the trust bundle's.
 	ReasonWrongChain Reason = "wrong_chain"
