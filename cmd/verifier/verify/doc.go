@@ -15,6 +15,16 @@
 // Result.Text phrases it for a citizen in the languages of the catalogue
 // (package msg: Spanish, English, Catalan, Galician, Basque).
 //
+// A receipt v2 (verifyv2.go; docs/receipt.md, "Receipt v2") proves the
+// same document through the evidence log instead: the batch's leaf, its
+// RFC 6962 inclusion in the log of a checkpoint's size, and that
+// checkpoint, a signed note valid under the trust bundle's policy
+// (logtrust.go): signed by more than 2/3 of the bundle's log validators
+// (or genesis validators), not contradicting the bundle's own checkpoint,
+// and cosigned by the witnesses it requires. It carries no revocation
+// status; a bundle with a checkpoint or a witness threshold refuses
+// receipts v1.
+//
 // A receipt's status is as of the height it was fetched at. CheckLiveStatus
 // checks a node's LiveStatus (its status part at a newer height) exactly as
 // the receipt's own, and Combine gives the final verdict from the receipt's

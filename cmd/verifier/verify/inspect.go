@@ -1,7 +1,10 @@
 package verify
 
 import (
+	"bytes"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -32,6 +35,8 @@ type Claims struct {
 	Status         *ClaimedCheckpoint   `json:"status,omitempty"`
 	Revocation     *RevocationInfo      `json:"revocation,omitempty"`
 	ValidatorChain []*ClaimedCheckpoint `json:"validator_chain"`
+	// Log is a receipt v2's log inclusion.
+	Log *ClaimedLog `json:"log,omitempty"`
 	// Problems lists the parts that could not be read.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -44,6 +49,15 @@ type ClaimedBatch struct {
 	Count     uint32    `json:"count"`
 	Label     string    `json:"label,omitempty"`
 	Time      time.Time `json:"time"`
+}
+
+// ClaimedLog is the evidence log checkpoint a receipt v2 names.
+type ClaimedLog struct {
+	LeafIndex uint64 `json:"leaf_index"`
+	Size      uint64 `json:"size"`
+	// Signatures counts the checkpoint note's signature lines (validators'
+	// and witnesses').
+	Signatures int `json:"signatures"`
 }
 
 // ClaimedCheckpoint is a signed header a receipt carries.
@@ -78,7 +92,13 @@ func Inspect(b []byte) (*Claims, error) {
 	}
 	if in := r.Inclusion; in != nil {
 		bt := &notaryv1.Batch{}
-		if err := proto.Unmarshal(in.Batch, bt); err != nil {
+		raw := in.Batch
+		if r.Log != nil {
+			if _, v, err := decodeLeaf(r.Log.Leaf); err == nil {
+				raw = v
+			}
+		}
+		if err := proto.Unmarshal(raw, bt); err != nil {
 			c.Problems = append(c.Problems, "batch record: "+err.Error())
 		} else {
 			c.Batch = &ClaimedBatch{ID: fmt.Sprintf("%d-%d", bt.Height, bt.TxIndex), AgencyID: bt.AgencyId, LeafIndex: in.LeafIndex,
@@ -103,6 +123,14 @@ func Inspect(b []byte) (*Claims, error) {
 			} else {
 				c.Revocation = &RevocationInfo{Reason: reasonCode(rv.Reason), ReasonText: rv.ReasonText, Height: rv.Height,
 					Time: rv.Time.AsTime().UTC(), RevokedBy: rv.RevokedBy}
+			}
+		}
+	}
+	if l := r.Log; l != nil {
+		c.Log = &ClaimedLog{LeafIndex: l.LeafIndex, Signatures: bytes.Count(l.Checkpoint, []byte("\n\u2014 "))}
+		if body := noteBody(l.Checkpoint); body != nil {
+			if lines := strings.Split(string(body), "\n"); len(lines) > 1 {
+				c.Log.Size, _ = strconv.ParseUint(lines[1], 10, 64)
 			}
 		}
 	}

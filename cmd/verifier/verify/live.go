@@ -118,7 +118,15 @@ func (e *LiveError) Error() string {
 // bundle, the checkpoint's quorum, the status proof for the receipt's
 // anchored digest). The receipt must be one Verify found valid or revoked.
 // An error is a *LiveError.
+//
+// For a receipt v2, which has no anchor, the live status's anchor height
+// must be its batch's height, and the status part is checked as a receipt
+// v1's against the trust bundle's genesis validators (section 12 of
+// docs/receipt.md), with the batch record of the receipt's leaf.
 func CheckLiveStatus(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, live *notaryv1.LiveStatus) (*LiveCheck, error) {
+	if rcpt != nil && rcpt.Version == VersionLog {
+		return checkLiveStatusV2(trust, rcpt, live)
+	}
 	if trust == nil || rcpt == nil || rcpt.Document == nil || rcpt.Anchor == nil {
 		return nil, &LiveError{Code: LiveMismatch, Detail: "no trust bundle or no receipt to check the live status against"}
 	}

@@ -50,6 +50,9 @@ var (
 	ErrCheckpointOrigin    = errors.New("checkpoint: origin of another log")
 	ErrCheckpointSignature = errors.New("checkpoint: a validator's signature does not verify")
 	ErrCheckpointQuorum    = errors.New("checkpoint: signatures of 2/3 of the power or less")
+	// ErrCheckpointNoSigner comes with ErrCheckpointQuorum when no
+	// validator of the set signed at all: a checkpoint of another set.
+	ErrCheckpointNoSigner = errors.New("no signature of a validator of the set")
 )
 
 // VerifyLogCheckpoint verifies a signed checkpoint note of chainID's
@@ -92,7 +95,7 @@ func VerifyLogCheckpoint(chainID string, signed []byte, validators []LogValidato
 		var invalid *note.InvalidSignatureError
 		switch {
 		case errors.As(err, &unverified):
-			return nil, fmt.Errorf("%w: no signature of a validator of the set", ErrCheckpointQuorum)
+			return nil, fmt.Errorf("%w: %w", ErrCheckpointQuorum, ErrCheckpointNoSigner)
 		case errors.As(err, &invalid):
 			return nil, fmt.Errorf("%w: %s", ErrCheckpointSignature, invalid.Name)
 		}

@@ -15,8 +15,23 @@ import (
 // embedded protobuf blob is decoded and must re-encode to the same bytes, so
 // that no byte of the receipt goes unexamined (docs/receipt.md).
 
-// Version is the receipt format version this package reads and writes.
+// Version is the version of receipts v1 and of live statuses.
 const Version = 1
+
+// VersionLog is the version of receipts v2, proven through the evidence log
+// (docs/receipt.md, "Receipt v2").
+const VersionLog = 2
+
+// Bounds of a receipt v2's log inclusion.
+const (
+	// maxLogProof bounds the hashes of an inclusion proof (a log of up to
+	// 2^64 leaves).
+	maxLogProof = 64
+	// leafKindBatch is the evidence log's leaf kind of a batch record.
+	leafKindBatch = 1
+	// batchKeySize is the size of a batch record's state key.
+	batchKeySize = 18
+)
 
 type parsedReceipt struct {
 	alg            ledger.HashAlgorithm
@@ -38,6 +53,16 @@ type parsedReceipt struct {
 	revocationRaw  []byte
 	statusProof    *ics23.CommitmentProof
 	transitions    []*parsedTransition
+	log            *parsedLog // receipts v2 only
+}
+
+// parsedLog is a receipt v2's log inclusion.
+type parsedLog struct {
+	leafIndex  uint64
+	leaf       []byte
+	batchKey   []byte
+	proof      [][]byte
+	checkpoint []byte
 }
 
 type parsedCheckpoint struct {
@@ -64,104 +89,220 @@ type parsedRecord struct {
 }
 
 func parseReceipt(r *notaryv1.Receipt) (*parsedReceipt, error) {
-	if r.Version != Version {
-		return nil, fmt.Errorf("version %d; this verifier reads version %d", r.Version, Version)
+	if r.Version != Version && r.Version != VersionLog {
+		return nil, fmt.Errorf("version %d; this verifier reads versions %d and %d", r.Version, Version, VersionLog)
 	}
 	if r.ChainId == "" {
 		return nil, fmt.Errorf("no chain_id")
 	}
 	p := &parsedReceipt{}
-	d := r.Document
+	if err := parseDocument(r.Document, p); err != nil {
+		return nil, err
+	}
+	if r.Version == VersionLog {
+		return p, parseReceiptV2(r, p)
+	}
+	if r.Log != nil {
+		return nil, fmt.Errorf("a log inclusion in a receipt v1")
+	}
+	if err := parseV1(r, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseReceiptV2 parses what follows the document binding in a receipt v2:
+// the inclusion's leaf index and Merkle path, and the log inclusion, with
+// the leaf decoded (kind 1, a batch key, a Batch record); every part of a
+// receipt v1 that v2 does not have must be absent.
+func parseReceiptV2(r *notaryv1.Receipt, p *parsedReceipt) error {
+	in := r.Inclusion
+	if in == nil {
+		return fmt.Errorf("no inclusion")
+	}
+	if len(in.Batch) > 0 || len(in.BatchProof) > 0 {
+		return fmt.Errorf("inclusion.batch and inclusion.batch_proof must be empty in a receipt v2")
+	}
+	if r.Issuer != nil || r.Anchor != nil || r.Status != nil || len(r.ValidatorChain) > 0 {
+		return fmt.Errorf("issuer, anchor, status and validator_chain must be empty in a receipt v2")
+	}
+	if err := parsePath(in, p); err != nil {
+		return err
+	}
+	l := r.Log
+	if l == nil {
+		return fmt.Errorf("no log inclusion")
+	}
+	pl := &parsedLog{leafIndex: l.LeafIndex, leaf: l.Leaf, checkpoint: l.Checkpoint}
+	if len(l.Proof) > maxLogProof {
+		return fmt.Errorf("log.proof: %d hashes, at most %d", len(l.Proof), maxLogProof)
+	}
+	for i, h := range l.Proof {
+		if len(h) != hashSize {
+			return fmt.Errorf("log.proof[%d]: %d bytes, want %d", i, len(h), hashSize)
+		}
+		pl.proof = append(pl.proof, h)
+	}
+	if len(l.Checkpoint) == 0 {
+		return fmt.Errorf("log.checkpoint: empty")
+	}
+	key, value, err := decodeLeaf(l.Leaf)
+	if err != nil {
+		return fmt.Errorf("log.leaf: %w", err)
+	}
+	pl.batchKey = key
+	p.batch = &notaryv1.Batch{}
+	if err := decodeRecord("log.leaf's batch record", value, p.batch); err != nil {
+		return err
+	}
+	p.batchRaw = value
+	p.log = pl
+	return nil
+}
+
+// decodeLeaf decodes an evidence log leaf of kind 1 (a batch):
+// kind || be16 len key || key || be16 len value || value, wholly consumed,
+// with an 18-byte key starting with "batch/".
+func decodeLeaf(leaf []byte) (key, value []byte, err error) {
+	if len(leaf) < 1 {
+		return nil, nil, fmt.Errorf("empty")
+	}
+	if leaf[0] != leafKindBatch {
+		return nil, nil, fmt.Errorf("kind %d, want %d (a batch)", leaf[0], leafKindBatch)
+	}
+	rest := leaf[1:]
+	field := func(what string) ([]byte, error) {
+		if len(rest) < 2 {
+			return nil, fmt.Errorf("%s: truncated length", what)
+		}
+		n := int(rest[0])<<8 | int(rest[1])
+		if len(rest) < 2+n {
+			return nil, fmt.Errorf("%s: %d bytes announced, %d left", what, n, len(rest)-2)
+		}
+		f := rest[2 : 2+n]
+		rest = rest[2+n:]
+		return f, nil
+	}
+	if key, err = field("key"); err != nil {
+		return nil, nil, err
+	}
+	if value, err = field("value"); err != nil {
+		return nil, nil, err
+	}
+	if len(rest) != 0 {
+		return nil, nil, fmt.Errorf("%d bytes after the value", len(rest))
+	}
+	if len(key) != batchKeySize || !bytes.HasPrefix(key, []byte("batch/")) {
+		return nil, nil, fmt.Errorf("key %q is not a batch key (\"batch/\", 8-byte height, 4-byte tx index)", key)
+	}
+	return key, value, nil
+}
+
+// parseDocument parses the document binding.
+func parseDocument(d *notaryv1.DocumentBinding, p *parsedReceipt) error {
 	if d == nil {
-		return nil, fmt.Errorf("no document binding")
+		return fmt.Errorf("no document binding")
 	}
 	alg, ok := ledger.ParseAlgorithm(d.HashAlgorithm)
 	if !ok {
-		return nil, fmt.Errorf("document.hash_algorithm %q: want sha2-256 or sha3-256", d.HashAlgorithm)
+		return fmt.Errorf("document.hash_algorithm %q: want sha2-256 or sha3-256", d.HashAlgorithm)
 	}
 	p.alg = alg
 	var err error
 	if p.anchored, err = decodeHex(d.AnchoredDigest, ledger.DigestSize); err != nil {
-		return nil, fmt.Errorf("document.anchored_digest: %w", err)
+		return fmt.Errorf("document.anchored_digest: %w", err)
 	}
 	if d.DocumentDigest != "" {
 		if p.documentDigest, err = decodeHex(d.DocumentDigest, ledger.DigestSize); err != nil {
-			return nil, fmt.Errorf("document.document_digest: %w", err)
+			return fmt.Errorf("document.document_digest: %w", err)
 		}
 	}
 	if d.Salt != "" {
 		if p.salt, err = decodeHex(d.Salt, ledger.DigestSize); err != nil {
-			return nil, fmt.Errorf("document.salt: %w", err)
+			return fmt.Errorf("document.salt: %w", err)
 		}
 	}
 	if d.CodeKey != "" {
 		if p.codeKey, err = decodeHex(d.CodeKey, ledger.CodeKeySize); err != nil {
-			return nil, fmt.Errorf("document.code_key: %w", err)
+			return fmt.Errorf("document.code_key: %w", err)
 		}
 	}
+	return nil
+}
 
-	in := r.Inclusion
-	if in == nil {
-		return nil, fmt.Errorf("no inclusion")
-	}
+// parsePath parses the inclusion's leaf index and Merkle path.
+func parsePath(in *notaryv1.BatchInclusion, p *parsedReceipt) error {
 	p.leafIndex = in.LeafIndex
 	for i, s := range in.MerklePath {
 		h, err := decodeHex(s, hashSize)
 		if err != nil {
-			return nil, fmt.Errorf("inclusion.merkle_path[%d]: %w", i, err)
+			return fmt.Errorf("inclusion.merkle_path[%d]: %w", i, err)
 		}
 		p.path = append(p.path, h)
 	}
+	return nil
+}
+
+// parseV1 parses what follows the document binding in a receipt v1.
+func parseV1(r *notaryv1.Receipt, p *parsedReceipt) error {
+	var err error
+	in := r.Inclusion
+	if in == nil {
+		return fmt.Errorf("no inclusion")
+	}
+	if err := parsePath(in, p); err != nil {
+		return err
+	}
 	p.batch = &notaryv1.Batch{}
 	if err := decodeRecord("inclusion.batch", in.Batch, p.batch); err != nil {
-		return nil, err
+		return err
 	}
 	p.batchRaw = in.Batch
 	if p.batchProof, err = decodeProof("inclusion.batch_proof", in.BatchProof, true); err != nil {
-		return nil, err
+		return err
 	}
 
 	if r.Issuer == nil {
-		return nil, fmt.Errorf("no issuer")
+		return fmt.Errorf("no issuer")
 	}
 	p.issuer = &notaryv1.Agency{}
 	if err := decodeRecord("issuer.record", r.Issuer.Record, p.issuer); err != nil {
-		return nil, err
+		return err
 	}
 	p.issuerRaw = r.Issuer.Record
 	if p.issuerProof, err = decodeProof("issuer.proof", r.Issuer.Proof, true); err != nil {
-		return nil, err
+		return err
 	}
 
 	if p.anchor, err = parseCheckpoint("anchor", r.Anchor); err != nil {
-		return nil, err
+		return err
 	}
 	st := r.Status
 	if st == nil {
-		return nil, fmt.Errorf("no status")
+		return fmt.Errorf("no status")
 	}
 	if p.status, err = parseCheckpoint("status.checkpoint", st.Checkpoint); err != nil {
-		return nil, err
+		return err
 	}
 	if len(st.Revocation) > 0 {
 		p.revocation = &notaryv1.Revocation{}
 		if err := decodeRecord("status.revocation", st.Revocation, p.revocation); err != nil {
-			return nil, err
+			return err
 		}
 		p.revocationRaw = st.Revocation
 	}
 	if p.statusProof, err = decodeProof("status.proof", st.Proof, p.revocation != nil); err != nil {
-		return nil, err
+		return err
 	}
 
 	for i, t := range r.ValidatorChain {
 		pt, err := parseTransition(fmt.Sprintf("validator_chain[%d]", i), t)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.transitions = append(p.transitions, pt)
 	}
-	return p, nil
+	return nil
 }
 
 func parseCheckpoint(what string, c *notaryv1.Checkpoint) (*parsedCheckpoint, error) {

@@ -60,6 +60,13 @@ func (r *Result) Text(lang Lang, loc *time.Location) string {
 		case !r.DocumentChecked:
 			add(t.get("verdict.no_document"))
 		}
+		if p.Log != nil {
+			parts = append(parts, t.logProven(r, loc)...)
+			if r.TrustFingerprint != "" {
+				add(t.get("verdict.trust", "fingerprint", r.TrustFingerprint))
+			}
+			return strings.Join(parts, " ")
+		}
 		signers := make([]string, len(p.Anchor.Signers))
 		for i, s := range p.Anchor.Signers {
 			signers[i] = safetext.Quote(s.Name)
@@ -84,6 +91,53 @@ func (r *Result) Text(lang Lang, loc *time.Location) string {
 		add(t.get("verdict.trust", "fingerprint", r.TrustFingerprint))
 	}
 	return strings.Join(parts, " ")
+}
+
+// logProven is the sentences of a receipt v2 after the verdict: who
+// anchored it and when, the checkpoint that proves it, and the status,
+// which only nodes asked online can give.
+func (t texts) logProven(r *Result, loc *time.Location) []string {
+	p := r.Proven
+	l := p.Log
+	var out []string
+	out = append(out, t.get("verdict.registered_log", "agency", safetext.Quote(p.Issuer.ID), "when", t.when(p.RegisteredAt, loc),
+		"height", strconv.FormatInt(p.Batch.Height, 10)))
+	signers := make([]string, len(l.Signers))
+	for i, s := range l.Signers {
+		signers[i] = safetext.Quote(s.Name)
+	}
+	out = append(out, t.get("verdict.log_checkpoint", "size", strconv.FormatUint(l.Size, 10), "signers", t.list(signers),
+		"share", t.percent(l.SignedPower, l.TotalPower)))
+	if len(l.Witnesses) > 0 {
+		ws := make([]string, len(l.Witnesses))
+		for i, w := range l.Witnesses {
+			ws[i] = safetext.Quote(w)
+		}
+		out = append(out, t.get("verdict.log_witnesses", "witnesses", t.list(ws)))
+	}
+	switch {
+	case p.Status.Height == 0:
+		out = append(out, t.get("verdict.log_no_status"))
+	case p.Status.Revoked && p.Status.Revocation != nil:
+		rv := p.Status.Revocation
+		reason := t.revocationReason(rv.Reason)
+		if rv.ReasonText != "" {
+			reason += " (" + strconv.Quote(rv.ReasonText) + ")"
+		}
+		out = append(out, t.get("verdict.revoked_on", "when", t.when(rv.Time, loc), "by", t.revoker(rv.RevokedBy, p.Issuer), "reason", reason))
+		out = append(out, t.get("verdict.status_as_of", "when", t.when(p.Status.AsOf, loc)))
+	default:
+		out = append(out, t.get("verdict.not_revoked", "when", t.when(p.Status.AsOf, loc)))
+	}
+	if r.Live != nil {
+		ls := t.live(r.Live)
+		if r.Live.Checked == 0 {
+			// The sentence on the status above says it was not checked.
+			ls = ls[1:]
+		}
+		out = append(out, ls...)
+	}
+	return out
 }
 
 // live is the sentences about the nodes asked.

@@ -33,105 +33,157 @@ const MaxEndpoints = 32
 // form (trust.json), the same for the same bundle on every platform and in
 // every build.
 func EncodeTrustBundle(tb *notaryv1.TrustBundle) ([]byte, error) {
-	var b []byte
-	var err error
-	b = append(b, '{')
-	first := true
-	key := func(name string) {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-	}
-	str := func(s string) {
-		if err == nil {
-			b, err = appendJSONString(b, s)
-		}
-	}
+	w := &objWriter{}
+	w.open('{')
 	if tb.ChainId != "" {
-		key("chain_id")
-		str(tb.ChainId)
+		w.key("chain_id")
+		w.str(tb.ChainId)
 	}
 	if tb.GenesisHash != "" {
-		key("genesis_hash")
-		str(tb.GenesisHash)
+		w.key("genesis_hash")
+		w.str(tb.GenesisHash)
 	}
 	if tb.InitialHeight != 0 {
-		key("initial_height")
-		b = append(b, '"')
-		b = strconv.AppendInt(b, tb.InitialHeight, 10)
-		b = append(b, '"')
+		w.key("initial_height")
+		w.int64(tb.InitialHeight)
 	}
 	if len(tb.Validators) > 0 {
-		key("validators")
-		b = append(b, '[')
-		for i, v := range tb.Validators {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '{')
-			vfirst := true
-			vkey := func(name string) {
-				if !vfirst {
-					b = append(b, ',')
-				}
-				vfirst = false
-				b = append(b, '"')
-				b = append(b, name...)
-				b = append(b, '"', ':')
-			}
-			if v.MinistryId != "" {
-				vkey("ministry_id")
-				str(v.MinistryId)
-			}
-			if v.Name != "" {
-				vkey("name")
-				str(v.Name)
-			}
-			if len(v.PubKey) > 0 {
-				vkey("pub_key")
-				b = append(b, '"')
-				b = base64.StdEncoding.AppendEncode(b, v.PubKey)
-				b = append(b, '"')
-			}
-			if v.Power != 0 {
-				vkey("power")
-				b = append(b, '"')
-				b = strconv.AppendInt(b, v.Power, 10)
-				b = append(b, '"')
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		w.key("validators")
+		w.validators(tb.Validators)
 	}
 	if len(tb.PublicEndpoints) > 0 {
-		key("public_endpoints")
-		b = append(b, '[')
-		for i, e := range tb.PublicEndpoints {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			str(e)
+		w.key("public_endpoints")
+		w.open('[')
+		for _, e := range tb.PublicEndpoints {
+			w.elem()
+			w.str(e)
 		}
-		b = append(b, ']')
+		w.close(']')
 	}
 	if tb.VerifierUrl != "" {
-		key("verifier_url")
-		str(tb.VerifierUrl)
+		w.key("verifier_url")
+		w.str(tb.VerifierUrl)
 	}
-	b = append(b, '}')
-	if err != nil {
-		return nil, fmt.Errorf("trust bundle: %w", err)
+	if len(tb.LogCheckpoint) > 0 {
+		w.key("log_checkpoint")
+		w.bytes(tb.LogCheckpoint)
+	}
+	if len(tb.LogValidators) > 0 {
+		w.key("log_validators")
+		w.validators(tb.LogValidators)
+	}
+	if len(tb.Witnesses) > 0 {
+		w.key("witnesses")
+		w.open('[')
+		for _, x := range tb.Witnesses {
+			w.elem()
+			w.open('{')
+			if x.Name != "" {
+				w.key("name")
+				w.str(x.Name)
+			}
+			if x.Key != "" {
+				w.key("key")
+				w.str(x.Key)
+			}
+			w.close('}')
+		}
+		w.close(']')
+	}
+	if tb.WitnessThreshold != 0 {
+		w.key("witness_threshold")
+		w.b = strconv.AppendUint(w.b, uint64(tb.WitnessThreshold), 10)
+	}
+	w.close('}')
+	if w.err != nil {
+		return nil, fmt.Errorf("trust bundle: %w", w.err)
 	}
 	var buf bytes.Buffer
-	if err := json.Indent(&buf, b, "", "  "); err != nil {
+	if err := json.Indent(&buf, w.b, "", "  "); err != nil {
 		return nil, fmt.Errorf("trust bundle: %w", err)
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
+}
+
+// objWriter writes compact JSON: first tracks, per open object or array,
+// whether a member was written yet.
+type objWriter struct {
+	b     []byte
+	err   error
+	first []bool
+}
+
+func (w *objWriter) open(c byte) {
+	w.b = append(w.b, c)
+	w.first = append(w.first, true)
+}
+
+func (w *objWriter) close(c byte) {
+	w.b = append(w.b, c)
+	w.first = w.first[:len(w.first)-1]
+}
+
+// elem starts an array element or object member.
+func (w *objWriter) elem() {
+	if n := len(w.first) - 1; w.first[n] {
+		w.first[n] = false
+	} else {
+		w.b = append(w.b, ',')
+	}
+}
+
+func (w *objWriter) key(name string) {
+	w.elem()
+	w.b = append(w.b, '"')
+	w.b = append(w.b, name...)
+	w.b = append(w.b, '"', ':')
+}
+
+func (w *objWriter) str(s string) {
+	if w.err == nil {
+		w.b, w.err = appendJSONString(w.b, s)
+	}
+}
+
+// int64 writes an int64 as protojson does: a JSON string of its decimal digits.
+func (w *objWriter) int64(n int64) {
+	w.b = append(w.b, '"')
+	w.b = strconv.AppendInt(w.b, n, 10)
+	w.b = append(w.b, '"')
+}
+
+// bytes writes bytes as padded standard base64.
+func (w *objWriter) bytes(p []byte) {
+	w.b = append(w.b, '"')
+	w.b = base64.StdEncoding.AppendEncode(w.b, p)
+	w.b = append(w.b, '"')
+}
+
+func (w *objWriter) validators(vs []*notaryv1.TrustedValidator) {
+	w.open('[')
+	for _, v := range vs {
+		w.elem()
+		w.open('{')
+		if v.MinistryId != "" {
+			w.key("ministry_id")
+			w.str(v.MinistryId)
+		}
+		if v.Name != "" {
+			w.key("name")
+			w.str(v.Name)
+		}
+		if len(v.PubKey) > 0 {
+			w.key("pub_key")
+			w.bytes(v.PubKey)
+		}
+		if v.Power != 0 {
+			w.key("power")
+			w.int64(v.Power)
+		}
+		w.close('}')
+	}
+	w.close(']')
 }
 
 // appendJSONString appends s as a JSON string, escaped as protojson escapes
@@ -218,7 +270,12 @@ func trustFingerprintOf(tb *notaryv1.TrustBundle) (string, error) {
 // least 1, a validator set as CometBFT holds one (ministry ids and names,
 // 32-byte keys, positive powers, no key twice, in CometBFT's order), and
 // public endpoints that are base URLs (CheckEndpoint), none twice, and a
-// verifier URL that is empty or a base URL too.
+// verifier URL that is empty or a base URL too; and the evidence log's
+// trust policy: log validators (as validators, in ministry id order) only
+// with a log checkpoint, which must be valid for them and cosigned as the
+// bundle's witness policy requires, witnesses with names and cosignature/v1
+// keys (ParseWitnessKey), none twice, and a threshold of at most their
+// number.
 func CheckTrustBundle(tb *notaryv1.TrustBundle) error {
 	if tb.ChainId == "" {
 		return fmt.Errorf("trust bundle: no chain_id")
@@ -265,7 +322,7 @@ func CheckTrustBundle(tb *notaryv1.TrustBundle) error {
 			return fmt.Errorf("trust bundle: verifier_url: %w", err)
 		}
 	}
-	return nil
+	return checkLogTrust(tb)
 }
 
 // CheckEndpoint checks a public endpoint's base URL: https://host[:port]

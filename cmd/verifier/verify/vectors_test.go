@@ -125,7 +125,45 @@ func makeVectors(t *testing.T) []vector {
 		t.Fatal(err)
 	}
 	vs = append(vs, vector{"not-valid-not-canonical", salted.doc, append(reordered, '\n'), trustOf(salted)})
-	return vs
+	return append(vs, makeV2Vectors(t, salted)...)
+}
+
+// makeV2Vectors builds the receipts v2 vectors from a v1 fixture
+// (makeV2): under its genesis bundle and under a bundle that carries a
+// later checkpoint and requires one of two witnesses.
+func makeV2Vectors(t *testing.T, f *fixture) []vector {
+	t.Helper()
+	enc := func(tb *notaryv1.TrustBundle) []byte {
+		b, err := verify.EncodeTrustBundle(tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	genesis := enc(f.trust)
+	const bundleSize = logSize + 1000
+	policy := enc(logBundle(t, f.trust, bundleOpts{size: bundleSize, cosigners: []string{"a"}, witnesses: []string{"a", "b"}, threshold: 1}))
+	valid := makeV2(t, f, v2Opts{})
+	v := func(name string, r *notaryv1.Receipt, trust []byte) vector {
+		return vector{name, f.doc, encode(t, r), trust}
+	}
+	tamper := func(name string, fn func(r *notaryv1.Receipt)) vector {
+		r := proto.CloneOf(valid)
+		fn(r)
+		return v(name, r, genesis)
+	}
+	return []vector{
+		v("valid-v2", valid, genesis),
+		v("valid-v2-witnessed", makeV2(t, f, v2Opts{witnesses: []string{"b"}}), policy),
+		tamper("not-valid-v2-leaf", func(r *notaryv1.Receipt) { r.Log.Leaf[len(r.Log.Leaf)-40] ^= 1 }),
+		tamper("not-valid-v2-proof", func(r *notaryv1.Receipt) { r.Log.Proof[3][0] ^= 1 }),
+		v("not-valid-v2-size", makeV2(t, f, v2Opts{signedSize: 2 * logSize}), genesis),
+		v("not-valid-v2-two-of-four-signatures", makeV2(t, f, v2Opts{signers: []string{"hacienda", "justicia"}}), genesis),
+		v("not-valid-v2-other-set", makeV2(t, f, v2Opts{signers: []string{"impostor-a", "impostor-b", "impostor-c"}}), genesis),
+		v("not-valid-v2-fork", makeV2(t, f, v2Opts{index: logIndex, size: bundleSize, witnesses: []string{"a"}}), policy),
+		v("not-valid-v2-no-cosignature", valid, policy),
+		vector{"not-valid-v1-bundle-requires-v2", f.doc, f.file, policy},
+	}
 }
 
 func TestVectors(t *testing.T) {

@@ -38,7 +38,7 @@ type Reason string
 
 // Reasons.
 const (
-	// ReasonMalformed: the receipt is not a well-formed v1 receipt in canonical form.
+	// ReasonMalformed: the receipt is not a well-formed v1 or v2 receipt in canonical form.
 	ReasonMalformed Reason = "malformed_receipt"
 	// ReasonWrongChain: the receipt or a header is for another chain than the trust bundle's.
 	ReasonWrongChain Reason = "wrong_chain"
@@ -52,6 +52,15 @@ const (
 	ReasonInsufficientSignatures Reason = "insufficient_signatures"
 	// ReasonValidatorSetNotReached: a header's validator set is not the one reached from the trust bundle.
 	ReasonValidatorSetNotReached Reason = "validator_set_not_reached"
+	// ReasonReceiptV2Required: the trust bundle carries a log checkpoint or
+	// requires witnesses, and refuses receipts v1; renew the receipt.
+	ReasonReceiptV2Required Reason = "receipt_v2_required"
+	// ReasonCheckpointFork: the receipt's checkpoint has the size of the
+	// trust bundle's and another root: the two contradict each other.
+	ReasonCheckpointFork Reason = "checkpoint_fork"
+	// ReasonInsufficientCosignatures: the receipt's checkpoint carries
+	// valid cosignatures of fewer witnesses than the trust bundle requires.
+	ReasonInsufficientCosignatures Reason = "insufficient_cosignatures"
 )
 
 // StepStatus is the result of one step.
@@ -78,11 +87,30 @@ const (
 	StepMerkleInclusion  = "merkle_inclusion"
 	StepRevocationStatus = "status"
 	StepDocument         = "document"
+	// StepTrustPolicy runs for a receipt v1 only when the trust bundle
+	// requires receipts v2 (RequiresV2), and then fails.
+	StepTrustPolicy = "trust_policy"
+	// StepLogCheckpoint and StepLogInclusion are the steps of receipts v2.
+	StepLogCheckpoint = "log_checkpoint"
+	StepLogInclusion  = "log_inclusion"
 )
 
 var stepOrder = []string{
 	StepReceiptFormat, StepChainID, StepValidatorChain, StepAnchorCheckpoint, StepStatusCheckpoint,
 	StepBatchRecord, StepIssuerRecord, StepMerkleInclusion, StepRevocationStatus, StepDocument,
+}
+
+// stepOrderV1Refused is the order of a receipt v1 checked against a trust
+// bundle that requires receipts v2.
+var stepOrderV1Refused = []string{
+	StepReceiptFormat, StepChainID, StepTrustPolicy, StepValidatorChain, StepAnchorCheckpoint, StepStatusCheckpoint,
+	StepBatchRecord, StepIssuerRecord, StepMerkleInclusion, StepRevocationStatus, StepDocument,
+}
+
+// stepOrderV2 is the order of a receipt v2.
+var stepOrderV2 = []string{
+	StepReceiptFormat, StepChainID, StepLogCheckpoint, StepLogInclusion, StepBatchRecord, StepMerkleInclusion,
+	StepRevocationStatus, StepDocument,
 }
 
 // Step is one check and its result.
@@ -126,6 +154,12 @@ type Proven struct {
 	Anchor         CheckpointInfo   `json:"anchor"`
 	Status         StatusInfo       `json:"status"`
 	ValidatorChain []TransitionInfo `json:"validator_chain"`
+	// Version is 2 for a receipt v2, left out for v1.
+	Version uint32 `json:"version,omitempty"`
+	// Log is what a receipt v2 proves through the evidence log; a receipt
+	// v2 proves no issuer name, anchor or status (Status is the zero value
+	// until Combine adds a live one).
+	Log *LogInfo `json:"log,omitempty"`
 }
 
 // DocumentInfo is the document binding.
@@ -307,10 +341,12 @@ type run struct {
 	epochs    []epoch
 	res       *Result
 	proven    *Proven
+	// order is the order of the steps of this receipt.
+	order []string
 }
 
 func newRun(tb *notaryv1.TrustBundle, fingerprint string, doc io.Reader) *run {
-	v := &run{tb: tb, doc: doc, trusted: map[string]*notaryv1.TrustedValidator{}, res: &Result{DocumentChecked: doc != nil, TrustFingerprint: fingerprint}}
+	v := &run{tb: tb, doc: doc, trusted: map[string]*notaryv1.TrustedValidator{}, res: &Result{DocumentChecked: doc != nil, TrustFingerprint: fingerprint}, order: stepOrder}
 	vals := make([]Validator, len(tb.Validators))
 	var total int64
 	for i, tv := range tb.Validators {
@@ -331,7 +367,7 @@ func (v *run) ok(step, detail string) {
 func (v *run) finish(step string, f *Failure) {
 	v.res.Steps = append(v.res.Steps, Step{Name: step, Status: StepFailed, Detail: f.Detail})
 	seen := false
-	for _, s := range stepOrder {
+	for _, s := range v.order {
 		if s == step {
 			seen = true
 			continue
@@ -346,10 +382,43 @@ func (v *run) finish(step string, f *Failure) {
 
 func (v *run) verify(r *notaryv1.Receipt, p *parsedReceipt) (*Result, error) {
 	v.proven = &Proven{ChainID: r.ChainId, ValidatorChain: []TransitionInfo{}}
-	steps := []struct {
+	type step struct {
 		name string
 		fn   func(*notaryv1.Receipt, *parsedReceipt) (string, *Failure)
-	}{
+	}
+	var steps []step
+	switch {
+	case p.log != nil:
+		v.order = stepOrderV2
+		v.proven.Version = VersionLog
+		steps = []step{
+			{StepChainID, v.checkChainID},
+			{StepLogCheckpoint, v.checkLogCheckpoint},
+			{StepLogInclusion, v.checkLogInclusion},
+			{StepBatchRecord, v.checkLogBatch},
+			{StepMerkleInclusion, v.checkInclusion},
+		}
+	case RequiresV2(v.tb):
+		v.order = stepOrderV1Refused
+		steps = []step{
+			{StepChainID, v.checkChainID},
+			{StepTrustPolicy, v.refuseV1},
+		}
+	}
+	for _, s := range steps {
+		detail, f := s.fn(r, p)
+		if f != nil {
+			v.finish(s.name, f)
+			return v.res, nil
+		}
+		v.ok(s.name, detail)
+	}
+	if p.log != nil {
+		v.res.Steps = append(v.res.Steps, Step{Name: StepRevocationStatus, Status: StepSkipped,
+			Detail: "a receipt v2 carries no revocation status: it is asked online (live status)"})
+		return v.finishDocument(p)
+	}
+	steps = []step{
 		{StepChainID, v.checkChainID},
 		{StepValidatorChain, v.checkValidatorChain},
 		{StepAnchorCheckpoint, v.checkAnchor},
@@ -367,6 +436,11 @@ func (v *run) verify(r *notaryv1.Receipt, p *parsedReceipt) (*Result, error) {
 		}
 		v.ok(s.name, detail)
 	}
+	return v.finishDocument(p)
+}
+
+// finishDocument runs the document step and sets the verdict.
+func (v *run) finishDocument(p *parsedReceipt) (*Result, error) {
 	detail, f, err := v.checkDocument(p)
 	if err != nil {
 		return nil, err

@@ -271,6 +271,13 @@ func facts(l msg.Lang, loc *time.Location, p *verify.Proven) *Facts {
 		Registered: msg.Date(l, in(p.RegisteredAt)), RegisteredAt: p.RegisteredAt,
 		Status: msg.T(l, "web.code_not_revoked"),
 	}
+	if p.Issuer.Name == "" {
+		// A receipt v2 proves the agency's id only.
+		f.Agency = safetext.Quote(p.Issuer.ID)
+	}
+	if p.Log != nil && p.Status.Height == 0 {
+		f.Status = msg.T(l, "verdict.log_no_status")
+	}
 	if rv := p.Status.Revocation; p.Status.Revoked && rv != nil {
 		reason := msg.T(l, "revocation."+rv.Reason)
 		if rv.ReasonText != "" {
