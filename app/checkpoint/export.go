@@ -130,6 +130,9 @@ const logCheckpointPath = "/log/checkpoint"
 // fetchCheckpoint asks a node's public endpoint (listening on listen) for
 // /log/checkpoint; nil if it has none yet.
 func fetchCheckpoint(ctx context.Context, listen string) ([]byte, error) {
+	if listen == "" {
+		return nil, errors.New("the node serves no public endpoint ([public] listen), where its checkpoints and their cosignatures are: export with --no-checkpoint, or stop the node to export from its stored state")
+	}
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("public endpoint %q: %w", listen, err)
@@ -148,7 +151,7 @@ func fetchCheckpoint(ctx context.Context, listen string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("public endpoint: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("public endpoint: %s: %w", url, err)
@@ -173,7 +176,7 @@ func fromState(cfg *app.Config, chainID string) (*app.BundleLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the stored state: %w", err)
 	}
-	defer a.Close()
+	defer func() { _ = a.Close() }()
 	st, err := a.StateAt(0)
 	if err != nil {
 		return nil, fmt.Errorf("open the stored state: %w", err)
