@@ -23,7 +23,7 @@ ministries vote with their voting power; a proposal passes with more than
 the chain's gov_threshold (2/3 by default) of the total power before it
 expires, and its action runs at the end of that block.`,
 	}
-	cmd.AddCommand(newGovProposeCmd(), newGovVoteCmd(), newGovListCmd())
+	cmd.AddCommand(newGovProposeCmd(), newGovVoteCmd(), newGovListCmd(), newGovParamsCmd())
 	return cmd
 }
 

@@ -556,6 +556,12 @@ func TestExchangeConfirmAndEnroll(t *testing.T) {
 	}
 
 	// Governance registers a witness and a threshold; gov list shows them.
+	if r := e.as(t, e.n.Ministry, "gov", "params").want(t, cli.ExitOK); !strings.Contains(r.stdout, "witness policy            no witnesses") {
+		t.Fatalf("gov params: %s", r.stdout)
+	}
+	if gp := decode[govParamsResult](t, e.as(t, e.n.Ministry, "gov", "params", "-o", "json").want(t, cli.ExitOK)); !gp.EvidenceLog || len(gp.Witnesses) != 0 || gp.WitnessThreshold != 0 {
+		t.Fatalf("gov params: %+v", gp)
+	}
 	_, vkey, err := witness.GenerateKey("witness.audit.example/w1")
 	if err != nil {
 		t.Fatal(err)
