@@ -122,6 +122,9 @@ func (w *Witnesses) checkRegistered() {
 		return
 	}
 	p, err := w.params()
+	if errors.Is(err, ledger.ErrHeightUnavailable) {
+		return // no committed state yet
+	}
 	if err != nil {
 		w.log.Error("witnesses: read the params", "err", err)
 		return
