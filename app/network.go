@@ -587,6 +587,34 @@ type TrustExport struct {
 	// VerifierURL to list (VerifierURL; "" for none); nil: that of the
 	// trust bundle already in the home, if any.
 	VerifierURL *string
+	// Log is what the bundle carries of the evidence log
+	// (checkpoint.ForBundle); nil: nothing, the genesis-only bundle.
+	Log *BundleLog
+}
+
+// BundleLog is what a trust bundle carries of the chain's evidence log: a
+// recent valid checkpoint with its validator set, and the witness policy
+// of the params (docs/witness.md).
+type BundleLog struct {
+	// Checkpoint is the C2SP signed note of the checkpoint, with the
+	// validators' signatures and the witnesses' cosignatures; nil for none
+	// (Missing says why).
+	Checkpoint []byte
+	// Validators is the checkpoint's validator set (its LogCheckpoint
+	// record) with the ministries' names, in ministry id order.
+	Validators []*notaryv1.TrustedValidator
+	// Witnesses and WitnessThreshold are params.witnesses and
+	// params.witness_threshold.
+	Witnesses        []*notaryv1.Witness
+	WitnessThreshold uint32
+	// Size is the checkpoint's log size; Signers the ministries whose
+	// signatures it carries; Cosigners the registered witnesses whose
+	// cosignatures it carries. For the report only.
+	Size      uint64
+	Signers   []string
+	Cosigners []string
+	// Missing says why there is no checkpoint, if there is none.
+	Missing string
 }
 
 // ExportTrustBundle writes the trust bundle of the home's genesis to path,
@@ -617,6 +645,10 @@ func ExportTrustBundle(home, path string, x TrustExport) (*notaryv1.TrustBundle,
 	}
 	if tb.VerifierUrl, err = VerifierURL(verifierURL); err != nil {
 		return nil, err
+	}
+	if l := x.Log; l != nil {
+		tb.LogCheckpoint, tb.LogValidators = l.Checkpoint, l.Validators
+		tb.Witnesses, tb.WitnessThreshold = l.Witnesses, l.WitnessThreshold
 	}
 	return tb, WriteTrustBundle(path, tb)
 }

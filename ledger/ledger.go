@@ -638,6 +638,9 @@ func load(st Store, key []byte, m proto.Message) (bool, error) {
 	return true, nil
 }
 
+// LoadParams returns the params in force in a committed state.
+func LoadParams(st Store) (*notaryv1.Params, error) { return loadParams(wrapStore(st)) }
+
 func loadParams(st Store) (*notaryv1.Params, error) {
 	p := &notaryv1.Params{}
 	ok, err := load(st, ParamsKey(), p)

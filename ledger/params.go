@@ -110,7 +110,7 @@ func ValidateParams(p *notaryv1.Params) error {
 	if p.MaxUnorderedWindow > maxUnorderedWindowBound {
 		return wrapf(ErrInvalidParams, "max_unordered_window %d not in 0..%d", p.MaxUnorderedWindow, maxUnorderedWindowBound)
 	}
-	return nil
+	return validateWitnesses(p)
 }
 
 func validateVocabulary(name string, codes []string) error {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +19,8 @@ import (
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/witness"
+	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // WitnessInterval is how often Witnesses looks for a newer valid
@@ -50,6 +54,13 @@ type Witnesses struct {
 	interval time.Duration
 	ws       []*submitted
 
+	// params reads the params in force (nil: not checked); registered is
+	// the witness list last checked against, touched by Start and the
+	// submitting goroutine only.
+	params     func() (*notaryv1.Params, error)
+	registered string
+	checked    bool
+
 	loop loop
 }
 
@@ -80,7 +91,73 @@ func WitnessesFactory(n *app.Node) (*Witnesses, error) {
 	if tiles != nil {
 		proofs = tiles.HashReader
 	}
-	return NewWitnesses(notes, proofs, n.Config.App.Log.Witnesses, n.Logger.With("module", "witnesses"), WitnessInterval)
+	w, err := NewWitnesses(notes, proofs, n.Config.App.Log.Witnesses, n.Logger.With("module", "witnesses"), WitnessInterval)
+	if err != nil {
+		return nil, err
+	}
+	w.CheckRegistered(func() (*notaryv1.Params, error) {
+		st, err := n.App.StateAt(0)
+		if err != nil {
+			return nil, err
+		}
+		return ledger.LoadParams(st)
+	})
+	return w, nil
+}
+
+// CheckRegistered makes w compare its witnesses with those governance
+// registered (params.witnesses, read with params) when it starts and
+// whenever they change: a configured witness whose key is not registered
+// is logged as a warning. It is still submitted to, and its cosignatures
+// served: they are extra, not counted by a trust bundle's witness policy.
+// Call it before Start.
+func (w *Witnesses) CheckRegistered(params func() (*notaryv1.Params, error)) {
+	w.params = params
+}
+
+// checkRegistered logs, once per registered list, the configured
+// witnesses governance did not register.
+func (w *Witnesses) checkRegistered() {
+	if w.params == nil || len(w.ws) == 0 {
+		return
+	}
+	p, err := w.params()
+	if errors.Is(err, ledger.ErrHeightUnavailable) {
+		return // no committed state yet
+	}
+	if err != nil {
+		w.log.Error("witnesses: read the params", "err", err)
+		return
+	}
+	reg := map[string]string{}
+	var keys []string
+	for _, r := range p.GetWitnesses() {
+		reg[witnessKeyID(r.Key)] = r.Name
+		keys = append(keys, r.Key)
+	}
+	fp := strings.Join(keys, "\n") + "\n" + strconv.FormatUint(uint64(p.GetWitnessThreshold()), 10)
+	if w.checked && fp == w.registered {
+		return
+	}
+	w.checked, w.registered = true, fp
+	for _, s := range w.ws {
+		if name, ok := reg[witnessKeyID(s.key)]; ok {
+			w.log.Info("witness registered by governance", "witness", s.client.URL, "name", name)
+			continue
+		}
+		w.log.Error("witness not registered by governance: its cosignatures are served but no trust bundle's policy counts them (see docs/witness.md)",
+			"witness", s.client.URL, "key", s.key, "registered", len(p.GetWitnesses()), "threshold", p.GetWitnessThreshold())
+	}
+}
+
+// witnessKeyID is a witness key's name and public key, the same for the
+// same key however it is written; the key itself if it does not parse.
+func witnessKeyID(vkey string) string {
+	name, pub, err := ledger.ParseWitnessKey(strings.TrimSpace(vkey))
+	if err != nil {
+		return vkey
+	}
+	return name + "+" + string(pub)
 }
 
 // NewWitnesses returns a submitter of notes' latest checkpoint to ws,
@@ -109,6 +186,7 @@ func (w *Witnesses) Start() error {
 	if w.proofs == nil {
 		return errors.New("witnesses: the node keeps no log tiles to prove consistency from")
 	}
+	w.checkRegistered()
 	w.loop.start(w.interval, w.Step)
 	return nil
 }
@@ -122,6 +200,7 @@ func (w *Witnesses) Stop() error {
 // Step submits the latest valid checkpoint to each witness that has not
 // cosigned it and whose wait after an error is over.
 func (w *Witnesses) Step(ctx context.Context) {
+	w.checkRegistered()
 	b, ok, err := w.notes.Latest()
 	if err != nil {
 		w.log.Error("witnesses: read the latest checkpoint", "err", err)

@@ -12,12 +12,14 @@ import (
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	tnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/witness"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // logKeys are the note verifier keys of the test chain's validators, as a
@@ -251,5 +253,36 @@ func TestWitnessesUnreachable(t *testing.T) {
 	}
 	if _, err := verify.VerifyLogCheckpoint(chainID, b, validators()); err != nil || strings.Contains(string(b), "witness.gone") {
 		t.Fatalf("%v\n%s", err, b)
+	}
+}
+
+// TestWitnessesRegistered: a configured witness whose key governance did
+// not register is logged as a warning at the first step and again when the
+// registered list changes, not at every step; once registered, it is said
+// so.
+func TestWitnessesRegistered(t *testing.T) {
+	c := newChain(t, 1)
+	_, vkey, err := witness.GenerateKey("witness.audit.example/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	ws, err := checkpoint.NewWitnesses(c.notes(), c.a.LogTiles().HashReader, []app.WitnessConfig{{URL: "http://127.0.0.1:1", Key: vkey}}, cmtlog.NewTMLogger(&logs), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := ledger.DefaultParams()
+	ws.CheckRegistered(func() (*notaryv1.Params, error) { return params, nil })
+	ws.Step(context.Background())
+	ws.Step(context.Background())
+	if n := strings.Count(logs.String(), "witness not registered by governance"); n != 1 {
+		t.Fatalf("%d warnings, want 1:\n%s", n, logs.String())
+	}
+	params = proto.Clone(params).(*notaryv1.Params)
+	params.Witnesses = []*notaryv1.Witness{{Name: "Tribunal de Cuentas", Key: vkey}}
+	params.WitnessThreshold = 1
+	ws.Step(context.Background())
+	if n := strings.Count(logs.String(), "witness registered by governance"); n != 1 || strings.Count(logs.String(), "not registered") != 1 {
+		t.Fatalf("after registration:\n%s", logs.String())
 	}
 }

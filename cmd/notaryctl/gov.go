@@ -23,7 +23,7 @@ ministries vote with their voting power; a proposal passes with more than
 the chain's gov_threshold (2/3 by default) of the total power before it
 expires, and its action runs at the end of that block.`,
 	}
-	cmd.AddCommand(newGovProposeCmd(), newGovVoteCmd(), newGovListCmd())
+	cmd.AddCommand(newGovProposeCmd(), newGovVoteCmd(), newGovListCmd(), newGovParamsCmd())
 	return cmd
 }
 
@@ -44,6 +44,37 @@ type proposalView struct {
 	Result   string `json:"result,omitempty"`
 	// UpgradeHeight is a schedule-upgrade's height.
 	UpgradeHeight int64 `json:"upgrade_height,omitempty"`
+	// Witnesses and WitnessThreshold are a change-params' witness policy.
+	Witnesses        []witnessView `json:"witnesses,omitempty"`
+	WitnessThreshold uint32        `json:"witness_threshold,omitempty"`
+}
+
+// witnessView is a witness registered by governance.
+type witnessView struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+func viewWitnesses(ws []*notaryv1.Witness) []witnessView {
+	var out []witnessView
+	for _, w := range ws {
+		out = append(out, witnessView{Name: w.GetName(), Key: w.GetKey()})
+	}
+	return out
+}
+
+// witnessPolicy is a witness policy in words: "k of n witnesses (name
+// <key name>, ...)", or "no witnesses".
+func witnessPolicy(ws []witnessView, k uint32) string {
+	if len(ws) == 0 {
+		return "no witnesses"
+	}
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		kn, _, _ := strings.Cut(w.Key, "+")
+		names[i] = fmt.Sprintf("%s <%s>", safe(w.Name), safe(kn))
+	}
+	return fmt.Sprintf("%d of %d %s (%s)", k, len(ws), plural(len(ws), "witness", "witnesses"), strings.Join(names, ", "))
 }
 
 func viewProposal(p *notaryv1.Proposal) proposalView {
@@ -52,12 +83,17 @@ func viewProposal(p *notaryv1.Proposal) proposalView {
 		Proposer: p.GetProposerMinistryId(), Status: ledger.ProposalStatusName(p.GetStatus()),
 		Yes: p.GetYesPower(), No: p.GetNoPower(), Abstain: p.GetAbstainPower(),
 		Submit: p.GetSubmitHeight(), Expiry: p.GetExpiryHeight(), Decided: p.GetDecidedHeight(), Result: p.GetResult(),
-		UpgradeHeight: p.GetAction().GetScheduleUpgrade().GetHeight(),
+		UpgradeHeight:    p.GetAction().GetScheduleUpgrade().GetHeight(),
+		Witnesses:        viewWitnesses(p.GetAction().GetChangeParams().GetWitnesses()),
+		WitnessThreshold: p.GetAction().GetChangeParams().GetWitnessThreshold(),
 	}
 }
 
 // describe is the proposal's action and target in words.
 func (p proposalView) describe() string {
+	if p.Action == "change-params" && len(p.Witnesses) > 0 {
+		return safe(p.Action) + ": " + witnessPolicy(p.Witnesses, p.WitnessThreshold)
+	}
 	if p.Target == "" {
 		return safe(p.Action)
 	}

@@ -106,6 +106,11 @@ var paramFlags = []paramFlag{
 		p.MaxUnorderedWindow = n
 		return err
 	}},
+	{"witness-threshold", "how many registered witnesses' cosignatures a checkpoint needs under the consortium's trust policy; trust bundles carry it (0: none; at most the witnesses)", func(p *notaryv1.Params, v string) error {
+		n, err := uintParam(v, 32)
+		p.WitnessThreshold = uint32(n)
+		return err
+	}},
 	{"stateless-empty-blocks", "true: blocks keep no record of themselves in the state, so that an idle chain makes no blocks (nodes with create_empty_blocks = false); false on chains created before it", func(p *notaryv1.Params, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -116,14 +121,33 @@ var paramFlags = []paramFlag{
 	}},
 }
 
+// parseWitnesses parses --witness values, "NAME=KEY" each; a single empty
+// value clears the list.
+func parseWitnesses(vals []string) ([]*notaryv1.Witness, error) {
+	if len(vals) == 1 && vals[0] == "" {
+		return nil, nil
+	}
+	out := make([]*notaryv1.Witness, 0, len(vals))
+	for _, v := range vals {
+		i := strings.LastIndex(v, "=")
+		if i <= 0 || i == len(v)-1 {
+			return nil, fmt.Errorf("want NAME=KEY, not %q", v)
+		}
+		out = append(out, &notaryv1.Witness{Name: strings.TrimSpace(v[:i]), Key: strings.TrimSpace(v[i+1:])})
+	}
+	return out, nil
+}
+
 func newProposeChangeParamsCmd() *cobra.Command {
 	values := make([]string, len(paramFlags))
+	var witnesses []string
 	cmd := &cobra.Command{
 		Use:   "change-params --PARAM VALUE...",
 		Short: "propose changing chain parameters",
 		Long: `change-params proposes new chain parameters: the ones given change, the
 others keep the value in force now. Vocabularies (--data-categories,
---purposes) are replaced as a whole.`,
+--purposes) are replaced as a whole, and so is the list of witnesses
+(--witness, repeated; docs/witness.md).`,
 		Args: cobra.NoArgs,
 	}
 	cmd.RunE = proposeRun(func(s *session) (*notaryv1.ProposalAction, string, error) {
@@ -132,6 +156,9 @@ others keep the value in force now. Vocabularies (--data-categories,
 			if cmd.Flags().Changed(pf.name) {
 				changed = append(changed, pf.name)
 			}
+		}
+		if cmd.Flags().Changed("witness") {
+			changed = append(changed, "witnesses")
 		}
 		if len(changed) == 0 {
 			return nil, "", cli.Usage("change-params: give at least one parameter (see --help)")
@@ -149,6 +176,13 @@ others keep the value in force now. Vocabularies (--data-categories,
 				return nil, "", cli.Usage("--%s: %w", pf.name, err)
 			}
 		}
+		if cmd.Flags().Changed("witness") {
+			ws, err := parseWitnesses(witnesses)
+			if err != nil {
+				return nil, "", cli.Usage("--witness: %w", err)
+			}
+			p.Witnesses = ws
+		}
 		if err := ledger.ValidateParams(p); err != nil {
 			return nil, "", cli.Usage("change-params: %w", err)
 		}
@@ -158,5 +192,7 @@ others keep the value in force now. Vocabularies (--data-categories,
 	for i, pf := range paramFlags {
 		cmd.Flags().StringVar(&values[i], pf.name, "", pf.usage)
 	}
+	cmd.Flags().StringArrayVar(&witnesses, "witness", nil,
+		`a witness the consortium registers, "NAME=KEY" (KEY: its cosignature/v1 verifier key, as `+"`verifier witness init`"+` prints it); repeat for each; the list given replaces the registered one; --witness "" clears it`)
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/identity"
+	"github.com/gobtechlab/notary/app/witness"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -552,5 +553,32 @@ func TestExchangeConfirmAndEnroll(t *testing.T) {
 		"--title", "Alta abierta").want(t, cli.ExitOK)
 	if r := e.as(t, e.n.Ministry, "gov", "propose", "change-params", "--citizen-enrollment", "closed", "--title", "x").want(t, cli.ExitUsage); !strings.Contains(r.stderr, "open or accredited") {
 		t.Fatalf("a bad enrolment mode: %q", r.stderr)
+	}
+
+	// Governance registers a witness and a threshold; gov list shows them.
+	if r := e.as(t, e.n.Ministry, "gov", "params").want(t, cli.ExitOK); !strings.Contains(r.stdout, "witness policy            no witnesses") {
+		t.Fatalf("gov params: %s", r.stdout)
+	}
+	if gp := decode[govParamsResult](t, e.as(t, e.n.Ministry, "gov", "params", "-o", "json").want(t, cli.ExitOK)); !gp.EvidenceLog || len(gp.Witnesses) != 0 || gp.WitnessThreshold != 0 {
+		t.Fatalf("gov params: %+v", gp)
+	}
+	_, vkey, err := witness.GenerateKey("witness.audit.example/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.as(t, e.n.Ministry, "gov", "propose", "change-params", "--witness-threshold", "1", "--title", "x").want(t, cli.ExitUsage); !strings.Contains(r.stderr, "witness_threshold 1 exceeds") {
+		t.Fatalf("a threshold without witnesses: %q", r.stderr)
+	}
+	if r := e.as(t, e.n.Ministry, "gov", "propose", "change-params", "--witness", "Tribunal=nokey", "--title", "x").want(t, cli.ExitUsage); !strings.Contains(r.stderr, "witness key") {
+		t.Fatalf("a bad witness key: %q", r.stderr)
+	}
+	e.as(t, e.n.Ministry, "gov", "propose", "change-params", "--witness", "Tribunal de Cuentas="+vkey, "--witness-threshold", "1",
+		"--title", "Testigo").want(t, cli.ExitOK)
+	l := decode[govListResult](t, e.as(t, e.n.Ministry, "gov", "list", "-o", "json").want(t, cli.ExitOK))
+	if p := l.Proposals[0]; len(p.Witnesses) != 1 || p.Witnesses[0].Name != "Tribunal de Cuentas" || p.Witnesses[0].Key != vkey || p.WitnessThreshold != 1 {
+		t.Fatalf("gov list: %+v", p)
+	}
+	if r := e.as(t, e.n.Ministry, "gov", "list").want(t, cli.ExitOK); !strings.Contains(r.stdout, "1 of 1 witness (Tribunal de Cuentas <witness.audit.example/w1>)") {
+		t.Fatalf("gov list: %s", r.stdout)
 	}
 }
