@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -30,28 +31,28 @@ func ParseWitnessKey(vkey string) (name string, pub []byte, err error) {
 	name, rest, ok1 := strings.Cut(vkey, "+")
 	hash16, b64, ok2 := strings.Cut(rest, "+")
 	if !ok1 || !ok2 {
-		return "", nil, wrapf(ErrInvalidParams, "witness key %q: want <name>+<hash>+<key>", vkey)
+		return "", nil, fmt.Errorf("witness key %q: want <name>+<hash>+<key>", vkey)
 	}
 	if name == "" || !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool { return r == '+' || unicode.IsSpace(r) }) >= 0 {
-		return "", nil, wrapf(ErrInvalidParams, "witness key %q: bad key name", vkey)
+		return "", nil, fmt.Errorf("witness key %q: bad key name", vkey)
 	}
 	if len(hash16) != 8 || strings.ToLower(hash16) != hash16 {
-		return "", nil, wrapf(ErrInvalidParams, "witness key %q: key hash is not 8 lower-case hex digits", vkey)
+		return "", nil, fmt.Errorf("witness key %q: key hash is not 8 lower-case hex digits", vkey)
 	}
 	h, err := strconv.ParseUint(hash16, 16, 32)
 	if err != nil {
-		return "", nil, wrapf(ErrInvalidParams, "witness key %q: key hash is not 8 lower-case hex digits", vkey)
+		return "", nil, fmt.Errorf("witness key %q: key hash is not 8 lower-case hex digits", vkey)
 	}
 	key, err := base64.StdEncoding.Strict().DecodeString(b64)
 	if err != nil || base64.StdEncoding.EncodeToString(key) != b64 {
-		return "", nil, wrapf(ErrInvalidParams, "witness key %q: key is not canonical base64", vkey)
+		return "", nil, fmt.Errorf("witness key %q: key is not canonical base64", vkey)
 	}
 	if len(key) != 33 || key[0] != cosignatureV1Alg {
-		return "", nil, wrapf(ErrInvalidParams, "witness key %q: not a cosignature/v1 ed25519 key (algorithm 0x04, 32 bytes)", vkey)
+		return "", nil, fmt.Errorf("witness key %q: not a cosignature/v1 ed25519 key (algorithm 0x04, 32 bytes)", vkey)
 	}
 	sum := sha256.Sum256(append([]byte(name+"\n"), key...))
 	if uint32(h) != binary.BigEndian.Uint32(sum[:4]) {
-		return "", nil, wrapf(ErrInvalidParams, "witness key %q: key hash does not match the name and key", vkey)
+		return "", nil, fmt.Errorf("witness key %q: key hash does not match the name and key", vkey)
 	}
 	return name, key[1:], nil
 }
@@ -78,7 +79,7 @@ func validateWitnesses(p *notaryv1.Params) error {
 		}
 		kn, _, err := ParseWitnessKey(w.Key)
 		if err != nil {
-			return err
+			return wrapf(ErrInvalidParams, "witness %d: %v", i, err)
 		}
 		if names[w.Name] {
 			return wrapf(ErrInvalidParams, "witness %q listed twice", w.Name)

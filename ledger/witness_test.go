@@ -58,8 +58,8 @@ func TestParseWitnessKey(t *testing.T) {
 		{"trailing text", vkey + "+x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, _, err := ParseWitnessKey(tc.key); !errors.Is(err, ErrInvalidParams) {
-				t.Fatalf("ParseWitnessKey(%q) = %v, want ErrInvalidParams", tc.key, err)
+			if _, _, err := ParseWitnessKey(tc.key); err == nil {
+				t.Fatalf("ParseWitnessKey(%q) accepted", tc.key)
 			}
 		})
 	}

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
@@ -73,26 +70,12 @@ func trustedLogSet(tb *notaryv1.TrustBundle) logSet {
 // github.com/transparency-dev/formats/note's NewVerifierForCosignatureV1
 // does (written out here: that package links crypto/x509 and net).
 func ParseWitnessKey(vkey string) (note.Verifier, error) {
-	// The name has no '+'; the base64 key may.
-	parts := strings.SplitN(vkey, "+", 3)
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("witness key %q: want <name>+<key hash>+<base64 key>", vkey)
+	name, pub, err := ledger.ParseWitnessKey(vkey)
+	if err != nil {
+		return nil, err
 	}
-	name := parts[0]
-	if name == "" || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsSpace) >= 0 {
-		return nil, fmt.Errorf("witness key %q: the name must be non-empty, without spaces or '+'", vkey)
-	}
-	raw, err := base64.StdEncoding.DecodeString(parts[2])
-	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != witnessKeyAlg || base64.StdEncoding.EncodeToString(raw) != parts[2] {
-		return nil, fmt.Errorf("witness key %q: not a cosignature/v1 ed25519 key (base64 of 0x04 and 32 bytes)", vkey)
-	}
-	v := &cosigV1Verifier{name: name, key: ed25519.PublicKey(raw[1:])}
-	sum := sha256.Sum256(append([]byte(name+"\n"), raw...))
-	v.hash = binary.BigEndian.Uint32(sum[:4])
-	if want := fmt.Sprintf("%08x", v.hash); parts[1] != want {
-		return nil, fmt.Errorf("witness key %q: key hash %q is not the key's (%s)", vkey, parts[1], want)
-	}
-	return v, nil
+	sum := sha256.Sum256(append([]byte(name+"\n"), append([]byte{witnessKeyAlg}, pub...)...))
+	return &cosigV1Verifier{name: name, key: ed25519.PublicKey(pub), hash: binary.BigEndian.Uint32(sum[:4])}, nil
 }
 
 // cosigV1Verifier verifies cosignature/v1 signatures (C2SP
