@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/app/logproof"
 	"github.com/gobtechlab/notary/ledger"
@@ -85,9 +86,9 @@ func TestRenew(t *testing.T) {
 		t.Fatalf("renew a receipt of a forked checkpoint: %v", err)
 	}
 
-	other := *v1
+	other := proto.Clone(v1).(*notaryv1.Receipt)
 	other.Inclusion = &notaryv1.BatchInclusion{Batch: append(append([]byte(nil), leaf.Value...), 0x40, 1)}
-	if _, _, err := logproof.Renew(ctx, tiles, &other, note(c.sizes[len(c.sizes)-1])); !errors.Is(err, logproof.ErrInconsistent) {
+	if _, _, err := logproof.Renew(ctx, tiles, other, note(c.sizes[len(c.sizes)-1])); !errors.Is(err, logproof.ErrInconsistent) {
 		t.Fatalf("a batch record that is not the leaf: %v", err)
 	}
 }
