@@ -88,7 +88,7 @@ func (h HTTPTiles) get(ctx context.Context, path string, limit int64) ([]byte, e
 	if err != nil {
 		return nil, fmt.Errorf("logproof: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read only
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("logproof: GET %s: %w", url, err)
