@@ -3,6 +3,7 @@ package receipt_test
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -132,6 +133,19 @@ func TestReceiptV2(t *testing.T) {
 	}
 	if err := tlog.CheckRecord(p, int64(cp.Size), tlog.Hash(cp.Root), int64(rc.Log.LeafIndex), tlog.RecordHash(rc.Log.Leaf)); err != nil {
 		t.Fatal(err)
+	}
+
+	// A coded document, asked for by its code's key.
+	key := make([]byte, ledger.CodeKeySize)
+	key[0] = 7
+	c.AnchorCoded(sha2, "v2-coded", [][]byte{key}, [][]byte{receipttest.Digest("v2-coded")})
+	signCheckpoint(t, c, 3, "hacienda", "interior", "sanidad")
+	r, err = b.GetReceipt(ctx, &notaryv1.GetReceiptRequest{CodeKey: key, Version: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Receipt.Document.CodeKey != hex.EncodeToString(key) || r.Receipt.Log.LeafIndex != 2 {
+		t.Fatalf("coded v2 receipt: %v", r.Receipt)
 	}
 
 	// Bad requests.
