@@ -43,7 +43,8 @@ type Source interface {
 	Validators(height int64) (*cmttypes.ValidatorSet, error)
 }
 
-// Builder builds receipts (v1, and v2 with Log) and checkpoints. It is safe for concurrent use.
+// Builder builds receipts (v1, and v2 with Log) and checkpoints. It is
+// safe for concurrent use.
 type Builder struct {
 	src     Source
 	trusted map[string]bool // consensus keys of the trust bundle
