@@ -129,6 +129,19 @@ func (c *Client) RevokeDocuments(ctx context.Context, docs []Document, reason no
 // A Document with only Anchored set (Digest nil) gets a receipt whose
 // binding starts at the anchored value. A value not anchored is NotFound.
 func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, error) {
+	return c.receipt(ctx, doc, 1)
+}
+
+// ReceiptV2 is Receipt of a v2 receipt (docs/receipt.md, "Receipt v2"):
+// the batch's leaf in the evidence log, proven in the log of the node's
+// latest valid checkpoint. Until a checkpoint covers the batch (a few
+// blocks after the anchor), or on a chain without the log, it is
+// FailedPrecondition.
+func (c *Client) ReceiptV2(ctx context.Context, doc Document) (*notaryv1.Receipt, error) {
+	return c.receipt(ctx, doc, 2)
+}
+
+func (c *Client) receipt(ctx context.Context, doc Document, version uint32) (*notaryv1.Receipt, error) {
 	if ledger.AlgorithmName(doc.Algorithm) == "" || len(doc.Anchored) != ledger.DigestSize {
 		return nil, fmt.Errorf("client: receipt: a Document needs an algorithm and a %d-byte anchored value (use Client.Document)", ledger.DigestSize)
 	}
@@ -150,7 +163,10 @@ func (c *Client) Receipt(ctx context.Context, doc Document) (*notaryv1.Receipt, 
 		// A coded document is found by its key only.
 		req = &notaryv1.GetReceiptRequest{CodeKey: doc.CodeKey}
 	}
-	if st, err := c.gw.GetStatus(ctx, &notaryv1.GetStatusRequest{}); err == nil {
+	if version == 2 {
+		// A v2 receipt carries no status.
+		req.Version = version
+	} else if st, err := c.gw.GetStatus(ctx, &notaryv1.GetStatusRequest{}); err == nil {
 		req.StatusHeight = st.GetLatestHeight()
 	}
 	r, err := c.gw.GetReceipt(ctx, req)

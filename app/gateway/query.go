@@ -775,13 +775,20 @@ func (s *Server) QueryState(_ context.Context, req *notaryv1.QueryStateRequest) 
 }
 
 // GetReceipt implements notary.v1.Gateway through the ReceiptBuilder: by
-// digest, or by the key of a verification code.
+// digest, or by the key of a verification code; a v1 receipt, or a v2 one
+// (version 2).
 func (s *Server) GetReceipt(ctx context.Context, req *notaryv1.GetReceiptRequest) (*notaryv1.GetReceiptResponse, error) {
 	if err := checkDocumentName(req.HashAlgorithm, req.Digest, req.CodeKey); err != nil {
 		return nil, err
 	}
 	if req.StatusHeight < 0 {
 		return nil, invalidArg("status_height %d: use 0 for the latest, or a committed height >= 1", req.StatusHeight)
+	}
+	switch {
+	case req.Version > 2:
+		return nil, invalidArg("version %d: 0 or 1 for a v1 receipt, 2 for a v2 receipt", req.Version)
+	case req.Version == 2 && req.StatusHeight != 0:
+		return nil, invalidArg("status_height %d: a v2 receipt carries no status; leave it 0", req.StatusHeight)
 	}
 	if s.receipts == nil {
 		return nil, status.Error(codes.Unimplemented, "GetReceipt: this node builds no receipts yet; use LookupDigest for the proofs")

@@ -15,3 +15,21 @@ func Receipts(n *app.Node) (ReceiptBuilder, error) {
 	}
 	return b, nil
 }
+
+// ReceiptsWith is Receipts whose v2 receipts carry the checkpoints of
+// ckpts (a node's checkpoint.Witnesses, with the witnesses' cosignatures
+// held), if it is not nil.
+func ReceiptsWith(ckpts interface {
+	Latest() ([]byte, bool, error)
+}) func(n *app.Node) (ReceiptBuilder, error) {
+	return func(n *app.Node) (ReceiptBuilder, error) {
+		b, err := receipt.FromNode(n)
+		if err != nil {
+			return nil, err
+		}
+		if b.Log != nil && ckpts != nil {
+			b.Log.Checkpoints = ckpts
+		}
+		return b, nil
+	}
+}

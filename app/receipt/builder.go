@@ -43,7 +43,8 @@ type Source interface {
 	Validators(height int64) (*cmttypes.ValidatorSet, error)
 }
 
-// Builder builds v1 receipts and checkpoints. It is safe for concurrent use.
+// Builder builds receipts (v1, and v2 with Log) and checkpoints. It is
+// safe for concurrent use.
 type Builder struct {
 	src     Source
 	trusted map[string]bool // consensus keys of the trust bundle
@@ -52,6 +53,10 @@ type Builder struct {
 	Poll time.Duration
 	// MaxWait bounds that wait (also when the request has no deadline).
 	MaxWait time.Duration
+	// Log is the evidence log v2 receipts are built from; nil: v2
+	// receipts are refused (FAILED_PRECONDITION).
+	Log *LogSource
+
 	// StatusWait bounds the wait, for a status at a height given
 	// explicitly, for the block that signs it when the node has committed
 	// that state but not the next block yet. A status at the newest state
@@ -87,24 +92,33 @@ func NewBuilder(src Source, trust *notaryv1.TrustBundle) *Builder {
 // Errors wrap ledger.ErrNotFound (digest not anchored), ledger.ErrInvalidField
 // (bad request) or ledger.ErrHeightUnavailable (status height out of range).
 func (b *Builder) Receipt(ctx context.Context, alg ledger.HashAlgorithm, digest []byte, statusHeight int64) (*notaryv1.Receipt, error) {
-	name := ledger.AlgorithmName(alg)
-	if name == "" {
-		return nil, fmt.Errorf("%w: unknown hash algorithm %d", ledger.ErrInvalidField, alg)
-	}
-	if len(digest) != ledger.DigestSize {
-		return nil, fmt.Errorf("%w: digest of %d bytes, want %d", ledger.ErrBadDigestLength, len(digest), ledger.DigestSize)
-	}
 	if statusHeight < 0 {
 		return nil, fmt.Errorf("%w: negative status height %d", ledger.ErrInvalidField, statusHeight)
 	}
-	loc, ok, err := b.src.LookupDigest(alg, digest)
+	loc, err := b.lookupDigest(alg, digest)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, fmt.Errorf("%w: digest %x (%s) is not anchored", ledger.ErrNotFound, digest, name)
-	}
 	return b.build(ctx, loc, leafWant{alg: alg, digest: digest}, statusHeight, true)
+}
+
+// lookupDigest finds the locator of an anchored digest.
+func (b *Builder) lookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, error) {
+	name := ledger.AlgorithmName(alg)
+	if name == "" {
+		return ledger.Locator{}, fmt.Errorf("%w: unknown hash algorithm %d", ledger.ErrInvalidField, alg)
+	}
+	if len(digest) != ledger.DigestSize {
+		return ledger.Locator{}, fmt.Errorf("%w: digest of %d bytes, want %d", ledger.ErrBadDigestLength, len(digest), ledger.DigestSize)
+	}
+	loc, ok, err := b.src.LookupDigest(alg, digest)
+	if err != nil {
+		return ledger.Locator{}, err
+	}
+	if !ok {
+		return ledger.Locator{}, fmt.Errorf("%w: digest %x (%s) is not anchored", ledger.ErrNotFound, digest, name)
+	}
+	return loc, nil
 }
 
 // ReceiptByCode is Receipt of the document anchored under a verification
@@ -197,17 +211,11 @@ func (b *Builder) build(ctx context.Context, loc ledger.Locator, want leafWant, 
 	if err := proto.Unmarshal(batchRaw, batch); err != nil {
 		return nil, fmt.Errorf("batch record %s: %w", loc.BatchID(), err)
 	}
-	leaf, err := b.leafAt(loc, batch)
+	leaf, err := b.wantedLeaf(loc, batch, want)
 	if err != nil {
 		return nil, err
 	}
 	alg := batch.HashAlgorithm
-	switch {
-	case want.digest != nil && (alg != want.alg || !bytes.Equal(leaf.digest, want.digest)):
-		return nil, fmt.Errorf("batch %s: leaf %d is not digest %x (%s)", loc.BatchID(), loc.Leaf, want.digest, ledger.AlgorithmName(want.alg))
-	case want.codeKey != nil && !bytes.Equal(leaf.codeKey, want.codeKey):
-		return nil, fmt.Errorf("batch %s: leaf %d is not under code key %x", loc.BatchID(), loc.Leaf, want.codeKey)
-	}
 	agencyRaw, agencyProof, err := prove(view, ledger.AgencyKey(batch.AgencyId), true)
 	if err != nil {
 		return nil, err
@@ -224,17 +232,10 @@ func (b *Builder) build(ctx context.Context, loc ledger.Locator, want leafWant, 
 	if err != nil {
 		return nil, err
 	}
-	doc := &notaryv1.DocumentBinding{
-		HashAlgorithm:  ledger.AlgorithmName(alg),
-		AnchoredDigest: hex.EncodeToString(leaf.digest),
-	}
-	if leaf.codeKey != nil {
-		doc.CodeKey = hex.EncodeToString(leaf.codeKey)
-	}
 	return &notaryv1.Receipt{
 		Version:  1,
 		ChainId:  b.src.ChainID(),
-		Document: doc,
+		Document: leaf.binding(alg),
 		Inclusion: &notaryv1.BatchInclusion{
 			LeafIndex:  loc.Leaf,
 			MerklePath: leaf.path,
@@ -312,6 +313,34 @@ type leaf struct {
 	digest  []byte
 	codeKey []byte // nil for a plain batch
 	path    []string
+}
+
+// binding is the document binding of the leaf, of a batch of alg: the
+// salt and the document digest are the agency's to fill in.
+func (l *leaf) binding(alg ledger.HashAlgorithm) *notaryv1.DocumentBinding {
+	doc := &notaryv1.DocumentBinding{
+		HashAlgorithm:  ledger.AlgorithmName(alg),
+		AnchoredDigest: hex.EncodeToString(l.digest),
+	}
+	if l.codeKey != nil {
+		doc.CodeKey = hex.EncodeToString(l.codeKey)
+	}
+	return doc
+}
+
+// wantedLeaf is leafAt, which must be want.
+func (b *Builder) wantedLeaf(loc ledger.Locator, batch *notaryv1.Batch, want leafWant) (*leaf, error) {
+	leaf, err := b.leafAt(loc, batch)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case want.digest != nil && (batch.HashAlgorithm != want.alg || !bytes.Equal(leaf.digest, want.digest)):
+		return nil, fmt.Errorf("batch %s: leaf %d is not digest %x (%s)", loc.BatchID(), loc.Leaf, want.digest, ledger.AlgorithmName(want.alg))
+	case want.codeKey != nil && !bytes.Equal(leaf.codeKey, want.codeKey):
+		return nil, fmt.Errorf("batch %s: leaf %d is not under code key %x", loc.BatchID(), loc.Leaf, want.codeKey)
+	}
+	return leaf, nil
 }
 
 // leafAt returns the leaf at loc, from the AnchorBatch transaction in the

@@ -14,6 +14,12 @@
 // CometBFT headers and signatures, no consensus) for tests and benchmarks
 // that need validator sets or commits a real network would not produce.
 //
+// A v2 receipt (docs/receipt.md, "Receipt v2"; ReceiptV2) carries the
+// document binding and the digest's path in its batch, then the batch's
+// leaf in the evidence log, its inclusion proof in the log of the latest
+// valid checkpoint and that checkpoint's note, read from the node's tiles
+// and checkpoints (LogSource, through app/logproof).
+//
 // Builder.GetReceipt and Builder.GetCheckpoint answer the gateway's methods
 // of the same names.
 package receipt

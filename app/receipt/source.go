@@ -8,11 +8,15 @@ import (
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app"
+	"github.com/gobtechlab/notary/app/checkpoint"
+	"github.com/gobtechlab/notary/app/logproof"
 	"github.com/gobtechlab/notary/ledger"
 )
 
 // FromNode returns a builder over a node, for verifiers holding the trust
-// bundle of the node's genesis.
+// bundle of the node's genesis; its v2 receipts carry the checkpoints of
+// the node's state, without witnesses' cosignatures (set Log.Checkpoints
+// to the node's checkpoint.Witnesses for those).
 func FromNode(n *app.Node) (*Builder, error) {
 	src, err := NodeSource(n)
 	if err != nil {
@@ -26,7 +30,15 @@ func FromNode(n *app.Node) (*Builder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receipt: trust bundle: %w", err)
 	}
-	return NewBuilder(src, tb), nil
+	b := NewBuilder(src, tb)
+	if tiles := n.App.LogTiles(); tiles != nil {
+		b.Log = &LogSource{
+			Tiles:       logproof.StoreTiles{Store: tiles},
+			Size:        func() uint64 { return tiles.Tree().Size },
+			Checkpoints: checkpoint.NewNotes(n.Chain().ChainID(), func() (checkpoint.State, error) { return n.App.StateAt(0) }),
+		}
+	}
+	return b, nil
 }
 
 // NodeSource reads a node's application and its chain.

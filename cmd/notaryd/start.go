@@ -57,21 +57,24 @@ func runNode(ctx context.Context, cfg *app.Config, started func(*app.Node) error
 	return n.Stop()
 }
 
-// nodeServices are the services every node runs beside CometBFT: the gRPC
-// gateway, the submitter of checkpoints to the witnesses, the public HTTP
+// nodeServices are the services every node runs beside CometBFT: the
+// submitter of checkpoints to the witnesses, the gRPC gateway (whose v2
+// receipts carry the witnesses' cosignatures), the public HTTP
 // endpoint, which serves the web verifier, the evidence log and its
 // checkpoints with the witnesses' cosignatures, and on a validator the
 // checkpoint signer.
 func nodeServices() []app.ServiceFactory {
 	var ws *checkpoint.Witnesses
 	return []app.ServiceFactory{
-		gateway.Factory,
 		func(n *app.Node) (app.Service, error) {
 			var err error
 			if ws, err = checkpoint.WitnessesFactory(n); err != nil {
 				return nil, err
 			}
 			return ws, nil
+		},
+		func(n *app.Node) (app.Service, error) {
+			return gateway.NewFactory(gateway.Options{Receipts: gateway.ReceiptsWith(ws)})(n)
 		},
 		func(n *app.Node) (app.Service, error) { return publicWithPage(n, ws) },
 		checkpoint.SignerFactory,

@@ -97,7 +97,7 @@ func newRootCmd(env rootEnv) *cobra.Command {
 	}
 	cli.AddOutputFlag(root)
 	root.PersistentFlags().String(FlagLang, "", msg.T(lang, "cli.flag.lang"))
-	root.AddCommand(newVerifyCmd(env, lang), newCodeCmd(env, lang), newInspectCmd(env), newCitizenCmd(env), newConsentCmd(env), newAccessesCmd(env), newWitnessCmd(env), newVersionCmd())
+	root.AddCommand(newVerifyCmd(env, lang), newCodeCmd(env, lang), newInspectCmd(env), newCitizenCmd(env), newConsentCmd(env), newAccessesCmd(env), newWitnessCmd(env), newRenewCmd(env), newVersionCmd())
 	root.SetUsageTemplate(usageTemplate(lang))
 	return root
 }

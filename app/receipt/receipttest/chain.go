@@ -58,6 +58,9 @@ type Options struct {
 	GenesisTime time.Time
 	// BlockInterval is the time between blocks (default 1s).
 	BlockInterval time.Duration
+	// EvidenceLog keeps the evidence log, with a checkpoint point at every
+	// block that grows it (the published vectors have no log).
+	EvidenceLog bool
 }
 
 // Chain is a synthetic chain.
@@ -126,6 +129,7 @@ func New(t testing.TB, opts Options) *Chain {
 		lastCommit: &cmttypes.Commit{},
 	}
 	g := &notaryv1.GenesisState{Params: vectorParams()}
+	g.Params.EvidenceLog = opts.EvidenceLog
 	for _, m := range opts.Ministries {
 		pv := PrivValidator("cons/" + m.ID)
 		c.pvs[string(pv.PrivKey.PubKey().Address())] = pv
