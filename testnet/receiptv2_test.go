@@ -95,7 +95,7 @@ func readReceiptFile(t *testing.T, path string) *notaryv1.Receipt {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := logproof.DecodeReceipt(b)
+	r, err := verify.DecodeReceipt(b)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -190,11 +190,24 @@ func TestReceiptV2(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 		}
 	}
+	tb, err := os.ReadFile(net.TrustBundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := verify.DecodeTrustBundle(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var first uint64
 	for i, ds := range batches {
 		d := ds[len(ds)-1]
 		r := getV2(d)
 		size := checkReceiptV2(t, net.ChainID, vals, r, d)
+		// And as a relying party checks it: the verify package, under the
+		// network's trust bundle.
+		if res, err := verify.VerifyReceipt(r, trust, nil); err != nil || res.Verdict == verify.NotValid {
+			t.Fatalf("verify v2 receipt of %x: %v %+v", d, err, res)
+		}
 		if first == 0 || size < first {
 			first = size
 		}

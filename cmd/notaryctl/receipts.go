@@ -15,7 +15,6 @@ import (
 
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/app/inputfile"
-	"github.com/gobtechlab/notary/app/logproof"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
@@ -50,7 +49,7 @@ func readReceipt(path string) (*notaryv1.Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := logproof.DecodeReceipt(b)
+	r, err := verify.DecodeReceipt(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -116,7 +116,7 @@ endpoint answered.`,
 			if err != nil {
 				return nil, err
 			}
-			old, err := logproof.DecodeReceipt(b)
+			old, err := verify.DecodeReceipt(b)
 			if err != nil {
 				return nil, cli.Fail(cli.ExitUsage, fmt.Errorf("%s: %w", in, err))
 			}
@@ -176,6 +176,12 @@ func renewAt(ctx context.Context, trust *notaryv1.TrustBundle, r *notaryv1.Recei
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", ep, err))
 			continue
+		}
+		if res, err := verify.VerifyReceipt(out, trust, nil); err != nil || res.Verdict == verify.NotValid {
+			if err == nil {
+				err = fmt.Errorf("%s: %s", res.Reason, res.Detail)
+			}
+			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: the renewed receipt does not verify under the trust bundle: %w", ep, err))
 		}
 		return out, renewResult{OldVersion: ren.OldVersion, OldCheckpointSize: ren.OldSize, CheckpointSize: ren.NewSize, LeafIndex: ren.LeafIndex, Signers: cp.Signers, Endpoint: ep}, nil
 	}

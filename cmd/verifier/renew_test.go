@@ -189,7 +189,7 @@ func TestRenew(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := logproof.DecodeReceipt(b)
+		r, err := verify.DecodeReceipt(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,7 +288,7 @@ func TestRenew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := logproof.DecodeReceipt(b)
+			r, err := verify.DecodeReceipt(b)
 			if err != nil {
 				t.Fatal(err)
 			}
