@@ -18,6 +18,7 @@ import (
 
 	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/testnet/internal/harness"
 )
@@ -41,6 +42,25 @@ func genesisValidators(t *testing.T, home string) []verify.LogValidator {
 		}
 	}
 	return out
+}
+
+// waitCommitted waits until a node answers queries of its latest state:
+// its CometBFT may report height 1 before the state of that height is
+// committed, and a query (an account's, before a submission) meanwhile
+// fails with "height not available". It returns the chain's params.
+func waitCommitted(t *testing.T, ctx context.Context, n *harness.Node, timeout time.Duration) *notaryv1.Params {
+	t.Helper()
+	params := &notaryv1.Params{}
+	for deadline := time.Now().Add(timeout); ; {
+		found, err := queryStore(ctx, n, ledger.ParamsKey(), 0, params)
+		if err == nil && found {
+			return params
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no committed state within %v: found %v, %v", n.ID, timeout, found, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // publicURL is the base URL of a node's public endpoint.
@@ -154,6 +174,7 @@ func TestCheckpoints(t *testing.T) {
 		if err := n.WaitHeight(ctx, 1, 90*time.Second); err != nil {
 			t.Fatal(err)
 		}
+		waitCommitted(t, ctx, n, 30*time.Second)
 	}
 	vals := genesisValidators(t, net.Nodes[0].Home)
 	if len(vals) != 4 {

@@ -119,19 +119,7 @@ func TestWitnessPolicy(t *testing.T) {
 
 	// Governance registers the witness: a proposal, and the votes of three
 	// of the four ministries (more than 2/3 of the power).
-	// The node's CometBFT may report height 1 before its state is
-	// committed: read the params once it is.
-	params := &notaryv1.Params{}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		found, err := queryStore(ctx, net.Nodes[0], ledger.ParamsKey(), 0, params)
-		if err == nil && found {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("params: %v %v", found, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	params := waitCommitted(t, ctx, net.Nodes[0], 30*time.Second)
 	p := proto.Clone(params).(*notaryv1.Params)
 	p.Witnesses = []*notaryv1.Witness{{Name: "Tribunal de Cuentas", Key: vkey}}
 	p.WitnessThreshold = 1

@@ -43,6 +43,11 @@ var inspectWords = map[verify.Lang]map[string]string{
 		"chainLbl":    "validator chain",
 		"none":        "none",
 		"transitions": "%d transitions at headers %s",
+		"log":         "log checkpoint",
+		"logLine":     "leaf %d of the evidence log of size %d, %d signatures",
+		"signers":     "signers",
+		"cosigners":   "cosigners",
+		"nobody":      "none",
 		"problems":    "unreadable",
 	},
 	verify.Spanish: {
@@ -68,6 +73,11 @@ var inspectWords = map[verify.Lang]map[string]string{
 		"chainLbl":    "cadena de validadores",
 		"none":        "ninguna",
 		"transitions": "%d transiciones en las cabeceras %s",
+		"log":         "punto de control",
+		"logLine":     "hoja %d del registro de evidencias de tamaño %d, %d firmas",
+		"signers":     "firmantes",
+		"cosigners":   "cofirmantes",
+		"nobody":      "ninguno",
 		"problems":    "ilegible",
 	},
 }
@@ -116,9 +126,17 @@ func (c claims) Text(w io.Writer) error {
 		}
 		line(m["status"], m["cpLine"]+"; %s", s.Height, s.HeaderHeight, ts(s.Time), s.Signatures, st)
 	}
-	if len(c.ValidatorChain) == 0 {
+	if l := c.Log; l != nil {
+		line(m["log"], m["logLine"], l.LeafIndex, l.Size, l.Signatures)
+		line(m["signers"], "%s", names(m, l.Signers))
+		line(m["cosigners"], "%s", names(m, l.Cosigners))
+	}
+	switch {
+	case len(c.ValidatorChain) == 0 && c.Log != nil:
+		// A receipt v2 carries no validator chain.
+	case len(c.ValidatorChain) == 0:
 		line(m["chainLbl"], "%s", m["none"])
-	} else {
+	default:
 		var hs []string
 		for _, t := range c.ValidatorChain {
 			hs = append(hs, fmt.Sprint(t.HeaderHeight))
@@ -129,6 +147,18 @@ func (c claims) Text(w io.Writer) error {
 		line(m["problems"], "%s", safetext.Escape(p))
 	}
 	return nil
+}
+
+// names lists names read from a file, escaped, or says there are none.
+func names(m map[string]string, ns []string) string {
+	if len(ns) == 0 {
+		return m["nobody"]
+	}
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = safe(n)
+	}
+	return strings.Join(out, ", ")
 }
 
 func newInspectCmd(env rootEnv) *cobra.Command {

@@ -95,6 +95,7 @@ func newRootCmd(env rootEnv) *cobra.Command {
 		Short: msg.T(lang, "cli.root.short"),
 		Long:  msg.T(lang, "cli.root.long"),
 	}
+	root.AddCommand(newTrustCmd(env, lang))
 	cli.AddOutputFlag(root)
 	root.PersistentFlags().String(FlagLang, "", msg.T(lang, "cli.flag.lang"))
 	root.AddCommand(newVerifyCmd(env, lang), newCodeCmd(env, lang), newInspectCmd(env), newCitizenCmd(env), newConsentCmd(env), newAccessesCmd(env), newWitnessCmd(env), newRenewCmd(env), newVersionCmd())

@@ -191,7 +191,7 @@ func TestUsageErrors(t *testing.T) {
 
 // TestInspect: what a receipt claims, marked unverified, in both languages.
 func TestInspect(t *testing.T) {
-	for _, v := range []string{"revoked", "valid-after-validator-changes", "not-valid-not-canonical"} {
+	for _, v := range []string{"revoked", "valid-after-validator-changes", "not-valid-not-canonical", "valid-v2", "valid-v2-witnessed"} {
 		rec := filepath.Join(vectors, v, "receipt.json")
 		for _, lang := range []string{"en", "es"} {
 			out, code := run(t, rootEnv{}, "inspect", rec, "--lang", lang)
@@ -204,6 +204,11 @@ func TestInspect(t *testing.T) {
 		var c verify.Claims
 		if err := json.Unmarshal([]byte(out), &c); err != nil || code != cli.ExitOK || c.Verified {
 			t.Fatalf("%s json: %v %d\n%s", v, err, code, out)
+		}
+		if strings.HasPrefix(v, "valid-v2") {
+			if l := c.Log; l == nil || l.Size == 0 || len(l.Signers) == 0 || (len(l.Cosigners) > 0) != strings.HasSuffix(v, "witnessed") {
+				t.Errorf("%s json: log %+v", v, l)
+			}
 		}
 	}
 }

@@ -2,11 +2,13 @@ package verify
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -58,6 +60,12 @@ type ClaimedLog struct {
 	// Signatures counts the checkpoint note's signature lines (validators'
 	// and witnesses').
 	Signatures int `json:"signatures"`
+	// Signers are the ministry ids of the signature lines whose key name is
+	// a validator's of the receipt's chain (LogKeyName), in the note's
+	// order; Cosigners the key names of the other lines (witnesses'). None
+	// of them is verified.
+	Signers   []string `json:"signers,omitempty"`
+	Cosigners []string `json:"cosigners,omitempty"`
 }
 
 // ClaimedCheckpoint is a signed header a receipt carries.
@@ -133,6 +141,7 @@ func Inspect(b []byte) (*Claims, error) {
 				c.Log.Size, _ = strconv.ParseUint(lines[1], 10, 64)
 			}
 		}
+		c.Log.Signers, c.Log.Cosigners = noteSigners(r.ChainId, l.Checkpoint)
 	}
 	for i, t := range r.ValidatorChain {
 		h := &notaryv1.CometHeader{}
@@ -156,4 +165,24 @@ func (c *Claims) checkpoint(what string, cp *notaryv1.Checkpoint) *ClaimedCheckp
 		return nil
 	}
 	return &ClaimedCheckpoint{Height: cp.Height, HeaderHeight: h.Height, Time: h.Time.AsTime().UTC(), Signatures: len(cp.GetCommit().GetSignatures())}
+}
+
+// noteSigners reads the key names of a checkpoint note's signature lines,
+// without verifying them: the ministry ids of chainID's validators' keys
+// (LogKeyName), and the other key names. A note that is not well formed
+// has none.
+func noteSigners(chainID string, signed []byte) (signers, cosigners []string) {
+	var unverified *note.UnverifiedNoteError
+	if _, err := note.Open(signed, note.VerifierList()); !errors.As(err, &unverified) {
+		return nil, nil
+	}
+	prefix := LogKeyName(chainID, "")
+	for _, sig := range unverified.Note.UnverifiedSigs {
+		if id, ok := strings.CutPrefix(sig.Name, prefix); ok {
+			signers = append(signers, id)
+		} else {
+			cosigners = append(cosigners, sig.Name)
+		}
+	}
+	return signers, cosigners
 }

@@ -141,17 +141,8 @@ func checkLogTrust(tb *notaryv1.TrustBundle) error {
 	if int(tb.WitnessThreshold) > len(tb.Witnesses) {
 		return fmt.Errorf("trust bundle: witness_threshold %d, but %d witnesses", tb.WitnessThreshold, len(tb.Witnesses))
 	}
-	if len(tb.LogCheckpoint) > 0 {
-		set := trustedLogSet(tb)
-		c, err := VerifyLogCheckpoint(tb.ChainId, tb.LogCheckpoint, set.vals)
-		if err != nil {
-			return fmt.Errorf("trust bundle: log_checkpoint: %w", err)
-		}
-		if _, err := verifyCosignatures(tb, tb.LogCheckpoint, c); err != nil {
-			return fmt.Errorf("trust bundle: log_checkpoint: %w", err)
-		}
-	}
-	return nil
+	_, _, err := VerifyBundleCheckpoint(tb)
+	return err
 }
 
 // checkValidatorSetUnordered checks a validator set as checkValidatorSet
@@ -231,4 +222,24 @@ func noteBody(signed []byte) []byte {
 		return nil
 	}
 	return signed[:i+1]
+}
+
+// VerifyBundleCheckpoint verifies a trust bundle's log_checkpoint as
+// CheckTrustBundle does: against its log_validators, and under its witness
+// policy. It returns the checkpoint (Signers are ministry ids) and the
+// names of the bundle's witnesses whose cosignatures verified, in the
+// note's order; nil and no error if the bundle carries no checkpoint.
+func VerifyBundleCheckpoint(tb *notaryv1.TrustBundle) (*LogCheckpoint, []string, error) {
+	if len(tb.LogCheckpoint) == 0 {
+		return nil, nil, nil
+	}
+	c, err := VerifyLogCheckpoint(tb.ChainId, tb.LogCheckpoint, trustedLogSet(tb).vals)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trust bundle: log_checkpoint: %w", err)
+	}
+	ws, err := verifyCosignatures(tb, tb.LogCheckpoint, c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trust bundle: log_checkpoint: %w", err)
+	}
+	return c, ws, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -261,6 +262,53 @@ func TestLiveStatusV2(t *testing.T) {
 			var le *verify.LiveError
 			if !errors.As(err, &le) || le.Code != tc.want {
 				t.Fatalf("got %v, want %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestV2ProvenJSON checks that the JSON of what a receipt v2 proves leaves
+// out the anchor and the status it does not prove, shows a live status
+// once Combine adds one, and that a receipt v1's keeps both.
+func TestV2ProvenJSON(t *testing.T) {
+	lc := newLiveChain(t)
+	r := makeV2(t, &fixture{receipt: lc.old}, v2Opts{})
+	v2 := checkWith(t, encode(t, r), lc.trust, nil)
+	v1 := checkWith(t, encode(t, lc.old), lc.trust, nil)
+	live := liveOf(lc.later)
+	live.AnchorHeight = v2.Proven.Batch.Height
+	now, err := verify.CheckLiveStatus(lc.trust, r, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	combined := verify.Combine(v2, []verify.NodeOutcome{{Endpoint: "https://nodo.example", Check: now}})
+	for _, tc := range []struct {
+		name   string
+		res    *verify.Result
+		anchor bool
+		status bool
+	}{
+		{"v1", v1, true, true},
+		{"v2", v2, false, false},
+		{"v2 with a live status", combined, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.res.Proven == nil {
+				t.Fatalf("verdict %s: %s", tc.res.Verdict, tc.res.Detail)
+			}
+			b, err := json.Marshal(tc.res.Proven)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys map[string]json.RawMessage
+			if err := json.Unmarshal(b, &keys); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := keys["anchor"]; ok != tc.anchor {
+				t.Errorf("anchor in the JSON: %v, want %v: %s", ok, tc.anchor, b)
+			}
+			if _, ok := keys["status"]; ok != tc.status {
+				t.Errorf("status in the JSON: %v, want %v: %s", ok, tc.status, b)
 			}
 		})
 	}

@@ -150,15 +150,17 @@ type Proven struct {
 	Issuer   AgencyInfo   `json:"issuer"`
 	Batch    BatchInfo    `json:"batch"`
 	// RegisteredAt is the block time of the anchoring block.
-	RegisteredAt   time.Time        `json:"registered_at"`
-	Anchor         CheckpointInfo   `json:"anchor"`
-	Status         StatusInfo       `json:"status"`
+	RegisteredAt time.Time `json:"registered_at"`
+	// Anchor and Status are left out of the JSON while they are the zero
+	// value: a receipt v1 always proves both; a receipt v2 proves neither
+	// (Status is set once Combine adds a live one).
+	Anchor         CheckpointInfo   `json:"anchor,omitzero"`
+	Status         StatusInfo       `json:"status,omitzero"`
 	ValidatorChain []TransitionInfo `json:"validator_chain"`
 	// Version is 2 for a receipt v2, left out for v1.
 	Version uint32 `json:"version,omitempty"`
 	// Log is what a receipt v2 proves through the evidence log; a receipt
-	// v2 proves no issuer name, anchor or status (Status is the zero value
-	// until Combine adds a live one).
+	// v2 proves no issuer name, anchor or status.
 	Log *LogInfo `json:"log,omitempty"`
 }
 

@@ -21,28 +21,38 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Receipt v1: everything needed to check, offline, that a document was
-// anchored on the chain and what its status was at a stated height. Written
-// as canonical JSON (*.receipt.json). docs/receipt.md specifies every step;
-// hex strings are lowercase, bytes fields are standard padded base64.
+// Receipt: everything needed to check, offline, that a document was
+// anchored on the chain. Version 1 proves it, and the document's status at a
+// stated height, with signed headers and ICS23 proofs; version 2
+// (docs/receipt.md section 16) proves it through the evidence log and one of
+// its checkpoints, and carries no status. Written as canonical JSON
+// (*.receipt.json). docs/receipt.md specifies every step; hex strings are
+// lowercase, bytes fields are standard padded base64.
 type Receipt struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// version is 1.
+	// version is 1 or 2 (docs/receipt.md section 16): a version 2 receipt
+	// carries log and leaves issuer, anchor, status and validator_chain
+	// empty.
 	Version uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	// chain_id of the chain; equals the trust bundle's.
 	ChainId string `protobuf:"bytes,2,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
 	// document binds the document to the anchored digest.
 	Document *DocumentBinding `protobuf:"bytes,3,opt,name=document,proto3" json:"document,omitempty"`
-	// inclusion binds the anchored digest to a batch record in the state.
+	// inclusion binds the anchored digest to a batch record in the state
+	// (version 2: to the batch root only; batch and batch_proof are empty,
+	// log carries the record).
 	Inclusion *BatchInclusion `protobuf:"bytes,4,opt,name=inclusion,proto3" json:"inclusion,omitempty"`
-	// issuer is the issuing agency's registry record, proven at anchor.height.
+	// issuer is the issuing agency's registry record, proven at anchor.height
+	// (version 1 only).
 	Issuer *StateProof `protobuf:"bytes,5,opt,name=issuer,proto3" json:"issuer,omitempty"`
-	// anchor is the checkpoint whose app hash the inclusion and issuer proofs are against.
+	// anchor is the checkpoint whose app hash the inclusion and issuer proofs
+	// are against (version 1 only).
 	Anchor *Checkpoint `protobuf:"bytes,6,opt,name=anchor,proto3" json:"anchor,omitempty"`
-	// status is the revocation status at status.checkpoint.height (>= anchor.height).
+	// status is the revocation status at status.checkpoint.height (>=
+	// anchor.height; version 1 only).
 	Status *StatusProof `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
 	// validator_chain leads from the trust bundle's validator set to the sets
-	// that signed the checkpoints, in height order.
+	// that signed the checkpoints, in height order (version 1 only).
 	ValidatorChain []*ValidatorTransition `protobuf:"bytes,8,rep,name=validator_chain,json=validatorChain,proto3" json:"validator_chain,omitempty"`
 	// log (version 2 only): the batch's leaf in the evidence log, its
 	// inclusion in the log of a checkpoint's size, and that checkpoint.
@@ -145,19 +155,21 @@ func (x *Receipt) GetLog() *LogInclusion {
 }
 
 // LogInclusion: batch record -> leaf of the evidence log -> signed checkpoint
-// (docs/receipt.md, "Receipt v2").
+// (docs/receipt.md section 16).
 type LogInclusion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// leaf_index of the batch's leaf in the evidence log.
 	LeafIndex uint64 `protobuf:"varint,1,opt,name=leaf_index,json=leafIndex,proto3" json:"leaf_index,omitempty"`
-	// leaf: the leaf's bytes (kind 1, the batch key, the Batch record).
+	// leaf: the leaf's bytes (kind 1, the batch key, the canonical Batch
+	// record; docs/receipt.md section 14).
 	Leaf []byte `protobuf:"bytes,2,opt,name=leaf,proto3" json:"leaf,omitempty"`
 	// proof: RFC 6962 inclusion proof of the leaf in the log of the
-	// checkpoint's size, 32-byte hashes from the leaf's sibling up.
+	// checkpoint's size, 32-byte hashes from the leaf's sibling up (at most
+	// 64).
 	Proof [][]byte `protobuf:"bytes,3,rep,name=proof,proto3" json:"proof,omitempty"`
 	// checkpoint: the C2SP signed note of a checkpoint whose size is greater
 	// than leaf_index, with the validators' signatures and the witnesses'
-	// cosignatures the node held.
+	// cosignatures the node held (at most 100 signature lines).
 	Checkpoint    []byte `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -655,7 +667,9 @@ func (x *ValidatorTransition) GetSigners() []*StateProof {
 	return nil
 }
 
-// TrustBundle is what a verifier trusts: the chain and its genesis validators.
+// TrustBundle is what a verifier trusts: the chain and its genesis
+// validators, and, for receipts v2, a checkpoint of the evidence log with
+// its validator set and the witness policy (docs/receipt.md section 16.2).
 type TrustBundle struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// chain_id of the chain.
@@ -682,7 +696,8 @@ type TrustBundle struct {
 	// log_validators: the validator set of log_checkpoint (its LogCheckpoint
 	// record: active ministries with power > 0), in ministry id order.
 	LogValidators []*TrustedValidator `protobuf:"bytes,8,rep,name=log_validators,json=logValidators,proto3" json:"log_validators,omitempty"`
-	// witnesses registered by the consortium (params.witnesses).
+	// witnesses registered by the consortium (params.witnesses), whose
+	// cosignature/v1 cosignatures count towards witness_threshold.
 	Witnesses []*Witness `protobuf:"bytes,9,rep,name=witnesses,proto3" json:"witnesses,omitempty"`
 	// witness_threshold: how many distinct witnesses' cosignatures a
 	// receipt's checkpoint must carry (params.witness_threshold; 0: none).

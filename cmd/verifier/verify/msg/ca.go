@@ -93,6 +93,7 @@ validadors que s'encadenen des del paquet de confiança.
   verifier verify DOCUMENT REBUT            comprova un document
   verifier code CODI [--file DOCUMENT]      comprova un document pel seu codi de verificació
   verifier inspect REBUT                    mostra el que diu un rebut (sense verificar)
+  verifier trust show|fingerprint           el paquet de confiança en ús i la seva empremta
   verifier version                          versió, commit i versió de CometBFT
 
 Com a ciutadà, amb la vostra pròpia clau, parlant amb un node (--node):

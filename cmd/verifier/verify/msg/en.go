@@ -92,6 +92,7 @@ to the trust bundle.
   verifier verify DOCUMENT RECEIPT          check a document
   verifier code CODE [--file DOCUMENT]      check a document by its verification code
   verifier inspect RECEIPT                  show what a receipt claims (unverified)
+  verifier trust show|fingerprint           the trust bundle in use and its fingerprint
   verifier version                          release, commit and CometBFT version
 
 As a citizen, with your own key, talking to a node (--node):

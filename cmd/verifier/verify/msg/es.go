@@ -92,6 +92,7 @@ encadenan desde el paquete de confianza.
   verifier verify DOCUMENTO RECIBO          comprueba un documento
   verifier code CÓDIGO [--file DOCUMENTO]   comprueba un documento por su código de verificación
   verifier inspect RECIBO                   muestra lo que dice un recibo (sin verificar)
+  verifier trust show|fingerprint           el paquete de confianza en uso y su huella
   verifier version                          versión, commit y versión de CometBFT
 
 Como ciudadano, con su propia clave, hablando con un nodo (--node):

@@ -95,6 +95,7 @@ sinaduretan baizik.
   verifier verify DOKUMENTUA HARTU-AGIRIA   dokumentu bat egiaztatzen du
   verifier code KODEA [--file DOKUMENTUA]   dokumentu bat egiaztapen-kodearen bidez egiaztatzen du
   verifier inspect HARTU-AGIRIA             hartu-agiri batek dioena erakusten du (egiaztatu gabe)
+  verifier trust show|fingerprint           erabiltzen den konfiantza-paketea eta bere hatz-marka
   verifier version                          bertsioa, commita eta CometBFT bertsioa
 
 Herritar gisa, zure gakoarekin, nodo batekin hitz eginez (--node):

@@ -92,6 +92,7 @@ validadores que se encadean desde o paquete de confianza.
   verifier verify DOCUMENTO RECIBO          comproba un documento
   verifier code CÓDIGO [--file DOCUMENTO]   comproba un documento polo seu código de verificación
   verifier inspect RECIBO                   mostra o que di un recibo (sen verificar)
+  verifier trust show|fingerprint           o paquete de confianza en uso e a súa pegada
   verifier version                          versión, commit e versión de CometBFT
 
 Como cidadán, coa súa propia clave, falando cun nodo (--node):
