@@ -207,13 +207,16 @@ type Application struct {
 	// snaps holds the state sync snapshots (statesync.go); snapBusy is set
 	// while one is taken, snapWG waits for it; restore is the snapshot
 	// being restored, guarded by restoreMu.
-	snaps     *snapshot.Store
-	snapBusy  atomic.Bool
-	snapWG    sync.WaitGroup
-	blocks    atomic.Pointer[BlockSource]
-	snapHook  atomic.Pointer[func(height int64, restored bool)]
-	restoreMu sync.Mutex
-	restore   *restoring
+	snaps    *snapshot.Store
+	snapBusy atomic.Bool
+	snapWG   sync.WaitGroup
+	blocks   atomic.Pointer[BlockSource]
+	snapHook atomic.Pointer[func(height int64, restored bool)]
+	// restoredBase is the height of the snapshot this node restored (0:
+	// none): the first state version it holds.
+	restoredBase atomic.Int64
+	restoreMu    sync.Mutex
+	restore      *restoring
 }
 
 type stagedBlock struct {
@@ -382,6 +385,7 @@ func (a *Application) load() error {
 		version = a.tree.Version()
 	}
 	a.reader = iavl.NewMutableTree(a.db, readerCacheSize, true, iavl.NewNopLogger())
+	a.restoredBase.Store(a.restoredHeight())
 	info := &commitInfo{height: version, hash: a.tree.Hash()}
 	a.committed.Store(info)
 	if version > 0 {
@@ -564,6 +568,10 @@ func (a *Application) StateAt(height int64) (*StateView, error) {
 	}
 	if height < 1 || height > last {
 		return nil, fmt.Errorf("%w: height %d, committed heights are 1..%d", ledger.ErrHeightUnavailable, height, last)
+	}
+	if base := a.restoredBase.Load(); height < base {
+		return nil, fmt.Errorf("%w: height %d is before the snapshot this node joined from (height %d): a receipt v2 proves an anchor of that height, or ask an archive node",
+			ledger.ErrHeightUnavailable, height, base)
 	}
 	// Committed nodes are read through the reader's own node database,
 	// never through the working tree's.

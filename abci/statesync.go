@@ -714,6 +714,16 @@ func (a *Application) swapIn(r *restoring) error {
 	return os.RemoveAll(r.dir)
 }
 
+// restoredHeight returns the height of the snapshot this node restored, 0
+// if none.
+func (a *Application) restoredHeight() int64 {
+	b, err := os.ReadFile(filepath.Join(a.opts.Dir, restoredFile))
+	if err != nil || len(b) != 16 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(b))
+}
+
 // restoredTime returns the block time of height if it is the height of the
 // snapshot this node restored.
 func (a *Application) restoredTime(height int64) (time.Time, bool) {

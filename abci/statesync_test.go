@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -174,6 +175,9 @@ func TestStateSync(t *testing.T) {
 		t.Fatalf("restored node at %d %X, want 10 %X", info.LastBlockHeight, info.LastBlockAppHash, appHash)
 	}
 	checkSame(t, src, dst)
+	if _, err := dst.StateAt(9); err == nil || !strings.Contains(err.Error(), "receipt v2") {
+		t.Fatalf("a height before the snapshot: %v", err)
+	}
 
 	// A restart of the restored node, the block time of its first height
 	// from its restore; then both go on with the same block.
