@@ -286,6 +286,9 @@ func NewApplication(opts Options) (*Application, error) {
 		txs:    newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
 		snaps:  snaps,
 	}
+	if err := a.finishInstall(); err != nil {
+		return nil, err
+	}
 	if err := a.openStores(); err != nil {
 		return nil, err
 	}

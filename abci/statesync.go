@@ -692,26 +692,70 @@ func (a *Application) installRestore(r *restoring) error {
 	return err
 }
 
+// installingFile, in restoreDir, says that the restored stores are
+// complete and being moved into place: a node that stops before the moves
+// are done finishes them at its next start (finishInstall).
+const installingFile = "installing"
+
+// restoredNames are what a restore moves into opts.Dir, in order: the
+// state last.
+var restoredNames = []string{digestsDir, txsDir, logDir, restoredFile, "application.db"}
+
 // swapIn moves the restored stores into place (the node's closed).
 func (a *Application) swapIn(r *restoring) error {
 	rec := binary.BigEndian.AppendUint64(nil, uint64(r.meta.Height))
 	rec = binary.BigEndian.AppendUint64(rec, uint64(r.time.UnixNano()))
-	if err := os.WriteFile(filepath.Join(a.opts.Dir, restoredFile), rec, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(r.dir, restoredFile), rec, 0o600); err != nil {
 		return err
 	}
-	for _, name := range []string{digestsDir, txsDir, logDir, "application.db"} {
-		dst := filepath.Join(a.opts.Dir, name)
+	f, err := os.Create(filepath.Join(r.dir, installingFile))
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(f.Sync(), f.Close(), syncDir(r.dir)); err != nil {
+		return err
+	}
+	return a.moveRestored()
+}
+
+// moveRestored moves what restoreDir holds of restoredNames into place,
+// then removes restoreDir.
+func (a *Application) moveRestored() error {
+	dir := filepath.Join(a.opts.Dir, restoreDir)
+	for _, name := range restoredNames {
+		src, dst := filepath.Join(dir, name), filepath.Join(a.opts.Dir, name)
+		if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
+			continue // moved before a stop
+		}
 		if err := os.RemoveAll(dst); err != nil {
 			return err
 		}
-		if err := os.Rename(filepath.Join(r.dir, name), dst); err != nil {
+		if err := os.Rename(src, dst); err != nil {
 			return err
 		}
 	}
 	if err := syncDir(a.opts.Dir); err != nil {
 		return err
 	}
-	return os.RemoveAll(r.dir)
+	return os.RemoveAll(dir)
+}
+
+// finishInstall, at start, finishes moving a restore that was complete
+// when the node stopped, or removes one that was not (the node had no
+// state then, and has none now).
+func (a *Application) finishInstall() error {
+	dir := filepath.Join(a.opts.Dir, restoreDir)
+	if _, err := os.Stat(filepath.Join(dir, installingFile)); err == nil {
+		a.log.Info("finishing the install of a restored snapshot", "dir", dir)
+		if err := a.moveRestored(); err != nil {
+			return fmt.Errorf("abci: install the restored snapshot in %s: %w", dir, err)
+		}
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("abci: %w", err)
+	}
+	return nil
 }
 
 // restoredHeight returns the height of the snapshot this node restored, 0

@@ -179,13 +179,17 @@ func TestStateSync(t *testing.T) {
 		t.Fatalf("a height before the snapshot: %v", err)
 	}
 
-	// A restart of the restored node, the block time of its first height
-	// from its restore; then both go on with the same block.
+	// A restart of the restored node, as if it had stopped while it moved
+	// the restored stores into place (the log and the state not moved
+	// yet): it finishes the moves. The block time of its first height is
+	// its restore's; then both go on with the same block.
 	dir := dst.opts.Dir
 	if err := dst.Close(); err != nil {
 		t.Fatal(err)
 	}
+	stopMidInstall(t, dir)
 	dst = openApp(t, dir)
+	checkSame(t, src, dst)
 	if _, _, tm := dst.LastCommit(); !tm.Equal(blockTimeAt(10)) {
 		t.Fatalf("restored block time %v, want %v", tm, blockTimeAt(10))
 	}
@@ -207,6 +211,25 @@ func TestStateSync(t *testing.T) {
 	}
 	if !bytes.Equal(m.Hash(), s.Hash) {
 		t.Fatal("the restored node's snapshot of the height differs")
+	}
+}
+
+// stopMidInstall puts the log, the restored record and the state of the
+// restored node in dir back in restoreDir, with installingFile: where a
+// stop during installRestore's moves leaves them.
+func stopMidInstall(t *testing.T, dir string) {
+	t.Helper()
+	rdir := filepath.Join(dir, restoreDir)
+	if err := os.MkdirAll(rdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{logDir, restoredFile, "application.db"} {
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(rdir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(rdir, installingFile), nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -327,6 +350,23 @@ func TestStateSyncRejects(t *testing.T) {
 				t.Fatalf("restore directory left: %v", err)
 			}
 		})
+	}
+	// A restore left unfinished by a stop is removed at the next start.
+	ddir := dst.opts.Dir
+	if r := offer(t, dst, s, appHash); r != abcitypes.ResponseOfferSnapshot_ACCEPT {
+		t.Fatalf("offer: %v", r)
+	}
+	apply(t, dst, 0, loadChunk(t, src.a, s, 0), "peer")
+	dst.restoreMu.Lock()
+	dst.restore.close() // as a stop leaves it: the files, no restore
+	dst.restore = nil
+	dst.restoreMu.Unlock()
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dst = openApp(t, ddir)
+	if _, err := os.Stat(filepath.Join(ddir, restoreDir)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("unfinished restore left: %v", err)
 	}
 	// The good one, after all those.
 	if r := offer(t, dst, s, appHash); r != abcitypes.ResponseOfferSnapshot_ACCEPT {
