@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/proto"
@@ -21,7 +23,7 @@ import (
 // syncChain is a chain whose blocks a test records, to build snapshots.
 type syncChain struct {
 	a      *Application
-	blocks memBlocks
+	blocks *lockedBlocks
 	// anchored are the digests its blocks anchored.
 	anchored [][]byte
 	seq      uint64 // the agency's next sequence
@@ -31,11 +33,18 @@ type syncChain struct {
 // (carried whole), a revocation and empty blocks; snapshots every five
 // heights, in chunks of chunk bytes.
 func newSyncChain(t *testing.T, dir string, chunk int) *syncChain {
+	return runSyncChain(t, dir, chunk, 5, 10, true)
+}
+
+// runSyncChain runs heights blocks as newSyncChain does, with snapshots
+// every interval heights; with wait, each block waits for the snapshot
+// its Commit started.
+func runSyncChain(t *testing.T, dir string, chunk int, interval, heights int64, wait bool) *syncChain {
 	t.Helper()
-	c := &syncChain{blocks: memBlocks{}}
+	c := &syncChain{blocks: &lockedBlocks{m: memBlocks{}}}
 	opts := DefaultOptions(dir, testChain)
 	opts.Blocks = c.blocks
-	opts.SnapshotInterval, opts.SnapshotChunkBytes = 5, chunk
+	opts.SnapshotInterval, opts.SnapshotChunkBytes = interval, chunk
 	a, err := NewApplication(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +53,7 @@ func newSyncChain(t *testing.T, dir string, chunk int) *syncChain {
 	t.Cleanup(func() { _ = a.Close() })
 	initChain(t, a)
 	seq := uint64(0)
-	for h := int64(1); h <= 10; h++ {
+	for h := int64(1); h <= heights; h++ {
 		var txs [][]byte
 		switch h % 4 {
 		case 1: // a large batch and a small one
@@ -63,8 +72,11 @@ func newSyncChain(t *testing.T, dir string, chunk int) *syncChain {
 			c.anchored = append(c.anchored, splitDigests(ds)...)
 		}
 		c.block(t, h, txs...)
-		a.snapWG.Wait()
+		if wait {
+			a.snapWG.Wait()
+		}
 	}
+	a.snapWG.Wait()
 	c.seq = seq
 	return c
 }
@@ -85,13 +97,37 @@ func (c *syncChain) block(t *testing.T, h int64, txs ...[]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.blocks[h] = prep.Txs
+	c.blocks.put(h, prep.Txs)
 	fin := finalizeCommit(t, c.a, h, prep.Txs)
 	for i, r := range fin.TxResults {
 		if r.Code != abcitypes.CodeTypeOK {
 			t.Fatalf("height %d tx %d: %d %s", h, i, r.Code, r.Log)
 		}
 	}
+}
+
+// lockedBlocks is a memBlocks a snapshot reads while the test commits.
+type lockedBlocks struct {
+	mu sync.Mutex
+	m  memBlocks
+}
+
+func (b *lockedBlocks) put(h int64, txs [][]byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.m[h] = txs
+}
+
+func (b *lockedBlocks) BlockTime(h int64) (time.Time, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m.BlockTime(h)
+}
+
+func (b *lockedBlocks) BlockTxs(h int64) ([][]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m.BlockTxs(h)
 }
 
 // offer offers snapshot s of the chain's height to a, with appHash.
@@ -198,7 +234,8 @@ func TestStateSync(t *testing.T) {
 	if _, err := dst.stored.Put(ledger.TxHash(next), next); err != nil { // as from its mempool
 		t.Fatal(err)
 	}
-	fin := finalizeCommit(t, dst, 11, src.blocks[11])
+	txs11, _ := src.blocks.BlockTxs(11)
+	fin := finalizeCommit(t, dst, 11, txs11)
 	if _, h, _ := src.a.LastCommit(); !bytes.Equal(fin.AppHash, h) {
 		t.Fatal("the restored node computes another app hash at the next height")
 	}
@@ -211,6 +248,36 @@ func TestStateSync(t *testing.T) {
 	}
 	if !bytes.Equal(m.Hash(), s.Hash) {
 		t.Fatal("the restored node's snapshot of the height differs")
+	}
+}
+
+// TestSnapshotWhileCommitting: snapshots taken while the next blocks
+// commit (a snapshot due while one is written is skipped) restore to the
+// state of their height.
+func TestSnapshotWhileCommitting(t *testing.T) {
+	src := runSyncChain(t, t.TempDir(), 512, 2, 24, false)
+	snaps := listed(t, src.a)
+	if len(snaps) == 0 {
+		t.Fatal("no snapshot taken")
+	}
+	for _, s := range snaps {
+		v, err := src.a.StateAt(int64(s.Height))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := openApp(t, t.TempDir())
+		if r := offer(t, dst, s, v.Hash()); r != abcitypes.ResponseOfferSnapshot_ACCEPT {
+			t.Fatalf("offer %d: %v", s.Height, r)
+		}
+		for i := uint32(0); i < s.Chunks; i++ {
+			if res := apply(t, dst, i, loadChunk(t, src.a, s, i), "peer"); res.Result != abcitypes.ResponseApplySnapshotChunk_ACCEPT {
+				t.Fatalf("snapshot %d chunk %d: %v", s.Height, i, res.Result)
+			}
+		}
+		if h, hash, _ := dst.LastCommit(); h != int64(s.Height) || !bytes.Equal(hash, v.Hash()) {
+			t.Fatalf("snapshot %d restored at %d", s.Height, h)
+		}
+		_ = dst.Close()
 	}
 }
 

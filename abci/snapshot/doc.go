@@ -55,5 +55,8 @@
 //   - TestNodeEncoding: IAVL export nodes round-trip.
 //   - In package abci: TestStateSync (take, list, load, restore into an
 //     empty home; state root, lookups and tiles; a corrupted chunk refused
-//     and fetched again) and TestStateSyncRejects.
+//     and fetched again; a stop while the restored stores move in),
+//     TestStateSyncRejects (content that does not check, the data left
+//     clean) and TestSnapshotWhileCommitting (snapshots taken while blocks
+//     commit restore to their height; run with -race).
 package snapshot
