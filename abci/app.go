@@ -573,8 +573,7 @@ func (a *Application) StateAt(height int64) (*StateView, error) {
 		return nil, fmt.Errorf("%w: height %d, committed heights are 1..%d", ledger.ErrHeightUnavailable, height, last)
 	}
 	if base := a.restoredBase.Load(); height < base {
-		return nil, fmt.Errorf("%w: height %d is before the snapshot this node joined from (height %d): a receipt v2 proves an anchor of that height, or ask an archive node",
-			ledger.ErrHeightUnavailable, height, base)
+		return nil, &BeforeSnapshotError{Height: height, Snapshot: base}
 	}
 	// Committed nodes are read through the reader's own node database,
 	// never through the working tree's.
