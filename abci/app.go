@@ -22,6 +22,7 @@ import (
 
 	"github.com/gobtechlab/notary/abci/digestindex"
 	"github.com/gobtechlab/notary/abci/internal/failpoint"
+	"github.com/gobtechlab/notary/abci/snapshot"
 	"github.com/gobtechlab/notary/abci/tlogtiles"
 	"github.com/gobtechlab/notary/abci/txstore"
 	"github.com/gobtechlab/notary/ledger"
@@ -39,6 +40,10 @@ const (
 	txsDir     = "txs"
 	oldTxsDir  = "batches"
 	logDir     = "log"
+	// snapshotsDir holds the state sync snapshots (abci/snapshot), and
+	// restoreDir the stores a snapshot being restored is written to.
+	snapshotsDir = "snapshots"
+	restoreDir   = "restore"
 )
 
 // Options configure an Application.
@@ -103,6 +108,16 @@ type Options struct {
 	// is replayed by the next binary. If it is nil or returns,
 	// FinalizeBlock returns an *UpgradeNeededError, which stops consensus.
 	UpgradeNeeded func(plan *notaryv1.UpgradePlan)
+	// SnapshotInterval is the number of heights between state sync
+	// snapshots (statesync.go): Commit of a multiple of it starts one, off
+	// the consensus path. 0 takes none.
+	SnapshotInterval int64
+	// SnapshotKeepRecent is the number of snapshots kept; 0 means
+	// DefaultSnapshotKeepRecent.
+	SnapshotKeepRecent int
+	// SnapshotChunkBytes is the size of a snapshot's chunks; 0 means
+	// DefaultSnapshotChunkBytes.
+	SnapshotChunkBytes int
 	// Logger receives the application's logs. Optional.
 	Logger cmtlog.Logger
 }
@@ -188,6 +203,20 @@ type Application struct {
 	// oeMu guards oe, the block executing ahead of FinalizeBlock.
 	oeMu sync.Mutex
 	oe   *optimistic
+
+	// snaps holds the state sync snapshots (statesync.go); snapBusy is set
+	// while one is taken, snapWG waits for it; restore is the snapshot
+	// being restored, guarded by restoreMu.
+	snaps    *snapshot.Store
+	snapBusy atomic.Bool
+	snapWG   sync.WaitGroup
+	blocks   atomic.Pointer[BlockSource]
+	snapHook atomic.Pointer[func(height int64, restored bool)]
+	// restoredBase is the height of the snapshot this node restored (0:
+	// none): the first state version it holds.
+	restoredBase atomic.Int64
+	restoreMu    sync.Mutex
+	restore      *restoring
 }
 
 type stagedBlock struct {
@@ -246,44 +275,60 @@ func NewApplication(opts Options) (*Application, error) {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("abci: %w", err)
 	}
-	db, err := idb.NewGoLevelDBWithOpts("application", opts.Dir, &opt.Options{Filter: filter.NewBloomFilter(10)})
+	snaps, err := snapshot.Open(filepath.Join(opts.Dir, snapshotsDir))
 	if err != nil {
-		return nil, fmt.Errorf("abci: open %s: %w", filepath.Join(opts.Dir, "application.db"), err)
-	}
-	index, err := digestindex.Open(filepath.Join(opts.Dir, digestsDir), opts.DigestFilterBytes, opts.Logger)
-	if err != nil {
-		_ = db.Close()
 		return nil, fmt.Errorf("abci: %w", err)
-	}
-	stored, err := openTxStore(opts.Dir, txstore.Options{Retention: max(opts.UnnamedTxRetention, 0), Logger: opts.Logger})
-	if err != nil {
-		_ = db.Close()
-		_ = index.Close()
-		return nil, err
-	}
-	tiles, err := openTiles(opts.Dir)
-	if err != nil {
-		_ = db.Close()
-		_ = index.Close()
-		_ = stored.Close()
-		return nil, err
 	}
 	a := &Application{
 		opts:   opts,
 		ledger: ledger.New(opts.ChainID),
 		log:    opts.Logger,
 		txs:    newTxCache(opts.TxCacheSize, opts.TxCacheBytes),
-		db:     db,
-		index:  index,
-		stored: stored,
-		tiles:  tiles,
+		snaps:  snaps,
 	}
-	if err := a.load(); err != nil {
-		_ = a.Close()
+	if err := a.finishInstall(); err != nil {
 		return nil, err
 	}
-	a.startLogWriter()
+	if err := a.openStores(); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// openStores opens the state, the digest index, the transaction store and
+// the tiles in opts.Dir, loads the latest state version and starts the log
+// writer.
+func (a *Application) openStores() error {
+	opts := a.opts
+	db, err := idb.NewGoLevelDBWithOpts("application", opts.Dir, &opt.Options{Filter: filter.NewBloomFilter(10)})
+	if err != nil {
+		return fmt.Errorf("abci: open %s: %w", filepath.Join(opts.Dir, "application.db"), err)
+	}
+	index, err := digestindex.Open(filepath.Join(opts.Dir, digestsDir), opts.DigestFilterBytes, opts.Logger)
+	if err != nil {
+		_ = db.Close()
+		return fmt.Errorf("abci: %w", err)
+	}
+	stored, err := openTxStore(opts.Dir, txstore.Options{Retention: max(opts.UnnamedTxRetention, 0), Logger: opts.Logger})
+	if err != nil {
+		_ = db.Close()
+		_ = index.Close()
+		return err
+	}
+	tiles, err := openTiles(opts.Dir)
+	if err != nil {
+		_ = db.Close()
+		_ = index.Close()
+		_ = stored.Close()
+		return err
+	}
+	a.db, a.index, a.stored, a.tiles = db, index, stored, tiles
+	if err := a.load(); err != nil {
+		_ = a.closeStores()
+		return err
+	}
+	a.startLogWriter()
+	return nil
 }
 
 // openTxStore opens the transaction store in dir/txs. A store from before
@@ -343,6 +388,7 @@ func (a *Application) load() error {
 		version = a.tree.Version()
 	}
 	a.reader = iavl.NewMutableTree(a.db, readerCacheSize, true, iavl.NewNopLogger())
+	a.restoredBase.Store(a.restoredHeight())
 	info := &commitInfo{height: version, hash: a.tree.Hash()}
 	a.committed.Store(info)
 	if version > 0 {
@@ -371,6 +417,9 @@ func (a *Application) load() error {
 // chain) leaves it zero: CheckTx then judges validity periods less
 // strictly until the next commit, and the block decides.
 func (a *Application) blockTime(height int64) (time.Time, error) {
+	if t, ok := a.restoredTime(height); ok {
+		return t, nil
+	}
 	if a.opts.Blocks != nil {
 		t, err := a.opts.Blocks.BlockTime(height)
 		if err == nil {
@@ -462,9 +511,16 @@ func (a *Application) rebuildIndex(from, to int64) error {
 	return nil
 }
 
-// Close closes the databases.
+// Close closes the databases; it waits for a snapshot being taken.
 func (a *Application) Close() error {
 	a.abortOptimistic()
+	a.snapWG.Wait()
+	a.abortRestore()
+	return a.closeStores()
+}
+
+// closeStores closes what openStores opened.
+func (a *Application) closeStores() error {
 	var errs []error
 	if a.tiles != nil {
 		a.stopLogWriter()
@@ -515,6 +571,9 @@ func (a *Application) StateAt(height int64) (*StateView, error) {
 	}
 	if height < 1 || height > last {
 		return nil, fmt.Errorf("%w: height %d, committed heights are 1..%d", ledger.ErrHeightUnavailable, height, last)
+	}
+	if base := a.restoredBase.Load(); height < base {
+		return nil, &BeforeSnapshotError{Height: height, Snapshot: base}
 	}
 	// Committed nodes are read through the reader's own node database,
 	// never through the working tree's.
@@ -985,6 +1044,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	if err := a.resetCheck(); err != nil {
 		return nil, err
 	}
+	a.maybeSnapshot(s.height, s.time)
 	failpoint.Hit("commit-after", s.height)
 	return &abcitypes.ResponseCommit{}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/viper"
 	tnote "github.com/transparency-dev/formats/note"
 
+	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/layout"
 )
 
@@ -40,12 +41,36 @@ const (
 	IdentitiesDir = layout.IdentitiesDir
 )
 
+// DefaultSnapshotInterval is the default of snapshots.interval: a chain
+// that makes blocks only for transactions reaches it in days to weeks.
+const DefaultSnapshotInterval = 1000
+
+// maxSnapshotChunkBytes bounds snapshots.chunk_bytes below CometBFT's
+// state sync chunk message limit (16 MB).
+const maxSnapshotChunkBytes = 15 << 20
+
 // AppConfig is config/app.toml.
 type AppConfig struct {
-	Gateway GatewayConfig `toml:"gateway"`
-	Public  PublicConfig  `toml:"public"`
-	State   StateConfig   `toml:"state"`
-	Log     LogConfig     `toml:"log"`
+	Gateway   GatewayConfig   `toml:"gateway"`
+	Public    PublicConfig    `toml:"public"`
+	State     StateConfig     `toml:"state"`
+	Snapshots SnapshotsConfig `toml:"snapshots"`
+	Log       LogConfig       `toml:"log"`
+}
+
+// SnapshotsConfig configures the state sync snapshots this node takes and
+// serves to nodes that join (docs/adr/0031-state-sync.md). An app.toml
+// without a [snapshots] table (one of an earlier release) takes none.
+type SnapshotsConfig struct {
+	// Interval is the number of heights between snapshots; 0 takes none
+	// (abci.Options.SnapshotInterval).
+	Interval int64 `toml:"interval"`
+	// KeepRecent is the number of snapshots kept; 0 means 2.
+	KeepRecent int `toml:"keep_recent"`
+	// ChunkBytes is the size of a snapshot's chunks; 0 means 10 MB. Nodes
+	// with the same chunk size take byte-identical snapshots, which a
+	// joining node then fetches from all of them at once.
+	ChunkBytes int `toml:"chunk_bytes"`
 }
 
 // LogConfig configures what the node does with the evidence log's
@@ -285,8 +310,9 @@ func DefaultAppConfig() *AppConfig {
 			Burst:         40,
 			ServeWeb:      true,
 		},
-		Log:   LogConfig{Witnesses: []WitnessConfig{}},
-		State: StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, TxStoreUnnamedRetention: 10_000, LightRelayedChecks: true, OptimisticExecution: true},
+		Log:       LogConfig{Witnesses: []WitnessConfig{}},
+		Snapshots: SnapshotsConfig{Interval: DefaultSnapshotInterval, KeepRecent: abci.DefaultSnapshotKeepRecent, ChunkBytes: abci.DefaultSnapshotChunkBytes},
+		State:     StateConfig{IAVLCacheSize: 200_000, TxCacheSize: 50_000, DigestFilterMB: 512, TxStoreUnnamedRetention: 10_000, LightRelayedChecks: true, OptimisticExecution: true},
 	}
 }
 
@@ -332,6 +358,10 @@ func (c *AppConfig) ValidateBasic() error {
 		return errors.New("state cache sizes must not be negative")
 	case c.State.TxStoreUnnamedRetention < 0:
 		return errors.New("state.tx_store_unnamed_retention must not be negative")
+	case c.Snapshots.Interval < 0 || c.Snapshots.KeepRecent < 0 || c.Snapshots.ChunkBytes < 0:
+		return errors.New("snapshots.interval, keep_recent and chunk_bytes must not be negative")
+	case c.Snapshots.ChunkBytes > maxSnapshotChunkBytes:
+		return fmt.Errorf("snapshots.chunk_bytes must be at most %d (CometBFT's p2p message limit)", maxSnapshotChunkBytes)
 	}
 	if err := c.Public.ValidateBasic(); err != nil {
 		return err

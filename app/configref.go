@@ -31,6 +31,11 @@ var tableDocs = map[string]string{
 		"without a `[public]` table (one of an earlier release) keeps the endpoint off.",
 	"log": "The evidence log's checkpoints: the witnesses this node submits " +
 		"them to (docs/witness.md, docs/operations.md \"Witnesses\").",
+	"snapshots": "State sync snapshots: the node takes one every `interval` " +
+		"heights, off the consensus path, and serves them to nodes that join by " +
+		"state sync (docs/operations.md, \"Joining by state sync\"; " +
+		"docs/adr/0031-state-sync.md). An app.toml without a `[snapshots]` table " +
+		"(one of an earlier release) takes none.",
 	"state": "The application state: caches, the digest filter and how blocks " +
 		"are checked and executed.",
 }
@@ -169,6 +174,18 @@ var settingDocs = map[string]settingDoc{
 	"state.tx_store_unnamed_retention": {
 		Meaning: "Blocks after which the transaction store drops a transaction no block named (received from a client or a peer, never included); a named one is kept for ever. 0 keeps every transaction. The space is reclaimed when at least half of a segment file is dropped (docs/operations.md, \"The transaction store's disk\").",
 		Change:  "Rarely. Lower it to bound the disk a flood of transactions that are never included can take; keep it above the blocks a transaction may wait in the mempool (a dropped one a block names later is fetched from peers). 0 keeps every transaction, as earlier releases did.",
+	},
+	"snapshots.interval": {
+		Meaning: "Heights between state sync snapshots (a snapshot of height h when h is a multiple); 0 takes none. A snapshot holds the state, every batch transaction and the evidence log's leaves: about the size of the state plus 32 bytes per anchored digest.",
+		Change:  "0 on a node that should serve none (a validator short of disk); lower on a busy chain so that a joining node replays fewer blocks after the snapshot.",
+	},
+	"snapshots.keep_recent": {
+		Meaning: "Snapshots kept on disk (in data/app/snapshots); older ones are removed when a new one is complete.",
+		Change:  "Rarely; 1 halves their disk, at the cost of a joining node that started on the previous snapshot having to start over.",
+	},
+	"snapshots.chunk_bytes": {
+		Meaning: "Size of a snapshot's chunks, each fetched from one peer and checked against the snapshot's metadata; at most 15 MB. Nodes with the same value take byte-identical snapshots, so a joining node fetches chunks from all of them.",
+		Change:  "Keep it the same on every node of the consortium; lower it on slow links.",
 	},
 	"state.light_relayed_checks": {
 		Meaning: "Check a transaction relayed by a peer in full except for the novelty of its digests, which the block decides; hold one whose sequence is ahead (docs/adr/0010-relayed-transactions.md).",

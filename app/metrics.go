@@ -37,8 +37,7 @@ type chainMetrics struct {
 	revocations prometheus.Counter     // digests revoked
 	exchanges   *prometheus.CounterVec // exchanges recorded, by data category
 	height      prometheus.Gauge       // the last committed height
-	// Snapshots of the state for state sync: declared so that dashboards
-	// and alerts can name them; nothing takes or restores one yet.
+	// Snapshots of the state for state sync, taken and restored.
 	snapshotsTaken, snapshotsRestored prometheus.Counter
 }
 
@@ -160,6 +159,13 @@ func (m *chainMetrics) watch(app *abci.Application, sync *txsync.Reactor, genesi
 		m.height.Set(float64(h))
 	}
 	app.SetBlockHook(m.block)
+	app.SetSnapshotHook(func(_ int64, restored bool) {
+		if restored {
+			m.snapshotsRestored.Inc()
+		} else {
+			m.snapshotsTaken.Inc()
+		}
+	})
 }
 
 // block counts the work of a committed block: a pass over its

@@ -94,6 +94,9 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		UnnamedTxRetention:  unnamedTxRetention(cfg.App.State.TxStoreUnnamedRetention),
 		LightRelayedChecks:  cfg.App.State.LightRelayedChecks,
 		OptimisticExecution: cfg.App.State.OptimisticExecution,
+		SnapshotInterval:    cfg.App.Snapshots.Interval,
+		SnapshotKeepRecent:  cfg.App.Snapshots.KeepRecent,
+		SnapshotChunkBytes:  cfg.App.Snapshots.ChunkBytes,
 		Blocks:              blocks,
 		Upgrades:            upgrades.Handlers(),
 		UpgradeNeeded:       stopForUpgrade(cfg.Comet.DBDir(), logger.With("module", "notary")),
@@ -156,6 +159,9 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 	}
 	n := &Node{Config: cfg, App: app, Logger: logger, comet: comet, chain: chain}
 	app.SetFetcher(sync.Fetch)
+	// Snapshots read the batch transactions blocks carry whole from
+	// CometBFT's block store, which the node holds open from now on.
+	app.SetBlockSource(&runningBlocks{comet.BlockStore()})
 	newChainMetrics().watch(app, sync, genDoc)
 	mp := comet.Mempool()
 	app.SetCommitted(func(hashes [][32]byte) {
@@ -313,6 +319,29 @@ func (b *blockStoreSource) BlockTxs(height int64) ([][]byte, error) {
 	if err := b.open(); err != nil {
 		return nil, err
 	}
+	blk := b.bs.LoadBlock(height)
+	if blk == nil {
+		return nil, fmt.Errorf("block %d is not in the block store", height)
+	}
+	out := make([][]byte, len(blk.Txs))
+	for i, tx := range blk.Txs {
+		out[i] = tx
+	}
+	return out, nil
+}
+
+// runningBlocks reads committed blocks from the running node's block store.
+type runningBlocks struct{ bs *store.BlockStore }
+
+func (b *runningBlocks) BlockTime(height int64) (time.Time, error) {
+	meta := b.bs.LoadBlockMeta(height)
+	if meta == nil {
+		return time.Time{}, fmt.Errorf("block %d is not in the block store", height)
+	}
+	return meta.Header.Time, nil
+}
+
+func (b *runningBlocks) BlockTxs(height int64) ([][]byte, error) {
 	blk := b.bs.LoadBlock(height)
 	if blk == nil {
 		return nil, fmt.Errorf("block %d is not in the block store", height)

@@ -15,6 +15,7 @@ import (
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 
+	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/ledger"
 )
 
@@ -124,6 +125,11 @@ func toStatus(log cmtlog.Logger, method string, err error) error {
 		return status.Error(codes.Canceled, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "request deadline exceeded")
+	}
+	var before *abci.BeforeSnapshotError
+	if errors.As(err, &before) {
+		// A state this node, joined by state sync, never held.
+		return status.Error(codes.FailedPrecondition, clip(err.Error()))
 	}
 	var se *ledger.StoreError
 	code := ledger.CodeOf(err)

@@ -1,13 +1,16 @@
 package gateway_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/apptest"
+	"github.com/gobtechlab/notary/app/gateway"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -62,6 +65,31 @@ func TestErrorsQuoteAPrefix(t *testing.T) {
 			}
 			if !strings.Contains(st.Message(), "bytes)") {
 				t.Fatalf("the message does not give the length of the input: %q", st.Message())
+			}
+		})
+	}
+}
+
+// TestBeforeSnapshotStatus: a state below the snapshot a node joined from
+// by state sync is FAILED_PRECONDITION, naming receipt v2 and archive
+// nodes; another height the node does not hold stays OUT_OF_RANGE.
+func TestBeforeSnapshotStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code codes.Code
+	}{
+		{"before the snapshot", fmt.Errorf("receipt: %w", &abci.BeforeSnapshotError{Height: 7, Snapshot: 1000}), codes.FailedPrecondition},
+		{"not committed yet", fmt.Errorf("%w: height 9", ledger.ErrHeightUnavailable), codes.OutOfRange},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := status.Convert(gateway.StatusOf("/notary.v1.Gateway/GetReceipt", tt.err))
+			if st.Code() != tt.code {
+				t.Fatalf("code %v, want %v (%s)", st.Code(), tt.code, st.Message())
+			}
+			if tt.code == codes.FailedPrecondition && (!strings.Contains(st.Message(), "receipt v2") || !strings.Contains(st.Message(), "archive node")) {
+				t.Fatalf("message %q", st.Message())
 			}
 		})
 	}

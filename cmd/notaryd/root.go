@@ -33,7 +33,7 @@ func newRootCmd() *cobra.Command {
 Every flag can also be set with NOTARY_<FLAG> (for example NOTARY_HOME).`,
 	}
 	cli.AddOutputFlag(root)
-	root.AddCommand(newInitCmd(), newGenesisCmd(), newCACmd(), newStartCmd(), newDevCmd(), newTestnetCmd(), newTrustCmd(), newWebCmd(), newStatusCmd(), newVersionCmd())
+	root.AddCommand(newInitCmd(), newGenesisCmd(), newCACmd(), newStartCmd(), newDevCmd(), newTestnetCmd(), newTrustCmd(), newStateSyncCmd(), newWebCmd(), newStatusCmd(), newVersionCmd())
 	return root
 }
 
