@@ -183,7 +183,11 @@ func TestEvidenceLogTiles(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		run(1 + i%9)
 		if i == 12 {
-			// The tiles of a state that the node will lose.
+			// The tiles of a state that the node will lose, copied once
+			// the writer has written them (it writes after Commit).
+			if err := a.FlushLog(); err != nil {
+				t.Fatal(err)
+			}
 			copyDir(t, logDirPath, snap)
 			snapSize = a.LogTiles().Tree().Size
 		}
