@@ -1,82 +1,24 @@
 package public_test
 
 import (
-	"crypto/ed25519"
 	"encoding/hex"
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/gobtechlab/notary/app"
-	"github.com/gobtechlab/notary/app/checkpoint"
-	"github.com/gobtechlab/notary/app/identity"
-	"github.com/gobtechlab/notary/app/logproof"
 	"github.com/gobtechlab/notary/app/public"
-	"github.com/gobtechlab/notary/app/receipt"
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode/vcodetest"
-	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
-
-// logSource is the builder's view of a synthetic chain's evidence log:
-// its tile store and the checkpoint notes of its state.
-func logSource(c *receipttest.Chain) *receipt.LogSource {
-	tiles := c.App.LogTiles()
-	return &receipt.LogSource{
-		Tiles:       logproof.StoreTiles{Store: tiles},
-		Size:        func() uint64 { return tiles.Tree().Size },
-		Checkpoints: checkpoint.NewNotes(c.ChainID(), func() (checkpoint.State, error) { return c.App.StateAt(0) }),
-	}
-}
-
-// signCheckpoint has ministries sign the checkpoint of size in a block.
-func signCheckpoint(t *testing.T, c *receipttest.Chain, size uint64, ministries ...string) {
-	t.Helper()
-	view, err := c.App.StateAt(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck, err := ledger.LoadCheckpoint(view, size)
-	if err != nil || ck == nil {
-		t.Fatalf("no checkpoint of size %d: %v", size, err)
-	}
-	text := ledger.CheckpointText(ledger.CheckpointOrigin(c.ChainID()), ck.Size, ck.Root)
-	var txs [][]byte
-	for _, id := range ministries {
-		k := receipttest.Key("cons/" + id)
-		txs = append(txs, identity.SignTx(c.ChainID(), k, &notaryv1.TxBody{Msg: &notaryv1.TxBody_CheckpointSignature{CheckpointSignature: &notaryv1.CheckpointSignature{
-			Size: size, PubKey: k.Public().(ed25519.PublicKey), Signature: ed25519.Sign(k, text),
-		}}}))
-	}
-	for i, r := range c.Block(txs...).TxResults {
-		if r.Code != 0 {
-			t.Fatalf("checkpoint signature %d: %s", i, r.Log)
-		}
-	}
-	if err := c.App.FlushLog(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // v2Bundle is the chain's trust bundle carrying the latest valid
 // checkpoint of its log (so it requires receipts v2).
 func v2Bundle(t *testing.T, c *receipttest.Chain) *notaryv1.TrustBundle {
 	t.Helper()
-	tb := c.TrustBundle()
-	note, ok, err := checkpoint.NewNotes(c.ChainID(), func() (checkpoint.State, error) { return c.App.StateAt(0) }).Latest()
-	if err != nil || !ok {
-		t.Fatalf("no valid checkpoint: %v", err)
-	}
-	tb.LogCheckpoint = note
-	for _, v := range tb.Validators {
-		tb.LogValidators = append(tb.LogValidators, proto.CloneOf(v))
-	}
-	sort.Slice(tb.LogValidators, func(i, j int) bool { return tb.LogValidators[i].MinistryId < tb.LogValidators[j].MinistryId })
+	tb := c.LogTrustBundle()
 	if err := verify.CheckTrustBundle(tb); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +46,7 @@ func TestCodeV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	bld := c.Builder()
-	bld.Log = logSource(c)
+	bld.Log = c.LogSource()
 	b := &chainBackend{Builder: bld}
 	base := serve(t, app.PublicConfig{RatePerSecond: 1e6, Burst: 1e6}, b, public.Options{})
 	url := base + public.CodePrefix + hex.EncodeToString(key)
@@ -119,7 +61,7 @@ func TestCodeV2(t *testing.T) {
 		t.Fatalf("v1 meanwhile: %d %s", v1.code, v1.body)
 	}
 
-	signCheckpoint(t, c, 1, "hacienda", "interior", "justicia")
+	c.SignCheckpoint(1, "hacienda", "interior", "justicia")
 	r = get(t, "GET", v2)
 	if r.code != 200 || r.header.Get("Content-Type") != "application/json" || r.header.Get("Cache-Control") != "public, max-age=5" ||
 		r.header.Get("ETag") == "" || r.header.Get("Last-Modified") != "" {
@@ -173,7 +115,7 @@ func TestCodeV2(t *testing.T) {
 	// A chain without the evidence log.
 	plain, plainKey, _ := codedChain(t)
 	pb := plain.Builder()
-	pb.Log = logSource(plain)
+	pb.Log = plain.LogSource()
 	pbase := serve(t, app.PublicConfig{RatePerSecond: 1, Burst: 1}, &chainBackend{Builder: pb}, public.Options{})
 	checkError(t, "a chain without the log", get(t, "GET", pbase+public.CodePrefix+hex.EncodeToString(plainKey)+"?version=2"), http.StatusNotImplemented, "no_evidence_log")
 	checkError(t, "over the rate", get(t, "GET", pbase+public.CodePrefix+hex.EncodeToString(plainKey)+"?version=2"), http.StatusTooManyRequests, "rate_limited")
