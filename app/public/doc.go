@@ -4,7 +4,7 @@
 //
 //	GET /v1/status/{hash_algorithm}/{anchored_digest}
 //	GET /v1/status/code/{code_key}
-//	GET /v1/code/{code_key}
+//	GET /v1/code/{code_key}[?version=2]
 //	GET /healthz
 //	GET /  and below: the web verifier's files (serve_web, Options.Web)
 //
@@ -34,6 +34,18 @@
 // with the same bounds. Every key under which no document is registered
 // gets the same 404, whatever keys exist: an answer says nothing about
 // other codes, and guessing is bounded by the rate limit (THREAT_MODEL.md).
+//
+// With ?version=2 (CodeVersionParam) the code route answers the document's
+// receipt v2 instead (receipt.Builder.ReceiptV2ByCode; docs/receipt.md,
+// "Receipt v2"), for verifiers whose trust bundle accepts receipts v2 only:
+// proven up to the latest valid checkpoint of the evidence log, as
+// Options.Checkpoints serves it (a node's checkpoint.Witnesses adds the
+// witnesses' cosignatures it holds). It is 503 no_checkpoint_yet with
+// Retry-After (RetryV2Seconds) while no such checkpoint covers the
+// document's batch, and 501 no_evidence_log from a node or chain without
+// the evidence log; its ETag names its content, and it has no
+// Last-Modified. Bounds, rate limit, 404 and 400 are the code route's, and
+// it is counted under the code route.
 //
 // Answers: 200 with Cache-Control "public, max-age=2", an ETag naming the
 // status height (If-None-Match gives 304) and Last-Modified the time of

@@ -17,6 +17,7 @@ import (
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 
 	"github.com/gobtechlab/notary/app/internal/ratelimit"
+	"github.com/gobtechlab/notary/app/receipt"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -218,13 +219,13 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		notFound:     "This digest is not anchored on the chain.",
 		badRequest:   "The hash algorithm or the anchored digest is not valid.",
 		notYetSigned: "This node holds no signed block at or after the digest's anchoring yet; retry in a moment.",
-	}, func(ctx context.Context) ([]byte, *notaryv1.Checkpoint, error) {
+	}, func(ctx context.Context) ([]byte, caching, error) {
 		live, err := s.backend.LiveStatus(ctx, alg, digest)
 		if err != nil {
-			return nil, nil, err
+			return nil, caching{}, err
 		}
 		body, err := verify.EncodeLiveStatus(live)
-		return body, live.GetStatus().GetCheckpoint(), err
+		return body, statusCaching(live.GetStatus().GetCheckpoint()), err
 	})
 }
 
@@ -241,13 +242,13 @@ func (s *Server) codeStatus(w http.ResponseWriter, r *http.Request, hexKey strin
 		notFound:     "No document is registered under this code.",
 		badRequest:   codeKeyHelp,
 		notYetSigned: "This node holds no signed block at or after the document's registration yet; retry in a moment.",
-	}, func(ctx context.Context) ([]byte, *notaryv1.Checkpoint, error) {
+	}, func(ctx context.Context) ([]byte, caching, error) {
 		live, err := s.backend.LiveStatusByCode(ctx, key)
 		if err != nil {
-			return nil, nil, err
+			return nil, caching{}, err
 		}
 		body, err := verify.EncodeLiveStatus(live)
-		return body, live.GetStatus().GetCheckpoint(), err
+		return body, statusCaching(live.GetStatus().GetCheckpoint()), err
 	})
 }
 
@@ -263,14 +264,26 @@ func parseCodeKey(hexKey string) ([]byte, bool) {
 // codeKeyHelp says what a code key is, for a malformed one.
 const codeKeyHelp = "A code key is 32 lowercase hexadecimal characters: the 16-byte key derived from a verification code (docs/receipt.md, \"Verification codes\"), computed where the code is typed (the code itself is never sent)."
 
+// CodeVersionParam is the query parameter of the code route that asks for
+// a receipt v2: /v1/code/{code_key}?version=2 (CodeVersionV2); "1", or no
+// parameter, asks for a receipt v1.
+const CodeVersionParam = "version"
+
+// Receipt versions of the code route.
+const (
+	CodeVersionV1 = "1"
+	CodeVersionV2 = "2"
+)
+
 // code answers GET /v1/code/{code_key}: the receipt of the document
 // registered under a verification code, by the code's key, with its status
-// at the newest state the node can prove. Every key under which no
-// document is registered gets the same answer.
+// at the newest state the node can prove; with ?version=2 its receipt v2,
+// proven up to the latest valid checkpoint of the evidence log. Every key
+// under which no document is registered gets the same answer.
 func (s *Server) code(w http.ResponseWriter, r *http.Request) {
 	hexKey := strings.TrimPrefix(r.URL.Path, CodePrefix)
 	if strings.Contains(hexKey, "/") {
-		writeError(w, http.StatusNotFound, "unknown_path", "The receipt of a document by verification code is at /v1/code/<code_key>.")
+		writeError(w, http.StatusNotFound, "unknown_path", "The receipt of a document by verification code is at /v1/code/<code_key>, its receipt v2 at /v1/code/<code_key>?version=2.")
 		return
 	}
 	key, ok := parseCodeKey(hexKey)
@@ -278,18 +291,62 @@ func (s *Server) code(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_code_key", codeKeyHelp)
 		return
 	}
-	s.prove(w, r, "code receipt", errorTexts{
+	texts := errorTexts{
 		notFound:     "No document is registered under this code.",
 		badRequest:   codeKeyHelp,
 		notYetSigned: "This node holds no signed block at or after the document's registration yet; retry in a moment.",
-	}, func(ctx context.Context) ([]byte, *notaryv1.Checkpoint, error) {
-		rc, err := s.backend.CodeReceipt(ctx, key)
-		if err != nil {
-			return nil, nil, err
-		}
-		body, err := verify.EncodeReceipt(rc)
-		return body, rc.GetStatus().GetCheckpoint(), err
-	})
+	}
+	q := r.URL.Query()
+	switch v := q[CodeVersionParam]; {
+	case len(v) == 0 || len(v) == 1 && v[0] == CodeVersionV1:
+		s.prove(w, r, "code receipt", texts, func(ctx context.Context) ([]byte, caching, error) {
+			rc, err := s.backend.CodeReceipt(ctx, key)
+			if err != nil {
+				return nil, caching{}, err
+			}
+			body, err := verify.EncodeReceipt(rc)
+			return body, statusCaching(rc.GetStatus().GetCheckpoint()), err
+		})
+	case len(v) == 1 && v[0] == CodeVersionV2:
+		s.prove(w, r, "code receipt v2", texts, func(ctx context.Context) ([]byte, caching, error) {
+			rc, err := s.backend.ReceiptV2ByCode(ctx, key)
+			if err != nil {
+				return nil, caching{}, err
+			}
+			body, err := verify.EncodeReceipt(rc)
+			return body, contentCaching(body), err
+		})
+	default:
+		writeError(w, http.StatusBadRequest, "bad_version", "The receipt version is asked with ?version=1 (the default) or ?version=2, once.")
+	}
+}
+
+// caching is how an answer may be cached: its ETag, its Cache-Control
+// and, if known, the time of the state it proves.
+type caching struct {
+	etag     string
+	control  string
+	modified time.Time
+}
+
+// statusCaching is the caching of an answer proven at a status checkpoint:
+// the status height as the ETag, the time of the header that signs it as
+// Last-Modified.
+func statusCaching(cp *notaryv1.Checkpoint) caching {
+	c := caching{etag: `"` + strconv.FormatInt(cp.GetHeight(), 10) + `"`, control: "public, max-age=2"}
+	if t, ok := headerTime(cp.GetHeader()); ok {
+		c.modified = t
+	}
+	return c
+}
+
+// contentCaching is the caching of a receipt v2: its content's hash as the
+// ETag (a newer checkpoint, or more cosignatures of the same one, change
+// it), the Cache-Control of a checkpoint, no Last-Modified (a checkpoint
+// carries no time).
+func contentCaching(body []byte) caching {
+	sum := sha256.Sum256(body)
+	return caching{etag: `"` + hex.EncodeToString(sum[:12]) + `"`, control: cacheCheckpoint}
 }
 
 // errorTexts are a route's sentences for the backend's refusals.
@@ -297,12 +354,12 @@ type errorTexts struct {
 	notFound, badRequest, notYetSigned string
 }
 
-// prove answers a route whose answer is proven at a status checkpoint
-// (what answer builds: the canonical JSON body and that checkpoint): it
+// prove answers a route whose answer is a proof built from committed state
+// (what answer builds: the canonical JSON body and its caching): it
 // refuses while the node catches up or is busy, bounds the time the answer
-// takes, and sets the caching headers: the status height as the ETag
-// (If-None-Match gives 304), the signing header's time as Last-Modified.
-func (s *Server) prove(w http.ResponseWriter, r *http.Request, what string, texts errorTexts, answer func(context.Context) ([]byte, *notaryv1.Checkpoint, error)) {
+// takes, and sets the caching headers (If-None-Match naming the ETag gives
+// 304).
+func (s *Server) prove(w http.ResponseWriter, r *http.Request, what string, texts errorTexts, answer func(context.Context) ([]byte, caching, error)) {
 	h := w.Header()
 	if s.backend.CatchingUp() {
 		h.Set("Retry-After", "10")
@@ -319,18 +376,17 @@ func (s *Server) prove(w http.ResponseWriter, r *http.Request, what string, text
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), StatusTimeout)
 	defer cancel()
-	body, cp, err := answer(ctx)
+	body, c, err := answer(ctx)
 	if err != nil {
 		s.answerError(w, r, what, texts, err)
 		return
 	}
-	etag := `"` + strconv.FormatInt(cp.GetHeight(), 10) + `"`
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "public, max-age=2")
-	if t, ok := headerTime(cp.GetHeader()); ok {
-		h.Set("Last-Modified", t.UTC().Format(http.TimeFormat))
+	h.Set("ETag", c.etag)
+	h.Set("Cache-Control", c.control)
+	if !c.modified.IsZero() {
+		h.Set("Last-Modified", c.modified.UTC().Format(http.TimeFormat))
 	}
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+	if etagMatch(r.Header.Get("If-None-Match"), c.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -351,6 +407,11 @@ func (s *Server) answerError(w http.ResponseWriter, r *http.Request, what string
 	case errors.Is(err, ledger.ErrHeightUnavailable):
 		h.Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "not_yet_signed", texts.notYetSigned)
+	case errors.Is(err, receipt.ErrV2NotYet):
+		h.Set("Retry-After", strconv.Itoa(RetryV2Seconds))
+		writeError(w, http.StatusServiceUnavailable, "no_checkpoint_yet", "No checkpoint of the evidence log signed by the validators covers this document's batch yet, so its receipt v2 cannot be built yet; retry after the time in Retry-After, or ask for its receipt v1.")
+	case errors.Is(err, receipt.ErrNoEvidenceLog):
+		writeError(w, http.StatusNotImplemented, "no_evidence_log", "This node (or its chain) keeps no evidence log: it builds receipts v1 only; ask another node, or for the receipt v1.")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		h.Set("Retry-After", "1")
 		if r.Context().Err() == nil {

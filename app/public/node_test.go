@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -285,6 +286,13 @@ func TestNodeCodeReceipt(t *testing.T) {
 	if v := verdict(rc); v != verify.Valid {
 		t.Fatalf("code receipt: %s", v)
 	}
+	// Its receipt v2 waits for a checkpoint the validators signed: this
+	// node runs no checkpoint signer.
+	v2 := get(t, "GET", url+"?version=2")
+	checkError(t, "receipt v2 without a signed checkpoint", v2, http.StatusServiceUnavailable, "no_checkpoint_yet")
+	if v2.header.Get("Retry-After") != strconv.Itoa(public.RetryV2Seconds) {
+		t.Errorf("receipt v2 without a signed checkpoint: Retry-After %q", v2.header.Get("Retry-After"))
+	}
 	// A coded document is revoked by its key.
 	r := n.submit(t, &notaryv1.TxBody{Msg: &notaryv1.TxBody_Revoke{Revoke: &notaryv1.Revoke{
 		HashAlgorithm: sha2, CodeKeys: key, Reason: notaryv1.RevocationReason_REVOCATION_REASON_FRAUD, ReasonText: "fraude",
@@ -303,6 +311,9 @@ func TestNodeCodeReceipt(t *testing.T) {
 	checkError(t, "unknown code", get(t, "GET", n.PublicURL+public.CodePrefix+hex.EncodeToString(testCodeKey("NUNCA"))), 404, "not_found")
 	if c := counted("code", "200"); c < 2 {
 		t.Errorf("notary_public_requests_total{route=code,code=200} = %v", c)
+	}
+	if c := counted("code", "503"); c < 1 {
+		t.Errorf("notary_public_requests_total{route=code,code=503} = %v", c)
 	}
 	if c := counted("code", "404"); c < 1 {
 		t.Errorf("notary_public_requests_total{route=code,code=404} = %v", c)

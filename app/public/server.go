@@ -32,6 +32,10 @@ const (
 	MaxInFlight = 64
 	// StatusTimeout bounds the building of one status or code answer.
 	StatusTimeout = 5 * time.Second
+	// RetryV2Seconds is the Retry-After of a receipt v2 that no signed
+	// checkpoint covers yet: a checkpoint is recorded every
+	// checkpoint_interval heights and signed in the next blocks.
+	RetryV2Seconds = 5
 )
 
 // Timeouts bound a client's connection.
@@ -61,6 +65,8 @@ type Backend interface {
 	LiveStatusByCode(ctx context.Context, key []byte) (*notaryv1.LiveStatus, error)
 	// CodeReceipt is receipt.Builder.CodeReceipt.
 	CodeReceipt(ctx context.Context, key []byte) (*notaryv1.Receipt, error)
+	// ReceiptV2ByCode is receipt.Builder.ReceiptV2ByCode.
+	ReceiptV2ByCode(ctx context.Context, key []byte) (*notaryv1.Receipt, error)
 	// CatchingUp reports whether the node is still syncing blocks.
 	CatchingUp() bool
 }
@@ -77,7 +83,9 @@ type Options struct {
 	// node's (abci.Application.LogTiles). Nil serves none.
 	Log LogSource
 	// Checkpoints are the log's signed checkpoints served at
-	// LogCheckpointPath; New takes the node's. Nil serves none.
+	// LogCheckpointPath, and those the code route's v2 receipts carry;
+	// New takes the node's (without witnesses' cosignatures: pass the
+	// node's checkpoint.Witnesses for those). Nil serves none.
 	Checkpoints CheckpointSource
 }
 
@@ -106,7 +114,8 @@ type nodeBackend struct {
 func (b nodeBackend) CatchingUp() bool { return b.chain.CatchingUp() }
 
 // New builds the public endpoint of n; it returns nil, nil if the
-// configuration disables it. It listens only once started.
+// configuration disables it. The v2 receipts of its code route carry the
+// checkpoints of opts.Checkpoints. It listens only once started.
 func New(n *app.Node, opts Options) (*Server, error) {
 	cfg := n.Config.App.Public
 	if cfg.Listen == "" {
@@ -121,6 +130,9 @@ func New(n *app.Node, opts Options) (*Server, error) {
 	}
 	if opts.Checkpoints == nil && n.App != nil {
 		opts.Checkpoints = checkpoint.NewNotes(n.Chain().ChainID(), func() (checkpoint.State, error) { return n.App.StateAt(0) })
+	}
+	if b.Log != nil && opts.Checkpoints != nil {
+		b.Log.Checkpoints = opts.Checkpoints
 	}
 	return NewServer(cfg, nodeBackend{Builder: b, chain: n.Chain()}, n.Logger.With("module", "public"), opts)
 }

@@ -35,18 +35,46 @@ type LogSource struct {
 	}
 }
 
-// notYet is the FAILED_PRECONDITION of a v2 receipt asked for too early.
+// Kinds of the FAILED_PRECONDITION status errors of ReceiptV2 (errors.Is
+// tells them apart; status.Code reads FailedPrecondition from both).
+var (
+	// ErrV2NotYet: no valid checkpoint covers the batch yet (or the node's
+	// tiles lag behind the latest one); a later request may succeed.
+	ErrV2NotYet = errors.New("receipt v2 not available yet")
+	// ErrNoEvidenceLog: the node or its chain keeps no evidence log, so it
+	// builds v1 receipts only.
+	ErrNoEvidenceLog = errors.New("no evidence log")
+)
+
+// preconditionError is a FAILED_PRECONDITION status error of a kind.
+type preconditionError struct {
+	st   *status.Status
+	kind error
+}
+
+func (e *preconditionError) Error() string              { return e.st.Err().Error() }
+func (e *preconditionError) GRPCStatus() *status.Status { return e.st }
+func (e *preconditionError) Unwrap() error              { return e.kind }
+
+// notYet is the FAILED_PRECONDITION of a v2 receipt asked for too early
+// (ErrV2NotYet).
 func notYet(format string, args ...any) error {
-	return status.Errorf(codes.FailedPrecondition, format+"; try again in a few blocks", args...)
+	return &preconditionError{st: status.Newf(codes.FailedPrecondition, format+"; try again in a few blocks", args...), kind: ErrV2NotYet}
+}
+
+// noLog is the FAILED_PRECONDITION of a v2 receipt asked of a node or a
+// chain without the evidence log (ErrNoEvidenceLog).
+func noLog(msg string) error {
+	return &preconditionError{st: status.New(codes.FailedPrecondition, msg), kind: ErrNoEvidenceLog}
 }
 
 // ReceiptV2 builds the v2 receipt of an anchored digest (docs/receipt.md,
 // "Receipt v2"): the document binding and the digest's path in its batch,
 // as v1 has them, and the batch's leaf in the evidence log with its
 // inclusion proof in the log of the latest valid checkpoint, and that
-// checkpoint's note. A chain without the evidence log, or a batch no valid
-// checkpoint covers yet, is a FAILED_PRECONDITION status error; other
-// errors are Receipt's.
+// checkpoint's note. A chain without the evidence log (ErrNoEvidenceLog), or
+// a batch no valid checkpoint covers yet (ErrV2NotYet), is a
+// FAILED_PRECONDITION status error; other errors are Receipt's.
 func (b *Builder) ReceiptV2(ctx context.Context, alg ledger.HashAlgorithm, digest []byte) (*notaryv1.Receipt, error) {
 	loc, err := b.lookupDigest(alg, digest)
 	if err != nil {
@@ -67,7 +95,7 @@ func (b *Builder) ReceiptV2ByCode(ctx context.Context, key []byte) (*notaryv1.Re
 
 func (b *Builder) buildV2(ctx context.Context, loc ledger.Locator, want leafWant) (*notaryv1.Receipt, error) {
 	if b.Log == nil {
-		return nil, status.Error(codes.FailedPrecondition, "this node keeps no evidence log: it builds v1 receipts only")
+		return nil, noLog("this node keeps no evidence log: it builds v1 receipts only")
 	}
 	view, err := b.src.StateAt(0)
 	if err != nil {
@@ -80,7 +108,7 @@ func (b *Builder) buildV2(ctx context.Context, loc ledger.Locator, want leafWant
 		return nil, fmt.Errorf("params: %w", err)
 	}
 	if !params.EvidenceLog {
-		return nil, status.Error(codes.FailedPrecondition, "the chain keeps no evidence log (params.evidence_log): only v1 receipts can be built")
+		return nil, noLog("the chain keeps no evidence log (params.evidence_log): only v1 receipts can be built")
 	}
 	key := ledger.BatchKey(loc.Height, loc.TxIndex)
 	batchRaw, err := view.Get(key)

@@ -286,11 +286,18 @@ func checkCode(ctx context.Context, env rootEnv, v *codeVerdict, trust *notaryv1
 		}
 	}
 	if res.Verdict != verify.NotValid {
+		// The node that sent a receipt v1 answered with its status; that
+		// of a receipt v2 is asked for it as for the nodes not asked yet.
 		outcomes := make([]verify.NodeOutcome, 0, len(eps))
+		live := eps[found+1:]
 		for _, a := range v.answers {
+			if a.Found() && !a.ProvesStatus() {
+				live = eps[found:]
+				continue
+			}
 			outcomes = append(outcomes, a.Outcome())
 		}
-		outcomes = append(outcomes, fetchLive(ctx, trust, bound, eps[found+1:], timeout)...)
+		outcomes = append(outcomes, fetchLive(ctx, trust, bound, live, timeout)...)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -331,7 +338,8 @@ func noReceipt(v *codeVerdict) error {
 	return cli.Fail(cli.ExitUnavail, errors.New(msg.T(v.lang, "cli.err.code_unreachable", "nodes", failedNodes(v.lang, v.answers))))
 }
 
-// fetchCode asks one endpoint for the receipt of the code's document,
+// fetchCode asks one endpoint for the receipt of the code's document (a
+// receipt v2 when the trust bundle requires it, verify.CodeRequestPath),
 // within timeout and reading at most verify.MaxCodeReceiptSize+1 bytes,
 // and checks the answer. Only the code's key is sent.
 func fetchCode(ctx context.Context, client *http.Client, trust *notaryv1.TrustBundle, s vcode.Secrets, ep string, timeout time.Duration) verify.CodeAnswer {
@@ -343,7 +351,7 @@ func fetchCode(ctx context.Context, client *http.Client, trust *notaryv1.TrustBu
 		errors.As(o.Err, &le)
 		return verify.CodeAnswer{Endpoint: ep, Err: le}
 	}
-	status, body, err := getJSON(ctx, client, ep+verify.CodePath(s.Key[:]), verify.MaxCodeReceiptSize)
+	status, body, err := getJSON(ctx, client, ep+verify.CodeRequestPath(trust, s.Key[:]), verify.MaxCodeReceiptSize)
 	if err != nil {
 		return fail(err)
 	}

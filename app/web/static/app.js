@@ -501,7 +501,7 @@
     showError($("form-error"), "");
     if (!state.ready || !state.trustBytes) { showCodeError(!state.ready ? t("err_core") : t("err_trust")); return; }
     var info;
-    try { info = parseMaybeJSON(window.notaryCode(text, state.lang)); } catch (e) { info = null; }
+    try { info = parseMaybeJSON(window.notaryCode(text, state.lang, state.trustBytes)); } catch (e) { info = null; }
     if (!info || !info.ok) {
       showCodeError(info && info.error ? info.error : t("err_core"));
       $("code-error").setAttribute("data-kind", info && info.error_kind ? info.error_kind : "");
@@ -539,7 +539,8 @@
       try { rinfo = parseMaybeJSON(window.notaryReceiptInfo(last.receipt)); } catch (e) { rinfo = null; }
       var alg = rinfo && rinfo.ok ? rinfo.hash_algorithm : "";
       var doc = last.file ? hashDocument(last.file, alg, last) : Promise.resolve();
-      var others = eps.filter(function (e) { return e !== last.source; });
+      // A receipt v2 proves no status: its node is asked for it too.
+      var others = info.receipt_version === 2 ? eps.slice() : eps.filter(function (e) { return e !== last.source; });
       var live = Promise.resolve();
       if (rinfo && rinfo.ok && others.length > 0) {
         live = Promise.all(others.map(function (e) { return askNode(e, rinfo); }))

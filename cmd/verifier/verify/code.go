@@ -23,8 +23,25 @@ import (
 // completed receipt.
 
 // CodePath is the path of a code request under a public endpoint: the
-// code's key, never the code.
+// code's key, never the code. It asks for a receipt v1.
 func CodePath(key []byte) string { return "/v1/code/" + hex.EncodeToString(key) }
+
+// CodeV2Query is the query of a code request that asks for a receipt v2.
+const CodeV2Query = "?version=2"
+
+// CodeRequestPath is the path of a code request under a trust bundle:
+// CodePath with CodeV2Query when the bundle requires receipts v2
+// (RequiresV2), which refuses a receipt v1; CodePath otherwise, whose
+// receipt v1 carries its own validator chain from the bundle's genesis
+// and its status, where a receipt v2's checkpoint is signed by the
+// validators of its time, which a bundle without a checkpoint may not
+// reach.
+func CodeRequestPath(trust *notaryv1.TrustBundle, key []byte) string {
+	if trust != nil && RequiresV2(trust) {
+		return CodePath(key) + CodeV2Query
+	}
+	return CodePath(key)
+}
 
 // MaxCodeReceiptSize bounds the body of a code answer that a verifier
 // reads: a receipt.
@@ -152,9 +169,20 @@ func CheckCodeAnswer(trust *notaryv1.TrustBundle, salt, key []byte, endpoint str
 	return out
 }
 
+// ProvesStatus reports whether the answer's receipt proves a status
+// (Outcome gives it): a receipt v1 does; a receipt v2 does not, so its
+// node's live status is asked as any other node's.
+func (a CodeAnswer) ProvesStatus() bool {
+	return a.Found() && a.Result.Proven != nil && a.Result.Proven.Version != VersionLog
+}
+
 // Outcome is the answer as a live status outcome, for Combine: the status
-// the receipt proves, or the error.
+// the receipt proves, or the error. A found receipt v2 proves no status
+// (ProvesStatus): its outcome is an error.
 func (a CodeAnswer) Outcome() NodeOutcome {
+	if a.Found() && !a.ProvesStatus() {
+		return NodeOutcome{Endpoint: a.Endpoint, Err: &LiveError{Code: LiveMalformed, Detail: "a receipt v2 proves no status"}}
+	}
 	if a.Found() {
 		c := LiveCheck(a.Result.Proven.Status)
 		return NodeOutcome{Endpoint: a.Endpoint, Check: &c}

@@ -102,3 +102,28 @@ func mustAlg(t *testing.T, r *notaryv1.Receipt) ledger.HashAlgorithm {
 	}
 	return alg
 }
+
+// TestCodeRequestPath: a code is asked for a receipt v2 under a trust
+// bundle that requires receipts v2 (a log checkpoint, or witnesses'
+// cosignatures), for a receipt v1 otherwise.
+func TestCodeRequestPath(t *testing.T) {
+	key := bytes.Repeat([]byte{0xab}, ledger.CodeKeySize)
+	v1 := "/v1/code/" + hex.EncodeToString(key)
+	for _, tc := range []struct {
+		name  string
+		trust *notaryv1.TrustBundle
+		want  string
+	}{
+		{"no bundle", nil, v1},
+		{"a genesis bundle", &notaryv1.TrustBundle{ChainId: "c"}, v1},
+		{"a log checkpoint", &notaryv1.TrustBundle{ChainId: "c", LogCheckpoint: []byte("note")}, v1 + "?version=2"},
+		{"witnesses required", &notaryv1.TrustBundle{ChainId: "c", WitnessThreshold: 1}, v1 + "?version=2"},
+	} {
+		if got := verify.CodeRequestPath(tc.trust, key); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	if verify.CodePath(key) != v1 {
+		t.Errorf("CodePath: %s", verify.CodePath(key))
+	}
+}

@@ -54,8 +54,10 @@ func verifyFunc(_ js.Value, args []js.Value) any {
 	return toJS(webapi.Verify(req))
 }
 
-// code is notaryCode(text, lang): the code typed (or a verifier link) read
-// and its key derived, or why it is refused, in lang.
+// code is notaryCode(text, lang, trust): the code typed (or a verifier
+// link) read and its key derived, or why it is refused, in lang; its
+// request path asks for a receipt v2 when the trust bundle (its bytes,
+// optional) requires it.
 func code(_ js.Value, args []js.Value) any {
 	text, lang := "", ""
 	if len(args) > 0 {
@@ -64,7 +66,11 @@ func code(_ js.Value, args []js.Value) any {
 	if len(args) > 1 {
 		lang = str(args[1])
 	}
-	return toJS(webapi.ParseCode(text, lang))
+	var trust []byte
+	if len(args) > 2 {
+		trust = goBytes(args[2])
+	}
+	return toJS(webapi.ParseCodeFor(text, lang, trust))
 }
 
 // verifyCode is notaryVerifyCode({code, receipt, source, trust, document,

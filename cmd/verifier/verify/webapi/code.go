@@ -15,7 +15,7 @@ import (
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// CodePath is the path, under a public endpoint, of the receipt of the
+// CodePath is the path, under a public endpoint, of the receipt v1 of the
 // document registered under the code with this key (hex).
 func CodePath(key string) string { return "/v1/code/" + key }
 
@@ -26,9 +26,12 @@ type CodeInfo struct {
 	OK bool `json:"ok"`
 	// Code is the written form, "7KQ4M-XW9TR-2HDNP-C8VE6".
 	Code string `json:"code,omitempty"`
-	// Key is the code's lookup key (hex) and CodePath the request's path.
-	Key      string `json:"key,omitempty"`
-	CodePath string `json:"code_path,omitempty"`
+	// Key is the code's lookup key (hex) and CodePath the request's path:
+	// for a receipt v2 when the trust bundle requires it
+	// (verify.CodeRequestPath), ReceiptVersion then 2, else 1.
+	Key            string `json:"key,omitempty"`
+	CodePath       string `json:"code_path,omitempty"`
+	ReceiptVersion int    `json:"receipt_version,omitempty"`
 	// ErrorKind is vcode's Kind (empty, symbol, length, check, link) and
 	// Error the sentence for the reader, in the language asked.
 	ErrorKind string `json:"error_kind,omitempty"`
@@ -36,16 +39,31 @@ type CodeInfo struct {
 }
 
 // ParseCode reads a code as typed, or a verifier link holding one
-// (vcode.ParseLink), and derives its key. A refused code is said in lang.
-func ParseCode(s, lang string) CodeInfo {
+// (vcode.ParseLink), and derives its key; its request asks for a receipt
+// v1. A refused code is said in lang.
+func ParseCode(s, lang string) CodeInfo { return ParseCodeFor(s, lang, nil) }
+
+// ParseCodeFor is ParseCode for the trust bundle trust (its JSON, as
+// VerifyCode takes it): the request asks for a receipt v2 when the bundle
+// requires receipts v2 (verify.RequiresV2), for a receipt v1 otherwise
+// or when trust is empty or not a trust bundle (VerifyCode says why).
+func ParseCodeFor(s, lang string, trust []byte) CodeInfo {
 	l := language(lang)
 	c, err := vcode.ParseLink(s)
 	if err != nil {
 		return CodeInfo{ErrorKind: vcode.KindOf(err).String(), Error: codeError(l, err)}
 	}
 	key := c.Key()
-	k := hex.EncodeToString(key[:])
-	return CodeInfo{OK: true, Code: c.String(), Key: k, CodePath: CodePath(k)}
+	info := CodeInfo{OK: true, Code: c.String(), Key: hex.EncodeToString(key[:]), ReceiptVersion: 1}
+	var tb *notaryv1.TrustBundle
+	if len(trust) > 0 {
+		tb, _ = verify.DecodeTrustBundle(trust)
+	}
+	info.CodePath = verify.CodeRequestPath(tb, key[:])
+	if tb != nil && verify.RequiresV2(tb) {
+		info.ReceiptVersion = 2
+	}
+	return info
 }
 
 // codeError is the sentence for a code that vcode refused.
@@ -88,7 +106,8 @@ type CodeRequest struct {
 	Lang           string
 	Zone           string
 	// Live are the other endpoints' answers to the status request of the
-	// receipt's anchored digest.
+	// receipt's anchored digest (of a receipt v2, which proves no status,
+	// Source's answer as well).
 	Live    []LiveAnswer
 	Timeout time.Duration
 }
@@ -122,8 +141,9 @@ type CodeResponse struct {
 // VerifyCode checks the receipt a node gave for a code: the receipt's code
 // key must be the code's, and the receipt must verify against the trust
 // bundle as any receipt; the code's salt then binds the document, when one
-// is given. The node that gave the receipt counts as a node whose live
-// status verified (the receipt's status part is its newest).
+// is given. The node that gave a receipt v1 counts as a node whose live
+// status verified (the receipt's status part is its newest); a receipt v2
+// proves no status, so Live holds its node's answer too.
 func VerifyCode(req CodeRequest) CodeResponse {
 	l := language(req.Lang)
 	c, err := vcode.ParseLink(req.Code)
@@ -235,7 +255,7 @@ func check(trust *notaryv1.TrustBundle, base, doc, digest []byte, req CodeReques
 			timeout = defaultTimeout
 		}
 		outcomes = make([]verify.NodeOutcome, 0, len(req.Live)+1)
-		if req.Source != "" {
+		if req.Source != "" && res.Proven.Version != verify.VersionLog {
 			st := verify.LiveCheck(res.Proven.Status)
 			outcomes = append(outcomes, verify.NodeOutcome{Endpoint: req.Source, Check: &st})
 		}

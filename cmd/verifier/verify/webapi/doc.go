@@ -8,6 +8,7 @@
 //
 // A verification code is parsed, and its key derived, in the core, before
 // any request; the page asks the nodes for the receipt under the key
-// (CodePath) and VerifyCode checks it with the code's salt, which never
-// leaves the core.
+// (CodeInfo.CodePath: a receipt v2 when the trust bundle given to
+// ParseCodeFor requires receipts v2, else v1) and VerifyCode checks it
+// with the code's salt, which never leaves the core.
 package webapi
