@@ -37,7 +37,8 @@ var ErrOlder = errors.New("logproof: the checkpoint is older than the receipt's"
 // The document binding and the digest's path in its batch are kept; the
 // new log part's inclusion proof is checked against the note's root. A
 // checkpoint older than r's is ErrOlder; proofs that do not hold are
-// ErrInconsistent; a log without the batch is ErrLeafNotFound.
+// ErrInconsistent; a log without the batch is ErrLeafNotFound; tiles that
+// do not match the checkpoint are ErrBadTiles (the server's failure).
 func Renew(ctx context.Context, tiles Tiles, r *notaryv1.Receipt, note []byte) (*notaryv1.Receipt, *Renewal, error) {
 	cp, err := ParseCheckpoint(note)
 	if err != nil {

@@ -76,12 +76,17 @@ The output goes to --out FILE, else beside the input as RECEIPT.v2.json
 (x.receipt.json gives x.receipt.v2.json); the input is never replaced
 unless --out names it.
 
-Exit codes: 0 renewed; 1 refused (the checkpoint does not verify under the
-trust bundle, the log does not extend the receipt's checkpoint or does not
-hold its batch record, no checkpoint covers the batch yet, or the
-endpoint's checkpoint is older than the receipt's); 2 usage error
-(unreadable receipt or trust bundle, bad flag, output not writable); 4 no
-endpoint answered.`,
+Endpoints are tried in turn: one that does not answer, whose checkpoint
+does not verify under the trust bundle, or whose tiles do not match its
+checkpoint fails, and the next is tried.
+
+Exit codes: 0 renewed; 1 refused (the log, checked against a checkpoint
+that verifies, does not extend the receipt's checkpoint or does not hold
+its batch record, no checkpoint covers the batch yet, or the endpoint's
+checkpoint is older than the receipt's; or no endpoint served a
+checkpoint that verifies and one served a checkpoint that does not); 2
+usage error (unreadable receipt or trust bundle, bad flag, output not
+writable); 4 no endpoint answered properly.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cli.Usage("renew takes one argument: the receipt file")
@@ -148,26 +153,40 @@ endpoint answered.`,
 }
 
 // renewAt renews r at the latest checkpoint of the first endpoint that
-// answers. A checkpoint that does not verify, or a log that does not
-// prove the renewal, refuses it (exit 1) whichever endpoint served it: a
-// checkpoint with valid signatures that does not extend the receipt's is
-// evidence against the consortium, not a network failure.
+// answers properly. An endpoint that does not answer, serves tiles that do
+// not match its checkpoint, or serves a checkpoint that does not verify
+// under the trust bundle fails, and the next is tried. A log, its tiles
+// checked against a checkpoint that verifies, that does not prove the
+// renewal refuses it (exit 1) whichever endpoint served it: a checkpoint
+// with valid signatures that does not extend the receipt's is evidence
+// against the consortium, not a network failure. With no endpoint left,
+// a checkpoint that did not verify refuses (exit 1), else exit 4.
 func renewAt(ctx context.Context, trust *notaryv1.TrustBundle, r *notaryv1.Receipt, eps []string) (*notaryv1.Receipt, renewResult, error) {
 	client := &http.Client{Timeout: renewTimeout}
-	var errs []error
+	var errs, bad []error
 	for _, ep := range eps {
 		tiles := logproof.HTTPTiles{URL: ep, Client: client}
 		note, err := tiles.Checkpoint(ctx)
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, renewResult{}, cerr
+			}
 			errs = append(errs, err)
 			continue
 		}
 		cp, err := checkRenewCheckpoint(trust, note)
 		if err != nil {
-			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: the checkpoint does not verify under the trust bundle: %w", ep, err))
+			bad = append(bad, fmt.Errorf("%s: the checkpoint does not verify under the trust bundle: %w", ep, err))
+			continue
 		}
 		out, ren, err := logproof.Renew(ctx, tiles, r, note)
 		switch {
+		case errors.Is(err, logproof.ErrBadTiles):
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, renewResult{}, cerr
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", ep, err))
+			continue
 		case errors.Is(err, logproof.ErrOlder), errors.Is(err, logproof.ErrInconsistent), errors.Is(err, logproof.ErrLeafNotFound):
 			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: renewal refused: %w", ep, err))
 		case err != nil:
@@ -184,6 +203,9 @@ func renewAt(ctx context.Context, trust *notaryv1.TrustBundle, r *notaryv1.Recei
 			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: the renewed receipt does not verify under the trust bundle: %w", ep, err))
 		}
 		return out, renewResult{OldVersion: ren.OldVersion, OldCheckpointSize: ren.OldSize, CheckpointSize: ren.NewSize, LeafIndex: ren.LeafIndex, Signers: cp.Signers, Endpoint: ep}, nil
+	}
+	if len(bad) > 0 {
+		return nil, renewResult{}, cli.Fail(cli.ExitFailure, errors.Join(append(bad, errs...)...))
 	}
 	return nil, renewResult{}, cli.Fail(cli.ExitUnavail, fmt.Errorf("no endpoint answered: %w", errors.Join(errs...)))
 }
