@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,6 +245,33 @@ func TestReceiptV2(t *testing.T) {
 
 	// More batches, until the node serves a newer checkpoint.
 	untilCheckpoint(oldA)
+
+	// Under a trust bundle whose validators' keys are swapped, the renewed
+	// receipt does not verify: notaryctl refuses and keeps the receipt.
+	wrong := proto.Clone(trust).(*notaryv1.TrustBundle)
+	for _, vs := range [][]*notaryv1.TrustedValidator{wrong.Validators, wrong.LogValidators} {
+		if len(vs) > 1 {
+			vs[0].PubKey, vs[1].PubKey = vs[1].PubKey, vs[0].PubKey
+		}
+	}
+	wb, err := verify.EncodeTrustBundle(wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongPath := filepath.Join(dir, "wrong-trust.json")
+	if err := os.WriteFile(wrongPath, wb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	beforeA, err := os.ReadFile(v2a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, code := runCLI(t, notaryctl, "receipt", hex.EncodeToString(batches[0][0]), "--receipt", v2a, "--public", pub, "--trust", wrongPath, "--identity", agency.Dir(), "--node", node.Gateway); code != 1 || !strings.Contains(o, "does not verify") {
+		t.Fatalf("notaryctl renew under a wrong trust bundle: exit %d\n%s", code, o)
+	}
+	if after, _ := os.ReadFile(v2a); string(after) != string(beforeA) {
+		t.Fatal("a refused renewal replaced the receipt")
+	}
 
 	// notaryctl renews a v2 receipt in place, checking consistency from
 	// the node's tiles.
