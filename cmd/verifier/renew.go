@@ -63,7 +63,9 @@ endpoint serves, from a v1 or v2 receipt, using only the public endpoints
 or --node URL (repeatable) instead.
 
   - From a v1 receipt, the batch's leaf is found in the log by the batch
-    record's height and transaction index, and must be that record.
+    record's height and transaction index, and must be that record. A v1
+    receipt that shows its document revoked is refused: a v2 receipt does
+    not carry the revocation.
   - From a v2 receipt, its leaf must be at its index in the new log, and
     the new checkpoint's log must extend the receipt's checkpoint (a
     consistency proof from the tiles): an endpoint cannot rewrite the
@@ -80,13 +82,14 @@ Endpoints are tried in turn: one that does not answer, whose checkpoint
 does not verify under the trust bundle, or whose tiles do not match its
 checkpoint fails, and the next is tried.
 
-Exit codes: 0 renewed; 1 refused (the log, checked against a checkpoint
-that verifies, does not extend the receipt's checkpoint or does not hold
-its batch record, no checkpoint covers the batch yet, or the endpoint's
-checkpoint is older than the receipt's; or no endpoint served a
-checkpoint that verifies and one served a checkpoint that does not); 2
-usage error (unreadable receipt or trust bundle, bad flag, output not
-writable); 4 no endpoint answered properly.`,
+Exit codes: 0 renewed; 1 refused (the v1 receipt shows its document
+revoked; the log, checked against a checkpoint that verifies, does not
+extend the receipt's checkpoint or does not hold its batch record; no
+checkpoint covers the batch yet; the endpoint's checkpoint is older than
+the receipt's; or no endpoint served a checkpoint that verifies and one
+served a checkpoint that does not); 2 usage error (unreadable receipt or
+trust bundle, bad flag, output not writable); 4 no endpoint answered
+properly.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cli.Usage("renew takes one argument: the receipt file")
@@ -187,6 +190,8 @@ func renewAt(ctx context.Context, trust *notaryv1.TrustBundle, r *notaryv1.Recei
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", ep, err))
 			continue
+		case errors.Is(err, logproof.ErrRevoked):
+			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("renewal refused: %w: keep the v1 receipt, it proves the revocation", err))
 		case errors.Is(err, logproof.ErrOlder), errors.Is(err, logproof.ErrInconsistent), errors.Is(err, logproof.ErrLeafNotFound):
 			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: renewal refused: %w", ep, err))
 		case err != nil:

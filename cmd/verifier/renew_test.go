@@ -303,6 +303,7 @@ func TestRenew(t *testing.T) {
 		{"older", v2, older.url, cli.ExitFailure, "older"},
 		{"two of four", in, weak.url, cli.ExitFailure, "does not verify"},
 		{"no batch", in, without.url, cli.ExitFailure, "no such leaf"},
+		{"revoked", filepath.Join(vectors, "revoked", "receipt.json"), good.url, cli.ExitFailure, "revoked"},
 		{"unreachable", in, "http://127.0.0.1:1", cli.ExitUnavail, "no endpoint answered"},
 		{"not a receipt", trustPath, good.url, cli.ExitUsage, "receipt"},
 	} {
