@@ -22,6 +22,7 @@ import (
 
 	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/logproof"
+	"github.com/gobtechlab/notary/app/witness"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -246,14 +247,16 @@ func TestReceiptV2(t *testing.T) {
 	// More batches, until the node serves a newer checkpoint.
 	untilCheckpoint(oldA)
 
-	// Under a trust bundle whose validators' keys are swapped, the renewed
-	// receipt does not verify: notaryctl refuses and keeps the receipt.
-	wrong := proto.Clone(trust).(*notaryv1.TrustBundle)
-	for _, vs := range [][]*notaryv1.TrustedValidator{wrong.Validators, wrong.LogValidators} {
-		if len(vs) > 1 {
-			vs[0].PubKey, vs[1].PubKey = vs[1].PubKey, vs[0].PubKey
-		}
+	// Under a trust bundle that requires a witness's cosignature, the
+	// renewed receipt does not verify: notaryctl refuses and keeps the
+	// receipt.
+	_, wkey, err := witness.GenerateKey("witness.example/w1")
+	if err != nil {
+		t.Fatal(err)
 	}
+	wrong := proto.Clone(trust).(*notaryv1.TrustBundle)
+	wrong.Witnesses = []*notaryv1.Witness{{Name: "Testigo", Key: wkey}}
+	wrong.WitnessThreshold = 1
 	wb, err := verify.EncodeTrustBundle(wrong)
 	if err != nil {
 		t.Fatal(err)
