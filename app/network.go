@@ -617,8 +617,15 @@ type BundleLog struct {
 	Missing string
 }
 
+// ErrNoWitnessedCheckpoint: ExportTrustBundle was given a witness policy
+// (threshold k > 0) without a checkpoint cosigned by k witnesses.
+var ErrNoWitnessedCheckpoint = errors.New("no checkpoint cosigned as the witness policy requires")
+
 // ExportTrustBundle writes the trust bundle of the home's genesis to path,
-// listing the public endpoints and the verifier URL of x.
+// listing the public endpoints and the verifier URL of x. A witness policy
+// (x.Log with WitnessThreshold k > 0) without a checkpoint is
+// ErrNoWitnessedCheckpoint; a bundle verify.CheckTrustBundle refuses is not
+// written.
 func ExportTrustBundle(home, path string, x TrustExport) (*notaryv1.TrustBundle, error) {
 	gen, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
 	if err != nil {
@@ -647,8 +654,15 @@ func ExportTrustBundle(home, path string, x TrustExport) (*notaryv1.TrustBundle,
 		return nil, err
 	}
 	if l := x.Log; l != nil {
+		if l.Checkpoint == nil && l.WitnessThreshold > 0 {
+			return nil, fmt.Errorf("%w: the witness policy requires cosignatures of %d registered witnesses and no checkpoint carries them (%s); a bundle without a checkpoint trusts the genesis validators only: export again once the witnesses cosigned one, or export the genesis-only bundle (--no-checkpoint)",
+				ErrNoWitnessedCheckpoint, l.WitnessThreshold, l.Missing)
+		}
 		tb.LogCheckpoint, tb.LogValidators = l.Checkpoint, l.Validators
 		tb.Witnesses, tb.WitnessThreshold = l.Witnesses, l.WitnessThreshold
+	}
+	if err := verify.CheckTrustBundle(tb); err != nil {
+		return nil, fmt.Errorf("the exported bundle would not be accepted: %w", err)
 	}
 	return tb, WriteTrustBundle(path, tb)
 }

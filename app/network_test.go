@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -160,6 +161,25 @@ func TestExportTrustBundleReproducible(t *testing.T) {
 	}
 	if tb, err := ExportTrustBundle(home, p, TrustExport{}); err != nil || !reflect.DeepEqual(tb.PublicEndpoints, []string{"https://old.example.gob.es"}) {
 		t.Fatalf("export over an earlier release's bundle: %v %v", tb.GetPublicEndpoints(), err)
+	}
+	// A witness policy without a checkpoint, or a bundle a verifier would
+	// refuse, is not written.
+	for _, tc := range []struct {
+		name string
+		log  *BundleLog
+		err  error
+	}{
+		{"policy without a checkpoint", &BundleLog{Witnesses: []*notaryv1.Witness{{Name: "Tribunal", Key: "w.example/1+01020304+AQ=="}}, WitnessThreshold: 1, Missing: "no valid checkpoint yet"}, ErrNoWitnessedCheckpoint},
+		{"threshold over the witnesses", &BundleLog{WitnessThreshold: 2, Checkpoint: []byte("x\n1\nAA==\n\n— x/a AAAA\n")}, nil},
+	} {
+		q := filepath.Join(dir, "refused.json")
+		_, err := ExportTrustBundle(home, q, TrustExport{Log: tc.log})
+		if err == nil || tc.err != nil && !errors.Is(err, tc.err) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if _, serr := os.Stat(q); serr == nil {
+			t.Errorf("%s: written", tc.name)
+		}
 	}
 	for _, bad := range []string{"http://sede.example.gob.es", "ftp://x", "https://user@x", "https://x?a=1", "HTTPS://X"} {
 		if _, err := ExportTrustBundle(home, p, TrustExport{PublicEndpoints: []string{bad}}); err == nil {

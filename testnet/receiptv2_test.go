@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 
 	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/logproof"
+	"github.com/gobtechlab/notary/app/witness"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
@@ -244,6 +246,35 @@ func TestReceiptV2(t *testing.T) {
 
 	// More batches, until the node serves a newer checkpoint.
 	untilCheckpoint(oldA)
+
+	// Under a trust bundle that requires a witness's cosignature, the
+	// renewed receipt does not verify: notaryctl refuses and keeps the
+	// receipt.
+	_, wkey, err := witness.GenerateKey("witness.example/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := proto.Clone(trust).(*notaryv1.TrustBundle)
+	wrong.Witnesses = []*notaryv1.Witness{{Name: "Testigo", Key: wkey}}
+	wrong.WitnessThreshold = 1
+	wb, err := verify.EncodeTrustBundle(wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongPath := filepath.Join(dir, "wrong-trust.json")
+	if err := os.WriteFile(wrongPath, wb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	beforeA, err := os.ReadFile(v2a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, code := runCLI(t, notaryctl, "receipt", hex.EncodeToString(batches[0][0]), "--receipt", v2a, "--public", pub, "--trust", wrongPath, "--identity", agency.Dir(), "--node", node.Gateway); code != 1 || !strings.Contains(o, "does not verify") {
+		t.Fatalf("notaryctl renew under a wrong trust bundle: exit %d\n%s", code, o)
+	}
+	if after, _ := os.ReadFile(v2a); string(after) != string(beforeA) {
+		t.Fatal("a refused renewal replaced the receipt")
+	}
 
 	// notaryctl renews a v2 receipt in place, checking consistency from
 	// the node's tiles.

@@ -221,13 +221,17 @@ func TestWitnessPolicy(t *testing.T) {
 	t.Logf("bundle with the checkpoint of size %d, %d validators, %d of %d witnesses", bc.Size, len(bvals), tb.WitnessThreshold, len(tb.Witnesses))
 
 	// A stopped node's home: its stored state, no cosignature held, so no
-	// checkpoint under a threshold of 1; --no-checkpoint: neither policy.
+	// checkpoint under a threshold of 1: the export fails and writes
+	// nothing; --no-checkpoint: neither policy.
 	stopped := net.Nodes[3]
 	stopped.Stop()
-	raw, err = exec.Command(harness.Binary(t), "trust", "export", "--home", stopped.Home, "--out", out).CombinedOutput()
-	if err != nil || !strings.Contains(string(raw), "no checkpoint: the checkpoint of size") || !strings.Contains(string(raw), "stored state") ||
-		!strings.Contains(string(raw), "witness policy  1 of 1") {
+	refused := filepath.Join(t.TempDir(), "refused.json")
+	raw, err = exec.Command(harness.Binary(t), "trust", "export", "--home", stopped.Home, "--out", refused).CombinedOutput()
+	if err == nil || !strings.Contains(string(raw), "the checkpoint of size") || !strings.Contains(string(raw), "--no-checkpoint") {
 		t.Fatalf("trust export of a stopped node: %v\n%s", err, raw)
+	}
+	if _, err := os.Stat(refused); err == nil {
+		t.Fatal("a refused export wrote its bundle")
 	}
 	raw, err = exec.Command(harness.Binary(t), "trust", "export", "--home", net.Nodes[1].Home, "--out", out, "--no-checkpoint").CombinedOutput()
 	if err != nil || strings.Contains(string(raw), "checkpoint") || strings.Contains(string(raw), "witness") {

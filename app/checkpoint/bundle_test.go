@@ -2,6 +2,10 @@ package checkpoint_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +16,7 @@ import (
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/witness"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -19,7 +24,9 @@ import (
 // TestBundleLog: what a trust bundle carries of the log is the latest valid
 // checkpoint with its validators (names from the state, ministry id
 // order) and the params' witness policy; a checkpoint short of the
-// threshold's cosignatures is left out, with the reason.
+// threshold's cosignatures is left out, with the reason; a registered
+// witness's line that does not verify refuses the note, as a verifier
+// does.
 func TestBundleLog(t *testing.T) {
 	c := newChain(t, 1)
 	url, vkey := startWitness(t, "witness.audit.example/w1", t.TempDir()+"/state.json")
@@ -54,17 +61,29 @@ func TestBundleLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// b with a line of the other witness's key that does not verify.
+	ov, err := verify.ParseWitnessKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := binary.BigEndian.AppendUint32(nil, ov.KeyHash())
+	sig = append(sig, make([]byte, 8+ed25519.SignatureSize)...)
+	badLine := append(bytes.Clone(b), fmt.Sprintf("— %s %s\n", ov.Name(), base64.StdEncoding.EncodeToString(sig))...)
 	for _, tc := range []struct {
 		name      string
 		witnesses []*notaryv1.Witness
 		threshold uint32
+		note      []byte // default b
 		want      bool
 		cosigners int
+		err       bool
 	}{
 		{name: "no witnesses", want: true},
 		{name: "one registered, threshold 1", witnesses: []*notaryv1.Witness{{Name: "Tribunal de Cuentas", Key: vkey}}, threshold: 1, want: true, cosigners: 1},
 		{name: "two registered, threshold 2", witnesses: []*notaryv1.Witness{{Name: "Tribunal de Cuentas", Key: vkey}, {Name: "Universidad", Key: other}}, threshold: 2},
 		{name: "another registered, threshold 1", witnesses: []*notaryv1.Witness{{Name: "Universidad", Key: other}}, threshold: 1},
+		{name: "a registered witness's bad line", witnesses: []*notaryv1.Witness{{Name: "Tribunal de Cuentas", Key: vkey}, {Name: "Universidad", Key: other}}, threshold: 1, note: badLine, err: true},
+		{name: "an unregistered witness's bad line", witnesses: []*notaryv1.Witness{{Name: "Tribunal de Cuentas", Key: vkey}}, threshold: 1, note: badLine, want: true, cosigners: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := proto.Clone(params).(*notaryv1.Params)
@@ -75,7 +94,17 @@ func TestBundleLog(t *testing.T) {
 				}
 				return st.Get(k)
 			}
-			l, err := checkpoint.BundleLogOf(chainID, get, b)
+			n := tc.note
+			if n == nil {
+				n = b
+			}
+			l, err := checkpoint.BundleLogOf(chainID, get, n)
+			if tc.err {
+				if err == nil {
+					t.Fatalf("no error: %+v", l)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +117,7 @@ func TestBundleLog(t *testing.T) {
 				}
 				return
 			}
-			if !bytes.Equal(l.Checkpoint, b) || l.Size != 1 || len(l.Cosigners) != tc.cosigners || l.Missing != "" {
+			if !bytes.Equal(l.Checkpoint, n) || l.Size != 1 || len(l.Cosigners) != tc.cosigners || l.Missing != "" {
 				t.Fatalf("bundle log %+v", l)
 			}
 			if len(l.Validators) != len(ministries) {

@@ -16,7 +16,6 @@ import (
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	flog "github.com/transparency-dev/formats/log"
-	tnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/gobtechlab/notary/abci"
@@ -267,15 +266,46 @@ func bundleLog(chainID string, get reader, b []byte) (*app.BundleLog, error) {
 }
 
 // Cosigners returns the names of the registered witnesses whose
-// cosignature of note b verifies, in the order of ws.
+// cosignature of note b verifies, in the order of ws, read as a verifier
+// reads them: the keys parsed by verify.ParseWitnessKey and the note
+// opened once with all of them, so that a registered witness's line that
+// does not verify refuses the note, as verify.CheckTrustBundle and
+// verify.VerifyReceipt refuse it.
 func Cosigners(b []byte, ws []*notaryv1.Witness) ([]string, error) {
-	var out []string
-	for _, w := range ws {
-		v, err := tnote.NewVerifierForCosignatureV1(w.Key)
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	byID := map[string]int{} // note key name + key hash -> index in ws
+	var vs []note.Verifier
+	for i, w := range ws {
+		v, err := verify.ParseWitnessKey(w.Key)
 		if err != nil {
 			return nil, fmt.Errorf("witness %q: key: %w", w.Name, err)
 		}
-		if _, err := note.Open(b, note.VerifierList(v)); err == nil {
+		id := fmt.Sprintf("%s+%08x", v.Name(), v.KeyHash())
+		if _, dup := byID[id]; dup {
+			continue
+		}
+		byID[id] = i
+		vs = append(vs, v)
+	}
+	n, err := note.Open(b, note.VerifierList(vs...))
+	var unverified *note.UnverifiedNoteError
+	switch {
+	case errors.As(err, &unverified):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("checkpoint cosignatures: %w", err)
+	}
+	seen := map[int]bool{}
+	for _, s := range n.Sigs {
+		if i, ok := byID[fmt.Sprintf("%s+%08x", s.Name, s.Hash)]; ok {
+			seen[i] = true
+		}
+	}
+	var out []string
+	for i, w := range ws {
+		if seen[i] {
 			out = append(out, w.Name)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,10 +25,13 @@ import (
 )
 
 // WitnessInterval is how often Witnesses looks for a newer valid
-// checkpoint; WitnessMaxBackoff bounds the wait after a witness's errors.
+// checkpoint; WitnessMaxBackoff bounds the wait after a witness's errors;
+// WitnessHeld is how many checkpoints' cosignatures Witnesses holds of
+// each witness (the latest ones).
 const (
 	WitnessInterval   = time.Second
 	WitnessMaxBackoff = 5 * time.Minute
+	WitnessHeld       = 16
 	witnessTimeout    = 30 * time.Second
 )
 
@@ -44,8 +48,12 @@ type Source interface {
 // note of the validators' signatures and the witnesses' cosignatures. It
 // runs in a goroutine of its own; a witness that errs is tried again after
 // a wait that doubles up to WitnessMaxBackoff. The cosignatures are held in
-// memory, the latest of each witness; after a restart each witness is
-// asked again (it cosigns the checkpoint it cosigned last again).
+// memory, those of the last WitnessHeld checkpoints each witness cosigned;
+// after a restart each witness is asked again (it cosigns the checkpoint
+// it cosigned last again). With a witness policy in force
+// (params.witness_threshold k > 0, read through CheckRegistered), Latest
+// serves the latest checkpoint held with cosignatures of k registered
+// witnesses.
 // Witnesses is a public.CheckpointSource and safe for concurrent use.
 type Witnesses struct {
 	notes    Source
@@ -76,9 +84,33 @@ type submitted struct {
 	backoff time.Duration // the wait after the next error
 
 	mu     sync.Mutex
-	size   uint64 // the size of the checkpoint cosig cosigns
-	cosig  []byte // its verified cosignature lines, nil for none
-	hasSig bool
+	cosigs map[uint64][]byte // checkpoint size -> its verified cosignature lines
+}
+
+// hold keeps the cosignature lines of the checkpoint of size, dropping the
+// smallest size held beyond WitnessHeld.
+func (s *submitted) hold(size uint64, lines []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cosigs == nil {
+		s.cosigs = map[uint64][]byte{}
+	}
+	s.cosigs[size] = lines
+	for len(s.cosigs) > WitnessHeld {
+		least := size
+		for k := range s.cosigs {
+			least = min(least, k)
+		}
+		delete(s.cosigs, least)
+	}
+}
+
+// lines returns the cosignature lines held of the checkpoint of size.
+func (s *submitted) lines(size uint64) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.cosigs[size]
+	return b, ok
 }
 
 // WitnessesFactory builds the witness submitter of a node from app.toml
@@ -235,9 +267,8 @@ func (w *Witnesses) Step(ctx context.Context) {
 
 // cosigned reports whether s holds a cosignature of the checkpoint of size.
 func (s *submitted) cosigned(size uint64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hasSig && s.size == size
+	_, ok := s.lines(size)
+	return ok
 }
 
 // submit sends the checkpoint of size (note b) to s, from the size s
@@ -268,9 +299,7 @@ func (w *Witnesses) submit(ctx context.Context, s *submitted, b []byte, size uin
 			return fmt.Errorf("cosignature of the witness does not verify with key %s: %w", s.key, err)
 		}
 		s.oldSize = size
-		s.mu.Lock()
-		s.size, s.cosig, s.hasSig = size, lines, true
-		s.mu.Unlock()
+		s.hold(size, lines)
 		return nil
 	}
 }
@@ -312,13 +341,76 @@ func verifiedLines(b, cosigs []byte, v note.Verifier) ([]byte, error) {
 }
 
 // Latest returns the latest valid checkpoint's note (Notes.Latest) with
-// the cosignatures of it held.
+// the cosignatures of it held. With a witness policy in force (k > 0
+// registered witnesses' cosignatures required) and that note short of
+// them, it returns instead the latest checkpoint held with k such
+// cosignatures, if any: a receipt or a trust bundle built from it
+// satisfies the policy.
 func (w *Witnesses) Latest() ([]byte, bool, error) {
 	b, ok, err := w.notes.Latest()
 	if err != nil || !ok {
 		return b, ok, err
 	}
-	return w.appendCosignatures(b), true, nil
+	b = w.appendCosignatures(b)
+	reg, k := w.policy()
+	if k == 0 || cosigned(b, reg) >= k {
+		return b, true, nil
+	}
+	if old, ok, err := w.latestCosigned(reg, k); err != nil || ok {
+		return old, ok, err
+	}
+	return b, true, nil
+}
+
+// policy returns the registered witnesses and the threshold in force; no
+// threshold without configured witnesses or params to read.
+func (w *Witnesses) policy() ([]*notaryv1.Witness, int) {
+	if w.params == nil || len(w.ws) == 0 {
+		return nil, 0
+	}
+	p, err := w.params()
+	if err != nil {
+		return nil, 0
+	}
+	return p.GetWitnesses(), int(p.GetWitnessThreshold())
+}
+
+// cosigned counts the registered witnesses ws whose cosignature of note b
+// verifies.
+func cosigned(b []byte, ws []*notaryv1.Witness) int {
+	names, err := Cosigners(b, ws)
+	if err != nil {
+		return 0
+	}
+	return len(names)
+}
+
+// latestCosigned returns the note of the latest checkpoint whose held
+// cosignatures include k of the registered witnesses ws.
+func (w *Witnesses) latestCosigned(ws []*notaryv1.Witness, k int) ([]byte, bool, error) {
+	seen := map[uint64]bool{}
+	var sizes []uint64
+	for _, s := range w.ws {
+		s.mu.Lock()
+		for size := range s.cosigs {
+			if !seen[size] {
+				seen[size] = true
+				sizes = append(sizes, size)
+			}
+		}
+		s.mu.Unlock()
+	}
+	slices.Sort(sizes)
+	for i := len(sizes) - 1; i >= 0; i-- {
+		b, ok, err := w.At(sizes[i])
+		if err != nil {
+			return nil, false, err
+		}
+		if ok && cosigned(b, ws) >= k {
+			return b, true, nil
+		}
+	}
+	return nil, false, nil
 }
 
 // At returns the note of the checkpoint of size (Notes.At) with the
@@ -343,11 +435,9 @@ func (w *Witnesses) appendCosignatures(b []byte) []byte {
 	}
 	out := b
 	for _, s := range w.ws {
-		s.mu.Lock()
-		if s.hasSig && s.size == cp.Size {
-			out = append(bytes.Clone(out), s.cosig...)
+		if lines, ok := s.lines(cp.Size); ok {
+			out = append(bytes.Clone(out), lines...)
 		}
-		s.mu.Unlock()
 	}
 	return out
 }

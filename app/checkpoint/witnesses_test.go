@@ -182,8 +182,8 @@ func TestWitnesses(t *testing.T) {
 	if size := cosignedBy(t, b, vkey); size != second {
 		t.Fatalf("cosigned size %d, want %d\n%s", size, second, logs.String())
 	}
-	// The older checkpoint stays served, without a cosignature held.
-	if at, ok, _ := ws.At(3); !ok || strings.Contains(string(at), "witness.audit.example") {
+	// The older checkpoint stays served, with its cosignature held.
+	if at, ok, _ := ws.At(3); !ok || cosignedBy(t, at, vkey) != 3 {
 		t.Fatalf("At(3):\n%s", at)
 	}
 
@@ -221,6 +221,68 @@ func TestWitnesses(t *testing.T) {
 	}
 	if size := cosignedBy(t, b, vkey); size != third {
 		t.Fatalf("cosigned size %d, want %d", size, third)
+	}
+}
+
+// TestWitnessesPolicy: with a witness threshold in force, Latest serves
+// the latest checkpoint cosigned by that many registered witnesses while
+// a newer one waits for its cosignatures; without a threshold, or once
+// cosigned, the newest.
+func TestWitnessesPolicy(t *testing.T) {
+	c := newChain(t, 1)
+	url, vkey := startWitness(t, "witness.audit.example/w1", t.TempDir()+"/state.json")
+	ws, err := checkpoint.NewWitnesses(c.notes(), c.a.LogTiles().HashReader, []app.WitnessConfig{{URL: url, Key: vkey}}, cmtlog.NewNopLogger(), time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := proto.Clone(ledger.DefaultParams()).(*notaryv1.Params)
+	params.Witnesses = []*notaryv1.Witness{{Name: "Tribunal de Cuentas", Key: vkey}}
+	params.WitnessThreshold = 1
+	ws.CheckRegistered(func() (*notaryv1.Params, error) { return params, nil })
+
+	c.anchor("a")
+	c.anchor("b")
+	c.signAll(2)
+	b, _, err := stepUntil(t, ws, 2)
+	if err != nil || cosignedBy(t, b, vkey) != 2 {
+		t.Fatalf("first checkpoint: %v\n%s", err, b)
+	}
+	c.anchor("c")
+	c.anchor("d")
+	newer := c.last()
+	if newer <= 2 {
+		t.Fatalf("no later checkpoint point: %d", newer)
+	}
+	c.signAll(newer)
+
+	for _, tc := range []struct {
+		name      string
+		threshold uint32
+		step      bool
+		want      uint64
+		cosigned  bool
+	}{
+		{"threshold, newest not cosigned", 1, false, 2, true},
+		{"no threshold", 0, false, newer, false},
+		{"threshold, newest cosigned", 1, true, newer, true},
+	} {
+		params.WitnessThreshold = tc.threshold
+		var b []byte
+		if tc.step {
+			b, _, err = stepUntil(t, ws, newer)
+		} else {
+			b, _, err = ws.Latest()
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got, err := verify.VerifyLogCheckpoint(chainID, b, validators())
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tc.name, err, b)
+		}
+		if got.Size != tc.want || strings.Contains(string(b), "witness.audit.example") != tc.cosigned {
+			t.Fatalf("%s: size %d, want %d\n%s", tc.name, got.Size, tc.want, b)
+		}
 	}
 }
 

@@ -20,10 +20,16 @@ import (
 var (
 	// ErrLeafNotFound: the log of the checkpoint's size has no such leaf.
 	ErrLeafNotFound = errors.New("logproof: no such leaf in the log")
-	// ErrInconsistent: the tiles do not prove what they must (a leaf or a
-	// tile that does not hash to the checkpoint's root, or an older
-	// checkpoint the newer one does not extend).
+	// ErrInconsistent: the log, its tiles checked against the checkpoint's
+	// root, does not prove what it must (a leaf that is not at its index,
+	// an older checkpoint the newer one does not extend, a leaf that does
+	// not decode).
 	ErrInconsistent = errors.New("logproof: the log does not prove it")
+	// ErrBadTiles: the tiles read do not match the checkpoint (a hash tile
+	// that does not hash to its root, an entry bundle whose leaves are not
+	// the leaves the hash tiles commit to, a malformed tile). It is the
+	// tiles' server that fails, not the log.
+	ErrBadTiles = errors.New("logproof: the tiles do not match the checkpoint")
 )
 
 // Checkpoint is the body of a checkpoint note: the log of Origin had Size
@@ -52,19 +58,20 @@ func ParseCheckpoint(note []byte) (Checkpoint, error) {
 }
 
 // Log is the evidence log of a checkpoint's size and root, read from
-// tiles. A Log caches the entry bundles it read; it is not safe for
-// concurrent use.
+// tiles. Every leaf a Log returns was checked against the root. A Log
+// keeps the last entry bundle it read; it is not safe for concurrent use.
 type Log struct {
 	tiles Tiles
 	size  uint64
 	root  tlog.Hash
 
-	bundles map[uint64][][]byte
+	last  [][]byte // the leaves of entry bundle lastN, checked; nil if none
+	lastN uint64
 }
 
 // NewLog returns the log of size leaves and root read from tiles.
 func NewLog(tiles Tiles, size uint64, root tlog.Hash) *Log {
-	return &Log{tiles: tiles, size: size, root: root, bundles: map[uint64][][]byte{}}
+	return &Log{tiles: tiles, size: size, root: root}
 }
 
 // Size returns the log's size.
@@ -97,10 +104,12 @@ func (r tileReader) ReadTiles(ts []tlog.Tile) ([][]byte, error) {
 
 func (tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
 
-// bundle returns the leaves of entry bundle n of the log.
+// bundle returns the leaves of entry bundle n of the log, each checked
+// against its level-0 hash read through the hash tiles checked against
+// the root.
 func (l *Log) bundle(ctx context.Context, n uint64) ([][]byte, error) {
-	if b, ok := l.bundles[n]; ok {
-		return b, nil
+	if l.last != nil && l.lastN == n {
+		return l.last, nil
 	}
 	w := l.size - n*tlogtiles.TileWidth
 	if w > tlogtiles.TileWidth {
@@ -114,21 +123,36 @@ func (l *Log) bundle(ctx context.Context, n uint64) ([][]byte, error) {
 	leaves := make([][]byte, 0, w)
 	for rest := data; len(rest) > 0; {
 		if len(rest) < 2 || len(rest) < 2+int(binary.BigEndian.Uint16(rest)) {
-			return nil, fmt.Errorf("%w: entry bundle %s is cut short", ErrInconsistent, t.Path())
+			return nil, fmt.Errorf("%w: entry bundle %s is cut short", ErrBadTiles, t.Path())
+		}
+		if len(leaves) == int(w) {
+			return nil, fmt.Errorf("%w: entry bundle %s holds more than %d leaves", ErrBadTiles, t.Path(), w)
 		}
 		m := 2 + int(binary.BigEndian.Uint16(rest))
 		leaves = append(leaves, rest[2:m:m])
 		rest = rest[m:]
 	}
 	if len(leaves) != int(w) {
-		return nil, fmt.Errorf("%w: entry bundle %s holds %d leaves", ErrInconsistent, t.Path(), len(leaves))
+		return nil, fmt.Errorf("%w: entry bundle %s holds %d leaves", ErrBadTiles, t.Path(), len(leaves))
 	}
-	l.bundles[n] = leaves
+	idx := make([]int64, len(leaves))
+	for k := range leaves {
+		idx[k] = tlog.StoredHashIndex(0, int64(n*tlogtiles.TileWidth)+int64(k))
+	}
+	hs, err := l.hashes(ctx).ReadHashes(idx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the hashes of entry bundle %s: %w", ErrBadTiles, t.Path(), err)
+	}
+	for k, leaf := range leaves {
+		if tlog.RecordHash(leaf) != hs[k] {
+			return nil, fmt.Errorf("%w: leaf %d of entry bundle %s is not the log's", ErrBadTiles, k, t.Path())
+		}
+	}
+	l.last, l.lastN = leaves, n
 	return leaves, nil
 }
 
-// Leaf returns the bytes of leaf i as its entry bundle holds them (not
-// checked against the root: Prove does).
+// Leaf returns the bytes of leaf i, checked against the root.
 func (l *Log) Leaf(ctx context.Context, i uint64) ([]byte, error) {
 	if i >= l.size {
 		return nil, fmt.Errorf("%w: leaf %d of a log of %d", ErrLeafNotFound, i, l.size)
@@ -172,8 +196,8 @@ func ParseBatchKey(key []byte) (int64, uint32, error) {
 // FindBatch returns the index and bytes of the leaf of the batch anchored
 // by transaction txIndex of height: a binary search over the entry bundles
 // for the first whose last leaf is of that height or later, then a scan of
-// that height's leaves. The leaf is not checked against the root (Prove
-// does). A log without it is ErrLeafNotFound.
+// that height's leaves. Every leaf read is checked against the root. A log
+// without it is ErrLeafNotFound.
 func (l *Log) FindBatch(ctx context.Context, height int64, txIndex uint32) (uint64, []byte, error) {
 	key := ledger.BatchKey(height, txIndex)
 	n := (l.size + tlogtiles.TileWidth - 1) / tlogtiles.TileWidth
@@ -219,14 +243,15 @@ func (l *Log) FindBatch(ctx context.Context, height int64, txIndex uint32) (uint
 
 // Prove returns the RFC 6962 inclusion proof of leaf i (bytes leaf) in the
 // log, its hashes in tlog's order (tlog.ProveRecord), after checking it
-// with tlog.CheckRecord against the root.
+// with tlog.CheckRecord against the root. Tiles that do not match the
+// root are ErrBadTiles; a leaf that is not leaf i is ErrInconsistent.
 func (l *Log) Prove(ctx context.Context, i uint64, leaf []byte) ([][]byte, error) {
 	if i >= l.size {
 		return nil, fmt.Errorf("%w: leaf %d of a log of %d", ErrLeafNotFound, i, l.size)
 	}
 	p, err := tlog.ProveRecord(int64(l.size), int64(i), l.hashes(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("%w: inclusion of leaf %d in %d: %w", ErrInconsistent, i, l.size, err)
+		return nil, fmt.Errorf("%w: inclusion of leaf %d in %d: %w", ErrBadTiles, i, l.size, err)
 	}
 	if err := tlog.CheckRecord(p, int64(l.size), l.root, int64(i), tlog.RecordHash(leaf)); err != nil {
 		return nil, fmt.Errorf("%w: leaf %d: %w", ErrInconsistent, i, err)
@@ -240,7 +265,8 @@ func (l *Log) Prove(ctx context.Context, i uint64, leaf []byte) ([][]byte, error
 
 // Extends checks that the log extends the log of oldSize leaves whose root
 // is oldRoot: a consistency proof from the tiles (tlog.ProveTree) checked
-// with tlog.CheckTree.
+// with tlog.CheckTree. Tiles that do not match the root are ErrBadTiles; a
+// log that does not extend the old one is ErrInconsistent.
 func (l *Log) Extends(ctx context.Context, oldSize uint64, oldRoot tlog.Hash) error {
 	switch {
 	case oldSize > l.size:
@@ -250,7 +276,7 @@ func (l *Log) Extends(ctx context.Context, oldSize uint64, oldRoot tlog.Hash) er
 	}
 	p, err := tlog.ProveTree(int64(l.size), int64(oldSize), l.hashes(ctx))
 	if err != nil {
-		return fmt.Errorf("%w: consistency of %d with %d: %w", ErrInconsistent, l.size, oldSize, err)
+		return fmt.Errorf("%w: consistency of %d with %d: %w", ErrBadTiles, l.size, oldSize, err)
 	}
 	if err := tlog.CheckTree(p, int64(l.size), l.root, int64(oldSize), oldRoot); err != nil {
 		return fmt.Errorf("%w: the log of %d does not extend the log of %d: %w", ErrInconsistent, l.size, oldSize, err)

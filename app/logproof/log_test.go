@@ -90,11 +90,26 @@ func newChain(t *testing.T) *chain {
 	return c
 }
 
+// tamperedTiles serves tiles whose entry bundles tamper changed.
+type tamperedTiles struct {
+	logproof.Tiles
+	tamper func([]byte) []byte
+}
+
+func (t tamperedTiles) ReadTile(ctx context.Context, tile tlogtiles.Tile) ([]byte, error) {
+	b, err := t.Tiles.ReadTile(ctx, tile)
+	if err != nil || tile.Level != tlogtiles.EntriesLevel {
+		return b, err
+	}
+	return t.tamper(append([]byte(nil), b...)), nil
+}
+
 // TestLog: over a real tile store and over a public endpoint serving it,
 // at the size of every block, every batch is found at its index, its
 // inclusion proof checks with tlog.CheckRecord, and every earlier size is
 // proven consistent; batches beyond the size, wrong leaves and wrong old
-// roots are refused.
+// roots are refused; entry bundles that are not the log's are the tiles'
+// failure.
 func TestLog(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t)
@@ -163,8 +178,25 @@ func TestLog(t *testing.T) {
 				}
 			}
 			wrong := logproof.NewLog(tc.tiles, uint64(c.sizes[3].N), tlog.Hash{1})
-			if _, err := wrong.Prove(ctx, 0, c.leaves[0]); !errors.Is(err, logproof.ErrInconsistent) {
+			if _, err := wrong.Prove(ctx, 0, c.leaves[0]); !errors.Is(err, logproof.ErrBadTiles) {
 				t.Fatalf("a log of a wrong root: %v", err)
+			}
+			if _, _, err := wrong.FindBatch(ctx, 9, 0); !errors.Is(err, logproof.ErrBadTiles) {
+				t.Fatalf("a search in a log of a wrong root: %v", err)
+			}
+			last := c.sizes[len(c.sizes)-1]
+			for _, bad := range []struct {
+				name   string
+				tamper func([]byte) []byte
+			}{
+				{"a leaf changed", func(b []byte) []byte { b[len(b)-1] ^= 1; return b }},
+				{"cut short", func(b []byte) []byte { return b[:len(b)-1] }},
+				{"a leaf added", func(b []byte) []byte { return append(b, 0, 1, 7) }},
+			} {
+				l := logproof.NewLog(tamperedTiles{tc.tiles, bad.tamper}, uint64(last.N), last.Hash)
+				if _, _, err := l.FindBatch(ctx, 9, 150); !errors.Is(err, logproof.ErrBadTiles) {
+					t.Fatalf("entry bundles with %s: %v", bad.name, err)
+				}
 			}
 		})
 	}

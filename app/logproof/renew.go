@@ -21,14 +21,22 @@ type Renewal struct {
 	LeafIndex  uint64
 }
 
-// ErrOlder: the checkpoint to renew to is older than the receipt's.
-var ErrOlder = errors.New("logproof: the checkpoint is older than the receipt's")
+// Errors of Renew.
+var (
+	// ErrOlder: the checkpoint to renew to is older than the receipt's.
+	ErrOlder = errors.New("logproof: the checkpoint is older than the receipt's")
+	// ErrRevoked: the v1 receipt carries its document's revocation, which
+	// a v2 receipt does not (a v2 receipt's status is asked live).
+	ErrRevoked = errors.New("logproof: the receipt shows its document revoked")
+)
 
 // Renew returns receipt r as a v2 receipt at the checkpoint note (whose
 // signatures the caller checks), reading the log from tiles:
 //
 //   - from a v1 receipt, the leaf is found by its batch record's height
-//     and transaction index, and must be that record;
+//     and transaction index, and must be that record; a v1 receipt whose
+//     status carries a revocation record is ErrRevoked, as its v2 receipt
+//     would drop the revocation;
 //   - from a v2 receipt, its leaf must be at its index in the new log, and
 //     the new log must extend the log of its checkpoint (a consistency
 //     proof from the tiles): a server cannot rewrite the history the old
@@ -37,7 +45,8 @@ var ErrOlder = errors.New("logproof: the checkpoint is older than the receipt's"
 // The document binding and the digest's path in its batch are kept; the
 // new log part's inclusion proof is checked against the note's root. A
 // checkpoint older than r's is ErrOlder; proofs that do not hold are
-// ErrInconsistent; a log without the batch is ErrLeafNotFound.
+// ErrInconsistent; a log without the batch is ErrLeafNotFound; tiles that
+// do not match the checkpoint are ErrBadTiles (the server's failure).
 func Renew(ctx context.Context, tiles Tiles, r *notaryv1.Receipt, note []byte) (*notaryv1.Receipt, *Renewal, error) {
 	cp, err := ParseCheckpoint(note)
 	if err != nil {
@@ -49,6 +58,9 @@ func Renew(ctx context.Context, tiles Tiles, r *notaryv1.Receipt, note []byte) (
 	var leaf []byte
 	switch r.GetVersion() {
 	case 1:
+		if len(r.GetStatus().GetRevocation()) > 0 {
+			return nil, nil, ErrRevoked
+		}
 		raw := r.GetInclusion().GetBatch()
 		batch := &notaryv1.Batch{}
 		if err := proto.Unmarshal(raw, batch); err != nil || len(raw) == 0 {

@@ -21,8 +21,9 @@ func note(t tlog.Tree) []byte {
 
 // TestRenew: a v1 receipt becomes a v2 one at a checkpoint, which renews
 // to every later checkpoint with proofs that check; an older checkpoint, a
-// receipt whose checkpoint the log does not extend, and a batch record
-// that is not the log's leaf are refused.
+// receipt whose checkpoint the log does not extend, a v1 receipt of a
+// revoked document and a batch record that is not the log's leaf are
+// refused.
 func TestRenew(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t)
@@ -84,6 +85,12 @@ func TestRenew(t *testing.T) {
 	old.Log.Checkpoint = note(bad)
 	if _, _, err := logproof.Renew(ctx, tiles, old, note(c.sizes[len(c.sizes)-1])); !errors.Is(err, logproof.ErrInconsistent) {
 		t.Fatalf("renew a receipt of a forked checkpoint: %v", err)
+	}
+
+	revoked := proto.Clone(v1).(*notaryv1.Receipt)
+	revoked.Status = &notaryv1.StatusProof{Revocation: []byte{1}}
+	if _, _, err := logproof.Renew(ctx, tiles, revoked, note(c.sizes[len(c.sizes)-1])); !errors.Is(err, logproof.ErrRevoked) {
+		t.Fatalf("a revoked v1 receipt: %v", err)
 	}
 
 	other := proto.Clone(v1).(*notaryv1.Receipt)

@@ -27,9 +27,10 @@ type LogSource struct {
 	Tiles logproof.Tiles
 	// Size returns how many leaves the tiles hold.
 	Size func() uint64
-	// Checkpoints answers the latest valid checkpoint's note, with the
-	// witnesses' cosignatures held (checkpoint.Witnesses or
-	// checkpoint.Notes).
+	// Checkpoints answers the note of the checkpoint receipts are built
+	// at: the latest valid one (checkpoint.Notes), or the latest one with
+	// the cosignatures the witness policy requires, if any, with the
+	// witnesses' cosignatures held (checkpoint.Witnesses).
 	Checkpoints interface {
 		Latest() ([]byte, bool, error)
 	}

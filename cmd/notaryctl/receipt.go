@@ -19,6 +19,7 @@ import (
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/app/logproof"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
+	"github.com/gobtechlab/notary/cmd/verifier/verify"
 	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
@@ -115,13 +116,16 @@ document's:
     the log of the node's latest checkpoint, after checking, from the log's
     tiles on the public endpoint (--public URL, else the trust bundle's
     first public endpoint), that the new checkpoint's log extends the
-    receipt's: a node cannot rewrite history under a renewal. The document
-    binding and the batch path are kept.
+    receipt's: a node cannot rewrite history under a renewal. The renewed
+    receipt must verify under the trust bundle (--trust FILE, else
+    trust.json of the identity's home) before it replaces the old one.
+    The document binding and the batch path are kept.
 Otherwise a new receipt is fetched.
 
 Exit codes: 0 written; 1 failed (not anchored, no checkpoint covers the
-batch yet, the existing receipt is for another document, or the log does
-not extend the receipt's checkpoint); 2 usage error or unreadable input;
+batch yet, the existing receipt is for another document, the log does
+not extend the receipt's checkpoint, or the renewed receipt does not
+verify under the trust bundle); 2 usage error or unreadable input;
 4 node unreachable.`,
 		Args: cobra.ExactArgs(1),
 		RunE: cli.Run(func(cmd *cobra.Command, args []string) (any, error) {
@@ -185,7 +189,7 @@ not extend the receipt's checkpoint); 2 usage error or unreadable input;
 	}
 	cmd.Flags().Uint32Var(&version, "version", 0, "receipt version to write: 1 or 2 (default: the existing receipt's, else 1)")
 	cmd.Flags().StringVar(&publicURL, "public", "", "public endpoint serving the log's tiles, to renew a v2 receipt (default: the trust bundle's first)")
-	cmd.Flags().StringVar(&trustIn, "trust", "", "the consortium's trust bundle, for its public endpoints (default: trust.json of the identity's home)")
+	cmd.Flags().StringVar(&trustIn, "trust", "", "the consortium's trust bundle, to verify a renewed v2 receipt and for its public endpoints (default: trust.json of the identity's home)")
 	cmd.Flags().StringVar(&path, "receipt", "", "the receipt file to write or refresh (default: beside the file)")
 	cmd.Flags().StringVar(&out, "out", "", "folder of the receipt (default: the file's; the current one for a digest)")
 	addAlgorithmFlag(cmd)
@@ -239,7 +243,8 @@ func refreshReceipt(cmd *cobra.Command, t target, path string, old *notaryv1.Rec
 // renewReceipt brings the log part of the v2 receipt at path to the
 // node's latest checkpoint, after checking that it is the target
 // document's and, from the log's tiles, that the new checkpoint's log
-// extends the receipt's.
+// extends the receipt's; the receipt is replaced only by one that
+// verifies under the trust bundle.
 func renewReceipt(cmd *cobra.Command, t target, path string, old *notaryv1.Receipt, publicURL, trustPath string) (any, error) {
 	doc, err := documentOfReceipt(old)
 	if err != nil {
@@ -252,12 +257,15 @@ func renewReceipt(cmd *cobra.Command, t target, path string, old *notaryv1.Recei
 	if len(doc.Digest) > 0 && !bytes.Equal(digest, doc.Digest) {
 		return nil, cli.Fail(cli.ExitFailure, fmt.Errorf("%s is the receipt of another document (%s %s), not of %s", path, ledger.AlgorithmName(doc.Algorithm), hex.EncodeToString(doc.Digest), t.Arg))
 	}
+	tb, _, err := findTrust(cmd, trustPath)
+	if err != nil {
+		return nil, err
+	}
+	if tb == nil {
+		return nil, cli.Usage("renewing a v2 receipt verifies the new one under the trust bundle: give --trust FILE")
+	}
 	if publicURL == "" {
-		tb, _, err := findTrust(cmd, trustPath)
-		if err != nil {
-			return nil, err
-		}
-		if tb == nil || len(tb.PublicEndpoints) == 0 {
+		if len(tb.PublicEndpoints) == 0 {
 			return nil, cli.Usage("renewing a v2 receipt reads the log's tiles: give --public URL (or --trust, a trust bundle with public endpoints)")
 		}
 		publicURL = tb.PublicEndpoints[0]
@@ -287,6 +295,12 @@ func renewReceipt(cmd *cobra.Command, t target, path string, old *notaryv1.Recei
 	}
 	if r.GetLog().GetLeafIndex() != fresh.GetLog().GetLeafIndex() || !bytes.Equal(r.GetLog().GetLeaf(), fresh.GetLog().GetLeaf()) {
 		return nil, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: the node places the batch at leaf %d, the receipt at %d", path, fresh.GetLog().GetLeafIndex(), r.GetLog().GetLeafIndex()))
+	}
+	if v, err := verify.VerifyReceipt(r, tb, nil); err != nil || v.Verdict == verify.NotValid {
+		if err == nil {
+			err = fmt.Errorf("%s: %s", v.Reason, v.Detail)
+		}
+		return nil, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: the renewed receipt does not verify under the trust bundle, the receipt is kept: %w", path, err))
 	}
 	if err := writeReceipt(path, r); err != nil {
 		return nil, cli.Fail(cli.ExitFailure, err)

@@ -104,8 +104,10 @@ checkpoint must carry cosignatures of k registered witnesses. A running
 node is asked (its CometBFT RPC and public endpoint, on this machine): it
 holds the state's database and the cosignatures; a stopped node's stored
 state is read (it holds no cosignature). Without such a checkpoint yet,
-the bundle has none, and the report says why. --no-checkpoint writes the
-genesis-only bundle.`,
+the export fails (with k > 0: a bundle without a checkpoint would trust
+the genesis validators only) or, with k = 0, the bundle has none and the
+report says why. --no-checkpoint writes the genesis-only bundle. A bundle
+the verifier would refuse is never written.`,
 		Args: cobra.NoArgs,
 		RunE: cli.Run(func(cmd *cobra.Command, _ []string) (any, error) {
 			if out == "" {

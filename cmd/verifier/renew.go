@@ -63,7 +63,9 @@ endpoint serves, from a v1 or v2 receipt, using only the public endpoints
 or --node URL (repeatable) instead.
 
   - From a v1 receipt, the batch's leaf is found in the log by the batch
-    record's height and transaction index, and must be that record.
+    record's height and transaction index, and must be that record. A v1
+    receipt that shows its document revoked is refused: a v2 receipt does
+    not carry the revocation.
   - From a v2 receipt, its leaf must be at its index in the new log, and
     the new checkpoint's log must extend the receipt's checkpoint (a
     consistency proof from the tiles): an endpoint cannot rewrite the
@@ -76,12 +78,18 @@ The output goes to --out FILE, else beside the input as RECEIPT.v2.json
 (x.receipt.json gives x.receipt.v2.json); the input is never replaced
 unless --out names it.
 
-Exit codes: 0 renewed; 1 refused (the checkpoint does not verify under the
-trust bundle, the log does not extend the receipt's checkpoint or does not
-hold its batch record, no checkpoint covers the batch yet, or the
-endpoint's checkpoint is older than the receipt's); 2 usage error
-(unreadable receipt or trust bundle, bad flag, output not writable); 4 no
-endpoint answered.`,
+Endpoints are tried in turn: one that does not answer, whose checkpoint
+does not verify under the trust bundle, or whose tiles do not match its
+checkpoint fails, and the next is tried.
+
+Exit codes: 0 renewed; 1 refused (the v1 receipt shows its document
+revoked; the log, checked against a checkpoint that verifies, does not
+extend the receipt's checkpoint or does not hold its batch record; no
+checkpoint covers the batch yet; the endpoint's checkpoint is older than
+the receipt's; or no endpoint served a checkpoint that verifies and one
+served a checkpoint that does not); 2 usage error (unreadable receipt or
+trust bundle, bad flag, output not writable); 4 no endpoint answered
+properly.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cli.Usage("renew takes one argument: the receipt file")
@@ -148,26 +156,42 @@ endpoint answered.`,
 }
 
 // renewAt renews r at the latest checkpoint of the first endpoint that
-// answers. A checkpoint that does not verify, or a log that does not
-// prove the renewal, refuses it (exit 1) whichever endpoint served it: a
-// checkpoint with valid signatures that does not extend the receipt's is
-// evidence against the consortium, not a network failure.
+// answers properly. An endpoint that does not answer, serves tiles that do
+// not match its checkpoint, or serves a checkpoint that does not verify
+// under the trust bundle fails, and the next is tried. A log, its tiles
+// checked against a checkpoint that verifies, that does not prove the
+// renewal refuses it (exit 1) whichever endpoint served it: a checkpoint
+// with valid signatures that does not extend the receipt's is evidence
+// against the consortium, not a network failure. With no endpoint left,
+// a checkpoint that did not verify refuses (exit 1), else exit 4.
 func renewAt(ctx context.Context, trust *notaryv1.TrustBundle, r *notaryv1.Receipt, eps []string) (*notaryv1.Receipt, renewResult, error) {
 	client := &http.Client{Timeout: renewTimeout}
-	var errs []error
+	var errs, bad []error
 	for _, ep := range eps {
 		tiles := logproof.HTTPTiles{URL: ep, Client: client}
 		note, err := tiles.Checkpoint(ctx)
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, renewResult{}, cerr
+			}
 			errs = append(errs, err)
 			continue
 		}
 		cp, err := checkRenewCheckpoint(trust, note)
 		if err != nil {
-			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: the checkpoint does not verify under the trust bundle: %w", ep, err))
+			bad = append(bad, fmt.Errorf("%s: the checkpoint does not verify under the trust bundle: %w", ep, err))
+			continue
 		}
 		out, ren, err := logproof.Renew(ctx, tiles, r, note)
 		switch {
+		case errors.Is(err, logproof.ErrBadTiles):
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, renewResult{}, cerr
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", ep, err))
+			continue
+		case errors.Is(err, logproof.ErrRevoked):
+			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("renewal refused: %w: keep the v1 receipt, it proves the revocation", err))
 		case errors.Is(err, logproof.ErrOlder), errors.Is(err, logproof.ErrInconsistent), errors.Is(err, logproof.ErrLeafNotFound):
 			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: renewal refused: %w", ep, err))
 		case err != nil:
@@ -184,6 +208,9 @@ func renewAt(ctx context.Context, trust *notaryv1.TrustBundle, r *notaryv1.Recei
 			return nil, renewResult{}, cli.Fail(cli.ExitFailure, fmt.Errorf("%s: the renewed receipt does not verify under the trust bundle: %w", ep, err))
 		}
 		return out, renewResult{OldVersion: ren.OldVersion, OldCheckpointSize: ren.OldSize, CheckpointSize: ren.NewSize, LeafIndex: ren.LeafIndex, Signers: cp.Signers, Endpoint: ep}, nil
+	}
+	if len(bad) > 0 {
+		return nil, renewResult{}, cli.Fail(cli.ExitFailure, errors.Join(append(bad, errs...)...))
 	}
 	return nil, renewResult{}, cli.Fail(cli.ExitUnavail, fmt.Errorf("no endpoint answered: %w", errors.Join(errs...)))
 }

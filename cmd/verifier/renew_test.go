@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,7 +129,9 @@ func (l *renewLog) sign(vals []*notaryv1.TrustedValidator, signers ...string) {
 // from the endpoint's tiles only; the proofs check and the inputs are
 // kept. A checkpoint without a quorum of the trust bundle's validators, a
 // log that does not extend the receipt's checkpoint, an older checkpoint
-// and an endpoint that does not answer are refused with their exit codes.
+// and an endpoint that does not answer are refused with their exit codes;
+// an endpoint whose tiles do not match its checkpoint, or whose checkpoint
+// does not verify, fails and the next one renews.
 func TestRenew(t *testing.T) {
 	vec := filepath.Join(vectors, "valid-salted-sha2")
 	trustPath := filepath.Join(vec, "trust.json")
@@ -258,6 +263,34 @@ func TestRenew(t *testing.T) {
 	without.append(batch.Height, filler(batch.Height, batch.TxIndex+1))
 	without.sign(trust.Validators, all...)
 
+	// A mirror of the good log whose entry bundles are changed.
+	tampered := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		resp, err := http.Get(good.url + req.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		if strings.Contains(req.URL.Path, "/tile/entries/") && len(b) > 0 {
+			b[len(b)-1] ^= 1
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(tampered.Close)
+
+	// A tampered mirror first fails as an endpoint, the next one renews.
+	res = renew(cli.ExitOK, in, "--node", tampered.URL, "--node", good.url, "--out", filepath.Join(dir, "mirror.json"))
+	if res.Endpoint != good.url || res.CheckpointSize != 8 {
+		t.Fatalf("renewal past a tampered mirror: %+v", res)
+	}
+	// A checkpoint that does not verify fails as an endpoint too.
+	res = renew(cli.ExitOK, in, "--node", weak.url, "--node", good.url, "--out", filepath.Join(dir, "weak.json"))
+	if res.Endpoint != good.url {
+		t.Fatalf("renewal past a weak checkpoint: %+v", res)
+	}
+
 	for _, tc := range []struct {
 		name string
 		in   string
@@ -266,9 +299,11 @@ func TestRenew(t *testing.T) {
 		text string
 	}{
 		{"forked", v2, forked.url, cli.ExitFailure, "does not extend"},
+		{"tampered mirror", in, tampered.URL, cli.ExitUnavail, "do not match"},
 		{"older", v2, older.url, cli.ExitFailure, "older"},
 		{"two of four", in, weak.url, cli.ExitFailure, "does not verify"},
 		{"no batch", in, without.url, cli.ExitFailure, "no such leaf"},
+		{"revoked", filepath.Join(vectors, "revoked", "receipt.json"), good.url, cli.ExitFailure, "revoked"},
 		{"unreachable", in, "http://127.0.0.1:1", cli.ExitUnavail, "no endpoint answered"},
 		{"not a receipt", trustPath, good.url, cli.ExitUsage, "receipt"},
 	} {
