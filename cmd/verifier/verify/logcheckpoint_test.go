@@ -39,6 +39,30 @@ func sigLine(t *testing.T, name string, k ed25519.PrivateKey, text string) strin
 	return fmt.Sprintf("\u2014 %s %s\n", name, base64.StdEncoding.EncodeToString(append(h[:], ed25519.Sign(k, []byte(text))...)))
 }
 
+// nonCanonical changes the last signature line of a signed note so that
+// its base64 has a non-zero unused bit: the same bytes, another text.
+func nonCanonical(signed []byte) []byte {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	out := append([]byte(nil), signed...)
+	i := len(out) - 2 // the last base64 character, before the newline
+	for out[i] == '=' {
+		i--
+	}
+	out[i] = alphabet[strings.IndexByte(alphabet, out[i])^1]
+	return out
+}
+
+// unknownLines is n signature lines of text by keys of no validator.
+func unknownLines(t *testing.T, text string, n int) string {
+	t.Helper()
+	var out string
+	for i := range n {
+		id := fmt.Sprintf("outsider-%d", i)
+		out += sigLine(t, verify.LogKeyName(ckptChain, id), ckptKey(id), text)
+	}
+	return out
+}
+
 func TestVerifyLogCheckpoint(t *testing.T) {
 	ids := []string{"hacienda", "interior", "sanidad", "trabajo"}
 	var set []verify.LogValidator
@@ -69,7 +93,17 @@ func TestVerifyLogCheckpoint(t *testing.T) {
 		{name: "3 of 4", note: sign(good, "hacienda", "interior", "sanidad")},
 		{name: "4 of 4", note: sign(good, ids...)},
 		{name: "2 of 4", note: sign(good, "hacienda", "interior"), want: verify.ErrCheckpointQuorum},
-		{name: "2 of 4, one twice", note: sign(good, "hacienda", "interior", "interior"), want: verify.ErrCheckpointQuorum},
+		{name: "2 of 4, one twice", note: sign(good, "hacienda", "interior", "interior"), want: verify.ErrCheckpointForm},
+		{name: "3 of 4, then a bad line of one of them", note: append(sign(good, "hacienda", "interior", "sanidad"),
+			sigLine(t, verify.LogKeyName(ckptChain, "sanidad"), ckptKey("sanidad"), "other text\n")...), want: verify.ErrCheckpointForm},
+		{name: "3 of 4, an unknown key twice", note: append(sign(good, "hacienda", "interior", "sanidad"), unknown(good)+unknown(good)...), want: verify.ErrCheckpointForm},
+		{name: "3 of 4, non-canonical base64", note: nonCanonical(sign(good, "hacienda", "interior", "sanidad")), want: verify.ErrCheckpointForm},
+		{name: "a bad signature, then a malformed line", note: append(sign(good, "hacienda", "interior"),
+			"\u2014 "+verify.LogKeyName(ckptChain, "sanidad")+" !!\n"...), want: verify.ErrCheckpointForm},
+		{name: "100 lines", note: append(sign(good, "hacienda", "interior", "sanidad"), unknownLines(t, good, 97)...)},
+		{name: "101 lines", note: append(sign(good, "hacienda", "interior", "sanidad"), unknownLines(t, good, 98)...), want: verify.ErrCheckpointForm},
+		{name: "a bad signature, then 101 lines", note: []byte(good + "\n" + sigLine(t, verify.LogKeyName(ckptChain, "hacienda"), ckptKey("hacienda"), "x\n") +
+			unknownLines(t, good, 100)), want: verify.ErrCheckpointForm},
 		{name: "2 of 4 and an unknown key", note: append(sign(good, "hacienda", "interior"), unknown(good)...), want: verify.ErrCheckpointQuorum},
 		{name: "3 of 4 and an unknown key", note: append(sign(good, "hacienda", "interior", "sanidad"), unknown(good)...)},
 		{name: "none of the set", note: append([]byte(good+"\n"), unknown(good)...), want: verify.ErrCheckpointQuorum},
