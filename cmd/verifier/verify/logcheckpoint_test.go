@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -52,6 +53,21 @@ func nonCanonical(signed []byte) []byte {
 	return out
 }
 
+// repeatFirstLine appends to a signed note a copy of its first signature
+// line whose signature has one byte changed: a line of the same key that
+// does not verify, after one that does.
+func repeatFirstLine(signed []byte) []byte {
+	sigs := bytes.LastIndex(signed, []byte("\n\n")) + 2
+	line := append([]byte(nil), signed[sigs:sigs+bytes.IndexByte(signed[sigs:], '\n')+1]...)
+	i := bytes.LastIndexByte(line, ' ') + 20 // within the signature, after the key hash
+	if line[i] == 'A' {
+		line[i] = 'B'
+	} else {
+		line[i] = 'A'
+	}
+	return append(append([]byte(nil), signed...), line...)
+}
+
 // unknownLines is n signature lines of text by keys of no validator.
 func unknownLines(t *testing.T, text string, n int) string {
 	t.Helper()
@@ -96,6 +112,7 @@ func TestVerifyLogCheckpoint(t *testing.T) {
 		{name: "2 of 4, one twice", note: sign(good, "hacienda", "interior", "interior"), want: verify.ErrCheckpointForm},
 		{name: "3 of 4, then a bad line of one of them", note: append(sign(good, "hacienda", "interior", "sanidad"),
 			sigLine(t, verify.LogKeyName(ckptChain, "sanidad"), ckptKey("sanidad"), "other text\n")...), want: verify.ErrCheckpointForm},
+		{name: "3 of 4, then a changed copy of a line", note: repeatFirstLine(sign(good, "hacienda", "interior", "sanidad")), want: verify.ErrCheckpointForm},
 		{name: "3 of 4, an unknown key twice", note: append(sign(good, "hacienda", "interior", "sanidad"), unknown(good)+unknown(good)...), want: verify.ErrCheckpointForm},
 		{name: "3 of 4, non-canonical base64", note: nonCanonical(sign(good, "hacienda", "interior", "sanidad")), want: verify.ErrCheckpointForm},
 		{name: "a bad signature, then a malformed line", note: append(sign(good, "hacienda", "interior"),

@@ -55,6 +55,12 @@ func TestVerifyV2(t *testing.T) {
 		{"v1 refused by a witness bundle", f.receipt, witnessOnly, verify.ReasonReceiptV2Required},
 		{"no cosignature", valid, withCkpt, verify.ReasonInsufficientCosignatures},
 		{"one of two cosignatures", cosigned, witnessOnly, verify.ReasonInsufficientCosignatures},
+		{"a validator's line twice", mod(valid, func(r *notaryv1.Receipt) { r.Log.Checkpoint = repeatFirstLine(r.Log.Checkpoint) }), genesis, verify.ReasonProofInvalid},
+		{"a cosignature line twice", mod(bothCosigned, func(r *notaryv1.Receipt) {
+			i := bytes.LastIndex(r.Log.Checkpoint, []byte("\u2014 "))
+			r.Log.Checkpoint = append(r.Log.Checkpoint, r.Log.Checkpoint[i:]...)
+		}), witnessOnly, verify.ReasonProofInvalid},
+		{"non-canonical base64 of a cosignature", mod(bothCosigned, func(r *notaryv1.Receipt) { r.Log.Checkpoint = nonCanonical(r.Log.Checkpoint) }), witnessOnly, verify.ReasonProofInvalid},
 		{"fork", makeV2(t, f, v2Opts{index: logIndex, size: bundleSize, witnesses: []string{"a"}}), withCkpt, verify.ReasonCheckpointFork},
 		{"two of four", makeV2(t, f, v2Opts{signers: []string{"hacienda", "justicia"}}), genesis, verify.ReasonInsufficientSignatures},
 		{"another set", makeV2(t, f, v2Opts{signers: []string{"impostor-a", "impostor-b"}}), genesis, verify.ReasonValidatorSetNotReached},
