@@ -22,7 +22,7 @@ import (
 // which logs and verifiers configure.
 func GenerateKey(name string) (skey, vkey string, err error) {
 	if !ledger.ValidWitnessKeyName(name) {
-		return "", "", fmt.Errorf("witness name %q: must be printable ASCII characters other than space and '+'", name)
+		return "", "", fmt.Errorf("witness name %q: must be non-empty printable ASCII, without spaces or '+'", name)
 	}
 	skey, plain, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {
