@@ -7,14 +7,32 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
-// MaxWitnesses bounds params.witnesses.
+// MaxWitnesses bounds params.witnesses; trust bundles have the same bound.
 const MaxWitnesses = 16
+
+// MaxWitnessNameBytes bounds a witness's name (params.witnesses[].name),
+// in bytes, below max_label_bytes when that is larger; trust bundles have
+// the same bound.
+const MaxWitnessNameBytes = 256
+
+// ValidWitnessKeyName reports whether name may be the key name of a
+// witness's verifier key: 1 or more bytes, each printable ASCII (0x21 to
+// 0x7e) other than '+'. Every such name is a valid signed-note key name.
+func ValidWitnessKeyName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x21 || c > 0x7e || c == '+' {
+			return false
+		}
+	}
+	return true
+}
 
 // cosignatureV1Alg is the signed-note algorithm byte of a C2SP
 // tlog-cosignature/v1 (ed25519) verifier key.
@@ -24,16 +42,16 @@ const cosignatureV1Alg = 0x04
 // cosignature/v1 ed25519 key, "<name>+<hash>+<base64 of 0x04 || public
 // key>", as `verifier witness init` prints it, and returns its key name and
 // 32-byte public key. It checks what golang.org/x/mod/sumdb/note checks of a
-// verifier key (name without spaces or '+', the key hash over name and key)
-// in plain Go, so that the state machine depends on no parser that might
-// change.
+// verifier key (the key hash over name and key), with a stricter rule for
+// the name (ValidWitnessKeyName), in plain Go, so that the state machine
+// depends on no parser or character table that might change.
 func ParseWitnessKey(vkey string) (name string, pub []byte, err error) {
 	name, rest, ok1 := strings.Cut(vkey, "+")
 	hash16, b64, ok2 := strings.Cut(rest, "+")
 	if !ok1 || !ok2 {
 		return "", nil, fmt.Errorf("witness key %q: want <name>+<hash>+<key>", vkey)
 	}
-	if name == "" || !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool { return r == '+' || unicode.IsSpace(r) }) >= 0 {
+	if !ValidWitnessKeyName(name) {
 		return "", nil, fmt.Errorf("witness key %q: bad key name", vkey)
 	}
 	if len(hash16) != 8 || strings.ToLower(hash16) != hash16 {
@@ -58,9 +76,10 @@ func ParseWitnessKey(vkey string) (name string, pub []byte, err error) {
 }
 
 // validateWitnesses checks params.witnesses and params.witness_threshold:
-// at most MaxWitnesses, each with a name of 1..max_label_bytes printable
-// bytes and a valid cosignature/v1 verifier key, no name, key or key name
-// twice, and a threshold of at most len(witnesses).
+// at most MaxWitnesses, each with a name of 1 to min(MaxWitnessNameBytes,
+// max_label_bytes) bytes of UTF-8 without control characters and a valid
+// cosignature/v1 verifier key, no name, key name or public key twice, and
+// a threshold of at most len(witnesses).
 func validateWitnesses(p *notaryv1.Params) error {
 	if len(p.Witnesses) > MaxWitnesses {
 		return wrapf(ErrInvalidParams, "%d witnesses, at most %d", len(p.Witnesses), MaxWitnesses)
@@ -70,14 +89,16 @@ func validateWitnesses(p *notaryv1.Params) error {
 	}
 	names := make(map[string]bool, len(p.Witnesses))
 	keyNames := make(map[string]bool, len(p.Witnesses))
+	pubs := make(map[string]bool, len(p.Witnesses))
+	maxName := min(p.MaxLabelBytes, MaxWitnessNameBytes)
 	for i, w := range p.Witnesses {
 		if w.GetName() == "" {
 			return wrapf(ErrInvalidParams, "witness %d has no name", i)
 		}
-		if err := checkText("witness name", w.Name, p.MaxLabelBytes); err != nil {
+		if err := checkText("witness name", w.Name, maxName); err != nil {
 			return wrapf(ErrInvalidParams, "witness %d: %v", i, err)
 		}
-		kn, _, err := ParseWitnessKey(w.Key)
+		kn, pub, err := ParseWitnessKey(w.Key)
 		if err != nil {
 			return wrapf(ErrInvalidParams, "witness %d: %v", i, err)
 		}
@@ -87,7 +108,10 @@ func validateWitnesses(p *notaryv1.Params) error {
 		if keyNames[kn] {
 			return wrapf(ErrInvalidParams, "witness key name %q listed twice", kn)
 		}
-		names[w.Name], keyNames[kn] = true, true
+		if pubs[string(pub)] {
+			return wrapf(ErrInvalidParams, "witness %q has the public key of another witness", w.Name)
+		}
+		names[w.Name], keyNames[kn], pubs[string(pub)] = true, true, true
 	}
 	return nil
 }

@@ -30,6 +30,32 @@ func testWitnessKey(t *testing.T, name string, seed byte) (string, ed25519.Publi
 	return vkey, pub
 }
 
+// mustWitnessKey is testWitnessKey's key of seed 1: a key with a valid
+// key hash for any name signed-note accepts.
+func mustWitnessKey(t *testing.T, name string) string {
+	t.Helper()
+	k, _ := testWitnessKey(t, name, 1)
+	return k
+}
+
+func TestValidWitnessKeyName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"witness.audit.example/w1": true,
+		"!~":                       true,
+		"":                         false,
+		"a+b":                      false,
+		"a b":                      false,
+		"a\tb":                     false,
+		"a\x7f":                    false,
+		"\u00f1":                   false,
+		"a\u00a0b":                 false,
+	} {
+		if got := ValidWitnessKeyName(name); got != want {
+			t.Errorf("ValidWitnessKeyName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestParseWitnessKey(t *testing.T) {
 	vkey, pub := testWitnessKey(t, "witness.audit.example/w1", 1)
 	name, got, err := ParseWitnessKey(vkey)
@@ -53,6 +79,8 @@ func TestParseWitnessKey(t *testing.T) {
 		{"upper-case hash", parts[0] + "+" + strings.ToUpper(parts[1]) + "+" + parts[2]},
 		{"other name", "other+" + parts[1] + "+" + parts[2]},
 		{"space in name", "a b+" + parts[1] + "+" + parts[2]},
+		{"non-ASCII name", mustWitnessKey(t, "testigo-\u00f1.example")},
+		{"DEL in name", mustWitnessKey(t, "a\x7fb")},
 		{"short key", parts[0] + "+" + parts[1] + "+BA=="},
 		{"bad base64", parts[0] + "+" + parts[1] + "+!!"},
 		{"trailing text", vkey + "+x"},
@@ -69,6 +97,7 @@ func TestValidateWitnessParams(t *testing.T) {
 	k1, _ := testWitnessKey(t, "w1.example", 1)
 	k2, _ := testWitnessKey(t, "w2.example", 2)
 	k1b, _ := testWitnessKey(t, "w1.example", 3)
+	k1c, _ := testWitnessKey(t, "w3.example", 1) // k1's public key, another key name
 	w := func(name, key string) *notaryv1.Witness { return &notaryv1.Witness{Name: name, Key: key} }
 	many := make([]*notaryv1.Witness, MaxWitnesses+1)
 	for i := range many {
@@ -79,6 +108,7 @@ func TestValidateWitnessParams(t *testing.T) {
 		name      string
 		witnesses []*notaryv1.Witness
 		threshold uint32
+		label     uint32 // max_label_bytes, if not 0
 		ok        bool
 	}{
 		{name: "none", ok: true},
@@ -89,6 +119,10 @@ func TestValidateWitnessParams(t *testing.T) {
 		{name: "no name", witnesses: []*notaryv1.Witness{w("", k1)}},
 		{name: "name with a control character", witnesses: []*notaryv1.Witness{w("a\nb", k1)}},
 		{name: "name too long", witnesses: []*notaryv1.Witness{w(strings.Repeat("a", 257), k1)}},
+		{name: "name of MaxWitnessNameBytes", witnesses: []*notaryv1.Witness{w(strings.Repeat("a", MaxWitnessNameBytes), k1)}, label: 4096, ok: true},
+		{name: "name above MaxWitnessNameBytes", witnesses: []*notaryv1.Witness{w(strings.Repeat("a", MaxWitnessNameBytes+1), k1)}, label: 4096},
+		{name: "name above max_label_bytes", witnesses: []*notaryv1.Witness{w(strings.Repeat("a", 65), k1)}, label: 64},
+		{name: "same public key under two key names", witnesses: []*notaryv1.Witness{w("a", k1), w("b", k1c)}},
 		{name: "bad key", witnesses: []*notaryv1.Witness{w("a", "a+00000000+AA==")}},
 		{name: "same key twice", witnesses: []*notaryv1.Witness{w("a", k1), w("b", k1)}},
 		{name: "same key name twice", witnesses: []*notaryv1.Witness{w("a", k1), w("b", k1b)}},
@@ -99,6 +133,9 @@ func TestValidateWitnessParams(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := DefaultParams()
 			p.Witnesses, p.WitnessThreshold = tc.witnesses, tc.threshold
+			if tc.label != 0 {
+				p.MaxLabelBytes = tc.label
+			}
 			err := ValidateParams(p)
 			if tc.ok && err != nil {
 				t.Fatalf("ValidateParams: %v", err)

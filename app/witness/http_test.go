@@ -219,7 +219,7 @@ func TestKeys(t *testing.T) {
 	if got != vkey || s.Name() != "witness.audit.test/w1" {
 		t.Errorf("loaded %s %q, want %q", s.Name(), got, vkey)
 	}
-	for _, name := range []string{"", "a+b", "a b", "a\nb"} {
+	for _, name := range []string{"", "a+b", "a b", "a\nb", "testigo-\u00f1", "a\x7fb"} {
 		if _, _, err := witness.GenerateKey(name); err == nil {
 			t.Errorf("GenerateKey accepted the name %q", name)
 		}

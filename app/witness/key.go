@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/gobtechlab/notary/ledger"
 )
 
 // GenerateKey creates a witness key named name (by convention a schemeless
@@ -21,8 +21,8 @@ import (
 // witness's cosignature/v1 verifier key (name+hash+base64, algorithm 0x04),
 // which logs and verifiers configure.
 func GenerateKey(name string) (skey, vkey string, err error) {
-	if name == "" || !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool { return r == '+' || unicode.IsSpace(r) }) >= 0 {
-		return "", "", fmt.Errorf("witness name %q: must be non-empty, without spaces or '+'", name)
+	if !ledger.ValidWitnessKeyName(name) {
+		return "", "", fmt.Errorf("witness name %q: must be non-empty printable ASCII, without spaces or '+'", name)
 	}
 	skey, plain, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {

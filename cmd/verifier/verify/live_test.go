@@ -29,6 +29,7 @@ type liveChain struct {
 	trust             *notaryv1.TrustBundle
 	old, later, other *notaryv1.Receipt
 	oldFile           []byte
+	chain             *receipttest.Chain
 }
 
 func newLiveChain(t *testing.T) *liveChain {
@@ -40,7 +41,7 @@ func newLiveChain(t *testing.T) *liveChain {
 	c.Empty(1)
 	c.Anchor(sha2, "certificados", receipttest.Digest("x"), d)
 	c.Empty(1)
-	lc := &liveChain{trust: c.TrustBundle(), old: c.Receipt(sha2, d)}
+	lc := &liveChain{trust: c.TrustBundle(), old: c.Receipt(sha2, d), chain: c}
 	c.RemoveValidator([]string{"hacienda", "interior", "justicia", "sanidad", "educacion"}, "sanidad")
 	c.Empty(2)
 	c.Revoke(sha2, d, notaryv1.RevocationReason_REVOCATION_REASON_FRAUD, "")

@@ -2,9 +2,14 @@ package verify
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	flog "github.com/transparency-dev/formats/log"
 	"golang.org/x/mod/sumdb/note"
@@ -55,14 +60,75 @@ var (
 	ErrCheckpointNoSigner = errors.New("no signature of a validator of the set")
 )
 
+// maxNoteSignatures bounds a note's signature lines, as
+// golang.org/x/mod/sumdb/note.Open does.
+const maxNoteSignatures = 100
+
+// checkNoteForm checks the form of a signed note before any signature is
+// verified: valid UTF-8 without control characters other than newline, a
+// text ending in a newline, an empty line, then 1..maxNoteSignatures lines
+// "— <name> <base64>", each name a valid note key name, each base64
+// standard, padded and canonical (it re-encodes to the same text) of at
+// least 5 bytes, and no key (name and key hash) on two lines.
+func checkNoteForm(signed []byte) error {
+	if !utf8.Valid(signed) {
+		return fmt.Errorf("%w: not UTF-8", ErrCheckpointForm)
+	}
+	for _, c := range signed {
+		if c < 0x20 && c != '\n' {
+			return fmt.Errorf("%w: a control character", ErrCheckpointForm)
+		}
+	}
+	split := bytes.LastIndex(signed, []byte("\n\n"))
+	if split < 0 {
+		return fmt.Errorf("%w: no empty line before the signatures", ErrCheckpointForm)
+	}
+	sigs := signed[split+2:]
+	if len(sigs) == 0 || sigs[len(sigs)-1] != '\n' {
+		return fmt.Errorf("%w: no signature lines, or the last is not ended by a newline", ErrCheckpointForm)
+	}
+	type key struct {
+		name string
+		hash uint32
+	}
+	seen := map[key]bool{}
+	for n := 1; len(sigs) > 0; n++ {
+		if n > maxNoteSignatures {
+			return fmt.Errorf("%w: more than %d signature lines", ErrCheckpointForm, maxNoteSignatures)
+		}
+		i := bytes.IndexByte(sigs, '\n')
+		line := string(sigs[:i])
+		sigs = sigs[i+1:]
+		rest, ok := strings.CutPrefix(line, "\u2014 ")
+		if !ok {
+			return fmt.Errorf("%w: signature line %d does not start with \"\u2014 \"", ErrCheckpointForm, n)
+		}
+		name, b64, _ := strings.Cut(rest, " ")
+		if name == "" || strings.ContainsRune(name, '+') || strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+			return fmt.Errorf("%w: signature line %d: bad key name", ErrCheckpointForm, n)
+		}
+		sig, err := base64.StdEncoding.Strict().DecodeString(b64)
+		if err != nil || len(sig) < 5 || base64.StdEncoding.EncodeToString(sig) != b64 {
+			return fmt.Errorf("%w: signature line %d: not canonical standard base64 of at least 5 bytes", ErrCheckpointForm, n)
+		}
+		k := key{name, binary.BigEndian.Uint32(sig)}
+		if seen[k] {
+			return fmt.Errorf("%w: key %s+%08x on two signature lines", ErrCheckpointForm, k.name, k.hash)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
 // VerifyLogCheckpoint verifies a signed checkpoint note of chainID's
 // evidence log against a validator set: the note (C2SP signed-note) must
-// verify with golang.org/x/mod/sumdb/note, its body be exactly
+// have the form checkNoteForm checks (no key on two lines, canonical
+// base64) and verify with golang.org/x/mod/sumdb/note, its body be exactly
 // "<origin>\n<size>\n<base64 root>\n" with origin LogOrigin(chainID) and a
 // 32-byte root, and the validators whose signatures it carries (key name
 // LogKeyName(chainID, ministry id), ed25519) must hold more than 2/3 of
-// the set's power. Signatures of unknown keys are ignored; a key is counted
-// once; a signature of a known key that does not verify refuses the note.
+// the set's power. Signatures of unknown keys are ignored; a signature of
+// a known key that does not verify refuses the note.
 func VerifyLogCheckpoint(chainID string, signed []byte, validators []LogValidator) (*LogCheckpoint, error) {
 	power := map[string]int64{} // key name -> power
 	ministry := map[string]string{}
@@ -89,6 +155,9 @@ func VerifyLogCheckpoint(chainID string, signed []byte, validators []LogValidato
 		ministry[name] = v.MinistryID
 		total.Add(total, big.NewInt(v.Power))
 	}
+	if err := checkNoteForm(signed); err != nil {
+		return nil, err
+	}
 	n, err := note.Open(signed, note.VerifierList(verifiers...))
 	if err != nil {
 		var unverified *note.UnverifiedNoteError
@@ -114,7 +183,7 @@ func VerifyLogCheckpoint(chainID string, signed []byte, validators []LogValidato
 	for _, s := range n.Sigs {
 		p, ok := power[s.Name]
 		if !ok {
-			continue // counted already
+			continue // a key counts once
 		}
 		delete(power, s.Name)
 		signedPower.Add(signedPower, big.NewInt(p))

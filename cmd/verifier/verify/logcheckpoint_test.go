@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -39,6 +40,45 @@ func sigLine(t *testing.T, name string, k ed25519.PrivateKey, text string) strin
 	return fmt.Sprintf("\u2014 %s %s\n", name, base64.StdEncoding.EncodeToString(append(h[:], ed25519.Sign(k, []byte(text))...)))
 }
 
+// nonCanonical changes the last signature line of a signed note so that
+// its base64 has a non-zero unused bit: the same bytes, another text.
+func nonCanonical(signed []byte) []byte {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	out := append([]byte(nil), signed...)
+	i := len(out) - 2 // the last base64 character, before the newline
+	for out[i] == '=' {
+		i--
+	}
+	out[i] = alphabet[strings.IndexByte(alphabet, out[i])^1]
+	return out
+}
+
+// repeatFirstLine appends to a signed note a copy of its first signature
+// line whose signature has one byte changed: a line of the same key that
+// does not verify, after one that does.
+func repeatFirstLine(signed []byte) []byte {
+	sigs := bytes.LastIndex(signed, []byte("\n\n")) + 2
+	line := append([]byte(nil), signed[sigs:sigs+bytes.IndexByte(signed[sigs:], '\n')+1]...)
+	i := bytes.LastIndexByte(line, ' ') + 20 // within the signature, after the key hash
+	if line[i] == 'A' {
+		line[i] = 'B'
+	} else {
+		line[i] = 'A'
+	}
+	return append(append([]byte(nil), signed...), line...)
+}
+
+// unknownLines is n signature lines of text by keys of no validator.
+func unknownLines(t *testing.T, text string, n int) string {
+	t.Helper()
+	var out string
+	for i := range n {
+		id := fmt.Sprintf("outsider-%d", i)
+		out += sigLine(t, verify.LogKeyName(ckptChain, id), ckptKey(id), text)
+	}
+	return out
+}
+
 func TestVerifyLogCheckpoint(t *testing.T) {
 	ids := []string{"hacienda", "interior", "sanidad", "trabajo"}
 	var set []verify.LogValidator
@@ -69,7 +109,18 @@ func TestVerifyLogCheckpoint(t *testing.T) {
 		{name: "3 of 4", note: sign(good, "hacienda", "interior", "sanidad")},
 		{name: "4 of 4", note: sign(good, ids...)},
 		{name: "2 of 4", note: sign(good, "hacienda", "interior"), want: verify.ErrCheckpointQuorum},
-		{name: "2 of 4, one twice", note: sign(good, "hacienda", "interior", "interior"), want: verify.ErrCheckpointQuorum},
+		{name: "2 of 4, one twice", note: sign(good, "hacienda", "interior", "interior"), want: verify.ErrCheckpointForm},
+		{name: "3 of 4, then a bad line of one of them", note: append(sign(good, "hacienda", "interior", "sanidad"),
+			sigLine(t, verify.LogKeyName(ckptChain, "sanidad"), ckptKey("sanidad"), "other text\n")...), want: verify.ErrCheckpointForm},
+		{name: "3 of 4, then a changed copy of a line", note: repeatFirstLine(sign(good, "hacienda", "interior", "sanidad")), want: verify.ErrCheckpointForm},
+		{name: "3 of 4, an unknown key twice", note: append(sign(good, "hacienda", "interior", "sanidad"), unknown(good)+unknown(good)...), want: verify.ErrCheckpointForm},
+		{name: "3 of 4, non-canonical base64", note: nonCanonical(sign(good, "hacienda", "interior", "sanidad")), want: verify.ErrCheckpointForm},
+		{name: "a bad signature, then a malformed line", note: append(sign(good, "hacienda", "interior"),
+			"\u2014 "+verify.LogKeyName(ckptChain, "sanidad")+" !!\n"...), want: verify.ErrCheckpointForm},
+		{name: "100 lines", note: append(sign(good, "hacienda", "interior", "sanidad"), unknownLines(t, good, 97)...)},
+		{name: "101 lines", note: append(sign(good, "hacienda", "interior", "sanidad"), unknownLines(t, good, 98)...), want: verify.ErrCheckpointForm},
+		{name: "a bad signature, then 101 lines", note: []byte(good + "\n" + sigLine(t, verify.LogKeyName(ckptChain, "hacienda"), ckptKey("hacienda"), "x\n") +
+			unknownLines(t, good, 100)), want: verify.ErrCheckpointForm},
 		{name: "2 of 4 and an unknown key", note: append(sign(good, "hacienda", "interior"), unknown(good)...), want: verify.ErrCheckpointQuorum},
 		{name: "3 of 4 and an unknown key", note: append(sign(good, "hacienda", "interior", "sanidad"), unknown(good)...)},
 		{name: "none of the set", note: append([]byte(good+"\n"), unknown(good)...), want: verify.ErrCheckpointQuorum},

@@ -20,11 +20,9 @@ import (
 // The evidence log's trust policy (docs/receipt.md, "Receipt v2"): which
 // checkpoints a trust bundle accepts.
 
-// MaxWitnesses bounds the witnesses of a trust bundle.
-const MaxWitnesses = 64
-
-// maxWitnessName bounds a witness's name, in bytes.
-const maxWitnessName = 256
+// MaxWitnesses bounds the witnesses of a trust bundle: the ledger's bound
+// on params.witnesses, so that every registered set exports.
+const MaxWitnesses = ledger.MaxWitnesses
 
 // witnessKeyAlg is the algorithm byte of a cosignature/v1 ed25519 key.
 const witnessKeyAlg = 0x04
@@ -125,18 +123,22 @@ func checkLogTrust(tb *notaryv1.TrustBundle) error {
 	if len(tb.Witnesses) > MaxWitnesses {
 		return fmt.Errorf("trust bundle: %d witnesses, at most %d", len(tb.Witnesses), MaxWitnesses)
 	}
-	keys := map[string]bool{}
+	keys, pubs := map[string]bool{}, map[string]bool{}
 	for i, w := range tb.Witnesses {
-		if w.Name == "" || len(w.Name) > maxWitnessName || !utf8.ValidString(w.Name) {
-			return fmt.Errorf("trust bundle: witnesses[%d]: name empty, not UTF-8 or longer than %d bytes", i, maxWitnessName)
+		if w.Name == "" || len(w.Name) > ledger.MaxWitnessNameBytes || !utf8.ValidString(w.Name) {
+			return fmt.Errorf("trust bundle: witnesses[%d]: name empty, not UTF-8 or longer than %d bytes", i, ledger.MaxWitnessNameBytes)
 		}
-		if _, err := ParseWitnessKey(w.Key); err != nil {
+		_, pub, err := ledger.ParseWitnessKey(w.Key)
+		if err != nil {
 			return fmt.Errorf("trust bundle: witnesses[%d]: %w", i, err)
 		}
 		if keys[w.Key] {
 			return fmt.Errorf("trust bundle: witness key %q appears twice", w.Key)
 		}
-		keys[w.Key] = true
+		if pubs[string(pub)] {
+			return fmt.Errorf("trust bundle: witnesses[%d]: its public key is another witness's, under another name", i)
+		}
+		keys[w.Key], pubs[string(pub)] = true, true
 	}
 	if int(tb.WitnessThreshold) > len(tb.Witnesses) {
 		return fmt.Errorf("trust bundle: witness_threshold %d, but %d witnesses", tb.WitnessThreshold, len(tb.Witnesses))
@@ -162,20 +164,25 @@ func checkValidatorSetUnordered(vals []Validator) (int64, error) {
 // verifyCosignatures checks the witness policy of a trust bundle for a
 // checkpoint note whose body VerifyLogCheckpoint accepted: with a witness
 // threshold k > 0, the note must carry valid cosignature/v1 signatures of
-// at least k distinct witnesses of the bundle. It returns the names of the
-// witnesses whose cosignatures verified, in the note's order. A
-// cosignature of a bundle witness that does not verify refuses the note.
+// at least k distinct witnesses of the bundle, witnesses told apart by
+// their public keys. It returns the names of the witnesses whose
+// cosignatures verified, in the note's order. A cosignature of a bundle
+// witness that does not verify refuses the note, as does a note of a form
+// checkNoteForm refuses.
 func verifyCosignatures(tb *notaryv1.TrustBundle, signed []byte, c *LogCheckpoint) ([]string, error) {
 	if len(tb.Witnesses) == 0 {
 		return nil, nil
 	}
+	if err := checkNoteForm(signed); err != nil {
+		return nil, err
+	}
 	type wit struct {
-		index int
-		name  string
+		pub  string
+		name string
 	}
 	byID := map[string]wit{} // note key name + key hash -> witness
 	var verifiers []note.Verifier
-	for i, w := range tb.Witnesses {
+	for _, w := range tb.Witnesses {
 		v, err := ParseWitnessKey(w.Key)
 		if err != nil {
 			return nil, err
@@ -184,7 +191,7 @@ func verifyCosignatures(tb *notaryv1.TrustBundle, signed []byte, c *LogCheckpoin
 		if _, dup := byID[id]; dup {
 			continue
 		}
-		byID[id] = wit{index: i, name: w.Name}
+		byID[id] = wit{pub: string(v.(*cosigV1Verifier).key), name: w.Name}
 		verifiers = append(verifiers, v)
 	}
 	var out []string
@@ -193,13 +200,13 @@ func verifyCosignatures(tb *notaryv1.TrustBundle, signed []byte, c *LogCheckpoin
 	var invalid *note.InvalidSignatureError
 	switch {
 	case err == nil:
-		seen := map[int]bool{}
+		seen := map[string]bool{} // public keys counted
 		for _, s := range n.Sigs {
 			w, ok := byID[s.Name+"+"+strconv.FormatUint(uint64(s.Hash), 16)]
-			if !ok || seen[w.index] {
+			if !ok || seen[w.pub] {
 				continue
 			}
-			seen[w.index] = true
+			seen[w.pub] = true
 			out = append(out, w.name)
 		}
 	case errors.As(err, &unverified):

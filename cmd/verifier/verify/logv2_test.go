@@ -13,7 +13,10 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/protobuf/proto"
 
+	cmttypes "github.com/cometbft/cometbft/types"
+
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
+	"github.com/gobtechlab/notary/ledger"
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
@@ -53,6 +56,12 @@ func TestVerifyV2(t *testing.T) {
 		{"v1 refused by a witness bundle", f.receipt, witnessOnly, verify.ReasonReceiptV2Required},
 		{"no cosignature", valid, withCkpt, verify.ReasonInsufficientCosignatures},
 		{"one of two cosignatures", cosigned, witnessOnly, verify.ReasonInsufficientCosignatures},
+		{"a validator's line twice", mod(valid, func(r *notaryv1.Receipt) { r.Log.Checkpoint = repeatFirstLine(r.Log.Checkpoint) }), genesis, verify.ReasonProofInvalid},
+		{"a cosignature line twice", mod(bothCosigned, func(r *notaryv1.Receipt) {
+			i := bytes.LastIndex(r.Log.Checkpoint, []byte("\u2014 "))
+			r.Log.Checkpoint = append(r.Log.Checkpoint, r.Log.Checkpoint[i:]...)
+		}), witnessOnly, verify.ReasonProofInvalid},
+		{"non-canonical base64 of a cosignature", mod(bothCosigned, func(r *notaryv1.Receipt) { r.Log.Checkpoint = nonCanonical(r.Log.Checkpoint) }), witnessOnly, verify.ReasonProofInvalid},
 		{"fork", makeV2(t, f, v2Opts{index: logIndex, size: bundleSize, witnesses: []string{"a"}}), withCkpt, verify.ReasonCheckpointFork},
 		{"two of four", makeV2(t, f, v2Opts{signers: []string{"hacienda", "justicia"}}), genesis, verify.ReasonInsufficientSignatures},
 		{"another set", makeV2(t, f, v2Opts{signers: []string{"impostor-a", "impostor-b"}}), genesis, verify.ReasonValidatorSetNotReached},
@@ -146,6 +155,17 @@ func TestTrustBundleLogFields(t *testing.T) {
 		{"threshold above witnesses", func(tb *notaryv1.TrustBundle) { tb.WitnessThreshold = 3 }, "witness_threshold"},
 		{"witness twice", func(tb *notaryv1.TrustBundle) { tb.Witnesses[1].Key = tb.Witnesses[0].Key }, "twice"},
 		{"witness without name", func(tb *notaryv1.TrustBundle) { tb.Witnesses[0].Name = "" }, "name"},
+		{"witness name too long", func(tb *notaryv1.TrustBundle) {
+			tb.Witnesses[0].Name = strings.Repeat("n", ledger.MaxWitnessNameBytes+1)
+		}, "name"},
+		{"too many witnesses", func(tb *notaryv1.TrustBundle) {
+			for i := len(tb.Witnesses); i <= ledger.MaxWitnesses; i++ {
+				tb.Witnesses = append(tb.Witnesses, &notaryv1.Witness{Name: "Testigo", Key: sameKeyAs(t, tb.Witnesses[0].Key, "witness.example/extra"+strings.Repeat("x", i))})
+			}
+		}, "at most"},
+		{"one public key under two key names", func(tb *notaryv1.TrustBundle) {
+			tb.Witnesses[1].Key = sameKeyAs(t, tb.Witnesses[0].Key, "witness.example/alias")
+		}, "another witness"},
 		{"witness key hash", func(tb *notaryv1.TrustBundle) {
 			k := []byte(tb.Witnesses[0].Key)
 			i := bytes.IndexByte(k, '+') + 1
@@ -172,6 +192,25 @@ func TestTrustBundleLogFields(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameKeyAs is a cosignature/v1 verifier key of vkey's public key under
+// the key name name.
+func sameKeyAs(t *testing.T, vkey, name string) string {
+	t.Helper()
+	_, pub, err := ledger.ParseWitnessKey(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := note.NewEd25519VerifierKey(name, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := fnote.VKeyToCosignatureV1(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // TestWitnessKeyInterop checks ParseWitnessKey's cosignature/v1 verifier
@@ -254,6 +293,12 @@ func TestLiveStatusV2(t *testing.T) {
 			ls.Status = o.Status
 		}, verify.LiveNotValid},
 		{"no status", func(ls *notaryv1.LiveStatus) { ls.Status = nil }, verify.LiveMalformed},
+		{"status header not after the last transition's", func(ls *notaryv1.LiveStatus) {
+			old := liveOf(lc.old) // its status proves no revocation
+			ls.Status, ls.ValidatorChain = old.Status, old.ValidatorChain
+			last := decodeHeaderBytes(t, ls.ValidatorChain[len(ls.ValidatorChain)-1].Header).Time
+			resign(t, &fixture{chain: lc.chain}, &ls.Status.Checkpoint.Header, &ls.Status.Checkpoint.Commit, 0, func(h *cmttypes.Header) { h.Time = last })
+		}, verify.LiveNotValid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ls := proto.CloneOf(live)

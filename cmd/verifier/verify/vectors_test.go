@@ -162,6 +162,8 @@ func makeV2Vectors(t *testing.T, f *fixture) []vector {
 		v("not-valid-v2-other-set", makeV2(t, f, v2Opts{signers: []string{"impostor-a", "impostor-b", "impostor-c"}}), genesis),
 		v("not-valid-v2-fork", makeV2(t, f, v2Opts{index: logIndex, size: bundleSize, witnesses: []string{"a"}}), policy),
 		v("not-valid-v2-no-cosignature", valid, policy),
+		tamper("not-valid-v2-repeated-key", func(r *notaryv1.Receipt) { r.Log.Checkpoint = repeatFirstLine(r.Log.Checkpoint) }),
+		tamper("not-valid-v2-non-canonical-base64", func(r *notaryv1.Receipt) { r.Log.Checkpoint = nonCanonical(r.Log.Checkpoint) }),
 		vector{"not-valid-v1-bundle-requires-v2", f.doc, f.file, policy},
 	}
 }

@@ -646,9 +646,9 @@ func (v *run) checkStatusCheckpoint(_ *notaryv1.Receipt, p *parsedReceipt) (stri
 }
 
 // checkHeaderOrder checks that the receipt's headers (validator
-// transitions, anchor, status) are of one chain: two headers of one height
-// are the same header, and of two headers the higher has the later time
-// (CometBFT's block time increases strictly with the height).
+// transitions, anchor if any, status) are of one chain: two headers of one
+// height are the same header, and of two headers the higher has the later
+// time (CometBFT's block time increases strictly with the height).
 func checkHeaderOrder(p *parsedReceipt) *Failure {
 	type named struct {
 		what string
@@ -659,7 +659,10 @@ func checkHeaderOrder(p *parsedReceipt) *Failure {
 	for i, t := range p.transitions {
 		hs = append(hs, named{fmt.Sprintf("validator_chain[%d]", i), t.header, t.hash})
 	}
-	hs = append(hs, named{"anchor", p.anchor.header, p.anchor.hash}, named{"status checkpoint", p.status.header, p.status.hash})
+	if p.anchor != nil { // a receipt v2 has no anchor
+		hs = append(hs, named{"anchor", p.anchor.header, p.anchor.hash})
+	}
+	hs = append(hs, named{"status checkpoint", p.status.header, p.status.hash})
 	for i, a := range hs {
 		for _, b := range hs[i+1:] {
 			lo, hi := a, b

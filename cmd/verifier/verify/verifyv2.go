@@ -258,6 +258,9 @@ func checkLiveStatusV2(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, live
 	if f != nil {
 		return nil, &LiveError{Code: LiveNotValid, Reason: f.Reason, Detail: f.Detail}
 	}
+	if f := checkHeaderOrder(p); f != nil {
+		return nil, &LiveError{Code: LiveNotValid, Reason: f.Reason, Detail: f.Detail}
+	}
 	v.proven.Status = StatusInfo{Height: info.Height, AsOf: info.Time}
 	if _, f := v.checkStatus(rcpt, p); f != nil {
 		return nil, &LiveError{Code: LiveNotValid, Reason: f.Reason, Detail: f.Detail}
