@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -331,7 +332,14 @@ func verifiedLines(b, cosigs []byte, v note.Verifier) ([]byte, error) {
 	var out bytes.Buffer
 	for _, sig := range n.Sigs {
 		if sig.Name == v.Name() && sig.Hash == v.KeyHash() {
-			fmt.Fprintf(&out, "\u2014 %s %s\n", sig.Name, sig.Base64)
+			// Served in canonical base64, once: verifiers refuse a key on
+			// two lines and base64 that does not re-encode to itself.
+			raw, err := base64.StdEncoding.DecodeString(sig.Base64)
+			if err != nil {
+				return nil, fmt.Errorf("cosignature: %w", err)
+			}
+			fmt.Fprintf(&out, "\u2014 %s %s\n", sig.Name, base64.StdEncoding.EncodeToString(raw))
+			break
 		}
 	}
 	if out.Len() == 0 {
