@@ -11,6 +11,7 @@ import (
 	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/logproof"
 	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // FromNode returns a builder over a node, for verifiers holding the trust
@@ -67,13 +68,7 @@ func (s *nodeSource) LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledg
 	return s.app.LookupDigest(alg, digest)
 }
 
-func (s *nodeSource) BlockTxs(height int64) ([][]byte, error) {
-	txs, err := s.chain.BlockTxs(height)
-	if err != nil {
-		return nil, err
-	}
-	return s.app.ResolveTxs(txs)
-}
+func (s *nodeSource) BatchTx(batch *notaryv1.Batch) ([]byte, error) { return s.app.BatchTx(batch) }
 
 func (s *nodeSource) Header(height int64) (*cmttypes.Header, error) { return s.chain.Header(height) }
 
