@@ -32,7 +32,8 @@ func FromNode(n *app.Node) (*Builder, error) {
 		return nil, fmt.Errorf("receipt: trust bundle: %w", err)
 	}
 	b := NewBuilder(src, tb)
-	if tiles := n.App.LogTiles(); tiles != nil {
+	if n.App.LogTiles() != nil {
+		tiles := n.App.LiveLogTiles()
 		b.Log = &LogSource{
 			Tiles:       logproof.StoreTiles{Store: tiles},
 			Size:        func() uint64 { return tiles.Tree().Size },
