@@ -154,11 +154,13 @@ func runStateSync(t *testing.T, p stateSyncPlan) {
 		homes = append(homes, n.Home)
 	}
 	snap, chunks := waitSnapshot(t, homes, (last/p.interval+1)*p.interval, p.snapshotWait)
-	// The validators take no more snapshots (the joining node takes the
-	// most recent one), and two of them serve that one corrupted.
+	// The validators take no more snapshots and keep only that one (the
+	// joining node takes the most recent one), and two of them serve it
+	// corrupted.
 	for _, n := range vals {
 		n.Stop()
 		setInterval(n, 0)
+		keepSnapshot(t, n.Home, snap)
 	}
 	for _, n := range vals[:2] {
 		for i := range chunks {
@@ -368,6 +370,23 @@ func waitSnapshot(t *testing.T, homes []string, from int64, timeout time.Duratio
 			t.Fatalf("no snapshot of height %d or above in every home of %v", from, homes)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// keepSnapshot removes every snapshot in home but the one of height.
+func keepSnapshot(t *testing.T, home string, height int64) {
+	t.Helper()
+	dir := filepath.Join(home, "data", "app", "snapshots")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Name() != strconv.FormatInt(height, 10) {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 
