@@ -188,7 +188,10 @@ type Application struct {
 	// tiles holds the evidence log's tiles, written by a goroutine of
 	// their own (log.go).
 	tiles *tlogtiles.Store
-	logW  *logWriter
+	// servedTiles is tiles for the readers of LiveLogTiles, which outlive
+	// a store a restored snapshot replaced.
+	servedTiles atomic.Pointer[tlogtiles.Store]
+	logW        *logWriter
 
 	committed atomic.Pointer[commitInfo]
 
@@ -323,6 +326,7 @@ func (a *Application) openStores() error {
 		return err
 	}
 	a.db, a.index, a.stored, a.tiles = db, index, stored, tiles
+	a.servedTiles.Store(tiles)
 	if err := a.load(); err != nil {
 		_ = a.closeStores()
 		return err

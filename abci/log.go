@@ -115,6 +115,26 @@ func (a *Application) LogErr() error { return a.tiles.Err() }
 // LogTiles returns the store of the evidence log's tiles, for serving.
 func (a *Application) LogTiles() *tlogtiles.Store { return a.tiles }
 
+// LiveTiles reads the evidence log's tiles from the store the application
+// holds at each call: a reader that keeps it follows the store that a
+// restored snapshot put in place of the node's (empty) one, which a
+// *tlogtiles.Store taken before the restore does not.
+type LiveTiles struct{ app *Application }
+
+// LiveLogTiles returns the application's LiveTiles, for serving.
+func (a *Application) LiveLogTiles() LiveTiles { return LiveTiles{a} }
+
+func (t LiveTiles) store() *tlogtiles.Store { return t.app.servedTiles.Load() }
+
+// Tree returns the tree the tiles hold.
+func (t LiveTiles) Tree() tlogtiles.Tree { return t.store().Tree() }
+
+// Read returns a tile.
+func (t LiveTiles) Read(tile tlogtiles.Tile) ([]byte, error) { return t.store().Read(tile) }
+
+// HashReader reads the hashes of the tree the tiles hold.
+func (t LiveTiles) HashReader() tlog.HashReader { return t.store().HashReader() }
+
 // EvidenceLog returns the evidence log of the committed state at height (0:
 // the latest): its size and root.
 func (a *Application) EvidenceLog(height int64) (ledger.EvidenceLog, error) {

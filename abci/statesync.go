@@ -206,6 +206,13 @@ func (a *Application) writeBatchTxs(w *snapshot.Writer, view *StateView) error {
 	return errors.Join(err, ferr)
 }
 
+// BatchTx returns the bytes of a batch record's AnchorBatch transaction,
+// checked against the record's tx_hash: from the transaction store (a
+// node that joined by state sync holds there every batch transaction
+// before its snapshot, the small ones among them, and no block of those
+// heights), or from its block.
+func (a *Application) BatchTx(b *notaryv1.Batch) ([]byte, error) { return a.batchTx(b) }
+
 // batchTx returns the bytes of a batch's transaction: from the transaction
 // store, or from its block.
 func (a *Application) batchTx(b *notaryv1.Batch) ([]byte, error) {

@@ -188,6 +188,9 @@ func TestStateSync(t *testing.T) {
 
 	dst := openApp(t, t.TempDir())
 	defer func() { _ = dst.Close() }()
+	// A reader of the tiles taken before the restore, as a node's public
+	// endpoint and receipts take it at start.
+	live := dst.LiveLogTiles()
 	if r := offer(t, dst, s, appHash); r != abcitypes.ResponseOfferSnapshot_ACCEPT {
 		t.Fatalf("offer: %v", r)
 	}
@@ -211,6 +214,9 @@ func TestStateSync(t *testing.T) {
 		t.Fatalf("restored node at %d %X, want 10 %X", info.LastBlockHeight, info.LastBlockAppHash, appHash)
 	}
 	checkSame(t, src, dst)
+	if got, want := live.Tree(), src.a.LogTiles().Tree(); got != want {
+		t.Fatalf("tiles read through LiveLogTiles taken before the restore: %+v, want %+v", got, want)
+	}
 	if _, err := dst.StateAt(9); err == nil || !strings.Contains(err.Error(), "receipt v2") {
 		t.Fatalf("a height before the snapshot: %v", err)
 	}
@@ -333,6 +339,10 @@ func checkSame(t *testing.T, src *syncChain, dst *Application) {
 		}
 		if _, ok, err := dst.stored.Get([32]byte(b.TxHash)); !ok || err != nil {
 			t.Errorf("batch %d/%d: transaction not stored (%v)", b.Height, b.TxIndex, err)
+		}
+		// Receipts read it so: the restored node has no block of it.
+		if raw, err := dst.BatchTx(&b); err != nil || ledger.TxHash(raw) != [32]byte(b.TxHash) {
+			t.Errorf("batch %d/%d: BatchTx: %v", b.Height, b.TxIndex, err)
 		}
 		return true
 	})

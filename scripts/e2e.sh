@@ -13,7 +13,9 @@
 #                TestPartitionsLong puts each validator in a network namespace
 #                of its own, 25 ms apart, and cuts, splits, flaps and slows
 #                their links under load: about 5 minutes, as root, else on
-#                127.0.0.1 through the same proxies)
+#                127.0.0.1 through the same proxies; TestStateSyncJoinLong
+#                anchors 5,000,000 digests on four validators and has a full
+#                node join by state sync, for a quiet machine)
 #   NOTARY_E2E_KEEP  where node logs are kept if the run fails (default: a new
 #                directory under $TMPDIR, printed in the test output)
 #

@@ -119,10 +119,9 @@ func (s *submitted) lines(size uint64) ([]byte, bool) {
 // notes. Its Witnesses is the node's checkpoint source (public.Options).
 func WitnessesFactory(n *app.Node) (*Witnesses, error) {
 	notes := NewNotes(n.Chain().ChainID(), func() (State, error) { return n.App.StateAt(0) })
-	tiles := n.App.LogTiles()
 	var proofs func() tlog.HashReader
-	if tiles != nil {
-		proofs = tiles.HashReader
+	if n.App.LogTiles() != nil {
+		proofs = n.App.LiveLogTiles().HashReader
 	}
 	w, err := NewWitnesses(notes, proofs, n.Config.App.Log.Witnesses, n.Logger.With("module", "witnesses"), WitnessInterval)
 	if err != nil {

@@ -227,11 +227,11 @@ func checkDocumentName(alg notaryv1.HashAlgorithm, digest, codeKey []byte) error
 }
 
 // merklePath returns the digest and code key (nil for a plain batch) at
-// loc and its RFC 6962 inclusion path, from the AnchorBatch transaction in
-// the block store; it checks that its leaves are the batch's (count and
+// loc and its RFC 6962 inclusion path, from the batch's AnchorBatch
+// transaction; it checks that its leaves are the batch's (count and
 // root).
 func (s *Server) merklePath(loc ledger.Locator, batch *notaryv1.Batch) (digest, codeKey []byte, path [][]byte, err error) {
-	l, err := s.batchLeaves(loc.Height, loc.TxIndex)
+	l, err := s.batchLeaves(batch)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -248,24 +248,22 @@ func (s *Server) merklePath(loc ledger.Locator, batch *notaryv1.Batch) (digest, 
 	return digest, codeKey, ledger.BatchInclusionPath(l.codeKeys, l.digests, loc.Leaf), nil
 }
 
-// batchLeaves returns the digests and code keys of the AnchorBatch
-// transaction at (height, txIndex), from the block store (cached).
-func (s *Server) batchLeaves(height int64, txIndex uint32) (batchLeaves, error) {
+// batchLeaves returns the digests and code keys of a batch record's
+// AnchorBatch transaction (abci.Application.BatchTx: the transaction store
+// or the block store; cached).
+func (s *Server) batchLeaves(batch *notaryv1.Batch) (batchLeaves, error) {
+	height, txIndex := batch.Height, batch.TxIndex
 	ref := batchRef{height, txIndex}
 	if l, ok := s.batches.Get(ref); ok {
 		return l, nil
 	}
-	txs, err := s.chain.BlockTxs(height)
-	if err != nil || int(txIndex) >= len(txs) {
-		return batchLeaves{}, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block or its transaction is not in the block store (%v)", ledger.FormatBatchID(height, txIndex), err)}
-	}
-	raw, err := s.app.ResolveTxs([][]byte{txs[txIndex]})
+	raw, err := s.app.BatchTx(batch)
 	if err != nil {
 		return batchLeaves{}, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
 	}
 	var env notaryv1.Tx
 	var body notaryv1.TxBody
-	if err := proto.Unmarshal(raw[0], &env); err != nil {
+	if err := proto.Unmarshal(raw, &env); err != nil {
 		return batchLeaves{}, &ledger.StoreError{Err: fmt.Errorf("batch %s: %w", ledger.FormatBatchID(height, txIndex), err)}
 	}
 	if err := proto.Unmarshal(env.Body, &body); err != nil || body.GetAnchorBatch() == nil {

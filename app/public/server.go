@@ -126,7 +126,7 @@ func New(n *app.Node, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("public: %w", err)
 	}
 	if opts.Log == nil && n.App != nil {
-		opts.Log = n.App.LogTiles()
+		opts.Log = n.App.LiveLogTiles()
 	}
 	if opts.Checkpoints == nil && n.App != nil {
 		opts.Checkpoints = checkpoint.NewNotes(n.Chain().ChainID(), func() (checkpoint.State, error) { return n.App.StateAt(0) })

@@ -32,8 +32,11 @@ type Source interface {
 	StateAt(height int64) (*abci.StateView, error)
 	// LookupDigest finds an anchored digest in the digest index.
 	LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledger.Locator, bool, error)
-	// BlockTxs returns the transactions of a stored block.
-	BlockTxs(height int64) ([][]byte, error)
+	// BatchTx returns the AnchorBatch transaction of a batch record, its
+	// bytes checked against the record's tx_hash: from the node's
+	// transaction store (a node that joined by state sync holds no block
+	// before its snapshot) or from the block store.
+	BatchTx(batch *notaryv1.Batch) ([]byte, error)
 	// Header returns the header of a stored block.
 	Header(height int64) (*cmttypes.Header, error)
 	// Commit returns a commit for the block at height: the one the next
@@ -343,20 +346,17 @@ func (b *Builder) wantedLeaf(loc ledger.Locator, batch *notaryv1.Batch, want lea
 	return leaf, nil
 }
 
-// leafAt returns the leaf at loc, from the AnchorBatch transaction in the
-// block store, with its hex RFC 6962 path; it checks that the transaction's
-// leaves hash to the batch record's root.
+// leafAt returns the leaf at loc, from the batch's AnchorBatch transaction,
+// with its hex RFC 6962 path; it checks that the transaction's leaves hash
+// to the batch record's root.
 func (b *Builder) leafAt(loc ledger.Locator, batch *notaryv1.Batch) (*leaf, error) {
-	txs, err := b.src.BlockTxs(loc.Height)
+	raw, err := b.src.BatchTx(batch)
 	if err != nil {
 		return nil, err
 	}
-	if int(loc.TxIndex) >= len(txs) {
-		return nil, fmt.Errorf("block %d has %d transactions, the batch is at %d", loc.Height, len(txs), loc.TxIndex)
-	}
 	env := &notaryv1.Tx{}
 	body := &notaryv1.TxBody{}
-	if err := proto.Unmarshal(txs[loc.TxIndex], env); err != nil {
+	if err := proto.Unmarshal(raw, env); err != nil {
 		return nil, fmt.Errorf("batch %s transaction: %w", loc.BatchID(), err)
 	}
 	if err := proto.Unmarshal(env.Body, body); err != nil {

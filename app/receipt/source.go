@@ -11,6 +11,7 @@ import (
 	"github.com/gobtechlab/notary/app/checkpoint"
 	"github.com/gobtechlab/notary/app/logproof"
 	"github.com/gobtechlab/notary/ledger"
+	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
 // FromNode returns a builder over a node, for verifiers holding the trust
@@ -31,7 +32,8 @@ func FromNode(n *app.Node) (*Builder, error) {
 		return nil, fmt.Errorf("receipt: trust bundle: %w", err)
 	}
 	b := NewBuilder(src, tb)
-	if tiles := n.App.LogTiles(); tiles != nil {
+	if n.App.LogTiles() != nil {
+		tiles := n.App.LiveLogTiles()
 		b.Log = &LogSource{
 			Tiles:       logproof.StoreTiles{Store: tiles},
 			Size:        func() uint64 { return tiles.Tree().Size },
@@ -67,13 +69,7 @@ func (s *nodeSource) LookupDigest(alg ledger.HashAlgorithm, digest []byte) (ledg
 	return s.app.LookupDigest(alg, digest)
 }
 
-func (s *nodeSource) BlockTxs(height int64) ([][]byte, error) {
-	txs, err := s.chain.BlockTxs(height)
-	if err != nil {
-		return nil, err
-	}
-	return s.app.ResolveTxs(txs)
-}
+func (s *nodeSource) BatchTx(batch *notaryv1.Batch) ([]byte, error) { return s.app.BatchTx(batch) }
 
 func (s *nodeSource) Header(height int64) (*cmttypes.Header, error) { return s.chain.Header(height) }
 

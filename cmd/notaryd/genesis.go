@@ -81,6 +81,8 @@ func (r verifyResult) Text(w io.Writer) error {
 
 type installResult struct {
 	*app.Installed
+	// StateSync is set when install also turned on state sync.
+	StateSync *app.StateSyncResult `json:"state_sync,omitempty"`
 }
 
 func (r installResult) Text(w io.Writer) error {
@@ -89,6 +91,11 @@ func (r installResult) Text(w io.Writer) error {
 	fmt.Fprintf(w, "  trust bundle     %s\n", r.TrustBundle)
 	for _, m := range r.Missing {
 		fmt.Fprintf(w, "  still missing    %s (from the consortium CA)\n", m)
+	}
+	if r.StateSync != nil {
+		if err := (stateSyncResult{r.StateSync}).Text(w); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "start the node with: notaryd start --home %s\n", r.Home)
 	return nil
@@ -182,7 +189,7 @@ func newGenesisVerifyCmd() *cobra.Command {
 		Use:   "verify GENESIS --hash HEX",
 		Short: "check a genesis against the SHA-256 the coordinator published (and, with --home, this ministry's place in it)",
 		Args:  cobra.ExactArgs(1),
-		RunE: cli.Run(func(_ *cobra.Command, args []string) (any, error) {
+		RunE: cli.Run(func(cmd *cobra.Command, args []string) (any, error) {
 			if hash == "" {
 				return nil, cli.Usage("--hash is required: the genesis SHA-256 the coordinator published")
 			}
@@ -212,9 +219,10 @@ func newGenesisInstallCmd() *cobra.Command {
 	var (
 		hash, home, peers string
 		later             bool
+		sync              stateSyncFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "install GENESIS --hash HEX --peers LIST [--join]",
+		Use:   "install GENESIS --hash HEX --peers LIST [--join] [--rpc-servers LIST]",
 		Short: "verify a genesis for this ministry's home and install it with the peers and trust bundle",
 		Long: `install checks a genesis against the agreed hash and against the home's
 join request (its keys and power in it), then installs it with the peers
@@ -224,9 +232,15 @@ and the trust bundle.
 ministry voted in later ('notaryd init --ministry' made the home; the
 consortium passes 'notaryctl gov propose add-validator --request'): the
 ministry must not be in the genesis. The node syncs from the peers and
-becomes a validator at the block that passed the proposal.`,
+becomes a validator at the block that passed the proposal.
+
+--rpc-servers (with --trust-height, --trust-hash, --trust-period) also turns
+on state sync, as 'notaryd statesync' does: at its first start the node
+restores a peer's snapshot instead of replaying the chain from genesis
+(with --join, or for a founding ministry's node installed on a new host
+after the chain started).`,
 		Args: cobra.ExactArgs(1),
-		RunE: cli.Run(func(_ *cobra.Command, args []string) (any, error) {
+		RunE: cli.Run(func(cmd *cobra.Command, args []string) (any, error) {
 			if hash == "" {
 				return nil, cli.Usage("--hash is required: the genesis SHA-256 the coordinator published")
 			}
@@ -244,12 +258,19 @@ becomes a validator at the block that passed the proposal.`,
 			if err != nil {
 				return nil, formationError(fmt.Errorf("%s: %w", args[0], err))
 			}
-			return installResult{in}, nil
+			res := installResult{Installed: in}
+			if len(sync.servers) > 0 {
+				if res.StateSync, err = app.EnableStateSync(cmd.Context(), home, sync.spec()); err != nil {
+					return nil, err
+				}
+			}
+			return res, nil
 		}),
 	}
 	cmd.Flags().StringVar(&hash, "hash", "", "the genesis SHA-256, hex (required)")
 	cmd.Flags().StringVar(&peers, "peers", "", "the consortium's nodes, node_id@host:port,... as 'genesis collect' printed them")
 	cmd.Flags().StringVar(&home, FlagHome, defaultHome(".notary"), "home directory of the node (made by 'notaryd init --ministry')")
 	cmd.Flags().BoolVar(&later, "join", false, "the ministry joins a running consortium: it is not in the genesis")
+	sync.register(cmd, false)
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/app/join"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
@@ -241,11 +242,21 @@ func TestGenesisVerify(t *testing.T) {
 	if _, err := runCmd(t, "genesis", "install", bad, "--hash", res.Hash, "--join", "--home", homes[3]); exitCode(err) != cli.ExitFailure {
 		t.Fatalf("install --join of a changed genesis: %v", err)
 	}
-	if out, err := runCmd(t, "genesis", "install", gen, "--hash", res.Hash, "--peers", res.Peers, "--join", "--home", homes[3]); err != nil {
+	// With --rpc-servers it also turns on state sync, as 'notaryd statesync'.
+	trustHash := strings.Repeat("AB", 32)
+	if out, err := runCmd(t, "genesis", "install", gen, "--hash", res.Hash, "--peers", res.Peers, "--join", "--home", homes[3],
+		"--rpc-servers", "http://127.0.0.1:1,http://127.0.0.1:2", "--trust-height", "7", "--trust-hash", trustHash); err != nil {
 		t.Fatalf("install --join: %v\n%s", err, out)
 	}
 	if installed, err := os.ReadFile(filepath.Join(homes[3], "config", "genesis.json")); err != nil || string(installed) != string(b) {
 		t.Fatalf("the later ministry's genesis differs (%v)", err)
+	}
+	cfg, err := app.LoadConfig(homes[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ss := cfg.Comet.StateSync; !ss.Enable || len(ss.RPCServers) != 2 || ss.TrustHeight != 7 || ss.TrustHash != trustHash {
+		t.Fatalf("state sync after install --join --rpc-servers: %+v", ss)
 	}
 }
 

@@ -64,7 +64,11 @@ coordinator's 'notaryd genesis collect', and certificate requests for the
 consortium CA ('notaryd ca sign'): <home>/tls/node.csr (the gateway) and
 <home>/identities/ID/tls.csr (the governance identity's client
 certificate). The home gets its genesis by 'notaryd genesis install'.
-docs/operations.md, "Forming a consortium", has every step.
+docs/operations.md, "Forming a consortium", has every step. A ministry
+voted into a running consortium makes its home the same way and installs
+the genesis with 'notaryd genesis install --join'; with --rpc-servers
+there, its node joins by state sync from a peer's snapshot ('notaryd
+statesync' does the same for any new home).
 
 --agency id:name (repeatable, single-validator chains only) registers an
 agency with all permissions and writes its identity under

@@ -23,20 +23,45 @@ func (r stateSyncResult) Text(w io.Writer) error {
 	return nil
 }
 
+// stateSyncFlags are the flags of app.StateSyncSpec, shared by 'notaryd
+// statesync' and 'notaryd genesis install --join'.
+type stateSyncFlags struct {
+	servers     []string
+	trustHeight int64
+	trustHash   string
+	trustPeriod time.Duration
+}
+
+// register adds the flags to cmd; unless required, --rpc-servers is what
+// turns state sync on.
+func (s *stateSyncFlags) register(cmd *cobra.Command, required bool) {
+	f := cmd.Flags()
+	servers := "CometBFT RPC addresses of two or more nodes of the chain (http://host:port)"
+	if !required {
+		servers += ": join by state sync from their snapshots"
+	}
+	f.StringSliceVar(&s.servers, "rpc-servers", nil, servers)
+	f.Int64Var(&s.trustHeight, "trust-height", 0, "height of a header the operator trusts")
+	f.StringVar(&s.trustHash, "trust-hash", "", "hash of that header (hex)")
+	f.DurationVar(&s.trustPeriod, "trust-period", 0, "how long a validator set stays trusted (default CometBFT's 168h)")
+}
+
+func (s *stateSyncFlags) spec() app.StateSyncSpec {
+	return app.StateSyncSpec{RPCServers: s.servers, TrustHeight: s.trustHeight, TrustHash: s.trustHash, TrustPeriod: s.trustPeriod}
+}
+
 func newStateSyncCmd() *cobra.Command {
 	var (
-		home        string
-		servers     []string
-		trustHeight int64
-		trustHash   string
-		trustPeriod time.Duration
+		home string
+		sync stateSyncFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "statesync",
 		Short: "make a new node's home join by state sync: restore a peer's snapshot instead of replaying the chain",
 		Long: `statesync turns on CometBFT's state sync in the home of a node that has not
 started yet (a full node made by 'notaryd testnet --full-nodes', or a
-ministry's home after 'notaryd genesis install'). At its first start the
+ministry's home after 'notaryd genesis install'; 'genesis install --join
+--rpc-servers' does both at once). At its first start the
 node fetches a recent snapshot from its peers, checks every chunk against
 the snapshot's metadata and what it restores against the app hash the
 light client verified, then follows the chain from there.
@@ -48,20 +73,14 @@ operator to check with another member before the first start.
 docs/operations.md, "Joining by state sync", has every step.`,
 		Args: cobra.NoArgs,
 		RunE: cli.Run(func(cmd *cobra.Command, _ []string) (any, error) {
-			r, err := app.EnableStateSync(cmd.Context(), home, app.StateSyncSpec{
-				RPCServers: servers, TrustHeight: trustHeight, TrustHash: trustHash, TrustPeriod: trustPeriod,
-			})
+			r, err := app.EnableStateSync(cmd.Context(), home, sync.spec())
 			if err != nil {
 				return nil, err
 			}
 			return stateSyncResult{r}, nil
 		}),
 	}
-	f := cmd.Flags()
-	f.StringVar(&home, FlagHome, defaultHome(".notary"), "home directory of the node")
-	f.StringSliceVar(&servers, "rpc-servers", nil, "CometBFT RPC addresses of two or more nodes of the chain (http://host:port)")
-	f.Int64Var(&trustHeight, "trust-height", 0, "height of a header the operator trusts")
-	f.StringVar(&trustHash, "trust-hash", "", "hash of that header (hex)")
-	f.DurationVar(&trustPeriod, "trust-period", 0, "how long a validator set stays trusted (default CometBFT's 168h)")
+	cmd.Flags().StringVar(&home, FlagHome, defaultHome(".notary"), "home directory of the node")
+	sync.register(cmd, true)
 	return cmd
 }

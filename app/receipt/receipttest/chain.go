@@ -303,6 +303,22 @@ func (c *Chain) BlockTxs(height int64) ([][]byte, error) {
 	return c.txs[height], nil
 }
 
+// BatchTx returns a batch record's transaction from its block
+// (receipt.Source).
+func (c *Chain) BatchTx(b *notaryv1.Batch) ([]byte, error) {
+	txs, err := c.BlockTxs(b.Height)
+	if err != nil {
+		return nil, err
+	}
+	if int(b.TxIndex) >= len(txs) {
+		return nil, fmt.Errorf("block %d has %d transactions, the batch is at %d", b.Height, len(txs), b.TxIndex)
+	}
+	if h := ledger.TxHash(txs[b.TxIndex]); !bytes.Equal(h[:], b.TxHash) {
+		return nil, fmt.Errorf("batch %s: the transaction does not hash to the batch record's", ledger.FormatBatchID(b.Height, b.TxIndex))
+	}
+	return txs[b.TxIndex], nil
+}
+
 // Header returns a block's header (receipt.Source).
 func (c *Chain) Header(height int64) (*cmttypes.Header, error) {
 	h, ok := c.headers[height]
