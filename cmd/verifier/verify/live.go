@@ -130,23 +130,8 @@ func CheckLiveStatus(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, live *
 	if trust == nil || rcpt == nil || rcpt.Document == nil || rcpt.Anchor == nil {
 		return nil, &LiveError{Code: LiveMismatch, Detail: "no trust bundle or no receipt to check the live status against"}
 	}
-	if live == nil || live.Status == nil {
-		return nil, &LiveError{Code: LiveMalformed, Detail: "no status"}
-	}
-	if live.Version != Version {
-		return nil, &LiveError{Code: LiveMalformed, Detail: fmt.Sprintf("version %d; this verifier reads version %d", live.Version, Version)}
-	}
-	switch {
-	case live.ChainId != rcpt.ChainId:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("chain %q, the receipt's is %q", live.ChainId, rcpt.ChainId)}
-	case live.HashAlgorithm != rcpt.Document.HashAlgorithm:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("algorithm %q, the receipt's is %q", live.HashAlgorithm, rcpt.Document.HashAlgorithm)}
-	case live.AnchoredDigest != rcpt.Document.AnchoredDigest:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("digest %q, the receipt's is %q", live.AnchoredDigest, rcpt.Document.AnchoredDigest)}
-	case live.CodeKey != rcpt.Document.CodeKey:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("code key %q, the receipt's is %q", live.CodeKey, rcpt.Document.CodeKey)}
-	case live.AnchorHeight != rcpt.Anchor.Height:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("anchor height %d, the receipt's is %d", live.AnchorHeight, rcpt.Anchor.Height)}
+	if err := checkLiveFor(live, rcpt, rcpt.Anchor.Height); err != nil {
+		return nil, err
 	}
 	r := proto.CloneOf(rcpt)
 	r.Status, r.ValidatorChain = live.Status, live.ValidatorChain
@@ -335,6 +320,31 @@ func liveErrorArgs(e *LiveError) []string {
 		return []string{"code", strconv.Itoa(e.HTTPStatus)}
 	case LiveTooLarge:
 		return []string{"limit", "1 MB"}
+	}
+	return nil
+}
+
+// checkLiveFor checks that a live status answers for rcpt's document,
+// anchored at anchorHeight (a v1 receipt's anchor, a v2 receipt's batch
+// height), in a version this verifier reads.
+func checkLiveFor(live *notaryv1.LiveStatus, rcpt *notaryv1.Receipt, anchorHeight int64) *LiveError {
+	if live == nil || live.Status == nil {
+		return &LiveError{Code: LiveMalformed, Detail: "no status"}
+	}
+	if live.Version != Version {
+		return &LiveError{Code: LiveMalformed, Detail: fmt.Sprintf("version %d; this verifier reads version %d", live.Version, Version)}
+	}
+	switch {
+	case live.ChainId != rcpt.ChainId:
+		return &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("chain %q, the receipt's is %q", live.ChainId, rcpt.ChainId)}
+	case live.HashAlgorithm != rcpt.Document.HashAlgorithm:
+		return &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("algorithm %q, the receipt's is %q", live.HashAlgorithm, rcpt.Document.HashAlgorithm)}
+	case live.AnchoredDigest != rcpt.Document.AnchoredDigest:
+		return &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("digest %q, the receipt's is %q", live.AnchoredDigest, rcpt.Document.AnchoredDigest)}
+	case live.CodeKey != rcpt.Document.CodeKey:
+		return &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("code key %q, the receipt's is %q", live.CodeKey, rcpt.Document.CodeKey)}
+	case live.AnchorHeight != anchorHeight:
+		return &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("anchor height %d, the receipt's is %d", live.AnchorHeight, anchorHeight)}
 	}
 	return nil
 }

@@ -198,23 +198,8 @@ func checkLiveStatusV2(trust *notaryv1.TrustBundle, rcpt *notaryv1.Receipt, live
 	if err != nil {
 		return nil, &LiveError{Code: LiveMismatch, Detail: err.Error()}
 	}
-	if live == nil || live.Status == nil {
-		return nil, &LiveError{Code: LiveMalformed, Detail: "no status"}
-	}
-	if live.Version != Version {
-		return nil, &LiveError{Code: LiveMalformed, Detail: fmt.Sprintf("version %d; this verifier reads version %d", live.Version, Version)}
-	}
-	switch {
-	case live.ChainId != rcpt.ChainId:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("chain %q, the receipt's is %q", live.ChainId, rcpt.ChainId)}
-	case live.HashAlgorithm != rcpt.Document.HashAlgorithm:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("algorithm %q, the receipt's is %q", live.HashAlgorithm, rcpt.Document.HashAlgorithm)}
-	case live.AnchoredDigest != rcpt.Document.AnchoredDigest:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("digest %q, the receipt's is %q", live.AnchoredDigest, rcpt.Document.AnchoredDigest)}
-	case live.CodeKey != rcpt.Document.CodeKey:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("code key %q, the receipt's is %q", live.CodeKey, rcpt.Document.CodeKey)}
-	case live.AnchorHeight != p.batch.Height:
-		return nil, &LiveError{Code: LiveMismatch, Detail: fmt.Sprintf("anchor height %d, the receipt's batch is at height %d", live.AnchorHeight, p.batch.Height)}
+	if err := checkLiveFor(live, rcpt, p.batch.Height); err != nil {
+		return nil, err
 	}
 	if p.status, err = parseCheckpoint("status.checkpoint", live.Status.Checkpoint); err == nil {
 		if len(live.Status.Revocation) > 0 {
