@@ -14,6 +14,7 @@ import (
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/abci"
@@ -85,7 +86,8 @@ func Submit(ctx context.Context, p *Proc, signer *identity.Identity, body *notar
 }
 
 // awaitBlockTx reads the node's blocks from height from until one carries
-// tx, and returns its height, its index in the block and its result.
+// tx, and returns its height, its index in the block and its result once
+// the node's application has committed that height.
 func awaitBlockTx(ctx context.Context, p *Proc, tx []byte, from int64) (int64, int, *abcitypes.ExecTxResult, error) {
 	c := p.RPC()
 	retry := func(err error) error {
@@ -111,11 +113,19 @@ func awaitBlockTx(ctx context.Context, p *Proc, tx []byte, from int64) (int64, i
 		}
 		for {
 			br, err := c.BlockResults(ctx, &h)
-			if err == nil && len(br.TxsResults) == len(b.Block.Txs) {
-				return h, i, br.TxsResults[i], nil
+			if err == nil && len(br.TxsResults) != len(b.Block.Txs) {
+				err = fmt.Errorf("height %d: %d results for %d transactions", h, len(br.TxsResults), len(b.Block.Txs))
 			}
 			if err == nil {
-				err = fmt.Errorf("height %d: %d results for %d transactions", h, len(br.TxsResults), len(b.Block.Txs))
+				// The results are stored before the application commits
+				// the block; a caller reads the committed state next.
+				var info *ctypes.ResultABCIInfo
+				if info, err = c.ABCIInfo(ctx); err == nil && info.Response.LastBlockHeight >= h {
+					return h, i, br.TxsResults[i], nil
+				}
+				if err == nil {
+					err = fmt.Errorf("height %d not committed by the application (at %d)", h, info.Response.LastBlockHeight)
+				}
 			}
 			if err := retry(err); err != nil {
 				return 0, 0, nil, err
