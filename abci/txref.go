@@ -50,6 +50,17 @@ func DecodeTxRef(tx []byte) (h [32]byte, ok bool) {
 	return h, true
 }
 
+// BlockTx returns what a block carries for the transaction raw: its
+// reference if raw is TxRefMinBytes or more, raw itself otherwise. CometBFT
+// knows a committed transaction by the hash of these bytes (the tx.hash of
+// its event, which broadcast_tx_commit waits for, and its /tx lookup).
+func BlockTx(raw []byte) []byte {
+	if len(raw) < TxRefMinBytes {
+		return raw
+	}
+	return EncodeTxRef(ledger.TxHash(raw))
+}
+
 // BlockTxHash is the hash of a block's transaction: the referenced
 // transaction's for a reference, ledger.TxHash otherwise.
 func BlockTxHash(tx []byte) [32]byte {

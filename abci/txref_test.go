@@ -45,6 +45,36 @@ func TestTxRefEncoding(t *testing.T) {
 	}
 }
 
+// TestBlockTx: a block carries a transaction below TxRefMinBytes as it
+// is and a larger one as the reference to its hash.
+func TestBlockTx(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+		ref  bool
+	}{
+		{"small", 200, false},
+		{"just below", TxRefMinBytes - 1, false},
+		{"at the threshold", TxRefMinBytes, true},
+		{"large", 64 << 10, true},
+	} {
+		raw := bytes.Repeat([]byte{0x0a}, tc.size)
+		got := BlockTx(raw)
+		h, isRef := DecodeTxRef(got)
+		switch {
+		case isRef != tc.ref:
+			t.Errorf("%s: reference %v, want %v", tc.name, isRef, tc.ref)
+		case tc.ref && h != ledger.TxHash(raw):
+			t.Errorf("%s: reference to %X, want %X", tc.name, h, ledger.TxHash(raw))
+		case !tc.ref && !bytes.Equal(got, raw):
+			t.Errorf("%s: bytes changed", tc.name)
+		}
+		if BlockTxHash(got) != ledger.TxHash(raw) {
+			t.Errorf("%s: BlockTxHash is not the transaction's hash", tc.name)
+		}
+	}
+}
+
 // TestTxRefsLifecycle: a proposal names its large transaction by
 // reference; a validator that does not hold the bytes refuses it unless a
 // peer sends them, and then computes the same state; the bytes survive a

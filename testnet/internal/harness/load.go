@@ -8,9 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/identity"
@@ -19,8 +24,7 @@ import (
 	"github.com/gobtechlab/notary/proto/notary/v1/gatewayv1"
 )
 
-// SubmitTimeout bounds one submission (CometBFT's broadcast_tx_commit waits
-// at most 10 s for the commit by default).
+// SubmitTimeout bounds one submission.
 const SubmitTimeout = 15 * time.Second
 
 // Submit signs body with the signer's next sequence (read from the node's
@@ -28,6 +32,14 @@ const SubmitTimeout = 15 * time.Second
 // for the commit. It returns the transaction's result and height only if the
 // chain executed it successfully; any other outcome is an error (the
 // transaction may or may not be committed later).
+//
+// It does not use broadcast_tx_commit: that waits for the event of a block
+// transaction with the hash of the bytes sent, and a block names a
+// transaction of abci.TxRefMinBytes or more by a reference, whose event
+// has the reference's hash, so the wait would time out although the
+// transaction is committed. Submit sends with broadcast_tx_sync and reads
+// the blocks that follow for what a block carries for the transaction
+// (abci.BlockTx).
 func Submit(ctx context.Context, p *Proc, signer *identity.Identity, body *notaryv1.TxBody) (*notaryv1.TxResult, int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, SubmitTimeout)
 	defer cancel()
@@ -46,21 +58,80 @@ func Submit(ctx context.Context, p *Proc, signer *identity.Identity, body *notar
 		}
 	}
 	body.Sequence = acct.NextSequence
-	res, err := c.BroadcastTxCommit(ctx, signer.SignTx(body))
+	// No block stored before the broadcast can hold the transaction.
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("status: %w", err)
+	}
+	raw := signer.SignTx(body)
+	res, err := c.BroadcastTxSync(ctx, raw)
 	if err != nil {
 		return nil, 0, fmt.Errorf("broadcast: %w", err)
 	}
-	if res.CheckTx.Code != 0 {
-		return nil, 0, fmt.Errorf("check: code %d: %s", res.CheckTx.Code, res.CheckTx.Log)
+	if res.Code != 0 {
+		return nil, 0, fmt.Errorf("check: code %d: %s", res.Code, res.Log)
 	}
-	if res.TxResult.Code != 0 {
-		return nil, 0, fmt.Errorf("finalize: code %d: %s", res.TxResult.Code, res.TxResult.Log)
+	h, i, result, err := awaitBlockTx(ctx, p, abci.BlockTx(raw), st.SyncInfo.LatestBlockHeight+1)
+	if err != nil {
+		return nil, 0, fmt.Errorf("accepted, not seen committed: %w", err)
+	}
+	if result.Code != 0 {
+		return nil, 0, fmt.Errorf("finalize: code %d: %s (height %d, tx %d)", result.Code, result.Log, h, i)
 	}
 	var r notaryv1.TxResult
-	if err := ledger.DecodeCanonical(res.TxResult.Data, &r); err != nil {
+	if err := ledger.DecodeCanonical(result.Data, &r); err != nil {
 		return nil, 0, fmt.Errorf("result: %w", err)
 	}
-	return &r, res.Height, nil
+	return &r, h, nil
+}
+
+// awaitBlockTx reads the node's blocks from height from until one carries
+// tx, and returns its height, its index in the block and its result once
+// the node's application has committed that height.
+func awaitBlockTx(ctx context.Context, p *Proc, tx []byte, from int64) (int64, int, *abcitypes.ExecTxResult, error) {
+	c := p.RPC()
+	retry := func(err error) error {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+			return nil
+		}
+	}
+	for h := from; ; {
+		b, err := c.Block(ctx, &h)
+		if err != nil {
+			if err := retry(err); err != nil {
+				return 0, 0, nil, err
+			}
+			continue
+		}
+		i := slices.IndexFunc(b.Block.Txs, func(x cmttypes.Tx) bool { return bytes.Equal(x, tx) })
+		if i < 0 {
+			h++
+			continue
+		}
+		for {
+			br, err := c.BlockResults(ctx, &h)
+			if err == nil && len(br.TxsResults) != len(b.Block.Txs) {
+				err = fmt.Errorf("height %d: %d results for %d transactions", h, len(br.TxsResults), len(b.Block.Txs))
+			}
+			if err == nil {
+				// The results are stored before the application commits
+				// the block; a caller reads the committed state next.
+				var info *ctypes.ResultABCIInfo
+				if info, err = c.ABCIInfo(ctx); err == nil && info.Response.LastBlockHeight >= h {
+					return h, i, br.TxsResults[i], nil
+				}
+				if err == nil {
+					err = fmt.Errorf("height %d not committed by the application (at %d)", h, info.Response.LastBlockHeight)
+				}
+			}
+			if err := retry(err); err != nil {
+				return 0, 0, nil, err
+			}
+		}
+	}
 }
 
 // Ack is an anchoring that a node acknowledged as committed.
