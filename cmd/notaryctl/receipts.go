@@ -101,24 +101,8 @@ func writeReceipt(path string, r *notaryv1.Receipt) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp) // the error returned is werr's
-		return fmt.Errorf("receipt %s: %w", path, werr)
+	if err := cli.WriteFileAtomic(path, b); err != nil {
+		return fmt.Errorf("receipt %s: %w", path, err)
 	}
 	return nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -142,7 +140,7 @@ properly.`,
 			if err != nil {
 				return nil, cli.Fail(cli.ExitFailure, err)
 			}
-			if err := writeFileAtomic(out, enc); err != nil {
+			if err := writeFile(out, enc); err != nil {
 				return nil, cli.Fail(cli.ExitUsage, err)
 			}
 			res.Input, res.Output = in, out
@@ -230,28 +228,11 @@ func checkRenewCheckpoint(trust *notaryv1.TrustBundle, note []byte) (*verify.Log
 	return verify.VerifyLogCheckpoint(trust.GetChainId(), note, lv)
 }
 
-// writeFileAtomic writes b to path through a temporary file renamed into
-// place.
-func writeFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp) // the error returned is werr's
-		return fmt.Errorf("write %s: %w", path, werr)
+// writeFile writes a renewed receipt's bytes atomically
+// (cli.WriteFileAtomic).
+func writeFile(path string, b []byte) error {
+	if err := cli.WriteFileAtomic(path, b); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
