@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/spf13/cobra"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -54,6 +55,17 @@ func (e rootEnv) configTrust() string {
 // findTrust finds the trust bundle: --trust (NOTARY_TRUST sets it too),
 // then the user's configuration folder, then the one built in at release.
 // Every failure is a usage error (exit 2) with one sentence in lang.
+// trustFor returns a command's language and the trust bundle it uses
+// (--trust flag, else as findTrust looks for it).
+func (e rootEnv) trustFor(cmd *cobra.Command, flag string) (msg.Lang, *trustSource, error) {
+	lang, err := e.lang(cmd)
+	if err != nil {
+		return lang, nil, err
+	}
+	ts, err := e.findTrust(lang, flag)
+	return lang, ts, err
+}
+
 func (e rootEnv) findTrust(lang msg.Lang, flag string) (*trustSource, error) {
 	if flag != "" {
 		return loadTrust(lang, flag, trustFromFlag)

@@ -218,11 +218,7 @@ done, 2 usage error or a bundle that cannot be read or is not valid.`,
 		Short: "show the trust bundle, its log checkpoint and witness policy",
 		Args:  cobra.NoArgs,
 		RunE: cli.Run(func(cmd *cobra.Command, _ []string) (any, error) {
-			lang, err := env.lang(cmd)
-			if err != nil {
-				return nil, err
-			}
-			ts, err := env.findTrust(lang, trustPath)
+			lang, ts, err := env.trustFor(cmd, trustPath)
 			if err != nil {
 				return nil, err
 			}
@@ -234,11 +230,7 @@ done, 2 usage error or a bundle that cannot be read or is not valid.`,
 		Short: "print the trust bundle's SHA-256 fingerprint",
 		Args:  cobra.NoArgs,
 		RunE: cli.Run(func(cmd *cobra.Command, _ []string) (any, error) {
-			lang, err := env.lang(cmd)
-			if err != nil {
-				return nil, err
-			}
-			ts, err := env.findTrust(lang, trustPath)
+			_, ts, err := env.trustFor(cmd, trustPath)
 			if err != nil {
 				return nil, err
 			}
