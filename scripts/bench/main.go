@@ -42,11 +42,25 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gobtechlab/notary/testnet/netlab"
 )
+
+// envFlag is a repeatable KEY=VALUE flag.
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, " ") }
+
+func (e *envFlag) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, not %q", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
 
 type options struct {
 	quick    bool
@@ -67,6 +81,8 @@ type options struct {
 	sample    float64
 	commit    time.Duration
 	pprofOut  string
+	selfProf  string
+	nodeEnv   envFlag
 	logLevel  string
 	gossip    bool
 	noOE      bool
@@ -126,6 +142,8 @@ func parseFlags() options {
 	flag.StringVar(&o.logLevel, "node-log-level", "state:info,*:error", "CometBFT log_level of the notary nodes (their notaryd.log, kept with --keep); \"state:info,consensus:info,*:error\" adds each height's proposal, parts and votes")
 	flag.StringVar(&o.memLimit, "node-memory-limit", "1GiB", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); empty keeps Go's defaults, as --quick does unless this flag is given (a new node's heap first grows to the budget, a page fault per page, which costs a 6-second window half its rate)")
 	flag.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of the first notary node, taken during the steady window, to this file")
+	flag.StringVar(&o.selfProf, "bench-pprof", "", "write a CPU profile of the bench process itself (load generator, receipt fetches and, with --net, the link proxies), taken during the steady window, to this file")
+	flag.Var(&o.nodeEnv, "node-env", "KEY=VALUE added to every notary node's environment (repeatable), e.g. GOMAXPROCS=1 or GODEBUG=gctrace=1 (written to each node's notaryd.log)")
 	flag.DurationVar(&o.baseWin, "baseline-window", 0, "steady window of the kvstore and Tessera baselines (default 30s, quick 5s)")
 	flag.BoolVar(&o.skipKV, "skip-kvstore", false, "skip the kvstore baseline")
 	flag.BoolVar(&o.skipTess, "skip-tessera", false, "skip the Tessera baseline")

@@ -326,6 +326,7 @@ func (r *report) print(w io.Writer) error {
 				detail += fmt.Sprintf("; %d failed: %s", sd.ReceiptErrors, truncate(sd.FirstError, 120))
 			}
 			row("  1 doc/s: submit-to-receipt", fmtLat(sd.ReceiptMs), detail)
+			row("  1 doc/s: CPU", fmt.Sprintf("%.2f cores", sd.NodeCoresBusy), fmt.Sprintf("%d nodes; client %.2f cores", s.Validators, sd.ClientCoresBusy))
 		}
 		rc := n.Receipts
 		row("  receipts checked (1% sample)", fmt.Sprintf("%d", rc.Checked), fmt.Sprintf("of %d wanted (%d sampled of %d committed digests); fetch errors %d, verify failures %d", rc.Wanted, rc.Candidates, rc.SampleOf, rc.FetchErrors, rc.Invalid))
