@@ -499,11 +499,15 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 		if o.memLimit != "" {
 			cmd.Env = append(os.Environ(), "GOMEMLIMIT="+o.memLimit, "GOGC=off")
 		}
-		if len(o.nodeEnv) > 0 {
+		var env []string
+		if o.nodeProcs > 0 {
+			env = append(env, "GOMAXPROCS="+strconv.Itoa(o.nodeProcs))
+		}
+		if env = append(env, o.nodeEnv...); len(env) > 0 {
 			if cmd.Env == nil {
 				cmd.Env = os.Environ()
 			}
-			cmd.Env = append(cmd.Env, o.nodeEnv...)
+			cmd.Env = append(cmd.Env, env...)
 		}
 		p, err := ps.start("notaryd "+n.ID, cmd, filepath.Join(n.Home, "notaryd.log"))
 		if err != nil {

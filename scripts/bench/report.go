@@ -30,27 +30,29 @@ type report struct {
 }
 
 type settings struct {
-	Net                 string  `json:"net,omitempty"`
-	NetHosts            string  `json:"net_hosts,omitempty"`
-	Validators          int     `json:"validators"`
-	SingleWindow        string  `json:"single_window,omitempty"`
-	TimeoutPropose      string  `json:"timeout_propose,omitempty"`
-	MempoolSize         int     `json:"mempool_size,omitempty"`
-	Agencies            int     `json:"agencies"`
-	ProcsPerAgency      int     `json:"procs_per_agency"`
-	Codes               bool    `json:"codes,omitempty"`
-	BatchDigests        int     `json:"batch_digests"`
-	InFlight            int     `json:"in_flight_per_agency"`
-	TimeoutCommit       string  `json:"timeout_commit"`
-	MempoolGossip       bool    `json:"mempool_gossip"`
-	OptimisticExecution bool    `json:"optimistic_execution"`
-	NodeMemoryLimit     string  `json:"node_memory_limit,omitempty"`
-	Warmup              string  `json:"warmup"`
-	Window              string  `json:"window"`
-	HalfWindow          string  `json:"half_window"`
-	BaselineWindow      string  `json:"baseline_window"`
-	SampleFraction      float64 `json:"receipt_sample_fraction"`
-	ReceiptCap          int     `json:"receipt_cap"`
+	Net                 string   `json:"net,omitempty"`
+	NetHosts            string   `json:"net_hosts,omitempty"`
+	Validators          int      `json:"validators"`
+	SingleWindow        string   `json:"single_window,omitempty"`
+	TimeoutPropose      string   `json:"timeout_propose,omitempty"`
+	MempoolSize         int      `json:"mempool_size,omitempty"`
+	Agencies            int      `json:"agencies"`
+	ProcsPerAgency      int      `json:"procs_per_agency"`
+	Codes               bool     `json:"codes,omitempty"`
+	BatchDigests        int      `json:"batch_digests"`
+	InFlight            int      `json:"in_flight_per_agency"`
+	TimeoutCommit       string   `json:"timeout_commit"`
+	MempoolGossip       bool     `json:"mempool_gossip"`
+	OptimisticExecution bool     `json:"optimistic_execution"`
+	NodeMemoryLimit     string   `json:"node_memory_limit,omitempty"`
+	NodeGOMAXPROCS      int      `json:"node_gomaxprocs,omitempty"`
+	NodeEnv             []string `json:"node_env,omitempty"`
+	Warmup              string   `json:"warmup"`
+	Window              string   `json:"window"`
+	HalfWindow          string   `json:"half_window"`
+	BaselineWindow      string   `json:"baseline_window"`
+	SampleFraction      float64  `json:"receipt_sample_fraction"`
+	ReceiptCap          int      `json:"receipt_cap"`
 }
 
 type notaryResult struct {
@@ -283,6 +285,12 @@ func (r *report) print(w io.Writer) error {
 	}
 	if s.NodeMemoryLimit != "" {
 		mempool += ", GOMEMLIMIT " + s.NodeMemoryLimit + " with GOGC=off"
+	}
+	if s.NodeGOMAXPROCS > 0 {
+		mempool += fmt.Sprintf(", GOMAXPROCS %d per node", s.NodeGOMAXPROCS)
+	}
+	if len(s.NodeEnv) > 0 {
+		mempool += ", node environment " + strings.Join(s.NodeEnv, " ")
 	}
 	clients := fmt.Sprintf("%d agency clients", s.Agencies)
 	if s.ProcsPerAgency > 1 {
