@@ -42,11 +42,25 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gobtechlab/notary/testnet/netlab"
 )
+
+// envFlag is a repeatable KEY=VALUE flag.
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, " ") }
+
+func (e *envFlag) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, not %q", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
 
 type options struct {
 	quick    bool
@@ -67,6 +81,9 @@ type options struct {
 	sample    float64
 	commit    time.Duration
 	pprofOut  string
+	selfProf  string
+	nodeEnv   envFlag
+	nodeProcs int
 	logLevel  string
 	gossip    bool
 	noOE      bool
@@ -126,6 +143,9 @@ func parseFlags() options {
 	flag.StringVar(&o.logLevel, "node-log-level", "state:info,*:error", "CometBFT log_level of the notary nodes (their notaryd.log, kept with --keep); \"state:info,consensus:info,*:error\" adds each height's proposal, parts and votes")
 	flag.StringVar(&o.memLimit, "node-memory-limit", "1GiB", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); empty keeps Go's defaults, as --quick does unless this flag is given (a new node's heap first grows to the budget, a page fault per page, which costs a 6-second window half its rate)")
 	flag.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of the first notary node, taken during the steady window, to this file")
+	flag.StringVar(&o.selfProf, "bench-pprof", "", "write a CPU profile of the bench process itself (load generator, receipt fetches and, with --net, the link proxies), taken during the steady window, to this file")
+	flag.IntVar(&o.nodeProcs, "node-gomaxprocs", 0, "GOMAXPROCS of every notary node; 0 keeps Go's default (every core). With many validators on netlab hosts sharing this machine's cores, 1 spares each node the threads it wakes for a core it would not get (docs/performance.md)")
+	flag.Var(&o.nodeEnv, "node-env", "KEY=VALUE added to every notary node's environment (repeatable), e.g. GOMAXPROCS=1 or GODEBUG=gctrace=1 (written to each node's notaryd.log)")
 	flag.DurationVar(&o.baseWin, "baseline-window", 0, "steady window of the kvstore and Tessera baselines (default 30s, quick 5s)")
 	flag.BoolVar(&o.skipKV, "skip-kvstore", false, "skip the kvstore baseline")
 	flag.BoolVar(&o.skipTess, "skip-tessera", false, "skip the Tessera baseline")
@@ -186,6 +206,8 @@ func (o options) validate() error {
 		return fmt.Errorf("--timeout-commit must be positive")
 	case o.validators < 4 || o.validators > 10:
 		return fmt.Errorf("--validators must be 4..10, not %d", o.validators)
+	case o.nodeProcs < 0:
+		return fmt.Errorf("--node-gomaxprocs must not be negative, not %d", o.nodeProcs)
 	case o.propose < 0 || o.mempool < 0:
 		return fmt.Errorf("--timeout-propose and --mempool-size must not be negative")
 	}
@@ -238,7 +260,7 @@ func run(ctx context.Context, o options) (err error) {
 		Started: started.UTC().Format(time.RFC3339),
 		Settings: settings{
 			Net: o.net, Validators: o.validators, SingleWindow: durationSetting(o.single), TimeoutPropose: durationSetting(o.propose), MempoolSize: o.mempool, Agencies: o.agencies, ProcsPerAgency: o.procs, Codes: o.codes, BatchDigests: o.batch, InFlight: o.inFlight,
-			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, NodeMemoryLimit: o.memLimit, Warmup: o.warmup.String(), Window: o.duration.String(),
+			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, NodeMemoryLimit: o.memLimit, NodeGOMAXPROCS: o.nodeProcs, NodeEnv: o.nodeEnv, Warmup: o.warmup.String(), Window: o.duration.String(),
 			HalfWindow: o.half.String(), BaselineWindow: o.baseWin.String(), SampleFraction: o.sample, ReceiptCap: o.receipts,
 		},
 	}

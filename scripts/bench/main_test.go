@@ -21,6 +21,8 @@ func TestValidateNetFlags(t *testing.T) {
 		{"3 validators", func(o *options) { o.validators = 3 }, "--validators"},
 		{"11 validators", func(o *options) { o.validators = 11 }, "--validators"},
 		{"negative propose", func(o *options) { o.propose = -time.Second }, "--timeout-propose"},
+		{"gomaxprocs 1", func(o *options) { o.nodeProcs = 1 }, ""},
+		{"gomaxprocs -1", func(o *options) { o.nodeProcs = -1 }, "--node-gomaxprocs"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -479,7 +480,10 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 	}
 	for i, n := range man.Nodes {
 		pa := ""
-		if i == 0 {
+		// The first node is profiled; on hosts of their own every node
+		// serves pprof at the same port of its host's address, for a look
+		// at any of them during the run.
+		if i == 0 || bnet != nil && bnet.lab.Namespaces() {
 			pa = pprofListen
 		}
 		if err := tuneNotary(n.Home, o, pa); err != nil {
@@ -494,6 +498,16 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 		}
 		if o.memLimit != "" {
 			cmd.Env = append(os.Environ(), "GOMEMLIMIT="+o.memLimit, "GOGC=off")
+		}
+		var env []string
+		if o.nodeProcs > 0 {
+			env = append(env, "GOMAXPROCS="+strconv.Itoa(o.nodeProcs))
+		}
+		if env = append(env, o.nodeEnv...); len(env) > 0 {
+			if cmd.Env == nil {
+				cmd.Env = os.Environ()
+			}
+			cmd.Env = append(cmd.Env, env...)
 		}
 		p, err := ps.start("notaryd "+n.ID, cmd, filepath.Join(n.Home, "notaryd.log"))
 		if err != nil {
@@ -632,7 +646,7 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 	res.Receipts = rv.finish(ctx, st, want)
 	res.Receipts.SampleOf = res.TotalDigests
 	if o.single > 0 && ctx.Err() == nil {
-		res.Single = measureSingle(ctx, o, clients[0])
+		res.Single = measureSingle(ctx, o, clients[0], nodes)
 	}
 	for i, n := range nodes {
 		if n.exited() {
@@ -693,11 +707,15 @@ func measureWindow(ctx context.Context, name string, o options, st *loadStats, n
 	read0, written0 := sumIO(nodes)
 	t0 := time.Now()
 	logf("notary: %s window of %s", name, d)
-	var prof chan error
+	var prof, self chan error
 	if pprofAddr != "" {
 		prof = make(chan error, 1)
 		secs := int(min(d, 30*time.Second).Seconds())
 		go func() { prof <- fetchProfile(ctx, pprofAddr, secs, o.pprofOut) }()
+	}
+	if o.selfProf != "" && name == "peak" {
+		self = make(chan error, 1)
+		go func() { self <- profileSelf(ctx, min(d, 30*time.Second), o.selfProf) }()
 	}
 	// Sample throughput and RSS every interval.
 	interval := 10 * time.Second
@@ -769,7 +787,27 @@ func measureWindow(ctx context.Context, name string, o options, st *loadStats, n
 			w.Profile = o.pprofOut
 		}
 	}
+	if self != nil {
+		if err := <-self; err != nil {
+			logf("notary: bench pprof: %v", err)
+		}
+	}
 	return w, nil
+}
+
+// profileSelf writes a CPU profile of d of the bench process to path.
+func profileSelf(ctx context.Context, d time.Duration, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	sleepCtx(ctx, d)
+	pprof.StopCPUProfile()
+	return f.Close()
 }
 
 func rssAll(nodes []*proc) []float64 {

@@ -30,27 +30,29 @@ type report struct {
 }
 
 type settings struct {
-	Net                 string  `json:"net,omitempty"`
-	NetHosts            string  `json:"net_hosts,omitempty"`
-	Validators          int     `json:"validators"`
-	SingleWindow        string  `json:"single_window,omitempty"`
-	TimeoutPropose      string  `json:"timeout_propose,omitempty"`
-	MempoolSize         int     `json:"mempool_size,omitempty"`
-	Agencies            int     `json:"agencies"`
-	ProcsPerAgency      int     `json:"procs_per_agency"`
-	Codes               bool    `json:"codes,omitempty"`
-	BatchDigests        int     `json:"batch_digests"`
-	InFlight            int     `json:"in_flight_per_agency"`
-	TimeoutCommit       string  `json:"timeout_commit"`
-	MempoolGossip       bool    `json:"mempool_gossip"`
-	OptimisticExecution bool    `json:"optimistic_execution"`
-	NodeMemoryLimit     string  `json:"node_memory_limit,omitempty"`
-	Warmup              string  `json:"warmup"`
-	Window              string  `json:"window"`
-	HalfWindow          string  `json:"half_window"`
-	BaselineWindow      string  `json:"baseline_window"`
-	SampleFraction      float64 `json:"receipt_sample_fraction"`
-	ReceiptCap          int     `json:"receipt_cap"`
+	Net                 string   `json:"net,omitempty"`
+	NetHosts            string   `json:"net_hosts,omitempty"`
+	Validators          int      `json:"validators"`
+	SingleWindow        string   `json:"single_window,omitempty"`
+	TimeoutPropose      string   `json:"timeout_propose,omitempty"`
+	MempoolSize         int      `json:"mempool_size,omitempty"`
+	Agencies            int      `json:"agencies"`
+	ProcsPerAgency      int      `json:"procs_per_agency"`
+	Codes               bool     `json:"codes,omitempty"`
+	BatchDigests        int      `json:"batch_digests"`
+	InFlight            int      `json:"in_flight_per_agency"`
+	TimeoutCommit       string   `json:"timeout_commit"`
+	MempoolGossip       bool     `json:"mempool_gossip"`
+	OptimisticExecution bool     `json:"optimistic_execution"`
+	NodeMemoryLimit     string   `json:"node_memory_limit,omitempty"`
+	NodeGOMAXPROCS      int      `json:"node_gomaxprocs,omitempty"`
+	NodeEnv             []string `json:"node_env,omitempty"`
+	Warmup              string   `json:"warmup"`
+	Window              string   `json:"window"`
+	HalfWindow          string   `json:"half_window"`
+	BaselineWindow      string   `json:"baseline_window"`
+	SampleFraction      float64  `json:"receipt_sample_fraction"`
+	ReceiptCap          int      `json:"receipt_cap"`
 }
 
 type notaryResult struct {
@@ -284,6 +286,12 @@ func (r *report) print(w io.Writer) error {
 	if s.NodeMemoryLimit != "" {
 		mempool += ", GOMEMLIMIT " + s.NodeMemoryLimit + " with GOGC=off"
 	}
+	if s.NodeGOMAXPROCS > 0 {
+		mempool += fmt.Sprintf(", GOMAXPROCS %d per node", s.NodeGOMAXPROCS)
+	}
+	if len(s.NodeEnv) > 0 {
+		mempool += ", node environment " + strings.Join(s.NodeEnv, " ")
+	}
 	clients := fmt.Sprintf("%d agency clients", s.Agencies)
 	if s.ProcsPerAgency > 1 {
 		clients = fmt.Sprintf("%d agencies x %d clients (one key each agency, unordered transactions)", s.Agencies, s.ProcsPerAgency)
@@ -326,6 +334,7 @@ func (r *report) print(w io.Writer) error {
 				detail += fmt.Sprintf("; %d failed: %s", sd.ReceiptErrors, truncate(sd.FirstError, 120))
 			}
 			row("  1 doc/s: submit-to-receipt", fmtLat(sd.ReceiptMs), detail)
+			row("  1 doc/s: CPU", fmt.Sprintf("%.2f cores", sd.NodeCoresBusy), fmt.Sprintf("%d nodes; client %.2f cores", s.Validators, sd.ClientCoresBusy))
 		}
 		rc := n.Receipts
 		row("  receipts checked (1% sample)", fmt.Sprintf("%d", rc.Checked), fmt.Sprintf("of %d wanted (%d sampled of %d committed digests); fetch errors %d, verify failures %d", rc.Wanted, rc.Candidates, rc.SampleOf, rc.FetchErrors, rc.Invalid))

@@ -22,16 +22,22 @@ type singleResult struct {
 	// ReceiptMs is from the submission to the first GetReceipt of the
 	// document that the same gateway answers (polled every 10 ms once the
 	// transaction is committed).
-	ReceiptMs     latency        `json:"submit_to_receipt_ms"`
-	ReceiptErrors int            `json:"receipt_errors,omitempty"`
-	FirstError    string         `json:"first_error,omitempty"`
-	Errors        map[string]int `json:"errors,omitempty"`
+	ReceiptMs latency `json:"submit_to_receipt_ms"`
+	// NodeCoresBusy is the CPU the notary nodes used over the window, in
+	// cores: at one document a second, what the chain costs when idle
+	// (timers, consensus gossip, empty heights); ClientCoresBusy is the
+	// bench's own (with --net, the link proxies).
+	NodeCoresBusy   float64        `json:"node_cpu_cores_busy"`
+	ClientCoresBusy float64        `json:"client_cpu_cores_busy"`
+	ReceiptErrors   int            `json:"receipt_errors,omitempty"`
+	FirstError      string         `json:"first_error,omitempty"`
+	Errors          map[string]int `json:"errors,omitempty"`
 }
 
 // measureSingle submits one document a second for o.single through the
 // gateway of c, whose load has stopped: the documents continue c's, signed
 // with its agency's key and its next sequences.
-func measureSingle(ctx context.Context, o options, c *agencyClient) *singleResult {
+func measureSingle(ctx context.Context, o options, c *agencyClient, nodes []*proc) *singleResult {
 	logf("notary: one document a second for %s", o.single)
 	st := newLoadStats(o.sample)
 	done := make(chan committedBatch, 1024)
@@ -63,11 +69,14 @@ func measureSingle(ctx context.Context, o options, c *agencyClient) *singleResul
 			}()
 		}
 	}()
+	cpu0, self0 := sumCPUOrZero(nodes), selfCPU()
 	t0 := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, o.single)
 	sc.run(lctx, st)
 	cancel()
 	res.Seconds = time.Since(t0).Seconds()
+	res.NodeCoresBusy = (sumCPUOrZero(nodes) - cpu0) / res.Seconds
+	res.ClientCoresBusy = (selfCPU() - self0) / res.Seconds
 	close(done)
 	<-collected
 	pollers.Wait()
@@ -102,4 +111,13 @@ func pollReceipt(ctx context.Context, c *agencyClient, b committedBatch) (time.D
 			return 0, err
 		}
 	}
+}
+
+// sumCPUOrZero is sumCPU, or 0 when a process cannot be read.
+func sumCPUOrZero(ps []*proc) float64 {
+	s, err := sumCPU(ps)
+	if err != nil {
+		return 0
+	}
+	return s
 }

@@ -19,10 +19,13 @@
 package forward
 
 import (
+	"fmt"
+
 	"github.com/cometbft/cometbft/libs/log"
 	mempl "github.com/cometbft/cometbft/mempool"
 	"github.com/cometbft/cometbft/p2p"
 	protomem "github.com/cometbft/cometbft/proto/tendermint/mempool"
+	"github.com/cosmos/gogoproto/proto"
 
 	"github.com/gobtechlab/notary/app/internal/channels"
 )
@@ -75,11 +78,41 @@ func (r *Reactor) Forward(tx []byte) {
 	if r.Switch == nil {
 		return
 	}
-	msg := &protomem.Txs{Txs: [][]byte{tx}}
-	for _, peer := range r.Switch.Peers().List() {
+	peers := r.Switch.Peers().List()
+	if len(peers) == 0 {
+		return
+	}
+	msg, err := encode(tx)
+	if err != nil {
+		r.Logger.Error("encoding a transaction to forward", "err", err)
+		return
+	}
+	for _, peer := range peers {
 		peer.TrySend(p2p.Envelope{ChannelID: channels.Forward, Message: msg})
 	}
 }
+
+// encoded is a message in its wire encoding. A peer encodes the message
+// it is given for itself (a copy of the transaction per peer); the same
+// encoded bytes are sent to every peer instead. Nothing writes to them
+// once encoded.
+type encoded []byte
+
+// encode returns the wire encoding of the channel's message carrying tx.
+func encode(tx []byte) (encoded, error) {
+	b, err := proto.Marshal((&protomem.Txs{Txs: [][]byte{tx}}).Wrap())
+	if err != nil {
+		return nil, fmt.Errorf("forward: encode: %w", err)
+	}
+	return b, nil
+}
+
+// Reset, String and ProtoMessage make encoded a proto.Message; Marshal is
+// what the peer calls to encode it.
+func (encoded) Reset()                     {}
+func (encoded) String() string             { return "forward.encoded" }
+func (encoded) ProtoMessage()              {}
+func (e encoded) Marshal() ([]byte, error) { return e, nil }
 
 type reactorError string
 
