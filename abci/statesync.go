@@ -92,10 +92,12 @@ func (a *Application) maybeSnapshot(height int64, t time.Time) {
 		a.log.Info("snapshot skipped: the previous one is still being taken", "height", height)
 		return
 	}
+	a.snapTaking.Store(height)
 	a.snapWG.Add(1)
 	go func() {
 		defer a.snapWG.Done()
 		defer a.snapBusy.Store(false)
+		defer a.snapTaking.Store(0)
 		start := time.Now()
 		m, err := a.TakeSnapshot(height, t)
 		if err != nil {
@@ -133,7 +135,25 @@ func (a *Application) TakeSnapshot(height int64, t time.Time) (snapshot.Metadata
 	if err := a.snaps.Prune(keep); err != nil {
 		return m, fmt.Errorf("abci: %w", err)
 	}
+	a.loadSnapshotFloor()
 	return m, nil
+}
+
+// loadSnapshotFloor records the height of the oldest snapshot kept, which
+// retention keeps.
+func (a *Application) loadSnapshotFloor() {
+	ms, err := a.snaps.List()
+	if err != nil {
+		a.log.Error("listing the snapshots", "err", err)
+		return
+	}
+	var oldest int64
+	for _, m := range ms {
+		if oldest == 0 || m.Height < oldest {
+			oldest = m.Height
+		}
+	}
+	a.snapOldest.Store(oldest)
 }
 
 func (a *Application) chunkBytes() int {

@@ -79,7 +79,7 @@ func TestBeforeSnapshotStatus(t *testing.T) {
 		err  error
 		code codes.Code
 	}{
-		{"before the snapshot", fmt.Errorf("receipt: %w", &abci.BeforeSnapshotError{Height: 7, Snapshot: 1000}), codes.FailedPrecondition},
+		{"before the snapshot", fmt.Errorf("receipt: %w", &abci.EarliestStateError{Height: 7, Earliest: 1000, Restored: true}), codes.FailedPrecondition},
 		{"not committed yet", fmt.Errorf("%w: height 9", ledger.ErrHeightUnavailable), codes.OutOfRange},
 	}
 	for _, tt := range tests {
