@@ -123,9 +123,6 @@ type Options struct {
 	// versions the node keeps (retention.go); 0 keeps every height: an
 	// archive node.
 	RetainBlocks int64
-	// EvidenceMaxAgeBlocks is the chain's evidence.max_age_num_blocks
-	// (consensus params): retention keeps at least that many heights.
-	EvidenceMaxAgeBlocks int64
 	// Logger receives the application's logs. Optional.
 	Logger cmtlog.Logger
 }

@@ -16,9 +16,11 @@ import (
 // Retention (docs/adr/0032-retention.md).
 //
 // With Options.RetainBlocks set, Commit returns a retain height, and
-// CometBFT deletes the blocks below it (their bodies; the headers and
-// commits it still needs for evidence it keeps) and their state store
-// entries; the state versions below it are deleted from the IAVL
+// CometBFT deletes the blocks below it and their state store entries,
+// except what evidence verification needs: the headers, commits and
+// validator sets of heights within the evidence age (consensus params
+// evidence.max_age_num_blocks and max_age_duration), which its pruning
+// keeps whatever the retain height; the state versions below it are deleted from the IAVL
 // database, by IAVL's pruning goroutine. What receipts v2 and lookups
 // need is kept: every batch record (in the latest state), every batch
 // transaction (in the transaction store: a block's small ones, which
@@ -30,7 +32,6 @@ import (
 // The retain height of a commit at height h is the lowest of:
 //
 //   - h - RetainBlocks + 1: the heights the setting keeps;
-//   - h - EvidenceMaxAgeBlocks: the heights whose evidence is still valid;
 //   - the height of the oldest snapshot kept, or of one being taken: its
 //     export reads that state version, and a joining node's light client
 //     asks for headers from that height on;
@@ -81,9 +82,6 @@ func (a *Application) retainHeight(height int64) int64 {
 		return 0
 	}
 	r := height - a.opts.RetainBlocks + 1
-	if ev := a.opts.EvidenceMaxAgeBlocks; ev > 0 {
-		r = min(r, height-ev)
-	}
 	for _, s := range []int64{a.snapOldest.Load(), a.snapTaking.Load()} {
 		if s > 0 {
 			r = min(r, s)

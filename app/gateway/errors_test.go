@@ -80,6 +80,7 @@ func TestBeforeSnapshotStatus(t *testing.T) {
 		code codes.Code
 	}{
 		{"before the snapshot", fmt.Errorf("receipt: %w", &abci.EarliestStateError{Height: 7, Earliest: 1000, Restored: true}), codes.FailedPrecondition},
+		{"pruned", fmt.Errorf("receipt: %w", &abci.EarliestStateError{Height: 7, Earliest: 1000}), codes.FailedPrecondition},
 		{"not committed yet", fmt.Errorf("%w: height 9", ledger.ErrHeightUnavailable), codes.OutOfRange},
 	}
 	for _, tt := range tests {
