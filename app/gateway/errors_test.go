@@ -70,10 +70,11 @@ func TestErrorsQuoteAPrefix(t *testing.T) {
 	}
 }
 
-// TestBeforeSnapshotStatus: a state below the snapshot a node joined from
-// by state sync is FAILED_PRECONDITION, naming receipt v2 and archive
-// nodes; another height the node does not hold stays OUT_OF_RANGE.
-func TestBeforeSnapshotStatus(t *testing.T) {
+// TestEarliestStateStatus: a state below the earliest a node holds (the
+// snapshot it joined from by state sync, or the height its retention
+// pruned to) is FAILED_PRECONDITION, naming receipt v2 and archive nodes;
+// another height the node does not hold stays OUT_OF_RANGE.
+func TestEarliestStateStatus(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
