@@ -389,11 +389,13 @@ func BenchmarkAnchorPath(b *testing.B) {
 // digests each, carried whole), with retention off and keeping 10
 // heights: on, Commit also puts the small batches in the transaction
 // store, records the earliest height, and IAVL's pruning goroutine deletes
-// the old versions, its deletes written with later versions.
+// the old versions, its deletes written with later versions. It reports
+// the size of the state database (application.db) per block after the run.
 func BenchmarkCommitRetention(b *testing.B) {
 	for _, keep := range []int64{0, 10} {
 		b.Run(fmt.Sprintf("keep=%d", keep), func(b *testing.B) {
-			opts := DefaultOptions(b.TempDir(), testChain)
+			dir := b.TempDir()
+			opts := DefaultOptions(dir, testChain)
 			opts.RetainBlocks = keep
 			a, err := NewApplication(opts)
 			if err != nil {
@@ -431,6 +433,8 @@ func BenchmarkCommitRetention(b *testing.B) {
 					}
 				}
 			}
+			b.StopTimer()
+			b.ReportMetric(float64(dirSize(b, filepath.Join(dir, "application.db")))/float64(b.N), "state-bytes/block")
 		})
 	}
 }
