@@ -31,7 +31,8 @@ import (
 // Every Options.SnapshotInterval heights, Commit starts a goroutine that
 // writes the snapshot of the height it committed (abci/snapshot), off the
 // consensus path: the IAVL export of that version (IAVL's Exporter over the
-// immutable tree; versions are never deleted), every batch transaction the
+// immutable tree; retention never deletes a version a snapshot being
+// taken or kept needs, retention.go), every batch transaction the
 // state's batch records name (from the transaction store, or from the
 // block store for one a block carried whole), and the evidence log's leaves
 // up to the state's log size (read from the tiles, which never change
