@@ -20,14 +20,14 @@ import (
 // except what evidence verification needs: the headers, commits and
 // validator sets of heights within the evidence age (consensus params
 // evidence.max_age_num_blocks and max_age_duration), which its pruning
-// keeps whatever the retain height; the state versions below it are deleted from the IAVL
-// database, by IAVL's pruning goroutine. What receipts v2 and lookups
-// need is kept: every batch record (in the latest state), every batch
-// transaction (in the transaction store: a block's small ones, which
-// CometBFT's block store alone held, are put there by Commit, before the
-// state; those of blocks committed before retention was on are copied
-// there at start, backfillBatchTxs), the digest index and the evidence
-// log's tiles, which are never pruned.
+// keeps whatever the retain height. IAVL's pruning goroutine deletes the
+// state versions below it. What receipts v2 and lookups need is kept:
+// every batch record (in the latest state), every batch transaction (in
+// the transaction store: a block's small ones, which CometBFT's block
+// store alone held, are put there by Commit, before the state; those of
+// blocks committed before retention was on are copied there at start,
+// backfillBatchTxs), the digest index and the evidence log's tiles, which
+// are never pruned.
 //
 // The retain height of a commit at height h is the lowest of:
 //
