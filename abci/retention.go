@@ -42,8 +42,9 @@ import (
 // and it never goes down. The earliest state version held (Earliest) is
 // the highest of the restored snapshot's height and the retain height;
 // StateAt refuses a height below it with an *EarliestStateError. IAVL
-// deletes the versions below the earliest of the commit before, so that a
-// view taken just before the base moved stays readable for a block.
+// deletes the versions below the earliest of the commit before (asked
+// every pruneStep versions), so that a view taken just before the base
+// moved stays readable for at least a block.
 
 // Files in Options.Dir: the earliest height retention kept (8 bytes,
 // rewritten when it moves), and the marker that every batch transaction of
@@ -107,12 +108,18 @@ func (a *Application) retainHeight(height int64) int64 {
 	return r
 }
 
+// pruneStep is the number of versions IAVL is asked to delete at once:
+// each request writes (and syncs) what its pruning goroutine deleted so
+// far, on the consensus path.
+const pruneStep = 16
+
 // pruneState asks IAVL's pruning goroutine to delete the state versions
-// below the earliest of the previous commit (a.mu held).
+// below the earliest of the previous commit, pruneStep versions or more at
+// a time (a.mu held).
 func (a *Application) pruneState() {
 	to := a.pruned - 1
 	a.pruned = a.earliest.Load()
-	if !a.retainOn() || to < 1 || to <= a.prunedTo {
+	if !a.retainOn() || to < 1 || to < a.prunedTo+pruneStep {
 		return
 	}
 	if err := a.tree.DeleteVersionsTo(to); err != nil {
