@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,6 +119,10 @@ type Options struct {
 	// SnapshotChunkBytes is the size of a snapshot's chunks; 0 means
 	// DefaultSnapshotChunkBytes.
 	SnapshotChunkBytes int
+	// RetainBlocks is the number of recent heights whose blocks and state
+	// versions the node keeps (retention.go); 0 keeps every height: an
+	// archive node.
+	RetainBlocks int64
 	// Logger receives the application's logs. Optional.
 	Logger cmtlog.Logger
 }
@@ -215,11 +220,21 @@ type Application struct {
 	snapWG   sync.WaitGroup
 	blocks   atomic.Pointer[BlockSource]
 	snapHook atomic.Pointer[func(height int64, restored bool)]
-	// restoredBase is the height of the snapshot this node restored (0:
-	// none): the first state version it holds.
-	restoredBase atomic.Int64
-	restoreMu    sync.Mutex
-	restore      *restoring
+	// snapOldest is the height of the oldest snapshot kept, snapTaking
+	// that of the one being taken (0: none): retention keeps them.
+	snapOldest atomic.Int64
+	snapTaking atomic.Int64
+	restoreMu  sync.Mutex
+	restore    *restoring
+
+	// earliest is the first state version this node holds (0: the first
+	// of the chain): the snapshot it restored, or the height its
+	// retention pruned to (retention.go). pruned is the earliest of the
+	// last Commit, prunedTo the last version IAVL was asked to delete up
+	// to (a.mu held).
+	earliest atomic.Int64
+	pruned   int64
+	prunedTo int64
 }
 
 type stagedBlock struct {
@@ -230,6 +245,9 @@ type stagedBlock struct {
 	log    *tlogtiles.Block      // the block's evidence log leaves, if any
 	refs   [][32]byte            // what the block's references name
 	res    *abcitypes.ResponseFinalizeBlock
+	// small are the batch transactions the block carried whole, kept in
+	// the transaction store when retention is on.
+	small []*ledger.Tx
 }
 
 // CommittedBlock is what SetBlockHook's function is told of a committed
@@ -363,8 +381,11 @@ type growingBatchDB struct{ *idb.GoLevelDB }
 func (d growingBatchDB) NewBatchWithSize(int) corestore.Batch { return d.NewBatch() }
 
 func (a *Application) newTree() *iavl.MutableTree {
+	// With retention on, old versions are deleted by IAVL's pruning
+	// goroutine; its deletes are written with the next versions.
 	return iavl.NewMutableTree(growingBatchDB{a.db}, a.opts.IAVLCacheSize, true, iavl.NewNopLogger(),
-		iavl.SyncOption(true), iavl.FlushThresholdOption(a.opts.FlushThreshold))
+		iavl.SyncOption(true), iavl.FlushThresholdOption(a.opts.FlushThreshold),
+		iavl.AsyncPruningOption(a.retainOn()))
 }
 
 // readerCacheSize is the number of IAVL nodes the reader of committed
@@ -385,6 +406,7 @@ func (a *Application) load() error {
 		}
 		a.log.Error("last state version is incomplete; rolling it back so that the block is replayed",
 			"version", latest, "err", err)
+		_ = a.tree.Close()
 		a.tree = a.newTree()
 		if err := a.tree.LoadVersionForOverwriting(latest - 1); err != nil {
 			return fmt.Errorf("abci: roll back incomplete version %d: %w (the state is damaged: restore a backup or resync)", latest, err)
@@ -392,7 +414,7 @@ func (a *Application) load() error {
 		version = a.tree.Version()
 	}
 	a.reader = iavl.NewMutableTree(a.db, readerCacheSize, true, iavl.NewNopLogger())
-	a.restoredBase.Store(a.restoredHeight())
+	a.loadEarliest()
 	info := &commitInfo{height: version, hash: a.tree.Hash()}
 	a.committed.Store(info)
 	if version > 0 {
@@ -411,6 +433,10 @@ func (a *Application) load() error {
 	if err := a.catchUpLog(version); err != nil {
 		return err
 	}
+	if err := a.backfillBatchTxs(version); err != nil {
+		return err
+	}
+	a.loadSnapshotFloor()
 	return a.resetCheck()
 }
 
@@ -536,6 +562,10 @@ func (a *Application) closeStores() error {
 	if a.stored != nil {
 		errs = append(errs, a.stored.Close())
 	}
+	if a.tree != nil {
+		// Stops IAVL's pruning goroutine (retention).
+		errs = append(errs, a.tree.Close())
+	}
 	if a.db != nil {
 		errs = append(errs, a.db.Close())
 	}
@@ -576,8 +606,8 @@ func (a *Application) StateAt(height int64) (*StateView, error) {
 	if height < 1 || height > last {
 		return nil, fmt.Errorf("%w: height %d, committed heights are 1..%d", ledger.ErrHeightUnavailable, height, last)
 	}
-	if base := a.restoredBase.Load(); height < base {
-		return nil, &BeforeSnapshotError{Height: height, Snapshot: base}
+	if e := a.earliest.Load(); height < e {
+		return nil, &EarliestStateError{Height: height, Earliest: e, Restored: e == a.restoredHeight()}
 	}
 	// Committed nodes are read through the reader's own node database,
 	// never through the working tree's.
@@ -931,6 +961,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	}
 	e.Reserve(size / ledger.DigestSize) // at most this many digests
 	res := &abcitypes.ResponseFinalizeBlock{TxResults: make([]*abcitypes.ExecTxResult, len(txs))}
+	var small []*ledger.Tx
 	for i, raw := range txs {
 		if stop != nil && stop.Load() {
 			return nil, nil, errExecutionStopped
@@ -953,6 +984,9 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 			r.Data = ledger.Encode(out.Result)
 		}
 		r.Events = toEvents(out.Events)
+		if a.retainOn() && isSmallBatch(tx, out) {
+			small = append(small, tx)
+		}
 	}
 	end, err := e.End()
 	if err != nil {
@@ -971,7 +1005,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: evidence log: %w", height, err)
 	}
-	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run, log: lb, res: res}, nil
+	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run, log: lb, res: res, small: small}, nil
 }
 
 func toEvents(evs []ledger.Event) []abcitypes.Event {
@@ -1001,8 +1035,18 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	}
 	// The referenced bytes, and that this block names them, are durable
 	// before the state that depends on them (a block fetched while catching
-	// up was not synced by ProcessProposal).
-	if err := a.stored.Named(s.height, s.refs); err != nil {
+	// up was not synced by ProcessProposal); so are the small batch
+	// transactions retention keeps (retention.go).
+	named := s.refs
+	if len(s.small) > 0 {
+		hs, err := a.putBatchTxs(s.small)
+		if err != nil {
+			a.mu.Unlock()
+			return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
+		}
+		named = append(slices.Clip(named), hs...)
+	}
+	if err := a.stored.Named(s.height, named); err != nil {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)
 	}
@@ -1035,6 +1079,7 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	if s.log != nil {
 		a.logW.committed(s.log.Size)
 	}
+	a.pruneState()
 	a.staged = nil
 	a.committed.Store(&commitInfo{height: version, hash: hash, time: s.time})
 	a.mu.Unlock()
@@ -1050,5 +1095,5 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	}
 	a.maybeSnapshot(s.height, s.time)
 	failpoint.Hit("commit-after", s.height)
-	return &abcitypes.ResponseCommit{}, nil
+	return &abcitypes.ResponseCommit{RetainHeight: a.retainHeight(s.height)}, nil
 }

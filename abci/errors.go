@@ -6,22 +6,28 @@ import (
 	"github.com/gobtechlab/notary/ledger"
 )
 
-// BeforeSnapshotError is StateAt's error for a height below the snapshot
-// this node joined from by state sync: it never held that state. It is a
-// ledger.ErrHeightUnavailable; the gateway answers it FAILED_PRECONDITION,
-// since no retry on this node succeeds.
-type BeforeSnapshotError struct {
+// EarliestStateError is StateAt's error for a height below the earliest
+// state this node holds: the snapshot it joined from by state sync (it
+// never held the state before), or the height its retention pruned to
+// (retention.go). It is a ledger.ErrHeightUnavailable; the gateway answers
+// it FAILED_PRECONDITION, since no retry on this node succeeds.
+type EarliestStateError struct {
 	Height   int64 // the height asked for
-	Snapshot int64 // the height of the snapshot the node joined from
+	Earliest int64 // the earliest state version the node holds
+	Restored bool  // Earliest is the height of the snapshot it joined from
 }
 
-func (e *BeforeSnapshotError) Error() string {
-	return fmt.Sprintf("%v: height %d is before the snapshot this node joined from (height %d): a receipt v2 proves an anchor of that height, or ask an archive node",
-		ledger.ErrHeightUnavailable, e.Height, e.Snapshot)
+func (e *EarliestStateError) Error() string {
+	why := "this node prunes old heights (retention)"
+	if e.Restored {
+		why = "this node joined by state sync from a snapshot of that height"
+	}
+	return fmt.Sprintf("%v: height %d is before the earliest state this node holds, height %d (%s): a receipt v2 proves an anchor of that height, or ask an archive node",
+		ledger.ErrHeightUnavailable, e.Height, e.Earliest, why)
 }
 
 // Unwrap makes it a ledger.ErrHeightUnavailable.
-func (e *BeforeSnapshotError) Unwrap() error { return ledger.ErrHeightUnavailable }
+func (e *EarliestStateError) Unwrap() error { return ledger.ErrHeightUnavailable }
 
 // internalLog replaces the text of every unregistered error in a result: such
 // errors may carry internal, non-deterministic detail.

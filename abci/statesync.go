@@ -31,7 +31,8 @@ import (
 // Every Options.SnapshotInterval heights, Commit starts a goroutine that
 // writes the snapshot of the height it committed (abci/snapshot), off the
 // consensus path: the IAVL export of that version (IAVL's Exporter over the
-// immutable tree; versions are never deleted), every batch transaction the
+// immutable tree; retention never deletes a version a snapshot being
+// taken or kept needs, retention.go), every batch transaction the
 // state's batch records name (from the transaction store, or from the
 // block store for one a block carried whole), and the evidence log's leaves
 // up to the state's log size (read from the tiles, which never change
@@ -92,10 +93,12 @@ func (a *Application) maybeSnapshot(height int64, t time.Time) {
 		a.log.Info("snapshot skipped: the previous one is still being taken", "height", height)
 		return
 	}
+	a.snapTaking.Store(height)
 	a.snapWG.Add(1)
 	go func() {
 		defer a.snapWG.Done()
 		defer a.snapBusy.Store(false)
+		defer a.snapTaking.Store(0)
 		start := time.Now()
 		m, err := a.TakeSnapshot(height, t)
 		if err != nil {
@@ -133,7 +136,25 @@ func (a *Application) TakeSnapshot(height int64, t time.Time) (snapshot.Metadata
 	if err := a.snaps.Prune(keep); err != nil {
 		return m, fmt.Errorf("abci: %w", err)
 	}
+	a.loadSnapshotFloor()
 	return m, nil
+}
+
+// loadSnapshotFloor records the height of the oldest snapshot kept, which
+// retention keeps.
+func (a *Application) loadSnapshotFloor() {
+	ms, err := a.snaps.List()
+	if err != nil {
+		a.log.Error("listing the snapshots", "err", err)
+		return
+	}
+	var oldest int64
+	for _, m := range ms {
+		if oldest == 0 || m.Height < oldest {
+			oldest = m.Height
+		}
+	}
+	a.snapOldest.Store(oldest)
 }
 
 func (a *Application) chunkBytes() int {

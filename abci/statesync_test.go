@@ -52,33 +52,38 @@ func runSyncChain(t *testing.T, dir string, chunk int, interval, heights int64, 
 	c.a = a
 	t.Cleanup(func() { _ = a.Close() })
 	initChain(t, a)
-	seq := uint64(0)
 	for h := int64(1); h <= heights; h++ {
-		var txs [][]byte
-		switch h % 4 {
-		case 1: // a large batch and a small one
-			big, small := digestsOf(fmt.Sprint("big", h), 60), digestsOf(fmt.Sprint("small", h), 3)
-			txs = [][]byte{anchorTx(seq, big), anchorTx(seq+1, small)}
-			seq += 2
-			c.anchored = append(c.anchored, splitDigests(big)...)
-			c.anchored = append(c.anchored, splitDigests(small)...)
-		case 2: // a revocation of an earlier digest
-			txs = [][]byte{revokeBy("aeat", seq, c.anchored[h])}
-			seq++
-		case 3: // a small batch
-			ds := digestsOf(fmt.Sprint("one", h), 2)
-			txs = [][]byte{anchorTx(seq, ds)}
-			seq++
-			c.anchored = append(c.anchored, splitDigests(ds)...)
-		}
-		c.block(t, h, txs...)
+		c.block(t, h, c.nextTxs(h)...)
 		if wait {
 			a.snapWG.Wait()
 		}
 	}
 	a.snapWG.Wait()
-	c.seq = seq
 	return c
+}
+
+// nextTxs returns the transactions of height h: a large batch (named by
+// hash) and a small one (carried whole), a revocation, a small batch or
+// none, by h modulo 4.
+func (c *syncChain) nextTxs(h int64) [][]byte {
+	var txs [][]byte
+	switch h % 4 {
+	case 1: // a large batch and a small one
+		big, small := digestsOf(fmt.Sprint("big", h), 60), digestsOf(fmt.Sprint("small", h), 3)
+		txs = [][]byte{anchorTx(c.seq, big), anchorTx(c.seq+1, small)}
+		c.seq += 2
+		c.anchored = append(c.anchored, splitDigests(big)...)
+		c.anchored = append(c.anchored, splitDigests(small)...)
+	case 2: // a revocation of an earlier digest
+		txs = [][]byte{revokeBy("aeat", c.seq, c.anchored[h])}
+		c.seq++
+	case 3: // a small batch
+		ds := digestsOf(fmt.Sprint("one", h), 2)
+		txs = [][]byte{anchorTx(c.seq, ds)}
+		c.seq++
+		c.anchored = append(c.anchored, splitDigests(ds)...)
+	}
+	return txs
 }
 
 func splitDigests(ds []byte) [][]byte {

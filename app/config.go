@@ -55,8 +55,22 @@ type AppConfig struct {
 	Public    PublicConfig    `toml:"public"`
 	State     StateConfig     `toml:"state"`
 	Snapshots SnapshotsConfig `toml:"snapshots"`
+	Retention RetentionConfig `toml:"retention"`
 	Log       LogConfig       `toml:"log"`
 }
+
+// RetentionConfig configures what old data the node deletes
+// (docs/operations.md, "Retention"; docs/adr/0032-retention.md). An
+// app.toml without a [retention] table keeps everything.
+type RetentionConfig struct {
+	// KeepBlocks is the number of recent heights whose blocks and state
+	// versions the node keeps; 0 keeps every height (an archive node)
+	// (abci.Options.RetainBlocks).
+	KeepBlocks int64 `toml:"keep_blocks"`
+}
+
+// MinRetentionBlocks is the smallest retention.keep_blocks other than 0.
+const MinRetentionBlocks = 10
 
 // SnapshotsConfig configures the state sync snapshots this node takes and
 // serves to nodes that join (docs/adr/0031-state-sync.md). An app.toml
@@ -360,6 +374,8 @@ func (c *AppConfig) ValidateBasic() error {
 		return errors.New("state.tx_store_unnamed_retention must not be negative")
 	case c.Snapshots.Interval < 0 || c.Snapshots.KeepRecent < 0 || c.Snapshots.ChunkBytes < 0:
 		return errors.New("snapshots.interval, keep_recent and chunk_bytes must not be negative")
+	case c.Retention.KeepBlocks < 0 || (c.Retention.KeepBlocks > 0 && c.Retention.KeepBlocks < MinRetentionBlocks):
+		return fmt.Errorf("retention.keep_blocks is %d: use 0 to keep every height (an archive node), or at least %d", c.Retention.KeepBlocks, MinRetentionBlocks)
 	case c.Snapshots.ChunkBytes > maxSnapshotChunkBytes:
 		return fmt.Errorf("snapshots.chunk_bytes must be at most %d (CometBFT's p2p message limit)", maxSnapshotChunkBytes)
 	}

@@ -296,3 +296,19 @@ func TestLoadConfigWitnesses(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateRetention: retention.keep_blocks is 0 (an archive node) or
+// at least MinRetentionBlocks; the error names the setting.
+func TestValidateRetention(t *testing.T) {
+	for _, tc := range []struct {
+		keep int64
+		ok   bool
+	}{{0, true}, {MinRetentionBlocks, true}, {100_000, true}, {-1, false}, {1, false}, {MinRetentionBlocks - 1, false}} {
+		c := DefaultAppConfig()
+		c.Retention.KeepBlocks = tc.keep
+		err := c.ValidateBasic()
+		if (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), "retention.keep_blocks")) {
+			t.Errorf("keep_blocks %d: %v", tc.keep, err)
+		}
+	}
+}

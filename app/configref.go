@@ -36,6 +36,12 @@ var tableDocs = map[string]string{
 		"state sync (docs/operations.md, \"Joining by state sync\"; " +
 		"docs/adr/0031-state-sync.md). An app.toml without a `[snapshots]` table " +
 		"(one of an earlier release) takes none.",
+	"retention": "What old data the node deletes (docs/operations.md, " +
+		"\"Retention\"; docs/adr/0032-retention.md): the blocks and state versions " +
+		"older than `keep_blocks` heights. Lookups and v2 receipts of every digest " +
+		"stay; v1 receipts of anchors below the kept window, and block sync of old " +
+		"heights to new nodes, need an archive node. An app.toml without a " +
+		"`[retention]` table keeps everything.",
 	"state": "The application state: caches, the digest filter and how blocks " +
 		"are checked and executed.",
 }
@@ -186,6 +192,10 @@ var settingDocs = map[string]settingDoc{
 	"snapshots.chunk_bytes": {
 		Meaning: "Size of a snapshot's chunks, each fetched from one peer and checked against the snapshot's metadata; at most 15 MB. Nodes with the same value take byte-identical snapshots, so a joining node fetches chunks from all of them.",
 		Change:  "Keep it the same on every node of the consortium; lower it on slow links.",
+	},
+	"retention.keep_blocks": {
+		Meaning: "Recent heights whose blocks (CometBFT's block and state stores) and state versions the node keeps; older ones are deleted as blocks commit, never below the oldest snapshot kept. The headers, commits and validator sets evidence needs (consensus params `evidence`) are kept by CometBFT whatever the value. 0 keeps every height: an archive node. At least 10 otherwise.",
+		Change:  "On a node short of disk that need not serve v1 receipts of old anchors nor blocks to new nodes; keep at least two archive nodes in the consortium. Size it above the heights a v1 receipt is asked for after its anchor, and above the snapshot interval.",
 	},
 	"state.light_relayed_checks": {
 		Meaning: "Check a transaction relayed by a peer in full except for the novelty of its digests, which the block decides; hold one whose sequence is ahead (docs/adr/0010-relayed-transactions.md).",

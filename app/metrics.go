@@ -110,6 +110,9 @@ func newChainMetrics() *chainMetrics {
 			}
 			return time.Since(t).Seconds()
 		})
+		gaugeFunc("chain", "earliest_state_height", "Earliest height whose state this node holds: 1 on an archive node; the snapshot it joined from, or the height its retention pruned to (retention.keep_blocks). v1 receipts of anchors below it are refused.", func(n *metricsNode) float64 {
+			return float64(n.app.Earliest())
+		})
 		gaugeFunc("digest_index", "records", "Records of the digest index: anchored digests and verification code keys.", func(n *metricsNode) float64 {
 			return float64(n.app.IndexStats().Records)
 		})

@@ -133,4 +133,7 @@ func TestChainMetrics(t *testing.T) {
 	if got := value("notary_chain_last_block_age_seconds"); got <= 0 || got > 600 {
 		t.Errorf("notary_chain_last_block_age_seconds %v", got)
 	}
+	if got := value("notary_chain_earliest_state_height"); got != 1 {
+		t.Errorf("notary_chain_earliest_state_height %v on an archive node, want 1", got)
+	}
 }

@@ -97,6 +97,7 @@ func NewNode(cfg *Config, logger cmtlog.Logger, services ...ServiceFactory) (*No
 		SnapshotInterval:    cfg.App.Snapshots.Interval,
 		SnapshotKeepRecent:  cfg.App.Snapshots.KeepRecent,
 		SnapshotChunkBytes:  cfg.App.Snapshots.ChunkBytes,
+		RetainBlocks:        cfg.App.Retention.KeepBlocks,
 		Blocks:              blocks,
 		Upgrades:            upgrades.Handlers(),
 		UpgradeNeeded:       stopForUpgrade(cfg.Comet.DBDir(), logger.With("module", "notary")),

@@ -254,11 +254,12 @@ func runStateSync(t *testing.T, p stateSyncPlan) {
 	compareReceipts(t, net, vals[3], full, snap, append(small[:4:4], pick(p.receipts)...))
 }
 
-// compareReceipts checks that the joined node full and a validator old
-// answer identical v2 receipts of digests anchored before the snapshot's
-// height snap, once both serve the same checkpoint, that they verify under
-// the network's trust bundle, and that full refuses v1 receipts of them
-// (FAILED_PRECONDITION, naming v2).
+// compareReceipts checks that full (a node that joined by state sync, or
+// one that prunes) and old (an archive node) answer identical v2 receipts
+// of digests anchored below the earliest state full holds, snap (the
+// snapshot's height, or the height it pruned to), once both serve the same
+// checkpoint, that they verify under the network's trust bundle, and that
+// full refuses v1 receipts of them (FAILED_PRECONDITION, naming v2).
 func compareReceipts(t *testing.T, net *harness.Net, old, full *harness.Node, snap int64, digests [][]byte) {
 	t.Helper()
 	ctx := context.Background()
@@ -318,10 +319,10 @@ func compareReceipts(t *testing.T, net *harness.Net, old, full *harness.Node, sn
 		}
 		_, err := gwFull.GetReceipt(ctx, &notaryv1.GetReceiptRequest{HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digest: d})
 		if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "v2") {
-			t.Fatalf("v1 receipt of %x anchored before the snapshot %d on the joined node: %v", d, snap, err)
+			t.Fatalf("v1 receipt of %x anchored below the earliest state %d of %s: %v", d, snap, full.ID, err)
 		}
 	}
-	t.Logf("%d v2 receipts equal byte for byte and verified; v1 refused on the joined node", len(digests))
+	t.Logf("%d v2 receipts equal byte for byte and verified; v1 refused on %s", len(digests), full.ID)
 }
 
 func rpcURL(n *harness.Node) string { return "http://127.0.0.1:" + strconv.Itoa(n.RPCPort) }

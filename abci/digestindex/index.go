@@ -467,6 +467,10 @@ func (x *Index) IndexedHeight() int64 {
 	return x.height
 }
 
+// DurableHeight is the height HEIGHT holds: a restart indexes the heights
+// after it again, from the block store.
+func (x *Index) DurableHeight() int64 { return x.durableAt.Load() }
+
 // Stats describe an index's size, for monitoring.
 type Stats struct {
 	// Records are the entries of the runs: digests and code keys.

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -143,8 +144,14 @@ func (s *Store) Read(t Tile) ([]byte, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir, filepath.FromSlash(t.Path())))
 	if errors.Is(err, fs.ErrNotExist) && !t.Full() {
 		// A partial file is removed once its full tile is written; after a
-		// Reset the tree can end inside that full tile.
+		// Reset the tree can end inside that full tile. A store that
+		// appended many leaves at once (a restored snapshot) never wrote
+		// the narrower partial files: a wider one holds the tile as its
+		// prefix.
 		b, err = os.ReadFile(filepath.Join(s.dir, filepath.FromSlash(Tile{Level: t.Level, Index: t.Index, Width: TileWidth}.Path())))
+		if errors.Is(err, fs.ErrNotExist) {
+			b, err = s.readWiderPartial(t)
+		}
 		if err == nil {
 			n, lerr := itemsLen(t.Level, b, t.Width)
 			if lerr != nil {
@@ -157,6 +164,26 @@ func (s *Store) Read(t Tile) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, t.Path())
 	}
 	return b, err
+}
+
+// readWiderPartial reads the narrowest partial file of t's tile wider than
+// t.
+func (s *Store) readWiderPartial(t Tile) ([]byte, error) {
+	dir := filepath.Join(s.dir, filepath.FromSlash(Tile{Level: t.Level, Index: t.Index, Width: TileWidth}.Path()+".p"))
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	best := 0
+	for _, e := range ents {
+		if w, err := strconv.Atoi(e.Name()); err == nil && w > t.Width && w < TileWidth && (best == 0 || w < best) {
+			best = w
+		}
+	}
+	if best == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return os.ReadFile(filepath.Join(dir, strconv.Itoa(best)))
 }
 
 // The journal of staged blocks (the file "staged"): each record is a be32

@@ -126,9 +126,9 @@ func toStatus(log cmtlog.Logger, method string, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "request deadline exceeded")
 	}
-	var before *abci.BeforeSnapshotError
+	var before *abci.EarliestStateError
 	if errors.As(err, &before) {
-		// A state this node, joined by state sync, never held.
+		// A state this node never held (joined by state sync) or pruned.
 		return status.Error(codes.FailedPrecondition, clip(err.Error()))
 	}
 	var se *ledger.StoreError

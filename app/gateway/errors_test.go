@@ -70,16 +70,18 @@ func TestErrorsQuoteAPrefix(t *testing.T) {
 	}
 }
 
-// TestBeforeSnapshotStatus: a state below the snapshot a node joined from
-// by state sync is FAILED_PRECONDITION, naming receipt v2 and archive
-// nodes; another height the node does not hold stays OUT_OF_RANGE.
-func TestBeforeSnapshotStatus(t *testing.T) {
+// TestEarliestStateStatus: a state below the earliest a node holds (the
+// snapshot it joined from by state sync, or the height its retention
+// pruned to) is FAILED_PRECONDITION, naming receipt v2 and archive nodes;
+// another height the node does not hold stays OUT_OF_RANGE.
+func TestEarliestStateStatus(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
 		code codes.Code
 	}{
-		{"before the snapshot", fmt.Errorf("receipt: %w", &abci.BeforeSnapshotError{Height: 7, Snapshot: 1000}), codes.FailedPrecondition},
+		{"before the snapshot", fmt.Errorf("receipt: %w", &abci.EarliestStateError{Height: 7, Earliest: 1000, Restored: true}), codes.FailedPrecondition},
+		{"pruned", fmt.Errorf("receipt: %w", &abci.EarliestStateError{Height: 7, Earliest: 1000}), codes.FailedPrecondition},
 		{"not committed yet", fmt.Errorf("%w: height 9", ledger.ErrHeightUnavailable), codes.OutOfRange},
 	}
 	for _, tt := range tests {
