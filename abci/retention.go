@@ -23,9 +23,10 @@ import (
 // keeps whatever the retain height. IAVL's pruning goroutine deletes the
 // state versions below it. What receipts v2 and lookups need is kept:
 // every batch record (in the latest state), every batch transaction (in
-// the transaction store: a block's small ones, which CometBFT's block
-// store alone held, are put there by Commit, before the state; those of
-// blocks committed before retention was on are copied there at start,
+// the transaction store: those a block carried whole, the small ones and
+// any large one its proposer did not name by reference, which CometBFT's
+// block store alone held, are put there by Commit, before the state; those
+// of blocks committed before retention was on are copied there at start,
 // backfillBatchTxs), the digest index and the evidence log's tiles, which
 // are never pruned.
 //
@@ -129,19 +130,31 @@ func (a *Application) pruneState() {
 	a.prunedTo = to
 }
 
-// isSmallBatch reports whether a block carried the transaction whole and
-// its execution wrote a batch record: with retention on, Commit puts such
-// transactions in the transaction store before CometBFT may delete the
-// block.
-func isSmallBatch(tx *ledger.Tx, out ledger.Outcome) bool {
-	return out.Err == nil && len(tx.Raw) < TxRefMinBytes && tx.Body.GetAnchorBatch() != nil
+// isBatch reports whether the transaction's execution wrote a batch
+// record: with retention on, Commit puts those the block carried whole in
+// the transaction store before CometBFT may delete the block.
+func isBatch(tx *ledger.Tx, out ledger.Outcome) bool {
+	return out.Err == nil && tx.Body.GetAnchorBatch() != nil
 }
 
-// putBatchTxs puts a block's small batch transactions in the transaction
-// store and returns their hashes, for Named.
-func (a *Application) putBatchTxs(txs []*ledger.Tx) ([][32]byte, error) {
+// putBatchTxs puts in the transaction store the batch transactions of a
+// block that it carried whole, not named by one of refs, and returns their
+// hashes, for Named. A block carries each transaction under TxRefMinBytes
+// whole, and any larger one its proposer did not name by reference
+// (ProcessProposal accepts that).
+func (a *Application) putBatchTxs(txs []*ledger.Tx, refs [][32]byte) ([][32]byte, error) {
+	var named map[[32]byte]bool
+	if len(refs) > 0 {
+		named = make(map[[32]byte]bool, len(refs))
+		for _, h := range refs {
+			named[h] = true
+		}
+	}
 	hs := make([][32]byte, 0, len(txs))
 	for _, tx := range txs {
+		if named[tx.Hash] {
+			continue // stored already, and named with the block's references
+		}
 		if _, err := a.stored.Put(tx.Hash, tx.Raw); err != nil {
 			return nil, err
 		}
