@@ -20,7 +20,9 @@ import (
 // except what evidence verification needs: the headers, commits and
 // validator sets of heights within the evidence age (consensus params
 // evidence.max_age_num_blocks and max_age_duration), which its pruning
-// keeps whatever the retain height. IAVL's pruning goroutine deletes the
+// keeps whatever the retain height and, starting the next one at the
+// retain height, never deletes later: pruned as blocks commit, always
+// within that age, they all stay. IAVL's pruning goroutine deletes the
 // state versions below it. What receipts v2 and lookups need is kept:
 // every batch record (in the latest state), every batch transaction (in
 // the transaction store: those a block carried whole, the small ones and
