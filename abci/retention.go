@@ -103,12 +103,23 @@ func (a *Application) retainHeight(height int64) int64 {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(r))
 	// Not synced: after a crash that lost it, the earliest height is
-	// lower than the pruning's, and StateAt of a pruned height fails as
-	// unavailable rather than refused.
-	if err := os.WriteFile(filepath.Join(a.opts.Dir, retainedFile), b[:], 0o600); err != nil {
+	// lower than the pruning's until the next commit, and StateAt of a
+	// pruned height fails as unavailable rather than refused.
+	if err := writeRetained(filepath.Join(a.opts.Dir, retainedFile), b[:]); err != nil {
 		a.log.Error("retention: recording the earliest height", "err", err)
 	}
 	return r
+}
+
+// writeRetained overwrites the file's 8 bytes in place, never truncating
+// it: a crash leaves the old height or the new one, not an empty file.
+func writeRetained(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(b, 0)
+	return errors.Join(err, f.Close())
 }
 
 // pruneStep is the number of versions IAVL is asked to delete at once:
