@@ -383,7 +383,7 @@ func (d growingBatchDB) NewBatchWithSize(int) corestore.Batch { return d.NewBatc
 func (a *Application) newTree() *iavl.MutableTree {
 	// With retention on, old versions are deleted by IAVL's pruning
 	// goroutine; its deletes are written with the next versions.
-	return iavl.NewMutableTree(growingBatchDB{a.db}, a.opts.IAVLCacheSize, true, iavl.NewNopLogger(),
+	return iavl.NewMutableTree(growingBatchDB{a.db}, a.opts.IAVLCacheSize, true, iavlLogger{a.log},
 		iavl.SyncOption(true), iavl.FlushThresholdOption(a.opts.FlushThreshold),
 		iavl.AsyncPruningOption(a.retainOn()))
 }

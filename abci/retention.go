@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/ledger"
@@ -242,4 +243,20 @@ func (a *Application) backfillBatchTxs(version int64) error {
 		return fmt.Errorf("abci: %w", err)
 	}
 	return nil
+}
+
+// iavlLogger passes the working tree's warnings and errors to the
+// application's log: those of IAVL's pruning goroutine, which retries a
+// failed pruning every second and tells no caller, among them.
+type iavlLogger struct{ log cmtlog.Logger }
+
+func (l iavlLogger) Info(string, ...any)  {}
+func (l iavlLogger) Debug(string, ...any) {}
+
+func (l iavlLogger) Warn(msg string, keyVals ...any) {
+	l.log.Info("state tree (IAVL): "+msg, keyVals...)
+}
+
+func (l iavlLogger) Error(msg string, keyVals ...any) {
+	l.log.Error("state tree (IAVL): "+msg, keyVals...)
 }
