@@ -42,6 +42,7 @@ import (
 //   - the digest index's durable height + 1, and, while the log writer is
 //     behind, the tiles' height + 1: the heights their repair at start
 //     reads from the block store and the state;
+//   - the previous retain height + maxRetainStep;
 //
 // and it never goes down. The earliest state version held (Earliest) is
 // the highest of the restored snapshot's height and the retain height;
@@ -97,6 +98,7 @@ func (a *Application) retainHeight(height int64) int64 {
 		r = min(r, t.Height+1)
 	}
 	e := a.earliest.Load()
+	r = min(r, max(e, 1)+maxRetainStep)
 	if r <= e {
 		return max(e, 1)
 	}
@@ -122,6 +124,12 @@ func writeRetained(path string, b []byte) error {
 	_, err = f.WriteAt(b, 0)
 	return errors.Join(err, f.Close())
 }
+
+// maxRetainStep is the most heights one commit moves the retain height
+// by: CometBFT deletes the blocks below it in its Commit, on the consensus
+// path, so a node that turns retention on with a long history deletes it
+// over many commits, not all in the first.
+const maxRetainStep = 100
 
 // pruneStep is the number of versions IAVL is asked to delete at once:
 // each request writes (and syncs) what its pruning goroutine deleted so

@@ -300,3 +300,42 @@ func TestRetentionBatchCarriedWhole(t *testing.T) {
 	// No block store: every batch transaction comes from the store.
 	checkBatchTxs(t, a, true)
 }
+
+// TestRetentionStep: a node that turns retention on with a long history
+// moves its retain height by at most maxRetainStep a commit, so that
+// CometBFT deletes the old blocks over many commits, not all in one.
+func TestRetentionStep(t *testing.T) {
+	opts := DefaultOptions(t.TempDir(), testChain)
+	a, err := NewApplication(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initChain(t, a)
+	last := int64(2*maxRetainStep + 50)
+	for h := int64(1); h <= last; h++ {
+		finalizeCommit(t, a, h, nil)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts.RetainBlocks = 10
+	if a, err = NewApplication(opts); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = a.Close() }()
+	ctx := context.Background()
+	want := []int64{1 + maxRetainStep, 1 + 2*maxRetainStep, last + 3 - opts.RetainBlocks + 1}
+	for i, w := range want {
+		h := last + 1 + int64(i)
+		if _, err := a.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: h, Time: blockTimeAt(h)}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := a.Commit(ctx, &abcitypes.RequestCommit{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.RetainHeight != w || a.Earliest() != w {
+			t.Fatalf("height %d: retain height %d, earliest %d, want %d", h, res.RetainHeight, a.Earliest(), w)
+		}
+	}
+}
