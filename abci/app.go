@@ -245,9 +245,9 @@ type stagedBlock struct {
 	log    *tlogtiles.Block      // the block's evidence log leaves, if any
 	refs   [][32]byte            // what the block's references name
 	res    *abcitypes.ResponseFinalizeBlock
-	// small are the batch transactions the block carried whole, kept in
-	// the transaction store when retention is on.
-	small []*ledger.Tx
+	// batches are the block's batch transactions when retention is on:
+	// Commit keeps in the transaction store those it carried whole.
+	batches []*ledger.Tx
 }
 
 // CommittedBlock is what SetBlockHook's function is told of a committed
@@ -383,7 +383,7 @@ func (d growingBatchDB) NewBatchWithSize(int) corestore.Batch { return d.NewBatc
 func (a *Application) newTree() *iavl.MutableTree {
 	// With retention on, old versions are deleted by IAVL's pruning
 	// goroutine; its deletes are written with the next versions.
-	return iavl.NewMutableTree(growingBatchDB{a.db}, a.opts.IAVLCacheSize, true, iavl.NewNopLogger(),
+	return iavl.NewMutableTree(growingBatchDB{a.db}, a.opts.IAVLCacheSize, true, iavlLogger{a.log},
 		iavl.SyncOption(true), iavl.FlushThresholdOption(a.opts.FlushThreshold),
 		iavl.AsyncPruningOption(a.retainOn()))
 }
@@ -961,7 +961,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	}
 	e.Reserve(size / ledger.DigestSize) // at most this many digests
 	res := &abcitypes.ResponseFinalizeBlock{TxResults: make([]*abcitypes.ExecTxResult, len(txs))}
-	var small []*ledger.Tx
+	var batches []*ledger.Tx
 	for i, raw := range txs {
 		if stop != nil && stop.Load() {
 			return nil, nil, errExecutionStopped
@@ -984,8 +984,8 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 			r.Data = ledger.Encode(out.Result)
 		}
 		r.Events = toEvents(out.Events)
-		if a.retainOn() && isSmallBatch(tx, out) {
-			small = append(small, tx)
+		if a.retainOn() && isBatch(tx, out) {
+			batches = append(batches, tx)
 		}
 	}
 	end, err := e.End()
@@ -1005,7 +1005,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: evidence log: %w", height, err)
 	}
-	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run, log: lb, res: res, small: small}, nil
+	return res, &stagedBlock{height: height, time: t, hash: res.AppHash, run: run, log: lb, res: res, batches: batches}, nil
 }
 
 func toEvents(evs []ledger.Event) []abcitypes.Event {
@@ -1035,11 +1035,11 @@ func (a *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	}
 	// The referenced bytes, and that this block names them, are durable
 	// before the state that depends on them (a block fetched while catching
-	// up was not synced by ProcessProposal); so are the small batch
-	// transactions retention keeps (retention.go).
+	// up was not synced by ProcessProposal); so are the batch transactions
+	// the block carried whole, which retention keeps (retention.go).
 	named := s.refs
-	if len(s.small) > 0 {
-		hs, err := a.putBatchTxs(s.small)
+	if len(s.batches) > 0 {
+		hs, err := a.putBatchTxs(s.batches, s.refs)
 		if err != nil {
 			a.mu.Unlock()
 			return nil, fmt.Errorf("abci: Commit %d: %w", s.height, err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gobtechlab/notary/ledger"
@@ -20,12 +21,15 @@ import (
 // except what evidence verification needs: the headers, commits and
 // validator sets of heights within the evidence age (consensus params
 // evidence.max_age_num_blocks and max_age_duration), which its pruning
-// keeps whatever the retain height. IAVL's pruning goroutine deletes the
+// keeps whatever the retain height and, starting the next one at the
+// retain height, never deletes later: pruned as blocks commit, always
+// within that age, they all stay. IAVL's pruning goroutine deletes the
 // state versions below it. What receipts v2 and lookups need is kept:
 // every batch record (in the latest state), every batch transaction (in
-// the transaction store: a block's small ones, which CometBFT's block
-// store alone held, are put there by Commit, before the state; those of
-// blocks committed before retention was on are copied there at start,
+// the transaction store: those a block carried whole, the small ones and
+// any large one its proposer did not name by reference, which CometBFT's
+// block store alone held, are put there by Commit, before the state; those
+// of blocks committed before retention was on are copied there at start,
 // backfillBatchTxs), the digest index and the evidence log's tiles, which
 // are never pruned.
 //
@@ -38,6 +42,7 @@ import (
 //   - the digest index's durable height + 1, and, while the log writer is
 //     behind, the tiles' height + 1: the heights their repair at start
 //     reads from the block store and the state;
+//   - the previous retain height + maxRetainStep;
 //
 // and it never goes down. The earliest state version held (Earliest) is
 // the highest of the restored snapshot's height and the retain height;
@@ -93,6 +98,7 @@ func (a *Application) retainHeight(height int64) int64 {
 		r = min(r, t.Height+1)
 	}
 	e := a.earliest.Load()
+	r = min(r, max(e, 1)+maxRetainStep)
 	if r <= e {
 		return max(e, 1)
 	}
@@ -100,13 +106,30 @@ func (a *Application) retainHeight(height int64) int64 {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(r))
 	// Not synced: after a crash that lost it, the earliest height is
-	// lower than the pruning's, and StateAt of a pruned height fails as
-	// unavailable rather than refused.
-	if err := os.WriteFile(filepath.Join(a.opts.Dir, retainedFile), b[:], 0o600); err != nil {
+	// lower than the pruning's until the next commit, and StateAt of a
+	// pruned height fails as unavailable rather than refused.
+	if err := writeRetained(filepath.Join(a.opts.Dir, retainedFile), b[:]); err != nil {
 		a.log.Error("retention: recording the earliest height", "err", err)
 	}
 	return r
 }
+
+// writeRetained overwrites the file's 8 bytes in place, never truncating
+// it: a crash leaves the old height or the new one, not an empty file.
+func writeRetained(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(b, 0)
+	return errors.Join(err, f.Close())
+}
+
+// maxRetainStep is the most heights one commit moves the retain height
+// by: CometBFT deletes the blocks below it in its Commit, on the consensus
+// path, so a node that turns retention on with a long history deletes it
+// over many commits, not all in the first.
+const maxRetainStep = 100
 
 // pruneStep is the number of versions IAVL is asked to delete at once:
 // each request writes (and syncs) what its pruning goroutine deleted so
@@ -129,19 +152,31 @@ func (a *Application) pruneState() {
 	a.prunedTo = to
 }
 
-// isSmallBatch reports whether a block carried the transaction whole and
-// its execution wrote a batch record: with retention on, Commit puts such
-// transactions in the transaction store before CometBFT may delete the
-// block.
-func isSmallBatch(tx *ledger.Tx, out ledger.Outcome) bool {
-	return out.Err == nil && len(tx.Raw) < TxRefMinBytes && tx.Body.GetAnchorBatch() != nil
+// isBatch reports whether the transaction's execution wrote a batch
+// record: with retention on, Commit puts those the block carried whole in
+// the transaction store before CometBFT may delete the block.
+func isBatch(tx *ledger.Tx, out ledger.Outcome) bool {
+	return out.Err == nil && tx.Body.GetAnchorBatch() != nil
 }
 
-// putBatchTxs puts a block's small batch transactions in the transaction
-// store and returns their hashes, for Named.
-func (a *Application) putBatchTxs(txs []*ledger.Tx) ([][32]byte, error) {
+// putBatchTxs puts in the transaction store the batch transactions of a
+// block that it carried whole, not named by one of refs, and returns their
+// hashes, for Named. A block carries each transaction under TxRefMinBytes
+// whole, and any larger one its proposer did not name by reference
+// (ProcessProposal accepts that).
+func (a *Application) putBatchTxs(txs []*ledger.Tx, refs [][32]byte) ([][32]byte, error) {
+	var named map[[32]byte]bool
+	if len(refs) > 0 {
+		named = make(map[[32]byte]bool, len(refs))
+		for _, h := range refs {
+			named[h] = true
+		}
+	}
 	hs := make([][32]byte, 0, len(txs))
 	for _, tx := range txs {
+		if named[tx.Hash] {
+			continue // stored already, and named with the block's references
+		}
 		if _, err := a.stored.Put(tx.Hash, tx.Raw); err != nil {
 			return nil, err
 		}
@@ -216,4 +251,20 @@ func (a *Application) backfillBatchTxs(version int64) error {
 		return fmt.Errorf("abci: %w", err)
 	}
 	return nil
+}
+
+// iavlLogger passes the working tree's warnings and errors to the
+// application's log: those of IAVL's pruning goroutine, which retries a
+// failed pruning every second and tells no caller, among them.
+type iavlLogger struct{ log cmtlog.Logger }
+
+func (l iavlLogger) Info(string, ...any)  {}
+func (l iavlLogger) Debug(string, ...any) {}
+
+func (l iavlLogger) Warn(msg string, keyVals ...any) {
+	l.log.Info("state tree (IAVL): "+msg, keyVals...)
+}
+
+func (l iavlLogger) Error(msg string, keyVals ...any) {
+	l.log.Error("state tree (IAVL): "+msg, keyVals...)
 }

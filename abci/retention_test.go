@@ -263,3 +263,79 @@ func checkBatchTxs(t *testing.T, a *Application, stored bool) {
 		t.Fatalf("%d small batches: %v", small, err)
 	}
 }
+
+// TestRetentionBatchCarriedWhole: with retention on, Commit keeps in the
+// transaction store every batch transaction its block carried whole: a
+// small one, and a large one its proposer did not name by reference
+// (ProcessProposal accepts it); one named by reference is stored already.
+// Each is found once CometBFT has deleted the block.
+func TestRetentionBatchCarriedWhole(t *testing.T) {
+	opts := DefaultOptions(t.TempDir(), testChain)
+	opts.RetainBlocks = 10
+	a, err := NewApplication(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = a.Close() }()
+	initChain(t, a)
+	named, whole, small := anchorTx(0, digestsOf("named", 60)), anchorTx(1, digestsOf("whole", 60)), anchorTx(2, digestsOf("small", 2))
+	if len(whole) < TxRefMinBytes || len(small) >= TxRefMinBytes {
+		t.Fatalf("transactions of %d and %d bytes", len(whole), len(small))
+	}
+	if _, err := a.StoreTx(named); err != nil {
+		t.Fatal(err)
+	}
+	fin := finalizeCommit(t, a, 1, [][]byte{BlockTx(named), whole, small})
+	for i, r := range fin.TxResults {
+		if r.Code != 0 {
+			t.Fatalf("tx %d: %s", i, r.Log)
+		}
+	}
+	for _, raw := range [][]byte{named, whole, small} {
+		got, ok, err := a.stored.Get(ledger.TxHash(raw))
+		if err != nil || !ok || !bytes.Equal(got, raw) {
+			t.Fatalf("%d-byte batch transaction not in the transaction store (%v)", len(raw), err)
+		}
+	}
+	// No block store: every batch transaction comes from the store.
+	checkBatchTxs(t, a, true)
+}
+
+// TestRetentionStep: a node that turns retention on with a long history
+// moves its retain height by at most maxRetainStep a commit, so that
+// CometBFT deletes the old blocks over many commits, not all in one.
+func TestRetentionStep(t *testing.T) {
+	opts := DefaultOptions(t.TempDir(), testChain)
+	a, err := NewApplication(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initChain(t, a)
+	last := int64(2*maxRetainStep + 50)
+	for h := int64(1); h <= last; h++ {
+		finalizeCommit(t, a, h, nil)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts.RetainBlocks = 10
+	if a, err = NewApplication(opts); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = a.Close() }()
+	ctx := context.Background()
+	want := []int64{1 + maxRetainStep, 1 + 2*maxRetainStep, last + 3 - opts.RetainBlocks + 1}
+	for i, w := range want {
+		h := last + 1 + int64(i)
+		if _, err := a.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: h, Time: blockTimeAt(h)}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := a.Commit(ctx, &abcitypes.RequestCommit{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.RetainHeight != w || a.Earliest() != w {
+			t.Fatalf("height %d: retain height %d, earliest %d, want %d", h, res.RetainHeight, a.Earliest(), w)
+		}
+	}
+}

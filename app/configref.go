@@ -194,7 +194,7 @@ var settingDocs = map[string]settingDoc{
 		Change:  "Keep it the same on every node of the consortium; lower it on slow links.",
 	},
 	"retention.keep_blocks": {
-		Meaning: "Recent heights whose blocks (CometBFT's block and state stores) and state versions the node keeps; older ones are deleted as blocks commit, never below the oldest snapshot kept. The headers, commits and validator sets evidence needs (consensus params `evidence`) are kept by CometBFT whatever the value. 0 keeps every height: an archive node. At least 10 otherwise.",
+		Meaning: "Recent heights whose blocks (CometBFT's block and state stores) and state versions the node keeps; older ones are deleted as blocks commit, never below the oldest snapshot kept. The headers, commits and validator sets stay whatever the value: CometBFT keeps those within the evidence age (consensus params `evidence`) when it prunes, and never goes back to them. 0 keeps every height: an archive node. At least 10 otherwise.",
 		Change:  "On a node short of disk that need not serve v1 receipts of old anchors nor blocks to new nodes; keep at least two archive nodes in the consortium. Size it above the heights a v1 receipt is asked for after its anchor, and above the snapshot interval.",
 	},
 	"state.light_relayed_checks": {

@@ -1,7 +1,9 @@
 package public_test
 
 import (
+	"context"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/gobtechlab/notary/cmd/verifier/verify/vcode/vcodetest"
 
+	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/public"
 	"github.com/gobtechlab/notary/app/receipt/receipttest"
@@ -208,5 +211,28 @@ func TestCodeStatus(t *testing.T) {
 		{"extra segment", hexKey + "/x", 404, "unknown_path"},
 	} {
 		checkError(t, tc.name, get(t, "GET", base+public.StatusPrefix+public.StatusCodeName+"/"+tc.key), tc.status, tc.code)
+	}
+}
+
+// prunedBackend builds receipts v1 as a node whose earliest state is above
+// every document's registration: one that prunes, or joined by state sync.
+type prunedBackend struct{ public.Backend }
+
+func (prunedBackend) CodeReceipt(context.Context, []byte) (*notaryv1.Receipt, error) {
+	return nil, fmt.Errorf("receipt: %w", &abci.EarliestStateError{Height: 7, Earliest: 1000})
+}
+
+// TestCodeStateNotHeld: a receipt v1 the node cannot build, since it does
+// not hold the state of the registration's height, is refused as gone,
+// naming receipt v2, without a Retry-After (no retry on this node
+// succeeds).
+func TestCodeStateNotHeld(t *testing.T) {
+	c, key, _ := codedChain(t)
+	base := serve(t, app.PublicConfig{}, prunedBackend{&chainBackend{Builder: c.Builder()}}, public.Options{})
+	url := base + public.CodePrefix + hex.EncodeToString(key)
+	r := get(t, "GET", url)
+	checkError(t, "state not held", r, http.StatusGone, "state_not_held")
+	if r.header.Get("Retry-After") != "" || !strings.Contains(r.body, "receipt v2") {
+		t.Fatalf("state not held: %v %s", r.header, r.body)
 	}
 }

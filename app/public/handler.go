@@ -16,6 +16,7 @@ import (
 
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 
+	"github.com/gobtechlab/notary/abci"
 	"github.com/gobtechlab/notary/app/internal/ratelimit"
 	"github.com/gobtechlab/notary/app/receipt"
 	"github.com/gobtechlab/notary/cmd/verifier/verify"
@@ -404,6 +405,10 @@ func (s *Server) answerError(w http.ResponseWriter, r *http.Request, what string
 		writeError(w, http.StatusNotFound, "not_found", texts.notFound)
 	case errors.Is(err, ledger.ErrInvalidField), errors.Is(err, ledger.ErrBadDigestLength):
 		writeError(w, http.StatusBadRequest, "bad_request", texts.badRequest)
+	case errors.As(err, new(*abci.EarliestStateError)):
+		// A state this node never held (joined by state sync) or pruned:
+		// no retry here succeeds.
+		writeError(w, http.StatusGone, "state_not_held", "This node does not hold the state of the document's registration (it prunes old heights, or joined the chain later): ask for its receipt v2 (?version=2), or ask an archive node.")
 	case errors.Is(err, ledger.ErrHeightUnavailable):
 		h.Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "not_yet_signed", texts.notYetSigned)

@@ -69,13 +69,18 @@ func measureSingle(ctx context.Context, o options, c *agencyClient, nodes []*pro
 			}()
 		}
 	}()
-	cpu0, self0 := sumCPUOrZero(nodes), selfCPU()
+	cpu0, cerr := sumCPU(nodes)
+	self0 := selfCPU()
 	t0 := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, o.single)
 	sc.run(lctx, st)
 	cancel()
 	res.Seconds = time.Since(t0).Seconds()
-	res.NodeCoresBusy = (sumCPUOrZero(nodes) - cpu0) / res.Seconds
+	// A node that cannot be read at either end (it exited) leaves it 0,
+	// not a difference with a missing term.
+	if cpu1, err := sumCPU(nodes); cerr == nil && err == nil {
+		res.NodeCoresBusy = (cpu1 - cpu0) / res.Seconds
+	}
 	res.ClientCoresBusy = (selfCPU() - self0) / res.Seconds
 	close(done)
 	<-collected
@@ -111,13 +116,4 @@ func pollReceipt(ctx context.Context, c *agencyClient, b committedBatch) (time.D
 			return 0, err
 		}
 	}
-}
-
-// sumCPUOrZero is sumCPU, or 0 when a process cannot be read.
-func sumCPUOrZero(ps []*proc) float64 {
-	s, err := sumCPU(ps)
-	if err != nil {
-		return 0
-	}
-	return s
 }
