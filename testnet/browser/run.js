@@ -187,6 +187,9 @@ async function runCase(browser, c) {
       await page.keyboard.press("Tab");
       out.focus.push(await focusedId(page));
       await chooseWithKeyboard(page, c.receipt);
+      // The page reads the receipt after the choice; Enter before it is
+      // read would answer "choose a receipt", as it would to a person.
+      await page.waitForFunction(() => document.querySelector("#receipt-chosen").getAttribute("data-i18n") === null);
       await page.keyboard.press("Tab");
       out.focus.push(await focusedId(page));
       if (c.mode === "offline") { await page.keyboard.press("ArrowDown"); out.focus.push(await focusedId(page)); }
