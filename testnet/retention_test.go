@@ -5,12 +5,10 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gobtechlab/notary/app"
-	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 	"github.com/gobtechlab/notary/testnet/internal/harness"
 )
 
@@ -78,19 +76,7 @@ func TestRetention(t *testing.T) {
 			d := sha256.Sum256(fmt.Appendf(nil, "retention %d %d", i, j))
 			ds = append(ds, d[:]...)
 		}
-		agency := net.Agencies[i%len(net.Agencies)]
-		for attempt := 0; ; attempt++ {
-			_, h, err := harness.Submit(ctx, node.Proc, agency, &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{
-				AnchorBatch: &notaryv1.AnchorBatch{AgencyId: agency.ID, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
-			if err != nil && strings.Contains(err.Error(), "sequence") && attempt < 10 {
-				time.Sleep(time.Second)
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ds, h
-		}
+		return ds, submitBatchRPC(ctx, t, node, net.Agencies[i%len(net.Agencies)], ds)
 	}
 	for i := range 12 {
 		ds, h := anchorSmall(i, net.Nodes[i%4])

@@ -131,21 +131,11 @@ func runStateSync(t *testing.T, p stateSyncPlan) {
 			d := sha256.Sum256(fmt.Appendf(nil, "statesync %s %d", tag, i))
 			ds = append(ds, d[:]...)
 		}
-		for attempt := 0; ; attempt++ {
-			_, h, err := harness.Submit(ctx, node.Proc, agency, &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{
-				AnchorBatch: &notaryv1.AnchorBatch{AgencyId: agency.ID, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
-			if err != nil && strings.Contains(err.Error(), "sequence") && attempt < 10 {
-				time.Sleep(time.Second)
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range n {
-				small = append(small, ds[i*32:(i+1)*32])
-			}
-			return h
+		h := submitBatchRPC(ctx, t, node, agency, ds)
+		for i := range n {
+			small = append(small, ds[i*32:(i+1)*32])
 		}
+		return h
 	}
 	anchor()
 	last = max(last, submit(vals[0], net.Agencies[0], "before", 4))
@@ -420,5 +410,24 @@ func corruptChunk(t *testing.T, home string, height int64, i int) {
 	b[len(b)/2] ^= 0xff
 	if err := os.WriteFile(name, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// submitBatchRPC anchors the digests ds in one batch of agency through
+// node's CometBFT RPC and returns its height; a sequence that a batch still
+// in the mempools holds is read again after a block, up to ten times.
+func submitBatchRPC(ctx context.Context, t *testing.T, node *harness.Node, agency *identity.Identity, ds []byte) int64 {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		_, h, err := harness.Submit(ctx, node.Proc, agency, &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{
+			AnchorBatch: &notaryv1.AnchorBatch{AgencyId: agency.ID, HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds}}})
+		if err != nil && strings.Contains(err.Error(), "sequence") && attempt < 10 {
+			time.Sleep(time.Second)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
 	}
 }
