@@ -63,6 +63,17 @@ func finalizeCommit(t testing.TB, a *Application, h int64, txs [][]byte) *abcity
 	return fin
 }
 
+// finalizeCommitOK is finalizeCommit of a block whose transactions must
+// all succeed.
+func finalizeCommitOK(t testing.TB, a *Application, h int64, txs [][]byte) {
+	t.Helper()
+	for _, r := range finalizeCommit(t, a, h, txs).TxResults {
+		if r.Code != 0 {
+			t.Fatalf("height %d: tx failed: %s", h, r.Log)
+		}
+	}
+}
+
 // blockTimeAt is the time finalizeCommit gives height h.
 func blockTimeAt(h int64) time.Time { return t0.Add(time.Duration(h) * time.Second) }
 
