@@ -99,6 +99,7 @@ type options struct {
 	single     time.Duration // window of 1 document a second (<= 0: none)
 	propose    time.Duration // timeout_propose of both chains (0: the chain's own)
 	mempool    int           // mempool size of the notary nodes (0: the bench's default)
+	blockMax   int64         // the notary chain's block.max_bytes (0: the chain's default)
 }
 
 func main() {
@@ -141,7 +142,7 @@ func parseFlags() options {
 	flag.BoolVar(&o.noOE, "no-optimistic", false, "notary nodes execute each block only when it is decided (state.optimistic_execution = false); by default they execute a proposal while the validators vote on it (docs/performance.md)")
 	flag.BoolVar(&o.gossip, "gossip", false, "notary nodes gossip their mempools (mempool.broadcast = true, CometBFT's default); by default they do not, and each node forwards the transactions its gateway accepts to every other node (app/internal/forward, docs/performance.md)")
 	flag.StringVar(&o.logLevel, "node-log-level", "state:info,*:error", "CometBFT log_level of the notary nodes (their notaryd.log, kept with --keep); \"state:info,consensus:info,*:error\" adds each height's proposal, parts and votes")
-	flag.StringVar(&o.memLimit, "node-memory-limit", "1GiB", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); empty keeps Go's defaults, as --quick does unless this flag is given (a new node's heap first grows to the budget, a page fault per page, which costs a 6-second window half its rate)")
+	flag.StringVar(&o.memLimit, "node-memory-limit", "auto", "each notary node's Go memory budget: GOMEMLIMIT with GOGC=off, so the heap is collected when it reaches the budget instead of swinging with each collection (docs/performance.md); auto gives the nodes 4 GiB together, at most 1 GiB each (1 GiB on 4 validators, 409 MiB on 10); empty keeps Go's defaults, as --quick does unless this flag is given (a new node's heap first grows to the budget, a page fault per page, which costs a 6-second window half its rate)")
 	flag.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of the first notary node, taken during the steady window, to this file")
 	flag.StringVar(&o.selfProf, "bench-pprof", "", "write a CPU profile of the bench process itself (load generator, receipt fetches and, with --net, the link proxies), taken during the steady window, to this file")
 	flag.IntVar(&o.nodeProcs, "node-gomaxprocs", 0, "GOMAXPROCS of every notary node; 0 keeps Go's default (every core). With many validators on netlab hosts sharing this machine's cores, 1 spares each node the threads it wakes for a core it would not get (docs/performance.md)")
@@ -156,6 +157,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.single, "single-window", 0, "window of one document a second, after the load, for the single-document latency (submit to committed, submit to receipt); default 30s with --net, quick 5s, else none; negative skips")
 	flag.DurationVar(&o.propose, "timeout-propose", 0, "CometBFT timeout_propose of both chains (default: the chains' 3s)")
 	flag.IntVar(&o.mempool, "mempool-size", 0, "mempool size (transactions) of each notary node (default 50000)")
+	flag.Int64Var(&o.blockMax, "block-max-bytes", 0, "the notary chain's consensus parameter block.max_bytes, in its genesis (default: the chain's 16 MiB); a proposer counts a transaction it names by hash at its full size, so this caps the digests a block carries (about 31,000 per MiB)")
 	flag.Parse()
 	def := func(d *time.Duration, full, quick time.Duration) {
 		if *d == 0 {
@@ -172,6 +174,9 @@ func parseFlags() options {
 			o.memLimit = ""
 		}
 	}
+	if o.memLimit == "auto" {
+		o.memLimit = autoMemoryLimit(o.validators)
+	}
 	def(&o.warmup, 15*time.Second, 2*time.Second)
 	def(&o.duration, 10*time.Minute, 6*time.Second)
 	def(&o.half, time.Minute, 4*time.Second)
@@ -186,6 +191,17 @@ func parseFlags() options {
 		}
 	}
 	return o
+}
+
+// autoMemoryLimit is --node-memory-limit auto: the validators share this
+// machine's memory and its page faults, so they get 4 GiB of budget
+// together, at most 1 GiB each. A node's heap first grows to its budget, a
+// page fault per page; with a budget it reaches during the warm-up, the
+// windows measure a node whose heap is collected and reused, as every node
+// is after its first minutes (docs/performance.md, "Memory budget on many
+// validators").
+func autoMemoryLimit(validators int) string {
+	return fmt.Sprintf("%dMiB", min(1024, 4096/max(validators, 1)))
 }
 
 func (o options) validate() error {
@@ -210,6 +226,8 @@ func (o options) validate() error {
 		return fmt.Errorf("--node-gomaxprocs must not be negative, not %d", o.nodeProcs)
 	case o.propose < 0 || o.mempool < 0:
 		return fmt.Errorf("--timeout-propose and --mempool-size must not be negative")
+	case o.blockMax != 0 && (o.blockMax < 1<<20 || o.blockMax > 100<<20):
+		return fmt.Errorf("--block-max-bytes must be 1 MiB to 100 MiB (a block must hold one 10,000-digest transaction; CometBFT allows at most 100 MiB), not %d", o.blockMax)
 	}
 	if _, ok := netlab.Profiles[o.net]; o.net != "" && !ok {
 		return fmt.Errorf("--net must be lan, wan or wan-far, not %q", o.net)
@@ -259,7 +277,7 @@ func run(ctx context.Context, o options) (err error) {
 		Quick:   o.quick,
 		Started: started.UTC().Format(time.RFC3339),
 		Settings: settings{
-			Net: o.net, Validators: o.validators, SingleWindow: durationSetting(o.single), TimeoutPropose: durationSetting(o.propose), MempoolSize: o.mempool, Agencies: o.agencies, ProcsPerAgency: o.procs, Codes: o.codes, BatchDigests: o.batch, InFlight: o.inFlight,
+			Net: o.net, Validators: o.validators, SingleWindow: durationSetting(o.single), TimeoutPropose: durationSetting(o.propose), MempoolSize: o.mempool, BlockMaxBytes: o.blockMax, Agencies: o.agencies, ProcsPerAgency: o.procs, Codes: o.codes, BatchDigests: o.batch, InFlight: o.inFlight,
 			TimeoutCommit: o.commit.String(), MempoolGossip: o.gossip, OptimisticExecution: !o.noOE, NodeMemoryLimit: o.memLimit, NodeGOMAXPROCS: o.nodeProcs, NodeEnv: o.nodeEnv, Warmup: o.warmup.String(), Window: o.duration.String(),
 			HalfWindow: o.half.String(), BaselineWindow: o.baseWin.String(), SampleFraction: o.sample, ReceiptCap: o.receipts,
 		},

@@ -23,6 +23,9 @@ func TestValidateNetFlags(t *testing.T) {
 		{"negative propose", func(o *options) { o.propose = -time.Second }, "--timeout-propose"},
 		{"gomaxprocs 1", func(o *options) { o.nodeProcs = 1 }, ""},
 		{"gomaxprocs -1", func(o *options) { o.nodeProcs = -1 }, "--node-gomaxprocs"},
+		{"block 4 MiB", func(o *options) { o.blockMax = 4 << 20 }, ""},
+		{"block under a batch", func(o *options) { o.blockMax = 300_000 }, "--block-max-bytes"},
+		{"block over CometBFT's limit", func(o *options) { o.blockMax = 101 << 20 }, "--block-max-bytes"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,5 +70,16 @@ func TestNetTargets(t *testing.T) {
 	r.netTargets(add, yes)
 	if len(got) != 0 {
 		t.Fatalf("lan has no targets, got %v", got)
+	}
+}
+
+func TestAutoMemoryLimit(t *testing.T) {
+	for _, c := range []struct {
+		validators int
+		want       string
+	}{{4, "1024MiB"}, {7, "585MiB"}, {10, "409MiB"}} {
+		if got := autoMemoryLimit(c.validators); got != c.want {
+			t.Errorf("%d validators: %s, want %s", c.validators, got, c.want)
+		}
 	}
 }

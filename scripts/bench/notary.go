@@ -23,6 +23,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	cmttypes "github.com/cometbft/cometbft/types"
+
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
@@ -78,6 +80,24 @@ func tuneNotary(home string, o options, pprofAddr string) error {
 	g := &cfg.App.Gateway
 	g.MaxInFlight = max(g.MaxInFlight, 4*o.inFlight)
 	return app.SaveConfig(cfg)
+}
+
+// setBlockMaxBytes writes --block-max-bytes into a node's genesis, which
+// every node of the chain gets alike (0 leaves it as notaryd testnet made it).
+func setBlockMaxBytes(home string, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	file := filepath.Join(home, "config", "genesis.json")
+	doc, err := cmttypes.GenesisDocFromFile(file)
+	if err != nil {
+		return err
+	}
+	doc.ConsensusParams.Block.MaxBytes = n
+	if err := doc.ValidateAndComplete(); err != nil {
+		return err
+	}
+	return doc.SaveAs(file)
 }
 
 // docBytes is the synthetic document n of agency a; its SHA-256 is the
@@ -487,6 +507,9 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 			pa = pprofListen
 		}
 		if err := tuneNotary(n.Home, o, pa); err != nil {
+			return nil, fmt.Errorf("tune %s: %w", n.ID, err)
+		}
+		if err := setBlockMaxBytes(n.Home, o.blockMax); err != nil {
 			return nil, fmt.Errorf("tune %s: %w", n.ID, err)
 		}
 	}

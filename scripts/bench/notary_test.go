@@ -1,7 +1,13 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
+
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmtprivval "github.com/cometbft/cometbft/privval"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/app/identity"
 	"github.com/gobtechlab/notary/ledger"
@@ -74,5 +80,44 @@ func TestNextTx(t *testing.T) {
 				t.Fatalf("coded tx %d: %d bytes of keys", seq, len(m.CodeKeys))
 			}
 		}
+	}
+}
+
+// TestSetBlockMaxBytes checks that --block-max-bytes lands in a genesis
+// CometBFT loads, and that 0 leaves the genesis as it was.
+func TestSetBlockMaxBytes(t *testing.T) {
+	home := t.TempDir()
+	if err := os.Mkdir(filepath.Join(home, "config"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(home, "config", "genesis.json")
+	pv := cmtprivval.NewFilePV(cmted25519.GenPrivKey(), "", "")
+	pk, err := pv.GetPubKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &cmttypes.GenesisDoc{ChainID: "bench", Validators: []cmttypes.GenesisValidator{{PubKey: pk, Power: 1}}}
+	if err := doc.SaveAs(file); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := setBlockMaxBytes(home, 0); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Fatal("--block-max-bytes 0 rewrote the genesis")
+	}
+	if err := setBlockMaxBytes(home, 4<<20); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cmttypes.GenesisDocFromFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ConsensusParams.Block.MaxBytes != 4<<20 {
+		t.Fatalf("block.max_bytes %d, want %d", got.ConsensusParams.Block.MaxBytes, 4<<20)
 	}
 }

@@ -36,6 +36,7 @@ type settings struct {
 	SingleWindow        string   `json:"single_window,omitempty"`
 	TimeoutPropose      string   `json:"timeout_propose,omitempty"`
 	MempoolSize         int      `json:"mempool_size,omitempty"`
+	BlockMaxBytes       int64    `json:"block_max_bytes,omitempty"`
 	Agencies            int      `json:"agencies"`
 	ProcsPerAgency      int      `json:"procs_per_agency"`
 	Codes               bool     `json:"codes,omitempty"`
@@ -308,6 +309,9 @@ func (r *report) print(w io.Writer) error {
 	}
 	if s.MempoolSize > 0 {
 		mempool += fmt.Sprintf(", mempool %d txs", s.MempoolSize)
+	}
+	if s.BlockMaxBytes > 0 {
+		mempool += fmt.Sprintf(", block.max_bytes %d", s.BlockMaxBytes)
 	}
 	fmt.Fprintf(w, "%s, %s x %d in flight x %d digests per tx, timeout_commit %s, %s; windows: peak %s, half %s, baselines %s\n\n",
 		where, clients, s.InFlight, s.BatchDigests, s.TimeoutCommit, mempool, s.Window, s.HalfWindow, s.BaselineWindow)
