@@ -20,10 +20,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-
-	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/app"
 	"github.com/gobtechlab/notary/app/identity"
