@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
-	cmtprivval "github.com/cometbft/cometbft/privval"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gobtechlab/notary/app/identity"
@@ -91,11 +90,7 @@ func TestSetBlockMaxBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(home, "config", "genesis.json")
-	pv := cmtprivval.NewFilePV(cmted25519.GenPrivKey(), "", "")
-	pk, err := pv.GetPubKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pk := cmted25519.GenPrivKey().PubKey()
 	doc := &cmttypes.GenesisDoc{ChainID: "bench", Validators: []cmttypes.GenesisValidator{{PubKey: pk, Power: 1}}}
 	if err := doc.SaveAs(file); err != nil {
 		t.Fatal(err)
