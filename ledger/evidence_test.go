@@ -203,7 +203,10 @@ func corruptSignature(t *testing.T, raw []byte) []byte {
 }
 
 func TestMerkleMatchesRFC6962(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 100, 1000} {
+	if got := MerkleRoot(nil); !bytes.Equal(got, rfc6962.DefaultHasher.EmptyRoot()) {
+		t.Fatalf("empty root %x", got)
+	}
+	for _, n := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 100, 1000, 4095, 4096, 4097, 10000} {
 		ds := digests("merkle", n)
 		root := MerkleRoot(ds)
 		for _, i := range []int{0, n / 3, n / 2, n - 1} {

@@ -91,25 +91,40 @@ func MerkleRoot(digests []byte) []byte { return BatchRoot(nil, digests) }
 
 // BatchRoot returns the root of a batch: MerkleRoot of its digests, or, with
 // code keys (one CodeKeySize-byte key per digest), the RFC 6962 tree hash
-// over the leaves key || digest.
+// over the leaves key || digest. It hashes the leaves in order onto a stack
+// of perfect subtrees, one per bit of the count so far (a binary counter:
+// leaf i+1 merges as many subtrees as i+1 has trailing zero bits), then
+// folds the stack from the right, which is RFC 6962's split at the largest
+// power of two below n at every level; the batch's leaf level is never held
+// in memory.
 func BatchRoot(codeKeys, digests []byte) []byte {
-	m := newMerkleHasher()
-	level := leafLevel(m, codeKeys, digests)
-	if len(level) == 0 {
+	n := len(digests) / DigestSize
+	if n == 0 {
 		s := sha256.Sum256(nil)
 		return s[:]
 	}
-	for len(level) > 1 {
-		next := level[:0]
-		for i := 0; i+1 < len(level); i += 2 {
-			next = append(next, m.node(&level[i], &level[i+1]))
+	m := newMerkleHasher()
+	var stack [64][32]byte
+	top := 0
+	for i := 0; i < n; i++ {
+		var h [32]byte
+		if len(codeKeys) == 0 {
+			h = m.leaf(digests[i*DigestSize : (i+1)*DigestSize])
+		} else {
+			h = m.codedLeaf(codeKeys[i*CodeKeySize:(i+1)*CodeKeySize], digests[i*DigestSize:(i+1)*DigestSize])
 		}
-		if len(level)%2 == 1 {
-			next = append(next, level[len(level)-1])
+		for c := i + 1; c&1 == 0; c >>= 1 {
+			top--
+			h = m.node(&stack[top], &h)
 		}
-		level = next
+		stack[top] = h
+		top++
 	}
-	return append([]byte(nil), level[0][:]...)
+	h := stack[top-1]
+	for j := top - 2; j >= 0; j-- {
+		h = m.node(&stack[j], &h)
+	}
+	return append([]byte(nil), h[:]...)
 }
 
 // InclusionPath returns the RFC 6962 inclusion proof (sibling hashes from the
