@@ -514,7 +514,7 @@ func (a *Application) rebuildIndex(from, to int64) error {
 		if err != nil {
 			return fmt.Errorf("abci: rebuild digest index at height %d: %w", h, err)
 		}
-		var entries []ledger.IndexEntry
+		var batches []ledger.IndexBatch
 		for i, raw := range txs {
 			rec, err := view.Get(ledger.BatchKey(h, uint32(i)))
 			if err != nil {
@@ -532,9 +532,9 @@ func (a *Application) rebuildIndex(from, to int64) error {
 				return fmt.Errorf("abci: rebuild digest index: batch %s is not an AnchorBatch", ledger.FormatBatchID(h, uint32(i)))
 			}
 			// Its digests and, for a coded batch, its code keys.
-			entries = append(entries, ledger.BatchEntries(m, h, uint32(i))...)
+			batches = append(batches, ledger.BatchIndex(m, h, uint32(i)))
 		}
-		if err := a.index.Save(entries, h); err != nil {
+		if err := a.index.Save(batches, h); err != nil {
 			return err
 		}
 	}
@@ -997,7 +997,7 @@ func (a *Application) execute(height int64, t time.Time, txs [][]byte, stop *ato
 		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.Ed25519ValidatorUpdate(v.PubKey, v.Power))
 	}
 	res.AppHash = a.tree.WorkingHash()
-	run, err := digestindex.EncodeRun(e.NewDigests(), height)
+	run, err := digestindex.EncodeRun(e.NewBatches(), height)
 	if err != nil {
 		return nil, nil, fmt.Errorf("abci: FinalizeBlock %d: digest index: %w", height, err)
 	}

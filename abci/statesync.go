@@ -352,7 +352,7 @@ type restoring struct {
 	lastBatch []byte
 	txHeight  int64
 	hashes    [][32]byte
-	entries   []ledger.IndexEntry
+	batches   []ledger.IndexBatch
 
 	tiles    *tlogtiles.Store
 	rng      *compact.Range
@@ -625,7 +625,7 @@ func (a *Application) restoreTx(r *restoring, p []byte) error {
 		return err
 	}
 	r.hashes = append(r.hashes, hash)
-	r.entries = append(r.entries, ledger.BatchEntries(m, height, txIndex)...)
+	r.batches = append(r.batches, ledger.BatchIndex(m, height, txIndex))
 	r.txs++
 	return nil
 }
@@ -639,10 +639,10 @@ func (r *restoring) flushTxs() error {
 	if err := r.stored.Named(r.txHeight, r.hashes); err != nil {
 		return err
 	}
-	if err := r.index.Save(r.entries, r.txHeight); err != nil {
+	if err := r.index.Save(r.batches, r.txHeight); err != nil {
 		return err
 	}
-	r.hashes, r.entries = nil, nil
+	r.hashes, r.batches = nil, nil
 	return nil
 }
 

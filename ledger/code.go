@@ -126,27 +126,16 @@ func (t *Tx) checkCodeKeys(keys []byte, n int) error {
 	return nil
 }
 
-// BatchEntries returns the digest index entries of an AnchorBatch anchored
+// BatchIndex returns the digest index entries of an AnchorBatch anchored
 // at (height, txIndex): for a plain batch one per digest, for a coded batch
 // one per code key under CodeKeyIndex (and none for its digests). A plain
 // batch's entries share m's bytes.
-func BatchEntries(m *notaryv1.AnchorBatch, height int64, txIndex uint32) []IndexEntry {
+func BatchIndex(m *notaryv1.AnchorBatch, height int64, txIndex uint32) IndexBatch {
+	alg, ds := m.HashAlgorithm, m.Digests
 	if len(m.CodeKeys) > 0 {
-		return batchEntries(CodeKeyIndex, codeKeyIndexDigests(m.CodeKeys), height, txIndex)
+		alg, ds = CodeKeyIndex, codeKeyIndexDigests(m.CodeKeys)
 	}
-	return batchEntries(m.HashAlgorithm, m.Digests, height, txIndex)
-}
-
-// batchEntries returns the entries of concatenated index digests under
-// alg, leaf i for digest i: a plain batch's digests, or a coded batch's
-// keys' index digests under CodeKeyIndex.
-func batchEntries(alg HashAlgorithm, digests []byte, height int64, txIndex uint32) []IndexEntry {
-	n := len(digests) / DigestSize
-	es := make([]IndexEntry, n)
-	for i := range es {
-		es[i] = IndexEntry{Algorithm: alg, Digest: digestAt(digests, i), Locator: Locator{Height: height, TxIndex: txIndex, Leaf: uint32(i)}}
-	}
-	return es
+	return IndexBatch{Algorithm: alg, Digests: ds, Locator: Locator{Height: height, TxIndex: txIndex}}
 }
 
 // DuplicateCodeError is returned when a code key is already anchored, for

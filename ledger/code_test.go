@@ -266,7 +266,7 @@ func TestCodeKeysThroughPrefilters(t *testing.T) {
 					mustOK(t, out)
 				}
 				var n int
-				for _, en := range e.NewDigests() {
+				for _, en := range Entries(e.NewBatches()) {
 					if en.Algorithm == CodeKeyIndex {
 						n++
 					}
@@ -279,10 +279,10 @@ func TestCodeKeysThroughPrefilters(t *testing.T) {
 	}
 }
 
-// TestBatchEntries: the entries a block gives the index are BatchEntries of
+// TestBatchIndex: the entries a block gives the index are BatchIndex of
 // its batches, for the rebuild from the block store: a coded batch's keys
 // only, a plain batch's digests.
-func TestBatchEntries(t *testing.T) {
+func TestBatchIndex(t *testing.T) {
 	f := newFixture(t, testGenesis())
 	aeat := agencyKey("aeat")
 	ds, keys := digests("entries", 3), codeKeys("entries", 3)
@@ -302,9 +302,9 @@ func TestBatchEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustOK(t, out)
-		want = append(want, BatchEntries(body.GetAnchorBatch(), f.height, uint32(i))...)
+		want = append(want, Entries([]IndexBatch{BatchIndex(body.GetAnchorBatch(), f.height, uint32(i))})...)
 	}
-	got := e.NewDigests()
+	got := Entries(e.NewBatches())
 	if len(got) != 3+2 || len(got) != len(want) {
 		t.Fatalf("%d entries, want %d", len(got), len(want))
 	}

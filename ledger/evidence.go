@@ -328,7 +328,7 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		return err
 	}
 	if !c.relayed {
-		c.digests = batchEntries(idxAlg, idxDigests, height, c.txIndex)
+		c.digests = IndexBatch{Algorithm: idxAlg, Digests: idxDigests, Locator: Locator{Height: height, TxIndex: c.txIndex}}
 	}
 	c.result = &notaryv1.TxResult{Created: &notaryv1.TxResult_Batch{Batch: &notaryv1.DigestLocator{Height: height, TxIndex: c.txIndex}}}
 	c.emit("notary.anchor",

@@ -156,7 +156,7 @@ func (f *fixture) block(txs ...[]byte) []Outcome {
 		f.t.Fatalf("End: %v", err)
 	}
 	_, f.leaves = e.LogLeaves()
-	for _, d := range e.NewDigests() {
+	for _, d := range Entries(e.NewBatches()) {
 		f.idx[makeDigestKey(d.Algorithm, d.Digest)] = d.Locator
 	}
 	f.height++

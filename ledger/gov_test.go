@@ -170,7 +170,7 @@ func (h *govHarness) run(txs ...[]byte) ([]Outcome, EndResult) {
 		f.t.Fatalf("End: %v", err)
 	}
 	_, f.leaves = e.LogLeaves()
-	for _, d := range e.NewDigests() {
+	for _, d := range Entries(e.NewBatches()) {
 		f.idx[makeDigestKey(d.Algorithm, d.Digest)] = d.Locator
 	}
 	f.height++

@@ -95,6 +95,37 @@ type IndexEntry struct {
 	Locator   Locator
 }
 
+// IndexBatch is the index entries of one transaction's batch: its index
+// digests under one algorithm, in leaf order, digest i at Locator's leaf
+// plus i. It shares the transaction's bytes: a block's entries are never
+// copied one by one.
+type IndexBatch struct {
+	Algorithm HashAlgorithm
+	Digests   []byte  // DigestSize bytes each
+	Locator   Locator // of the first digest
+}
+
+// Len is the number of entries.
+func (b IndexBatch) Len() int { return len(b.Digests) / DigestSize }
+
+// Entry returns entry i.
+func (b IndexBatch) Entry(i int) IndexEntry {
+	loc := b.Locator
+	loc.Leaf += uint32(i)
+	return IndexEntry{Algorithm: b.Algorithm, Digest: digestAt(b.Digests, i), Locator: loc}
+}
+
+// Entries returns the entries of batches one by one, in order.
+func Entries(batches []IndexBatch) []IndexEntry {
+	var out []IndexEntry
+	for _, b := range batches {
+		for i := range b.Len() {
+			out = append(out, b.Entry(i))
+		}
+	}
+	return out
+}
+
 // StoreError is a failure of the underlying store or index. It is never a
 // transaction's fault: the caller must stop (in a block) rather than record a
 // result that other nodes would not compute.
@@ -145,12 +176,12 @@ func makeDigestKey(alg HashAlgorithm, d []byte) (k digestKey) {
 // pendingDigests are the digests anchored by the block so far (or by the
 // mempool's transactions, in ModeCheck). Most digests are told apart by
 // their first 8 bytes, a map key that costs a fraction of a whole digest's;
-// digests that share them are kept whole in shared. Entries are kept in the
-// slices the transactions made (chunks), not copied into one.
+// digests that share them are kept whole in shared. Entries are kept as the
+// transactions' batches (chunks), not copied one by one.
 type pendingDigests struct {
 	byPrefix map[uint64]int64 // prefix -> chunk<<32 | position, or -1: see shared
 	shared   map[digestKey]Locator
-	chunks   [][]IndexEntry
+	chunks   []IndexBatch
 	n        int
 	hint     int // expected entries (Exec.Reserve)
 }
@@ -168,12 +199,12 @@ func (p *pendingDigests) reserve(n int) {
 // add records a transaction's entries. The map is built on the first
 // lookup and kept up to date from then on: with a DigestPrefilter most
 // blocks never look a pending digest up.
-func (p *pendingDigests) add(es []IndexEntry) {
-	if len(es) == 0 {
+func (p *pendingDigests) add(b IndexBatch) {
+	if b.Len() == 0 {
 		return
 	}
-	p.chunks = append(p.chunks, es)
-	p.n += len(es)
+	p.chunks = append(p.chunks, b)
+	p.n += b.Len()
 	if p.byPrefix != nil {
 		p.index(len(p.chunks) - 1)
 	}
@@ -181,7 +212,9 @@ func (p *pendingDigests) add(es []IndexEntry) {
 
 // index adds chunk c to the map.
 func (p *pendingDigests) index(c int) {
-	for j, e := range p.chunks[c] {
+	b := p.chunks[c]
+	for j := range b.Len() {
+		e := b.Entry(j)
 		k := digestPrefix(e.Algorithm, e.Digest)
 		v, ok := p.byPrefix[k]
 		switch {
@@ -201,7 +234,7 @@ func (p *pendingDigests) index(c int) {
 	}
 }
 
-func (p *pendingDigests) at(v int64) IndexEntry { return p.chunks[v>>32][v&0xffffffff] }
+func (p *pendingDigests) at(v int64) IndexEntry { return p.chunks[v>>32].Entry(int(v & 0xffffffff)) }
 
 func (p *pendingDigests) lookup(alg HashAlgorithm, d []byte) (Locator, bool) {
 	if p.byPrefix == nil {
@@ -227,15 +260,6 @@ func (p *pendingDigests) lookup(alg HashAlgorithm, d []byte) (Locator, bool) {
 		loc, ok := p.shared[makeDigestKey(alg, d)]
 		return loc, ok
 	}
-}
-
-// entries returns every entry, in anchoring order.
-func (p *pendingDigests) entries() []IndexEntry {
-	out := make([]IndexEntry, 0, p.n)
-	for _, c := range p.chunks {
-		out = append(out, c...)
-	}
-	return out
 }
 
 // Exec executes the transactions of one block (ModeDeliver) or checks
@@ -276,8 +300,10 @@ func (e *Exec) Params() *notaryv1.Params { return e.params }
 // Block returns the block being executed.
 func (e *Exec) Block() BlockInfo { return e.block }
 
-// NewDigests returns the digests anchored so far, in anchoring order.
-func (e *Exec) NewDigests() []IndexEntry { return e.pending.entries() }
+// NewBatches returns the index entries of the batches anchored so far, in
+// anchoring order, one IndexBatch a transaction; they share the
+// transactions' bytes.
+func (e *Exec) NewBatches() []IndexBatch { return e.pending.chunks }
 
 // Reserve prepares for about n digests anchored by the block (a hint).
 func (e *Exec) Reserve(n int) { e.pending.reserve(n) }
@@ -434,7 +460,7 @@ type txContext struct {
 
 	result     *notaryv1.TxResult
 	events     []Event
-	digests    []IndexEntry
+	digests    IndexBatch
 	valChanges []string
 	leaves     [][]byte // evidence log leaves (logRecord)
 }

@@ -106,7 +106,7 @@ func runModel(t *testing.T, seed uint64, blocks int) {
 		if _, err := e.End(); err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range e.NewDigests() {
+		for _, d := range ledger.Entries(e.NewBatches()) {
 			idx[dkey(d.Algorithm, d.Digest)] = d.Locator
 		}
 		m.check(t, st, idx)

@@ -293,11 +293,18 @@ func TestCheckDigestsMemoInBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustOK(t, out)
-	if got := len(e.NewDigests()); got != 5 {
+	if got := len(Entries(e.NewBatches())); got != 5 {
 		t.Fatalf("%d new digests", got)
 	}
 	if got := e.Pending(); got != 5 {
 		t.Fatalf("Pending %d, want 5", got)
+	}
+}
+
+// addEntries adds each entry as a batch of its own.
+func addEntries(p *pendingDigests, es []IndexEntry) {
+	for _, e := range es {
+		p.add(IndexBatch{Algorithm: e.Algorithm, Digests: e.Digest, Locator: e.Locator})
 	}
 }
 
@@ -354,7 +361,7 @@ func TestPendingDigests(t *testing.T) {
 				t.Fatalf("chunk %d: %d/%x found before it was added: %+v", ci, e.Algorithm, e.Digest, l)
 			}
 		}
-		p.add(es)
+		addEntries(&p, es)
 		order = append(order, es...)
 		for _, e := range es {
 			want[makeDigestKey(e.Algorithm, e.Digest)] = e.Locator
@@ -370,7 +377,7 @@ func TestPendingDigests(t *testing.T) {
 			t.Fatalf("%v never added, found: %+v", c, l)
 		}
 	}
-	if got := p.entries(); !slices.EqualFunc(got, order, func(a, b IndexEntry) bool {
+	if got := Entries(p.chunks); !slices.EqualFunc(got, order, func(a, b IndexEntry) bool {
 		return a.Algorithm == b.Algorithm && bytes.Equal(a.Digest, b.Digest) && a.Locator == b.Locator
 	}) {
 		t.Fatalf("entries %v, want %v", got, order)
@@ -379,8 +386,8 @@ func TestPendingDigests(t *testing.T) {
 	if _, ok := empty.lookup(pSHA2, pd(1, 1)); ok {
 		t.Fatal("found in an empty set")
 	}
-	empty.add(nil)
-	if len(empty.entries()) != 0 {
+	empty.add(IndexBatch{})
+	if len(empty.chunks) != 0 {
 		t.Fatal("entries of an empty set")
 	}
 }
@@ -422,7 +429,7 @@ func TestPendingDigestsRandom(t *testing.T) {
 					seen[key] = true
 					es = append(es, IndexEntry{Algorithm: alg, Digest: d, Locator: Locator{Height: 3, TxIndex: uint32(tx), Leaf: uint32(len(es))}})
 				}
-				p.add(es)
+				addEntries(&p, es)
 				order = append(order, es...)
 				for _, e := range es {
 					model[makeDigestKey(e.Algorithm, e.Digest)] = e.Locator
@@ -441,7 +448,7 @@ func TestPendingDigestsRandom(t *testing.T) {
 					t.Fatalf("%x: %+v %v, want %+v", k, got, ok, want)
 				}
 			}
-			if got := p.entries(); len(got) != len(order) {
+			if got := Entries(p.chunks); len(got) != len(order) {
 				t.Fatalf("%d entries, want %d", len(got), len(order))
 			}
 			if len(model) < 1000 {

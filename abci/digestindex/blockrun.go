@@ -23,25 +23,30 @@ type BlockRun struct {
 	prefixes []uint64
 }
 
-// EncodeRun sorts a block's entries by key into a BlockRun; nil if there
-// are none. Entries must be of height and have distinct keys: an entry of
-// another height, an algorithm that is not a byte, a digest that is not
-// ledger.DigestSize bytes or a repeated key is refused.
-func EncodeRun(entries []ledger.IndexEntry, height int64) (*BlockRun, error) {
-	if len(entries) == 0 {
+// EncodeRun sorts a block's entries, given as its transactions' batches,
+// by key into a BlockRun; nil if there are none. Entries must be of height
+// and have distinct keys: a batch of another height, an algorithm that is
+// not a byte, digests that are not whole ledger.DigestSize ones, leaves past
+// 2^32 or a repeated key is refused.
+func EncodeRun(batches []ledger.IndexBatch, height int64) (*BlockRun, error) {
+	n, oneAlg := 0, true
+	for i, bt := range batches {
+		if bt.Algorithm < 0 || bt.Algorithm > 255 || len(bt.Digests)%ledger.DigestSize != 0 || bt.Locator.Height != height ||
+			uint64(bt.Locator.Leaf)+uint64(bt.Len()) > 1<<32 {
+			return nil, fmt.Errorf("bad index batch %d (algorithm %d, %d bytes of digests, height %d, first leaf %d)",
+				i, bt.Algorithm, len(bt.Digests), bt.Locator.Height, bt.Locator.Leaf)
+		}
+		n += bt.Len()
+		oneAlg = oneAlg && bt.Algorithm == batches[0].Algorithm
+	}
+	if n == 0 {
 		return nil, nil
 	}
-	oneAlg := true
-	for i, e := range entries {
-		if e.Algorithm < 0 || e.Algorithm > 255 || len(e.Digest) != ledger.DigestSize || e.Locator.Height != height {
-			return nil, fmt.Errorf("bad index entry %d (algorithm %d, %d-byte digest, height %d)", i, e.Algorithm, len(e.Digest), e.Locator.Height)
-		}
-		oneAlg = oneAlg && e.Algorithm == entries[0].Algorithm
-	}
-	b := &BlockRun{height: height, recs: getRecBuffer(len(entries) * recSize), prefixes: make([]uint64, len(entries))}
-	if oneAlg && len(entries) >= 1<<12 {
-		scatterRecords(b.recs, entries)
+	b := &BlockRun{height: height, recs: getRecBuffer(n * recSize), prefixes: make([]uint64, n)}
+	if oneAlg && n >= 1<<12 {
+		scatterRecords(b.recs, batches)
 	} else {
+		entries := ledger.Entries(batches)
 		keys := make([]sortKey, len(entries))
 		for i, e := range entries {
 			// A record's key is the algorithm byte and the digest: its
@@ -55,7 +60,8 @@ func EncodeRun(entries []ledger.IndexEntry, height int64) (*BlockRun, error) {
 			return bytes.Compare(entries[a.i].Digest[7:], entries[b.i].Digest[7:])
 		})
 		for i, k := range keys {
-			putRecord(b.recs[i*recSize:(i+1)*recSize], entries[k.i])
+			e := entries[k.i]
+			putRecord(b.recs[i*recSize:(i+1)*recSize], e.Algorithm, e.Digest, e.Locator)
 		}
 	}
 	for i := range b.prefixes {
@@ -68,31 +74,37 @@ func EncodeRun(entries []ledger.IndexEntry, height int64) (*BlockRun, error) {
 	return b, nil
 }
 
-// scatterRecords encodes entries of one algorithm into recs in key order,
-// by the digests' first two bytes (digests are uniform) then a sort of each
-// bucket of a few records. The first byte scatters the records into a
-// scratch buffer, reading the entries in their order; the second scatters
-// each first-byte bucket, which fits in the processor's cache, into recs.
-// Putting the records in key order one by one reads the entries' digests in
-// random order, a cache miss each, and so does one scatter into 65,536
-// buckets, written at as many places at once. Digests that share their
-// first bytes on purpose fill one bucket, which is sorted through an
+// scatterRecords encodes the entries of batches of one algorithm into recs
+// in key order, by the digests' first two bytes (digests are uniform) then
+// a sort of each bucket of a few records. The first byte scatters the
+// records into a scratch buffer, reading the digests in their order; the
+// second scatters each first-byte bucket, which fits in the processor's
+// cache, into recs. Putting the records in key order one by one reads the
+// digests in random order, a cache miss each, and so does one scatter into
+// 65,536 buckets, written at as many places at once. Digests that share
+// their first bytes on purpose fill one bucket, which is sorted through an
 // index, never one record at a time.
-func scatterRecords(recs []byte, entries []ledger.IndexEntry) {
+func scatterRecords(recs []byte, batches []ledger.IndexBatch) {
 	scratch := getRecBuffer(len(recs))
 	defer putRecBuffer(scratch)
 	var start1 [257]int32
-	for _, e := range entries {
-		start1[int(e.Digest[0])+1]++
+	for _, bt := range batches {
+		for i := 0; i < len(bt.Digests); i += ledger.DigestSize {
+			start1[int(bt.Digests[i])+1]++
+		}
 	}
 	for i := 1; i < len(start1); i++ {
 		start1[i] += start1[i-1]
 	}
 	next := start1
-	for _, e := range entries {
-		k := e.Digest[0]
-		putRecord(scratch[int(next[k])*recSize:(int(next[k])+1)*recSize], e)
-		next[k]++
+	for _, bt := range batches {
+		loc := bt.Locator
+		for i := 0; i < len(bt.Digests); i += ledger.DigestSize {
+			k := bt.Digests[i]
+			putRecord(scratch[int(next[k])*recSize:(int(next[k])+1)*recSize], bt.Algorithm, bt.Digests[i:i+ledger.DigestSize], loc)
+			next[k]++
+			loc.Leaf++
+		}
 	}
 	for k1 := 0; k1 < 256; k1++ {
 		lo1, hi1 := int(start1[k1]), int(start1[k1+1])

@@ -20,9 +20,9 @@
 //	x, err := digestindex.Open(dir, filterBytes, logger)
 //	x.Lookup(alg, digest, before)   // anchored below height before?
 //	x.ExecView(height)              // ledger.DigestIndex for executing a block
-//	run, err := digestindex.EncodeRun(entries, height)
+//	run, err := digestindex.EncodeRun(batches, height)
 //	x.SaveRun(run, height)          // Commit: the block's run, encoded while executing
-//	x.Save(entries, height)         // the same from entries (rebuilding)
+//	x.Save(batches, height)         // the same, encoded on the spot (rebuilding)
 //	x.CheckView(height)             // ledger.DigestIndex for the mempool's checks
 //	x.IndexedHeight(); x.Sync(); x.Close()
 //

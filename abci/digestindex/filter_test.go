@@ -91,7 +91,7 @@ func TestDigestIndexFilter(t *testing.T) {
 		entries = append(entries, ledger.IndexEntry{Algorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digest: filterDigest('a', i),
 			Locator: ledger.Locator{Height: 5, TxIndex: 1, Leaf: uint32(i)}})
 	}
-	if err := x.Save(entries, 5); err != nil {
+	if err := x.Save(batchesOf(entries), 5); err != nil {
 		t.Fatal(err)
 	}
 	check := func(x *Index, what string) {

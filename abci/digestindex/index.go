@@ -275,32 +275,34 @@ func (x *Index) lookupMark(alg ledger.HashAlgorithm, digest []byte, before int64
 	return ledger.Locator{}, false, nil
 }
 
-// Save adds a block's entries as the run of height and marks height as
-// indexed: lookups find them when it returns, and they are on disk once
-// HEIGHT names height (Sync, or the background sync). The filter learns the
-// entries first, so that it never lacks one the index has. A height already
-// indexed is not written again. Entries must be of height and have
-// distinct keys.
-func (x *Index) Save(entries []ledger.IndexEntry, height int64) error {
-	return x.saveBlock(entries, height, false)
+// Save adds a block's entries, given as its transactions' batches, as the
+// run of height and marks height as indexed: lookups find them when it
+// returns, and they are on disk once HEIGHT names height (Sync, or the
+// background sync). The filter learns the entries first, so that it never
+// lacks one the index has. A height already indexed is not written again.
+// Entries must be of height and have distinct keys.
+func (x *Index) Save(batches []ledger.IndexBatch, height int64) error {
+	return x.saveBlock(batches, height, false)
 }
 
 // saveBlock is Save; with marked, the entries were looked up with mark (by
 // FinalizeBlock) and are in the filter already.
-func (x *Index) saveBlock(entries []ledger.IndexEntry, height int64, marked bool) error {
+func (x *Index) saveBlock(batches []ledger.IndexBatch, height int64, marked bool) error {
 	x.mu.RLock()
 	indexed := x.height
 	x.mu.RUnlock()
 	if height <= indexed {
 		return nil
 	}
-	b, err := EncodeRun(entries, height)
+	b, err := EncodeRun(batches, height)
 	if err != nil {
 		return fmt.Errorf("digest index: save height %d: %w", height, err)
 	}
 	if !marked && x.filter != nil {
-		for _, e := range entries {
-			x.filter.add(e.Algorithm, e.Digest)
+		for _, bt := range batches {
+			for i := 0; i < len(bt.Digests); i += ledger.DigestSize {
+				x.filter.add(bt.Algorithm, bt.Digests[i:i+ledger.DigestSize])
+			}
 		}
 	}
 	return x.SaveRun(b, height)

@@ -132,7 +132,7 @@ func (m *idxModel) saved(entries []ledger.IndexEntry) {
 
 func (m *idxModel) save(t testing.TB, x *Index, entries []ledger.IndexEntry) {
 	t.Helper()
-	if err := x.Save(entries, m.height+1); err != nil {
+	if err := x.Save(batchesOf(entries), m.height+1); err != nil {
 		t.Fatalf("save height %d (%d entries): %v", m.height+1, len(entries), err)
 	}
 	m.saved(entries)
@@ -150,7 +150,7 @@ func (m *idxModel) saveMarked(t testing.TB, x *Index, entries []ledger.IndexEntr
 			t.Fatalf("height %d: new digest %x found: %+v %v", h, e.Digest, loc, err)
 		}
 	}
-	if err := x.saveBlock(entries, h, true); err != nil {
+	if err := x.saveBlock(batchesOf(entries), h, true); err != nil {
 		t.Fatalf("save height %d (%d entries): %v", h, len(entries), err)
 	}
 	m.saved(entries)
@@ -466,12 +466,12 @@ func TestDigestIndexModel(t *testing.T) {
 			for i := range stale {
 				stale[i].Locator.Height = m.height
 			}
-			if err := x.Save(stale, m.height); err != nil {
+			if err := x.Save(batchesOf(stale), m.height); err != nil {
 				t.Fatalf("save of an indexed height: %v", err)
 			}
 			bad := m.nextHeight(3, 0, nil)
 			bad[1].Locator.Height = m.height
-			if err := x.Save(bad, m.height+1); err == nil {
+			if err := x.Save(batchesOf(bad), m.height+1); err == nil {
 				t.Fatal("entry of another height saved")
 			}
 			for _, e := range append(stale, bad...) {
@@ -693,7 +693,7 @@ func TestDigestIndexCrashLeftovers(t *testing.T) {
 		t.Fatalf("%d entries at height %d", len(h11), last)
 	}
 	// The block is replayed: the last height is saved again.
-	if err := x.Save(h11, last); err != nil {
+	if err := x.Save(batchesOf(h11), last); err != nil {
 		t.Fatalf("save replayed height %d: %v", last, err)
 	}
 	m.check(t, x, -1, "after replaying the last height")
@@ -775,7 +775,7 @@ func TestDigestIndexDamaged(t *testing.T) {
 			}
 			rec := make([]byte, recSize)
 			for _, e := range recs {
-				putRecord(rec, e)
+				putRecord(rec, e.Algorithm, e.Digest, e.Locator)
 				if err := w.add(rec); err != nil {
 					t.Fatal(err)
 				}

@@ -84,7 +84,7 @@ func TestDigestIndexWriteFailure(t *testing.T) {
 	if err := x.syncRuns(); err == nil {
 		t.Fatal("the run was written without its directory")
 	}
-	if err := x.Save(m.nextHeight(500, idxSHA2, nil), m.height+1); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if err := x.Save(batchesOf(m.nextHeight(500, idxSHA2, nil)), m.height+1); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("save after a failed write: %v; want the disk's error", err)
 	}
 	if err := os.Rename(hidden, x.dir); err != nil {

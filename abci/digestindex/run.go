@@ -76,12 +76,12 @@ func parseRunName(name string) (lo, hi int64, ok bool) {
 func prefix(key []byte) uint64 { return binary.BigEndian.Uint64(key[:8]) }
 
 // putRecord encodes an index entry into rec (recSize bytes).
-func putRecord(rec []byte, e ledger.IndexEntry) {
-	rec[0] = byte(e.Algorithm)
-	copy(rec[1:recKeySize], e.Digest)
-	binary.BigEndian.PutUint64(rec[recKeySize:], uint64(e.Locator.Height))
-	binary.BigEndian.PutUint32(rec[recKeySize+8:], e.Locator.TxIndex)
-	binary.BigEndian.PutUint32(rec[recKeySize+12:], e.Locator.Leaf)
+func putRecord(rec []byte, alg ledger.HashAlgorithm, digest []byte, loc ledger.Locator) {
+	rec[0] = byte(alg)
+	copy(rec[1:recKeySize], digest)
+	binary.BigEndian.PutUint64(rec[recKeySize:], uint64(loc.Height))
+	binary.BigEndian.PutUint32(rec[recKeySize+8:], loc.TxIndex)
+	binary.BigEndian.PutUint32(rec[recKeySize+12:], loc.Leaf)
 }
 
 func recordLocator(rec []byte) ledger.Locator {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gobtechlab/notary/ledger"
@@ -31,7 +32,7 @@ func TestRunWritersAgree(t *testing.T) {
 				}
 				entries[i] = ledger.IndexEntry{Algorithm: idxSHA2, Digest: d, Locator: ledger.Locator{Height: 7, TxIndex: uint32(i / 100), Leaf: uint32(i % 100)}}
 			}
-			b, err := EncodeRun(entries, 7)
+			b, err := EncodeRun(batchesOf(entries), 7)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,6 +123,66 @@ func paddedRunWriter(dir string, lo, hi int64) (*runWriter, error) {
 	return w, nil
 }
 
+// batchesOf gives each entry a batch of its own.
+func batchesOf(entries []ledger.IndexEntry) []ledger.IndexBatch {
+	out := make([]ledger.IndexBatch, len(entries))
+	for i, e := range entries {
+		out[i] = ledger.IndexBatch{Algorithm: e.Algorithm, Digests: e.Digest, Locator: e.Locator}
+	}
+	return out
+}
+
+// TestEncodeBatches: a block's batches encode to the records of their
+// entries one by one, in the scatter (one algorithm, 4,096 entries or
+// more) and in the sort; batches that are not whole digests or run past
+// leaf 2^32 are refused.
+func TestEncodeBatches(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	batch := func(alg ledger.HashAlgorithm, n int, tx, leaf uint32) ledger.IndexBatch {
+		d := make([]byte, n*ledger.DigestSize)
+		for i := range d {
+			d[i] = byte(r.Uint32())
+		}
+		return ledger.IndexBatch{Algorithm: alg, Digests: d, Locator: ledger.Locator{Height: 5, TxIndex: tx, Leaf: leaf}}
+	}
+	for name, bs := range map[string][]ledger.IndexBatch{
+		"scatter": {batch(idxSHA2, 3000, 0, 0), batch(idxSHA2, 1, 1, 0), batch(idxSHA2, 2500, 2, 7)},
+		"sort":    {batch(idxSHA2, 3000, 0, 0), batch(idxSHA2+1, 2000, 1, 0), batch(idxSHA2, 5, 2, 3)},
+		"small":   {batch(idxSHA2, 30, 0, 0), {Algorithm: idxSHA2, Locator: ledger.Locator{Height: 5, TxIndex: 1}}, batch(idxSHA2, 2, 2, 0)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := EncodeRun(bs, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := EncodeRun(batchesOf(ledger.Entries(bs)), 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.recs, want.recs) || !slices.Equal(got.prefixes, want.prefixes) {
+				t.Fatal("the batches' records differ from their entries'")
+			}
+			for i := 0; i < len(got.recs); i += recSize {
+				loc := recordLocator(got.recs[i : i+recSize])
+				if j := slices.IndexFunc(bs, func(b ledger.IndexBatch) bool { return b.Locator.TxIndex == loc.TxIndex }); j < 0 || loc.Leaf < bs[j].Locator.Leaf ||
+					!bytes.Equal(bs[j].Entry(int(loc.Leaf-bs[j].Locator.Leaf)).Digest, got.recs[i+1:i+recKeySize]) {
+					t.Fatalf("record %d: %+v names another digest", i/recSize, loc)
+				}
+			}
+		})
+	}
+	for name, b := range map[string]ledger.IndexBatch{
+		"part of a digest": {Algorithm: idxSHA2, Digests: make([]byte, 40), Locator: ledger.Locator{Height: 5}},
+		"past leaf 2^32":   {Algorithm: idxSHA2, Digests: make([]byte, 64), Locator: ledger.Locator{Height: 5, Leaf: 1<<32 - 1}},
+		"another height":   {Algorithm: idxSHA2, Digests: make([]byte, 32), Locator: ledger.Locator{Height: 6}},
+		"algorithm 256":    {Algorithm: 256, Digests: make([]byte, 32), Locator: ledger.Locator{Height: 5}},
+	} {
+		if _, err := EncodeRun([]ledger.IndexBatch{b}, 5); err == nil || !strings.Contains(err.Error(), "bad index batch 0") {
+			t.Errorf("%s: %v, want a bad index batch", name, err)
+		}
+	}
+}
+
 // TestEncodeBlockRun checks the encoded block: records in key order, their
 // prefixes, and the refusals (an entry of another height, a repeated key).
 func TestEncodeBlockRun(t *testing.T) {
@@ -136,14 +197,14 @@ func TestEncodeBlockRun(t *testing.T) {
 		d[31] = byte(i)
 		entries = append(entries, ledger.IndexEntry{Algorithm: idxSHA2, Digest: d, Locator: ledger.Locator{Height: 3, Leaf: uint32(i)}})
 	}
-	b, err := EncodeRun(entries, 3)
+	b, err := EncodeRun(batchesOf(entries), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := make([][]byte, len(entries))
 	for i, e := range entries {
 		rec := make([]byte, recSize)
-		putRecord(rec, e)
+		putRecord(rec, e.Algorithm, e.Digest, e.Locator)
 		want[i] = rec
 	}
 	slices.SortFunc(want, func(a, b []byte) int { return bytes.Compare(a[:recKeySize], b[:recKeySize]) })
@@ -155,10 +216,10 @@ func TestEncodeBlockRun(t *testing.T) {
 			t.Fatalf("prefix %d = %x, want %x", i, b.prefixes[i], prefix(rec))
 		}
 	}
-	if _, err := EncodeRun(append(slices.Clone(entries), ledger.IndexEntry{Algorithm: idxSHA2, Digest: entries[9].Digest, Locator: ledger.Locator{Height: 4}}), 3); err == nil {
+	if _, err := EncodeRun(batchesOf(append(slices.Clone(entries), ledger.IndexEntry{Algorithm: idxSHA2, Digest: entries[9].Digest, Locator: ledger.Locator{Height: 4}})), 3); err == nil {
 		t.Fatal("an entry of another height was encoded")
 	}
-	if _, err := EncodeRun(append(slices.Clone(entries), entries[17]), 3); err == nil {
+	if _, err := EncodeRun(batchesOf(append(slices.Clone(entries), entries[17])), 3); err == nil {
 		t.Fatal("a repeated key was encoded")
 	}
 }

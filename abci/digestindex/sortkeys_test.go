@@ -52,14 +52,14 @@ func TestEncodeBlockRunOrder(t *testing.T) {
 			if tc.share == 31 {
 				entries[0].Digest[31], entries[0].Digest[30] = 0xff, 0xff
 			}
-			b, err := EncodeRun(entries, 9)
+			b, err := EncodeRun(batchesOf(entries), 9)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := make([][]byte, tc.n)
 			for i, e := range entries {
 				want[i] = make([]byte, recSize)
-				putRecord(want[i], e)
+				putRecord(want[i], e.Algorithm, e.Digest, e.Locator)
 			}
 			slices.SortFunc(want, func(a, b []byte) int { return bytes.Compare(a[:recKeySize], b[:recKeySize]) })
 			if !bytes.Equal(b.recs, bytes.Join(want, nil)) {
@@ -73,16 +73,16 @@ func TestEncodeBlockRunOrder(t *testing.T) {
 // large block of 32 batches of 10,000.
 func BenchmarkEncodeBlockRun(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	entries := make([]ledger.IndexEntry, 320000)
-	digests := make([]byte, len(entries)*ledger.DigestSize)
-	for i := range digests {
-		digests[i] = byte(r.Uint32())
-	}
-	for i := range entries {
-		entries[i] = ledger.IndexEntry{Algorithm: idxSHA2, Digest: digests[i*ledger.DigestSize : (i+1)*ledger.DigestSize], Locator: ledger.Locator{Height: 1, Leaf: uint32(i)}}
+	batches := make([]ledger.IndexBatch, 32)
+	for i := range batches {
+		digests := make([]byte, 10000*ledger.DigestSize)
+		for j := range digests {
+			digests[j] = byte(r.Uint32())
+		}
+		batches[i] = ledger.IndexBatch{Algorithm: idxSHA2, Digests: digests, Locator: ledger.Locator{Height: 1, TxIndex: uint32(i)}}
 	}
 	for b.Loop() {
-		if _, err := EncodeRun(entries, 1); err != nil {
+		if _, err := EncodeRun(batches, 1); err != nil {
 			b.Fatal(err)
 		}
 	}
