@@ -39,8 +39,8 @@ type heightWaits struct {
 }
 
 // lateTx is a transaction that waited two heights or more: its agency
-// client (which submits to node agency mod 4), submission time, the first
-// height decided after it and its own height.
+// client (which submits to node agency mod validators), submission time,
+// the first height decided after it and its own height.
 type lateTx struct {
 	Agency    int       `json:"agency"`
 	Submitted time.Time `json:"submitted"`
@@ -50,6 +50,11 @@ type lateTx struct {
 }
 
 const maxWaited = 4
+
+// quorumIndex is the index, among a commit's precommit times in order, of
+// the one that completes two thirds of n validators of equal power: the
+// third of four, the fifth of seven, the seventh of ten.
+func quorumIndex(n int) int { return 2 * n / 3 }
 
 // measureHeightWaits reads the commits of the window's heights from a
 // node's CometBFT RPC (host:port) and places the window's transactions.
@@ -89,8 +94,7 @@ func measureHeightWaits(ctx context.Context, rpcAddr string, txs []committedBatc
 			return nil, fmt.Errorf("commit of height %d has no signatures for the block", h)
 		}
 		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
-		// Four equal validators: the third precommit completes two thirds.
-		decided[h] = ts[min(len(ts)-1, 2)]
+		decided[h] = ts[min(len(ts)-1, quorumIndex(len(res.Commit.Signatures)))]
 		if res.Commit.Round > 0 {
 			w.Rounds++
 		}

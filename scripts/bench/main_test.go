@@ -83,3 +83,15 @@ func TestAutoMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestQuorumIndex(t *testing.T) {
+	// The precommit that completes more than two thirds of n equal votes.
+	for n, want := range map[int]int{1: 0, 4: 2, 5: 3, 6: 4, 7: 4, 10: 6} {
+		if got := quorumIndex(n); got != want {
+			t.Errorf("quorumIndex(%d) = %d, want %d", n, got, want)
+		}
+		if votes := quorumIndex(n) + 1; 3*votes <= 2*n {
+			t.Errorf("n=%d: %d votes are not more than two thirds", n, votes)
+		}
+	}
+}
