@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -73,6 +74,22 @@ func measureHeightWaits(ctx context.Context, rpcAddr string, txs []committedBatc
 	// The heights decided before the first submission are needed to find
 	// h* of the window's first transactions.
 	lo = max(lo-8, 1)
+	// The node may be behind the gateways that answered.
+	err = waitFor(ctx, "height "+strconv.FormatInt(hi, 10)+" at "+rpcAddr, time.Minute, 200*time.Millisecond, func() error {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		s, err := c.Status(cctx)
+		if err != nil {
+			return err
+		}
+		if s.SyncInfo.LatestBlockHeight < hi {
+			return fmt.Errorf("at height %d", s.SyncInfo.LatestBlockHeight)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	decided := map[int64]time.Time{}
 	var heightDur []time.Duration
 	w := &heightWaits{}

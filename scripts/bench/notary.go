@@ -611,7 +611,7 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 	if !sleepCtx(ctx, o.warmup) {
 		return nil, ctx.Err()
 	}
-	peak, err := measureWindow(ctx, "peak", o, st, nodes, pprofAddr, clients[0].gw, man.Nodes[0].RPC)
+	peak, err := measureWindow(ctx, "peak", o, st, nodes, pprofAddr, clients[0].gw)
 	if err != nil {
 		return nil, err
 	}
@@ -632,7 +632,7 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 		if !sleepCtx(ctx, settle) {
 			return nil, ctx.Err()
 		}
-		half, err := measureWindow(ctx, "half", o, st, nodes, "", clients[0].gw, man.Nodes[0].RPC)
+		half, err := measureWindow(ctx, "half", o, st, nodes, "", clients[0].gw)
 		if err != nil {
 			return nil, err
 		}
@@ -642,6 +642,19 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 	stopLoad()
 	wg.Wait()
 	fwg.Wait()
+	// Where the windows' transactions waited, from node 0's commits, read
+	// once the load is over: a node behind at a window's end lacks the
+	// window's last heights until it catches up.
+	for _, w := range []*windowResult{&res.Peak, res.Half} {
+		if w == nil {
+			continue
+		}
+		if hw, err := measureHeightWaits(ctx, man.Nodes[0].RPC, st.batches(w.from, w.to)); err != nil {
+			logf("notary: %s heights waited: %v", w.Name, err)
+		} else {
+			w.Waits = hw
+		}
+	}
 
 	res.Errors = st.errors
 	res.TotalDigests = st.digests.Load()
@@ -713,7 +726,7 @@ func wireNotary(bnet *benchNet, man *testnetManifest) error {
 
 // measureWindow measures one steady window: committed digests/s, latency,
 // CPU and RSS of the node processes, sampled over time.
-func measureWindow(ctx context.Context, name string, o options, st *loadStats, nodes []*proc, pprofAddr string, gw gatewayv1.GatewayClient, rpcAddr string) (*windowResult, error) {
+func measureWindow(ctx context.Context, name string, o options, st *loadStats, nodes []*proc, pprofAddr string, gw gatewayv1.GatewayClient) (*windowResult, error) {
 	d := o.duration
 	if name == "half" {
 		d = o.half
@@ -797,11 +810,7 @@ func measureWindow(ctx context.Context, name string, o options, st *loadStats, n
 		w.DiskReadPer, w.DiskWrittenPer = float64(read1-read0)/per, float64(written1-written0)/per
 	}
 	w.RSSStartMiB, w.RSSEndMiB, w.RSSMaxMiB = rss0, rssAll(nodes), maxRSS
-	if hw, err := measureHeightWaits(ctx, rpcAddr, st.batches(t0, t1)); err != nil {
-		logf("notary: %s heights waited: %v", name, err)
-	} else {
-		w.Waits = hw
-	}
+	w.from, w.to = t0, t1
 	if prof != nil {
 		if err := <-prof; err != nil {
 			logf("notary: pprof: %v", err)

@@ -68,6 +68,9 @@ type notaryResult struct {
 }
 
 type windowResult struct {
+	// from and to bound the window, for the heights its transactions
+	// waited (measured after the load).
+	from, to         time.Time
 	Name             string        `json:"name"`
 	Seconds          float64       `json:"seconds"`
 	TargetPerSec     float64       `json:"target_digests_per_sec,omitempty"`
