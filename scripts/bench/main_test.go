@@ -95,3 +95,21 @@ func TestQuorumIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestSpread(t *testing.T) {
+	for _, c := range []struct {
+		agencies, procs, nodes int
+		want                   string
+	}{
+		{8, 1, 4, "2 on each node"},
+		{8, 2, 4, "4 on each node"},
+		{10, 1, 10, "1 on each node"},
+		{12, 1, 10, "uneven: 2, 2, 1, 1, 1, 1, 1, 1, 1, 1 on nodes 0..9"},
+		{12, 1, 7, "uneven: 2, 2, 2, 2, 2, 1, 1 on nodes 0..6"},
+		{3, 1, 4, "uneven: 1, 1, 1, 0 on nodes 0..3"},
+	} {
+		if got := spread(c.agencies, c.procs, c.nodes); got != c.want {
+			t.Errorf("spread(%d, %d, %d) = %q, want %q", c.agencies, c.procs, c.nodes, got, c.want)
+		}
+	}
+}

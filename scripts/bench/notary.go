@@ -49,6 +49,10 @@ type testnetManifest struct {
 	Agencies map[string]string `json:"agency_identities"`
 }
 
+// clientNode is the node agency client i submits to: an agency's clients
+// (procs of them) on consecutive nodes, the agencies spread over the nodes.
+func clientNode(i, procs, nodes int) int { return (i/procs + i%procs) % nodes }
+
 // tuneNotary writes the throughput settings into a node's config.toml and
 // app.toml (docs/performance.md explains each).
 func tuneNotary(home string, o options, pprofAddr string) error {
@@ -552,7 +556,7 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 		if err != nil {
 			return nil, err
 		}
-		node := man.Nodes[(i/o.procs+i%o.procs)%len(man.Nodes)]
+		node := man.Nodes[clientNode(i, o.procs, len(man.Nodes))]
 		conn, err := dialGateway(node.Gateway, id)
 		if err != nil {
 			return nil, err

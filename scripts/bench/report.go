@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -300,6 +301,7 @@ func (r *report) print(w io.Writer) error {
 	if s.ProcsPerAgency > 1 {
 		clients = fmt.Sprintf("%d agencies x %d clients (one key each agency, unordered transactions)", s.Agencies, s.ProcsPerAgency)
 	}
+	clients += " (" + spread(s.Agencies, max(s.ProcsPerAgency, 1), s.Validators) + ")"
 	if s.Codes {
 		clients += ", every document under a code key"
 	}
@@ -489,4 +491,25 @@ func (r *report) netTargets(add func(name, measured, met string), yes func(bool)
 	} else {
 		add(label+fmt.Sprintf("1 doc/s p99 to committed <= %.1f s", t.singleP99/1000), "-", "not measured")
 	}
+}
+
+// spread says how many of the agency clients each node serves
+// (clientNode): a node with more clients checks and forwards more
+// transactions than the others, and falls behind them on a shared machine.
+func spread(agencies, procs, nodes int) string {
+	if nodes <= 0 {
+		return fmt.Sprintf("%d clients", agencies*procs)
+	}
+	count := make([]int, nodes)
+	for i := 0; i < agencies*procs; i++ {
+		count[clientNode(i, procs, nodes)]++
+	}
+	if slices.Min(count) == slices.Max(count) {
+		return fmt.Sprintf("%d on each node", count[0])
+	}
+	per := make([]string, nodes)
+	for n, k := range count {
+		per[n] = strconv.Itoa(k)
+	}
+	return "uneven: " + strings.Join(per, ", ") + " on nodes 0.." + strconv.Itoa(nodes-1)
 }
