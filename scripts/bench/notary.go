@@ -207,6 +207,24 @@ func (s *loadStats) batches(from, to time.Time) []committedBatch {
 	return out
 }
 
+// answeredSince counts the clients (by agency client index) that have had
+// a transaction answered that they submitted at t or later.
+func (s *loadStats) answeredSince(t time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[int]bool{}
+	for i := len(s.committed) - 1; i >= 0; i-- {
+		b := s.committed[i]
+		if b.at.Before(t) {
+			break
+		}
+		if !b.at.Add(-b.latency).Before(t) {
+			seen[b.agency] = true
+		}
+	}
+	return len(seen)
+}
+
 // window sums the batches committed in [from, to).
 func (s *loadStats) window(from, to time.Time) (digests int, txs int, lat []time.Duration) {
 	s.mu.Lock()
@@ -625,15 +643,33 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 		for _, c := range clients {
 			c.rate.Store(max(per, 1))
 		}
-		// Long enough for the backlog of the peak to drain: the p99 latency
-		// at the peak, and at least a quarter of the window.
-		// (A quick run settles for a few seconds only.)
-		settle := min(max(o.half/4, 2*time.Second, time.Duration(peak.LatencyMs.P99*1.5)*time.Millisecond), 30*time.Second)
+		// The backlog of the peak has drained when every client has had a
+		// transaction answered that it submitted at the half rate (a
+		// stream answers in commit order; at most a minute); then a quarter
+		// of the window more, for the nodes behind to catch up. (A quick
+		// run settles for a few seconds only.)
+		halfAt := time.Now()
+		logf("notary: half rate (%.0f digests/s), settling until the peak's backlog has drained", peak.DigestsPerSec/2)
+		limit := time.Minute
 		if o.quick {
-			settle = min(settle, 3*time.Second)
+			limit = 3 * time.Second
 		}
-		logf("notary: half rate (%.0f digests/s), settling %s", peak.DigestsPerSec/2, settle)
-		if !sleepCtx(ctx, settle) {
+		drainCtx, cancelDrain := context.WithTimeout(ctx, limit)
+		for st.answeredSince(halfAt) < len(clients) {
+			if !sleepCtx(drainCtx, 100*time.Millisecond) {
+				break
+			}
+		}
+		cancelDrain()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		extra := max(o.half/4, 2*time.Second)
+		if o.quick {
+			extra = 0
+		}
+		logf("notary: backlog drained in %s (%d of %d clients answered at the half rate); settling %s more", time.Since(halfAt).Round(100*time.Millisecond), st.answeredSince(halfAt), len(clients), extra)
+		if !sleepCtx(ctx, extra) {
 			return nil, ctx.Err()
 		}
 		half, err := measureWindow(ctx, "half", o, st, nodes, "", clients[0].gw)

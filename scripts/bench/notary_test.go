@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -114,5 +115,31 @@ func TestSetBlockMaxBytes(t *testing.T) {
 	}
 	if got.ConsensusParams.Block.MaxBytes != 4<<20 {
 		t.Fatalf("block.max_bytes %d, want %d", got.ConsensusParams.Block.MaxBytes, 4<<20)
+	}
+}
+
+func TestAnsweredSince(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	st := newLoadStats(0)
+	// Answered at a, submitted latency seconds before.
+	for _, b := range []struct {
+		agency     int
+		a, latency float64
+	}{
+		{0, -1, 2},  // before the change
+		{1, 0.5, 3}, // submitted before it, answered after
+		{0, 1, 0.5}, // submitted at 0.5: counts
+		{2, 2, 2},   // submitted at 0: counts
+		{1, 2.5, 1}, // submitted at 1.5: counts
+		{3, 3, 3.5}, // submitted before it
+	} {
+		st.commit(committedBatch{at: at(b.a), agency: b.agency, count: 1, latency: time.Duration(b.latency * float64(time.Second))})
+	}
+	if got := st.answeredSince(t0); got != 3 {
+		t.Errorf("answeredSince = %d clients, want 3 (0, 1 and 2)", got)
+	}
+	if got := st.answeredSince(at(4)); got != 0 {
+		t.Errorf("answeredSince after the last answer = %d, want 0", got)
 	}
 }
