@@ -643,16 +643,20 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 		for _, c := range clients {
 			c.rate.Store(max(per, 1))
 		}
-		// The backlog of the peak has drained when every client has had a
-		// transaction answered that it submitted at the half rate (a
-		// stream answers in commit order; at most a minute); then a quarter
-		// of the window more, for the nodes behind to catch up. (A quick
-		// run settles for a few seconds only.)
+		// The window starts once the transient of the peak has passed: at
+		// least the window's own length after the rate changed, and not
+		// before every client has had a transaction answered that it
+		// submitted at the half rate (a stream answers in commit order: the
+		// peak's transactions are then committed; at most a minute). On ten
+		// validators the heights stay long for 10 to 20 s after the clients'
+		// backlog is gone: the p2p queues of forwarded transactions drain
+		// and the nodes behind catch up. (A quick run settles for a few
+		// seconds only.)
 		halfAt := time.Now()
-		logf("notary: half rate (%.0f digests/s), settling until the peak's backlog has drained", peak.DigestsPerSec/2)
-		limit := time.Minute
+		logf("notary: half rate (%.0f digests/s), settling", peak.DigestsPerSec/2)
+		settle, limit := max(o.half, 2*time.Second), time.Minute
 		if o.quick {
-			limit = 3 * time.Second
+			settle, limit = 3*time.Second, 3*time.Second
 		}
 		drainCtx, cancelDrain := context.WithTimeout(ctx, limit)
 		for st.answeredSince(halfAt) < len(clients) {
@@ -661,17 +665,11 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 			}
 		}
 		cancelDrain()
-		if ctx.Err() != nil {
+		drained := time.Since(halfAt)
+		if !sleepCtx(ctx, time.Until(halfAt.Add(settle))) {
 			return nil, ctx.Err()
 		}
-		extra := max(o.half/4, 2*time.Second)
-		if o.quick {
-			extra = 0
-		}
-		logf("notary: backlog drained in %s (%d of %d clients answered at the half rate); settling %s more", time.Since(halfAt).Round(100*time.Millisecond), st.answeredSince(halfAt), len(clients), extra)
-		if !sleepCtx(ctx, extra) {
-			return nil, ctx.Err()
-		}
+		logf("notary: settled %s (the clients' backlog answered in %s)", time.Since(halfAt).Round(100*time.Millisecond), drained.Round(100*time.Millisecond))
 		half, err := measureWindow(ctx, "half", o, st, nodes, "", clients[0].gw)
 		if err != nil {
 			return nil, err
