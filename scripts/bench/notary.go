@@ -648,10 +648,9 @@ func runNotary(ctx context.Context, o options, bnet *benchNet, bins *binaries, d
 		// before every client has had a transaction answered that it
 		// submitted at the half rate (a stream answers in commit order: the
 		// peak's transactions are then committed; at most a minute). On ten
-		// validators the heights stay long for 10 to 20 s after the clients'
-		// backlog is gone: the p2p queues of forwarded transactions drain
-		// and the nodes behind catch up. (A quick run settles for a few
-		// seconds only.)
+		// validators the heights stay long for some seconds after the
+		// clients' backlog is answered (docs/performance.md). (A quick run
+		// settles for a few seconds only.)
 		halfAt := time.Now()
 		logf("notary: half rate (%.0f digests/s), settling", peak.DigestsPerSec/2)
 		settle, limit := max(o.half, 2*time.Second), time.Minute
