@@ -3,6 +3,8 @@ package ledger
 import (
 	"fmt"
 
+	"golang.org/x/crypto/scrypt"
+
 	notaryv1 "github.com/gobtechlab/notary/proto/notary/v1"
 )
 
@@ -15,9 +17,58 @@ import (
 // the document is revoked by key (RevocationKey(CodeKeyIndex,
 // CodeKeyIndexDigest(key))). The chain never sees the code itself: a key
 // is a hash of it.
+//
+// A coded batch (AnchorBatch.coded) anchors the same documents in 32 bytes
+// each instead of 48: each item of its digests is a coded entry, the key
+// followed by the document's CodeTagSize-byte code tag (a memory-hard
+// function of the code's salt and the document's digest, computed by the
+// agency and by verifiers, never by the ledger). Its Merkle leaves are the
+// entries, as a plain batch's are its digests; its batch record says it is
+// coded, so that no plain digest passes for an entry. Keys index, find and
+// revoke its documents as those of a batch with code_keys, in the same
+// namespace: a key is anchored once, whichever form carries it.
 
 // CodeKeySize is the length of a verification code's key.
 const CodeKeySize = 16
+
+// CodeTagSize is the length of a coded entry's code tag: the entry is a
+// code key and a code tag, DigestSize bytes.
+const CodeTagSize = DigestSize - CodeKeySize
+
+// The code tag's function: scrypt (RFC 7914) with these parameters, 16 MiB
+// of memory and some 50 ms of one core a tag.
+const (
+	codeTagDomain = "notary/code/tag/v1"
+	CodeTagN      = 1 << 14
+	CodeTagR      = 8
+	CodeTagP      = 1
+)
+
+// CodeTag returns the code tag of a document under a verification code:
+//
+//	scrypt(P = "notary/code/tag/v1" || digest, S = salt, N = 2^14, r = 8, p = 1, 16 bytes)
+//
+// with salt the code's and digest the document's under its batch's
+// algorithm. An issuer who wanted two documents to verify under one code
+// would need two digests with one tag: some 2^64 evaluations of scrypt,
+// each 16 MiB of memory (THREAT_MODEL.md); anyone else, a document with a
+// given tag: 2^128. Without the salt a tag says nothing of the document.
+func CodeTag(salt, digest []byte) []byte {
+	t, err := scrypt.Key(cat([]byte(codeTagDomain), digest), salt, CodeTagN, CodeTagR, CodeTagP, CodeTagSize)
+	if err != nil {
+		// scrypt refuses only parameters out of its bounds, and these
+		// are fixed within them.
+		panic(fmt.Sprintf("ledger: scrypt refused the code tag's fixed parameters: %v", err))
+	}
+	return t
+}
+
+// CodedEntry returns the coded entry of a document under a verification
+// code, the value a coded batch anchors: key || CodeTag(salt, digest), key
+// and salt being the code's.
+func CodedEntry(key, salt, digest []byte) []byte {
+	return append(append(make([]byte, 0, DigestSize), key...), CodeTag(salt, digest)...)
+}
 
 // CodeKeyIndex is the index algorithm value under which the digest index
 // holds code keys (CodeKeyIndexDigest). It is not a HashAlgorithm:
@@ -52,15 +103,88 @@ func DocumentRevocationKey(alg HashAlgorithm, digest, codeKey []byte) []byte {
 	return RevocationKey(alg, digest)
 }
 
-// codeKeyIndexDigests returns the index digests of concatenated keys,
-// concatenated.
-func codeKeyIndexDigests(keys []byte) []byte {
-	n := len(keys) / CodeKeySize
+// codeKeyIndexDigests returns the index digests of the keys at the start of
+// each stride bytes of keys (CodeKeySize for code_keys, DigestSize for a
+// coded batch's entries), concatenated.
+func codeKeyIndexDigests(keys []byte, stride int) []byte {
+	n := len(keys) / stride
 	out := make([]byte, n*DigestSize)
 	for i := 0; i < n; i++ {
-		copy(out[i*DigestSize:], keys[i*CodeKeySize:(i+1)*CodeKeySize])
+		copy(out[i*DigestSize:], keys[i*stride:i*stride+CodeKeySize])
 	}
 	return out
+}
+
+// BatchCodeKeys returns where an AnchorBatch's code keys are: code_keys (a
+// key every CodeKeySize bytes), a coded batch's digests (the first
+// CodeKeySize bytes of every DigestSize), or nowhere (nil) for a plain
+// batch.
+func BatchCodeKeys(m *notaryv1.AnchorBatch) (keys []byte, stride int) {
+	switch {
+	case m.Coded:
+		return m.Digests, DigestSize
+	case len(m.CodeKeys) > 0:
+		return m.CodeKeys, CodeKeySize
+	}
+	return nil, 0
+}
+
+// CodeKeyAt returns the code key of leaf i of a batch (BatchCodeKeys), or
+// nil for a plain batch or a leaf out of range.
+func CodeKeyAt(m *notaryv1.AnchorBatch, i int) []byte {
+	keys, stride := BatchCodeKeys(m)
+	if keys == nil || i < 0 || (i+1)*stride > len(keys) {
+		return nil
+	}
+	return keys[i*stride : i*stride+CodeKeySize]
+}
+
+// checkEntryList validates a coded batch's entries: 1..max of them (max 0
+// skips the count bound), each DigestSize bytes, no key twice.
+func checkEntryList(entries []byte, max uint32) (int, error) {
+	if len(entries) == 0 {
+		return 0, ErrEmptyBatch
+	}
+	if len(entries)%DigestSize != 0 {
+		return 0, wrapf(ErrBadDigestLength, "%d bytes is not a whole number of %d-byte coded entries", len(entries), DigestSize)
+	}
+	n := len(entries) / DigestSize
+	if max > 0 && n > int(max) {
+		return 0, wrapf(ErrBatchTooLarge, "%d coded entries, limit %d", n, max)
+	}
+	if j, i, ok := findDuplicateKey(entries, DigestSize, n); ok {
+		return 0, wrapf(ErrBadCodeKeys, "code key %x at positions %d and %d", entries[i*DigestSize:i*DigestSize+CodeKeySize], j, i)
+	}
+	return n, nil
+}
+
+// checkAnchorLists checks an AnchorBatch's lists against max (0: no count
+// bound) and returns its number of documents: a plain batch's digests; a
+// batch with code_keys's digests and keys; a coded batch's entries, and no
+// code_keys beside them. Each check runs once per decoded transaction.
+func (t *Tx) checkAnchorLists(m *notaryv1.AnchorBatch, max uint32) (int, error) {
+	if !m.Coded {
+		n, err := t.checkDigests(m.Digests, max)
+		if err != nil {
+			return 0, err
+		}
+		return n, t.checkCodeKeys(m.CodeKeys, n)
+	}
+	if len(m.CodeKeys) > 0 {
+		return 0, wrapf(ErrBadCodeKeys, "a coded batch carries its keys in its entries; code_keys must be empty, not %d bytes", len(m.CodeKeys))
+	}
+	if t.digestsOK.Load() {
+		n := len(m.Digests) / DigestSize
+		if max > 0 && n > int(max) {
+			return 0, wrapf(ErrBatchTooLarge, "%d coded entries, limit %d", n, max)
+		}
+		return n, nil
+	}
+	n, err := checkEntryList(m.Digests, max)
+	if err == nil {
+		t.digestsOK.Store(true)
+	}
+	return n, err
 }
 
 // checkCodeKeys validates an AnchorBatch's code keys for n digests: none
@@ -72,7 +196,7 @@ func checkCodeKeys(keys []byte, n int) error {
 	if len(keys) != n*CodeKeySize {
 		return wrapf(ErrBadCodeKeys, "%d bytes of code keys for %d digests: want none, or %d keys of %d bytes", len(keys), n, n, CodeKeySize)
 	}
-	if j, i, ok := findDuplicateKey(keys, n); ok {
+	if j, i, ok := findDuplicateKey(keys, CodeKeySize, n); ok {
 		return wrapf(ErrBadCodeKeys, "code key %x at positions %d and %d", keys[i*CodeKeySize:(i+1)*CodeKeySize], j, i)
 	}
 	return nil
@@ -91,20 +215,21 @@ func checkCodeKeyList(keys []byte, max uint32) (int, error) {
 	if max > 0 && n > int(max) {
 		return 0, wrapf(ErrBatchTooLarge, "%d code keys, limit %d", n, max)
 	}
-	if j, i, ok := findDuplicateKey(keys, n); ok {
+	if j, i, ok := findDuplicateKey(keys, CodeKeySize, n); ok {
 		return 0, wrapf(ErrBadCodeKeys, "code key %x at positions %d and %d", keys[i*CodeKeySize:(i+1)*CodeKeySize], j, i)
 	}
 	return n, nil
 }
 
-// findDuplicateKey is findDuplicate for CodeKeySize-byte keys.
-func findDuplicateKey(keys []byte, n int) (int, int, bool) {
-	if !hasEqualPrefix(keys, CodeKeySize, n) {
+// findDuplicateKey is findDuplicate for the CodeKeySize-byte keys at the
+// start of each stride bytes of keys.
+func findDuplicateKey(keys []byte, stride, n int) (int, int, bool) {
+	if !hasEqualPrefix(keys, stride, n) {
 		return 0, 0, false
 	}
 	seen := make(map[[CodeKeySize]byte]int, n)
 	for i := 0; i < n; i++ {
-		k := [CodeKeySize]byte(keys[i*CodeKeySize : (i+1)*CodeKeySize])
+		k := [CodeKeySize]byte(keys[i*stride : i*stride+CodeKeySize])
 		if j, ok := seen[k]; ok {
 			return j, i, true
 		}
@@ -132,8 +257,8 @@ func (t *Tx) checkCodeKeys(keys []byte, n int) error {
 // batch's entries share m's bytes.
 func BatchIndex(m *notaryv1.AnchorBatch, height int64, txIndex uint32) IndexBatch {
 	alg, ds := m.HashAlgorithm, m.Digests
-	if len(m.CodeKeys) > 0 {
-		alg, ds = CodeKeyIndex, codeKeyIndexDigests(m.CodeKeys)
+	if keys, stride := BatchCodeKeys(m); keys != nil {
+		alg, ds = CodeKeyIndex, codeKeyIndexDigests(keys, stride)
 	}
 	return IndexBatch{Algorithm: alg, Digests: ds, Locator: Locator{Height: height, TxIndex: txIndex}}
 }

@@ -190,11 +190,7 @@ func ValidateBasic(tx *Tx) error {
 	}
 	switch m := tx.Body.Msg.(type) {
 	case *notaryv1.TxBody_AnchorBatch:
-		n, err := tx.checkDigests(m.AnchorBatch.Digests, 0)
-		if err != nil {
-			return err
-		}
-		if err := tx.checkCodeKeys(m.AnchorBatch.CodeKeys, n); err != nil {
+		if _, err := tx.checkAnchorLists(m.AnchorBatch, 0); err != nil {
 			return err
 		}
 		if AlgorithmName(m.AnchorBatch.HashAlgorithm) == "" {
@@ -271,11 +267,8 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 	if !algorithmAccepted(p, m.HashAlgorithm) {
 		return wrapf(ErrUnknownHashAlgorithm, "%s", m.HashAlgorithm)
 	}
-	n, err := c.tx.checkDigests(m.Digests, p.MaxDigestsPerBatch)
+	n, err := c.tx.checkAnchorLists(m, p.MaxDigestsPerBatch)
 	if err != nil {
-		return err
-	}
-	if err := c.tx.checkCodeKeys(m.CodeKeys, n); err != nil {
 		return err
 	}
 	if err := checkText("label", m.Label, p.MaxLabelBytes); err != nil {
@@ -287,8 +280,9 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 	// digests: a coded document is found, and kept unique, by its key). A
 	// relayed check neither looks them up nor keeps them.
 	idxAlg, idxDigests := m.HashAlgorithm, m.Digests
-	if len(m.CodeKeys) > 0 && !c.relayed {
-		idxAlg, idxDigests = CodeKeyIndex, codeKeyIndexDigests(m.CodeKeys)
+	keys, stride := BatchCodeKeys(m)
+	if keys != nil && !c.relayed {
+		idxAlg, idxDigests = CodeKeyIndex, codeKeyIndexDigests(keys, stride)
 	}
 	if !c.relayed {
 		i, loc, found, err := c.findAnchored(idxAlg, idxDigests, n)
@@ -298,7 +292,7 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		if found && idxAlg == CodeKeyIndex {
 			// A code key finds one document: never two, in this batch
 			// (checkCodeKeys) or across batches.
-			return &DuplicateCodeError{Key: append([]byte(nil), m.CodeKeys[i*CodeKeySize:(i+1)*CodeKeySize]...), Existing: loc}
+			return &DuplicateCodeError{Key: append([]byte(nil), keys[i*stride:i*stride+CodeKeySize]...), Existing: loc}
 		}
 		if found {
 			return &DuplicateError{Algorithm: m.HashAlgorithm, Digest: append([]byte(nil), digestAt(m.Digests, i)...), Existing: loc}
@@ -318,6 +312,7 @@ func (c *txContext) anchorBatch(m *notaryv1.AnchorBatch) error {
 		Time:          c.now(),
 		Label:         m.Label,
 		TxHash:        c.tx.Hash[:],
+		Coded:         m.Coded,
 	}
 	key, value := BatchKey(height, c.txIndex), Encode(batch)
 	if err := c.st.Set(key, value); err != nil {

@@ -247,12 +247,15 @@ type DocumentBinding struct {
 	// fills it in before handing the receipt out.
 	Salt string `protobuf:"bytes,3,opt,name=salt,proto3" json:"salt,omitempty"`
 	// anchored_digest: hex; equals document_digest without salt, else
-	// H("notary/salted/v1" || salt || document_digest) with H the hash_algorithm.
+	// H("notary/salted/v1" || salt || document_digest) with H the hash_algorithm;
+	// for a coded entry (the batch record's coded), the entry: code_key
+	// followed by the code tag of salt and document_digest.
 	AnchoredDigest string `protobuf:"bytes,4,opt,name=anchored_digest,json=anchoredDigest,proto3" json:"anchored_digest,omitempty"`
 	// code_key: hex of the 16-byte key of the document's verification code,
 	// or empty for a document anchored without a code. When set, the Merkle
-	// leaf is code_key || anchored_digest, and the salt is the one the code
-	// derives (docs/receipt.md, "Verification codes").
+	// leaf is code_key || anchored_digest, or for a coded entry the entry,
+	// and the salt is the one the code derives (docs/receipt.md,
+	// "Verification codes").
 	CodeKey       string `protobuf:"bytes,5,opt,name=code_key,json=codeKey,proto3" json:"code_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -632,7 +632,10 @@ type Batch struct {
 	// label is the agency's optional batch label (at most max_label_bytes).
 	Label string `protobuf:"bytes,8,opt,name=label,proto3" json:"label,omitempty"`
 	// tx_hash is SHA-256 of the transaction bytes.
-	TxHash        []byte `protobuf:"bytes,9,opt,name=tx_hash,json=txHash,proto3" json:"tx_hash,omitempty"`
+	TxHash []byte `protobuf:"bytes,9,opt,name=tx_hash,json=txHash,proto3" json:"tx_hash,omitempty"`
+	// coded: the batch's leaves are coded entries (AnchorBatch.coded), each a
+	// code key and a code tag; a receipt of one names the key.
+	Coded         bool `protobuf:"varint,10,opt,name=coded,proto3" json:"coded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -728,6 +731,13 @@ func (x *Batch) GetTxHash() []byte {
 		return x.TxHash
 	}
 	return nil
+}
+
+func (x *Batch) GetCoded() bool {
+	if x != nil {
+		return x.Coded
+	}
+	return false
 }
 
 // Revocation marks one anchored digest as revoked.
@@ -2738,7 +2748,7 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x05power\x18\x05 \x01(\x03R\x05power\x12\x16\n" +
 	"\x06active\x18\x06 \x01(\bR\x06active\x12!\n" +
 	"\fsince_height\x18\a \x01(\x03R\vsinceHeight\x12\x19\n" +
-	"\btls_keys\x18\b \x03(\fR\atlsKeys\"\xa1\x02\n" +
+	"\btls_keys\x18\b \x03(\fR\atlsKeys\"\xb7\x02\n" +
 	"\x05Batch\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x03R\x06height\x12\x19\n" +
 	"\btx_index\x18\x02 \x01(\rR\atxIndex\x12\x1b\n" +
@@ -2748,7 +2758,9 @@ const file_notary_v1_state_proto_rawDesc = "" +
 	"\x05count\x18\x06 \x01(\rR\x05count\x12.\n" +
 	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
 	"\x05label\x18\b \x01(\tR\x05label\x12\x17\n" +
-	"\atx_hash\x18\t \x01(\fR\x06txHash\"\xa5\x03\n" +
+	"\atx_hash\x18\t \x01(\fR\x06txHash\x12\x14\n" +
+	"\x05coded\x18\n" +
+	" \x01(\bR\x05coded\"\xa5\x03\n" +
 	"\n" +
 	"Revocation\x12?\n" +
 	"\x0ehash_algorithm\x18\x01 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x16\n" +

@@ -360,8 +360,16 @@ type AnchorBatch struct {
 	// documents, each digest under the key of its verification code
 	// (docs/receipt.md, "Verification codes"). Keys are unique within the
 	// batch and never anchored before. The Merkle leaf of digest i is then
-	// code_keys[i] || digests[i] (48 bytes) instead of digests[i].
-	CodeKeys      []byte `protobuf:"bytes,5,opt,name=code_keys,json=codeKeys,proto3" json:"code_keys,omitempty"`
+	// code_keys[i] || digests[i] (48 bytes) instead of digests[i]. Clients
+	// anchor coded documents as coded entries (coded) since 7 December 2026;
+	// batches with code_keys stay valid.
+	CodeKeys []byte `protobuf:"bytes,5,opt,name=code_keys,json=codeKeys,proto3" json:"code_keys,omitempty"`
+	// coded: the batch anchors coded documents as coded entries: each 32-byte
+	// item of digests is a verification code's 16-byte key followed by the
+	// document's 16-byte code tag (docs/receipt.md, "Verification codes").
+	// Keys are unique within the batch and never anchored before; code_keys
+	// must be empty. The Merkle leaf of an entry is the entry, as a digest's.
+	Coded         bool `protobuf:"varint,6,opt,name=coded,proto3" json:"coded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -429,6 +437,13 @@ func (x *AnchorBatch) GetCodeKeys() []byte {
 		return x.CodeKeys
 	}
 	return nil
+}
+
+func (x *AnchorBatch) GetCoded() bool {
+	if x != nil {
+		return x.Coded
+	}
+	return false
 }
 
 // GrantConsent: a citizen lets an agency use a category of their data for a
@@ -1269,13 +1284,14 @@ const file_notary_v1_tx_proto_rawDesc = "" +
 	"\x04vote\x18\x10 \x01(\v2\x0f.notary.v1.VoteH\x00R\x04vote\x12A\n" +
 	"\x0eenroll_citizen\x18\x11 \x01(\v2\x18.notary.v1.EnrollCitizenH\x00R\renrollCitizen\x12S\n" +
 	"\x14checkpoint_signature\x18\x12 \x01(\v2\x1e.notary.v1.CheckpointSignatureH\x00R\x13checkpointSignatureB\x05\n" +
-	"\x03msg\"\xb8\x01\n" +
+	"\x03msg\"\xce\x01\n" +
 	"\vAnchorBatch\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12?\n" +
 	"\x0ehash_algorithm\x18\x02 \x01(\x0e2\x18.notary.v1.HashAlgorithmR\rhashAlgorithm\x12\x18\n" +
 	"\adigests\x18\x03 \x01(\fR\adigests\x12\x14\n" +
 	"\x05label\x18\x04 \x01(\tR\x05label\x12\x1b\n" +
-	"\tcode_keys\x18\x05 \x01(\fR\bcodeKeys\"\xf3\x01\n" +
+	"\tcode_keys\x18\x05 \x01(\fR\bcodeKeys\x12\x14\n" +
+	"\x05coded\x18\x06 \x01(\bR\x05coded\"\xf3\x01\n" +
 	"\fGrantConsent\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\fR\asubject\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x1a\n" +
