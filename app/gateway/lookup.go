@@ -33,13 +33,11 @@ func (s *Server) committedResult(tx *ledger.Tx) (committedTx, bool) {
 	case *notaryv1.TxBody_AnchorBatch:
 		// A coded batch is indexed by its code keys, a plain one by its
 		// digests.
-		d, k := m.AnchorBatch.Digests, m.AnchorBatch.CodeKeys
-		switch {
-		case len(k) > 0:
-			if len(k) >= ledger.CodeKeySize {
-				if loc, ok, err := s.app.LookupCodeKey(k[:ledger.CodeKeySize]); err == nil && ok {
-					heights = append(heights, loc.Height)
-				}
+		d := m.AnchorBatch.Digests
+		switch k := ledger.CodeKeyAt(m.AnchorBatch, 0); {
+		case k != nil:
+			if loc, ok, err := s.app.LookupCodeKey(k); err == nil && ok {
+				heights = append(heights, loc.Height)
 			}
 		case len(d) >= ledger.DigestSize:
 			if loc, ok, err := s.app.LookupDigest(m.AnchorBatch.HashAlgorithm, d[:ledger.DigestSize]); err == nil && ok {

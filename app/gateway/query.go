@@ -226,10 +226,10 @@ func checkDocumentName(alg notaryv1.HashAlgorithm, digest, codeKey []byte) error
 	return checkDigest(digest)
 }
 
-// merklePath returns the digest and code key (nil for a plain batch) at
-// loc and its RFC 6962 inclusion path, from the batch's AnchorBatch
-// transaction; it checks that its leaves are the batch's (count and
-// root).
+// merklePath returns the digest (a coded batch's entry) and code key (nil
+// for a plain batch) at loc and its RFC 6962 inclusion path, from the
+// batch's AnchorBatch transaction; it checks that its leaves are the
+// batch's (count and root).
 func (s *Server) merklePath(loc ledger.Locator, batch *notaryv1.Batch) (digest, codeKey []byte, path [][]byte, err error) {
 	l, err := s.batchLeaves(batch)
 	if err != nil {
@@ -242,7 +242,10 @@ func (s *Server) merklePath(loc ledger.Locator, batch *notaryv1.Batch) (digest, 
 		return nil, nil, nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block's leaves do not match the batch record or the digest index", loc.BatchID())}
 	}
 	digest = l.digests[int(loc.Leaf)*ledger.DigestSize : int(loc.Leaf+1)*ledger.DigestSize]
-	if len(l.codeKeys) > 0 {
+	switch {
+	case l.coded:
+		codeKey = digest[:ledger.CodeKeySize]
+	case len(l.codeKeys) > 0:
 		codeKey = l.codeKeys[int(loc.Leaf)*ledger.CodeKeySize : int(loc.Leaf+1)*ledger.CodeKeySize]
 	}
 	return digest, codeKey, ledger.BatchInclusionPath(l.codeKeys, l.digests, loc.Leaf), nil
@@ -269,7 +272,8 @@ func (s *Server) batchLeaves(batch *notaryv1.Batch) (batchLeaves, error) {
 	if err := proto.Unmarshal(env.Body, &body); err != nil || body.GetAnchorBatch() == nil {
 		return batchLeaves{}, &ledger.StoreError{Err: fmt.Errorf("batch %s: the transaction is not an AnchorBatch", ledger.FormatBatchID(height, txIndex))}
 	}
-	l := batchLeaves{digests: body.GetAnchorBatch().Digests, codeKeys: body.GetAnchorBatch().CodeKeys}
+	ab := body.GetAnchorBatch()
+	l := batchLeaves{digests: ab.Digests, codeKeys: ab.CodeKeys, coded: ab.Coded}
 	s.batches.Add(ref, l)
 	return l, nil
 }

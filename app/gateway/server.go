@@ -113,6 +113,7 @@ type batchRef struct {
 // AnchorBatch transaction.
 type batchLeaves struct {
 	digests, codeKeys []byte
+	coded             bool // the digests are coded entries (AnchorBatch.coded)
 }
 
 // New builds the gateway of n; it returns nil, nil if the configuration

@@ -375,9 +375,7 @@ func (b *Builder) leafAt(loc ledger.Locator, batch *notaryv1.Batch) (*leaf, erro
 		return nil, fmt.Errorf("batch %s: the transaction's leaves do not hash to the recorded root", loc.BatchID())
 	}
 	l := &leaf{digest: digests[int(loc.Leaf)*ledger.DigestSize : int(loc.Leaf+1)*ledger.DigestSize]}
-	if len(keys) > 0 {
-		l.codeKey = keys[int(loc.Leaf)*ledger.CodeKeySize : int(loc.Leaf+1)*ledger.CodeKeySize]
-	}
+	l.codeKey = ledger.CodeKeyAt(ab, int(loc.Leaf))
 	for _, h := range ledger.BatchInclusionPath(keys, digests, loc.Leaf) {
 		l.path = append(l.path, hex.EncodeToString(h))
 	}

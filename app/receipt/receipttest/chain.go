@@ -406,6 +406,18 @@ func (c *Chain) AnchorCoded(alg ledger.HashAlgorithm, label string, keys, digest
 	return c.height
 }
 
+// AnchorEntries anchors coded entries (ledger.CodedEntry: a code key and a
+// code tag each) in one coded batch of the test agency and returns the
+// batch height.
+func (c *Chain) AnchorEntries(alg ledger.HashAlgorithm, label string, entries ...[]byte) int64 {
+	c.t.Helper()
+	tx := c.sign("agency/"+Agency, &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+		AgencyId: Agency, HashAlgorithm: alg, Digests: bytes.Join(entries, nil), Label: label, Coded: true,
+	}}})
+	c.mustSucceed(c.Block(tx))
+	return c.height
+}
+
 // Revoke revokes a digest of the test agency.
 func (c *Chain) Revoke(alg ledger.HashAlgorithm, digest []byte, reason notaryv1.RevocationReason, text string) int64 {
 	c.t.Helper()
