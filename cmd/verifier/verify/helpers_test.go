@@ -36,6 +36,7 @@ type fixtureOpts struct {
 	governed bool // add a validator and remove another before anchoring
 	revoked  bool // revoke the document after anchoring
 	coded    bool // anchor under a verification code (testCode), salted by it
+	entries  bool // with coded: as a coded entry in a coded batch
 	later    int  // blocks between anchoring and the status height
 	chain    receipttest.Options
 }
@@ -103,13 +104,23 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		anchored = ledger.SaltedDigest(o.alg, salt, d)
 	}
 	others := [][]byte{receipttest.Digest("a"), receipttest.Digest("b"), receipttest.Digest("c"), receipttest.Digest("d")}
-	if o.coded {
+	switch {
+	case o.coded && o.entries:
+		salt = codeSalt(testCode)
+		anchored = ledger.CodedEntry(codeKey(testCode), salt, d)
+		keys := otherKeys(4)
+		var es [][]byte
+		for i, k := range keys {
+			es = append(es, append(append([]byte(nil), k...), others[i][:ledger.CodeTagSize]...))
+		}
+		c.AnchorEntries(o.alg, "certificados 2025-03", es[0], es[1], anchored, es[2], es[3])
+	case o.coded:
 		salt = codeSalt(testCode)
 		anchored = ledger.SaltedDigest(o.alg, salt, d)
 		keys := otherKeys(4)
 		c.AnchorCoded(o.alg, "certificados 2025-03", [][]byte{keys[0], keys[1], codeKey(testCode), keys[2], keys[3]},
 			[][]byte{others[0], others[1], anchored, others[2], others[3]})
-	} else {
+	default:
 		c.Anchor(o.alg, "certificados 2025-03", others[0], others[1], anchored, others[2], others[3])
 	}
 	if o.revoked {

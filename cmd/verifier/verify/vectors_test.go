@@ -59,6 +59,8 @@ func makeVectors(t *testing.T) []vector {
 	governed := newFixture(t, fixtureOpts{governed: true, later: 1})
 	coded := newFixture(t, fixtureOpts{coded: true, later: 1})
 	revokedCoded := newFixture(t, fixtureOpts{coded: true, revoked: true})
+	entry := newFixture(t, fixtureOpts{coded: true, entries: true, later: 1})
+	revokedEntry := newFixture(t, fixtureOpts{coded: true, entries: true, revoked: true})
 	vs := []vector{
 		{"valid-salted-sha2", salted.doc, salted.file, trustOf(salted)},
 		{"valid-bare-sha3", bare.doc, bare.file, trustOf(bare)},
@@ -66,6 +68,8 @@ func makeVectors(t *testing.T) []vector {
 		{"valid-after-validator-changes", governed.doc, governed.file, trustOf(governed)},
 		{"valid-coded-sha2", coded.doc, coded.file, trustOf(coded)},
 		{"revoked-coded-sha2", revokedCoded.doc, revokedCoded.file, trustOf(revokedCoded)},
+		{"valid-coded-entry-sha2", entry.doc, entry.file, trustOf(entry)},
+		{"revoked-coded-entry-sha2", revokedEntry.doc, revokedEntry.file, trustOf(revokedEntry)},
 	}
 	tamper := func(name string, f *fixture, fn func(r *notaryv1.Receipt)) {
 		r := proto.CloneOf(f.receipt)
@@ -86,6 +90,13 @@ func makeVectors(t *testing.T) []vector {
 	})
 	tamper("not-valid-code-key", coded, func(r *notaryv1.Receipt) {
 		r.Document.CodeKey = fmt.Sprintf("%x", otherKeys(1)[0])
+	})
+	tamper("not-valid-coded-entry-key", entry, func(r *notaryv1.Receipt) {
+		r.Document.CodeKey = fmt.Sprintf("%x", otherKeys(1)[0])
+	})
+	// A coded batch's entry offered as a plain digest, its code left out.
+	tamper("not-valid-coded-entry-as-plain", entry, func(r *notaryv1.Receipt) {
+		r.Document.CodeKey, r.Document.Salt = "", ""
 	})
 	tamper("not-valid-transition-left-out", governed, func(r *notaryv1.Receipt) {
 		r.ValidatorChain = r.ValidatorChain[1:]

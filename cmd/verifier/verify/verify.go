@@ -744,8 +744,21 @@ func (v *run) checkInclusion(_ *notaryv1.Receipt, p *parsedReceipt) (string, *Fa
 		return "", fail(ReasonProofInvalid, "leaf %d of a batch of %d", p.leafIndex, b.Count)
 	}
 	// The leaf of a document anchored under a verification code is its
-	// code key and its anchored digest.
-	leaf := rfc6962.DefaultHasher.HashLeaf(ledger.LeafData(p.codeKey, p.anchored))
+	// code key and its anchored digest, or in a coded batch its coded entry,
+	// which starts with the key. A coded batch's leaves are only ever
+	// coded entries: none passes for a plain digest, nor a plain digest
+	// for an entry.
+	leafData := ledger.LeafData(p.codeKey, p.anchored)
+	if b.Coded {
+		if p.codeKey == nil {
+			return "", fail(ReasonProofInvalid, "batch %s holds coded entries and the receipt names no code key", ledger.FormatBatchID(b.Height, b.TxIndex))
+		}
+		if !bytes.Equal(p.anchored[:ledger.CodeKeySize], p.codeKey) {
+			return "", fail(ReasonProofInvalid, "the coded entry %x does not start with the receipt's code key %x", p.anchored, p.codeKey)
+		}
+		leafData = p.anchored
+	}
+	leaf := rfc6962.DefaultHasher.HashLeaf(leafData)
 	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(p.leafIndex), uint64(b.Count), leaf, p.path, b.Root); err != nil {
 		return "", fail(ReasonProofInvalid, "Merkle path of leaf %d does not lead to batch root %x: %v", p.leafIndex, b.Root, err)
 	}
@@ -854,7 +867,16 @@ func (v *run) checkDocument(p *parsedReceipt) (string, *Failure, error) {
 		return "", nil, nil
 	}
 	want := digest
-	if p.salt != nil {
+	coded := p.batch != nil && p.batch.Coded
+	switch {
+	case coded && p.salt == nil:
+		return "", fail(ReasonDocumentMismatch, "the document is registered under a verification code: its code is needed to check it"), nil
+	case coded:
+		want = ledger.CodedEntry(p.codeKey, p.salt, digest)
+		if !bytes.Equal(want, p.anchored) {
+			return "", fail(ReasonDocumentMismatch, "the code tag of document digest %x is %x, the coded entry's is %x", digest, want[ledger.CodeKeySize:], p.anchored[ledger.CodeKeySize:]), nil
+		}
+	case p.salt != nil:
 		want = ledger.SaltedDigest(p.alg, p.salt, digest)
 	}
 	if !bytes.Equal(want, p.anchored) {
