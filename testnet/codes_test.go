@@ -272,7 +272,12 @@ func scanPrivacy(t *testing.T, d *devNode, ctl func(...string) (string, int), n 
 		digest := sha256.Sum256(body)
 		secrets = append(secrets, []byte(c.Canonical()), []byte(c.String()), sec.Salt[:], []byte(hex.EncodeToString(sec.Salt[:])),
 			digest[:], []byte(hex.EncodeToString(digest[:])))
-		controls = append(controls, ledger.SaltedDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, sec.Salt[:], digest[:]))
+		// The chain holds the coded entry (the key and the code tag) and
+		// nothing else of the document: not even the salted commitment
+		// batches with code_keys anchored.
+		salted := ledger.SaltedDigest(notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, sec.Salt[:], digest[:])
+		secrets = append(secrets, salted, []byte(hex.EncodeToString(salted)))
+		controls = append(controls, ledger.CodedEntry(sec.Key[:], sec.Salt[:], digest[:]))
 	}
 	mf := filepath.Join(dir, "manifest.csv")
 	if err := os.WriteFile(mf, []byte(manifest.String()), 0o644); err != nil {

@@ -253,7 +253,7 @@ func TestCodedDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !doc.Coded() || !doc.Salted() || !bytes.Equal(doc.Anchored, ledger.SaltedDigest(client.SHA3256, salt, d)) || !bytes.Equal(doc.CodeKey, key) {
+	if !doc.Coded() || !doc.Salted() || !bytes.Equal(doc.Anchored, ledger.CodedEntry(key, salt, d)) || !bytes.Equal(doc.CodeKey, key) {
 		t.Fatalf("coded document %+v", doc)
 	}
 	for name, tc := range map[string]struct {

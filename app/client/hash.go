@@ -108,7 +108,8 @@ type Document struct {
 	// Salt of the commitment; nil when the bare digest is anchored.
 	Salt []byte
 	// Anchored is the value on chain: ledger.SaltedDigest(Algorithm, Salt,
-	// Digest), or Digest when there is no salt.
+	// Digest), or Digest when there is no salt, or for a coded document its
+	// coded entry (ledger.CodedEntry).
 	Anchored []byte
 	// CodeKey is the key (ledger.CodeKeySize bytes) of the verification
 	// code the document is anchored under, whose salt is Salt; nil for a
@@ -121,6 +122,31 @@ func (d Document) Salted() bool { return len(d.Salt) > 0 }
 
 // Coded reports whether the document is anchored under a verification code.
 func (d Document) Coded() bool { return len(d.CodeKey) > 0 }
+
+// consistent reports whether d's anchored value follows from its digest and
+// salt, when it has a digest. A coded document's entry must start with its
+// key; its code tag is not computed again (a scrypt).
+func (d Document) consistent() bool {
+	switch {
+	case len(d.Digest) == 0:
+		return true
+	case d.Coded():
+		return len(d.Anchored) == ledger.DigestSize && string(d.Anchored[:ledger.CodeKeySize]) == string(d.CodeKey)
+	case d.Salted():
+		return string(d.Anchored) == string(ledger.SaltedDigest(d.Algorithm, d.Salt, d.Digest))
+	}
+	return string(d.Anchored) == string(d.Digest)
+}
+
+// anchoredIn returns the value a coded document has in a coded batch (its
+// entry, Anchored) or in a batch with code_keys, the earlier form (its
+// salted commitment); Anchored for any other document.
+func (d Document) anchoredIn(coded bool) []byte {
+	if !d.Coded() || coded {
+		return d.Anchored
+	}
+	return ledger.SaltedDigest(d.Algorithm, d.Salt, d.Digest)
+}
 
 // Binding returns the receipt's document binding of d.
 func (d Document) Binding() *notaryv1.DocumentBinding {
@@ -141,8 +167,9 @@ func (d Document) Binding() *notaryv1.DocumentBinding {
 // CodedDocument returns the Document of a digest anchored under a
 // verification code: salt and key are the code's (its Salt and Key, in
 // package cmd/verifier/verify/vcode; docs/receipt.md, "Verification
-// codes"), and the anchored value is ledger.SaltedDigest(alg, salt,
-// digest).
+// codes"), and the anchored value is the coded entry
+// ledger.CodedEntry(key, salt, digest): the key and the code tag, some 50
+// ms of one core (scrypt).
 func CodedDocument(alg ledger.HashAlgorithm, digest, salt, key []byte) (Document, error) {
 	if ledger.AlgorithmName(alg) == "" {
 		return Document{}, fmt.Errorf("client: unknown hash algorithm %v", alg)
@@ -162,7 +189,7 @@ func CodedDocument(alg ledger.HashAlgorithm, digest, salt, key []byte) (Document
 		Salt:      append([]byte(nil), salt...),
 		CodeKey:   append([]byte(nil), key...),
 	}
-	d.Anchored = ledger.SaltedDigest(alg, d.Salt, d.Digest)
+	d.Anchored = ledger.CodedEntry(d.CodeKey, d.Salt, d.Digest)
 	return d, nil
 }
 

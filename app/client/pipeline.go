@@ -126,7 +126,6 @@ type pipeline struct {
 	height      int64     // the latest chain height known, for valid_until_height
 	heightAt    time.Time // when height was read from the node
 	maxBatch    int
-	maxCoded    int // maxBatch for batches with code keys (larger leaves)
 	stream      gatewayv1.Gateway_SubmitStreamClient
 	streamStop  context.CancelFunc
 	gen         uint64
@@ -496,12 +495,8 @@ func (p *pipeline) step() {
 		if n := int(params.GetMaxDigestsPerBatch()); n > 0 && n < p.maxBatch {
 			p.maxBatch = n
 		}
-		p.maxCoded = p.maxBatch
 		if n := (int(params.GetMaxTxBytes()) - txOverhead) / ledger.DigestSize; params.GetMaxTxBytes() > 0 && n > 0 && n < p.maxBatch {
 			p.maxBatch = n
-		}
-		if n := (int(params.GetMaxTxBytes()) - txOverhead) / (ledger.DigestSize + ledger.CodeKeySize); params.GetMaxTxBytes() > 0 && n > 0 && n < p.maxCoded {
-			p.maxCoded = n
 		}
 		p.mu.Lock()
 		p.cut = p.maxBatch
@@ -646,13 +641,10 @@ func (p *pipeline) nextJob() *job {
 // cutOpen takes the values of the next batch out of the open ones (p.mu
 // held): a batch is plain or coded (all its values under verification
 // codes), so it takes, in order, the first values of the kind of the oldest
-// one, up to the batch size of that kind; the others stay open, in order.
+// one, up to the batch size; the others stay open, in order.
 func (p *pipeline) cutOpen() []*entry {
 	coded := p.open[0].doc.Coded()
 	limit := p.maxBatch
-	if coded {
-		limit = p.maxCoded
-	}
 	var cut, keep []*entry
 	var keepAt []time.Time
 	i := 0
@@ -684,15 +676,10 @@ func (p *pipeline) sign(j *job) *sentTx {
 		for _, e := range j.entries {
 			ds = append(ds, e.doc.Anchored...)
 		}
-		var keys []byte
-		if j.entries[0].doc.Coded() {
-			keys = make([]byte, 0, len(j.entries)*ledger.CodeKeySize)
-			for _, e := range j.entries {
-				keys = append(keys, e.doc.CodeKey...)
-			}
-		}
+		// A coded document's value is its coded entry: a batch of them is
+		// coded.
 		body = &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
-			AgencyId: p.c.id.ID, HashAlgorithm: p.c.opts.Algorithm, Digests: ds, Label: p.c.opts.Label, CodeKeys: keys}}}
+			AgencyId: p.c.id.ID, HashAlgorithm: p.c.opts.Algorithm, Digests: ds, Label: p.c.opts.Label, Coded: j.entries[0].doc.Coded()}}}
 	}
 	body.Sequence, body.Nonce, body.ValidUntilHeight = p.seq, nil, 0
 	if p.unordered {
@@ -914,7 +901,6 @@ func (p *pipeline) unorderedRefusal(s *sentTx, r *notaryv1.SubmitResponse) bool 
 // head of the open batch, ready to go.
 func (p *pipeline) shrink(j *job, n int) {
 	p.maxBatch = max(1, min(p.maxBatch, n))
-	p.maxCoded = min(p.maxCoded, p.maxBatch)
 	var keep []*entry
 	for _, e := range j.entries {
 		if !e.done.Load() {
@@ -1084,7 +1070,7 @@ func (p *pipeline) find(e *entry) (*Anchored, error) {
 	if r.Batch == nil {
 		return nil, fmt.Errorf("client: lookup of %x: no batch record", e.doc.Anchored)
 	}
-	if e.doc.Coded() && (string(r.Digest) != string(e.doc.Anchored) || r.Batch.HashAlgorithm != e.doc.Algorithm) {
+	if e.doc.Coded() && (string(r.Digest) != string(e.doc.anchoredIn(r.Batch.Coded)) || r.Batch.HashAlgorithm != e.doc.Algorithm) {
 		return nil, fmt.Errorf("client: verification code key %x is registered for another document (batch %s, leaf %d): %w",
 			e.doc.CodeKey, ledger.FormatBatchID(r.Batch.Height, r.Batch.TxIndex), r.LeafIndex, ErrCodeUsed)
 	}

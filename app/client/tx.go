@@ -145,14 +145,8 @@ func (c *Client) receipt(ctx context.Context, doc Document, version uint32) (*no
 	if ledger.AlgorithmName(doc.Algorithm) == "" || len(doc.Anchored) != ledger.DigestSize {
 		return nil, fmt.Errorf("client: receipt: a Document needs an algorithm and a %d-byte anchored value (use Client.Document)", ledger.DigestSize)
 	}
-	if len(doc.Digest) != 0 {
-		want := doc.Digest
-		if doc.Salted() {
-			want = ledger.SaltedDigest(doc.Algorithm, doc.Salt, doc.Digest)
-		}
-		if string(want) != string(doc.Anchored) {
-			return nil, errors.New("client: receipt: the Document is inconsistent: its digest and salt do not give its anchored value")
-		}
+	if !doc.consistent() {
+		return nil, errors.New("client: receipt: the Document is inconsistent: its digest and salt do not give its anchored value")
 	}
 	// The status is asked at the state the node has committed now, so that
 	// a revocation just committed shows: the node waits (a few seconds at
