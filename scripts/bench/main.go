@@ -129,7 +129,7 @@ func parseFlags() options {
 	flag.StringVar(&o.workDir, "dir", "", "work directory (default: a new temporary directory)")
 	flag.StringVar(&o.cacheDir, "cache", defCache, "where cometbft and Tessera binaries are cached between runs")
 	flag.IntVar(&o.agencies, "agencies", 8, "concurrent agency clients (1..12), spread over the 4 nodes")
-	flag.BoolVar(&o.codes, "codes", false, "anchor every document under a verification code: each AnchorBatch carries a 16-byte code key per digest (made from the digest: the chain cannot tell them from keys derived from codes, whose stretching is the agency's cost, not the chain's)")
+	flag.BoolVar(&o.codes, "codes", false, "anchor every document under a verification code: coded batches of 32-byte coded entries, a code key and a code tag each (made from the digest: the chain cannot tell them from entries derived from codes, whose stretching and scrypt are the agency's cost, not the chain's)")
 	flag.IntVar(&o.procs, "procs-per-agency", 1, "independent clients per agency, in this process, each with its own connection and SubmitStream, spread over the nodes, all signing with the agency's one key: with more than 1 they sign unordered transactions (random nonce, valid_until_height), with 1 consecutive sequences")
 	flag.IntVar(&o.batch, "batch", 10_000, "digests per AnchorBatch transaction (1..10000)")
 	flag.IntVar(&o.inFlight, "inflight", 4, "transactions each agency keeps in flight on its stream")

@@ -30,10 +30,9 @@ func BenchmarkNextTx(b *testing.B) {
 				b.Fatal(err)
 			}
 			a := &agencyClient{codes: codes, id: id, batch: batch}
-			var digests, keys []byte
-			var raw []byte
+			var digests, raw []byte
 			for i := 0; b.Loop(); i++ {
-				raw, digests, keys, err = a.nextTx(uint64(i), digests, keys)
+				raw, digests, err = a.nextTx(uint64(i), digests)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -54,10 +53,10 @@ func TestNextTx(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := &agencyClient{codes: codes, id: id, batch: 100}
-		var digests, keys []byte
+		var digests []byte
 		for seq := uint64(0); seq < 2; seq++ {
 			var raw []byte
-			raw, digests, keys, err = a.nextTx(seq, digests, keys)
+			raw, digests, err = a.nextTx(seq, digests)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,14 +69,15 @@ func TestNextTx(t *testing.T) {
 			}
 			m := tx.Body.GetAnchorBatch()
 			d := digestOf(0, seq*100+99)
-			if got := m.Digests[99*ledger.DigestSize:]; string(got) != string(d[:]) {
-				t.Fatalf("codes %v, tx %d: last digest %x, want %x", codes, seq, got, d)
+			want := d[:]
+			if codes {
+				want = append(benchCodeKey(d), d[ledger.CodeKeySize:]...)
 			}
-			switch {
-			case !codes && len(m.CodeKeys) != 0:
-				t.Fatalf("plain tx %d with %d bytes of keys", seq, len(m.CodeKeys))
-			case codes && (len(m.CodeKeys) != 100*ledger.CodeKeySize || string(m.CodeKeys[99*ledger.CodeKeySize:]) != string(benchCodeKey(d))):
-				t.Fatalf("coded tx %d: %d bytes of keys", seq, len(m.CodeKeys))
+			if got := m.Digests[99*ledger.DigestSize:]; string(got) != string(want) {
+				t.Fatalf("codes %v, tx %d: last value %x, want %x", codes, seq, got, want)
+			}
+			if m.Coded != codes || len(m.CodeKeys) != 0 {
+				t.Fatalf("codes %v, tx %d: coded %v, %d bytes of code_keys", codes, seq, m.Coded, len(m.CodeKeys))
 			}
 		}
 	}

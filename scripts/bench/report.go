@@ -348,7 +348,7 @@ func (r *report) print(w io.Writer) error {
 		rc := n.Receipts
 		row("  receipts checked (1% sample)", fmt.Sprintf("%d", rc.Checked), fmt.Sprintf("of %d wanted (%d sampled of %d committed digests); fetch errors %d, verify failures %d", rc.Wanted, rc.Candidates, rc.SampleOf, rc.FetchErrors, rc.Invalid))
 		row("  receipt fetch (GetReceipt)", fmtLat(rc.FetchMs), "under load: "+fmtLat(rc.LiveFetchMs))
-		row("  offline verify per receipt", fmtLat(rc.VerifyMs), fmt.Sprintf("cmd/verifier/verify, %d validators, with the document, one at a time after the fetches", s.Validators))
+		row("  offline verify per receipt", fmtLat(rc.VerifyMs), fmt.Sprintf("cmd/verifier/verify, %d validators, %s, one at a time after the fetches", s.Validators, withDocument(s.Codes)))
 		row("  node CPU s per 1,000 digests", fmt.Sprintf("%.4f", p.CPUSecPer1k), fmt.Sprintf("%d nodes, %.2f cores busy; client %.1f CPU s", s.Validators, p.CPUUtilisation, p.ClientCPUSeconds))
 		row("  disk bytes written per digest", fmt.Sprintf("%.0f", p.DiskWrittenPer), fmt.Sprintf("per node (/proc/<pid>/io); read %.0f", p.DiskReadPer))
 		row("  state bytes per digest", fmt.Sprintf("%.1f", n.StateBytesPerDigest), fmt.Sprintf("data/app per node; whole data dir (with block store) %.1f", n.DataBytesPerDigest))
@@ -512,4 +512,14 @@ func spread(agencies, procs, nodes int) string {
 		per[n] = strconv.Itoa(k)
 	}
 	return "uneven: " + strings.Join(per, ", ") + " on nodes 0.." + strconv.Itoa(nodes-1)
+}
+
+// withDocument says how the bench's receipts are verified: with their
+// documents, or for coded documents without (their code tags are not
+// scrypt's).
+func withDocument(codes bool) string {
+	if codes {
+		return "without the document (the bench's code tags are not scrypt's)"
+	}
+	return "with the document"
 }
