@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"text/tabwriter"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/gobtechlab/notary/app/client"
 	"github.com/gobtechlab/notary/cmd/internal/cli"
 	"github.com/gobtechlab/notary/cmd/internal/safetext"
+	"github.com/gobtechlab/notary/ledger"
 )
 
 // Outcomes of one file in anchor's result.
@@ -113,8 +115,9 @@ guessable document cannot be found on chain; --bare anchors the digest
 itself.
 
 --code CODE anchors one file under a verification code (from ` + "`notaryctl code new`" + `,
-printed on the document): the commitment is salted with the code's salt and
-the chain indexes it under the code's key (neither reveals the code), so that
+printed on the document): the value anchored is the code's key and a tag of
+the document made with the code's salt (a scrypt of some 50 ms), and the
+chain indexes it under the key (neither reveals the code), so that
 ` + "`verifier code CODE`" + ` and the web verifier find it. --codes MANIFEST anchors
 many: one "file,code" line per document (a file relative to the manifest's
 folder; blank lines and lines starting with # are skipped). Every line is
@@ -178,26 +181,9 @@ anchored; 1 some failed (4 if only because the node was unreachable);
 // anchorFiles hashes every file, anchors them all (the client batches them),
 // and fetches and writes the receipts as the results come in.
 func anchorFiles(s *session, files []inputFile, bar *progress) (*anchorResult, error) {
-	alg := s.c.Options().Algorithm
-	docs := make([]client.Document, len(files))
-	bar.start("hashing")
-	for i, f := range files {
-		d, err := hashFile(s.ctx, alg, f.Path)
-		if err != nil {
-			bar.finish()
-			return nil, err
-		}
-		if !f.Code.IsZero() {
-			sec := f.Code.Derive()
-			if docs[i], err = s.c.CodedDocument(d, sec.Salt[:], sec.Key[:]); err != nil {
-				bar.finish()
-				return nil, cli.Usage("%s: %w", f.Path, err)
-			}
-		} else if docs[i], err = s.c.Document(d); err != nil {
-			bar.finish()
-			return nil, cli.Usage("%w (use --bare, or an agency identity)", err)
-		}
-		bar.add(1)
+	docs, err := prepareDocuments(s, files, bar)
+	if err != nil {
+		return nil, err
 	}
 
 	res := &anchorResult{Files: make([]*anchorItem, len(files))}
@@ -277,4 +263,60 @@ func (it *anchorItem) fail(err error) {
 	it.Outcome = outcomeFailed
 	it.Error = errorText(err)
 	it.unavailable = client.IsUnavailable(err) || errors.Is(err, client.ErrClosed)
+}
+
+// prepareDocuments hashes the files and makes their Documents, on every
+// core: a coded document's code tag is a scrypt of some 50 ms. The first
+// error, in file order, is returned.
+func prepareDocuments(s *session, files []inputFile, bar *progress) ([]client.Document, error) {
+	alg := s.c.Options().Algorithm
+	docs := make([]client.Document, len(files))
+	errs := make([]error, len(files))
+	bar.start("hashing")
+	defer bar.finish()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				docs[i], errs[i] = prepareDocument(s, alg, files[i])
+				bar.add(1)
+			}
+		}()
+	}
+	for i := range files {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return docs, nil
+}
+
+// prepareDocument hashes a file and makes its Document: under its code,
+// or salted with the identity's salt key.
+func prepareDocument(s *session, alg ledger.HashAlgorithm, f inputFile) (client.Document, error) {
+	d, err := hashFile(s.ctx, alg, f.Path)
+	if err != nil {
+		return client.Document{}, err
+	}
+	if !f.Code.IsZero() {
+		sec := f.Code.Derive()
+		doc, err := s.c.CodedDocument(d, sec.Salt[:], sec.Key[:])
+		if err != nil {
+			return client.Document{}, cli.Usage("%s: %w", f.Path, err)
+		}
+		return doc, nil
+	}
+	doc, err := s.c.Document(d)
+	if err != nil {
+		return client.Document{}, cli.Usage("%w (use --bare, or an agency identity)", err)
+	}
+	return doc, nil
 }

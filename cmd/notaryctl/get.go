@@ -39,10 +39,7 @@ func (r *lookupResult) Text(w io.Writer) error {
 	if r.Issuer != nil {
 		issuer = fmt.Sprintf("%s (%s)", safe(r.Issuer.Name), safe(r.Issuer.ID))
 	}
-	anchoring := "salted commitment"
-	if !r.Document.Salted {
-		anchoring = "bare digest"
-	}
+	anchoring := r.Document.anchoring()
 	fmt.Fprintf(w, "%s: anchored\n", safe(r.Input))
 	fmt.Fprintf(w, "  document   %s %s\n", safe(r.Document.HashAlgorithm), safe(r.Document.DocumentDigest))
 	fmt.Fprintf(w, "  anchored   %s (%s)\n", safe(r.Document.AnchoredDigest), anchoring)

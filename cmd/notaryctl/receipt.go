@@ -67,10 +67,7 @@ type receiptLogView struct {
 
 func (r *receiptResult) Text(w io.Writer) error {
 	fmt.Fprintf(w, "receipt %s: %s\n", r.Action, safe(r.Receipt))
-	anchoring := "salted commitment"
-	if !r.Document.Salted {
-		anchoring = "bare digest"
-	}
+	anchoring := r.Document.anchoring()
 	fmt.Fprintf(w, "  document   %s %s (%s)\n", safe(r.Document.HashAlgorithm), safe(r.Document.DocumentDigest), anchoring)
 	fmt.Fprintf(w, "  anchored   height %d, %s, batch %s leaf %d, by %s\n", r.Batch.Height, stamp(r.Batch.Time), safe(r.Batch.ID), r.Batch.Leaf, safe(r.Batch.Agency))
 	if l := r.Log; l != nil {

@@ -27,6 +27,18 @@ type documentView struct {
 	CodeKey string `json:"code_key,omitempty"`
 }
 
+// anchoring names how the document is anchored: under a verification code
+// (its coded entry), as a salted commitment, or as its bare digest.
+func (d documentView) anchoring() string {
+	switch {
+	case d.CodeKey != "":
+		return "under a verification code"
+	case d.Salted:
+		return "salted commitment"
+	}
+	return "bare digest"
+}
+
 func viewDocument(d client.Document) documentView {
 	return documentView{
 		HashAlgorithm:  ledger.AlgorithmName(d.Algorithm),
