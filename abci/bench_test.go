@@ -290,22 +290,23 @@ func BenchmarkAnchorPath(b *testing.B) {
 				build := func() [][]byte {
 					txs := make([][]byte, batches)
 					for i := range txs {
+						// A coded batch's entries: a key (the digest's first
+						// bytes, complemented) and the digest's last bytes as
+						// the tag; the node never computes a tag.
 						ds := make([]byte, 0, perBatch*ledger.DigestSize)
-						var keys []byte
-						if coded {
-							keys = make([]byte, 0, perBatch*ledger.CodeKeySize)
-						}
 						for j := 0; j < perBatch; j++ {
 							d := ag.Digest()
-							ds = append(ds, d...)
 							if coded {
 								for _, c := range d[:ledger.CodeKeySize] {
-									keys = append(keys, ^c)
+									ds = append(ds, ^c)
 								}
+								ds = append(ds, d[ledger.CodeKeySize:]...)
+							} else {
+								ds = append(ds, d...)
 							}
 						}
 						txs[i] = identity.SignTx(testChain, abcitest.Key("agency/aeat"), &notaryv1.TxBody{Sequence: seq, Msg: &notaryv1.TxBody_AnchorBatch{
-							AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds, CodeKeys: keys}}})
+							AnchorBatch: &notaryv1.AnchorBatch{AgencyId: "aeat", HashAlgorithm: notaryv1.HashAlgorithm_HASH_ALGORITHM_SHA2_256, Digests: ds, Coded: coded}}})
 						seq++
 					}
 					return txs

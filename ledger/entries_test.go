@@ -99,7 +99,9 @@ func TestCodedEntriesRefused(t *testing.T) {
 		{name: "key anchored before with code_keys", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, codedBody("aeat", digests("v1", 3), keys))} },
 			tx: func(f *fixture) []byte { return f.sign(aeat, entriesBody("aeat", es)) }, want: ErrDuplicateCode},
 		{name: "key anchored as an entry, then with code_keys", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, entriesBody("aeat", es))} },
-			tx: func(f *fixture) []byte { return f.sign(aeat, codedBody("aeat", digestAt(digests("v1", 3), 2), keyAt(keys, 2))) }, want: ErrDuplicateCode},
+			tx: func(f *fixture) []byte {
+				return f.sign(aeat, codedBody("aeat", digestAt(digests("v1", 3), 2), keyAt(keys, 2)))
+			}, want: ErrDuplicateCode},
 		{name: "the same entries again", before: func(f *fixture) [][]byte { return [][]byte{f.sign(aeat, entriesBody("aeat", es))} },
 			tx: func(f *fixture) []byte { return f.sign(aeat, entriesBody("aeat", es)) }, want: ErrDuplicateCode},
 		// An entry is not in the digest namespace: the same 32 bytes anchor
