@@ -22,12 +22,15 @@
 //
 // # Verification codes
 //
-// An AnchorBatch may carry code_keys, one CodeKeySize-byte key per digest:
-// each document is anchored under the key of a verification code printed on
-// it. A key is unique within its batch (ErrBadCodeKeys) and never anchored
-// twice (ErrDuplicateCode, through the index paths digests use); the batch
-// root is over key || digest; the digest index gets an entry per key under
-// CodeKeyIndex and none for the batch's digests (BatchEntries). A coded
+// A coded AnchorBatch (coded set) anchors documents under the keys of
+// verification codes printed on them, as coded entries: 32 bytes each, a
+// key and the document's code tag (CodeTag, computed by the agency). An
+// AnchorBatch with code_keys, the earlier form, carries one
+// CodeKeySize-byte key per digest instead, and its root is over key ||
+// digest. A key is unique within its batch (ErrBadCodeKeys) and never
+// anchored twice, in either form (ErrDuplicateCode, through the index paths
+// digests use); the digest index gets an entry per key under CodeKeyIndex
+// and none for the batch's digests or entries (BatchIndex). A coded
 // document's digest is therefore not in the digest namespace: a plain batch
 // may anchor the same 32 bytes as another document, and a lookup by digest
 // does not find the coded one. A Revoke carries digests or code_keys

@@ -9,8 +9,9 @@ import (
 // Merkle trees over a batch's digests follow RFC 6962 (section 2.1): a leaf
 // hash is SHA-256(0x00 || leaf data), an interior node SHA-256(0x01 || left
 // || right), and a tree of n leaves splits at the largest power of two below
-// n. The leaf data is the digest, or for a batch with code keys the key and
-// the digest (key || digest, 48 bytes: still one SHA-256 block).
+// n. The leaf data is the digest (a coded batch's entry), or for a batch
+// with code_keys the key and the digest (key || digest, 48 bytes: still
+// one SHA-256 block).
 // Built level by level, that is: pair adjacent nodes left to right and carry
 // an odd last node up unchanged. Any RFC 6962 verifier (for instance
 // github.com/transparency-dev/merkle/proof.VerifyInclusion with the rfc6962

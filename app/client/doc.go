@@ -28,9 +28,9 @@
 // A document may instead be anchored under a verification code printed on
 // it (docs/receipt.md, "Verification codes"): AnchorCoded (and
 // AnchorFileCoded, CodedDocument) takes the code's salt and key (package
-// cmd/verifier/verify/vcode derives them), anchors
-// H("notary/salted/v1" || salt || d) and sends the key with it in the
-// AnchorBatch's code_keys. Coded documents go in batches of their own,
+// cmd/verifier/verify/vcode derives them) and anchors the document's coded
+// entry, the key and the code tag ledger.CodedEntry, in a coded
+// AnchorBatch. Coded documents go in batches of their own,
 // plain ones in others, cut from the same queue in the order given. A code
 // goes on one document: a code registered, or being anchored, for another
 // document fails with ErrCodeUsed (the same document under the same code
