@@ -298,6 +298,48 @@ func TestAnchorCodedRefusedInput(t *testing.T) {
 	}
 }
 
+// TestAnchorCodedEarlierForm: a document anchored under a code in the
+// earlier form (code_keys beside the salted commitment) is found by a
+// client that anchors coded entries: the same document again is Existing,
+// with the chain's value, and its receipt verifies; another document under
+// that code is refused.
+func TestAnchorCodedEarlierForm(t *testing.T) {
+	n := startNode(t, apptest.Options{})
+	c := dial(t, n, n.Agency)
+	ctx := ctxT(t, 60*time.Second)
+	d := digest("earlier", 0)
+	salt, key := testCode("EARLIER")
+	old := ledger.SaltedDigest(client.SHA256, salt, d)
+	id := n.Identity(t, n.Agency)
+	if _, err := c.Submit(ctx, &notaryv1.TxBody{Msg: &notaryv1.TxBody_AnchorBatch{AnchorBatch: &notaryv1.AnchorBatch{
+		AgencyId: id.ID, HashAlgorithm: client.SHA256, Digests: old, CodeKeys: key}}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.AnchorCoded(ctx, d, salt, key)
+	if err != nil || !a.Existing || !bytes.Equal(a.Anchored, old) {
+		t.Fatalf("again: %+v %v", a, err)
+	}
+	for name, doc := range map[string]client.Document{"the Anchored": a.Document, "a new Document": mustDoc(t)(c.CodedDocument(d, salt, key))} {
+		rc, err := c.Receipt(ctx, doc)
+		if err != nil {
+			t.Fatalf("receipt of %s: %v", name, err)
+		}
+		if rc.Document.AnchoredDigest != hex.EncodeToString(old) || rc.Document.Salt != hex.EncodeToString(salt) {
+			t.Fatalf("receipt of %s: binding %+v", name, rc.Document)
+		}
+		tb, err := readTrust(filepath.Join(n.Home, app.TrustFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := verify.VerifyReceipt(rc, tb, nil); err != nil || res.Verdict != verify.Valid {
+			t.Fatalf("receipt of %s: %v %+v", name, err, res)
+		}
+	}
+	if _, err := c.AnchorCoded(ctx, digest("earlier-other", 0), salt, key); !errors.Is(err, client.ErrCodeUsed) {
+		t.Fatalf("another document under the code: %v", err)
+	}
+}
+
 // mustDoc unwraps a Document or fails the test.
 func mustDoc(t testing.TB) func(client.Document, error) client.Document {
 	return func(d client.Document, err error) client.Document {

@@ -124,14 +124,16 @@ func (d Document) Salted() bool { return len(d.Salt) > 0 }
 func (d Document) Coded() bool { return len(d.CodeKey) > 0 }
 
 // consistent reports whether d's anchored value follows from its digest and
-// salt, when it has a digest. A coded document's entry must start with its
-// key; its code tag is not computed again (a scrypt).
+// salt, when it has a digest. A coded document's value is its entry, which
+// must start with its key (its code tag is not computed again: a scrypt of
+// some 50 ms), or in the earlier form its salted commitment.
 func (d Document) consistent() bool {
 	switch {
 	case len(d.Digest) == 0:
 		return true
 	case d.Coded():
-		return len(d.Anchored) == ledger.DigestSize && string(d.Anchored[:ledger.CodeKeySize]) == string(d.CodeKey)
+		return len(d.Anchored) == ledger.DigestSize && string(d.Anchored[:ledger.CodeKeySize]) == string(d.CodeKey) ||
+			string(d.Anchored) == string(d.anchoredIn(false))
 	case d.Salted():
 		return string(d.Anchored) == string(ledger.SaltedDigest(d.Algorithm, d.Salt, d.Digest))
 	}

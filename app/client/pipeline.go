@@ -1074,7 +1074,12 @@ func (p *pipeline) find(e *entry) (*Anchored, error) {
 		return nil, fmt.Errorf("client: verification code key %x is registered for another document (batch %s, leaf %d): %w",
 			e.doc.CodeKey, ledger.FormatBatchID(r.Batch.Height, r.Batch.TxIndex), r.LeafIndex, ErrCodeUsed)
 	}
-	return anchoredFrom(e.doc, r.Batch, r.LeafIndex, !p.ownTx(e, r.Batch.TxHash)), nil
+	doc := e.doc
+	if doc.Coded() {
+		// A code anchored in the earlier form holds the salted commitment.
+		doc.Anchored = doc.anchoredIn(r.Batch.Coded)
+	}
+	return anchoredFrom(doc, r.Batch, r.LeafIndex, !p.ownTx(e, r.Batch.TxHash)), nil
 }
 
 // split handles a batch refused for one duplicate: that value is resolved

@@ -183,6 +183,12 @@ func (c *Client) receipt(ctx context.Context, doc Document, version uint32) (*no
 	if b.HashAlgorithm != "" && b.HashAlgorithm != ledger.AlgorithmName(doc.Algorithm) {
 		return nil, fmt.Errorf("client: receipt: the gateway answered for a %s digest, not %s", b.HashAlgorithm, ledger.AlgorithmName(doc.Algorithm))
 	}
+	if doc.Coded() && b.AnchoredDigest != "" && b.AnchoredDigest != hex.EncodeToString(doc.Anchored) && len(doc.Digest) != 0 {
+		// A code anchored in the earlier form holds the salted commitment.
+		if old := doc.anchoredIn(false); b.AnchoredDigest == hex.EncodeToString(old) {
+			doc.Anchored = old
+		}
+	}
 	if b.AnchoredDigest != "" && b.AnchoredDigest != hex.EncodeToString(doc.Anchored) {
 		return nil, fmt.Errorf("client: receipt: the gateway answered for %s, not %x", b.AnchoredDigest, doc.Anchored)
 	}
