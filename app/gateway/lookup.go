@@ -34,10 +34,12 @@ func (s *Server) committedResult(tx *ledger.Tx) (committedTx, bool) {
 		// A coded batch is indexed by its code keys, a plain one by its
 		// digests.
 		d := m.AnchorBatch.Digests
-		switch k := ledger.CodeKeyAt(m.AnchorBatch, 0); {
+		switch k, _ := ledger.BatchCodeKeys(m.AnchorBatch); {
 		case k != nil:
-			if loc, ok, err := s.app.LookupCodeKey(k); err == nil && ok {
-				heights = append(heights, loc.Height)
+			if len(k) >= ledger.CodeKeySize {
+				if loc, ok, err := s.app.LookupCodeKey(k[:ledger.CodeKeySize]); err == nil && ok {
+					heights = append(heights, loc.Height)
+				}
 			}
 		case len(d) >= ledger.DigestSize:
 			if loc, ok, err := s.app.LookupDigest(m.AnchorBatch.HashAlgorithm, d[:ledger.DigestSize]); err == nil && ok {

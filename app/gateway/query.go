@@ -236,7 +236,7 @@ func (s *Server) merklePath(loc ledger.Locator, batch *notaryv1.Batch) (digest, 
 		return nil, nil, nil, err
 	}
 	n := len(l.digests) / ledger.DigestSize
-	if int(loc.Leaf) >= n || uint32(n) != batch.Count ||
+	if int(loc.Leaf) >= n || uint32(n) != batch.Count || l.coded != batch.Coded ||
 		len(l.codeKeys) != 0 && len(l.codeKeys) != n*ledger.CodeKeySize ||
 		!bytes.Equal(ledger.BatchRoot(l.codeKeys, l.digests), batch.Root) {
 		return nil, nil, nil, &ledger.StoreError{Err: fmt.Errorf("batch %s: the block's leaves do not match the batch record or the digest index", loc.BatchID())}

@@ -371,7 +371,7 @@ func (b *Builder) leafAt(loc ledger.Locator, batch *notaryv1.Batch) (*leaf, erro
 	if int(loc.Leaf) >= n || len(keys) != 0 && len(keys) != n*ledger.CodeKeySize {
 		return nil, fmt.Errorf("batch %s: no leaf %d in the transaction", loc.BatchID(), loc.Leaf)
 	}
-	if !bytes.Equal(ledger.BatchRoot(keys, digests), batch.Root) {
+	if ab.Coded != batch.Coded || !bytes.Equal(ledger.BatchRoot(keys, digests), batch.Root) {
 		return nil, fmt.Errorf("batch %s: the transaction's leaves do not hash to the recorded root", loc.BatchID())
 	}
 	l := &leaf{digest: digests[int(loc.Leaf)*ledger.DigestSize : int(loc.Leaf+1)*ledger.DigestSize]}
