@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -266,8 +267,9 @@ func (it *anchorItem) fail(err error) {
 }
 
 // prepareDocuments hashes the files and makes their Documents, on every
-// core: a coded document's code tag is a scrypt of some 50 ms. The first
-// error, in file order, is returned.
+// core: a coded document's code tag is a scrypt of some 50 ms. After an
+// error no other file is started; the first error in file order is
+// returned.
 func prepareDocuments(s *session, files []inputFile, bar *progress) ([]client.Document, error) {
 	alg := s.c.Options().Algorithm
 	docs := make([]client.Document, len(files))
@@ -276,17 +278,23 @@ func prepareDocuments(s *session, files []inputFile, bar *progress) ([]client.Do
 	defer bar.finish()
 	work := make(chan int)
 	var wg sync.WaitGroup
+	var failed atomic.Bool
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				docs[i], errs[i] = prepareDocument(s, alg, files[i])
+				if docs[i], errs[i] = prepareDocument(s, alg, files[i]); errs[i] != nil {
+					failed.Store(true)
+				}
 				bar.add(1)
 			}
 		}()
 	}
 	for i := range files {
+		if failed.Load() {
+			break
+		}
 		work <- i
 	}
 	close(work)
