@@ -142,18 +142,26 @@ func CodeKeyAt(m *notaryv1.AnchorBatch, i int) []byte {
 // checkEntryList validates a coded batch's entries: 1..max of them (max 0
 // skips the count bound), each DigestSize bytes, no key twice.
 func checkEntryList(entries []byte, max uint32) (int, error) {
-	if len(entries) == 0 {
+	return checkKeyedList(entries, DigestSize, max, ErrBadDigestLength, "coded entries")
+}
+
+// checkKeyedList validates a list of items of stride bytes, each starting
+// with a code key: 1..max of them (max 0 skips the count bound), no key
+// twice. A length that is not whole items is badLength; what names the
+// items in the errors.
+func checkKeyedList(list []byte, stride int, max uint32, badLength *Error, what string) (int, error) {
+	if len(list) == 0 {
 		return 0, ErrEmptyBatch
 	}
-	if len(entries)%DigestSize != 0 {
-		return 0, wrapf(ErrBadDigestLength, "%d bytes is not a whole number of %d-byte coded entries", len(entries), DigestSize)
+	if len(list)%stride != 0 {
+		return 0, wrapf(badLength, "%d bytes is not a whole number of %d-byte %s", len(list), stride, what)
 	}
-	n := len(entries) / DigestSize
+	n := len(list) / stride
 	if max > 0 && n > int(max) {
-		return 0, wrapf(ErrBatchTooLarge, "%d coded entries, limit %d", n, max)
+		return 0, wrapf(ErrBatchTooLarge, "%d %s, limit %d", n, what, max)
 	}
-	if j, i, ok := findDuplicateKey(entries, DigestSize, n); ok {
-		return 0, wrapf(ErrBadCodeKeys, "code key %x at positions %d and %d", entries[i*DigestSize:i*DigestSize+CodeKeySize], j, i)
+	if j, i, ok := findDuplicateKey(list, stride, n); ok {
+		return 0, wrapf(ErrBadCodeKeys, "code key %x at positions %d and %d", list[i*stride:i*stride+CodeKeySize], j, i)
 	}
 	return n, nil
 }
@@ -205,20 +213,7 @@ func checkCodeKeys(keys []byte, n int) error {
 // checkCodeKeyList validates a Revoke's code keys: 1..max of them (max 0
 // skips the count bound), each CodeKeySize bytes, no key twice.
 func checkCodeKeyList(keys []byte, max uint32) (int, error) {
-	if len(keys) == 0 {
-		return 0, ErrEmptyBatch
-	}
-	if len(keys)%CodeKeySize != 0 {
-		return 0, wrapf(ErrBadCodeKeys, "%d bytes is not a whole number of %d-byte code keys", len(keys), CodeKeySize)
-	}
-	n := len(keys) / CodeKeySize
-	if max > 0 && n > int(max) {
-		return 0, wrapf(ErrBatchTooLarge, "%d code keys, limit %d", n, max)
-	}
-	if j, i, ok := findDuplicateKey(keys, CodeKeySize, n); ok {
-		return 0, wrapf(ErrBadCodeKeys, "code key %x at positions %d and %d", keys[i*CodeKeySize:(i+1)*CodeKeySize], j, i)
-	}
-	return n, nil
+	return checkKeyedList(keys, CodeKeySize, max, ErrBadCodeKeys, "code keys")
 }
 
 // findDuplicateKey is findDuplicate for the CodeKeySize-byte keys at the
