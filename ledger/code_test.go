@@ -456,27 +456,7 @@ func TestRevokeCodeKeys(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, testGenesis())
-			for _, raw := range tc.before(f) {
-				mustOK(t, f.one(raw))
-			}
-			raw := tc.tx(f)
-			tx, err := DecodeTx(testChain, raw, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ValidateBasic(tx); tc.basic != (err != nil) || tc.basic && !errors.Is(err, tc.want) {
-				t.Fatalf("ValidateBasic: %v", err)
-			}
-			before := f.st.Len()
-			out := f.one(raw)
-			if tc.want != nil {
-				mustFail(t, out, tc.want)
-				if f.st.Len() != before {
-					t.Fatalf("a failed tx wrote to the state: %d keys, %d before", f.st.Len(), before)
-				}
-			} else {
-				mustOK(t, out)
-			}
+			runRule(t, f, tc.before, tc.tx, tc.want, tc.basic)
 			for i := 0; i < 3; i++ {
 				rev := &notaryv1.Revocation{}
 				ok, err := load(f.st, RevocationKey(CodeKeyIndex, CodeKeyIndexDigest(keyAt(keys, i))), rev)

@@ -120,29 +120,7 @@ func TestCodedEntriesRefused(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, testGenesis())
-			if tc.before != nil {
-				for _, raw := range tc.before(f) {
-					mustOK(t, f.one(raw))
-				}
-			}
-			raw := tc.tx(f)
-			tx, err := DecodeTx(testChain, raw, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ValidateBasic(tx); tc.basic != (err != nil) || tc.basic && !errors.Is(err, tc.want) {
-				t.Fatalf("ValidateBasic: %v", err)
-			}
-			before := f.st.Len()
-			out := f.one(raw)
-			if tc.want == nil {
-				mustOK(t, out)
-				return
-			}
-			mustFail(t, out, tc.want)
-			if f.st.Len() != before {
-				t.Fatalf("a failed tx wrote to the state: %d keys, %d before", f.st.Len(), before)
-			}
+			out := runRule(t, f, tc.before, tc.tx, tc.want, tc.basic)
 			if tc.want == ErrDuplicateCode {
 				var dup *DuplicateCodeError
 				if !errors.As(out.Err, &dup) || !bytes.Contains(keys, dup.Key) {
@@ -177,3 +155,36 @@ func TestCodeTag(t *testing.T) {
 // codeTagVector is CodeTag of the vector code's salt and 32 zero bytes
 // (Python's hashlib.scrypt gives the same).
 const codeTagVector = "daad4470193a194e690e849bca7d57ee"
+
+// runRule runs the transactions of before, each in a block of its own and
+// required to succeed, then tx in a block: ValidateBasic must refuse tx
+// exactly when basic (with want), and the block must give want (nil:
+// success) without writing to the state when it fails. It returns tx's
+// outcome.
+func runRule(t *testing.T, f *fixture, before func(*fixture) [][]byte, tx func(*fixture) []byte, want *Error, basic bool) Outcome {
+	t.Helper()
+	if before != nil {
+		for _, raw := range before(f) {
+			mustOK(t, f.one(raw))
+		}
+	}
+	raw := tx(f)
+	decoded, err := DecodeTx(testChain, raw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateBasic(decoded); basic != (err != nil) || basic && !errors.Is(err, want) {
+		t.Fatalf("ValidateBasic: %v", err)
+	}
+	n := f.st.Len()
+	out := f.one(raw)
+	if want == nil {
+		mustOK(t, out)
+		return out
+	}
+	mustFail(t, out, want)
+	if f.st.Len() != n {
+		t.Fatalf("a failed tx wrote to the state: %d keys, %d before", f.st.Len(), n)
+	}
+	return out
+}
